@@ -1,0 +1,83 @@
+using System.Runtime.InteropServices;
+
+namespace OpenTunnel.Platform.Linux.Tun;
+
+/// <summary>The few libc calls the TUN device needs (linux/if_tun.h, linux/sockios.h).</summary>
+internal static partial class LinuxInterop
+{
+    public const int O_RDWR = 0x2;
+    public const int O_CLOEXEC = 0x80000;
+    public const int O_NONBLOCK = 0x800;
+    public const int AF_INET = 2;
+    public const int SOCK_DGRAM = 2;
+    public const int SOCK_CLOEXEC = 0x80000;
+
+    public const short IFF_UP = 0x1;
+    public const short IFF_RUNNING = 0x40;
+    public const short IFF_TUN = 0x0001;
+    public const short IFF_NO_PI = 0x1000;
+    public const short IFF_MULTI_QUEUE = 0x0100;
+
+    public const uint TUNSETIFF = 0x400454ca;
+    public const uint SIOCGIFFLAGS = 0x8913;
+    public const uint SIOCSIFFLAGS = 0x8914;
+    public const uint SIOCSIFADDR = 0x8916;
+    public const uint SIOCSIFNETMASK = 0x891c;
+    public const uint SIOCSIFMTU = 0x8922;
+
+    public const int IFNAMSIZ = 16;
+
+    // struct ifreq: a 16-byte name and a 24-byte union (sockaddr, int, short...).
+    [StructLayout(LayoutKind.Explicit, Size = 40)]
+    public unsafe struct IfReq
+    {
+        [FieldOffset(0)] public fixed byte Name[IFNAMSIZ];
+        [FieldOffset(16)] public short Flags;
+        [FieldOffset(16)] public int Value;
+        [FieldOffset(16)] public ushort SinFamily;
+        [FieldOffset(18)] public ushort SinPort;
+        [FieldOffset(20)] public uint SinAddr;
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    public static unsafe partial int Ioctl(int fd, nuint request, IfReq* arg);
+
+    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
+    public static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    public static unsafe partial nint Read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    public static unsafe partial nint Write(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    public static unsafe partial int Poll(PollFd* fds, nuint count, int timeoutMs);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    public const short POLLIN = 0x1;
+
+    public const int EINTR = 4;
+    public const int EAGAIN = 11;
+    public const int EPERM = 1;
+    public const int EACCES = 13;
+    public const int ENOENT = 2;
+    public const int EBUSY = 16;
+    public const int ENODEV = 19;
+    public const int EINVAL = 22;
+
+    public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno) + $" (errno {errno})";
+}

@@ -1,0 +1,277 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using static OpenTunnel.Platform.Linux.Tun.LinuxInterop;
+
+namespace OpenTunnel.Platform.Linux.Tun;
+
+/// <summary>
+/// A Linux TUN device in IFF_TUN | IFF_NO_PI mode: every read and write is one whole IP packet,
+/// with no packet-information prefix. The device lives in the network namespace of the thread
+/// that creates it; the file descriptor keeps working from any thread afterwards.
+/// </summary>
+public sealed class TunDevice : IDisposable
+{
+    private int _fd;
+
+    private TunDevice(int fd, string name)
+    {
+        _fd = fd;
+        Name = name;
+    }
+
+    /// <summary>The interface name the kernel gave the device (the requested one, or tunN).</summary>
+    public string Name { get; }
+
+    /// <summary>The raw file descriptor, for callers that poll several descriptors together.</summary>
+    public int FileDescriptor => _fd;
+
+    /// <summary>
+    /// Opens /dev/net/tun and creates (or, for a multi-queue device, attaches a queue to) the
+    /// interface <paramref name="name"/>; an empty name lets the kernel choose one.
+    /// </summary>
+    /// <exception cref="TunDeviceException">The device cannot be created; the message says why and how to fix it.</exception>
+    public static unsafe TunDevice Create(string name, bool multiQueue = false)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (Encoding.ASCII.GetByteCount(name) >= IFNAMSIZ)
+        {
+            throw new TunDeviceException($"TUN device name '{name}' is too long: Linux interface names have at most {IFNAMSIZ - 1} characters.");
+        }
+
+        int fd = Open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw errno switch
+            {
+                ENOENT or ENODEV => new TunDeviceException(
+                    "/dev/net/tun does not exist: load the tun module (modprobe tun), or start the container with --device /dev/net/tun."),
+                EPERM or EACCES => new TunDeviceException(
+                    "No permission to open /dev/net/tun: run as root, or start the container with --cap-add NET_ADMIN --device /dev/net/tun."),
+                _ => new TunDeviceException($"Cannot open /dev/net/tun: {Describe(errno)}."),
+            };
+        }
+
+        var request = default(IfReq);
+        WriteName(ref request, name);
+        request.Flags = (short)(IFF_TUN | IFF_NO_PI | (multiQueue ? IFF_MULTI_QUEUE : 0));
+        if (Ioctl(fd, TUNSETIFF, &request) < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            Close(fd);
+            throw errno switch
+            {
+                EPERM or EACCES => new TunDeviceException(
+                    $"No permission to create TUN device '{name}': CAP_NET_ADMIN is required (run as root, or --cap-add NET_ADMIN)."),
+                EBUSY => new TunDeviceException(
+                    $"TUN device name '{name}' is taken: another process holds that device. Choose another name or stop the other process."),
+                EINVAL => new TunDeviceException(
+                    $"Cannot create TUN device '{name}': an interface of that name exists with other settings (another type, or multi-queue mismatch). Choose another name."),
+                _ => new TunDeviceException($"Cannot create TUN device '{name}': {Describe(errno)}."),
+            };
+        }
+
+        return new TunDevice(fd, ReadName(ref request));
+    }
+
+    /// <summary>Sets the interface's IPv4 address and prefix length.</summary>
+    public unsafe void SetIPv4Address(IPAddress address, int prefixLength)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.AddressFamily != AddressFamily.InterNetwork)
+        {
+            throw new ArgumentException($"'{address}' is not an IPv4 address.", nameof(address));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(prefixLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(prefixLength, 32);
+
+        var request = NewRequest();
+        request.SinFamily = AF_INET;
+        request.SinAddr = ToNetworkOrder(address);
+        InterfaceIoctl(SIOCSIFADDR, &request, "set the address of");
+
+        request = NewRequest();
+        request.SinFamily = AF_INET;
+        uint mask = prefixLength == 0 ? 0u : uint.MaxValue << (32 - prefixLength);
+        request.SinAddr = (uint)IPAddress.HostToNetworkOrder((int)mask);
+        InterfaceIoctl(SIOCSIFNETMASK, &request, "set the netmask of");
+    }
+
+    /// <summary>Sets the interface MTU (68 to 65535).</summary>
+    public unsafe void SetMtu(int mtu)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(mtu, 68);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(mtu, 65535);
+        var request = NewRequest();
+        request.Value = mtu;
+        InterfaceIoctl(SIOCSIFMTU, &request, "set the MTU of");
+    }
+
+    /// <summary>Brings the interface up.</summary>
+    public unsafe void SetUp()
+    {
+        var request = NewRequest();
+        InterfaceIoctl(SIOCGIFFLAGS, &request, "read the flags of");
+        request.Flags |= IFF_UP | IFF_RUNNING;
+        InterfaceIoctl(SIOCSIFFLAGS, &request, "bring up");
+    }
+
+    /// <summary>
+    /// Reads one packet into <paramref name="buffer"/>, waiting at most <paramref name="timeoutMs"/>
+    /// milliseconds (-1: forever). Returns the packet length, or 0 when the wait timed out. A packet
+    /// longer than the buffer is truncated by the kernel, so size the buffer for the MTU.
+    /// </summary>
+    public unsafe int Read(Span<byte> buffer, int timeoutMs)
+    {
+        ObjectDisposedException.ThrowIf(_fd < 0, this);
+        while (true)
+        {
+            nint n;
+            fixed (byte* p = buffer)
+            {
+                n = LinuxInterop.Read(_fd, p, (nuint)buffer.Length);
+            }
+
+            if (n >= 0)
+            {
+                return (int)n;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == EINTR)
+            {
+                continue;
+            }
+
+            if (errno != EAGAIN)
+            {
+                throw new TunDeviceException($"Reading from TUN device '{Name}' failed: {Describe(errno)}.");
+            }
+
+            var poll = new PollFd { Fd = _fd, Events = POLLIN };
+            int ready = LinuxInterop.Poll(&poll, 1, timeoutMs);
+            if (ready == 0)
+            {
+                return 0;
+            }
+
+            if (ready < 0 && Marshal.GetLastPInvokeError() != EINTR)
+            {
+                throw new TunDeviceException($"Waiting on TUN device '{Name}' failed: {Describe(Marshal.GetLastPInvokeError())}.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes one IP packet. Returns false when the kernel refused it (for example a malformed
+    /// packet, or no room in the queue); the caller counts the drop and carries on.
+    /// </summary>
+    public unsafe bool Write(ReadOnlySpan<byte> packet)
+    {
+        ObjectDisposedException.ThrowIf(_fd < 0, this);
+        while (true)
+        {
+            nint n;
+            fixed (byte* p = packet)
+            {
+                n = LinuxInterop.Write(_fd, p, (nuint)packet.Length);
+            }
+
+            if (n >= 0)
+            {
+                return n == packet.Length;
+            }
+
+            if (Marshal.GetLastPInvokeError() != EINTR)
+            {
+                return false;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        int fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0)
+        {
+            Close(fd);
+        }
+    }
+
+    private unsafe void InterfaceIoctl(uint request, IfReq* arg, string what)
+    {
+        int socket = Socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (socket < 0)
+        {
+            throw new TunDeviceException($"Cannot {what} '{Name}': no control socket: {Describe(Marshal.GetLastPInvokeError())}.");
+        }
+
+        try
+        {
+            if (Ioctl(socket, request, arg) < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                string hint = errno is EPERM or EACCES ? " CAP_NET_ADMIN is required." : string.Empty;
+                throw new TunDeviceException($"Cannot {what} '{Name}': {Describe(errno)}.{hint}");
+            }
+        }
+        finally
+        {
+            Close(socket);
+        }
+    }
+
+    private IfReq NewRequest()
+    {
+        ObjectDisposedException.ThrowIf(_fd < 0, this);
+        var request = default(IfReq);
+        WriteName(ref request, Name);
+        return request;
+    }
+
+    private static unsafe void WriteName(ref IfReq request, string name)
+    {
+        fixed (byte* p = request.Name)
+        {
+            Encoding.ASCII.GetBytes(name, new Span<byte>(p, IFNAMSIZ - 1));
+        }
+    }
+
+    private static unsafe string ReadName(ref IfReq request)
+    {
+        fixed (byte* p = request.Name)
+        {
+            var span = new ReadOnlySpan<byte>(p, IFNAMSIZ);
+            int end = span.IndexOf((byte)0);
+            return Encoding.ASCII.GetString(end < 0 ? span : span[..end]);
+        }
+    }
+
+    private static uint ToNetworkOrder(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        address.TryWriteBytes(bytes, out _);
+        return MemoryMarshal.Read<uint>(bytes);
+    }
+}
+
+/// <summary>A TUN device could not be created, configured or used.</summary>
+public sealed class TunDeviceException : Exception
+{
+    public TunDeviceException(string message)
+        : base(message)
+    {
+    }
+
+    public TunDeviceException()
+    {
+    }
+
+    public TunDeviceException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

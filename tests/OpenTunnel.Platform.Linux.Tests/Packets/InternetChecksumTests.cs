@@ -1,0 +1,50 @@
+using OpenTunnel.Platform.Linux.Packets;
+
+namespace OpenTunnel.Platform.Linux.Tests.Packets;
+
+[Trait("Category", "Unit")]
+public sealed class InternetChecksumTests
+{
+    [Fact]
+    public void Compute_Rfc1071Example_MatchesPublishedSum()
+    {
+        // RFC 1071 §3: the words 0001 f203 f4f5 f6f7 sum to ddf2; the checksum is its complement.
+        byte[] data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+        Assert.Equal(0x220d, InternetChecksum.Compute(data)); // ~0xddf2
+    }
+
+    [Fact]
+    public void Compute_KnownIpv4Header_MatchesWireChecksum()
+    {
+        // A real header (Wikipedia's IPv4 checksum example), checksum b861.
+        byte[] header =
+        [
+            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00,
+            0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+        ];
+        Assert.Equal(0xb861, InternetChecksum.Compute(header));
+        header[10] = 0xb8;
+        header[11] = 0x61;
+        Assert.True(InternetChecksum.IsValid(header));
+    }
+
+    [Fact]
+    public void Compute_OddLength_PadsWithZero()
+    {
+        byte[] odd = [0x12, 0x34, 0x56];
+        byte[] padded = [0x12, 0x34, 0x56, 0x00];
+        Assert.Equal(InternetChecksum.Compute(padded), InternetChecksum.Compute(odd));
+    }
+
+    [Fact]
+    public void IsValid_CorruptedByte_ReturnsFalse()
+    {
+        byte[] header =
+        [
+            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0xb8, 0x61,
+            0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+        ];
+        header[15] ^= 0x01;
+        Assert.False(InternetChecksum.IsValid(header));
+    }
+}
