@@ -46,7 +46,7 @@ internal sealed class DtlsChannel : IDtlsChannel
         SessionId = session.DtlsSessionId;
         CipherSuite = session.DtlsCipherSuite;
         _address = address;
-        _endPoint = ToEndPoint(address);
+        _endPoint = DtlsListener.ToEndPoint(address);
         _handshake = handshake;
         _lastReceivedTicks = Environment.TickCount64;
     }
@@ -192,7 +192,7 @@ internal sealed class DtlsChannel : IDtlsChannel
             lock (_sendLock)
             {
                 _address = address;
-                _endPoint = ToEndPoint(address);
+                _endPoint = DtlsListener.ToEndPoint(address);
             }
 
             _listener.Counters.Rebound();
@@ -291,8 +291,6 @@ internal sealed class DtlsChannel : IDtlsChannel
             }
         }
     }
-
-    private static IPEndPoint ToEndPoint(SocketAddress address) => (IPEndPoint)new IPEndPoint(IPAddress.IPv6Any, 0).Create(address);
 
     private static DtlsDropReason ToDropReason(DtlsOpenResult result) => result switch
     {

@@ -226,7 +226,7 @@ public sealed class DtlsListener : IDisposable
             {
                 // A bug triggered by one datagram must not stop UDP for everyone.
                 Counters.Drop(DtlsDropReason.Malformed);
-                DtlsLog.SessionCallbackFailed(Logger, e);
+                DtlsLog.DatagramFailed(Logger, e);
             }
         }
     }
@@ -388,7 +388,9 @@ public sealed class DtlsListener : IDisposable
         }
     }
 
-    private static IPEndPoint ToEndPoint(SocketAddress address) => (IPEndPoint)new IPEndPoint(IPAddress.IPv6Any, 0).Create(address);
+    /// <summary>The address as an <see cref="IPEndPoint"/> (for logs and <see cref="IDtlsChannel.RemoteEndPoint"/>).</summary>
+    internal static IPEndPoint ToEndPoint(SocketAddress address) =>
+        (IPEndPoint)new IPEndPoint(address.Family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0).Create(address);
 
     /// <summary>Sends the HelloVerifyRequest that <see cref="DtlsVerifier"/> builds, straight back to the sender.</summary>
     private sealed class HelloVerifySender(DtlsListener listener, SocketAddress to) : DatagramSender

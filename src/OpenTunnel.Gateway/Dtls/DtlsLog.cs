@@ -44,4 +44,7 @@ internal static partial class DtlsLog
 
     [LoggerMessage(4012, LogLevel.Error, "A session's DTLS callback threw; the datagram was dropped")]
     public static partial void SessionCallbackFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(4013, LogLevel.Error, "Processing a DTLS datagram failed; it was dropped and UDP carries on")]
+    public static partial void DatagramFailed(ILogger logger, Exception exception);
 }
