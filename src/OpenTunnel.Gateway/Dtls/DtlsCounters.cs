@@ -39,7 +39,7 @@ public enum DtlsHandshakeResult
     /// <summary>Ended by an alert or an error (wrong master secret, unsupported offer).</summary>
     Failed,
 
-    /// <summary>Did not finish within <see cref="DtlsOptions.HandshakeTimeout"/>.</summary>
+    /// <summary>Did not finish within <see cref="DtlsOptions.HandshakeTimeoutSeconds"/>.</summary>
     TimedOut,
 }
 

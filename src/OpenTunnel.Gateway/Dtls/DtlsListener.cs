@@ -28,6 +28,8 @@ public sealed class DtlsListener : IDisposable
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
 
     private readonly DtlsOptions _options;
+    private readonly TimeSpan _deadPeerTimeout;
+    private readonly TimeSpan _handshakeTimeout;
     private readonly IDtlsSessionDirectory _directory;
     private readonly BcTlsCrypto _crypto = new(new SecureRandom());
     private readonly DtlsVerifier _verifier;
@@ -41,7 +43,12 @@ public sealed class DtlsListener : IDisposable
     private int _rebindBudget;
     private volatile bool _stopping;
 
-    public DtlsListener(DtlsOptions options, IDtlsSessionDirectory directory, ILogger<DtlsListener> logger)
+    /// <summary>Creates a listener; nothing is bound until <see cref="Start"/>.</summary>
+    /// <param name="options">Validated settings.</param>
+    /// <param name="dpdSeconds">The DPD interval sent to clients (X-DTLS-DPD), which sets the default dead-peer time.</param>
+    /// <param name="directory">Where ClientHellos find their sessions.</param>
+    /// <param name="logger">The DTLS log.</param>
+    public DtlsListener(DtlsOptions options, int dpdSeconds, IDtlsSessionDirectory directory, ILogger<DtlsListener> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(directory);
@@ -53,6 +60,8 @@ public sealed class DtlsListener : IDisposable
         }
 
         _options = options;
+        _deadPeerTimeout = options.DeadPeerTimeout(dpdSeconds);
+        _handshakeTimeout = TimeSpan.FromSeconds(options.HandshakeTimeoutSeconds);
         _directory = directory;
         Logger = logger;
         _verifier = new DtlsVerifier(_crypto);
@@ -295,7 +304,7 @@ public sealed class DtlsListener : IDisposable
     {
         var session = channel.Session;
         long started = Stopwatch.GetTimestamp();
-        var server = new DtlsResumptionServer(_crypto, session.DtlsSessionId, session.DtlsMasterSecret, session.DtlsCipherSuite, _options.HandshakeTimeout);
+        var server = new DtlsResumptionServer(_crypto, session.DtlsSessionId, session.DtlsMasterSecret, session.DtlsCipherSuite, _handshakeTimeout);
         bool established = false;
         try
         {
@@ -378,7 +387,7 @@ public sealed class DtlsListener : IDisposable
     private void Sweep()
     {
         Volatile.Write(ref _rebindBudget, _options.RebindTrialsPerSecond);
-        long deadline = Environment.TickCount64 - (long)_options.DeadPeerTimeout.TotalMilliseconds;
+        long deadline = Environment.TickCount64 - (long)_deadPeerTimeout.TotalMilliseconds;
         foreach (var pair in _bySession)
         {
             if (pair.Value.LastReceivedTicks < deadline)

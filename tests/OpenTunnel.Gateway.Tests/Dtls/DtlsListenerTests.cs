@@ -258,7 +258,7 @@ public sealed class DtlsListenerTests : IDisposable
     [Fact]
     public void SilentPeer_PastDeadPeerTimeout_ClosedAndSessionHearsIt()
     {
-        using var listener = CreateListener(new DtlsOptions { DeadPeerTimeout = TimeSpan.FromSeconds(5) });
+        using var listener = CreateListener(new DtlsOptions { DeadPeerTimeoutSeconds = 5 });
         var session = AddSession();
         Connect(session, listener);
         var channel = Take(session.Established);
@@ -307,7 +307,7 @@ public sealed class DtlsListenerTests : IDisposable
 
     private DtlsListener CreateListener(DtlsOptions options)
     {
-        var listener = new DtlsListener(options, _directory, new TestOutputLogger<DtlsListener>(_output));
+        var listener = new DtlsListener(options, dpdSeconds: 30, _directory, new TestOutputLogger<DtlsListener>(_output));
         listener.Start(new IPEndPoint(IPAddress.Loopback, 0));
         return listener;
     }

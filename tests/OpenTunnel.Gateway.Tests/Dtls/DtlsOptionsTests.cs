@@ -16,20 +16,29 @@ public sealed class DtlsOptionsTests
     {
         var options = new DtlsOptions
         {
-            HandshakeTimeout = TimeSpan.Zero,
+            HandshakeTimeoutSeconds = 0,
             MaxConcurrentHandshakes = 0,
             SocketBufferBytes = 1024,
-            DeadPeerTimeout = TimeSpan.FromSeconds(1),
+            DeadPeerTimeoutSeconds = 1,
             RebindTrialsPerSecond = -1,
         };
 
         var errors = options.Validate();
 
         Assert.Equal(5, errors.Count);
-        Assert.Contains(errors, e => e.StartsWith("Udp:HandshakeTimeout", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Udp:HandshakeTimeoutSeconds", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Udp:MaxConcurrentHandshakes", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Udp:SocketBufferBytes", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.StartsWith("Udp:DeadPeerTimeout", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Udp:DeadPeerTimeoutSeconds", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Udp:RebindTrialsPerSecond", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(0, 30, 90)]
+    [InlineData(0, 90, 270)]
+    [InlineData(20, 90, 20)]
+    public void DeadPeerTimeout_ZeroSetting_IsThreeDpdIntervals(int setting, int dpd, int expectedSeconds)
+    {
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), new DtlsOptions { DeadPeerTimeoutSeconds = setting }.DeadPeerTimeout(dpd));
     }
 }
