@@ -284,7 +284,11 @@ public sealed class DtlsListener : IDisposable
         {
             int running = Interlocked.Decrement(ref _handshakesRunning);
             Counters.Drop(DtlsDropReason.HandshakesBusy);
-            DtlsLog.HandshakesBusy(Logger, ToEndPoint(from), running);
+            if (Logger.IsEnabled(LogLevel.Debug))
+            {
+                DtlsLog.HandshakesBusy(Logger, ToEndPoint(from), running);
+            }
+
             return;
         }
 
@@ -310,19 +314,10 @@ public sealed class DtlsListener : IDisposable
         {
             new DtlsServerProtocol().Accept(server, transport, request);
             var protection = DtlsRecordProtection.ForServer(server.KeyBlock!, channel.CipherSuite.KeyLength, DtlsChannel.EstablishedEpoch, DtlsChannel.FirstServerSequence);
-            lock (_tableLock)
-            {
-                if (_bySession.TryGetValue(channel.SessionId, out var previous) && previous != channel)
-                {
-                    previous.Close(DtlsCloseReason.Replaced, notify: false);
-                }
-
-                _bySession[channel.SessionId] = channel;
-            }
-
             established = channel.Establish(protection);
             if (established)
             {
+                Register(channel);
                 Counters.Handshake(DtlsHandshakeResult.Succeeded);
                 DtlsLog.Established(Logger, session.DisplayName, channel.RemoteEndPoint, channel.CipherSuite.Name, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
@@ -350,6 +345,34 @@ public sealed class DtlsListener : IDisposable
                 channel.Close(DtlsCloseReason.ClosedBySession, notify: false);
             }
         }
+    }
+
+    /// <summary>
+    /// Makes an established channel its session's channel. A channel the session had before (the
+    /// client handshook again, perhaps from a new port) is closed without a callback: the session
+    /// already heard about the new one. Closing happens outside the table lock, since closing
+    /// takes the channel's locks and a receiving channel takes the table lock inside its own.
+    /// </summary>
+    private void Register(DtlsChannel channel)
+    {
+        DtlsChannel? previous = null;
+        lock (_tableLock)
+        {
+            // A channel that closed meanwhile (an alert among its first records) was already forgotten.
+            if (!channel.IsOpen)
+            {
+                return;
+            }
+
+            if (_bySession.TryGetValue(channel.SessionId, out var current) && current != channel)
+            {
+                previous = current;
+            }
+
+            _bySession[channel.SessionId] = channel;
+        }
+
+        previous?.Close(DtlsCloseReason.Replaced, notify: false);
     }
 
     private bool TryRebind(ReadOnlySpan<byte> datagram, SocketAddress from, Span<byte> plaintext)

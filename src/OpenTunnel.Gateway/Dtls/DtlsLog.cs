@@ -24,7 +24,7 @@ internal static partial class DtlsLog
     [LoggerMessage(4005, LogLevel.Debug, "DTLS ClientHello from {Client} names no live session; dropped")]
     public static partial void UnknownSession(ILogger logger, EndPoint client);
 
-    [LoggerMessage(4006, LogLevel.Warning, "DTLS ClientHello from {Client} dropped: {Running} handshakes already running (Udp:MaxConcurrentHandshakes)")]
+    [LoggerMessage(4006, LogLevel.Debug, "DTLS ClientHello from {Client} dropped: {Running} handshakes already running (Udp:MaxConcurrentHandshakes)")]
     public static partial void HandshakesBusy(ILogger logger, EndPoint client, int running);
 
     [LoggerMessage(4007, LogLevel.Information, "DTLS channel of {Session} moved from {OldClient} to {NewClient} (NAT rebinding)")]

@@ -231,7 +231,7 @@ public sealed class DtlsListenerTests : IDisposable
         var (second, _) = Connect(session);
         var replacement = Take(session.Established);
 
-        Assert.False(first.IsOpen);
+        WaitUntil(() => !first.IsOpen);
         Assert.True(replacement.IsOpen);
         Assert.Equal(1, _listener.ActiveChannels);
         Assert.Empty(session.Closed);
@@ -253,6 +253,21 @@ public sealed class DtlsListenerTests : IDisposable
         Assert.Empty(session.Packets);
         Assert.Empty(session.Closed);
         Assert.Equal(0, _listener.ActiveChannels);
+    }
+
+    [Fact]
+    public void Handshakes_BeyondTheLimit_DroppedAndCountedUntilTheStalledOneTimesOut()
+    {
+        using var listener = CreateListener(new DtlsOptions { MaxConcurrentHandshakes = 1, HandshakeTimeoutSeconds = 2 });
+        // Both clients hear the cookie and then nothing more, so the gateway's handshake stalls.
+        StartDeafClient(AddSession(), listener);
+        WaitUntil(() => listener.HandshakesRunning == 1);
+        StartDeafClient(AddSession(), listener);
+
+        WaitUntil(() => listener.Counters.Dropped(DtlsDropReason.HandshakesBusy) >= 1);
+        WaitUntil(() => listener.Counters.Handshakes(DtlsHandshakeResult.TimedOut) >= 1);
+        Assert.Equal(0, listener.Counters.Handshakes(DtlsHandshakeResult.Succeeded));
+        Assert.Equal(0, listener.ActiveChannels);
     }
 
     [Fact]
@@ -317,6 +332,13 @@ public sealed class DtlsListenerTests : IDisposable
         var session = new RecordingDtlsSession();
         _directory.Add(session);
         return session;
+    }
+
+    private void StartDeafClient(RecordingDtlsSession session, DtlsListener listener)
+    {
+        var udp = new UdpClientTransport(listener.LocalEndPoint) { DeafAfter = 1 };
+        _disposables.Add(udp);
+        _ = Task.Run(() => ResumingDtlsClient.Connect(udp, session.DtlsSessionId, session.MasterSecret));
     }
 
     private (DtlsTransport Client, UdpClientTransport Udp) Connect(RecordingDtlsSession session, DtlsListener? listener = null)

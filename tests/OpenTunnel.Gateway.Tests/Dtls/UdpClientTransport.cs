@@ -14,12 +14,16 @@ internal sealed class UdpClientTransport : DatagramTransport, IDisposable
 {
     private readonly IPEndPoint _server;
     private volatile Socket _socket;
+    private int _received;
 
     public UdpClientTransport(IPEndPoint server)
     {
         _server = server;
         _socket = Open(server);
     }
+
+    /// <summary>Datagrams received after this many are ignored (default: none are).</summary>
+    public int DeafAfter { get; init; } = int.MaxValue;
 
     /// <summary>Every datagram sent so far, in order.</summary>
     public BlockingCollection<byte[]> SentDatagrams { get; } = [];
@@ -53,11 +57,14 @@ internal sealed class UdpClientTransport : DatagramTransport, IDisposable
                 return -1;
             }
 
-            return socket.Receive(buffer);
+            int length = socket.Receive(buffer);
+            // A client that stops hearing the server mid-handshake: it keeps waiting and retransmitting.
+            return Interlocked.Increment(ref _received) > DeafAfter ? -1 : length;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            return -1;
+            // Thrown rather than "nothing arrived", so a BouncyCastle handshake on a closed socket ends at once.
+            throw new IOException("The client's UDP socket failed: " + e.Message, e);
         }
     }
 
