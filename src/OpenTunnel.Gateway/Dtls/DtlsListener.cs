@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using OpenTunnel.Platform.Linux.Net;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto.Impl.BC;
@@ -11,12 +12,13 @@ namespace OpenTunnel.Gateway.Dtls;
 
 /// <summary>
 /// The gateway's UDP side: one socket on the TLS port that every client's DTLS arrives at.
-/// A receive thread demultiplexes datagrams: by the client's address and port to an existing
-/// channel; a ClientHello to its CSTP session by the session id it carries (after a stateless
-/// cookie exchange, RFC 6347 §4.2.1); a record from an unknown address to a channel whose keys
-/// it authenticates under (NAT rebinding), within a budget of trial decryptions. Everything else
-/// is dropped and counted, and never disturbs another channel. Handshakes run on their own
-/// threads, a bounded number at once, because BouncyCastle's DTLS API blocks.
+/// A receive thread takes datagrams in batches (recvmmsg) and demultiplexes them: by the
+/// client's address and port to an existing channel; a ClientHello to its CSTP session by the
+/// session id it carries (after a stateless cookie exchange, RFC 6347 §4.2.1); a record from an
+/// unknown address to a channel whose keys it authenticates under (NAT rebinding), within a
+/// budget of trial decryptions. Everything else is dropped and counted, and never disturbs
+/// another channel. Handshakes run on their own threads, a bounded number at once, because
+/// BouncyCastle's DTLS API blocks.
 /// </summary>
 public sealed class DtlsListener : IDisposable
 {
@@ -24,6 +26,13 @@ public sealed class DtlsListener : IDisposable
     private const int SolSocket = 1;
     private const int SoSndBufForce = 32;
     private const int SoRcvBufForce = 33;
+
+    // Datagrams taken per recvmmsg call, and the most bytes kept of one (far above any MTU the gateway offers).
+    private const int ReceiveBatch = 32;
+    private const int MaxDatagram = 16 * 1024;
+
+    // How often a waiting receive loop checks whether the listener is stopping.
+    private const int StopCheckMillis = 250;
 
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
 
@@ -131,8 +140,8 @@ public sealed class DtlsListener : IDisposable
 
         _stopping = true;
         _sweepTimer?.Dispose();
-        _socket?.Dispose();
         _receiveThread?.Join();
+        _socket?.Dispose();
         foreach (var pair in _byAddress)
         {
             pair.Value.Close(DtlsCloseReason.ListenerStopped, notify: true);
@@ -197,25 +206,20 @@ public sealed class DtlsListener : IDisposable
     private void ReceiveLoop()
     {
         var socket = _socket!;
-        byte[] datagram = new byte[ushort.MaxValue];
         byte[] plaintext = new byte[ushort.MaxValue];
         var from = new SocketAddress(socket.AddressFamily);
+        using var receiver = new UdpBatchReceiver(socket, ReceiveBatch, MaxDatagram);
         int consecutiveErrors = 0;
         while (!_stopping)
         {
-            int length;
+            int count;
             try
             {
-                length = socket.ReceiveFrom(datagram, SocketFlags.None, from);
+                count = receiver.Receive(StopCheckMillis);
                 consecutiveErrors = 0;
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            catch (SocketException e)
             {
-                if (_stopping)
-                {
-                    return;
-                }
-
                 // Transient socket errors (an ICMP error queued on the socket) are skipped; a socket
                 // that only fails is broken, and sessions carry on over TLS.
                 if (++consecutiveErrors > 100)
@@ -227,15 +231,25 @@ public sealed class DtlsListener : IDisposable
                 continue;
             }
 
-            try
+            for (int i = 0; i < count; i++)
             {
-                Dispatch(datagram.AsSpan(0, length), from, plaintext);
-            }
-            catch (Exception e)
-            {
-                // A bug triggered by one datagram must not stop UDP for everyone.
-                Counters.Drop(DtlsDropReason.Malformed);
-                DtlsLog.DatagramFailed(Logger, e);
+                if (receiver.IsTruncated(i))
+                {
+                    Counters.Drop(DtlsDropReason.Malformed);
+                    continue;
+                }
+
+                receiver.CopySender(i, from);
+                try
+                {
+                    Dispatch(receiver.Datagram(i), from, plaintext);
+                }
+                catch (Exception e)
+                {
+                    // A bug triggered by one datagram must not stop UDP for everyone.
+                    Counters.Drop(DtlsDropReason.Malformed);
+                    DtlsLog.DatagramFailed(Logger, e);
+                }
             }
         }
     }
