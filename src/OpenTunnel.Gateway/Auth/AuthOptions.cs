@@ -62,6 +62,12 @@ public sealed record AuthOptions
     /// <summary>How often discovery metadata and keys are fetched again on their own; default 12 h, 5 min to 7 days.</summary>
     public TimeSpan KeyRefreshInterval { get; init; } = TimeSpan.FromHours(12);
 
+    /// <summary>
+    /// After a failed metadata or JWKS fetch, how long sign-ins get that failure (or the keys fetched
+    /// before) until the next try, so an outage is not met with one request per sign-in; default 10 s, 1 s to 300 s.
+    /// </summary>
+    public TimeSpan KeyFetchRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Time limit for one metadata or JWKS request; default 10 s, 1 s to 60 s.</summary>
     public TimeSpan MetadataTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -133,6 +139,7 @@ public sealed record AuthOptions
         AddIfOutside(errors, prefix + nameof(ClockSkew), ClockSkew, TimeSpan.Zero, MaximumClockSkew);
         AddIfOutside(errors, prefix + nameof(KeyRefreshMinimumInterval), KeyRefreshMinimumInterval, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
         AddIfOutside(errors, prefix + nameof(KeyRefreshInterval), KeyRefreshInterval, TimeSpan.FromMinutes(5), TimeSpan.FromDays(7));
+        AddIfOutside(errors, prefix + nameof(KeyFetchRetryDelay), KeyFetchRetryDelay, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(300));
         AddIfOutside(errors, prefix + nameof(MetadataTimeout), MetadataTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
         return errors;
     }

@@ -43,6 +43,7 @@ public sealed class AuthOptionsTests
         { Good with { ClockSkew = TimeSpan.FromSeconds(-1) }, "Auth:ClockSkew must be between 0 and 300 seconds (got -1)" },
         { Good with { KeyRefreshMinimumInterval = TimeSpan.Zero }, "Auth:KeyRefreshMinimumInterval must be between 1 and 3600 seconds" },
         { Good with { KeyRefreshInterval = TimeSpan.FromMinutes(1) }, "Auth:KeyRefreshInterval must be between 300 and 604800 seconds" },
+        { Good with { KeyFetchRetryDelay = TimeSpan.FromMinutes(6) }, "Auth:KeyFetchRetryDelay must be between 1 and 300 seconds" },
         { Good with { MetadataTimeout = TimeSpan.FromMinutes(5) }, "Auth:MetadataTimeout must be between 1 and 60 seconds" },
     };
 
