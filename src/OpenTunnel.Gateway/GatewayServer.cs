@@ -20,7 +20,7 @@ namespace OpenTunnel.Gateway;
 
 /// <summary>
 /// The running gateway: TLS listener, sessions, address pool, TUN data plane, PAT rules,
-/// control socket and metrics. <see cref="ApplyAsync"/> swaps in a new configuration atomically
+/// control socket and metrics. <see cref="Apply"/> swaps in a new configuration atomically
 /// after validating it; sessions keep running. Settings that need a restart (listener, TUN
 /// device, pool, firewall ownership, data directory, control and metrics addresses) are refused
 /// by a reload with a message naming them.
