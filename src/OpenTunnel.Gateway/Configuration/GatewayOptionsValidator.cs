@@ -44,13 +44,9 @@ public static class GatewayOptionsValidator
             errors.Add($"Control:SocketPath must be an absolute path (got '{socket}').");
         }
 
-        if (!string.IsNullOrEmpty(options.Metrics.Address) && !IPEndPoint.TryParse(options.Metrics.Address, out var metrics))
+        if (!string.IsNullOrEmpty(options.Metrics.Address) && !IPEndPoint.TryParse(options.Metrics.Address, out _))
         {
-            errors.Add($"Metrics:Address must be host:port with a literal IP address, for example 127.0.0.1:9464 (got '{options.Metrics.Address}').");
-        }
-        else if (!string.IsNullOrEmpty(options.Metrics.Address) && IPEndPoint.Parse(options.Metrics.Address).Port == 0)
-        {
-            errors.Add($"Metrics:Address needs a port (got '{options.Metrics.Address}').");
+            errors.Add($"Metrics:Address must be address:port with a literal IP address, for example 127.0.0.1:9464 (got '{options.Metrics.Address}').");
         }
 
         errors.AddRange(options.Auth.Validate());

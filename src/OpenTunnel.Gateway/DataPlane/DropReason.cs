@@ -9,8 +9,11 @@ public enum DropReason
     /// <summary>A client sent a packet to another client's address and client-to-client traffic is off.</summary>
     ClientToClient,
 
-    /// <summary>Not a well-formed IPv4 packet (or IPv6 without an IPv6 lease).</summary>
+    /// <summary>Not a well-formed IP packet: too short, or its length fields disagree with its size.</summary>
     Malformed,
+
+    /// <summary>An IPv6 packet (the clients' IPv6 router solicitations, for one): the pool is IPv4 only.</summary>
+    NotIPv4,
 
     /// <summary>A packet from the TUN device for an address no connected session holds.</summary>
     NoSession,

@@ -64,7 +64,7 @@ public sealed class TunDataPlane : IDisposable
     {
         if (!IpPacket.TryReadIpv4(packet, out var header))
         {
-            _counters.CountDrop(DropReason.Malformed);
+            _counters.CountDrop(IpPacket.Version(packet) == 6 ? DropReason.NotIPv4 : DropReason.Malformed);
             return;
         }
 
@@ -115,10 +115,11 @@ public sealed class TunDataPlane : IDisposable
                     continue;
                 }
 
-                if (!IpPacket.TryReadIpv4(buffer.AsSpan(OutboundPacket.Headroom, n), out var header))
+                var packet = buffer.AsSpan(OutboundPacket.Headroom, n);
+                if (!IpPacket.TryReadIpv4(packet, out var header))
                 {
-                    // IPv6 neighbour discovery and the like: the pool is IPv4 only.
-                    _counters.CountDrop(DropReason.Malformed);
+                    // IPv6 router solicitations of the TUN device itself and the like: the pool is IPv4 only.
+                    _counters.CountDrop(IpPacket.Version(packet) == 6 ? DropReason.NotIPv4 : DropReason.Malformed);
                     continue;
                 }
 

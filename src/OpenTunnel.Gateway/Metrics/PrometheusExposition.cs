@@ -91,13 +91,15 @@ public sealed class PrometheusExposition : IDisposable
     private static string PrometheusName(Instrument instrument, bool monotonic)
     {
         string name = instrument.Name.Replace('.', '_');
-        if (instrument.Unit == "s")
+        string unit = instrument.Unit switch
         {
-            name += "_seconds";
-        }
-        else if (instrument.Unit == "By")
+            "s" => "_seconds",
+            "By" => "_bytes",
+            _ => string.Empty,
+        };
+        if (unit.Length > 0 && !name.EndsWith(unit, StringComparison.Ordinal))
         {
-            name += "_bytes";
+            name += unit;
         }
 
         return monotonic ? name + "_total" : name;
