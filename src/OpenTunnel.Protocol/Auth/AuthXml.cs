@@ -1,5 +1,6 @@
 using System.Text;
 using System.Xml;
+using System.Xml.Linq;
 
 namespace OpenTunnel.Protocol.Auth;
 
@@ -36,71 +37,27 @@ public static class AuthXml
         try
         {
             using var reader = XmlReader.Create(new StringReader(xml), settings);
-            if (!reader.ReadToFollowing("config-auth"))
+            var root = XDocument.Load(reader).Root;
+            if (root is null || root.Name.LocalName != "config-auth")
             {
                 error = "no <config-auth> element";
                 return false;
             }
 
-            string type = reader.GetAttribute("type") ?? string.Empty;
-            string? deviceId = null;
-            string? groupAccess = null;
             var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-            int rootDepth = reader.Depth;
-            bool inAuth = false;
-            int authDepth = -1;
-            while (reader.Read())
+            if (root.Element("auth") is { } auth)
             {
-                if (reader.NodeType == XmlNodeType.EndElement)
+                foreach (var field in auth.Elements())
                 {
-                    if (inAuth && reader.Depth == authDepth)
-                    {
-                        inAuth = false;
-                    }
-
-                    if (reader.Depth == rootDepth)
-                    {
-                        break;
-                    }
-
-                    continue;
-                }
-
-                if (reader.NodeType != XmlNodeType.Element)
-                {
-                    continue;
-                }
-
-                if (inAuth && reader.Depth == authDepth + 1)
-                {
-                    string name = reader.LocalName;
-                    fields[name] = reader.IsEmptyElement ? string.Empty : reader.ReadElementContentAsString();
-                    if (reader.NodeType == XmlNodeType.EndElement && reader.Depth == authDepth)
-                    {
-                        inAuth = false;
-                    }
-
-                    continue;
-                }
-
-                switch (reader.LocalName)
-                {
-                    case "auth" when reader.Depth == rootDepth + 1 && !reader.IsEmptyElement:
-                        inAuth = true;
-                        authDepth = reader.Depth;
-                        break;
-                    case "device-id" when !reader.IsEmptyElement:
-                        deviceId = reader.ReadElementContentAsString();
-                        break;
-                    case "group-access" when !reader.IsEmptyElement:
-                        groupAccess = reader.ReadElementContentAsString();
-                        break;
-                    default:
-                        break;
+                    fields[field.Name.LocalName] = field.Value;
                 }
             }
 
-            message = new ClientAuthMessage(type, NullIfEmpty(deviceId), NullIfEmpty(groupAccess), fields);
+            message = new ClientAuthMessage(
+                (string?)root.Attribute("type") ?? string.Empty,
+                NullIfEmpty(root.Element("device-id")?.Value),
+                NullIfEmpty(root.Element("group-access")?.Value),
+                fields);
             return true;
         }
         catch (XmlException e)
