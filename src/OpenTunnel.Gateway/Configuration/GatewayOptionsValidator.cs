@@ -73,12 +73,14 @@ public static class GatewayOptionsValidator
             return false;
         }
 
-        if (!IPNetwork.TryParse(text, out network))
+        var truncated = Truncate(address, prefix);
+        if (!truncated.Equals(address))
         {
-            problem = $"has host bits set past /{prefix}: the network address is {new IPNetwork(Truncate(address, prefix), prefix)}";
+            problem = $"has host bits set past /{prefix}: the network address is {truncated}/{prefix}";
             return false;
         }
 
+        network = new IPNetwork(address, prefix);
         return true;
     }
 
