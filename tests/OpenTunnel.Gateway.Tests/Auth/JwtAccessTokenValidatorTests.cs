@@ -246,6 +246,18 @@ public sealed class JwtAccessTokenValidatorTests(TokenIssuerFixture issuers) : I
     }
 
     [Fact]
+    public async Task ValidateAsync_NotBeforeAfterExpiry_RefusesMalformed()
+    {
+        string token = ForgedTokens.Resigned(_issuer.Mint("alice"), _issuer.KeyPath,
+            (_, payload) => payload["nbf"] = (long)payload["exp"]! + 60);
+
+        TokenValidationOutcome outcome = await ValidateAsync(token);
+
+        Assert.Equal(TokenRefusal.Malformed, outcome.Refusal);
+        Assert.Contains("'nbf' is not before its 'exp'", outcome.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ValidateAsync_RequiredClaimMissing_RefusesMissingClaim()
     {
         AuthOptions options = Options() with { RequiredClaims = [new RequiredClaim { Claim = "compliance", AnyOf = ["compliant"] }] };
