@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using OpenTunnel.Protocol.Cstp;
 
 namespace OpenTunnel.Gateway.Dtls;
 
@@ -80,9 +81,9 @@ internal sealed class DtlsChannel : IDtlsChannel
 
     public DtlsChannelCounters Counters { get; } = new();
 
-    public bool TrySendData(ReadOnlySpan<byte> ipPacket) => TrySend(DtlsPacketType.Data, ipPacket);
+    public bool TrySendData(ReadOnlySpan<byte> ipPacket) => TrySend(CstpPacketType.Data, ipPacket);
 
-    public bool TrySend(DtlsPacketType type, ReadOnlySpan<byte> payload)
+    public bool TrySend(CstpPacketType type, ReadOnlySpan<byte> payload)
     {
         lock (_sendLock)
         {
@@ -103,7 +104,7 @@ internal sealed class DtlsChannel : IDtlsChannel
                 payload.CopyTo(plaintext[1..]);
                 int length = _protection.Seal(DtlsRecord.ApplicationData, plaintext, buffer);
                 _listener.Socket.SendTo(buffer.AsSpan(0, length), SocketFlags.None, _address);
-                if (type == DtlsPacketType.Data)
+                if (type == CstpPacketType.Data)
                 {
                     Counters.Sent(payload.Length);
                 }
@@ -348,21 +349,21 @@ internal sealed class DtlsChannel : IDtlsChannel
         var payload = packet[1..];
         try
         {
-            switch ((DtlsPacketType)packet[0])
+            switch ((CstpPacketType)packet[0])
             {
-                case DtlsPacketType.Data:
+                case CstpPacketType.Data:
                     Counters.Received(payload.Length);
                     Session.OnDtlsPacket(payload);
                     break;
-                case DtlsPacketType.DpdRequest:
+                case CstpPacketType.DpdRequest:
                     // Echo the whole payload: openconnect probes the MTU with padded DPDs (dtls.c) and
                     // shrinks it when an answer is missing or shorter (ocserv worker-vpn.c does the same).
-                    TrySend(DtlsPacketType.DpdResponse, payload);
+                    TrySend(CstpPacketType.DpdResponse, payload);
                     break;
-                case DtlsPacketType.DpdResponse:
-                case DtlsPacketType.Keepalive:
+                case CstpPacketType.DpdResponse:
+                case CstpPacketType.Keepalive:
                     break;
-                case DtlsPacketType.Disconnect:
+                case CstpPacketType.Disconnect:
                     Session.OnDtlsDisconnect(payload);
                     break;
                 default:

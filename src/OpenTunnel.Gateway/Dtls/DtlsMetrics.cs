@@ -53,9 +53,13 @@ public static class DtlsMetrics
     {
         foreach (var value in values)
         {
-            yield return new Measurement<long>(read(value), new KeyValuePair<string, object?>(tag, TagValues<T>.Of(value)));
+            yield return new Measurement<long>(read(value), new KeyValuePair<string, object?>(tag, TagValue(value)));
         }
     }
+
+    /// <summary>The tag value of a reason or result, for example <c>authentication_failed</c> (also what the control API shows).</summary>
+    public static string TagValue<T>(T value)
+        where T : struct, Enum => TagValues<T>.Of(value);
 
     /// <summary>snake_case tag values, as OpenTelemetry semantic conventions write them, computed once per enum.</summary>
     private static class TagValues<T>

@@ -39,7 +39,7 @@ public sealed class DtlsRecordProtection : IDisposable
     /// <summary>GCM tag bytes in each record.</summary>
     public const int TagLength = 16;
 
-    /// <summary>Bytes a record adds to its plaintext: header, explicit nonce and tag (37; GnuTLS's estimate for DTLS 1.2 AES-GCM).</summary>
+    /// <summary>Bytes a record adds to its plaintext: header, explicit nonce and tag (37, GnuTLS's estimate for DTLS 1.2 AES-GCM; the MTU arithmetic of <c>TunnelMtu</c> counts on it).</summary>
     public const int Overhead = DtlsRecord.HeaderLength + ExplicitNonceLength + TagLength;
 
     /// <summary>The last sequence number DTLS allows (48 bits); a connection that reaches it must handshake again.</summary>

@@ -1,3 +1,5 @@
+using OpenTunnel.Protocol.Cstp;
+
 namespace OpenTunnel.Gateway.Dtls;
 
 /// <summary>
@@ -95,7 +97,7 @@ public interface IDtlsChannel
     bool TrySendData(ReadOnlySpan<byte> ipPacket);
 
     /// <summary>Sends a packet of any type (DPD request, keepalive, disconnect). False when the channel is closed or the socket refused it.</summary>
-    bool TrySend(DtlsPacketType type, ReadOnlySpan<byte> payload);
+    bool TrySend(CstpPacketType type, ReadOnlySpan<byte> payload);
 
     /// <summary>Closes the channel (the session ended). Idempotent; no callback follows.</summary>
     void Close();

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Protocol.Cstp;
 using Org.BouncyCastle.Tls;
 using Xunit.Abstractions;
 
@@ -44,11 +45,11 @@ public sealed class DtlsListenerTests : IDisposable
         var (client, _) = Connect(session);
         var channel = Take(session.Established);
 
-        client.Send([(byte)DtlsPacketType.Data, .. IpPacket]);
+        client.Send([(byte)CstpPacketType.Data, .. IpPacket]);
         Assert.Equal(IpPacket, Take(session.Packets));
 
         Assert.True(channel.TrySendData(IpPacket));
-        Assert.Equal([(byte)DtlsPacketType.Data, .. IpPacket], Receive(client));
+        Assert.Equal([(byte)CstpPacketType.Data, .. IpPacket], Receive(client));
 
         Assert.Equal(1, _listener.Counters.Handshakes(DtlsHandshakeResult.Succeeded));
         Assert.Equal(1, _listener.Counters.HelloVerifyRequests);
@@ -64,13 +65,13 @@ public sealed class DtlsListenerTests : IDisposable
         var (client, _) = Connect(session);
         Take(session.Established);
         byte[] probe = new byte[1 + 1400];
-        probe[0] = (byte)DtlsPacketType.DpdRequest;
+        probe[0] = (byte)CstpPacketType.DpdRequest;
         Random.Shared.NextBytes(probe.AsSpan(1));
 
         client.Send(probe);
 
         byte[] answer = Receive(client);
-        Assert.Equal((byte)DtlsPacketType.DpdResponse, answer[0]);
+        Assert.Equal((byte)CstpPacketType.DpdResponse, answer[0]);
         Assert.Equal(probe[1..], answer[1..]);
     }
 
@@ -81,12 +82,12 @@ public sealed class DtlsListenerTests : IDisposable
         var (client, _) = Connect(session);
         var channel = Take(session.Established);
 
-        client.Send([(byte)DtlsPacketType.Keepalive]);
-        Assert.True(channel.TrySend(DtlsPacketType.DpdRequest, []));
-        Assert.True(channel.TrySend(DtlsPacketType.Keepalive, []));
+        client.Send([(byte)CstpPacketType.Keepalive]);
+        Assert.True(channel.TrySend(CstpPacketType.DpdRequest, []));
+        Assert.True(channel.TrySend(CstpPacketType.Keepalive, []));
 
-        Assert.Equal([(byte)DtlsPacketType.DpdRequest], Receive(client));
-        Assert.Equal([(byte)DtlsPacketType.Keepalive], Receive(client));
+        Assert.Equal([(byte)CstpPacketType.DpdRequest], Receive(client));
+        Assert.Equal([(byte)CstpPacketType.Keepalive], Receive(client));
         Assert.Empty(session.Packets);
         Assert.Equal(0, _listener.Counters.Dropped(DtlsDropReason.Unexpected));
     }
@@ -98,7 +99,7 @@ public sealed class DtlsListenerTests : IDisposable
         var (client, _) = Connect(session);
         Take(session.Established);
 
-        client.Send([(byte)DtlsPacketType.Disconnect, 0xB0, (byte)'b', (byte)'y', (byte)'e']);
+        client.Send([(byte)CstpPacketType.Disconnect, 0xB0, (byte)'b', (byte)'y', (byte)'e']);
 
         Assert.Equal([0xB0, (byte)'b', (byte)'y', (byte)'e'], Take(session.Disconnects));
     }
@@ -109,7 +110,7 @@ public sealed class DtlsListenerTests : IDisposable
         var session = AddSession();
         var (client, udp) = Connect(session);
         var channel = Take(session.Established);
-        client.Send([(byte)DtlsPacketType.Data, .. IpPacket]);
+        client.Send([(byte)CstpPacketType.Data, .. IpPacket]);
         Take(session.Packets);
         byte[] sentRecord = udp.SentDatagrams.Last();
 
@@ -135,10 +136,10 @@ public sealed class DtlsListenerTests : IDisposable
                         _listener.Counters.Dropped(DtlsDropReason.UnknownPeer) == 2 &&
                         _listener.Counters.Dropped(DtlsDropReason.Malformed) == 1);
 
-        client.Send([(byte)DtlsPacketType.Data, .. IpPacket]);
+        client.Send([(byte)CstpPacketType.Data, .. IpPacket]);
         Assert.Equal(IpPacket, Take(session.Packets));
         Assert.True(channel.TrySendData(IpPacket));
-        Assert.Equal([(byte)DtlsPacketType.Data, .. IpPacket], Receive(client));
+        Assert.Equal([(byte)CstpPacketType.Data, .. IpPacket], Receive(client));
         Assert.Empty(session.Packets);
         Assert.True(channel.IsOpen);
     }
@@ -152,14 +153,14 @@ public sealed class DtlsListenerTests : IDisposable
         var before = (IPEndPoint)channel.RemoteEndPoint;
 
         udp.MoveToNewPort();
-        client.Send([(byte)DtlsPacketType.Data, .. IpPacket]);
+        client.Send([(byte)CstpPacketType.Data, .. IpPacket]);
 
         Assert.Equal(IpPacket, Take(session.Packets));
         Assert.Equal(1, _listener.Counters.Rebinds);
         Assert.Equal(udp.LocalEndPoint.Port, ((IPEndPoint)channel.RemoteEndPoint).Port);
         Assert.NotEqual(before.Port, ((IPEndPoint)channel.RemoteEndPoint).Port);
         Assert.True(channel.TrySendData(IpPacket));
-        Assert.Equal([(byte)DtlsPacketType.Data, .. IpPacket], Receive(client));
+        Assert.Equal([(byte)CstpPacketType.Data, .. IpPacket], Receive(client));
     }
 
     [Fact]
@@ -171,7 +172,7 @@ public sealed class DtlsListenerTests : IDisposable
         Take(session.Established);
 
         udp.MoveToNewPort();
-        client.Send([(byte)DtlsPacketType.Data, .. IpPacket]);
+        client.Send([(byte)CstpPacketType.Data, .. IpPacket]);
 
         WaitUntil(() => listener.Counters.Dropped(DtlsDropReason.UnknownPeer) == 1);
         Assert.Empty(session.Packets);
@@ -235,7 +236,7 @@ public sealed class DtlsListenerTests : IDisposable
         Assert.True(replacement.IsOpen);
         Assert.Equal(1, _listener.ActiveChannels);
         Assert.Empty(session.Closed);
-        second.Send([(byte)DtlsPacketType.Data, .. IpPacket]);
+        second.Send([(byte)CstpPacketType.Data, .. IpPacket]);
         Assert.Equal(IpPacket, Take(session.Packets));
     }
 
@@ -247,7 +248,7 @@ public sealed class DtlsListenerTests : IDisposable
         var channel = Take(session.Established);
 
         channel.Close();
-        client.Send([(byte)DtlsPacketType.Data, .. IpPacket]);
+        client.Send([(byte)CstpPacketType.Data, .. IpPacket]);
 
         WaitUntil(() => _listener.Counters.Dropped(DtlsDropReason.UnknownPeer) == 1);
         Assert.Empty(session.Packets);

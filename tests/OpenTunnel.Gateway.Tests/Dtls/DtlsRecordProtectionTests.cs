@@ -190,6 +190,12 @@ public sealed class DtlsRecordProtectionTests
     }
 
     [Fact]
+    public void Overhead_IsWhatTheTunnelMtuLeavesRoomFor()
+    {
+        Assert.Equal(OpenTunnel.Protocol.Tunnel.TunnelMtu.DtlsRecordOverhead, DtlsRecordProtection.Overhead);
+    }
+
+    [Fact]
     public void ForServer_WrongKeyBlockLength_Throws()
     {
         Assert.Throws<ArgumentException>(() => DtlsRecordProtection.ForServer(new byte[41], 16, 1, 0));

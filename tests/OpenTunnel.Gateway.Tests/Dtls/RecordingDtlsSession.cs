@@ -7,7 +7,7 @@ namespace OpenTunnel.Gateway.Tests.Dtls;
 /// <summary>A CSTP session as the DTLS listener sees it, recording everything the listener tells it.</summary>
 internal sealed class RecordingDtlsSession : IDtlsSession
 {
-    private readonly byte[] _masterSecret = new byte[OpenTunnel.Gateway.Dtls.DtlsMasterSecret.Length];
+    private readonly byte[] _masterSecret = new byte[48];
 
     public RecordingDtlsSession(DtlsCipherSuite? suite = null)
     {
