@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Testing;
@@ -151,6 +152,18 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
     }
 
     [Fact]
+    public async Task UdpDisabled_Connect_OffersNoDtlsAndNoUdpSocketListens()
+    {
+        var status = await Gateway.ControlAsync("status");
+        var udp = Gateway.Topology.Exec(Gateway.Topology.Gateway, "ss", "-uln").EnsureSuccess();
+
+        Assert.Null(status!["dtls"]);
+        Assert.DoesNotContain(":" + GatewayInstance.Port, udp.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Established DTLS", _fixture.Alice.Process.Output, StringComparison.Ordinal);
+        Assert.Contains("DTLS is off (Udp:Enabled is false)", Gateway.Process.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void HealthProbe_PlainGet_Answers200WithoutSignIn()
     {
         var probe = Gateway.Topology.Exec(Gateway.Topology.Client, "curl", "-sk", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", Gateway.Url + "/").EnsureSuccess();
@@ -167,6 +180,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         Assert.Equal(_fixture.Alice.Address, alice!["address"]!.GetValue<string>());
         Assert.Equal("device-alice", alice["deviceId"]!.GetValue<string>());
         Assert.Equal("TLS", alice["channel"]!.GetValue<string>());
+        Assert.Null(alice["dtls"]);
         Assert.StartsWith(NetworkTopology.ClientAddress + ":", alice["client"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
@@ -228,7 +242,8 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
 
         public async Task InitializeAsync()
         {
-            Gateway = await GatewayInstance.StartAsync();
+            // UDP off: these tests exercise the TLS data path (and Udp:Enabled=false itself); DtlsTunnelTests covers DTLS.
+            Gateway = await GatewayInstance.StartAsync(config => config["Udp"] = new JsonObject { ["Enabled"] = false });
             Corp = SourceEchoServer.Start(Gateway.Topology.Corp, NetworkTopology.CorpAddress);
             Internet = SourceEchoServer.Start(Gateway.Topology.Internet, NetworkTopology.InternetAddress);
             Alice = await OpenConnectClient.ConnectWithTokenAsync(Gateway, Gateway.TokenFile(Gateway.MintToken("alice")), "ocalice");
