@@ -87,6 +87,24 @@ public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ValidateAsync_ConcurrentSignInsWithTheRotatedKey_AllAcceptedAfterOneFetch()
+    {
+        using JwtAccessTokenValidator validator = Create();
+        Assert.True((await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None)).Succeeded);
+        _server.SetKeys(_issuer.JwksJson, _rotated.JwksJson);
+        var signIns = new Task<TokenValidationOutcome>[8];
+        for (int i = 0; i < signIns.Length; i++)
+        {
+            signIns[i] = validator.ValidateAsync(_rotated.Mint("user" + i), CancellationToken.None).AsTask();
+        }
+
+        TokenValidationOutcome[] outcomes = await Task.WhenAll(signIns);
+
+        Assert.All(outcomes, o => Assert.True(o.Succeeded, o.Detail));
+        Assert.Equal(2, _server.JwksRequests);
+    }
+
+    [Fact]
     public async Task ValidateAsync_UnknownKidsWithinMinimumInterval_FetchAgainOnlyOnce()
     {
         using JwtAccessTokenValidator validator = Create();
