@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Testing;
@@ -137,6 +138,34 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         Assert.DoesNotContain("COOKIE=", result.StandardOutput, StringComparison.Ordinal);
         await WaitUntilAsync(() => Gateway.Process.Output.Contains($"Sign-in from {NetworkTopology.ClientAddress} refused by check {check}", StringComparison.Ordinal), $"a log line naming {check}");
         Assert.DoesNotContain(token, Gateway.Process.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SignIn_TokenInTheFormPasswordField_GetsACookie()
+    {
+        string token = Gateway.MintToken("fiona");
+        Assert.True(token.Length < 1024, "openconnect reads at most 1024 characters from --passwd-on-stdin");
+
+        var result = OpenConnectClient.AuthenticateWithForm(Gateway, token);
+
+        Assert.True(result.Succeeded, result.StandardOutput + result.StandardError);
+        Assert.Matches(CookieLine(), result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task Reload_BadConfiguration_IsRefusedByNameAndTheRunningOneStays()
+    {
+        string bad = Gateway.Directory.File("bad.json");
+        File.WriteAllText(bad, File.ReadAllText(Gateway.ConfigFile).Replace("198.18.2.53", "not-an-address", StringComparison.Ordinal));
+        var before = (await Gateway.ControlAsync("status"))!["configuration"]!["appliedAt"]!.GetValue<DateTimeOffset>();
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Gateway.ControlAsync(new JsonObject { ["command"] = "reload", ["file"] = bad }));
+        var reloaded = await Gateway.ControlAsync(new JsonObject { ["command"] = "reload" });
+
+        Assert.Contains("Network:DnsServers:0 'not-an-address' is not an IP address", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(Gateway.ConfigFile, reloaded!["origin"]!.GetValue<string>());
+        Assert.True(reloaded["appliedAt"]!.GetValue<DateTimeOffset>() > before);
+        Assert.Equal("198.18.2.53", _fixture.Alice.Environment()["INTERNAL_IP4_DNS"]);
     }
 
     [Fact]
