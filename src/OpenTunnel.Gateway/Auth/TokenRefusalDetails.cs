@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -58,13 +59,22 @@ internal static class TokenRefusalDetails
         return builder.ToString();
     }
 
-    /// <summary>The innermost exception's message: for an unreachable issuer that is the socket error, not the wrapper's.</summary>
+    /// <summary>
+    /// Why a key fetch failed, in a person's words: the HTTP status the issuer answered (IdentityModel's
+    /// HttpDocumentRetriever keeps it in the exception's data, its message hides the response), else
+    /// the innermost exception's message, which for an unreachable issuer is the socket error.
+    /// </summary>
     public static string RootCause(Exception exception)
     {
         Exception inner = exception;
-        while (inner.InnerException is not null)
+        for (Exception? e = exception; e is not null; e = e.InnerException)
         {
-            inner = inner.InnerException;
+            if (e.Data["status_code"] is HttpStatusCode status)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"the server answered HTTP {(int)status} ({status})");
+            }
+
+            inner = e;
         }
 
         return inner.Message;

@@ -38,6 +38,9 @@ public sealed class OidcDiscoveryServer : IAsyncDisposable
 
     public int JwksRequests => Volatile.Read(ref _jwksRequests);
 
+    /// <summary>While true, both documents answer 503, as an issuer in an outage does.</summary>
+    public bool Failing { get; set; }
+
     public static async Task<OidcDiscoveryServer> StartAsync()
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
@@ -48,12 +51,22 @@ public sealed class OidcDiscoveryServer : IAsyncDisposable
         app.MapGet("/.well-known/openid-configuration", (HttpContext context) =>
         {
             Interlocked.Increment(ref server!._metadataRequests);
+            if (server.Failing)
+            {
+                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+            }
+
             string document = new JsonObject { ["issuer"] = server.Issuer, ["jwks_uri"] = server.Issuer + "/jwks" }.ToJsonString();
             return Results.Text(document, "application/json");
         });
         app.MapGet("/jwks", () =>
         {
             Interlocked.Increment(ref server!._jwksRequests);
+            if (server.Failing)
+            {
+                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+            }
+
             return Results.Text(server._jwks, "application/json");
         });
         await app.StartAsync();
