@@ -149,22 +149,7 @@ public static class AdminCli
 
             string url = query.Count == 0 ? Collection : $"{Collection}?{string.Join('&', query)}";
             (int status, JsonElement json, string body, _) = await SendAsync(HttpMethod.Get, url, null, null, ct);
-            if (status >= 400)
-            {
-                CliOutput.WriteProblem(error, status, json, body);
-                return 1;
-            }
-
-            if (cli.Json)
-            {
-                CliOutput.WriteJson(output, json);
-            }
-            else
-            {
-                CliOutput.WriteTable(output, _resource, json);
-            }
-
-            return 0;
+            return Print(status, json, body, page => CliOutput.WriteTable(output, _resource, page));
         }
 
         private async Task<int> UpdateAsync(CancellationToken ct)
@@ -215,6 +200,12 @@ public static class AdminCli
         private async Task<int> ShowAsync(HttpMethod method, string url, JsonObject? body, string? ifMatch, CancellationToken ct)
         {
             (int status, JsonElement json, string text, _) = await SendAsync(method, url, body, ifMatch, ct);
+            return Print(status, json, text, item => CliOutput.WriteDetails(output, item));
+        }
+
+        /// <summary>A problem to standard error (exit 1), else the answer as JSON or for people (exit 0).</summary>
+        private int Print(int status, JsonElement json, string text, Action<JsonElement> forPeople)
+        {
             if (status >= 400)
             {
                 CliOutput.WriteProblem(error, status, json, text);
@@ -227,7 +218,7 @@ public static class AdminCli
             }
             else
             {
-                CliOutput.WriteDetails(output, json);
+                forPeople(json);
             }
 
             return 0;
