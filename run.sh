@@ -3,4 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 dotnet build -c Release OpenTunnel.slnx -nologo -v quiet
-echo "Built. No OpenTunnel service exists yet to start: the gateway is the next part to land."
+
+# --- Management service (docs/management.md): SQLite in /var/lib/opentunnel/management,
+# --- http://127.0.0.1:8080; prints the address and the first administrator key; Ctrl+C stops it.
+exec scripts/run-management.sh "$@"
