@@ -16,7 +16,8 @@ internal sealed class WorkFolder : IDisposable
 
     public static WorkFolder Create(string prefix)
     {
-        var info = Directory.CreateTempSubdirectory(prefix);
+        // The PID in the name lets bench/run find and remove the folder even when this process was killed outright.
+        var info = Directory.CreateTempSubdirectory($"{prefix}{Environment.ProcessId}.");
         File.SetUnixFileMode(info.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         return new WorkFolder(info.FullName);

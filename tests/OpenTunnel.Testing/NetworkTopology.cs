@@ -118,6 +118,13 @@ public sealed partial class NetworkTopology : IDisposable
         return Command.Run("ip", ["netns", "exec", ns, fileName, .. arguments], timeout, standardInput);
     }
 
+    /// <summary>Runs a command inside <paramref name="ns"/>; cancellation kills it (see <see cref="Command.RunAsync"/>).</summary>
+    public Task<CommandResult> ExecAsync(string ns, string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Command.RunAsync("ip", ["netns", "exec", ns, fileName, .. arguments], timeout, null, cancellationToken);
+    }
+
     /// <summary>
     /// Starts a long-running command inside <paramref name="ns"/>; it is tracked by PID and ended
     /// in Dispose. `ip netns exec` execs the command, so the PID is the command's own.

@@ -67,10 +67,11 @@ internal sealed class LoadGenerator : IDisposable
         throw new TimeoutException($"The load generator's ramp did not end within {timeout.TotalSeconds} s. Output:\n{_process.Output}");
     }
 
-    /// <summary>Ends the hold (SIGINT: every session disconnects) and returns what the hold counted.</summary>
+    /// <summary>Ends the hold (SIGTERM: every session disconnects) and returns what the hold counted.</summary>
     public async Task<HoldResult> StopAsync(TimeSpan timeout)
     {
-        _process.Signal(2);
+        // SIGTERM rather than SIGINT: a process started in the background by a non-interactive shell inherits SIGINT ignored.
+        _process.Signal(15);
         await _process.WaitForExitAsync(timeout);
         return FindEvent(LoadEvent.DoneEvent)?.Hold
             ?? throw new InvalidOperationException($"The load generator ended without its 'done' line. Output:\n{_process.Output}");
