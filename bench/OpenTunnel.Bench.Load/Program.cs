@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OpenTunnel.Bench.Load;
 using OpenTunnel.Bench.Load.Sessions;
 
@@ -13,11 +12,8 @@ catch (ArgumentException e)
     return 2;
 }
 
-// SIGINT/SIGTERM end the hold: every session then says DISCONNECT, and the "done" line is printed.
-using var stop = new CancellationTokenSource();
-using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-
+// A signal ends the hold: every session then says DISCONNECT, and the "done" line is printed.
+using var stop = new StopSignals();
 var run = new LoadRun(options);
 RampResult ramp;
 try
@@ -33,9 +29,3 @@ Console.WriteLine(new LoadEvent(LoadEvent.RampEvent, Ramp: ramp).ToJson());
 var hold = await run.HoldAsync(stop.Token);
 Console.WriteLine(new LoadEvent(LoadEvent.DoneEvent, Hold: hold).ToJson());
 return 0;
-
-void Stop(PosixSignalContext context)
-{
-    context.Cancel = true;
-    stop.Cancel();
-}

@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using OpenTunnel.Bench;
+using OpenTunnel.Bench.Load;
 using OpenTunnel.Testing;
 
 // The benchmark of issue #8: OpenTunnel against ocserv and the direct path, in network namespaces.
@@ -22,16 +22,13 @@ catch (ArgumentException e)
 }
 
 // A signal stops the run; the using blocks of BenchRun then end every process and namespace it made.
-using var stop = new CancellationTokenSource();
-using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-using var onHangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
+using var stop = new StopSignals(signal => BenchLog.Info($"{signal}: stopping"));
 try
 {
     await new BenchRun(options).RunAsync(stop.Token);
     return 0;
 }
-catch (OperationCanceledException) when (stop.IsCancellationRequested)
+catch (OperationCanceledException) when (stop.Stopped)
 {
     BenchLog.Info("interrupted: everything the run started has been stopped and removed");
     return 130;
@@ -40,11 +37,4 @@ catch (PrerequisiteMissingException e)
 {
     BenchLog.Info(e.Message);
     return 1;
-}
-
-void Stop(PosixSignalContext context)
-{
-    context.Cancel = true;
-    BenchLog.Info($"{context.Signal}: stopping");
-    stop.Cancel();
 }
