@@ -13,15 +13,15 @@ internal static class OcservConfig
     /// <summary>Debian 12's shipped tls-priorities (TLS 1.3 disabled); kept so ocserv runs as packaged.</summary>
     public const string DebianTlsPriorities = "NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:-VERS-TLS1.3";
 
-    public static string Render(OcservFiles files, BenchNetwork network, ServerSettings settings, string runAsUser, string runAsGroup)
+    public static string Render(OcservFiles files, string listenAddress, int port, string tunPrefix, ServerSettings settings, string runAsUser, string runAsGroup)
     {
         string netmask = PrefixToNetmask(settings.PoolPrefixLength);
         return string.Create(CultureInfo.InvariantCulture, $"""
             auth = "plain[passwd={files.PasswordFile}]"
             # bench: the client-facing address only, the same port as OpenTunnel
-            listen-host = {network.GatewayPublicAddress}
-            tcp-port = {network.Port}
-            udp-port = {network.Port}
+            listen-host = {listenAddress}
+            tcp-port = {port}
+            udp-port = {port}
             run-as-user = {runAsUser}
             run-as-group = {runAsGroup}
             # bench: runtime files in the run's folder, no chroot
@@ -55,7 +55,7 @@ internal static class OcservConfig
             rekey-method = ssl
             use-occtl = true
             log-level = 1
-            device = {network.ServerTunPrefix}
+            device = {tunPrefix}
             predictable-ips = true
             default-domain = {BenchNetwork.DnsDomain}
             # bench: the pool, DNS server and split-include route OpenTunnel gets too

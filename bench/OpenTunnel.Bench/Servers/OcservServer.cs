@@ -52,7 +52,7 @@ internal sealed class OcservServer : IVpnServer
         // ocserv drops to this user after binding; Debian's package creates "ocserv" only on some installs.
         string user = Command.Run("id", "-u", "ocserv").Succeeded ? "ocserv" : "nobody";
         string group = Command.Run("id", "-gn", user).EnsureSuccess().StandardOutput.Trim();
-        await File.WriteAllTextAsync(_files.ConfigFile, OcservConfig.Render(_files, _network, settings, user, group), cancellationToken);
+        await File.WriteAllTextAsync(_files.ConfigFile, OcservConfig.Render(_files, _network.GatewayPublicAddress, _network.Port, _network.ServerTunPrefix, settings, user, group), cancellationToken);
         var check = _network.Topology.Exec(_network.Topology.Gateway, "ocserv", "-t", "-c", _files.ConfigFile);
         if (!check.Succeeded)
         {
