@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests use; only the missing ones are installed.
-packages=(iproute2 iputils-ping nftables openconnect iperf3 curl procps)
+packages=(iproute2 iputils-ping nftables openconnect iperf3 curl procps postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -16,6 +16,28 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+# A throw-away PostgreSQL server for the management Integration tests, owned by this run: a
+# fresh cluster in a temporary folder on 127.0.0.1 and a free port, without durability (it is
+# thrown away), stopped and deleted on exit. Tests reach it through OPENTUNNEL_TEST_POSTGRES and
+# create one database each.
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+pg_dir=$(mktemp -d /tmp/opentunnel-pg.XXXXXX)
+as_pg=()
+if [ "$(id -u)" -eq 0 ]; then chown postgres "$pg_dir"; as_pg=(runuser -u postgres --); fi
+stop_postgres() {
+  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$pg_dir"
+}
+trap stop_postgres EXIT
+pg_port=$((20000 + RANDOM % 20000))
+while ss -ltnH "sport = :$pg_port" | grep -q .; do pg_port=$((20000 + RANDOM % 20000)); done
+"${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust --no-sync -E UTF8 >"$pg_dir/initdb.log"
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -o \
+  "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+  start >/dev/null
+export OPENTUNNEL_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+echo "PostgreSQL for tests: 127.0.0.1:$pg_port ($pg_dir)"
 
 results=artifacts/test-results
 rm -rf "$results"

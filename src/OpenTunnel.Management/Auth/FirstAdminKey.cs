@@ -1,0 +1,61 @@
+using Microsoft.EntityFrameworkCore;
+using OpenTunnel.Management.Api;
+using OpenTunnel.Management.Data;
+using OpenTunnel.Management.Domain;
+using OpenTunnel.Management.Hosting;
+
+namespace OpenTunnel.Management.Auth;
+
+/// <summary>
+/// At first start (no API key stored yet) creates a full-admin key, prints it once and writes it
+/// to DATA_DIRECTORY/admin-api-key readable only by its owner, so the CLI and run.sh can sign in.
+/// </summary>
+public static partial class FirstAdminKey
+{
+    public const string KeyName = "first-admin";
+
+    public static async Task EnsureAsync(IServiceProvider services, ManagementOptions options, TextWriter output, ILogger logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(output);
+        await using AsyncServiceScope scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ManagementDbContext>();
+        if (await db.ApiKeys.AnyAsync(cancellationToken))
+        {
+            return;
+        }
+
+        string secret = ApiKeySecret.NewApiKey();
+        DateTime now = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        var key = new ApiKey { Id = Guid.NewGuid(), Name = KeyName, Role = ManagementRoles.FullAdmin, KeyHash = ApiKeySecret.Hash(secret), CreatedAt = now, UpdatedAt = now };
+        db.ApiKeys.Add(key);
+        AuditTrail.Record(db, AuditTrail.SystemActor, AuditAction.Created, key, key.Id, null, AuditTrail.Snapshot(key), now);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Another replica on the same PostgreSQL created it first; that one printed it.
+            LogCreatedElsewhere(logger);
+            return;
+        }
+
+        Directory.CreateDirectory(options.DataDirectory);
+        var file = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+        await using (var writer = new StreamWriter(options.AdminKeyPath, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), file))
+        {
+            await writer.WriteLineAsync(secret.AsMemory(), cancellationToken);
+        }
+
+        await output.WriteLineAsync($"First administrator API key (shown once; also in {options.AdminKeyPath}, mode 0600): {secret}");
+        LogCreated(logger, options.AdminKeyPath);
+    }
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Created the first full-admin API key; it is in {Path}. Store it elsewhere and create named keys for people and automation.")]
+    private static partial void LogCreated(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Another replica created the first API key; not creating one here.")]
+    private static partial void LogCreatedElsewhere(ILogger logger);
+}

@@ -1,0 +1,40 @@
+namespace OpenTunnel.Management.Domain;
+
+/// <summary>A gateway server, enrolled into exactly one site. Its agent reports state and health.</summary>
+public sealed class Server : ManagedObject, INamedObject
+{
+    public string Name { get; set; } = string.Empty;
+
+    public Guid SiteId { get; set; }
+
+    public ServerState State { get; set; } = ServerState.Enrolling;
+
+    public DateTime? LastCheckIn { get; set; }
+
+    /// <summary>The software version the agent reports.</summary>
+    public string? SoftwareVersion { get; set; }
+
+    /// <summary>The version of the site's server configuration the gateway runs.</summary>
+    public long? AppliedConfigurationVersion { get; set; }
+
+    public ServerHealth Health { get; set; } = ServerHealth.Unknown;
+
+    /// <summary>Why the health is what it is, as the agent reported it.</summary>
+    public string? HealthDetails { get; set; }
+}
+
+public enum ServerState
+{
+    Enrolling,
+    Online,
+    Offline,
+    Draining,
+}
+
+public enum ServerHealth
+{
+    Unknown,
+    Healthy,
+    Warning,
+    Unhealthy,
+}

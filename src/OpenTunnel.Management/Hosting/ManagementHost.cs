@@ -1,0 +1,41 @@
+using OpenTunnel.Management.Api;
+using OpenTunnel.Management.Auth;
+using OpenTunnel.Management.Data;
+
+namespace OpenTunnel.Management.Hosting;
+
+/// <summary>Builds the web application: settings, database, sign-in, the API and its OpenAPI document.</summary>
+public static class ManagementHost
+{
+    public static WebApplication Build(string[] args)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+
+        // Every SQL statement at Information drowns the service's own lines; settings may lower it again.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Services.AddOptions<ManagementOptions>()
+            .Bind(builder.Configuration.GetSection(ManagementOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<ManagementOptions>, ManagementOptionsValidator>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddManagementDatabase();
+        builder.Services.AddHostedService<DatabaseStartup>();
+        builder.Services.AddManagementAuthorization();
+        builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestHandler>();
+        builder.Services.AddOpenApi();
+
+        WebApplication app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi();
+        app.MapGet("/healthz", () => TypedResults.Ok("ok")).ExcludeFromDescription();
+        app.MapManagementApi();
+        return app;
+    }
+}

@@ -1,0 +1,130 @@
+using System.Net;
+using System.Net.Sockets;
+using OpenTunnel.Management.Domain;
+
+namespace OpenTunnel.Management.Validation;
+
+/// <summary>Checks a server configuration before it is stored (and before a gateway ever sees it).</summary>
+public static class ServerConfigurationValidator
+{
+    /// <summary>A pool must hold more than a handful of clients: at most /30 for IPv4 (two usable addresses).</summary>
+    public const int MaximumIpv4PoolPrefix = 30;
+
+    /// <summary>ocserv hands each IPv6 client one address of the pool by default; keep room for 255.</summary>
+    public const int MaximumIpv6PoolPrefix = 120;
+
+    /// <summary>Windows and macOS take at most a few DNS servers per interface; more is a typo.</summary>
+    public const int MaximumDnsServers = 8;
+
+    public const int MaximumMinutes = 525_600;
+
+    public static ValidationErrors Validate(ServerConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var errors = new ValidationErrors();
+        errors.RequireName("name", configuration.Name);
+        IPNetwork? pool4 = ParsePool(errors, "ipv4Range", configuration.Ipv4Range, AddressFamily.InterNetwork, MaximumIpv4PoolPrefix);
+        IPNetwork? pool6 = configuration.Ipv6Range is null
+            ? null
+            : ParsePool(errors, "ipv6Range", configuration.Ipv6Range, AddressFamily.InterNetworkV6, MaximumIpv6PoolPrefix);
+
+        if (configuration.DnsServers.Count > MaximumDnsServers)
+        {
+            errors.Add("dnsServers", $"has {configuration.DnsServers.Count} entries; at most {MaximumDnsServers} are allowed.");
+        }
+
+        for (int i = 0; i < configuration.DnsServers.Count; i++)
+        {
+            if (!NetworkSyntax.TryParseAddress(configuration.DnsServers[i], out _))
+            {
+                errors.Add($"dnsServers[{i}]", $"'{configuration.DnsServers[i]}' is not an IPv4 or IPv6 address.");
+            }
+        }
+
+        RequireDomainNames(errors, "dnsSuffixes", configuration.DnsSuffixes);
+        RequireDomainNames(errors, "splitDnsDomains", configuration.SplitDnsDomains);
+
+        int routes = configuration.IncludeRoutes.Count + configuration.ExcludeRoutes.Count;
+        if (routes > ServerConfiguration.MaximumSplitRoutes)
+        {
+            errors.Add(
+                "includeRoutes",
+                $"include ({configuration.IncludeRoutes.Count}) and exclude ({configuration.ExcludeRoutes.Count}) routes add up to {routes}; at most {ServerConfiguration.MaximumSplitRoutes} are allowed together.");
+        }
+
+        ValidateRoutes(errors, "includeRoutes", configuration.IncludeRoutes, pool4, pool6);
+        ValidateRoutes(errors, "excludeRoutes", configuration.ExcludeRoutes, pool4: null, pool6: null);
+
+        errors.RequireRange("port", configuration.Port, 1, 65_535);
+        if (configuration.SessionTimeoutMinutes is { } session)
+        {
+            errors.RequireRange("sessionTimeoutMinutes", session, 1, MaximumMinutes);
+        }
+
+        errors.RequireRange("idleTimeoutMinutes", configuration.IdleTimeoutMinutes, 1, MaximumMinutes);
+        return errors;
+    }
+
+    private static IPNetwork? ParsePool(ValidationErrors errors, string field, string? text, AddressFamily family, int maximumPrefix)
+    {
+        string? problem = NetworkSyntax.TryParseCidr(text, out IPNetwork pool);
+        if (problem is not null)
+        {
+            errors.Add(field, problem);
+            return null;
+        }
+
+        if (pool.BaseAddress.AddressFamily != family)
+        {
+            errors.Add(field, $"'{text}' is not an {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} range.");
+            return null;
+        }
+
+        if (pool.PrefixLength > maximumPrefix)
+        {
+            errors.Add(field, $"'{text}' is too small for a client pool; the prefix may be at most /{maximumPrefix}.");
+            return null;
+        }
+
+        return pool;
+    }
+
+    private static void RequireDomainNames(ValidationErrors errors, string field, List<string> names)
+    {
+        for (int i = 0; i < names.Count; i++)
+        {
+            if (!NetworkSyntax.IsDomainName(names[i]))
+            {
+                errors.Add($"{field}[{i}]", $"'{names[i]}' is not a DNS domain name.");
+            }
+        }
+    }
+
+    private static void ValidateRoutes(ValidationErrors errors, string field, List<string> routes, IPNetwork? pool4, IPNetwork? pool6)
+    {
+        var seen = new HashSet<IPNetwork>();
+        for (int i = 0; i < routes.Count; i++)
+        {
+            string? problem = NetworkSyntax.TryParseCidr(routes[i], out IPNetwork route);
+            if (problem is not null)
+            {
+                errors.Add($"{field}[{i}]", problem);
+                continue;
+            }
+
+            if (!seen.Add(route))
+            {
+                errors.Add($"{field}[{i}]", $"'{routes[i]}' is listed twice.");
+            }
+
+            // Routing the pool into the tunnel would send clients' own addresses back at them.
+            foreach (IPNetwork? pool in (ReadOnlySpan<IPNetwork?>)[pool4, pool6])
+            {
+                if (pool is { } p && NetworkSyntax.Overlap(p, route))
+                {
+                    errors.Add($"{field}[{i}]", $"'{routes[i]}' overlaps the client address pool {p}.");
+                }
+            }
+        }
+    }
+}
