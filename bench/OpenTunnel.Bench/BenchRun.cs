@@ -40,6 +40,11 @@ internal sealed class BenchRun(BenchOptions options)
         BenchLog.Info($"namespaces {network.Topology.Client}, {network.Topology.Gateway}, {network.Topology.Corp}; work folder {work.Path}");
         var certificate = ServerCertificate.Create(work.Path, IPAddress.Parse(network.GatewayPublicAddress));
         var servers = new Dictionary<Target, IVpnServer>();
+        if (targets.Contains(Target.OpenTunnel))
+        {
+            servers[Target.OpenTunnel] = new OpenTunnelServer(network, options.OpenTunnelGateway!, work.Sub("opentunnel"), certificate, options.OpenTunnelVersion);
+        }
+
         if (targets.Contains(Target.Ocserv))
         {
             servers[Target.Ocserv] = new OcservServer(network, work.Sub("ocserv"), certificate);

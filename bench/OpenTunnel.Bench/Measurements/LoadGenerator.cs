@@ -26,9 +26,6 @@ internal sealed class LoadGenerator : IDisposable
     /// <summary>Starts <paramref name="sessions"/> sessions against <paramref name="server"/>, bound round robin to the client's extra addresses.</summary>
     public static LoadGenerator Start(BenchNetwork network, IVpnServer server, ServerCertificate certificate, int sessions, IEnumerable<string> extraArguments)
     {
-        string dotnet = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet"
-            ? Environment.ProcessPath!
-            : Prerequisites.FindOnPath("dotnet") ?? throw new PrerequisiteMissingException("The load generator needs 'dotnet' on the PATH.");
         var sources = network.ExtraClientAddresses.Count > 0 ? network.ExtraClientAddresses : [NetworkTopology.ClientAddress];
         string[] arguments =
         [
@@ -40,7 +37,7 @@ internal sealed class LoadGenerator : IDisposable
             .. server.Credentials.LoadArguments,
             .. extraArguments,
         ];
-        return new LoadGenerator(network.Topology.Start(network.Topology.Client, dotnet, arguments));
+        return new LoadGenerator(network.Topology.Start(network.Topology.Client, DotnetHost.Path, arguments));
     }
 
     /// <summary>Waits for the end of the ramp (every sign-in finished); throws with the output if the generator fails first.</summary>
