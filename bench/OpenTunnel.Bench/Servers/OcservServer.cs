@@ -14,12 +14,12 @@ internal sealed class OcservServer : IVpnServer
     private readonly BenchNetwork _network;
     private readonly OcservFiles _files;
     private readonly string _passwordFile;
-    private TrackedProcess? _process;
-    private string _lastOutput = string.Empty;
+    private readonly ServerProcess _process;
 
     public OcservServer(BenchNetwork network, string folder, ServerCertificate certificate)
     {
         _network = network;
+        _process = new ServerProcess(network, "ocserv");
         Directory.CreateDirectory(folder);
         _files = new OcservFiles(folder, certificate);
         // A throw-away password for a throw-away server in a private namespace.
@@ -40,15 +40,10 @@ internal sealed class OcservServer : IVpnServer
 
     public ClientCredentials Credentials { get; }
 
-    public string Output => _process?.Output ?? _lastOutput;
+    public string Output => _process.Output;
 
     public async Task StartAsync(ServerSettings settings, CancellationToken cancellationToken)
     {
-        if (_process is not null)
-        {
-            throw new InvalidOperationException("ocserv is already running.");
-        }
-
         // ocserv drops to this user after binding; Debian's package creates "ocserv" only on some installs.
         string user = Command.Run("id", "-u", "ocserv").Succeeded ? "ocserv" : "nobody";
         string group = Command.Run("id", "-gn", user).EnsureSuccess().StandardOutput.Trim();
@@ -59,17 +54,10 @@ internal sealed class OcservServer : IVpnServer
             throw new InvalidOperationException($"ocserv refused the benchmark's configuration ({_files.ConfigFile}):\n{check.StandardOutput}{check.StandardError}");
         }
 
-        _process = _network.Topology.Start(_network.Topology.Gateway, "ocserv", ["-f", "-c", _files.ConfigFile]);
-        await ServerReadiness.WaitUntilListeningAsync(_network, _process, cancellationToken);
+        await _process.StartAsync("ocserv", ["-f", "-c", _files.ConfigFile], cancellationToken);
     }
 
-    public Task StopAsync()
-    {
-        var process = _process;
-        _process = null;
-        _lastOutput = process?.Output ?? _lastOutput;
-        return ServerReadiness.StopAsync(_network, process);
-    }
+    public Task StopAsync() => _process.StopAsync();
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 }

@@ -22,8 +22,7 @@ internal sealed class OpenTunnelServer : IVpnServer
     private readonly string _folder;
     private readonly string _configFile;
     private readonly ServerCertificate _certificate;
-    private TrackedProcess? _process;
-    private string _lastOutput = string.Empty;
+    private readonly ServerProcess _process;
 
     /// <summary>Prepares the data directory and mints the token; the gateway itself starts in <see cref="StartAsync"/>.</summary>
     public OpenTunnelServer(BenchNetwork network, string gatewayAssembly, string folder, ServerCertificate certificate, string version)
@@ -34,6 +33,7 @@ internal sealed class OpenTunnelServer : IVpnServer
         }
 
         _network = network;
+        _process = new ServerProcess(network, "the OpenTunnel gateway");
         _gatewayAssembly = gatewayAssembly;
         _folder = folder;
         _certificate = certificate;
@@ -56,7 +56,7 @@ internal sealed class OpenTunnelServer : IVpnServer
 
     public ClientCredentials Credentials { get; }
 
-    public string Output => _process?.Output ?? _lastOutput;
+    public string Output => _process.Output;
 
     private static string Dotnet => DotnetHost.Path;
 
@@ -64,11 +64,6 @@ internal sealed class OpenTunnelServer : IVpnServer
 
     public async Task StartAsync(ServerSettings settings, CancellationToken cancellationToken)
     {
-        if (_process is not null)
-        {
-            throw new InvalidOperationException("The OpenTunnel gateway is already running.");
-        }
-
         WriteConfiguration(settings);
         var check = Command.Run(Dotnet, [_gatewayAssembly, "check", "--config", _configFile], Command.DefaultTimeout);
         if (!check.Succeeded)
@@ -76,17 +71,10 @@ internal sealed class OpenTunnelServer : IVpnServer
             throw new InvalidOperationException($"The OpenTunnel gateway refused the benchmark's configuration ({_configFile}):\n{check.StandardOutput}{check.StandardError}");
         }
 
-        _process = _network.Topology.Start(_network.Topology.Gateway, Dotnet, [_gatewayAssembly, "run", "--config", _configFile]);
-        await ServerReadiness.WaitUntilListeningAsync(_network, _process, cancellationToken);
+        await _process.StartAsync(Dotnet, [_gatewayAssembly, "run", "--config", _configFile], cancellationToken);
     }
 
-    public Task StopAsync()
-    {
-        var process = _process;
-        _process = null;
-        _lastOutput = process?.Output ?? _lastOutput;
-        return ServerReadiness.StopAsync(_network, process);
-    }
+    public Task StopAsync() => _process.StopAsync();
 
     private void WriteConfiguration(ServerSettings settings)
     {
