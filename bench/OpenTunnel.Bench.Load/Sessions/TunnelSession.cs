@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using OpenTunnel.Bench.Load.Protocol;
+using OpenTunnel.Protocol.Cstp;
 
 namespace OpenTunnel.Bench.Load.Sessions;
 
@@ -16,11 +17,11 @@ internal sealed class TunnelSession
     private const int MaxAuthSteps = 8;
 
     // A DPD request carries no payload from openconnect's idle path (cstp.c: only the MTU probe pads it).
-    private static readonly byte[] s_keepaliveFrame = Frame(CstpType.Keepalive);
-    private static readonly byte[] s_dpdFrame = Frame(CstpType.DpdRequest);
+    private static readonly byte[] s_keepaliveFrame = Frame(CstpPacketType.Keepalive);
+    private static readonly byte[] s_dpdFrame = Frame(CstpPacketType.DpdRequest);
 
     // openconnect's DISCONNECT payload: reason byte 0xb0 ("user") followed by text (cstp.c cstp_bye).
-    private static readonly byte[] s_disconnectFrame = Frame(CstpType.Disconnect, [0xb0, .. "Client disconnected"u8]);
+    private static readonly byte[] s_disconnectFrame = Frame(CstpPacketType.Disconnect, [0xb0, .. "Client disconnected"u8]);
 
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly byte[] _header = new byte[CstpFrame.HeaderLength];
@@ -98,7 +99,7 @@ internal sealed class TunnelSession
                 }
 
                 await ReadExactlyAsync(channel, _header);
-                if (!CstpFrame.TryReadHeader(_header, out var type, out int length))
+                if (CstpFrame.TryReadHeader(_header, out var type, out int length) != CstpHeaderStatus.Complete)
                 {
                     Interlocked.Increment(ref _counters.ProtocolErrors);
                     return;
@@ -235,7 +236,7 @@ internal sealed class TunnelSession
     private static string Reason(HttpResponseHead head) =>
         head.Get("X-Reason") is { } reason ? " (" + reason + ")" : string.Empty;
 
-    private static byte[] Frame(CstpType type, ReadOnlySpan<byte> payload = default)
+    private static byte[] Frame(CstpPacketType type, ReadOnlySpan<byte> payload = default)
     {
         byte[] frame = new byte[CstpFrame.HeaderLength + payload.Length];
         CstpFrame.WriteHeader(frame, type, payload.Length);
@@ -271,24 +272,24 @@ internal sealed class TunnelSession
         }
     }
 
-    private async Task<bool> HandleFrameAsync(CstpType type, ReadOnlyMemory<byte> payload)
+    private async Task<bool> HandleFrameAsync(CstpPacketType type, ReadOnlyMemory<byte> payload)
     {
         switch (type)
         {
-            case CstpType.DpdRequest:
+            case CstpPacketType.DpdRequest:
                 Interlocked.Increment(ref _counters.DpdRequestsAnswered);
                 byte[] response = new byte[CstpFrame.HeaderLength + payload.Length];
-                CstpFrame.WriteHeader(response, CstpType.DpdResponse, payload.Length);
+                CstpFrame.WriteHeader(response, CstpPacketType.DpdResponse, payload.Length);
                 payload.Span.CopyTo(response.AsSpan(CstpFrame.HeaderLength));
                 await WriteAsync(response, CancellationToken.None);
                 return true;
-            case CstpType.DpdResponse:
+            case CstpPacketType.DpdResponse:
                 Interlocked.Increment(ref _counters.DpdResponsesReceived);
                 return true;
-            case CstpType.Keepalive:
+            case CstpPacketType.Keepalive:
                 Interlocked.Increment(ref _counters.KeepalivesReceived);
                 return true;
-            case CstpType.Disconnect or CstpType.Terminate:
+            case CstpPacketType.Disconnect or CstpPacketType.Terminate:
                 Interlocked.Increment(ref _counters.ServerDisconnects);
                 IsAlive = false;
                 return false;

@@ -33,6 +33,9 @@ internal sealed class OpenConnectClient : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>True when the server offered no DTLS: openconnect then says "Configured as ..., with SSL connected and DTLS disabled".</summary>
+    public bool DtlsNotOffered => _process.Output.Contains("DTLS disabled", StringComparison.Ordinal);
+
     /// <summary>Writes the connect script into <paramref name="folder"/> and returns its path; the script touches <paramref name="markFile"/> when the tunnel is configured.</summary>
     public static string WriteScript(string folder, string markFile)
     {
@@ -78,14 +81,20 @@ internal sealed class OpenConnectClient : IDisposable
     }
 
     /// <summary>
-    /// Waits until the tunnel is configured and, with <paramref name="requireDtls"/>, DTLS is up.
-    /// Throws with openconnect's output when it exits or the time runs out.
+    /// Waits until the tunnel is configured and, with <paramref name="requireDtls"/>, DTLS is up;
+    /// false when DTLS was required but the server offered none. Throws with openconnect's output
+    /// when it exits or the time runs out.
     /// </summary>
-    public async Task WaitUntilReadyAsync(bool requireDtls, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<bool> WaitUntilReadyAsync(bool requireDtls, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (!(TunnelConfigured && (!requireDtls || DtlsUp)))
         {
+            if (requireDtls && TunnelConfigured && DtlsNotOffered)
+            {
+                return false;
+            }
+
             if (_process.HasExited)
             {
                 throw new InvalidOperationException($"openconnect exited before the tunnel was ready. Output:\n{Output}");
@@ -98,6 +107,8 @@ internal sealed class OpenConnectClient : IDisposable
 
             await Task.Delay(2, cancellationToken);
         }
+
+        return true;
     }
 
     /// <summary>SIGINT, as a user's Ctrl-C: openconnect says goodbye to the server and exits. SIGKILL after 10 s.</summary>
