@@ -5,7 +5,7 @@ namespace OpenTunnel.Gateway.Configuration;
 
 /// <summary>
 /// The whole gateway configuration: one JSON file, each value overridable by an environment
-/// variable <c>OPENTUNNEL_Section__Setting</c>. docs/gateway.md is the reference; every default
+/// variable <c>OPENTUNNEL_GATEWAY_Section__Setting</c>. docs/gateway.md is the reference; every default
 /// is written here beside its setting, and <see cref="GatewayOptionsValidator"/> names the
 /// setting of every bad value.
 /// </summary>
