@@ -65,10 +65,9 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
     }
 
     /// <summary>
-    /// The DTLS headers of the CONNECT answer for <paramref name="session"/>, or none when the
-    /// client sent no master secret or offered no suite the gateway runs (it then uses TLS only).
-    /// ocserv sends the same set (worker-vpn.c, <c>connect_handler</c>): session id (exactly 64 hex
-    /// digits, or openconnect fails the CONNECT), port, DPD, keepalive, suite and data MTU.
+    /// The DTLS headers of the CONNECT answer for <paramref name="session"/> (<see cref="ConnectHeaders"/>),
+    /// or none when the client sent no master secret or offered no suite the gateway runs (it then
+    /// uses TLS only). Makes the session's <see cref="DtlsSessionBinding"/> at its first offer.
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, string>> Offer(GatewaySession session, ConnectRequest request, TunnelParameters parameters)
     {
@@ -105,10 +104,23 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
             }
         }
 
+        return ConnectHeaders(binding.DtlsSessionId, Listener.LocalEndPoint.Port, suite, parameters);
+    }
+
+    /// <summary>
+    /// The DTLS headers of a CONNECT answer, as ocserv sends them in master-secret mode
+    /// (worker-vpn.c, <c>connect_handler</c>): session id (exactly 64 hex digits, or openconnect
+    /// fails the CONNECT), port, DPD, keepalive, the suite in the header it was offered in, and the
+    /// data MTU.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> ConnectHeaders(DtlsSessionId sessionId, int port, DtlsCipherSuite suite, TunnelParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        ArgumentNullException.ThrowIfNull(parameters);
         return
         [
-            new("X-DTLS-Session-ID", binding.DtlsSessionId.ToHex()),
-            new("X-DTLS-Port", Number(Listener.LocalEndPoint.Port)),
+            new("X-DTLS-Session-ID", sessionId.ToHex()),
+            new("X-DTLS-Port", Number(port)),
             new("X-DTLS-DPD", Number(parameters.DpdSeconds)),
             new("X-DTLS-Keepalive", Number(parameters.KeepaliveSeconds)),
             new(suite.HeaderName, suite.Name),
