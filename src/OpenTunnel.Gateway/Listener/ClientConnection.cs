@@ -242,7 +242,7 @@ internal sealed class ClientConnection
             return;
         }
 
-        var parameters = configuration.Tunnel.For(session.IPv4Address, request, PathMtu(), _client.AddressFamily == AddressFamily.InterNetworkV6);
+        var parameters = configuration.Tunnel.For(session.IPv4Address, session.IPv6Address, request, PathMtu(), _client.AddressFamily == AddressFamily.InterNetworkV6);
         try
         {
             await WriteAsync(ssl, ConnectResponse.Build(parameters, _server.Dtls?.Offer(session, request, parameters)), stopping);
@@ -254,7 +254,7 @@ internal sealed class ClientConnection
         }
 
         transport.Coalescing = true;
-        GatewayLog.Connected(_logger, session.Id, session.UserName, _client, connection.Channel.Name, parameters.IPv4Address, parameters.DataMtu, reconnect ? " (reconnect)" : string.Empty);
+        GatewayLog.Connected(_logger, session.Id, session.UserName, _client, connection.Channel.Name, parameters.IPv4Address, parameters.IPv6Address?.ToString() ?? "none", parameters.DataMtu, reconnect ? " (reconnect)" : string.Empty);
         string reason = await connection.RunAsync();
         await _server.Supervisor.ConnectionEndedAsync(session, connection, reason, _server.Current.Options.Timeouts.CookieTimeoutSeconds);
     }

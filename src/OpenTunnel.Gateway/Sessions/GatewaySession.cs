@@ -52,6 +52,9 @@ public sealed class GatewaySession
     /// <summary>The leased IPv4 address (big-endian integer), 0 before the first CONNECT.</summary>
     public uint IPv4Address { get; set; }
 
+    /// <summary>The leased IPv6 address (big-endian integer), 0 when the session has none.</summary>
+    public UInt128 IPv6Address { get; set; }
+
     /// <summary>When the current TLS link came up; null while the client is away.</summary>
     public DateTimeOffset? ConnectedSince { get; set; }
 
