@@ -160,6 +160,10 @@ public sealed class GatewayServer : IAsyncDisposable
             {
                 server.Dtls = StartDtls(server, options, loggers, time);
             }
+            else
+            {
+                DtlsLog.Disabled(logger);
+            }
 
             server.DataPlane.Start();
             server._control.Start();

@@ -28,6 +28,16 @@ public sealed class GatewayConfigurationLoaderTests
     }
 
     [Fact]
+    public void LoadJson_UdpSection_BindsDtlsSettings()
+    {
+        var options = GatewayConfigurationLoader.LoadJson(Sample.Replace("\"Listener\"", "\"Udp\": { \"Enabled\": false, \"HandshakeTimeoutSeconds\": 7 }, \"Listener\"", StringComparison.Ordinal));
+
+        Assert.False(options.Udp.Enabled);
+        Assert.Equal(7, options.Udp.HandshakeTimeoutSeconds);
+        Assert.True(GatewayConfigurationLoader.LoadJson(Sample).Udp.Enabled);
+    }
+
+    [Fact]
     public void LoadJson_UnknownSetting_IsRefusedByName()
     {
         var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfigurationLoader.LoadJson(Sample.Replace("\"Listener\"", "\"Listner\"", StringComparison.Ordinal)));

@@ -56,6 +56,8 @@ public sealed class DtlsListenerTests : IDisposable
         Assert.Equal(1, _listener.ActiveChannels);
         Assert.Equal(1, channel.Counters.PacketsReceived);
         Assert.Equal(IpPacket.Length, channel.Counters.BytesSent);
+        Assert.Equal(IpPacket.Length, _listener.Counters.BytesReceived);
+        Assert.Equal(IpPacket.Length, _listener.Counters.BytesSent);
     }
 
     [Fact]
