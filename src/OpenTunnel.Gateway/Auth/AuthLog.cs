@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Logging;
+
+namespace OpenTunnel.Gateway.Auth;
+
+/// <summary>
+/// Log lines of the authentication plugin (event ids 3110-3199): what happens to the signing keys.
+/// The outcome of each sign-in is logged once by the caller, which knows the client's address (the
+/// gateway's sign-in service: event ids 200 and 201, with the refusal's check name and detail).
+/// No line ever contains a token.
+/// </summary>
+internal static partial class AuthLog
+{
+    [LoggerMessage(EventId = 3110, Level = LogLevel.Information,
+        Message = "Loaded {KeyCount} token signing keys from {Source}")]
+    internal static partial void SigningKeysLoaded(ILogger logger, int keyCount, string source);
+
+    [LoggerMessage(EventId = 3111, Level = LogLevel.Error,
+        Message = "Token signing keys unavailable from {Source}: {Reason}")]
+    internal static partial void SigningKeysUnavailable(ILogger logger, string source, string reason);
+
+    [LoggerMessage(EventId = 3112, Level = LogLevel.Information,
+        Message = "A token names key {KeyId}, which {Source} does not hold; fetching the keys again")]
+    internal static partial void SigningKeysRefreshing(ILogger logger, string keyId, string source);
+
+    [LoggerMessage(EventId = 3113, Level = LogLevel.Warning,
+        Message = "A token names key {KeyId}, which {Source} does not hold; the keys were fetched less than {MinimumInterval} ago, so not again")]
+    internal static partial void SigningKeysRefreshSuppressed(ILogger logger, string keyId, string source, TimeSpan minimumInterval);
+
+    [LoggerMessage(EventId = 3114, Level = LogLevel.Error,
+        Message = "JWKS file {Path} was changed but cannot be used, keeping the {KeyCount} keys read before: {Reason}")]
+    internal static partial void JwksFileRejected(ILogger logger, string path, int keyCount, string reason);
+}

@@ -1,0 +1,148 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+
+namespace OpenTunnel.Gateway.Auth;
+
+/// <summary>
+/// Signing keys from the issuer's OIDC discovery document and its <c>jwks_uri</c>, fetched and
+/// parsed by <see cref="OpenIdConnectConfigurationRetriever"/> and cached here: fetched again every
+/// <see cref="AuthOptions.KeyRefreshInterval"/>, or at once when a token names an unknown key, at
+/// most once per <see cref="AuthOptions.KeyRefreshMinimumInterval"/>. One fetch at a time; callers
+/// that arrive during a fetch wait for its result.
+/// <para>
+/// The cache is ours, not <see cref="ConfigurationManager{T}"/>'s: since IdentityModel 8.x its
+/// <c>RequestRefresh</c> fetches on a background task (unless a process-wide AppContext switch is
+/// set), so the sign-in that revealed a key rotation would be refused although the issuer already
+/// publishes the new key. Here that sign-in waits for the one fetch and succeeds.
+/// </para>
+/// </summary>
+internal sealed class DiscoverySigningKeySource : ISigningKeySource
+{
+    private readonly string _metadataAddress;
+    private readonly HttpClient _httpClient;
+    private readonly HttpDocumentRetriever _documents;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _automaticRefreshInterval;
+    private readonly TimeSpan _minimumRefreshInterval;
+    private readonly TimeSpan _retryDelay;
+    private readonly SemaphoreSlim _fetchLock = new(1, 1);
+
+    // Written under _fetchLock; _current is also read without it on the fast path.
+    private volatile Snapshot? _current;
+    private (string Reason, Exception Exception, DateTimeOffset RetryAt)? _failure;
+    private DateTimeOffset? _lastUnknownKeyRefresh;
+
+    public DiscoverySigningKeySource(AuthOptions options, ILogger logger, TimeProvider time)
+    {
+        _metadataAddress = options.EffectiveMetadataAddress;
+        _logger = logger;
+        _time = time;
+        _automaticRefreshInterval = options.KeyRefreshInterval;
+        _minimumRefreshInterval = options.KeyRefreshMinimumInterval;
+        _retryDelay = options.KeyFetchRetryDelay;
+        Description = $"issuer metadata {_metadataAddress}";
+        _httpClient = new HttpClient { Timeout = options.MetadataTimeout };
+        _documents = new HttpDocumentRetriever(_httpClient) { RequireHttps = options.RequireHttpsMetadata };
+    }
+
+    public string Description { get; }
+
+    public async Task<ICollection<SecurityKey>> GetKeysAsync(CancellationToken cancellationToken)
+    {
+        if (_current is { } snapshot && _time.GetUtcNow() < snapshot.RefreshAt)
+        {
+            return snapshot.Keys;
+        }
+
+        await _fetchLock.WaitAsync(cancellationToken);
+        try
+        {
+            Snapshot? current = _current;
+            DateTimeOffset now = _time.GetUtcNow();
+            if (current is not null && now < current.RefreshAt)
+            {
+                return current.Keys;
+            }
+
+            if (current is null && _failure is { } failure && now < failure.RetryAt)
+            {
+                throw Unavailable(failure.Reason, failure.Exception);
+            }
+
+            return await FetchAsync(current, now, cancellationToken);
+        }
+        finally
+        {
+            _fetchLock.Release();
+        }
+    }
+
+    public async Task<ICollection<SecurityKey>?> RefreshAsync(ICollection<SecurityKey> stale, string keyId, CancellationToken cancellationToken)
+    {
+        await _fetchLock.WaitAsync(cancellationToken);
+        try
+        {
+            Snapshot? current = _current;
+            if (current is not null && !ReferenceEquals(current.Keys, stale))
+            {
+                return current.Keys;
+            }
+
+            DateTimeOffset now = _time.GetUtcNow();
+            if (_lastUnknownKeyRefresh is { } last && now - last < _minimumRefreshInterval)
+            {
+                AuthLog.SigningKeysRefreshSuppressed(_logger, keyId, Description, _minimumRefreshInterval);
+                return null;
+            }
+
+            _lastUnknownKeyRefresh = now;
+            AuthLog.SigningKeysRefreshing(_logger, keyId, Description);
+            return await FetchAsync(current, now, cancellationToken);
+        }
+        finally
+        {
+            _fetchLock.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        _httpClient.Dispose();
+        _fetchLock.Dispose();
+    }
+
+    /// <summary>Fetches metadata and keys; called with <see cref="_fetchLock"/> held.</summary>
+    private async Task<ICollection<SecurityKey>> FetchAsync(Snapshot? current, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        try
+        {
+            OpenIdConnectConfiguration configuration = await OpenIdConnectConfigurationRetriever.GetAsync(_metadataAddress, _documents, cancellationToken);
+            _current = new Snapshot(configuration.SigningKeys, now + _automaticRefreshInterval);
+            _failure = null;
+            AuthLog.SigningKeysLoaded(_logger, configuration.SigningKeys.Count, Description);
+            return configuration.SigningKeys;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            string reason = TokenRefusalDetails.RootCause(e);
+            AuthLog.SigningKeysUnavailable(_logger, Description, reason);
+            if (current is not null)
+            {
+                // Keep serving with the keys fetched before: an issuer outage must not end sign-ins.
+                _current = current with { RefreshAt = now + _retryDelay };
+                return current.Keys;
+            }
+
+            _failure = (reason, e, now + _retryDelay);
+            throw Unavailable(reason, e);
+        }
+    }
+
+    private SigningKeysUnavailableException Unavailable(string reason, Exception exception) =>
+        new($"could not get the signing keys from {Description}: {reason}", exception);
+
+    private sealed record Snapshot(ICollection<SecurityKey> Keys, DateTimeOffset RefreshAt);
+}
