@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace OpenTunnel.Management.Tests.Harness;
 
@@ -26,7 +28,8 @@ public sealed class ManagementApp : IAsyncDisposable
     /// <summary>A handler into the in-memory server, for clients built outside the factory (the CLI).</summary>
     public HttpMessageHandler CreateHandler() => _factory.Server.CreateHandler();
 
-    public static ManagementApp Start(TestDatabase database, TestTokenIssuer? issuer)
+    /// <summary>Starts the service; <paramref name="clock"/> replaces the system clock when given.</summary>
+    public static ManagementApp Start(TestDatabase database, TestTokenIssuer? issuer, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
@@ -41,6 +44,11 @@ public sealed class ManagementApp : IAsyncDisposable
             {
                 b.UseSetting("Management:AdminTokens:Authority", issuer.Issuer);
                 b.UseSetting("Management:AdminTokens:RequireHttpsMetadata", "false");
+            }
+
+            if (clock is not null)
+            {
+                b.ConfigureTestServices(services => services.AddSingleton(clock));
             }
         });
 
