@@ -4,14 +4,14 @@ namespace OpenTunnel.Gateway.Configuration;
 
 /// <summary>
 /// Reads the configuration: the JSON file (or a JSON document pushed through the control
-/// socket), then environment variables <c>OPENTUNNEL_Section__Setting</c> on top, binds it and
+/// socket), then environment variables <c>OPENTUNNEL_GATEWAY_Section__Setting</c> on top, binds it and
 /// validates it. Anything wrong, including an unknown setting name or a value of the wrong type,
 /// throws <see cref="GatewayConfigurationException"/> listing every problem, so a bad file never
 /// replaces a good one.
 /// </summary>
 public static class GatewayConfigurationLoader
 {
-    public const string EnvironmentPrefix = "OPENTUNNEL_";
+    public const string EnvironmentPrefix = "OPENTUNNEL_GATEWAY_";
 
     public static GatewayOptions LoadFile(string path)
     {

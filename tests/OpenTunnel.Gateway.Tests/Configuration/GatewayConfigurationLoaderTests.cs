@@ -65,14 +65,14 @@ public sealed class GatewayConfigurationLoaderTests
         using var directory = new TemporaryDirectory();
         string file = directory.File("gateway.json");
         File.WriteAllText(file, Sample);
-        Environment.SetEnvironmentVariable("OPENTUNNEL_Network__Mtu", "1400");
+        Environment.SetEnvironmentVariable("OPENTUNNEL_GATEWAY_Network__Mtu", "1400");
         try
         {
             Assert.Equal(1400, GatewayConfigurationLoader.LoadFile(file).Network.Mtu);
         }
         finally
         {
-            Environment.SetEnvironmentVariable("OPENTUNNEL_Network__Mtu", null);
+            Environment.SetEnvironmentVariable("OPENTUNNEL_GATEWAY_Network__Mtu", null);
         }
     }
 }
