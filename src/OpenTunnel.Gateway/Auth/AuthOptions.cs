@@ -1,0 +1,191 @@
+using System.Globalization;
+
+namespace OpenTunnel.Gateway.Auth;
+
+/// <summary>
+/// Settings of the access-token check (configuration section <c>Auth</c>; docs/authentication.md).
+/// <see cref="Validate"/> lists every bad value by its setting name; a validator is never built from
+/// options that have errors.
+/// </summary>
+public sealed record AuthOptions
+{
+    public const string SectionName = "Auth";
+
+    /// <summary>Algorithms accepted when <see cref="Algorithms"/> is not set.</summary>
+    public static readonly IReadOnlyList<string> DefaultAlgorithms = ["RS256", "PS256", "ES256"];
+
+    /// <summary>Asymmetric algorithms the validator can check. HMAC and "none" are never among them.</summary>
+    public static readonly IReadOnlyList<string> SupportedAlgorithms =
+        ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
+
+    public static readonly TimeSpan MaximumClockSkew = TimeSpan.FromSeconds(300);
+
+    /// <summary>The <c>iss</c> every token must carry, exactly (Entra ID: <c>https://login.microsoftonline.com/TENANT/v2.0</c>). Required.</summary>
+    public string Issuer { get; init; } = "";
+
+    /// <summary>The value <c>aud</c> must contain (the gateway's client id or app ID URI). Required.</summary>
+    public string Audience { get; init; } = "";
+
+    /// <summary>OIDC discovery document; default <see cref="Issuer"/> + <c>/.well-known/openid-configuration</c>.</summary>
+    public string? MetadataAddress { get; init; }
+
+    /// <summary>A local JWKS file to take the signing keys from instead of discovery (no network); re-read when it changes. Absolute path.</summary>
+    public string? JwksFile { get; init; }
+
+    /// <summary>Refuse to fetch metadata and keys over plain http. Default true; false only for tests and loopback set-ups.</summary>
+    public bool RequireHttpsMetadata { get; init; } = true;
+
+    /// <summary>Accepted signature algorithms; default <see cref="DefaultAlgorithms"/>. "none" and HMAC are refused even when listed.</summary>
+    public IReadOnlyList<string>? Algorithms { get; init; }
+
+    /// <summary>Claims conditional access requires (see <see cref="RequiredClaim"/>). Default none.</summary>
+    public IReadOnlyList<RequiredClaim> RequiredClaims { get; init; } = [];
+
+    /// <summary>Claim that names the user; default <c>preferred_username</c>, falling back to <c>sub</c> when absent.</summary>
+    public string UserNameClaim { get; init; } = "preferred_username";
+
+    /// <summary>Claim that names the device; default <c>device_id</c> (Entra ID: <c>deviceid</c>). Optional in tokens unless required.</summary>
+    public string DeviceIdClaim { get; init; } = "device_id";
+
+    /// <summary>Claim that lists the user's groups; default <c>groups</c>.</summary>
+    public string GroupsClaim { get; init; } = "groups";
+
+    /// <summary>Tolerance on <c>exp</c> and <c>nbf</c> for clocks that disagree; default 60 s, 0 to 300 s.</summary>
+    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Shortest time between two key refreshes caused by tokens naming an unknown <c>kid</c>, so
+    /// forged tokens cannot make the gateway hammer the issuer; default 5 min, 1 s to 1 h.
+    /// </summary>
+    public TimeSpan KeyRefreshMinimumInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often discovery metadata and keys are fetched again on their own; default 12 h, 5 min to 7 days.</summary>
+    public TimeSpan KeyRefreshInterval { get; init; } = TimeSpan.FromHours(12);
+
+    /// <summary>
+    /// After a failed metadata or JWKS fetch, how long sign-ins get that failure (or the keys fetched
+    /// before) until the next try, so an outage is not met with one request per sign-in; default 10 s, 1 s to 300 s.
+    /// </summary>
+    public TimeSpan KeyFetchRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time limit for one metadata or JWKS request; default 10 s, 1 s to 60 s.</summary>
+    public TimeSpan MetadataTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public IReadOnlyList<string> EffectiveAlgorithms => Algorithms ?? DefaultAlgorithms;
+
+    public string EffectiveMetadataAddress => MetadataAddress ?? Issuer.TrimEnd('/') + "/.well-known/openid-configuration";
+
+    /// <summary>Every problem with these settings, each naming its setting; empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        const string prefix = SectionName + ":";
+
+        if (!IsHttpUrl(Issuer))
+        {
+            errors.Add($"{prefix}{nameof(Issuer)} must be an absolute https or http URL (got '{Issuer}').");
+        }
+
+        if (string.IsNullOrWhiteSpace(Audience))
+        {
+            errors.Add($"{prefix}{nameof(Audience)} must be set to the gateway's client id or app ID URI.");
+        }
+
+        if (JwksFile is not null)
+        {
+            if (!Path.IsPathFullyQualified(JwksFile))
+            {
+                errors.Add($"{prefix}{nameof(JwksFile)} must be an absolute path (got '{JwksFile}').");
+            }
+
+            if (MetadataAddress is not null)
+            {
+                errors.Add($"{prefix}{nameof(MetadataAddress)} and {prefix}{nameof(JwksFile)} exclude each other: keys come either from discovery or from the file.");
+            }
+        }
+        else if (MetadataAddress is not null && !IsHttpUrl(MetadataAddress))
+        {
+            errors.Add($"{prefix}{nameof(MetadataAddress)} must be an absolute https or http URL (got '{MetadataAddress}').");
+        }
+        else if (RequireHttpsMetadata && IsHttpUrl(EffectiveMetadataAddress) && !EffectiveMetadataAddress.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            string setting = MetadataAddress is null ? nameof(Issuer) : nameof(MetadataAddress);
+            errors.Add($"{prefix}{setting} uses http, so the keys would be fetched without TLS; use https, or set {prefix}{nameof(RequireHttpsMetadata)} to false (tests and loopback only).");
+        }
+
+        AddAlgorithmErrors(errors, prefix);
+
+        for (int i = 0; i < RequiredClaims.Count; i++)
+        {
+            RequiredClaim required = RequiredClaims[i];
+            if (string.IsNullOrWhiteSpace(required.Claim))
+            {
+                errors.Add($"{prefix}{nameof(RequiredClaims)}:{i}:{nameof(RequiredClaim.Claim)} must name a claim.");
+            }
+
+            foreach (string value in required.AnyOf)
+            {
+                if (string.IsNullOrEmpty(value))
+                {
+                    errors.Add($"{prefix}{nameof(RequiredClaims)}:{i}:{nameof(RequiredClaim.AnyOf)} must not contain an empty value.");
+                    break;
+                }
+            }
+        }
+
+        AddIfBlank(errors, prefix + nameof(UserNameClaim), UserNameClaim);
+        AddIfBlank(errors, prefix + nameof(DeviceIdClaim), DeviceIdClaim);
+        AddIfBlank(errors, prefix + nameof(GroupsClaim), GroupsClaim);
+        AddIfOutside(errors, prefix + nameof(ClockSkew), ClockSkew, TimeSpan.Zero, MaximumClockSkew);
+        AddIfOutside(errors, prefix + nameof(KeyRefreshMinimumInterval), KeyRefreshMinimumInterval, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
+        AddIfOutside(errors, prefix + nameof(KeyRefreshInterval), KeyRefreshInterval, TimeSpan.FromMinutes(5), TimeSpan.FromDays(7));
+        AddIfOutside(errors, prefix + nameof(KeyFetchRetryDelay), KeyFetchRetryDelay, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(300));
+        AddIfOutside(errors, prefix + nameof(MetadataTimeout), MetadataTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
+        return errors;
+    }
+
+    private void AddAlgorithmErrors(List<string> errors, string prefix)
+    {
+        string setting = prefix + nameof(Algorithms);
+        if (EffectiveAlgorithms.Count == 0)
+        {
+            errors.Add($"{setting} must list at least one algorithm (default: {string.Join(", ", DefaultAlgorithms)}).");
+        }
+
+        foreach (string algorithm in EffectiveAlgorithms)
+        {
+            if (string.Equals(algorithm, "none", StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"{setting} must not contain 'none': unsigned tokens are never accepted.");
+            }
+            else if (algorithm.StartsWith("HS", StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"{setting} must not contain '{algorithm}': HMAC (shared-secret) signatures are never accepted.");
+            }
+            else if (!SupportedAlgorithms.Contains(algorithm, StringComparer.Ordinal))
+            {
+                errors.Add($"{setting} contains '{algorithm}', which is not one of {string.Join(", ", SupportedAlgorithms)}.");
+            }
+        }
+    }
+
+    private static void AddIfBlank(List<string> errors, string setting, string value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors.Add($"{setting} must name a claim.");
+        }
+    }
+
+    private static void AddIfOutside(List<string> errors, string setting, TimeSpan value, TimeSpan minimum, TimeSpan maximum)
+    {
+        if (value < minimum || value > maximum)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{setting} must be between {minimum.TotalSeconds} and {maximum.TotalSeconds} seconds (got {value.TotalSeconds})."));
+        }
+    }
+
+    private static bool IsHttpUrl(string? value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out Uri? uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
+}

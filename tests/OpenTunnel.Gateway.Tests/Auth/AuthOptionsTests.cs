@@ -1,0 +1,87 @@
+using OpenTunnel.Gateway.Auth;
+
+namespace OpenTunnel.Gateway.Tests.Auth;
+
+[Trait("Category", "Unit")]
+public sealed class AuthOptionsTests
+{
+    private static readonly AuthOptions Good = new() { Issuer = "https://login.example.net/tenant/v2.0", Audience = "api://opentunnel" };
+
+    [Fact]
+    public void Validate_IssuerAndAudienceOnly_HasNoErrorsAndDocumentedDefaults()
+    {
+        Assert.Empty(Good.Validate());
+        Assert.Equal(["RS256", "PS256", "ES256"], Good.EffectiveAlgorithms);
+        Assert.Equal("https://login.example.net/tenant/v2.0/.well-known/openid-configuration", Good.EffectiveMetadataAddress);
+        Assert.Equal(TimeSpan.FromSeconds(60), Good.ClockSkew);
+        Assert.Equal("preferred_username", Good.UserNameClaim);
+        Assert.Equal("device_id", Good.DeviceIdClaim);
+        Assert.True(Good.RequireHttpsMetadata);
+    }
+
+    public static TheoryData<AuthOptions, string> BadOptions => new()
+    {
+        { Good with { Issuer = "" }, "Auth:Issuer must be an absolute https or http URL" },
+        { Good with { Issuer = "login.example.net" }, "Auth:Issuer must be an absolute https or http URL" },
+        { Good with { Issuer = "ftp://login.example.net" }, "Auth:Issuer must be an absolute https or http URL" },
+        { Good with { Issuer = "http://127.0.0.1:5000" }, "Auth:Issuer uses http" },
+        { Good with { MetadataAddress = "http://127.0.0.1:5000/.well-known/openid-configuration" }, "Auth:MetadataAddress uses http" },
+        { Good with { MetadataAddress = "/relative" }, "Auth:MetadataAddress must be an absolute https or http URL" },
+        { Good with { Audience = " " }, "Auth:Audience must be set" },
+        { Good with { JwksFile = "keys/jwks.json" }, "Auth:JwksFile must be an absolute path" },
+        { Good with { JwksFile = "/etc/opentunnel/jwks.json", MetadataAddress = "https://x.example/m" }, "Auth:MetadataAddress and Auth:JwksFile exclude each other" },
+        { Good with { Algorithms = ["none"] }, "Auth:Algorithms must not contain 'none'" },
+        { Good with { Algorithms = ["RS256", "HS256"] }, "Auth:Algorithms must not contain 'HS256'" },
+        { Good with { Algorithms = ["RS1"] }, "Auth:Algorithms contains 'RS1', which is not one of" },
+        { Good with { Algorithms = [] }, "Auth:Algorithms must list at least one algorithm" },
+        { Good with { RequiredClaims = [new RequiredClaim { Claim = "" }] }, "Auth:RequiredClaims:0:Claim must name a claim" },
+        { Good with { RequiredClaims = [new RequiredClaim { Claim = "groups", AnyOf = ["a", ""] }] }, "Auth:RequiredClaims:0:AnyOf must not contain an empty value" },
+        { Good with { UserNameClaim = "" }, "Auth:UserNameClaim must name a claim" },
+        { Good with { DeviceIdClaim = "" }, "Auth:DeviceIdClaim must name a claim" },
+        { Good with { GroupsClaim = "" }, "Auth:GroupsClaim must name a claim" },
+        { Good with { ClockSkew = TimeSpan.FromSeconds(301) }, "Auth:ClockSkew must be between 0 and 300 seconds (got 301)" },
+        { Good with { ClockSkew = TimeSpan.FromSeconds(-1) }, "Auth:ClockSkew must be between 0 and 300 seconds (got -1)" },
+        { Good with { KeyRefreshMinimumInterval = TimeSpan.Zero }, "Auth:KeyRefreshMinimumInterval must be between 1 and 3600 seconds" },
+        { Good with { KeyRefreshInterval = TimeSpan.FromMinutes(1) }, "Auth:KeyRefreshInterval must be between 300 and 604800 seconds" },
+        { Good with { KeyFetchRetryDelay = TimeSpan.FromMinutes(6) }, "Auth:KeyFetchRetryDelay must be between 1 and 300 seconds" },
+        { Good with { MetadataTimeout = TimeSpan.FromMinutes(5) }, "Auth:MetadataTimeout must be between 1 and 60 seconds" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadOptions))]
+    public void Validate_BadSetting_ReturnsErrorNamingTheSetting(AuthOptions options, string expected)
+    {
+        IReadOnlyList<string> errors = options.Validate();
+
+        Assert.Contains(errors, e => e.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_HttpIssuerWithHttpsNotRequired_HasNoErrors()
+    {
+        Assert.Empty((Good with { Issuer = "http://127.0.0.1:5000", RequireHttpsMetadata = false }).Validate());
+    }
+
+    [Fact]
+    public void Validate_HttpIssuerWithJwksFile_HasNoErrorsBecauseNothingIsFetched()
+    {
+        Assert.Empty((Good with { Issuer = "http://gateway.local", JwksFile = "/var/lib/opentunnel/jwks.json" }).Validate());
+    }
+
+    [Fact]
+    public void Validate_SeveralBadSettings_ListsEachOne()
+    {
+        IReadOnlyList<string> errors = new AuthOptions { Issuer = "x", Audience = "", ClockSkew = TimeSpan.FromHours(1) }.Validate();
+
+        Assert.Equal(3, errors.Count);
+    }
+
+    [Fact]
+    public void Create_InvalidOptions_ThrowsNamingTheSetting()
+    {
+        var e = Assert.Throws<ArgumentException>(() =>
+            JwtAccessTokenValidator.Create(Good with { Algorithms = ["HS256"] }, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+
+        Assert.Contains("Auth:Algorithms must not contain 'HS256'", e.Message, StringComparison.Ordinal);
+    }
+}

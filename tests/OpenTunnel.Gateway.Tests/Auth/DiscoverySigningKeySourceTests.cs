@@ -1,0 +1,216 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using OpenTunnel.Gateway.Auth;
+using OpenTunnel.Testing;
+using OpenTunnel.Testing.Tokens;
+
+namespace OpenTunnel.Gateway.Tests.Auth;
+
+/// <summary>
+/// Keys from OIDC discovery, against a real Kestrel issuer endpoint on 127.0.0.1. The key cache's
+/// clock is a fake one so that refresh intervals can pass without waiting; tokens are minted with
+/// the real time, which the JWT library checks lifetimes against.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
+{
+    private const string Audience = "api://opentunnel";
+
+    private readonly TemporaryDirectory _directory = new();
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private OidcDiscoveryServer _server = null!;
+    private DevelopmentTokenIssuer _issuer = null!;
+    private DevelopmentTokenIssuer _rotated = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await OidcDiscoveryServer.StartAsync();
+        _issuer = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("first"), _server.Issuer, Audience);
+        _rotated = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("rotated"), _server.Issuer, Audience);
+        _server.SetKeys(_issuer.JwksJson);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _issuer.Dispose();
+        _rotated.Dispose();
+        _directory.Dispose();
+    }
+
+    [Fact]
+    public async Task ValidateAsync_KeysFromDiscovery_AcceptsAndFetchesOnlyOnce()
+    {
+        using JwtAccessTokenValidator validator = Create();
+
+        TokenValidationOutcome first = await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None);
+        TokenValidationOutcome second = await validator.ValidateAsync(_issuer.Mint("bob"), CancellationToken.None);
+
+        Assert.True(first.Succeeded, first.Detail);
+        Assert.True(second.Succeeded, second.Detail);
+        Assert.Equal(1, _server.MetadataRequests);
+        Assert.Equal(1, _server.JwksRequests);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_ConcurrentFirstSignIns_ShareOneFetch()
+    {
+        using JwtAccessTokenValidator validator = Create();
+        var signIns = new Task<TokenValidationOutcome>[8];
+        for (int i = 0; i < signIns.Length; i++)
+        {
+            signIns[i] = validator.ValidateAsync(_issuer.Mint("user" + i), CancellationToken.None).AsTask();
+        }
+
+        TokenValidationOutcome[] outcomes = await Task.WhenAll(signIns);
+
+        Assert.All(outcomes, o => Assert.True(o.Succeeded, o.Detail));
+        Assert.Equal(1, _server.JwksRequests);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_IssuerRotatedKeysAfterCaching_RefreshesOnUnknownKidAndAccepts()
+    {
+        using JwtAccessTokenValidator validator = Create();
+        Assert.True((await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None)).Succeeded);
+        _server.SetKeys(_issuer.JwksJson, _rotated.JwksJson);
+
+        TokenValidationOutcome outcome = await validator.ValidateAsync(_rotated.Mint("alice"), CancellationToken.None);
+
+        Assert.True(outcome.Succeeded, outcome.Detail);
+        Assert.Equal(2, _server.JwksRequests);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_UnknownKidsWithinMinimumInterval_FetchAgainOnlyOnce()
+    {
+        using JwtAccessTokenValidator validator = Create();
+        Assert.True((await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None)).Succeeded);
+
+        TokenValidationOutcome first = await validator.ValidateAsync(_rotated.Mint("alice"), CancellationToken.None);
+        _clock.Advance(TimeSpan.FromMinutes(4));
+        TokenValidationOutcome second = await validator.ValidateAsync(_rotated.Mint("alice"), CancellationToken.None);
+        TokenValidationOutcome third = await validator.ValidateAsync(_rotated.Mint("alice"), CancellationToken.None);
+
+        Assert.Equal(TokenRefusal.UnknownKey, first.Refusal);
+        Assert.Contains("also after fetching them again", first.Detail, StringComparison.Ordinal);
+        Assert.Equal(TokenRefusal.UnknownKey, second.Refusal);
+        Assert.Contains("fetched again less than 00:05:00 ago", second.Detail, StringComparison.Ordinal);
+        Assert.Equal(TokenRefusal.UnknownKey, third.Refusal);
+        Assert.Equal(2, _server.JwksRequests);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_KeyPublishedAfterARefusedRefresh_IsAcceptedOnceTheMinimumIntervalPassed()
+    {
+        using JwtAccessTokenValidator validator = Create();
+        Assert.Equal(TokenRefusal.UnknownKey, (await validator.ValidateAsync(_rotated.Mint("alice"), CancellationToken.None)).Refusal);
+        _server.SetKeys(_issuer.JwksJson, _rotated.JwksJson);
+
+        TokenValidationOutcome soon = await validator.ValidateAsync(_rotated.Mint("alice"), CancellationToken.None);
+        _clock.Advance(TimeSpan.FromMinutes(5));
+        TokenValidationOutcome later = await validator.ValidateAsync(_rotated.Mint("alice"), CancellationToken.None);
+
+        Assert.Equal(TokenRefusal.UnknownKey, soon.Refusal);
+        Assert.True(later.Succeeded, later.Detail);
+        Assert.Equal(3, _server.JwksRequests);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_AfterKeyRefreshInterval_FetchesTheKeysAgain()
+    {
+        using JwtAccessTokenValidator validator = Create();
+        Assert.True((await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None)).Succeeded);
+        _server.SetKeys(_rotated.JwksJson);
+
+        _clock.Advance(TimeSpan.FromHours(11));
+        TokenValidationOutcome cached = await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None);
+        int requestsWhileCached = _server.JwksRequests;
+        _clock.Advance(TimeSpan.FromHours(1));
+        TokenValidationOutcome refreshed = await validator.ValidateAsync(_rotated.Mint("alice"), CancellationToken.None);
+
+        Assert.True(cached.Succeeded, cached.Detail);
+        Assert.Equal(1, requestsWhileCached);
+        Assert.True(refreshed.Succeeded, refreshed.Detail);
+        Assert.Equal(2, _server.JwksRequests);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_IssuerFailsAfterKeysWereFetched_KeepsUsingThem()
+    {
+        using JwtAccessTokenValidator validator = Create();
+        Assert.True((await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None)).Succeeded);
+        _server.Failing = true;
+
+        _clock.Advance(TimeSpan.FromHours(12));
+        TokenValidationOutcome outcome = await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None);
+
+        Assert.True(outcome.Succeeded, outcome.Detail);
+        Assert.True(_server.MetadataRequests > 1, "the keys were not fetched again after the refresh interval");
+    }
+
+    [Fact]
+    public async Task ValidateAsync_IssuerFailingAtStart_RefusesKeysUnavailableAndRetriesOnlyAfterTheDelay()
+    {
+        using JwtAccessTokenValidator validator = Create();
+        _server.Failing = true;
+
+        TokenValidationOutcome first = await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None);
+        int requestsAfterFirst = _server.MetadataRequests;
+        TokenValidationOutcome second = await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None);
+        int requestsWhileFailing = _server.MetadataRequests;
+        _server.Failing = false;
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        TokenValidationOutcome third = await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None);
+
+        Assert.Equal(TokenRefusal.KeysUnavailable, first.Refusal);
+        Assert.Contains("the server answered HTTP 503 (ServiceUnavailable)", first.Detail, StringComparison.Ordinal);
+        Assert.Equal(TokenRefusal.KeysUnavailable, second.Refusal);
+        Assert.Equal(requestsAfterFirst, requestsWhileFailing);
+        Assert.True(third.Succeeded, third.Detail);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_IssuerUnreachable_RefusesKeysUnavailableNamingTheAddress()
+    {
+        string issuer = $"http://127.0.0.1:{ClosedLoopbackPort()}";
+        using var tokens = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("unreachable"), issuer, Audience);
+        using JwtAccessTokenValidator validator = JwtAccessTokenValidator.Create(
+            new AuthOptions { Issuer = issuer, Audience = Audience, RequireHttpsMetadata = false, MetadataTimeout = TimeSpan.FromSeconds(2) },
+            NullLoggerFactory.Instance);
+
+        TokenValidationOutcome outcome = await validator.ValidateAsync(tokens.Mint("alice"), CancellationToken.None);
+
+        Assert.Equal(TokenRefusal.KeysUnavailable, outcome.Refusal);
+        Assert.Contains($"could not get the signing keys from issuer metadata {issuer}/.well-known/openid-configuration", outcome.Detail, StringComparison.Ordinal);
+        Assert.Contains("refused", outcome.Detail, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_BadTokenBeforeAnyKeyFetch_DoesNotContactTheIssuer()
+    {
+        using JwtAccessTokenValidator validator = Create();
+
+        TokenValidationOutcome outcome = await validator.ValidateAsync(ForgedTokens.Unsigned(_issuer.Mint("alice")), CancellationToken.None);
+
+        Assert.Equal(TokenRefusal.DisallowedAlgorithm, outcome.Refusal);
+        Assert.Equal(0, _server.MetadataRequests);
+    }
+
+    private JwtAccessTokenValidator Create() => JwtAccessTokenValidator.Create(
+        new AuthOptions { Issuer = _server.Issuer, Audience = Audience, RequireHttpsMetadata = false },
+        NullLoggerFactory.Instance,
+        _clock);
+
+    /// <summary>A loopback port that was free a moment ago and has no listener, so connecting is refused.</summary>
+    private static int ClosedLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
