@@ -68,7 +68,7 @@ public sealed partial class TokenEndpoint(
 
         if (!user.Enabled)
         {
-            return Refuse(request, Errors.InvalidGrant, $"User {user.Name} is disabled.");
+            return Refuse(request, Errors.AccessDenied, $"User {user.Name} is disabled.", user.Name);
         }
 
         DateTimeOffset authenticatedAt = TokenIdentities.AuthenticatedAt(granted) ?? DateTimeOffset.MinValue;

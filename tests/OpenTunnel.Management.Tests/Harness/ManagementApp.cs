@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace OpenTunnel.Management.Tests.Harness;
 
@@ -23,11 +26,26 @@ public sealed class ManagementApp : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
-    public static ManagementApp Start(TestDatabase database, TestTokenIssuer? issuer)
+    /// <summary>The base address of a service started with <c>listen</c>, e.g. http://127.0.0.1:41234; null otherwise.</summary>
+    public Uri? Address => _factory.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses is { Count: > 0 } addresses
+        ? new Uri(addresses.First())
+        : null;
+
+    /// <summary>
+    /// Starts the service. With <paramref name="listen"/> it also listens on 127.0.0.1 (a free
+    /// port, <see cref="Address"/>), for clients that need a real socket (a gateway fetching the
+    /// identity provider's discovery document); <paramref name="settings"/> are extra configuration.
+    /// </summary>
+    public static ManagementApp Start(TestDatabase database, TestTokenIssuer? issuer, bool listen = false, IReadOnlyDictionary<string, string>? settings = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
+            foreach ((string key, string value) in settings ?? new Dictionary<string, string>())
+            {
+                b.UseSetting(key, value);
+            }
+
             b.UseSetting("Management:DataDirectory", database.DataDirectory);
             if (database.PostgresConnectionString is not null)
             {
@@ -40,6 +58,12 @@ public sealed class ManagementApp : IAsyncDisposable
                 b.UseSetting("Management:AdminTokens:RequireHttpsMetadata", "false");
             }
         });
+
+        if (listen)
+        {
+            factory.UseKestrel(0);
+            factory.StartServer();
+        }
 
         // The first client starts the host: migrations run and the first key is written.
         factory.CreateClient().Dispose();
