@@ -6,6 +6,7 @@ using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using OpenTunnel.Identity.Credentials;
 using OpenTunnel.Identity.Tokens;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace OpenTunnel.Identity.Endpoints;
 
@@ -26,6 +27,12 @@ public sealed class InteractiveEndpoints(UserSignIn signIn, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(http);
         OpenIddictRequest request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("The OpenIddict server request is missing.");
+        if (http.GetOpenIddictServerResponse() is { Error: not null } failed)
+        {
+            // An unknown, expired or already used user code (RFC 8628 section 3.3): ask for it again.
+            return VerificationForm($"The code is wrong or has expired; start the sign-in on your device again. ({failed.ErrorDescription})", null, null);
+        }
+
         if (http.Request.Query.ContainsKey(ApprovedMarker))
         {
             return SignInPage.Message("Device signed in", "You are signed in on your device; you may close this page.");
@@ -33,7 +40,8 @@ public sealed class InteractiveEndpoints(UserSignIn signIn, TimeProvider time)
 
         AuthenticateResult code = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         bool posted = HttpMethods.IsPost(http.Request.Method);
-        if (code.Principal is not { } pending)
+        // A principal without its device code's id is a user code whose device code is gone (expired): not approvable.
+        if (code.Principal is not { } pending || string.IsNullOrEmpty(pending.GetClaim(Claims.Private.DeviceCodeId)))
         {
             string? error = string.IsNullOrEmpty(request.UserCode) ? null : "The code is wrong or has expired; start the sign-in on your device again.";
             return VerificationForm(error, posted ? Form(http, SignInPage.UserNameField) : null, request.UserCode);
@@ -61,6 +69,12 @@ public sealed class InteractiveEndpoints(UserSignIn signIn, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(http);
         OpenIddictRequest request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("The OpenIddict server request is missing.");
+        if (http.GetOpenIddictServerResponse() is { Error: not null } failed)
+        {
+            // Errors OpenIddict could not send back to a verified redirect URI (unknown client, bad redirect_uri): shown here, never redirected.
+            return SignInPage.Message("Sign-in request refused", $"{failed.Error}: {failed.ErrorDescription}", StatusCodes.Status400BadRequest);
+        }
+
         if (!HttpMethods.IsPost(http.Request.Method) || !http.Request.HasFormContentType || !http.Request.Form.ContainsKey(SignInPage.PasswordField))
         {
             return AuthorizationForm(request, null, null);

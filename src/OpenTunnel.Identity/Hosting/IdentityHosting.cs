@@ -91,7 +91,8 @@ public static class IdentityHosting
                     .EnableTokenEndpointPassthrough()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableEndUserVerificationEndpointPassthrough()
-                    .EnableUserInfoEndpointPassthrough();
+                    .EnableUserInfoEndpointPassthrough()
+                    .EnableErrorPassthrough();
             })
             .AddValidation(o =>
             {

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
 using OpenTunnel.Management.Tests.Harness;
 
 namespace OpenTunnel.Identity.Tests.Harness;
@@ -13,6 +15,7 @@ namespace OpenTunnel.Identity.Tests.Harness;
 public class IdentityFixture : IAsyncLifetime
 {
     public const string Password = "correct horse battery";
+    public const string ConsoleRedirectUri = "http://127.0.0.1/signed-in";
 
     private TestDatabase? _database;
 
@@ -36,18 +39,41 @@ public class IdentityFixture : IAsyncLifetime
 
     public OidcClient Oidc { get; private set; } = null!;
 
+    /// <summary>Every line the service logged.</summary>
+    public FakeLogCollector Logs { get; private set; } = null!;
+
+    /// <summary>Asserts that a line with <paramref name="eventId"/> containing <paramref name="text"/> was logged.</summary>
+    public void AssertLogged(int eventId, string text) =>
+        Assert.True(
+            Logs.GetSnapshot().Any(r => r.Id.Id == eventId && r.Message.Contains(text, StringComparison.Ordinal)),
+            $"No log line {eventId} containing '{text}'. Lines {eventId}: {string.Join(" | ", Logs.GetSnapshot().Where(r => r.Id.Id == eventId).Select(r => r.Message))}");
+
     protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
+
+    /// <summary>Changes the service's registrations after the service's own (e.g. a fake clock).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
 
     public async Task InitializeAsync()
     {
         _database = TestDatabase.CreateSqlite();
-        var settings = new Dictionary<string, string> { ["Identity:RequireHttps"] = "false" };
+        var settings = new Dictionary<string, string>
+        {
+            ["Identity:RequireHttps"] = "false",
+            ["Identity:ConsoleRedirectUris:0"] = ConsoleRedirectUri,
+        };
         foreach ((string key, string value) in Settings)
         {
             settings[key] = value;
         }
 
-        App = ManagementApp.Start(_database, issuer: null, listen: true, settings);
+        App = ManagementApp.Start(_database, issuer: null, listen: true, settings, b => b.ConfigureServices(s =>
+        {
+            s.AddFakeLogging();
+            ConfigureServices(s);
+        }));
+        Logs = App.Services.GetFakeLogCollector();
         Admin = App.Client(App.AdminKey);
         Anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = App.Address };
         using JsonDocument discovery = JsonDocument.Parse(await Anonymous.GetStringAsync("/.well-known/openid-configuration"));

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -34,9 +35,11 @@ public sealed class ManagementApp : IAsyncDisposable
     /// <summary>
     /// Starts the service. With <paramref name="listen"/> it also listens on 127.0.0.1 (a free
     /// port, <see cref="Address"/>), for clients that need a real socket (a gateway fetching the
-    /// identity provider's discovery document); <paramref name="settings"/> are extra configuration.
+    /// identity provider's discovery document); <paramref name="settings"/> are extra configuration
+    /// and <paramref name="configure"/> changes the host further (e.g. a log collector).
     /// </summary>
-    public static ManagementApp Start(TestDatabase database, TestTokenIssuer? issuer, bool listen = false, IReadOnlyDictionary<string, string>? settings = null)
+    public static ManagementApp Start(
+        TestDatabase database, TestTokenIssuer? issuer, bool listen = false, IReadOnlyDictionary<string, string>? settings = null, Action<IWebHostBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
@@ -57,11 +60,18 @@ public sealed class ManagementApp : IAsyncDisposable
                 b.UseSetting("Management:AdminTokens:Authority", issuer.Issuer);
                 b.UseSetting("Management:AdminTokens:RequireHttpsMetadata", "false");
             }
+
+            if (listen)
+            {
+                b.UseUrls("http://127.0.0.1:0");
+            }
+
+            configure?.Invoke(b);
         });
 
         if (listen)
         {
-            factory.UseKestrel(0);
+            factory.UseKestrel();
             factory.StartServer();
         }
 
