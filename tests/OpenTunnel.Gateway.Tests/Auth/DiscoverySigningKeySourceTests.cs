@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Testing;
@@ -27,8 +29,9 @@ public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await OidcDiscoveryServer.StartAsync();
-        _issuer = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("first"), _server.Issuer, Audience);
-        _rotated = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("rotated"), _server.Issuer, Audience);
+        // EC keys: quick to make, and they cover ES256 through discovery.
+        _issuer = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("first"), _server.Issuer, Audience, DevelopmentKeyKind.EcP256);
+        _rotated = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("rotated"), _server.Issuer, Audience, DevelopmentKeyKind.EcP256);
         _server.SetKeys(_issuer.JwksJson);
     }
 
@@ -58,13 +61,7 @@ public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
     public async Task ValidateAsync_ConcurrentFirstSignIns_ShareOneFetch()
     {
         using JwtAccessTokenValidator validator = Create();
-        var signIns = new Task<TokenValidationOutcome>[8];
-        for (int i = 0; i < signIns.Length; i++)
-        {
-            signIns[i] = validator.ValidateAsync(_issuer.Mint("user" + i), CancellationToken.None).AsTask();
-        }
-
-        TokenValidationOutcome[] outcomes = await Task.WhenAll(signIns);
+        TokenValidationOutcome[] outcomes = await SignInConcurrentlyAsync(validator, _issuer);
 
         Assert.All(outcomes, o => Assert.True(o.Succeeded, o.Detail));
         Assert.Equal(1, _server.JwksRequests);
@@ -80,6 +77,18 @@ public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
         TokenValidationOutcome outcome = await validator.ValidateAsync(_rotated.Mint("alice"), CancellationToken.None);
 
         Assert.True(outcome.Succeeded, outcome.Detail);
+        Assert.Equal(2, _server.JwksRequests);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_ConcurrentSignInsWithTheRotatedKey_AllAcceptedAfterOneFetch()
+    {
+        using JwtAccessTokenValidator validator = Create();
+        Assert.True((await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None)).Succeeded);
+        _server.SetKeys(_issuer.JwksJson, _rotated.JwksJson);
+        TokenValidationOutcome[] outcomes = await SignInConcurrentlyAsync(validator, _rotated);
+
+        Assert.All(outcomes, o => Assert.True(o.Succeeded, o.Detail));
         Assert.Equal(2, _server.JwksRequests);
     }
 
@@ -100,6 +109,22 @@ public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
         Assert.Contains("fetched again less than 00:05:00 ago", second.Detail, StringComparison.Ordinal);
         Assert.Equal(TokenRefusal.UnknownKey, third.Refusal);
         Assert.Equal(2, _server.JwksRequests);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_UnknownKids_LogRefreshThenSuppressedRefresh()
+    {
+        var logs = new FakeLogCollector();
+        using var loggerFactory = new LoggerFactory([new FakeLoggerProvider(logs)]);
+        using JwtAccessTokenValidator validator = JwtAccessTokenValidator.Create(
+            new AuthOptions { Issuer = _server.Issuer, Audience = Audience, RequireHttpsMetadata = false }, loggerFactory, _clock);
+
+        await validator.ValidateAsync(_rotated.Mint("alice"), CancellationToken.None);
+        await validator.ValidateAsync(_rotated.Mint("alice"), CancellationToken.None);
+
+        int[] ids = [.. logs.GetSnapshot().Select(r => r.Id.Id)];
+        Assert.Equal([3110, 3112, 3110, 3113], ids);
+        Assert.Contains($"key '{_rotated.KeyId}'", logs.GetSnapshot()[3].Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -176,7 +201,7 @@ public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
     public async Task ValidateAsync_IssuerUnreachable_RefusesKeysUnavailableNamingTheAddress()
     {
         string issuer = $"http://127.0.0.1:{ClosedLoopbackPort()}";
-        using var tokens = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("unreachable"), issuer, Audience);
+        using var tokens = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("unreachable"), issuer, Audience, DevelopmentKeyKind.EcP256);
         using JwtAccessTokenValidator validator = JwtAccessTokenValidator.Create(
             new AuthOptions { Issuer = issuer, Audience = Audience, RequireHttpsMetadata = false, MetadataTimeout = TimeSpan.FromSeconds(2) },
             NullLoggerFactory.Instance);
@@ -203,6 +228,17 @@ public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
         new AuthOptions { Issuer = _server.Issuer, Audience = Audience, RequireHttpsMetadata = false },
         NullLoggerFactory.Instance,
         _clock);
+
+    private static Task<TokenValidationOutcome[]> SignInConcurrentlyAsync(JwtAccessTokenValidator validator, DevelopmentTokenIssuer issuer)
+    {
+        var signIns = new Task<TokenValidationOutcome>[8];
+        for (int i = 0; i < signIns.Length; i++)
+        {
+            signIns[i] = validator.ValidateAsync(issuer.Mint("user" + i), CancellationToken.None).AsTask();
+        }
+
+        return Task.WhenAll(signIns);
+    }
 
     /// <summary>A loopback port that was free a moment ago and has no listener, so connecting is refused.</summary>
     private static int ClosedLoopbackPort()

@@ -27,6 +27,9 @@ public sealed class ManagementApp : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
+    /// <summary>A handler into the in-memory server, for clients built outside the factory (the CLI).</summary>
+    public HttpMessageHandler CreateHandler() => _factory.Server.CreateHandler();
+
     /// <summary>The base address of a service started with <c>listen</c>, e.g. http://127.0.0.1:41234; null otherwise.</summary>
     public Uri? Address => _factory.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses is { Count: > 0 } addresses
         ? new Uri(addresses.First())
