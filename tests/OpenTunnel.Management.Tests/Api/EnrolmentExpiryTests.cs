@@ -12,7 +12,7 @@ public sealed class EnrolmentExpiryTests
     {
         var clock = new TestClock(DateTimeOffset.UtcNow);
         await using TestDatabase database = TestDatabase.CreateSqlite();
-        await using ManagementApp app = ManagementApp.Start(database, issuer: null, clock);
+        await using ManagementApp app = ManagementApp.Start(database, issuer: null, clock: clock);
         using HttpClient admin = app.Client(app.AdminKey);
         using HttpClient anonymous = app.Client();
         ApiResponse site = await Objects.SiteAsync(admin);
