@@ -41,7 +41,7 @@ public sealed class GatewaySession
 
     public string UserName { get; }
 
-    /// <summary>The device id claim of the token, or the device-id the client sent, when either exists.</summary>
+    /// <summary>The device id claim of the token (Auth:DeviceIdClaim), when it has one.</summary>
     public string? DeviceId { get; }
 
     /// <summary>The client's address and port of its latest TLS connection.</summary>
