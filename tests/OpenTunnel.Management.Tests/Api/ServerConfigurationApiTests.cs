@@ -211,6 +211,9 @@ public abstract class ServerConfigurationApiTests<TApp>(TApp fixture) : IClassFi
         Assert.Contains("\"port\":8443", entries[1].GetProperty("after").GetString(), StringComparison.Ordinal);
         Assert.Equal(System.Text.Json.JsonValueKind.Null, entries[0].GetProperty("after").ValueKind);
         Assert.Equal(System.Text.Json.JsonValueKind.Null, entries[2].GetProperty("before").ValueKind);
+        string entry = entries[0].GetProperty("id").GetRawText();
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await _admin.SendAsync(HttpMethod.Post, "/api/v1/audit", "{}")).Status);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await _admin.SendAsync(HttpMethod.Delete, $"/api/v1/audit/{entry}")).Status);
     }
 }
 
