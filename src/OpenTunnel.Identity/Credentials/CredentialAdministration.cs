@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using OpenIddict.Abstractions;
 using OpenTunnel.Identity.Data;
-using OpenTunnel.Identity.Directory;
+using OpenTunnel.Identity.Contracts;
 
 namespace OpenTunnel.Identity.Credentials;
 

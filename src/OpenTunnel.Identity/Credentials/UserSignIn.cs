@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Identity.Data;
-using OpenTunnel.Identity.Directory;
+using OpenTunnel.Identity.Contracts;
 
 namespace OpenTunnel.Identity.Credentials;
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using OpenTunnel.Identity.Data;
-using OpenTunnel.Identity.Directory;
+using OpenTunnel.Identity.Contracts;
 using OpenTunnel.Identity.Hosting;
 
 namespace OpenTunnel.Identity.Devices;

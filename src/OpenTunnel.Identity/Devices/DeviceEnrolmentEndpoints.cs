@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using OpenTunnel.Identity.Data;
-using OpenTunnel.Identity.Directory;
+using OpenTunnel.Identity.Contracts;
 using OpenTunnel.Identity.Endpoints;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 

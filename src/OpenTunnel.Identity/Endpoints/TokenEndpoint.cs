@@ -11,7 +11,7 @@ using OpenIddict.Server.AspNetCore;
 using OpenTunnel.Identity.Credentials;
 using OpenTunnel.Identity.Data;
 using OpenTunnel.Identity.Devices;
-using OpenTunnel.Identity.Directory;
+using OpenTunnel.Identity.Contracts;
 using OpenTunnel.Identity.Hosting;
 using OpenTunnel.Identity.Tokens;
 using static OpenIddict.Abstractions.OpenIddictConstants;

@@ -25,8 +25,8 @@ namespace OpenTunnel.Identity.Hosting;
 /// Hosts the identity provider in a service: <see cref="AddOpenTunnelIdentity{TContext}"/> registers
 /// OpenIddict (server over the host's EF Core context, and token validation for the device
 /// enrolment endpoints), the keys, sign-in and conditional-access plumbing; the host supplies
-/// <see cref="Directory.IUserDirectory"/>, <see cref="Directory.IDeviceDirectory"/> and
-/// <see cref="Directory.IConditionalAccess"/>. <see cref="MapOpenTunnelIdentity"/> maps the endpoints.
+/// <see cref="Contracts.IUserDirectory"/>, <see cref="Contracts.IDeviceDirectory"/> and
+/// <see cref="Contracts.IConditionalAccess"/>. <see cref="MapOpenTunnelIdentity"/> maps the endpoints.
 /// </summary>
 public static class IdentityHosting
 {

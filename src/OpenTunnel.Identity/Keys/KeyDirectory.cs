@@ -14,9 +14,9 @@ public static class KeyDirectory
 
     public static void Ensure(string directory)
     {
-        if (!System.IO.Directory.Exists(directory))
+        if (!Directory.Exists(directory))
         {
-            System.IO.Directory.CreateDirectory(directory, OwnerOnlyFolder);
+            Directory.CreateDirectory(directory, OwnerOnlyFolder);
         }
     }
 

@@ -81,7 +81,7 @@ public sealed partial class SigningKeyRing
     private List<SigningKey> Load()
     {
         var keys = new List<SigningKey>();
-        foreach (string path in System.IO.Directory.GetFiles(_directory, "*" + Extension))
+        foreach (string path in Directory.GetFiles(_directory, "*" + Extension))
         {
             keys.Add(Read(path));
         }

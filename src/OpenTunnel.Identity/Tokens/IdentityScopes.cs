@@ -30,11 +30,11 @@ public static class IdentityClaims
     public const string SiteParameter = "site";
 
     /// <summary>The <c>compliance</c> claim's value for each state; <c>unmanaged</c> when no device was presented.</summary>
-    public static string ComplianceValue(Directory.DirectoryDevice? device) => device switch
+    public static string ComplianceValue(Contracts.DirectoryDevice? device) => device switch
     {
         null => "unmanaged",
-        { Compliance: Directory.DeviceCompliance.Compliant } => "compliant",
-        { Compliance: Directory.DeviceCompliance.NonCompliant } => "noncompliant",
+        { Compliance: Contracts.DeviceCompliance.Compliant } => "compliant",
+        { Compliance: Contracts.DeviceCompliance.NonCompliant } => "noncompliant",
         _ => "unknown",
     };
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
-using OpenTunnel.Identity.Directory;
+using OpenTunnel.Identity.Contracts;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace OpenTunnel.Identity.Tokens;

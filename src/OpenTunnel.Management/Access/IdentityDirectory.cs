@@ -1,5 +1,5 @@
 using Microsoft.EntityFrameworkCore;
-using OpenTunnel.Identity.Directory;
+using OpenTunnel.Identity.Contracts;
 using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Domain;
@@ -78,7 +78,7 @@ internal sealed class IdentityDirectory(ManagementDbContext db, TimeProvider clo
         List<ConditionalAccessPolicy> policies = await db.ConditionalAccessPolicies.AsNoTracking().ToListAsync(cancellationToken);
         AccessDecision decision = ConditionalAccessEvaluator.Evaluate(groups, site.Id, device, policies);
         string reason = decision.Reason;
-        if (!decision.Allowed && request.Device is { Compliance: Identity.Directory.DeviceCompliance.NonCompliant, Reasons.Count: > 0 } nonCompliant)
+        if (!decision.Allowed && request.Device is { Compliance: Identity.Contracts.DeviceCompliance.NonCompliant, Reasons.Count: > 0 } nonCompliant)
         {
             reason += " " + string.Join(" ", nonCompliant.Reasons);
         }
@@ -142,9 +142,9 @@ internal sealed class IdentityDirectory(ManagementDbContext db, TimeProvider clo
         },
         device.ComplianceState switch
         {
-            ComplianceState.Compliant => Identity.Directory.DeviceCompliance.Compliant,
-            ComplianceState.NonCompliant => Identity.Directory.DeviceCompliance.NonCompliant,
-            _ => Identity.Directory.DeviceCompliance.Unknown,
+            ComplianceState.Compliant => Identity.Contracts.DeviceCompliance.Compliant,
+            ComplianceState.NonCompliant => Identity.Contracts.DeviceCompliance.NonCompliant,
+            _ => Identity.Contracts.DeviceCompliance.Unknown,
         },
         [.. device.ComplianceReasons]);
 
@@ -155,10 +155,10 @@ internal sealed class IdentityDirectory(ManagementDbContext db, TimeProvider clo
         _ => EnrolmentState.Retired,
     };
 
-    private static ComplianceState ToDomain(Identity.Directory.DeviceCompliance compliance) => compliance switch
+    private static ComplianceState ToDomain(Identity.Contracts.DeviceCompliance compliance) => compliance switch
     {
-        Identity.Directory.DeviceCompliance.Compliant => ComplianceState.Compliant,
-        Identity.Directory.DeviceCompliance.NonCompliant => ComplianceState.NonCompliant,
+        Identity.Contracts.DeviceCompliance.Compliant => ComplianceState.Compliant,
+        Identity.Contracts.DeviceCompliance.NonCompliant => ComplianceState.NonCompliant,
         _ => ComplianceState.Unknown,
     };
 }

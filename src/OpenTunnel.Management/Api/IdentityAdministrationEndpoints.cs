@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using OpenTunnel.Identity.Credentials;
-using OpenTunnel.Identity.Directory;
+using OpenTunnel.Identity.Contracts;
 using OpenTunnel.Management.Auth;
 using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Domain;

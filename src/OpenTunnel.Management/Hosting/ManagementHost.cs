@@ -1,4 +1,4 @@
-using OpenTunnel.Identity.Directory;
+using OpenTunnel.Identity.Contracts;
 using OpenTunnel.Identity.Hosting;
 using OpenTunnel.Management.Access;
 using OpenTunnel.Management.Api;

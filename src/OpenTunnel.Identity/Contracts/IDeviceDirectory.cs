@@ -1,4 +1,4 @@
-namespace OpenTunnel.Identity.Directory;
+namespace OpenTunnel.Identity.Contracts;
 
 /// <summary>Whether a device is managed; the management service's enrolment state.</summary>
 public enum DeviceEnrolment

@@ -1,4 +1,4 @@
-namespace OpenTunnel.Identity.Directory;
+namespace OpenTunnel.Identity.Contracts;
 
 /// <summary>A user as the identity provider sees one: who, whether enabled, and the names of the groups.</summary>
 public sealed record DirectoryUser(Guid Id, string Name, string DisplayName, bool Enabled, IReadOnlyList<string> Groups);

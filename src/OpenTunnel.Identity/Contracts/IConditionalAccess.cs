@@ -1,4 +1,4 @@
-namespace OpenTunnel.Identity.Directory;
+namespace OpenTunnel.Identity.Contracts;
 
 /// <summary>
 /// A request for a gateway token: the user, the device the caller proved it holds (null when it
