@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Starts the OpenTunnel gateway standalone for a quick look, as root: a self-signed certificate
-# and a development token key are made in the data directory, a test token is minted, and the
-# openconnect command that uses them is printed. Ctrl-C stops the gateway, which then removes
-# its nftables table and puts IP forwarding back as it was.
-#   GATEWAY_DATA      data directory (default: artifacts/run/gateway in this checkout)
-#   Any OPENTUNNEL_Section__Setting overrides the configuration, e.g. OPENTUNNEL_Listener__Port=443.
+# Starts the standalone OpenTunnel stack on this machine, as root:
+# - the management service with SQLite (scripts/run-management.sh: http://127.0.0.1:8080, data in
+#   /var/lib/opentunnel/management), which prints the first administrator API key;
+# - the gateway: a self-signed certificate and a development token key are made in its data
+#   directory, a test token is minted, and the openconnect command that uses them is printed.
+# Ctrl-C stops both; the gateway then removes its nftables table and puts IP forwarding back.
+#   GATEWAY_DATA      the gateway's data directory (default: artifacts/run/gateway in this checkout)
+#   Any OPENTUNNEL_GATEWAY_Section__Setting overrides the gateway configuration,
+#   e.g. OPENTUNNEL_GATEWAY_Listener__Port=443.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -12,6 +15,10 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "run.sh needs root: the gateway creates a TUN device and its nftables table." >&2
   exit 1
 fi
+
+scripts/run-management.sh --detach
+management_pid=$(cat "${OPENTUNNEL_MANAGEMENT_DATA:-/var/lib/opentunnel/management}/management.pid")
+trap 'kill "$management_pid" 2>/dev/null || true' EXIT INT TERM
 
 data=${GATEWAY_DATA:-$PWD/artifacts/run/gateway}
 config=$data/gateway.json
@@ -29,7 +36,7 @@ gateway=(dotnet src/OpenTunnel.Gateway/bin/Release/net10.0/opentunnel-gateway.dl
 "${gateway[@]}" token --config "$config" --user alice --device quick-look > "$data/alice.token"
 chmod 600 "$data/alice.token"
 pin=$("${gateway[@]}" pin --config "$config")
-port=${OPENTUNNEL_Listener__Port:-$(sed -n 's/.*"Port": *\([0-9]*\).*/\1/p' "$config" | head -1)}
+port=${OPENTUNNEL_GATEWAY_Listener__Port:-$(sed -n 's/.*"Port": *\([0-9]*\).*/\1/p' "$config" | head -1)}
 
 cat <<TEXT
 
@@ -43,4 +50,4 @@ OpenTunnel gateway on port $port. From a client machine (Debian: apt-get install
   Metrics:   curl http://127.0.0.1:9464/metrics
 
 TEXT
-exec "${gateway[@]}" run --config "$config"
+"${gateway[@]}" run --config "$config"

@@ -34,7 +34,7 @@ public static class GatewayCommandLine
 
         Control verbs find the socket with --control PATH, or from --config FILE
         (Control:SocketPath, default DATA_DIRECTORY/control.sock), or /var/lib/opentunnel-gateway/control.sock.
-        Environment variables OPENTUNNEL_Section__Setting override the configuration file.
+        Environment variables OPENTUNNEL_GATEWAY_Section__Setting override the configuration file.
         """;
 
     public static async Task<int> RunAsync(string[] args)

@@ -4,39 +4,14 @@ namespace OpenTunnel.Gateway.Configuration;
 
 /// <summary>
 /// Reads the configuration: the JSON file (or a JSON document pushed through the control
-/// socket), then environment variables <c>OPENTUNNEL_Section__Setting</c> on top (see
-/// <see cref="EnvironmentOverrides"/>), binds it and
+/// socket), then environment variables <c>OPENTUNNEL_GATEWAY_Section__Setting</c> on top, binds it and
 /// validates it. Anything wrong, including an unknown setting name or a value of the wrong type,
 /// throws <see cref="GatewayConfigurationException"/> listing every problem, so a bad file never
 /// replaces a good one.
 /// </summary>
 public static class GatewayConfigurationLoader
 {
-    public const string EnvironmentPrefix = "OPENTUNNEL_";
-
-    /// <summary>
-    /// The OPENTUNNEL_ variables that name a gateway setting. Variables whose first part is not a
-    /// section or setting of <see cref="GatewayOptions"/> belong to other OpenTunnel programs
-    /// (OPENTUNNEL_TEST_POSTGRES, for one) and are left alone; a misspelt setting inside a known
-    /// section is still refused by name.
-    /// </summary>
-    public static IEnumerable<KeyValuePair<string, string?>> EnvironmentOverrides()
-    {
-        var sections = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var property in typeof(GatewayOptions).GetProperties())
-        {
-            sections.Add(property.Name);
-        }
-
-        var variables = new ConfigurationBuilder().AddEnvironmentVariables(EnvironmentPrefix).Build();
-        foreach (var (key, value) in variables.AsEnumerable())
-        {
-            if (value is not null && sections.Contains(key.Split(ConfigurationPath.KeyDelimiter)[0]))
-            {
-                yield return new KeyValuePair<string, string?>(key, value);
-            }
-        }
-    }
+    public const string EnvironmentPrefix = "OPENTUNNEL_GATEWAY_";
 
     public static GatewayOptions LoadFile(string path)
     {
@@ -60,7 +35,7 @@ public static class GatewayConfigurationLoader
         {
             var builder = new ConfigurationBuilder();
             addSource(builder);
-            builder.AddInMemoryCollection(EnvironmentOverrides());
+            builder.AddEnvironmentVariables(EnvironmentPrefix);
             root = builder.Build();
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or IOException or System.Text.Json.JsonException)

@@ -1,10 +1,11 @@
 using OpenTunnel.Gateway.Auth;
+using OpenTunnel.Gateway.Dtls;
 
 namespace OpenTunnel.Gateway.Configuration;
 
 /// <summary>
 /// The whole gateway configuration: one JSON file, each value overridable by an environment
-/// variable <c>OPENTUNNEL_Section__Setting</c>. docs/gateway.md is the reference; every default
+/// variable <c>OPENTUNNEL_GATEWAY_Section__Setting</c>. docs/gateway.md is the reference; every default
 /// is written here beside its setting, and <see cref="GatewayOptionsValidator"/> names the
 /// setting of every bad value.
 /// </summary>
@@ -29,6 +30,9 @@ public sealed record GatewayOptions
     public ControlOptions Control { get; init; } = new();
 
     public MetricsOptions Metrics { get; init; } = new();
+
+    /// <summary>The DTLS data channel over UDP, on the TLS port number (docs/dtls.md).</summary>
+    public DtlsOptions Udp { get; init; } = new();
 
     /// <summary>The access-token check (issuer, audience, keys, required claims).</summary>
     public AuthOptions Auth { get; init; } = new();

@@ -8,7 +8,7 @@ namespace OpenTunnel.Gateway.Configuration;
 /// Checks a whole <see cref="GatewayOptions"/> without touching the machine, so the management
 /// service and the agent can run the same checks before they push a configuration. Every
 /// message starts with the setting's name (Section:Setting, as in the JSON file and the
-/// OPENTUNNEL_Section__Setting variables) and says what is wrong.
+/// OPENTUNNEL_GATEWAY_Section__Setting variables) and says what is wrong.
 /// </summary>
 public static class GatewayOptionsValidator
 {
@@ -49,6 +49,7 @@ public static class GatewayOptionsValidator
             errors.Add($"Metrics:Address must be address:port with a literal IP address, for example 127.0.0.1:9464 (got '{options.Metrics.Address}').");
         }
 
+        errors.AddRange(options.Udp.Validate());
         errors.AddRange(options.Auth.Validate());
         return errors;
     }

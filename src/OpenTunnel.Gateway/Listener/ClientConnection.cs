@@ -245,7 +245,7 @@ internal sealed class ClientConnection
         var parameters = configuration.Tunnel.For(session.IPv4Address, session.IPv6Address, request, PathMtu(), _client.AddressFamily == AddressFamily.InterNetworkV6);
         try
         {
-            await WriteAsync(ssl, ConnectResponse.Build(parameters), stopping);
+            await WriteAsync(ssl, ConnectResponse.Build(parameters, _server.Dtls?.Offer(session, request, parameters)), stopping);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {

@@ -80,6 +80,7 @@ public sealed class SessionSupervisor
         }
 
         previous?.Close("replaced by a new connection of the same session");
+        session.Dtls?.OnTlsAttached();
         return true;
     }
 
@@ -107,6 +108,8 @@ public sealed class SessionSupervisor
             session.DetachedSince = _time.GetUtcNow();
             session.SetDataChannel(null);
         }
+
+        session.Dtls?.OnTlsDetached();
 
         GatewayLog.Detached(_logger, session.Id, session.UserName, connection.Client, reason, _time.GetUtcNow() - connection.Since,
             session.BytesFromClient, session.BytesToClient, cookieTimeoutSeconds);
@@ -140,6 +143,8 @@ public sealed class SessionSupervisor
                 _pool6?.Release(session.IPv6Address);
             }
         }
+
+        session.Dtls?.End();
 
         GatewayLog.SessionEnded(_logger, session.Id, session.UserName, reason, IPv4AddressPool.ToAddress(session.IPv4Address), session.ClientEndPoint,
             _time.GetUtcNow() - session.SignedInAt, session.BytesFromClient, session.BytesToClient);

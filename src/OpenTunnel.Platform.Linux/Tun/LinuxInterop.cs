@@ -75,6 +75,35 @@ internal static partial class LinuxInterop
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static unsafe partial int Poll(PollFd* fds, nuint count, int timeoutMs);
 
+    /// <summary>recvmmsg(2): receives up to <paramref name="count"/> datagrams in one call.</summary>
+    [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
+    public static unsafe partial int RecvMmsg(int fd, MMsgHdr* messages, uint count, int flags, void* timeout);
+
+    public const int MSG_DONTWAIT = 0x40;
+    public const int MSG_TRUNC = 0x20;
+
+    // struct iovec (x86_64 and arm64 Linux).
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct IoVec
+    {
+        public byte* Base;
+        public nuint Length;
+    }
+
+    // struct mmsghdr (64-bit Linux): a 56-byte struct msghdr, then the received length.
+    [StructLayout(LayoutKind.Explicit, Size = 64)]
+    public unsafe struct MMsgHdr
+    {
+        [FieldOffset(0)] public byte* Name;
+        [FieldOffset(8)] public uint NameLength;
+        [FieldOffset(16)] public IoVec* Iov;
+        [FieldOffset(24)] public nuint IovLength;
+        [FieldOffset(32)] public void* Control;
+        [FieldOffset(40)] public nuint ControlLength;
+        [FieldOffset(48)] public int Flags;
+        [FieldOffset(56)] public uint Length;
+    }
+
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
     {

@@ -225,6 +225,18 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
     }
 
     [Fact]
+    public async Task UdpDisabled_Connect_OffersNoDtlsAndNoUdpSocketListens()
+    {
+        var status = await Gateway.ControlAsync("status");
+        var udp = Gateway.Topology.Exec(Gateway.Topology.Gateway, "ss", "-uln").EnsureSuccess();
+
+        Assert.Null(status!["dtls"]);
+        Assert.DoesNotContain(":" + GatewayInstance.Port, udp.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Established DTLS", _fixture.Alice.Process.Output, StringComparison.Ordinal);
+        Assert.Contains("DTLS is off (Udp:Enabled is false)", Gateway.Process.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void HealthProbe_PlainGet_Answers200WithoutSignIn()
     {
         var probe = Gateway.Topology.Exec(Gateway.Topology.Client, "curl", "-sk", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", Gateway.Url + "/").EnsureSuccess();
@@ -241,6 +253,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         Assert.Equal(_fixture.Alice.Address, alice!["address"]!.GetValue<string>());
         Assert.Equal("device-alice", alice["deviceId"]!.GetValue<string>());
         Assert.Equal("TLS", alice["channel"]!.GetValue<string>());
+        Assert.Null(alice["dtls"]);
         Assert.StartsWith(NetworkTopology.ClientAddress + ":", alice["client"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
@@ -304,7 +317,8 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
 
         public async Task InitializeAsync()
         {
-            Gateway = await GatewayInstance.StartAsync();
+            // UDP off: these tests exercise the TLS data path (and Udp:Enabled=false itself); DtlsTunnelTests covers DTLS.
+            Gateway = await GatewayInstance.StartAsync(config => config["Udp"] = new JsonObject { ["Enabled"] = false });
             Corp = SourceEchoServer.Start(Gateway.Topology.Corp, NetworkTopology.CorpAddress);
             Corp6 = SourceEchoServer.Start(Gateway.Topology.Corp, NetworkTopology.CorpAddress6);
             Internet = SourceEchoServer.Start(Gateway.Topology.Internet, NetworkTopology.InternetAddress);

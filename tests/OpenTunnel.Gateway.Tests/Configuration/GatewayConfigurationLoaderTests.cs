@@ -28,6 +28,16 @@ public sealed class GatewayConfigurationLoaderTests
     }
 
     [Fact]
+    public void LoadJson_UdpSection_BindsDtlsSettings()
+    {
+        var options = GatewayConfigurationLoader.LoadJson(Sample.Replace("\"Listener\"", "\"Udp\": { \"Enabled\": false, \"HandshakeTimeoutSeconds\": 7 }, \"Listener\"", StringComparison.Ordinal));
+
+        Assert.False(options.Udp.Enabled);
+        Assert.Equal(7, options.Udp.HandshakeTimeoutSeconds);
+        Assert.True(GatewayConfigurationLoader.LoadJson(Sample).Udp.Enabled);
+    }
+
+    [Fact]
     public void LoadJson_UnknownSetting_IsRefusedByName()
     {
         var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfigurationLoader.LoadJson(Sample.Replace("\"Listener\"", "\"Listner\"", StringComparison.Ordinal)));
@@ -76,7 +86,7 @@ public sealed class GatewayConfigurationLoaderTests
     [Fact]
     public void LoadJson_MisspeltSettingInAKnownSectionFromTheEnvironment_IsRefusedByName()
     {
-        Environment.SetEnvironmentVariable("OPENTUNNEL_Network__Mtuu", "1400");
+        Environment.SetEnvironmentVariable("OPENTUNNEL_GATEWAY_Network__Mtuu", "1400");
         try
         {
             var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfigurationLoader.LoadJson(Sample));
@@ -84,7 +94,7 @@ public sealed class GatewayConfigurationLoaderTests
         }
         finally
         {
-            Environment.SetEnvironmentVariable("OPENTUNNEL_Network__Mtuu", null);
+            Environment.SetEnvironmentVariable("OPENTUNNEL_GATEWAY_Network__Mtuu", null);
         }
     }
 
@@ -94,14 +104,14 @@ public sealed class GatewayConfigurationLoaderTests
         using var directory = new TemporaryDirectory();
         string file = directory.File("gateway.json");
         File.WriteAllText(file, Sample);
-        Environment.SetEnvironmentVariable("OPENTUNNEL_Network__Mtu", "1400");
+        Environment.SetEnvironmentVariable("OPENTUNNEL_GATEWAY_Network__Mtu", "1400");
         try
         {
             Assert.Equal(1400, GatewayConfigurationLoader.LoadFile(file).Network.Mtu);
         }
         finally
         {
-            Environment.SetEnvironmentVariable("OPENTUNNEL_Network__Mtu", null);
+            Environment.SetEnvironmentVariable("OPENTUNNEL_GATEWAY_Network__Mtu", null);
         }
     }
 }

@@ -20,6 +20,16 @@ public sealed class GatewayOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_BadUdpSetting_NamesIt()
+    {
+        var options = Valid() with { Udp = new OpenTunnel.Gateway.Dtls.DtlsOptions { MaxConcurrentHandshakes = 0 } };
+
+        var errors = GatewayOptionsValidator.Validate(options);
+
+        Assert.Contains(errors, e => e.StartsWith("Udp:MaxConcurrentHandshakes", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Validate_501Routes_NamesBothSettingsAndTheLimit()
     {
         var include = Enumerable.Range(0, 300).Select(i => $"10.{i / 256}.{i % 256}.0/24").ToArray();

@@ -112,11 +112,7 @@ public abstract class ServerConfigurationApiTests<TApp>(TApp fixture) : IClassFi
     [InlineData("{\"name\":\"x\",\"port\":\"https\"}", "port")]
     public async Task Create_InvalidField_Returns400NamingTheField(string body, string field)
     {
-        ApiResponse refused = await _admin.SendAsync(HttpMethod.Post, Url, body);
-
-        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
-        Assert.Equal("application/problem+json", refused.ContentType);
-        Assert.NotEmpty(refused.ErrorsFor(field));
+        await _admin.AssertInvalidAsync(Url, body, field);
     }
 
     [Fact]
