@@ -90,7 +90,7 @@ public sealed class GatewayMetrics : IDisposable
         DropReason.SpoofedSource => "spoofed_source",
         DropReason.ClientToClient => "client_to_client",
         DropReason.Malformed => "malformed",
-        DropReason.NotIPv4 => "not_ipv4",
+        DropReason.NoIPv6Address => "no_ipv6_address",
         DropReason.NoSession => "no_session",
         DropReason.QueueFull => "queue_full",
         DropReason.TunWriteFailed => "tun_write_failed",

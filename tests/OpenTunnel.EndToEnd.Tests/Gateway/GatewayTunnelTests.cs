@@ -40,6 +40,17 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
     }
 
     [Fact]
+    public void Tunnel_IPv6_ReachesCorpServerFromTheGatewayIPv6Address()
+    {
+        var environment = _fixture.Alice.Environment();
+        string seen = Gateway.Topology.Exec(Gateway.Topology.Client, "curl", "-s", "-m", "5", $"http://[{NetworkTopology.CorpAddress6}]:{_fixture.Corp6.Port}/").EnsureSuccess().StandardOutput;
+
+        Assert.True(IPNetwork.Parse(GatewayInstance.Pool6).Contains(IPAddress.Parse(environment["INTERNAL_IP6_ADDRESS"])));
+        Assert.Equal("2001:db8:2::", environment["CISCO_IPV6_SPLIT_INC_0_ADDR"]);
+        Assert.Equal("2001:db8:2::1", seen);
+    }
+
+    [Fact]
     public void Connect_ScriptEnvironment_CarriesDnsSuffixSplitIncludeAndMtu()
     {
         var environment = _fixture.Alice.Environment();
@@ -302,11 +313,14 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
 
         public SourceEchoServer Internet { get; private set; } = null!;
 
+        public SourceEchoServer Corp6 { get; private set; } = null!;
+
         public async Task InitializeAsync()
         {
             // UDP off: these tests exercise the TLS data path (and Udp:Enabled=false itself); DtlsTunnelTests covers DTLS.
             Gateway = await GatewayInstance.StartAsync(config => config["Udp"] = new JsonObject { ["Enabled"] = false });
             Corp = SourceEchoServer.Start(Gateway.Topology.Corp, NetworkTopology.CorpAddress);
+            Corp6 = SourceEchoServer.Start(Gateway.Topology.Corp, NetworkTopology.CorpAddress6);
             Internet = SourceEchoServer.Start(Gateway.Topology.Internet, NetworkTopology.InternetAddress);
             Alice = await OpenConnectClient.ConnectWithTokenAsync(Gateway, Gateway.TokenFile(Gateway.MintToken("alice")), "ocalice");
         }
@@ -315,6 +329,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         {
             Alice?.Dispose();
             Corp?.Dispose();
+            Corp6?.Dispose();
             Internet?.Dispose();
             Gateway?.Dispose();
             return Task.CompletedTask;

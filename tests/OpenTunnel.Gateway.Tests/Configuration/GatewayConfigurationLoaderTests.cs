@@ -70,6 +70,35 @@ public sealed class GatewayConfigurationLoaderTests
     }
 
     [Fact]
+    public void LoadJson_EnvironmentVariableOfAnotherProgram_IsIgnored()
+    {
+        Environment.SetEnvironmentVariable("OPENTUNNEL_SOMETHING_ELSE", "x");
+        try
+        {
+            Assert.Equal(4443, GatewayConfigurationLoader.LoadJson(Sample).Listener.Port);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("OPENTUNNEL_SOMETHING_ELSE", null);
+        }
+    }
+
+    [Fact]
+    public void LoadJson_MisspeltSettingInAKnownSectionFromTheEnvironment_IsRefusedByName()
+    {
+        Environment.SetEnvironmentVariable("OPENTUNNEL_GATEWAY_Network__Mtuu", "1400");
+        try
+        {
+            var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfigurationLoader.LoadJson(Sample));
+            Assert.Contains("Mtuu", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("OPENTUNNEL_GATEWAY_Network__Mtuu", null);
+        }
+    }
+
+    [Fact]
     public void LoadFile_EnvironmentVariable_OverridesTheFile()
     {
         using var directory = new TemporaryDirectory();

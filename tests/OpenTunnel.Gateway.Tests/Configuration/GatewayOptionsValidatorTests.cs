@@ -96,6 +96,24 @@ public sealed class GatewayOptionsValidatorTests
         Assert.Contains(errors, e => e.StartsWith("Network:IPv4Pool", StringComparison.Ordinal) && e.Contains(expected, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("2001:db8:128::/48", "from /64 to /120")]
+    [InlineData("198.18.129.0/24", "must be an IPv6 network")]
+    public void Validate_BadIPv6Pool_NamesIPv6Pool(string pool, string expected)
+    {
+        var options = Valid() with { Network = Valid().Network with { IPv6Pool = pool } };
+
+        Assert.Contains(GatewayOptionsValidator.Validate(options), e => e.StartsWith("Network:IPv6Pool", StringComparison.Ordinal) && e.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_IPv6RouteOverlappingTheIPv6Pool_IsRefused()
+    {
+        var options = Valid() with { Network = Valid().Network with { IPv6Pool = "2001:db8:128::/64", SplitInclude = ["2001:db8::/32"] } };
+
+        Assert.Contains(GatewayOptionsValidator.Validate(options), e => e.Contains("overlaps Network:IPv6Pool", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Validate_FourDnsServers_IsRefused()
     {
