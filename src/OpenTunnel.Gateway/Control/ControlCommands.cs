@@ -153,6 +153,7 @@ internal sealed class ControlCommands
         {
             ["listen"] = "udp/" + dtls.Listener.LocalEndPoint,
             ["channels"] = dtls.Listener.ActiveChannels,
+            ["handshakesRunning"] = dtls.Listener.HandshakesRunning,
             ["handshakes"] = handshakes,
             ["dropped"] = dropped,
             ["helloVerifyRequests"] = counters.HelloVerifyRequests,

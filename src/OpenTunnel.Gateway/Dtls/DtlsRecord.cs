@@ -12,16 +12,12 @@ public static class DtlsRecord
     /// <summary>Bytes of the record header.</summary>
     public const int HeaderLength = 13;
 
-    public const byte ChangeCipherSpec = 20;
     public const byte Alert = 21;
     public const byte Handshake = 22;
     public const byte ApplicationData = 23;
 
     /// <summary>DTLS 1.2 on the wire (RFC 6347 §4.1: 254.253).</summary>
     public const ushort VersionDtls12 = 0xFEFD;
-
-    /// <summary>DTLS 1.0 on the wire (254.255): what a ClientHello's record may carry.</summary>
-    public const ushort VersionDtls10 = 0xFEFF;
 
     /// <summary>Byte offset of the ClientHello's session-id length byte in its first datagram: record header 13 + handshake header 12 + client_version 2 + random 32.</summary>
     public const int ClientHelloSessionIdOffset = HeaderLength + 12 + 2 + 32;

@@ -84,9 +84,6 @@ public sealed class DtlsRecordProtection : IDisposable
     /// <summary>The epoch of every record sent and accepted.</summary>
     public ushort Epoch { get; }
 
-    /// <summary>Sequence number the next sealed record gets.</summary>
-    public ulong NextWriteSequence => _nextWriteSequence;
-
     /// <summary>
     /// The server side from a TLS 1.2 key block (RFC 5246 §6.3, no MAC keys for AEAD):
     /// client write key ‖ server write key ‖ client fixed IV ‖ server fixed IV.

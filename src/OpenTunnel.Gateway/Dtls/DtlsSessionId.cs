@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
@@ -46,20 +45,6 @@ public readonly struct DtlsSessionId : IEquatable<DtlsSessionId>
         }
 
         return new DtlsSessionId(bytes);
-    }
-
-    /// <summary>Parses 64 hex digits (either case).</summary>
-    public static bool TryParseHex(ReadOnlySpan<char> hex, out DtlsSessionId id)
-    {
-        Span<byte> bytes = stackalloc byte[Length];
-        if (hex.Length != 2 * Length || Convert.FromHexString(hex, bytes, out _, out int written) != OperationStatus.Done || written != Length)
-        {
-            id = default;
-            return false;
-        }
-
-        id = new DtlsSessionId(bytes);
-        return true;
     }
 
     /// <summary>Writes the 32 bytes into <paramref name="destination"/>.</summary>
