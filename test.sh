@@ -30,6 +30,9 @@ stop_postgres() {
   rm -rf "$pg_dir"
 }
 trap stop_postgres EXIT
+# A signal ends the script through exit, so the EXIT trap above still stops the cluster.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 pg_port=$((20000 + RANDOM % 20000))
 while ss -ltnH "sport = :$pg_port" | grep -q .; do pg_port=$((20000 + RANDOM % 20000)); done
 "${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust --no-sync -E UTF8 >"$pg_dir/initdb.log"
