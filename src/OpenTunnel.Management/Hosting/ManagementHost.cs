@@ -1,3 +1,4 @@
+using OpenTunnel.Management.Agents;
 using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Auth;
 using OpenTunnel.Management.Data;
@@ -27,6 +28,7 @@ public static class ManagementHost
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestHandler>();
         builder.Services.AddOpenApi();
+        builder.AddAgentLink();
 
         WebApplication app = builder.Build();
         app.UseExceptionHandler();
@@ -35,7 +37,8 @@ public static class ManagementHost
         app.UseAuthorization();
         app.MapOpenApi();
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).ExcludeFromDescription();
-        app.MapManagementApi();
+        app.MapManagementApi().MapAgentAdministration();
+        app.MapAgentLink();
         return app;
     }
 }

@@ -1,0 +1,19 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace OpenTunnel.Agent.Protocol;
+
+/// <summary>
+/// "pin-sha256:" + base64 of the SHA-256 of a certificate's SubjectPublicKeyInfo: the form
+/// openconnect's --servercert and RFC 7469 use, and the one the agent accepts in --ca-pin.
+/// </summary>
+public static class CertificatePins
+{
+    public const string Prefix = "pin-sha256:";
+
+    public static string Of(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        return Prefix + Convert.ToBase64String(SHA256.HashData(certificate.PublicKey.ExportSubjectPublicKeyInfo()));
+    }
+}
