@@ -16,4 +16,16 @@ public static class CertificatePins
         ArgumentNullException.ThrowIfNull(certificate);
         return Prefix + Convert.ToBase64String(SHA256.HashData(certificate.PublicKey.ExportSubjectPublicKeyInfo()));
     }
+
+    /// <summary>Whether <paramref name="pin"/> is the prefix and the base64 of 32 bytes.</summary>
+    public static bool IsWellFormed(string? pin)
+    {
+        if (pin is null || !pin.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        Span<byte> hash = stackalloc byte[33];
+        return Convert.TryFromBase64String(pin[Prefix.Length..], hash, out int written) && written == 32;
+    }
 }

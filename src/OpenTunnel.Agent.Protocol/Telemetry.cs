@@ -24,6 +24,7 @@ namespace OpenTunnel.Agent.Protocol;
 /// <param name="InternalUrlCheckedAt">When that check ran.</param>
 /// <param name="InternalUrlError">Why the probe URL did not answer.</param>
 /// <param name="Draining">Whether the gateway takes no new sessions.</param>
+/// <param name="GatewayError">Why the gateway's control API did not answer; null when it did.</param>
 public sealed record TelemetrySample(
     long Sequence,
     DateTime At,
@@ -43,7 +44,8 @@ public sealed record TelemetrySample(
     bool? InternalUrlReachable,
     DateTime? InternalUrlCheckedAt,
     string? InternalUrlError,
-    bool Draining);
+    bool Draining,
+    string? GatewayError);
 
 /// <summary>Body of POST /agent/v1/telemetry: samples oldest first.</summary>
 public sealed record TelemetryBatch(IReadOnlyList<TelemetrySample> Samples);

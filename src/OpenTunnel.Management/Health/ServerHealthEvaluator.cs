@@ -11,6 +11,7 @@ public sealed class ServerHealthEvaluator(IReadOnlyList<IServerHealthPolicy> pol
     public static readonly ServerHealthEvaluator Default = new(
     [
         new CheckInPolicy(),
+        new GatewayPolicy(),
         UsagePolicy.Cpu,
         UsagePolicy.Memory,
         CertificateExpiryPolicy.Tls,

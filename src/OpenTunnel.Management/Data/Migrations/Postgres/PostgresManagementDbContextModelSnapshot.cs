@@ -690,6 +690,9 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                             b1.Property<bool>("Draining")
                                 .HasColumnType("boolean");
 
+                            b1.Property<string>("GatewayError")
+                                .HasColumnType("text");
+
                             b1.Property<DateTime?>("InternalUrlCheckedAt")
                                 .HasColumnType("timestamp with time zone");
 

@@ -681,6 +681,9 @@ namespace OpenTunnel.Management.Data.Migrations.Sqlite
                             b1.Property<bool>("Draining")
                                 .HasColumnType("INTEGER");
 
+                            b1.Property<string>("GatewayError")
+                                .HasColumnType("TEXT");
+
                             b1.Property<DateTime?>("InternalUrlCheckedAt")
                                 .HasColumnType("TEXT");
 

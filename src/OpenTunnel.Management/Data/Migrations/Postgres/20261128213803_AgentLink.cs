@@ -129,6 +129,7 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                     Sample_CpuPercent = table.Column<double>(type: "double precision", nullable: true),
                     Sample_DiskFreeBytes = table.Column<long>(type: "bigint", nullable: true),
                     Sample_Draining = table.Column<bool>(type: "boolean", nullable: false),
+                    Sample_GatewayError = table.Column<string>(type: "text", nullable: true),
                     Sample_InternalUrlCheckedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     Sample_InternalUrlError = table.Column<string>(type: "text", nullable: true),
                     Sample_InternalUrlReachable = table.Column<bool>(type: "boolean", nullable: true),

@@ -128,6 +128,7 @@ namespace OpenTunnel.Management.Data.Migrations.Sqlite
                     Sample_CpuPercent = table.Column<double>(type: "REAL", nullable: true),
                     Sample_DiskFreeBytes = table.Column<long>(type: "INTEGER", nullable: true),
                     Sample_Draining = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Sample_GatewayError = table.Column<string>(type: "TEXT", nullable: true),
                     Sample_InternalUrlCheckedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     Sample_InternalUrlError = table.Column<string>(type: "TEXT", nullable: true),
                     Sample_InternalUrlReachable = table.Column<bool>(type: "INTEGER", nullable: true),
