@@ -10,6 +10,7 @@ public static class Prerequisites
     private static readonly Dictionary<string, string> PackageOf = new(StringComparer.Ordinal)
     {
         ["ip"] = "iproute2",
+        ["ss"] = "iproute2",
         ["nft"] = "nftables",
         ["openconnect"] = "openconnect",
         ["iperf3"] = "iperf3",

@@ -5,7 +5,8 @@ namespace OpenTunnel.Gateway.Auth;
 /// <summary>
 /// Settings of the access-token check (configuration section <c>Auth</c>; docs/authentication.md).
 /// <see cref="Validate"/> lists every bad value by its setting name; a validator is never built from
-/// options that have errors.
+/// options that have errors. Properties are settable, not init-only, because the source-generated
+/// configuration binder cannot fill init-only properties.
 /// </summary>
 public sealed record AuthOptions
 {
@@ -21,55 +22,55 @@ public sealed record AuthOptions
     public static readonly TimeSpan MaximumClockSkew = TimeSpan.FromSeconds(300);
 
     /// <summary>The <c>iss</c> every token must carry, exactly (Entra ID: <c>https://login.microsoftonline.com/TENANT/v2.0</c>). Required.</summary>
-    public string Issuer { get; init; } = "";
+    public string Issuer { get; set; } = "";
 
     /// <summary>The value <c>aud</c> must contain (the gateway's client id or app ID URI). Required.</summary>
-    public string Audience { get; init; } = "";
+    public string Audience { get; set; } = "";
 
     /// <summary>OIDC discovery document; default <see cref="Issuer"/> + <c>/.well-known/openid-configuration</c>.</summary>
-    public string? MetadataAddress { get; init; }
+    public string? MetadataAddress { get; set; }
 
     /// <summary>A local JWKS file to take the signing keys from instead of discovery (no network); re-read when it changes. Absolute path.</summary>
-    public string? JwksFile { get; init; }
+    public string? JwksFile { get; set; }
 
     /// <summary>Refuse to fetch metadata and keys over plain http. Default true; false only for tests and loopback set-ups.</summary>
-    public bool RequireHttpsMetadata { get; init; } = true;
+    public bool RequireHttpsMetadata { get; set; } = true;
 
     /// <summary>Accepted signature algorithms; default <see cref="DefaultAlgorithms"/>. "none" and HMAC are refused even when listed.</summary>
-    public IReadOnlyList<string>? Algorithms { get; init; }
+    public IReadOnlyList<string>? Algorithms { get; set; }
 
     /// <summary>Claims conditional access requires (see <see cref="RequiredClaim"/>). Default none.</summary>
-    public IReadOnlyList<RequiredClaim> RequiredClaims { get; init; } = [];
+    public IReadOnlyList<RequiredClaim> RequiredClaims { get; set; } = [];
 
     /// <summary>Claim that names the user; default <c>preferred_username</c>, falling back to <c>sub</c> when absent.</summary>
-    public string UserNameClaim { get; init; } = "preferred_username";
+    public string UserNameClaim { get; set; } = "preferred_username";
 
     /// <summary>Claim that names the device; default <c>device_id</c> (Entra ID: <c>deviceid</c>). Optional in tokens unless required.</summary>
-    public string DeviceIdClaim { get; init; } = "device_id";
+    public string DeviceIdClaim { get; set; } = "device_id";
 
     /// <summary>Claim that lists the user's groups; default <c>groups</c>.</summary>
-    public string GroupsClaim { get; init; } = "groups";
+    public string GroupsClaim { get; set; } = "groups";
 
     /// <summary>Tolerance on <c>exp</c> and <c>nbf</c> for clocks that disagree; default 60 s, 0 to 300 s.</summary>
-    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// Shortest time between two key refreshes caused by tokens naming an unknown <c>kid</c>, so
     /// forged tokens cannot make the gateway hammer the issuer; default 5 min, 1 s to 1 h.
     /// </summary>
-    public TimeSpan KeyRefreshMinimumInterval { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan KeyRefreshMinimumInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How often discovery metadata and keys are fetched again on their own; default 12 h, 5 min to 7 days.</summary>
-    public TimeSpan KeyRefreshInterval { get; init; } = TimeSpan.FromHours(12);
+    public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromHours(12);
 
     /// <summary>
     /// After a failed metadata or JWKS fetch, how long sign-ins get that failure (or the keys fetched
     /// before) until the next try, so an outage is not met with one request per sign-in; default 10 s, 1 s to 300 s.
     /// </summary>
-    public TimeSpan KeyFetchRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan KeyFetchRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Time limit for one metadata or JWKS request; default 10 s, 1 s to 60 s.</summary>
-    public TimeSpan MetadataTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan MetadataTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     public IReadOnlyList<string> EffectiveAlgorithms => Algorithms ?? DefaultAlgorithms;
 

@@ -8,8 +8,8 @@ namespace OpenTunnel.Gateway.Auth;
 public sealed record RequiredClaim
 {
     /// <summary>The claim name as it appears in the token payload. Required.</summary>
-    public string Claim { get; init; } = "";
+    public string Claim { get; set; } = "";
 
     /// <summary>Accepted values; empty means the claim only has to be present and not empty.</summary>
-    public IReadOnlyList<string> AnyOf { get; init; } = [];
+    public IReadOnlyList<string> AnyOf { get; set; } = [];
 }

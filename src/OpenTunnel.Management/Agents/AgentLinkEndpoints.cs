@@ -23,7 +23,8 @@ public static partial class AgentLinkEndpoints
     public static RouteGroupBuilder MapAgentLink(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        RouteGroupBuilder agent = app.MapGroup(AgentRoutes.Prefix).RequireAuthorization(AgentLinkSetup.AgentPolicy).WithTags("agent link");
+        // Not in the administrators' OpenAPI document: this is the agents' protocol (OpenTunnel.Agent.Protocol).
+        RouteGroupBuilder agent = app.MapGroup(AgentRoutes.Prefix).RequireAuthorization(AgentLinkSetup.AgentPolicy).ExcludeFromDescription();
         agent.MapPost("certificate", RenewCertificateAsync).WithName("AgentRenewCertificate");
         agent.MapGet("poll", PollAsync).WithName("AgentPoll");
         agent.MapPost("configuration-report", ReportConfigurationAsync).WithName("AgentConfigurationReport");

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using OpenTunnel.Gateway.Auth;
 
 namespace OpenTunnel.Gateway.Tests.Auth;
@@ -74,6 +75,36 @@ public sealed class AuthOptionsTests
         IReadOnlyList<string> errors = new AuthOptions { Issuer = "x", Audience = "", ClockSkew = TimeSpan.FromHours(1) }.Validate();
 
         Assert.Equal(3, errors.Count);
+    }
+
+    [Fact]
+    public void Bind_ConfigurationSection_FillsEverySetting()
+    {
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Auth:Issuer"] = "https://login.microsoftonline.com/tenant/v2.0",
+            ["Auth:Audience"] = "api://opentunnel",
+            ["Auth:Algorithms:0"] = "RS256",
+            ["Auth:RequiredClaims:0:Claim"] = "groups",
+            ["Auth:RequiredClaims:0:AnyOf:0"] = "g1",
+            ["Auth:RequiredClaims:0:AnyOf:1"] = "g2",
+            ["Auth:RequiredClaims:1:Claim"] = "deviceid",
+            ["Auth:UserNameClaim"] = "upn",
+            ["Auth:ClockSkew"] = "00:00:30",
+            ["Auth:RequireHttpsMetadata"] = "false",
+        }).Build();
+
+        AuthOptions options = configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>()!;
+
+        Assert.Equal("https://login.microsoftonline.com/tenant/v2.0", options.Issuer);
+        Assert.Equal(["RS256"], options.EffectiveAlgorithms);
+        Assert.Equal(2, options.RequiredClaims.Count);
+        Assert.Equal(["g1", "g2"], options.RequiredClaims[0].AnyOf);
+        Assert.Empty(options.RequiredClaims[1].AnyOf);
+        Assert.Equal("upn", options.UserNameClaim);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.ClockSkew);
+        Assert.False(options.RequireHttpsMetadata);
+        Assert.Empty(options.Validate());
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Testing;
@@ -27,8 +29,9 @@ public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await OidcDiscoveryServer.StartAsync();
-        _issuer = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("first"), _server.Issuer, Audience);
-        _rotated = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("rotated"), _server.Issuer, Audience);
+        // EC keys: quick to make, and they cover ES256 through discovery.
+        _issuer = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("first"), _server.Issuer, Audience, DevelopmentKeyKind.EcP256);
+        _rotated = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("rotated"), _server.Issuer, Audience, DevelopmentKeyKind.EcP256);
         _server.SetKeys(_issuer.JwksJson);
     }
 
@@ -100,6 +103,22 @@ public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
         Assert.Contains("fetched again less than 00:05:00 ago", second.Detail, StringComparison.Ordinal);
         Assert.Equal(TokenRefusal.UnknownKey, third.Refusal);
         Assert.Equal(2, _server.JwksRequests);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_UnknownKids_LogRefreshThenSuppressedRefresh()
+    {
+        var logs = new FakeLogCollector();
+        using var loggerFactory = new LoggerFactory([new FakeLoggerProvider(logs)]);
+        using JwtAccessTokenValidator validator = JwtAccessTokenValidator.Create(
+            new AuthOptions { Issuer = _server.Issuer, Audience = Audience, RequireHttpsMetadata = false }, loggerFactory, _clock);
+
+        await validator.ValidateAsync(_rotated.Mint("alice"), CancellationToken.None);
+        await validator.ValidateAsync(_rotated.Mint("alice"), CancellationToken.None);
+
+        int[] ids = [.. logs.GetSnapshot().Select(r => r.Id.Id)];
+        Assert.Equal([3110, 3112, 3110, 3113], ids);
+        Assert.Contains($"key '{_rotated.KeyId}'", logs.GetSnapshot()[3].Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -176,7 +195,7 @@ public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
     public async Task ValidateAsync_IssuerUnreachable_RefusesKeysUnavailableNamingTheAddress()
     {
         string issuer = $"http://127.0.0.1:{ClosedLoopbackPort()}";
-        using var tokens = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("unreachable"), issuer, Audience);
+        using var tokens = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("unreachable"), issuer, Audience, DevelopmentKeyKind.EcP256);
         using JwtAccessTokenValidator validator = JwtAccessTokenValidator.Create(
             new AuthOptions { Issuer = issuer, Audience = Audience, RequireHttpsMetadata = false, MetadataTimeout = TimeSpan.FromSeconds(2) },
             NullLoggerFactory.Instance);

@@ -1,4 +1,5 @@
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Testing;
 
@@ -16,19 +17,23 @@ public sealed class JwksFileSigningKeySourceTests : IDisposable
     private readonly DevelopmentTokenIssuer _second;
     private readonly string _jwksFile;
     private readonly JwtAccessTokenValidator _validator;
+    private readonly FakeLogCollector _logs = new();
+    private readonly LoggerFactory _loggerFactory;
 
     public JwksFileSigningKeySourceTests()
     {
-        _first = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("first"), Issuer, Audience);
-        _second = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("second"), Issuer, Audience);
+        _first = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("first"), Issuer, Audience, DevelopmentKeyKind.EcP256);
+        _second = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("second"), Issuer, Audience, DevelopmentKeyKind.EcP256);
         _jwksFile = _directory.File("jwks.json");
         File.WriteAllText(_jwksFile, _first.JwksJson);
-        _validator = JwtAccessTokenValidator.Create(new AuthOptions { Issuer = Issuer, Audience = Audience, JwksFile = _jwksFile }, NullLoggerFactory.Instance);
+        _loggerFactory = new LoggerFactory([new FakeLoggerProvider(_logs)]);
+        _validator = JwtAccessTokenValidator.Create(new AuthOptions { Issuer = Issuer, Audience = Audience, JwksFile = _jwksFile }, _loggerFactory);
     }
 
     public void Dispose()
     {
         _validator.Dispose();
+        _loggerFactory.Dispose();
         _first.Dispose();
         _second.Dispose();
         _directory.Dispose();
@@ -55,6 +60,9 @@ public sealed class JwksFileSigningKeySourceTests : IDisposable
 
         TokenValidationOutcome outcome = await ValidateAsync(_first.Mint("alice"));
         Assert.True(outcome.Succeeded, outcome.Detail);
+        FakeLogRecord rejected = _logs.LatestRecord;
+        Assert.Equal(3114, rejected.Id.Id);
+        Assert.StartsWith($"JWKS file {_jwksFile} was changed but cannot be used, keeping the 1 keys read before:", rejected.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,30 +1,17 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenTunnel.Gateway.Auth;
-using OpenTunnel.Testing;
 using OpenTunnel.Testing.Tokens;
 
 namespace OpenTunnel.Gateway.Tests.Auth;
 
 /// <summary>Every check of the validator, with keys from a real JWKS file written by a real development issuer.</summary>
 [Trait("Category", "Integration")]
-public sealed class JwtAccessTokenValidatorTests : IDisposable
+public sealed class JwtAccessTokenValidatorTests(TokenIssuerFixture issuers) : IClassFixture<TokenIssuerFixture>
 {
-    private const string Issuer = "https://login.example.net/tenant/v2.0";
-    private const string Audience = "api://opentunnel";
+    private const string Issuer = TokenIssuerFixture.IssuerName;
+    private const string Audience = TokenIssuerFixture.Audience;
 
-    private readonly TemporaryDirectory _directory = new();
-    private readonly DevelopmentTokenIssuer _issuer;
-
-    public JwtAccessTokenValidatorTests()
-    {
-        _issuer = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("issuer"), Issuer, Audience);
-    }
-
-    public void Dispose()
-    {
-        _issuer.Dispose();
-        _directory.Dispose();
-    }
+    private readonly DevelopmentTokenIssuer _issuer = issuers.Issuer;
 
     [Fact]
     public async Task ValidateAsync_GoodToken_ReturnsUserDeviceGroupsAndExpiry()
@@ -78,9 +65,7 @@ public sealed class JwtAccessTokenValidatorTests : IDisposable
     [Fact]
     public async Task ValidateAsync_EcSignedToken_IsAccepted()
     {
-        using var ecIssuer = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("ec"), Issuer, Audience, DevelopmentKeyKind.EcP256);
-
-        TokenValidationOutcome outcome = await ValidateAsync(ecIssuer.Mint("carol"), Options() with { JwksFile = ecIssuer.JwksPath });
+        TokenValidationOutcome outcome = await ValidateAsync(issuers.Ec.Mint("carol"), Options() with { JwksFile = issuers.Ec.JwksPath });
 
         Assert.True(outcome.Succeeded, outcome.Detail);
         Assert.Equal("carol", outcome.UserName);
@@ -180,8 +165,7 @@ public sealed class JwtAccessTokenValidatorTests : IDisposable
     [Fact]
     public async Task ValidateAsync_SignedByAnotherKeyUnderTheIssuersKid_RefusesBadSignature()
     {
-        using var other = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("other"), Issuer, Audience);
-        string token = ForgedTokens.Resigned(_issuer.Mint("alice"), other.KeyPath, (_, _) => { });
+        string token = ForgedTokens.Resigned(_issuer.Mint("alice"), issuers.Other.KeyPath, (_, _) => { });
 
         TokenValidationOutcome outcome = await ValidateAsync(token);
 
@@ -234,12 +218,10 @@ public sealed class JwtAccessTokenValidatorTests : IDisposable
     [Fact]
     public async Task ValidateAsync_UnknownKid_RefusesUnknownKeyNamingTheKid()
     {
-        using var other = DevelopmentTokenIssuer.CreateOrLoad(_directory.Subdirectory("other"), Issuer, Audience);
-
-        TokenValidationOutcome outcome = await ValidateAsync(other.Mint("alice"));
+        TokenValidationOutcome outcome = await ValidateAsync(issuers.Other.Mint("alice"));
 
         Assert.Equal(TokenRefusal.UnknownKey, outcome.Refusal);
-        Assert.Contains($"no key '{other.KeyId}' in the issuer's keys (JWKS file {_issuer.JwksPath})", outcome.Detail, StringComparison.Ordinal);
+        Assert.Contains($"no key '{issuers.Other.KeyId}' in the issuer's keys (JWKS file {_issuer.JwksPath})", outcome.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -261,6 +243,18 @@ public sealed class JwtAccessTokenValidatorTests : IDisposable
 
         Assert.Equal(TokenRefusal.MissingClaim, outcome.Refusal);
         Assert.Contains("no expiry ('exp')", outcome.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_NotBeforeAfterExpiry_RefusesMalformed()
+    {
+        string token = ForgedTokens.Resigned(_issuer.Mint("alice"), _issuer.KeyPath,
+            (_, payload) => payload["nbf"] = (long)payload["exp"]! + 60);
+
+        TokenValidationOutcome outcome = await ValidateAsync(token);
+
+        Assert.Equal(TokenRefusal.Malformed, outcome.Refusal);
+        Assert.Contains("'nbf' is not before its 'exp'", outcome.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -356,7 +350,7 @@ public sealed class JwtAccessTokenValidatorTests : IDisposable
     [Fact]
     public async Task ValidateAsync_JwksFileMissing_RefusesKeysUnavailableNamingTheFile()
     {
-        string missing = _directory.File("missing-jwks.json");
+        string missing = issuers.Directory.File("missing-jwks.json");
 
         TokenValidationOutcome outcome = await ValidateAsync(_issuer.Mint("alice"), Options() with { JwksFile = missing });
 

@@ -1,0 +1,274 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using OpenTunnel.Gateway.Auth;
+using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Gateway.Control;
+using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Platform.Linux.Tun;
+
+namespace OpenTunnel.Gateway.Cli;
+
+/// <summary>
+/// The verbs of the <c>opentunnel-gateway</c> executable: <c>run</c> starts the gateway; the
+/// others talk to a running one over its control socket (like occtl) or work on the
+/// configuration and data directory.
+/// </summary>
+public static class GatewayCommandLine
+{
+    public const string Usage = """
+        Usage: opentunnel-gateway <verb> [options]
+
+          run --config FILE [--verbose]      start the gateway (the default verb)
+          check --config FILE                validate a configuration file and exit
+          pin --config FILE                  print the certificate's pin-sha256 (makes the self-signed one if needed)
+          token --config FILE --user NAME [--device ID] [--groups A,B] [--lifetime SECONDS]
+                                             mint a test access token with the development key in the data directory
+          status | sessions [--json]         what the running gateway does
+          disconnect <id|user> [--json]      close a session's link; its cookie stays valid (the client reconnects)
+          terminate <id|user> [--json]       end a session and revoke its cookie
+          reload [FILE] [--json]             re-read the configuration (default: the file the gateway started with)
+
+        Control verbs find the socket with --control PATH, or from --config FILE
+        (Control:SocketPath, default DATA_DIRECTORY/control.sock), or /var/lib/opentunnel-gateway/control.sock.
+        Environment variables OPENTUNNEL_GATEWAY_Section__Setting override the configuration file.
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var arguments = Arguments.Parse(args);
+        try
+        {
+            return arguments.Verb switch
+            {
+                "run" => await RunGatewayAsync(arguments),
+                "check" => Check(arguments),
+                "pin" => Pin(arguments),
+                "token" => Token(arguments),
+                "status" or "sessions" or "disconnect" or "terminate" or "reload" => await ControlAsync(arguments),
+                "help" or "--help" or "-h" => Help(),
+                _ => Fail($"Unknown verb '{arguments.Verb}'.\n\n{Usage}", 64),
+            };
+        }
+        catch (GatewayConfigurationException e)
+        {
+            return Fail(e.Message, 2);
+        }
+        catch (TunDeviceException e)
+        {
+            return Fail("TUN device: " + e.Message, 3);
+        }
+        catch (InvalidOperationException e)
+        {
+            return Fail(e.Message, 1);
+        }
+    }
+
+    private static async Task<int> RunGatewayAsync(Arguments arguments)
+    {
+        string file = arguments.Require("--config");
+        var options = GatewayConfigurationLoader.LoadFile(file);
+        using var loggers = LoggerFactory.Create(builder => builder
+            .SetMinimumLevel(arguments.Has("--verbose") ? LogLevel.Debug : LogLevel.Information)
+            .AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.UseUtcTimestamp = true;
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            }));
+        using var stop = new CancellationTokenSource();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => context.Cancel = true);
+        var server = GatewayServer.Start(options, Path.GetFullPath(file), auth => JwtAccessTokenValidator.Create(auth, loggers), loggers, TimeProvider.System);
+        await using (server)
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        return 0;
+    }
+
+    private static int Check(Arguments arguments)
+    {
+        GatewayConfigurationLoader.LoadFile(arguments.Require("--config"));
+        Console.WriteLine("Configuration is valid.");
+        return 0;
+    }
+
+    private static int Pin(Arguments arguments)
+    {
+        var options = GatewayConfigurationLoader.LoadFile(arguments.Require("--config"));
+        var certificate = ServerCertificate.Load(options.Tls, options.DataDirectory);
+        Console.WriteLine("pin-sha256:" + certificate.Pin);
+        return 0;
+    }
+
+    private static int Token(Arguments arguments)
+    {
+        var options = GatewayConfigurationLoader.LoadFile(arguments.Require("--config"));
+        string user = arguments.Require("--user");
+        using var issuer = DevelopmentTokenIssuer.CreateOrLoad(options.DataDirectory, options.Auth.Issuer, options.Auth.Audience);
+        if (options.Auth.JwksFile is { } jwks && Path.GetFullPath(jwks) != Path.GetFullPath(issuer.JwksPath))
+        {
+            Console.Error.WriteLine($"Note: Auth:JwksFile is {jwks}, but the development key's JWKS is {issuer.JwksPath}; the gateway will not accept this token unless Auth:JwksFile points there.");
+        }
+
+        string? groups = arguments.Option("--groups");
+        string? lifetime = arguments.Option("--lifetime");
+        Console.WriteLine(issuer.Mint(
+            user,
+            arguments.Option("--device"),
+            groups?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            lifetime is null ? null : TimeSpan.FromSeconds(int.Parse(lifetime, CultureInfo.InvariantCulture))));
+        return 0;
+    }
+
+    private static async Task<int> ControlAsync(Arguments arguments)
+    {
+        var request = new JsonObject { ["command"] = arguments.Verb };
+        if (arguments.Verb is "disconnect" or "terminate")
+        {
+            request["target"] = arguments.Positional.Count > 0 ? arguments.Positional[0] : throw new InvalidOperationException($"{arguments.Verb} needs a session id or a user name.");
+        }
+        else if (arguments.Verb == "reload" && arguments.Positional.Count > 0)
+        {
+            request["file"] = Path.GetFullPath(arguments.Positional[0]);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var result = await ControlClient.SendAsync(SocketPath(arguments), request, timeout.Token);
+        if (arguments.Has("--json"))
+        {
+            Console.WriteLine(result?.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) ?? "null");
+            return 0;
+        }
+
+        Console.Write(arguments.Verb switch
+        {
+            "sessions" => FormatSessions(result as JsonArray ?? []),
+            "status" => FormatObject(result as JsonObject ?? [], string.Empty),
+            _ => FormatObject(result as JsonObject ?? [], string.Empty),
+        });
+        return 0;
+    }
+
+    private static string SocketPath(Arguments arguments)
+    {
+        if (arguments.Option("--control") is { } control)
+        {
+            return control;
+        }
+
+        if (arguments.Option("--config") is { } file)
+        {
+            return GatewayConfigurationLoader.LoadFile(file).EffectiveControlSocketPath;
+        }
+
+        return new GatewayOptions().EffectiveControlSocketPath;
+    }
+
+    private static string FormatSessions(JsonArray sessions)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"ID",-5} {"USER",-16} {"DEVICE",-14} {"ADDRESS",-16} {"CLIENT",-22} {"BYTES IN",12} {"BYTES OUT",12} {"CHANNEL",-7} CONNECTED SINCE");
+        foreach (var node in sessions)
+        {
+            if (node is not JsonObject s)
+            {
+                continue;
+            }
+
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"{s["id"],-5} {s["user"],-16} {s["deviceId"]?.ToString() ?? "-",-14} {s["address"]?.ToString() ?? "-",-16} {s["client"],-22} {s["bytesIn"],12} {s["bytesOut"],12} {s["channel"],-7} {s["connectedSince"]?.ToString() ?? "(away)"}");
+        }
+
+        return text.ToString();
+    }
+
+    private static string FormatObject(JsonObject value, string indent)
+    {
+        var text = new StringBuilder();
+        foreach (var (key, node) in value)
+        {
+            if (node is JsonObject inner)
+            {
+                text.Append(indent).Append(key).AppendLine(":");
+                text.Append(FormatObject(inner, indent + "  "));
+            }
+            else
+            {
+                text.Append(indent).Append(key).Append(": ").AppendLine(node?.ToString() ?? "-");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static int Help()
+    {
+        Console.WriteLine(Usage);
+        return 0;
+    }
+
+    private static int Fail(string message, int code)
+    {
+        Console.Error.WriteLine(message);
+        return code;
+    }
+
+    /// <summary>A verb, positional arguments and --options (an option takes the next argument unless it is a flag).</summary>
+    private sealed class Arguments
+    {
+        private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--json", "--verbose" };
+        private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
+
+        public string Verb { get; private set; } = "run";
+
+        public List<string> Positional { get; } = [];
+
+        public static Arguments Parse(string[] args)
+        {
+            var parsed = new Arguments();
+            int i = 0;
+            if (args.Length > 0 && !args[0].StartsWith('-'))
+            {
+                parsed.Verb = args[0];
+                i = 1;
+            }
+            else if (args.Length > 0 && args[0] is "--help" or "-h")
+            {
+                parsed.Verb = "help";
+                i = 1;
+            }
+
+            for (; i < args.Length; i++)
+            {
+                if (!args[i].StartsWith("--", StringComparison.Ordinal))
+                {
+                    parsed.Positional.Add(args[i]);
+                }
+                else if (Flags.Contains(args[i]) || i + 1 == args.Length)
+                {
+                    parsed._options[args[i]] = null;
+                }
+                else
+                {
+                    parsed._options[args[i]] = args[++i];
+                }
+            }
+
+            return parsed;
+        }
+
+        public bool Has(string name) => _options.ContainsKey(name);
+
+        public string? Option(string name) => _options.GetValueOrDefault(name);
+
+        public string Require(string name) =>
+            Option(name) ?? throw new InvalidOperationException($"'{Verb}' needs {name}.\n\n{Usage}");
+    }
+}

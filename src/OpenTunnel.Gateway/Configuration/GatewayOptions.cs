@@ -1,0 +1,153 @@
+using OpenTunnel.Gateway.Auth;
+
+namespace OpenTunnel.Gateway.Configuration;
+
+/// <summary>
+/// The whole gateway configuration: one JSON file, each value overridable by an environment
+/// variable <c>OPENTUNNEL_GATEWAY_Section__Setting</c>. docs/gateway.md is the reference; every default
+/// is written here beside its setting, and <see cref="GatewayOptionsValidator"/> names the
+/// setting of every bad value.
+/// </summary>
+public sealed record GatewayOptions
+{
+    /// <summary>Where the gateway keeps its generated certificate and, by default, its control socket. Default /var/lib/opentunnel-gateway.</summary>
+    public string DataDirectory { get; init; } = "/var/lib/opentunnel-gateway";
+
+    /// <summary>Shown by the client after sign-in and at connect (X-CSTP-Banner). Default none; at most 2000 characters.</summary>
+    public string? Banner { get; init; }
+
+    public ListenerOptions Listener { get; init; } = new();
+
+    public TlsOptions Tls { get; init; } = new();
+
+    public NetworkOptions Network { get; init; } = new();
+
+    public TimeoutOptions Timeouts { get; init; } = new();
+
+    public LimitOptions Limits { get; init; } = new();
+
+    public ControlOptions Control { get; init; } = new();
+
+    public MetricsOptions Metrics { get; init; } = new();
+
+    /// <summary>The access-token check (issuer, audience, keys, required claims).</summary>
+    public AuthOptions Auth { get; init; } = new();
+
+    /// <summary>The control socket path in effect: <see cref="ControlOptions.SocketPath"/>, or control.sock in the data directory.</summary>
+    public string EffectiveControlSocketPath => Control.SocketPath ?? Path.Combine(DataDirectory, "control.sock");
+}
+
+/// <summary>The one TCP port clients connect to.</summary>
+public sealed record ListenerOptions
+{
+    /// <summary>Address to listen on; default 0.0.0.0 (every IPv4 address). "::" listens on IPv6 and IPv4.</summary>
+    public string Address { get; init; } = "0.0.0.0";
+
+    /// <summary>TCP port for TLS; default 443, 1 to 65535.</summary>
+    public int Port { get; init; } = 443;
+}
+
+/// <summary>The server certificate. With no file configured a self-signed one is made in the data directory at first start.</summary>
+public sealed record TlsOptions
+{
+    /// <summary>A PEM file (certificate first, then its chain) or a PFX/PKCS#12 file (.pfx, .p12). Default none (self-signed).</summary>
+    public string? CertificateFile { get; init; }
+
+    /// <summary>The PEM private key; default: the key is in <see cref="CertificateFile"/>. Not used with PFX.</summary>
+    public string? KeyFile { get; init; }
+
+    /// <summary>Password of a PFX file; default none.</summary>
+    public string? PfxPassword { get; init; }
+}
+
+/// <summary>Addresses, routes and DNS given to clients, the TUN device and the PAT rules.</summary>
+public sealed record NetworkOptions
+{
+    /// <summary>TUN device name; default otun0, at most 15 characters.</summary>
+    public string TunDevice { get; init; } = "otun0";
+
+    /// <summary>
+    /// IPv4 address pool in CIDR form; default 169.254.0.0/16, prefix /8 to /30. Its first usable
+    /// address is the gateway's own TUN address; clients get the others (never network or broadcast).
+    /// </summary>
+    public string IPv4Pool { get; init; } = "169.254.0.0/16";
+
+    /// <summary>DNS servers given to clients (X-CSTP-DNS); at most 3. Default none.</summary>
+    public IReadOnlyList<string> DnsServers { get; init; } = [];
+
+    /// <summary>DNS suffix (X-CSTP-Default-Domain); default none.</summary>
+    public string? DefaultDomain { get; init; }
+
+    /// <summary>Domains resolved through the tunnel's DNS only (X-CSTP-Split-DNS); default none.</summary>
+    public IReadOnlyList<string> SplitDns { get; init; } = [];
+
+    /// <summary>Networks routed through the tunnel (CIDR); none means everything goes through it. Include + exclude: at most 500.</summary>
+    public IReadOnlyList<string> SplitInclude { get; init; } = [];
+
+    /// <summary>Networks that bypass the tunnel (CIDR). Include + exclude: at most 500.</summary>
+    public IReadOnlyList<string> SplitExclude { get; init; } = [];
+
+    /// <summary>Link MTU offered to clients before DTLS and IP overhead; default 1500, 576 to 9000.</summary>
+    public int Mtu { get; init; } = 1500;
+
+    /// <summary>Let clients reach each other's tunnel addresses; default false (dropped and counted).</summary>
+    public bool AllowClientToClient { get; init; }
+
+    /// <summary>Enable forwarding and install the gateway's nftables table (PAT); default true. False when the host manages both.</summary>
+    public bool ManageFirewall { get; init; } = true;
+
+    /// <summary>Interfaces the pool is masqueraded towards; default none = every interface but the TUN device.</summary>
+    public IReadOnlyList<string> EgressInterfaces { get; init; } = [];
+
+    /// <summary>Name of the nftables table (family inet) the gateway owns; default opentunnel.</summary>
+    public string NftablesTable { get; init; } = "opentunnel";
+}
+
+/// <summary>Liveness and lifetimes, in seconds (ocserv's defaults where it has one).</summary>
+public sealed record TimeoutOptions
+{
+    /// <summary>How often the client sends a keepalive (X-CSTP-Keepalive); default 32400 as ocserv, 0 to 86400.</summary>
+    public int KeepaliveSeconds { get; init; } = 32400;
+
+    /// <summary>Dead-peer-detection interval (X-CSTP-DPD); a link silent for twice this is closed. Default 90 as ocserv, 5 to 3600.</summary>
+    public int DpdSeconds { get; init; } = 90;
+
+    /// <summary>A session with no data either way for this long ends (X-CSTP-Idle-Timeout); default 1200 as ocserv, 0 = never.</summary>
+    public int IdleTimeoutSeconds { get; init; } = 1200;
+
+    /// <summary>A session ends this long after sign-in (X-CSTP-Session-Timeout); default 0 = never.</summary>
+    public int SessionTimeoutSeconds { get; init; }
+
+    /// <summary>How long a cookie stays valid after its TLS link dropped, for the client's reconnect; default 300 as ocserv, 10 to 86400.</summary>
+    public int CookieTimeoutSeconds { get; init; } = 300;
+}
+
+/// <summary>Limits that refuse a sign-in instead of accepting and then closing.</summary>
+public sealed record LimitOptions
+{
+    /// <summary>Most sessions at once; default 1024, 1 to 65535.</summary>
+    public int MaxSessions { get; init; } = 1024;
+
+    /// <summary>Most sessions of one user at once; default 2 as ocserv's max-same-clients, 0 = no limit.</summary>
+    public int MaxSessionsPerUser { get; init; } = 2;
+
+    /// <summary>Token checks allowed per client address per minute; default 30, 0 = no limit.</summary>
+    public int AuthAttemptsPerMinute { get; init; } = 30;
+
+    /// <summary>Packets queued towards one client before further ones are dropped (a slow client never blocks others); default 512, 16 to 65536.</summary>
+    public int SendQueuePackets { get; init; } = 512;
+}
+
+/// <summary>The local control API (Unix socket, mode 0600) that the CLI verbs use.</summary>
+public sealed record ControlOptions
+{
+    /// <summary>Socket path; default control.sock in the data directory.</summary>
+    public string? SocketPath { get; init; }
+}
+
+/// <summary>Prometheus metrics.</summary>
+public sealed record MetricsOptions
+{
+    /// <summary>host:port to serve /metrics on; default 127.0.0.1:9464; empty disables.</summary>
+    public string? Address { get; init; } = "127.0.0.1:9464";
+}

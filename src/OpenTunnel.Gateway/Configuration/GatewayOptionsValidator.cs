@@ -1,0 +1,328 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace OpenTunnel.Gateway.Configuration;
+
+/// <summary>
+/// Checks a whole <see cref="GatewayOptions"/> without touching the machine, so the management
+/// service and the agent can run the same checks before they push a configuration. Every
+/// message starts with the setting's name (Section:Setting, as in the JSON file and the
+/// OPENTUNNEL_GATEWAY_Section__Setting variables) and says what is wrong.
+/// </summary>
+public static class GatewayOptionsValidator
+{
+    /// <summary>openconnect and AnyConnect clients handle a few hundred routes; ocserv documents the same bound.</summary>
+    public const int MaxSplitRoutes = 500;
+
+    public const int MaxBannerLength = 2000;
+
+    /// <summary>Linux interface names have at most 15 characters (IFNAMSIZ - 1).</summary>
+    public const int MaxInterfaceNameLength = 15;
+
+    public static IReadOnlyList<string> Validate(GatewayOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.DataDirectory) || !Path.IsPathFullyQualified(options.DataDirectory))
+        {
+            errors.Add($"DataDirectory must be an absolute path (got '{options.DataDirectory}').");
+        }
+
+        if (options.Banner is { Length: > MaxBannerLength })
+        {
+            errors.Add($"Banner must be at most {MaxBannerLength} characters (got {options.Banner.Length}).");
+        }
+
+        ValidateListener(options.Listener, errors);
+        ValidateTls(options.Tls, errors);
+        ValidateNetwork(options.Network, errors);
+        ValidateTimeouts(options.Timeouts, errors);
+        ValidateLimits(options.Limits, errors);
+        if (options.Control.SocketPath is { } socket && !Path.IsPathFullyQualified(socket))
+        {
+            errors.Add($"Control:SocketPath must be an absolute path (got '{socket}').");
+        }
+
+        if (!string.IsNullOrEmpty(options.Metrics.Address) && !IPEndPoint.TryParse(options.Metrics.Address, out _))
+        {
+            errors.Add($"Metrics:Address must be address:port with a literal IP address, for example 127.0.0.1:9464 (got '{options.Metrics.Address}').");
+        }
+
+        errors.AddRange(options.Auth.Validate());
+        return errors;
+    }
+
+    /// <summary>Parses an IPv4 or IPv6 network in CIDR form whose address has no bits set past the prefix.</summary>
+    public static bool TryParseNetwork(string? text, out IPNetwork network, out string? problem)
+    {
+        network = default;
+        problem = null;
+        if (string.IsNullOrWhiteSpace(text) || !text.Contains('/', StringComparison.Ordinal))
+        {
+            problem = "is not a network in CIDR form (address/prefix-length, for example 10.1.0.0/16)";
+            return false;
+        }
+
+        int slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (!IPAddress.TryParse(text.AsSpan(0, slash), out var address)
+            || !int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int prefix)
+            || prefix > (address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128))
+        {
+            problem = "is not a network in CIDR form (address/prefix-length, for example 10.1.0.0/16)";
+            return false;
+        }
+
+        var truncated = Truncate(address, prefix);
+        if (!truncated.Equals(address))
+        {
+            problem = $"has host bits set past /{prefix}: the network address is {truncated}/{prefix}";
+            return false;
+        }
+
+        network = new IPNetwork(address, prefix);
+        return true;
+    }
+
+    /// <summary>True when the two networks share at least one address.</summary>
+    public static bool Overlaps(IPNetwork a, IPNetwork b) =>
+        a.BaseAddress.AddressFamily == b.BaseAddress.AddressFamily && (a.Contains(b.BaseAddress) || b.Contains(a.BaseAddress));
+
+    private static void ValidateListener(ListenerOptions listener, List<string> errors)
+    {
+        if (!IPAddress.TryParse(listener.Address, out _))
+        {
+            errors.Add($"Listener:Address must be a literal IP address such as 0.0.0.0 or :: (got '{listener.Address}').");
+        }
+
+        AddIfOutside(errors, "Listener:Port", listener.Port, 1, 65535);
+    }
+
+    private static void ValidateTls(TlsOptions tls, List<string> errors)
+    {
+        if (tls.CertificateFile is null)
+        {
+            if (tls.KeyFile is not null)
+            {
+                errors.Add("Tls:KeyFile is set but Tls:CertificateFile is not: set both, or neither for a self-signed certificate.");
+            }
+
+            return;
+        }
+
+        if (!Path.IsPathFullyQualified(tls.CertificateFile))
+        {
+            errors.Add($"Tls:CertificateFile must be an absolute path (got '{tls.CertificateFile}').");
+        }
+
+        if (tls.KeyFile is not null && !Path.IsPathFullyQualified(tls.KeyFile))
+        {
+            errors.Add($"Tls:KeyFile must be an absolute path (got '{tls.KeyFile}').");
+        }
+
+        if (tls.KeyFile is not null && IsPfx(tls.CertificateFile))
+        {
+            errors.Add("Tls:KeyFile must not be set with a PFX certificate: the key is inside the PFX.");
+        }
+    }
+
+    /// <summary>True when the certificate file is PKCS#12 by its extension (.pfx or .p12).</summary>
+    public static bool IsPfx(string path) =>
+        path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".p12", StringComparison.OrdinalIgnoreCase);
+
+    private static void ValidateNetwork(NetworkOptions network, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(network.TunDevice) || network.TunDevice.Length > MaxInterfaceNameLength
+            || network.TunDevice.AsSpan().ContainsAny(" /:\t"))
+        {
+            errors.Add($"Network:TunDevice must be an interface name of 1 to {MaxInterfaceNameLength} characters without spaces, '/' or ':' (got '{network.TunDevice}').");
+        }
+
+        IPNetwork? pool = null;
+        if (!TryParseNetwork(network.IPv4Pool, out var parsedPool, out string? poolProblem))
+        {
+            errors.Add($"Network:IPv4Pool '{network.IPv4Pool}' {poolProblem}.");
+        }
+        else if (parsedPool.BaseAddress.AddressFamily != AddressFamily.InterNetwork)
+        {
+            errors.Add($"Network:IPv4Pool must be an IPv4 network (got '{network.IPv4Pool}').");
+        }
+        else if (parsedPool.PrefixLength is < 8 or > 30)
+        {
+            errors.Add($"Network:IPv4Pool must have a prefix from /8 to /30: a /30 holds the gateway's address and one client (got '{network.IPv4Pool}').");
+        }
+        else
+        {
+            pool = parsedPool;
+        }
+
+        if (network.DnsServers.Count > Protocol.Tunnel.ConnectResponse.MaxDnsServers)
+        {
+            errors.Add($"Network:DnsServers lists {network.DnsServers.Count} servers; clients take at most {Protocol.Tunnel.ConnectResponse.MaxDnsServers}.");
+        }
+
+        for (int i = 0; i < network.DnsServers.Count; i++)
+        {
+            if (!IPAddress.TryParse(network.DnsServers[i], out _))
+            {
+                errors.Add($"Network:DnsServers:{i} '{network.DnsServers[i]}' is not an IP address.");
+            }
+        }
+
+        if (network.DefaultDomain is not null && !IsDomainName(network.DefaultDomain))
+        {
+            errors.Add($"Network:DefaultDomain '{network.DefaultDomain}' is not a DNS domain name.");
+        }
+
+        for (int i = 0; i < network.SplitDns.Count; i++)
+        {
+            if (!IsDomainName(network.SplitDns[i]))
+            {
+                errors.Add($"Network:SplitDns:{i} '{network.SplitDns[i]}' is not a DNS domain name.");
+            }
+        }
+
+        int routes = network.SplitInclude.Count + network.SplitExclude.Count;
+        if (routes > MaxSplitRoutes)
+        {
+            errors.Add($"Network:SplitInclude and Network:SplitExclude hold {routes} routes together; at most {MaxSplitRoutes} are allowed.");
+        }
+
+        var include = ParseRoutes("Network:SplitInclude", network.SplitInclude, errors);
+        var exclude = ParseRoutes("Network:SplitExclude", network.SplitExclude, errors);
+        if (pool is { } p)
+        {
+            AddPoolOverlaps("Network:SplitInclude", include, p, errors);
+            AddPoolOverlaps("Network:SplitExclude", exclude, p, errors);
+        }
+
+        AddIfOutside(errors, "Network:Mtu", network.Mtu, Protocol.Tunnel.TunnelMtu.MinimumSaneLinkMtu, 9000);
+        for (int i = 0; i < network.EgressInterfaces.Count; i++)
+        {
+            string name = network.EgressInterfaces[i];
+            if (string.IsNullOrWhiteSpace(name) || name.Length > MaxInterfaceNameLength || name.AsSpan().ContainsAny(" /:\t\"'"))
+            {
+                errors.Add($"Network:EgressInterfaces:{i} '{name}' is not an interface name.");
+            }
+        }
+
+        if (string.IsNullOrEmpty(network.NftablesTable) || !IsIdentifier(network.NftablesTable))
+        {
+            errors.Add($"Network:NftablesTable must be letters, digits and '_' (got '{network.NftablesTable}').");
+        }
+    }
+
+    /// <summary>Parses each route; reports bad entries, duplicates and routes of one list that overlap each other.</summary>
+    private static List<(int Index, IPNetwork Network)> ParseRoutes(string setting, IReadOnlyList<string> routes, List<string> errors)
+    {
+        var parsed = new List<(int, IPNetwork)>(routes.Count);
+        for (int i = 0; i < routes.Count; i++)
+        {
+            if (!TryParseNetwork(routes[i], out var network, out string? problem))
+            {
+                errors.Add($"{setting}:{i} '{routes[i]}' {problem}.");
+                continue;
+            }
+
+            foreach (var (j, other) in parsed)
+            {
+                if (Overlaps(network, other))
+                {
+                    errors.Add($"{setting}:{i} '{network}' overlaps {setting}:{j} '{other}': list each range once.");
+                    break;
+                }
+            }
+
+            parsed.Add((i, network));
+        }
+
+        return parsed;
+    }
+
+    private static void AddPoolOverlaps(string setting, List<(int Index, IPNetwork Network)> routes, IPNetwork pool, List<string> errors)
+    {
+        foreach (var (i, network) in routes)
+        {
+            if (Overlaps(network, pool))
+            {
+                errors.Add($"{setting}:{i} '{network}' overlaps Network:IPv4Pool '{pool}': the client's own addresses cannot be a split route.");
+            }
+        }
+    }
+
+    private static void ValidateTimeouts(TimeoutOptions timeouts, List<string> errors)
+    {
+        AddIfOutside(errors, "Timeouts:KeepaliveSeconds", timeouts.KeepaliveSeconds, 0, 86400);
+        AddIfOutside(errors, "Timeouts:DpdSeconds", timeouts.DpdSeconds, 5, 3600);
+        AddIfOutside(errors, "Timeouts:IdleTimeoutSeconds", timeouts.IdleTimeoutSeconds, 0, 604800);
+        AddIfOutside(errors, "Timeouts:SessionTimeoutSeconds", timeouts.SessionTimeoutSeconds, 0, 604800);
+        AddIfOutside(errors, "Timeouts:CookieTimeoutSeconds", timeouts.CookieTimeoutSeconds, 10, 86400);
+    }
+
+    private static void ValidateLimits(LimitOptions limits, List<string> errors)
+    {
+        AddIfOutside(errors, "Limits:MaxSessions", limits.MaxSessions, 1, 65535);
+        AddIfOutside(errors, "Limits:MaxSessionsPerUser", limits.MaxSessionsPerUser, 0, 65535);
+        AddIfOutside(errors, "Limits:AuthAttemptsPerMinute", limits.AuthAttemptsPerMinute, 0, 100000);
+        AddIfOutside(errors, "Limits:SendQueuePackets", limits.SendQueuePackets, 16, 65536);
+    }
+
+    private static void AddIfOutside(List<string> errors, string setting, int value, int minimum, int maximum)
+    {
+        if (value < minimum || value > maximum)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{setting} must be from {minimum} to {maximum} (got {value})."));
+        }
+    }
+
+    private static bool IsDomainName(string name)
+    {
+        if (name.Length is 0 or > 253)
+        {
+            return false;
+        }
+
+        foreach (string label in name.TrimEnd('.').Split('.'))
+        {
+            if (label.Length is 0 or > 63 || label[0] == '-' || label[^1] == '-')
+            {
+                return false;
+            }
+
+            foreach (char c in label)
+            {
+                if (!char.IsAsciiLetterOrDigit(c) && c != '-' && c != '_')
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsIdentifier(string name)
+    {
+        foreach (char c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c != '_')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static IPAddress Truncate(IPAddress address, int prefix)
+    {
+        byte[] bytes = address.GetAddressBytes();
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            int keep = Math.Clamp(prefix - (i * 8), 0, 8);
+            bytes[i] &= (byte)(0xFF << (8 - keep));
+        }
+
+        return new IPAddress(bytes);
+    }
+}

@@ -1,0 +1,141 @@
+using System.Text.Json.Nodes;
+using OpenTunnel.Gateway.Addressing;
+using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Gateway.DataPlane;
+using OpenTunnel.Gateway.Metrics;
+
+namespace OpenTunnel.Gateway.Control;
+
+/// <summary>
+/// What the control API can do, like occtl's verbs: status, sessions, disconnect (the cookie
+/// stays valid and the client reconnects), terminate (the cookie is revoked), reload (a file)
+/// and apply (a JSON configuration document). Requests are <c>{"command": ..., ...}</c>.
+/// </summary>
+internal sealed class ControlCommands
+{
+    private readonly GatewayServer _server;
+
+    public ControlCommands(GatewayServer server)
+    {
+        _server = server;
+    }
+
+    public async Task<JsonNode> ExecuteAsync(JsonObject request)
+    {
+        string command = request["command"]?.GetValue<string>() ?? throw new ControlRequestException("the request has no \"command\"");
+        switch (command)
+        {
+            case "status":
+                return Status();
+            case "sessions":
+                return Sessions();
+            case "disconnect":
+            {
+                string target = Target(request);
+                int count = _server.Supervisor.Disconnect(target);
+                return Count(command, target, count);
+            }
+
+            case "terminate":
+            {
+                string target = Target(request);
+                int count = await _server.Supervisor.TerminateAsync(target);
+                return Count(command, target, count);
+            }
+
+            case "reload":
+            {
+                var applied = _server.Reload(request["file"]?.GetValue<string>());
+                return new JsonObject { ["origin"] = applied.Origin, ["appliedAt"] = applied.AppliedAt };
+            }
+
+            case "apply":
+            {
+                var document = request["configuration"] as JsonObject ?? throw new ControlRequestException("apply needs a \"configuration\" object");
+                var options = GatewayConfigurationLoader.LoadJson(document.ToJsonString());
+                var applied = _server.Apply(options, "control apply");
+                return new JsonObject { ["origin"] = applied.Origin, ["appliedAt"] = applied.AppliedAt };
+            }
+
+            default:
+                throw new ControlRequestException($"unknown command '{command}' (status, sessions, disconnect, terminate, reload, apply)");
+        }
+    }
+
+    private JsonObject Status()
+    {
+        var configuration = _server.Current;
+        var drops = new JsonObject();
+        foreach (var reason in Enum.GetValues<DropReason>())
+        {
+            drops[GatewayMetrics.ReasonLabel(reason)] = _server.Counters.Drops(reason);
+        }
+
+        int connected = 0;
+        foreach (var session in _server.Sessions.Snapshot())
+        {
+            if (session.Connection is not null)
+            {
+                connected++;
+            }
+        }
+
+        return new JsonObject
+        {
+            ["startedAt"] = _server.StartedAt,
+            ["listen"] = _server.ListenEndPoint.ToString(),
+            ["sessions"] = _server.Sessions.Count,
+            ["connected"] = connected,
+            ["pool"] = configuration.Tunnel.Pool.ToString(),
+            ["poolCapacity"] = _server.Pool.Capacity,
+            ["poolLeased"] = _server.Pool.LeasedCount,
+            ["certificate"] = new JsonObject
+            {
+                ["subject"] = configuration.Certificate.Certificate.Subject,
+                ["notAfter"] = configuration.Certificate.NotAfter,
+                ["pinSha256"] = configuration.Certificate.Pin,
+                ["file"] = configuration.Certificate.Source,
+            },
+            ["configuration"] = new JsonObject { ["origin"] = configuration.Origin, ["appliedAt"] = configuration.AppliedAt },
+            ["metrics"] = _server.MetricsEndPoint?.ToString(),
+            ["packetsFromClients"] = _server.Counters.PacketsFromClients,
+            ["bytesFromClients"] = _server.Counters.BytesFromClients,
+            ["packetsToClients"] = _server.Counters.PacketsToClients,
+            ["bytesToClients"] = _server.Counters.BytesToClients,
+            ["dropped"] = drops,
+        };
+    }
+
+    private JsonArray Sessions()
+    {
+        var list = new JsonArray();
+        foreach (var session in _server.Sessions.Snapshot())
+        {
+            list.Add(new JsonObject
+            {
+                ["id"] = session.Id,
+                ["user"] = session.UserName,
+                ["deviceId"] = session.DeviceId,
+                ["address"] = session.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(session.IPv4Address).ToString(),
+                ["client"] = session.ClientEndPoint.ToString(),
+                ["bytesIn"] = session.BytesFromClient,
+                ["bytesOut"] = session.BytesToClient,
+                ["packetsIn"] = session.PacketsFromClient,
+                ["packetsOut"] = session.PacketsToClient,
+                ["signedInAt"] = session.SignedInAt,
+                ["connectedSince"] = session.ConnectedSince,
+                ["channel"] = session.Connection is null ? "none" : session.DataChannel?.Name ?? "none",
+            });
+        }
+
+        return list;
+    }
+
+    private static string Target(JsonObject request) =>
+        request["target"]?.GetValue<string>() is { Length: > 0 } target ? target : throw new ControlRequestException("this command needs a \"target\": a session id or a user name");
+
+    private static JsonObject Count(string command, string target, int count) =>
+        count == 0
+            ? throw new ControlRequestException($"no session matches '{target}'")
+            : new JsonObject { ["command"] = command, ["target"] = target, ["sessions"] = count };
+}

@@ -1,0 +1,341 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using OpenTunnel.Gateway.Addressing;
+using OpenTunnel.Gateway.Auth;
+using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Gateway.Control;
+using OpenTunnel.Gateway.DataPlane;
+using OpenTunnel.Gateway.Firewall;
+using OpenTunnel.Gateway.Listener;
+using OpenTunnel.Gateway.Logging;
+using OpenTunnel.Gateway.Metrics;
+using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Gateway.SignIn;
+using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Gateway.Tunnel;
+using OpenTunnel.Platform.Linux.Tun;
+
+namespace OpenTunnel.Gateway;
+
+/// <summary>
+/// The running gateway: TLS listener, sessions, address pool, TUN data plane, PAT rules,
+/// control socket and metrics. <see cref="Apply"/> swaps in a new configuration atomically
+/// after validating it; sessions keep running. Settings that need a restart (listener, TUN
+/// device, pool, firewall ownership, data directory, control and metrics addresses) are refused
+/// by a reload with a message naming them.
+/// </summary>
+public sealed class GatewayServer : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly Func<AuthOptions, IAccessTokenValidator> _validatorFactory;
+    private readonly Lock _applyGate = new();
+    private readonly TunDevice _tun;
+    private readonly NftablesFirewall? _firewall;
+    private readonly ConnectionListener _listener;
+    private readonly ControlServer _control;
+    private readonly PrometheusExposition _exposition;
+    private readonly MetricsEndpoint? _metricsEndpoint;
+    private volatile RunningConfiguration _current;
+    private Task _accepting = Task.CompletedTask;
+    private Task _sweeping = Task.CompletedTask;
+    private int _stopped;
+
+    private GatewayServer(RunningConfiguration configuration, TunDevice tun, NftablesFirewall? firewall, Func<AuthOptions, IAccessTokenValidator> validatorFactory, ILoggerFactory loggers, TimeProvider time)
+    {
+        _current = configuration;
+        _tun = tun;
+        _firewall = firewall;
+        _validatorFactory = validatorFactory;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger("OpenTunnel.Gateway");
+        Time = time;
+        var options = configuration.Options;
+        Pool = new IPv4AddressPool(configuration.Tunnel.Pool);
+        Counters = new PacketCounters();
+        Sessions = new SessionTable();
+        Metrics = new GatewayMetrics(Sessions, Counters);
+        _exposition = new PrometheusExposition(GatewayMetrics.MeterName);
+        DataPlane = new TunDataPlane(tun, configuration.Tunnel.TunMtu, Pool, Counters, time, loggers.CreateLogger("OpenTunnel.Gateway.DataPlane"))
+        {
+            AllowClientToClient = options.Network.AllowClientToClient,
+        };
+        Supervisor = new SessionSupervisor(Sessions, Pool, DataPlane, time, _logger);
+        SignIn = new SignInService(Sessions, new AuthRateLimiter(time), Metrics, time, loggers.CreateLogger("OpenTunnel.Gateway.SignIn"));
+        var endPoint = new IPEndPoint(IPAddress.Parse(options.Listener.Address), options.Listener.Port);
+        _listener = new ConnectionListener(endPoint, ServeAsync, () => _current.Options.Limits.MaxSessions + 64, _logger);
+        _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this), loggers.CreateLogger("OpenTunnel.Gateway.Control"));
+        if (!string.IsNullOrEmpty(options.Metrics.Address))
+        {
+            _metricsEndpoint = new MetricsEndpoint(IPEndPoint.Parse(options.Metrics.Address), _exposition);
+        }
+    }
+
+    public RunningConfiguration Current => _current;
+
+    /// <summary>The configuration file reload reads when given none.</summary>
+    public string? ConfigurationFile { get; private init; }
+
+    public TimeProvider Time { get; }
+
+    public IPv4AddressPool Pool { get; }
+
+    public PacketCounters Counters { get; }
+
+    public SessionTable Sessions { get; }
+
+    public SessionSupervisor Supervisor { get; }
+
+    public SignInService SignIn { get; }
+
+    public TunDataPlane DataPlane { get; }
+
+    public GatewayMetrics Metrics { get; }
+
+    public IPEndPoint ListenEndPoint => _listener.LocalEndPoint;
+
+    public IPEndPoint? MetricsEndPoint => _metricsEndpoint?.LocalEndPoint;
+
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>
+    /// Starts a gateway: certificate (generated when none is configured), TUN device, PAT rules,
+    /// listener, control socket, metrics. Throws <see cref="GatewayConfigurationException"/> or
+    /// <see cref="TunDeviceException"/> with a message a person can act on.
+    /// </summary>
+    public static GatewayServer Start(GatewayOptions options, string? configurationFile, Func<AuthOptions, IAccessTokenValidator> validatorFactory, ILoggerFactory loggers, TimeProvider time)
+    {
+        var logger = loggers.CreateLogger("OpenTunnel.Gateway");
+        var errors = GatewayOptionsValidator.Validate(options);
+        if (errors.Count > 0)
+        {
+            throw new GatewayConfigurationException(errors);
+        }
+
+        Directory.CreateDirectory(options.DataDirectory);
+        var certificate = ServerCertificate.Load(options.Tls, options.DataDirectory);
+        if (certificate.Generated)
+        {
+            GatewayLog.SelfSignedCertificate(logger, certificate.Source, certificate.Pin);
+        }
+
+        var tunnel = TunnelSettings.From(options);
+        var configuration = new RunningConfiguration(options, tunnel, certificate, validatorFactory(options.Auth), configurationFile ?? "the command line", time.GetUtcNow());
+        var tun = TunDevice.Create(options.Network.TunDevice);
+        NftablesFirewall? firewall = null;
+        GatewayServer? server = null;
+        try
+        {
+            var pool = new IPv4AddressPool(tunnel.Pool);
+            var gatewayAddress = IPv4AddressPool.ToAddress(pool.GatewayAddress);
+            tun.SetIPv4Address(gatewayAddress, tunnel.Pool.PrefixLength);
+            tun.SetMtu(tunnel.TunMtu);
+            tun.SetUp();
+            GatewayLog.TunUp(logger, tun.Name, gatewayAddress, tunnel.Pool.PrefixLength, tunnel.TunMtu);
+            if (options.Network.ManageFirewall)
+            {
+                firewall = new NftablesFirewall(options.Network.NftablesTable);
+                firewall.Apply(tun.Name, tunnel.Pool, options.Network.EgressInterfaces, options.Network.AllowClientToClient);
+                GatewayLog.FirewallInstalled(logger, options.Network.NftablesTable, tunnel.Pool.ToString());
+            }
+
+            server = new GatewayServer(configuration, tun, firewall, validatorFactory, loggers, time) { ConfigurationFile = configurationFile };
+            server.DataPlane.Start();
+            server._control.Start();
+            GatewayLog.ControlListening(logger, options.EffectiveControlSocketPath);
+            if (server._metricsEndpoint is { } metrics)
+            {
+                metrics.Start();
+                GatewayLog.MetricsListening(logger, metrics.LocalEndPoint);
+            }
+
+            server._accepting = server._listener.RunAsync(server._stopping.Token);
+            server._sweeping = server.SweepLoopAsync(server._stopping.Token);
+            GatewayLog.Listening(logger, server.ListenEndPoint, certificate.Certificate.Subject, certificate.NotAfter, certificate.Pin);
+            return server;
+        }
+        catch
+        {
+            if (server is not null)
+            {
+                server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            else
+            {
+                SafeRemove(firewall, logger);
+                tun.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Validates <paramref name="options"/> and, when they are good, makes them the running
+    /// configuration; otherwise throws <see cref="GatewayConfigurationException"/> and the running
+    /// one stays. Sessions keep running either way; new connections use the new settings.
+    /// </summary>
+    public RunningConfiguration Apply(GatewayOptions options, string origin)
+    {
+        lock (_applyGate)
+        {
+            try
+            {
+                var next = Build(options, origin);
+                var before = _current;
+                if (_firewall is not null && (before.Options.Network.AllowClientToClient != options.Network.AllowClientToClient
+                    || !before.Options.Network.EgressInterfaces.SequenceEqual(options.Network.EgressInterfaces)))
+                {
+                    _firewall.Apply(_tun.Name, next.Tunnel.Pool, options.Network.EgressInterfaces, options.Network.AllowClientToClient);
+                }
+
+                DataPlane.AllowClientToClient = options.Network.AllowClientToClient;
+                _current = next;
+                (before.Validator as IDisposable)?.Dispose();
+                if (before.Certificate.Pin != next.Certificate.Pin || before.Certificate.Certificate.Thumbprint != next.Certificate.Certificate.Thumbprint)
+                {
+                    GatewayLog.CertificateReloaded(_logger, next.Certificate.Certificate.Subject, next.Certificate.NotAfter, next.Certificate.Pin);
+                }
+
+                GatewayLog.ConfigurationApplied(_logger, origin);
+                return next;
+            }
+            catch (GatewayConfigurationException e)
+            {
+                GatewayLog.ConfigurationRefused(_logger, origin, string.Join(" ", e.Errors));
+                throw;
+            }
+            catch (InvalidOperationException e)
+            {
+                GatewayLog.ConfigurationRefused(_logger, origin, e.Message);
+                throw new GatewayConfigurationException([e.Message]);
+            }
+        }
+    }
+
+    /// <summary>Reads <paramref name="file"/> (default: the file the gateway started with) and applies it.</summary>
+    public RunningConfiguration Reload(string? file)
+    {
+        string? path = file ?? ConfigurationFile;
+        if (path is null)
+        {
+            throw new GatewayConfigurationException(["the gateway was started without a configuration file: give reload a file."]);
+        }
+
+        GatewayOptions options;
+        try
+        {
+            options = GatewayConfigurationLoader.LoadFile(path);
+        }
+        catch (GatewayConfigurationException e)
+        {
+            GatewayLog.ConfigurationRefused(_logger, path, string.Join(" ", e.Errors));
+            throw;
+        }
+
+        return Apply(options, path);
+    }
+
+    /// <summary>
+    /// Stops: no new connections, every client gets TERMINATE, the PAT table is removed and the
+    /// TUN device closed. Idempotent.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        _listener.Stop();
+        GatewayLog.Stopping(_logger, Sessions.Count);
+        await Supervisor.TerminateAllAsync();
+        await _stopping.CancelAsync();
+        await _accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _sweeping.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _listener.DrainAsync(TimeSpan.FromSeconds(3));
+        await _control.DisposeAsync();
+        if (_metricsEndpoint is not null)
+        {
+            await _metricsEndpoint.DisposeAsync();
+        }
+
+        DataPlane.Dispose();
+        SafeRemove(_firewall, _logger);
+        _tun.Dispose();
+        _exposition.Dispose();
+        Metrics.Dispose();
+        (_current.Validator as IDisposable)?.Dispose();
+        _stopping.Dispose();
+    }
+
+    private RunningConfiguration Build(GatewayOptions options, string origin)
+    {
+        var errors = new List<string>(GatewayOptionsValidator.Validate(options));
+        var running = _current.Options;
+        AddIfChanged(errors, "DataDirectory", running.DataDirectory, options.DataDirectory);
+        AddIfChanged(errors, "Listener:Address", running.Listener.Address, options.Listener.Address);
+        AddIfChanged(errors, "Listener:Port", running.Listener.Port, options.Listener.Port);
+        AddIfChanged(errors, "Network:TunDevice", running.Network.TunDevice, options.Network.TunDevice);
+        AddIfChanged(errors, "Network:IPv4Pool", running.Network.IPv4Pool, options.Network.IPv4Pool);
+        AddIfChanged(errors, "Network:Mtu", running.Network.Mtu, options.Network.Mtu);
+        AddIfChanged(errors, "Network:ManageFirewall", running.Network.ManageFirewall, options.Network.ManageFirewall);
+        AddIfChanged(errors, "Network:NftablesTable", running.Network.NftablesTable, options.Network.NftablesTable);
+        AddIfChanged(errors, "Control:SocketPath", running.EffectiveControlSocketPath, options.EffectiveControlSocketPath);
+        AddIfChanged(errors, "Metrics:Address", running.Metrics.Address, options.Metrics.Address);
+        if (errors.Count > 0)
+        {
+            throw new GatewayConfigurationException(errors);
+        }
+
+        var certificate = ServerCertificate.Load(options.Tls, options.DataDirectory);
+        return new RunningConfiguration(options, TunnelSettings.From(options), certificate, _validatorFactory(options.Auth), origin, Time.GetUtcNow());
+    }
+
+    private static void AddIfChanged<T>(List<string> errors, string setting, T running, T next)
+    {
+        if (!EqualityComparer<T>.Default.Equals(running, next))
+        {
+            errors.Add($"{setting} cannot change while the gateway runs (running: '{running}', new: '{next}'): restart the gateway to change it.");
+        }
+    }
+
+    private Task ServeAsync(Socket socket, CancellationToken stopping) =>
+        new ClientConnection(this, socket, _loggers.CreateLogger("OpenTunnel.Gateway.Connection")).RunAsync(stopping);
+
+    private async Task SweepLoopAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping))
+            {
+                await Supervisor.SweepAsync(_current.Options.Timeouts);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    private static void SafeRemove(NftablesFirewall? firewall, ILogger logger)
+    {
+        if (firewall is null)
+        {
+            return;
+        }
+
+        try
+        {
+            firewall.Remove();
+            GatewayLog.FirewallRemoved(logger, firewall.Table);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            GatewayLog.FirewallFailed(logger, e.Message);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace OpenTunnel.Gateway.Logging;
+
+/// <summary>
+/// Every log line of the gateway, source-generated, with stable event ids grouped by component:
+/// 1xx listener and TLS, 2xx sign-in, 3xx tunnel and sessions, 4xx data plane, 5xx configuration
+/// and control, 6xx firewall, 7xx metrics. A token never appears in any of them.
+/// </summary>
+internal static partial class GatewayLog
+{
+    [LoggerMessage(100, LogLevel.Information, "Listening on {EndPoint} (TLS 1.2/1.3); certificate {Subject}, expires {NotAfter:u}, pin-sha256:{Pin}")]
+    public static partial void Listening(ILogger logger, IPEndPoint endPoint, string subject, DateTimeOffset notAfter, string pin);
+
+    [LoggerMessage(101, LogLevel.Warning, "Generated a self-signed certificate in {Path}; clients must pin it: --servercert pin-sha256:{Pin}")]
+    public static partial void SelfSignedCertificate(ILogger logger, string path, string pin);
+
+    [LoggerMessage(102, LogLevel.Debug, "TLS handshake with {Client} failed: {Reason}")]
+    public static partial void HandshakeFailed(ILogger logger, IPEndPoint client, string reason);
+
+    [LoggerMessage(103, LogLevel.Warning, "Accepting connections failed, retrying in {Delay} ms: {Reason}")]
+    public static partial void AcceptFailed(ILogger logger, int delay, string reason);
+
+    [LoggerMessage(104, LogLevel.Information, "Bad request from {Client}: {Problem}")]
+    public static partial void BadRequest(ILogger logger, IPEndPoint client, string problem);
+
+    [LoggerMessage(105, LogLevel.Information, "Certificate reloaded: {Subject}, expires {NotAfter:u}, pin-sha256:{Pin}")]
+    public static partial void CertificateReloaded(ILogger logger, string subject, DateTimeOffset notAfter, string pin);
+
+    [LoggerMessage(200, LogLevel.Information, "Sign-in of {User} (device {DeviceId}) from {Client} succeeded: session {SessionId}")]
+    public static partial void SignedIn(ILogger logger, string user, string deviceId, IPAddress client, long sessionId);
+
+    [LoggerMessage(201, LogLevel.Warning, "Sign-in from {Client} refused by check {Check}: {Detail}")]
+    public static partial void SignInRefused(ILogger logger, IPAddress client, string check, string detail);
+
+    [LoggerMessage(202, LogLevel.Information, "Cookie from {Client} refused on {Request}: unknown, expired or revoked")]
+    public static partial void CookieRefused(ILogger logger, IPAddress client, string request);
+
+    [LoggerMessage(300, LogLevel.Information, "Session {SessionId} of {User} connected from {Client} over {Channel}: address {Address}, MTU {Mtu}{Reconnect}")]
+    public static partial void Connected(ILogger logger, long sessionId, string user, IPEndPoint client, string channel, IPAddress address, int mtu, string reconnect);
+
+    [LoggerMessage(301, LogLevel.Information, "Session {SessionId} of {User} lost its TLS link from {Client} ({Reason}) after {Duration}; {BytesFromClient} bytes in, {BytesToClient} bytes out; cookie kept {CookieSeconds} s for a reconnect")]
+    public static partial void Detached(ILogger logger, long sessionId, string user, IPEndPoint client, string reason, TimeSpan duration, long bytesFromClient, long bytesToClient, int cookieSeconds);
+
+    [LoggerMessage(302, LogLevel.Information, "Session {SessionId} of {User} ended ({Reason}): address {Address}, from {Client}, {Duration} since sign-in, {BytesFromClient} bytes in, {BytesToClient} bytes out")]
+    public static partial void SessionEnded(ILogger logger, long sessionId, string user, string reason, IPAddress address, IPEndPoint client, TimeSpan duration, long bytesFromClient, long bytesToClient);
+
+    [LoggerMessage(303, LogLevel.Warning, "CONNECT of session {SessionId} of {User} refused: the address pool {Pool} is exhausted ({Capacity} addresses)")]
+    public static partial void PoolExhausted(ILogger logger, long sessionId, string user, string pool, int capacity);
+
+    [LoggerMessage(304, LogLevel.Information, "Session {SessionId}: CSTP stream from {Client} out of step ({Problem}); closing the link")]
+    public static partial void BadFrame(ILogger logger, long sessionId, IPEndPoint client, string problem);
+
+    [LoggerMessage(400, LogLevel.Information, "TUN device {Device} up: {Address}/{PrefixLength}, MTU {Mtu}")]
+    public static partial void TunUp(ILogger logger, string device, IPAddress address, int prefixLength, int mtu);
+
+    [LoggerMessage(401, LogLevel.Error, "Reading the TUN device failed; the data plane stops: {Reason}")]
+    public static partial void TunReadFailed(ILogger logger, string reason);
+
+    [LoggerMessage(402, LogLevel.Debug, "Session {SessionId}: dropped a packet with source {Source}, not its address {Address}")]
+    public static partial void SpoofedPacket(ILogger logger, long sessionId, IPAddress source, IPAddress address);
+
+    [LoggerMessage(500, LogLevel.Information, "Configuration applied from {Origin}")]
+    public static partial void ConfigurationApplied(ILogger logger, string origin);
+
+    [LoggerMessage(501, LogLevel.Error, "Configuration from {Origin} refused, the running one stays: {Problems}")]
+    public static partial void ConfigurationRefused(ILogger logger, string origin, string problems);
+
+    [LoggerMessage(502, LogLevel.Information, "Control socket listening on {Path}")]
+    public static partial void ControlListening(ILogger logger, string path);
+
+    [LoggerMessage(503, LogLevel.Information, "Control: {Command} {Target} → {Count} session(s)")]
+    public static partial void ControlCommand(ILogger logger, string command, string target, int count);
+
+    [LoggerMessage(504, LogLevel.Warning, "Control request failed: {Reason}")]
+    public static partial void ControlFailed(ILogger logger, string reason);
+
+    [LoggerMessage(505, LogLevel.Information, "Stopping: telling {Count} client(s) the gateway terminates")]
+    public static partial void Stopping(ILogger logger, int count);
+
+    [LoggerMessage(600, LogLevel.Information, "Firewall: forwarding on, nftables table inet {Table} installed (masquerade {Pool})")]
+    public static partial void FirewallInstalled(ILogger logger, string table, string pool);
+
+    [LoggerMessage(601, LogLevel.Information, "Firewall: nftables table inet {Table} removed")]
+    public static partial void FirewallRemoved(ILogger logger, string table);
+
+    [LoggerMessage(602, LogLevel.Error, "Firewall: {Problem}")]
+    public static partial void FirewallFailed(ILogger logger, string problem);
+
+    [LoggerMessage(700, LogLevel.Information, "Metrics on http://{EndPoint}/metrics")]
+    public static partial void MetricsListening(ILogger logger, IPEndPoint endPoint);
+}

@@ -1,0 +1,71 @@
+using System.Diagnostics.Metrics;
+using OpenTunnel.Gateway.DataPlane;
+using OpenTunnel.Gateway.Sessions;
+
+namespace OpenTunnel.Gateway.Metrics;
+
+/// <summary>
+/// The gateway's instruments, OpenTelemetry-style names under <see cref="MeterName"/>. The data
+/// path only bumps <see cref="PacketCounters"/>; the observable instruments read them when the
+/// exporter is scraped, so no measurement is recorded per packet.
+/// </summary>
+public sealed class GatewayMetrics : IDisposable
+{
+    public const string MeterName = "OpenTunnel.Gateway";
+
+    private readonly Meter _meter = new(MeterName);
+    private readonly Counter<long> _signIns;
+    private readonly Histogram<double> _handshakeDuration;
+
+    public GatewayMetrics(SessionTable sessions, PacketCounters counters)
+    {
+        _signIns = _meter.CreateCounter<long>("opentunnel.gateway.sign_ins", description: "Sign-ins by result and the check that refused them");
+        _handshakeDuration = _meter.CreateHistogram<double>("opentunnel.gateway.tls_handshake.duration", unit: "s", description: "TLS handshake duration");
+        _meter.CreateObservableGauge("opentunnel.gateway.sessions.active", () => sessions.Count, description: "Sessions in the session table (connected or waiting for a reconnect)");
+        _meter.CreateObservableCounter("opentunnel.gateway.bytes", () => new[]
+        {
+            new Measurement<long>(counters.BytesFromClients, new KeyValuePair<string, object?>("direction", "from_client")),
+            new Measurement<long>(counters.BytesToClients, new KeyValuePair<string, object?>("direction", "to_client")),
+        }, unit: "By", description: "IP bytes through the tunnels");
+        _meter.CreateObservableCounter("opentunnel.gateway.packets", () => new[]
+        {
+            new Measurement<long>(counters.PacketsFromClients, new KeyValuePair<string, object?>("direction", "from_client")),
+            new Measurement<long>(counters.PacketsToClients, new KeyValuePair<string, object?>("direction", "to_client")),
+        }, description: "IP packets through the tunnels");
+        _meter.CreateObservableCounter("opentunnel.gateway.packets.dropped", () => DropMeasurements(counters), description: "Packets dropped, by reason");
+    }
+
+    /// <summary>Counts a sign-in: result "success" or "refused", reason the check that refused it (or "none").</summary>
+    public void SignIn(string result, string reason) =>
+        _signIns.Add(1, new KeyValuePair<string, object?>("result", result), new KeyValuePair<string, object?>("reason", reason));
+
+    public void HandshakeCompleted(TimeSpan duration) => _handshakeDuration.Record(duration.TotalSeconds);
+
+    public void Dispose() => _meter.Dispose();
+
+    private static Measurement<long>[] DropMeasurements(PacketCounters counters)
+    {
+        var reasons = Enum.GetValues<DropReason>();
+        var measurements = new Measurement<long>[reasons.Length];
+        for (int i = 0; i < reasons.Length; i++)
+        {
+            measurements[i] = new Measurement<long>(counters.Drops(reasons[i]), new KeyValuePair<string, object?>("reason", ReasonLabel(reasons[i])));
+        }
+
+        return measurements;
+    }
+
+    /// <summary>The metric label of a drop reason, for example spoofed_source.</summary>
+    public static string ReasonLabel(DropReason reason) => reason switch
+    {
+        DropReason.SpoofedSource => "spoofed_source",
+        DropReason.ClientToClient => "client_to_client",
+        DropReason.Malformed => "malformed",
+        DropReason.NotIPv4 => "not_ipv4",
+        DropReason.NoSession => "no_session",
+        DropReason.QueueFull => "queue_full",
+        DropReason.TunWriteFailed => "tun_write_failed",
+        DropReason.UnexpectedFrame => "unexpected_frame",
+        _ => reason.ToString(),
+    };
+}

@@ -1,0 +1,3 @@
+using OpenTunnel.Gateway.Cli;
+
+return await GatewayCommandLine.RunAsync(args);

@@ -1,0 +1,85 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using OpenTunnel.Gateway.Auth;
+using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Gateway.Logging;
+using OpenTunnel.Gateway.Metrics;
+using OpenTunnel.Gateway.Sessions;
+
+namespace OpenTunnel.Gateway.SignIn;
+
+/// <summary>
+/// Turns a presented access token into a session, or refuses it. Checks run in this order: the
+/// per-address rate limit, the token (auth plugin), then the session limits; each refusal writes
+/// one log line naming the check and the client address, never the token, and is counted.
+/// </summary>
+public sealed class SignInService
+{
+    private readonly SessionTable _sessions;
+    private readonly AuthRateLimiter _rateLimiter;
+    private readonly GatewayMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public SignInService(SessionTable sessions, AuthRateLimiter rateLimiter, GatewayMetrics metrics, TimeProvider time, ILogger logger)
+    {
+        _sessions = sessions;
+        _rateLimiter = rateLimiter;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The session for a valid token within the limits, or null after logging why not.</summary>
+    public async Task<GatewaySession?> SignInAsync(string token, IPEndPoint client, string? clientDeviceId, IAccessTokenValidator validator, LimitOptions limits, CancellationToken cancellationToken)
+    {
+        if (!_rateLimiter.TryAcquire(client.Address, limits.AuthAttemptsPerMinute))
+        {
+            return Refuse(client, "rate-limit", $"more than {limits.AuthAttemptsPerMinute} token checks from this address within a minute (Limits:AuthAttemptsPerMinute)");
+        }
+
+        var outcome = await validator.ValidateAsync(token, cancellationToken);
+        if (!outcome.Succeeded)
+        {
+            return Refuse(client, "token-" + CheckName(outcome.Refusal), outcome.Detail);
+        }
+
+        string user = outcome.UserName ?? outcome.Subject ?? "unknown";
+        string? device = outcome.DeviceId ?? clientDeviceId;
+        var session = _sessions.TryCreate(user, device, client, _time.GetUtcNow(), limits.MaxSessions, limits.MaxSessionsPerUser, out string? refusal);
+        if (session is null)
+        {
+            string detail = refusal == "max-sessions"
+                ? $"the gateway holds its maximum of {limits.MaxSessions} sessions (Limits:MaxSessions)"
+                : $"user {user} holds the maximum of {limits.MaxSessionsPerUser} sessions (Limits:MaxSessionsPerUser)";
+            return Refuse(client, refusal!, detail);
+        }
+
+        _metrics.SignIn("success", "none");
+        GatewayLog.SignedIn(_logger, user, device ?? "-", client.Address, session.Id);
+        return session;
+    }
+
+    /// <summary>The check name of a token refusal in logs and metrics, for example wrong-audience.</summary>
+    public static string CheckName(TokenRefusal refusal) => refusal switch
+    {
+        TokenRefusal.Malformed => "malformed",
+        TokenRefusal.Expired => "expired",
+        TokenRefusal.NotYetValid => "not-yet-valid",
+        TokenRefusal.WrongIssuer => "wrong-issuer",
+        TokenRefusal.WrongAudience => "wrong-audience",
+        TokenRefusal.BadSignature => "bad-signature",
+        TokenRefusal.UnknownKey => "unknown-key",
+        TokenRefusal.DisallowedAlgorithm => "disallowed-algorithm",
+        TokenRefusal.MissingClaim => "missing-claim",
+        TokenRefusal.KeysUnavailable => "keys-unavailable",
+        _ => refusal.ToString(),
+    };
+
+    private GatewaySession? Refuse(IPEndPoint client, string check, string detail)
+    {
+        _metrics.SignIn("refused", check);
+        GatewayLog.SignInRefused(_logger, client.Address, check, detail);
+        return null;
+    }
+}

@@ -1,0 +1,149 @@
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using OpenTunnel.Gateway.Configuration;
+
+namespace OpenTunnel.Gateway.Tls;
+
+/// <summary>
+/// The server certificate with its chain, ready for SslStream, and its pin: base64 of the SHA-256
+/// of the SubjectPublicKeyInfo, the value <c>openconnect --servercert pin-sha256:...</c> takes.
+/// </summary>
+public sealed class ServerCertificate
+{
+    /// <summary>File name of the generated certificate (with its key) in the data directory.</summary>
+    public const string SelfSignedFileName = "self-signed.pem";
+
+    private ServerCertificate(X509Certificate2 certificate, X509Certificate2Collection chain, string source, bool generated)
+    {
+        Certificate = certificate;
+        Context = SslStreamCertificateContext.Create(certificate, chain, offline: true);
+        Pin = PinOf(certificate);
+        Source = source;
+        Generated = generated;
+    }
+
+    public X509Certificate2 Certificate { get; }
+
+    public SslStreamCertificateContext Context { get; }
+
+    public string Pin { get; }
+
+    /// <summary>The file it came from.</summary>
+    public string Source { get; }
+
+    /// <summary>True when it was generated at this start (no certificate was configured or generated before).</summary>
+    public bool Generated { get; }
+
+    public DateTimeOffset NotAfter => new(Certificate.NotAfter.ToUniversalTime());
+
+    /// <summary>
+    /// Loads the configured PEM or PFX, or the self-signed certificate of the data directory,
+    /// generating it on first use. Throws <see cref="GatewayConfigurationException"/> naming the
+    /// setting when a file is missing or unreadable.
+    /// </summary>
+    public static ServerCertificate Load(TlsOptions tls, string dataDirectory)
+    {
+        if (tls.CertificateFile is null)
+        {
+            return LoadOrCreateSelfSigned(dataDirectory);
+        }
+
+        if (!File.Exists(tls.CertificateFile))
+        {
+            throw new GatewayConfigurationException($"Tls:CertificateFile '{tls.CertificateFile}' does not exist.");
+        }
+
+        if (tls.KeyFile is not null && !File.Exists(tls.KeyFile))
+        {
+            throw new GatewayConfigurationException($"Tls:KeyFile '{tls.KeyFile}' does not exist.");
+        }
+
+        try
+        {
+            if (GatewayOptionsValidator.IsPfx(tls.CertificateFile))
+            {
+                var all = X509CertificateLoader.LoadPkcs12CollectionFromFile(tls.CertificateFile, tls.PfxPassword);
+                X509Certificate2? leaf = null;
+                var chain = new X509Certificate2Collection();
+                foreach (var certificate in all)
+                {
+                    if (leaf is null && certificate.HasPrivateKey)
+                    {
+                        leaf = certificate;
+                    }
+                    else
+                    {
+                        chain.Add(certificate);
+                    }
+                }
+
+                return leaf is null
+                    ? throw new GatewayConfigurationException($"Tls:CertificateFile '{tls.CertificateFile}' holds no certificate with a private key.")
+                    : new ServerCertificate(leaf, chain, tls.CertificateFile, generated: false);
+            }
+
+            return FromPem(tls.CertificateFile, tls.KeyFile ?? tls.CertificateFile, generated: false);
+        }
+        catch (CryptographicException e)
+        {
+            throw new GatewayConfigurationException($"Tls:CertificateFile '{tls.CertificateFile}' cannot be read: {e.Message}");
+        }
+    }
+
+    public static string PinOf(X509Certificate2 certificate) =>
+        Convert.ToBase64String(SHA256.HashData(certificate.PublicKey.ExportSubjectPublicKeyInfo()));
+
+    private static ServerCertificate FromPem(string certificateFile, string keyFile, bool generated)
+    {
+        // On Linux the PEM key can be used by SslStream as it is (no PFX round trip needed).
+        var leaf = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
+        var chain = new X509Certificate2Collection();
+        chain.ImportFromPemFile(certificateFile);
+        for (int i = chain.Count - 1; i >= 0; i--)
+        {
+            if (chain[i].Thumbprint == leaf.Thumbprint)
+            {
+                chain.RemoveAt(i);
+            }
+        }
+
+        return new ServerCertificate(leaf, chain, certificateFile, generated);
+    }
+
+    private static ServerCertificate LoadOrCreateSelfSigned(string dataDirectory)
+    {
+        string path = Path.Combine(dataDirectory, SelfSignedFileName);
+        if (File.Exists(path))
+        {
+            try
+            {
+                return FromPem(path, path, generated: false);
+            }
+            catch (CryptographicException e)
+            {
+                throw new GatewayConfigurationException($"The self-signed certificate '{path}' cannot be read ({e.Message}); delete it to have a new one made.");
+            }
+        }
+
+        Directory.CreateDirectory(dataDirectory);
+        // ECDSA P-256: a cheaper handshake than RSA, and GnuTLS (openconnect) takes it.
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=OpenTunnel gateway (self-signed)", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName(Environment.MachineName);
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        var now = DateTimeOffset.UtcNow;
+        using var certificate = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(2));
+        string pem = certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n";
+        string temporary = path + ".tmp";
+        File.WriteAllText(temporary, pem);
+        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(temporary, path, overwrite: true);
+        return FromPem(path, path, generated: true);
+    }
+}

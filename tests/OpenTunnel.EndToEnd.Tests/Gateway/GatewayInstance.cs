@@ -1,0 +1,190 @@
+using System.Text.Json.Nodes;
+using OpenTunnel.Gateway.Auth;
+using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Gateway.Control;
+using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Testing;
+
+namespace OpenTunnel.EndToEnd.Tests.Gateway;
+
+/// <summary>
+/// A real <c>opentunnel-gateway</c> process in the gateway namespace of a fresh standard topology,
+/// with a configuration file, a development token issuer whose JWKS the gateway trusts, and its
+/// control socket. Dispose stops the gateway with SIGTERM (so it removes its nftables table) and
+/// then removes the topology.
+/// </summary>
+public sealed class GatewayInstance : IDisposable
+{
+    public const int Port = 4443;
+    public const string Issuer = "https://issuer.opentunnel.test";
+    public const string Audience = "opentunnel-gateway";
+    public const string Pool = "198.18.128.0/24";
+
+    private readonly DevelopmentTokenIssuer _issuer;
+
+    private GatewayInstance(NetworkTopology topology, TemporaryDirectory directory, DevelopmentTokenIssuer issuer, string configFile, TrackedProcess process, string pin)
+    {
+        Topology = topology;
+        Directory = directory;
+        _issuer = issuer;
+        ConfigFile = configFile;
+        Process = process;
+        Pin = pin;
+    }
+
+    public NetworkTopology Topology { get; }
+
+    public TemporaryDirectory Directory { get; }
+
+    public string ConfigFile { get; }
+
+    public TrackedProcess Process { get; }
+
+    /// <summary>The gateway certificate's pin, for <c>--servercert pin-sha256:...</c>.</summary>
+    public string Pin { get; }
+
+    public string Url => $"https://{NetworkTopology.GatewayPublicAddress}:{Port}";
+
+    public string DataDirectory => Path.Combine(Directory.Path, "data");
+
+    public string ControlSocket => Path.Combine(DataDirectory, "control.sock");
+
+    /// <summary>
+    /// Builds the topology (with the "internet" namespace) and starts the gateway with the test
+    /// configuration: pool 198.18.128.0/24, split-include of the corp subnet, DNS and suffix, and a
+    /// required claim compliance=compliant. <paramref name="configure"/> may change the JSON first.
+    /// </summary>
+    public static async Task<GatewayInstance> StartAsync(Action<JsonObject>? configure = null)
+    {
+        Prerequisites.RequireRootAndCommands("ip", "nft", "openconnect", "curl", "ss");
+        var topology = NetworkTopology.Create(withInternet: true);
+        var directory = new TemporaryDirectory();
+        DevelopmentTokenIssuer? issuer = null;
+        try
+        {
+            string data = System.IO.Directory.CreateDirectory(Path.Combine(directory.Path, "data")).FullName;
+            issuer = DevelopmentTokenIssuer.CreateOrLoad(data, Issuer, Audience, DevelopmentKeyKind.EcP256);
+            var config = new JsonObject
+            {
+                ["DataDirectory"] = data,
+                ["Listener"] = new JsonObject { ["Address"] = NetworkTopology.GatewayPublicAddress, ["Port"] = Port },
+                ["Network"] = new JsonObject
+                {
+                    ["IPv4Pool"] = Pool,
+                    ["DnsServers"] = new JsonArray("198.18.2.53"),
+                    ["DefaultDomain"] = "corp.opentunnel.test",
+                    ["SplitInclude"] = new JsonArray(NetworkTopology.CorpSubnet),
+                },
+                ["Limits"] = new JsonObject { ["AuthAttemptsPerMinute"] = 1000 },
+                ["Metrics"] = new JsonObject { ["Address"] = "127.0.0.1:9464" },
+                ["Auth"] = new JsonObject
+                {
+                    ["Issuer"] = Issuer,
+                    ["Audience"] = Audience,
+                    ["JwksFile"] = issuer.JwksPath,
+                    ["RequiredClaims"] = new JsonArray(new JsonObject { ["Claim"] = "compliance", ["AnyOf"] = new JsonArray("compliant") }),
+                },
+            };
+            configure?.Invoke(config);
+            string configFile = directory.File("gateway.json");
+            File.WriteAllText(configFile, config.ToJsonString());
+            string pin = ServerCertificate.Load(new TlsOptions(), data).Pin;
+            var process = topology.Start(topology.Gateway, "dotnet", [GatewayAssembly(), "run", "--config", configFile]);
+            await process.WaitForOutputAsync("Listening on", TimeSpan.FromSeconds(30));
+            return new GatewayInstance(topology, directory, issuer, configFile, process, pin);
+        }
+        catch
+        {
+            issuer?.Dispose();
+            topology.Dispose();
+            directory.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The gateway as its own build left it (src/OpenTunnel.Gateway/bin/CONFIGURATION/net10.0),
+    /// with its own deps.json: the copy beside the tests resolves assemblies through the test
+    /// project's frameworks instead.
+    /// </summary>
+    public static string GatewayAssembly()
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        string framework = output.Name;
+        string configuration = output.Parent!.Name;
+        var root = output;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "OpenTunnel.slnx")))
+        {
+            root = root.Parent;
+        }
+
+        string path = Path.Combine(root?.FullName ?? throw new InvalidOperationException("OpenTunnel.slnx not found above " + output.FullName),
+            "src", "OpenTunnel.Gateway", "bin", configuration, framework, "opentunnel-gateway.dll");
+        return File.Exists(path) ? path : throw new InvalidOperationException($"{path} does not exist: build the solution first (dotnet build -c {configuration}).");
+    }
+
+    /// <summary>A valid token for <paramref name="user"/> carrying compliance=compliant unless told otherwise.</summary>
+    public string MintToken(string user, bool compliant = true, string? audience = null, DateTimeOffset? issuedAt = null, TimeSpan? lifetime = null) =>
+        _issuer.Mint(new DevelopmentTokenRequest
+        {
+            Subject = user,
+            UserName = user,
+            DeviceId = "device-" + user,
+            ExtraClaims = compliant ? new Dictionary<string, object> { ["compliance"] = "compliant" } : new Dictionary<string, object>(),
+            Audience = audience,
+            IssuedAt = issuedAt,
+            NotBefore = issuedAt,
+            Lifetime = lifetime ?? TimeSpan.FromHours(1),
+        });
+
+    /// <summary>Writes a token to a file for <c>--token-secret=@FILE</c> and returns the path.</summary>
+    public string TokenFile(string token)
+    {
+        string file = Directory.File($"token-{Guid.NewGuid():N}");
+        File.WriteAllText(file, token);
+        return file;
+    }
+
+    /// <summary>Runs a control command on the gateway's socket and returns its result.</summary>
+    public async Task<JsonNode?> ControlAsync(string command, string? target = null)
+    {
+        var request = new JsonObject { ["command"] = command };
+        if (target is not null)
+        {
+            request["target"] = target;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        return await ControlClient.SendAsync(ControlSocket, request, timeout.Token);
+    }
+
+    /// <summary>A drop counter of the gateway, read through the control socket.</summary>
+    public async Task<long> DropsAsync(string reason) => (await ControlAsync("status"))!["dropped"]![reason]!.GetValue<long>();
+
+    /// <summary>Stops the gateway with SIGTERM and waits for it; returns its exit code.</summary>
+    public async Task<int> StopAsync()
+    {
+        Process.Signal(15);
+        return await Process.WaitForExitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    public void Dispose()
+    {
+        if (!Process.HasExited)
+        {
+            Process.Signal(15);
+            try
+            {
+                Process.WaitForExitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+            }
+            catch (TimeoutException)
+            {
+                // Topology.Dispose ends it by PID.
+            }
+        }
+
+        _issuer.Dispose();
+        Topology.Dispose();
+        Directory.Dispose();
+    }
+}

@@ -1,0 +1,81 @@
+using System.Net;
+using OpenTunnel.Gateway.Addressing;
+
+namespace OpenTunnel.Gateway.Tests.Addressing;
+
+[Trait("Category", "Unit")]
+public sealed class IPv4AddressPoolTests
+{
+    [Fact]
+    public void TryLease_Slash30_GivesTheOneClientAddressThenRefuses()
+    {
+        var pool = new IPv4AddressPool(IPNetwork.Parse("198.18.128.0/30"));
+
+        Assert.True(pool.TryLease(out uint first));
+        Assert.False(pool.TryLease(out _));
+        Assert.Equal(IPAddress.Parse("198.18.128.2"), IPv4AddressPool.ToAddress(first));
+        Assert.Equal(1, pool.Capacity);
+    }
+
+    [Fact]
+    public void TryLease_WholeSlash24_NeverGivesNetworkBroadcastOrGatewayAddress()
+    {
+        var pool = new IPv4AddressPool(IPNetwork.Parse("198.18.128.0/24"));
+        var leased = new HashSet<uint>();
+        while (pool.TryLease(out uint address))
+        {
+            Assert.True(leased.Add(address));
+        }
+
+        Assert.Equal(253, leased.Count);
+        Assert.DoesNotContain(IPv4AddressPool.ToUInt32(IPAddress.Parse("198.18.128.0")), leased);
+        Assert.DoesNotContain(IPv4AddressPool.ToUInt32(IPAddress.Parse("198.18.128.1")), leased);
+        Assert.DoesNotContain(IPv4AddressPool.ToUInt32(IPAddress.Parse("198.18.128.255")), leased);
+        Assert.Equal(IPAddress.Parse("198.18.128.1"), IPv4AddressPool.ToAddress(pool.GatewayAddress));
+    }
+
+    [Fact]
+    public void Release_LeasedAddress_CanBeLeasedAgain()
+    {
+        var pool = new IPv4AddressPool(IPNetwork.Parse("198.18.128.0/30"));
+        pool.TryLease(out uint address);
+
+        pool.Release(address);
+
+        Assert.Equal(0, pool.LeasedCount);
+        Assert.True(pool.TryLease(out uint again));
+        Assert.Equal(address, again);
+    }
+
+    [Fact]
+    public void Release_ReservedOrForeignAddress_IsIgnored()
+    {
+        var pool = new IPv4AddressPool(IPNetwork.Parse("198.18.128.0/30"));
+
+        pool.Release(pool.GatewayAddress);
+        pool.Release(IPv4AddressPool.ToUInt32(IPAddress.Parse("10.0.0.1")));
+
+        Assert.True(pool.TryLease(out _));
+        Assert.False(pool.TryLease(out _));
+    }
+
+    [Fact]
+    public void TryLease_AfterRelease_MovesOnBeforeReusing()
+    {
+        // Handing out the next free address rather than the one just freed keeps a departed
+        // client's address out of use for as long as the pool allows.
+        var pool = new IPv4AddressPool(IPNetwork.Parse("198.18.128.0/29"));
+        pool.TryLease(out uint first);
+        pool.Release(first);
+
+        pool.TryLease(out uint second);
+
+        Assert.NotEqual(first, second);
+    }
+
+    [Fact]
+    public void Constructor_Slash31_IsRefused()
+    {
+        Assert.Throws<ArgumentException>(() => new IPv4AddressPool(IPNetwork.Parse("198.18.128.0/31")));
+    }
+}

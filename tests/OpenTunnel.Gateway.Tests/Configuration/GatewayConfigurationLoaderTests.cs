@@ -1,0 +1,78 @@
+using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Testing;
+
+namespace OpenTunnel.Gateway.Tests.Configuration;
+
+[Trait("Category", "Unit")]
+public sealed class GatewayConfigurationLoaderTests
+{
+    private const string Sample = """
+        {
+          "DataDirectory": "/var/lib/opentunnel-test",
+          "Listener": { "Port": 4443 },
+          "Network": { "IPv4Pool": "198.18.128.0/24", "SplitInclude": [ "198.18.2.0/24" ], "DnsServers": [ "198.18.2.53" ] },
+          "Auth": { "Issuer": "https://issuer.test", "Audience": "gateway", "JwksFile": "/var/lib/opentunnel-test/jwks.json",
+                    "RequiredClaims": [ { "Claim": "compliance", "AnyOf": [ "compliant" ] } ] }
+        }
+        """;
+
+    [Fact]
+    public void LoadJson_Sample_BindsNestedSettings()
+    {
+        var options = GatewayConfigurationLoader.LoadJson(Sample);
+
+        Assert.Equal(4443, options.Listener.Port);
+        Assert.Equal(["198.18.2.0/24"], options.Network.SplitInclude);
+        Assert.Equal("compliance", options.Auth.RequiredClaims[0].Claim);
+        Assert.Equal(1500, options.Network.Mtu);
+    }
+
+    [Fact]
+    public void LoadJson_UnknownSetting_IsRefusedByName()
+    {
+        var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfigurationLoader.LoadJson(Sample.Replace("\"Listener\"", "\"Listner\"", StringComparison.Ordinal)));
+
+        Assert.Contains("Listner", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LoadJson_WrongType_NamesTheSetting()
+    {
+        var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfigurationLoader.LoadJson(Sample.Replace("4443", "\"many\"", StringComparison.Ordinal)));
+
+        Assert.Contains("Listener:Port", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LoadJson_NotJson_SaysSo()
+    {
+        var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfigurationLoader.LoadJson("{ nope"));
+
+        Assert.Contains("not valid JSON", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LoadFile_Missing_SaysWhichFile()
+    {
+        var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfigurationLoader.LoadFile("/nonexistent/gateway.json"));
+
+        Assert.Contains("/nonexistent/gateway.json", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LoadFile_EnvironmentVariable_OverridesTheFile()
+    {
+        using var directory = new TemporaryDirectory();
+        string file = directory.File("gateway.json");
+        File.WriteAllText(file, Sample);
+        Environment.SetEnvironmentVariable("OPENTUNNEL_GATEWAY_Network__Mtu", "1400");
+        try
+        {
+            Assert.Equal(1400, GatewayConfigurationLoader.LoadFile(file).Network.Mtu);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("OPENTUNNEL_GATEWAY_Network__Mtu", null);
+        }
+    }
+}

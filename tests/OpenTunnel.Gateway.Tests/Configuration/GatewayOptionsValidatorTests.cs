@@ -1,0 +1,124 @@
+using OpenTunnel.Gateway.Auth;
+using OpenTunnel.Gateway.Configuration;
+
+namespace OpenTunnel.Gateway.Tests.Configuration;
+
+[Trait("Category", "Unit")]
+public sealed class GatewayOptionsValidatorTests
+{
+    internal static GatewayOptions Valid() => new()
+    {
+        DataDirectory = "/var/lib/opentunnel-test",
+        Network = new NetworkOptions { IPv4Pool = "198.18.128.0/24", SplitInclude = ["198.18.2.0/24"], DnsServers = ["198.18.2.53"], DefaultDomain = "corp.example" },
+        Auth = new AuthOptions { Issuer = "https://issuer.test", Audience = "gateway", JwksFile = "/var/lib/opentunnel-test/jwks.json" },
+    };
+
+    [Fact]
+    public void Validate_SampleConfiguration_HasNoErrors()
+    {
+        Assert.Empty(GatewayOptionsValidator.Validate(Valid()));
+    }
+
+    [Fact]
+    public void Validate_501Routes_NamesBothSettingsAndTheLimit()
+    {
+        var include = Enumerable.Range(0, 300).Select(i => $"10.{i / 256}.{i % 256}.0/24").ToArray();
+        var exclude = Enumerable.Range(0, 201).Select(i => $"172.16.{i}.0/24").ToArray();
+        var options = Valid() with { Network = Valid().Network with { SplitInclude = include, SplitExclude = exclude } };
+
+        var errors = GatewayOptionsValidator.Validate(options);
+
+        Assert.Contains(errors, e => e.StartsWith("Network:SplitInclude and Network:SplitExclude hold 501 routes", StringComparison.Ordinal) && e.Contains("at most 500", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_500Routes_IsAccepted()
+    {
+        var include = Enumerable.Range(0, 500).Select(i => $"10.{i / 256}.{i % 256}.0/24").ToArray();
+        var options = Valid() with { Network = Valid().Network with { SplitInclude = include } };
+
+        Assert.Empty(GatewayOptionsValidator.Validate(options));
+    }
+
+    [Fact]
+    public void Validate_OverlappingIncludes_NamesBothEntries()
+    {
+        var options = Valid() with { Network = Valid().Network with { SplitInclude = ["10.0.0.0/8", "10.1.0.0/16"] } };
+
+        var errors = GatewayOptionsValidator.Validate(options);
+
+        Assert.Contains("Network:SplitInclude:1 '10.1.0.0/16' overlaps Network:SplitInclude:0 '10.0.0.0/8': list each range once.", errors);
+    }
+
+    [Fact]
+    public void Validate_RouteOverlappingThePool_IsRefused()
+    {
+        var options = Valid() with { Network = Valid().Network with { SplitExclude = ["198.18.128.128/25"] } };
+
+        var errors = GatewayOptionsValidator.Validate(options);
+
+        Assert.Contains(errors, e => e.StartsWith("Network:SplitExclude:0 '198.18.128.128/25' overlaps Network:IPv4Pool", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("10.0.0.0", "is not a network in CIDR form")]
+    [InlineData("10.0.0.1/24", "has host bits set past /24: the network address is 10.0.0.0/24")]
+    [InlineData("10.0.0.0/33", "is not a network in CIDR form")]
+    public void Validate_BadRoute_SaysWhatIsWrong(string route, string expected)
+    {
+        var options = Valid() with { Network = Valid().Network with { SplitInclude = [route] } };
+
+        var errors = GatewayOptionsValidator.Validate(options);
+
+        Assert.Contains(errors, e => e.StartsWith($"Network:SplitInclude:0 '{route}' {expected}", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("198.18.128.0/31", "prefix from /8 to /30")]
+    [InlineData("2001:db8::/64", "must be an IPv4 network")]
+    [InlineData("nonsense", "is not a network")]
+    public void Validate_BadPool_NamesIPv4Pool(string pool, string expected)
+    {
+        var options = Valid() with { Network = Valid().Network with { IPv4Pool = pool, SplitInclude = [] } };
+
+        var errors = GatewayOptionsValidator.Validate(options);
+
+        Assert.Contains(errors, e => e.StartsWith("Network:IPv4Pool", StringComparison.Ordinal) && e.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_FourDnsServers_IsRefused()
+    {
+        var options = Valid() with { Network = Valid().Network with { DnsServers = ["198.18.2.1", "198.18.2.2", "198.18.2.3", "198.18.2.4"] } };
+
+        Assert.Contains("Network:DnsServers lists 4 servers; clients take at most 3.", GatewayOptionsValidator.Validate(options));
+    }
+
+    [Fact]
+    public void Validate_BadValuesEverywhere_ReportsEachSetting()
+    {
+        var options = Valid() with
+        {
+            DataDirectory = "relative/dir",
+            Listener = new ListenerOptions { Address = "any", Port = 0 },
+            Tls = new TlsOptions { KeyFile = "/etc/key.pem" },
+            Network = Valid().Network with { TunDevice = "a-very-long-device-name", Mtu = 100, DefaultDomain = "bad domain", NftablesTable = "my-table" },
+            Timeouts = new TimeoutOptions { DpdSeconds = 1, CookieTimeoutSeconds = 0 },
+            Limits = new LimitOptions { MaxSessions = 0, SendQueuePackets = 1 },
+            Metrics = new MetricsOptions { Address = "localhost:9464" },
+            Auth = new AuthOptions(),
+        };
+
+        var errors = GatewayOptionsValidator.Validate(options);
+
+        foreach (string setting in new[]
+        {
+            "DataDirectory", "Listener:Address", "Listener:Port", "Tls:KeyFile", "Network:TunDevice", "Network:Mtu", "Network:DefaultDomain",
+            "Network:NftablesTable", "Timeouts:DpdSeconds", "Timeouts:CookieTimeoutSeconds", "Limits:MaxSessions", "Limits:SendQueuePackets",
+            "Metrics:Address", "Auth:Issuer", "Auth:Audience",
+        })
+        {
+            Assert.Contains(errors, e => e.StartsWith(setting, StringComparison.Ordinal));
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Net;
+using OpenTunnel.Gateway.Sessions;
+
+namespace OpenTunnel.Gateway.Tests.Sessions;
+
+[Trait("Category", "Unit")]
+public sealed class SessionTableTests
+{
+    private static readonly IPEndPoint Client = IPEndPoint.Parse("198.18.1.2:40000");
+
+    [Fact]
+    public void TryCreate_NewSession_HasA32ByteCookieFoundByValue()
+    {
+        var table = new SessionTable();
+
+        var session = table.TryCreate("alice", "dev1", Client, DateTimeOffset.UtcNow, 10, 2, out _);
+
+        Assert.NotNull(session);
+        Assert.Equal(64, session.Cookie.Length);
+        Assert.Same(session, table.Find(session.Cookie));
+        Assert.Null(table.Find(session.Cookie.ToUpperInvariant() + "x"));
+    }
+
+    [Fact]
+    public void TryCreate_TwoSessions_GetDifferentCookiesAndIds()
+    {
+        var table = new SessionTable();
+
+        var a = table.TryCreate("alice", null, Client, DateTimeOffset.UtcNow, 10, 0, out _)!;
+        var b = table.TryCreate("alice", null, Client, DateTimeOffset.UtcNow, 10, 0, out _)!;
+
+        Assert.NotEqual(a.Cookie, b.Cookie);
+        Assert.NotEqual(a.Id, b.Id);
+    }
+
+    [Fact]
+    public void TryCreate_OverMaxSessions_IsRefusedByName()
+    {
+        var table = new SessionTable();
+        table.TryCreate("alice", null, Client, DateTimeOffset.UtcNow, 1, 0, out _);
+
+        var refused = table.TryCreate("bob", null, Client, DateTimeOffset.UtcNow, 1, 0, out string? refusal);
+
+        Assert.Null(refused);
+        Assert.Equal("max-sessions", refusal);
+    }
+
+    [Fact]
+    public void TryCreate_OverMaxSessionsPerUser_RefusesThatUserOnly()
+    {
+        var table = new SessionTable();
+        table.TryCreate("alice", null, Client, DateTimeOffset.UtcNow, 10, 1, out _);
+
+        Assert.Null(table.TryCreate("alice", null, Client, DateTimeOffset.UtcNow, 10, 1, out string? refusal));
+        Assert.Equal("max-sessions-per-user", refusal);
+        Assert.NotNull(table.TryCreate("bob", null, Client, DateTimeOffset.UtcNow, 10, 1, out _));
+    }
+
+    [Fact]
+    public void Remove_Session_RevokesItsCookie()
+    {
+        var table = new SessionTable();
+        var session = table.TryCreate("alice", null, Client, DateTimeOffset.UtcNow, 10, 0, out _)!;
+
+        Assert.True(table.Remove(session));
+
+        Assert.Null(table.Find(session.Cookie));
+        Assert.True(session.Ended);
+        Assert.False(table.Remove(session));
+    }
+
+    [Fact]
+    public void FindByIdOrUser_MatchesIdOrUserName()
+    {
+        var table = new SessionTable();
+        var a = table.TryCreate("alice", null, Client, DateTimeOffset.UtcNow, 10, 0, out _)!;
+        table.TryCreate("bob", null, Client, DateTimeOffset.UtcNow, 10, 0, out _);
+
+        Assert.Equal([a], table.FindByIdOrUser(a.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Single(table.FindByIdOrUser("bob"));
+        Assert.Empty(table.FindByIdOrUser("carol"));
+    }
+}

@@ -1,0 +1,102 @@
+using System.Net;
+using OpenTunnel.Gateway.DataPlane;
+using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Gateway.Tunnel;
+using OpenTunnel.Protocol.Cstp;
+
+namespace OpenTunnel.Gateway.Tests.Tunnel;
+
+[Trait("Category", "Unit")]
+public sealed class TlsChannelTests
+{
+    [Fact]
+    public async Task RunAsync_BurstOfSmallPackets_WritesEachFrameInItsOwnWrite()
+    {
+        // SslStream turns each write into one TLS record; openconnect drops a record holding two
+        // frames, so a burst must never be merged into one write.
+        var stream = new RecordingStream();
+        var session = NewSession();
+        var counters = new PacketCounters();
+        var channel = new TlsChannel(stream, session, counters, TimeProvider.System, maxQueuedPackets: 1000);
+        for (int i = 0; i < 200; i++)
+        {
+            byte[] packet = new byte[20 + (i % 5)];
+            packet[0] = (byte)i;
+            Assert.True(channel.TrySend(OutboundPacket.CopyOf(packet)));
+        }
+
+        channel.SendControl(CstpPacketType.DpdResponse, [1, 2, 3]);
+        channel.Complete();
+        await channel.RunAsync(CancellationToken.None);
+
+        Assert.Equal(201, stream.Writes.Count);
+        for (int i = 0; i < 200; i++)
+        {
+            byte[] write = stream.Writes[i];
+            Assert.Equal(CstpHeaderStatus.Complete, CstpFrame.TryReadHeader(write, out var type, out int length));
+            Assert.Equal(CstpPacketType.Data, type);
+            Assert.Equal(20 + (i % 5), length);
+            Assert.Equal(CstpFrame.HeaderLength + length, write.Length);
+            Assert.Equal((byte)i, write[CstpFrame.HeaderLength]);
+        }
+
+        Assert.Equal(new byte[] { 0x53, 0x54, 0x46, 0x01, 0, 3, 4, 0, 1, 2, 3 }, stream.Writes[200]);
+        Assert.Equal(200, session.PacketsToClient);
+        Assert.Equal(200, counters.PacketsToClients);
+    }
+
+    [Fact]
+    public void TrySend_QueueFull_DropsDataButNotControlFrames()
+    {
+        var channel = new TlsChannel(new RecordingStream(), NewSession(), new PacketCounters(), TimeProvider.System, maxQueuedPackets: 16);
+        int accepted = 0;
+        for (int i = 0; i < 20; i++)
+        {
+            if (channel.TrySend(OutboundPacket.CopyOf(new byte[40])))
+            {
+                accepted++;
+            }
+        }
+
+        channel.SendControl(CstpPacketType.Terminate, []);
+
+        Assert.Equal(16, accepted);
+    }
+
+    private static GatewaySession NewSession() =>
+        new(1, "cookie", "alice", null, IPEndPoint.Parse("198.18.1.2:4000"), DateTimeOffset.UtcNow);
+
+    /// <summary>Keeps each write separately, as the TLS layer would turn each into one record.</summary>
+    private sealed class RecordingStream : Stream
+    {
+        public List<byte[]> Writes { get; } = [];
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => Writes.Add(buffer.AsSpan(offset, count).ToArray());
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Writes.Add(buffer.ToArray());
+            return ValueTask.CompletedTask;
+        }
+    }
+}

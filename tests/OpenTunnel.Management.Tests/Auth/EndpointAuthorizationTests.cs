@@ -1,0 +1,103 @@
+using System.Net;
+using System.Text.Json;
+using OpenTunnel.Management.Tests.Harness;
+
+namespace OpenTunnel.Management.Tests.Auth;
+
+/// <summary>
+/// Every operation in the served OpenAPI document refuses an anonymous caller (401), and every
+/// write refuses a read-only key (403), so a new endpoint cannot be left open by mistake.
+/// </summary>
+public abstract class EndpointAuthorizationTests<TApp>(TApp fixture) : IClassFixture<TApp>
+    where TApp : ManagementAppFixture
+{
+    /// <summary>The one operation without an administrator: the enrolment token is its credential.</summary>
+    private static readonly HashSet<string> Anonymous = new(StringComparer.Ordinal) { "POST /api/v1/enrolment" };
+
+    [Fact]
+    public async Task EveryOperation_Anonymous_Returns401()
+    {
+        List<(HttpMethod Method, string Path)> operations = await OperationsAsync();
+        var open = new List<string>();
+        foreach ((HttpMethod method, string path) in operations)
+        {
+            if (Anonymous.Contains($"{method} {path}"))
+            {
+                continue;
+            }
+
+            ApiResponse response = await fixture.Anonymous.SendAsync(method, Concrete(path), method == HttpMethod.Get || method == HttpMethod.Delete ? null : "{}");
+            if (response.Status != HttpStatusCode.Unauthorized)
+            {
+                open.Add($"{method} {path} answered {(int)response.Status}");
+            }
+        }
+
+        Assert.Empty(open);
+    }
+
+    [Fact]
+    public async Task EveryWrite_ReadOnlyKey_Returns403_AndEveryRead_IsAllowed()
+    {
+        List<(HttpMethod Method, string Path)> operations = await OperationsAsync();
+        var wrong = new List<string>();
+        foreach ((HttpMethod method, string path) in operations)
+        {
+            if (Anonymous.Contains($"{method} {path}"))
+            {
+                continue;
+            }
+
+            bool read = method == HttpMethod.Get;
+            ApiResponse response = await fixture.ReadOnly.SendAsync(method, Concrete(path), read || method == HttpMethod.Delete ? null : "{}");
+            bool refused = response.Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
+            if (read ? refused : response.Status != HttpStatusCode.Forbidden)
+            {
+                wrong.Add($"{method} {path} answered {(int)response.Status} to a read-only key");
+            }
+        }
+
+        Assert.Empty(wrong);
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_ListsEveryResource()
+    {
+        List<(HttpMethod Method, string Path)> operations = await OperationsAsync();
+
+        string[] resources = ["configurations", "sites", "servers", "profiles", "devices", "compliance-policies", "conditional-access-policies", "users", "groups", "api-keys", "audit"];
+        foreach (string resource in resources)
+        {
+            Assert.Contains(operations, o => o.Path == $"/api/v1/{resource}" && o.Method == HttpMethod.Get);
+        }
+
+        Assert.Contains(operations, o => o.Path == "/api/v1/sites/{siteId}/enrolment-tokens" && o.Method == HttpMethod.Post);
+        Assert.True(operations.Count >= 50, $"Only {operations.Count} operations in the document.");
+    }
+
+    private async Task<List<(HttpMethod Method, string Path)>> OperationsAsync()
+    {
+        ApiResponse document = await fixture.Anonymous.ReadAsync("/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, document.Status);
+        var operations = new List<(HttpMethod, string)>();
+        foreach (JsonProperty path in document.Json.GetProperty("paths").EnumerateObject())
+        {
+            foreach (JsonProperty operation in path.Value.EnumerateObject())
+            {
+                operations.Add((new HttpMethod(operation.Name.ToUpperInvariant()), path.Name));
+            }
+        }
+
+        return operations;
+    }
+
+    /// <summary>Fills route parameters: the audit log's ids are numbers, all others GUIDs.</summary>
+    private static string Concrete(string path) => System.Text.RegularExpressions.Regex.Replace(
+        path, "\\{[^}]+\\}", _ => path.StartsWith("/api/v1/audit", StringComparison.Ordinal) ? "1" : Guid.NewGuid().ToString());
+}
+
+[Trait("Category", "Integration")]
+public sealed class EndpointAuthorizationTestsOnSqlite(SqliteApp fixture) : EndpointAuthorizationTests<SqliteApp>(fixture);
+
+[Trait("Category", "Integration")]
+public sealed class EndpointAuthorizationTestsOnPostgres(PostgresApp fixture) : EndpointAuthorizationTests<PostgresApp>(fixture);
