@@ -11,6 +11,13 @@ public static class AgentRoutes
 
     public const string Prefix = "/agent/v1";
 
+    /// <summary>
+    /// GET, without a client certificate: the internal CA certificate (PEM). TLS servers do not
+    /// send their root, so an agent enrolling with the CA's pin fetches it here first and checks
+    /// it against the pin before it trusts the endpoint's certificate.
+    /// </summary>
+    public const string Authority = Prefix + "/ca";
+
     /// <summary>POST a <see cref="CertificateRenewalRequest"/>; answers a <see cref="CertificateRenewalResponse"/>.</summary>
     public const string Certificate = Prefix + "/certificate";
 

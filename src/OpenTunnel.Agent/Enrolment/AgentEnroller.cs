@@ -36,7 +36,10 @@ public sealed class AgentEnroller(AgentOptions options, TextWriter notice)
             authorities.ImportFromPemFile(caFile);
         }
 
-        ManagementTrust trust = ManagementTrust.ForEnrolment(options.CaPin, authorities, options.TrustOnFirstUse, notice);
+        using X509Certificate2? fetched = authorities is null && (options.CaPin is not null || options.TrustOnFirstUse)
+            ? await FetchAuthorityAsync(new Uri(management), cancellationToken)
+            : null;
+        ManagementTrust trust = ManagementTrust.ForEnrolment(options.CaPin, fetched, authorities, options.TrustOnFirstUse, notice);
         string name = options.ServerName ?? Dns.GetHostName();
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         string request = IssuedCertificate.Request(key, name);
@@ -53,6 +56,26 @@ public sealed class AgentEnroller(AgentOptions options, TextWriter notice)
         var registration = new AgentRegistration(response.Id, response.Name, response.SiteId, response.SiteName, response.AgentEndpoint, management, DateTime.UtcNow);
         store.Save(registration, response.Certificate, key, response.CaCertificate);
         return store.Load();
+    }
+
+    /// <summary>
+    /// The agent CA the service serves, read over TLS that is not checked: what is read is only
+    /// believed when its pin matches the one the administrator gave. Null when the service has none
+    /// to give (the URL is not the agent endpoint's, or an older service).
+    /// </summary>
+    private static async Task<X509Certificate2?> FetchAuthorityAsync(Uri management, CancellationToken cancellationToken)
+    {
+        ManagementTrust any = ManagementTrust.Any();
+        using HttpClient client = ManagementHttp.CreateClient(management, any, null);
+        try
+        {
+            using HttpResponseMessage response = await client.GetAsync(AgentRoutes.Authority, cancellationToken);
+            return response.IsSuccessStatusCode ? X509Certificate2.CreateFromPem(await response.Content.ReadAsStringAsync(cancellationToken)) : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or CryptographicException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The certificate must be for our key and chain to the CA sent with it, and the CA must have the pin sent with it.</summary>

@@ -17,14 +17,16 @@ public sealed class ManagementTrust
     private static readonly System.Security.Cryptography.Oid ServerAuthentication = new("1.3.6.1.5.5.7.3.1");
 
     private readonly X509Certificate2Collection? _roots;
+    private readonly X509Certificate2? _fetchedAuthority;
     private readonly string? _pin;
     private readonly bool _trustOnFirstUse;
     private readonly bool _pinnedAuthority;
     private readonly TextWriter? _notice;
 
-    private ManagementTrust(X509Certificate2Collection? roots, string? pin, bool trustOnFirstUse, bool pinnedAuthority, TextWriter? notice)
+    private ManagementTrust(X509Certificate2Collection? roots, string? pin, bool trustOnFirstUse, bool pinnedAuthority, TextWriter? notice, X509Certificate2? fetchedAuthority = null)
     {
         _roots = roots;
+        _fetchedAuthority = fetchedAuthority;
         _pin = pin;
         _trustOnFirstUse = trustOnFirstUse;
         _pinnedAuthority = pinnedAuthority;
@@ -38,11 +40,17 @@ public sealed class ManagementTrust
     public static ManagementTrust PinnedAuthority(X509Certificate2 authority) => new([authority], null, false, true, null);
 
     /// <summary>
-    /// Enrolment's trust. With <paramref name="trustOnFirstUse"/> the presented chain's pins are
-    /// written to <paramref name="notice"/> so the administrator can compare them.
+    /// Enrolment's trust. A pin matches a certificate the server presents, or the agent CA
+    /// fetched from the service (<paramref name="fetchedAuthority"/>, which TLS servers do not
+    /// send themselves) when the presented certificate chains to it. With
+    /// <paramref name="trustOnFirstUse"/> the pins are written to <paramref name="notice"/> so the
+    /// administrator can compare them.
     /// </summary>
-    public static ManagementTrust ForEnrolment(string? pin, X509Certificate2Collection? caFile, bool trustOnFirstUse, TextWriter notice) =>
-        new(caFile, pin, trustOnFirstUse, false, notice);
+    public static ManagementTrust ForEnrolment(string? pin, X509Certificate2? fetchedAuthority, X509Certificate2Collection? caFile, bool trustOnFirstUse, TextWriter notice) =>
+        new(caFile, pin, trustOnFirstUse, false, notice, fetchedAuthority);
+
+    /// <summary>Accepts any certificate: only for reading the agent CA, which is then checked against the pin.</summary>
+    public static ManagementTrust Any() => new(null, null, true, false, null);
 
     public bool Validate(X509Certificate? presented, X509Chain? chain, SslPolicyErrors errors)
     {
@@ -71,7 +79,13 @@ public sealed class ManagementTrust
                     }
                 }
 
-                LastProblem = $"no certificate of the presented chain has the pin {_pin} (it has {string.Join(", ", sent.ConvertAll(CertificatePins.Of))})";
+                if (_fetchedAuthority is not null && CertificatePins.Of(_fetchedAuthority) == _pin)
+                {
+                    return ChainsTo(leaf, sent, [_fetchedAuthority], requireServerAuthentication: true, "the agent CA with the pin " + _pin);
+                }
+
+                string fetched = _fetchedAuthority is null ? string.Empty : $"; its agent CA has {CertificatePins.Of(_fetchedAuthority)}";
+                LastProblem = $"no certificate of the presented chain has the pin {_pin} (it has {string.Join(", ", sent.ConvertAll(CertificatePins.Of))}{fetched})";
                 return false;
             }
 
@@ -92,6 +106,11 @@ public sealed class ManagementTrust
                 foreach (X509Certificate2 certificate in sent)
                 {
                     _notice?.WriteLine($"  {CertificatePins.Of(certificate)}  {certificate.Subject}");
+                }
+
+                if (_fetchedAuthority is not null)
+                {
+                    _notice?.WriteLine($"  {CertificatePins.Of(_fetchedAuthority)}  {_fetchedAuthority.Subject} (the agent CA it serves)");
                 }
 
                 _notice?.WriteLine("Compare these pins with the one your administrator sees (GET /api/v1/agent-ca); from now on only that CA is trusted.");

@@ -30,6 +30,8 @@ public static partial class AgentLinkEndpoints
         agent.MapPost("configuration-report", ReportConfigurationAsync).WithName("AgentConfigurationReport");
         agent.MapPost("telemetry", SendTelemetryAsync).WithName("AgentTelemetry");
         agent.MapPost("commands/{id:guid}/result", CompleteCommandAsync).WithName("AgentCommandResult");
+        app.MapGet(AgentRoutes.Authority, (InternalCertificateAuthority authority) => TypedResults.Text(authority.CertificatePem, "application/x-pem-file"))
+            .AllowAnonymous().ExcludeFromDescription();
         return agent;
     }
 

@@ -31,9 +31,9 @@ internal static class HostingUrls
                     listen.UseHttps();
                 }
             };
-            if (address.UnixPipePath is { Length: > 0 } pipe)
+            if (address.IsUnixPipe)
             {
-                kestrel.ListenUnixSocket(pipe, configure);
+                kestrel.ListenUnixSocket(address.UnixPipePath, configure);
             }
             else if (string.Equals(address.Host, "localhost", StringComparison.OrdinalIgnoreCase))
             {

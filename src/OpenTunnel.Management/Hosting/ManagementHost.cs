@@ -8,7 +8,8 @@ namespace OpenTunnel.Management.Hosting;
 /// <summary>Builds the web application: settings, database, sign-in, the API and its OpenAPI document.</summary>
 public static class ManagementHost
 {
-    public static WebApplication Build(string[] args)
+    /// <summary>Builds the service; <paramref name="configure"/> runs last on the builder (hosts such as tests add their log providers there).</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 
@@ -29,6 +30,7 @@ public static class ManagementHost
         builder.Services.AddExceptionHandler<BadRequestHandler>();
         builder.Services.AddOpenApi();
         builder.AddAgentLink();
+        configure?.Invoke(builder);
 
         WebApplication app = builder.Build();
         app.UseExceptionHandler();
