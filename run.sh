@@ -1,6 +1,53 @@
 #!/usr/bin/env bash
-# Runs the standalone OpenTunnel stack on this machine.
+# Starts the standalone OpenTunnel stack on this machine, as root:
+# - the management service with SQLite (scripts/run-management.sh: http://127.0.0.1:8080, data in
+#   /var/lib/opentunnel/management), which prints the first administrator API key;
+# - the gateway: a self-signed certificate and a development token key are made in its data
+#   directory, a test token is minted, and the openconnect command that uses them is printed.
+# Ctrl-C stops both; the gateway then removes its nftables table and puts IP forwarding back.
+#   GATEWAY_DATA      the gateway's data directory (default: artifacts/run/gateway in this checkout)
+#   Any OPENTUNNEL_GATEWAY_Section__Setting overrides the gateway configuration,
+#   e.g. OPENTUNNEL_GATEWAY_Listener__Port=443.
 set -euo pipefail
 cd "$(dirname "$0")"
-dotnet build -c Release OpenTunnel.slnx -nologo -v quiet
-echo "Built. No OpenTunnel service exists yet to start: the gateway is the next part to land."
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "run.sh needs root: the gateway creates a TUN device and its nftables table." >&2
+  exit 1
+fi
+
+scripts/run-management.sh --detach
+management_pid=$(cat "${OPENTUNNEL_MANAGEMENT_DATA:-/var/lib/opentunnel/management}/management.pid")
+trap 'kill "$management_pid" 2>/dev/null || true' EXIT INT TERM
+
+data=${GATEWAY_DATA:-$PWD/artifacts/run/gateway}
+config=$data/gateway.json
+mkdir -p "$data"
+chmod 700 "$data"
+if [ ! -f "$config" ]; then
+  sed "s|@DATA@|$data|g" deploy/gateway/gateway.sample.json > "$config"
+  echo "Wrote $config from deploy/gateway/gateway.sample.json (edit it, or see docs/gateway.md)."
+fi
+
+dotnet build -c Release src/OpenTunnel.Gateway -nologo -v quiet
+gateway=(dotnet src/OpenTunnel.Gateway/bin/Release/net10.0/opentunnel-gateway.dll)
+
+"${gateway[@]}" check --config "$config"
+"${gateway[@]}" token --config "$config" --user alice --device quick-look > "$data/alice.token"
+chmod 600 "$data/alice.token"
+pin=$("${gateway[@]}" pin --config "$config")
+port=${OPENTUNNEL_GATEWAY_Listener__Port:-$(sed -n 's/.*"Port": *\([0-9]*\).*/\1/p' "$config" | head -1)}
+
+cat <<TEXT
+
+OpenTunnel gateway on port $port. From a client machine (Debian: apt-get install openconnect):
+
+  openconnect --token-mode=oidc --token-secret=@alice.token --servercert $pin https://THIS-HOST:$port
+
+  alice.token is $data/alice.token (valid 1 h). Mint another token:
+    ${gateway[*]} token --config $config --user bob [--device ID] [--lifetime SECONDS]
+  Watch it:  ${gateway[*]} status --config $config      (also: sessions, disconnect, terminate, reload)
+  Metrics:   curl http://127.0.0.1:9464/metrics
+
+TEXT
+"${gateway[@]}" run --config "$config"

@@ -6,6 +6,7 @@ using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Control;
 using OpenTunnel.Gateway.DataPlane;
+using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Firewall;
 using OpenTunnel.Gateway.Listener;
 using OpenTunnel.Gateway.Logging;
@@ -94,6 +95,9 @@ public sealed class GatewayServer : IAsyncDisposable
 
     public GatewayMetrics Metrics { get; }
 
+    /// <summary>The DTLS side, or null when Udp:Enabled is false.</summary>
+    public GatewayDtls? Dtls { get; private set; }
+
     public IPEndPoint ListenEndPoint => _listener.LocalEndPoint;
 
     public IPEndPoint? MetricsEndPoint => _metricsEndpoint?.LocalEndPoint;
@@ -142,6 +146,11 @@ public sealed class GatewayServer : IAsyncDisposable
             }
 
             server = new GatewayServer(configuration, tun, firewall, validatorFactory, loggers, time) { ConfigurationFile = configurationFile };
+            if (options.Udp.Enabled)
+            {
+                server.Dtls = StartDtls(server, options, loggers, time);
+            }
+
             server.DataPlane.Start();
             server._control.Start();
             GatewayLog.ControlListening(logger, options.EffectiveControlSocketPath);
@@ -252,6 +261,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _listener.Stop();
         GatewayLog.Stopping(_logger, Sessions.Count);
         await Supervisor.TerminateAllAsync();
+        Dtls?.Dispose();
         await _stopping.CancelAsync();
         await _accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _sweeping.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -285,6 +295,7 @@ public sealed class GatewayServer : IAsyncDisposable
         AddIfChanged(errors, "Network:NftablesTable", running.Network.NftablesTable, options.Network.NftablesTable);
         AddIfChanged(errors, "Control:SocketPath", running.EffectiveControlSocketPath, options.EffectiveControlSocketPath);
         AddIfChanged(errors, "Metrics:Address", running.Metrics.Address, options.Metrics.Address);
+        AddIfChanged(errors, "Udp", running.Udp, options.Udp);
         if (errors.Count > 0)
         {
             throw new GatewayConfigurationException(errors);
@@ -292,6 +303,21 @@ public sealed class GatewayServer : IAsyncDisposable
 
         var certificate = ServerCertificate.Load(options.Tls, options.DataDirectory);
         return new RunningConfiguration(options, TunnelSettings.From(options), certificate, _validatorFactory(options.Auth), origin, Time.GetUtcNow());
+    }
+
+    /// <summary>DTLS on the TLS listener's address and port number, over UDP (the number clients are told in X-DTLS-Port).</summary>
+    private static GatewayDtls StartDtls(GatewayServer server, GatewayOptions options, ILoggerFactory loggers, TimeProvider time)
+    {
+        var endPoint = new IPEndPoint(server.ListenEndPoint.Address, server.ListenEndPoint.Port);
+        try
+        {
+            return GatewayDtls.Start(options.Udp, options.Timeouts.DpdSeconds, endPoint, server.DataPlane, server.Counters, time, loggers,
+                (session, reason) => server.Supervisor.EndAsync(session, reason, notify: null));
+        }
+        catch (SocketException e)
+        {
+            throw new GatewayConfigurationException([$"Udp: cannot listen on udp/{endPoint} for DTLS: {e.Message}. Free the port, or set Udp:Enabled to false to run over TLS only."]);
+        }
     }
 
     private static void AddIfChanged<T>(List<string> errors, string setting, T running, T next)

@@ -9,7 +9,14 @@ public static class Command
 
     public static CommandResult Run(string fileName, params string[] arguments) => Run(fileName, arguments, DefaultTimeout);
 
-    public static CommandResult Run(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, string? standardInput = null)
+    public static CommandResult Run(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, string? standardInput = null) =>
+        RunAsync(fileName, arguments, timeout, standardInput, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Runs a command to completion. When <paramref name="cancellationToken"/> fires first, the
+    /// command (and what it started) is killed by PID and the call throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static async Task<CommandResult> RunAsync(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, string? standardInput, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -25,21 +32,29 @@ public static class Command
 
         string description = $"{fileName} {string.Join(' ', arguments)}";
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start '{description}'.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         if (standardInput is not null)
         {
-            process.StandardInput.Write(standardInput);
+            await process.StandardInput.WriteAsync(standardInput).ConfigureAwait(false);
         }
 
         process.StandardInput.Close();
-        if (!process.WaitForExit(timeout))
+        // ConfigureAwait(false) throughout: Run blocks on this method, also from a test's synchronization context.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            return new CommandResult(description, -1, stdout.Result, stderr.Result + $"\n(killed after {timeout.TotalSeconds:0.#} s)");
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            return new CommandResult(description, -1, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false) + $"\n(killed after {timeout.TotalSeconds:0.#} s)");
         }
 
-        return new CommandResult(description, process.ExitCode, stdout.Result, stderr.Result);
+        return new CommandResult(description, process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
     }
 }

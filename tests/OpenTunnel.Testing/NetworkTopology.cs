@@ -95,6 +95,19 @@ public sealed partial class NetworkTopology : IDisposable
         Ip(Corp, "-6", "route", "add", "2001:db8:1::/64", "via", "2001:db8:2::1");
     }
 
+    /// <summary>Removes the route back that <see cref="EnableDirectRouting"/> added, so the corp host again answers only through PAT.</summary>
+    public void DisableDirectRouting()
+    {
+        Ip(Corp, "route", "del", PublicSubnet, "via", GatewayCorpAddress);
+        Ip(Corp, "-6", "route", "del", "2001:db8:1::/64", "via", "2001:db8:2::1");
+    }
+
+    /// <summary>The PIDs of every process running inside namespace <paramref name="ns"/> (`ip netns pids`).</summary>
+    public static IReadOnlyList<int> ProcessIds(string ns) =>
+        [.. Command.Run("ip", "netns", "pids", ns).StandardOutput
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => int.Parse(line, CultureInfo.InvariantCulture))];
+
     /// <summary>Runs a command inside namespace <paramref name="ns"/> to completion.</summary>
     public CommandResult Exec(string ns, string fileName, params string[] arguments) =>
         Exec(ns, fileName, arguments, Command.DefaultTimeout);
@@ -103,6 +116,13 @@ public sealed partial class NetworkTopology : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         return Command.Run("ip", ["netns", "exec", ns, fileName, .. arguments], timeout, standardInput);
+    }
+
+    /// <summary>Runs a command inside <paramref name="ns"/>; cancellation kills it (see <see cref="Command.RunAsync"/>).</summary>
+    public Task<CommandResult> ExecAsync(string ns, string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Command.RunAsync("ip", ["netns", "exec", ns, fileName, .. arguments], timeout, null, cancellationToken);
     }
 
     /// <summary>
@@ -206,6 +226,13 @@ public sealed partial class NetworkTopology : IDisposable
 
     private static void DeleteNamespace(string ns)
     {
+        // Children the tracked processes left behind (daemon workers) may still run inside. Only the topology that
+        // owns the namespace starts processes there, so whatever is left is its own to end, by PID (SIGKILL).
+        foreach (int pid in ProcessIds(ns))
+        {
+            _ = NativeSignals.Kill(pid, 9);
+        }
+
         Command.Run("ip", "netns", "del", ns);
         string folder = Path.Combine("/etc/netns", ns);
         if (Directory.Exists(folder))

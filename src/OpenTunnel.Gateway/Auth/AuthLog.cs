@@ -3,35 +3,13 @@ using Microsoft.Extensions.Logging;
 namespace OpenTunnel.Gateway.Auth;
 
 /// <summary>
-/// Log lines of the authentication plugin (event ids 3100-3199). The validator logs what happens to
-/// the signing keys; the outcome of each sign-in is logged by the caller, which knows the client's
-/// address, through <see cref="Outcome"/> (3100 accepted, 3101 refused: one line per sign-in).
+/// Log lines of the authentication plugin (event ids 3110-3199): what happens to the signing keys.
+/// The outcome of each sign-in is logged once by the caller, which knows the client's address (the
+/// gateway's sign-in service: event ids 200 and 201, with the refusal's check name and detail).
 /// No line ever contains a token.
 /// </summary>
-public static partial class AuthLog
+internal static partial class AuthLog
 {
-    /// <summary>Logs one sign-in outcome: 3100 when accepted, 3101 (naming the check) when refused.</summary>
-    public static void Outcome(ILogger logger, string clientAddress, TokenValidationOutcome outcome)
-    {
-        ArgumentNullException.ThrowIfNull(outcome);
-        if (outcome.Succeeded)
-        {
-            TokenAccepted(logger, clientAddress, outcome.UserName, outcome.DeviceId, outcome.ExpiresAt);
-        }
-        else
-        {
-            TokenRefused(logger, clientAddress, outcome.Refusal, outcome.Detail);
-        }
-    }
-
-    [LoggerMessage(EventId = 3100, Level = LogLevel.Information,
-        Message = "Access token from {ClientAddress} accepted: user {UserName}, device {DeviceId}, expires {ExpiresAt:u}")]
-    public static partial void TokenAccepted(ILogger logger, string clientAddress, string? userName, string? deviceId, DateTimeOffset? expiresAt);
-
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning,
-        Message = "Access token from {ClientAddress} refused ({Refusal}): {Detail}")]
-    public static partial void TokenRefused(ILogger logger, string clientAddress, TokenRefusal refusal, string detail);
-
     [LoggerMessage(EventId = 3110, Level = LogLevel.Information,
         Message = "Loaded {KeyCount} token signing keys from {Source}")]
     internal static partial void SigningKeysLoaded(ILogger logger, int keyCount, string source);

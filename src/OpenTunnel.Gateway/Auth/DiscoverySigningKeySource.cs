@@ -9,7 +9,8 @@ namespace OpenTunnel.Gateway.Auth;
 /// Signing keys from the issuer's OIDC discovery document and its <c>jwks_uri</c>, fetched and
 /// parsed by <see cref="OpenIdConnectConfigurationRetriever"/> and cached here: fetched again every
 /// <see cref="AuthOptions.KeyRefreshInterval"/>, or at once when a token names an unknown key, at
-/// most once per <see cref="AuthOptions.KeyRefreshMinimumInterval"/>.
+/// most once per <see cref="AuthOptions.KeyRefreshMinimumInterval"/>. One fetch at a time; callers
+/// that arrive during a fetch wait for its result.
 /// <para>
 /// The cache is ours, not <see cref="ConfigurationManager{T}"/>'s: since IdentityModel 8.x its
 /// <c>RequestRefresh</c> fetches on a background task (unless a process-wide AppContext switch is
@@ -28,11 +29,11 @@ internal sealed class DiscoverySigningKeySource : ISigningKeySource
     private readonly TimeSpan _minimumRefreshInterval;
     private readonly TimeSpan _retryDelay;
     private readonly SemaphoreSlim _fetchLock = new(1, 1);
-    private readonly Lock _refreshLock = new();
+
+    // Written under _fetchLock; _current is also read without it on the fast path.
     private volatile Snapshot? _current;
     private (string Reason, Exception Exception, DateTimeOffset RetryAt)? _failure;
-    private volatile bool _refreshRequested;
-    private DateTimeOffset? _lastRequestedRefresh;
+    private DateTimeOffset? _lastUnknownKeyRefresh;
 
     public DiscoverySigningKeySource(AuthOptions options, ILogger logger, TimeProvider time)
     {
@@ -51,50 +52,27 @@ internal sealed class DiscoverySigningKeySource : ISigningKeySource
 
     public async Task<ICollection<SecurityKey>> GetKeysAsync(CancellationToken cancellationToken)
     {
-        if (Fresh(_current) is { } keys)
+        if (_current is { } snapshot && _time.GetUtcNow() < snapshot.RefreshAt)
         {
-            return keys;
+            return snapshot.Keys;
         }
 
         await _fetchLock.WaitAsync(cancellationToken);
         try
         {
-            // Another caller may have fetched while this one waited: one fetch serves them all.
             Snapshot? current = _current;
-            if (Fresh(current) is { } fetched)
+            DateTimeOffset now = _time.GetUtcNow();
+            if (current is not null && now < current.RefreshAt)
             {
-                return fetched;
+                return current.Keys;
             }
 
-            DateTimeOffset now = _time.GetUtcNow();
             if (current is null && _failure is { } failure && now < failure.RetryAt)
             {
                 throw Unavailable(failure.Reason, failure.Exception);
             }
 
-            _refreshRequested = false;
-            try
-            {
-                OpenIdConnectConfiguration configuration = await OpenIdConnectConfigurationRetriever.GetAsync(_metadataAddress, _documents, cancellationToken);
-                _current = new Snapshot(configuration.SigningKeys, now + _automaticRefreshInterval);
-                _failure = null;
-                AuthLog.SigningKeysLoaded(_logger, configuration.SigningKeys.Count, Description);
-                return configuration.SigningKeys;
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                string reason = TokenRefusalDetails.RootCause(e);
-                AuthLog.SigningKeysUnavailable(_logger, Description, reason);
-                if (current is not null)
-                {
-                    // Keep serving with the keys fetched before: an issuer outage must not end sign-ins.
-                    _current = current with { RefreshAt = now + _retryDelay };
-                    return current.Keys;
-                }
-
-                _failure = (reason, e, now + _retryDelay);
-                throw Unavailable(reason, e);
-            }
+            return await FetchAsync(current, now, cancellationToken);
         }
         finally
         {
@@ -102,19 +80,31 @@ internal sealed class DiscoverySigningKeySource : ISigningKeySource
         }
     }
 
-    public bool TryRequestRefresh()
+    public async Task<ICollection<SecurityKey>?> RefreshAsync(ICollection<SecurityKey> stale, string keyId, CancellationToken cancellationToken)
     {
-        lock (_refreshLock)
+        await _fetchLock.WaitAsync(cancellationToken);
+        try
         {
-            DateTimeOffset now = _time.GetUtcNow();
-            if (_lastRequestedRefresh is { } last && now - last < _minimumRefreshInterval)
+            Snapshot? current = _current;
+            if (current is not null && !ReferenceEquals(current.Keys, stale))
             {
-                return false;
+                return current.Keys;
             }
 
-            _lastRequestedRefresh = now;
-            _refreshRequested = true;
-            return true;
+            DateTimeOffset now = _time.GetUtcNow();
+            if (_lastUnknownKeyRefresh is { } last && now - last < _minimumRefreshInterval)
+            {
+                AuthLog.SigningKeysRefreshSuppressed(_logger, keyId, Description, _minimumRefreshInterval);
+                return null;
+            }
+
+            _lastUnknownKeyRefresh = now;
+            AuthLog.SigningKeysRefreshing(_logger, keyId, Description);
+            return await FetchAsync(current, now, cancellationToken);
+        }
+        finally
+        {
+            _fetchLock.Release();
         }
     }
 
@@ -124,8 +114,32 @@ internal sealed class DiscoverySigningKeySource : ISigningKeySource
         _fetchLock.Dispose();
     }
 
-    private ICollection<SecurityKey>? Fresh(Snapshot? snapshot) =>
-        snapshot is not null && !_refreshRequested && _time.GetUtcNow() < snapshot.RefreshAt ? snapshot.Keys : null;
+    /// <summary>Fetches metadata and keys; called with <see cref="_fetchLock"/> held.</summary>
+    private async Task<ICollection<SecurityKey>> FetchAsync(Snapshot? current, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        try
+        {
+            OpenIdConnectConfiguration configuration = await OpenIdConnectConfigurationRetriever.GetAsync(_metadataAddress, _documents, cancellationToken);
+            _current = new Snapshot(configuration.SigningKeys, now + _automaticRefreshInterval);
+            _failure = null;
+            AuthLog.SigningKeysLoaded(_logger, configuration.SigningKeys.Count, Description);
+            return configuration.SigningKeys;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            string reason = TokenRefusalDetails.RootCause(e);
+            AuthLog.SigningKeysUnavailable(_logger, Description, reason);
+            if (current is not null)
+            {
+                // Keep serving with the keys fetched before: an issuer outage must not end sign-ins.
+                _current = current with { RefreshAt = now + _retryDelay };
+                return current.Keys;
+            }
+
+            _failure = (reason, e, now + _retryDelay);
+            throw Unavailable(reason, e);
+        }
+    }
 
     private SigningKeysUnavailableException Unavailable(string reason, Exception exception) =>
         new($"could not get the signing keys from {Description}: {reason}", exception);

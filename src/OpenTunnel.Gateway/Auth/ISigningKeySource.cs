@@ -12,8 +12,10 @@ internal interface ISigningKeySource : IDisposable
     Task<ICollection<SecurityKey>> GetKeysAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Asks that the next <see cref="GetKeysAsync"/> fetch the keys again, because a token named an
-    /// unknown key id (a key rotation). False when that was asked too recently to be done again.
+    /// Gets the keys again because a token named <paramref name="keyId"/>, which <paramref name="stale"/>
+    /// (what <see cref="GetKeysAsync"/> returned) lacks: usually a key rotation. Returns the keys that
+    /// another sign-in fetched meanwhile, else fetches; null when a fetch for this reason was done too
+    /// recently to do another.
     /// </summary>
-    bool TryRequestRefresh();
+    Task<ICollection<SecurityKey>?> RefreshAsync(ICollection<SecurityKey> stale, string keyId, CancellationToken cancellationToken);
 }

@@ -15,7 +15,6 @@ internal sealed class JwksFileSigningKeySource : ISigningKeySource
     private readonly Lock _lock = new();
     private ICollection<SecurityKey>? _keys;
     private (DateTime Modified, long Length) _loadedStamp;
-    private bool _reloadRequested;
 
     public JwksFileSigningKeySource(string path, ILogger logger)
     {
@@ -32,58 +31,62 @@ internal sealed class JwksFileSigningKeySource : ISigningKeySource
         (DateTime, long) stamp = info.Exists ? (info.LastWriteTimeUtc, info.Length) : default;
         lock (_lock)
         {
-            if (_keys is not null && stamp == _loadedStamp && !_reloadRequested)
+            if (_keys is not null && stamp == _loadedStamp)
             {
                 return Task.FromResult(_keys);
             }
 
-            _reloadRequested = false;
             _loadedStamp = stamp;
-            try
-            {
-                _keys = Read();
-                AuthLog.SigningKeysLoaded(_logger, _keys.Count, Description);
-                return Task.FromResult(_keys);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
-            {
-                string reason = TokenRefusalDetails.RootCause(e);
-                if (_keys is not null)
-                {
-                    AuthLog.JwksFileRejected(_logger, _path, _keys.Count, reason);
-                    return Task.FromResult(_keys);
-                }
-
-                AuthLog.SigningKeysUnavailable(_logger, Description, reason);
-                throw new SigningKeysUnavailableException($"could not get the signing keys from {Description}: {reason}", e);
-            }
+            return Task.FromResult(Load());
         }
     }
 
-    public bool TryRequestRefresh()
+    public Task<ICollection<SecurityKey>?> RefreshAsync(ICollection<SecurityKey> stale, string keyId, CancellationToken cancellationToken)
     {
-        // Reading a local file costs nothing worth limiting.
+        // Reading a local file costs nothing worth limiting, and a change within the file system's
+        // timestamp resolution would otherwise go unseen.
         lock (_lock)
         {
-            _reloadRequested = true;
-        }
+            if (_keys is not null && !ReferenceEquals(_keys, stale))
+            {
+                return Task.FromResult<ICollection<SecurityKey>?>(_keys);
+            }
 
-        return true;
+            AuthLog.SigningKeysRefreshing(_logger, keyId, Description);
+            return Task.FromResult<ICollection<SecurityKey>?>(Load());
+        }
     }
 
     public void Dispose()
     {
     }
 
-    private List<SecurityKey> Read()
+    /// <summary>Reads the file; called with <see cref="_lock"/> held.</summary>
+    private ICollection<SecurityKey> Load()
     {
-        var set = new JsonWebKeySet(File.ReadAllText(_path));
-        var keys = new List<SecurityKey>(set.GetSigningKeys());
-        if (keys.Count == 0)
+        try
         {
-            throw new InvalidOperationException("it holds no usable signing key");
-        }
+            var keys = new List<SecurityKey>(new JsonWebKeySet(File.ReadAllText(_path)).GetSigningKeys());
+            if (keys.Count == 0)
+            {
+                throw new InvalidOperationException("it holds no usable signing key");
+            }
 
-        return keys;
+            _keys = keys;
+            AuthLog.SigningKeysLoaded(_logger, keys.Count, Description);
+            return keys;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            string reason = TokenRefusalDetails.RootCause(e);
+            if (_keys is not null)
+            {
+                AuthLog.JwksFileRejected(_logger, _path, _keys.Count, reason);
+                return _keys;
+            }
+
+            AuthLog.SigningKeysUnavailable(_logger, Description, reason);
+            throw new SigningKeysUnavailableException($"could not get the signing keys from {Description}: {reason}", e);
+        }
     }
 }

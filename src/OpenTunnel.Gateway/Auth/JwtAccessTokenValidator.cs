@@ -73,20 +73,21 @@ public sealed class JwtAccessTokenValidator : IAccessTokenValidator, IDisposable
             keys = await _keys.GetKeysAsync(cancellationToken);
             if (!string.IsNullOrEmpty(jwt.Kid) && !Holds(keys, jwt.Kid))
             {
-                if (!_keys.TryRequestRefresh())
+                string keyId = TokenRefusalDetails.Quote(jwt.Kid);
+                ICollection<SecurityKey>? refreshed = await _keys.RefreshAsync(keys, keyId, cancellationToken);
+                if (refreshed is null)
                 {
-                    AuthLog.SigningKeysRefreshSuppressed(_logger, TokenRefusalDetails.Quote(jwt.Kid), _keys.Description, _options.KeyRefreshMinimumInterval);
                     return TokenRefusalDetails.Refuse(TokenRefusal.UnknownKey,
-                        $"no key {TokenRefusalDetails.Quote(jwt.Kid)} in the issuer's keys ({_keys.Description}); they were fetched again less than {_options.KeyRefreshMinimumInterval} ago");
+                        $"no key {keyId} in the issuer's keys ({_keys.Description}); they were fetched again less than {_options.KeyRefreshMinimumInterval} ago");
                 }
 
-                AuthLog.SigningKeysRefreshing(_logger, TokenRefusalDetails.Quote(jwt.Kid), _keys.Description);
-                keys = await _keys.GetKeysAsync(cancellationToken);
-                if (!Holds(keys, jwt.Kid))
+                if (!Holds(refreshed, jwt.Kid))
                 {
                     return TokenRefusalDetails.Refuse(TokenRefusal.UnknownKey,
-                        $"no key {TokenRefusalDetails.Quote(jwt.Kid)} in the issuer's keys ({_keys.Description}), also after fetching them again");
+                        $"no key {keyId} in the issuer's keys ({_keys.Description}), also after fetching them again");
                 }
+
+                keys = refreshed;
             }
         }
         catch (SigningKeysUnavailableException e)

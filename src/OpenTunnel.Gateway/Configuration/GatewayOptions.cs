@@ -1,4 +1,5 @@
 using OpenTunnel.Gateway.Auth;
+using OpenTunnel.Gateway.Dtls;
 
 namespace OpenTunnel.Gateway.Configuration;
 
@@ -29,6 +30,9 @@ public sealed record GatewayOptions
     public ControlOptions Control { get; init; } = new();
 
     public MetricsOptions Metrics { get; init; } = new();
+
+    /// <summary>The DTLS data channel over UDP, on the TLS port number (docs/dtls.md).</summary>
+    public DtlsOptions Udp { get; init; } = new();
 
     /// <summary>The access-token check (issuer, audience, keys, required claims).</summary>
     public AuthOptions Auth { get; init; } = new();

@@ -49,6 +49,7 @@ public static class GatewayOptionsValidator
             errors.Add($"Metrics:Address must be address:port with a literal IP address, for example 127.0.0.1:9464 (got '{options.Metrics.Address}').");
         }
 
+        errors.AddRange(options.Udp.Validate());
         errors.AddRange(options.Auth.Validate());
         return errors;
     }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.DataPlane;
+using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Metrics;
 
 namespace OpenTunnel.Gateway.Control;
@@ -103,6 +104,58 @@ internal sealed class ControlCommands
             ["packetsToClients"] = _server.Counters.PacketsToClients,
             ["bytesToClients"] = _server.Counters.BytesToClients,
             ["dropped"] = drops,
+            ["dtls"] = DtlsStatus(),
+        };
+    }
+
+    /// <summary>A session's DTLS side: its channel (client address, suite) and the bytes that went over DTLS; null without one.</summary>
+    private static JsonObject? Dtls(DtlsSessionBinding? binding)
+    {
+        if (binding is null)
+        {
+            return null;
+        }
+
+        var channel = binding.Channel;
+        return new JsonObject
+        {
+            ["established"] = channel is { IsOpen: true },
+            ["client"] = channel?.RemoteEndPoint.ToString(),
+            ["suite"] = channel?.CipherSuite.Name,
+            ["bytesIn"] = binding.BytesFromClient,
+            ["bytesOut"] = binding.BytesToClient,
+        };
+    }
+
+    /// <summary>The DTLS listener's counters (handshakes by result, drops by reason); null when Udp:Enabled is false.</summary>
+    private JsonObject? DtlsStatus()
+    {
+        if (_server.Dtls is not { } dtls)
+        {
+            return null;
+        }
+
+        var counters = dtls.Listener.Counters;
+        var handshakes = new JsonObject();
+        foreach (var result in Enum.GetValues<DtlsHandshakeResult>())
+        {
+            handshakes[DtlsMetrics.TagValue(result)] = counters.Handshakes(result);
+        }
+
+        var dropped = new JsonObject();
+        foreach (var reason in Enum.GetValues<DtlsDropReason>())
+        {
+            dropped[DtlsMetrics.TagValue(reason)] = counters.Dropped(reason);
+        }
+
+        return new JsonObject
+        {
+            ["listen"] = "udp/" + dtls.Listener.LocalEndPoint,
+            ["channels"] = dtls.Listener.ActiveChannels,
+            ["handshakes"] = handshakes,
+            ["dropped"] = dropped,
+            ["helloVerifyRequests"] = counters.HelloVerifyRequests,
+            ["rebinds"] = counters.Rebinds,
         };
     }
 
@@ -125,6 +178,7 @@ internal sealed class ControlCommands
                 ["signedInAt"] = session.SignedInAt,
                 ["connectedSince"] = session.ConnectedSince,
                 ["channel"] = session.Connection is null ? "none" : session.DataChannel?.Name ?? "none",
+                ["dtls"] = Dtls(session.Dtls),
             });
         }
 

@@ -44,7 +44,8 @@ internal sealed class ClientConnection
     public async Task RunAsync(CancellationToken stopping)
     {
         _socket.NoDelay = true;
-        await using var ssl = new SslStream(new NetworkStream(_socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        var transport = new CoalescingStream(new NetworkStream(_socket, ownsSocket: true));
+        await using var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
         if (!await HandshakeAsync(ssl, stopping))
         {
             return;
@@ -80,7 +81,7 @@ internal sealed class ClientConnection
 
             if (head.Method == "CONNECT")
             {
-                await TunnelAsync(ssl, reader, head, stopping);
+                await TunnelAsync(ssl, transport, reader, head, stopping);
                 return;
             }
 
@@ -208,7 +209,7 @@ internal sealed class ClientConnection
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<config-auth client=\"vpn\" type=\"complete\" aggregate-auth-version=\"2\"><logout>Signed out</logout></config-auth>\n");
     }
 
-    private async Task TunnelAsync(SslStream ssl, ConnectionReader reader, HttpRequestHead head, CancellationToken stopping)
+    private async Task TunnelAsync(SslStream ssl, CoalescingStream transport, ConnectionReader reader, HttpRequestHead head, CancellationToken stopping)
     {
         var configuration = _server.Current;
         if (head.Path != ConnectRequest.TunnelPath)
@@ -244,7 +245,7 @@ internal sealed class ClientConnection
         var parameters = configuration.Tunnel.For(session.IPv4Address, request, PathMtu(), _client.AddressFamily == AddressFamily.InterNetworkV6);
         try
         {
-            await WriteAsync(ssl, ConnectResponse.Build(parameters), stopping);
+            await WriteAsync(ssl, ConnectResponse.Build(parameters, _server.Dtls?.Offer(session, request, parameters)), stopping);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {
@@ -252,6 +253,7 @@ internal sealed class ClientConnection
             return;
         }
 
+        transport.Coalescing = true;
         GatewayLog.Connected(_logger, session.Id, session.UserName, _client, connection.Channel.Name, parameters.IPv4Address, parameters.DataMtu, reconnect ? " (reconnect)" : string.Empty);
         string reason = await connection.RunAsync();
         await _server.Supervisor.ConnectionEndedAsync(session, connection, reason, _server.Current.Options.Timeouts.CookieTimeoutSeconds);

@@ -1,4 +1,5 @@
 using System.Net;
+using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Tunnel;
 using OpenTunnel.Protocol.Tunnel;
 
@@ -65,6 +66,9 @@ public sealed class GatewaySession
 
     /// <summary>The client's X-DTLS-Master-Secret (96 hex digits) from its latest CONNECT, or null.</summary>
     public string? DtlsMasterSecret => ConnectRequest?.DtlsMasterSecret;
+
+    /// <summary>The session's DTLS side, from the first CONNECT that offered DTLS; null while it has none.</summary>
+    public DtlsSessionBinding? Dtls { get; set; }
 
     /// <summary>Where packets for this client go: the TLS channel, unless another channel (DTLS) was set.</summary>
     public ISessionChannel? DataChannel => _dataChannel;

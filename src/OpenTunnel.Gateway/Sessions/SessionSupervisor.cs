@@ -71,6 +71,7 @@ public sealed class SessionSupervisor
         }
 
         previous?.Close("replaced by a new connection of the same session");
+        session.Dtls?.OnTlsAttached();
         return true;
     }
 
@@ -99,6 +100,8 @@ public sealed class SessionSupervisor
             session.SetDataChannel(null);
         }
 
+        session.Dtls?.OnTlsDetached();
+
         GatewayLog.Detached(_logger, session.Id, session.UserName, connection.Client, reason, _time.GetUtcNow() - connection.Since,
             session.BytesFromClient, session.BytesToClient, cookieTimeoutSeconds);
     }
@@ -126,6 +129,8 @@ public sealed class SessionSupervisor
                 _pool.Release(session.IPv4Address);
             }
         }
+
+        session.Dtls?.End();
 
         GatewayLog.SessionEnded(_logger, session.Id, session.UserName, reason, IPv4AddressPool.ToAddress(session.IPv4Address), session.ClientEndPoint,
             _time.GetUtcNow() - session.SignedInAt, session.BytesFromClient, session.BytesToClient);

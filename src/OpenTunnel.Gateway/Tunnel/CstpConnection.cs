@@ -132,6 +132,8 @@ public sealed class CstpConnection
             switch (frame.Type)
             {
                 case CstpPacketType.Data:
+                    // ocserv: data over TLS while DTLS is up means the client gave up DTLS; answer over TLS too.
+                    _session.Dtls?.OnTlsData();
                     _dataPlane.FromClient(_session, payload);
                     break;
                 case CstpPacketType.DpdRequest:

@@ -11,7 +11,8 @@ namespace OpenTunnel.Gateway.Tunnel;
 /// frame leaves in exactly one TLS record: openconnect drops a record that holds two frames or
 /// part of one ("Unexpected packet length", cstp.c). Data packets beyond the queue limit are
 /// dropped so a slow client cannot hold up the TUN reader or other sessions; control frames
-/// (DPD responses, DISCONNECT, TERMINATE) always get in.
+/// (DPD responses, DISCONNECT, TERMINATE) always get in. The stream is flushed whenever the
+/// queue runs empty, so records can share a send without waiting.
 /// </summary>
 public sealed class TlsChannel : ISessionChannel
 {
@@ -93,6 +94,9 @@ public sealed class TlsChannel : ISessionChannel
                         _counters.CountToClient(frame.Length);
                     }
                 }
+
+                // The queue ran empty: send what the transport collected (see CoalescingStream).
+                await _stream.FlushAsync(cancellationToken);
             }
         }
         finally

@@ -28,7 +28,7 @@ public static class ManagementHost
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestHandler>();
-        builder.Services.AddOpenApi();
+        builder.Services.AddManagementOpenApi();
         builder.AddAgentLink();
         configure?.Invoke(builder);
 

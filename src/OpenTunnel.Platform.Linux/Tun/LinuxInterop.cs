@@ -9,6 +9,7 @@ internal static partial class LinuxInterop
     public const int O_CLOEXEC = 0x80000;
     public const int O_NONBLOCK = 0x800;
     public const int AF_INET = 2;
+    public const int AF_INET6 = 10;
     public const int SOCK_DGRAM = 2;
     public const int SOCK_CLOEXEC = 0x80000;
 
@@ -24,6 +25,7 @@ internal static partial class LinuxInterop
     public const uint SIOCSIFADDR = 0x8916;
     public const uint SIOCSIFNETMASK = 0x891c;
     public const uint SIOCSIFMTU = 0x8922;
+    public const uint SIOCGIFINDEX = 0x8933;
 
     public const int IFNAMSIZ = 16;
 
@@ -38,6 +40,19 @@ internal static partial class LinuxInterop
         [FieldOffset(18)] public ushort SinPort;
         [FieldOffset(20)] public uint SinAddr;
     }
+
+    // struct in6_ifreq (linux/ipv6.h): the address, its prefix length and the interface index;
+    // SIOCSIFADDR on an AF_INET6 socket adds the address.
+    [StructLayout(LayoutKind.Sequential, Size = 24)]
+    public unsafe struct In6IfReq
+    {
+        public fixed byte Address[16];
+        public uint PrefixLength;
+        public int InterfaceIndex;
+    }
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    public static unsafe partial int Ioctl(int fd, nuint request, In6IfReq* arg);
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags);
@@ -59,6 +74,35 @@ internal static partial class LinuxInterop
 
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static unsafe partial int Poll(PollFd* fds, nuint count, int timeoutMs);
+
+    /// <summary>recvmmsg(2): receives up to <paramref name="count"/> datagrams in one call.</summary>
+    [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
+    public static unsafe partial int RecvMmsg(int fd, MMsgHdr* messages, uint count, int flags, void* timeout);
+
+    public const int MSG_DONTWAIT = 0x40;
+    public const int MSG_TRUNC = 0x20;
+
+    // struct iovec (x86_64 and arm64 Linux).
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct IoVec
+    {
+        public byte* Base;
+        public nuint Length;
+    }
+
+    // struct mmsghdr (64-bit Linux): a 56-byte struct msghdr, then the received length.
+    [StructLayout(LayoutKind.Explicit, Size = 64)]
+    public unsafe struct MMsgHdr
+    {
+        [FieldOffset(0)] public byte* Name;
+        [FieldOffset(8)] public uint NameLength;
+        [FieldOffset(16)] public IoVec* Iov;
+        [FieldOffset(24)] public nuint IovLength;
+        [FieldOffset(32)] public void* Control;
+        [FieldOffset(40)] public nuint ControlLength;
+        [FieldOffset(48)] public int Flags;
+        [FieldOffset(56)] public uint Length;
+    }
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd

@@ -100,6 +100,43 @@ public sealed class TunDevice : IDisposable
         InterfaceIoctl(SIOCSIFNETMASK, &request, "set the netmask of");
     }
 
+    /// <summary>Adds an IPv6 address with its prefix length to the interface (the in6_ifreq ioctl on an AF_INET6 socket).</summary>
+    public unsafe void SetIPv6Address(IPAddress address, int prefixLength)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            throw new ArgumentException($"'{address}' is not an IPv6 address.", nameof(address));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(prefixLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(prefixLength, 128);
+
+        var index = NewRequest();
+        InterfaceIoctl(SIOCGIFINDEX, &index, "find the index of");
+        var request = new In6IfReq { PrefixLength = (uint)prefixLength, InterfaceIndex = index.Value };
+        address.TryWriteBytes(new Span<byte>(request.Address, 16), out _);
+        int socket = Socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (socket < 0)
+        {
+            throw new TunDeviceException($"Cannot set the IPv6 address of '{Name}': no IPv6 control socket ({Describe(Marshal.GetLastPInvokeError())}); is IPv6 disabled?");
+        }
+
+        try
+        {
+            if (Ioctl(socket, SIOCSIFADDR, &request) < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                string hint = errno is EPERM or EACCES ? " CAP_NET_ADMIN is required." : string.Empty;
+                throw new TunDeviceException($"Cannot set the IPv6 address {address}/{prefixLength} of '{Name}': {Describe(errno)}.{hint}");
+            }
+        }
+        finally
+        {
+            Close(socket);
+        }
+    }
+
     /// <summary>Sets the interface MTU (68 to 65535).</summary>
     public unsafe void SetMtu(int mtu)
     {

@@ -39,6 +39,12 @@ public sealed record ConnectRequest
     /// <summary>X-DTLS-Master-Secret when it is the 96 hexadecimal digits of a 48-byte secret, else null.</summary>
     public string? DtlsMasterSecret { get; init; }
 
+    /// <summary>X-DTLS-CipherSuite: the DTLS suites the client offers, colon-separated (openconnect cstp.c).</summary>
+    public string? DtlsCipherSuites { get; init; }
+
+    /// <summary>X-DTLS12-CipherSuite: the Cisco-named DTLS 1.2 suites the client offers, colon-separated.</summary>
+    public string? Dtls12CipherSuites { get; init; }
+
     /// <summary>Every header of the CONNECT request, in order.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 
@@ -66,6 +72,8 @@ public sealed record ConnectRequest
             WantsIPv6 = addressType is not null && addressType.Contains("IPv6", StringComparison.OrdinalIgnoreCase),
             PreviousAddresses = previous,
             DtlsMasterSecret = secret is { Length: 96 } && IsHex(secret) ? secret : null,
+            DtlsCipherSuites = head["X-DTLS-CipherSuite"],
+            Dtls12CipherSuites = head["X-DTLS12-CipherSuite"],
             Headers = head.Headers,
         };
     }

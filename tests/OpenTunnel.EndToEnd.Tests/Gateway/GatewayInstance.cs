@@ -146,14 +146,12 @@ public sealed class GatewayInstance : IDisposable
     }
 
     /// <summary>Runs a control command on the gateway's socket and returns its result.</summary>
-    public async Task<JsonNode?> ControlAsync(string command, string? target = null)
-    {
-        var request = new JsonObject { ["command"] = command };
-        if (target is not null)
-        {
-            request["target"] = target;
-        }
+    public Task<JsonNode?> ControlAsync(string command, string? target = null) =>
+        ControlAsync(target is null ? new JsonObject { ["command"] = command } : new JsonObject { ["command"] = command, ["target"] = target });
 
+    /// <summary>Sends a whole control request, for commands with other arguments (reload's file, apply's document).</summary>
+    public async Task<JsonNode?> ControlAsync(JsonObject request)
+    {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         return await ControlClient.SendAsync(ControlSocket, request, timeout.Token);
     }

@@ -1,6 +1,9 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Testing;
@@ -137,6 +140,66 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         Assert.DoesNotContain("COOKIE=", result.StandardOutput, StringComparison.Ordinal);
         await WaitUntilAsync(() => Gateway.Process.Output.Contains($"Sign-in from {NetworkTopology.ClientAddress} refused by check {check}", StringComparison.Ordinal), $"a log line naming {check}");
         Assert.DoesNotContain(token, Gateway.Process.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SignIn_TokenInTheFormPasswordField_GetsACookie()
+    {
+        string token = Gateway.MintToken("fiona");
+        Assert.True(token.Length < 1024, "openconnect reads at most 1024 characters from --passwd-on-stdin");
+
+        var result = OpenConnectClient.AuthenticateWithForm(Gateway, token);
+
+        Assert.True(result.Succeeded, result.StandardOutput + result.StandardError);
+        Assert.Matches(CookieLine(), result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task Reload_BadConfiguration_IsRefusedByNameAndTheRunningOneStays()
+    {
+        string bad = Gateway.Directory.File("bad.json");
+        File.WriteAllText(bad, File.ReadAllText(Gateway.ConfigFile).Replace("198.18.2.53", "not-an-address", StringComparison.Ordinal));
+        var before = (await Gateway.ControlAsync("status"))!["configuration"]!["appliedAt"]!.GetValue<DateTimeOffset>();
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Gateway.ControlAsync(new JsonObject { ["command"] = "reload", ["file"] = bad }));
+        var reloaded = await Gateway.ControlAsync(new JsonObject { ["command"] = "reload" });
+
+        Assert.Contains("Network:DnsServers:0 'not-an-address' is not an IP address", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(Gateway.ConfigFile, reloaded!["origin"]!.GetValue<string>());
+        Assert.True(reloaded["appliedAt"]!.GetValue<DateTimeOffset>() > before);
+        Assert.Equal("198.18.2.53", _fixture.Alice.Environment()["INTERNAL_IP4_DNS"]);
+    }
+
+    [Fact]
+    public async Task Reload_NewCertificateFile_IsServedWithoutARestart()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=renewed.opentunnel.test", key, HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        string pem = Gateway.Directory.File("renewed.pem");
+        File.WriteAllText(pem, certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n");
+        string pin = OpenTunnel.Gateway.Tls.ServerCertificate.PinOf(certificate);
+        var config = JsonNode.Parse(File.ReadAllText(Gateway.ConfigFile))!.AsObject();
+        config["Tls"] = new JsonObject { ["CertificateFile"] = pem };
+        string renewedConfig = Gateway.Directory.File("renewed.json");
+        File.WriteAllText(renewedConfig, config.ToJsonString());
+        try
+        {
+            await Gateway.ControlAsync(new JsonObject { ["command"] = "reload", ["file"] = renewedConfig });
+            var status = await Gateway.ControlAsync("status");
+            var signIn = Gateway.Topology.Exec(Gateway.Topology.Client, "openconnect",
+                ["--authenticate", "--non-inter", "--token-mode=oidc", "--token-secret=@" + Gateway.TokenFile(Gateway.MintToken("renata")), "--servercert", "pin-sha256:" + pin, Gateway.Url],
+                TimeSpan.FromSeconds(20));
+
+            Assert.Equal(pin, status!["certificate"]!["pinSha256"]!.GetValue<string>());
+            Assert.True(signIn.Succeeded, signIn.StandardOutput + signIn.StandardError);
+        }
+        finally
+        {
+            await Gateway.ControlAsync(new JsonObject { ["command"] = "reload", ["file"] = Gateway.ConfigFile });
+        }
+
+        Assert.Equal(Gateway.Pin, (await Gateway.ControlAsync("status"))!["certificate"]!["pinSha256"]!.GetValue<string>());
     }
 
     [Fact]

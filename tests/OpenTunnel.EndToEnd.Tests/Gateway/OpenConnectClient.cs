@@ -87,6 +87,16 @@ public sealed class OpenConnectClient : IDisposable
             ["--authenticate", "--non-inter", "--token-mode=oidc", "--token-secret=@" + tokenFile, "--servercert", "pin-sha256:" + gateway.Pin, gateway.Url],
             TimeSpan.FromSeconds(20));
 
+    /// <summary>
+    /// Runs <c>openconnect --authenticate --passwd-on-stdin</c> against the gateway's token form
+    /// (URL path /token): the token goes in the form's password field, as clients that cannot
+    /// answer a Bearer challenge send it (openconnect reads at most 1024 characters there).
+    /// </summary>
+    public static CommandResult AuthenticateWithForm(GatewayInstance gateway, string token) =>
+        gateway.Topology.Exec(gateway.Topology.Client, "openconnect",
+            ["--authenticate", "--non-inter", "--passwd-on-stdin", "--servercert", "pin-sha256:" + gateway.Pin, gateway.Url + "/token"],
+            TimeSpan.FromSeconds(20), token + "\n");
+
     /// <summary>The environment openconnect gave the script for <paramref name="reason"/>.</summary>
     public IReadOnlyDictionary<string, string> Environment(string reason = "connect")
     {

@@ -61,13 +61,7 @@ public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
     public async Task ValidateAsync_ConcurrentFirstSignIns_ShareOneFetch()
     {
         using JwtAccessTokenValidator validator = Create();
-        var signIns = new Task<TokenValidationOutcome>[8];
-        for (int i = 0; i < signIns.Length; i++)
-        {
-            signIns[i] = validator.ValidateAsync(_issuer.Mint("user" + i), CancellationToken.None).AsTask();
-        }
-
-        TokenValidationOutcome[] outcomes = await Task.WhenAll(signIns);
+        TokenValidationOutcome[] outcomes = await SignInConcurrentlyAsync(validator, _issuer);
 
         Assert.All(outcomes, o => Assert.True(o.Succeeded, o.Detail));
         Assert.Equal(1, _server.JwksRequests);
@@ -83,6 +77,18 @@ public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
         TokenValidationOutcome outcome = await validator.ValidateAsync(_rotated.Mint("alice"), CancellationToken.None);
 
         Assert.True(outcome.Succeeded, outcome.Detail);
+        Assert.Equal(2, _server.JwksRequests);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_ConcurrentSignInsWithTheRotatedKey_AllAcceptedAfterOneFetch()
+    {
+        using JwtAccessTokenValidator validator = Create();
+        Assert.True((await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None)).Succeeded);
+        _server.SetKeys(_issuer.JwksJson, _rotated.JwksJson);
+        TokenValidationOutcome[] outcomes = await SignInConcurrentlyAsync(validator, _rotated);
+
+        Assert.All(outcomes, o => Assert.True(o.Succeeded, o.Detail));
         Assert.Equal(2, _server.JwksRequests);
     }
 
@@ -222,6 +228,17 @@ public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
         new AuthOptions { Issuer = _server.Issuer, Audience = Audience, RequireHttpsMetadata = false },
         NullLoggerFactory.Instance,
         _clock);
+
+    private static Task<TokenValidationOutcome[]> SignInConcurrentlyAsync(JwtAccessTokenValidator validator, DevelopmentTokenIssuer issuer)
+    {
+        var signIns = new Task<TokenValidationOutcome>[8];
+        for (int i = 0; i < signIns.Length; i++)
+        {
+            signIns[i] = validator.ValidateAsync(issuer.Mint("user" + i), CancellationToken.None).AsTask();
+        }
+
+        return Task.WhenAll(signIns);
+    }
 
     /// <summary>A loopback port that was free a moment ago and has no listener, so connecting is refused.</summary>
     private static int ClosedLoopbackPort()

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Testing.Tokens;
@@ -149,6 +150,31 @@ public sealed class JwtAccessTokenValidatorTests(TokenIssuerFixture issuers) : I
 
         Assert.Equal(TokenRefusal.WrongIssuer, outcome.Refusal);
         Assert.Equal($"issuer 'https://evil.example.org' is not '{Issuer}'", outcome.Detail);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_IssuerWithTrailingSlash_RefusesWrongIssuer()
+    {
+        string token = _issuer.Mint(new DevelopmentTokenRequest { Subject = "alice", Issuer = Issuer + "/" });
+
+        TokenValidationOutcome outcome = await ValidateAsync(token);
+
+        Assert.Equal(TokenRefusal.WrongIssuer, outcome.Refusal);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_KeyEmbeddedInTheHeader_IsIgnoredAndRefusedAsUnknownKey()
+    {
+        string token = ForgedTokens.Resigned(_issuer.Mint("alice"), issuers.Other.KeyPath, (header, _) =>
+        {
+            header["kid"] = issuers.Other.KeyId;
+            header["jwk"] = JsonNode.Parse(issuers.Other.JwksJson)!["keys"]![0]!.DeepClone();
+            header["jku"] = "https://evil.example.org/jwks";
+        });
+
+        TokenValidationOutcome outcome = await ValidateAsync(token);
+
+        Assert.Equal(TokenRefusal.UnknownKey, outcome.Refusal);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
 using OpenTunnel.Management.Tests.Harness;
 
 namespace OpenTunnel.Management.Tests.Auth;
@@ -51,6 +52,25 @@ public abstract class ApiKeyTests<TApp>(TApp fixture) : IClassFixture<TApp>
         ApiResponse refused = await fixture.Admin.SendAsync(HttpMethod.Post, "/api/v1/api-keys", new { name = "x", role = "root" });
 
         Assert.NotEmpty(refused.ErrorsFor("role"));
+    }
+
+    [Fact]
+    public async Task LastFullAdminKey_CannotBeDeletedOrDemoted()
+    {
+        // A service of its own: other tests here add full-admin keys.
+        await using TestDatabase database = await TestDatabase.CreateAsync(fixture.Kind);
+        await using ManagementApp app = ManagementApp.Start(database, issuer: null);
+        using HttpClient admin = app.Client(app.AdminKey);
+        ApiResponse keys = await admin.ReadAsync("/api/v1/api-keys?role=full-admin");
+        JsonElement only = Assert.Single(keys.Json.GetProperty("items").EnumerateArray());
+        string id = only.GetProperty("id").GetString()!;
+        string etag = (await admin.ReadAsync($"/api/v1/api-keys/{id}")).ETag!;
+
+        ApiResponse deleted = await admin.SendAsync(HttpMethod.Delete, $"/api/v1/api-keys/{id}", ifMatch: etag);
+        ApiResponse demoted = await admin.SendAsync(HttpMethod.Put, $"/api/v1/api-keys/{id}", new { name = "first-admin", role = "read-only" }, etag);
+
+        Assert.Equal(HttpStatusCode.Conflict, deleted.Status);
+        Assert.NotEmpty(demoted.ErrorsFor("role"));
     }
 
     [Fact]

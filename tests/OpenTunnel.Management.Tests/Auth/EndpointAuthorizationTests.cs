@@ -75,6 +75,20 @@ public abstract class EndpointAuthorizationTests<TApp>(TApp fixture) : IClassFix
         Assert.True(operations.Count >= 50, $"Only {operations.Count} operations in the document.");
     }
 
+    [Fact]
+    public async Task OpenApiDocument_DescribesSignInAndCamelCaseQueries()
+    {
+        JsonElement document = (await fixture.Anonymous.ReadAsync("/openapi/v1.json")).Json;
+
+        JsonElement schemes = document.GetProperty("components").GetProperty("securitySchemes");
+        Assert.Equal("X-Api-Key", schemes.GetProperty("ApiKey").GetProperty("name").GetString());
+        Assert.Equal("bearer", schemes.GetProperty("Bearer").GetProperty("scheme").GetString());
+        JsonElement listServers = document.GetProperty("paths").GetProperty("/api/v1/servers").GetProperty("get");
+        Assert.Contains(listServers.GetProperty("parameters").EnumerateArray(), p => p.GetProperty("name").GetString() == "pageSize");
+        Assert.Contains(listServers.GetProperty("parameters").EnumerateArray(), p => p.GetProperty("name").GetString() == "siteId");
+        Assert.Equal(0, document.GetProperty("paths").GetProperty("/api/v1/enrolment").GetProperty("post").GetProperty("security").GetArrayLength());
+    }
+
     private async Task<List<(HttpMethod Method, string Path)>> OperationsAsync()
     {
         ApiResponse document = await fixture.Anonymous.ReadAsync("/openapi/v1.json");

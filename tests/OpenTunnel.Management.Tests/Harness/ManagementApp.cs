@@ -23,6 +23,9 @@ public sealed class ManagementApp : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
+    /// <summary>A handler into the in-memory server, for clients built outside the factory (the CLI).</summary>
+    public HttpMessageHandler CreateHandler() => _factory.Server.CreateHandler();
+
     public static ManagementApp Start(TestDatabase database, TestTokenIssuer? issuer)
     {
         ArgumentNullException.ThrowIfNull(database);

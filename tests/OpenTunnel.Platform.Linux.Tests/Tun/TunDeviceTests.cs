@@ -42,6 +42,24 @@ public sealed class TunDeviceTests
     }
 
     [Fact]
+    public void SetIPv6Address_DeviceInNamespace_ShowsTheAddressWithItsPrefix()
+    {
+        Prerequisites.RequireRootAndCommands("ip");
+        using var topology = NetworkTopology.Create();
+        using var tun = NamespaceThread.Run(topology.Client, () =>
+        {
+            var device = TunDevice.Create(topology.Prefix + "t6");
+            device.SetIPv6Address(IPAddress.Parse("2001:db8:128::1"), 64);
+            device.SetUp();
+            return device;
+        });
+
+        string shown = topology.Exec(topology.Client, "ip", "-6", "addr", "show", "dev", tun.Name).EnsureSuccess().StandardOutput;
+
+        Assert.Contains("inet6 2001:db8:128::1/64", shown, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Create_NameTooLong_ThrowsWithReason()
     {
         var error = Assert.Throws<TunDeviceException>(() => TunDevice.Create("a-name-far-too-long-for-linux"));

@@ -14,7 +14,7 @@ public sealed class ConnectRequestTests
     {
         var request = ConnectRequest.FromHead(Parse(
             "CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\nCookie: webvpn=c00k1e\r\nX-CSTP-Hostname: laptop\r\nX-CSTP-Base-MTU: 1500\r\nX-CSTP-MTU: 1406\r\n"
-            + "X-CSTP-Address-Type: IPv6,IPv4\r\nX-CSTP-Address: 198.18.128.7\r\nX-DTLS-Master-Secret: " + Secret + "\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE\r\n\r\n"));
+            + "X-CSTP-Address-Type: IPv6,IPv4\r\nX-CSTP-Address: 198.18.128.7\r\nX-DTLS-Master-Secret: " + Secret + "\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE:OC-DTLS1_2-AES256-GCM\r\nX-DTLS12-CipherSuite: AES256-GCM-SHA384\r\n\r\n"));
 
         Assert.Equal("c00k1e", request.Cookie);
         Assert.Equal("laptop", request.Hostname);
@@ -24,7 +24,9 @@ public sealed class ConnectRequestTests
         Assert.True(request.WantsIPv6);
         Assert.Equal(["198.18.128.7"], request.PreviousAddresses);
         Assert.Equal(Secret, request.DtlsMasterSecret);
-        Assert.Contains(request.Headers, h => h.Key == "X-DTLS-CipherSuite" && h.Value == "PSK-NEGOTIATE");
+        Assert.Equal("PSK-NEGOTIATE:OC-DTLS1_2-AES256-GCM", request.DtlsCipherSuites);
+        Assert.Equal("AES256-GCM-SHA384", request.Dtls12CipherSuites);
+        Assert.Contains(request.Headers, h => h.Key == "X-DTLS-CipherSuite" && h.Value == "PSK-NEGOTIATE:OC-DTLS1_2-AES256-GCM");
     }
 
     [Fact]
@@ -46,6 +48,8 @@ public sealed class ConnectRequestTests
         Assert.False(request.WantsIPv6);
         Assert.Null(request.BaseMtu);
         Assert.Null(request.Cookie);
+        Assert.Null(request.DtlsCipherSuites);
+        Assert.Null(request.Dtls12CipherSuites);
     }
 
     private static HttpRequestHead Parse(string text)

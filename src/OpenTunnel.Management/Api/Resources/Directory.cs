@@ -126,12 +126,23 @@ internal sealed class ApiKeys : ResourceDefinition<ApiKey, ApiKeyInput, ApiKeyFi
 
     public override Expression<Func<ApiKey, bool>> SameKey(ApiKey entity) => SameName(entity);
 
-    public override async Task<string?> FindUseAsync(ApiKey entity, ManagementDbContext db, CancellationToken cancellationToken)
+    /// <summary>Taking full-admin from the last full-admin key would leave no key that can write.</summary>
+    public override async Task CheckReferencesAsync(ApiKey entity, ManagementDbContext db, ValidationErrors errors, CancellationToken cancellationToken)
     {
-        Guid id = entity.Id;
-        bool otherAdmin = await db.ApiKeys.AnyAsync(k => k.Id != id && k.Role == ManagementRoles.FullAdmin, cancellationToken);
-        return entity.Role == ManagementRoles.FullAdmin && !otherAdmin
+        if (entity.Role != ManagementRoles.FullAdmin && !await IsAnotherFullAdminAsync(entity, db, cancellationToken))
+        {
+            errors.Add("role", "this is the last full-admin key; create another full-admin key first.");
+        }
+    }
+
+    public override async Task<string?> FindUseAsync(ApiKey entity, ManagementDbContext db, CancellationToken cancellationToken) =>
+        entity.Role == ManagementRoles.FullAdmin && !await IsAnotherFullAdminAsync(entity, db, cancellationToken)
             ? "it is the last full-admin key; create another full-admin key first."
             : null;
+
+    private static Task<bool> IsAnotherFullAdminAsync(ApiKey entity, ManagementDbContext db, CancellationToken cancellationToken)
+    {
+        Guid id = entity.Id;
+        return db.ApiKeys.AnyAsync(k => k.Id != id && k.Role == ManagementRoles.FullAdmin, cancellationToken);
     }
 }

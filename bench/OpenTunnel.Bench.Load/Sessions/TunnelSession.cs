@@ -1,0 +1,357 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using OpenTunnel.Bench.Load.Protocol;
+using OpenTunnel.Protocol.Cstp;
+
+namespace OpenTunnel.Bench.Load.Sessions;
+
+/// <summary>
+/// One simulated client: signs in (XML forms or bearer token), sends CONNECT and then holds the
+/// CSTP channel like an idle openconnect: it answers DPD requests, sends keepalives and DPDs on
+/// its own schedule, and reads whatever the server sends without a TUN device behind it.
+/// </summary>
+internal sealed class TunnelSession
+{
+    private const int MaxAuthSteps = 8;
+
+    // A DPD request carries no payload from openconnect's idle path (cstp.c: only the MTU probe pads it).
+    private static readonly byte[] s_keepaliveFrame = Frame(CstpPacketType.Keepalive);
+    private static readonly byte[] s_dpdFrame = Frame(CstpPacketType.DpdRequest);
+
+    // openconnect's DISCONNECT payload: reason byte 0xb0 ("user") followed by text (cstp.c cstp_bye).
+    private static readonly byte[] s_disconnectFrame = Frame(CstpPacketType.Disconnect, [0xb0, .. "Client disconnected"u8]);
+
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly byte[] _header = new byte[CstpFrame.HeaderLength];
+    private readonly LoadCounters _counters;
+    private HttpChannel? _channel;
+    private byte[] _buffered = [];
+    private int _bufferedOffset;
+
+    private TunnelSession(int index, LoadCounters counters)
+    {
+        Index = index;
+        _counters = counters;
+    }
+
+    public int Index { get; }
+
+    /// <summary>The address the server leased (X-CSTP-Address).</summary>
+    public string? Address { get; private set; }
+
+    /// <summary>The server's X-CSTP-Keepalive and X-CSTP-DPD, in seconds (0 when absent).</summary>
+    public int ServerKeepaliveSeconds { get; private set; }
+
+    public int ServerDpdSeconds { get; private set; }
+
+    /// <summary>When this session next sends a keepalive and a DPD (Environment.TickCount64 ms); set by the scheduler.</summary>
+    public long NextKeepaliveAt { get; set; }
+
+    public long NextDpdAt { get; set; }
+
+    /// <summary>True while the CSTP channel is open.</summary>
+    public bool IsAlive { get; private set; }
+
+    /// <summary>Signs in and sends CONNECT; on success the session is alive and its read loop runs.</summary>
+    public static async Task<TunnelSession> EstablishAsync(int index, LoadOptions options, IPAddress? source, LoadCounters counters, CancellationToken cancellationToken)
+    {
+        var session = new TunnelSession(index, counters);
+        HttpChannel? auth = null;
+        try
+        {
+            auth = await HttpChannel.OpenAsync(options.Server, source, options.PinSha256, cancellationToken);
+            string cookie = await SignInAsync(auth, options, cancellationToken);
+            if (!options.ReuseConnection)
+            {
+                // openconnect closes the auth connection and opens a fresh one for CONNECT.
+                await auth.DisposeAsync();
+                auth = await HttpChannel.OpenAsync(options.Server, source, options.PinSha256, cancellationToken);
+            }
+
+            await session.ConnectAsync(auth, options, cookie, cancellationToken);
+            auth = null;
+        }
+        finally
+        {
+            if (auth is not null)
+            {
+                await auth.DisposeAsync();
+            }
+        }
+
+        return session;
+    }
+
+    /// <summary>Reads and answers frames until the server or <see cref="StopAsync"/> ends the channel.</summary>
+    public async Task RunAsync()
+    {
+        var channel = _channel!;
+        try
+        {
+            while (true)
+            {
+                // Idle sessions wait with a zero-byte read, so no buffer is held per session while nothing arrives.
+                if (_bufferedOffset >= _buffered.Length)
+                {
+                    _ = await channel.Stream.ReadAsync(Memory<byte>.Empty);
+                }
+
+                await ReadExactlyAsync(channel, _header);
+                if (CstpFrame.TryReadHeader(_header, out var type, out int length) != CstpHeaderStatus.Complete)
+                {
+                    Interlocked.Increment(ref _counters.ProtocolErrors);
+                    return;
+                }
+
+                byte[] payload = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+                try
+                {
+                    await ReadExactlyAsync(channel, payload.AsMemory(0, length));
+                    if (!await HandleFrameAsync(type, payload.AsMemory(0, length)))
+                    {
+                        return;
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(payload);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            if (IsAlive)
+            {
+                Interlocked.Increment(ref _counters.ConnectionsLost);
+            }
+        }
+        finally
+        {
+            IsAlive = false;
+        }
+    }
+
+    public Task SendKeepaliveAsync() => SendAsync(s_keepaliveFrame, ref _counters.KeepalivesSent);
+
+    public Task SendDpdAsync() => SendAsync(s_dpdFrame, ref _counters.DpdRequestsSent);
+
+    /// <summary>Says goodbye as openconnect does on SIGINT (DISCONNECT frame) and closes the connection.</summary>
+    public async Task StopAsync()
+    {
+        if (_channel is null)
+        {
+            return;
+        }
+
+        bool wasAlive = IsAlive;
+        IsAlive = false;
+        try
+        {
+            if (wasAlive)
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await WriteAsync(s_disconnectFrame, cts.Token);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The server went first; the close below is all that is left to do.
+        }
+
+        await _channel.DisposeAsync();
+    }
+
+    /// <summary>CONNECT as openconnect 9.01 sends it without DTLS (cstp.c start_cstp_connection; no X-DTLS-Master-Secret, so the server offers no DTLS).</summary>
+    internal static string ConnectRequest(string host, string cookie, int index) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {AuthMessages.UserAgent}\r\nCookie: {CookieJar.SessionCookieName}={cookie}\r\nX-CSTP-Version: 1\r\nX-CSTP-Hostname: bench{index}\r\nX-CSTP-Base-MTU: 1500\r\nX-CSTP-MTU: 1406\r\nX-CSTP-Address-Type: IPv6,IPv4\r\nX-CSTP-Full-IPv6-Capability: true\r\n\r\n");
+
+    internal static string PostRequest(string host, string path, string body, string? cookies, string? bearerToken)
+    {
+        var request = new StringBuilder(512 + body.Length);
+        request.Append(CultureInfo.InvariantCulture, $"POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {AuthMessages.UserAgent}\r\n");
+        request.Append("Accept: */*\r\nAccept-Encoding: identity\r\nX-Transcend-Version: 1\r\nX-Aggregate-Auth: 1\r\nX-Support-HTTP-Auth: true\r\n");
+        if (cookies is not null)
+        {
+            request.Append(CultureInfo.InvariantCulture, $"Cookie: {cookies}\r\n");
+        }
+
+        if (bearerToken is not null)
+        {
+            request.Append(CultureInfo.InvariantCulture, $"Authorization: Bearer {bearerToken}\r\n");
+        }
+
+        request.Append(CultureInfo.InvariantCulture, $"Content-Type: application/xml; charset=utf-8\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n");
+        request.Append(body);
+        return request.ToString();
+    }
+
+    private static async Task<string> SignInAsync(HttpChannel channel, LoadOptions options, CancellationToken cancellationToken)
+    {
+        string host = options.Server.Host;
+        var cookies = new CookieJar();
+        string path = "/";
+        string body = AuthMessages.Init($"https://{host}:{options.Server.Port.ToString(CultureInfo.InvariantCulture)}/");
+        string? bearer = null;
+        for (int step = 1; step <= MaxAuthSteps; step++)
+        {
+            var (head, responseBody) = await channel.SendAsync(PostRequest(host, path, body, cookies.ToHeaderValue(), bearer), cancellationToken);
+            cookies.Update(head);
+            if (head.StatusCode == 401 && head.Get("WWW-Authenticate")?.StartsWith("Bearer", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                if (options.Token is null || bearer is not null)
+                {
+                    throw new SignInException($"sign-in step {step}: HTTP 401 Bearer challenge{(bearer is null ? " and no token configured" : ": the token was refused")}");
+                }
+
+                // RFC 6750 challenge: repeat the request with the token, as openconnect --token-mode=oidc does.
+                bearer = options.Token;
+                continue;
+            }
+
+            if (head.StatusCode != 200)
+            {
+                throw new SignInException($"sign-in step {step}: HTTP {head.StatusCode}{Reason(head)}");
+            }
+
+            if (AuthMessages.Parse(responseBody, out var form) == AuthOutcome.Success)
+            {
+                return cookies.SessionCookie ?? throw new SignInException($"sign-in step {step}: success without a {CookieJar.SessionCookieName} cookie");
+            }
+
+            body = AuthMessages.Reply(form!, input => input.Type switch
+            {
+                "password" => options.Password ?? options.Token,
+                "text" => options.User,
+                _ => null,
+            });
+            path = form!.Action;
+        }
+
+        throw new SignInException($"sign-in did not finish within {MaxAuthSteps} steps");
+    }
+
+    private static string Reason(HttpResponseHead head) =>
+        head.Get("X-Reason") is { } reason ? " (" + reason + ")" : string.Empty;
+
+    private static byte[] Frame(CstpPacketType type, ReadOnlySpan<byte> payload = default)
+    {
+        byte[] frame = new byte[CstpFrame.HeaderLength + payload.Length];
+        CstpFrame.WriteHeader(frame, type, payload.Length);
+        payload.CopyTo(frame.AsSpan(CstpFrame.HeaderLength));
+        return frame;
+    }
+
+    private static int HeaderInt(HttpResponseHead head, string name) =>
+        int.TryParse(head.Get(name), NumberStyles.None, CultureInfo.InvariantCulture, out int value) ? value : 0;
+
+    private async Task ConnectAsync(HttpChannel channel, LoadOptions options, string cookie, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var head = await channel.SendConnectAsync(ConnectRequest(options.Server.Host, cookie, Index), cancellationToken);
+            // openconnect accepts only "HTTP/1.1 200 " with a reason phrase (cstp.c start_cstp_connection).
+            if (head.StatusCode != 200 || !head.StatusLine.StartsWith("HTTP/1.1 200 ", StringComparison.Ordinal))
+            {
+                throw new SignInException($"CONNECT: {head.StatusLine}{Reason(head)}");
+            }
+
+            Address = head.Get("X-CSTP-Address") ?? head.Get("X-CSTP-Address-IP6") ?? throw new SignInException("CONNECT: 200 without X-CSTP-Address");
+            ServerKeepaliveSeconds = HeaderInt(head, "X-CSTP-Keepalive");
+            ServerDpdSeconds = HeaderInt(head, "X-CSTP-DPD");
+            _buffered = channel.TakeBuffered();
+            _channel = channel;
+            IsAlive = true;
+        }
+        catch
+        {
+            await channel.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task<bool> HandleFrameAsync(CstpPacketType type, ReadOnlyMemory<byte> payload)
+    {
+        switch (type)
+        {
+            case CstpPacketType.DpdRequest:
+                Interlocked.Increment(ref _counters.DpdRequestsAnswered);
+                byte[] response = new byte[CstpFrame.HeaderLength + payload.Length];
+                CstpFrame.WriteHeader(response, CstpPacketType.DpdResponse, payload.Length);
+                payload.Span.CopyTo(response.AsSpan(CstpFrame.HeaderLength));
+                await WriteAsync(response, CancellationToken.None);
+                return true;
+            case CstpPacketType.DpdResponse:
+                Interlocked.Increment(ref _counters.DpdResponsesReceived);
+                return true;
+            case CstpPacketType.Keepalive:
+                Interlocked.Increment(ref _counters.KeepalivesReceived);
+                return true;
+            case CstpPacketType.Disconnect or CstpPacketType.Terminate:
+                Interlocked.Increment(ref _counters.ServerDisconnects);
+                IsAlive = false;
+                return false;
+            default:
+                Interlocked.Increment(ref _counters.OtherFramesReceived);
+                return true;
+        }
+    }
+
+    private Task ReadExactlyAsync(HttpChannel channel, Memory<byte> destination)
+    {
+        // Bytes that arrived with the CONNECT response come first.
+        int fromBuffer = Math.Min(destination.Length, _buffered.Length - _bufferedOffset);
+        if (fromBuffer > 0)
+        {
+            _buffered.AsSpan(_bufferedOffset, fromBuffer).CopyTo(destination.Span);
+            _bufferedOffset += fromBuffer;
+            if (_bufferedOffset == _buffered.Length)
+            {
+                _buffered = [];
+                _bufferedOffset = 0;
+            }
+        }
+
+        return fromBuffer == destination.Length ? Task.CompletedTask : channel.Stream.ReadExactlyAsync(destination[fromBuffer..]).AsTask();
+    }
+
+    private Task SendAsync(byte[] frame, ref long counter)
+    {
+        if (!IsAlive)
+        {
+            return Task.CompletedTask;
+        }
+
+        Interlocked.Increment(ref counter);
+        return SendCountingErrorsAsync(frame);
+    }
+
+    private async Task SendCountingErrorsAsync(byte[] frame)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await WriteAsync(frame, cts.Token);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            Interlocked.Increment(ref _counters.SendErrors);
+        }
+    }
+
+    private async Task WriteAsync(byte[] frame, CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            // One frame per write, so one frame per TLS record (openconnect and ocserv both expect that).
+            await _channel!.Stream.WriteAsync(frame, cancellationToken);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+}

@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Net;
+using OpenTunnel.Bench.Clients;
+using OpenTunnel.Bench.Measurements;
+using OpenTunnel.Bench.Network;
+using OpenTunnel.Bench.Report;
+using OpenTunnel.Bench.Servers;
+using OpenTunnel.Testing;
+
+namespace OpenTunnel.Bench;
+
+/// <summary>
+/// One benchmark run: the topology, the servers, the interleaved rounds (each round measures
+/// every target in turn, in an order that rotates from round to round), the session scale, and
+/// the report. A failing measurement is recorded and the run goes on; cancellation (a signal)
+/// stops it, and the caller's Dispose of the network removes every namespace and process.
+/// </summary>
+internal sealed class BenchRun(BenchOptions options)
+{
+    private const int IperfPort = 5201;
+
+    private readonly ResultSet _results = new();
+
+    public async Task<ResultSet> RunAsync(CancellationToken cancellationToken)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var targets = options.Targets.ToList();
+        RequirePrerequisites(targets);
+        if (targets.Contains(Target.OpenTunnel) && options.OpenTunnelGateway is null)
+        {
+            targets.Remove(Target.OpenTunnel);
+            const string missing = "OpenTunnel is not available yet: this branch has no gateway (src/OpenTunnel.Gateway), so only ocserv and the direct path were measured.";
+            _results.AddNote(missing);
+            BenchLog.Info(missing);
+        }
+
+        using var work = WorkFolder.Create("opentunnel-bench.");
+        using var network = BenchNetwork.Create(options.Port, options.Sessions.Count > 0 ? 8 : 0);
+        BenchLog.Info($"namespaces {network.Topology.Client}, {network.Topology.Gateway}, {network.Topology.Corp}; work folder {work.Path}");
+        var certificate = ServerCertificate.Create(work.Path, IPAddress.Parse(network.GatewayPublicAddress));
+        var servers = new Dictionary<Target, IVpnServer>();
+        if (targets.Contains(Target.OpenTunnel))
+        {
+            servers[Target.OpenTunnel] = new OpenTunnelServer(network, options.OpenTunnelGateway!, work.Sub("opentunnel"), certificate, options.OpenTunnelVersion);
+        }
+
+        if (targets.Contains(Target.Ocserv))
+        {
+            servers[Target.Ocserv] = new OcservServer(network, work.Sub("ocserv"), certificate);
+        }
+
+        await StartIperfServerAsync(network, cancellationToken);
+        string markFile = Path.Combine(work.Path, "tunnel-configured");
+        var tunnel = new TunnelMeasurement(network, options, certificate, OpenConnectClient.WriteScript(work.Path, markFile), markFile, _results);
+        for (int round = 1; round <= options.Rounds; round++)
+        {
+            foreach (var target in Rotate(targets, round - 1))
+            {
+                string name = BenchOptions.TargetName(target);
+                BenchLog.Info($"round {round}/{options.Rounds}: {name}");
+                await Attempt($"round {round}, {name}", () => target == Target.Direct
+                    ? tunnel.MeasureDirectAsync(cancellationToken)
+                    : tunnel.MeasureServerAsync(servers[target], target, cancellationToken));
+            }
+        }
+
+        await MeasureSessionScaleAsync(network, certificate, servers, cancellationToken);
+
+        var info = new RunInfo(started, clock.Elapsed.TotalSeconds, MachineProbe.Machine(), MachineProbe.Versions(options.OpenTunnelVersion), options.Describe());
+        Console.Out.Write(ResultTable.Render(_results, info));
+        string path = ResultsDocument.Write(options.ResultsDirectory, _results, info);
+        BenchLog.Info($"results written to {path}");
+        return _results;
+    }
+
+    /// <summary>The targets in round-robin order shifted by <paramref name="shift"/>: A B C, then B C A, then C A B.</summary>
+    internal static IReadOnlyList<T> Rotate<T>(IReadOnlyList<T> items, int shift)
+    {
+        var rotated = new List<T>(items.Count);
+        for (int i = 0; i < items.Count; i++)
+        {
+            rotated.Add(items[(i + shift) % items.Count]);
+        }
+
+        return rotated;
+    }
+
+    private static void RequirePrerequisites(List<Target> targets)
+    {
+        var commands = new List<string> { "ip", "nft", "ss", "ping", "iperf3", "openconnect" };
+        if (targets.Contains(Target.Ocserv))
+        {
+            commands.AddRange(["ocserv", "ocpasswd"]);
+        }
+
+        Prerequisites.RequireRootAndCommands([.. commands]);
+    }
+
+    private static async Task StartIperfServerAsync(BenchNetwork network, CancellationToken cancellationToken)
+    {
+        var server = network.Topology.Start(network.Topology.Corp, "iperf3", ["-s", "-B", network.CorpAddress, "-p", IperfPort.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        for (int i = 0; i < 100; i++)
+        {
+            if (network.Topology.Exec(network.Topology.Corp, "ss", "-Hltn", $"sport = :{IperfPort}").StandardOutput.Length > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+
+        throw new InvalidOperationException($"iperf3 -s did not listen in the corp namespace. Output:\n{server.Output}");
+    }
+
+    private async Task MeasureSessionScaleAsync(BenchNetwork network, ServerCertificate certificate, Dictionary<Target, IVpnServer> servers, CancellationToken cancellationToken)
+    {
+        var scale = new SessionScale(network, options, certificate, _results);
+        var done = new HashSet<(Target, int)>();
+        foreach (int sessions in options.Sessions)
+        {
+            foreach (var target in Rotate([.. servers.Keys], done.Count))
+            {
+                int count = target == Target.Ocserv ? Math.Min(sessions, options.OcservMaxSessions) : sessions;
+                if (count < sessions)
+                {
+                    _results.AddNote($"ocserv forks a process (and a TUN device) per session, so its session scale stops at {options.OcservMaxSessions:N0} sessions (--ocserv-max-sessions); it was not run at {sessions:N0}.");
+                }
+
+                if (!done.Add((target, count)))
+                {
+                    continue;
+                }
+
+                var server = servers[target];
+                BenchLog.Info($"session scale: {server.Name} with {count:N0} sessions");
+                await Attempt($"session scale, {server.Name}, {count} sessions", () => scale.MeasureAsync(server, target, count, cancellationToken));
+            }
+        }
+
+        if (options.Sessions.Count > 0)
+        {
+            _results.AddNote($"Session scale: TLS only, no TUN on the client side; each idle session sends a CSTP keepalive every {SessionScale.KeepaliveSeconds} s and a DPD every {SessionScale.DpdSeconds} s; per-session memory is (after - before) / sessions; {options.Concurrency} sign-ins in flight.");
+        }
+    }
+
+    private async Task Attempt(string what, Func<Task> measure)
+    {
+        try
+        {
+            await measure();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _results.AddError($"{what}: {e.Message}");
+            BenchLog.Info($"FAILED {what}: {e}");
+        }
+    }
+}

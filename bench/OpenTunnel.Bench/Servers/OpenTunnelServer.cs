@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using OpenTunnel.Bench.Network;
+using OpenTunnel.Testing;
+
+namespace OpenTunnel.Bench.Servers;
+
+/// <summary>
+/// The OpenTunnel gateway (opentunnel-gateway.dll run by dotnet) in the gateway namespace, with
+/// the run's certificate, the same pool, DNS, split-include route and port as ocserv, and
+/// token sign-in: a development token minted by the gateway's own <c>token</c> verb, sent by
+/// openconnect as <c>Authorization: Bearer</c> (<c>--token-mode=oidc</c>).
+/// </summary>
+internal sealed class OpenTunnelServer : IVpnServer
+{
+    public const string UserName = "bench";
+    private const string Issuer = "https://issuer.bench.invalid";
+    private const string Audience = "opentunnel-gateway";
+
+    private readonly BenchNetwork _network;
+    private readonly string _gatewayAssembly;
+    private readonly string _folder;
+    private readonly string _configFile;
+    private readonly ServerCertificate _certificate;
+    private readonly ServerProcess _process;
+
+    /// <summary>Prepares the data directory and mints the token; the gateway itself starts in <see cref="StartAsync"/>.</summary>
+    public OpenTunnelServer(BenchNetwork network, string gatewayAssembly, string folder, ServerCertificate certificate, string version)
+    {
+        if (!File.Exists(gatewayAssembly))
+        {
+            throw new FileNotFoundException($"The OpenTunnel gateway '{gatewayAssembly}' does not exist: build the solution in Release first (bench/run does).", gatewayAssembly);
+        }
+
+        _network = network;
+        _process = new ServerProcess(network, "the OpenTunnel gateway");
+        _gatewayAssembly = gatewayAssembly;
+        _folder = folder;
+        _certificate = certificate;
+        _configFile = Path.Combine(folder, "gateway.json");
+        Version = version;
+        Directory.CreateDirectory(DataDirectory);
+        WriteConfiguration(new ServerSettings(BenchNetwork.PoolNetwork, BenchNetwork.PoolPrefixLength, 64));
+        var minted = Command.Run(Dotnet, [_gatewayAssembly, "token", "--config", _configFile, "--user", UserName, "--lifetime", "172800"], Command.DefaultTimeout).EnsureSuccess();
+        string tokenFile = Path.Combine(folder, "token");
+        File.WriteAllText(tokenFile, minted.StandardOutput.Trim() + "\n");
+        Credentials = new ClientCredentials(
+            ["--token-mode=oidc", "--token-secret=@" + tokenFile],
+            null,
+            ["--auth", "token", "--token-file", tokenFile]);
+    }
+
+    public string Name => "opentunnel";
+
+    public string Version { get; }
+
+    public ClientCredentials Credentials { get; }
+
+    public string Output => _process.Output;
+
+    private static string Dotnet => DotnetHost.Path;
+
+    private string DataDirectory => Path.Combine(_folder, "data");
+
+    public async Task StartAsync(ServerSettings settings, CancellationToken cancellationToken)
+    {
+        WriteConfiguration(settings);
+        var check = Command.Run(Dotnet, [_gatewayAssembly, "check", "--config", _configFile], Command.DefaultTimeout);
+        if (!check.Succeeded)
+        {
+            throw new InvalidOperationException($"The OpenTunnel gateway refused the benchmark's configuration ({_configFile}):\n{check.StandardOutput}{check.StandardError}");
+        }
+
+        await _process.StartAsync(Dotnet, [_gatewayAssembly, "run", "--config", _configFile], cancellationToken);
+    }
+
+    public Task StopAsync() => _process.StopAsync();
+
+    private void WriteConfiguration(ServerSettings settings)
+    {
+        var config = new JsonObject
+        {
+            ["DataDirectory"] = DataDirectory,
+            ["Listener"] = new JsonObject { ["Address"] = _network.GatewayPublicAddress, ["Port"] = _network.Port },
+            ["Tls"] = new JsonObject { ["CertificateFile"] = _certificate.CertificatePath, ["KeyFile"] = _certificate.KeyPath },
+            ["Network"] = new JsonObject
+            {
+                ["TunDevice"] = _network.ServerTunPrefix + "0",
+                ["IPv4Pool"] = string.Create(CultureInfo.InvariantCulture, $"{settings.PoolNetwork}/{settings.PoolPrefixLength}"),
+                ["DnsServers"] = new JsonArray(BenchNetwork.DnsServer),
+                ["DefaultDomain"] = BenchNetwork.DnsDomain,
+                ["SplitInclude"] = new JsonArray(BenchNetwork.CorpSubnet),
+                ["EgressInterfaces"] = new JsonArray(_network.Topology.GatewayCorpInterface),
+            },
+            // The same sign-in limits as the ocserv configuration: one user many times over, no pacing.
+            ["Limits"] = new JsonObject { ["MaxSessions"] = settings.MaxSessions, ["MaxSessionsPerUser"] = 0, ["AuthAttemptsPerMinute"] = 0 },
+            ["Metrics"] = new JsonObject { ["Address"] = string.Empty },
+            ["Auth"] = new JsonObject
+            {
+                ["Issuer"] = Issuer,
+                ["Audience"] = Audience,
+                ["JwksFile"] = Path.Combine(DataDirectory, "token-signing-jwks.json"),
+            },
+        };
+        File.WriteAllText(_configFile, config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+}

@@ -1,0 +1,379 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using OpenTunnel.Protocol.Cstp;
+
+namespace OpenTunnel.Gateway.Dtls;
+
+/// <summary>
+/// One client's DTLS association on the shared UDP socket: first a handshake (datagrams queued
+/// for BouncyCastle), then an established channel whose records are opened and sealed by
+/// <see cref="DtlsRecordProtection"/>. Receiving is serialised by one lock (the receive loop,
+/// plus the handshake thread while it hands over), sending by another; a channel never blocks
+/// another channel.
+/// </summary>
+internal sealed class DtlsChannel : IDtlsChannel
+{
+    /// <summary>
+    /// Sequence number of the first record the gateway seals: above every epoch-1 record
+    /// BouncyCastle sent during the handshake (its Finished and any retransmissions of it), so the
+    /// client never sees a sequence number twice.
+    /// </summary>
+    internal const ulong FirstServerSequence = 1UL << 16;
+
+    /// <summary>The epoch the first handshake switches to (RFC 6347 §4.1: it starts at 0 and a ChangeCipherSpec adds one).</summary>
+    internal const ushort EstablishedEpoch = 1;
+
+    // Room for one record of a full-size packet; anything larger (rare) rents a buffer.
+    private const int SendBufferLength = 2048;
+    private const int PlaintextOffset = DtlsRecord.HeaderLength + DtlsRecordProtection.ExplicitNonceLength;
+
+    private readonly DtlsListener _listener;
+    private readonly Lock _receiveLock = new();
+    private readonly Lock _sendLock = new();
+    private readonly byte[] _sendBuffer = new byte[SendBufferLength];
+    private DtlsHandshakeTransport? _handshake;
+    private DtlsRecordProtection? _protection;
+    private volatile SocketAddress _address;
+    private volatile IPEndPoint _endPoint;
+    private volatile bool _open = true;
+    private volatile bool _established;
+    private long _lastReceivedTicks;
+
+    public DtlsChannel(DtlsListener listener, IDtlsSession session, SocketAddress address, DtlsHandshakeTransport handshake)
+    {
+        _listener = listener;
+        Session = session;
+        SessionId = session.DtlsSessionId;
+        CipherSuite = session.DtlsCipherSuite;
+        _address = address;
+        _endPoint = DtlsListener.ToEndPoint(address);
+        _handshake = handshake;
+        _lastReceivedTicks = Environment.TickCount64;
+    }
+
+    /// <summary>What <see cref="DtlsChannel.Receive"/> did with a datagram.</summary>
+    public enum ReceiveOutcome
+    {
+        /// <summary>Consumed (processed, queued for the handshake, or dropped and counted).</summary>
+        Handled,
+
+        /// <summary>A new ClientHello from this address: the listener starts a new handshake.</summary>
+        NewHandshake,
+
+        /// <summary>The channel is closed; the listener treats the datagram as from an unknown address.</summary>
+        Closed,
+    }
+
+    public IDtlsSession Session { get; }
+
+    public DtlsSessionId SessionId { get; }
+
+    public DtlsCipherSuite CipherSuite { get; }
+
+    public SocketAddress Address => _address;
+
+    public EndPoint RemoteEndPoint => _endPoint;
+
+    public bool IsOpen => _open && _established;
+
+    public long LastReceivedTicks => Volatile.Read(ref _lastReceivedTicks);
+
+    public DtlsChannelCounters Counters { get; } = new();
+
+    public bool TrySendData(ReadOnlySpan<byte> ipPacket) => TrySend(CstpPacketType.Data, ipPacket);
+
+    public bool TrySend(CstpPacketType type, ReadOnlySpan<byte> payload)
+    {
+        lock (_sendLock)
+        {
+            if (!_open || _protection is null)
+            {
+                return false;
+            }
+
+            int plaintextLength = payload.Length + 1;
+            int recordLength = plaintextLength + DtlsRecordProtection.Overhead;
+            byte[]? rented = recordLength > _sendBuffer.Length ? ArrayPool<byte>.Shared.Rent(recordLength) : null;
+            byte[] buffer = rented ?? _sendBuffer;
+            try
+            {
+                // The plaintext is laid out where the ciphertext goes and encrypted in place: one copy of the packet.
+                var plaintext = buffer.AsSpan(PlaintextOffset, plaintextLength);
+                plaintext[0] = (byte)type;
+                payload.CopyTo(plaintext[1..]);
+                int length = _protection.Seal(DtlsRecord.ApplicationData, plaintext, buffer);
+                _listener.Socket.SendTo(buffer.AsSpan(0, length), SocketFlags.None, _address);
+                if (type == CstpPacketType.Data)
+                {
+                    Counters.Sent(payload.Length);
+                }
+
+                return true;
+            }
+            catch (SocketException e)
+            {
+                DtlsLog.SendFailed(_listener.Logger, _endPoint, e.SocketErrorCode.ToString());
+                return false;
+            }
+            catch (ObjectDisposedException)
+            {
+                return false;
+            }
+            finally
+            {
+                if (rented is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(rented);
+                }
+            }
+        }
+    }
+
+    public void Close() => Close(DtlsCloseReason.ClosedBySession, notify: false);
+
+    /// <summary>Handles a datagram from this channel's address, on the receive loop.</summary>
+    public ReceiveOutcome Receive(ReadOnlySpan<byte> datagram, Span<byte> plaintext)
+    {
+        lock (_receiveLock)
+        {
+            if (!_open)
+            {
+                return ReceiveOutcome.Closed;
+            }
+
+            if (_protection is null)
+            {
+                if (!_handshake!.TryEnqueue(datagram))
+                {
+                    _listener.Counters.Drop(DtlsDropReason.HandshakeQueueFull);
+                }
+
+                return ReceiveOutcome.Handled;
+            }
+
+            if (datagram.Length > 0 && datagram[0] == DtlsRecord.Handshake &&
+                DtlsRecord.TryReadHeader(datagram, out _, out ushort epoch, out _, out _) && epoch == 0)
+            {
+                return ReceiveOutcome.NewHandshake;
+            }
+
+            ProcessRecords(datagram, plaintext);
+            return ReceiveOutcome.Handled;
+        }
+    }
+
+    /// <summary>A cheap pre-check for re-matching a datagram from an unknown address to this channel.</summary>
+    public bool CouldBeNext(ushort epoch, ulong sequence) =>
+        IsOpen && Volatile.Read(ref _protection) is { } protection && protection.CouldBeNext(epoch, sequence);
+
+    /// <summary>
+    /// Tries <paramref name="datagram"/> from an unknown address against this channel's keys;
+    /// when its first record authenticates, the client has moved (NAT rebinding): the channel
+    /// takes the new address and the datagram is processed.
+    /// </summary>
+    public bool TryRebind(ReadOnlySpan<byte> datagram, Span<byte> plaintext, SocketAddress from)
+    {
+        lock (_receiveLock)
+        {
+            if (!IsOpen || !DtlsRecord.TryReadHeader(datagram, out _, out _, out _, out int length))
+            {
+                return false;
+            }
+
+            var first = datagram[..(DtlsRecord.HeaderLength + length)];
+            if (_protection!.Open(first, plaintext, out byte type, out int plaintextLength) != DtlsOpenResult.Ok)
+            {
+                return false;
+            }
+
+            var oldEndPoint = _endPoint;
+            var address = DtlsListener.Copy(from);
+            _listener.MoveChannel(this, address);
+            lock (_sendLock)
+            {
+                _address = address;
+                _endPoint = DtlsListener.ToEndPoint(address);
+            }
+
+            _listener.Counters.Rebound();
+            DtlsLog.Rebound(_listener.Logger, Session.DisplayName, oldEndPoint, _endPoint);
+            Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
+            HandleRecord(type, plaintext[..plaintextLength]);
+            ProcessRecords(datagram[first.Length..], plaintext);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Switches from the handshake to the established record layer, tells the session, and
+    /// processes datagrams that arrived for this client while the handshake was finishing.
+    /// Returns false when the channel was closed meanwhile.
+    /// </summary>
+    public bool Establish(DtlsRecordProtection protection)
+    {
+        lock (_receiveLock)
+        {
+            if (!_open)
+            {
+                protection.Dispose();
+                return false;
+            }
+
+            lock (_sendLock)
+            {
+                _protection = protection;
+                _established = true;
+            }
+
+            var handshake = _handshake!;
+            _handshake = null;
+            Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
+            try
+            {
+                Session.OnDtlsEstablished(this);
+            }
+            catch (Exception e)
+            {
+                DtlsLog.SessionCallbackFailed(_listener.Logger, e);
+            }
+
+            byte[]? plaintext = null;
+            while (_open && handshake.TryDequeueLeftover(out byte[] datagram))
+            {
+                plaintext ??= new byte[ushort.MaxValue];
+                ProcessRecords(datagram, plaintext);
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Closes the channel: no more sends, its keys are disposed, the listener forgets it, and
+    /// (when <paramref name="notify"/>) the session hears that DTLS is gone. Idempotent.
+    /// </summary>
+    public void Close(DtlsCloseReason reason, bool notify)
+    {
+        bool wasEstablished;
+        lock (_receiveLock)
+        {
+            lock (_sendLock)
+            {
+                if (!_open)
+                {
+                    return;
+                }
+
+                _open = false;
+                wasEstablished = _established;
+                _protection?.Dispose();
+                _handshake?.Close();
+            }
+        }
+
+        _listener.Forget(this);
+        if (!wasEstablished)
+        {
+            return;
+        }
+
+        long silentSeconds = (Environment.TickCount64 - LastReceivedTicks) / 1000;
+        DtlsLog.Closed(_listener.Logger, Session.DisplayName, _endPoint, reason, Counters.PacketsReceived, Counters.BytesReceived, Counters.PacketsSent, Counters.BytesSent, silentSeconds);
+        if (notify)
+        {
+            try
+            {
+                Session.OnDtlsClosed(this, reason);
+            }
+            catch (Exception e)
+            {
+                DtlsLog.SessionCallbackFailed(_listener.Logger, e);
+            }
+        }
+    }
+
+    private static DtlsDropReason ToDropReason(DtlsOpenResult result) => result switch
+    {
+        DtlsOpenResult.WrongEpoch => DtlsDropReason.WrongEpoch,
+        DtlsOpenResult.Replayed => DtlsDropReason.Replayed,
+        DtlsOpenResult.AuthenticationFailed => DtlsDropReason.AuthenticationFailed,
+        _ => DtlsDropReason.Malformed,
+    };
+
+    // Caller holds the receive lock. A datagram may carry several records (RFC 6347 §4.1.1).
+    private void ProcessRecords(ReadOnlySpan<byte> datagram, Span<byte> plaintext)
+    {
+        while (!datagram.IsEmpty && _open)
+        {
+            if (!DtlsRecord.TryReadHeader(datagram, out _, out _, out _, out int length))
+            {
+                _listener.Counters.Drop(DtlsDropReason.Malformed);
+                return;
+            }
+
+            var record = datagram[..(DtlsRecord.HeaderLength + length)];
+            datagram = datagram[record.Length..];
+            var result = _protection!.Open(record, plaintext, out byte type, out int plaintextLength);
+            if (result != DtlsOpenResult.Ok)
+            {
+                _listener.Counters.Drop(ToDropReason(result));
+                continue;
+            }
+
+            Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
+            HandleRecord(type, plaintext[..plaintextLength]);
+        }
+    }
+
+    private void HandleRecord(byte type, Span<byte> plaintext)
+    {
+        switch (type)
+        {
+            case DtlsRecord.ApplicationData when !plaintext.IsEmpty:
+                HandleCstp(plaintext);
+                break;
+            case DtlsRecord.Alert:
+                // close_notify or a fatal alert: the client is leaving DTLS; its data now goes over TLS.
+                Close(DtlsCloseReason.AlertReceived, notify: true);
+                break;
+            default:
+                // A retransmitted Finished, or an empty record: authentic, but nothing to do.
+                _listener.Counters.Drop(DtlsDropReason.Unexpected);
+                break;
+        }
+    }
+
+    private void HandleCstp(Span<byte> packet)
+    {
+        var payload = packet[1..];
+        try
+        {
+            switch ((CstpPacketType)packet[0])
+            {
+                case CstpPacketType.Data:
+                    Counters.Received(payload.Length);
+                    Session.OnDtlsPacket(payload);
+                    break;
+                case CstpPacketType.DpdRequest:
+                    // Echo the whole payload: openconnect probes the MTU with padded DPDs (dtls.c) and
+                    // shrinks it when an answer is missing or shorter (ocserv worker-vpn.c does the same).
+                    TrySend(CstpPacketType.DpdResponse, payload);
+                    break;
+                case CstpPacketType.DpdResponse:
+                case CstpPacketType.Keepalive:
+                    break;
+                case CstpPacketType.Disconnect:
+                    Session.OnDtlsDisconnect(payload);
+                    break;
+                default:
+                    _listener.Counters.Drop(DtlsDropReason.Unexpected);
+                    break;
+            }
+        }
+        catch (Exception e)
+        {
+            DtlsLog.SessionCallbackFailed(_listener.Logger, e);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Diagnostics.Metrics;
+
+namespace OpenTunnel.Gateway.Dtls;
+
+/// <summary>
+/// Publishes a listener's counters as OpenTelemetry-style instruments on the gateway's meter:
+/// <c>opentunnel.gateway.dtls.handshakes</c> (tag <c>result</c>),
+/// <c>opentunnel.gateway.dtls.dropped</c> (tag <c>reason</c>),
+/// <c>opentunnel.gateway.dtls.hello_verify_requests</c>, <c>opentunnel.gateway.dtls.rebinds</c>
+/// and <c>opentunnel.gateway.dtls.channels.active</c>. Observable instruments read the counters
+/// only when a collector asks, so the data path pays nothing for them.
+/// </summary>
+public static class DtlsMetrics
+{
+    private static readonly DtlsDropReason[] DropReasons = Enum.GetValues<DtlsDropReason>();
+    private static readonly DtlsHandshakeResult[] HandshakeResults = Enum.GetValues<DtlsHandshakeResult>();
+
+    /// <summary>Creates the instruments on <paramref name="meter"/> for <paramref name="listener"/>.</summary>
+    public static void Register(Meter meter, DtlsListener listener)
+    {
+        ArgumentNullException.ThrowIfNull(meter);
+        ArgumentNullException.ThrowIfNull(listener);
+        var counters = listener.Counters;
+        meter.CreateObservableCounter(
+            "opentunnel.gateway.dtls.handshakes",
+            () => Observe(HandshakeResults, "result", counters.Handshakes),
+            unit: "{handshake}",
+            description: "DTLS handshakes by result.");
+        meter.CreateObservableCounter(
+            "opentunnel.gateway.dtls.dropped",
+            () => Observe(DropReasons, "reason", counters.Dropped),
+            unit: "{datagram}",
+            description: "DTLS datagrams and records dropped, by reason.");
+        meter.CreateObservableCounter(
+            "opentunnel.gateway.dtls.hello_verify_requests",
+            () => counters.HelloVerifyRequests,
+            unit: "{datagram}",
+            description: "ClientHellos answered with a cookie (HelloVerifyRequest).");
+        meter.CreateObservableCounter(
+            "opentunnel.gateway.dtls.rebinds",
+            () => counters.Rebinds,
+            unit: "{rebind}",
+            description: "DTLS channels re-matched to a new client address (NAT rebinding).");
+        meter.CreateObservableUpDownCounter(
+            "opentunnel.gateway.dtls.channels.active",
+            () => listener.ActiveChannels,
+            unit: "{channel}",
+            description: "Established DTLS channels.");
+    }
+
+    private static IEnumerable<Measurement<long>> Observe<T>(T[] values, string tag, Func<T, long> read)
+        where T : struct, Enum
+    {
+        foreach (var value in values)
+        {
+            yield return new Measurement<long>(read(value), new KeyValuePair<string, object?>(tag, TagValue(value)));
+        }
+    }
+
+    /// <summary>The tag value of a reason or result, for example <c>authentication_failed</c> (also what the control API shows).</summary>
+    public static string TagValue<T>(T value)
+        where T : struct, Enum => TagValues<T>.Of(value);
+
+    /// <summary>snake_case tag values, as OpenTelemetry semantic conventions write them, computed once per enum.</summary>
+    private static class TagValues<T>
+        where T : struct, Enum
+    {
+        private static readonly Dictionary<T, string> Values = Enum.GetValues<T>().ToDictionary(v => v, v => ToSnakeCase(v.ToString()));
+
+        public static string Of(T value) => Values[value];
+
+        private static string ToSnakeCase(string name)
+        {
+            var text = new System.Text.StringBuilder(name.Length + 4);
+            for (int i = 0; i < name.Length; i++)
+            {
+                if (char.IsUpper(name[i]) && i > 0)
+                {
+                    text.Append('_');
+                }
+
+                text.Append(char.ToLowerInvariant(name[i]));
+            }
+
+            return text.ToString();
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using OpenTunnel.Gateway.DataPlane;
+using OpenTunnel.Gateway.Metrics;
+using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Protocol.Tunnel;
+
+namespace OpenTunnel.Gateway.Dtls;
+
+/// <summary>
+/// The gateway's DTLS side: the UDP listener on the TLS port number, the index from DTLS session
+/// id to session, the DTLS headers of a CONNECT answer, and the DTLS metrics. Exists only while
+/// <c>Udp:Enabled</c> is true.
+/// </summary>
+public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
+{
+    private readonly ConcurrentDictionary<DtlsSessionId, DtlsSessionBinding> _bindings = new();
+    private readonly Lock _offerGate = new();
+    private readonly Meter _meter = new(GatewayMetrics.MeterName);
+    private readonly Func<GatewaySession, string, Task> _endSession;
+
+    private GatewayDtls(DtlsOptions options, int dpdSeconds, TunDataPlane dataPlane, PacketCounters counters, TimeProvider time, ILoggerFactory loggers, Func<GatewaySession, string, Task> endSession)
+    {
+        DataPlane = dataPlane;
+        Counters = counters;
+        Time = time;
+        Logger = loggers.CreateLogger("OpenTunnel.Gateway.Dtls");
+        _endSession = endSession;
+        Listener = new DtlsListener(options, dpdSeconds, this, loggers.CreateLogger<DtlsListener>());
+    }
+
+    public DtlsListener Listener { get; }
+
+    internal TunDataPlane DataPlane { get; }
+
+    internal PacketCounters Counters { get; }
+
+    internal TimeProvider Time { get; }
+
+    internal ILogger Logger { get; }
+
+    /// <summary>
+    /// Binds UDP on <paramref name="endPoint"/> (the TLS listener's address and port) and starts
+    /// the listener. <paramref name="endSession"/> ends a session whose client sent DISCONNECT over DTLS.
+    /// </summary>
+    /// <exception cref="System.Net.Sockets.SocketException">The UDP port is taken.</exception>
+    public static GatewayDtls Start(DtlsOptions options, int dpdSeconds, IPEndPoint endPoint, TunDataPlane dataPlane, PacketCounters counters, TimeProvider time, ILoggerFactory loggers, Func<GatewaySession, string, Task> endSession)
+    {
+        var dtls = new GatewayDtls(options, dpdSeconds, dataPlane, counters, time, loggers, endSession);
+        try
+        {
+            dtls.Listener.Start(endPoint);
+            DtlsMetrics.Register(dtls._meter, dtls.Listener);
+            return dtls;
+        }
+        catch
+        {
+            dtls.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The DTLS headers of the CONNECT answer for <paramref name="session"/>, or none when the
+    /// client sent no master secret or offered no suite the gateway runs (it then uses TLS only).
+    /// ocserv sends the same set (worker-vpn.c, <c>connect_handler</c>): session id (exactly 64 hex
+    /// digits, or openconnect fails the CONNECT), port, DPD, keepalive, suite and data MTU.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Offer(GatewaySession session, ConnectRequest request, TunnelParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (request.DtlsMasterSecret is null)
+        {
+            DtlsLog.NotOffered(Logger, session.Id, "the client sent no X-DTLS-Master-Secret");
+            return [];
+        }
+
+        var suite = DtlsCipherSuite.Select(request.DtlsCipherSuites, request.Dtls12CipherSuites);
+        if (suite is null)
+        {
+            DtlsLog.NotOffered(Logger, session.Id, $"no usable suite in X-DTLS-CipherSuite '{request.DtlsCipherSuites}' or X-DTLS12-CipherSuite '{request.Dtls12CipherSuites}'");
+            return [];
+        }
+
+        byte[] secret = Convert.FromHexString(request.DtlsMasterSecret);
+        DtlsSessionBinding binding;
+        lock (_offerGate)
+        {
+            if (session.Dtls is { } existing)
+            {
+                binding = existing;
+                binding.Update(secret, suite);
+            }
+            else
+            {
+                binding = new DtlsSessionBinding(session, this, secret, suite);
+                session.Dtls = binding;
+                _bindings[binding.DtlsSessionId] = binding;
+            }
+        }
+
+        return
+        [
+            new("X-DTLS-Session-ID", binding.DtlsSessionId.ToHex()),
+            new("X-DTLS-Port", Number(Listener.LocalEndPoint.Port)),
+            new("X-DTLS-DPD", Number(parameters.DpdSeconds)),
+            new("X-DTLS-Keepalive", Number(parameters.KeepaliveSeconds)),
+            new(suite.HeaderName, suite.Name),
+            new("X-DTLS-MTU", Number(parameters.DataMtu)),
+        ];
+    }
+
+    /// <summary>A session accepts DTLS while it lives and has a TLS connection (ocserv's worker owns both).</summary>
+    public bool TryFind(DtlsSessionId sessionId, [NotNullWhen(true)] out IDtlsSession? session)
+    {
+        if (_bindings.TryGetValue(sessionId, out var binding) && !binding.Session.Ended && binding.Session.Connection is not null)
+        {
+            session = binding;
+            return true;
+        }
+
+        session = null;
+        return false;
+    }
+
+    public void Dispose()
+    {
+        Listener.Dispose();
+        _meter.Dispose();
+    }
+
+    internal void Forget(DtlsSessionBinding binding) =>
+        _bindings.TryRemove(new KeyValuePair<DtlsSessionId, DtlsSessionBinding>(binding.DtlsSessionId, binding));
+
+    internal void EndSession(GatewaySession session, string reason) => _ = _endSession(session, reason);
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

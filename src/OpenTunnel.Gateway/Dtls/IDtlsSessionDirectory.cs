@@ -1,0 +1,104 @@
+using OpenTunnel.Protocol.Cstp;
+
+namespace OpenTunnel.Gateway.Dtls;
+
+/// <summary>
+/// How the DTLS listener finds the CSTP session a ClientHello belongs to: by the 32-byte session
+/// id the gateway sent in <c>X-DTLS-Session-ID</c>. Implemented by the gateway's session table;
+/// called on the UDP receive thread, so it must be quick and must not block.
+/// </summary>
+public interface IDtlsSessionDirectory
+{
+    /// <summary>The live session that was given <paramref name="sessionId"/> and still accepts DTLS, or false.</summary>
+    bool TryFind(DtlsSessionId sessionId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IDtlsSession? session);
+}
+
+/// <summary>
+/// What a CSTP session gives to, and receives from, the DTLS listener. The listener calls these
+/// members from its own threads: <see cref="OnDtlsPacket"/> on the UDP receive thread (so it
+/// must not block: write to the TUN device and return), the others from a handshake thread.
+/// </summary>
+public interface IDtlsSession
+{
+    /// <summary>The session id sent in <c>X-DTLS-Session-ID</c>.</summary>
+    DtlsSessionId DtlsSessionId { get; }
+
+    /// <summary>The suite named in the CONNECT response (<see cref="DtlsCipherSuite.Select"/>).</summary>
+    DtlsCipherSuite DtlsCipherSuite { get; }
+
+    /// <summary>The 48 bytes of the client's <c>X-DTLS-Master-Secret</c>.</summary>
+    ReadOnlySpan<byte> DtlsMasterSecret { get; }
+
+    /// <summary>A short name for logs (user, assigned address).</summary>
+    string DisplayName { get; }
+
+    /// <summary>
+    /// A handshake completed: from now on the session may send through <paramref name="channel"/>.
+    /// A later handshake of the same session (the client reconnecting DTLS, perhaps from a new
+    /// port) calls this again with a new channel, and the old one stops working.
+    /// </summary>
+    void OnDtlsEstablished(IDtlsChannel channel);
+
+    /// <summary>One IP packet arrived over DTLS. The span is valid only during the call.</summary>
+    void OnDtlsPacket(ReadOnlySpan<byte> ipPacket);
+
+    /// <summary>The client sent DISCONNECT over DTLS; <paramref name="reason"/> is its payload (0xB0 then text for a user disconnect).</summary>
+    void OnDtlsDisconnect(ReadOnlySpan<byte> reason);
+
+    /// <summary>
+    /// <paramref name="channel"/> stopped without a replacement: the client sent an alert, it was
+    /// silent for longer than the dead-peer time, or the listener stopped. Traffic must go over
+    /// TLS until <see cref="OnDtlsEstablished"/> is called again.
+    /// </summary>
+    void OnDtlsClosed(IDtlsChannel channel, DtlsCloseReason reason);
+}
+
+/// <summary>Why a DTLS channel closed.</summary>
+public enum DtlsCloseReason
+{
+    /// <summary>The client sent an alert (close_notify or fatal).</summary>
+    AlertReceived,
+
+    /// <summary>Nothing arrived for longer than the dead-peer time (ocserv: DPD_MAX_TRIES × DPD).</summary>
+    PeerSilent,
+
+    /// <summary>The session closed it (the session ended).</summary>
+    ClosedBySession,
+
+    /// <summary>The listener stopped.</summary>
+    ListenerStopped,
+
+    /// <summary>A new handshake of the same session took over (never passed to <see cref="IDtlsSession.OnDtlsClosed"/>: <see cref="IDtlsSession.OnDtlsEstablished"/> is called instead).</summary>
+    Replaced,
+}
+
+/// <summary>
+/// The established DTLS channel of one session, through which the session sends when DTLS is
+/// its data channel. Thread-safe; sending allocates nothing.
+/// </summary>
+public interface IDtlsChannel
+{
+    /// <summary>The client's UDP address and port (it changes when the client's NAT rebinds).</summary>
+    System.Net.EndPoint RemoteEndPoint { get; }
+
+    /// <summary>The suite the channel runs.</summary>
+    DtlsCipherSuite CipherSuite { get; }
+
+    /// <summary>False once the channel closed or was replaced.</summary>
+    bool IsOpen { get; }
+
+    /// <summary><see cref="Environment.TickCount64"/> when the last authentic record arrived.</summary>
+    long LastReceivedTicks { get; }
+
+    /// <summary>Counters of this channel.</summary>
+    DtlsChannelCounters Counters { get; }
+
+    /// <summary>Sends one IP packet as a DATA record. False when the channel is closed or the socket refused it.</summary>
+    bool TrySendData(ReadOnlySpan<byte> ipPacket);
+
+    /// <summary>Sends a packet of any type (DPD request, keepalive, disconnect). False when the channel is closed or the socket refused it.</summary>
+    bool TrySend(CstpPacketType type, ReadOnlySpan<byte> payload);
+
+    /// <summary>Closes the channel (the session ended). Idempotent; no callback follows.</summary>
+    void Close();
+}

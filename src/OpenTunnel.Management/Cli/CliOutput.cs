@@ -1,0 +1,111 @@
+using System.Text;
+using System.Text.Json;
+
+namespace OpenTunnel.Management.Cli;
+
+/// <summary>Prints API answers as a table (lists), as name: value lines (one object), or as JSON.</summary>
+public static class CliOutput
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>The columns a list shows per resource; the rest is in "get" and --json.</summary>
+    private static readonly Dictionary<string, string[]> Columns = new(StringComparer.Ordinal)
+    {
+        ["configurations"] = ["id", "name", "ipv4Range", "port", "version"],
+        ["sites"] = ["id", "name", "publicAddress", "serverConfigurationId", "version"],
+        ["servers"] = ["id", "name", "siteId", "state", "health", "lastCheckIn"],
+        ["profiles"] = ["id", "name", "siteId", "platform", "alwaysOn"],
+        ["devices"] = ["id", "name", "platform", "osVersion", "complianceState"],
+        ["compliance-policies"] = ["id", "name", "platform", "minimumOsVersion"],
+        ["conditional-access-policies"] = ["id", "name", "enabled", "requireCompliantDevice", "allowUnenrolledDevices"],
+        ["users"] = ["id", "name", "displayName", "enabled"],
+        ["groups"] = ["id", "name", "displayName"],
+        ["api-keys"] = ["id", "name", "role", "expiresAt"],
+        ["audit"] = ["id", "at", "actor", "action", "entityType", "entityId"],
+    };
+
+    public static void WriteJson(TextWriter output, JsonElement json)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        output.WriteLine(JsonSerializer.Serialize(json, Indented));
+    }
+
+    /// <summary>A page of a list as aligned columns, then "page N, M of T".</summary>
+    public static void WriteTable(TextWriter output, string resource, JsonElement page)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        JsonElement items = page.ValueKind == JsonValueKind.Array ? page : page.GetProperty("items");
+        string[] columns = Columns.GetValueOrDefault(resource) ?? ["id", "name"];
+        var rows = new List<string[]> { columns };
+        foreach (JsonElement item in items.EnumerateArray())
+        {
+            rows.Add([.. columns.Select(c => item.TryGetProperty(c, out JsonElement v) ? Scalar(v) : string.Empty)]);
+        }
+
+        int[] widths = [.. Enumerable.Range(0, columns.Length).Select(i => rows.Max(r => r[i].Length))];
+        foreach (string[] row in rows)
+        {
+            var line = new StringBuilder();
+            for (int i = 0; i < row.Length; i++)
+            {
+                line.Append(i == row.Length - 1 ? row[i] : row[i].PadRight(widths[i] + 2));
+            }
+
+            output.WriteLine(line.ToString().TrimEnd());
+        }
+
+        if (page.ValueKind == JsonValueKind.Object)
+        {
+            output.WriteLine($"page {page.GetProperty("pageNumber").GetInt32()}, {rows.Count - 1} of {page.GetProperty("totalCount").GetInt32()}");
+        }
+    }
+
+    /// <summary>One object as "name: value" lines; nested objects and lists of objects as compact JSON.</summary>
+    public static void WriteDetails(TextWriter output, JsonElement item)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        int width = item.EnumerateObject().Max(p => p.Name.Length) + 2;
+        foreach (JsonProperty property in item.EnumerateObject())
+        {
+            output.WriteLine($"{(property.Name + ":").PadRight(width)}{Scalar(property.Value)}");
+        }
+    }
+
+    /// <summary>A problem answer: status, title, detail and each field's messages.</summary>
+    public static void WriteProblem(TextWriter error, int status, JsonElement problem, string body)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        if (problem.ValueKind != JsonValueKind.Object)
+        {
+            error.WriteLine($"error: HTTP {status} {body}".TrimEnd());
+            return;
+        }
+
+        string title = problem.TryGetProperty("title", out JsonElement t) ? t.GetString() ?? string.Empty : string.Empty;
+        error.WriteLine($"error: HTTP {status} {title}".TrimEnd());
+        if (problem.TryGetProperty("detail", out JsonElement detail) && detail.ValueKind == JsonValueKind.String)
+        {
+            error.WriteLine($"  {detail.GetString()}");
+        }
+
+        if (problem.TryGetProperty("errors", out JsonElement errors) && errors.ValueKind == JsonValueKind.Object)
+        {
+            foreach (JsonProperty field in errors.EnumerateObject())
+            {
+                foreach (JsonElement message in field.Value.EnumerateArray())
+                {
+                    error.WriteLine($"  {field.Name}: {message.GetString()}");
+                }
+            }
+        }
+    }
+
+    private static string Scalar(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString()!,
+        JsonValueKind.Null or JsonValueKind.Undefined => "-",
+        JsonValueKind.Array when value.EnumerateArray().All(v => v.ValueKind != JsonValueKind.Object && v.ValueKind != JsonValueKind.Array) =>
+            string.Join(", ", value.EnumerateArray().Select(Scalar)),
+        _ => value.GetRawText(),
+    };
+}

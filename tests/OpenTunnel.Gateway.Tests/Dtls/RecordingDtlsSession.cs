@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using OpenTunnel.Gateway.Dtls;
+
+namespace OpenTunnel.Gateway.Tests.Dtls;
+
+/// <summary>A CSTP session as the DTLS listener sees it, recording everything the listener tells it.</summary>
+internal sealed class RecordingDtlsSession : IDtlsSession
+{
+    private readonly byte[] _masterSecret = new byte[48];
+
+    public RecordingDtlsSession(DtlsCipherSuite? suite = null)
+    {
+        Random.Shared.NextBytes(_masterSecret);
+        DtlsCipherSuite = suite ?? DtlsCipherSuite.All[0];
+    }
+
+    public DtlsSessionId DtlsSessionId { get; } = DtlsSessionId.NewRandom();
+
+    public DtlsCipherSuite DtlsCipherSuite { get; }
+
+    public ReadOnlySpan<byte> DtlsMasterSecret => _masterSecret;
+
+    public byte[] MasterSecret => _masterSecret;
+
+    public string DisplayName => "test-" + DtlsSessionId.ToHex()[..8];
+
+    public BlockingCollection<IDtlsChannel> Established { get; } = [];
+
+    public BlockingCollection<byte[]> Packets { get; } = [];
+
+    public BlockingCollection<byte[]> Disconnects { get; } = [];
+
+    public BlockingCollection<DtlsCloseReason> Closed { get; } = [];
+
+    public void OnDtlsEstablished(IDtlsChannel channel) => Established.Add(channel);
+
+    public void OnDtlsPacket(ReadOnlySpan<byte> ipPacket) => Packets.Add(ipPacket.ToArray());
+
+    public void OnDtlsDisconnect(ReadOnlySpan<byte> reason) => Disconnects.Add(reason.ToArray());
+
+    public void OnDtlsClosed(IDtlsChannel channel, DtlsCloseReason reason) => Closed.Add(reason);
+}
+
+/// <summary>The session table, as a dictionary.</summary>
+internal sealed class DictionaryDtlsSessionDirectory : IDtlsSessionDirectory
+{
+    private readonly ConcurrentDictionary<DtlsSessionId, IDtlsSession> _sessions = new();
+
+    public void Add(IDtlsSession session) => _sessions[session.DtlsSessionId] = session;
+
+    public void Remove(IDtlsSession session) => _sessions.TryRemove(session.DtlsSessionId, out _);
+
+    public bool TryFind(DtlsSessionId sessionId, [NotNullWhen(true)] out IDtlsSession? session) => _sessions.TryGetValue(sessionId, out session);
+}

@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Sockets;
+using OpenTunnel.Testing;
+
+namespace OpenTunnel.Management.Tests.Hosting;
+
+/// <summary>
+/// The real executable on real Kestrel (127.0.0.1, a free port) with SQLite, and the CLI as a
+/// separate process against it: what run.sh and an administrator do.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class ExecutableTests : IDisposable
+{
+    private static readonly string Service = Path.Combine(AppContext.BaseDirectory, "opentunnel-management.dll");
+    private readonly string _data = Directory.CreateTempSubdirectory("opentunnel-management-exe-").FullName;
+
+    [Fact]
+    public async Task FirstStart_PrintsTheKeyOnce_CliUsesIt_AndARestartKeepsTheData()
+    {
+        int port = FreePort();
+        string url = $"http://127.0.0.1:{port}";
+        var cli = new Dictionary<string, string> { ["OPENTUNNEL_MANAGEMENT_URL"] = url, ["OPENTUNNEL_API_KEY_FILE"] = Path.Combine(_data, "admin-api-key") };
+
+        using (TrackedProcess first = StartService(url))
+        {
+            await first.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(60));
+            Assert.Contains("First administrator API key", first.Output, StringComparison.Ordinal);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_data, "admin-api-key")));
+
+            CommandResult created = RunCli(cli, "groups", "create", "--set", "name=staff");
+            Assert.True(created.Succeeded, created.StandardError);
+            first.Signal(15);
+            Assert.Equal(0, await first.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        using TrackedProcess second = StartService(url);
+        await second.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(60));
+        CommandResult listed = RunCli(cli, "groups", "list");
+
+        Assert.DoesNotContain("First administrator API key", second.Output, StringComparison.Ordinal);
+        Assert.True(listed.Succeeded, listed.StandardError);
+        Assert.Contains("staff", listed.StandardOutput, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => Directory.Delete(_data, recursive: true);
+
+    private TrackedProcess StartService(string url) => TrackedProcess.Start(
+        "dotnet",
+        [Service, "--urls", url],
+        environment: new Dictionary<string, string> { ["Management__DataDirectory"] = _data });
+
+    private static CommandResult RunCli(Dictionary<string, string> environment, params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Service);
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach ((string key, string value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(60_000), $"The CLI did not finish: {string.Join(' ', args)}");
+        return new CommandResult($"opentunnel-management {string.Join(' ', args)}", process.ExitCode, output.Result, error.Result);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

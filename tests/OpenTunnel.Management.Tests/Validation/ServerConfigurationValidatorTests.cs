@@ -1,0 +1,153 @@
+using OpenTunnel.Management.Domain;
+using OpenTunnel.Management.Validation;
+
+namespace OpenTunnel.Management.Tests.Validation;
+
+[Trait("Category", "Unit")]
+public sealed class ServerConfigurationValidatorTests
+{
+    private static ServerConfiguration Valid() => new()
+    {
+        Name = "default",
+        Ipv4Range = "198.18.128.0/24",
+        Ipv6Range = "2001:db8:80::/64",
+        DnsServers = ["198.18.2.53", "2001:db8:2::53"],
+        DnsSuffixes = ["corp.example"],
+        SplitDnsDomains = ["internal.corp.example"],
+        IncludeRoutes = ["198.18.2.0/24", "2001:db8:2::/64"],
+        ExcludeRoutes = ["198.18.2.128/25"],
+    };
+
+    [Fact]
+    public void Validate_FullConfiguration_HasNoErrors()
+    {
+        Assert.True(ServerConfigurationValidator.Validate(Valid()).IsValid);
+    }
+
+    [Fact]
+    public void Validate_Defaults_HaveNoErrors()
+    {
+        Assert.True(ServerConfigurationValidator.Validate(new ServerConfiguration { Name = "defaults" }).IsValid);
+    }
+
+    [Fact]
+    public void Validate_IncludeRouteOverlappingPool_NamesTheRoute()
+    {
+        ServerConfiguration configuration = Valid();
+        configuration.IncludeRoutes = ["198.18.2.0/24", "198.18.0.0/16"];
+
+        var errors = ServerConfigurationValidator.Validate(configuration).ToDictionary();
+
+        Assert.Contains("overlaps the client address pool 198.18.128.0/24", errors["includeRoutes[1]"][0], StringComparison.Ordinal);
+        Assert.False(errors.ContainsKey("includeRoutes[0]"));
+    }
+
+    [Fact]
+    public void Validate_IncludeRouteOverlappingIpv6Pool_IsRefused()
+    {
+        ServerConfiguration configuration = Valid();
+        configuration.IncludeRoutes = ["2001:db8::/32"];
+
+        Assert.True(ServerConfigurationValidator.Validate(configuration).Has("includeRoutes[0]"));
+    }
+
+    [Fact]
+    public void Validate_ExcludeRouteInsidePool_IsAllowed()
+    {
+        // Excluding part of the pool keeps traffic off the tunnel; it cannot loop back into it.
+        ServerConfiguration configuration = Valid();
+        configuration.ExcludeRoutes = ["198.18.128.0/25"];
+
+        Assert.True(ServerConfigurationValidator.Validate(configuration).IsValid);
+    }
+
+    [Theory]
+    [InlineData(500, 0, true)]
+    [InlineData(0, 500, true)]
+    [InlineData(250, 250, true)]
+    [InlineData(251, 250, false)]
+    [InlineData(501, 0, false)]
+    public void Validate_SplitRoutes_CountIncludeAndExcludeTogether(int include, int exclude, bool valid)
+    {
+        ServerConfiguration configuration = Valid();
+        configuration.IncludeRoutes = [.. Enumerable.Range(0, include).Select(i => $"198.19.{i / 256}.{i % 256}/32")];
+        configuration.ExcludeRoutes = [.. Enumerable.Range(0, exclude).Select(i => $"198.19.{10 + (i / 256)}.{i % 256}/32")];
+
+        Assert.Equal(valid, ServerConfigurationValidator.Validate(configuration).IsValid);
+    }
+
+    [Fact]
+    public void Validate_DuplicateRoute_NamesTheSecond()
+    {
+        ServerConfiguration configuration = Valid();
+        configuration.IncludeRoutes = ["198.18.2.0/24", "198.18.2.0/24"];
+
+        Assert.Contains("listed twice", ServerConfigurationValidator.Validate(configuration).ToDictionary()["includeRoutes[1]"][0], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("198.18.128.0/31")]
+    [InlineData("2001:db8::/64")]
+    [InlineData("198.18.128.0")]
+    public void Validate_UnusableIpv4Pool_IsRefused(string pool)
+    {
+        ServerConfiguration configuration = Valid();
+        configuration.Ipv4Range = pool;
+
+        Assert.True(ServerConfigurationValidator.Validate(configuration).Has("ipv4Range"));
+    }
+
+    [Fact]
+    public void Validate_TooSmallIpv6Pool_IsRefused()
+    {
+        ServerConfiguration configuration = Valid();
+        configuration.Ipv6Range = "2001:db8:80::/124";
+
+        Assert.True(ServerConfigurationValidator.Validate(configuration).Has("ipv6Range"));
+    }
+
+    [Fact]
+    public void Validate_BadDnsEntries_NameEachIndex()
+    {
+        ServerConfiguration configuration = Valid();
+        configuration.DnsServers = ["198.18.2.53", "dns.example", "1"];
+        configuration.DnsSuffixes = ["ok.example", "not ok"];
+
+        var errors = ServerConfigurationValidator.Validate(configuration).ToDictionary();
+
+        Assert.Equal(["dnsServers[1]", "dnsServers[2]", "dnsSuffixes[1]"], errors.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_TooManyDnsServers_IsRefused()
+    {
+        ServerConfiguration configuration = Valid();
+        configuration.DnsServers = [.. Enumerable.Range(1, 9).Select(i => $"198.18.2.{i}")];
+
+        Assert.True(ServerConfigurationValidator.Validate(configuration).Has("dnsServers"));
+    }
+
+    [Theory]
+    [InlineData(0, 20, null, "port")]
+    [InlineData(65536, 20, null, "port")]
+    [InlineData(443, 0, null, "idleTimeoutMinutes")]
+    [InlineData(443, 20, 0, "sessionTimeoutMinutes")]
+    public void Validate_NumbersOutOfRange_NameTheSetting(int port, int idle, int? session, string field)
+    {
+        ServerConfiguration configuration = Valid();
+        configuration.Port = port;
+        configuration.IdleTimeoutMinutes = idle;
+        configuration.SessionTimeoutMinutes = session;
+
+        Assert.True(ServerConfigurationValidator.Validate(configuration).Has(field));
+    }
+
+    [Fact]
+    public void Validate_MissingName_IsRefused()
+    {
+        ServerConfiguration configuration = Valid();
+        configuration.Name = " ";
+
+        Assert.Equal("is required.", ServerConfigurationValidator.Validate(configuration).ToDictionary()["name"][0]);
+    }
+}

@@ -1,0 +1,88 @@
+using OpenTunnel.Management.Domain;
+using OpenTunnel.Management.Validation;
+
+namespace OpenTunnel.Management.Tests.Validation;
+
+[Trait("Category", "Unit")]
+public sealed class VpnProfileValidatorTests
+{
+    private static VpnProfile Valid() => new()
+    {
+        Name = "Contoso VPN",
+        SiteId = Guid.NewGuid(),
+        Platform = Platform.Ios,
+        PerAppIdentifiers = ["com.example.mail"],
+        OnDemandRules =
+        [
+            new OnDemandRule(OnDemandMatch.Fqdns, ["intranet.corp.example"], OnDemandAction.Connect),
+            new OnDemandRule(OnDemandMatch.Domains, ["corp"], OnDemandAction.Evaluate),
+            new OnDemandRule(OnDemandMatch.IpRanges, ["198.18.2.0/24"], OnDemandAction.Ignore),
+        ],
+        Proxy = new ProxySettings(null, "proxy.corp.example", 8080, ["*.corp.example", "198.18.2.10", "198.18.3.0/24"]),
+    };
+
+    [Fact]
+    public void Validate_FullProfile_HasNoErrors()
+    {
+        Assert.True(VpnProfileValidator.Validate(Valid()).IsValid);
+    }
+
+    [Fact]
+    public void Validate_RuleValuesOfTheWrongKind_NameEachValue()
+    {
+        VpnProfile profile = Valid();
+        profile.OnDemandRules = [new OnDemandRule(OnDemandMatch.Fqdns, ["corp", "ok.corp.example"], OnDemandAction.Connect), new OnDemandRule(OnDemandMatch.IpRanges, ["198.18.2.1/24"], OnDemandAction.Disconnect)];
+
+        var errors = VpnProfileValidator.Validate(profile).ToDictionary();
+
+        Assert.Equal(["onDemandRules[0].values[0]", "onDemandRules[1].values[0]"], errors.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_PacUrlAndHostTogether_IsRefused()
+    {
+        VpnProfile profile = Valid();
+        profile.Proxy = new ProxySettings("https://proxy.corp.example/proxy.pac", "proxy.corp.example", 8080, []);
+
+        Assert.True(VpnProfileValidator.Validate(profile).Has("proxy"));
+    }
+
+    [Fact]
+    public void Validate_PacUrlAlone_IsAccepted()
+    {
+        VpnProfile profile = Valid();
+        profile.Proxy = new ProxySettings("https://proxy.corp.example/proxy.pac", null, null, []);
+
+        Assert.True(VpnProfileValidator.Validate(profile).IsValid);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(0)]
+    [InlineData(70000)]
+    public void Validate_ProxyHostWithoutUsablePort_IsRefused(int? port)
+    {
+        VpnProfile profile = Valid();
+        profile.Proxy = new ProxySettings(null, "proxy.corp.example", port, []);
+
+        Assert.True(VpnProfileValidator.Validate(profile).Has("proxy.port"));
+    }
+
+    [Fact]
+    public void Validate_BadExclusion_NamesIt()
+    {
+        VpnProfile profile = Valid();
+        profile.Proxy = new ProxySettings(null, "198.18.2.3", 3128, ["ok.example", "not ok"]);
+
+        Assert.True(VpnProfileValidator.Validate(profile).Has("proxy.exclusions[1]"));
+    }
+
+    [Fact]
+    public void Validate_EmptyGroupId_IsRefused()
+    {
+        VpnProfile profile = Valid();
+        profile.AssignedGroupIds = [Guid.NewGuid(), Guid.Empty];
+
+        Assert.True(VpnProfileValidator.Validate(profile).Has("assignedGroupIds[1]"));
+    }
+}

@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Sockets;
+using OpenTunnel.Platform.Linux.Net;
+
+namespace OpenTunnel.Platform.Linux.Tests.Net;
+
+[Trait("Category", "Integration")]
+public sealed class UdpBatchReceiverTests : IDisposable
+{
+    private readonly Socket _server = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    private readonly Socket _client = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+
+    public UdpBatchReceiverTests()
+    {
+        _server.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+    }
+
+    public void Dispose()
+    {
+        _server.Dispose();
+        _client.Dispose();
+    }
+
+    [Fact]
+    public void Receive_SeveralQueuedDatagrams_ReturnsThemInOneBatchWithSender()
+    {
+        using var receiver = new UdpBatchReceiver(_server, capacity: 8, slotSize: 2048);
+        for (byte i = 1; i <= 5; i++)
+        {
+            _client.SendTo(new byte[] { i, i, i }, _server.LocalEndPoint!);
+        }
+
+        var received = new List<byte[]>();
+        var sender = new SocketAddress(AddressFamily.InterNetwork);
+        while (received.Count < 5)
+        {
+            int count = receiver.Receive(timeoutMs: 2000);
+            Assert.True(count > 0, "Nothing arrived.");
+            for (int i = 0; i < count; i++)
+            {
+                received.Add(receiver.Datagram(i).ToArray());
+                Assert.False(receiver.IsTruncated(i));
+                receiver.CopySender(i, sender);
+                Assert.Equal(_client.LocalEndPoint, new IPEndPoint(IPAddress.Any, 0).Create(sender));
+            }
+        }
+
+        Assert.Equal([[1, 1, 1], [2, 2, 2], [3, 3, 3], [4, 4, 4], [5, 5, 5]], received);
+    }
+
+    [Fact]
+    public void Receive_MoreThanCapacityQueued_SplitsIntoBatches()
+    {
+        using var receiver = new UdpBatchReceiver(_server, capacity: 4, slotSize: 64);
+        for (int i = 0; i < 10; i++)
+        {
+            _client.SendTo(new byte[] { (byte)i }, _server.LocalEndPoint!);
+        }
+
+        Thread.Sleep(100);
+        int first = receiver.Receive(timeoutMs: 2000);
+
+        Assert.Equal(4, first);
+    }
+
+    [Fact]
+    public void Receive_DatagramLongerThanSlot_ReportedTruncated()
+    {
+        using var receiver = new UdpBatchReceiver(_server, capacity: 2, slotSize: 16);
+        _client.SendTo(new byte[100], _server.LocalEndPoint!);
+
+        Assert.Equal(1, receiver.Receive(timeoutMs: 2000));
+        Assert.True(receiver.IsTruncated(0));
+        Assert.Equal(16, receiver.Datagram(0).Length);
+    }
+
+    [Fact]
+    public void Receive_NothingQueued_ReturnsZeroAfterTimeout()
+    {
+        using var receiver = new UdpBatchReceiver(_server, capacity: 2, slotSize: 16);
+
+        Assert.Equal(0, receiver.Receive(timeoutMs: 50));
+        Assert.Throws<ArgumentOutOfRangeException>(() => receiver.Datagram(0));
+    }
+}
