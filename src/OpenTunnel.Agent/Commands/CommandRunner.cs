@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using OpenTunnel.Agent.Gateway;
 using OpenTunnel.Agent.Hosting;
 using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Gateway.Control;
 
 namespace OpenTunnel.Agent.Commands;
 
@@ -31,7 +32,7 @@ public sealed partial class CommandRunner(IGatewayControl gateway, RecentLogLine
                 _ => new CommandResult(false, $"This agent does not know the command {command.Kind}."),
             };
         }
-        catch (Exception e) when (e is GatewayRefusedException or GatewayUnavailableException)
+        catch (Exception e) when (e is ControlRefusedException or ControlUnavailableException)
         {
             return new CommandResult(false, e.Message);
         }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using OpenTunnel.Agent.Gateway;
 using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Gateway.Control;
 
 namespace OpenTunnel.Agent.Configuration;
 
@@ -20,7 +21,7 @@ public sealed partial class ConfigurationApplier(IGatewayControl gateway, string
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>
-    /// The report for the management service. Throws <see cref="GatewayUnavailableException"/>
+    /// The report for the management service. Throws <see cref="ControlUnavailableException"/>
     /// when the gateway cannot be asked; the caller tries again later.
     /// </summary>
     public async Task<ConfigurationReport> ApplyAsync(EffectiveConfiguration configuration, CancellationToken cancellationToken)
@@ -45,7 +46,7 @@ public sealed partial class ConfigurationApplier(IGatewayControl gateway, string
         {
             await gateway.ApplyAsync(GatewayConfigurationDocument.WithRunningRestartSettings(merged.Document, port, pool), cancellationToken);
         }
-        catch (GatewayRefusedException e)
+        catch (ControlRefusedException e)
         {
             return Refused(configuration, e.Message);
         }

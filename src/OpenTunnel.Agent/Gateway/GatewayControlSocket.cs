@@ -1,15 +1,12 @@
-using System.Net.Sockets;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using OpenTunnel.Gateway.Control;
 
 namespace OpenTunnel.Agent.Gateway;
 
 /// <summary>
-/// The gateway's control socket (a Unix socket, mode 0600): one JSON request line, one JSON
-/// answer line, <c>{"ok":true,"result":...}</c> or <c>{"ok":false,"error":"..."}</c>.
-/// A connection failure is <see cref="GatewayUnavailableException"/>; an answer with ok false
-/// is <see cref="GatewayRefusedException"/>.
+/// <see cref="IGatewayControl"/> over the gateway's control socket, with the gateway's own
+/// <see cref="ControlClient"/>. A request that gets no answer within 30 s counts as a gateway
+/// that cannot be reached.
 /// </summary>
 public sealed class GatewayControlSocket(string socketPath) : IGatewayControl
 {
@@ -17,11 +14,11 @@ public sealed class GatewayControlSocket(string socketPath) : IGatewayControl
 
     public async Task<JsonObject> StatusAsync(CancellationToken cancellationToken) =>
         await SendAsync(new JsonObject { ["command"] = "status" }, cancellationToken) as JsonObject
-        ?? throw new GatewayUnavailableException("The gateway's status answer is not an object.");
+        ?? throw new ControlUnavailableException("The gateway's status answer is not an object.");
 
     public async Task<JsonArray> SessionsAsync(CancellationToken cancellationToken) =>
         await SendAsync(new JsonObject { ["command"] = "sessions" }, cancellationToken) as JsonArray
-        ?? throw new GatewayUnavailableException("The gateway's sessions answer is not a list.");
+        ?? throw new ControlUnavailableException("The gateway's sessions answer is not a list.");
 
     public Task ApplyAsync(JsonObject configuration, CancellationToken cancellationToken) =>
         SendAsync(new JsonObject { ["command"] = "apply", ["configuration"] = configuration.DeepClone() }, cancellationToken);
@@ -39,33 +36,13 @@ public sealed class GatewayControlSocket(string socketPath) : IGatewayControl
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(Timeout);
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        string line;
         try
         {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), limit.Token);
-            await using var stream = new NetworkStream(socket, ownsSocket: false);
-            await stream.WriteAsync(Encoding.UTF8.GetBytes(request.ToJsonString() + "\n"), limit.Token);
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            line = await reader.ReadLineAsync(limit.Token) ?? throw new GatewayUnavailableException("The gateway closed its control connection without an answer.");
+            return await ControlClient.SendAsync(socketPath, request, limit.Token);
         }
-        catch (Exception e) when (e is SocketException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new GatewayUnavailableException($"The gateway's control socket {socketPath} cannot be reached: {e.Message}", e);
+            throw new ControlUnavailableException($"The gateway gave no answer on {socketPath} within {Timeout.TotalSeconds:0} s.", e);
         }
-
-        JsonObject answer;
-        try
-        {
-            answer = JsonNode.Parse(line) as JsonObject ?? throw new GatewayUnavailableException("The gateway's answer is not a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw new GatewayUnavailableException($"The gateway's answer is not JSON: {e.Message}", e);
-        }
-
-        return answer["ok"]?.GetValue<bool>() == true
-            ? answer["result"]
-            : throw new GatewayRefusedException(answer["error"]?.GetValue<string>() ?? "The gateway refused the request without a reason.");
     }
 }

@@ -3,18 +3,20 @@ using System.Text.Json.Nodes;
 namespace OpenTunnel.Agent.Gateway;
 
 /// <summary>
-/// What the agent asks of the gateway beside it, through the gateway's local control API
-/// (the same requests as the gateway's CLI verbs).
+/// What the agent asks of the gateway beside it, through the gateway's local control API (the
+/// requests of the gateway's CLI verbs). A gateway that cannot be asked throws the gateway's
+/// <c>ControlUnavailableException</c>; one that refuses throws <c>ControlRefusedException</c>
+/// with its reason.
 /// </summary>
 public interface IGatewayControl
 {
-    /// <summary>The gateway's status object (sessions, traffic counters, certificate, listen address, pool).</summary>
+    /// <summary>The gateway's status object (sessions, traffic counters, certificate, listen address, pool, drain).</summary>
     Task<JsonObject> StatusAsync(CancellationToken cancellationToken);
 
     /// <summary>The sessions, each with id and user.</summary>
     Task<JsonArray> SessionsAsync(CancellationToken cancellationToken);
 
-    /// <summary>Validates the configuration document and swaps it in; throws <see cref="GatewayRefusedException"/> with the gateway's reasons.</summary>
+    /// <summary>Validates the configuration document and swaps it in.</summary>
     Task ApplyAsync(JsonObject configuration, CancellationToken cancellationToken);
 
     /// <summary>"disconnect" or "terminate" of a user's sessions or one session id; returns how many.</summary>
@@ -22,40 +24,4 @@ public interface IGatewayControl
 
     /// <summary>Stops (or resumes) taking new sessions.</summary>
     Task DrainAsync(bool draining, CancellationToken cancellationToken);
-}
-
-/// <summary>The gateway answered and refused the request; the message is its reason.</summary>
-public sealed class GatewayRefusedException : Exception
-{
-    public GatewayRefusedException()
-    {
-    }
-
-    public GatewayRefusedException(string message)
-        : base(message)
-    {
-    }
-
-    public GatewayRefusedException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}
-
-/// <summary>The gateway's control socket could not be reached or gave no answer: the gateway is down or restarting.</summary>
-public sealed class GatewayUnavailableException : Exception
-{
-    public GatewayUnavailableException()
-    {
-    }
-
-    public GatewayUnavailableException(string message)
-        : base(message)
-    {
-    }
-
-    public GatewayUnavailableException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
 }

@@ -7,6 +7,7 @@ using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Link;
 using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Agent.Telemetry;
+using OpenTunnel.Gateway.Control;
 
 namespace OpenTunnel.Agent.Hosting;
 
@@ -107,7 +108,7 @@ public sealed partial class AgentService : BackgroundService
                 LogLinkFailed(_logger, e.Failure, e.Message, retry.Next.TotalSeconds);
                 await Delay(retry.Take(), stopping);
             }
-            catch (GatewayUnavailableException e)
+            catch (ControlUnavailableException e)
             {
                 LogGatewayUnavailable(_logger, e.Message, retry.Next.TotalSeconds);
                 await Delay(retry.Take(), stopping);
@@ -142,7 +143,7 @@ public sealed partial class AgentService : BackgroundService
                 await _gateway.DrainAsync(poll.Drain, stopping);
                 LogDrain(_logger, poll.Drain);
             }
-            catch (GatewayRefusedException e)
+            catch (ControlRefusedException e)
             {
                 LogDrainFailed(_logger, poll.Drain, e.Message);
             }
@@ -166,6 +167,12 @@ public sealed partial class AgentService : BackgroundService
                 var facts = new AgentFacts(_identity.Certificate.NotAfter.ToUniversalTime(), _applied?.ETag, _draining, ProbeUrl(), _lastProbe);
                 TelemetrySample sample = await _collector.CollectAsync(now, facts, stopping);
                 _queue.Enqueue(sequence => sample with { Sequence = sequence });
+                if (sample.GatewayError is null && sample.Draining != _draining)
+                {
+                    // The gateway restarted and forgot the drain (it keeps no state); tell it again.
+                    await ReassertDrainAsync(stopping);
+                }
+
                 await DeliverAsync(stopping);
             }
             while (await timer.WaitForNextTickAsync(stopping));
@@ -212,6 +219,19 @@ public sealed partial class AgentService : BackgroundService
 
                 return;
             }
+        }
+    }
+
+    private async Task ReassertDrainAsync(CancellationToken stopping)
+    {
+        try
+        {
+            await _gateway.DrainAsync(_draining, stopping);
+            LogDrain(_logger, _draining);
+        }
+        catch (InvalidOperationException e)
+        {
+            LogDrainFailed(_logger, _draining, e.Message);
         }
     }
 

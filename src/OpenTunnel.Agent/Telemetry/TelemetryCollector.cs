@@ -33,6 +33,7 @@ public sealed class TelemetryCollector(IGatewayControl gateway, InternalProbe pr
         double? rateIn = null;
         double? rateOut = null;
         DateTime? tlsNotAfter = null;
+        // The control client's failures are InvalidOperationExceptions; a value of the wrong type is a FormatException.
         string? gatewayError = null;
         bool draining = facts.Draining;
         try
@@ -52,7 +53,7 @@ public sealed class TelemetryCollector(IGatewayControl gateway, InternalProbe pr
 
             _traffic = (now, bytesIn, bytesOut);
         }
-        catch (Exception e) when (e is GatewayUnavailableException or GatewayRefusedException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
         {
             gatewayError = e.Message;
             _traffic = null;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -34,6 +33,7 @@ public sealed class ManagementServer : IAsyncDisposable
         string api = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal));
         Admin = new HttpClient { BaseAddress = new Uri(api) };
         Admin.DefaultRequestHeaders.Add("X-Api-Key", File.ReadAllText(Path.Combine(dataDirectory, "admin-api-key")).Trim());
+        Api = new AdminApiClient(Admin);
         AgentEndPoint = app.Services.GetRequiredService<AgentEndpointBinding>().EndPoint!;
         Authority = app.Services.GetRequiredService<InternalCertificateAuthority>();
     }
@@ -110,43 +110,14 @@ public sealed class ManagementServer : IAsyncDisposable
         ServerName = serverName ?? "gw-" + Guid.NewGuid().ToString("N")[..6],
     };
 
-    public async Task<JsonElement> CreateAsync(string path, object body)
-    {
-        using HttpResponseMessage response = await Admin.PostAsJsonAsync(path, body);
-        string text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST {path} answered {(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
+    /// <summary>The API signed in with the first full-admin key.</summary>
+    public AdminApiClient Api { get; }
 
-    /// <summary>POST asserting a 2xx answer.</summary>
-    public async Task<JsonElement> PostAsync(string path, object body)
-    {
-        using HttpResponseMessage response = await Admin.PostAsJsonAsync(path, body);
-        string text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"POST {path} answered {(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
+    public Task<JsonElement> CreateAsync(string path, object body) => Api.PostAsync(path, body);
 
-    public async Task<JsonElement> GetAsync(string path)
-    {
-        using HttpResponseMessage response = await Admin.GetAsync(path);
-        string text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"GET {path} answered {(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
+    public Task<JsonElement> PostAsync(string path, object body) => Api.PostAsync(path, body);
 
-    /// <summary>PUT with the object's current ETag (read first), asserting success.</summary>
-    public async Task<JsonElement> UpdateAsync(string path, Func<JsonElement, object> change)
-    {
-        using HttpResponseMessage read = await Admin.GetAsync(path);
-        JsonElement current = JsonDocument.Parse(await read.Content.ReadAsStringAsync()).RootElement.Clone();
-        using var request = new HttpRequestMessage(HttpMethod.Put, path) { Content = JsonContent.Create(change(current)) };
-        request.Headers.TryAddWithoutValidation("If-Match", read.Headers.ETag!.ToString());
-        using HttpResponseMessage response = await Admin.SendAsync(request);
-        string text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"PUT {path} answered {(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
+    public Task<JsonElement> GetAsync(string path) => Api.GetAsync(path);
 
     /// <summary>Whether a captured log line contains <paramref name="text"/>.</summary>
     public bool Logged(string text) => Logs.GetSnapshot().Any(r => r.Message.Contains(text, StringComparison.Ordinal));

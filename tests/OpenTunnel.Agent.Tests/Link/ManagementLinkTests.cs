@@ -52,7 +52,7 @@ public sealed class ManagementLinkTests(ManagementServerFixture fixture) : IClas
     {
         using EnrolledAgent agent = await fixture.EnrolAsync();
         Assert.NotNull(await agent.Link.PollAsync(null, false, 1, CancellationToken.None));
-        await DeleteAsync($"/api/v1/servers/{agent.ServerId}");
+        await _server.Api.DeleteAsync($"/api/v1/servers/{agent.ServerId}");
 
         var refused = await Assert.ThrowsAsync<ManagementLinkException>(() => agent.Link.PollAsync(null, false, 1, CancellationToken.None));
 
@@ -87,7 +87,8 @@ public sealed class ManagementLinkTests(ManagementServerFixture fixture) : IClas
         await Task.Delay(300);
         Assert.False(waiting.IsCompleted, "The poll answered before anything changed.");
         DateTime changedAt = DateTime.UtcNow;
-        await _server.UpdateAsync($"/api/v1/configurations/{agent.Configuration}", c => new { name = c.GetProperty("name").GetString(), ipv4Range = "198.18.128.0/24", dnsServers = new[] { "198.18.2.54" } });
+        string name = (await _server.GetAsync($"/api/v1/configurations/{agent.Configuration}")).GetProperty("name").GetString()!;
+        await _server.Api.PutAsync($"/api/v1/configurations/{agent.Configuration}", new { name, ipv4Range = "198.18.128.0/24", dnsServers = new[] { "198.18.2.54" } });
         AgentPoll? next = await waiting;
         TimeSpan delay = DateTime.UtcNow - changedAt;
 
@@ -113,7 +114,7 @@ public sealed class ManagementLinkTests(ManagementServerFixture fixture) : IClas
     {
         using EnrolledAgent agent = await fixture.EnrolAsync();
         AgentPoll first = (await agent.Link.PollAsync(null, false, 1, CancellationToken.None))!;
-        await _server.UpdateAsync($"/api/v1/servers/{agent.ServerId}", s => new { name = s.GetProperty("name").GetString(), drain = true });
+        await _server.Api.PutAsync($"/api/v1/servers/{agent.ServerId}", new { name = agent.Identity.Registration.ServerName, drain = true });
 
         AgentPoll? drained = await agent.Link.PollAsync(first.Configuration!.ETag, false, 5, CancellationToken.None);
 
@@ -232,13 +233,4 @@ public sealed class ManagementLinkTests(ManagementServerFixture fixture) : IClas
     /// <summary>An HttpClient to the agent endpoint that trusts its CA and presents <paramref name="certificate"/> (or none).</summary>
     private HttpClient RawClient(X509Certificate2? certificate) =>
         ManagementHttp.CreateClient(new Uri(_server.AgentUrl), ManagementTrust.PinnedAuthority(_server.Authority.Certificate), certificate);
-
-    private async Task DeleteAsync(string path)
-    {
-        using HttpResponseMessage read = await _server.Admin.GetAsync(path);
-        using var request = new HttpRequestMessage(HttpMethod.Delete, path);
-        request.Headers.TryAddWithoutValidation("If-Match", read.Headers.ETag!.ToString());
-        using HttpResponseMessage response = await _server.Admin.SendAsync(request);
-        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-    }
 }
