@@ -42,6 +42,7 @@ public sealed partial class AgentService : BackgroundService
     private volatile AppliedConfiguration? _applied;
     private volatile string? _seenETag;
     private volatile ProbeResult? _lastProbe;
+    private volatile ConfigurationReport? _unreported;
     private volatile bool _draining;
     private bool _deliveryFailing;
 
@@ -92,6 +93,12 @@ public sealed partial class AgentService : BackgroundService
         {
             try
             {
+                if (_unreported is { } report)
+                {
+                    await _link.ReportAsync(report, stopping);
+                    _unreported = null;
+                }
+
                 AgentPoll? poll = await _link.PollAsync(_seenETag, _draining, _options.PollWaitSeconds, stopping);
                 if (retry.Reset())
                 {
@@ -131,7 +138,10 @@ public sealed partial class AgentService : BackgroundService
                 _applied = _appliedStore.Load();
             }
 
+            // Kept until it is delivered: a report lost to an outage is sent before the next poll.
+            _unreported = report;
             await _link.ReportAsync(report, stopping);
+            _unreported = null;
         }
 
         if (poll.Drain != _draining)

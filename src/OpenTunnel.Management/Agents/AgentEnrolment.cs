@@ -100,6 +100,9 @@ public static partial class AgentEnrolment
             token.RedeemedByServerId = server.Id;
             db.Servers.Add(server);
             db.AgentCertificates.Add(RecordOf(certificate, server.Id, now));
+
+            // Made here, so the agent's reports and telemetry only ever update it and cannot race to insert it.
+            db.AgentStatuses.Add(new AgentStatus { ServerId = server.Id });
             AuditTrail.Record(db, $"enrolment-token:{token.Id}", AuditAction.Created, server, server.Id, null, AuditTrail.Snapshot(server), now.UtcDateTime);
             if (await ResourceEndpoints.SaveAsync(db, "server", ct) is ProblemHttpResult problem)
             {

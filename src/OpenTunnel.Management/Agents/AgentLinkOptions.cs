@@ -12,10 +12,10 @@ public sealed class AgentLinkOptions
     public const string Section = "Management:Agents";
 
     /// <summary>
-    /// address:port of the mutual-TLS agent endpoint. Default 0.0.0.0:8443; port 0 takes a free
-    /// port; empty turns the endpoint off (agents can then only enrol).
+    /// address:port of the mutual-TLS agent endpoint. Default 0.0.0.0:8444 (8443 is the standalone
+    /// gateway's); port 0 takes a free port; empty turns the endpoint off (agents can then only enrol).
     /// </summary>
-    public string? Listen { get; set; } = "0.0.0.0:8443";
+    public string? Listen { get; set; } = "0.0.0.0:8444";
 
     /// <summary>
     /// The base URL agents reach the agent endpoint at, returned at enrolment. Default: https://
@@ -87,7 +87,7 @@ internal sealed class AgentLinkOptionsValidator : IValidateOptions<AgentLinkOpti
         const string prefix = AgentLinkOptions.Section + ":";
         if (!string.IsNullOrWhiteSpace(options.Listen) && !IPEndPoint.TryParse(options.Listen, out _))
         {
-            failures.Add($"{prefix}Listen '{options.Listen}' is not address:port (for example 0.0.0.0:8443).");
+            failures.Add($"{prefix}Listen '{options.Listen}' is not address:port (for example 0.0.0.0:8444).");
         }
 
         if (options.PublicUrl is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || uri.Scheme != Uri.UriSchemeHttps))

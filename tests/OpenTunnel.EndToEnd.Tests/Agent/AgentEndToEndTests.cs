@@ -54,7 +54,7 @@ public sealed class AgentEndToEndTests
         using OpenConnectClient third = await OpenConnectClient.ConnectWithTokenAsync(gateway, gateway.TokenFile(gateway.MintToken("carol")), "otc2");
 
         Assert.Contains("at most 3", refused.GetProperty("configuration").GetProperty("refusalReason").GetString(), StringComparison.Ordinal);
-        Assert.Equal("warning", refused.GetProperty("health").GetString());
+        Assert.Equal("warning", refused.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "configuration").GetProperty("state").GetString());
         Assert.Contains(refused.GetProperty("reasons").EnumerateArray(), r => r.GetString()!.Contains("refused configuration", StringComparison.Ordinal));
         Assert.Equal(applied.GetProperty("configuration").GetProperty("appliedETag").GetString(), refused.GetProperty("configuration").GetProperty("appliedETag").GetString());
         Assert.Equal("198.18.2.54", third.Environment()["INTERNAL_IP4_DNS"]);
@@ -94,6 +94,38 @@ public sealed class AgentEndToEndTests
         Assert.Equal(times.Order(), times);
         Assert.True(duringOutage >= 4, $"Only {duringOutage} samples from the {AgentProcess.Seconds(restartedAt - stoppedAt)} s outage arrived.");
         Assert.Contains("Telemetry stays queued on disk", agent.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Drain_RefusesNewSessionsAndKeepsTheOldOne_AndRevokeSessionsEndsAUsersSession()
+    {
+        using GatewayInstance gateway = await GatewayInstance.StartAsync();
+        using var directory = new TemporaryDirectory();
+        using ManagementProcess management = await ManagementProcess.StartAsync(directory.Subdirectory("management"));
+        (string site, _) = await CreateSiteAsync(management);
+        string token = (await management.Api.PostAsync($"/api/v1/sites/{site}/enrolment-tokens", new { validForHours = 1 })).GetProperty("token").GetString()!;
+        using TrackedProcess agent = await AgentProcess.StartAsync(gateway, management, token, directory.Subdirectory("agent"));
+        string server = await AgentProcess.ServerIdAsync(management, site);
+        await management.Api.WaitForAsync($"/api/v1/servers/{server}/health", Applied, TimeSpan.FromSeconds(20), "the site's configuration is applied");
+        using OpenConnectClient alice = await OpenConnectClient.ConnectWithTokenAsync(gateway, gateway.TokenFile(gateway.MintToken("alice")), "otc0");
+
+        await management.Api.PutAsync($"/api/v1/servers/{server}", new { name = "gw-e2e", drain = true });
+        await management.Api.WaitForAsync($"/api/v1/servers/{server}/health",
+            h => h.GetProperty("latest").GetProperty("draining").GetBoolean(), TimeSpan.FromSeconds(10), "telemetry reports the drain");
+        CommandResult refused = OpenConnectClient.Authenticate(gateway, gateway.TokenFile(gateway.MintToken("bob")));
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.True((await gateway.ControlAsync("status"))!["draining"]!.GetValue<bool>());
+        Assert.False(alice.Process.HasExited, "The session from before the drain ended:\n" + alice.Process.Output);
+
+        JsonElement command = await management.Api.PostAsync($"/api/v1/servers/{server}/commands", new { kind = "revokeSessions", target = "alice" });
+        JsonElement done = await management.Api.WaitForAsync($"/api/v1/servers/{server}/commands/{command.GetProperty("id").GetString()}",
+            c => c.GetProperty("state").GetString() is "succeeded" or "failed", TimeSpan.FromSeconds(10), "the agent reports the command's result");
+        await alice.Process.WaitForExitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal("succeeded", done.GetProperty("state").GetString());
+        Assert.Contains("1 session(s) of 'alice'", done.GetProperty("output").GetString(), StringComparison.Ordinal);
+        Assert.Empty((await gateway.ControlAsync("sessions"))!.AsArray());
     }
 
     private static bool Applied(JsonElement health)
