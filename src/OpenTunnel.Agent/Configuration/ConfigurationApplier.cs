@@ -40,11 +40,13 @@ public sealed partial class ConfigurationApplier(IGatewayControl gateway, string
 
         GatewayConfigurationDocument.Result merged = GatewayConfigurationDocument.Merge(file, configuration);
         JsonObject status = await gateway.StatusAsync(cancellationToken);
-        int port = IPEndPoint.TryParse(status["listen"]?.GetValue<string>() ?? string.Empty, out IPEndPoint? listen) ? listen.Port : 0;
-        string pool = status["pool"]?.GetValue<string>() ?? string.Empty;
+        var running = new GatewayConfigurationDocument.RunningGateway(
+            IPEndPoint.TryParse(status["listen"]?.GetValue<string>() ?? string.Empty, out IPEndPoint? listen) ? listen.Port : 0,
+            status["pool"]?.GetValue<string>() ?? string.Empty,
+            status["dtls"] is JsonObject);
         try
         {
-            await gateway.ApplyAsync(GatewayConfigurationDocument.WithRunningRestartSettings(merged.Document, port, pool), cancellationToken);
+            await gateway.ApplyAsync(GatewayConfigurationDocument.WithRunningRestartSettings(merged.Document, running), cancellationToken);
         }
         catch (ControlRefusedException e)
         {
@@ -55,7 +57,7 @@ public sealed partial class ConfigurationApplier(IGatewayControl gateway, string
         DateTime now = clock.GetUtcNow().UtcDateTime;
         store.Save(new AppliedConfiguration(configuration.ETag, configuration.ServerConfigurationVersion, now, configuration));
         var notes = new List<string>(merged.Notes);
-        List<string> pending = GatewayConfigurationDocument.PendingRestart(merged.Document, port, pool);
+        List<string> pending = GatewayConfigurationDocument.PendingRestart(merged.Document, running);
         if (pending.Count > 0)
         {
             notes.Add($"Applied except {string.Join(", ", pending)}: these take effect when the gateway restarts (the file has them).");

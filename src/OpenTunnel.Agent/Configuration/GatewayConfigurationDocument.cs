@@ -13,6 +13,9 @@ namespace OpenTunnel.Agent.Configuration;
 /// </summary>
 public static class GatewayConfigurationDocument
 {
+    /// <summary>The settings of the running gateway that change only at a restart, from its status.</summary>
+    public sealed record RunningGateway(int Port, string Pool, bool UdpEnabled);
+
     /// <summary>The merged document and what the administrator should know about it.</summary>
     public sealed record Result(JsonObject Document, IReadOnlyList<string> Notes);
 
@@ -46,6 +49,9 @@ public static class GatewayConfigurationDocument
             notes.Add($"The IPv6 range {tunnel.Ipv6Range} is not applied: this gateway leases IPv4 addresses only.");
         }
 
+        // DTLS over UDP; Microsoft Tunnel's "disable UDP", ocserv's udp-port = 0.
+        Set(Section(document, "Udp"), "Enabled", !tunnel.UdpDisabled);
+
         JsonObject timeouts = Section(document, "Timeouts");
         Set(timeouts, "IdleTimeoutSeconds", tunnel.IdleTimeoutMinutes * 60);
         Set(timeouts, "SessionTimeoutSeconds", (tunnel.SessionTimeoutMinutes ?? 0) * 60);
@@ -73,23 +79,27 @@ public static class GatewayConfigurationDocument
     }
 
     /// <summary>
-    /// The document with the listener port and address pool the running gateway has: these
-    /// change only at a restart, so a running gateway refuses a document that changes them. The
-    /// rest applies at once; the full document is kept for the next start.
+    /// The document with the listener port, address pool and DTLS switch the running gateway
+    /// has: these change only at a restart, so a running gateway refuses a document that changes
+    /// them. The rest applies at once; the full document is kept for the next start.
     /// </summary>
-    public static JsonObject WithRunningRestartSettings(JsonObject document, int runningPort, string runningPool)
+    public static JsonObject WithRunningRestartSettings(JsonObject document, RunningGateway running)
     {
         ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(running);
         var live = (JsonObject)document.DeepClone();
-        Set(Section(live, "Listener"), "Port", runningPort);
-        Set(Section(live, "Network"), "IPv4Pool", runningPool);
+        Set(Section(live, "Listener"), "Port", running.Port);
+        Set(Section(live, "Network"), "IPv4Pool", running.Pool);
+        Set(Section(live, "Udp"), "Enabled", running.UdpEnabled);
         return live;
     }
 
     /// <summary>What differs between the running gateway and <paramref name="document"/> among the settings that need a restart; empty when nothing does.</summary>
-    public static List<string> PendingRestart(JsonObject document, int runningPort, string runningPool)
+    public static List<string> PendingRestart(JsonObject document, RunningGateway running)
     {
         ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(running);
+        (int runningPort, string runningPool) = (running.Port, running.Pool);
         var pending = new List<string>();
         if (Get(Section(document, "Listener"), "Port")?.GetValue<int>() is { } port && port != runningPort)
         {
@@ -99,6 +109,11 @@ public static class GatewayConfigurationDocument
         if (Get(Section(document, "Network"), "IPv4Pool")?.GetValue<string>() is { } pool && !SameNetwork(pool, runningPool))
         {
             pending.Add($"Network:IPv4Pool {runningPool} → {pool}");
+        }
+
+        if (Get(Section(document, "Udp"), "Enabled")?.GetValue<bool>() is { } udp && udp != running.UdpEnabled)
+        {
+            pending.Add($"Udp:Enabled {(running.UdpEnabled ? "true" : "false")} → {(udp ? "true" : "false")}");
         }
 
         return pending;

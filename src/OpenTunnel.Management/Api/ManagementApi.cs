@@ -20,6 +20,7 @@ public static class ManagementApi
         api.MapResource(new CompliancePolicies());
         api.MapResource(new ConditionalAccessPolicies());
         api.MapResource(new Users());
+        api.MapIdentityAdministration();
         api.MapResource(new Groups());
         api.MapResource(new ApiKeys()).MapApiKeyCreation();
         api.MapAudit();

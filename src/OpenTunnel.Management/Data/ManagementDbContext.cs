@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using OpenTunnel.Identity.Data;
 using OpenTunnel.Management.Domain;
 
 namespace OpenTunnel.Management.Data;
@@ -104,6 +105,9 @@ public abstract class ManagementDbContext : DbContext
         audit.HasIndex(a => new { a.EntityType, a.EntityId });
 
         AgentModel.Configure(modelBuilder);
+
+        // The embedded identity provider's tables (OpenIddict's and its credentials, device keys, access events).
+        modelBuilder.AddOpenTunnelIdentity();
     }
 
     private static Microsoft.EntityFrameworkCore.Metadata.Builders.EntityTypeBuilder<T> ConfigureManaged<T>(ModelBuilder modelBuilder)

@@ -19,6 +19,9 @@ public sealed class Device : ManagedObject, INamedObject
     /// <summary>Whether the device reports its firewall on; null if it did not say.</summary>
     public bool? FirewallEnabled { get; set; }
 
+    /// <summary>Whether the device reports a screen lock; null if it did not say (Linux knows it only inside a desktop session).</summary>
+    public bool? ScreenLockEnabled { get; set; }
+
     public ComplianceState ComplianceState { get; set; } = ComplianceState.Unknown;
 
     /// <summary>Why the device is not compliant; empty when it is.</summary>

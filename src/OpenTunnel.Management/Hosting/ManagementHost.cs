@@ -1,3 +1,6 @@
+using OpenTunnel.Identity.Contracts;
+using OpenTunnel.Identity.Hosting;
+using OpenTunnel.Management.Access;
 using OpenTunnel.Management.Agents;
 using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Auth;
@@ -23,6 +26,14 @@ public static class ManagementHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddManagementDatabase();
         builder.Services.AddHostedService<DatabaseStartup>();
+
+        // The embedded identity provider (docs/identity.md), after DatabaseStartup so its start-up finds the schema.
+        builder.Services.AddOpenTunnelIdentity<ManagementDbContext>(sp =>
+            Path.Combine(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ManagementOptions>>().Value.DataDirectory, "identity"));
+        builder.Services.AddScoped<IdentityDirectory>();
+        builder.Services.AddScoped<IUserDirectory>(sp => sp.GetRequiredService<IdentityDirectory>());
+        builder.Services.AddScoped<IDeviceDirectory>(sp => sp.GetRequiredService<IdentityDirectory>());
+        builder.Services.AddScoped<IConditionalAccess>(sp => sp.GetRequiredService<IdentityDirectory>());
         builder.Services.AddManagementAuthorization();
         builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -41,6 +52,7 @@ public static class ManagementHost
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).ExcludeFromDescription();
         app.MapManagementApi().MapAgentAdministration();
         app.MapAgentLink();
+        app.MapOpenTunnelIdentity();
         return app;
     }
 }

@@ -66,15 +66,18 @@ public sealed class GatewayConfigurationDocumentTests
     [Fact]
     public void WithRunningRestartSettings_KeepsRunningPortAndPool_AndPendingRestartNamesThem()
     {
-        JsonObject merged = GatewayConfigurationDocument.Merge(GatewayFile, Configuration() with { Tunnel = Configuration().Tunnel with { Ipv4Range = "198.18.129.0/24" } }).Document;
+        JsonObject merged = GatewayConfigurationDocument.Merge(GatewayFile, Configuration() with { Tunnel = Configuration().Tunnel with { Ipv4Range = "198.18.129.0/24", UdpDisabled = true } }).Document;
+        var running = new GatewayConfigurationDocument.RunningGateway(4443, "198.18.128.0/24", true);
 
-        JsonObject live = GatewayConfigurationDocument.WithRunningRestartSettings(merged, 4443, "198.18.128.0/24");
-        List<string> pending = GatewayConfigurationDocument.PendingRestart(merged, 4443, "198.18.128.0/24");
+        JsonObject live = GatewayConfigurationDocument.WithRunningRestartSettings(merged, running);
+        List<string> pending = GatewayConfigurationDocument.PendingRestart(merged, running);
 
         Assert.Equal(4443, live["listener"]!["Port"]!.GetValue<int>());
         Assert.Equal("198.18.128.0/24", live["network"]!["IPv4Pool"]!.GetValue<string>());
-        Assert.Equal(["Listener:Port 4443 → 443", "Network:IPv4Pool 198.18.128.0/24 → 198.18.129.0/24"], pending);
-        Assert.Empty(GatewayConfigurationDocument.PendingRestart(live, 4443, "198.18.128.0/24"));
+        Assert.True(live["Udp"]!["Enabled"]!.GetValue<bool>());
+        Assert.False(merged["Udp"]!["Enabled"]!.GetValue<bool>());
+        Assert.Equal(["Listener:Port 4443 → 443", "Network:IPv4Pool 198.18.128.0/24 → 198.18.129.0/24", "Udp:Enabled true → false"], pending);
+        Assert.Empty(GatewayConfigurationDocument.PendingRestart(live, running));
     }
 
     private static EffectiveConfiguration Configuration() => new(

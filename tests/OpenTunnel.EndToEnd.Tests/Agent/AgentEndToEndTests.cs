@@ -18,17 +18,9 @@ public sealed class AgentEndToEndTests
     [Fact]
     public async Task Agent_Enrols_DnsChangeReachesNewSessionsWithin5Seconds_RefusedChangeKeepsTheOldOne()
     {
-        using GatewayInstance gateway = await GatewayInstance.StartAsync();
-        using var directory = new TemporaryDirectory();
-        using ManagementProcess management = await ManagementProcess.StartAsync(directory.Subdirectory("management"));
-        (string site, string configuration) = await CreateSiteAsync(management);
-        string token = (await management.Api.PostAsync($"/api/v1/sites/{site}/enrolment-tokens", new { validForHours = 1 })).GetProperty("token").GetString()!;
-
-        using TrackedProcess agent = await AgentProcess.StartAsync(gateway, management, token, directory.Subdirectory("agent"));
-        string server = await AgentProcess.ServerIdAsync(management, site);
-        JsonElement online = await management.Api.WaitForAsync($"/api/v1/servers/{server}/health",
-            h => h.GetProperty("state").GetString() == "online" && Applied(h), TimeSpan.FromSeconds(20), "the server is online and runs the site's configuration");
-        Assert.Equal("gw-e2e", online.GetProperty("name").GetString());
+        using AgentStack stack = await AgentStack.StartAsync();
+        (GatewayInstance gateway, ManagementProcess management, string configuration, string server) = (stack.Gateway, stack.Management, stack.Configuration, stack.Server);
+        Assert.Equal("gw-e2e", stack.Online.GetProperty("name").GetString());
         using OpenConnectClient before = await OpenConnectClient.ConnectWithTokenAsync(gateway, gateway.TokenFile(gateway.MintToken("alice")), "otc0");
         Assert.Equal("198.18.2.53", before.Environment()["INTERNAL_IP4_DNS"]);
 
@@ -64,14 +56,8 @@ public sealed class AgentEndToEndTests
     [Fact]
     public async Task ManagementOutage_TunnelsKeepWorking_NewClientsConnect_AndEveryTelemetrySampleArrivesOnceInOrder()
     {
-        using GatewayInstance gateway = await GatewayInstance.StartAsync();
-        using var directory = new TemporaryDirectory();
-        using ManagementProcess management = await ManagementProcess.StartAsync(directory.Subdirectory("management"));
-        (string site, _) = await CreateSiteAsync(management);
-        string token = (await management.Api.PostAsync($"/api/v1/sites/{site}/enrolment-tokens", new { validForHours = 1 })).GetProperty("token").GetString()!;
-        using TrackedProcess agent = await AgentProcess.StartAsync(gateway, management, token, directory.Subdirectory("agent"));
-        string server = await AgentProcess.ServerIdAsync(management, site);
-        await management.Api.WaitForAsync($"/api/v1/servers/{server}/health", Applied, TimeSpan.FromSeconds(20), "the site's configuration is applied");
+        using AgentStack stack = await AgentStack.StartAsync();
+        (GatewayInstance gateway, ManagementProcess management, TrackedProcess agent, string server) = (stack.Gateway, stack.Management, stack.Agent, stack.Server);
         using OpenConnectClient before = await OpenConnectClient.ConnectWithTokenAsync(gateway, gateway.TokenFile(gateway.MintToken("alice")), "otc0");
 
         await management.StopAsync();
@@ -99,14 +85,8 @@ public sealed class AgentEndToEndTests
     [Fact]
     public async Task Drain_RefusesNewSessionsAndKeepsTheOldOne_AndRevokeSessionsEndsAUsersSession()
     {
-        using GatewayInstance gateway = await GatewayInstance.StartAsync();
-        using var directory = new TemporaryDirectory();
-        using ManagementProcess management = await ManagementProcess.StartAsync(directory.Subdirectory("management"));
-        (string site, _) = await CreateSiteAsync(management);
-        string token = (await management.Api.PostAsync($"/api/v1/sites/{site}/enrolment-tokens", new { validForHours = 1 })).GetProperty("token").GetString()!;
-        using TrackedProcess agent = await AgentProcess.StartAsync(gateway, management, token, directory.Subdirectory("agent"));
-        string server = await AgentProcess.ServerIdAsync(management, site);
-        await management.Api.WaitForAsync($"/api/v1/servers/{server}/health", Applied, TimeSpan.FromSeconds(20), "the site's configuration is applied");
+        using AgentStack stack = await AgentStack.StartAsync();
+        (GatewayInstance gateway, ManagementProcess management, string server) = (stack.Gateway, stack.Management, stack.Server);
         using OpenConnectClient alice = await OpenConnectClient.ConnectWithTokenAsync(gateway, gateway.TokenFile(gateway.MintToken("alice")), "otc0");
 
         await management.Api.PutAsync($"/api/v1/servers/{server}", new { name = "gw-e2e", drain = true });
@@ -128,22 +108,14 @@ public sealed class AgentEndToEndTests
         Assert.Empty((await gateway.ControlAsync("sessions"))!.AsArray());
     }
 
-    private static bool Applied(JsonElement health)
+    internal static bool Applied(JsonElement health)
     {
         JsonElement configuration = health.GetProperty("configuration");
         return configuration.GetProperty("appliedETag").GetString() == configuration.GetProperty("expectedETag").GetString();
     }
 
-    private static async Task<(string Site, string Configuration)> CreateSiteAsync(ManagementProcess management)
-    {
-        JsonElement configuration = await management.Api.PostAsync("/api/v1/configurations", Configuration(["198.18.2.53"]));
-        string id = configuration.GetProperty("id").GetString()!;
-        JsonElement site = await management.Api.PostAsync("/api/v1/sites", new { name = "e2e", publicAddress = NetworkTopology.GatewayPublicAddress, serverConfigurationId = id });
-        return (site.GetProperty("id").GetString()!, id);
-    }
-
     /// <summary>The site's configuration: the gateway's pool, port and corp route, with <paramref name="dns"/>.</summary>
-    private static object Configuration(string[] dns) => new
+    internal static object Configuration(string[] dns) => new
     {
         name = "e2e",
         ipv4Range = GatewayInstance.Pool,

@@ -1,4 +1,9 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace OpenTunnel.Management.Tests.Harness;
 
@@ -26,11 +31,34 @@ public sealed class ManagementApp : IAsyncDisposable
     /// <summary>A handler into the in-memory server, for clients built outside the factory (the CLI).</summary>
     public HttpMessageHandler CreateHandler() => _factory.Server.CreateHandler();
 
-    public static ManagementApp Start(TestDatabase database, TestTokenIssuer? issuer)
+    /// <summary>The base address of a service started with <c>listen</c>, e.g. http://127.0.0.1:41234; null otherwise.</summary>
+    public Uri? Address => _factory.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses is { Count: > 0 } addresses
+        ? new Uri(addresses.First())
+        : null;
+
+    /// <summary>
+    /// Starts the service. With <paramref name="listen"/> it also listens on 127.0.0.1 (a free
+    /// port, <see cref="Address"/>), for clients that need a real socket (a gateway fetching the
+    /// identity provider's discovery document); <paramref name="settings"/> are extra configuration
+    /// and <paramref name="configure"/> changes the host further (e.g. a log collector);
+    /// <paramref name="clock"/> replaces the system clock when given.
+    /// </summary>
+    public static ManagementApp Start(
+        TestDatabase database,
+        TestTokenIssuer? issuer,
+        bool listen = false,
+        IReadOnlyDictionary<string, string>? settings = null,
+        Action<IWebHostBuilder>? configure = null,
+        TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
+            foreach ((string key, string value) in settings ?? new Dictionary<string, string>())
+            {
+                b.UseSetting(key, value);
+            }
+
             b.UseSetting("Management:DataDirectory", database.DataDirectory);
             if (database.PostgresConnectionString is not null)
             {
@@ -42,7 +70,25 @@ public sealed class ManagementApp : IAsyncDisposable
                 b.UseSetting("Management:AdminTokens:Authority", issuer.Issuer);
                 b.UseSetting("Management:AdminTokens:RequireHttpsMetadata", "false");
             }
+
+            if (clock is not null)
+            {
+                b.ConfigureTestServices(services => services.AddSingleton(clock));
+            }
+
+            if (listen)
+            {
+                b.UseUrls("http://127.0.0.1:0");
+            }
+
+            configure?.Invoke(b);
         });
+
+        if (listen)
+        {
+            factory.UseKestrel();
+            factory.StartServer();
+        }
 
         // The first client starts the host: migrations run and the first key is written.
         factory.CreateClient().Dispose();

@@ -1,0 +1,112 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using OpenIddict.Abstractions;
+using OpenTunnel.Identity.Data;
+using OpenTunnel.Identity.Contracts;
+
+namespace OpenTunnel.Identity.Credentials;
+
+/// <summary>The TOTP secret of a user, shown once when the second factor is turned on.</summary>
+public sealed record TotpEnrolment(string Secret, string ProvisioningUri);
+
+/// <summary>
+/// What administrators do to a user's credentials through the management API: set a password,
+/// turn TOTP on or off, and revoke every session (refresh tokens and authorizations are revoked
+/// at once, and an access event tells the gateways to end the user's tunnels).
+/// </summary>
+public sealed partial class CredentialAdministration(
+    IdentityStore store,
+    IOpenIddictTokenManager tokens,
+    IOpenIddictAuthorizationManager authorizations,
+    TimeProvider time,
+    ILogger<CredentialAdministration> logger)
+{
+    public const int MinimumPasswordLength = 10;
+    public const int MaximumPasswordLength = 256;
+    public const string TotpIssuer = "OpenTunnel";
+
+    /// <summary>Why the password is not acceptable, or null.</summary>
+    public static string? CheckPassword(string? password) => password switch
+    {
+        null or "" => "is required.",
+        { Length: < MinimumPasswordLength } => $"must be at least {MinimumPasswordLength} characters long.",
+        { Length: > MaximumPasswordLength } => $"must be at most {MaximumPasswordLength} characters long.",
+        _ when string.IsNullOrWhiteSpace(password) => "must not be only spaces.",
+        _ => null,
+    };
+
+    /// <summary>Stores the password's hash (the caller checked it with <see cref="CheckPassword"/>); saved with the caller's unit of work.</summary>
+    public async Task SetPasswordAsync(DirectoryUser user, string password, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        UserCredential credential = await GetOrAddAsync(user.Id, cancellationToken);
+        credential.PasswordHash = UserSignIn.HashPassword(user, password);
+        LogPasswordSet(logger, user.Name);
+    }
+
+    public async Task<TotpEnrolment> EnableTotpAsync(DirectoryUser user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        UserCredential credential = await GetOrAddAsync(user.Id, cancellationToken);
+        credential.TotpSecret = TotpCode.NewSecret();
+        credential.TotpLastStep = null;
+        LogTotp(logger, user.Name, "on");
+        return new TotpEnrolment(credential.TotpSecret, TotpCode.ProvisioningUri(TotpIssuer, user.Name, credential.TotpSecret));
+    }
+
+    public async Task DisableTotpAsync(DirectoryUser user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        UserCredential credential = await GetOrAddAsync(user.Id, cancellationToken);
+        credential.TotpSecret = null;
+        credential.TotpLastStep = null;
+        LogTotp(logger, user.Name, "off");
+    }
+
+    /// <summary>
+    /// Ends every session of the user: tokens issued before now are refused at refresh, stored
+    /// tokens and authorizations are revoked, and an access event is recorded for the gateways.
+    /// Saves (the revocations cannot join the caller's unit of work: OpenIddict saves its own).
+    /// </summary>
+    public async Task<long> RevokeSessionsAsync(DirectoryUser user, string actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        DateTime now = time.GetUtcNow().UtcDateTime;
+        UserCredential credential = await GetOrAddAsync(user.Id, cancellationToken);
+        credential.SessionsRevokedAt = now;
+        store.AccessEvents.Add(new AccessEvent
+        {
+            At = now,
+            Kind = AccessEventKind.SessionsRevoked,
+            UserId = user.Id,
+            Reason = $"{actor} revoked the sessions of {user.Name}",
+        });
+        await store.Context.SaveChangesAsync(cancellationToken);
+        long revokedTokens = await tokens.RevokeBySubjectAsync(user.Id.ToString(), cancellationToken);
+        long revokedAuthorizations = await authorizations.RevokeBySubjectAsync(user.Id.ToString(), cancellationToken);
+        LogRevoked(logger, user.Name, actor, revokedTokens, revokedAuthorizations);
+        return revokedTokens;
+    }
+
+    private async Task<UserCredential> GetOrAddAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        UserCredential? credential = await store.Credentials.FirstOrDefaultAsync(c => c.UserId == userId, cancellationToken);
+        if (credential is null)
+        {
+            credential = new UserCredential { UserId = userId };
+            store.Credentials.Add(credential);
+        }
+
+        credential.UpdatedAt = time.GetUtcNow().UtcDateTime;
+        return credential;
+    }
+
+    [LoggerMessage(EventId = 6110, Level = LogLevel.Information, Message = "Password of {UserName} set.")]
+    private static partial void LogPasswordSet(ILogger logger, string userName);
+
+    [LoggerMessage(EventId = 6111, Level = LogLevel.Information, Message = "TOTP second factor of {UserName} turned {State}.")]
+    private static partial void LogTotp(ILogger logger, string userName, string state);
+
+    [LoggerMessage(EventId = 6112, Level = LogLevel.Warning, Message = "Sessions of {UserName} revoked by {Actor}: {Tokens} token(s) and {Authorizations} authorization(s).")]
+    private static partial void LogRevoked(ILogger logger, string userName, string actor, long tokens, long authorizations);
+}

@@ -1,0 +1,103 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using OpenTunnel.Identity.Data;
+using OpenTunnel.Identity.Contracts;
+
+namespace OpenTunnel.Identity.Credentials;
+
+/// <summary>The result of a sign-in: the user, or a message for the person signing in (which never says whether the name exists).</summary>
+public sealed record SignInOutcome(DirectoryUser? User, string? Error)
+{
+    public bool Succeeded => User is not null;
+}
+
+/// <summary>
+/// Checks a user name, password and (when the user has one) TOTP code, with the per-name and
+/// per-address throttle. Every attempt is logged with its outcome and the check that refused it.
+/// </summary>
+public sealed partial class UserSignIn(
+    IUserDirectory users, IdentityStore store, SignInThrottle throttle, TimeProvider time, ILogger<UserSignIn> logger)
+{
+    public const string WrongCredentials = "The user name, password or one-time code is wrong.";
+
+    /// <summary>A hash that matches no password: an unknown name costs as much time as a known one.</summary>
+    private static readonly string UnknownUserHash = new PasswordHasher<DirectoryUser>().HashPassword(null!, Guid.NewGuid().ToString());
+
+    private static readonly PasswordHasher<DirectoryUser> Hasher = new();
+
+    public static string HashPassword(DirectoryUser user, string password) => Hasher.HashPassword(user, password);
+
+    public async Task<SignInOutcome> SignInAsync(string? userName, string? password, string? oneTimeCode, string clientAddress, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(userName) || string.IsNullOrEmpty(password))
+        {
+            return new SignInOutcome(null, "Enter your user name and password.");
+        }
+
+        userName = userName.Trim();
+        if (throttle.RetryAfter(userName, clientAddress) is { } wait)
+        {
+            LogThrottled(logger, userName, clientAddress, wait);
+            return new SignInOutcome(null, $"Too many failed sign-ins. Try again in {Math.Ceiling(wait.TotalMinutes)} minute(s).");
+        }
+
+        DirectoryUser? user = await users.FindByNameAsync(userName, cancellationToken);
+        UserCredential? credential = user is null ? null : await store.Credentials.FirstOrDefaultAsync(c => c.UserId == user.Id, cancellationToken);
+        string? refusal = Check(user, credential, password, oneTimeCode, out long? usedStep);
+        if (refusal is not null)
+        {
+            throttle.RecordFailure(userName, clientAddress);
+            LogRefused(logger, userName, clientAddress, refusal);
+            return new SignInOutcome(null, refusal == Disabled ? "This account is disabled; ask an administrator." : WrongCredentials);
+        }
+
+        credential!.TotpLastStep = usedStep ?? credential.TotpLastStep;
+        await store.Context.SaveChangesAsync(cancellationToken);
+        throttle.RecordSuccess(userName);
+        LogSignedIn(logger, user!.Name, user.Id, clientAddress, usedStep is null ? "password" : "password and TOTP");
+        return new SignInOutcome(user, null);
+    }
+
+    private const string Disabled = "the user is disabled";
+
+    private string? Check(DirectoryUser? user, UserCredential? credential, string password, string? oneTimeCode, out long? usedStep)
+    {
+        usedStep = null;
+        if (user is null || credential?.PasswordHash is null)
+        {
+            Hasher.VerifyHashedPassword(null!, UnknownUserHash, password);
+            return user is null ? "no such user" : "the user has no password set";
+        }
+
+        if (Hasher.VerifyHashedPassword(user, credential.PasswordHash, password) == PasswordVerificationResult.Failed)
+        {
+            return "wrong password";
+        }
+
+        if (credential.TotpSecret is { } secret)
+        {
+            if (string.IsNullOrWhiteSpace(oneTimeCode))
+            {
+                return "the one-time code is missing (the user has TOTP on)";
+            }
+
+            usedStep = TotpCode.Verify(secret, oneTimeCode.Trim(), time.GetUtcNow(), credential.TotpLastStep);
+            if (usedStep is null)
+            {
+                return "wrong or already used one-time code";
+            }
+        }
+
+        return user.Enabled ? null : Disabled;
+    }
+
+    [LoggerMessage(EventId = 6100, Level = LogLevel.Information, Message = "User {UserName} ({UserId}) signed in from {ClientAddress} with {Factors}.")]
+    private static partial void LogSignedIn(ILogger logger, string userName, Guid userId, string clientAddress, string factors);
+
+    [LoggerMessage(EventId = 6101, Level = LogLevel.Warning, Message = "Sign-in of {UserName} from {ClientAddress} refused: {Reason}.")]
+    private static partial void LogRefused(ILogger logger, string userName, string clientAddress, string reason);
+
+    [LoggerMessage(EventId = 6102, Level = LogLevel.Warning, Message = "Sign-in of {UserName} from {ClientAddress} refused without checking: too many failures, retry after {Wait}.")]
+    private static partial void LogThrottled(ILogger logger, string userName, string clientAddress, TimeSpan wait);
+}

@@ -1,0 +1,60 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Http;
+
+namespace OpenTunnel.Identity.Endpoints;
+
+/// <summary>
+/// The provider's one HTML page: a sign-in form (user name, password, one-time code) posted back
+/// to the endpoint that showed it, carrying that request's parameters as hidden fields. No
+/// scripts, no external resources; every value is HTML-encoded.
+/// </summary>
+public static class SignInPage
+{
+    public const string UserNameField = "username";
+    public const string PasswordField = "password";
+    public const string OneTimeCodeField = "otp";
+
+    /// <summary>Form fields that are the person's input, never carried over as hidden request parameters.</summary>
+    public static bool IsInputField(string name) => name is UserNameField or PasswordField or OneTimeCodeField;
+
+    public static IResult Form(string title, string explanation, string action, IEnumerable<KeyValuePair<string, string?>> hidden, string? error, string? userName, bool askUserCode = false, string? userCode = null)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        HtmlEncoder html = HtmlEncoder.Default;
+        var body = new StringBuilder();
+        body.Append("<h1>").Append(html.Encode(title)).Append("</h1><p>").Append(html.Encode(explanation)).Append("</p>");
+        if (error is not null)
+        {
+            body.Append("<p role=\"alert\" class=\"error\">").Append(html.Encode(error)).Append("</p>");
+        }
+
+        body.Append("<form method=\"post\" action=\"").Append(html.Encode(action)).Append("\">");
+        foreach ((string name, string? value) in hidden)
+        {
+            body.Append("<input type=\"hidden\" name=\"").Append(html.Encode(name)).Append("\" value=\"").Append(html.Encode(value ?? "")).Append("\">");
+        }
+
+        if (askUserCode)
+        {
+            Field(body, html, "user_code", "Code shown on your device", "text", userCode, "one-time-code");
+        }
+
+        Field(body, html, UserNameField, "User name", "text", userName, "username");
+        Field(body, html, PasswordField, "Password", "password", null, "current-password");
+        Field(body, html, OneTimeCodeField, "One-time code (if you use an authenticator app)", "text", null, "one-time-code");
+        body.Append("<button type=\"submit\">Sign in</button></form>");
+        return Page(title, body.ToString(), error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
+    }
+
+    public static IResult Message(string title, string message, int status = StatusCodes.Status200OK) =>
+        Page(title, $"<h1>{HtmlEncoder.Default.Encode(title)}</h1><p>{HtmlEncoder.Default.Encode(message)}</p>", status);
+
+    private static void Field(StringBuilder body, HtmlEncoder html, string name, string label, string type, string? value, string autocomplete) =>
+        body.Append("<p><label>").Append(html.Encode(label)).Append("<br><input name=\"").Append(name).Append("\" type=\"").Append(type)
+            .Append("\" autocomplete=\"").Append(autocomplete).Append("\" value=\"").Append(html.Encode(value ?? "")).Append("\"></label></p>");
+
+    private static IResult Page(string title, string body, int status) => Results.Content(
+        $"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{HtmlEncoder.Default.Encode(title)} - OpenTunnel</title></head><body>{body}</body></html>",
+        "text/html; charset=utf-8", Encoding.UTF8, status);
+}

@@ -1,0 +1,84 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OpenIddict.Abstractions;
+using OpenTunnel.Identity.Tokens;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace OpenTunnel.Identity.Hosting;
+
+/// <summary>
+/// Registers (or brings up to date) the two public clients at start, after the host's migrations:
+/// <c>opentunnel-client</c> (device flow and refresh tokens, for the Linux client and openconnect
+/// users) and <c>opentunnel-console</c> (authorization code with PKCE, redirect URIs from
+/// <c>Identity:ConsoleRedirectUris</c>).
+/// </summary>
+internal sealed class BuiltInClients(IServiceProvider services, IdentityProviderOptions options) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using AsyncServiceScope scope = services.CreateAsyncScope();
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        await EnsureAsync(applications, DeviceClient(), cancellationToken);
+        await EnsureAsync(applications, ConsoleClient(options), cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    internal static OpenIddictApplicationDescriptor DeviceClient() => new()
+    {
+        ClientId = IdentityProviderOptions.DeviceClientId,
+        ClientType = ClientTypes.Public,
+        DisplayName = "OpenTunnel client",
+        Permissions =
+        {
+            Permissions.Endpoints.DeviceAuthorization,
+            Permissions.Endpoints.Token,
+            Permissions.Endpoints.Revocation,
+            Permissions.GrantTypes.DeviceCode,
+            Permissions.GrantTypes.RefreshToken,
+            Permissions.Scopes.Profile,
+            Permissions.Prefixes.Scope + IdentityScopes.Gateway,
+            Permissions.Prefixes.Scope + IdentityScopes.Device,
+        },
+    };
+
+    internal static OpenIddictApplicationDescriptor ConsoleClient(IdentityProviderOptions options)
+    {
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = IdentityProviderOptions.ConsoleClientId,
+            ClientType = ClientTypes.Public,
+            DisplayName = "OpenTunnel console",
+            Permissions =
+            {
+                Permissions.Endpoints.Authorization,
+                Permissions.Endpoints.Token,
+                Permissions.Endpoints.Revocation,
+                Permissions.GrantTypes.AuthorizationCode,
+                Permissions.GrantTypes.RefreshToken,
+                Permissions.ResponseTypes.Code,
+                Permissions.Scopes.Profile,
+                Permissions.Prefixes.Scope + IdentityScopes.Device,
+            },
+            Requirements = { Requirements.Features.ProofKeyForCodeExchange },
+        };
+        foreach (string uri in options.ConsoleRedirectUris)
+        {
+            descriptor.RedirectUris.Add(new Uri(uri));
+        }
+
+        return descriptor;
+    }
+
+    private static async Task EnsureAsync(IOpenIddictApplicationManager applications, OpenIddictApplicationDescriptor descriptor, CancellationToken cancellationToken)
+    {
+        if (await applications.FindByClientIdAsync(descriptor.ClientId!, cancellationToken) is { } existing)
+        {
+            await applications.UpdateAsync(existing, descriptor, cancellationToken);
+        }
+        else
+        {
+            await applications.CreateAsync(descriptor, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using Microsoft.EntityFrameworkCore;
+using OpenTunnel.Identity.Contracts;
+using OpenTunnel.Management.Api;
+using OpenTunnel.Management.Data;
+using OpenTunnel.Management.Domain;
+using OpenTunnel.Management.Validation;
+using DeviceCompliance = OpenTunnel.Management.Api.Resources.DeviceCompliance;
+
+namespace OpenTunnel.Management.Access;
+
+/// <summary>
+/// What the embedded identity provider reads and writes of the management domain: users and
+/// their groups, devices (enrolment and posture reports, with compliance evaluated by
+/// <see cref="ComplianceEvaluator"/>), and the conditional-access decision of
+/// <see cref="ConditionalAccessEvaluator"/> over the stored policies.
+/// </summary>
+internal sealed class IdentityDirectory(ManagementDbContext db, TimeProvider clock) : IUserDirectory, IDeviceDirectory, IConditionalAccess
+{
+    public async Task<DirectoryUser?> FindByNameAsync(string name, CancellationToken cancellationToken) =>
+        await DescribeAsync(await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Name == name, cancellationToken), cancellationToken);
+
+    public async Task<DirectoryUser?> FindByIdAsync(Guid id, CancellationToken cancellationToken) =>
+        await DescribeAsync(await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, cancellationToken), cancellationToken);
+
+    public async Task<DirectoryDevice?> FindAsync(Guid id, CancellationToken cancellationToken) =>
+        await db.Devices.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken) is { } device ? Describe(device) : null;
+
+    public async Task<DeviceWrite> EnrolAsync(Guid ownerId, DevicePosture posture, CancellationToken cancellationToken)
+    {
+        DateTime now = clock.GetUtcNow().UtcDateTime;
+        var device = new Device { Id = Guid.NewGuid(), OwnerId = ownerId, EnrolmentState = EnrolmentState.Enrolled, CreatedAt = now };
+        if (Apply(posture, device, now) is { } errors)
+        {
+            return new DeviceWrite(null, errors);
+        }
+
+        DeviceCompliance.Apply(device, await db.CompliancePolicies.AsNoTracking().ToListAsync(cancellationToken));
+        db.Devices.Add(device);
+        AuditTrail.Record(db, $"user:{ownerId}", AuditAction.Created, device, device.Id, null, AuditTrail.Snapshot(device), now);
+        return new DeviceWrite(Describe(device), null);
+    }
+
+    public async Task<DeviceWrite> ReportAsync(Guid deviceId, DevicePosture posture, CancellationToken cancellationToken)
+    {
+        Device device = await db.Devices.FirstAsync(d => d.Id == deviceId, cancellationToken);
+        if (device.EnrolmentState != EnrolmentState.Enrolled)
+        {
+            return new DeviceWrite(null, new Dictionary<string, string[]> { ["device"] = [$"is {device.EnrolmentState}; only enrolled devices report their posture."] });
+        }
+
+        string before = AuditTrail.Snapshot(device);
+        DateTime now = clock.GetUtcNow().UtcDateTime;
+        if (Apply(posture, device, now) is { } errors)
+        {
+            return new DeviceWrite(null, errors);
+        }
+
+        DeviceCompliance.Apply(device, await db.CompliancePolicies.AsNoTracking().ToListAsync(cancellationToken));
+        device.Version++;
+        AuditTrail.Record(db, $"device:{device.Id}", AuditAction.Updated, device, device.Id, before, AuditTrail.Snapshot(device), now);
+        return new DeviceWrite(Describe(device), null);
+    }
+
+    public async Task<AccessVerdict> EvaluateAsync(AccessRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Site? site = await ResolveSiteAsync(request.Site, cancellationToken);
+        if (site is null)
+        {
+            int sites = await db.Sites.CountAsync(cancellationToken);
+            return AccessVerdict.Deny(request.Site is null
+                ? $"Name the site (parameter site, its id or name): this deployment has {sites} sites."
+                : $"No site has the id or name '{request.Site}'.");
+        }
+
+        List<Guid> groups = await db.Users.AsNoTracking().Where(u => u.Id == request.User.Id).Select(u => u.GroupIds).FirstOrDefaultAsync(cancellationToken) ?? [];
+        AccessDevice? device = request.Device is { } d ? new AccessDevice(ToDomain(d.Enrolment), ToDomain(d.Compliance)) : null;
+        List<ConditionalAccessPolicy> policies = await db.ConditionalAccessPolicies.AsNoTracking().ToListAsync(cancellationToken);
+        AccessDecision decision = ConditionalAccessEvaluator.Evaluate(groups, site.Id, device, policies);
+        string reason = decision.Reason;
+        if (!decision.Allowed && request.Device is { Compliance: Identity.Contracts.DeviceCompliance.NonCompliant, Reasons.Count: > 0 } nonCompliant)
+        {
+            reason += " " + string.Join(" ", nonCompliant.Reasons);
+        }
+
+        return new AccessVerdict(decision.Allowed, reason, site.Id);
+    }
+
+    private async Task<Site?> ResolveSiteAsync(string? site, CancellationToken cancellationToken)
+    {
+        if (site is null)
+        {
+            List<Site> all = await db.Sites.AsNoTracking().Take(2).ToListAsync(cancellationToken);
+            return all.Count == 1 ? all[0] : null;
+        }
+
+        return Guid.TryParse(site, out Guid id)
+            ? await db.Sites.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, cancellationToken)
+            : await db.Sites.AsNoTracking().FirstOrDefaultAsync(s => s.Name == site, cancellationToken);
+    }
+
+    /// <summary>Copies the report onto the device; the validation errors by field when it is not acceptable.</summary>
+    private static Dictionary<string, string[]>? Apply(DevicePosture posture, Device device, DateTime now)
+    {
+        if (!Enum.TryParse(posture.Platform, ignoreCase: true, out Platform platform) || int.TryParse(posture.Platform, out _))
+        {
+            return new Dictionary<string, string[]> { ["platform"] = [$"'{posture.Platform}' is not a platform; use one of {string.Join(", ", Enum.GetNames<Platform>())}."] };
+        }
+
+        device.Name = posture.Name;
+        device.Platform = platform;
+        device.OsVersion = posture.OsVersion;
+        device.DiskEncrypted = posture.DiskEncrypted;
+        device.FirewallEnabled = posture.FirewallEnabled;
+        device.ScreenLockEnabled = posture.ScreenLockEnabled;
+        device.LastSeen = now;
+        device.UpdatedAt = now;
+        ValidationErrors errors = AccessValidators.Validate(device);
+        return errors.IsValid ? null : new Dictionary<string, string[]>(errors.ToDictionary());
+    }
+
+    private async Task<DirectoryUser?> DescribeAsync(User? user, CancellationToken cancellationToken)
+    {
+        if (user is null)
+        {
+            return null;
+        }
+
+        List<Guid> ids = user.GroupIds;
+        List<string> groups = await db.Groups.AsNoTracking().Where(g => ids.Contains(g.Id)).OrderBy(g => g.Name).Select(g => g.Name).ToListAsync(cancellationToken);
+        return new DirectoryUser(user.Id, user.Name, user.DisplayName, user.Enabled, groups);
+    }
+
+    private static DirectoryDevice Describe(Device device) => new(
+        device.Id,
+        device.OwnerId,
+        device.EnrolmentState switch
+        {
+            EnrolmentState.Enrolled => DeviceEnrolment.Enrolled,
+            EnrolmentState.AppProtected => DeviceEnrolment.AppProtected,
+            _ => DeviceEnrolment.Retired,
+        },
+        device.ComplianceState switch
+        {
+            ComplianceState.Compliant => Identity.Contracts.DeviceCompliance.Compliant,
+            ComplianceState.NonCompliant => Identity.Contracts.DeviceCompliance.NonCompliant,
+            _ => Identity.Contracts.DeviceCompliance.Unknown,
+        },
+        [.. device.ComplianceReasons]);
+
+    private static EnrolmentState ToDomain(DeviceEnrolment enrolment) => enrolment switch
+    {
+        DeviceEnrolment.Enrolled => EnrolmentState.Enrolled,
+        DeviceEnrolment.AppProtected => EnrolmentState.AppProtected,
+        _ => EnrolmentState.Retired,
+    };
+
+    private static ComplianceState ToDomain(Identity.Contracts.DeviceCompliance compliance) => compliance switch
+    {
+        Identity.Contracts.DeviceCompliance.Compliant => ComplianceState.Compliant,
+        Identity.Contracts.DeviceCompliance.NonCompliant => ComplianceState.NonCompliant,
+        _ => ComplianceState.Unknown,
+    };
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Text.Json;
+
+namespace OpenTunnel.Identity.Tests.Harness;
+
+/// <summary>A token endpoint answer: the tokens, or the error and its description.</summary>
+public sealed record TokenResponse(HttpStatusCode Status, JsonElement Json)
+{
+    public string? AccessToken => Value("access_token");
+
+    public string? RefreshToken => Value("refresh_token");
+
+    public string? Error => Value("error");
+
+    public string? ErrorDescription => Value("error_description");
+
+    private string? Value(string name) => Json.TryGetProperty(name, out JsonElement value) ? value.GetString() : null;
+}
+
+/// <summary>
+/// The client side of the provider's OAuth flows over real HTTP, as the Linux client and a
+/// browser would use them: device authorization, the verification page, token polling and refresh.
+/// </summary>
+public sealed class OidcClient(HttpClient http, string issuer)
+{
+    public const string DeviceClient = "opentunnel-client";
+
+    public string TokenEndpoint => issuer.TrimEnd('/') + "/connect/token";
+
+    public async Task<(string DeviceCode, string UserCode)> RequestDeviceCodeAsync(string scope)
+    {
+        using HttpResponseMessage response = await http.PostAsync("/connect/device", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["client_id"] = DeviceClient,
+            ["scope"] = scope,
+        }));
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"Device authorization failed: {body}");
+        using JsonDocument json = JsonDocument.Parse(body);
+        return (json.RootElement.GetProperty("device_code").GetString()!, json.RootElement.GetProperty("user_code").GetString()!);
+    }
+
+    /// <summary>Signs in on the verification page with the user code; the answer (a redirect when approved).</summary>
+    public async Task<HttpResponseMessage> ApproveAsync(string userCode, string userName, string password, string? oneTimeCode = null)
+    {
+        var form = new Dictionary<string, string> { ["user_code"] = userCode, ["username"] = userName, ["password"] = password };
+        if (oneTimeCode is not null)
+        {
+            form["otp"] = oneTimeCode;
+        }
+
+        return await http.PostAsync("/connect/verify", new FormUrlEncodedContent(form));
+    }
+
+    public Task<TokenResponse> PollAsync(string deviceCode, IReadOnlyDictionary<string, string>? extra = null) =>
+        TokenAsync(new Dictionary<string, string>
+        {
+            ["grant_type"] = "urn:ietf:params:oauth:grant-type:device_code",
+            ["device_code"] = deviceCode,
+            ["client_id"] = DeviceClient,
+        }, extra);
+
+    public Task<TokenResponse> RefreshAsync(string refreshToken, IReadOnlyDictionary<string, string>? extra = null) =>
+        TokenAsync(new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = refreshToken,
+            ["client_id"] = DeviceClient,
+        }, extra);
+
+    public async Task<TokenResponse> TokenAsync(Dictionary<string, string> form, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        foreach ((string key, string value) in extra ?? new Dictionary<string, string>())
+        {
+            form[key] = value;
+        }
+
+        using HttpResponseMessage response = await http.PostAsync("/connect/token", new FormUrlEncodedContent(form));
+        string body = await response.Content.ReadAsStringAsync();
+        return new TokenResponse(response.StatusCode, JsonDocument.Parse(body).RootElement.Clone());
+    }
+
+    /// <summary>The whole device flow: request a code, approve it as the user, poll once; asserts that tokens came.</summary>
+    public async Task<TokenResponse> DeviceFlowAsync(string userName, string password, string scope, Func<IReadOnlyDictionary<string, string>>? extra = null)
+    {
+        TokenResponse tokens = await TryDeviceFlowAsync(userName, password, scope, extra);
+        Assert.True(tokens.AccessToken is not null, $"No tokens: {tokens.Json}");
+        return tokens;
+    }
+
+    public async Task<TokenResponse> TryDeviceFlowAsync(string userName, string password, string scope, Func<IReadOnlyDictionary<string, string>>? extra = null)
+    {
+        (string deviceCode, string userCode) = await RequestDeviceCodeAsync(scope);
+        using HttpResponseMessage approved = await ApproveAsync(userCode, userName, password);
+        Assert.True(approved.StatusCode == HttpStatusCode.Redirect, $"Approval answered {(int)approved.StatusCode}: {await approved.Content.ReadAsStringAsync()}");
+        return await PollAsync(deviceCode, extra?.Invoke());
+    }
+}
