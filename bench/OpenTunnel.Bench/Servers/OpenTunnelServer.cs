@@ -25,7 +25,7 @@ internal sealed class OpenTunnelServer : IVpnServer
     private readonly ServerProcess _process;
 
     /// <summary>Prepares the data directory and mints the token; the gateway itself starts in <see cref="StartAsync"/>.</summary>
-    public OpenTunnelServer(BenchNetwork network, string gatewayAssembly, string folder, ServerCertificate certificate, string version)
+    public OpenTunnelServer(BenchNetwork network, string gatewayAssembly, string folder, ServerCertificate certificate)
     {
         if (!File.Exists(gatewayAssembly))
         {
@@ -38,7 +38,6 @@ internal sealed class OpenTunnelServer : IVpnServer
         _folder = folder;
         _certificate = certificate;
         _configFile = Path.Combine(folder, "gateway.json");
-        Version = version;
         Directory.CreateDirectory(DataDirectory);
         WriteConfiguration(new ServerSettings(BenchNetwork.PoolNetwork, BenchNetwork.PoolPrefixLength, 64));
         var minted = Command.Run(Dotnet, [_gatewayAssembly, "token", "--config", _configFile, "--user", UserName, "--lifetime", "172800"], Command.DefaultTimeout).EnsureSuccess();
@@ -51,8 +50,6 @@ internal sealed class OpenTunnelServer : IVpnServer
     }
 
     public string Name => "opentunnel";
-
-    public string Version { get; }
 
     public ClientCredentials Credentials { get; }
 
