@@ -1,3 +1,4 @@
+using Npgsql;
 using OpenTunnel.Agent.Enrolment;
 using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Link;
@@ -5,14 +6,18 @@ using OpenTunnel.Testing;
 
 namespace OpenTunnel.Agent.Tests.Harness;
 
-/// <summary>One management service for a test class, and enrolled agents in a temporary directory.</summary>
-public sealed class ManagementServerFixture : IAsyncLifetime
+/// <summary>
+/// One management service for a test class, and enrolled agents in a temporary directory. The
+/// service runs on SQLite (<see cref="SqliteManagementServer"/>) or on a fresh database of the
+/// PostgreSQL server the test command starts (<see cref="PostgresManagementServer"/>).
+/// </summary>
+public abstract class ManagementServerFixture : IAsyncLifetime
 {
     public TemporaryDirectory Directory { get; } = new();
 
     public ManagementServer Server { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Server = await ManagementServer.StartAsync();
+    public async Task InitializeAsync() => Server = await ManagementServer.StartAsync(settings: await SettingsAsync());
 
     /// <summary>A new site with an agent enrolled into it, and the agent's link.</summary>
     public async Task<EnrolledAgent> EnrolAsync(string? probeUrl = null)
@@ -23,10 +28,55 @@ public sealed class ManagementServerFixture : IAsyncLifetime
         return new EnrolledAgent(identity, new ManagementLink(identity), site, configuration, options.DataDirectory);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Server.DisposeAsync();
         Directory.Dispose();
+    }
+
+    protected virtual Task<IReadOnlyDictionary<string, string>> SettingsAsync() => Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
+}
+
+public sealed class SqliteManagementServer : ManagementServerFixture;
+
+/// <summary>The service on a database of its own on OPENTUNNEL_TEST_POSTGRES, dropped at the end.</summary>
+public sealed class PostgresManagementServer : ManagementServerFixture
+{
+    public const string Variable = "OPENTUNNEL_TEST_POSTGRES";
+
+    private readonly string _database = $"ot_agent_{Guid.NewGuid():N}";
+    private string? _admin;
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_admin is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(_admin);
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    protected override async Task<IReadOnlyDictionary<string, string>> SettingsAsync()
+    {
+        _admin = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value
+            ? value
+            : throw new PrerequisiteMissingException(
+                $"This test needs PostgreSQL: {Variable} is not set. Run it through ./test.sh, which installs postgresql and starts a throw-away server, or set {Variable} to a connection string of a user that may create databases.");
+        await using (var connection = new NpgsqlConnection(_admin))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{_database}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return new Dictionary<string, string>
+        {
+            ["Management:PostgresConnectionString"] = new NpgsqlConnectionStringBuilder(_admin) { Database = _database }.ToString(),
+        };
     }
 }
 

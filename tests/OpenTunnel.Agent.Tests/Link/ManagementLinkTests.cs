@@ -13,10 +13,10 @@ namespace OpenTunnel.Agent.Tests.Link;
 
 /// <summary>
 /// The agent link against the real management service: mutual TLS refusals, the long poll,
-/// reports, telemetry, health, renewal and commands.
+/// reports, telemetry, health, renewal and commands; once on SQLite and once on PostgreSQL.
 /// </summary>
-[Trait("Category", "Integration")]
-public sealed class ManagementLinkTests(ManagementServerFixture fixture) : IClassFixture<ManagementServerFixture>
+public abstract class ManagementLinkTests<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : ManagementServerFixture
 {
     private readonly ManagementServer _server = fixture.Server;
 
@@ -234,3 +234,9 @@ public sealed class ManagementLinkTests(ManagementServerFixture fixture) : IClas
     private HttpClient RawClient(X509Certificate2? certificate) =>
         ManagementHttp.CreateClient(new Uri(_server.AgentUrl), ManagementTrust.PinnedAuthority(_server.Authority.Certificate), certificate);
 }
+
+[Trait("Category", "Integration")]
+public sealed class ManagementLinkTestsOnSqlite(SqliteManagementServer fixture) : ManagementLinkTests<SqliteManagementServer>(fixture);
+
+[Trait("Category", "Integration")]
+public sealed class ManagementLinkTestsOnPostgres(PostgresManagementServer fixture) : ManagementLinkTests<PostgresManagementServer>(fixture);
