@@ -88,7 +88,8 @@ public sealed partial class AgentService : BackgroundService
 
     private async Task FollowAsync(CancellationToken stopping)
     {
-        var retry = new Backoff(TimeSpan.FromSeconds(_options.RetrySeconds));
+        var linkRetry = new Backoff(TimeSpan.FromSeconds(_options.RetrySeconds));
+        var gatewayRetry = new Backoff(TimeSpan.FromSeconds(_options.RetrySeconds));
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -100,7 +101,7 @@ public sealed partial class AgentService : BackgroundService
                 }
 
                 AgentPoll? poll = await _link.PollAsync(_seenETag, _draining, _options.PollWaitSeconds, stopping);
-                if (retry.Reset())
+                if (linkRetry.Reset())
                 {
                     LogLinkRestored(_logger, _link.Endpoint);
                 }
@@ -109,16 +110,19 @@ public sealed partial class AgentService : BackgroundService
                 {
                     await HandleAsync(poll, stopping);
                 }
+
+                gatewayRetry.Reset();
             }
             catch (ManagementLinkException e)
             {
-                LogLinkFailed(_logger, e.Failure, e.Message, retry.Next.TotalSeconds);
-                await Delay(retry.Take(), stopping);
+                LogLinkFailed(_logger, e.Failure, e.Message, linkRetry.Next.TotalSeconds);
+                await Delay(linkRetry.Take(), stopping);
             }
             catch (ControlUnavailableException e)
             {
-                LogGatewayUnavailable(_logger, e.Message, retry.Next.TotalSeconds);
-                await Delay(retry.Take(), stopping);
+                // The configuration is asked for again at the next poll (it was not taken as seen).
+                LogGatewayUnavailable(_logger, e.Message, gatewayRetry.Next.TotalSeconds);
+                await Delay(gatewayRetry.Take(), stopping);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
