@@ -3,8 +3,10 @@
 # - the management service with SQLite (scripts/run-management.sh: http://127.0.0.1:8080, data in
 #   /var/lib/opentunnel/management), which prints the first administrator API key;
 # - the gateway: a self-signed certificate and a development token key are made in its data
-#   directory, a test token is minted, and the openconnect command that uses them is printed.
-# Ctrl-C stops both; the gateway then removes its nftables table and puts IP forwarding back.
+#   directory, a test token is minted, and the openconnect command that uses them is printed;
+# - the management agent beside it (scripts/run-agent.sh), enrolled at the first run into the
+#   site "default", which keeps the gateway's configuration in step with the management service.
+# Ctrl-C stops all three; the gateway then removes its nftables table and puts IP forwarding back.
 #   GATEWAY_DATA      the gateway's data directory (default: artifacts/run/gateway in this checkout)
 #   Any OPENTUNNEL_GATEWAY_Section__Setting overrides the gateway configuration,
 #   e.g. OPENTUNNEL_GATEWAY_Listener__Port=443.
@@ -38,6 +40,10 @@ chmod 600 "$data/alice.token"
 pin=$("${gateway[@]}" pin --config "$config")
 port=${OPENTUNNEL_GATEWAY_Listener__Port:-$(sed -n 's/.*"Port": *\([0-9]*\).*/\1/p' "$config" | head -1)}
 
+scripts/run-agent.sh "$config" "$data"
+agent_pid=$(cat "${AGENT_DATA:-$PWD/artifacts/run/agent}/agent.pid")
+trap 'kill "$agent_pid" "$management_pid" 2>/dev/null || true' EXIT INT TERM
+
 cat <<TEXT
 
 OpenTunnel gateway on port $port. From a client machine (Debian: apt-get install openconnect):
@@ -48,6 +54,7 @@ OpenTunnel gateway on port $port. From a client machine (Debian: apt-get install
     ${gateway[*]} token --config $config --user bob [--device ID] [--lifetime SECONDS]
   Watch it:  ${gateway[*]} status --config $config      (also: sessions, disconnect, terminate, reload)
   Metrics:   curl http://127.0.0.1:9464/metrics
+  Health:    curl -H "X-Api-Key: \$(cat ${OPENTUNNEL_MANAGEMENT_DATA:-/var/lib/opentunnel/management}/admin-api-key)" http://127.0.0.1:8080/api/v1/sites  (then /api/v1/servers/ID/health)
 
 TEXT
 "${gateway[@]}" run --config "$config"

@@ -9,8 +9,8 @@ namespace OpenTunnel.Gateway.Control;
 
 /// <summary>
 /// What the control API can do, like occtl's verbs: status, sessions, disconnect (the cookie
-/// stays valid and the client reconnects), terminate (the cookie is revoked), reload (a file)
-/// and apply (a JSON configuration document). Requests are <c>{"command": ..., ...}</c>.
+/// stays valid and the client reconnects), terminate (the cookie is revoked), reload (a file),
+/// apply (a JSON configuration document) and drain (<c>"enabled": true|false</c>: no new sessions). Requests are <c>{"command": ..., ...}</c>.
 /// </summary>
 internal sealed class ControlCommands
 {
@@ -50,6 +50,13 @@ internal sealed class ControlCommands
                 return new JsonObject { ["origin"] = applied.Origin, ["appliedAt"] = applied.AppliedAt };
             }
 
+            case "drain":
+            {
+                bool enabled = request["enabled"]?.GetValue<bool>() ?? true;
+                _server.SignIn.Draining = enabled;
+                return new JsonObject { ["draining"] = enabled, ["sessions"] = _server.Sessions.Count };
+            }
+
             case "apply":
             {
                 var document = request["configuration"] as JsonObject ?? throw new ControlRequestException("apply needs a \"configuration\" object");
@@ -59,7 +66,7 @@ internal sealed class ControlCommands
             }
 
             default:
-                throw new ControlRequestException($"unknown command '{command}' (status, sessions, disconnect, terminate, reload, apply)");
+                throw new ControlRequestException($"unknown command '{command}' (status, sessions, disconnect, terminate, reload, apply, drain)");
         }
     }
 
@@ -87,6 +94,7 @@ internal sealed class ControlCommands
             ["listen"] = _server.ListenEndPoint.ToString(),
             ["sessions"] = _server.Sessions.Count,
             ["connected"] = connected,
+            ["draining"] = _server.SignIn.Draining,
             ["pool"] = configuration.Tunnel.Pool.ToString(),
             ["poolCapacity"] = _server.Pool.Capacity,
             ["poolLeased"] = _server.Pool.LeasedCount,

@@ -188,6 +188,13 @@ internal sealed class ClientConnection
     {
         var configuration = _server.Current;
         var session = await _server.SignIn.SignInAsync(token, _client, configuration.Validator, configuration.Options.Limits, stopping);
+        if (session is null && _server.SignIn.Draining)
+        {
+            // A transient refusal, as ocserv answers when it cannot take a session now: the client
+            // (or the load balancer in front) goes to another server of the site.
+            return new HttpResponse(503, "Service Unavailable").Header("X-Reason", "The gateway is draining");
+        }
+
         if (session is null)
         {
             return new HttpResponse(401, "Unauthorized").Header("WWW-Authenticate", "Bearer error=\"invalid_token\"");

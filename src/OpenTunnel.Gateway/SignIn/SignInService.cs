@@ -9,8 +9,8 @@ using OpenTunnel.Gateway.Sessions;
 namespace OpenTunnel.Gateway.SignIn;
 
 /// <summary>
-/// Turns a presented access token into a session, or refuses it. Checks run in this order: the
-/// per-address rate limit, the token (auth plugin), then the session limits; each refusal writes
+/// Turns a presented access token into a session, or refuses it. Checks run in this order: drain,
+/// the per-address rate limit, the token (auth plugin), then the session limits; each refusal writes
 /// one log line naming the check and the client address, never the token, and is counted.
 /// </summary>
 public sealed class SignInService
@@ -20,6 +20,7 @@ public sealed class SignInService
     private readonly GatewayMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private bool _draining;
 
     public SignInService(SessionTable sessions, AuthRateLimiter rateLimiter, GatewayMetrics metrics, TimeProvider time, ILogger logger)
     {
@@ -30,9 +31,24 @@ public sealed class SignInService
         _logger = logger;
     }
 
+    /// <summary>
+    /// While true no new session is made (the control API's drain, for a rolling upgrade); sessions
+    /// that exist keep running and their clients may reconnect with their cookies.
+    /// </summary>
+    public bool Draining
+    {
+        get => Volatile.Read(ref _draining);
+        set => Volatile.Write(ref _draining, value);
+    }
+
     /// <summary>The session for a valid token within the limits, or null after logging why not.</summary>
     public async Task<GatewaySession?> SignInAsync(string token, IPEndPoint client, IAccessTokenValidator validator, LimitOptions limits, CancellationToken cancellationToken)
     {
+        if (Draining)
+        {
+            return Refuse(client, "draining", "the gateway is draining: it takes no new sessions until the drain ends");
+        }
+
         if (!_rateLimiter.TryAcquire(client.Address, limits.AuthAttemptsPerMinute))
         {
             return Refuse(client, "rate-limit", $"more than {limits.AuthAttemptsPerMinute} token checks from this address within a minute (Limits:AuthAttemptsPerMinute)");

@@ -41,6 +41,16 @@ public abstract class ManagementDbContext : DbContext
 
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
+    public DbSet<AgentCertificate> AgentCertificates => Set<AgentCertificate>();
+
+    public DbSet<ServerTelemetry> ServerTelemetry => Set<ServerTelemetry>();
+
+    public DbSet<AgentStatus> AgentStatuses => Set<AgentStatus>();
+
+    public DbSet<AgentCommand> AgentCommands => Set<AgentCommand>();
+
+    public DbSet<HealthThresholds> HealthThresholds => Set<HealthThresholds>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -93,6 +103,8 @@ public abstract class ManagementDbContext : DbContext
         var audit = modelBuilder.Entity<AuditEntry>();
         audit.HasIndex(a => a.At);
         audit.HasIndex(a => new { a.EntityType, a.EntityId });
+
+        AgentModel.Configure(modelBuilder);
 
         // The embedded identity provider's tables (OpenIddict's and its credentials, device keys, access events).
         modelBuilder.AddOpenTunnelIdentity();

@@ -1,6 +1,7 @@
 using OpenTunnel.Identity.Contracts;
 using OpenTunnel.Identity.Hosting;
 using OpenTunnel.Management.Access;
+using OpenTunnel.Management.Agents;
 using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Auth;
 using OpenTunnel.Management.Data;
@@ -10,7 +11,8 @@ namespace OpenTunnel.Management.Hosting;
 /// <summary>Builds the web application: settings, database, sign-in, the API and its OpenAPI document.</summary>
 public static class ManagementHost
 {
-    public static WebApplication Build(string[] args)
+    /// <summary>Builds the service; <paramref name="configure"/> runs last on the builder (hosts such as tests add their log providers there).</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 
@@ -38,6 +40,8 @@ public static class ManagementHost
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestHandler>();
         builder.Services.AddManagementOpenApi();
+        builder.AddAgentLink();
+        configure?.Invoke(builder);
 
         WebApplication app = builder.Build();
         app.UseExceptionHandler();
@@ -46,7 +50,8 @@ public static class ManagementHost
         app.UseAuthorization();
         app.MapOpenApi();
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).ExcludeFromDescription();
-        app.MapManagementApi();
+        app.MapManagementApi().MapAgentAdministration();
+        app.MapAgentLink();
         app.MapOpenTunnelIdentity();
         return app;
     }

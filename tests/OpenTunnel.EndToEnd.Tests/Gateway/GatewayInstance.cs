@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using OpenTunnel.EndToEnd.Tests.Harness;
 using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Control;
@@ -105,26 +106,8 @@ public sealed class GatewayInstance : IDisposable
         }
     }
 
-    /// <summary>
-    /// The gateway as its own build left it (src/OpenTunnel.Gateway/bin/CONFIGURATION/net10.0),
-    /// with its own deps.json: the copy beside the tests resolves assemblies through the test
-    /// project's frameworks instead.
-    /// </summary>
-    public static string GatewayAssembly()
-    {
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        string framework = output.Name;
-        string configuration = output.Parent!.Name;
-        var root = output;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "OpenTunnel.slnx")))
-        {
-            root = root.Parent;
-        }
-
-        string path = Path.Combine(root?.FullName ?? throw new InvalidOperationException("OpenTunnel.slnx not found above " + output.FullName),
-            "src", "OpenTunnel.Gateway", "bin", configuration, framework, "opentunnel-gateway.dll");
-        return File.Exists(path) ? path : throw new InvalidOperationException($"{path} does not exist: build the solution first (dotnet build -c {configuration}).");
-    }
+    /// <summary>The gateway as its own build left it (see <see cref="SolutionOutput"/>).</summary>
+    public static string GatewayAssembly() => SolutionOutput.Assembly("OpenTunnel.Gateway", "opentunnel-gateway.dll");
 
     /// <summary>A valid token for <paramref name="user"/> carrying compliance=compliant unless told otherwise.</summary>
     public string MintToken(string user, bool compliant = true, string? audience = null, DateTimeOffset? issuedAt = null, TimeSpan? lifetime = null) =>

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using OpenTunnel.Gateway.Control;
 using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Testing;
 
@@ -172,7 +173,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         File.WriteAllText(bad, File.ReadAllText(Gateway.ConfigFile).Replace("198.18.2.53", "not-an-address", StringComparison.Ordinal));
         var before = (await Gateway.ControlAsync("status"))!["configuration"]!["appliedAt"]!.GetValue<DateTimeOffset>();
 
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Gateway.ControlAsync(new JsonObject { ["command"] = "reload", ["file"] = bad }));
+        var refused = await Assert.ThrowsAsync<ControlRefusedException>(() => Gateway.ControlAsync(new JsonObject { ["command"] = "reload", ["file"] = bad }));
         var reloaded = await Gateway.ControlAsync(new JsonObject { ["command"] = "reload" });
 
         Assert.Contains("Network:DnsServers:0 'not-an-address' is not an IP address", refused.Message, StringComparison.Ordinal);

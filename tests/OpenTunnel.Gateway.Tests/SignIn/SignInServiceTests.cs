@@ -75,6 +75,19 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
         Assert.Null(await _signIn.SignInAsync(_issuers.Ec.Mint("bob"), Client, _validator, limits, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task SignInAsync_WhileDraining_MakesNoSession_AndAfterTheDrainDoes()
+    {
+        _signIn.Draining = true;
+        var refused = await _signIn.SignInAsync(_issuers.Ec.Mint("carol"), Client, _validator, new LimitOptions(), CancellationToken.None);
+        _signIn.Draining = false;
+        var admitted = await _signIn.SignInAsync(_issuers.Ec.Mint("carol"), Client, _validator, new LimitOptions(), CancellationToken.None);
+
+        Assert.Null(refused);
+        Assert.Equal("carol", admitted?.UserName);
+        Assert.Equal(1, _sessions.Count);
+    }
+
     public void Dispose()
     {
         _validator.Dispose();

@@ -44,9 +44,9 @@ public abstract class ServerApiTests<TApp>(TApp fixture) : IClassFixture<TApp>
         ApiResponse site = await Objects.SiteAsync(_admin);
         ApiResponse token = await _admin.CreateAsync($"/api/v1/sites/{site.Id}/enrolment-tokens", new { });
         string secret = token.Json.GetProperty("token").GetString()!;
-        await _anonymous.CreateAsync("/api/v1/enrolment", new { token = secret, serverName = "gw-a" });
+        await _anonymous.CreateAsync("/api/v1/enrolment", new { token = secret, serverName = "gw-a", certificateRequest = Objects.CertificateRequest() });
 
-        ApiResponse again = await _anonymous.SendAsync(HttpMethod.Post, "/api/v1/enrolment", new { token = secret, serverName = "gw-b" });
+        ApiResponse again = await _anonymous.SendAsync(HttpMethod.Post, "/api/v1/enrolment", new { token = secret, serverName = "gw-b", certificateRequest = Objects.CertificateRequest() });
 
         Assert.Equal(HttpStatusCode.Unauthorized, again.Status);
         Assert.Contains("already used", again.Json.GetProperty("detail").GetString(), StringComparison.Ordinal);
@@ -60,8 +60,8 @@ public abstract class ServerApiTests<TApp>(TApp fixture) : IClassFixture<TApp>
         string tokenId = token.Json.GetProperty("enrolmentToken").GetProperty("id").GetString()!;
         Assert.Equal(HttpStatusCode.NoContent, (await _admin.SendAsync(HttpMethod.Delete, $"/api/v1/enrolment-tokens/{tokenId}")).Status);
 
-        ApiResponse revoked = await _anonymous.SendAsync(HttpMethod.Post, "/api/v1/enrolment", new { token = token.Json.GetProperty("token").GetString(), serverName = "gw" });
-        ApiResponse unknown = await _anonymous.SendAsync(HttpMethod.Post, "/api/v1/enrolment", new { token = "ote_made-up", serverName = "gw" });
+        ApiResponse revoked = await _anonymous.SendAsync(HttpMethod.Post, "/api/v1/enrolment", new { token = token.Json.GetProperty("token").GetString(), serverName = "gw", certificateRequest = Objects.CertificateRequest() });
+        ApiResponse unknown = await _anonymous.SendAsync(HttpMethod.Post, "/api/v1/enrolment", new { token = "ote_made-up", serverName = "gw", certificateRequest = Objects.CertificateRequest() });
 
         Assert.Equal(HttpStatusCode.Unauthorized, revoked.Status);
         Assert.Equal(HttpStatusCode.Unauthorized, unknown.Status);

@@ -27,8 +27,16 @@ public static class Objects
         {
             token = token.Json.GetProperty("token").GetString(),
             serverName = ManagementAppFixture.Unique("gw"),
+            certificateRequest = CertificateRequest(),
             softwareVersion = "1.0.0",
         });
         return (site, server);
+    }
+
+    /// <summary>A PEM PKCS#10 request for a fresh P-256 key, as an agent sends at enrolment.</summary>
+    public static string CertificateRequest(string name = "gw")
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        return new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={name}", key, System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSigningRequestPem();
     }
 }

@@ -336,6 +336,126 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                     b.ToTable("IdentityUserCredentials", (string)null);
                 });
 
+            modelBuilder.Entity("OpenTunnel.Management.Domain.AgentCertificate", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("IssuedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("NotAfter")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("NotBefore")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RevocationReason")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SerialNumber")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<Guid>("ServerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Thumbprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ServerId");
+
+                    b.HasIndex("Thumbprint")
+                        .IsUnique();
+
+                    b.ToTable("AgentCertificates");
+                });
+
+            modelBuilder.Entity("OpenTunnel.Management.Domain.AgentCommand", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("DeliveredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Output")
+                        .HasColumnType("text");
+
+                    b.Property<Guid>("ServerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Target")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ServerId", "State");
+
+                    b.ToTable("AgentCommands");
+                });
+
+            modelBuilder.Entity("OpenTunnel.Management.Domain.AgentStatus", b =>
+                {
+                    b.Property<Guid>("ServerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("AppliedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("AppliedConfigurationETag")
+                        .HasColumnType("text");
+
+                    b.Property<string>("AppliedNote")
+                        .HasColumnType("text");
+
+                    b.Property<long>("LastSequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("RefusalReason")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("RefusedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RefusedConfigurationETag")
+                        .HasColumnType("text");
+
+                    b.HasKey("ServerId");
+
+                    b.ToTable("AgentStatuses");
+                });
+
             modelBuilder.Entity("OpenTunnel.Management.Domain.ApiKey", b =>
                 {
                     b.Property<Guid>("Id")
@@ -657,6 +777,54 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                     b.ToTable("Groups");
                 });
 
+            modelBuilder.Entity("OpenTunnel.Management.Domain.HealthThresholds", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("CertificateWarningDays")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("CheckInMinutes")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("CpuHealthyMaximumPercent")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("CpuUnhealthyPercent")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<double>("LatencyUnhealthyMilliseconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("LatencyWarningMilliseconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<int?>("MaximumSessions")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("MemoryHealthyMaximumPercent")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("MemoryUnhealthyPercent")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("HealthThresholds");
+                });
+
             modelBuilder.Entity("OpenTunnel.Management.Domain.Server", b =>
                 {
                     b.Property<Guid>("Id")
@@ -785,6 +953,98 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                     b.HasIndex("UpdatedAt");
 
                     b.ToTable("ServerConfigurations");
+                });
+
+            modelBuilder.Entity("OpenTunnel.Management.Domain.ServerTelemetry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<Guid>("ServerId")
+                        .HasColumnType("uuid");
+
+                    b.ComplexProperty(typeof(Dictionary<string, object>), "Sample", "OpenTunnel.Management.Domain.ServerTelemetry.Sample#TelemetrySample", b1 =>
+                        {
+                            b1.IsRequired();
+
+                            b1.Property<int?>("ActiveSessions")
+                                .HasColumnType("integer");
+
+                            b1.Property<DateTime?>("AgentCertificateNotAfter")
+                                .HasColumnType("timestamp with time zone");
+
+                            b1.Property<string>("AppliedConfigurationETag")
+                                .HasColumnType("text");
+
+                            b1.Property<DateTime>("At")
+                                .HasColumnType("timestamp with time zone");
+
+                            b1.Property<double?>("BytesPerSecondIn")
+                                .HasColumnType("double precision");
+
+                            b1.Property<double?>("BytesPerSecondOut")
+                                .HasColumnType("double precision");
+
+                            b1.Property<int?>("Cores")
+                                .HasColumnType("integer");
+
+                            b1.Property<double?>("CpuPercent")
+                                .HasColumnType("double precision");
+
+                            b1.Property<long?>("DiskFreeBytes")
+                                .HasColumnType("bigint");
+
+                            b1.Property<bool>("Draining")
+                                .HasColumnType("boolean");
+
+                            b1.Property<string>("GatewayError")
+                                .HasColumnType("text");
+
+                            b1.Property<DateTime?>("InternalUrlCheckedAt")
+                                .HasColumnType("timestamp with time zone");
+
+                            b1.Property<string>("InternalUrlError")
+                                .HasColumnType("text");
+
+                            b1.Property<bool?>("InternalUrlReachable")
+                                .HasColumnType("boolean");
+
+                            b1.Property<double?>("LatencyMilliseconds")
+                                .HasColumnType("double precision");
+
+                            b1.Property<double?>("MemoryPercent")
+                                .HasColumnType("double precision");
+
+                            b1.Property<long?>("MemoryTotalBytes")
+                                .HasColumnType("bigint");
+
+                            b1.Property<long>("Sequence")
+                                .HasColumnType("bigint");
+
+                            b1.Property<string>("SoftwareVersion")
+                                .HasColumnType("text");
+
+                            b1.Property<DateTime?>("TlsCertificateNotAfter")
+                                .HasColumnType("timestamp with time zone");
+                        });
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReceivedAt");
+
+                    b.HasIndex("ServerId", "Sequence")
+                        .IsUnique();
+
+                    b.ToTable("ServerTelemetry");
                 });
 
             modelBuilder.Entity("OpenTunnel.Management.Domain.Site", b =>
@@ -963,6 +1223,33 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                     b.Navigation("Authorization");
                 });
 
+            modelBuilder.Entity("OpenTunnel.Management.Domain.AgentCertificate", b =>
+                {
+                    b.HasOne("OpenTunnel.Management.Domain.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpenTunnel.Management.Domain.AgentCommand", b =>
+                {
+                    b.HasOne("OpenTunnel.Management.Domain.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpenTunnel.Management.Domain.AgentStatus", b =>
+                {
+                    b.HasOne("OpenTunnel.Management.Domain.Server", null)
+                        .WithOne()
+                        .HasForeignKey("OpenTunnel.Management.Domain.AgentStatus", "ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OpenTunnel.Management.Domain.Device", b =>
                 {
                     b.HasOne("OpenTunnel.Management.Domain.User", null)
@@ -987,6 +1274,15 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                         .WithMany()
                         .HasForeignKey("SiteId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpenTunnel.Management.Domain.ServerTelemetry", b =>
+                {
+                    b.HasOne("OpenTunnel.Management.Domain.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

@@ -1,0 +1,62 @@
+namespace OpenTunnel.Agent.Protocol;
+
+/// <summary>
+/// What one gateway of a site must run: the site's server configuration, the site's settings
+/// and the access-token settings of the deployment. <see cref="ETag"/> changes whenever any
+/// part changes; the agent reports it back as applied or refused.
+/// </summary>
+public sealed record EffectiveConfiguration(
+    string ETag,
+    Guid SiteId,
+    string SiteName,
+    long SiteVersion,
+    Guid ServerConfigurationId,
+    string ServerConfigurationName,
+    long ServerConfigurationVersion,
+    TunnelConfiguration Tunnel,
+    GatewayAuthConfiguration? Auth,
+    string? InternalProbeUrl);
+
+/// <summary>The server configuration's settings as the gateway applies them.</summary>
+public sealed record TunnelConfiguration(
+    string Ipv4Range,
+    string? Ipv6Range,
+    IReadOnlyList<string> DnsServers,
+    IReadOnlyList<string> DnsSuffixes,
+    IReadOnlyList<string> SplitDnsDomains,
+    IReadOnlyList<string> IncludeRoutes,
+    IReadOnlyList<string> ExcludeRoutes,
+    int Port,
+    bool UdpDisabled,
+    int? SessionTimeoutMinutes,
+    int IdleTimeoutMinutes,
+    bool AllowClientToClient);
+
+/// <summary>
+/// The access-token check every gateway of the deployment applies. Null in the effective
+/// configuration when the management service has none configured: gateways keep their own.
+/// </summary>
+public sealed record GatewayAuthConfiguration(
+    string Issuer,
+    string Audience,
+    string? MetadataAddress,
+    bool RequireHttpsMetadata,
+    IReadOnlyList<RequiredClaimConfiguration> RequiredClaims);
+
+/// <summary>A claim tokens must carry; empty <see cref="AnyOf"/> means any non-empty value.</summary>
+public sealed record RequiredClaimConfiguration(string Claim, IReadOnlyList<string> AnyOf);
+
+/// <summary>
+/// The answer to a poll: a configuration when its ETag differs from the agent's, whether the
+/// server is to drain, and commands not yet delivered.
+/// </summary>
+public sealed record AgentPoll(EffectiveConfiguration? Configuration, bool Drain, IReadOnlyList<AgentCommandMessage> Commands);
+
+/// <summary>Body of POST /agent/v1/configuration-report: what became of one configuration version.</summary>
+/// <param name="ETag">The <see cref="EffectiveConfiguration.ETag"/> the report is about.</param>
+/// <param name="ServerConfigurationVersion">The <see cref="EffectiveConfiguration.ServerConfigurationVersion"/> of that version.</param>
+/// <param name="Applied">True when the gateway runs it; false when it refused it, and <paramref name="Error"/> says why.</param>
+/// <param name="Error">Why the gateway refused it.</param>
+/// <param name="Note">Something the administrator should know about an applied version (for example a change that waits for a restart).</param>
+/// <param name="At">When the agent applied it or saw it refused (UTC).</param>
+public sealed record ConfigurationReport(string? ETag, long ServerConfigurationVersion, bool Applied, string? Error, string? Note, DateTime At);

@@ -1,0 +1,197 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTunnel.Agent.Configuration;
+using OpenTunnel.Agent.Enrolment;
+using OpenTunnel.Agent.Gateway;
+using OpenTunnel.Agent.Hosting;
+using OpenTunnel.Agent.Identity;
+using OpenTunnel.Agent.Link;
+using OpenTunnel.Agent.Protocol;
+
+namespace OpenTunnel.Agent.Cli;
+
+/// <summary>The verbs of the <c>opentunnel-agent</c> executable.</summary>
+public static class AgentCommandLine
+{
+    public const string Usage = """
+        Usage: opentunnel-agent <verb> [options]
+
+          enrol --management URL --token TOKEN [--ca-pin PIN | --ca-file FILE | --trust-on-first-use] [--name NAME]
+                        join the site the token is for: make a key, get its certificate, store both (root only)
+          run           keep the gateway in step with the management service and report health
+                        (the default verb; enrols first when a token is set and the agent is not enrolled)
+          status        what the agent is enrolled as and what its gateway runs
+
+        Every verb takes --config FILE (JSON settings) and --data-dir DIR. Settings can also be given as
+        environment variables OPENTUNNEL_AGENT_Setting, for example OPENTUNNEL_AGENT_MANAGEMENTURL,
+        OPENTUNNEL_AGENT_TOKEN, OPENTUNNEL_AGENT_CAPIN, OPENTUNNEL_AGENT_SERVERNAME (docs/agent.md).
+        """;
+
+    private static readonly Dictionary<string, string> OptionSettings = new(StringComparer.Ordinal)
+    {
+        ["--management"] = nameof(AgentOptions.ManagementUrl),
+        ["--token"] = nameof(AgentOptions.Token),
+        ["--ca-pin"] = nameof(AgentOptions.CaPin),
+        ["--ca-file"] = nameof(AgentOptions.CaFile),
+        ["--name"] = nameof(AgentOptions.ServerName),
+        ["--data-dir"] = nameof(AgentOptions.DataDirectory),
+    };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        string verb = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "run";
+        try
+        {
+            (string? file, Dictionary<string, string?> overrides) = Parse(args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args);
+            return verb switch
+            {
+                "enrol" or "enroll" => await EnrolAsync(AgentOptionsLoader.Load(file, overrides)),
+                "run" => await RunAgentAsync(AgentOptionsLoader.Load(file, overrides)),
+                "status" => Status(AgentOptionsLoader.Load(file, overrides)),
+                "help" or "--help" or "-h" => Print(Usage, 0),
+                _ => Fail($"Unknown verb '{verb}'.\n\n{Usage}", 64),
+            };
+        }
+        catch (AgentConfigurationException e)
+        {
+            return Fail(e.Message, 2);
+        }
+        catch (ManagementLinkException e)
+        {
+            return Fail(e.Message, 3);
+        }
+        catch (InvalidOperationException e)
+        {
+            return Fail(e.Message, 1);
+        }
+    }
+
+    private static async Task<int> EnrolAsync(AgentOptions options)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using AgentIdentity identity = await new AgentEnroller(options, Console.Error).EnrolAsync(timeout.Token);
+        AgentRegistration registration = identity.Registration;
+        Console.WriteLine($"Enrolled as {registration.ServerName} ({registration.ServerId}) in site {registration.SiteName}.");
+        Console.WriteLine($"Agent endpoint: {registration.AgentEndpoint}; management CA {CertificatePins.Of(identity.Authority)}.");
+        Console.WriteLine($"Certificate serial {identity.Certificate.SerialNumber}, valid until {identity.Certificate.NotAfter.ToUniversalTime():u}; stored in {options.DataDirectory} (mode 0600).");
+        return 0;
+    }
+
+    private static async Task<int> RunAgentAsync(AgentOptions options)
+    {
+        if (!new AgentIdentityStore(options.DataDirectory).IsEnrolled)
+        {
+            if (options.Token is null)
+            {
+                throw new InvalidOperationException($"The agent is not enrolled ({options.DataDirectory} holds no enrolment): run 'opentunnel-agent enrol --management URL --token TOKEN', or set OPENTUNNEL_AGENT_MANAGEMENTURL and OPENTUNNEL_AGENT_TOKEN.");
+            }
+
+            await EnrolAsync(options);
+        }
+
+        var recent = new RecentLogLines(2000);
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        builder.Logging.AddProvider(recent);
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(recent);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IGatewayControl>(new GatewayControlSocket(options.GatewayControlSocket));
+        builder.Services.AddHostedService<AgentService>();
+        using IHost host = builder.Build();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+        {
+            context.Cancel = true;
+            host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        });
+        await host.RunAsync();
+        return 0;
+    }
+
+    private static int Status(AgentOptions options)
+    {
+        using AgentIdentity identity = new AgentIdentityStore(options.DataDirectory).Load();
+        AgentRegistration registration = identity.Registration;
+        AppliedConfiguration? applied = new AppliedConfigurationStore(options.DataDirectory).Load();
+        int queued = Directory.Exists(Path.Combine(options.DataDirectory, "telemetry"))
+            ? Directory.GetFiles(Path.Combine(options.DataDirectory, "telemetry"), "*.json").Length
+            : 0;
+        Console.WriteLine(JsonSerializer.Serialize(
+            new
+            {
+                registration.ServerName,
+                registration.ServerId,
+                registration.SiteName,
+                registration.SiteId,
+                registration.AgentEndpoint,
+                CertificateSerial = identity.Certificate.SerialNumber,
+                CertificateNotAfter = identity.Certificate.NotAfter.ToUniversalTime(),
+                ManagementCaPin = CertificatePins.Of(identity.Authority),
+                AppliedConfiguration = applied?.ETag,
+                AppliedAt = applied?.AppliedAt,
+                QueuedTelemetry = queued,
+            },
+            new JsonSerializerOptions(AgentJson.Options) { WriteIndented = true }));
+        return 0;
+    }
+
+    /// <summary>--config FILE, --trust-on-first-use, and the options that set a setting.</summary>
+    private static (string? File, Dictionary<string, string?> Overrides) Parse(string[] args)
+    {
+        string? file = null;
+        var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < args.Length; i++)
+        {
+            string option = args[i];
+            if (option == "--trust-on-first-use")
+            {
+                overrides[nameof(AgentOptions.TrustOnFirstUse)] = "true";
+                continue;
+            }
+
+            if (i + 1 >= args.Length || (option != "--config" && !OptionSettings.ContainsKey(option)))
+            {
+                throw new AgentConfigurationException([$"'{option}' is not an option here, or it lacks its value.\n\n{Usage}"]);
+            }
+
+            string value = args[++i];
+            if (option == "--config")
+            {
+                file = value;
+            }
+            else
+            {
+                overrides[OptionSettings[option]] = value;
+            }
+        }
+
+        return (file, overrides);
+    }
+
+    private static int Print(string text, int code)
+    {
+        Console.WriteLine(text);
+        return code;
+    }
+
+    private static int Fail(string message, int code)
+    {
+        Console.Error.WriteLine(message);
+        return code;
+    }
+}

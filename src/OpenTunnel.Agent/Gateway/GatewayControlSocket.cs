@@ -1,0 +1,48 @@
+using System.Text.Json.Nodes;
+using OpenTunnel.Gateway.Control;
+
+namespace OpenTunnel.Agent.Gateway;
+
+/// <summary>
+/// <see cref="IGatewayControl"/> over the gateway's control socket, with the gateway's own
+/// <see cref="ControlClient"/>. A request that gets no answer within 30 s counts as a gateway
+/// that cannot be reached.
+/// </summary>
+public sealed class GatewayControlSocket(string socketPath) : IGatewayControl
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    public async Task<JsonObject> StatusAsync(CancellationToken cancellationToken) =>
+        await SendAsync(new JsonObject { ["command"] = "status" }, cancellationToken) as JsonObject
+        ?? throw new ControlUnavailableException("The gateway's status answer is not an object.");
+
+    public async Task<JsonArray> SessionsAsync(CancellationToken cancellationToken) =>
+        await SendAsync(new JsonObject { ["command"] = "sessions" }, cancellationToken) as JsonArray
+        ?? throw new ControlUnavailableException("The gateway's sessions answer is not a list.");
+
+    public Task ApplyAsync(JsonObject configuration, CancellationToken cancellationToken) =>
+        SendAsync(new JsonObject { ["command"] = "apply", ["configuration"] = configuration.DeepClone() }, cancellationToken);
+
+    public async Task<int> EndSessionsAsync(string command, string target, CancellationToken cancellationToken)
+    {
+        JsonNode? result = await SendAsync(new JsonObject { ["command"] = command, ["target"] = target }, cancellationToken);
+        return result?["sessions"]?.GetValue<int>() ?? 0;
+    }
+
+    public Task DrainAsync(bool draining, CancellationToken cancellationToken) =>
+        SendAsync(new JsonObject { ["command"] = "drain", ["enabled"] = draining }, cancellationToken);
+
+    private async Task<JsonNode?> SendAsync(JsonObject request, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(Timeout);
+        try
+        {
+            return await ControlClient.SendAsync(socketPath, request, limit.Token);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ControlUnavailableException($"The gateway gave no answer on {socketPath} within {Timeout.TotalSeconds:0} s.", e);
+        }
+    }
+}

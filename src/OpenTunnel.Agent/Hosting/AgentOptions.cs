@@ -1,0 +1,120 @@
+namespace OpenTunnel.Agent.Hosting;
+
+/// <summary>
+/// The agent's settings: a JSON file (--config, optional) and environment variables
+/// OPENTUNNEL_AGENT_Setting on top (for example OPENTUNNEL_AGENT_TOKEN for a container's first
+/// start). docs/agent.md is the reference; every default is here beside its setting, and
+/// <see cref="Validate"/> names the setting of every bad value.
+/// </summary>
+public sealed record AgentOptions
+{
+    public const string EnvironmentPrefix = "OPENTUNNEL_AGENT_";
+
+    /// <summary>Where the agent keeps its key and certificate, the pinned CA, its state and the telemetry queue (mode 0700). Default /var/lib/opentunnel-agent.</summary>
+    public string DataDirectory { get; init; } = "/var/lib/opentunnel-agent";
+
+    /// <summary>The management service's URL for enrolment (https). Default none.</summary>
+    public string? ManagementUrl { get; init; }
+
+    /// <summary>The one-time enrolment token of the site. Default none.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>pin-sha256:BASE64 of a certificate in the management service's chain (its agent CA's pin is shown with every enrolment token). Default none.</summary>
+    public string? CaPin { get; init; }
+
+    /// <summary>A PEM file of the CA that issued the management service's TLS certificate. Default none.</summary>
+    public string? CaFile { get; init; }
+
+    /// <summary>Accept the management service's certificate at enrolment without a pin or CA, printing its pin. Default false.</summary>
+    public bool TrustOnFirstUse { get; init; }
+
+    /// <summary>The server's name in its site. Default this machine's host name.</summary>
+    public string? ServerName { get; init; }
+
+    /// <summary>The gateway's control socket. Default /var/lib/opentunnel-gateway/control.sock.</summary>
+    public string GatewayControlSocket { get; init; } = "/var/lib/opentunnel-gateway/control.sock";
+
+    /// <summary>The gateway's configuration file, which the agent rewrites with each configuration the gateway accepts. Default /etc/opentunnel/gateway.json.</summary>
+    public string GatewayConfigurationFile { get; init; } = "/etc/opentunnel/gateway.json";
+
+    /// <summary>The gateway's log file, whose end collect-logs uploads. Default none (agent logs only).</summary>
+    public string? GatewayLogFile { get; init; }
+
+    /// <summary>Seconds between telemetry samples; default 60, 1 to 3600.</summary>
+    public int TelemetryIntervalSeconds { get; init; } = 60;
+
+    /// <summary>Seconds between checks of the site's internal probe URL; default 300, 1 to 86400.</summary>
+    public int ProbeIntervalSeconds { get; init; } = 300;
+
+    /// <summary>Time limit of one probe (and of the latency connection); default 10 s, 1 to 120.</summary>
+    public int ProbeTimeoutSeconds { get; init; } = 10;
+
+    /// <summary>How long a poll waits at the management service for a change; default 30 s, 1 to 300.</summary>
+    public int PollWaitSeconds { get; init; } = 30;
+
+    /// <summary>First wait after the management service could not be reached; doubles up to 60 s. Default 2 s, 1 to 60.</summary>
+    public int RetrySeconds { get; init; } = 2;
+
+    /// <summary>Telemetry samples kept on disk while the management service is unreachable; the oldest go first. Default 10080 (7 days at 60 s), 10 to 1000000.</summary>
+    public int QueueCapacity { get; init; } = 10080;
+
+    /// <summary>Samples sent in one request; default 100, 1 to 500.</summary>
+    public int TelemetryBatchSize { get; init; } = 100;
+
+    /// <summary>The certificate is renewed when less than this share of its lifetime is left; default 33 %, 1 to 90.</summary>
+    public int RenewWhenRemainingPercent { get; init; } = 33;
+
+    /// <summary>Every problem with these settings, each naming its setting; empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        RequireAbsolute(errors, nameof(DataDirectory), DataDirectory);
+        RequireAbsolute(errors, nameof(GatewayControlSocket), GatewayControlSocket);
+        RequireAbsolute(errors, nameof(GatewayConfigurationFile), GatewayConfigurationFile);
+        if (GatewayLogFile is not null)
+        {
+            RequireAbsolute(errors, nameof(GatewayLogFile), GatewayLogFile);
+        }
+
+        if (ManagementUrl is not null && (!Uri.TryCreate(ManagementUrl, UriKind.Absolute, out Uri? uri) || uri.Scheme != Uri.UriSchemeHttps))
+        {
+            errors.Add($"ManagementUrl '{ManagementUrl}' must be an absolute https URL.");
+        }
+
+        if (CaPin is not null && !Protocol.CertificatePins.IsWellFormed(CaPin))
+        {
+            errors.Add($"CaPin '{CaPin}' must read pin-sha256:BASE64 (44 characters of base64, the SHA-256 of a public key).");
+        }
+
+        if (CaFile is not null)
+        {
+            RequireAbsolute(errors, nameof(CaFile), CaFile);
+        }
+
+        RequireRange(errors, nameof(TelemetryIntervalSeconds), TelemetryIntervalSeconds, 1, 3600);
+        RequireRange(errors, nameof(ProbeIntervalSeconds), ProbeIntervalSeconds, 1, 86_400);
+        RequireRange(errors, nameof(ProbeTimeoutSeconds), ProbeTimeoutSeconds, 1, 120);
+        RequireRange(errors, nameof(PollWaitSeconds), PollWaitSeconds, 1, 300);
+        RequireRange(errors, nameof(RetrySeconds), RetrySeconds, 1, 60);
+        RequireRange(errors, nameof(QueueCapacity), QueueCapacity, 10, 1_000_000);
+        RequireRange(errors, nameof(TelemetryBatchSize), TelemetryBatchSize, 1, 500);
+        RequireRange(errors, nameof(RenewWhenRemainingPercent), RenewWhenRemainingPercent, 1, 90);
+        return errors;
+    }
+
+    private static void RequireAbsolute(List<string> errors, string setting, string path)
+    {
+        if (!Path.IsPathFullyQualified(path))
+        {
+            errors.Add($"{setting} must be an absolute path (got '{path}').");
+        }
+    }
+
+    private static void RequireRange(List<string> errors, string setting, int value, int minimum, int maximum)
+    {
+        if (value < minimum || value > maximum)
+        {
+            errors.Add($"{setting} is {value}; it must be from {minimum} to {maximum}.");
+        }
+    }
+}

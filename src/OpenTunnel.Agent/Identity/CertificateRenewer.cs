@@ -1,0 +1,43 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using OpenTunnel.Agent.Link;
+
+namespace OpenTunnel.Agent.Identity;
+
+/// <summary>
+/// Renews the agent's certificate unattended before it expires: when less than the configured
+/// share of its lifetime is left, a new key is made, the management service signs it over the
+/// current mutual-TLS link, and key and certificate replace the old ones in one file.
+/// </summary>
+public sealed partial class CertificateRenewer(AgentIdentityStore store, int renewWhenRemainingPercent, ILogger logger)
+{
+    public bool IsDue(AgentIdentity identity, DateTime now)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        DateTime notBefore = identity.Certificate.NotBefore.ToUniversalTime();
+        DateTime notAfter = identity.Certificate.NotAfter.ToUniversalTime();
+        return notAfter - now < (notAfter - notBefore) * (renewWhenRemainingPercent / 100.0);
+    }
+
+    /// <summary>The renewed identity (the caller presents it from now on), or null when renewal is not due yet.</summary>
+    public async Task<AgentIdentity?> RenewIfDueAsync(AgentIdentity identity, ManagementLink link, DateTime now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        ArgumentNullException.ThrowIfNull(link);
+        if (!IsDue(identity, now))
+        {
+            return null;
+        }
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var response = await link.RenewAsync(IssuedCertificate.Request(key, identity.Registration.ServerName), cancellationToken);
+        IssuedCertificate.Verify(response.Certificate, key, identity.Authority);
+        store.SaveCredential(response.Certificate, key);
+        AgentIdentity renewed = store.Load();
+        LogRenewed(logger, identity.Certificate.NotAfter.ToUniversalTime(), renewed.Certificate.SerialNumber, renewed.Certificate.NotAfter.ToUniversalTime());
+        return renewed;
+    }
+
+    [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Renewed the agent certificate (the old one expires {OldNotAfter:u}): serial {Serial}, valid until {NotAfter:u}.")]
+    private static partial void LogRenewed(ILogger logger, DateTime oldNotAfter, string serial, DateTime notAfter);
+}

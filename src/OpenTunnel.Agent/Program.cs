@@ -1,0 +1,3 @@
+using OpenTunnel.Agent.Cli;
+
+return await AgentCommandLine.RunAsync(args);

@@ -1,0 +1,160 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Management.Api;
+using OpenTunnel.Management.Auth;
+using OpenTunnel.Management.Data;
+using OpenTunnel.Management.Domain;
+using OpenTunnel.Management.Validation;
+
+namespace OpenTunnel.Management.Agents;
+
+/// <summary>
+/// POST /api/v1/enrolment: a server joins a site. The one-time token must be known, unused and
+/// not expired; the certificate request must carry a strong key and a valid signature. The
+/// server is recorded in the token's site, the token is spent, and the internal CA signs the
+/// agent's client certificate, all in one unit of work.
+/// </summary>
+public static partial class AgentEnrolment
+{
+    internal static async Task<Results<Created<EnrolmentResponse>, ValidationProblem, ProblemHttpResult>> RedeemAsync(
+        EnrolmentRequest request,
+        ManagementDbContext db,
+        TimeProvider clock,
+        InternalCertificateAuthority authority,
+        AgentEndpointBinding binding,
+        IOptions<AgentLinkOptions> options,
+        ILoggerFactory loggers,
+        HttpContext http,
+        CancellationToken ct)
+    {
+        ILogger logger = loggers.CreateLogger(typeof(AgentEnrolment));
+        var errors = new ValidationErrors();
+        errors.RequireName("serverName", request.ServerName);
+        if (string.IsNullOrEmpty(request.Token))
+        {
+            errors.Add("token", "is required: the enrolment token an administrator created for the site.");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.CertificateRequest))
+        {
+            errors.Add("certificateRequest", "is required: a PEM PKCS#10 request for the agent's key (opentunnel-agent enrol makes it).");
+        }
+
+        if (!errors.IsValid)
+        {
+            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The enrolment request is not valid.");
+        }
+
+        DateTimeOffset now = clock.GetUtcNow();
+        string hash = ApiKeySecret.Hash(request.Token!);
+        EnrolmentToken? token = await db.EnrolmentTokens.FirstOrDefaultAsync(t => t.TokenHash == hash, ct);
+        Site? site = token is null ? null : await db.Sites.AsNoTracking().FirstOrDefaultAsync(s => s.Id == token.SiteId, ct);
+        string? refusal = token switch
+        {
+            // Tokens go with their site, so a deleted site's token is no longer known.
+            null => "the token is not known (it was revoked, its site was deleted, or it is mistyped)",
+            { RedeemedAt: not null } => $"the token was already used, at {token.RedeemedAt:u}",
+            _ when token.ExpiresAt <= now.UtcDateTime => $"the token expired at {token.ExpiresAt:u}",
+            _ when site is null => "the token's site was deleted",
+            _ => null,
+        };
+        if (refusal is not null)
+        {
+            LogEnrolmentRefused(logger, request.ServerName!, http.Connection.RemoteIpAddress?.ToString(), refusal);
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Enrolment refused.", detail: $"Enrolment refused: {refusal}. Ask an administrator for a new token.");
+        }
+
+        if (await db.Servers.AnyAsync(s => s.SiteId == site!.Id && s.Name == request.ServerName, ct))
+        {
+            return ResourceEndpoints.Conflict("A server of this name exists in the site.", $"The site already has a server named '{request.ServerName}'; delete it or choose another name.");
+        }
+
+        var server = new Server
+        {
+            Id = Guid.NewGuid(),
+            Name = request.ServerName!,
+            SiteId = site!.Id,
+            State = ServerState.Enrolling,
+            SoftwareVersion = request.SoftwareVersion,
+            CreatedAt = now.UtcDateTime,
+            UpdatedAt = now.UtcDateTime,
+        };
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = authority.IssueClientCertificate(request.CertificateRequest!, server.Id, now, TimeSpan.FromDays(options.Value.CertificateLifetimeDays));
+        }
+        catch (CertificateRequestException e)
+        {
+            errors.Add("certificateRequest", e.Message);
+            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The enrolment request is not valid.");
+        }
+
+        using (certificate)
+        {
+            token!.RedeemedAt = now.UtcDateTime;
+            token.RedeemedByServerId = server.Id;
+            db.Servers.Add(server);
+            db.AgentCertificates.Add(RecordOf(certificate, server.Id, now));
+
+            // Made here, so the agent's reports and telemetry only ever update it and cannot race to insert it.
+            db.AgentStatuses.Add(new AgentStatus { ServerId = server.Id });
+            AuditTrail.Record(db, $"enrolment-token:{token.Id}", AuditAction.Created, server, server.Id, null, AuditTrail.Snapshot(server), now.UtcDateTime);
+            if (await ResourceEndpoints.SaveAsync(db, "server", ct) is ProblemHttpResult problem)
+            {
+                return problem;
+            }
+
+            LogEnrolled(logger, server.Name, site.Name, server.Id, certificate.SerialNumber, certificate.NotAfter.ToUniversalTime());
+            EntityTag.Set(http.Response, server);
+            return TypedResults.Created(
+                $"{ManagementApi.Prefix}/servers/{server.Id}",
+                new EnrolmentResponse(server.Id, server.Name, site.Id, site.Name, certificate.ExportCertificatePem(), authority.CertificatePem, authority.Pin, AgentEndpointUrl(options.Value, binding, http.Request)));
+        }
+    }
+
+    /// <summary>The row that lets <paramref name="certificate"/> sign in for <paramref name="serverId"/>.</summary>
+    internal static AgentCertificate RecordOf(X509Certificate2 certificate, Guid serverId, DateTimeOffset now) => new()
+    {
+        Id = Guid.NewGuid(),
+        ServerId = serverId,
+        Thumbprint = certificate.GetCertHashString(HashAlgorithmName.SHA256),
+        SerialNumber = certificate.SerialNumber,
+        NotBefore = certificate.NotBefore.ToUniversalTime(),
+        NotAfter = certificate.NotAfter.ToUniversalTime(),
+        IssuedAt = now.UtcDateTime,
+    };
+
+    /// <summary>The configured public URL, else https:// the host this request was sent to, at the agent endpoint's port.</summary>
+    private static string AgentEndpointUrl(AgentLinkOptions options, AgentEndpointBinding binding, HttpRequest request)
+    {
+        if (options.PublicUrl is { } configured)
+        {
+            return configured.TrimEnd('/');
+        }
+
+        int? port = binding.EndPoint?.Port ?? options.ListenEndPoint?.Port;
+        if (port is null)
+        {
+            return string.Empty;
+        }
+
+        string host = request.Host.Host;
+        if (host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('['))
+        {
+            host = $"[{host}]";
+        }
+
+        return $"https://{host}:{port}";
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Server {ServerName} enrolled into site {SiteName} as {ServerId}; agent certificate serial {Serial}, valid until {NotAfter:u}.")]
+    private static partial void LogEnrolled(ILogger logger, string serverName, string siteName, Guid serverId, string serial, DateTime notAfter);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Refused enrolment of {ServerName} from {Client}: {Reason}.")]
+    private static partial void LogEnrolmentRefused(ILogger logger, string serverName, string? client, string reason);
+}

@@ -1,0 +1,49 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Management.Domain;
+
+namespace OpenTunnel.Management.Agents;
+
+/// <summary>
+/// Puts together what a site's gateways run: the site's server configuration, the site's probe
+/// URL and the deployment's gateway token settings. The ETag reads
+/// "CONFIGURATION-VERSION.SITE-VERSION.HASH": the versions an administrator recognises, and a
+/// hash of the whole document, so that any change (also of the token settings) gives a new one.
+/// </summary>
+public static class EffectiveConfigurations
+{
+    public static EffectiveConfiguration Build(Site site, ServerConfiguration configuration, GatewayAuthOptions auth)
+    {
+        ArgumentNullException.ThrowIfNull(site);
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(auth);
+        var tunnel = new TunnelConfiguration(
+            configuration.Ipv4Range,
+            configuration.Ipv6Range,
+            configuration.DnsServers,
+            configuration.DnsSuffixes,
+            configuration.SplitDnsDomains,
+            configuration.IncludeRoutes,
+            configuration.ExcludeRoutes,
+            configuration.Port,
+            configuration.UdpDisabled,
+            configuration.SessionTimeoutMinutes,
+            configuration.IdleTimeoutMinutes,
+            configuration.AllowClientToClient);
+        GatewayAuthConfiguration? gatewayAuth = auth.Issuer is null
+            ? null
+            : new GatewayAuthConfiguration(
+                auth.Issuer,
+                auth.Audience ?? string.Empty,
+                auth.MetadataAddress,
+                auth.RequireHttpsMetadata,
+                auth.RequiredClaims.ConvertAll(c => new RequiredClaimConfiguration(c.Claim, c.AnyOf)));
+        var document = new EffectiveConfiguration(
+            string.Empty, site.Id, site.Name, site.Version, configuration.Id, configuration.Name, configuration.Version, tunnel, gatewayAuth, site.InternalProbeUrl);
+        byte[] hash = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(document, AgentJson.Options));
+        string etag = string.Create(CultureInfo.InvariantCulture, $"{configuration.Version}.{site.Version}.{Convert.ToHexStringLower(hash, 0, 6)}");
+        return document with { ETag = etag };
+    }
+}

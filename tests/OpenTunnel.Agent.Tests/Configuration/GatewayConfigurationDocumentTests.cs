@@ -1,0 +1,94 @@
+using System.Text.Json.Nodes;
+using OpenTunnel.Agent.Configuration;
+using OpenTunnel.Agent.Protocol;
+
+namespace OpenTunnel.Agent.Tests.Configuration;
+
+[Trait("Category", "Unit")]
+public sealed class GatewayConfigurationDocumentTests
+{
+    private static readonly JsonObject GatewayFile = JsonNode.Parse("""
+        {
+          "DataDirectory": "/var/lib/opentunnel-gateway",
+          "listener": { "Address": "198.18.1.1", "port": 4443 },
+          "network": { "iPv4Pool": "198.18.128.0/24", "TunDevice": "otun0", "dnsServers": ["198.18.2.53"] },
+          "Auth": { "Issuer": "https://issuer.test", "Audience": "gw", "JwksFile": "/keys.json" }
+        }
+        """)!.AsObject();
+
+    [Fact]
+    public void Merge_ManagedSettings_ReplaceKeysOfAnyCase_AndKeepLocalOnes()
+    {
+        GatewayConfigurationDocument.Result merged = GatewayConfigurationDocument.Merge(GatewayFile, Configuration());
+        JsonObject network = merged.Document["network"]!.AsObject();
+
+        Assert.Equal(["198.18.2.54", "198.18.2.55"], network["DnsServers"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal("corp.test", network["DefaultDomain"]!.GetValue<string>());
+        Assert.Equal(["198.18.2.0/24"], network["SplitInclude"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal("otun0", network["TunDevice"]!.GetValue<string>());
+        Assert.False(merged.Document.ContainsKey("Network"));
+        Assert.False(network.ContainsKey("dnsServers"));
+        Assert.False(network.ContainsKey("iPv4Pool"));
+        Assert.Equal(443, merged.Document["listener"]!["Port"]!.GetValue<int>());
+        Assert.Equal("198.18.1.1", merged.Document["listener"]!["Address"]!.GetValue<string>());
+        Assert.Equal(1800, merged.Document["Timeouts"]!["IdleTimeoutSeconds"]!.GetValue<int>());
+        Assert.Equal("/keys.json", merged.Document["Auth"]!["JwksFile"]!.GetValue<string>());
+        Assert.Empty(merged.Notes);
+    }
+
+    [Fact]
+    public void Merge_WithGatewayAuth_ReplacesIssuerAndDropsTheLocalKeyFile()
+    {
+        EffectiveConfiguration configuration = Configuration() with
+        {
+            Auth = new GatewayAuthConfiguration("https://login.test", "opentunnel", null, true, [new RequiredClaimConfiguration("compliance", ["compliant"])]),
+        };
+
+        JsonObject auth = GatewayConfigurationDocument.Merge(GatewayFile, configuration).Document["Auth"]!.AsObject();
+
+        Assert.Equal("https://login.test", auth["Issuer"]!.GetValue<string>());
+        Assert.False(auth.ContainsKey("JwksFile"));
+        Assert.Equal("compliant", auth["RequiredClaims"]![0]!["AnyOf"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Merge_SeveralSuffixesAndAnIpv6Range_SaySoInNotes()
+    {
+        EffectiveConfiguration configuration = Configuration();
+        configuration = configuration with { Tunnel = configuration.Tunnel with { DnsSuffixes = ["a.test", "b.test"], Ipv6Range = "2001:db8:128::/64" } };
+
+        IReadOnlyList<string> notes = GatewayConfigurationDocument.Merge(GatewayFile, configuration).Notes;
+
+        Assert.Contains(notes, n => n.Contains("Only the first DNS suffix (a.test)", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.Contains("2001:db8:128::/64", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void WithRunningRestartSettings_KeepsRunningPortAndPool_AndPendingRestartNamesThem()
+    {
+        JsonObject merged = GatewayConfigurationDocument.Merge(GatewayFile, Configuration() with { Tunnel = Configuration().Tunnel with { Ipv4Range = "198.18.129.0/24", UdpDisabled = true } }).Document;
+        var running = new GatewayConfigurationDocument.RunningGateway(4443, "198.18.128.0/24", true);
+
+        JsonObject live = GatewayConfigurationDocument.WithRunningRestartSettings(merged, running);
+        List<string> pending = GatewayConfigurationDocument.PendingRestart(merged, running);
+
+        Assert.Equal(4443, live["listener"]!["Port"]!.GetValue<int>());
+        Assert.Equal("198.18.128.0/24", live["network"]!["IPv4Pool"]!.GetValue<string>());
+        Assert.True(live["Udp"]!["Enabled"]!.GetValue<bool>());
+        Assert.False(merged["Udp"]!["Enabled"]!.GetValue<bool>());
+        Assert.Equal(["Listener:Port 4443 → 443", "Network:IPv4Pool 198.18.128.0/24 → 198.18.129.0/24", "Udp:Enabled true → false"], pending);
+        Assert.Empty(GatewayConfigurationDocument.PendingRestart(live, running));
+    }
+
+    private static EffectiveConfiguration Configuration() => new(
+        "1.1.abc",
+        Guid.NewGuid(),
+        "site",
+        1,
+        Guid.NewGuid(),
+        "cfg",
+        1,
+        new TunnelConfiguration("198.18.128.0/24", null, ["198.18.2.54", "198.18.2.55"], ["corp.test"], [], ["198.18.2.0/24"], [], 443, false, null, 30, false),
+        null,
+        null);
+}

@@ -1,0 +1,85 @@
+using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Agent.Telemetry;
+using OpenTunnel.Testing;
+
+namespace OpenTunnel.Agent.Tests.Telemetry;
+
+[Trait("Category", "Unit")]
+public sealed class TelemetryQueueTests : IDisposable
+{
+    private readonly TemporaryDirectory _directory = new();
+
+    [Fact]
+    public void Enqueue_ThenPeek_GivesRisingSequencesOldestFirst()
+    {
+        var queue = new TelemetryQueue(_directory.Path, 100);
+
+        for (int i = 0; i < 3; i++)
+        {
+            queue.Enqueue(Sample);
+        }
+
+        Assert.Equal([1L, 2L, 3L], queue.Peek(10).Select(s => s.Sequence));
+        Assert.Equal([1L, 2L], queue.Peek(2).Select(s => s.Sequence));
+    }
+
+    [Fact]
+    public void Acknowledge_ForgetsUpToTheSequence()
+    {
+        var queue = new TelemetryQueue(_directory.Path, 100);
+        for (int i = 0; i < 4; i++)
+        {
+            queue.Enqueue(Sample);
+        }
+
+        queue.Acknowledge(2);
+
+        Assert.Equal([3L, 4L], queue.Peek(10).Select(s => s.Sequence));
+    }
+
+    [Fact]
+    public void NewQueueOnTheSameDirectory_KeepsSamplesAndNeverReusesASequence()
+    {
+        var first = new TelemetryQueue(_directory.Path, 100);
+        first.Enqueue(Sample);
+        first.Enqueue(Sample);
+        first.Acknowledge(2);
+        first.Enqueue(Sample);
+
+        var second = new TelemetryQueue(_directory.Path, 100);
+        second.Enqueue(Sample);
+
+        Assert.Equal([3L, 4L], second.Peek(10).Select(s => s.Sequence));
+    }
+
+    [Fact]
+    public void Enqueue_PastCapacity_DropsTheOldestAndCountsThem()
+    {
+        var queue = new TelemetryQueue(_directory.Path, 10);
+
+        for (int i = 0; i < 12; i++)
+        {
+            queue.Enqueue(Sample);
+        }
+
+        Assert.Equal(10, queue.Count);
+        Assert.Equal(2, queue.Dropped);
+        Assert.Equal(3, queue.Peek(1)[0].Sequence);
+    }
+
+    [Fact]
+    public void Acknowledge_AboveWhatWasGivenOut_MovesTheCounterPast()
+    {
+        var queue = new TelemetryQueue(_directory.Path, 10);
+        queue.Enqueue(Sample);
+
+        queue.Acknowledge(40);
+
+        Assert.Equal(41, queue.Enqueue(Sample).Sequence);
+    }
+
+    public void Dispose() => _directory.Dispose();
+
+    private static TelemetrySample Sample(long sequence) =>
+        new(sequence, DateTime.UtcNow, 1, 2, 3, 4, 1, 0, 0, 0, null, null, null, "test", null, null, null, null, false, null);
+}

@@ -1,0 +1,45 @@
+using System.Globalization;
+using OpenTunnel.EndToEnd.Tests.Gateway;
+using OpenTunnel.EndToEnd.Tests.Harness;
+using OpenTunnel.Testing;
+
+namespace OpenTunnel.EndToEnd.Tests.Agent;
+
+/// <summary>
+/// A real <c>opentunnel-agent run</c> process beside a <see cref="GatewayInstance"/>: it enrols
+/// with the token at its first start (settings through OPENTUNNEL_AGENT_* variables, as in a
+/// container), rewrites the gateway's configuration file and talks to its control socket. It runs
+/// in the root namespace because the management service listens on loopback there; it reaches
+/// the gateway through the socket file. Telemetry every second.
+/// </summary>
+public static class AgentProcess
+{
+    public static async Task<TrackedProcess> StartAsync(GatewayInstance gateway, ManagementProcess management, string token, string dataDirectory)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["OPENTUNNEL_AGENT_DATADIRECTORY"] = dataDirectory,
+            ["OPENTUNNEL_AGENT_MANAGEMENTURL"] = management.AgentUrl,
+            ["OPENTUNNEL_AGENT_TOKEN"] = token,
+            ["OPENTUNNEL_AGENT_CAPIN"] = await management.CaPinAsync(),
+            ["OPENTUNNEL_AGENT_SERVERNAME"] = "gw-e2e",
+            ["OPENTUNNEL_AGENT_GATEWAYCONTROLSOCKET"] = gateway.ControlSocket,
+            ["OPENTUNNEL_AGENT_GATEWAYCONFIGURATIONFILE"] = gateway.ConfigFile,
+            ["OPENTUNNEL_AGENT_TELEMETRYINTERVALSECONDS"] = "1",
+            ["OPENTUNNEL_AGENT_POLLWAITSECONDS"] = "10",
+            ["OPENTUNNEL_AGENT_RETRYSECONDS"] = "1",
+        };
+        var process = TrackedProcess.Start("dotnet", [SolutionOutput.Assembly("OpenTunnel.Agent", "opentunnel-agent.dll"), "run"], environment: environment);
+        await process.WaitForOutputAsync("Agent of server", TimeSpan.FromSeconds(60));
+        return process;
+    }
+
+    /// <summary>The server id the agent enrolled as, from the management service.</summary>
+    public static async Task<string> ServerIdAsync(ManagementProcess management, string siteId)
+    {
+        var servers = await management.Api.WaitForAsync($"/api/v1/servers?siteId={siteId}", s => s.GetProperty("totalCount").GetInt32() == 1, TimeSpan.FromSeconds(10), "the agent's server appears in the site");
+        return servers.GetProperty("items")[0].GetProperty("id").GetString()!;
+    }
+
+    public static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,78 @@
+using System.Text.Json;
+using OpenTunnel.EndToEnd.Tests.Gateway;
+using OpenTunnel.Testing;
+
+namespace OpenTunnel.EndToEnd.Tests.Agent;
+
+/// <summary>
+/// A gateway in a fresh topology, a management service with a site whose configuration matches
+/// the gateway's (pool, port, corp route, DNS 198.18.2.53), and an agent enrolled into the site
+/// with a one-time token; ready once the server is online and runs the site's configuration.
+/// </summary>
+public sealed class AgentStack : IDisposable
+{
+    private readonly TemporaryDirectory _directory;
+
+    private AgentStack(GatewayInstance gateway, TemporaryDirectory directory, ManagementProcess management)
+    {
+        Gateway = gateway;
+        _directory = directory;
+        Management = management;
+    }
+
+    public GatewayInstance Gateway { get; }
+
+    public ManagementProcess Management { get; }
+
+    public TrackedProcess Agent { get; private set; } = null!;
+
+    public string Configuration { get; private set; } = null!;
+
+    public string Server { get; private set; } = null!;
+
+    /// <summary>The server's health when it first ran the site's configuration.</summary>
+    public JsonElement Online { get; private set; }
+
+    public static async Task<AgentStack> StartAsync()
+    {
+        GatewayInstance gateway = await GatewayInstance.StartAsync();
+        var directory = new TemporaryDirectory();
+        AgentStack? stack = null;
+        try
+        {
+            stack = new AgentStack(gateway, directory, await ManagementProcess.StartAsync(directory.Subdirectory("management")));
+            AdminApiClient api = stack.Management.Api;
+            stack.Configuration = (await api.PostAsync("/api/v1/configurations", AgentEndToEndTests.Configuration(["198.18.2.53"]))).GetProperty("id").GetString()!;
+            string site = (await api.PostAsync("/api/v1/sites", new { name = "e2e", publicAddress = NetworkTopology.GatewayPublicAddress, serverConfigurationId = stack.Configuration }))
+                .GetProperty("id").GetString()!;
+            string token = (await api.PostAsync($"/api/v1/sites/{site}/enrolment-tokens", new { validForHours = 1 })).GetProperty("token").GetString()!;
+            stack.Agent = await AgentProcess.StartAsync(gateway, stack.Management, token, directory.Subdirectory("agent"));
+            stack.Server = await AgentProcess.ServerIdAsync(stack.Management, site);
+            stack.Online = await api.WaitForAsync($"/api/v1/servers/{stack.Server}/health",
+                h => h.GetProperty("state").GetString() == "online" && AgentEndToEndTests.Applied(h), TimeSpan.FromSeconds(20), "the server is online and runs the site's configuration");
+            return stack;
+        }
+        catch
+        {
+            if (stack is not null)
+            {
+                stack.Dispose();
+            }
+            else
+            {
+                gateway.Dispose();
+                directory.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        Agent?.Dispose();
+        Management.Dispose();
+        Gateway.Dispose();
+        _directory.Dispose();
+    }
+}

@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using OpenTunnel.EndToEnd.Tests.Harness;
+using OpenTunnel.Testing;
+
+namespace OpenTunnel.EndToEnd.Tests.Agent;
+
+/// <summary>
+/// A real <c>opentunnel-management</c> process on 127.0.0.1 of the root namespace (loopback
+/// only, fixed free ports, so it can be stopped and started again on the same data directory
+/// and ports), with short agent-link intervals, and an API client signed in with its first
+/// administrator key.
+/// </summary>
+public sealed class ManagementProcess : IDisposable
+{
+    private readonly string _dataDirectory;
+    private readonly int _apiPort;
+    private TrackedProcess _process;
+
+    private ManagementProcess(string dataDirectory, int apiPort, int agentPort, TrackedProcess process)
+    {
+        _dataDirectory = dataDirectory;
+        _apiPort = apiPort;
+        AgentPort = agentPort;
+        _process = process;
+        Api = new AdminApiClient(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}") });
+    }
+
+    public int AgentPort { get; }
+
+    public string AgentUrl => $"https://127.0.0.1:{AgentPort}";
+
+    /// <summary>Signed in with the first full-admin key once the service has started.</summary>
+    public AdminApiClient Api { get; }
+
+    public string Output => _process.Output;
+
+    public static async Task<ManagementProcess> StartAsync(string dataDirectory)
+    {
+        var management = new ManagementProcess(dataDirectory, FreePort(), FreePort(), null!);
+        management._process = await management.LaunchAsync();
+        management.Api.Http.DefaultRequestHeaders.Add("X-Api-Key", (await File.ReadAllTextAsync(Path.Combine(dataDirectory, "admin-api-key"))).Trim());
+        return management;
+    }
+
+    /// <summary>Stops the service with SIGTERM and waits for it.</summary>
+    public async Task StopAsync()
+    {
+        _process.Signal(15);
+        await _process.WaitForExitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    /// <summary>Starts it again on the same data directory and ports.</summary>
+    public async Task RestartAsync()
+    {
+        _process.Dispose();
+        _process = await LaunchAsync();
+    }
+
+    /// <summary>The agent CA's pin, for <c>opentunnel-agent enrol --ca-pin</c>.</summary>
+    public async Task<string> CaPinAsync() => (await Api.GetAsync("/api/v1/agent-ca")).GetProperty("pin").GetString()!;
+
+    public void Dispose()
+    {
+        Api.Http.Dispose();
+        _process.Dispose();
+    }
+
+    private async Task<TrackedProcess> LaunchAsync()
+    {
+        var process = TrackedProcess.Start("dotnet",
+        [
+            SolutionOutput.Assembly("OpenTunnel.Management", "opentunnel-management.dll"),
+            "--urls", string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{_apiPort}"),
+            "--Management:DataDirectory", _dataDirectory,
+            "--Management:Agents:Listen", string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{AgentPort}"),
+            "--Management:Agents:ChangeCheckMilliseconds", "200",
+            "--Management:Agents:LivenessCheckSeconds", "1",
+        ]);
+        using var probe = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_apiPort}") };
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The management service ended at start:\n{process.Output}");
+            }
+
+            try
+            {
+                using HttpResponseMessage health = await probe.GetAsync("/healthz");
+                if (health.StatusCode == HttpStatusCode.OK)
+                {
+                    return process;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(200);
+        }
+
+        process.Dispose();
+        throw new TimeoutException($"The management service did not answer /healthz within 60 s:\n{process.Output}");
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}

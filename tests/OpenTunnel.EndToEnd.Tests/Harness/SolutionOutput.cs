@@ -1,0 +1,25 @@
+namespace OpenTunnel.EndToEnd.Tests.Harness;
+
+/// <summary>
+/// Where a program of the solution lies as its own build left it (src/PROJECT/bin/CONFIGURATION/
+/// FRAMEWORK), with its own deps.json: a copy beside the tests would resolve assemblies through
+/// the test project's frameworks instead.
+/// </summary>
+public static class SolutionOutput
+{
+    public static string Assembly(string project, string assemblyFile)
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        string framework = output.Name;
+        string configuration = output.Parent!.Name;
+        var root = output;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "OpenTunnel.slnx")))
+        {
+            root = root.Parent;
+        }
+
+        string path = Path.Combine(root?.FullName ?? throw new InvalidOperationException("OpenTunnel.slnx not found above " + output.FullName),
+            "src", project, "bin", configuration, framework, assemblyFile);
+        return File.Exists(path) ? path : throw new InvalidOperationException($"{path} does not exist: build the solution first (dotnet build -c {configuration}).");
+    }
+}
