@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests use; only the missing ones are installed.
-packages=(iproute2 iputils-ping nftables openconnect iperf3 curl procps postgresql)
+# ocserv: the benchmark's load generator is tested against it.
+packages=(iproute2 iputils-ping nftables openconnect iperf3 curl procps postgresql ocserv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -15,6 +16,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing: ${missing[*]}"
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # On a systemd host Debian starts ocserv.service on :443 in the root namespace; the tests run their own.
+  if command -v systemctl >/dev/null && systemctl is-active -q ocserv 2>/dev/null; then
+    systemctl stop ocserv || true
+  fi
 fi
 
 # A throw-away PostgreSQL server for the management Integration tests, owned by this run: a
@@ -30,6 +35,9 @@ stop_postgres() {
   rm -rf "$pg_dir"
 }
 trap stop_postgres EXIT
+# A signal ends the script through exit, so the EXIT trap above still stops the cluster.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 pg_port=$((20000 + RANDOM % 20000))
 while ss -ltnH "sport = :$pg_port" | grep -q .; do pg_port=$((20000 + RANDOM % 20000)); done
 "${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust --no-sync -E UTF8 >"$pg_dir/initdb.log"

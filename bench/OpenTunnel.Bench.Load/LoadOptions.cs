@@ -58,9 +58,6 @@ internal sealed record LoadOptions
     /// <summary>--timeout SECONDS: limit for one session's TCP connect, TLS, sign-in and CONNECT (default 60).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>--reuse-connection: send CONNECT on the auth connection instead of a new one (default off: like openconnect, which opens a new TLS connection for CONNECT).</summary>
-    public bool ReuseConnection { get; init; }
-
     public const string Usage = """
         usage: OpenTunnel.Bench.Load --server HOST:PORT --pin-sha256 BASE64 [options]
           --sessions N            tunnels to open and hold (10)
@@ -74,7 +71,6 @@ internal sealed record LoadOptions
           --dpd SECONDS           DPD interval, 0 = server's (0)
           --hold SECONDS          hold time after the ramp, 0 = until SIGINT/SIGTERM (0)
           --timeout SECONDS       limit for one session's setup (60)
-          --reuse-connection      CONNECT on the auth connection (off)
         Prints one JSON object per line on stdout: "ramp" after the sign-ins, "done" at the end.
         """;
 
@@ -87,12 +83,6 @@ internal sealed record LoadOptions
         for (int i = 0; i < args.Count; i++)
         {
             string name = args[i];
-            if (name == "--reuse-connection")
-            {
-                options = options with { ReuseConnection = true };
-                continue;
-            }
-
             if (i + 1 >= args.Count)
             {
                 throw new ArgumentException($"{name} needs a value.");

@@ -9,7 +9,7 @@ namespace OpenTunnel.Bench;
 /// </summary>
 internal sealed record BenchOptions
 {
-    /// <summary>--rounds N: rounds of the interleaved throughput, latency and connect measurements (default 3, 1–50).</summary>
+    /// <summary>--rounds N: rounds of the interleaved throughput, latency and connect measurements, 0 = only the session scale (default 3, 0–50).</summary>
     public int Rounds { get; init; } = 3;
 
     /// <summary>--duration SECONDS: length of each iperf3 run (default 10, 1–600).</summary>
@@ -50,7 +50,7 @@ internal sealed record BenchOptions
 
     public const string Usage = """
         usage: bench/run [options]
-          --rounds N              interleaved rounds (3)
+          --rounds N              interleaved rounds, 0 = session scale only (3)
           --duration SECONDS      each iperf3 run (10)
           --connects N            sign-in + connect cycles per server and round, 0 = skip (20)
           --ping-count N          pings per latency figure (50)
@@ -77,7 +77,7 @@ internal sealed record BenchOptions
             string value = args[++i];
             options = name switch
             {
-                "--rounds" => options with { Rounds = Int(name, value, 1, 50) },
+                "--rounds" => options with { Rounds = Int(name, value, 0, 50) },
                 "--duration" => options with { DurationSeconds = Int(name, value, 1, 600) },
                 "--connects" => options with { Connects = Int(name, value, 0, 500) },
                 "--ping-count" => options with { PingCount = Int(name, value, 1, 10_000) },

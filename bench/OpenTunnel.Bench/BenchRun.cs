@@ -42,7 +42,7 @@ internal sealed class BenchRun(BenchOptions options)
         var servers = new Dictionary<Target, IVpnServer>();
         if (targets.Contains(Target.OpenTunnel))
         {
-            servers[Target.OpenTunnel] = new OpenTunnelServer(network, options.OpenTunnelGateway!, work.Sub("opentunnel"), certificate, options.OpenTunnelVersion);
+            servers[Target.OpenTunnel] = new OpenTunnelServer(network, options.OpenTunnelGateway!, work.Sub("opentunnel"), certificate);
         }
 
         if (targets.Contains(Target.Ocserv))

@@ -55,15 +55,16 @@ public sealed class GatewayServer : IAsyncDisposable
         Time = time;
         var options = configuration.Options;
         Pool = new IPv4AddressPool(configuration.Tunnel.Pool);
+        Pool6 = configuration.Tunnel.IPv6Pool is { } pool6 ? new IPv6AddressPool(pool6) : null;
         Counters = new PacketCounters();
         Sessions = new SessionTable();
         Metrics = new GatewayMetrics(Sessions, Counters);
         _exposition = new PrometheusExposition(GatewayMetrics.MeterName);
-        DataPlane = new TunDataPlane(tun, configuration.Tunnel.TunMtu, Pool, Counters, time, loggers.CreateLogger("OpenTunnel.Gateway.DataPlane"))
+        DataPlane = new TunDataPlane(tun, configuration.Tunnel.TunMtu, Pool, Pool6, Counters, time, loggers.CreateLogger("OpenTunnel.Gateway.DataPlane"))
         {
             AllowClientToClient = options.Network.AllowClientToClient,
         };
-        Supervisor = new SessionSupervisor(Sessions, Pool, DataPlane, time, _logger);
+        Supervisor = new SessionSupervisor(Sessions, Pool, Pool6, DataPlane, time, _logger);
         SignIn = new SignInService(Sessions, new AuthRateLimiter(time), Metrics, time, loggers.CreateLogger("OpenTunnel.Gateway.SignIn"));
         var endPoint = new IPEndPoint(IPAddress.Parse(options.Listener.Address), options.Listener.Port);
         _listener = new ConnectionListener(endPoint, ServeAsync, () => _current.Options.Limits.MaxSessions + 64, _logger);
@@ -82,6 +83,9 @@ public sealed class GatewayServer : IAsyncDisposable
     public TimeProvider Time { get; }
 
     public IPv4AddressPool Pool { get; }
+
+    /// <summary>The IPv6 pool, or null when the gateway is IPv4 only.</summary>
+    public IPv6AddressPool? Pool6 { get; }
 
     public PacketCounters Counters { get; }
 
@@ -138,10 +142,16 @@ public sealed class GatewayServer : IAsyncDisposable
             tun.SetMtu(tunnel.TunMtu);
             tun.SetUp();
             GatewayLog.TunUp(logger, tun.Name, gatewayAddress, tunnel.Pool.PrefixLength, tunnel.TunMtu);
+            if (tunnel.IPv6Pool is { } pool6)
+            {
+                var gatewayAddress6 = IPv6AddressPool.ToAddress(new IPv6AddressPool(pool6).GatewayAddress);
+                tun.SetIPv6Address(gatewayAddress6, pool6.PrefixLength);
+                GatewayLog.TunUp(logger, tun.Name, gatewayAddress6, pool6.PrefixLength, tunnel.TunMtu);
+            }
             if (options.Network.ManageFirewall)
             {
                 firewall = new NftablesFirewall(options.Network.NftablesTable);
-                firewall.Apply(tun.Name, tunnel.Pool, options.Network.EgressInterfaces, options.Network.AllowClientToClient);
+                firewall.Apply(tun.Name, tunnel.Pool, tunnel.IPv6Pool, options.Network.EgressInterfaces, options.Network.AllowClientToClient);
                 GatewayLog.FirewallInstalled(logger, options.Network.NftablesTable, tunnel.Pool.ToString());
             }
 
@@ -149,6 +159,10 @@ public sealed class GatewayServer : IAsyncDisposable
             if (options.Udp.Enabled)
             {
                 server.Dtls = StartDtls(server, options, loggers, time);
+            }
+            else
+            {
+                DtlsLog.Disabled(logger);
             }
 
             server.DataPlane.Start();
@@ -197,7 +211,7 @@ public sealed class GatewayServer : IAsyncDisposable
                 if (_firewall is not null && (before.Options.Network.AllowClientToClient != options.Network.AllowClientToClient
                     || !before.Options.Network.EgressInterfaces.SequenceEqual(options.Network.EgressInterfaces)))
                 {
-                    _firewall.Apply(_tun.Name, next.Tunnel.Pool, options.Network.EgressInterfaces, options.Network.AllowClientToClient);
+                    _firewall.Apply(_tun.Name, next.Tunnel.Pool, next.Tunnel.IPv6Pool, options.Network.EgressInterfaces, options.Network.AllowClientToClient);
                 }
 
                 DataPlane.AllowClientToClient = options.Network.AllowClientToClient;
@@ -290,6 +304,7 @@ public sealed class GatewayServer : IAsyncDisposable
         AddIfChanged(errors, "Listener:Port", running.Listener.Port, options.Listener.Port);
         AddIfChanged(errors, "Network:TunDevice", running.Network.TunDevice, options.Network.TunDevice);
         AddIfChanged(errors, "Network:IPv4Pool", running.Network.IPv4Pool, options.Network.IPv4Pool);
+        AddIfChanged(errors, "Network:IPv6Pool", running.Network.IPv6Pool, options.Network.IPv6Pool);
         AddIfChanged(errors, "Network:Mtu", running.Network.Mtu, options.Network.Mtu);
         AddIfChanged(errors, "Network:ManageFirewall", running.Network.ManageFirewall, options.Network.ManageFirewall);
         AddIfChanged(errors, "Network:NftablesTable", running.Network.NftablesTable, options.Network.NftablesTable);

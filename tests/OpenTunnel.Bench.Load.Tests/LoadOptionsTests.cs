@@ -20,7 +20,7 @@ public sealed class LoadOptionsTests : IDisposable
         [
             "--server", "198.18.1.1:443", "--pin-sha256", "pin-sha256:" + Pin, "--sessions", "1000", "--concurrency", "64",
             "--auth", "token", "--token-file", _secret, "--source-addresses", "198.18.1.100, 198.18.1.101",
-            "--keepalive", "30", "--dpd", "60", "--hold", "5", "--timeout", "20", "--reuse-connection",
+            "--keepalive", "30", "--dpd", "60", "--hold", "5", "--timeout", "20",
         ]);
 
         Assert.Equal(new DnsEndPoint("198.18.1.1", 443), options.Server);
@@ -34,7 +34,6 @@ public sealed class LoadOptionsTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(60), options.Dpd);
         Assert.Equal(TimeSpan.FromSeconds(5), options.Hold);
         Assert.Equal(TimeSpan.FromSeconds(20), options.Timeout);
-        Assert.True(options.ReuseConnection);
     }
 
     [Fact]
@@ -50,7 +49,6 @@ public sealed class LoadOptionsTests : IDisposable
         Assert.Equal("s3cret", options.Password);
         Assert.Empty(options.SourceAddresses);
         Assert.Equal(TimeSpan.Zero, options.Hold);
-        Assert.False(options.ReuseConnection);
     }
 
     [Theory]

@@ -40,7 +40,7 @@ public sealed class BenchOptionsTests
     }
 
     [Theory]
-    [InlineData("--rounds", "0")]
+    [InlineData("--rounds", "51")]
     [InlineData("--duration", "ten")]
     [InlineData("--only", "wireguard")]
     [InlineData("--only", ",")]

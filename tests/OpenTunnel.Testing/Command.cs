@@ -9,14 +9,17 @@ public static class Command
 
     public static CommandResult Run(string fileName, params string[] arguments) => Run(fileName, arguments, DefaultTimeout);
 
-    public static CommandResult Run(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, string? standardInput = null) =>
-        RunAsync(fileName, arguments, timeout, standardInput, CancellationToken.None).GetAwaiter().GetResult();
+    /// <summary>Runs a command to completion; <paramref name="environment"/> adds to (or overrides) the test's own variables.</summary>
+    public static CommandResult Run(
+        string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, string? standardInput = null, IReadOnlyDictionary<string, string>? environment = null) =>
+        RunAsync(fileName, arguments, timeout, standardInput, CancellationToken.None, environment).GetAwaiter().GetResult();
 
     /// <summary>
     /// Runs a command to completion. When <paramref name="cancellationToken"/> fires first, the
     /// command (and what it started) is killed by PID and the call throws <see cref="OperationCanceledException"/>.
     /// </summary>
-    public static async Task<CommandResult> RunAsync(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, string? standardInput, CancellationToken cancellationToken)
+    public static async Task<CommandResult> RunAsync(
+        string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, string? standardInput, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -28,6 +31,11 @@ public static class Command
         foreach (string argument in arguments)
         {
             info.ArgumentList.Add(argument);
+        }
+
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
         }
 
         string description = $"{fileName} {string.Join(' ', arguments)}";

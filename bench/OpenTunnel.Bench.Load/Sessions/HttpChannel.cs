@@ -33,6 +33,9 @@ internal sealed class HttpChannel : IAsyncDisposable
 
     public SslStream Stream { get; }
 
+    /// <summary>True when the last response said "Connection: close" (or was HTTP/1.0): the next request needs a new connection.</summary>
+    public bool ServerClosing { get; private set; }
+
     /// <summary>Connects TCP (bound to <paramref name="source"/> when given) and runs the TLS handshake, checking the certificate pin.</summary>
     public static async Task<HttpChannel> OpenAsync(DnsEndPoint server, IPAddress? source, string pinSha256, CancellationToken cancellationToken)
     {
@@ -138,6 +141,8 @@ internal sealed class HttpChannel : IAsyncDisposable
             {
                 var head = HttpResponseHead.Parse(_buffer.AsSpan(_start, end));
                 _start += end + HttpResponseHead.Terminator.Length;
+                ServerClosing = string.Equals(head.Get("Connection"), "close", StringComparison.OrdinalIgnoreCase)
+                    || head.StatusLine.StartsWith("HTTP/1.0", StringComparison.Ordinal);
                 return head;
             }
 

@@ -63,9 +63,9 @@ internal sealed class TunnelSession
         {
             auth = await HttpChannel.OpenAsync(options.Server, source, options.PinSha256, cancellationToken);
             string cookie = await SignInAsync(auth, options, cancellationToken);
-            if (!options.ReuseConnection)
+            if (auth.ServerClosing)
             {
-                // openconnect closes the auth connection and opens a fresh one for CONNECT.
+                // openconnect sends CONNECT on the sign-in connection unless the server said it closes it.
                 await auth.DisposeAsync();
                 auth = await HttpChannel.OpenAsync(options.Server, source, options.PinSha256, cancellationToken);
             }

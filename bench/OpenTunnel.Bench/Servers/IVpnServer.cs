@@ -18,9 +18,6 @@ internal interface IVpnServer
     /// <summary>The name used in tables and JSON: "opentunnel" or "ocserv".</summary>
     string Name { get; }
 
-    /// <summary>The server's version as it reports it.</summary>
-    string Version { get; }
-
     /// <summary>The sign-in every client of this server uses.</summary>
     ClientCredentials Credentials { get; }
 

@@ -31,12 +31,9 @@ internal sealed class OcservServer : IVpnServer
             ["--user", UserName, "--passwd-on-stdin"],
             password + "\n",
             ["--auth", "password", "--user", UserName, "--password-file", _passwordFile]);
-        Version = FirstLine(Command.Run("ocserv", "--version").StandardOutput);
     }
 
     public string Name => "ocserv";
-
-    public string Version { get; }
 
     public ClientCredentials Credentials { get; }
 
@@ -58,6 +55,4 @@ internal sealed class OcservServer : IVpnServer
     }
 
     public Task StopAsync() => _process.StopAsync();
-
-    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 }

@@ -76,6 +76,12 @@ public sealed record NetworkOptions
     /// </summary>
     public string IPv4Pool { get; init; } = "169.254.0.0/16";
 
+    /// <summary>
+    /// IPv6 address pool in CIDR form, /64 to /120; default none (IPv4 only). Its second address is the
+    /// gateway's own; each client that asks for IPv6 gets one address (X-CSTP-Address-IP6).
+    /// </summary>
+    public string? IPv6Pool { get; init; }
+
     /// <summary>DNS servers given to clients (X-CSTP-DNS); at most 3. Default none.</summary>
     public IReadOnlyList<string> DnsServers { get; init; } = [];
 

@@ -157,6 +157,23 @@ public static class GatewayOptionsValidator
             pool = parsedPool;
         }
 
+        IPNetwork? pool6 = null;
+        if (network.IPv6Pool is not null)
+        {
+            if (!TryParseNetwork(network.IPv6Pool, out var parsed6, out string? problem6))
+            {
+                errors.Add($"Network:IPv6Pool '{network.IPv6Pool}' {problem6}.");
+            }
+            else if (parsed6.BaseAddress.AddressFamily != AddressFamily.InterNetworkV6 || parsed6.PrefixLength is < 64 or > 120)
+            {
+                errors.Add($"Network:IPv6Pool must be an IPv6 network from /64 to /120 (got '{network.IPv6Pool}').");
+            }
+            else
+            {
+                pool6 = parsed6;
+            }
+        }
+
         if (network.DnsServers.Count > Protocol.Tunnel.ConnectResponse.MaxDnsServers)
         {
             errors.Add($"Network:DnsServers lists {network.DnsServers.Count} servers; clients take at most {Protocol.Tunnel.ConnectResponse.MaxDnsServers}.");
@@ -191,10 +208,13 @@ public static class GatewayOptionsValidator
 
         var include = ParseRoutes("Network:SplitInclude", network.SplitInclude, errors);
         var exclude = ParseRoutes("Network:SplitExclude", network.SplitExclude, errors);
-        if (pool is { } p)
+        foreach (var (setting, owned) in new[] { ("Network:IPv4Pool", pool), ("Network:IPv6Pool", pool6) })
         {
-            AddPoolOverlaps("Network:SplitInclude", include, p, errors);
-            AddPoolOverlaps("Network:SplitExclude", exclude, p, errors);
+            if (owned is { } p)
+            {
+                AddPoolOverlaps("Network:SplitInclude", include, p, setting, errors);
+                AddPoolOverlaps("Network:SplitExclude", exclude, p, setting, errors);
+            }
         }
 
         AddIfOutside(errors, "Network:Mtu", network.Mtu, Protocol.Tunnel.TunnelMtu.MinimumSaneLinkMtu, 9000);
@@ -240,13 +260,13 @@ public static class GatewayOptionsValidator
         return parsed;
     }
 
-    private static void AddPoolOverlaps(string setting, List<(int Index, IPNetwork Network)> routes, IPNetwork pool, List<string> errors)
+    private static void AddPoolOverlaps(string setting, List<(int Index, IPNetwork Network)> routes, IPNetwork pool, string poolSetting, List<string> errors)
     {
         foreach (var (i, network) in routes)
         {
             if (Overlaps(network, pool))
             {
-                errors.Add($"{setting}:{i} '{network}' overlaps Network:IPv4Pool '{pool}': the client's own addresses cannot be a split route.");
+                errors.Add($"{setting}:{i} '{network}' overlaps {poolSetting} '{pool}': the client's own addresses cannot be a split route.");
             }
         }
     }

@@ -90,6 +90,7 @@ internal sealed class ControlCommands
             ["pool"] = configuration.Tunnel.Pool.ToString(),
             ["poolCapacity"] = _server.Pool.Capacity,
             ["poolLeased"] = _server.Pool.LeasedCount,
+            ["pool6"] = configuration.Tunnel.IPv6Pool?.ToString(),
             ["certificate"] = new JsonObject
             {
                 ["subject"] = configuration.Certificate.Certificate.Subject,
@@ -170,6 +171,7 @@ internal sealed class ControlCommands
                 ["user"] = session.UserName,
                 ["deviceId"] = session.DeviceId,
                 ["address"] = session.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(session.IPv4Address).ToString(),
+                ["address6"] = session.IPv6Address == UInt128.Zero ? null : IPv6AddressPool.ToAddress(session.IPv6Address).ToString(),
                 ["client"] = session.ClientEndPoint.ToString(),
                 ["bytesIn"] = session.BytesFromClient,
                 ["bytesOut"] = session.BytesToClient,

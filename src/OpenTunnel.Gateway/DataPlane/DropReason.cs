@@ -12,8 +12,8 @@ public enum DropReason
     /// <summary>Not a well-formed IP packet: too short, or its length fields disagree with its size.</summary>
     Malformed,
 
-    /// <summary>An IPv6 packet (the clients' IPv6 router solicitations, for one): the pool is IPv4 only.</summary>
-    NotIPv4,
+    /// <summary>An IPv6 packet from a client that holds no IPv6 address (its router solicitations, for one).</summary>
+    NoIPv6Address,
 
     /// <summary>A packet from the TUN device for an address no connected session holds.</summary>
     NoSession,

@@ -20,8 +20,10 @@ namespace OpenTunnel.Gateway.DataPlane;
 public sealed class TunDataPlane : IDisposable
 {
     private readonly ConcurrentDictionary<uint, GatewaySession> _routes = new();
+    private readonly ConcurrentDictionary<UInt128, GatewaySession> _routes6 = new();
     private readonly TunDevice _tun;
     private readonly IPv4AddressPool _pool;
+    private readonly IPv6AddressPool? _pool6;
     private readonly PacketCounters _counters;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -29,11 +31,12 @@ public sealed class TunDataPlane : IDisposable
     private Thread? _reader;
     private volatile bool _stopping;
 
-    public TunDataPlane(TunDevice tun, int mtu, IPv4AddressPool pool, PacketCounters counters, TimeProvider time, ILogger logger)
+    public TunDataPlane(TunDevice tun, int mtu, IPv4AddressPool pool, IPv6AddressPool? pool6, PacketCounters counters, TimeProvider time, ILogger logger)
     {
         _tun = tun;
         _mtu = mtu;
         _pool = pool;
+        _pool6 = pool6;
         _counters = counters;
         _time = time;
         _logger = logger;
@@ -42,12 +45,22 @@ public sealed class TunDataPlane : IDisposable
     /// <summary>Let clients reach each other's addresses (Network:AllowClientToClient); may change on reload.</summary>
     public bool AllowClientToClient { get; set; }
 
-    /// <summary>Routes packets for the session's leased address to it.</summary>
-    public void Register(GatewaySession session) => _routes[session.IPv4Address] = session;
+    /// <summary>Routes packets for the session's leased addresses to it.</summary>
+    public void Register(GatewaySession session)
+    {
+        _routes[session.IPv4Address] = session;
+        if (session.IPv6Address != UInt128.Zero)
+        {
+            _routes6[session.IPv6Address] = session;
+        }
+    }
 
-    /// <summary>Stops routing to the session (only if the address is still its own).</summary>
-    public void Unregister(GatewaySession session) =>
+    /// <summary>Stops routing to the session (only the addresses still its own).</summary>
+    public void Unregister(GatewaySession session)
+    {
         _routes.TryRemove(new KeyValuePair<uint, GatewaySession>(session.IPv4Address, session));
+        _routes6.TryRemove(new KeyValuePair<UInt128, GatewaySession>(session.IPv6Address, session));
+    }
 
     public void Start()
     {
@@ -62,9 +75,15 @@ public sealed class TunDataPlane : IDisposable
     /// </summary>
     public void FromClient(GatewaySession session, ReadOnlySpan<byte> packet)
     {
+        if (IpPacket.Version(packet) == 6)
+        {
+            FromClient6(session, packet);
+            return;
+        }
+
         if (!IpPacket.TryReadIpv4(packet, out var header))
         {
-            _counters.CountDrop(IpPacket.Version(packet) == 6 ? DropReason.NotIPv4 : DropReason.Malformed);
+            _counters.CountDrop(DropReason.Malformed);
             return;
         }
 
@@ -85,15 +104,55 @@ public sealed class TunDataPlane : IDisposable
             return;
         }
 
-        var whole = packet[..header.TotalLength];
-        if (!_tun.Write(whole))
+        Write(session, packet[..header.TotalLength]);
+    }
+
+    /// <summary>The IPv6 side of <see cref="FromClient"/>: the session must hold an IPv6 address, and it must be the source.</summary>
+    private void FromClient6(GatewaySession session, ReadOnlySpan<byte> packet)
+    {
+        if (!IpPacket.TryReadIpv6(packet, out var header))
+        {
+            _counters.CountDrop(DropReason.Malformed);
+            return;
+        }
+
+        if (session.IPv6Address == UInt128.Zero)
+        {
+            // Router solicitations and the like from a client that got no IPv6 address.
+            _counters.CountDrop(DropReason.NoIPv6Address);
+            return;
+        }
+
+        if (header.Source != session.IPv6Address)
+        {
+            _counters.CountDrop(DropReason.SpoofedSource);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                GatewayLog.SpoofedPacket(_logger, session.Id, IPv6AddressPool.ToAddress(header.Source), IPv6AddressPool.ToAddress(session.IPv6Address));
+            }
+
+            return;
+        }
+
+        if (!AllowClientToClient && _pool6 is not null && header.Destination != _pool6.GatewayAddress && _pool6.Contains(header.Destination))
+        {
+            _counters.CountDrop(DropReason.ClientToClient);
+            return;
+        }
+
+        Write(session, packet[..(IpPacket.Ipv6HeaderLength + header.PayloadLength)]);
+    }
+
+    private void Write(GatewaySession session, ReadOnlySpan<byte> packet)
+    {
+        if (!_tun.Write(packet))
         {
             _counters.CountDrop(DropReason.TunWriteFailed);
             return;
         }
 
-        session.CountFromClient(whole.Length, _time.GetUtcNow().UtcTicks);
-        _counters.CountFromClient(whole.Length);
+        session.CountFromClient(packet.Length, _time.GetUtcNow().UtcTicks);
+        _counters.CountFromClient(packet.Length);
     }
 
     public void Dispose()
@@ -116,14 +175,23 @@ public sealed class TunDataPlane : IDisposable
                 }
 
                 var packet = buffer.AsSpan(OutboundPacket.Headroom, n);
-                if (!IpPacket.TryReadIpv4(packet, out var header))
+                GatewaySession? session;
+                if (IpPacket.TryReadIpv4(packet, out var header))
                 {
-                    // IPv6 router solicitations of the TUN device itself and the like: the pool is IPv4 only.
-                    _counters.CountDrop(IpPacket.Version(packet) == 6 ? DropReason.NotIPv4 : DropReason.Malformed);
+                    _routes.TryGetValue(header.Destination, out session);
+                }
+                else if (IpPacket.TryReadIpv6(packet, out var header6))
+                {
+                    // Also the TUN device's own router solicitations and the like: no session has those addresses.
+                    _routes6.TryGetValue(header6.Destination, out session);
+                }
+                else
+                {
+                    _counters.CountDrop(DropReason.Malformed);
                     continue;
                 }
 
-                if (!_routes.TryGetValue(header.Destination, out var session) || session.DataChannel is not { } channel)
+                if (session?.DataChannel is not { } channel)
                 {
                     _counters.CountDrop(DropReason.NoSession);
                     continue;

@@ -107,6 +107,7 @@ internal sealed class DtlsChannel : IDtlsChannel
                 if (type == CstpPacketType.Data)
                 {
                     Counters.Sent(payload.Length);
+                    _listener.Counters.DataSent(payload.Length);
                 }
 
                 return true;
@@ -353,6 +354,7 @@ internal sealed class DtlsChannel : IDtlsChannel
             {
                 case CstpPacketType.Data:
                     Counters.Received(payload.Length);
+                    _listener.Counters.DataReceived(payload.Length);
                     Session.OnDtlsPacket(payload);
                     break;
                 case CstpPacketType.DpdRequest:

@@ -53,6 +53,8 @@ public sealed class DtlsListenerCounters
     private readonly long[] _handshakes = new long[Enum.GetValues<DtlsHandshakeResult>().Length];
     private long _helloVerifyRequests;
     private long _rebinds;
+    private long _bytesReceived;
+    private long _bytesSent;
 
     /// <summary>Datagrams or records dropped for <paramref name="reason"/>.</summary>
     public long Dropped(DtlsDropReason reason) => Volatile.Read(ref _drops[(int)reason]);
@@ -66,6 +68,12 @@ public sealed class DtlsListenerCounters
     /// <summary>Channels re-matched to a new client address (NAT rebinding).</summary>
     public long Rebinds => Volatile.Read(ref _rebinds);
 
+    /// <summary>IP bytes received over every channel (DATA packets only).</summary>
+    public long BytesReceived => Volatile.Read(ref _bytesReceived);
+
+    /// <summary>IP bytes sent over every channel (DATA packets only).</summary>
+    public long BytesSent => Volatile.Read(ref _bytesSent);
+
     internal void Drop(DtlsDropReason reason) => Interlocked.Increment(ref _drops[(int)reason]);
 
     internal void Handshake(DtlsHandshakeResult result) => Interlocked.Increment(ref _handshakes[(int)result]);
@@ -73,6 +81,10 @@ public sealed class DtlsListenerCounters
     internal void HelloVerifyRequestSent() => Interlocked.Increment(ref _helloVerifyRequests);
 
     internal void Rebound() => Interlocked.Increment(ref _rebinds);
+
+    internal void DataReceived(int bytes) => Interlocked.Add(ref _bytesReceived, bytes);
+
+    internal void DataSent(int bytes) => Interlocked.Add(ref _bytesSent, bytes);
 }
 
 /// <summary>Traffic counters of one DTLS channel (DATA packets only; DPD and keepalives are not traffic).</summary>

@@ -43,6 +43,7 @@ public sealed class DtlsListener : IDisposable
     private readonly BcTlsCrypto _crypto = new(new SecureRandom());
     private readonly DtlsVerifier _verifier;
     private readonly ConcurrentDictionary<SocketAddress, DtlsChannel> _byAddress = new();
+    private readonly ConcurrentDictionary<SocketAddress, DtlsChannel> _handshakes = new();
     private readonly ConcurrentDictionary<DtlsSessionId, DtlsChannel> _bySession = new();
     private readonly Lock _tableLock = new();
     private Socket? _socket;
@@ -142,6 +143,11 @@ public sealed class DtlsListener : IDisposable
         _sweepTimer?.Dispose();
         _receiveThread?.Join();
         _socket?.Dispose();
+        foreach (var pair in _handshakes)
+        {
+            pair.Value.Close(DtlsCloseReason.ListenerStopped, notify: true);
+        }
+
         foreach (var pair in _byAddress)
         {
             pair.Value.Close(DtlsCloseReason.ListenerStopped, notify: true);
@@ -171,11 +177,12 @@ public sealed class DtlsListener : IDisposable
         }
     }
 
-    /// <summary>Removes a closed channel from both tables (only where it is still the entry).</summary>
+    /// <summary>Removes a closed channel from every table (only where it is still the entry).</summary>
     internal void Forget(DtlsChannel channel)
     {
         lock (_tableLock)
         {
+            _handshakes.TryRemove(new KeyValuePair<SocketAddress, DtlsChannel>(channel.Address, channel));
             _byAddress.TryRemove(new KeyValuePair<SocketAddress, DtlsChannel>(channel.Address, channel));
             _bySession.TryRemove(new KeyValuePair<DtlsSessionId, DtlsChannel>(channel.SessionId, channel));
         }
@@ -254,10 +261,21 @@ public sealed class DtlsListener : IDisposable
         }
     }
 
+    /// <summary>
+    /// Routes one datagram. A handshake under way from an address gets that address's handshake
+    /// records (and its ChangeCipherSpec and Finished), while application data from it keeps going
+    /// to the channel already established there: a late duplicate ClientHello, or a client that
+    /// handshakes again from the same port, never cuts off a working channel before a new one is up.
+    /// </summary>
     private void Dispatch(ReadOnlySpan<byte> datagram, SocketAddress from, Span<byte> plaintext)
     {
-        if (_byAddress.TryGetValue(from, out var channel) &&
-            channel.Receive(datagram, plaintext) == DtlsChannel.ReceiveOutcome.Handled)
+        bool applicationData = datagram.Length > 0 && datagram[0] == DtlsRecord.ApplicationData;
+        if (!applicationData && TryHandle(_handshakes, datagram, from, plaintext))
+        {
+            return;
+        }
+
+        if (TryHandle(_byAddress, datagram, from, plaintext) || (applicationData && TryHandle(_handshakes, datagram, from, plaintext)))
         {
             return;
         }
@@ -271,6 +289,9 @@ public sealed class DtlsListener : IDisposable
             Counters.Drop(DtlsDropReason.UnknownPeer);
         }
     }
+
+    private static bool TryHandle(ConcurrentDictionary<SocketAddress, DtlsChannel> table, ReadOnlySpan<byte> datagram, SocketAddress from, Span<byte> plaintext) =>
+        table.TryGetValue(from, out var channel) && channel.Receive(datagram, plaintext) == DtlsChannel.ReceiveOutcome.Handled;
 
     private void OnClientHello(DtlsSessionId sessionId, ReadOnlySpan<byte> datagram, SocketAddress from)
     {
@@ -311,7 +332,7 @@ public sealed class DtlsListener : IDisposable
         var channel = new DtlsChannel(this, session, address, transport);
         lock (_tableLock)
         {
-            _byAddress[address] = channel;
+            _handshakes[address] = channel;
         }
 
         var thread = new Thread(() => RunHandshake(channel, transport, request)) { IsBackground = true, Name = "dtls-handshake" };
@@ -362,10 +383,11 @@ public sealed class DtlsListener : IDisposable
     }
 
     /// <summary>
-    /// Makes an established channel its session's channel. A channel the session had before (the
-    /// client handshook again, perhaps from a new port) is closed without a callback: the session
-    /// already heard about the new one. Closing happens outside the table lock, since closing
-    /// takes the channel's locks and a receiving channel takes the table lock inside its own.
+    /// Makes an established channel its session's channel and its address's channel. A channel the
+    /// session had before (the client handshook again, perhaps from a new port) is closed without a
+    /// callback: the session already heard about the new one. Closing happens outside the table
+    /// lock, since closing takes the channel's locks and a receiving channel takes the table lock
+    /// inside its own.
     /// </summary>
     private void Register(DtlsChannel channel)
     {
@@ -384,6 +406,8 @@ public sealed class DtlsListener : IDisposable
             }
 
             _bySession[channel.SessionId] = channel;
+            _handshakes.TryRemove(new KeyValuePair<SocketAddress, DtlsChannel>(channel.Address, channel));
+            _byAddress[channel.Address] = channel;
         }
 
         previous?.Close(DtlsCloseReason.Replaced, notify: false);

@@ -51,6 +51,9 @@ internal static partial class DtlsLog
     [LoggerMessage(4014, LogLevel.Information, "Session {SessionId}: data to the client now over {Channel} ({Reason})")]
     public static partial void DataPathChanged(ILogger logger, long sessionId, string channel, string reason);
 
+    [LoggerMessage(4016, LogLevel.Information, "DTLS is off (Udp:Enabled is false): every tunnel runs over TLS")]
+    public static partial void Disabled(ILogger logger);
+
     [LoggerMessage(4015, LogLevel.Information, "Session {SessionId}: no DTLS offered ({Reason}); the tunnel runs over TLS")]
     public static partial void NotOffered(ILogger logger, long sessionId, string reason);
 }

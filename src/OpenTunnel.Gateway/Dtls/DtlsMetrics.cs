@@ -6,8 +6,9 @@ namespace OpenTunnel.Gateway.Dtls;
 /// Publishes a listener's counters as OpenTelemetry-style instruments on the gateway's meter:
 /// <c>opentunnel.gateway.dtls.handshakes</c> (tag <c>result</c>),
 /// <c>opentunnel.gateway.dtls.dropped</c> (tag <c>reason</c>),
-/// <c>opentunnel.gateway.dtls.hello_verify_requests</c>, <c>opentunnel.gateway.dtls.rebinds</c>
-/// and <c>opentunnel.gateway.dtls.channels.active</c>. Observable instruments read the counters
+/// <c>opentunnel.gateway.dtls.hello_verify_requests</c>, <c>opentunnel.gateway.dtls.rebinds</c>,
+/// <c>opentunnel.gateway.dtls.bytes</c> (tag <c>direction</c>) and
+/// <c>opentunnel.gateway.dtls.channels.active</c>. Observable instruments read the counters
 /// only when a collector asks, so the data path pays nothing for them.
 /// </summary>
 public static class DtlsMetrics
@@ -41,6 +42,15 @@ public static class DtlsMetrics
             () => counters.Rebinds,
             unit: "{rebind}",
             description: "DTLS channels re-matched to a new client address (NAT rebinding).");
+        meter.CreateObservableCounter(
+            "opentunnel.gateway.dtls.bytes",
+            () => new[]
+            {
+                new Measurement<long>(counters.BytesReceived, new KeyValuePair<string, object?>("direction", "from_client")),
+                new Measurement<long>(counters.BytesSent, new KeyValuePair<string, object?>("direction", "to_client")),
+            },
+            unit: "By",
+            description: "IP bytes through DTLS channels.");
         meter.CreateObservableUpDownCounter(
             "opentunnel.gateway.dtls.channels.active",
             () => listener.ActiveChannels,

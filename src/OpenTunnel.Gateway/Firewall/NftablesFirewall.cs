@@ -4,15 +4,17 @@ using System.Net;
 namespace OpenTunnel.Gateway.Firewall;
 
 /// <summary>
-/// Applies the gateway's nftables table with <c>nft -f -</c> and turns IPv4 forwarding on in the
-/// gateway's network namespace; on stop it removes exactly that table and puts forwarding back
+/// Applies the gateway's nftables table with <c>nft -f -</c> and turns IPv4 (and, with an IPv6
+/// pool, IPv6) forwarding on in the gateway's network namespace; on stop it removes exactly that table and puts forwarding back
 /// as it found it. Nothing else of the host's firewall is touched.
 /// </summary>
 public sealed class NftablesFirewall
 {
     private const string ForwardingPath = "/proc/sys/net/ipv4/ip_forward";
+    private const string Forwarding6Path = "/proc/sys/net/ipv6/conf/all/forwarding";
     private readonly string _table;
     private string? _forwardingBefore;
+    private string? _forwarding6Before;
     private bool _installed;
 
     public NftablesFirewall(string table)
@@ -24,18 +26,15 @@ public sealed class NftablesFirewall
     public string Table => _table;
 
     /// <summary>Installs or replaces the table. Throws <see cref="InvalidOperationException"/> with nft's message when it refuses.</summary>
-    public void Apply(string tunDevice, IPNetwork pool, IReadOnlyList<string> egressInterfaces, bool allowClientToClient)
+    public void Apply(string tunDevice, IPNetwork pool, IPNetwork? pool6, IReadOnlyList<string> egressInterfaces, bool allowClientToClient)
     {
-        if (_forwardingBefore is null)
+        _forwardingBefore ??= EnableForwarding(ForwardingPath);
+        if (pool6 is not null)
         {
-            _forwardingBefore = File.ReadAllText(ForwardingPath).Trim();
-            if (_forwardingBefore != "1")
-            {
-                File.WriteAllText(ForwardingPath, "1");
-            }
+            _forwarding6Before ??= EnableForwarding(Forwarding6Path);
         }
 
-        RunNft(NftablesRuleset.Build(_table, tunDevice, pool, egressInterfaces, allowClientToClient));
+        RunNft(NftablesRuleset.Build(_table, tunDevice, pool, pool6, egressInterfaces, allowClientToClient));
         _installed = true;
     }
 
@@ -48,12 +47,30 @@ public sealed class NftablesFirewall
             RunNft(NftablesRuleset.Remove(_table));
         }
 
-        if (_forwardingBefore is { } before && before != "1")
+        RestoreForwarding(ForwardingPath, _forwardingBefore);
+        RestoreForwarding(Forwarding6Path, _forwarding6Before);
+        _forwardingBefore = null;
+        _forwarding6Before = null;
+    }
+
+    /// <summary>Switches a forwarding sysctl on and returns the value it had.</summary>
+    private static string EnableForwarding(string path)
+    {
+        string before = File.ReadAllText(path).Trim();
+        if (before != "1")
         {
-            File.WriteAllText(ForwardingPath, before);
+            File.WriteAllText(path, "1");
         }
 
-        _forwardingBefore = null;
+        return before;
+    }
+
+    private static void RestoreForwarding(string path, string? before)
+    {
+        if (before is not null && before != "1")
+        {
+            File.WriteAllText(path, before);
+        }
     }
 
     private static void RunNft(string script)

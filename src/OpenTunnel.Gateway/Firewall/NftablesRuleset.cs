@@ -5,7 +5,7 @@ namespace OpenTunnel.Gateway.Firewall;
 
 /// <summary>
 /// The nftables table the gateway owns (family inet), as an <c>nft -f</c> script. It only adds
-/// its own table: PAT (masquerade) of the pool towards the egress interfaces (every interface but
+/// its own table: PAT (masquerade) of the pools (IPv4, and IPv6 when configured) towards the egress interfaces (every interface but
 /// the TUN device when none is configured) and, unless client-to-client traffic is allowed, a
 /// forward rule that drops pool-to-pool packets the kernel would route back into the TUN device.
 /// The script first creates then deletes the table, so applying it replaces an old copy
@@ -13,7 +13,7 @@ namespace OpenTunnel.Gateway.Firewall;
 /// </summary>
 public static class NftablesRuleset
 {
-    public static string Build(string table, string tunDevice, IPNetwork pool, IReadOnlyList<string> egressInterfaces, bool allowClientToClient)
+    public static string Build(string table, string tunDevice, IPNetwork pool, IPNetwork? pool6, IReadOnlyList<string> egressInterfaces, bool allowClientToClient)
     {
         var script = new StringBuilder();
         script.Append("table inet ").Append(table).Append(" {}\n");
@@ -21,16 +21,10 @@ public static class NftablesRuleset
         script.Append("table inet ").Append(table).Append(" {\n");
         script.Append("  chain postrouting {\n");
         script.Append("    type nat hook postrouting priority srcnat; policy accept;\n");
-        if (egressInterfaces.Count == 0)
+        AppendMasquerade(script, "ip", pool, tunDevice, egressInterfaces);
+        if (pool6 is { } p6)
         {
-            script.Append("    ip saddr ").Append(pool).Append(" oifname != \"").Append(tunDevice).Append("\" masquerade\n");
-        }
-        else
-        {
-            foreach (string egress in egressInterfaces)
-            {
-                script.Append("    ip saddr ").Append(pool).Append(" oifname \"").Append(egress).Append("\" masquerade\n");
-            }
+            AppendMasquerade(script, "ip6", p6, tunDevice, egressInterfaces);
         }
 
         script.Append("  }\n");
@@ -44,6 +38,20 @@ public static class NftablesRuleset
         script.Append("  }\n");
         script.Append("}\n");
         return script.ToString();
+    }
+
+    private static void AppendMasquerade(StringBuilder script, string family, IPNetwork pool, string tunDevice, IReadOnlyList<string> egressInterfaces)
+    {
+        if (egressInterfaces.Count == 0)
+        {
+            script.Append("    ").Append(family).Append(" saddr ").Append(pool).Append(" oifname != \"").Append(tunDevice).Append("\" masquerade\n");
+            return;
+        }
+
+        foreach (string egress in egressInterfaces)
+        {
+            script.Append("    ").Append(family).Append(" saddr ").Append(pool).Append(" oifname \"").Append(egress).Append("\" masquerade\n");
+        }
     }
 
     /// <summary>The script that removes the table and nothing else.</summary>

@@ -126,7 +126,7 @@ internal sealed class ClientConnection
         string? authorization = head["Authorization"];
         if (authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return await SignInAsync(authorization["Bearer ".Length..].Trim(), deviceId: null, stopping);
+            return await SignInAsync(authorization["Bearer ".Length..].Trim(), stopping);
         }
 
         if (head.Method == "POST")
@@ -140,7 +140,7 @@ internal sealed class ClientConnection
             switch (message!.Type)
             {
                 case ClientAuthMessage.ReplyType when message.Fields.TryGetValue(AuthXml.PasswordField, out string? token) && token.Length > 0:
-                    return await SignInAsync(token.Trim(), message.DeviceId, stopping);
+                    return await SignInAsync(token.Trim(), stopping);
                 case ClientAuthMessage.LogoutType:
                     return await LogoutAsync(head);
                 case ClientAuthMessage.InitType or ClientAuthMessage.ReplyType when head.Path == TokenFormPath:
@@ -184,10 +184,10 @@ internal sealed class ClientConnection
     private static HttpResponse BearerChallenge() =>
         new HttpResponse(401, "Unauthorized").Header("WWW-Authenticate", "Bearer");
 
-    private async Task<HttpResponse> SignInAsync(string token, string? deviceId, CancellationToken stopping)
+    private async Task<HttpResponse> SignInAsync(string token, CancellationToken stopping)
     {
         var configuration = _server.Current;
-        var session = await _server.SignIn.SignInAsync(token, _client, deviceId, configuration.Validator, configuration.Options.Limits, stopping);
+        var session = await _server.SignIn.SignInAsync(token, _client, configuration.Validator, configuration.Options.Limits, stopping);
         if (session is null)
         {
             return new HttpResponse(401, "Unauthorized").Header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -242,7 +242,7 @@ internal sealed class ClientConnection
             return;
         }
 
-        var parameters = configuration.Tunnel.For(session.IPv4Address, request, PathMtu(), _client.AddressFamily == AddressFamily.InterNetworkV6);
+        var parameters = configuration.Tunnel.For(session.IPv4Address, session.IPv6Address, request, PathMtu(), _client.AddressFamily == AddressFamily.InterNetworkV6);
         try
         {
             await WriteAsync(ssl, ConnectResponse.Build(parameters, _server.Dtls?.Offer(session, request, parameters)), stopping);
@@ -254,7 +254,7 @@ internal sealed class ClientConnection
         }
 
         transport.Coalescing = true;
-        GatewayLog.Connected(_logger, session.Id, session.UserName, _client, connection.Channel.Name, parameters.IPv4Address, parameters.DataMtu, reconnect ? " (reconnect)" : string.Empty);
+        GatewayLog.Connected(_logger, session.Id, session.UserName, _client, connection.Channel.Name, parameters.IPv4Address, parameters.IPv6Address?.ToString() ?? "none", parameters.DataMtu, reconnect ? " (reconnect)" : string.Empty);
         string reason = await connection.RunAsync();
         await _server.Supervisor.ConnectionEndedAsync(session, connection, reason, _server.Current.Options.Timeouts.CookieTimeoutSeconds);
     }

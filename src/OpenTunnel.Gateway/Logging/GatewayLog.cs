@@ -37,8 +37,8 @@ internal static partial class GatewayLog
     [LoggerMessage(202, LogLevel.Information, "Cookie from {Client} refused on {Request}: unknown, expired or revoked")]
     public static partial void CookieRefused(ILogger logger, IPAddress client, string request);
 
-    [LoggerMessage(300, LogLevel.Information, "Session {SessionId} of {User} connected from {Client} over {Channel}: address {Address}, MTU {Mtu}{Reconnect}")]
-    public static partial void Connected(ILogger logger, long sessionId, string user, IPEndPoint client, string channel, IPAddress address, int mtu, string reconnect);
+    [LoggerMessage(300, LogLevel.Information, "Session {SessionId} of {User} connected from {Client} over {Channel}: address {Address}, IPv6 address {Address6}, MTU {Mtu}{Reconnect}")]
+    public static partial void Connected(ILogger logger, long sessionId, string user, IPEndPoint client, string channel, IPAddress address, string address6, int mtu, string reconnect);
 
     [LoggerMessage(301, LogLevel.Information, "Session {SessionId} of {User} lost its TLS link from {Client} ({Reason}) after {Duration}; {BytesFromClient} bytes in, {BytesToClient} bytes out; cookie kept {CookieSeconds} s for a reconnect")]
     public static partial void Detached(ILogger logger, long sessionId, string user, IPEndPoint client, string reason, TimeSpan duration, long bytesFromClient, long bytesToClient, int cookieSeconds);

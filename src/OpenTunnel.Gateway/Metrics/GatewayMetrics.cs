@@ -22,6 +22,7 @@ public sealed class GatewayMetrics : IDisposable
         _signIns = _meter.CreateCounter<long>("opentunnel.gateway.sign_ins", description: "Sign-ins by result and the check that refused them");
         _handshakeDuration = _meter.CreateHistogram<double>("opentunnel.gateway.tls_handshake.duration", unit: "s", description: "TLS handshake duration");
         _meter.CreateObservableGauge("opentunnel.gateway.sessions.active", () => sessions.Count, description: "Sessions in the session table (connected or waiting for a reconnect)");
+        _meter.CreateObservableGauge("opentunnel.gateway.sessions.connected", () => ConnectedByChannel(sessions), description: "Connected sessions by the channel their packets to the client take (tls or dtls)");
         _meter.CreateObservableCounter("opentunnel.gateway.bytes", () => new[]
         {
             new Measurement<long>(counters.BytesFromClients, new KeyValuePair<string, object?>("direction", "from_client")),
@@ -43,6 +44,34 @@ public sealed class GatewayMetrics : IDisposable
 
     public void Dispose() => _meter.Dispose();
 
+    private static Measurement<int>[] ConnectedByChannel(SessionTable sessions)
+    {
+        int tls = 0;
+        int dtls = 0;
+        foreach (var session in sessions.Snapshot())
+        {
+            if (session.Connection is null)
+            {
+                continue;
+            }
+
+            if (session.DataChannel is Dtls.DtlsDataChannel)
+            {
+                dtls++;
+            }
+            else
+            {
+                tls++;
+            }
+        }
+
+        return
+        [
+            new Measurement<int>(tls, new KeyValuePair<string, object?>("channel", "tls")),
+            new Measurement<int>(dtls, new KeyValuePair<string, object?>("channel", "dtls")),
+        ];
+    }
+
     private static Measurement<long>[] DropMeasurements(PacketCounters counters)
     {
         var reasons = Enum.GetValues<DropReason>();
@@ -61,7 +90,7 @@ public sealed class GatewayMetrics : IDisposable
         DropReason.SpoofedSource => "spoofed_source",
         DropReason.ClientToClient => "client_to_client",
         DropReason.Malformed => "malformed",
-        DropReason.NotIPv4 => "not_ipv4",
+        DropReason.NoIPv6Address => "no_ipv6_address",
         DropReason.NoSession => "no_session",
         DropReason.QueueFull => "queue_full",
         DropReason.TunWriteFailed => "tun_write_failed",

@@ -41,7 +41,7 @@ public sealed class GatewaySession
 
     public string UserName { get; }
 
-    /// <summary>The device id claim of the token, or the device-id the client sent, when either exists.</summary>
+    /// <summary>The device id claim of the token (Auth:DeviceIdClaim), when it has one.</summary>
     public string? DeviceId { get; }
 
     /// <summary>The client's address and port of its latest TLS connection.</summary>
@@ -51,6 +51,9 @@ public sealed class GatewaySession
 
     /// <summary>The leased IPv4 address (big-endian integer), 0 before the first CONNECT.</summary>
     public uint IPv4Address { get; set; }
+
+    /// <summary>The leased IPv6 address (big-endian integer), 0 when the session has none.</summary>
+    public UInt128 IPv6Address { get; set; }
 
     /// <summary>When the current TLS link came up; null while the client is away.</summary>
     public DateTimeOffset? ConnectedSince { get; set; }

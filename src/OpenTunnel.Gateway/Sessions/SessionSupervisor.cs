@@ -20,14 +20,16 @@ public sealed class SessionSupervisor
     private readonly Lock _gate = new();
     private readonly SessionTable _sessions;
     private readonly IPv4AddressPool _pool;
+    private readonly IPv6AddressPool? _pool6;
     private readonly TunDataPlane _dataPlane;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public SessionSupervisor(SessionTable sessions, IPv4AddressPool pool, TunDataPlane dataPlane, TimeProvider time, ILogger logger)
+    public SessionSupervisor(SessionTable sessions, IPv4AddressPool pool, IPv6AddressPool? pool6, TunDataPlane dataPlane, TimeProvider time, ILogger logger)
     {
         _sessions = sessions;
         _pool = pool;
+        _pool6 = pool6;
         _dataPlane = dataPlane;
         _time = time;
         _logger = logger;
@@ -57,6 +59,13 @@ public sealed class SessionSupervisor
                 }
 
                 session.IPv4Address = address;
+            }
+
+            // IPv6 is extra: a client that asked for it gets an address while the IPv6 pool has
+            // one, and carries on with IPv4 alone otherwise.
+            if (_pool6 is not null && request.WantsIPv6 && session.IPv6Address == UInt128.Zero && _pool6.TryLease(out UInt128 address6))
+            {
+                session.IPv6Address = address6;
             }
 
             previous = session.Connection;
@@ -123,10 +132,15 @@ public sealed class SessionSupervisor
             connection = session.Connection;
             session.Connection = null;
             session.SetDataChannel(null);
+            _dataPlane.Unregister(session);
             if (session.IPv4Address != 0)
             {
-                _dataPlane.Unregister(session);
                 _pool.Release(session.IPv4Address);
+            }
+
+            if (session.IPv6Address != UInt128.Zero)
+            {
+                _pool6?.Release(session.IPv6Address);
             }
         }
 

@@ -31,7 +31,7 @@ public sealed class SignInService
     }
 
     /// <summary>The session for a valid token within the limits, or null after logging why not.</summary>
-    public async Task<GatewaySession?> SignInAsync(string token, IPEndPoint client, string? clientDeviceId, IAccessTokenValidator validator, LimitOptions limits, CancellationToken cancellationToken)
+    public async Task<GatewaySession?> SignInAsync(string token, IPEndPoint client, IAccessTokenValidator validator, LimitOptions limits, CancellationToken cancellationToken)
     {
         if (!_rateLimiter.TryAcquire(client.Address, limits.AuthAttemptsPerMinute))
         {
@@ -45,7 +45,9 @@ public sealed class SignInService
         }
 
         string user = outcome.UserName ?? outcome.Subject ?? "unknown";
-        string? device = outcome.DeviceId ?? clientDeviceId;
+        // Only the token names the device: the <device-id> of the auth XML is the client's
+        // platform ("linux-64", openconnect auth.c), not a device identity.
+        string? device = outcome.DeviceId;
         var session = _sessions.TryCreate(user, device, client, _time.GetUtcNow(), limits.MaxSessions, limits.MaxSessionsPerUser, out string? refusal);
         if (session is null)
         {

@@ -15,6 +15,7 @@ public sealed class TunnelSettings
     {
         var network = options.Network;
         Pool = IPNetwork.Parse(network.IPv4Pool);
+        IPv6Pool = network.IPv6Pool is null ? null : IPNetwork.Parse(network.IPv6Pool);
         DnsServers = [.. network.DnsServers.Select(IPAddress.Parse)];
         SplitInclude = [.. network.SplitInclude.Select(IPNetwork.Parse)];
         SplitExclude = [.. network.SplitExclude.Select(IPNetwork.Parse)];
@@ -26,6 +27,9 @@ public sealed class TunnelSettings
     }
 
     public IPNetwork Pool { get; }
+
+    /// <summary>The IPv6 pool, or null when the gateway is IPv4 only.</summary>
+    public IPNetwork? IPv6Pool { get; }
 
     public IReadOnlyList<IPAddress> DnsServers { get; }
 
@@ -49,14 +53,16 @@ public sealed class TunnelSettings
     /// <summary>Builds from options that <see cref="GatewayOptionsValidator"/> accepted.</summary>
     public static TunnelSettings From(GatewayOptions options) => new(options);
 
-    /// <summary>The CONNECT answer's parameters for a session holding <paramref name="address"/>.</summary>
-    public TunnelParameters For(uint address, ConnectRequest request, int? pathMtu, bool ipv6Transport)
+    /// <summary>The CONNECT answer's parameters for a session holding <paramref name="address"/> (and <paramref name="address6"/>, 0 for none).</summary>
+    public TunnelParameters For(uint address, UInt128 address6, ConnectRequest request, int? pathMtu, bool ipv6Transport)
     {
         var (link, data) = TunnelMtu.Compute(Mtu, request.BaseMtu, pathMtu, ipv6Transport);
         return new TunnelParameters
         {
             IPv4Address = IPv4AddressPool.ToAddress(address),
             IPv4PrefixLength = Pool.PrefixLength,
+            IPv6Address = address6 == UInt128.Zero ? null : IPv6AddressPool.ToAddress(address6),
+            IPv6PrefixLength = IPv6Pool?.PrefixLength ?? 128,
             DnsServers = DnsServers,
             DefaultDomain = DefaultDomain,
             SplitDns = SplitDns,

@@ -35,7 +35,7 @@ public sealed class LoadGeneratorTests : IDisposable
         Prerequisites.RequireRootAndCommands("ip", "nft", "ss");
         using var network = BenchNetwork.Create(443, extraClientAddresses: 2);
         var certificate = ServerCertificate.Create(_folder.Path, IPAddress.Parse(network.GatewayPublicAddress));
-        var server = new OpenTunnelServer(network, GatewayInstance.GatewayAssembly(), _folder.Sub("opentunnel"), certificate, "test");
+        var server = new OpenTunnelServer(network, GatewayInstance.GatewayAssembly(), _folder.Sub("opentunnel"), certificate);
 
         await HoldSessionsAsync(network, server, certificate, minimumProcesses: 1);
     }

@@ -19,6 +19,8 @@ public sealed class GatewayInstance : IDisposable
     public const string Issuer = "https://issuer.opentunnel.test";
     public const string Audience = "opentunnel-gateway";
     public const string Pool = "198.18.128.0/24";
+    public const string Pool6 = "2001:db8:128::/64";
+    public const string CorpSubnet6 = "2001:db8:2::/64";
 
     private readonly DevelopmentTokenIssuer _issuer;
 
@@ -51,7 +53,7 @@ public sealed class GatewayInstance : IDisposable
 
     /// <summary>
     /// Builds the topology (with the "internet" namespace) and starts the gateway with the test
-    /// configuration: pool 198.18.128.0/24, split-include of the corp subnet, DNS and suffix, and a
+    /// configuration: pools 198.18.128.0/24 and 2001:db8:128::/64, split-include of the corp subnets, DNS and suffix, and a
     /// required claim compliance=compliant. <paramref name="configure"/> may change the JSON first.
     /// </summary>
     public static async Task<GatewayInstance> StartAsync(Action<JsonObject>? configure = null)
@@ -71,9 +73,10 @@ public sealed class GatewayInstance : IDisposable
                 ["Network"] = new JsonObject
                 {
                     ["IPv4Pool"] = Pool,
+                    ["IPv6Pool"] = Pool6,
                     ["DnsServers"] = new JsonArray("198.18.2.53"),
                     ["DefaultDomain"] = "corp.opentunnel.test",
-                    ["SplitInclude"] = new JsonArray(NetworkTopology.CorpSubnet),
+                    ["SplitInclude"] = new JsonArray(NetworkTopology.CorpSubnet, CorpSubnet6),
                 },
                 ["Limits"] = new JsonObject { ["AuthAttemptsPerMinute"] = 1000 },
                 ["Metrics"] = new JsonObject { ["Address"] = "127.0.0.1:9464" },

@@ -40,6 +40,17 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
     }
 
     [Fact]
+    public void Tunnel_IPv6_ReachesCorpServerFromTheGatewayIPv6Address()
+    {
+        var environment = _fixture.Alice.Environment();
+        string seen = Gateway.Topology.Exec(Gateway.Topology.Client, "curl", "-s", "-m", "5", $"http://[{NetworkTopology.CorpAddress6}]:{_fixture.Corp6.Port}/").EnsureSuccess().StandardOutput;
+
+        Assert.True(IPNetwork.Parse(GatewayInstance.Pool6).Contains(IPAddress.Parse(environment["INTERNAL_IP6_ADDRESS"])));
+        Assert.Equal("2001:db8:2::", environment["CISCO_IPV6_SPLIT_INC_0_ADDR"]);
+        Assert.Equal("2001:db8:2::1", seen);
+    }
+
+    [Fact]
     public void Connect_ScriptEnvironment_CarriesDnsSuffixSplitIncludeAndMtu()
     {
         var environment = _fixture.Alice.Environment();
@@ -214,6 +225,18 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
     }
 
     [Fact]
+    public async Task UdpDisabled_Connect_OffersNoDtlsAndNoUdpSocketListens()
+    {
+        var status = await Gateway.ControlAsync("status");
+        var udp = Gateway.Topology.Exec(Gateway.Topology.Gateway, "ss", "-uln").EnsureSuccess();
+
+        Assert.Null(status!["dtls"]);
+        Assert.DoesNotContain(":" + GatewayInstance.Port, udp.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Established DTLS", _fixture.Alice.Process.Output, StringComparison.Ordinal);
+        Assert.Contains("DTLS is off (Udp:Enabled is false)", Gateway.Process.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void HealthProbe_PlainGet_Answers200WithoutSignIn()
     {
         var probe = Gateway.Topology.Exec(Gateway.Topology.Client, "curl", "-sk", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", Gateway.Url + "/").EnsureSuccess();
@@ -230,6 +253,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         Assert.Equal(_fixture.Alice.Address, alice!["address"]!.GetValue<string>());
         Assert.Equal("device-alice", alice["deviceId"]!.GetValue<string>());
         Assert.Equal("TLS", alice["channel"]!.GetValue<string>());
+        Assert.Null(alice["dtls"]);
         Assert.StartsWith(NetworkTopology.ClientAddress + ":", alice["client"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
@@ -289,10 +313,14 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
 
         public SourceEchoServer Internet { get; private set; } = null!;
 
+        public SourceEchoServer Corp6 { get; private set; } = null!;
+
         public async Task InitializeAsync()
         {
-            Gateway = await GatewayInstance.StartAsync();
+            // UDP off: these tests exercise the TLS data path (and Udp:Enabled=false itself); DtlsTunnelTests covers DTLS.
+            Gateway = await GatewayInstance.StartAsync(config => config["Udp"] = new JsonObject { ["Enabled"] = false });
             Corp = SourceEchoServer.Start(Gateway.Topology.Corp, NetworkTopology.CorpAddress);
+            Corp6 = SourceEchoServer.Start(Gateway.Topology.Corp, NetworkTopology.CorpAddress6);
             Internet = SourceEchoServer.Start(Gateway.Topology.Internet, NetworkTopology.InternetAddress);
             Alice = await OpenConnectClient.ConnectWithTokenAsync(Gateway, Gateway.TokenFile(Gateway.MintToken("alice")), "ocalice");
         }
@@ -301,6 +329,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         {
             Alice?.Dispose();
             Corp?.Dispose();
+            Corp6?.Dispose();
             Internet?.Dispose();
             Gateway?.Dispose();
             return Task.CompletedTask;

@@ -17,14 +17,22 @@ public sealed class OpenConnectClient : IDisposable
         exec 2>>"$OT_ENV_DIR/script.log"
         set -x
         record() {
-          env | grep -E '^(INTERNAL_IP4_|CISCO_|TUNDEV=|VPNGATEWAY=|reason=)' | sort > "$OT_ENV_DIR/$reason.tmp"
+          env | grep -E '^(INTERNAL_IP4_|INTERNAL_IP6_|CISCO_|TUNDEV=|VPNGATEWAY=|reason=)' | sort > "$OT_ENV_DIR/$reason.tmp"
           mv "$OT_ENV_DIR/$reason.tmp" "$OT_ENV_DIR/$reason"
         }
         case "$reason" in
           connect)
             ip link set dev "$TUNDEV" up mtu "$INTERNAL_IP4_MTU"
             ip addr add "$INTERNAL_IP4_ADDRESS/32" peer "$INTERNAL_IP4_ADDRESS" dev "$TUNDEV"
+            if [ -n "$INTERNAL_IP6_ADDRESS" ]; then
+              ip -6 addr add "$INTERNAL_IP6_ADDRESS/128" dev "$TUNDEV" nodad
+            fi
             if [ "$OT_ROUTES" = 0 ]; then record; exit 0; fi
+            i=0
+            while [ "$i" -lt "${CISCO_IPV6_SPLIT_INC:-0}" ]; do
+              eval net=\$CISCO_IPV6_SPLIT_INC_${i}_ADDR; eval len=\$CISCO_IPV6_SPLIT_INC_${i}_MASKLEN
+              ip -6 route replace "$net/$len" dev "$TUNDEV"; i=$((i+1))
+            done
             i=0
             while [ "$i" -lt "${CISCO_SPLIT_INC:-0}" ]; do
               eval net=\$CISCO_SPLIT_INC_${i}_ADDR; eval len=\$CISCO_SPLIT_INC_${i}_MASKLEN

@@ -28,6 +28,16 @@ public sealed class GatewayConfigurationLoaderTests
     }
 
     [Fact]
+    public void LoadJson_UdpSection_BindsDtlsSettings()
+    {
+        var options = GatewayConfigurationLoader.LoadJson(Sample.Replace("\"Listener\"", "\"Udp\": { \"Enabled\": false, \"HandshakeTimeoutSeconds\": 7 }, \"Listener\"", StringComparison.Ordinal));
+
+        Assert.False(options.Udp.Enabled);
+        Assert.Equal(7, options.Udp.HandshakeTimeoutSeconds);
+        Assert.True(GatewayConfigurationLoader.LoadJson(Sample).Udp.Enabled);
+    }
+
+    [Fact]
     public void LoadJson_UnknownSetting_IsRefusedByName()
     {
         var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfigurationLoader.LoadJson(Sample.Replace("\"Listener\"", "\"Listner\"", StringComparison.Ordinal)));
@@ -57,6 +67,35 @@ public sealed class GatewayConfigurationLoaderTests
         var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfigurationLoader.LoadFile("/nonexistent/gateway.json"));
 
         Assert.Contains("/nonexistent/gateway.json", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LoadJson_EnvironmentVariableOfAnotherProgram_IsIgnored()
+    {
+        Environment.SetEnvironmentVariable("OPENTUNNEL_SOMETHING_ELSE", "x");
+        try
+        {
+            Assert.Equal(4443, GatewayConfigurationLoader.LoadJson(Sample).Listener.Port);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("OPENTUNNEL_SOMETHING_ELSE", null);
+        }
+    }
+
+    [Fact]
+    public void LoadJson_MisspeltSettingInAKnownSectionFromTheEnvironment_IsRefusedByName()
+    {
+        Environment.SetEnvironmentVariable("OPENTUNNEL_GATEWAY_Network__Mtuu", "1400");
+        try
+        {
+            var e = Assert.Throws<GatewayConfigurationException>(() => GatewayConfigurationLoader.LoadJson(Sample));
+            Assert.Contains("Mtuu", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("OPENTUNNEL_GATEWAY_Network__Mtuu", null);
+        }
     }
 
     [Fact]

@@ -20,6 +20,16 @@ public sealed class GatewayOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_BadUdpSetting_NamesIt()
+    {
+        var options = Valid() with { Udp = new OpenTunnel.Gateway.Dtls.DtlsOptions { MaxConcurrentHandshakes = 0 } };
+
+        var errors = GatewayOptionsValidator.Validate(options);
+
+        Assert.Contains(errors, e => e.StartsWith("Udp:MaxConcurrentHandshakes", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Validate_501Routes_NamesBothSettingsAndTheLimit()
     {
         var include = Enumerable.Range(0, 300).Select(i => $"10.{i / 256}.{i % 256}.0/24").ToArray();
@@ -84,6 +94,24 @@ public sealed class GatewayOptionsValidatorTests
         var errors = GatewayOptionsValidator.Validate(options);
 
         Assert.Contains(errors, e => e.StartsWith("Network:IPv4Pool", StringComparison.Ordinal) && e.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("2001:db8:128::/48", "from /64 to /120")]
+    [InlineData("198.18.129.0/24", "must be an IPv6 network")]
+    public void Validate_BadIPv6Pool_NamesIPv6Pool(string pool, string expected)
+    {
+        var options = Valid() with { Network = Valid().Network with { IPv6Pool = pool } };
+
+        Assert.Contains(GatewayOptionsValidator.Validate(options), e => e.StartsWith("Network:IPv6Pool", StringComparison.Ordinal) && e.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_IPv6RouteOverlappingTheIPv6Pool_IsRefused()
+    {
+        var options = Valid() with { Network = Valid().Network with { IPv6Pool = "2001:db8:128::/64", SplitInclude = ["2001:db8::/32"] } };
+
+        Assert.Contains(GatewayOptionsValidator.Validate(options), e => e.Contains("overlaps Network:IPv6Pool", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -56,6 +56,8 @@ public sealed class DtlsListenerTests : IDisposable
         Assert.Equal(1, _listener.ActiveChannels);
         Assert.Equal(1, channel.Counters.PacketsReceived);
         Assert.Equal(IpPacket.Length, channel.Counters.BytesSent);
+        Assert.Equal(IpPacket.Length, _listener.Counters.BytesReceived);
+        Assert.Equal(IpPacket.Length, _listener.Counters.BytesSent);
     }
 
     [Fact]
@@ -238,6 +240,27 @@ public sealed class DtlsListenerTests : IDisposable
         Assert.Empty(session.Closed);
         second.Send([(byte)CstpPacketType.Data, .. IpPacket]);
         Assert.Equal(IpPacket, Take(session.Packets));
+    }
+
+    [Fact]
+    public void DuplicateClientHello_AfterEstablished_WorkingChannelKeepsCarryingData()
+    {
+        var session = AddSession();
+        var (client, udp) = Connect(session);
+        var channel = Take(session.Established);
+        // The second datagram the client sent is its ClientHello with the cookie: a valid one, arriving late.
+        byte[] lateHello = udp.SentDatagrams.ElementAt(1);
+        Assert.True(DtlsRecord.TryReadClientHelloSessionId(lateHello, out _));
+
+        udp.SendRaw(lateHello);
+        WaitUntil(() => _listener.HandshakesRunning == 1 || _listener.Counters.Handshakes(DtlsHandshakeResult.Failed) == 1);
+        client.Send([(byte)CstpPacketType.Data, .. IpPacket]);
+
+        Assert.Equal(IpPacket, Take(session.Packets));
+        Assert.True(channel.IsOpen);
+        Assert.True(channel.TrySendData(IpPacket));
+        Assert.Equal([(byte)CstpPacketType.Data, .. IpPacket], Receive(client));
+        Assert.Empty(session.Established);
     }
 
     [Fact]

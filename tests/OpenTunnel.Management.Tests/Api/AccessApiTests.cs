@@ -30,10 +30,7 @@ public abstract class AccessApiTests<TApp>(TApp fixture) : IClassFixture<TApp>
     [InlineData("{\"name\":\"ok2\",\"displayName\":\"x\",\"groupIds\":[\"00000000-0000-0000-0000-000000000003\"]}", "groupIds[0]")]
     public async Task User_InvalidField_Returns400(string body, string field)
     {
-        ApiResponse refused = await _admin.SendAsync(HttpMethod.Post, "/api/v1/users", body);
-
-        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
-        Assert.NotEmpty(refused.ErrorsFor(field));
+        await _admin.AssertInvalidAsync("/api/v1/users", body, field);
     }
 
     [Fact]
@@ -82,10 +79,7 @@ public abstract class AccessApiTests<TApp>(TApp fixture) : IClassFixture<TApp>
     {
         ApiResponse user = await Objects.UserAsync(_admin);
 
-        ApiResponse refused = await _admin.SendAsync(HttpMethod.Post, "/api/v1/devices", body.Replace("OWNER", user.Id, StringComparison.Ordinal));
-
-        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
-        Assert.NotEmpty(refused.ErrorsFor(field));
+        await _admin.AssertInvalidAsync("/api/v1/devices", body.Replace("OWNER", user.Id, StringComparison.Ordinal), field);
     }
 
     [Fact]
@@ -124,13 +118,9 @@ public abstract class AccessApiTests<TApp>(TApp fixture) : IClassFixture<TApp>
         ApiResponse site = await Objects.SiteAsync(_admin);
         ApiResponse group = await Objects.GroupAsync(_admin);
 
-        ApiResponse refused = await _admin.SendAsync(
-            HttpMethod.Post,
-            "/api/v1/conditional-access-policies",
-            body.Replace("SITE", site.Id, StringComparison.Ordinal).Replace("GROUP", group.Id, StringComparison.Ordinal));
+        string concrete = body.Replace("SITE", site.Id, StringComparison.Ordinal).Replace("GROUP", group.Id, StringComparison.Ordinal);
 
-        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
-        Assert.NotEmpty(refused.ErrorsFor(field));
+        await _admin.AssertInvalidAsync("/api/v1/conditional-access-policies", concrete, field);
     }
 
     [Fact]

@@ -47,10 +47,7 @@ public abstract class SiteApiTests<TApp>(TApp fixture) : IClassFixture<TApp>
     {
         ApiResponse configuration = await Objects.ConfigurationAsync(_admin);
 
-        ApiResponse refused = await _admin.SendAsync(HttpMethod.Post, Url, body.Replace("CFG", configuration.Id, StringComparison.Ordinal));
-
-        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
-        Assert.NotEmpty(refused.ErrorsFor(field));
+        await _admin.AssertInvalidAsync(Url, body.Replace("CFG", configuration.Id, StringComparison.Ordinal), field);
     }
 
     [Fact]

@@ -53,10 +53,7 @@ public abstract class VpnProfileApiTests<TApp>(TApp fixture) : IClassFixture<TAp
     {
         ApiResponse site = await Objects.SiteAsync(_admin);
 
-        ApiResponse refused = await _admin.SendAsync(HttpMethod.Post, Url, body.Replace("SITE", site.Id, StringComparison.Ordinal));
-
-        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
-        Assert.NotEmpty(refused.ErrorsFor(field));
+        await _admin.AssertInvalidAsync(Url, body.Replace("SITE", site.Id, StringComparison.Ordinal), field);
     }
 
     [Fact]

@@ -43,6 +43,16 @@ public static class ApiClientExtensions
 
     public static Task<ApiResponse> ReadAsync(this HttpClient client, string url) => client.SendAsync(HttpMethod.Get, url);
 
+    /// <summary>POSTs <paramref name="body"/> and asserts a 400 validation problem that names <paramref name="field"/>.</summary>
+    public static async Task<ApiResponse> AssertInvalidAsync(this HttpClient client, string url, object body, string field)
+    {
+        ApiResponse refused = await client.SendAsync(HttpMethod.Post, url, body);
+        Assert.True(refused.Status == HttpStatusCode.BadRequest, $"POST {url} answered {(int)refused.Status}: {refused.Body}");
+        Assert.Equal("application/problem+json", refused.ContentType);
+        Assert.NotEmpty(refused.ErrorsFor(field));
+        return refused;
+    }
+
     /// <summary>POSTs and asserts 201 with an ETag.</summary>
     public static async Task<ApiResponse> CreateAsync(this HttpClient client, string url, object body)
     {

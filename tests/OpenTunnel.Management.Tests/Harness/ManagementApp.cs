@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace OpenTunnel.Management.Tests.Harness;
@@ -39,10 +40,16 @@ public sealed class ManagementApp : IAsyncDisposable
     /// Starts the service. With <paramref name="listen"/> it also listens on 127.0.0.1 (a free
     /// port, <see cref="Address"/>), for clients that need a real socket (a gateway fetching the
     /// identity provider's discovery document); <paramref name="settings"/> are extra configuration
-    /// and <paramref name="configure"/> changes the host further (e.g. a log collector).
+    /// and <paramref name="configure"/> changes the host further (e.g. a log collector);
+    /// <paramref name="clock"/> replaces the system clock when given.
     /// </summary>
     public static ManagementApp Start(
-        TestDatabase database, TestTokenIssuer? issuer, bool listen = false, IReadOnlyDictionary<string, string>? settings = null, Action<IWebHostBuilder>? configure = null)
+        TestDatabase database,
+        TestTokenIssuer? issuer,
+        bool listen = false,
+        IReadOnlyDictionary<string, string>? settings = null,
+        Action<IWebHostBuilder>? configure = null,
+        TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
@@ -62,6 +69,11 @@ public sealed class ManagementApp : IAsyncDisposable
             {
                 b.UseSetting("Management:AdminTokens:Authority", issuer.Issuer);
                 b.UseSetting("Management:AdminTokens:RequireHttpsMetadata", "false");
+            }
+
+            if (clock is not null)
+            {
+                b.ConfigureTestServices(services => services.AddSingleton(clock));
             }
 
             if (listen)

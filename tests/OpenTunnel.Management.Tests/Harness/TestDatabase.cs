@@ -12,17 +12,17 @@ public sealed class TestDatabase : IAsyncDisposable
     public const string PostgresVariable = "OPENTUNNEL_TEST_POSTGRES";
 
     private readonly string? _adminConnectionString;
+    private readonly TemporaryDirectory _dataDirectory = new();
 
-    private TestDatabase(string dataDirectory, string? connectionString, string? adminConnectionString, string? databaseName)
+    private TestDatabase(string? connectionString, string? adminConnectionString, string? databaseName)
     {
-        DataDirectory = dataDirectory;
         PostgresConnectionString = connectionString;
         _adminConnectionString = adminConnectionString;
         DatabaseName = databaseName;
     }
 
     /// <summary>The service's data directory (the SQLite file and the first admin key live here).</summary>
-    public string DataDirectory { get; }
+    public string DataDirectory => _dataDirectory.Path;
 
     /// <summary>Null for SQLite.</summary>
     public string? PostgresConnectionString { get; }
@@ -31,7 +31,7 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public static Task<TestDatabase> CreateAsync(DatabaseKind kind) => kind == DatabaseKind.Sqlite ? Task.FromResult(CreateSqlite()) : CreatePostgresAsync();
 
-    public static TestDatabase CreateSqlite() => new(NewDataDirectory(), null, null, null);
+    public static TestDatabase CreateSqlite() => new(null, null, null);
 
     public static async Task<TestDatabase> CreatePostgresAsync()
     {
@@ -48,7 +48,7 @@ public sealed class TestDatabase : IAsyncDisposable
         }
 
         string database = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ToString();
-        return new TestDatabase(NewDataDirectory(), database, admin, name);
+        return new TestDatabase(database, admin, name);
     }
 
     public async ValueTask DisposeAsync()
@@ -62,10 +62,8 @@ public sealed class TestDatabase : IAsyncDisposable
             await command.ExecuteNonQueryAsync();
         }
 
-        Directory.Delete(DataDirectory, recursive: true);
+        _dataDirectory.Dispose();
     }
-
-    private static string NewDataDirectory() => Directory.CreateTempSubdirectory("opentunnel-management-test-").FullName;
 }
 
 public enum DatabaseKind

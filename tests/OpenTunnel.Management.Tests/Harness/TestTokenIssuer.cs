@@ -1,58 +1,38 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using OpenTunnel.Testing.Tokens;
 
 namespace OpenTunnel.Management.Tests.Harness;
 
 /// <summary>
-/// A real OIDC issuer on 127.0.0.1 (port 0) that serves a discovery document and its JWKS, and
-/// mints RS256 tokens, standing in for the identity provider (issue #6) that will issue
-/// administrator tokens. The service fetches the keys over HTTP exactly as it would from any issuer.
+/// An OIDC issuer on 127.0.0.1 (the shared <see cref="OidcDiscoveryServer"/> serving this
+/// issuer's JWKS) that mints RS256 administrator tokens, standing in for the identity provider
+/// (issue #6). The service fetches the keys over HTTP exactly as it would from any issuer.
 /// </summary>
 public sealed class TestTokenIssuer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly OidcDiscoveryServer _server;
     private readonly RsaSecurityKey _key;
 
-    private TestTokenIssuer(WebApplication app, RsaSecurityKey key, string issuer)
+    private TestTokenIssuer(OidcDiscoveryServer server, RsaSecurityKey key)
     {
-        _app = app;
+        _server = server;
         _key = key;
-        Issuer = issuer;
     }
 
-    public string Issuer { get; }
+    public string Issuer => _server.Issuer;
 
     public static async Task<TestTokenIssuer> StartAsync()
     {
         var key = new RsaSecurityKey(RSA.Create(2048)) { KeyId = Guid.NewGuid().ToString("N") };
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        WebApplication app = builder.Build();
-        string? issuer = null;
-        app.MapGet("/.well-known/openid-configuration", () => Results.Json(new Dictionary<string, object>
-        {
-            ["issuer"] = issuer!,
-            ["jwks_uri"] = issuer + "/jwks",
-            ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
-        }));
         JsonWebKey jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(key.Rsa.ExportParameters(includePrivateParameters: false)) { KeyId = key.KeyId });
-        jwk.Use = "sig";
-        jwk.Alg = SecurityAlgorithms.RsaSha256;
-        string jwks = JsonSerializer.Serialize(new { keys = new[] { new { jwk.Kty, jwk.Use, jwk.Kid, jwk.Alg, jwk.N, jwk.E } } }, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase });
-        app.MapGet("/jwks", () => Results.Content(jwks, "application/json"));
-        await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        issuer = address.TrimEnd('/');
-        return new TestTokenIssuer(app, key, issuer);
+        string jwks = JsonSerializer.Serialize(new { keys = new[] { new { kty = jwk.Kty, use = "sig", kid = jwk.Kid, alg = SecurityAlgorithms.RsaSha256, n = jwk.N, e = jwk.E } } });
+        OidcDiscoveryServer server = await OidcDiscoveryServer.StartAsync();
+        server.SetKeys(jwks);
+        return new TestTokenIssuer(server, key);
     }
 
     /// <summary>A token for <paramref name="user"/> with <paramref name="role"/> (none when null).</summary>
@@ -66,21 +46,18 @@ public sealed class TestTokenIssuer : IAsyncDisposable
 
         DateTime now = DateTime.UtcNow;
         TimeSpan life = lifetime ?? TimeSpan.FromMinutes(10);
+        DateTime issued = life < TimeSpan.Zero ? now + life - TimeSpan.FromMinutes(1) : now;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             Issuer = issuer ?? Issuer,
             Audience = audience,
             Subject = new ClaimsIdentity(claims),
-            IssuedAt = life < TimeSpan.Zero ? now + life - TimeSpan.FromMinutes(1) : now,
-            NotBefore = life < TimeSpan.Zero ? now + life - TimeSpan.FromMinutes(1) : now,
+            IssuedAt = issued,
+            NotBefore = issued,
             Expires = now + life,
             SigningCredentials = new SigningCredentials(_key, SecurityAlgorithms.RsaSha256),
         });
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 }

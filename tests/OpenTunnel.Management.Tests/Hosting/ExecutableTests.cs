@@ -12,20 +12,22 @@ namespace OpenTunnel.Management.Tests.Hosting;
 public sealed class ExecutableTests : IDisposable
 {
     private static readonly string Service = Path.Combine(AppContext.BaseDirectory, "opentunnel-management.dll");
-    private readonly string _data = Directory.CreateTempSubdirectory("opentunnel-management-exe-").FullName;
+    private readonly TemporaryDirectory _directory = new();
+
+    private string Data => _directory.Path;
 
     [Fact]
     public async Task FirstStart_PrintsTheKeyOnce_CliUsesIt_AndARestartKeepsTheData()
     {
         int port = FreePort();
         string url = $"http://127.0.0.1:{port}";
-        var cli = new Dictionary<string, string> { ["OPENTUNNEL_MANAGEMENT_URL"] = url, ["OPENTUNNEL_API_KEY_FILE"] = Path.Combine(_data, "admin-api-key") };
+        var cli = new Dictionary<string, string> { ["OPENTUNNEL_MANAGEMENT_URL"] = url, ["OPENTUNNEL_API_KEY_FILE"] = Path.Combine(Data, "admin-api-key") };
 
         using (TrackedProcess first = StartService(url))
         {
             await first.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(60));
             Assert.Contains("First administrator API key", first.Output, StringComparison.Ordinal);
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_data, "admin-api-key")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(Data, "admin-api-key")));
 
             CommandResult created = RunCli(cli, "groups", "create", "--set", "name=staff");
             Assert.True(created.Succeeded, created.StandardError);
@@ -42,33 +44,15 @@ public sealed class ExecutableTests : IDisposable
         Assert.Contains("staff", listed.StandardOutput, StringComparison.Ordinal);
     }
 
-    public void Dispose() => Directory.Delete(_data, recursive: true);
+    public void Dispose() => _directory.Dispose();
 
     private TrackedProcess StartService(string url) => TrackedProcess.Start(
         "dotnet",
         [Service, "--urls", url],
-        environment: new Dictionary<string, string> { ["Management__DataDirectory"] = _data });
+        environment: new Dictionary<string, string> { ["Management__DataDirectory"] = Data });
 
-    private static CommandResult RunCli(Dictionary<string, string> environment, params string[] args)
-    {
-        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Service);
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach ((string key, string value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-
-        using var process = System.Diagnostics.Process.Start(info)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(60_000), $"The CLI did not finish: {string.Join(' ', args)}");
-        return new CommandResult($"opentunnel-management {string.Join(' ', args)}", process.ExitCode, output.Result, error.Result);
-    }
+    private static CommandResult RunCli(Dictionary<string, string> environment, params string[] args) =>
+        Command.Run("dotnet", [Service, .. args], TimeSpan.FromSeconds(60), environment: environment);
 
     private static int FreePort()
     {

@@ -1,0 +1,83 @@
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using OpenTunnel.Gateway.Auth;
+using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Gateway.DataPlane;
+using OpenTunnel.Gateway.Metrics;
+using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Gateway.SignIn;
+using OpenTunnel.Gateway.Tests.Auth;
+
+namespace OpenTunnel.Gateway.Tests.SignIn;
+
+/// <summary>Sign-in with the real token validator and a JWKS file from a development issuer.</summary>
+[Trait("Category", "Unit")]
+public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDisposable
+{
+    private static readonly IPEndPoint Client = IPEndPoint.Parse("198.18.1.2:40000");
+    private readonly TokenIssuerFixture _issuers;
+    private readonly SessionTable _sessions = new();
+    private readonly GatewayMetrics _metrics;
+    private readonly JwtAccessTokenValidator _validator;
+    private readonly SignInService _signIn;
+
+    public SignInServiceTests(TokenIssuerFixture issuers)
+    {
+        _issuers = issuers;
+        _metrics = new GatewayMetrics(_sessions, new PacketCounters());
+        _validator = JwtAccessTokenValidator.Create(
+            new AuthOptions { Issuer = TokenIssuerFixture.IssuerName, Audience = TokenIssuerFixture.Audience, JwksFile = issuers.Ec.JwksPath },
+            NullLoggerFactory.Instance);
+        _signIn = new SignInService(_sessions, new AuthRateLimiter(TimeProvider.System), _metrics, TimeProvider.System, NullLogger.Instance);
+    }
+
+    [Fact]
+    public async Task SignInAsync_ValidToken_CreatesASessionForTheUserAndDevice()
+    {
+        var session = await _signIn.SignInAsync(_issuers.Ec.Mint("alice", "laptop-7"), Client, _validator, new LimitOptions(), CancellationToken.None);
+
+        Assert.NotNull(session);
+        Assert.Equal("alice", session.UserName);
+        Assert.Equal("laptop-7", session.DeviceId);
+        Assert.Same(session, _sessions.Find(session.Cookie));
+    }
+
+    [Fact]
+    public async Task SignInAsync_TokenOfAnUntrustedKey_IsRefusedWithoutASession()
+    {
+        var session = await _signIn.SignInAsync(_issuers.Other.Mint("mallory"), Client, _validator, new LimitOptions(), CancellationToken.None);
+
+        Assert.Null(session);
+        Assert.Equal(0, _sessions.Count);
+    }
+
+    [Fact]
+    public async Task SignInAsync_OverTheRateLimit_IsRefusedBeforeTheTokenIsChecked()
+    {
+        var limits = new LimitOptions { AuthAttemptsPerMinute = 1 };
+        await _signIn.SignInAsync(_issuers.Ec.Mint("alice"), Client, _validator, limits, CancellationToken.None);
+
+        var second = await _signIn.SignInAsync(_issuers.Ec.Mint("alice"), Client, _validator, limits, CancellationToken.None);
+
+        Assert.Null(second);
+        Assert.Equal(1, _sessions.Count);
+    }
+
+    [Fact]
+    public async Task SignInAsync_ThirdSessionOfAUser_IsRefusedByTheDefaultLimitOfTwo()
+    {
+        var limits = new LimitOptions();
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.NotNull(await _signIn.SignInAsync(_issuers.Ec.Mint("bob"), Client, _validator, limits, CancellationToken.None));
+        }
+
+        Assert.Null(await _signIn.SignInAsync(_issuers.Ec.Mint("bob"), Client, _validator, limits, CancellationToken.None));
+    }
+
+    public void Dispose()
+    {
+        _validator.Dispose();
+        _metrics.Dispose();
+    }
+}
