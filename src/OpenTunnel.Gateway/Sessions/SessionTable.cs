@@ -72,14 +72,16 @@ public sealed class SessionTable
         return list;
     }
 
-    /// <summary>The sessions a CLI target names: a session id (digits) or a user name.</summary>
+    /// <summary>The sessions a CLI target names: a session id (digits), a user name or a device id.</summary>
     public IReadOnlyList<GatewaySession> FindByIdOrUser(string target)
     {
         var found = new List<GatewaySession>();
         bool isId = long.TryParse(target, NumberStyles.None, CultureInfo.InvariantCulture, out long id);
         foreach (var session in Snapshot())
         {
-            if ((isId && session.Id == id) || string.Equals(session.UserName, target, StringComparison.Ordinal))
+            // A device id (from the identity provider's access withdrawals) names that device's sessions.
+            if ((isId && session.Id == id) || string.Equals(session.UserName, target, StringComparison.Ordinal)
+                || string.Equals(session.DeviceId, target, StringComparison.Ordinal))
             {
                 found.Add(session);
             }

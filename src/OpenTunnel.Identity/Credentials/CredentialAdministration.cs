@@ -79,6 +79,7 @@ public sealed partial class CredentialAdministration(
             At = now,
             Kind = AccessEventKind.SessionsRevoked,
             UserId = user.Id,
+            UserName = user.Name,
             Reason = $"{actor} revoked the sessions of {user.Name}",
         });
         await store.Context.SaveChangesAsync(cancellationToken);

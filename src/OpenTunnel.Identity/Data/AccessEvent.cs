@@ -27,6 +27,9 @@ public sealed class AccessEvent
     /// <summary>The user whose sessions end; null when the event names a device only.</summary>
     public Guid? UserId { get; set; }
 
+    /// <summary>The user's sign-in name, which gateways key sessions by (kept here: the user may be gone when the event is delivered).</summary>
+    public string? UserName { get; set; }
+
     /// <summary>The device whose sessions end; null when the event names a user only.</summary>
     public Guid? DeviceId { get; set; }
 
@@ -34,4 +37,7 @@ public sealed class AccessEvent
 
     /// <summary>When every gateway acknowledged it; null while delivery is pending.</summary>
     public DateTime? DeliveredAt { get; set; }
+
+    /// <summary>What gateways terminate: the device's sessions for a device event, else the user's.</summary>
+    public string? Target => DeviceId?.ToString() ?? UserName;
 }

@@ -33,6 +33,8 @@ public static class IdentityModel
         access.ToTable("IdentityAccessEvents");
         access.HasIndex(e => e.DeliveredAt);
         access.Property(e => e.Reason).HasMaxLength(500);
+        access.Property(e => e.UserName).HasMaxLength(128);
+        access.Ignore(e => e.Target);
         return modelBuilder;
     }
 }

@@ -42,7 +42,9 @@ public static partial class DeviceEnrolmentEndpoints
     public static void MapDeviceEnrolment(this IEndpointRouteBuilder app, string authorizationPolicy)
     {
         ArgumentNullException.ThrowIfNull(app);
-        RouteGroupBuilder group = app.MapGroup(Path).WithTags("device-enrolment");
+        // Device-facing, signed in with the provider's own tokens and device keys, not administrator
+        // credentials: documented in docs/identity.md beside the OIDC endpoints, not in the admin API's OpenAPI document.
+        RouteGroupBuilder group = app.MapGroup(Path).ExcludeFromDescription();
         group.MapPost("", EnrolAsync).RequireAuthorization(authorizationPolicy).WithName("EnrolDevice");
         group.MapPut("{id:guid}/posture", ReportAsync).AllowAnonymous().WithName("ReportDevicePosture");
     }

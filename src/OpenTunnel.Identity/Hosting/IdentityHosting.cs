@@ -11,6 +11,7 @@ using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
 using OpenIddict.Validation;
 using OpenIddict.Validation.AspNetCore;
+using OpenTunnel.Identity.Access;
 using OpenTunnel.Identity.Credentials;
 using OpenTunnel.Identity.Data;
 using OpenTunnel.Identity.Devices;
@@ -26,7 +27,7 @@ namespace OpenTunnel.Identity.Hosting;
 /// OpenIddict (server over the host's EF Core context, and token validation for the device
 /// enrolment endpoints), the keys, sign-in and conditional-access plumbing; the host supplies
 /// <see cref="Contracts.IUserDirectory"/>, <see cref="Contracts.IDeviceDirectory"/> and
-/// <see cref="Contracts.IConditionalAccess"/>. <see cref="MapOpenTunnelIdentity"/> maps the endpoints.
+/// <see cref="Contracts.IConditionalAccess"/> and <see cref="Contracts.IGatewaySessions"/>. <see cref="MapOpenTunnelIdentity"/> maps the endpoints.
 /// </summary>
 public static class IdentityHosting
 {
@@ -56,6 +57,8 @@ public static class IdentityHosting
         services.AddSingleton<SigningKeyRotation>();
         services.AddHostedService(sp => sp.GetRequiredService<SigningKeyRotation>());
         services.AddHostedService<BuiltInClients>();
+        services.AddSingleton<AccessEventDelivery>();
+        services.AddHostedService(sp => sp.GetRequiredService<AccessEventDelivery>());
         services.AddSingleton<SignInThrottle>();
         services.AddScoped(sp => new IdentityStore(sp.GetRequiredService<TContext>()));
         services.AddScoped<UserSignIn>();

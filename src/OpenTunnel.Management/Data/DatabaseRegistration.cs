@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using OpenTunnel.Management.Hosting;
 
@@ -14,10 +15,11 @@ public static class DatabaseRegistration
     /// </summary>
     public static IServiceCollection AddManagementDatabase(this IServiceCollection services)
     {
+        // Interceptors registered by parts hosted here (the identity provider's access events) see every save.
         services.AddDbContext<SqliteManagementDbContext>((sp, o) =>
-            UseSqlite(o, SqliteConnectionString(sp.GetRequiredService<IOptions<ManagementOptions>>().Value.SqlitePath)));
+            UseSqlite(o, SqliteConnectionString(sp.GetRequiredService<IOptions<ManagementOptions>>().Value.SqlitePath)).AddInterceptors(sp.GetServices<IInterceptor>()));
         services.AddDbContext<PostgresManagementDbContext>((sp, o) =>
-            UsePostgres(o, sp.GetRequiredService<IOptions<ManagementOptions>>().Value.PostgresConnectionString!));
+            UsePostgres(o, sp.GetRequiredService<IOptions<ManagementOptions>>().Value.PostgresConnectionString!).AddInterceptors(sp.GetServices<IInterceptor>()));
         services.AddScoped<ManagementDbContext>(sp => sp.GetRequiredService<IOptions<ManagementOptions>>().Value.UsesPostgres
             ? sp.GetRequiredService<PostgresManagementDbContext>()
             : sp.GetRequiredService<SqliteManagementDbContext>());

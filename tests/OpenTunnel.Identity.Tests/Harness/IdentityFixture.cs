@@ -44,9 +44,20 @@ public class IdentityFixture : IAsyncLifetime
 
     /// <summary>Asserts that a line with <paramref name="eventId"/> containing <paramref name="text"/> was logged.</summary>
     public void AssertLogged(int eventId, string text) =>
-        Assert.True(
-            Logs.GetSnapshot().Any(r => r.Id.Id == eventId && r.Message.Contains(text, StringComparison.Ordinal)),
-            $"No log line {eventId} containing '{text}'. Lines {eventId}: {string.Join(" | ", Logs.GetSnapshot().Where(r => r.Id.Id == eventId).Select(r => r.Message))}");
+        Assert.True(Logged(eventId, text), $"No log line {eventId} containing '{text}'. Lines {eventId}: {string.Join(" | ", Logs.GetSnapshot().Where(r => r.Id.Id == eventId).Select(r => r.Message))}");
+
+    /// <summary>Like <see cref="AssertLogged"/> for a line a background task writes: waits up to 5 s for it.</summary>
+    public async Task AssertLoggedSoonAsync(int eventId, string text)
+    {
+        for (int i = 0; i < 100 && !Logged(eventId, text); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        AssertLogged(eventId, text);
+    }
+
+    private bool Logged(int eventId, string text) => Logs.GetSnapshot().Any(r => r.Id.Id == eventId && r.Message.Contains(text, StringComparison.Ordinal));
 
     protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
 

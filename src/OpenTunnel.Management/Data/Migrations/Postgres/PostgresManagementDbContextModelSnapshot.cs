@@ -261,6 +261,10 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                     b.Property<Guid?>("UserId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("UserName")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("DeliveredAt");

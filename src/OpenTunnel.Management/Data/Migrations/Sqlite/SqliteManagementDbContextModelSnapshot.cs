@@ -254,6 +254,10 @@ namespace OpenTunnel.Management.Data.Migrations.Sqlite
                     b.Property<Guid?>("UserId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("UserName")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("DeliveredAt");
