@@ -27,7 +27,8 @@ public sealed partial class CommandRunner(IGatewayControl gateway, RecentLogLine
             return command.Kind switch
             {
                 AgentCommandKind.Disconnect => await EndSessionsAsync("disconnect", command.Target!, cancellationToken),
-                AgentCommandKind.Terminate or AgentCommandKind.RevokeSessions => await EndSessionsAsync("terminate", command.Target!, cancellationToken),
+                AgentCommandKind.Terminate => await EndSessionsAsync("terminate", command.Target!, cancellationToken),
+                AgentCommandKind.RevokeSessions => await RevokeAsync(command.Target!, cancellationToken),
                 AgentCommandKind.CollectLogs => new CommandResult(true, await CollectLogsAsync(cancellationToken)),
                 _ => new CommandResult(false, $"This agent does not know the command {command.Kind}."),
             };
@@ -47,6 +48,16 @@ public sealed partial class CommandRunner(IGatewayControl gateway, RecentLogLine
 
         int count = await gateway.EndSessionsAsync(verb, target, cancellationToken);
         return new CommandResult(true, $"{verb}: {count} session(s) of '{target}'.");
+    }
+
+    /// <summary>
+    /// The gateway's revoke: ends the sessions of the user or device and refuses the tokens it
+    /// issued until now, also when no session is open here (the client may come back).
+    /// </summary>
+    private async Task<CommandResult> RevokeAsync(string target, CancellationToken cancellationToken)
+    {
+        int count = await gateway.EndSessionsAsync("revoke", target, cancellationToken);
+        return new CommandResult(true, $"revoke: {count} session(s) of '{target}' ended; its earlier tokens are refused.");
     }
 
     /// <summary>Whether a session has the id or the user name <paramref name="target"/>, as the gateway matches them.</summary>

@@ -19,7 +19,7 @@ public interface IGatewayControl
     /// <summary>Validates the configuration document and swaps it in.</summary>
     Task ApplyAsync(JsonObject configuration, CancellationToken cancellationToken);
 
-    /// <summary>"disconnect" or "terminate" of a user's sessions or one session id; returns how many.</summary>
+    /// <summary>"disconnect", "terminate" or "revoke" of a user's or device's sessions or one session id; returns how many.</summary>
     Task<int> EndSessionsAsync(string command, string target, CancellationToken cancellationToken);
 
     /// <summary>Stops (or resumes) taking new sessions.</summary>

@@ -17,6 +17,9 @@ public sealed record TokenValidationOutcome(TokenRefusal Refusal, string? UserNa
     /// <summary>The <c>jti</c> claim, when the issuer sets one.</summary>
     public string? TokenId { get; init; }
 
+    /// <summary>The token's <c>iat</c>, when the issuer sets one: a revocation after it refuses the token.</summary>
+    public DateTimeOffset? IssuedAt { get; init; }
+
     /// <summary>The token's <c>exp</c>; a session should not outlive it without a new sign-in.</summary>
     public DateTimeOffset? ExpiresAt { get; init; }
 

@@ -30,6 +30,7 @@ public static class GatewayCommandLine
           status | sessions [--json]         what the running gateway does
           disconnect <id|user> [--json]      close a session's link; its cookie stays valid (the client reconnects)
           terminate <id|user> [--json]       end a session and revoke its cookie
+          revoke <user|device> [--json]      terminate, and refuse the tokens issued until now
           reload [FILE] [--json]             re-read the configuration (default: the file the gateway started with)
 
         Control verbs find the socket with --control PATH, or from --config FILE
@@ -48,7 +49,7 @@ public static class GatewayCommandLine
                 "check" => Check(arguments),
                 "pin" => Pin(arguments),
                 "token" => Token(arguments),
-                "status" or "sessions" or "disconnect" or "terminate" or "reload" => await ControlAsync(arguments),
+                "status" or "sessions" or "disconnect" or "terminate" or "revoke" or "reload" => await ControlAsync(arguments),
                 "help" or "--help" or "-h" => Help(),
                 _ => Fail($"Unknown verb '{arguments.Verb}'.\n\n{Usage}", 64),
             };
@@ -130,9 +131,9 @@ public static class GatewayCommandLine
     private static async Task<int> ControlAsync(Arguments arguments)
     {
         var request = new JsonObject { ["command"] = arguments.Verb };
-        if (arguments.Verb is "disconnect" or "terminate")
+        if (arguments.Verb is "disconnect" or "terminate" or "revoke")
         {
-            request["target"] = arguments.Positional.Count > 0 ? arguments.Positional[0] : throw new InvalidOperationException($"{arguments.Verb} needs a session id or a user name.");
+            request["target"] = arguments.Positional.Count > 0 ? arguments.Positional[0] : throw new InvalidOperationException($"{arguments.Verb} needs a session id, a user name or a device id.");
         }
         else if (arguments.Verb == "reload" && arguments.Positional.Count > 0)
         {

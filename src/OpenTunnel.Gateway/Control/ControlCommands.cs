@@ -9,7 +9,8 @@ namespace OpenTunnel.Gateway.Control;
 
 /// <summary>
 /// What the control API can do, like occtl's verbs: status, sessions, disconnect (the cookie
-/// stays valid and the client reconnects), terminate (the cookie is revoked), reload (a file),
+/// stays valid and the client reconnects), terminate (the cookie is revoked), revoke (terminate, and
+/// the target's tokens issued until now are refused: continuous access evaluation), reload (a file),
 /// apply (a JSON configuration document) and drain (<c>"enabled": true|false</c>: no new sessions). Requests are <c>{"command": ..., ...}</c>.
 /// </summary>
 internal sealed class ControlCommands
@@ -44,6 +45,14 @@ internal sealed class ControlCommands
                 return Count(command, target, count);
             }
 
+            case "revoke":
+            {
+                string target = Target(request);
+                DateTimeOffset revokedAt = _server.SignIn.Revocations.Revoke(target);
+                int count = await _server.Supervisor.TerminateAsync(target);
+                return new JsonObject { ["command"] = command, ["target"] = target, ["sessions"] = count, ["revokedAt"] = revokedAt };
+            }
+
             case "reload":
             {
                 var applied = _server.Reload(request["file"]?.GetValue<string>());
@@ -66,7 +75,7 @@ internal sealed class ControlCommands
             }
 
             default:
-                throw new ControlRequestException($"unknown command '{command}' (status, sessions, disconnect, terminate, reload, apply, drain)");
+                throw new ControlRequestException($"unknown command '{command}' (status, sessions, disconnect, terminate, revoke, reload, apply, drain)");
         }
     }
 

@@ -10,7 +10,7 @@ namespace OpenTunnel.Gateway.SignIn;
 
 /// <summary>
 /// Turns a presented access token into a session, or refuses it. Checks run in this order: drain,
-/// the per-address rate limit, the token (auth plugin), then the session limits; each refusal writes
+/// the per-address rate limit, the token (auth plugin), revocations, then the session limits; each refusal writes
 /// one log line naming the check and the client address, never the token, and is counted.
 /// </summary>
 public sealed class SignInService
@@ -24,12 +24,16 @@ public sealed class SignInService
 
     public SignInService(SessionTable sessions, AuthRateLimiter rateLimiter, GatewayMetrics metrics, TimeProvider time, ILogger logger)
     {
+        Revocations = new AccessRevocations(time);
         _sessions = sessions;
         _rateLimiter = rateLimiter;
         _metrics = metrics;
         _time = time;
         _logger = logger;
     }
+
+    /// <summary>Users and devices whose access was revoked: their tokens issued before are refused.</summary>
+    public AccessRevocations Revocations { get; }
 
     /// <summary>
     /// While true no new session is made (the control API's drain, for a rolling upgrade); sessions
@@ -64,6 +68,13 @@ public sealed class SignInService
         // Only the token names the device: the <device-id> of the auth XML is the client's
         // platform ("linux-64", openconnect auth.c), not a device identity.
         string? device = outcome.DeviceId;
+        if (Revocations.RevokedAfterIssue(user, device, outcome.IssuedAt) is { } revokedAt)
+        {
+            string issued = outcome.IssuedAt is { } at ? $"issued {at:yyyy-MM-dd'T'HH:mm:ss'Z'}" : "without 'iat'";
+            return Refuse(client, "revoked",
+                $"the access of user {user}{(device is null ? "" : $" or device {device}")} was revoked at {revokedAt:yyyy-MM-dd'T'HH:mm:ss'Z'} and this token was {issued}; a new sign-in is needed");
+        }
+
         var session = _sessions.TryCreate(user, device, client, _time.GetUtcNow(), limits.MaxSessions, limits.MaxSessionsPerUser, out string? refusal);
         if (session is null)
         {

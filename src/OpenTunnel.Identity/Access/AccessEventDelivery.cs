@@ -56,11 +56,11 @@ public sealed partial class AccessEventDelivery(IServiceProvider services, TimeP
                     await tokens.RevokeBySubjectAsync(user.ToString(), cancellationToken);
                 }
 
-                int ended = access.Target is { } target ? await gateways.TerminateAsync(target, cancellationToken) : 0;
+                int told = access.Target is { } target ? await gateways.TerminateAsync(target, cancellationToken) : 0;
                 access.DeliveredAt = time.GetUtcNow().UtcDateTime;
                 await store.Context.SaveChangesAsync(cancellationToken);
                 delivered++;
-                LogDelivered(logger, access.Id, access.Kind, access.Target, ended, access.Reason);
+                LogDelivered(logger, access.Id, access.Kind, access.Target, told, access.Reason);
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or DbUpdateException or System.Text.Json.JsonException)
             {
@@ -93,8 +93,8 @@ public sealed partial class AccessEventDelivery(IServiceProvider services, TimeP
         base.Dispose();
     }
 
-    [LoggerMessage(EventId = 6400, Level = LogLevel.Warning, Message = "Access event {EventId} ({Kind}) delivered: {Sessions} session(s) of {Target} ended at the gateways. {Reason}")]
-    private static partial void LogDelivered(ILogger logger, long eventId, AccessEventKind kind, string? target, int sessions, string reason);
+    [LoggerMessage(EventId = 6400, Level = LogLevel.Warning, Message = "Access event {EventId} ({Kind}) delivered: {Gateways} gateway(s) told to end the sessions of {Target}. {Reason}")]
+    private static partial void LogDelivered(ILogger logger, long eventId, AccessEventKind kind, string? target, int gateways, string reason);
 
     [LoggerMessage(EventId = 6401, Level = LogLevel.Error, Message = "Access event {EventId} ({Kind}) for {Target} not delivered, will retry: {Reason}")]
     private static partial void LogDeliveryFailed(ILogger logger, long eventId, AccessEventKind kind, string? target, string reason);

@@ -57,13 +57,6 @@ public sealed class IdentityProviderOptions
     /// <summary>Redirect URIs of the web console client (authorization code + PKCE). Default none, which leaves the code flow unused.</summary>
     public List<string> ConsoleRedirectUris { get; set; } = [];
 
-    /// <summary>
-    /// Control sockets of gateways on this machine, told to terminate sessions when access is
-    /// withdrawn (continuous access evaluation). Interim until the agent channel (issue #7)
-    /// reaches every gateway. Default none: events are recorded and tokens revoked only.
-    /// </summary>
-    public List<string> GatewayControlSockets { get; set; } = [];
-
     /// <summary>Failed sign-ins one user name may have within <see cref="SignInLockout"/> before further tries are refused; default 5, 1 to 100.</summary>
     public int MaximumFailedSignInsPerUser { get; set; } = 5;
 
@@ -118,14 +111,6 @@ public sealed class IdentityProviderOptions
         if (MaximumFailedSignInsPerAddress is < 1 or > 1000)
         {
             errors.Add($"{prefix}{nameof(MaximumFailedSignInsPerAddress)} must be between 1 and 1000 (got {MaximumFailedSignInsPerAddress}).");
-        }
-
-        for (int i = 0; i < GatewayControlSockets.Count; i++)
-        {
-            if (!Path.IsPathFullyQualified(GatewayControlSockets[i]))
-            {
-                errors.Add($"{prefix}{nameof(GatewayControlSockets)}:{i} must be an absolute path (got '{GatewayControlSockets[i]}').");
-            }
         }
 
         for (int i = 0; i < ConsoleRedirectUris.Count; i++)

@@ -345,7 +345,8 @@ public static class AgentAdministrationEndpoints
         return errors;
     }
 
-    private static AgentCommand Queue(ManagementDbContext db, Guid serverId, AgentCommandInput input, string actor, DateTime now)
+    /// <summary>Adds a pending command for one server, with its audit entry; the caller saves and notifies the change feed.</summary>
+    internal static AgentCommand Queue(ManagementDbContext db, Guid serverId, AgentCommandInput input, string actor, DateTime now)
     {
         var command = new AgentCommand { Id = Guid.NewGuid(), ServerId = serverId, Kind = input.Kind!.Value, Target = input.Target, Actor = actor, CreatedAt = now };
         db.AgentCommands.Add(command);

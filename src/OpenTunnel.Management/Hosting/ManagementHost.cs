@@ -34,7 +34,7 @@ public static class ManagementHost
         builder.Services.AddScoped<IUserDirectory>(sp => sp.GetRequiredService<IdentityDirectory>());
         builder.Services.AddScoped<IDeviceDirectory>(sp => sp.GetRequiredService<IdentityDirectory>());
         builder.Services.AddScoped<IConditionalAccess>(sp => sp.GetRequiredService<IdentityDirectory>());
-        builder.Services.AddSingleton<IGatewaySessions, ControlSocketGateways>();
+        builder.Services.AddScoped<IGatewaySessions, AgentChannelGateways>();
         builder.Services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor, AccessChangeInterceptor>();
         builder.Services.AddManagementAuthorization();
         builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));

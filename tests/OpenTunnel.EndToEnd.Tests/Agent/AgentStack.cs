@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using OpenTunnel.EndToEnd.Tests.Gateway;
 using OpenTunnel.Testing;
 
@@ -13,14 +14,13 @@ public sealed class AgentStack : IDisposable
 {
     private readonly TemporaryDirectory _directory;
 
-    private AgentStack(GatewayInstance gateway, TemporaryDirectory directory, ManagementProcess management)
+    private AgentStack(TemporaryDirectory directory, ManagementProcess management)
     {
-        Gateway = gateway;
         _directory = directory;
         Management = management;
     }
 
-    public GatewayInstance Gateway { get; }
+    public GatewayInstance Gateway { get; private set; } = null!;
 
     public ManagementProcess Management { get; }
 
@@ -30,24 +30,31 @@ public sealed class AgentStack : IDisposable
 
     public string Server { get; private set; } = null!;
 
+    public string Site { get; private set; } = null!;
+
     /// <summary>The server's health when it first ran the site's configuration.</summary>
     public JsonElement Online { get; private set; }
 
-    public static async Task<AgentStack> StartAsync()
+    /// <summary>
+    /// Starts the management service, then the gateway (with the settings <paramref name="gatewaySettings"/>
+    /// makes from the running service and a folder for its files, if given), then the agent.
+    /// </summary>
+    public static async Task<AgentStack> StartAsync(Func<ManagementProcess, string, Task<Action<JsonObject>>>? gatewaySettings = null)
     {
-        GatewayInstance gateway = await GatewayInstance.StartAsync();
         var directory = new TemporaryDirectory();
         AgentStack? stack = null;
         try
         {
-            stack = new AgentStack(gateway, directory, await ManagementProcess.StartAsync(directory.Subdirectory("management")));
+            stack = new AgentStack(directory, await ManagementProcess.StartAsync(directory.Subdirectory("management")));
+            Action<JsonObject>? configure = gatewaySettings is null ? null : await gatewaySettings(stack.Management, directory.Subdirectory("gateway-files"));
+            stack.Gateway = await GatewayInstance.StartAsync(configure);
             AdminApiClient api = stack.Management.Api;
             stack.Configuration = (await api.PostAsync("/api/v1/configurations", AgentEndToEndTests.Configuration(["198.18.2.53"]))).GetProperty("id").GetString()!;
-            string site = (await api.PostAsync("/api/v1/sites", new { name = "e2e", publicAddress = NetworkTopology.GatewayPublicAddress, serverConfigurationId = stack.Configuration }))
+            stack.Site = (await api.PostAsync("/api/v1/sites", new { name = "e2e", publicAddress = NetworkTopology.GatewayPublicAddress, serverConfigurationId = stack.Configuration }))
                 .GetProperty("id").GetString()!;
-            string token = (await api.PostAsync($"/api/v1/sites/{site}/enrolment-tokens", new { validForHours = 1 })).GetProperty("token").GetString()!;
-            stack.Agent = await AgentProcess.StartAsync(gateway, stack.Management, token, directory.Subdirectory("agent"));
-            stack.Server = await AgentProcess.ServerIdAsync(stack.Management, site);
+            string token = (await api.PostAsync($"/api/v1/sites/{stack.Site}/enrolment-tokens", new { validForHours = 1 })).GetProperty("token").GetString()!;
+            stack.Agent = await AgentProcess.StartAsync(stack.Gateway, stack.Management, token, directory.Subdirectory("agent"));
+            stack.Server = await AgentProcess.ServerIdAsync(stack.Management, stack.Site);
             stack.Online = await api.WaitForAsync($"/api/v1/servers/{stack.Server}/health",
                 h => h.GetProperty("state").GetString() == "online" && AgentEndToEndTests.Applied(h), TimeSpan.FromSeconds(20), "the server is online and runs the site's configuration");
             return stack;
@@ -60,7 +67,6 @@ public sealed class AgentStack : IDisposable
             }
             else
             {
-                gateway.Dispose();
                 directory.Dispose();
             }
 
@@ -72,7 +78,7 @@ public sealed class AgentStack : IDisposable
     {
         Agent?.Dispose();
         Management.Dispose();
-        Gateway.Dispose();
+        Gateway?.Dispose();
         _directory.Dispose();
     }
 }

@@ -9,8 +9,8 @@ namespace OpenTunnel.EndToEnd.Tests.Agent;
 /// <summary>
 /// A real <c>opentunnel-management</c> process on 127.0.0.1 of the root namespace (loopback
 /// only, fixed free ports, so it can be stopped and started again on the same data directory
-/// and ports), with short agent-link intervals, and an API client signed in with its first
-/// administrator key.
+/// and ports), with short agent-link intervals, its identity provider over plain http (on loopback
+/// only), and an API client signed in with its first administrator key.
 /// </summary>
 public sealed class ManagementProcess : IDisposable
 {
@@ -30,6 +30,9 @@ public sealed class ManagementProcess : IDisposable
     public int AgentPort { get; }
 
     public string AgentUrl => $"https://127.0.0.1:{AgentPort}";
+
+    /// <summary>The REST API's and the identity provider's base address, which is also the issuer.</summary>
+    public Uri ApiUrl => new($"http://127.0.0.1:{_apiPort}/");
 
     /// <summary>Signed in with the first full-admin key once the service has started.</summary>
     public AdminApiClient Api { get; }
@@ -77,6 +80,7 @@ public sealed class ManagementProcess : IDisposable
             "--Management:Agents:Listen", string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{AgentPort}"),
             "--Management:Agents:ChangeCheckMilliseconds", "200",
             "--Management:Agents:LivenessCheckSeconds", "1",
+            "--Identity:RequireHttps", "false",
         ]);
         using var probe = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_apiPort}") };
         DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);

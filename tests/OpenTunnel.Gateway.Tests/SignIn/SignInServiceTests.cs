@@ -88,6 +88,27 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
         Assert.Equal(1, _sessions.Count);
     }
 
+    [Fact]
+    public async Task SignInAsync_TokenIssuedBeforeTheUserWasRevoked_IsRefused_AndANewerTokenIsAccepted()
+    {
+        string before = _issuers.Ec.Mint("dave");
+        _signIn.Revocations.Revoke("dave");
+        string after = _issuers.Ec.Mint(new DevelopmentTokenRequest { Subject = "dave", UserName = "dave", IssuedAt = DateTimeOffset.UtcNow.AddSeconds(2), NotBefore = DateTimeOffset.UtcNow });
+
+        Assert.Null(await _signIn.SignInAsync(before, Client, _validator, new LimitOptions(), CancellationToken.None));
+        Assert.Equal("dave", (await _signIn.SignInAsync(after, Client, _validator, new LimitOptions(), CancellationToken.None))?.UserName);
+    }
+
+    [Fact]
+    public async Task SignInAsync_TokenNamingARevokedDevice_IsRefusedWhateverTheUser()
+    {
+        string token = _issuers.Ec.Mint("erin", "device-9");
+        _signIn.Revocations.Revoke("device-9");
+
+        Assert.Null(await _signIn.SignInAsync(token, Client, _validator, new LimitOptions(), CancellationToken.None));
+        Assert.NotNull(await _signIn.SignInAsync(_issuers.Ec.Mint("erin", "device-10"), Client, _validator, new LimitOptions(), CancellationToken.None));
+    }
+
     public void Dispose()
     {
         _validator.Dispose();

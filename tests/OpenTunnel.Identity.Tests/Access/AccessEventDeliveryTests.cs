@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using OpenTunnel.Identity.Tests.Harness;
 using OpenTunnel.Management.Tests.Harness;
 
@@ -6,17 +7,20 @@ namespace OpenTunnel.Identity.Tests.Access;
 
 /// <summary>
 /// Continuous access evaluation: a device turning non-compliant, a user disabled or removed from a
-/// group reaches the gateways' control sockets (terminate) within 10 seconds, and a disabled
-/// user's refresh token stops working.
+/// group puts a revokeSessions command for that device or user on the agent channel of every
+/// enrolled server within 10 seconds, and a disabled user's refresh token stops working. (That the
+/// agent ends the tunnel at its gateway is shown end to end in OpenTunnel.EndToEnd.Tests.)
 /// </summary>
 [Trait("Category", "Integration")]
-public sealed class AccessEventDeliveryTests(GatewaySocketIdentityFixture fixture) : IClassFixture<GatewaySocketIdentityFixture>
+public sealed class AccessEventDeliveryTests(IdentityFixture fixture) : IClassFixture<IdentityFixture>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public async Task DeviceReportsFirewallOff_GatewaysTerminateTheDeviceWithinTenSeconds()
+    public async Task DeviceReportsFirewallOff_EveryServerIsToldToRevokeTheDeviceWithinTenSeconds()
     {
+        (_, ApiResponse first) = await Objects.EnrolledServerAsync(fixture.Admin, fixture.Anonymous);
+        (_, ApiResponse second) = await Objects.EnrolledServerAsync(fixture.Admin, fixture.Anonymous);
         TestUser user = await fixture.CreateUserAsync();
         TestDevice device = await fixture.EnrolDeviceAsync(user);
         string url = $"/api/v1/device-enrolment/{device.Id}/posture";
@@ -26,13 +30,15 @@ public sealed class AccessEventDeliveryTests(GatewaySocketIdentityFixture fixtur
         ApiResponse reported = await client.SendAsync(HttpMethod.Put, url, new { name = "laptop", platform = "Linux", osVersion = "12.8", diskEncrypted = true, firewallEnabled = false });
 
         Assert.Equal(HttpStatusCode.OK, reported.Status);
-        Assert.True(await fixture.Gateway.WaitForTerminateAsync(device.Id, Deadline) < Deadline);
-        await fixture.AssertLoggedSoonAsync(6400, $"DeviceNonCompliant) delivered: 1 session(s) of {device.Id} ended");
+        await WaitForRevokeCommandAsync(first.Id, device.Id);
+        await WaitForRevokeCommandAsync(second.Id, device.Id);
+        await fixture.AssertLoggedSoonAsync(6400, $"DeviceNonCompliant) delivered:");
     }
 
     [Fact]
-    public async Task UserDisabled_GatewaysTerminateTheUserAndRefreshIsRefused()
+    public async Task UserDisabled_ServersAreToldToRevokeTheUserAndRefreshIsRefused()
     {
+        (_, ApiResponse server) = await Objects.EnrolledServerAsync(fixture.Admin, fixture.Anonymous);
         TestUser user = await fixture.CreateUserAsync();
         TokenResponse tokens = await fixture.Oidc.DeviceFlowAsync(user.Name, IdentityFixture.Password, "openid offline_access opentunnel.device");
         ApiResponse current = await fixture.Admin.ReadAsync($"/api/v1/users/{user.Id}");
@@ -41,13 +47,14 @@ public sealed class AccessEventDeliveryTests(GatewaySocketIdentityFixture fixtur
             new { name = user.Name, displayName = "x", enabled = false, groupIds = new[] { fixture.AllowedGroupId } }, current.ETag);
 
         Assert.Equal(HttpStatusCode.OK, disabled.Status);
-        await fixture.Gateway.WaitForTerminateAsync(user.Name, Deadline);
+        await WaitForRevokeCommandAsync(server.Id, user.Name);
         Assert.NotNull((await fixture.Oidc.RefreshAsync(tokens.RefreshToken!)).Error);
     }
 
     [Fact]
-    public async Task UserRemovedFromGroup_GatewaysTerminateTheUser()
+    public async Task UserRemovedFromGroup_ServersAreToldToRevokeTheUser()
     {
+        (_, ApiResponse server) = await Objects.EnrolledServerAsync(fixture.Admin, fixture.Anonymous);
         TestUser user = await fixture.CreateUserAsync();
         ApiResponse current = await fixture.Admin.ReadAsync($"/api/v1/users/{user.Id}");
 
@@ -55,6 +62,47 @@ public sealed class AccessEventDeliveryTests(GatewaySocketIdentityFixture fixtur
             new { name = user.Name, displayName = "x", enabled = true, groupIds = Array.Empty<string>() }, current.ETag);
 
         Assert.Equal(HttpStatusCode.OK, changed.Status);
-        await fixture.Gateway.WaitForTerminateAsync(user.Name, Deadline);
+        await WaitForRevokeCommandAsync(server.Id, user.Name);
+    }
+
+    [Fact]
+    public async Task ServerWithRevokedCertificate_IsNotToldAnything()
+    {
+        (_, ApiResponse server) = await Objects.EnrolledServerAsync(fixture.Admin, fixture.Anonymous);
+        ApiResponse revoked = await fixture.Admin.SendAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/certificates/revoke", new { reason = "decommissioned" });
+        Assert.Equal(HttpStatusCode.OK, revoked.Status);
+        TestUser user = await fixture.CreateUserAsync();
+        ApiResponse current = await fixture.Admin.ReadAsync($"/api/v1/users/{user.Id}");
+
+        await fixture.Admin.SendAsync(HttpMethod.Put, $"/api/v1/users/{user.Id}",
+            new { name = user.Name, displayName = "x", enabled = false, groupIds = new[] { fixture.AllowedGroupId } }, current.ETag);
+
+        await fixture.AssertLoggedSoonAsync(6400, $"gateway(s) told to end the sessions of {user.Name}");
+        Assert.Empty(await RevokeCommandsAsync(server.Id, user.Name));
+    }
+
+    private async Task WaitForRevokeCommandAsync(string serverId, string target)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (waited.Elapsed < Deadline)
+        {
+            if ((await RevokeCommandsAsync(serverId, target)).Count == 1)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"No revokeSessions command for {target} reached server {serverId} within {Deadline.TotalSeconds} s.");
+    }
+
+    private async Task<List<JsonElement>> RevokeCommandsAsync(string serverId, string target)
+    {
+        ApiResponse commands = await fixture.Admin.ReadAsync($"/api/v1/servers/{serverId}/commands");
+        Assert.Equal(HttpStatusCode.OK, commands.Status);
+        return commands.Json.EnumerateArray()
+            .Where(c => c.GetProperty("kind").GetString() == "revokeSessions" && c.GetProperty("target").GetString() == target)
+            .ToList();
     }
 }

@@ -120,21 +120,8 @@ public class IdentityFixture : IAsyncLifetime
     public async Task<TestDevice> EnrolDeviceAsync(TestUser user, bool compliant = true)
     {
         TokenResponse signIn = await Oidc.DeviceFlowAsync(user.Name, Password, "openid opentunnel.device");
-        var device = TestDevice.Generate();
         using var client = new HttpClient { BaseAddress = App.Address };
-        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", signIn.AccessToken);
-        ApiResponse enrolled = await client.CreateAsync("/api/v1/device-enrolment", new
-        {
-            name = "laptop",
-            platform = "Linux",
-            osVersion = "12.8",
-            diskEncrypted = compliant,
-            firewallEnabled = true,
-            screenLockEnabled = true,
-            publicKey = device.PublicJwk,
-        });
-        device.Id = enrolled.Json.GetProperty("deviceId").GetString()!;
-        return device;
+        return await TestDevice.EnrolAsync(client, signIn.AccessToken!, diskEncrypted: compliant);
     }
 
     public async Task DisposeAsync()

@@ -54,6 +54,9 @@ public sealed class ManagementApp : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(database);
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
+            // The agents' mutual-TLS endpoint (default 0.0.0.0:8444) stays off unless a test asks
+            // for it, so that services listening side by side do not fight over its port.
+            b.UseSetting("Management:Agents:Listen", string.Empty);
             foreach ((string key, string value) in settings ?? new Dictionary<string, string>())
             {
                 b.UseSetting(key, value);

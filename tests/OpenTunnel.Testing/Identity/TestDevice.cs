@@ -1,8 +1,11 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace OpenTunnel.Identity.Tests.Harness;
+namespace OpenTunnel.Testing.Identity;
 
 /// <summary>A device's key pair as the client keeps it, and the device assertions it signs.</summary>
 public sealed class TestDevice
@@ -21,6 +24,39 @@ public sealed class TestDevice
     public Dictionary<string, string> PublicJwk { get; }
 
     public static TestDevice Generate() => new(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+
+    /// <summary>
+    /// Enrols a new device key at <c>POST /api/v1/device-enrolment</c> with a user's
+    /// <c>opentunnel.device</c> token and a Linux posture (disk encryption as <paramref name="diskEncrypted"/>, firewall and screen lock on).
+    /// </summary>
+    public static async Task<TestDevice> EnrolAsync(HttpClient http, string userToken, bool diskEncrypted = true)
+    {
+        var device = Generate();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/device-enrolment")
+        {
+            Content = JsonContent.Create(new
+            {
+                name = "laptop",
+                platform = "Linux",
+                osVersion = "12.8",
+                diskEncrypted,
+                firewallEnabled = true,
+                screenLockEnabled = true,
+                publicKey = device.PublicJwk,
+            }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", userToken);
+        using HttpResponseMessage enrolled = await http.SendAsync(request);
+        string body = await enrolled.Content.ReadAsStringAsync();
+        if (!enrolled.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Device enrolment answered {(int)enrolled.StatusCode}: {body}");
+        }
+
+        using JsonDocument json = JsonDocument.Parse(body);
+        device.Id = json.RootElement.GetProperty("deviceId").GetString()!;
+        return device;
+    }
 
     /// <summary>A device assertion for <paramref name="audience"/>, signed by this key (or, to forge, by <paramref name="signer"/>'s).</summary>
     public string Assertion(string audience, TimeSpan? lifetime = null, string? jti = null, TestDevice? signer = null, string? deviceId = null)

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 
-namespace OpenTunnel.Identity.Tests.Harness;
+namespace OpenTunnel.Testing.Identity;
 
 /// <summary>A token endpoint answer: the tokens, or the error and its description.</summary>
 public sealed record TokenResponse(HttpStatusCode Status, JsonElement Json)
@@ -35,7 +35,11 @@ public sealed class OidcClient(HttpClient http, string issuer)
             ["scope"] = scope,
         }));
         string body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"Device authorization failed: {body}");
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Device authorization failed: {body}");
+        }
+
         using JsonDocument json = JsonDocument.Parse(body);
         return (json.RootElement.GetProperty("device_code").GetString()!, json.RootElement.GetProperty("user_code").GetString()!);
     }
@@ -84,7 +88,11 @@ public sealed class OidcClient(HttpClient http, string issuer)
     public async Task<TokenResponse> DeviceFlowAsync(string userName, string password, string scope, Func<IReadOnlyDictionary<string, string>>? extra = null)
     {
         TokenResponse tokens = await TryDeviceFlowAsync(userName, password, scope, extra);
-        Assert.True(tokens.AccessToken is not null, $"No tokens: {tokens.Json}");
+        if (tokens.AccessToken is null)
+        {
+            throw new InvalidOperationException($"No tokens: {tokens.Json}");
+        }
+
         return tokens;
     }
 
@@ -92,7 +100,11 @@ public sealed class OidcClient(HttpClient http, string issuer)
     {
         (string deviceCode, string userCode) = await RequestDeviceCodeAsync(scope);
         using HttpResponseMessage approved = await ApproveAsync(userCode, userName, password);
-        Assert.True(approved.StatusCode == HttpStatusCode.Redirect, $"Approval answered {(int)approved.StatusCode}: {await approved.Content.ReadAsStringAsync()}");
+        if (approved.StatusCode != HttpStatusCode.Redirect)
+        {
+            throw new InvalidOperationException($"Approval answered {(int)approved.StatusCode}: {await approved.Content.ReadAsStringAsync()}");
+        }
+
         return await PollAsync(deviceCode, extra?.Invoke());
     }
 }

@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Time.Testing;
+using OpenTunnel.Gateway.SignIn;
+
+namespace OpenTunnel.Gateway.Tests.SignIn;
+
+[Trait("Category", "Unit")]
+public sealed class AccessRevocationsTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
+    private readonly FakeTimeProvider _time = new(Start);
+    private readonly AccessRevocations _revocations;
+
+    public AccessRevocationsTests() => _revocations = new AccessRevocations(_time);
+
+    [Fact]
+    public void RevokedAfterIssue_TokenIssuedBeforeTheRevocation_GivesTheRevocationTime()
+    {
+        _revocations.Revoke("alice");
+
+        Assert.Equal(Start, _revocations.RevokedAfterIssue("alice", null, Start.AddSeconds(-1)));
+    }
+
+    [Fact]
+    public void RevokedAfterIssue_TokenIssuedAfterTheRevocation_IsNotRevoked()
+    {
+        _revocations.Revoke("alice");
+
+        Assert.Null(_revocations.RevokedAfterIssue("alice", null, Start.AddSeconds(1)));
+    }
+
+    [Fact]
+    public void RevokedAfterIssue_TokenWithoutIssuedAt_CountsAsIssuedBefore()
+    {
+        _revocations.Revoke("alice");
+
+        Assert.Equal(Start, _revocations.RevokedAfterIssue("alice", null, null));
+    }
+
+    [Fact]
+    public void RevokedAfterIssue_RevokedDevice_RefusesItsTokensForAnyUser_AndOtherDevicesPass()
+    {
+        _revocations.Revoke("device-1");
+
+        Assert.Equal(Start, _revocations.RevokedAfterIssue("bob", "device-1", Start.AddMinutes(-5)));
+        Assert.Null(_revocations.RevokedAfterIssue("bob", "device-2", Start.AddMinutes(-5)));
+    }
+
+    [Fact]
+    public void RevokedAfterIssue_UserAndDeviceRevoked_GivesTheLaterRevocation()
+    {
+        _revocations.Revoke("bob");
+        _time.Advance(TimeSpan.FromMinutes(1));
+        _revocations.Revoke("device-1");
+
+        Assert.Equal(Start.AddMinutes(1), _revocations.RevokedAfterIssue("bob", "device-1", Start.AddSeconds(30)));
+    }
+
+    [Fact]
+    public void Revoke_AfterTheRetention_OldEntriesAreForgotten()
+    {
+        _revocations.Revoke("alice");
+        _time.Advance(AccessRevocations.Retention);
+
+        Assert.Null(_revocations.RevokedAfterIssue("alice", null, null));
+        _revocations.Revoke("bob");
+        Assert.Equal(1, _revocations.Count);
+    }
+}
