@@ -20,9 +20,9 @@ public sealed class EnrolmentExpiryTests
         ApiResponse second = await admin.CreateAsync($"/api/v1/sites/{site.Id}/enrolment-tokens", new { validForHours = 1 });
 
         clock.Now += TimeSpan.FromMinutes(59);
-        ApiResponse inTime = await anonymous.SendAsync(HttpMethod.Post, "/api/v1/enrolment", new { token = first.Json.GetProperty("token").GetString(), serverName = "gw-1" });
+        ApiResponse inTime = await anonymous.SendAsync(HttpMethod.Post, "/api/v1/enrolment", new { token = first.Json.GetProperty("token").GetString(), serverName = "gw-1", certificateRequest = Objects.CertificateRequest() });
         clock.Now += TimeSpan.FromMinutes(2);
-        ApiResponse late = await anonymous.SendAsync(HttpMethod.Post, "/api/v1/enrolment", new { token = second.Json.GetProperty("token").GetString(), serverName = "gw-2" });
+        ApiResponse late = await anonymous.SendAsync(HttpMethod.Post, "/api/v1/enrolment", new { token = second.Json.GetProperty("token").GetString(), serverName = "gw-2", certificateRequest = Objects.CertificateRequest() });
 
         Assert.Equal(HttpStatusCode.Created, inTime.Status);
         Assert.Equal(HttpStatusCode.Unauthorized, late.Status);
