@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using OpenTunnel.Platform.Linux.Processes;
 
 namespace OpenTunnel.Testing;
 
@@ -130,7 +131,7 @@ public sealed class TrackedProcess : IDisposable
     {
         if (!_process.HasExited)
         {
-            _ = NativeSignals.Kill(_process.Id, signal);
+            _ = ProcessSignals.Send(_process.Id, signal);
         }
     }
 

@@ -1,4 +1,5 @@
 using OpenTunnel.Bench.Network;
+using OpenTunnel.Platform.Linux.Processes;
 using OpenTunnel.Testing;
 
 namespace OpenTunnel.Bench.Servers;
@@ -69,7 +70,7 @@ internal sealed class ServerProcess(BenchNetwork network, string name)
         process.Dispose();
         foreach (int pid in network.GatewayProcessIds())
         {
-            _ = NativeSignals.Kill(pid, 9);
+            _ = ProcessSignals.Send(pid, ProcessSignals.Kill);
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Platform.Linux.Files;
 
 namespace OpenTunnel.Agent.Identity;
 
@@ -17,7 +18,7 @@ public sealed class AgentIdentityStore(string directory)
     public const string AuthorityFileName = "management-ca.pem";
     public const string RegistrationFileName = "agent.json";
 
-    public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    public const UnixFileMode OwnerOnly = OwnerOnlyFiles.FileMode;
 
     public string Directory { get; } = directory;
 
@@ -70,26 +71,8 @@ public sealed class AgentIdentityStore(string directory)
     }
 
     /// <summary>Creates the data directory with mode 0700 (and tightens an existing one).</summary>
-    public void PrepareDirectory()
-    {
-        System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-    }
+    public void PrepareDirectory() => OwnerOnlyFiles.CreateDirectory(Directory);
 
     /// <summary>Writes <paramref name="text"/> to a temporary file of mode 0600 beside <paramref name="path"/> and renames it over it.</summary>
-    public static void WriteAtomically(string path, string text)
-    {
-        string temporary = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = OwnerOnly };
-        using (var stream = new FileStream(temporary, options))
-        using (var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false)))
-        {
-            writer.Write(text);
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.SetUnixFileMode(temporary, OwnerOnly);
-        File.Move(temporary, path, overwrite: true);
-    }
+    public static void WriteAtomically(string path, string text) => OwnerOnlyFiles.WriteAtomically(path, text);
 }

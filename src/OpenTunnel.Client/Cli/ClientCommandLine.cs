@@ -1,0 +1,70 @@
+using OpenTunnel.Client.Oidc;
+using OpenTunnel.Client.State;
+
+namespace OpenTunnel.Client.Cli;
+
+/// <summary>The verbs of the <c>opentunnel</c> executable and the exit code of each outcome (<see cref="ExitCodes"/>).</summary>
+public static class ClientCommandLine
+{
+    public const string Usage = """
+        Usage: opentunnel <verb> [options]
+
+          signin --server URL [--site NAME]
+                  sign in with the device flow: open the URL shown, enter the code; before enrolment
+                  the sign-in is for enrolling this device, after it for gateway tokens
+          enrol [--name NAME]
+                  make this device's key, collect its posture and enrol it (after signin)
+          posture [--every SECONDS]
+                  report the posture again, once or every SECONDS (1 to 86400) until stopped
+          token [--site NAME] [--out FILE]
+                  get a gateway token (printed, or written to FILE with mode 0600)
+          connect --gateway https://HOST[:PORT] [--site NAME] [--servercert pin-sha256:…] [--script PATH]
+                  [--token-file FILE] [-- OPENCONNECT-OPTIONS...]
+                  get a token (or use FILE) and run openconnect with it; its exit code is passed through
+
+        State: $OPENTUNNEL_CLIENT_HOME, else /var/lib/opentunnel-client for root, else ~/.config/opentunnel.
+        Exit codes: 0 done, 1 service unreachable or failed, 2 bad command line, 3 a step is missing
+        (sign in or enrol first), 4 refused by the provider, 130 interrupted; connect: openconnect's,
+        127 without openconnect.
+        """;
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, ClientEnvironment environment, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        try
+        {
+            ClientArguments arguments = ClientArguments.Parse(args);
+            return arguments.Verb switch
+            {
+                "signin" => await SignInVerb.RunAsync(arguments, environment, cancellationToken),
+                "enrol" => await EnrolVerb.RunAsync(arguments, environment, cancellationToken),
+                "posture" => await PostureVerb.RunAsync(arguments, environment, cancellationToken),
+                "token" => await TokenVerb.RunAsync(arguments, environment, cancellationToken),
+                "connect" => await ConnectVerb.RunAsync(arguments, environment, cancellationToken),
+                _ => Print(environment.Out, Usage, ExitCodes.Success),
+            };
+        }
+        catch (UsageException e)
+        {
+            return Print(environment.Error, $"{e.Message}\n\n{Usage}", ExitCodes.Usage);
+        }
+        catch (ClientStateException e)
+        {
+            return Print(environment.Error, e.Message, ExitCodes.NotReady);
+        }
+        catch (ProviderException e)
+        {
+            return Print(environment.Error, e.Message, e.Refused ? ExitCodes.Refused : ExitCodes.ServiceFailed);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Print(environment.Error, "Interrupted.", ExitCodes.Interrupted);
+        }
+    }
+
+    private static int Print(TextWriter writer, string text, int code)
+    {
+        writer.WriteLine(text);
+        return code;
+    }
+}

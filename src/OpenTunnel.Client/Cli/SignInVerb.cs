@@ -1,0 +1,97 @@
+using OpenTunnel.Client.Devices;
+using OpenTunnel.Client.Oidc;
+using OpenTunnel.Client.State;
+
+namespace OpenTunnel.Client.Cli;
+
+/// <summary>
+/// <c>opentunnel signin --server URL [--site NAME]</c>: the device authorization grant (RFC 8628).
+/// The provider runs conditional access whenever a token request includes <c>opentunnel.gateway</c>,
+/// and that needs an enrolled device, so a sign-in cannot cover both before enrolment: before it
+/// the scope is <c>openid offline_access opentunnel.device</c> (enough to enrol), after it
+/// <c>openid offline_access opentunnel.gateway</c> with a device assertion (and the site) on each poll.
+/// </summary>
+public static class SignInVerb
+{
+    public const string EnrolmentScope = "openid offline_access opentunnel.device";
+    public const string GatewayScope = "openid offline_access opentunnel.gateway";
+
+    public static async Task<int> RunAsync(ClientArguments arguments, ClientEnvironment environment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        ArgumentNullException.ThrowIfNull(environment);
+        Uri server = arguments.Url("server");
+        ProviderClient provider = environment.Provider;
+        ProviderEndpoints endpoints = await provider.DiscoverAsync(server, cancellationToken);
+        EnrolledDevice? device = environment.State.FindDevice();
+        bool enrolled = device is not null && device.Server == server;
+        DeviceCredential? credential = enrolled ? new DeviceCredential(environment.State.LoadDeviceKey(), environment.Time) : null;
+        string scope = enrolled ? GatewayScope : EnrolmentScope;
+
+        DeviceAuthorization authorization = await provider.AuthorizeDeviceAsync(endpoints, scope, cancellationToken);
+        environment.Out.WriteLine($"To sign in, open {authorization.VerificationUri} and enter the code {authorization.UserCode}");
+        if (authorization.VerificationUriComplete is { } complete)
+        {
+            environment.Out.WriteLine($"(or open {complete})");
+        }
+
+        environment.Out.WriteLine($"Waiting for the sign-in; the code expires in {authorization.ExpiresIn.TotalMinutes:0} minutes.");
+        TokenAnswer tokens = await PollAsync(environment, endpoints, authorization, () =>
+        {
+            var form = new Dictionary<string, string> { ["grant_type"] = ProviderClient.DeviceCodeGrant, ["device_code"] = authorization.DeviceCode };
+            if (credential is not null)
+            {
+                // A fresh assertion on every poll: the provider accepts each jti once (docs/identity.md).
+                form["device_assertion"] = credential.Assertion(device!.DeviceId, endpoints.TokenEndpoint);
+                if (arguments["site"] is { } site)
+                {
+                    form["site"] = site;
+                }
+            }
+
+            return form;
+        }, cancellationToken);
+
+        if (tokens.RefreshToken is null)
+        {
+            throw new ProviderException("The provider signed you in but gave no refresh token (scope offline_access): the client cannot get tokens later.", refused: false);
+        }
+
+        environment.State.SaveSignIn(new SignInState(server, endpoints.Issuer, endpoints.TokenEndpoint, tokens.RefreshToken, tokens.Scope ?? scope, environment.Time.GetUtcNow()));
+        environment.Out.WriteLine($"Signed in at {server} (scope {tokens.Scope ?? scope}); stored in {environment.State.SignInFile}.");
+        environment.Out.WriteLine(enrolled
+            ? "Next: 'opentunnel token' or 'opentunnel connect --gateway URL' for a tunnel."
+            : "Next: 'opentunnel enrol' to enrol this device, then 'opentunnel signin' again for gateway access.");
+        return ExitCodes.Success;
+    }
+
+    private static async Task<TokenAnswer> PollAsync(
+        ClientEnvironment environment, ProviderEndpoints endpoints, DeviceAuthorization authorization, Func<Dictionary<string, string>> form, CancellationToken cancellationToken)
+    {
+        DateTimeOffset expires = environment.Time.GetUtcNow() + authorization.ExpiresIn;
+        TimeSpan interval = authorization.Interval;
+        while (true)
+        {
+            // RFC 8628 section 3.5: wait the interval before each poll.
+            await Task.Delay(interval, environment.Time, cancellationToken);
+            TokenAnswer answer = await environment.Provider.TokenAsync(endpoints.TokenEndpoint, form(), cancellationToken);
+            PollStep step = DevicePolling.Next(answer, interval);
+            if (step.Done)
+            {
+                return answer;
+            }
+
+            if (step.Failure is not null)
+            {
+                throw new ProviderException(step.Failure, refused: true, answer.Error);
+            }
+
+            if (environment.Time.GetUtcNow() + step.Wait > expires)
+            {
+                throw new ProviderException(DevicePolling.Expired, refused: true, "expired_token");
+            }
+
+            interval = step.Wait;
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using OpenTunnel.Client.Oidc;
+using OpenTunnel.Client.Posture;
+
+namespace OpenTunnel.Client.Devices;
+
+/// <summary>The management service's verdict on the device (docs/identity.md: deviceId, complianceState, complianceReasons).</summary>
+public sealed record DeviceVerdict(Guid DeviceId, string ComplianceState, IReadOnlyList<string> ComplianceReasons);
+
+/// <summary>
+/// Device enrolment and posture reports at the management service (src/OpenTunnel.Identity/Devices/DeviceEnrolmentEndpoints):
+/// <c>POST /api/v1/device-enrolment</c> with the user's token, <c>PUT …/{id}/posture</c> with a
+/// <c>Device-Assertion</c> whose <c>aud</c> is the posture URL under the issuer.
+/// </summary>
+public sealed class EnrolmentClient(ProviderClient provider)
+{
+    public const string Path = "api/v1/device-enrolment";
+    public const string AssertionHeader = "Device-Assertion";
+
+    /// <summary>The posture URL of a device under <paramref name="baseUrl"/> (the server, or the issuer for the assertion's aud).</summary>
+    public static string PostureUrl(string baseUrl, Guid deviceId)
+    {
+        ArgumentNullException.ThrowIfNull(baseUrl);
+        return $"{baseUrl.TrimEnd('/')}/{Path}/{deviceId}/posture";
+    }
+
+    public async Task<DeviceVerdict> EnrolAsync(Uri server, string accessToken, DevicePosture posture, Dictionary<string, string> publicJwk, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(posture);
+        Dictionary<string, object?> body = posture.Body();
+        body["publicKey"] = publicJwk;
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, Path)) { Content = JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return await SendAsync(request, "enrolment", cancellationToken);
+    }
+
+    public async Task<DeviceVerdict> ReportAsync(Uri server, Guid deviceId, string assertion, DevicePosture posture, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(posture);
+        using var request = new HttpRequestMessage(HttpMethod.Put, PostureUrl(server.ToString(), deviceId)) { Content = JsonContent.Create(posture.Body()) };
+        request.Headers.Add(AssertionHeader, assertion);
+        return await SendAsync(request, "posture report", cancellationToken);
+    }
+
+    private async Task<DeviceVerdict> SendAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken)
+    {
+        using HttpResponseMessage response = await provider.SendAsync(request, cancellationToken);
+        string body = await response.Content.ReadAsStringAsync(cancellationToken);
+        JsonElement json;
+        try
+        {
+            json = JsonDocument.Parse(body).RootElement;
+        }
+        catch (JsonException)
+        {
+            throw new ProviderException($"The {what} answered {(int)response.StatusCode} {response.ReasonPhrase} with something that is not JSON.", refused: false);
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            // 4xx is the service refusing this device or request (RFC 9457 problem details); 5xx is the service failing.
+            bool refused = (int)response.StatusCode is >= 400 and < 500;
+            throw new ProviderException($"The {what} was refused ({(int)response.StatusCode}): {Problem(json)}", refused);
+        }
+
+        try
+        {
+            return json.Deserialize<DeviceVerdict>(new JsonSerializerOptions(JsonSerializerDefaults.Web))
+                ?? throw new JsonException("null");
+        }
+        catch (JsonException e)
+        {
+            throw new ProviderException($"The {what} answered without a device verdict ({e.Message}).", refused: false);
+        }
+    }
+
+    /// <summary>A problem document's title, detail and field errors in one line.</summary>
+    private static string Problem(JsonElement json)
+    {
+        if (json.ValueKind != JsonValueKind.Object)
+        {
+            return json.GetRawText();
+        }
+
+        var text = new StringBuilder();
+        foreach (string field in (string[])["title", "detail"])
+        {
+            if (json.TryGetProperty(field, out JsonElement value) && value.ValueKind == JsonValueKind.String)
+            {
+                text.Append(text.Length > 0 ? " " : "").Append(value.GetString());
+            }
+        }
+
+        if (json.TryGetProperty("errors", out JsonElement errors) && errors.ValueKind == JsonValueKind.Object)
+        {
+            foreach (JsonProperty error in errors.EnumerateObject())
+            {
+                text.Append(' ').Append(error.Name).Append(": ").Append(string.Join(" ", error.Value.EnumerateArray().Select(e => e.GetString())));
+            }
+        }
+
+        return text.Length > 0 ? text.ToString() : json.GetRawText();
+    }
+}

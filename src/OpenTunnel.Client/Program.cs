@@ -1,0 +1,29 @@
+using System.Runtime.InteropServices;
+using OpenTunnel.Client.Cli;
+using OpenTunnel.Client.State;
+
+ClientEnvironment environment;
+try
+{
+    environment = ClientEnvironment.FromProcess();
+}
+catch (ClientStateException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return ExitCodes.NotReady;
+}
+
+// SIGINT/SIGTERM end the verb (a sign-in's polling, a posture loop) through cancellation; connect passes them to openconnect instead.
+using var stop = new CancellationTokenSource();
+using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using (environment.Http)
+{
+    return await ClientCommandLine.RunAsync(args, environment, stop.Token);
+}
+
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}

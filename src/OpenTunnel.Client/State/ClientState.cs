@@ -1,0 +1,32 @@
+namespace OpenTunnel.Client.State;
+
+/// <summary>
+/// The sign-in: the provider it is with and the refresh token that later tokens come from. The
+/// provider rolls refresh tokens (each use gives a new one), so the file is rewritten on each use.
+/// </summary>
+public sealed record SignInState(Uri Server, string Issuer, string TokenEndpoint, string RefreshToken, string Scope, DateTimeOffset SignedInAt)
+{
+    /// <summary>Whether the sign-in granted <paramref name="scope"/> (the token answer's space-separated <c>scope</c>).</summary>
+    public bool Grants(string scope) => Array.IndexOf(Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries), scope) >= 0;
+}
+
+/// <summary>The enrolled device: its id (the <c>iss</c> of its assertions), the name it reports, where it is enrolled, and the last verdict.</summary>
+public sealed record EnrolledDevice(Guid DeviceId, string Name, Uri Server, string Issuer, DateTimeOffset EnrolledAt, string ComplianceState);
+
+/// <summary>The state directory is missing something a verb needs, or holds something it must not overwrite; the message says what to run.</summary>
+public sealed class ClientStateException : Exception
+{
+    public ClientStateException(string message)
+        : base(message)
+    {
+    }
+
+    public ClientStateException()
+    {
+    }
+
+    public ClientStateException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,138 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using OpenTunnel.Platform.Linux.Files;
+
+namespace OpenTunnel.Client.State;
+
+/// <summary>
+/// The client's state directory (mode 0700; every file 0600, written whole): <c>signin.json</c>
+/// (the refresh token), <c>device-key.pem</c> (the device's P-256 private key, PKCS#8),
+/// <c>device.json</c> (the enrolled device) and, while <c>connect</c> runs, <c>gateway-token</c>.
+/// </summary>
+public sealed class ClientStateDirectory(string path)
+{
+    public const string HomeVariable = "OPENTUNNEL_CLIENT_HOME";
+    public const string RootDirectory = "/var/lib/opentunnel-client";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public string Path { get; } = path;
+
+    public string SignInFile => System.IO.Path.Combine(Path, "signin.json");
+
+    public string DeviceFile => System.IO.Path.Combine(Path, "device.json");
+
+    public string DeviceKeyFile => System.IO.Path.Combine(Path, "device-key.pem");
+
+    public string GatewayTokenFile => System.IO.Path.Combine(Path, "gateway-token");
+
+    /// <summary>
+    /// <c>$OPENTUNNEL_CLIENT_HOME</c> when set; else <c>/var/lib/opentunnel-client</c> for root (a
+    /// machine-wide client, as a service runs it); else <c>~/.config/opentunnel</c>.
+    /// </summary>
+    public static string Locate(string? homeVariable, bool isRoot, string? userHome)
+    {
+        if (!string.IsNullOrWhiteSpace(homeVariable))
+        {
+            return homeVariable;
+        }
+
+        if (isRoot)
+        {
+            return RootDirectory;
+        }
+
+        if (string.IsNullOrWhiteSpace(userHome))
+        {
+            throw new ClientStateException($"Neither {HomeVariable} nor HOME is set: set {HomeVariable} to the directory the client keeps its state in.");
+        }
+
+        return System.IO.Path.Combine(userHome, ".config", "opentunnel");
+    }
+
+    public SignInState LoadSignIn() =>
+        Load<SignInState>(SignInFile) ?? throw new ClientStateException($"Not signed in ({SignInFile} does not exist): run 'opentunnel signin --server URL'.");
+
+    public void SaveSignIn(SignInState state) => Save(SignInFile, state);
+
+    public EnrolledDevice? FindDevice() => Load<EnrolledDevice>(DeviceFile);
+
+    public EnrolledDevice LoadDevice() =>
+        FindDevice() ?? throw new ClientStateException($"This device is not enrolled ({DeviceFile} does not exist): run 'opentunnel enrol'.");
+
+    public void SaveDevice(EnrolledDevice device) => Save(DeviceFile, device);
+
+    /// <summary>The device key: the stored one, or (when <paramref name="create"/>) a new P-256 key written with mode 0600 first.</summary>
+    public ECDsa LoadDeviceKey(bool create = false)
+    {
+        if (File.Exists(DeviceKeyFile))
+        {
+            var key = ECDsa.Create();
+            try
+            {
+                key.ImportFromPem(File.ReadAllText(DeviceKeyFile));
+            }
+            catch (Exception e) when (e is ArgumentException or CryptographicException)
+            {
+                key.Dispose();
+                throw new ClientStateException($"{DeviceKeyFile} is not a PEM private key ({e.Message}); delete it and {DeviceFile}, then enrol again.", e);
+            }
+
+            if (key.KeySize != 256)
+            {
+                key.Dispose();
+                throw new ClientStateException($"{DeviceKeyFile} holds a {key.KeySize}-bit key; the device key is EC P-256. Delete it and {DeviceFile}, then enrol again.");
+            }
+
+            return key;
+        }
+
+        if (!create)
+        {
+            throw new ClientStateException($"The device key {DeviceKeyFile} is missing: enrol again ('opentunnel enrol', after deleting {DeviceFile}).");
+        }
+
+        var generated = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        Prepare();
+        OwnerOnlyFiles.WriteAtomically(DeviceKeyFile, generated.ExportPkcs8PrivateKeyPem() + "\n");
+        return generated;
+    }
+
+    /// <summary>Writes a secret (a token) to <paramref name="file"/> with mode 0600.</summary>
+    public static void WriteSecret(string file, string text)
+    {
+        string? folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(file));
+        if (folder is not null && !Directory.Exists(folder))
+        {
+            throw new ClientStateException($"Cannot write {file}: the directory {folder} does not exist.");
+        }
+
+        OwnerOnlyFiles.WriteAtomically(file, text);
+    }
+
+    private void Prepare() => OwnerOnlyFiles.CreateDirectory(Path);
+
+    private void Save<T>(string file, T value)
+    {
+        Prepare();
+        OwnerOnlyFiles.WriteAtomically(file, JsonSerializer.Serialize(value, Json) + "\n");
+    }
+
+    private static T? Load<T>(string file)
+        where T : class
+    {
+        if (!File.Exists(file))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<T>(File.ReadAllText(file), Json) ?? throw new JsonException("the file holds null");
+        }
+        catch (JsonException e)
+        {
+            throw new ClientStateException($"{file} cannot be read ({e.Message}); delete it and run the verb that writes it again.", e);
+        }
+    }
+}
