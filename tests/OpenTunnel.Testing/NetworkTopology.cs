@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using OpenTunnel.Platform.Linux.Processes;
 
 namespace OpenTunnel.Testing;
 
@@ -231,7 +230,7 @@ public sealed partial class NetworkTopology : IDisposable
         // owns the namespace starts processes there, so whatever is left is its own to end, by PID (SIGKILL).
         foreach (int pid in ProcessIds(ns))
         {
-            _ = ProcessSignals.Send(pid, ProcessSignals.Kill);
+            _ = NativeSignals.Kill(pid, 9);
         }
 
         Command.Run("ip", "netns", "del", ns);

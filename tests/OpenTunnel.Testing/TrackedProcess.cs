@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using OpenTunnel.Platform.Linux.Processes;
 
 namespace OpenTunnel.Testing;
 
@@ -131,7 +130,7 @@ public sealed class TrackedProcess : IDisposable
     {
         if (!_process.HasExited)
         {
-            _ = ProcessSignals.Send(_process.Id, signal);
+            _ = NativeSignals.Kill(_process.Id, signal);
         }
     }
 

@@ -1,5 +1,4 @@
 using OpenTunnel.Bench.Network;
-using OpenTunnel.Platform.Linux.Processes;
 using OpenTunnel.Testing;
 
 namespace OpenTunnel.Bench.Servers;
@@ -70,7 +69,7 @@ internal sealed class ServerProcess(BenchNetwork network, string name)
         process.Dispose();
         foreach (int pid in network.GatewayProcessIds())
         {
-            _ = ProcessSignals.Send(pid, ProcessSignals.Kill);
+            _ = NativeSignals.Kill(pid, 9);
         }
     }
 }
