@@ -138,8 +138,14 @@ public sealed class OpenConnectClient : IDisposable
 
     public void Dispose() => Process.Dispose();
 
-    private static async Task<OpenConnectClient> ConnectAsync(GatewayInstance gateway, string interfaceName, IReadOnlyList<string> authentication, string? standardInput, bool waitForTunnel, bool installRoutes = true)
+    /// <summary>
+    /// The test's vpnc script in the gateway's folder (written once): give it to openconnect with
+    /// <c>--script</c>, and <c>OT_ENV_DIR</c> (where it records the environment per reason) and
+    /// <c>OT_ROUTES</c> (1: install the routes) in its environment.
+    /// </summary>
+    public static string ScriptFile(GatewayInstance gateway)
     {
+        ArgumentNullException.ThrowIfNull(gateway);
         string script = gateway.Directory.File("vpnc-script.sh");
         if (!File.Exists(script))
         {
@@ -147,6 +153,12 @@ public sealed class OpenConnectClient : IDisposable
             File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
+        return script;
+    }
+
+    private static async Task<OpenConnectClient> ConnectAsync(GatewayInstance gateway, string interfaceName, IReadOnlyList<string> authentication, string? standardInput, bool waitForTunnel, bool installRoutes = true)
+    {
+        string script = ScriptFile(gateway);
         string environment = gateway.Directory.Subdirectory("env-" + interfaceName + "-" + Guid.NewGuid().ToString("N")[..6]);
         var process = gateway.Topology.Start(gateway.Topology.Client, "openconnect",
             ["-v", "--non-inter", .. authentication, "--servercert", "pin-sha256:" + gateway.Pin, "--script", script, "--interface", interfaceName, gateway.Url],

@@ -78,7 +78,7 @@ public sealed class ContinuousAccessTests(ITestOutputHelper output)
     }
 
     /// <summary>Gateway settings: the provider as issuer, its JWKS as the key file, compliant devices required.</summary>
-    private static async Task<Action<JsonObject>> TrustTheProviderAsync(ManagementProcess management, string folder)
+    internal static async Task<Action<JsonObject>> TrustTheProviderAsync(ManagementProcess management, string folder)
     {
         using var http = new HttpClient { BaseAddress = management.ApiUrl };
         using JsonDocument discovery = JsonDocument.Parse(await http.GetStringAsync(".well-known/openid-configuration"));
