@@ -38,6 +38,10 @@ public static class PostureVerb
             {
                 environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} {e.Message} Trying again in {every.Value.TotalSeconds:0} s.");
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
 
             try
             {
