@@ -58,6 +58,14 @@ public sealed class ClientFlowTests(ClientFixture fixture) : IClassFixture<Clien
         Assert.Equal(OwnerOnlyFiles.FileMode, File.GetUnixFileMode(output.File("token")));
         Assert.NotEqual(rolled, client.SignInFile().GetProperty("refreshToken").GetString());
 
+        client.OpenConnect = StandInOpenConnect.Write(output, exitCode: 3);
+        Assert.Equal(3, await client.RunAsync("connect", "--gateway", "https://198.18.1.1:4443", "--site", fixture.SiteName, "--servercert", "pin-sha256:abc"));
+        string[] passed = File.ReadAllLines(output.File("args"));
+        Assert.Equal(["--token-mode=oidc", "--token-secret=@" + client.State.GatewayTokenFile, "--servercert", "pin-sha256:abc", "https://198.18.1.1:4443"], passed);
+        Assert.Equal(device.DeviceId.ToString(), new JsonWebToken(File.ReadAllText(output.File("token-seen"))).GetClaim("device_id").Value);
+        Assert.Equal("600", File.ReadAllText(output.File("mode-seen")).Trim());
+        Assert.False(File.Exists(client.State.GatewayTokenFile), "connect left the gateway token behind");
+
         topology.Exec(ns, "nft", "flush ruleset").EnsureSuccess();
         Assert.Equal(ExitCodes.Success, await client.RunAsync("posture"));
         Assert.Contains("Compliance: NonCompliant", client.Output, StringComparison.Ordinal);
@@ -67,6 +75,9 @@ public sealed class ClientFlowTests(ClientFixture fixture) : IClassFixture<Clien
         Assert.Equal(ExitCodes.Refused, await client.RunAsync("token", "--site", fixture.SiteName));
         Assert.Contains("Access denied: Policy 'vpn' requires a compliant device; the device is NonCompliant.", client.Errors, StringComparison.Ordinal);
         Assert.Contains("a firewall is required and it is off", client.Errors, StringComparison.Ordinal);
+
+        Assert.Equal(ExitCodes.Refused, await client.SignInAsync(user.Name, "--site", fixture.SiteName));
+        Assert.Contains("The sign-in was refused: Policy 'vpn' requires a compliant device", client.Errors, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using OpenTunnel.Client.Connect;
+using OpenTunnel.Client.Tests.Harness;
 using OpenTunnel.Testing;
 
 namespace OpenTunnel.Client.Tests.Connect;
@@ -28,11 +29,8 @@ public sealed class OpenConnectRunnerTests
     [Fact]
     public async Task RunAsync_ProgramExits_ItsExitCodeAndArgumentsPassThrough()
     {
-        // A stand-in for openconnect (the real one needs a gateway: tests/OpenTunnel.EndToEnd.Tests/Client): records its arguments, exits 7.
         using var directory = new TemporaryDirectory();
-        string program = directory.File("openconnect");
-        File.WriteAllText(program, $"#!/bin/sh\nprintf '%s\\n' \"$@\" > {directory.File("args")}\nexit 7\n");
-        File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string program = StandInOpenConnect.Write(directory, exitCode: 7);
 
         int? exitCode = await new OpenConnectRunner(program).RunAsync(new OpenConnectRequest("https://vpn", "tok", null, null, []), CancellationToken.None);
 

@@ -43,6 +43,9 @@ public sealed partial class ClientUnderTest(ClientFixture fixture, IReadOnlyList
 
     public ClientStateDirectory State => new(_home.Path);
 
+    /// <summary>The program <c>connect</c> runs as openconnect.</summary>
+    public string OpenConnect { get; set; } = "openconnect";
+
     public string Server => fixture.App.Address!.ToString();
 
     /// <summary>What the verbs printed to standard output so far.</summary>
@@ -74,7 +77,8 @@ public sealed partial class ClientUnderTest(ClientFixture fixture, IReadOnlyList
         new LockedWriter(_error, _gate),
         _http,
         new PostureSources { NftCommand = nftCommand },
-        TimeProvider.System));
+        TimeProvider.System,
+        OpenConnect));
 
     /// <summary>Runs <c>signin</c>, approves the code it prints as <paramref name="userName"/> while it polls, and returns its exit code.</summary>
     public async Task<int> SignInAsync(string userName, params string[] extra)
