@@ -28,6 +28,11 @@ public sealed class TunDataPlane : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly int _mtu;
+    /// <summary>Packets one reader takes before it lets the other one in.</summary>
+    private const int DrainBatch = 64;
+
+    /// <summary>Held by whichever thread reads the device: the TUN reader, or a <see cref="DrainNow"/> caller.</summary>
+    private readonly Lock _draining = new();
     private Thread? _reader;
     private volatile bool _stopping;
 
@@ -161,6 +166,38 @@ public sealed class TunDataPlane : IDisposable
         _reader?.Join(TimeSpan.FromSeconds(2));
     }
 
+    /// <summary>
+    /// Reads what the TUN device holds now and hands it to the sessions, on the caller's thread,
+    /// unless another thread is doing that already. The DTLS receive loop calls it after writing
+    /// a batch of client packets: an answer the kernel produced while those writes ran (a ping
+    /// reply, a TCP acknowledgement from a host next to the gateway) then leaves at once, instead
+    /// of waking the TUN reader thread first. On a virtual machine that wake-up costs about as
+    /// much as the rest of the round trip (docs/gateway.md, "Latency"). ocserv gets the same effect
+    /// from one worker process serving both directions of a session.
+    /// </summary>
+    public void DrainNow()
+    {
+        if (!_draining.TryEnter())
+        {
+            return;
+        }
+
+        byte[] buffer = OutboundPacket.RentBuffer(_mtu);
+        try
+        {
+            DrainLocked(ref buffer);
+        }
+        catch (Exception e) when (e is TunDeviceException or ObjectDisposedException)
+        {
+            // The TUN reader thread reports a broken device; this is only a shortcut.
+        }
+        finally
+        {
+            _draining.Exit();
+            new OutboundPacket(buffer, 0).Return();
+        }
+    }
+
     private void ReadLoop()
     {
         byte[] buffer = OutboundPacket.RentBuffer(_mtu);
@@ -168,42 +205,15 @@ public sealed class TunDataPlane : IDisposable
         {
             while (!_stopping)
             {
-                int n = _tun.Read(buffer.AsSpan(OutboundPacket.Headroom, _mtu), 250);
-                if (n == 0)
+                if (!_tun.WaitForPacket(250))
                 {
                     continue;
                 }
 
-                var packet = buffer.AsSpan(OutboundPacket.Headroom, n);
-                GatewaySession? session;
-                if (IpPacket.TryReadIpv4(packet, out var header))
+                lock (_draining)
                 {
-                    _routes.TryGetValue(header.Destination, out session);
+                    DrainLocked(ref buffer);
                 }
-                else if (IpPacket.TryReadIpv6(packet, out var header6))
-                {
-                    // Also the TUN device's own router solicitations and the like: no session has those addresses.
-                    _routes6.TryGetValue(header6.Destination, out session);
-                }
-                else
-                {
-                    _counters.CountDrop(DropReason.Malformed);
-                    continue;
-                }
-
-                if (session?.DataChannel is not { } channel)
-                {
-                    _counters.CountDrop(DropReason.NoSession);
-                    continue;
-                }
-
-                // The channel owns the buffer from here on, sent or dropped.
-                if (!channel.TrySend(new OutboundPacket(buffer, n)))
-                {
-                    _counters.CountDrop(DropReason.QueueFull);
-                }
-
-                buffer = OutboundPacket.RentBuffer(_mtu);
             }
         }
         catch (Exception e) when (e is TunDeviceException or ObjectDisposedException)
@@ -217,5 +227,62 @@ public sealed class TunDataPlane : IDisposable
         {
             new OutboundPacket(buffer, 0).Return();
         }
+    }
+
+    /// <summary>
+    /// Reads and dispatches packets until the device has none (or a batch's worth, so that the
+    /// other reader gets a turn). Only under <see cref="_draining"/>: one reader at a time keeps
+    /// each session's packets in the order the kernel queued them.
+    /// </summary>
+    private void DrainLocked(ref byte[] buffer)
+    {
+        for (int i = 0; i < DrainBatch; i++)
+        {
+            int n = _tun.TryRead(buffer.AsSpan(OutboundPacket.Headroom, _mtu));
+            if (n == 0)
+            {
+                return;
+            }
+
+            if (Dispatch(buffer, n))
+            {
+                buffer = OutboundPacket.RentBuffer(_mtu);
+            }
+        }
+    }
+
+    /// <summary>Hands one packet read from the device to its session; true when the session took the buffer.</summary>
+    private bool Dispatch(byte[] buffer, int n)
+    {
+        var packet = buffer.AsSpan(OutboundPacket.Headroom, n);
+        GatewaySession? session;
+        if (IpPacket.TryReadIpv4(packet, out var header))
+        {
+            _routes.TryGetValue(header.Destination, out session);
+        }
+        else if (IpPacket.TryReadIpv6(packet, out var header6))
+        {
+            // Also the TUN device's own router solicitations and the like: no session has those addresses.
+            _routes6.TryGetValue(header6.Destination, out session);
+        }
+        else
+        {
+            _counters.CountDrop(DropReason.Malformed);
+            return false;
+        }
+
+        if (session?.DataChannel is not { } channel)
+        {
+            _counters.CountDrop(DropReason.NoSession);
+            return false;
+        }
+
+        // The channel owns the buffer from here on, sent or dropped.
+        if (!channel.TrySend(new OutboundPacket(buffer, n)))
+        {
+            _counters.CountDrop(DropReason.QueueFull);
+        }
+
+        return true;
     }
 }

@@ -258,6 +258,11 @@ public sealed class DtlsListener : IDisposable
                     DtlsLog.DatagramFailed(Logger, e);
                 }
             }
+
+            if (count > 0)
+            {
+                _directory.OnReceiveBatchDone();
+            }
         }
     }
 

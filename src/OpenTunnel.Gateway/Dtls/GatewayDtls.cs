@@ -128,6 +128,9 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
         ];
     }
 
+    /// <summary>Answers the kernel made to the batch's packets leave on this thread (<see cref="TunDataPlane.DrainNow"/>).</summary>
+    public void OnReceiveBatchDone() => DataPlane.DrainNow();
+
     /// <summary>A session accepts DTLS while it lives and has a TLS connection (ocserv's worker owns both).</summary>
     public bool TryFind(DtlsSessionId sessionId, [NotNullWhen(true)] out IDtlsSession? session)
     {

@@ -11,6 +11,12 @@ public interface IDtlsSessionDirectory
 {
     /// <summary>The live session that was given <paramref name="sessionId"/> and still accepts DTLS, or false.</summary>
     bool TryFind(DtlsSessionId sessionId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IDtlsSession? session);
+
+    /// <summary>
+    /// The receive loop handled a batch of datagrams (their packets went to the sessions). Called on
+    /// the UDP receive thread before it waits for more; a place to send what those packets caused.
+    /// </summary>
+    void OnReceiveBatchDone();
 }
 
 /// <summary>

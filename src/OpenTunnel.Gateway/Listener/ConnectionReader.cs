@@ -117,6 +117,11 @@ internal sealed class ConnectionReader : IDisposable
         }
     }
 
+    /// <summary>Whether a whole frame is buffered already, so the next <see cref="ReadFrameAsync"/> returns without reading.</summary>
+    public bool HasBufferedFrame =>
+        CstpFrame.TryReadHeader(_buffer.AsSpan(_start, _end - _start), out _, out int length) == CstpHeaderStatus.Complete
+        && _end - _start >= CstpFrame.HeaderLength + length;
+
     public void Dispose()
     {
         byte[] buffer = Interlocked.Exchange(ref _buffer, []);

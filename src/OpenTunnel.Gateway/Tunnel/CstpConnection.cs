@@ -135,6 +135,12 @@ public sealed class CstpConnection
                     // ocserv: data over TLS while DTLS is up means the client gave up DTLS; answer over TLS too.
                     _session.Dtls?.OnTlsData();
                     _dataPlane.FromClient(_session, payload);
+                    if (!_reader.HasBufferedFrame)
+                    {
+                        // Before this task waits for the client: what the kernel answered leaves now (TunDataPlane.DrainNow).
+                        _dataPlane.DrainNow();
+                    }
+
                     break;
                 case CstpPacketType.DpdRequest:
                     // Same payload back: openconnect probes the MTU with padded DPDs (PROTOCOL.md §4).

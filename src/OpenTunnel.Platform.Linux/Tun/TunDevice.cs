@@ -161,7 +161,20 @@ public sealed class TunDevice : IDisposable
     /// milliseconds (-1: forever). Returns the packet length, or 0 when the wait timed out. A packet
     /// longer than the buffer is truncated by the kernel, so size the buffer for the MTU.
     /// </summary>
-    public unsafe int Read(Span<byte> buffer, int timeoutMs)
+    public int Read(Span<byte> buffer, int timeoutMs)
+    {
+        while (true)
+        {
+            int n = TryRead(buffer);
+            if (n > 0 || !WaitForPacket(timeoutMs))
+            {
+                return n;
+            }
+        }
+    }
+
+    /// <summary>Reads one packet if one is queued, without waiting; 0 when none is.</summary>
+    public unsafe int TryRead(Span<byte> buffer)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
         while (true)
@@ -178,28 +191,33 @@ public sealed class TunDevice : IDisposable
             }
 
             int errno = Marshal.GetLastPInvokeError();
-            if (errno == EINTR)
-            {
-                continue;
-            }
-
-            if (errno != EAGAIN)
-            {
-                throw new TunDeviceException($"Reading from TUN device '{Name}' failed: {Describe(errno)}.");
-            }
-
-            var poll = new PollFd { Fd = _fd, Events = POLLIN };
-            int ready = LinuxInterop.Poll(&poll, 1, timeoutMs);
-            if (ready == 0)
+            if (errno == EAGAIN)
             {
                 return 0;
             }
 
-            if (ready < 0 && Marshal.GetLastPInvokeError() != EINTR)
+            if (errno != EINTR)
             {
-                throw new TunDeviceException($"Waiting on TUN device '{Name}' failed: {Describe(Marshal.GetLastPInvokeError())}.");
+                throw new TunDeviceException($"Reading from TUN device '{Name}' failed: {Describe(errno)}.");
             }
         }
+    }
+
+    /// <summary>
+    /// Waits at most <paramref name="timeoutMs"/> milliseconds (-1: forever) until a packet is
+    /// queued; false when the wait timed out (or a signal interrupted it).
+    /// </summary>
+    public unsafe bool WaitForPacket(int timeoutMs)
+    {
+        ObjectDisposedException.ThrowIf(_fd < 0, this);
+        var poll = new PollFd { Fd = _fd, Events = POLLIN };
+        int ready = LinuxInterop.Poll(&poll, 1, timeoutMs);
+        if (ready < 0 && Marshal.GetLastPInvokeError() != EINTR)
+        {
+            throw new TunDeviceException($"Waiting on TUN device '{Name}' failed: {Describe(Marshal.GetLastPInvokeError())}.");
+        }
+
+        return ready > 0;
     }
 
     /// <summary>

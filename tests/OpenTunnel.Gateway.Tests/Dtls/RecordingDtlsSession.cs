@@ -52,4 +52,9 @@ internal sealed class DictionaryDtlsSessionDirectory : IDtlsSessionDirectory
     public void Remove(IDtlsSession session) => _sessions.TryRemove(session.DtlsSessionId, out _);
 
     public bool TryFind(DtlsSessionId sessionId, [NotNullWhen(true)] out IDtlsSession? session) => _sessions.TryGetValue(sessionId, out session);
+
+    public void OnReceiveBatchDone()
+    {
+        // No TUN device behind these sessions.
+    }
 }
