@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using OpenTunnel.Client.Devices;
 using OpenTunnel.Client.Oidc;
 using OpenTunnel.Client.State;
@@ -25,8 +26,13 @@ public static class SignInVerb
         ProviderEndpoints endpoints = await provider.DiscoverAsync(server, cancellationToken);
         EnrolledDevice? device = environment.State.FindDevice();
         bool enrolled = device is not null && device.Server == server;
-        DeviceCredential? credential = enrolled ? new DeviceCredential(environment.State.LoadDeviceKey(), environment.Time) : null;
+        using ECDsa? key = enrolled ? environment.State.LoadDeviceKey() : null;
+        DeviceCredential? credential = key is null ? null : new DeviceCredential(key, environment.Time);
         string scope = enrolled ? GatewayScope : EnrolmentScope;
+        if (!enrolled && arguments["site"] is not null)
+        {
+            environment.Error.WriteLine("This device is not enrolled yet: the sign-in is for enrolment, and --site is used only by the sign-in after it.");
+        }
 
         DeviceAuthorization authorization = await provider.AuthorizeDeviceAsync(endpoints, scope, cancellationToken);
         environment.Out.WriteLine($"To sign in, open {authorization.VerificationUri} and enter the code {authorization.UserCode}");
