@@ -17,7 +17,10 @@ public sealed class DeviceCredential(ECDsa key, TimeProvider time)
 
     private static readonly JsonWebTokenHandler Handler = new();
 
-    private readonly ECDsaSecurityKey _signingKey = new(key);
+    // IdentityModel caches signature providers process-wide by the key's thumbprint; a provider
+    // cached for an earlier ECDsa instance of the same key (loaded again from the file, then
+    // disposed) would sign with a disposed key. The client signs a few assertions: no cache.
+    private readonly ECDsaSecurityKey _signingKey = new(key) { CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false } };
 
     /// <summary>The public key as a JWK (kty, crv, x, y): what the enrolment sends; never the private part.</summary>
     public Dictionary<string, string> PublicJwk()

@@ -58,6 +58,23 @@ public sealed class DeviceCredentialTests
     }
 
     [Fact]
+    public void Assertion_SameKeyLoadedAgainAfterTheFirstWasDisposed_Signs()
+    {
+        using ECDsa original = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        string pem = original.ExportPkcs8PrivateKeyPem();
+        using (ECDsa first = ECDsa.Create())
+        {
+            first.ImportFromPem(pem);
+            _ = new DeviceCredential(first, TimeProvider.System).Assertion(DeviceId, Audience);
+        }
+
+        using ECDsa second = ECDsa.Create();
+        second.ImportFromPem(pem);
+
+        Assert.NotEmpty(new DeviceCredential(second, TimeProvider.System).Assertion(DeviceId, Audience));
+    }
+
+    [Fact]
     public void PublicJwk_ParsedByTheProvider_AcceptedWithoutPrivatePart()
     {
         using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
