@@ -52,6 +52,11 @@ public static class ClientCommandLine
         {
             return Print(environment.Error, e.Message, ExitCodes.NotReady);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The state directory or an output file cannot be written (another user's directory, a read-only file system, a directory in the way).
+            return Print(environment.Error, $"Cannot read or write a file: {e.Message}", ExitCodes.NotReady);
+        }
         catch (ProviderException e)
         {
             return Print(environment.Error, e.Message, e.Refused ? ExitCodes.Refused : ExitCodes.ServiceFailed);

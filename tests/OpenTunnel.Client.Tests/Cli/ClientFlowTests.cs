@@ -58,6 +58,9 @@ public sealed class ClientFlowTests(ClientFixture fixture) : IClassFixture<Clien
         Assert.Equal(OwnerOnlyFiles.FileMode, File.GetUnixFileMode(output.File("token")));
         Assert.NotEqual(rolled, client.SignInFile().GetProperty("refreshToken").GetString());
 
+        Assert.Equal(ExitCodes.NotReady, await client.RunAsync("token", "--site", fixture.SiteName, "--out", output.Subdirectory("in-the-way")));
+        Assert.Contains("Cannot read or write a file:", client.Errors, StringComparison.Ordinal);
+
         client.OpenConnect = StandInOpenConnect.Write(output, exitCode: 3);
         Assert.Equal(3, await client.RunAsync("connect", "--gateway", "https://198.18.1.1:4443", "--site", fixture.SiteName, "--servercert", "pin-sha256:abc"));
         string[] passed = File.ReadAllLines(output.File("args"));
