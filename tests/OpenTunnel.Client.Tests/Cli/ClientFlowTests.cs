@@ -101,6 +101,27 @@ public sealed class ClientFlowTests(ClientFixture fixture) : IClassFixture<Clien
     }
 
     [Fact]
+    public async Task PostureEvery_UntilStopped_ReportsEachIntervalAndExitsZero()
+    {
+        Prerequisites.RequireRootAndCommands("nft");
+        TestUser user = await fixture.CreateUserAsync();
+        using var client = new ClientUnderTest(fixture, ["nft", "-j", "list", "ruleset"]);
+        Assert.Equal(ExitCodes.Success, await client.SignInAsync(user.Name));
+        Assert.Equal(ExitCodes.Success, await client.RunAsync("enrol"));
+        using var stop = new CancellationTokenSource();
+
+        Task<int> loop = client.RunAsync(["posture", "--every", "1"], stop.Token);
+        for (int i = 0; i < 200 && Reports(client.Output) < 3; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        await stop.CancelAsync();
+        Assert.Equal(ExitCodes.Success, await loop.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(Reports(client.Output) >= 3, client.Output + client.Errors);
+    }
+
+    [Fact]
     public async Task Enrol_AlreadyEnrolled_NotReadySayingHowToEnrolAgain()
     {
         Prerequisites.RequireRootAndCommands("nft");
@@ -124,4 +145,7 @@ public sealed class ClientFlowTests(ClientFixture fixture) : IClassFixture<Clien
         Assert.Equal(ExitCodes.ServiceFailed, exitCode);
         Assert.Contains("nothing-here/.well-known/openid-configuration answered 404", client.Errors, StringComparison.Ordinal);
     }
+
+    /// <summary>How many posture reports the client printed.</summary>
+    private static int Reports(string output) => output.Split("Reported the posture of device").Length - 1;
 }

@@ -71,14 +71,17 @@ public sealed partial class ClientUnderTest(ClientFixture fixture, IReadOnlyList
         }
     }
 
-    public Task<int> RunAsync(params string[] args) => ClientCommandLine.RunAsync(args, new ClientEnvironment(
+    public Task<int> RunAsync(params string[] args) => RunAsync(args, CancellationToken.None);
+
+    /// <summary>Runs a verb; <paramref name="stop"/> stands for SIGINT/SIGTERM, as the executable turns them into cancellation.</summary>
+    public Task<int> RunAsync(string[] args, CancellationToken stop) => ClientCommandLine.RunAsync(args, new ClientEnvironment(
         State,
         new LockedWriter(_out, _gate),
         new LockedWriter(_error, _gate),
         _http,
         new PostureSources { NftCommand = nftCommand },
         TimeProvider.System,
-        OpenConnect));
+        OpenConnect), stop);
 
     /// <summary>Runs <c>signin</c>, approves the code it prints as <paramref name="userName"/> while it polls, and returns its exit code.</summary>
     public async Task<int> SignInAsync(string userName, params string[] extra)
