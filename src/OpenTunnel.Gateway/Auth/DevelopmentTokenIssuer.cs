@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using OpenTunnel.Platform.Linux.Files;
 
 namespace OpenTunnel.Gateway.Auth;
 
@@ -25,7 +26,6 @@ public sealed class DevelopmentTokenIssuer : IDisposable
     public const string KeyFileName = "token-signing-key.pem";
     public const string JwksFileName = "token-signing-jwks.json";
 
-    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode GroupOrOther = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
         | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
@@ -85,11 +85,12 @@ public sealed class DevelopmentTokenIssuer : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         ArgumentException.ThrowIfNullOrWhiteSpace(issuer);
         ArgumentException.ThrowIfNullOrWhiteSpace(audience);
-        Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        OwnerOnlyFiles.CreateDirectory(dataDirectory);
         string keyPath = Path.Combine(dataDirectory, KeyFileName);
         AsymmetricAlgorithm key = File.Exists(keyPath) ? LoadKey(keyPath) : CreateKey(keyPath, kind);
         var tokenIssuer = new DevelopmentTokenIssuer(dataDirectory, issuer, audience, key, time ?? TimeProvider.System);
-        WriteAtomically(tokenIssuer.JwksPath, tokenIssuer.JwksJson);
+        // Readers (a validator watching JwksPath) see the old file or the new one, never half of one.
+        OwnerOnlyFiles.WriteAtomically(tokenIssuer.JwksPath, tokenIssuer.JwksJson);
         return tokenIssuer;
     }
 
@@ -151,7 +152,7 @@ public sealed class DevelopmentTokenIssuer : IDisposable
     private static AsymmetricAlgorithm CreateKey(string keyPath, DevelopmentKeyKind kind)
     {
         AsymmetricAlgorithm key = kind == DevelopmentKeyKind.Rsa ? RSA.Create(2048) : ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnly };
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnlyFiles.FileMode };
         using var writer = new StreamWriter(keyPath, options);
         writer.Write(key.ExportPkcs8PrivateKeyPem());
         return key;
@@ -215,12 +216,4 @@ public sealed class DevelopmentTokenIssuer : IDisposable
     /// <summary>RFC 7638: SHA-256 over the required members in lexicographic order, no white space.</summary>
     private static string Thumbprint(JsonObject requiredMembers) =>
         Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(requiredMembers.ToJsonString())));
-
-    /// <summary>Readers (a validator watching <see cref="JwksPath"/>) see the old file or the new one, never half of one.</summary>
-    private static void WriteAtomically(string path, string contents)
-    {
-        string temporary = path + ".tmp";
-        File.WriteAllText(temporary, contents);
-        File.Move(temporary, path, overwrite: true);
-    }
 }
