@@ -172,9 +172,10 @@ public sealed partial class AgentService : BackgroundService
 
     private async Task TelemetryAsync(CancellationToken stopping)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.TelemetryIntervalSeconds), _clock);
+        var schedule = new TelemetrySchedule(TimeSpan.FromSeconds(_options.TelemetryIntervalSeconds), TimeSpan.FromSeconds(_options.RetrySeconds));
         try
         {
+            bool gatewayAnswered;
             do
             {
                 DateTime now = _clock.GetUtcNow().UtcDateTime;
@@ -188,8 +189,9 @@ public sealed partial class AgentService : BackgroundService
                 }
 
                 await DeliverAsync(stopping);
+                gatewayAnswered = sample.GatewayError is null;
             }
-            while (await timer.WaitForNextTickAsync(stopping));
+            while (await Delay(schedule.After(gatewayAnswered), stopping));
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
