@@ -72,6 +72,11 @@ public sealed partial class CredentialAdministration(
     {
         ArgumentNullException.ThrowIfNull(user);
         DateTime now = time.GetUtcNow().UtcDateTime;
+
+        // Revoked before the access event is saved: the event's delivery revokes by subject too,
+        // and would otherwise take these tokens first and leave this count at 0.
+        long revokedTokens = await tokens.RevokeBySubjectAsync(user.Id.ToString(), cancellationToken);
+        long revokedAuthorizations = await authorizations.RevokeBySubjectAsync(user.Id.ToString(), cancellationToken);
         UserCredential credential = await GetOrAddAsync(user.Id, cancellationToken);
         credential.SessionsRevokedAt = now;
         store.AccessEvents.Add(new AccessEvent
@@ -83,8 +88,6 @@ public sealed partial class CredentialAdministration(
             Reason = $"{actor} revoked the sessions of {user.Name}",
         });
         await store.Context.SaveChangesAsync(cancellationToken);
-        long revokedTokens = await tokens.RevokeBySubjectAsync(user.Id.ToString(), cancellationToken);
-        long revokedAuthorizations = await authorizations.RevokeBySubjectAsync(user.Id.ToString(), cancellationToken);
         LogRevoked(logger, user.Name, actor, revokedTokens, revokedAuthorizations);
         return revokedTokens;
     }
