@@ -28,6 +28,9 @@ namespace OpenTunnel.Gateway;
 /// </summary>
 public sealed class GatewayServer : IAsyncDisposable
 {
+    /// <summary>Where the sign-in service keeps revoked users and devices (the control API's <c>revoke</c>), in the data directory.</summary>
+    public const string RevocationsFileName = "revocations.json";
+
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
@@ -65,7 +68,13 @@ public sealed class GatewayServer : IAsyncDisposable
             AllowClientToClient = options.Network.AllowClientToClient,
         };
         Supervisor = new SessionSupervisor(Sessions, Pool, Pool6, DataPlane, time, _logger);
-        SignIn = new SignInService(Sessions, new AuthRateLimiter(time), Metrics, time, loggers.CreateLogger("OpenTunnel.Gateway.SignIn"));
+        var revocations = AccessRevocations.Load(Path.Combine(options.DataDirectory, RevocationsFileName), time, out string? revocationsProblem);
+        if (revocationsProblem is not null)
+        {
+            GatewayLog.RevocationsUnreadable(_logger, revocationsProblem);
+        }
+
+        SignIn = new SignInService(Sessions, new AuthRateLimiter(time), revocations, Metrics, time, loggers.CreateLogger("OpenTunnel.Gateway.SignIn"));
         var endPoint = new IPEndPoint(IPAddress.Parse(options.Listener.Address), options.Listener.Port);
         _listener = new ConnectionListener(endPoint, ServeAsync, () => _current.Options.Limits.MaxSessions + 64, _logger);
         _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this), loggers.CreateLogger("OpenTunnel.Gateway.Control"));

@@ -37,6 +37,9 @@ internal static partial class GatewayLog
     [LoggerMessage(202, LogLevel.Information, "Cookie from {Client} refused on {Request}: unknown, expired or revoked")]
     public static partial void CookieRefused(ILogger logger, IPAddress client, string request);
 
+    [LoggerMessage(203, LogLevel.Warning, "Sign-in: {Problem}. Tokens of users and devices revoked before this start are not refused.")]
+    public static partial void RevocationsUnreadable(ILogger logger, string problem);
+
     [LoggerMessage(300, LogLevel.Information, "Session {SessionId} of {User} connected from {Client} over {Channel}: address {Address}, IPv6 address {Address6}, MTU {Mtu}{Reconnect}")]
     public static partial void Connected(ILogger logger, long sessionId, string user, IPEndPoint client, string channel, IPAddress address, string address6, int mtu, string reconnect);
 

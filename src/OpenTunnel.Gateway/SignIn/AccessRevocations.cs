@@ -1,4 +1,8 @@
 using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using OpenTunnel.Platform.Linux.Files;
 
 namespace OpenTunnel.Gateway.SignIn;
 
@@ -8,16 +12,52 @@ namespace OpenTunnel.Gateway.SignIn;
 /// retention passes, a token of that user or device issued before T is refused at sign-in, so a
 /// client cannot come back with the token it already holds; a token issued after T (the identity
 /// provider let the user in again) is accepted. A token without <c>iat</c> counts as issued before.
-/// Kept in memory: the retention covers the lifetime of the tokens a gateway accepts.
+/// With a file, every revocation is saved there (owner-only, written whole) and read back at start,
+/// so a restarted gateway still refuses those tokens; the retention covers the lifetime of the
+/// tokens a gateway accepts.
 /// </summary>
-public sealed class AccessRevocations(TimeProvider time)
+public sealed class AccessRevocations(TimeProvider time, string? file = null)
 {
     /// <summary>How long a revocation is remembered; longer than any access token the gateway accepts should live.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _revokedAt = new(StringComparer.Ordinal);
 
+    /// <summary>One writer of the file at a time (revocations may come from two control connections at once).</summary>
+    private readonly Lock _saving = new();
+
     public int Count => _revokedAt.Count;
+
+    /// <summary>
+    /// The revocations saved in <paramref name="file"/> (none when it does not exist), saving new
+    /// ones there. A file that cannot be read is set aside, not trusted: <paramref name="problem"/> says why.
+    /// </summary>
+    public static AccessRevocations Load(string file, TimeProvider time, out string? problem)
+    {
+        var revocations = new AccessRevocations(time, file);
+        problem = null;
+        if (!File.Exists(file))
+        {
+            return revocations;
+        }
+
+        try
+        {
+            JsonObject saved = JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? throw new JsonException("not a JSON object");
+            foreach ((string target, JsonNode? at) in saved)
+            {
+                revocations._revokedAt[target] = DateTimeOffset.Parse(at?.GetValue<string>() ?? throw new JsonException($"no time for '{target}'"), CultureInfo.InvariantCulture);
+            }
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or IOException)
+        {
+            revocations._revokedAt.Clear();
+            problem = $"the revocation file {file} cannot be read ({e.Message}); it was ignored";
+        }
+
+        revocations.Prune(time.GetUtcNow());
+        return revocations;
+    }
 
     /// <summary>Records that the target's access was revoked now; the moment recorded.</summary>
     public DateTimeOffset Revoke(string target)
@@ -25,6 +65,7 @@ public sealed class AccessRevocations(TimeProvider time)
         DateTimeOffset now = time.GetUtcNow();
         _revokedAt[target] = now;
         Prune(now);
+        Save();
         return now;
     }
 
@@ -42,6 +83,25 @@ public sealed class AccessRevocations(TimeProvider time)
 
     private DateTimeOffset? Lookup(string target) =>
         _revokedAt.TryGetValue(target, out DateTimeOffset at) && time.GetUtcNow() - at < Retention ? at : null;
+
+    private void Save()
+    {
+        if (file is null)
+        {
+            return;
+        }
+
+        lock (_saving)
+        {
+            var saved = new JsonObject();
+            foreach ((string target, DateTimeOffset at) in _revokedAt)
+            {
+                saved[target] = at.ToString("O", CultureInfo.InvariantCulture);
+            }
+
+            OwnerOnlyFiles.WriteAtomically(file, saved.ToJsonString());
+        }
+    }
 
     private void Prune(DateTimeOffset now)
     {

@@ -22,9 +22,9 @@ public sealed class SignInService
     private readonly ILogger _logger;
     private bool _draining;
 
-    public SignInService(SessionTable sessions, AuthRateLimiter rateLimiter, GatewayMetrics metrics, TimeProvider time, ILogger logger)
+    public SignInService(SessionTable sessions, AuthRateLimiter rateLimiter, AccessRevocations revocations, GatewayMetrics metrics, TimeProvider time, ILogger logger)
     {
-        Revocations = new AccessRevocations(time);
+        Revocations = revocations;
         _sessions = sessions;
         _rateLimiter = rateLimiter;
         _metrics = metrics;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using OpenTunnel.Gateway.SignIn;
+using OpenTunnel.Testing;
 
 namespace OpenTunnel.Gateway.Tests.SignIn;
 
@@ -64,5 +65,44 @@ public sealed class AccessRevocationsTests
         Assert.Null(_revocations.RevokedAfterIssue("alice", null, null));
         _revocations.Revoke("bob");
         Assert.Equal(1, _revocations.Count);
+    }
+
+    [Fact]
+    public void Load_AfterARestart_StillRefusesTokensIssuedBeforeTheSavedRevocation()
+    {
+        using var directory = new TemporaryDirectory();
+        string file = directory.File("revocations.json");
+        AccessRevocations.Load(file, _time, out _).Revoke("alice");
+        _time.Advance(TimeSpan.FromMinutes(5));
+
+        AccessRevocations restarted = AccessRevocations.Load(file, _time, out string? problem);
+
+        Assert.Null(problem);
+        Assert.Equal(Start, restarted.RevokedAfterIssue("alice", null, Start.AddSeconds(-1)));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+    }
+
+    [Fact]
+    public void Load_DamagedFile_StartsEmptyAndSaysWhy()
+    {
+        using var directory = new TemporaryDirectory();
+        string file = directory.File("revocations.json");
+        File.WriteAllText(file, "{\"alice\": 42");
+
+        AccessRevocations loaded = AccessRevocations.Load(file, _time, out string? problem);
+
+        Assert.Equal(0, loaded.Count);
+        Assert.Contains(file, problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_NoFile_IsEmptyWithoutAProblem()
+    {
+        using var directory = new TemporaryDirectory();
+
+        AccessRevocations loaded = AccessRevocations.Load(directory.File("revocations.json"), _time, out string? problem);
+
+        Assert.Equal(0, loaded.Count);
+        Assert.Null(problem);
     }
 }

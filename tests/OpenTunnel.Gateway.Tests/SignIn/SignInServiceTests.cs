@@ -28,7 +28,7 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
         _validator = JwtAccessTokenValidator.Create(
             new AuthOptions { Issuer = TokenIssuerFixture.IssuerName, Audience = TokenIssuerFixture.Audience, JwksFile = issuers.Ec.JwksPath },
             NullLoggerFactory.Instance);
-        _signIn = new SignInService(_sessions, new AuthRateLimiter(TimeProvider.System), _metrics, TimeProvider.System, NullLogger.Instance);
+        _signIn = new SignInService(_sessions, new AuthRateLimiter(TimeProvider.System), new AccessRevocations(TimeProvider.System), _metrics, TimeProvider.System, NullLogger.Instance);
     }
 
     [Fact]
