@@ -20,7 +20,8 @@ public enum AgentCommandKind
 /// <param name="Id">The command's id, for its result.</param>
 /// <param name="Kind">What to do.</param>
 /// <param name="Target">The user name or session id, for the session commands.</param>
-public sealed record AgentCommandMessage(Guid Id, AgentCommandKind Kind, string? Target);
+/// <param name="At">When the command was given; for revokeSessions, the moment access was withdrawn (a late delivery spares what came after it).</param>
+public sealed record AgentCommandMessage(Guid Id, AgentCommandKind Kind, string? Target, DateTimeOffset? At = null);
 
 /// <summary>Body of POST /agent/v1/commands/{id}/result.</summary>
 /// <param name="Succeeded">Whether the command did what it was asked.</param>

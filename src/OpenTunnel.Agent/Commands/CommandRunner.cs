@@ -28,7 +28,7 @@ public sealed partial class CommandRunner(IGatewayControl gateway, RecentLogLine
             {
                 AgentCommandKind.Disconnect => await EndSessionsAsync("disconnect", command.Target!, cancellationToken),
                 AgentCommandKind.Terminate => await EndSessionsAsync("terminate", command.Target!, cancellationToken),
-                AgentCommandKind.RevokeSessions => await RevokeAsync(command.Target!, cancellationToken),
+                AgentCommandKind.RevokeSessions => await RevokeAsync(command.Target!, command.At, cancellationToken),
                 AgentCommandKind.CollectLogs => new CommandResult(true, await CollectLogsAsync(cancellationToken)),
                 _ => new CommandResult(false, $"This agent does not know the command {command.Kind}."),
             };
@@ -51,12 +51,13 @@ public sealed partial class CommandRunner(IGatewayControl gateway, RecentLogLine
     }
 
     /// <summary>
-    /// The gateway's revoke: ends the sessions of the user or device and refuses the tokens it
-    /// issued until now, also when no session is open here (the client may come back).
+    /// The gateway's revoke as of <paramref name="at"/> (when access was withdrawn): ends the user's
+    /// or device's sessions signed in before then and refuses its tokens issued before then, also
+    /// when no session is open here (the client may come back); a late delivery spares what came after.
     /// </summary>
-    private async Task<CommandResult> RevokeAsync(string target, CancellationToken cancellationToken)
+    private async Task<CommandResult> RevokeAsync(string target, DateTimeOffset? at, CancellationToken cancellationToken)
     {
-        int count = await gateway.EndSessionsAsync("revoke", target, cancellationToken);
+        int count = await gateway.RevokeAsync(target, at, cancellationToken);
         return new CommandResult(true, $"revoke: {count} session(s) of '{target}' ended; its earlier tokens are refused.");
     }
 

@@ -23,9 +23,23 @@ public sealed class GatewayControlSocket(string socketPath) : IGatewayControl
     public Task ApplyAsync(JsonObject configuration, CancellationToken cancellationToken) =>
         SendAsync(new JsonObject { ["command"] = "apply", ["configuration"] = configuration.DeepClone() }, cancellationToken);
 
-    public async Task<int> EndSessionsAsync(string command, string target, CancellationToken cancellationToken)
+    public Task<int> EndSessionsAsync(string command, string target, CancellationToken cancellationToken) =>
+        SessionCountAsync(new JsonObject { ["command"] = command, ["target"] = target }, cancellationToken);
+
+    public Task<int> RevokeAsync(string target, DateTimeOffset? at, CancellationToken cancellationToken)
     {
-        JsonNode? result = await SendAsync(new JsonObject { ["command"] = command, ["target"] = target }, cancellationToken);
+        var request = new JsonObject { ["command"] = "revoke", ["target"] = target };
+        if (at is { } moment)
+        {
+            request["at"] = moment.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return SessionCountAsync(request, cancellationToken);
+    }
+
+    private async Task<int> SessionCountAsync(JsonObject request, CancellationToken cancellationToken)
+    {
+        JsonNode? result = await SendAsync(request, cancellationToken);
         return result?["sessions"]?.GetValue<int>() ?? 0;
     }
 

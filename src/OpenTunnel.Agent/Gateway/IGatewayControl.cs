@@ -19,8 +19,14 @@ public interface IGatewayControl
     /// <summary>Validates the configuration document and swaps it in.</summary>
     Task ApplyAsync(JsonObject configuration, CancellationToken cancellationToken);
 
-    /// <summary>"disconnect", "terminate" or "revoke" of a user's or device's sessions or one session id; returns how many.</summary>
+    /// <summary>"disconnect" or "terminate" of a user's sessions or one session id; returns how many.</summary>
     Task<int> EndSessionsAsync(string command, string target, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// "revoke" of a user or device as of <paramref name="at"/>: its sessions signed in before then end
+    /// and its tokens issued before then are refused; returns how many sessions ended.
+    /// </summary>
+    Task<int> RevokeAsync(string target, DateTimeOffset? at, CancellationToken cancellationToken);
 
     /// <summary>Stops (or resumes) taking new sessions.</summary>
     Task DrainAsync(bool draining, CancellationToken cancellationToken);

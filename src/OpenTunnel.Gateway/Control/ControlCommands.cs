@@ -48,8 +48,13 @@ internal sealed class ControlCommands
             case "revoke":
             {
                 string target = Target(request);
-                DateTimeOffset revokedAt = _server.SignIn.Revocations.Revoke(target);
-                int count = await _server.Supervisor.TerminateAsync(target);
+                DateTimeOffset? at = request["at"] is { } given
+                    ? (DateTimeOffset.TryParse(given.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed)
+                        ? parsed
+                        : throw new ControlRequestException($"\"at\" '{given}' is not a date and time (ISO 8601)"))
+                    : null;
+                DateTimeOffset revokedAt = _server.SignIn.Revocations.Revoke(target, at);
+                int count = await _server.Supervisor.TerminateAsync(target, revokedAt);
                 return new JsonObject { ["command"] = command, ["target"] = target, ["sessions"] = count, ["revokedAt"] = revokedAt };
             }
 

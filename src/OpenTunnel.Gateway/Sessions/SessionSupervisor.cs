@@ -211,15 +211,22 @@ public sealed class SessionSupervisor
     }
 
     /// <summary>Ends the sessions named by id or user and revokes their cookies (occtl terminate).</summary>
-    public async Task<int> TerminateAsync(string target)
+    public async Task<int> TerminateAsync(string target, DateTimeOffset? signedInBefore = null)
     {
-        var found = _sessions.FindByIdOrUser(target);
-        foreach (var session in found)
+        int ended = 0;
+        foreach (var session in _sessions.FindByIdOrUser(target))
         {
+            // A revocation delivered late spares the sessions signed in after it.
+            if (signedInBefore is { } before && session.SignedInAt >= before)
+            {
+                continue;
+            }
+
             await EndAsync(session, "terminated by the administrator", CstpPacketType.Disconnect);
+            ended++;
         }
 
-        return found.Count;
+        return ended;
     }
 
     /// <summary>Tells every connected client the gateway terminates and ends every session.</summary>

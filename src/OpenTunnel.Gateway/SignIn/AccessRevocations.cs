@@ -59,14 +59,18 @@ public sealed class AccessRevocations(TimeProvider time, string? file = null)
         return revocations;
     }
 
-    /// <summary>Records that the target's access was revoked now; the moment recorded.</summary>
-    public DateTimeOffset Revoke(string target)
+    /// <summary>
+    /// Records that the target's access was revoked at <paramref name="at"/> (now when null, and
+    /// never later than now); a later revocation of the same target already recorded stays. The moment recorded.
+    /// </summary>
+    public DateTimeOffset Revoke(string target, DateTimeOffset? at = null)
     {
         DateTimeOffset now = time.GetUtcNow();
-        _revokedAt[target] = now;
+        DateTimeOffset moment = at is { } given && given < now ? given : now;
+        DateTimeOffset recorded = _revokedAt.AddOrUpdate(target, moment, (_, existing) => existing > moment ? existing : moment);
         Prune(now);
         Save();
-        return now;
+        return recorded;
     }
 
     /// <summary>When the access of the user or the device that a token names was revoked after the token was issued; null when it was not.</summary>

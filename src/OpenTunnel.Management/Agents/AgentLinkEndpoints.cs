@@ -102,7 +102,7 @@ public static partial class AgentLinkEndpoints
                 {
                     command.State = AgentCommandState.Delivered;
                     command.DeliveredAt = now;
-                    messages.Add(new AgentCommandMessage(command.Id, command.Kind, command.Target));
+                    messages.Add(new AgentCommandMessage(command.Id, command.Kind, command.Target, new DateTimeOffset(command.CreatedAt, TimeSpan.Zero)));
                 }
 
                 await db.SaveChangesAsync(ct);

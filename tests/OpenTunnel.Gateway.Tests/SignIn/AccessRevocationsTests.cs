@@ -57,6 +57,31 @@ public sealed class AccessRevocationsTests
     }
 
     [Fact]
+    public void Revoke_AtAnEarlierMoment_RefusesOnlyTokensIssuedBeforeIt()
+    {
+        _revocations.Revoke("alice", Start.AddMinutes(-10));
+
+        Assert.Equal(Start.AddMinutes(-10), _revocations.RevokedAfterIssue("alice", null, Start.AddMinutes(-11)));
+        Assert.Null(_revocations.RevokedAfterIssue("alice", null, Start.AddMinutes(-9)));
+    }
+
+    [Fact]
+    public void Revoke_LateDeliveryOfAnOlderRevocation_KeepsTheNewerOne()
+    {
+        _revocations.Revoke("alice");
+
+        DateTimeOffset recorded = _revocations.Revoke("alice", Start.AddMinutes(-10));
+
+        Assert.Equal(Start, recorded);
+    }
+
+    [Fact]
+    public void Revoke_MomentInTheFuture_IsTakenAsNow()
+    {
+        Assert.Equal(Start, _revocations.Revoke("alice", Start.AddHours(1)));
+    }
+
+    [Fact]
     public void Revoke_AfterTheRetention_OldEntriesAreForgotten()
     {
         _revocations.Revoke("alice");
