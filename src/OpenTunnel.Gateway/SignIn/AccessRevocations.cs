@@ -60,13 +60,21 @@ public sealed class AccessRevocations(TimeProvider time, string? file = null)
     }
 
     /// <summary>
-    /// Records that the target's access was revoked at <paramref name="at"/> (now when null, and
-    /// never later than now); a later revocation of the same target already recorded stays. The moment recorded.
+    /// How much later than a given revocation moment still counts as revoked: the management
+    /// service's clock may be behind this one, and a session or token of the first minutes after a
+    /// revocation must not slip through for that.
+    /// </summary>
+    public static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Records that the target's access was revoked at <paramref name="at"/> plus the clock-skew
+    /// allowance (now when null, and never later than now); a later revocation of the same target
+    /// already recorded stays. The moment recorded.
     /// </summary>
     public DateTimeOffset Revoke(string target, DateTimeOffset? at = null)
     {
         DateTimeOffset now = time.GetUtcNow();
-        DateTimeOffset moment = at is { } given && given < now ? given : now;
+        DateTimeOffset moment = at is { } given && given + ClockSkewAllowance < now ? given + ClockSkewAllowance : now;
         DateTimeOffset recorded = _revokedAt.AddOrUpdate(target, moment, (_, existing) => existing > moment ? existing : moment);
         Prune(now);
         Save();

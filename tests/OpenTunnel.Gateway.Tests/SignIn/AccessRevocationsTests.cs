@@ -57,12 +57,19 @@ public sealed class AccessRevocationsTests
     }
 
     [Fact]
-    public void Revoke_AtAnEarlierMoment_RefusesOnlyTokensIssuedBeforeIt()
+    public void Revoke_AtAnEarlierMoment_RefusesOnlyTokensIssuedBeforeItPlusTheClockSkewAllowance()
     {
         _revocations.Revoke("alice", Start.AddMinutes(-10));
 
-        Assert.Equal(Start.AddMinutes(-10), _revocations.RevokedAfterIssue("alice", null, Start.AddMinutes(-11)));
-        Assert.Null(_revocations.RevokedAfterIssue("alice", null, Start.AddMinutes(-9)));
+        DateTimeOffset effective = Start.AddMinutes(-10) + AccessRevocations.ClockSkewAllowance;
+        Assert.Equal(effective, _revocations.RevokedAfterIssue("alice", null, effective.AddSeconds(-1)));
+        Assert.Null(_revocations.RevokedAfterIssue("alice", null, effective.AddSeconds(1)));
+    }
+
+    [Fact]
+    public void Revoke_MomentWithinTheClockSkewAllowance_IsTakenAsNow()
+    {
+        Assert.Equal(Start, _revocations.Revoke("alice", Start.AddMinutes(-1)));
     }
 
     [Fact]
@@ -70,7 +77,7 @@ public sealed class AccessRevocationsTests
     {
         _revocations.Revoke("alice");
 
-        DateTimeOffset recorded = _revocations.Revoke("alice", Start.AddMinutes(-10));
+        DateTimeOffset recorded = _revocations.Revoke("alice", Start.AddHours(-1));
 
         Assert.Equal(Start, recorded);
     }
