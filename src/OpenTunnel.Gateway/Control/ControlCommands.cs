@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Configuration;
@@ -48,12 +49,7 @@ internal sealed class ControlCommands
             case "revoke":
             {
                 string target = Target(request);
-                DateTimeOffset? at = request["at"] is { } given
-                    ? (DateTimeOffset.TryParse(given.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed)
-                        ? parsed
-                        : throw new ControlRequestException($"\"at\" '{given}' is not a date and time (ISO 8601)"))
-                    : null;
-                DateTimeOffset revokedAt = _server.SignIn.Revocations.Revoke(target, at);
+                DateTimeOffset revokedAt = _server.SignIn.Revocations.Revoke(target, Moment(request));
                 int count = await _server.Supervisor.TerminateAsync(target, revokedAt);
                 return new JsonObject { ["command"] = command, ["target"] = target, ["sessions"] = count, ["revokedAt"] = revokedAt };
             }
@@ -212,6 +208,19 @@ internal sealed class ControlCommands
 
     private static string Target(JsonObject request) =>
         request["target"]?.GetValue<string>() is { Length: > 0 } target ? target : throw new ControlRequestException("this command needs a \"target\": a session id or a user name");
+
+    /// <summary>The optional <c>"at"</c> of a request (ISO 8601, UTC when it names no offset).</summary>
+    private static DateTimeOffset? Moment(JsonObject request)
+    {
+        if (request["at"] is not { } given)
+        {
+            return null;
+        }
+
+        return DateTimeOffset.TryParse(given.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset at)
+            ? at
+            : throw new ControlRequestException($"\"at\" '{given}' is not a date and time (ISO 8601)");
+    }
 
     private static JsonObject Count(string command, string target, int count) =>
         count == 0

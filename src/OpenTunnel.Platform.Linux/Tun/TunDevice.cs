@@ -157,23 +157,9 @@ public sealed class TunDevice : IDisposable
     }
 
     /// <summary>
-    /// Reads one packet into <paramref name="buffer"/>, waiting at most <paramref name="timeoutMs"/>
-    /// milliseconds (-1: forever). Returns the packet length, or 0 when the wait timed out. A packet
-    /// longer than the buffer is truncated by the kernel, so size the buffer for the MTU.
+    /// Reads one packet into <paramref name="buffer"/> if one is queued, without waiting; 0 when none
+    /// is. A packet longer than the buffer is truncated by the kernel, so size the buffer for the MTU.
     /// </summary>
-    public int Read(Span<byte> buffer, int timeoutMs)
-    {
-        while (true)
-        {
-            int n = TryRead(buffer);
-            if (n > 0 || !WaitForPacket(timeoutMs))
-            {
-                return n;
-            }
-        }
-    }
-
-    /// <summary>Reads one packet if one is queued, without waiting; 0 when none is.</summary>
     public unsafe int TryRead(Span<byte> buffer)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);

@@ -82,7 +82,7 @@ public sealed class TunDeviceTests
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (DateTime.UtcNow < deadline)
         {
-            int length = await Task.Run(() => tun.Read(buffer, 200));
+            int length = await Task.Run(() => tun.WaitForPacket(200) ? tun.TryRead(buffer) : 0);
             // Skip anything else the kernel sends (for example IPv6 router solicitations).
             if (length > 0 && IpPacket.TryReadIpv4(buffer.AsSpan(0, length), out var header) && header.Protocol == 1 && buffer[header.HeaderLength] == 8)
             {
