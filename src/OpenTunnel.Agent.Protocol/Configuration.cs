@@ -36,12 +36,21 @@ public sealed record TunnelConfiguration(
 /// The access-token check every gateway of the deployment applies. Null in the effective
 /// configuration when the management service has none configured: gateways keep their own.
 /// </summary>
+/// <param name="Issuer">The <c>iss</c> tokens must carry.</param>
+/// <param name="Audience">The value <c>aud</c> must contain.</param>
+/// <param name="MetadataAddress">The discovery document; null: the issuer's.</param>
+/// <param name="RequireHttpsMetadata">Refuse metadata over plain http.</param>
+/// <param name="RequiredClaims">Claims every token must carry.</param>
+/// <param name="RequiredSite">The site whose tokens alone the gateway takes (its id, as the <c>site</c> claim carries it); null: no site check.</param>
+/// <param name="ValidTypes">Accepted token types (JOSE <c>typ</c>); null: the gateway's default.</param>
 public sealed record GatewayAuthConfiguration(
     string Issuer,
     string Audience,
     string? MetadataAddress,
     bool RequireHttpsMetadata,
-    IReadOnlyList<RequiredClaimConfiguration> RequiredClaims);
+    IReadOnlyList<RequiredClaimConfiguration> RequiredClaims,
+    string? RequiredSite = null,
+    IReadOnlyList<string>? ValidTypes = null);
 
 /// <summary>A claim tokens must carry; empty <see cref="AnyOf"/> means any non-empty value.</summary>
 public sealed record RequiredClaimConfiguration(string Claim, IReadOnlyList<string> AnyOf);

@@ -73,6 +73,8 @@ public static class GatewayConfigurationDocument
             }
 
             Set(section, "RequiredClaims", claims);
+            Set(section, "RequiredSite", auth.RequiredSite);
+            Set(section, "ValidTypes", auth.ValidTypes is null ? null : Array(auth.ValidTypes));
         }
 
         return new Result(document, notes);

@@ -19,6 +19,13 @@ public sealed record AuthOptions
     public static readonly IReadOnlyList<string> SupportedAlgorithms =
         ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
 
+    /// <summary>
+    /// Token types (the JOSE <c>typ</c> header) accepted when <see cref="ValidTypes"/> is not set:
+    /// RFC 9068's <c>at+jwt</c>, which the embedded identity provider issues, and <c>JWT</c>, which
+    /// Entra ID and Keycloak put on their access tokens.
+    /// </summary>
+    public static readonly IReadOnlyList<string> DefaultValidTypes = ["at+jwt", "JWT"];
+
     public static readonly TimeSpan MaximumClockSkew = TimeSpan.FromSeconds(300);
 
     /// <summary>The <c>iss</c> every token must carry, exactly (Entra ID: <c>https://login.microsoftonline.com/TENANT/v2.0</c>). Required.</summary>
@@ -41,6 +48,31 @@ public sealed record AuthOptions
 
     /// <summary>Claims conditional access requires (see <see cref="RequiredClaim"/>). Default none.</summary>
     public IReadOnlyList<RequiredClaim> RequiredClaims { get; set; } = [];
+
+    /// <summary>
+    /// The site this gateway serves: a token is accepted only when its <see cref="SiteClaim"/> is
+    /// exactly this value, so a token issued under one site's conditional access does not open
+    /// another site. The agent sets it to the site's id, the value the embedded identity provider
+    /// puts in <c>site</c>. Default none (no site check).
+    /// </summary>
+    public string? RequiredSite { get; set; }
+
+    /// <summary>Claim that names the site a token was issued for; default <c>site</c>.</summary>
+    public string SiteClaim { get; set; } = "site";
+
+    /// <summary>
+    /// Accepted token types (JOSE <c>typ</c> header, compared without case and without an
+    /// <c>application/</c> prefix, RFC 7515 section 4.1.9); default <see cref="DefaultValidTypes"/>.
+    /// A token without <c>typ</c> counts as <c>JWT</c> (RFC 7519 section 5.1).
+    /// </summary>
+    public IReadOnlyList<string>? ValidTypes { get; set; }
+
+    /// <summary>
+    /// Accept tokens that carry <c>nonce</c> or <c>at_hash</c>, the marks of an OIDC ID token. Default
+    /// false: with an external provider whose ID tokens have the gateway's client id as audience, an
+    /// ID token would otherwise pass as an access token.
+    /// </summary>
+    public bool AllowIdTokenClaims { get; set; }
 
     /// <summary>Claim that names the user; default <c>preferred_username</c>, falling back to <c>sub</c> when absent.</summary>
     public string UserNameClaim { get; set; } = "preferred_username";
@@ -73,6 +105,8 @@ public sealed record AuthOptions
     public TimeSpan MetadataTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     public IReadOnlyList<string> EffectiveAlgorithms => Algorithms ?? DefaultAlgorithms;
+
+    public IReadOnlyList<string> EffectiveValidTypes => ValidTypes ?? DefaultValidTypes;
 
     public string EffectiveMetadataAddress => MetadataAddress ?? Issuer.TrimEnd('/') + "/.well-known/openid-configuration";
 
@@ -134,6 +168,26 @@ public sealed record AuthOptions
             }
         }
 
+        if (RequiredSite is not null && string.IsNullOrWhiteSpace(RequiredSite))
+        {
+            errors.Add($"{prefix}{nameof(RequiredSite)} must name a site (its id), or be left out for no site check.");
+        }
+
+        if (EffectiveValidTypes.Count == 0)
+        {
+            errors.Add($"{prefix}{nameof(ValidTypes)} must list at least one token type (default: {string.Join(", ", DefaultValidTypes)}).");
+        }
+
+        foreach (string type in EffectiveValidTypes)
+        {
+            if (string.IsNullOrWhiteSpace(type))
+            {
+                errors.Add($"{prefix}{nameof(ValidTypes)} must not contain an empty type.");
+                break;
+            }
+        }
+
+        AddIfBlank(errors, prefix + nameof(SiteClaim), SiteClaim);
         AddIfBlank(errors, prefix + nameof(UserNameClaim), UserNameClaim);
         AddIfBlank(errors, prefix + nameof(DeviceIdClaim), DeviceIdClaim);
         AddIfBlank(errors, prefix + nameof(GroupsClaim), GroupsClaim);

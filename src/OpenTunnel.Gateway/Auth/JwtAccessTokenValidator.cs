@@ -186,6 +186,16 @@ public sealed class JwtAccessTokenValidator : IAccessTokenValidator, IDisposable
 
     private TokenValidationOutcome Accept(JsonWebToken jwt)
     {
+        if (CheckType(jwt) is { } wrongType)
+        {
+            return wrongType;
+        }
+
+        if (CheckSite(jwt) is { } wrongSite)
+        {
+            return wrongSite;
+        }
+
         foreach (RequiredClaim required in _options.RequiredClaims)
         {
             if (CheckRequiredClaim(jwt, required) is { } missing)
@@ -212,6 +222,66 @@ public sealed class JwtAccessTokenValidator : IAccessTokenValidator, IDisposable
             IssuedAt = jwt.IssuedAt == DateTime.MinValue ? null : new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero),
             ExpiresAt = expires,
         };
+    }
+
+    /// <summary>
+    /// Only access tokens open the tunnel. The <c>typ</c> header tells them apart where the issuer
+    /// sets it (RFC 9068 section 4: "at+jwt"); where it does not (Entra ID marks both kinds "JWT"),
+    /// <c>nonce</c> and <c>at_hash</c> give an ID token away (OIDC Core sections 2 and 3.1.3.6), so
+    /// one whose audience happens to be the gateway's client id is still refused.
+    /// </summary>
+    private TokenValidationOutcome? CheckType(JsonWebToken jwt)
+    {
+        string type = string.IsNullOrEmpty(jwt.Typ) ? "JWT" : jwt.Typ;
+        ReadOnlySpan<char> bare = type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) ? type.AsSpan("application/".Length) : type;
+        bool valid = false;
+        foreach (string accepted in _options.EffectiveValidTypes)
+        {
+            valid |= bare.Equals(accepted, StringComparison.OrdinalIgnoreCase);
+        }
+
+        if (!valid)
+        {
+            return TokenRefusalDetails.Refuse(TokenRefusal.WrongType,
+                $"token type {(string.IsNullOrEmpty(jwt.Typ) ? "(none, read as 'JWT')" : TokenRefusalDetails.Quote(jwt.Typ))} is not in {AuthOptions.SectionName}:{nameof(AuthOptions.ValidTypes)} ({string.Join(", ", _options.EffectiveValidTypes)})");
+        }
+
+        if (!_options.AllowIdTokenClaims)
+        {
+            foreach (string claim in (ReadOnlySpan<string>)["nonce", "at_hash"])
+            {
+                if (jwt.TryGetPayloadValue(claim, out object _))
+                {
+                    return TokenRefusalDetails.Refuse(TokenRefusal.WrongType,
+                        $"token carries '{claim}', so it is an ID token, not an access token ({AuthOptions.SectionName}:{nameof(AuthOptions.AllowIdTokenClaims)} is false)");
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private TokenValidationOutcome? CheckSite(JsonWebToken jwt)
+    {
+        if (_options.RequiredSite is not { } site)
+        {
+            return null;
+        }
+
+        List<string> values = Values(jwt, _options.SiteClaim);
+        if (values.Count == 0)
+        {
+            return TokenRefusalDetails.Refuse(TokenRefusal.WrongSite,
+                $"token names no site ('{_options.SiteClaim}'); this gateway serves site '{site}' ({AuthOptions.SectionName}:{nameof(AuthOptions.RequiredSite)}) and takes only tokens issued for it");
+        }
+
+        if (values.Count == 1 && string.Equals(values[0], site, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return TokenRefusalDetails.Refuse(TokenRefusal.WrongSite,
+            $"token was issued for site {string.Join(", ", values.ConvertAll(TokenRefusalDetails.Quote))}, and this gateway serves site '{site}' ({AuthOptions.SectionName}:{nameof(AuthOptions.RequiredSite)})");
     }
 
     private static TokenValidationOutcome? CheckRequiredClaim(JsonWebToken jwt, RequiredClaim required)

@@ -32,6 +32,12 @@ public enum TokenRefusal
     /// <summary>A required claim (or <c>exp</c>, or the user name) is absent or has none of the accepted values.</summary>
     MissingClaim,
 
+    /// <summary>The token was issued for another site (its site claim differs from <c>Auth:RequiredSite</c>) or names none.</summary>
+    WrongSite,
+
+    /// <summary>The token is not an access token: its <c>typ</c> is not in <c>Auth:ValidTypes</c>, or it carries ID-token claims (<c>nonce</c>, <c>at_hash</c>).</summary>
+    WrongType,
+
     /// <summary>The issuer's signing keys could not be had (metadata or JWKS unreachable or invalid, JWKS file unreadable).</summary>
     KeysUnavailable,
 }

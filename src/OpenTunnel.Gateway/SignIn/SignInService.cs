@@ -102,6 +102,8 @@ public sealed class SignInService
         TokenRefusal.DisallowedAlgorithm => "disallowed-algorithm",
         TokenRefusal.MissingClaim => "missing-claim",
         TokenRefusal.KeysUnavailable => "keys-unavailable",
+        TokenRefusal.WrongSite => "wrong-site",
+        TokenRefusal.WrongType => "wrong-type",
         _ => refusal.ToString(),
     };
 

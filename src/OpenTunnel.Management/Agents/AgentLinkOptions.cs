@@ -68,6 +68,16 @@ public sealed class GatewayAuthOptions
 
     /// <summary>Claims every token must carry, for example a compliance claim. Default none.</summary>
     public List<RequiredClaimOptions> RequiredClaims { get; set; } = [];
+
+    /// <summary>
+    /// Each site's gateways take only tokens whose <c>site</c> claim is that site's id, as the
+    /// embedded identity provider issues them. Default true; false only for a provider whose
+    /// tokens carry no site claim (then every gateway takes every site's tokens).
+    /// </summary>
+    public bool RequireSite { get; set; } = true;
+
+    /// <summary>Accepted token types (JOSE <c>typ</c>), for example <c>at+jwt</c>. Default none: the gateway's default (<c>at+jwt</c>, <c>JWT</c>).</summary>
+    public List<string> ValidTypes { get; set; } = [];
 }
 
 /// <summary>One required claim: its name and the accepted values (none: any non-empty value).</summary>
@@ -121,6 +131,14 @@ internal sealed class AgentLinkOptionsValidator : IValidateOptions<AgentLinkOpti
             if (string.IsNullOrWhiteSpace(auth.RequiredClaims[i].Claim))
             {
                 failures.Add($"{prefix}GatewayAuth:RequiredClaims:{i}:Claim is empty.");
+            }
+        }
+
+        for (int i = 0; i < auth.ValidTypes.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(auth.ValidTypes[i]))
+            {
+                failures.Add($"{prefix}GatewayAuth:ValidTypes:{i} is empty.");
             }
         }
 

@@ -41,7 +41,8 @@ public sealed class GatewayConfigurationDocumentTests
     {
         EffectiveConfiguration configuration = Configuration() with
         {
-            Auth = new GatewayAuthConfiguration("https://login.test", "opentunnel", null, true, [new RequiredClaimConfiguration("compliance", ["compliant"])]),
+            Auth = new GatewayAuthConfiguration("https://login.test", "opentunnel", null, true, [new RequiredClaimConfiguration("compliance", ["compliant"])],
+                "5b0c6a53-8f3e-4d7a-9d42-0c1f2e3a4b5c", ["at+jwt"]),
         };
 
         JsonObject auth = GatewayConfigurationDocument.Merge(GatewayFile, configuration).Document["Auth"]!.AsObject();
@@ -49,6 +50,8 @@ public sealed class GatewayConfigurationDocumentTests
         Assert.Equal("https://login.test", auth["Issuer"]!.GetValue<string>());
         Assert.False(auth.ContainsKey("JwksFile"));
         Assert.Equal("compliant", auth["RequiredClaims"]![0]!["AnyOf"]![0]!.GetValue<string>());
+        Assert.Equal("5b0c6a53-8f3e-4d7a-9d42-0c1f2e3a4b5c", auth["RequiredSite"]!.GetValue<string>());
+        Assert.Equal("at+jwt", auth["ValidTypes"]![0]!.GetValue<string>());
     }
 
     [Fact]

@@ -18,6 +18,10 @@ public sealed class AuthOptionsTests
         Assert.Equal("preferred_username", Good.UserNameClaim);
         Assert.Equal("device_id", Good.DeviceIdClaim);
         Assert.True(Good.RequireHttpsMetadata);
+        Assert.Null(Good.RequiredSite);
+        Assert.Equal("site", Good.SiteClaim);
+        Assert.Equal(["at+jwt", "JWT"], Good.EffectiveValidTypes);
+        Assert.False(Good.AllowIdTokenClaims);
     }
 
     public static TheoryData<AuthOptions, string> BadOptions => new()
@@ -37,6 +41,10 @@ public sealed class AuthOptionsTests
         { Good with { Algorithms = [] }, "Auth:Algorithms must list at least one algorithm" },
         { Good with { RequiredClaims = [new RequiredClaim { Claim = "" }] }, "Auth:RequiredClaims:0:Claim must name a claim" },
         { Good with { RequiredClaims = [new RequiredClaim { Claim = "groups", AnyOf = ["a", ""] }] }, "Auth:RequiredClaims:0:AnyOf must not contain an empty value" },
+        { Good with { RequiredSite = " " }, "Auth:RequiredSite must name a site" },
+        { Good with { SiteClaim = "" }, "Auth:SiteClaim must name a claim" },
+        { Good with { ValidTypes = [] }, "Auth:ValidTypes must list at least one token type" },
+        { Good with { ValidTypes = ["at+jwt", ""] }, "Auth:ValidTypes must not contain an empty type" },
         { Good with { UserNameClaim = "" }, "Auth:UserNameClaim must name a claim" },
         { Good with { DeviceIdClaim = "" }, "Auth:DeviceIdClaim must name a claim" },
         { Good with { GroupsClaim = "" }, "Auth:GroupsClaim must name a claim" },
@@ -92,6 +100,9 @@ public sealed class AuthOptionsTests
             ["Auth:UserNameClaim"] = "upn",
             ["Auth:ClockSkew"] = "00:00:30",
             ["Auth:RequireHttpsMetadata"] = "false",
+            ["Auth:RequiredSite"] = "5b0c6a53-8f3e-4d7a-9d42-0c1f2e3a4b5c",
+            ["Auth:ValidTypes:0"] = "at+jwt",
+            ["Auth:AllowIdTokenClaims"] = "true",
         }).Build();
 
         AuthOptions options = configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>()!;
@@ -104,6 +115,9 @@ public sealed class AuthOptionsTests
         Assert.Equal("upn", options.UserNameClaim);
         Assert.Equal(TimeSpan.FromSeconds(30), options.ClockSkew);
         Assert.False(options.RequireHttpsMetadata);
+        Assert.Equal("5b0c6a53-8f3e-4d7a-9d42-0c1f2e3a4b5c", options.RequiredSite);
+        Assert.Equal(["at+jwt"], options.EffectiveValidTypes);
+        Assert.True(options.AllowIdTokenClaims);
         Assert.Empty(options.Validate());
     }
 

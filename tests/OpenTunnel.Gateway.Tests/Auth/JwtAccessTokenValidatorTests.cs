@@ -12,6 +12,9 @@ public sealed class JwtAccessTokenValidatorTests(TokenIssuerFixture issuers) : I
     private const string Issuer = TokenIssuerFixture.IssuerName;
     private const string Audience = TokenIssuerFixture.Audience;
 
+    private const string SiteA = "5b0c6a53-8f3e-4d7a-9d42-0c1f2e3a4b5c";
+    private const string SiteB = "e1d2c3b4-a596-4877-8899-aabbccddeeff";
+
     private readonly DevelopmentTokenIssuer _issuer = issuers.Issuer;
 
     [Fact]
@@ -350,6 +353,120 @@ public sealed class JwtAccessTokenValidatorTests(TokenIssuerFixture issuers) : I
         Assert.Equal(TokenRefusal.MissingClaim, (await ValidateAsync(_issuer.Mint("alice"), options)).Refusal);
     }
 
+    [Fact]
+    public async Task ValidateAsync_TokenForAnotherSite_RefusesWrongSiteNamingBothSites()
+    {
+        string token = _issuer.Mint(new DevelopmentTokenRequest { Subject = "alice", ExtraClaims = new Dictionary<string, object> { ["site"] = SiteA } });
+
+        TokenValidationOutcome outcome = await ValidateAsync(token, Options() with { RequiredSite = SiteB });
+
+        Assert.Equal(TokenRefusal.WrongSite, outcome.Refusal);
+        Assert.Equal($"token was issued for site '{SiteA}', and this gateway serves site '{SiteB}' (Auth:RequiredSite)", outcome.Detail);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_TokenForThisSite_IsAccepted()
+    {
+        string token = _issuer.Mint(new DevelopmentTokenRequest { Subject = "alice", ExtraClaims = new Dictionary<string, object> { ["site"] = SiteA } });
+
+        TokenValidationOutcome outcome = await ValidateAsync(token, Options() with { RequiredSite = SiteA });
+
+        Assert.True(outcome.Succeeded, outcome.Detail);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_SiteRequiredAndTokenNamesNone_RefusesWrongSite()
+    {
+        TokenValidationOutcome outcome = await ValidateAsync(_issuer.Mint("alice"), Options() with { RequiredSite = SiteA });
+
+        Assert.Equal(TokenRefusal.WrongSite, outcome.Refusal);
+        Assert.Contains("token names no site ('site')", outcome.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_SiteClaimListingThisSiteAndAnother_RefusesWrongSite()
+    {
+        string token = _issuer.Mint(new DevelopmentTokenRequest
+        {
+            Subject = "alice", ExtraClaims = new Dictionary<string, object> { ["site"] = new[] { SiteB, SiteA } },
+        });
+
+        TokenValidationOutcome outcome = await ValidateAsync(token, Options() with { RequiredSite = SiteA });
+
+        Assert.Equal(TokenRefusal.WrongSite, outcome.Refusal);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_SiteClaimAlteredAfterSigning_RefusesBadSignature()
+    {
+        string token = _issuer.Mint(new DevelopmentTokenRequest { Subject = "alice", ExtraClaims = new Dictionary<string, object> { ["site"] = SiteA } });
+
+        TokenValidationOutcome outcome = await ValidateAsync(ForgedTokens.WithAlteredClaim(token, "site", SiteB), Options() with { RequiredSite = SiteB });
+
+        Assert.Equal(TokenRefusal.BadSignature, outcome.Refusal);
+    }
+
+    [Theory]
+    [InlineData("at+jwt")]
+    [InlineData("application/at+jwt")]
+    [InlineData("AT+JWT")]
+    [InlineData("JWT")]
+    [InlineData(null)]
+    public async Task ValidateAsync_AccessTokenTypeAcceptedByDefault_IsAccepted(string? type)
+    {
+        string token = WithType(_issuer.Mint("alice"), type);
+
+        TokenValidationOutcome outcome = await ValidateAsync(token);
+
+        Assert.True(outcome.Succeeded, outcome.Detail);
+    }
+
+    [Theory]
+    [InlineData("dpop+jwt")]
+    [InlineData("logout+jwt")]
+    [InlineData("secevent+jwt")]
+    public async Task ValidateAsync_OtherTokenType_RefusesWrongTypeNamingTheSetting(string type)
+    {
+        TokenValidationOutcome outcome = await ValidateAsync(WithType(_issuer.Mint("alice"), type));
+
+        Assert.Equal(TokenRefusal.WrongType, outcome.Refusal);
+        Assert.Equal($"token type '{type}' is not in Auth:ValidTypes (at+jwt, JWT)", outcome.Detail);
+    }
+
+    [Theory]
+    [InlineData("JWT")]
+    [InlineData(null)]
+    public async Task ValidateAsync_OnlyAtJwtConfigured_RefusesPlainJwtAndUntypedTokens(string? type)
+    {
+        TokenValidationOutcome outcome = await ValidateAsync(WithType(_issuer.Mint("alice"), type), Options() with { ValidTypes = ["at+jwt"] });
+
+        Assert.Equal(TokenRefusal.WrongType, outcome.Refusal);
+        Assert.Contains("is not in Auth:ValidTypes (at+jwt)", outcome.Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("nonce")]
+    [InlineData("at_hash")]
+    public async Task ValidateAsync_IdTokenWithTheGatewaysAudience_RefusesWrongType(string claim)
+    {
+        string idToken = ForgedTokens.Resigned(_issuer.Mint("alice"), _issuer.KeyPath, (_, payload) => payload[claim] = "n-0S6_WzA2Mj");
+
+        TokenValidationOutcome outcome = await ValidateAsync(idToken);
+
+        Assert.Equal(TokenRefusal.WrongType, outcome.Refusal);
+        Assert.Equal($"token carries '{claim}', so it is an ID token, not an access token (Auth:AllowIdTokenClaims is false)", outcome.Detail);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_IdTokenClaimsAllowedBySetting_IsAccepted()
+    {
+        string idToken = ForgedTokens.Resigned(_issuer.Mint("alice"), _issuer.KeyPath, (_, payload) => payload["nonce"] = "n-0S6_WzA2Mj");
+
+        TokenValidationOutcome outcome = await ValidateAsync(idToken, Options() with { AllowIdTokenClaims = true });
+
+        Assert.True(outcome.Succeeded, outcome.Detail);
+    }
+
     [Theory]
     [InlineData("", "no token was presented")]
     [InlineData("secret-password", "not a JWT: a signed JWT has three base64url parts separated by '.', this has 1")]
@@ -418,6 +535,16 @@ public sealed class JwtAccessTokenValidatorTests(TokenIssuerFixture issuers) : I
         Assert.Equal(TokenRefusal.WrongIssuer, outcome.Refusal);
         Assert.DoesNotContain('\n', outcome.Detail);
     }
+
+    /// <summary>The token with its <c>typ</c> header set (null: removed), signed again by the trusted issuer.</summary>
+    private string WithType(string token, string? type) => ForgedTokens.Resigned(token, _issuer.KeyPath, (header, _) =>
+    {
+        header.Remove("typ");
+        if (type is not null)
+        {
+            header["typ"] = type;
+        }
+    });
 
     private AuthOptions Options() => new() { Issuer = Issuer, Audience = Audience, JwksFile = _issuer.JwksPath };
 

@@ -1,5 +1,8 @@
 using System.Net;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.DataPlane;
@@ -109,9 +112,42 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
         Assert.NotNull(await _signIn.SignInAsync(_issuers.Ec.Mint("erin", "device-10"), Client, _validator, new LimitOptions(), CancellationToken.None));
     }
 
+    [Fact]
+    public async Task SignInAsync_TokenForSiteAAtSiteBsGateway_IsRefusedLoggedAndCounted_AndPassesAtSiteA()
+    {
+        const string siteA = "5b0c6a53-8f3e-4d7a-9d42-0c1f2e3a4b5c";
+        const string siteB = "e1d2c3b4-a596-4877-8899-aabbccddeeff";
+        var logger = new FakeLogger();
+        using var refusals = new MetricCollector<long>(null, GatewayMetrics.MeterName, "opentunnel.gateway.sign_ins");
+        var signIn = new SignInService(_sessions, new AuthRateLimiter(TimeProvider.System), new AccessRevocations(TimeProvider.System), _metrics, TimeProvider.System, logger);
+        string token = _issuers.Ec.Mint(new DevelopmentTokenRequest
+        {
+            Subject = "frank", UserName = "frank", ExtraClaims = new Dictionary<string, object> { ["site"] = siteA },
+        });
+        using JwtAccessTokenValidator siteBGateway = SiteValidator(siteB);
+        using JwtAccessTokenValidator siteAGateway = SiteValidator(siteA);
+
+        var atB = await signIn.SignInAsync(token, Client, siteBGateway, new LimitOptions(), CancellationToken.None);
+        var atA = await signIn.SignInAsync(token, Client, siteAGateway, new LimitOptions(), CancellationToken.None);
+
+        Assert.Null(atB);
+        Assert.Equal("frank", atA?.UserName);
+        FakeLogRecord refusal = Assert.Single(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning);
+        Assert.Equal(
+            $"Sign-in from 198.18.1.2 refused by check token-wrong-site: token was issued for site '{siteA}', and this gateway serves site '{siteB}' (Auth:RequiredSite)",
+            refusal.Message);
+        // Other test classes sign in at the same time on the same meter; only this test refuses a site.
+        CollectedMeasurement<long> counted = Assert.Single(refusals.GetMeasurementSnapshot(), m => m.Tags["reason"] is "token-wrong-site");
+        Assert.Equal("refused", counted.Tags["result"]);
+    }
+
     public void Dispose()
     {
         _validator.Dispose();
         _metrics.Dispose();
     }
+
+    private JwtAccessTokenValidator SiteValidator(string site) => JwtAccessTokenValidator.Create(
+        new AuthOptions { Issuer = TokenIssuerFixture.IssuerName, Audience = TokenIssuerFixture.Audience, JwksFile = _issuers.Ec.JwksPath, RequiredSite = site },
+        NullLoggerFactory.Instance);
 }

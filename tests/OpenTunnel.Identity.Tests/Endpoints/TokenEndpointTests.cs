@@ -65,6 +65,22 @@ public sealed class TokenEndpointTests(IdentityFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task DeviceFlow_TokenAskedForBySiteName_PassesAtThatSitesGateway_AndIsRefusedAtAnotherSites()
+    {
+        TestUser user = await fixture.CreateUserAsync();
+        TestDevice device = await fixture.EnrolDeviceAsync(user);
+        TokenResponse tokens = await fixture.Oidc.DeviceFlowAsync(user.Name, IdentityFixture.Password, GatewayScope, () => GatewayParameters(device));
+
+        // RequiredSite as the management service pushes it to a site's gateways: the site's Guid.ToString().
+        TokenValidationOutcome atOwnSite = await ValidateAtSiteAsync(tokens.AccessToken!, Guid.Parse(fixture.SiteId).ToString());
+        TokenValidationOutcome atOtherSite = await ValidateAtSiteAsync(tokens.AccessToken!, Guid.NewGuid().ToString());
+
+        Assert.True(atOwnSite.Succeeded, atOwnSite.Detail);
+        Assert.Equal(TokenRefusal.WrongSite, atOtherSite.Refusal);
+        Assert.Contains($"token was issued for site '{fixture.SiteId}'", atOtherSite.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DeviceFlow_NonCompliantDevice_AccessDeniedNamingCompliance()
     {
         TestUser user = await fixture.CreateUserAsync();
@@ -221,6 +237,14 @@ public sealed class TokenEndpointTests(IdentityFixture fixture) : IClassFixture<
         ["device_assertion"] = device.Assertion(fixture.Oidc.TokenEndpoint),
         ["site"] = fixture.SiteName,
     };
+
+    private async Task<TokenValidationOutcome> ValidateAtSiteAsync(string token, string site)
+    {
+        // Default Auth:ValidTypes: the provider's at+jwt must pass without configuration.
+        using JwtAccessTokenValidator validator = JwtAccessTokenValidator.Create(
+            new AuthOptions { Issuer = fixture.Issuer, Audience = "opentunnel-gateway", RequireHttpsMetadata = false, RequiredSite = site }, NullLoggerFactory.Instance);
+        return await validator.ValidateAsync(token, CancellationToken.None);
+    }
 
     private static void AssertDenied(TokenResponse response, string expectedDescription)
     {

@@ -35,6 +35,35 @@ public sealed class EffectiveConfigurationsTests
         Assert.NotEqual(before, dnsChanged);
     }
 
+    [Fact]
+    public void Build_TwoSitesOfOneDeployment_EachRequiresItsOwnSiteId_AsTheIdentityProviderPutsItInTheSiteClaim()
+    {
+        (Site siteA, ServerConfiguration configuration) = Objects();
+        var siteB = new Site { Id = Guid.NewGuid(), Name = "branch", Version = 1, ServerConfigurationId = configuration.Id, PublicAddress = "198.18.1.9" };
+        var auth = new GatewayAuthOptions { Issuer = "https://login.test", Audience = "opentunnel-gateway" };
+
+        EffectiveConfiguration atA = EffectiveConfigurations.Build(siteA, configuration, auth);
+        EffectiveConfiguration atB = EffectiveConfigurations.Build(siteB, configuration, auth);
+
+        // The provider writes Guid.ToString() ("D", lower case) into 'site' (TokenIdentities.AddAccess).
+        Assert.Equal(siteA.Id.ToString("D"), atA.Auth!.RequiredSite);
+        Assert.Equal(siteB.Id.ToString("D"), atB.Auth!.RequiredSite);
+        Assert.NotEqual(atA.ETag.Split('.')[^1], atB.ETag.Split('.')[^1]);
+        Assert.Null(atA.Auth.ValidTypes);
+    }
+
+    [Fact]
+    public void Build_SiteCheckTurnedOffAndTypesSet_PushesNoSiteAndTheTypes()
+    {
+        (Site site, ServerConfiguration configuration) = Objects();
+
+        EffectiveConfiguration built = EffectiveConfigurations.Build(site, configuration,
+            new GatewayAuthOptions { Issuer = "https://login.test", Audience = "gw", RequireSite = false, ValidTypes = ["at+jwt"] });
+
+        Assert.Null(built.Auth!.RequiredSite);
+        Assert.Equal(["at+jwt"], built.Auth.ValidTypes);
+    }
+
     private static (Site, ServerConfiguration) Objects()
     {
         var configuration = new ServerConfiguration { Id = Guid.NewGuid(), Name = "cfg", Version = 3, Ipv4Range = "198.18.128.0/24", DnsServers = ["198.18.2.53"] };
