@@ -3,20 +3,47 @@ using System.Net;
 namespace OpenTunnel.Gateway.SignIn;
 
 /// <summary>
-/// Limits token checks per client address to a number per minute (a fixed one-minute window),
-/// so a client cannot make the gateway validate tokens, or fetch keys, without end. Like
-/// ocserv's rate-limit-ms it refuses rather than queues. Thread-safe.
+/// Limits token checks per client (<see cref="ClientAddressKey"/>: an IPv4 address or an IPv6
+/// /64) to a number per minute (a fixed one-minute window), so a client cannot make the gateway
+/// validate tokens, or fetch keys, without end. Like ocserv's rate-limit-ms it refuses rather
+/// than queues. The table holds at most <see cref="Capacity"/> clients: past that, the client
+/// seen least recently is forgotten, in constant time, so a flood of addresses costs neither
+/// unbounded memory nor a scan of the table under the lock. Thread-safe.
 /// </summary>
 public sealed class AuthRateLimiter
 {
+    /// <summary>Clients remembered when the constructor is given no capacity: about 6 MB at most.</summary>
+    public const int DefaultCapacity = 65_536;
+
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
-    private readonly Dictionary<IPAddress, (DateTimeOffset WindowStart, int Count)> _attempts = [];
+    private readonly Dictionary<ClientAddressKey, LinkedListNode<Entry>> _entries;
+
+    // Least recently seen first: the node to forget is always the first one.
+    private readonly LinkedList<Entry> _recent = new();
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
 
-    public AuthRateLimiter(TimeProvider time)
+    public AuthRateLimiter(TimeProvider time, int capacity = DefaultCapacity)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _time = time;
+        Capacity = capacity;
+        _entries = new Dictionary<ClientAddressKey, LinkedListNode<Entry>>(Math.Min(capacity, 1024));
+    }
+
+    /// <summary>Most clients the table holds.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Clients the table holds now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _entries.Count;
+            }
+        }
     }
 
     /// <summary>Counts one attempt from <paramref name="client"/>; false when it is over <paramref name="perMinute"/> (0: no limit).</summary>
@@ -27,44 +54,62 @@ public sealed class AuthRateLimiter
             return true;
         }
 
+        var key = ClientAddressKey.From(client);
         DateTimeOffset now = _time.GetUtcNow();
         lock (_gate)
         {
-            if (_attempts.Count > 10000)
+            if (_entries.TryGetValue(key, out LinkedListNode<Entry>? node))
             {
-                Prune(now);
-            }
+                _recent.Remove(node);
+                _recent.AddLast(node);
+                Entry entry = node.Value;
+                if (now - entry.WindowStart >= Window)
+                {
+                    entry.WindowStart = now;
+                    entry.Count = 1;
+                    return true;
+                }
 
-            if (!_attempts.TryGetValue(client, out var entry) || now - entry.WindowStart >= Window)
-            {
-                _attempts[client] = (now, 1);
+                if (entry.Count >= perMinute)
+                {
+                    return false;
+                }
+
+                entry.Count++;
                 return true;
             }
 
-            if (entry.Count >= perMinute)
+            if (_entries.Count >= Capacity)
             {
-                return false;
+                node = _recent.First!;
+                _recent.RemoveFirst();
+                _entries.Remove(node.Value.Key);
+                node.Value.Reset(key, now);
+            }
+            else
+            {
+                node = new LinkedListNode<Entry>(new Entry(key, now));
             }
 
-            _attempts[client] = (entry.WindowStart, entry.Count + 1);
+            _recent.AddLast(node);
+            _entries.Add(key, node);
             return true;
         }
     }
 
-    private void Prune(DateTimeOffset now)
+    private sealed class Entry(ClientAddressKey key, DateTimeOffset windowStart)
     {
-        var stale = new List<IPAddress>();
-        foreach (var (address, entry) in _attempts)
-        {
-            if (now - entry.WindowStart >= Window)
-            {
-                stale.Add(address);
-            }
-        }
+        public ClientAddressKey Key { get; private set; } = key;
 
-        foreach (var address in stale)
+        public DateTimeOffset WindowStart { get; set; } = windowStart;
+
+        public int Count { get; set; } = 1;
+
+        public void Reset(ClientAddressKey key, DateTimeOffset windowStart)
         {
-            _attempts.Remove(address);
+            Key = key;
+            WindowStart = windowStart;
+            Count = 1;
         }
     }
 }

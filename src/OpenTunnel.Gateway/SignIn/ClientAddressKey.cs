@@ -1,0 +1,59 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace OpenTunnel.Gateway.SignIn;
+
+/// <summary>
+/// What one client is counted as in per-address limits: an IPv4 address (also when it arrives
+/// IPv4-mapped on a dual-stack socket), or the /64 an IPv6 address lies in. A single host is
+/// normally given a whole /64 (RFC 7421 section 1), so keying by full IPv6 address would let one
+/// client take a fresh budget for each of its 2^64 addresses.
+/// </summary>
+public readonly record struct ClientAddressKey
+{
+    private const ulong MappedIPv4Marker = 0x0000_FFFF_0000_0000;
+
+    private readonly ulong _high;
+    private readonly ulong _low;
+
+    private ClientAddressKey(ulong high, ulong low)
+    {
+        _high = high;
+        _low = low;
+    }
+
+    public static ClientAddressKey From(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        Span<byte> bytes = stackalloc byte[16];
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            address.TryWriteBytes(bytes, out _);
+            return new ClientAddressKey(0, MappedIPv4Marker | BinaryPrimitives.ReadUInt32BigEndian(bytes));
+        }
+
+        address.TryWriteBytes(bytes, out _);
+        return new ClientAddressKey(BinaryPrimitives.ReadUInt64BigEndian(bytes), 0);
+    }
+
+    /// <summary>The address (IPv4) or the network (IPv6, as <c>PREFIX::/64</c>) this key stands for.</summary>
+    public override string ToString()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        if (_high == 0 && (_low & MappedIPv4Marker) == MappedIPv4Marker)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)_low);
+            return new IPAddress(bytes[..4]).ToString();
+        }
+
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, _high);
+        return string.Create(CultureInfo.InvariantCulture, $"{new IPAddress(bytes)}/64");
+    }
+}
