@@ -139,6 +139,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         var tunnel = TunnelSettings.From(options);
+        CheckPoolsAgainstHost(options.Network, tunnel, HostNetworks.Read(), logger);
         var configuration = new RunningConfiguration(options, tunnel, certificate, validatorFactory(options.Auth), configurationFile ?? "the command line", time.GetUtcNow());
         var tun = TunDevice.Create(options.Network.TunDevice);
         NftablesFirewall? firewall = null;
@@ -201,6 +202,36 @@ public sealed class GatewayServer : IAsyncDisposable
             }
 
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Refuses (or, with <see cref="NetworkOptions.PoolOverlap"/> = Warn, logs) pools that overlap
+    /// an address or route the host has before the TUN device takes them: the pool's route would
+    /// pull the host's own traffic for them into the tunnel.
+    /// </summary>
+    public static void CheckPoolsAgainstHost(NetworkOptions network, TunnelSettings tunnel, IReadOnlyList<HostNetwork> host, ILogger logger)
+    {
+        List<string> overlaps = HostNetworks.Overlaps("Network:IPv4Pool", tunnel.Pool, host, network.TunDevice);
+        if (tunnel.IPv6Pool is { } pool6)
+        {
+            overlaps.AddRange(HostNetworks.Overlaps("Network:IPv6Pool", pool6, host, network.TunDevice));
+        }
+
+        if (overlaps.Count == 0)
+        {
+            return;
+        }
+
+        if (network.PoolOverlap == PoolOverlapAction.Refuse)
+        {
+            throw new GatewayConfigurationException(overlaps.ConvertAll(o =>
+                $"{o}: clients would get addresses the host already routes, and the host's own traffic to them would go into the tunnel. Choose another pool, or set Network:PoolOverlap to Warn."));
+        }
+
+        foreach (string overlap in overlaps)
+        {
+            GatewayLog.PoolOverlapsHost(logger, overlap);
         }
     }
 

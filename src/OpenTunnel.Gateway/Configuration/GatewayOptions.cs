@@ -77,6 +77,12 @@ public sealed record NetworkOptions
     public string IPv4Pool { get; init; } = "169.254.0.0/16";
 
     /// <summary>
+    /// What the gateway does at start when a pool overlaps an address or a route the host already
+    /// has (its default route aside): <see cref="PoolOverlapAction.Refuse"/> (default) or <see cref="PoolOverlapAction.Warn"/>.
+    /// </summary>
+    public PoolOverlapAction PoolOverlap { get; init; } = PoolOverlapAction.Refuse;
+
+    /// <summary>
     /// IPv6 address pool in CIDR form, /64 to /120; default none (IPv4 only). Its second address is the
     /// gateway's own; each client that asks for IPv6 gets one address (X-CSTP-Address-IP6).
     /// </summary>
@@ -111,6 +117,16 @@ public sealed record NetworkOptions
 
     /// <summary>Name of the nftables table (family inet) the gateway owns; default opentunnel.</summary>
     public string NftablesTable { get; init; } = "opentunnel";
+}
+
+/// <summary>What to do with a pool that overlaps a network the host already uses (<see cref="NetworkOptions.PoolOverlap"/>).</summary>
+public enum PoolOverlapAction
+{
+    /// <summary>Do not start; the error names the pool and the host's address or route.</summary>
+    Refuse,
+
+    /// <summary>Start, and log a warning naming both.</summary>
+    Warn,
 }
 
 /// <summary>Liveness and lifetimes, in seconds (ocserv's defaults where it has one).</summary>

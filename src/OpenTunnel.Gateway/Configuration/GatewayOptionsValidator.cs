@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using OpenTunnel.Gateway.Addressing;
 
 namespace OpenTunnel.Gateway.Configuration;
 
@@ -151,6 +152,10 @@ public static class GatewayOptionsValidator
         else if (parsedPool.PrefixLength is < 8 or > 30)
         {
             errors.Add($"Network:IPv4Pool must have a prefix from /8 to /30: a /30 holds the gateway's address and one client (got '{network.IPv4Pool}').");
+        }
+        else if (Overlaps(parsedPool, IPv4AddressPool.LinkLocal) && new IPv4AddressPool(parsedPool).Capacity == 0)
+        {
+            errors.Add($"Network:IPv4Pool {parsedPool} holds no address a client may lease: in a link-local pool the first and last /24 of 169.254.0.0/16 and of the pool, and 169.254.169.0/24, are never leased. Use a /22 or larger, or another range.");
         }
         else
         {

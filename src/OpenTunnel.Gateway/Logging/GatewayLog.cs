@@ -64,6 +64,9 @@ internal static partial class GatewayLog
     [LoggerMessage(402, LogLevel.Debug, "Session {SessionId}: dropped a packet with source {Source}, not its address {Address}")]
     public static partial void SpoofedPacket(ILogger logger, long sessionId, IPAddress source, IPAddress address);
 
+    [LoggerMessage(403, LogLevel.Warning, "{Overlap}: the host's own traffic there may go into the tunnel (Network:PoolOverlap is Warn)")]
+    public static partial void PoolOverlapsHost(ILogger logger, string overlap);
+
     [LoggerMessage(500, LogLevel.Information, "Configuration applied from {Origin}")]
     public static partial void ConfigurationApplied(ILogger logger, string origin);
 

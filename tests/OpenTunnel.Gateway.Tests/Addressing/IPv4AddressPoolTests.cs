@@ -35,6 +35,57 @@ public sealed class IPv4AddressPoolTests
     }
 
     [Fact]
+    public void TryLease_DefaultLinkLocalPool_NeverGivesTheCloudServicesOrTheFirstAndLastSlash24()
+    {
+        var pool = new IPv4AddressPool(IPNetwork.Parse("169.254.0.0/16"));
+        int leased = 0;
+        while (pool.TryLease(out uint address))
+        {
+            leased++;
+            byte third = IPv4AddressPool.ToAddress(address).GetAddressBytes()[2];
+            Assert.True(third is not (0 or 169 or 255), $"leased {IPv4AddressPool.ToAddress(address)}");
+        }
+
+        Assert.Equal(65536 - (3 * 256), leased);
+        Assert.Equal(leased, pool.Capacity);
+        Assert.True(pool.IsReserved(IPv4AddressPool.ToUInt32(IPAddress.Parse("169.254.169.254"))));
+    }
+
+    [Fact]
+    public void TryLease_SmallerLinkLocalPool_NeverGivesItsOwnFirstAndLastSlash24()
+    {
+        var pool = new IPv4AddressPool(IPNetwork.Parse("169.254.16.0/22"));
+        var thirds = new HashSet<byte>();
+        while (pool.TryLease(out uint address))
+        {
+            thirds.Add(IPv4AddressPool.ToAddress(address).GetAddressBytes()[2]);
+        }
+
+        Assert.Equal(new byte[] { 17, 18 }, thirds.Order());
+        Assert.Equal(512, pool.Capacity);
+    }
+
+    [Fact]
+    public void Release_ReservedAddress_DoesNotMakeItLeasable()
+    {
+        var pool = new IPv4AddressPool(IPNetwork.Parse("169.254.168.0/22"));
+        uint metadata = IPv4AddressPool.ToUInt32(IPAddress.Parse("169.254.169.254"));
+
+        pool.Release(metadata);
+
+        while (pool.TryLease(out uint address))
+        {
+            Assert.NotEqual(metadata, address);
+        }
+    }
+
+    [Fact]
+    public void Capacity_PoolOutsideLinkLocal_ReservesOnlyNetworkGatewayAndBroadcast()
+    {
+        Assert.Equal(65536 - 3, new IPv4AddressPool(IPNetwork.Parse("198.18.0.0/16")).Capacity);
+    }
+
+    [Fact]
     public void Release_LeasedAddress_CanBeLeasedAgain()
     {
         var pool = new IPv4AddressPool(IPNetwork.Parse("198.18.128.0/30"));

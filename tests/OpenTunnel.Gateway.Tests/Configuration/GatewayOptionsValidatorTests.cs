@@ -87,6 +87,8 @@ public sealed class GatewayOptionsValidatorTests
     [InlineData("198.18.128.0/31", "prefix from /8 to /30")]
     [InlineData("2001:db8::/64", "must be an IPv4 network")]
     [InlineData("nonsense", "is not a network")]
+    [InlineData("169.254.169.0/24", "holds no address a client may lease")]
+    [InlineData("169.254.0.0/23", "holds no address a client may lease")]
     public void Validate_BadPool_NamesIPv4Pool(string pool, string expected)
     {
         var options = Valid() with { Network = Valid().Network with { IPv4Pool = pool, SplitInclude = [] } };
