@@ -161,7 +161,7 @@ public sealed class GatewayServer : IAsyncDisposable
             if (options.Network.ManageFirewall)
             {
                 firewall = new NftablesFirewall(options.Network.NftablesTable);
-                firewall.Apply(tun.Name, tunnel.Pool, tunnel.IPv6Pool, options.Network.EgressInterfaces, options.Network.AllowClientToClient);
+                firewall.Apply(FirewallPolicy.From(tun.Name, tunnel, options.Network));
                 GatewayLog.FirewallInstalled(logger, options.Network.NftablesTable, tunnel.Pool.ToString());
             }
 
@@ -248,11 +248,8 @@ public sealed class GatewayServer : IAsyncDisposable
             {
                 var next = Build(options, origin);
                 var before = _current;
-                if (_firewall is not null && (before.Options.Network.AllowClientToClient != options.Network.AllowClientToClient
-                    || !before.Options.Network.EgressInterfaces.SequenceEqual(options.Network.EgressInterfaces)))
-                {
-                    _firewall.Apply(_tun.Name, next.Tunnel.Pool, next.Tunnel.IPv6Pool, options.Network.EgressInterfaces, options.Network.AllowClientToClient);
-                }
+                // Rewritten only when the table changes (client-to-client, egress, routes, DNS, restrictions).
+                _firewall?.Apply(FirewallPolicy.From(_tun.Name, next.Tunnel, options.Network));
 
                 DataPlane.AllowClientToClient = options.Network.AllowClientToClient;
                 _current = next;

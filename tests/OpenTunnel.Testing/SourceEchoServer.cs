@@ -22,11 +22,11 @@ public sealed class SourceEchoServer : IDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
-    /// <summary>Listens on <paramref name="address"/> (an address of namespace <paramref name="ns"/>), on a free port.</summary>
-    public static SourceEchoServer Start(string ns, string address) =>
+    /// <summary>Listens on <paramref name="address"/> (an address of namespace <paramref name="ns"/>), on <paramref name="port"/> (default: a free one).</summary>
+    public static SourceEchoServer Start(string ns, string address, int port = 0) =>
         new(NamespaceThread.Run(ns, () =>
         {
-            var listener = new TcpListener(IPAddress.Parse(address), 0);
+            var listener = new TcpListener(IPAddress.Parse(address), port);
             listener.Start();
             return listener;
         }));

@@ -109,6 +109,19 @@ public sealed record NetworkOptions
     /// <summary>Let clients reach each other's tunnel addresses; default false (dropped and counted).</summary>
     public bool AllowClientToClient { get; init; }
 
+    /// <summary>
+    /// Let clients reach only the <see cref="SplitInclude"/> networks (all, when none) minus the
+    /// <see cref="SplitExclude"/> ones, and the pushed DNS servers, enforced in the gateway's
+    /// nftables table (ocserv's restrict-user-to-routes); default false: routes are advice to the client.
+    /// </summary>
+    public bool RestrictToRoutes { get; init; }
+
+    /// <summary>
+    /// Let clients reach the gateway host's own addresses and the cloud metadata service
+    /// (169.254.169.254, fd00:ec2::254); default false: dropped in the nftables table, DNS to the pushed servers excepted.
+    /// </summary>
+    public bool AllowClientToHost { get; init; }
+
     /// <summary>Enable forwarding and install the gateway's nftables table (PAT); default true. False when the host manages both.</summary>
     public bool ManageFirewall { get; init; } = true;
 

@@ -232,6 +232,11 @@ public static class GatewayOptionsValidator
             }
         }
 
+        if (network.RestrictToRoutes && !network.ManageFirewall)
+        {
+            errors.Add("Network:RestrictToRoutes needs Network:ManageFirewall: the routes are enforced in the gateway's nftables table.");
+        }
+
         if (string.IsNullOrEmpty(network.NftablesTable) || !IsIdentifier(network.NftablesTable))
         {
             errors.Add($"Network:NftablesTable must be letters, digits and '_' (got '{network.NftablesTable}').");

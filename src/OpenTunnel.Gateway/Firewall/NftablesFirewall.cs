@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 
 namespace OpenTunnel.Gateway.Firewall;
 
@@ -16,6 +15,7 @@ public sealed class NftablesFirewall
     private string? _forwardingBefore;
     private string? _forwarding6Before;
     private bool _installed;
+    private string? _script;
 
     public NftablesFirewall(string table)
     {
@@ -25,16 +25,27 @@ public sealed class NftablesFirewall
     /// <summary>The name of the table (family inet) this firewall owns.</summary>
     public string Table => _table;
 
-    /// <summary>Installs or replaces the table. Throws <see cref="InvalidOperationException"/> with nft's message when it refuses.</summary>
-    public void Apply(string tunDevice, IPNetwork pool, IPNetwork? pool6, IReadOnlyList<string> egressInterfaces, bool allowClientToClient)
+    /// <summary>
+    /// Installs or replaces the table; does nothing when the table it would write is the one
+    /// installed. Throws <see cref="InvalidOperationException"/> with nft's message when it refuses.
+    /// </summary>
+    public void Apply(FirewallPolicy policy)
     {
+        ArgumentNullException.ThrowIfNull(policy);
+        string script = NftablesRuleset.Build(_table, policy);
+        if (_installed && script == _script)
+        {
+            return;
+        }
+
         _forwardingBefore ??= EnableForwarding(ForwardingPath);
-        if (pool6 is not null)
+        if (policy.Pool6 is not null)
         {
             _forwarding6Before ??= EnableForwarding(Forwarding6Path);
         }
 
-        RunNft(NftablesRuleset.Build(_table, tunDevice, pool, pool6, egressInterfaces, allowClientToClient));
+        RunNft(script);
+        _script = script;
         _installed = true;
     }
 

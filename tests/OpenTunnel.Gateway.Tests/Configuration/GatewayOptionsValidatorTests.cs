@@ -83,6 +83,14 @@ public sealed class GatewayOptionsValidatorTests
         Assert.Contains(errors, e => e.StartsWith($"Network:SplitInclude:0 '{route}' {expected}", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Validate_RestrictToRoutesWithoutManagedFirewall_IsRefusedNamingBoth()
+    {
+        var options = Valid() with { Network = Valid().Network with { RestrictToRoutes = true, ManageFirewall = false } };
+
+        Assert.Contains("Network:RestrictToRoutes needs Network:ManageFirewall: the routes are enforced in the gateway's nftables table.", GatewayOptionsValidator.Validate(options));
+    }
+
     [Theory]
     [InlineData("198.18.128.0/31", "prefix from /8 to /30")]
     [InlineData("2001:db8::/64", "must be an IPv4 network")]
