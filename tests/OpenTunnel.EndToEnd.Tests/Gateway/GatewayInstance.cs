@@ -109,19 +109,32 @@ public sealed class GatewayInstance : IDisposable
     /// <summary>The gateway as its own build left it (see <see cref="SolutionOutput"/>).</summary>
     public static string GatewayAssembly() => SolutionOutput.Assembly("OpenTunnel.Gateway", "opentunnel-gateway.dll");
 
-    /// <summary>A valid token for <paramref name="user"/> carrying compliance=compliant unless told otherwise.</summary>
-    public string MintToken(string user, bool compliant = true, string? audience = null, DateTimeOffset? issuedAt = null, TimeSpan? lifetime = null) =>
-        _issuer.Mint(new DevelopmentTokenRequest
+    /// <summary>A valid token for <paramref name="user"/> carrying compliance=compliant unless told otherwise, and the claim site=<paramref name="site"/> when given.</summary>
+    public string MintToken(string user, bool compliant = true, string? audience = null, DateTimeOffset? issuedAt = null, TimeSpan? lifetime = null, string? site = null)
+    {
+        var claims = new Dictionary<string, object>();
+        if (compliant)
+        {
+            claims["compliance"] = "compliant";
+        }
+
+        if (site is not null)
+        {
+            claims["site"] = site;
+        }
+
+        return _issuer.Mint(new DevelopmentTokenRequest
         {
             Subject = user,
             UserName = user,
             DeviceId = "device-" + user,
-            ExtraClaims = compliant ? new Dictionary<string, object> { ["compliance"] = "compliant" } : new Dictionary<string, object>(),
+            ExtraClaims = claims,
             Audience = audience,
             IssuedAt = issuedAt,
             NotBefore = issuedAt,
             Lifetime = lifetime ?? TimeSpan.FromHours(1),
         });
+    }
 
     /// <summary>Writes a token to a file for <c>--token-secret=@FILE</c> and returns the path.</summary>
     public string TokenFile(string token)

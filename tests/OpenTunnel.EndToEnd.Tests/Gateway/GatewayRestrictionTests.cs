@@ -4,15 +4,19 @@ using OpenTunnel.Testing;
 namespace OpenTunnel.EndToEnd.Tests.Gateway;
 
 /// <summary>
-/// A gateway with Network:RestrictToRoutes (split include: the corp subnet) and the default
-/// Network:AllowClientToHost = false, its DNS server pushed on the gateway host itself, and one
-/// openconnect client: the client reaches the included corp server, but not a server outside the
-/// routes even when it sends the packets into the tunnel, nor the gateway host's own services
-/// apart from the DNS port of the pushed server. Real nftables in the gateway namespace.
+/// A gateway of site A (Auth:RequiredSite) with Network:RestrictToRoutes (split include: the corp
+/// subnet) and the default Network:AllowClientToHost = false, its DNS server pushed on the gateway
+/// host itself, and one openconnect client with a site A token: a site B token is refused, the
+/// client reaches the included corp server, but not a server outside the routes even when it
+/// sends the packets into the tunnel, nor the gateway host's own services apart from the DNS port
+/// of the pushed server. Real nftables in the gateway namespace.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class GatewayRestrictionTests : IClassFixture<GatewayRestrictionTests.Fixture>
 {
+    private const string SiteA = "5b0c6a53-8f3e-4d7a-9d42-0c1f2e3a4b5c";
+    private const string SiteB = "e1d2c3b4-a596-4877-8899-aabbccddeeff";
+
     private readonly Fixture _fixture;
 
     public GatewayRestrictionTests(Fixture fixture)
@@ -21,6 +25,34 @@ public sealed class GatewayRestrictionTests : IClassFixture<GatewayRestrictionTe
     }
 
     private GatewayInstance Gateway => _fixture.Gateway;
+
+    [Fact]
+    public async Task SiteScoping_TokenForAnotherSite_IsRefusedAndTheLogNamesBothSites()
+    {
+        string token = Gateway.MintToken("mallory", site: SiteB);
+
+        CommandResult result = OpenConnectClient.Authenticate(Gateway, Gateway.TokenFile(token));
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.DoesNotContain("COOKIE=", result.StandardOutput, StringComparison.Ordinal);
+        string expected = $"Sign-in from {NetworkTopology.ClientAddress} refused by check token-wrong-site: token was issued for site '{SiteB}', and this gateway serves site '{SiteA}' (Auth:RequiredSite)";
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!Gateway.Process.Output.Contains(expected, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains(expected, Gateway.Process.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SiteScoping_SameUsersTokenForThisSite_GetsACookie()
+    {
+        CommandResult result = OpenConnectClient.Authenticate(Gateway, Gateway.TokenFile(Gateway.MintToken("mallory", site: SiteA)));
+
+        Assert.True(result.Succeeded, result.StandardOutput + result.StandardError);
+        Assert.Contains("COOKIE=", result.StandardOutput, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void RestrictToRoutes_IncludedCorpServer_IsReachedThroughTheTunnel()
@@ -91,12 +123,13 @@ public sealed class GatewayRestrictionTests : IClassFixture<GatewayRestrictionTe
                 JsonObject network = config["Network"]!.AsObject();
                 network["RestrictToRoutes"] = true;
                 network["DnsServers"] = new JsonArray(NetworkTopology.GatewayCorpAddress);
+                config["Auth"]!["RequiredSite"] = SiteA;
             });
             Corp = SourceEchoServer.Start(Gateway.Topology.Corp, NetworkTopology.CorpAddress);
             Internet = SourceEchoServer.Start(Gateway.Topology.Internet, NetworkTopology.InternetAddress);
             HostService = SourceEchoServer.Start(Gateway.Topology.Gateway, NetworkTopology.GatewayCorpAddress);
             HostDns = SourceEchoServer.Start(Gateway.Topology.Gateway, NetworkTopology.GatewayCorpAddress, 53);
-            Alice = await OpenConnectClient.ConnectWithTokenAsync(Gateway, Gateway.TokenFile(Gateway.MintToken("alice")), "ocalice");
+            Alice = await OpenConnectClient.ConnectWithTokenAsync(Gateway, Gateway.TokenFile(Gateway.MintToken("alice", site: SiteA)), "ocalice");
         }
 
         public Task DisposeAsync()
