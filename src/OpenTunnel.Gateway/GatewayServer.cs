@@ -205,6 +205,8 @@ public sealed class GatewayServer : IAsyncDisposable
         }
     }
 
+    private static readonly IPAddress MetadataService = FirewallPolicy.MetadataServices[0];
+
     /// <summary>
     /// Refuses (or, with <see cref="NetworkOptions.PoolOverlap"/> = Warn, logs) pools that overlap
     /// an address or route the host has before the TUN device takes them: the pool's route would
@@ -212,6 +214,14 @@ public sealed class GatewayServer : IAsyncDisposable
     /// </summary>
     public static void CheckPoolsAgainstHost(NetworkOptions network, TunnelSettings tunnel, IReadOnlyList<HostNetwork> host, ILogger logger)
     {
+        if (tunnel.Pool.Contains(MetadataService) && HostNetworks.DefaultRoute(host, AddressFamily.InterNetwork, network.TunDevice) is { } defaultRoute)
+        {
+            // The pool's route on the TUN device is more specific than the default route, so the
+            // host's own requests to the metadata service would go into the tunnel; the service
+            // itself is never leased (IPv4AddressPool) and clients cannot reach it (FirewallPolicy).
+            GatewayLog.PoolHoldsMetadataService(logger, tunnel.Pool.ToString(), defaultRoute.Interface);
+        }
+
         List<string> overlaps = HostNetworks.Overlaps("Network:IPv4Pool", tunnel.Pool, host, network.TunDevice);
         if (tunnel.IPv6Pool is { } pool6)
         {

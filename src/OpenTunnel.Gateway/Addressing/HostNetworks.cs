@@ -64,6 +64,20 @@ public static class HostNetworks
         return overlaps;
     }
 
+    /// <summary>The host's default route of <paramref name="family"/> (not one on the gateway's TUN device), or null.</summary>
+    public static HostNetwork? DefaultRoute(IReadOnlyList<HostNetwork> host, System.Net.Sockets.AddressFamily family, string tunDevice)
+    {
+        foreach (HostNetwork network in host)
+        {
+            if (network.IsRoute && network.Network.PrefixLength == 0 && network.Network.BaseAddress.AddressFamily == family && network.Interface != tunDevice)
+            {
+                return network;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// Parses <c>/proc/net/route</c>: a header line, then "Iface Destination Gateway Flags RefCnt Use
     /// Metric Mask ...", with destination and mask as the native-endian hex of the network-order value.

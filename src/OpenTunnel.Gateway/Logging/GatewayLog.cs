@@ -67,6 +67,9 @@ internal static partial class GatewayLog
     [LoggerMessage(403, LogLevel.Warning, "{Overlap}: the host's own traffic there may go into the tunnel (Network:PoolOverlap is Warn)")]
     public static partial void PoolOverlapsHost(ILogger logger, string overlap);
 
+    [LoggerMessage(404, LogLevel.Warning, "Network:IPv4Pool {Pool} holds the cloud metadata service 169.254.169.254, which this host reaches through its default route on {Interface}: with the pool on the TUN device the host's own requests to it go into the tunnel and get no answer. On a cloud machine that needs its metadata service, choose another pool")]
+    public static partial void PoolHoldsMetadataService(ILogger logger, string pool, string @interface);
+
     [LoggerMessage(500, LogLevel.Information, "Configuration applied from {Origin}")]
     public static partial void ConfigurationApplied(ILogger logger, string origin);
 

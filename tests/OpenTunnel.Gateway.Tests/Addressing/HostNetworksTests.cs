@@ -66,6 +66,20 @@ public sealed class HostNetworksTests
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.StartsWith("Network:IPv4Pool 192.168.2.128/25 overlaps the host's route 192.168.2.0/24 on eth0", warning.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void CheckPoolsAgainstHost_DefaultLinkLocalPoolOnAHostWithADefaultRoute_WarnsThatTheHostLosesItsMetadataService()
+    {
+        var logger = new FakeLogger();
+        var network = new NetworkOptions();
+        List<HostNetwork> defaultRouteOnly = HostNetworks.ParseIPv4Routes(ProcRoute).GetRange(0, 1);
+
+        GatewayServer.CheckPoolsAgainstHost(network, TunnelSettings.From(new GatewayOptions { Network = network }), defaultRouteOnly, logger);
+
+        FakeLogRecord warning = Assert.Single(logger.Collector.GetSnapshot());
+        Assert.Equal(404, warning.Id.Id);
+        Assert.StartsWith("Network:IPv4Pool 169.254.0.0/16 holds the cloud metadata service 169.254.169.254, which this host reaches through its default route on eth0", warning.Message, StringComparison.Ordinal);
+    }
 }
 
 /// <summary>The host check against a real namespace's addresses and routes, read from the kernel.</summary>
