@@ -10,6 +10,7 @@ public enum AccessEventKind
     UserRemoved,
     UserGroupsChanged,
     SessionsRevoked,
+    CredentialsChanged,
 }
 
 /// <summary>

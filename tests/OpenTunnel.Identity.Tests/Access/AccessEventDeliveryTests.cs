@@ -14,8 +14,6 @@ namespace OpenTunnel.Identity.Tests.Access;
 [Trait("Category", "Integration")]
 public sealed class AccessEventDeliveryTests(IdentityFixture fixture) : IClassFixture<IdentityFixture>
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
-
     [Fact]
     public async Task DeviceReportsFirewallOff_EveryServerIsToldToRevokeTheDeviceWithinTenSeconds()
     {
@@ -81,28 +79,7 @@ public sealed class AccessEventDeliveryTests(IdentityFixture fixture) : IClassFi
         Assert.Empty(await RevokeCommandsAsync(server.Id, user.Name));
     }
 
-    private async Task WaitForRevokeCommandAsync(string serverId, string target)
-    {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (waited.Elapsed < Deadline)
-        {
-            if ((await RevokeCommandsAsync(serverId, target)).Count == 1)
-            {
-                return;
-            }
+    private Task WaitForRevokeCommandAsync(string serverId, string target) => RevokeCommands.WaitForAsync(fixture.Admin, serverId, target);
 
-            await Task.Delay(100);
-        }
-
-        Assert.Fail($"No revokeSessions command for {target} reached server {serverId} within {Deadline.TotalSeconds} s.");
-    }
-
-    private async Task<List<JsonElement>> RevokeCommandsAsync(string serverId, string target)
-    {
-        ApiResponse commands = await fixture.Admin.ReadAsync($"/api/v1/servers/{serverId}/commands");
-        Assert.Equal(HttpStatusCode.OK, commands.Status);
-        return commands.Json.EnumerateArray()
-            .Where(c => c.GetProperty("kind").GetString() == "revokeSessions" && c.GetProperty("target").GetString() == target)
-            .ToList();
-    }
+    private Task<List<JsonElement>> RevokeCommandsAsync(string serverId, string target) => RevokeCommands.ListAsync(fixture.Admin, serverId, target);
 }
