@@ -36,7 +36,8 @@ public sealed partial class UserSignIn(
         }
 
         userName = userName.Trim();
-        if (throttle.RetryAfter(userName, clientAddress) is { } wait)
+        // Counted before the password is checked, atomically with the limit: parallel guesses each take a slot.
+        if (throttle.TryReserve(userName, clientAddress) is { } wait)
         {
             LogThrottled(logger, userName, clientAddress, wait);
             return new SignInOutcome(null, $"Too many failed sign-ins. Try again in {Math.Ceiling(wait.TotalMinutes)} minute(s).");
@@ -47,14 +48,13 @@ public sealed partial class UserSignIn(
         string? refusal = Check(user, credential, password, oneTimeCode, out long? usedStep);
         if (refusal is not null)
         {
-            throttle.RecordFailure(userName, clientAddress);
             LogRefused(logger, userName, clientAddress, refusal);
             return new SignInOutcome(null, refusal == Disabled ? "This account is disabled; ask an administrator." : WrongCredentials);
         }
 
         credential!.TotpLastStep = usedStep ?? credential.TotpLastStep;
         await store.Context.SaveChangesAsync(cancellationToken);
-        throttle.RecordSuccess(userName);
+        throttle.RecordSuccess(userName, clientAddress);
         LogSignedIn(logger, user!.Name, user.Id, clientAddress, usedStep is null ? "password" : "password and TOTP");
         return new SignInOutcome(user, null);
     }
