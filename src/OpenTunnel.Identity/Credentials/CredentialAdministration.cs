@@ -18,6 +18,7 @@ public sealed record TotpEnrolment(string Secret, string ProvisioningUri);
 /// </summary>
 public sealed partial class CredentialAdministration(
     IdentityStore store,
+    TotpSeeds seeds,
     IOpenIddictTokenManager tokens,
     IOpenIddictAuthorizationManager authorizations,
     TimeProvider time,
@@ -52,10 +53,11 @@ public sealed partial class CredentialAdministration(
         ArgumentNullException.ThrowIfNull(user);
         UserCredential credential = await GetOrAddAsync(user.Id, cancellationToken);
         WithdrawSessions(credential, user, "TOTP second factor was turned on (new seed)");
-        credential.TotpSecret = TotpCode.NewSecret();
+        string secret = TotpCode.NewSecret();
+        credential.TotpSecret = seeds.Protect(secret);
         credential.TotpLastStep = null;
         LogTotp(logger, user.Name, "on");
-        return new TotpEnrolment(credential.TotpSecret, TotpCode.ProvisioningUri(TotpIssuer, user.Name, credential.TotpSecret));
+        return new TotpEnrolment(secret, TotpCode.ProvisioningUri(TotpIssuer, user.Name, secret));
     }
 
     public async Task DisableTotpAsync(DirectoryUser user, CancellationToken cancellationToken)

@@ -17,7 +17,7 @@ public sealed record SignInOutcome(DirectoryUser? User, string? Error)
 /// per-address throttle. Every attempt is logged with its outcome and the check that refused it.
 /// </summary>
 public sealed partial class UserSignIn(
-    IUserDirectory users, IdentityStore store, SignInThrottle throttle, TimeProvider time, ILogger<UserSignIn> logger)
+    IUserDirectory users, IdentityStore store, SignInThrottle throttle, TotpSeeds seeds, TimeProvider time, ILogger<UserSignIn> logger)
 {
     public const string WrongCredentials = "The user name, password or one-time code is wrong.";
 
@@ -82,7 +82,7 @@ public sealed partial class UserSignIn(
                 return "the one-time code is missing (the user has TOTP on)";
             }
 
-            usedStep = TotpCode.Verify(secret, oneTimeCode.Trim(), time.GetUtcNow(), credential.TotpLastStep);
+            usedStep = TotpCode.Verify(seeds.Reveal(secret), oneTimeCode.Trim(), time.GetUtcNow(), credential.TotpLastStep);
             if (usedStep is null)
             {
                 return "wrong or already used one-time code";

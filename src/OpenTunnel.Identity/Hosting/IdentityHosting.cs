@@ -1,4 +1,7 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
@@ -60,6 +63,17 @@ public static class IdentityHosting
         services.AddSingleton<AccessEventDelivery>();
         services.AddHostedService(sp => sp.GetRequiredService<AccessEventDelivery>());
         services.AddSingleton<SignInThrottle>();
+
+        // TOTP seeds (and the verification page's anti-forgery tokens) are protected with keys kept beside the signing keys, not in the database.
+        services.AddDataProtection().SetApplicationName("OpenTunnel.Identity");
+        services.AddOptions<KeyManagementOptions>().Configure<IdentityProviderOptions, ILoggerFactory>((o, identity, logs) =>
+        {
+            string directory = Path.Combine(identity.KeyDirectory!, "data-protection");
+            KeyDirectory.Ensure(directory);
+            o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(directory), logs);
+        });
+        services.AddSingleton<TotpSeeds>();
+        services.AddHostedService<TotpSeedProtection>();
         services.AddScoped(sp => new IdentityStore(sp.GetRequiredService<TContext>()));
         services.AddScoped<UserSignIn>();
         services.AddScoped<DeviceAssertionValidator>();

@@ -102,9 +102,9 @@ internal sealed class IdentityDirectory(ManagementDbContext db, TimeProvider clo
     /// <summary>Copies the report onto the device; the validation errors by field when it is not acceptable.</summary>
     private static Dictionary<string, string[]>? Apply(DevicePosture posture, Device device, DateTime now)
     {
-        if (!Enum.TryParse(posture.Platform, ignoreCase: true, out Platform platform) || int.TryParse(posture.Platform, out _))
+        if (!Enum.TryParse(posture.Platform, ignoreCase: true, out Domain.Platform platform) || int.TryParse(posture.Platform, out _))
         {
-            return new Dictionary<string, string[]> { ["platform"] = [$"'{posture.Platform}' is not a platform; use one of {string.Join(", ", Enum.GetNames<Platform>())}."] };
+            return new Dictionary<string, string[]> { ["platform"] = [$"'{posture.Platform}' is not a platform; use one of {string.Join(", ", Enum.GetNames<Domain.Platform>())}."] };
         }
 
         device.Name = posture.Name;
