@@ -52,6 +52,28 @@ public sealed class TotpSignInTests(IdentityFixture fixture) : IClassFixture<Ide
         fixture.AssertLogged(6113, "1 TOTP seed(s) stored in plain text are now encrypted");
     }
 
+    [Fact]
+    public async Task OneCode_TenParallelSignIns_ExactlyOneSucceeds()
+    {
+        TestUser user = await fixture.CreateUserAsync();
+        string secret = await EnableTotpAsync(user);
+        var userCodes = new List<string>();
+        for (int i = 0; i < 10; i++)
+        {
+            userCodes.Add((await fixture.Oidc.RequestDeviceCodeAsync(Scope)).UserCode);
+        }
+
+        string code = TotpCode.Compute(secret, DateTimeOffset.UtcNow);
+        HttpResponseMessage[] answers = await Task.WhenAll(userCodes.Select(u => fixture.Oidc.ApproveAsync(u, user.Name, IdentityFixture.Password, code)));
+
+        Assert.Equal(1, answers.Count(a => a.StatusCode == HttpStatusCode.Redirect));
+        Assert.Equal(9, answers.Count(a => a.StatusCode == HttpStatusCode.BadRequest));
+        foreach (HttpResponseMessage answer in answers)
+        {
+            answer.Dispose();
+        }
+    }
+
     private async Task<string> EnableTotpAsync(TestUser user)
     {
         ApiResponse totp = await fixture.Admin.SendAsync(HttpMethod.Post, $"/api/v1/users/{user.Id}/totp");
