@@ -37,7 +37,7 @@ public sealed class CredentialAdministrationTests(IdentityFixture fixture) : ICl
         Assert.True(reset.Status is HttpStatusCode.NoContent or HttpStatusCode.Created, reset.Body);
         TokenResponse refused = await fixture.Oidc.RefreshAsync(tokens.RefreshToken!);
         Assert.Equal("invalid_grant", refused.Error);
-        await RevokeCommands.WaitForAsync(fixture.Admin, server.Id, user.Name);
+        await RevokeCommands.WaitForAsync(fixture.Admin, server.Id, user.Id);
         await fixture.AssertLoggedSoonAsync(6400, $"CredentialsChanged) delivered:");
     }
 
@@ -49,6 +49,6 @@ public sealed class CredentialAdministrationTests(IdentityFixture fixture) : ICl
         TestUser user = await fixture.CreateUserAsync();
 
         await Task.Delay(AccessEventDeliveryPoll);
-        Assert.Empty(await RevokeCommands.ListAsync(fixture.Admin, server.Id, user.Name));
+        Assert.Empty(await RevokeCommands.ListAsync(fixture.Admin, server.Id, user.Id));
     }
 }
