@@ -73,6 +73,7 @@ public static class IdentityHosting
             o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(directory), logs);
         });
         services.AddSingleton<TotpSeeds>();
+        services.AddAntiforgery();
         services.AddHostedService<TotpSeedProtection>();
         services.AddScoped(sp => new IdentityStore(sp.GetRequiredService<TContext>()));
         services.AddScoped<UserSignIn>();
@@ -104,6 +105,7 @@ public static class IdentityHosting
                 // Gateways validate access tokens with the JWKS alone (docs/authentication.md): they must be signed JWTs, not JWEs.
                 o.DisableAccessTokenEncryption();
                 o.AddEventHandler<OpenIddictServerEvents.ApplyTokenResponseContext>(b => b.UseSingletonHandler<TokenErrorLog>());
+                o.AddEventHandler(DeviceRequestDetails.Descriptor);
                 o.UseAspNetCore()
                     .EnableTokenEndpointPassthrough()
                     .EnableAuthorizationEndpointPassthrough()
@@ -133,6 +135,7 @@ public static class IdentityHosting
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapPost(TokenEndpoint.Path, (HttpContext http, TokenEndpoint token) => token.ExchangeAsync(http)).AllowAnonymous().ExcludeFromDescription();
+        // The verification page checks its anti-forgery token itself (it reads the form by hand).
         app.MapMethods(InteractiveEndpoints.VerificationPath, [HttpMethods.Get, HttpMethods.Post], (HttpContext http, InteractiveEndpoints pages) => pages.VerifyAsync(http))
             .AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
         app.MapMethods(InteractiveEndpoints.AuthorizationPath, [HttpMethods.Get, HttpMethods.Post], (HttpContext http, InteractiveEndpoints pages) => pages.AuthorizeAsync(http))
