@@ -188,6 +188,7 @@ internal sealed class ControlCommands
             {
                 ["id"] = session.Id,
                 ["user"] = session.UserName,
+                ["subject"] = session.Subject,
                 ["deviceId"] = session.DeviceId,
                 ["address"] = session.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(session.IPv4Address).ToString(),
                 ["address6"] = session.IPv6Address == UInt128.Zero ? null : IPv6AddressPool.ToAddress(session.IPv6Address).ToString(),
@@ -207,7 +208,7 @@ internal sealed class ControlCommands
     }
 
     private static string Target(JsonObject request) =>
-        request["target"]?.GetValue<string>() is { Length: > 0 } target ? target : throw new ControlRequestException("this command needs a \"target\": a session id or a user name");
+        request["target"]?.GetValue<string>() is { Length: > 0 } target ? target : throw new ControlRequestException("this command needs a \"target\": a session id, a user name, a subject (sub) or a device id");
 
     /// <summary>The optional <c>"at"</c> of a request (ISO 8601, UTC when it names no offset).</summary>
     private static DateTimeOffset? Moment(JsonObject request)

@@ -41,6 +41,9 @@ public sealed class GatewaySession
 
     public string UserName { get; }
 
+    /// <summary>The token's <c>sub</c>: the immutable user id that the identity provider's revocations name; null when the token had none.</summary>
+    public string? Subject { get; init; }
+
     /// <summary>The device id claim of the token (Auth:DeviceIdClaim), when it has one.</summary>
     public string? DeviceId { get; }
 

@@ -24,9 +24,10 @@ public sealed class SessionTable
     /// <summary>
     /// Creates a session for a signed-in user unless a limit refuses it; then
     /// <paramref name="refusal"/> names the limit (max-sessions or max-sessions-per-user).
-    /// <paramref name="maxPerUser"/> 0 means no per-user limit.
+    /// <paramref name="maxPerUser"/> 0 means no per-user limit. <paramref name="subject"/> is the
+    /// token's <c>sub</c>, which revocations name (a user name can change; the subject cannot).
     /// </summary>
-    public GatewaySession? TryCreate(string userName, string? deviceId, IPEndPoint client, DateTimeOffset now, int maxSessions, int maxPerUser, out string? refusal)
+    public GatewaySession? TryCreate(string userName, string? deviceId, IPEndPoint client, DateTimeOffset now, int maxSessions, int maxPerUser, out string? refusal, string? subject = null)
     {
         lock (_gate)
         {
@@ -43,7 +44,7 @@ public sealed class SessionTable
             }
 
             string cookie = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(CookieBytes));
-            var session = new GatewaySession(++_nextId, cookie, userName, deviceId, client, now);
+            var session = new GatewaySession(++_nextId, cookie, userName, deviceId, client, now) { Subject = subject };
             _byCookie[cookie] = session;
             refusal = null;
             return session;
@@ -79,8 +80,9 @@ public sealed class SessionTable
         bool isId = long.TryParse(target, NumberStyles.None, CultureInfo.InvariantCulture, out long id);
         foreach (var session in Snapshot())
         {
-            // A device id (from the identity provider's access withdrawals) names that device's sessions.
+            // The identity provider's access withdrawals name the user by subject (sub) and a device by its id.
             if ((isId && session.Id == id) || string.Equals(session.UserName, target, StringComparison.Ordinal)
+                || string.Equals(session.Subject, target, StringComparison.Ordinal)
                 || string.Equals(session.DeviceId, target, StringComparison.Ordinal))
             {
                 found.Add(session);

@@ -81,13 +81,19 @@ public sealed class AccessRevocations(TimeProvider time, string? file = null)
         return recorded;
     }
 
-    /// <summary>When the access of the user or the device that a token names was revoked after the token was issued; null when it was not.</summary>
-    public DateTimeOffset? RevokedAfterIssue(string user, string? device, DateTimeOffset? issuedAt)
+    /// <summary>
+    /// When the access of the user (by name or by subject, <c>sub</c>) or the device that a token
+    /// names was revoked after the token was issued; null when it was not.
+    /// </summary>
+    public DateTimeOffset? RevokedAfterIssue(string user, string? device, DateTimeOffset? issuedAt, string? subject = null)
     {
         DateTimeOffset? revoked = Lookup(user);
-        if (device is not null && Lookup(device) is { } deviceRevoked && (revoked is null || deviceRevoked > revoked))
+        foreach (string? other in (ReadOnlySpan<string?>)[subject, device])
         {
-            revoked = deviceRevoked;
+            if (other is not null && Lookup(other) is { } otherRevoked && (revoked is null || otherRevoked > revoked))
+            {
+                revoked = otherRevoked;
+            }
         }
 
         return revoked is { } at && (issuedAt is null || issuedAt < at) ? at : null;

@@ -68,14 +68,14 @@ public sealed class SignInService
         // Only the token names the device: the <device-id> of the auth XML is the client's
         // platform ("linux-64", openconnect auth.c), not a device identity.
         string? device = outcome.DeviceId;
-        if (Revocations.RevokedAfterIssue(user, device, outcome.IssuedAt) is { } revokedAt)
+        if (Revocations.RevokedAfterIssue(user, device, outcome.IssuedAt, outcome.Subject) is { } revokedAt)
         {
             string issued = outcome.IssuedAt is { } at ? $"issued {at:yyyy-MM-dd'T'HH:mm:ss'Z'}" : "without 'iat'";
             return Refuse(client, "revoked",
                 $"the access of user {user}{(device is null ? "" : $" or device {device}")} was revoked at {revokedAt:yyyy-MM-dd'T'HH:mm:ss'Z'} and this token was {issued}; a new sign-in is needed");
         }
 
-        var session = _sessions.TryCreate(user, device, client, _time.GetUtcNow(), limits.MaxSessions, limits.MaxSessionsPerUser, out string? refusal);
+        var session = _sessions.TryCreate(user, device, client, _time.GetUtcNow(), limits.MaxSessions, limits.MaxSessionsPerUser, out string? refusal, outcome.Subject);
         if (session is null)
         {
             string detail = refusal == "max-sessions"

@@ -6,6 +6,9 @@ public enum DeviceEnrolment
     Enrolled,
     AppProtected,
     Retired,
+
+    /// <summary>Enrolled, waiting for an administrator's approval (Identity:DeviceApproval administrator).</summary>
+    Pending,
 }
 
 /// <summary>The management service's verdict on a device's posture.</summary>

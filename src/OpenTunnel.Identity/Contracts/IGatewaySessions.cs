@@ -1,8 +1,8 @@
 namespace OpenTunnel.Identity.Contracts;
 
 /// <summary>
-/// Ends sessions at the gateways: every session of a user (by sign-in name) or of a device (by
-/// id), revoking their cookies so they cannot reconnect. The management service delivers it through
+/// Ends sessions at the gateways: every session of a user (by subject, <c>sub</c>: the user id) or
+/// of a device (by id), revoking their cookies so they cannot reconnect. The management service delivers it through
 /// the agent channel to every gateway of every site.
 /// </summary>
 public interface IGatewaySessions

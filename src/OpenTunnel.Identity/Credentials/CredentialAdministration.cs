@@ -12,10 +12,13 @@ public sealed record TotpEnrolment(string Secret, string ProvisioningUri);
 /// <summary>
 /// What administrators do to a user's credentials through the management API: set a password,
 /// turn TOTP on or off, and revoke every session (refresh tokens and authorizations are revoked
-/// at once, and an access event tells the gateways to end the user's tunnels).
+/// at once, and an access event tells the gateways to end the user's tunnels). A change of a
+/// credential the user could already sign in with also ends every session: whoever knew the old
+/// password or seed must not stay inside through a refresh token, an access token or a tunnel.
 /// </summary>
 public sealed partial class CredentialAdministration(
     IdentityStore store,
+    TotpSeeds seeds,
     IOpenIddictTokenManager tokens,
     IOpenIddictAuthorizationManager authorizations,
     TimeProvider time,
@@ -40,6 +43,7 @@ public sealed partial class CredentialAdministration(
     {
         ArgumentNullException.ThrowIfNull(user);
         UserCredential credential = await GetOrAddAsync(user.Id, cancellationToken);
+        WithdrawSessions(credential, user, "password was set");
         credential.PasswordHash = UserSignIn.HashPassword(user, password);
         LogPasswordSet(logger, user.Name);
     }
@@ -48,16 +52,19 @@ public sealed partial class CredentialAdministration(
     {
         ArgumentNullException.ThrowIfNull(user);
         UserCredential credential = await GetOrAddAsync(user.Id, cancellationToken);
-        credential.TotpSecret = TotpCode.NewSecret();
+        WithdrawSessions(credential, user, "TOTP second factor was turned on (new seed)");
+        string secret = TotpCode.NewSecret();
+        credential.TotpSecret = seeds.Protect(secret);
         credential.TotpLastStep = null;
         LogTotp(logger, user.Name, "on");
-        return new TotpEnrolment(credential.TotpSecret, TotpCode.ProvisioningUri(TotpIssuer, user.Name, credential.TotpSecret));
+        return new TotpEnrolment(secret, TotpCode.ProvisioningUri(TotpIssuer, user.Name, secret));
     }
 
     public async Task DisableTotpAsync(DirectoryUser user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
         UserCredential credential = await GetOrAddAsync(user.Id, cancellationToken);
+        WithdrawSessions(credential, user, "TOTP second factor was turned off");
         credential.TotpSecret = null;
         credential.TotpLastStep = null;
         LogTotp(logger, user.Name, "off");
@@ -78,18 +85,34 @@ public sealed partial class CredentialAdministration(
         long revokedTokens = await tokens.RevokeBySubjectAsync(user.Id.ToString(), cancellationToken);
         long revokedAuthorizations = await authorizations.RevokeBySubjectAsync(user.Id.ToString(), cancellationToken);
         UserCredential credential = await GetOrAddAsync(user.Id, cancellationToken);
-        credential.SessionsRevokedAt = now;
-        store.AccessEvents.Add(new AccessEvent
-        {
-            At = now,
-            Kind = AccessEventKind.SessionsRevoked,
-            UserId = user.Id,
-            UserName = user.Name,
-            Reason = $"{actor} revoked the sessions of {user.Name}",
-        });
+        Withdraw(credential, user, AccessEventKind.SessionsRevoked, $"{actor} revoked the sessions of {user.Name}", now);
         await store.Context.SaveChangesAsync(cancellationToken);
         LogRevoked(logger, user.Name, actor, revokedTokens, revokedAuthorizations);
         return revokedTokens;
+    }
+
+    /// <summary>
+    /// Before a credential changes: when the user could sign in with the old one (a password was
+    /// set), tokens authenticated until now are refused at refresh, and an access event (saved with
+    /// the caller's unit of work) has the delivery revoke the user's tokens and tell every gateway to
+    /// end the user's tunnels and refuse the access tokens issued before now.
+    /// </summary>
+    private void WithdrawSessions(UserCredential credential, DirectoryUser user, string change)
+    {
+        if (credential.PasswordHash is null)
+        {
+            // Nobody could sign in as this user yet (a new user's first password): nothing to end.
+            return;
+        }
+
+        Withdraw(credential, user, AccessEventKind.CredentialsChanged, $"The {change} for {user.Name}; every session of the user ends.", time.GetUtcNow().UtcDateTime);
+    }
+
+    /// <summary>Refuses the tokens authenticated until <paramref name="now"/> at refresh and records the access event; saved by the caller.</summary>
+    private void Withdraw(UserCredential credential, DirectoryUser user, AccessEventKind kind, string reason, DateTime now)
+    {
+        credential.SessionsRevokedAt = now;
+        store.AccessEvents.Add(new AccessEvent { At = now, Kind = kind, UserId = user.Id, UserName = user.Name, Reason = reason });
     }
 
     private async Task<UserCredential> GetOrAddAsync(Guid userId, CancellationToken cancellationToken)

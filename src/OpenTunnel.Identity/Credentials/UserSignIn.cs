@@ -17,7 +17,7 @@ public sealed record SignInOutcome(DirectoryUser? User, string? Error)
 /// per-address throttle. Every attempt is logged with its outcome and the check that refused it.
 /// </summary>
 public sealed partial class UserSignIn(
-    IUserDirectory users, IdentityStore store, SignInThrottle throttle, TimeProvider time, ILogger<UserSignIn> logger)
+    IUserDirectory users, IdentityStore store, SignInThrottle throttle, TotpSeeds seeds, TimeProvider time, ILogger<UserSignIn> logger)
 {
     public const string WrongCredentials = "The user name, password or one-time code is wrong.";
 
@@ -36,7 +36,8 @@ public sealed partial class UserSignIn(
         }
 
         userName = userName.Trim();
-        if (throttle.RetryAfter(userName, clientAddress) is { } wait)
+        // Counted before the password is checked, atomically with the limit: parallel guesses each take a slot.
+        if (throttle.TryReserve(userName, clientAddress) is { } wait)
         {
             LogThrottled(logger, userName, clientAddress, wait);
             return new SignInOutcome(null, $"Too many failed sign-ins. Try again in {Math.Ceiling(wait.TotalMinutes)} minute(s).");
@@ -45,21 +46,35 @@ public sealed partial class UserSignIn(
         DirectoryUser? user = await users.FindByNameAsync(userName, cancellationToken);
         UserCredential? credential = user is null ? null : await store.Credentials.FirstOrDefaultAsync(c => c.UserId == user.Id, cancellationToken);
         string? refusal = Check(user, credential, password, oneTimeCode, out long? usedStep);
+        if (refusal is null && usedStep is { } step && !await ClaimStepAsync(user!.Id, step, cancellationToken))
+        {
+            // Another sign-in with this code (or a later one) got there first.
+            refusal = ReusedCode;
+        }
+
         if (refusal is not null)
         {
-            throttle.RecordFailure(userName, clientAddress);
             LogRefused(logger, userName, clientAddress, refusal);
             return new SignInOutcome(null, refusal == Disabled ? "This account is disabled; ask an administrator." : WrongCredentials);
         }
 
-        credential!.TotpLastStep = usedStep ?? credential.TotpLastStep;
-        await store.Context.SaveChangesAsync(cancellationToken);
-        throttle.RecordSuccess(userName);
+        throttle.RecordSuccess(userName, clientAddress);
         LogSignedIn(logger, user!.Name, user.Id, clientAddress, usedStep is null ? "password" : "password and TOTP");
         return new SignInOutcome(user, null);
     }
 
     private const string Disabled = "the user is disabled";
+    private const string ReusedCode = "wrong or already used one-time code";
+
+    /// <summary>
+    /// Records <paramref name="step"/> as the last TOTP step used, only when it is later than the
+    /// stored one: a conditional update whose affected-row count says whether this sign-in won, so
+    /// two parallel sign-ins with one code cannot both pass (the database serialises the updates).
+    /// </summary>
+    private async Task<bool> ClaimStepAsync(Guid userId, long step, CancellationToken cancellationToken) =>
+        await store.Credentials
+            .Where(c => c.UserId == userId && (c.TotpLastStep == null || c.TotpLastStep < step))
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.TotpLastStep, step), cancellationToken) == 1;
 
     private string? Check(DirectoryUser? user, UserCredential? credential, string password, string? oneTimeCode, out long? usedStep)
     {
@@ -82,10 +97,10 @@ public sealed partial class UserSignIn(
                 return "the one-time code is missing (the user has TOTP on)";
             }
 
-            usedStep = TotpCode.Verify(secret, oneTimeCode.Trim(), time.GetUtcNow(), credential.TotpLastStep);
+            usedStep = TotpCode.Verify(seeds.Reveal(secret), oneTimeCode.Trim(), time.GetUtcNow(), credential.TotpLastStep);
             if (usedStep is null)
             {
-                return "wrong or already used one-time code";
+                return ReusedCode;
             }
         }
 

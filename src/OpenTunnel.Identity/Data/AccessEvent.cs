@@ -10,6 +10,8 @@ public enum AccessEventKind
     UserRemoved,
     UserGroupsChanged,
     SessionsRevoked,
+    CredentialsChanged,
+    ConditionalAccessChanged,
 }
 
 /// <summary>
@@ -27,7 +29,7 @@ public sealed class AccessEvent
     /// <summary>The user whose sessions end; null when the event names a device only.</summary>
     public Guid? UserId { get; set; }
 
-    /// <summary>The user's sign-in name, which gateways key sessions by (kept here: the user may be gone when the event is delivered).</summary>
+    /// <summary>The user's sign-in name at the time, for the logs (kept here: the user may be gone when the event is delivered).</summary>
     public string? UserName { get; set; }
 
     /// <summary>The device whose sessions end; null when the event names a user only.</summary>
@@ -38,6 +40,10 @@ public sealed class AccessEvent
     /// <summary>When every gateway acknowledged it; null while delivery is pending.</summary>
     public DateTime? DeliveredAt { get; set; }
 
-    /// <summary>What gateways terminate: the device's sessions for a device event, else the user's.</summary>
-    public string? Target => DeviceId?.ToString() ?? UserName;
+    /// <summary>
+    /// What gateways terminate: the device's sessions (its id) for a device event, else the user's,
+    /// by user id, which is the <c>sub</c> of the user's tokens: a user name can change or be
+    /// given to someone else, the id cannot.
+    /// </summary>
+    public string? Target => DeviceId?.ToString() ?? UserId?.ToString();
 }

@@ -1,9 +1,12 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
+using OpenTunnel.Identity.Contracts;
 using OpenTunnel.Identity.Credentials;
 using OpenTunnel.Identity.Tokens;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -12,13 +15,19 @@ namespace OpenTunnel.Identity.Endpoints;
 
 /// <summary>
 /// Where a person signs in: the device-flow verification page (RFC 8628 section 3.3: enter the
-/// code shown on the device, sign in, and the device's polling succeeds) and the authorization
+/// code shown on the device, sign in, see what asks to be signed in and allow it, and the device's
+/// polling succeeds; every post carries an anti-forgery token) and the authorization
 /// endpoint of the code flow (the web console). Both show <see cref="SignInPage"/> and sign the
 /// user in through <see cref="UserSignIn"/>; OpenIddict has already checked the client, the
 /// redirect URI, the PKCE challenge and the user code.
 /// </summary>
-public sealed class InteractiveEndpoints(UserSignIn signIn, TimeProvider time)
+public sealed class InteractiveEndpoints(UserSignIn signIn, IUserDirectory users, IAntiforgery antiforgery, IDataProtectionProvider protection, TimeProvider time)
 {
+    /// <summary>How long the consent page may stay open between the sign-in and the Allow.</summary>
+    private static readonly TimeSpan ConsentTicketLifetime = TimeSpan.FromMinutes(5);
+
+    private readonly ITimeLimitedDataProtector _consentTickets = protection.CreateProtector("OpenTunnel.Identity.DeviceConsent.v1").ToTimeLimitedDataProtector();
+
     public const string VerificationPath = "/connect/verify";
     public const string AuthorizationPath = "/connect/authorize";
     private const string ApprovedMarker = "approved";
@@ -30,7 +39,7 @@ public sealed class InteractiveEndpoints(UserSignIn signIn, TimeProvider time)
         if (http.GetOpenIddictServerResponse() is { Error: not null } failed)
         {
             // An unknown, expired or already used user code (RFC 8628 section 3.3): ask for it again.
-            return VerificationForm($"The code is wrong or has expired; start the sign-in on your device again. ({failed.ErrorDescription})", null, null);
+            return VerificationForm(http, $"The code is wrong or has expired; start the sign-in on your device again. ({failed.ErrorDescription})", null, null);
         }
 
         if (http.Request.Query.ContainsKey(ApprovedMarker))
@@ -44,19 +53,67 @@ public sealed class InteractiveEndpoints(UserSignIn signIn, TimeProvider time)
         if (code.Principal is not { } pending || string.IsNullOrEmpty(pending.GetClaim(Claims.Private.DeviceCodeId)))
         {
             string? error = string.IsNullOrEmpty(request.UserCode) ? null : "The code is wrong or has expired; start the sign-in on your device again.";
-            return VerificationForm(error, posted ? Form(http, SignInPage.UserNameField) : null, request.UserCode);
+            return VerificationForm(http, error, posted ? Form(http, SignInPage.UserNameField) : null, request.UserCode);
         }
 
         if (!posted)
         {
-            return VerificationForm(null, null, request.UserCode);
+            return VerificationForm(http, null, null, request.UserCode);
+        }
+
+        // A form posted from another site (login or consent forgery) has no token matching this browser's cookie.
+        if (!await antiforgery.IsRequestValidAsync(http))
+        {
+            return VerificationForm(http, "This form has expired or did not come from this page; enter your details again.", Form(http, SignInPage.UserNameField), request.UserCode);
+        }
+
+        if (Form(http, SignInPage.ConsentField) is { } consent)
+        {
+            return await ConsentGivenAsync(http, pending, request.UserCode!, consent);
         }
 
         string userName = Form(http, SignInPage.UserNameField) ?? "";
         SignInOutcome outcome = await signIn.SignInAsync(userName, Form(http, SignInPage.PasswordField), Form(http, SignInPage.OneTimeCodeField), ClientAddress(http), http.RequestAborted);
         if (outcome.User is not { } user)
         {
-            return VerificationForm(outcome.Error, userName, request.UserCode);
+            return VerificationForm(http, outcome.Error, userName, request.UserCode);
+        }
+
+        // Signed in, not yet approved: the person sees what asks to sign in and chooses (RFC 8628 section 5.4).
+        string ticket = _consentTickets.Protect($"{user.Id}\n{request.UserCode}", ConsentTicketLifetime);
+        return SignInPage.Consent(VerificationPath, WithAntiforgery(http, [new("user_code", request.UserCode), new(SignInPage.ConsentTicketField, ticket)]),
+        [
+            new("Signed in as", user.Name),
+            new("Application", pending.GetClaim(Claims.ClientId) ?? "unknown"),
+            new("Access asked for", string.Join(", ", pending.GetScopes())),
+            new("Device name", pending.GetClaim(DeviceRequestDetails.DeviceNameClaim) ?? "(the device gave none)"),
+            new("Requested from address", pending.GetClaim(DeviceRequestDetails.RequesterClaim) ?? "unknown"),
+            new("This page is open from address", ClientAddress(http)),
+        ]);
+    }
+
+    /// <summary>The Allow or Deny of the consent page, with the ticket that proves who signed in for this user code a moment ago.</summary>
+    private async Task<IResult> ConsentGivenAsync(HttpContext http, ClaimsPrincipal pending, string userCode, string consent)
+    {
+        string? signedIn = null;
+        try
+        {
+            string[] parts = _consentTickets.Unprotect(Form(http, SignInPage.ConsentTicketField) ?? "").Split('\n');
+            signedIn = parts.Length == 2 && parts[1] == userCode ? parts[0] : null;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            // Expired, tampered with or from another page: sign in again.
+        }
+
+        if (signedIn is null || !Guid.TryParse(signedIn, out Guid userId) || await users.FindByIdAsync(userId, http.RequestAborted) is not { Enabled: true } user)
+        {
+            return VerificationForm(http, "The approval has expired; sign in again.", null, userCode);
+        }
+
+        if (consent != SignInPage.Allow)
+        {
+            return SignInPage.Message("Device not signed in", "You denied the sign-in; the device was not signed in. You may close this page.");
         }
 
         ClaimsIdentity identity = TokenIdentities.ForUser(user, time.GetUtcNow());
@@ -93,8 +150,16 @@ public sealed class InteractiveEndpoints(UserSignIn signIn, TimeProvider time)
         return Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
-    private static IResult VerificationForm(string? error, string? userName, string? userCode) =>
-        SignInPage.Form("Sign in a device", "Enter the code your device shows, then sign in to let it connect.", VerificationPath, [], error, userName, askUserCode: true, userCode);
+    private IResult VerificationForm(HttpContext http, string? error, string? userName, string? userCode) =>
+        SignInPage.Form("Sign in a device", "Enter the code your device shows, then sign in to let it connect.", VerificationPath, WithAntiforgery(http, []), error, userName, askUserCode: true, userCode);
+
+    /// <summary>The hidden fields plus this browser's anti-forgery request token (its cookie is set on the answer).</summary>
+    private List<KeyValuePair<string, string?>> WithAntiforgery(HttpContext http, List<KeyValuePair<string, string?>> hidden)
+    {
+        AntiforgeryTokenSet tokens = antiforgery.GetAndStoreTokens(http);
+        hidden.Add(new(tokens.FormFieldName, tokens.RequestToken));
+        return hidden;
+    }
 
     private static IResult AuthorizationForm(OpenIddictRequest request, string? error, string? userName)
     {

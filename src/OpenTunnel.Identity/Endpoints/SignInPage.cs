@@ -29,11 +29,7 @@ public static class SignInPage
             body.Append("<p role=\"alert\" class=\"error\">").Append(html.Encode(error)).Append("</p>");
         }
 
-        body.Append("<form method=\"post\" action=\"").Append(html.Encode(action)).Append("\">");
-        foreach ((string name, string? value) in hidden)
-        {
-            body.Append("<input type=\"hidden\" name=\"").Append(html.Encode(name)).Append("\" value=\"").Append(html.Encode(value ?? "")).Append("\">");
-        }
+        FormStart(body, html, action, hidden);
 
         if (askUserCode)
         {
@@ -47,8 +43,45 @@ public static class SignInPage
         return Page(title, body.ToString(), error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
     }
 
+    public const string ConsentField = "consent";
+    public const string ConsentTicketField = "consent_ticket";
+    public const string Allow = "allow";
+    public const string Deny = "deny";
+
+    /// <summary>
+    /// The consent step of the device flow: what asks to be signed in (each fact a label and a
+    /// value), and two buttons, Allow and Deny, posted back with the hidden fields.
+    /// </summary>
+    public static IResult Consent(string action, IEnumerable<KeyValuePair<string, string?>> hidden, IEnumerable<KeyValuePair<string, string>> facts)
+    {
+        ArgumentNullException.ThrowIfNull(facts);
+        HtmlEncoder html = HtmlEncoder.Default;
+        var body = new StringBuilder("<h1>Allow this device to sign in as you?</h1><dl>");
+        foreach ((string label, string value) in facts)
+        {
+            body.Append("<dt>").Append(html.Encode(label)).Append("</dt><dd>").Append(html.Encode(value)).Append("</dd>");
+        }
+
+        body.Append("</dl><p>Allow it only if you started this sign-in yourself, just now, on a device you hold. ")
+            .Append("If someone sent you a code to enter here, deny: they would be signed in as you.</p>");
+        FormStart(body, html, action, hidden);
+        body.Append("<button type=\"submit\" name=\"").Append(ConsentField).Append("\" value=\"").Append(Allow).Append("\">Allow</button> ")
+            .Append("<button type=\"submit\" name=\"").Append(ConsentField).Append("\" value=\"").Append(Deny).Append("\">Deny</button></form>");
+        return Page("Allow this device?", body.ToString(), StatusCodes.Status200OK);
+    }
+
     public static IResult Message(string title, string message, int status = StatusCodes.Status200OK) =>
         Page(title, $"<h1>{HtmlEncoder.Default.Encode(title)}</h1><p>{HtmlEncoder.Default.Encode(message)}</p>", status);
+
+    private static void FormStart(StringBuilder body, HtmlEncoder html, string action, IEnumerable<KeyValuePair<string, string?>> hidden)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        body.Append("<form method=\"post\" action=\"").Append(html.Encode(action)).Append("\">");
+        foreach ((string name, string? value) in hidden)
+        {
+            body.Append("<input type=\"hidden\" name=\"").Append(html.Encode(name)).Append("\" value=\"").Append(html.Encode(value ?? "")).Append("\">");
+        }
+    }
 
     private static void Field(StringBuilder body, HtmlEncoder html, string name, string label, string type, string? value, string autocomplete) =>
         body.Append("<p><label>").Append(html.Encode(label)).Append("<br><input name=\"").Append(name).Append("\" type=\"").Append(type)

@@ -1,4 +1,7 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
@@ -60,6 +63,18 @@ public static class IdentityHosting
         services.AddSingleton<AccessEventDelivery>();
         services.AddHostedService(sp => sp.GetRequiredService<AccessEventDelivery>());
         services.AddSingleton<SignInThrottle>();
+
+        // TOTP seeds (and the verification page's anti-forgery tokens) are protected with keys kept beside the signing keys, not in the database.
+        services.AddDataProtection().SetApplicationName("OpenTunnel.Identity");
+        services.AddOptions<KeyManagementOptions>().Configure<IdentityProviderOptions, ILoggerFactory>((o, identity, logs) =>
+        {
+            string directory = Path.Combine(identity.KeyDirectory!, "data-protection");
+            KeyDirectory.Ensure(directory);
+            o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(directory), logs);
+        });
+        services.AddSingleton<TotpSeeds>();
+        services.AddAntiforgery();
+        services.AddHostedService<TotpSeedProtection>();
         services.AddScoped(sp => new IdentityStore(sp.GetRequiredService<TContext>()));
         services.AddScoped<UserSignIn>();
         services.AddScoped<DeviceAssertionValidator>();
@@ -90,6 +105,7 @@ public static class IdentityHosting
                 // Gateways validate access tokens with the JWKS alone (docs/authentication.md): they must be signed JWTs, not JWEs.
                 o.DisableAccessTokenEncryption();
                 o.AddEventHandler<OpenIddictServerEvents.ApplyTokenResponseContext>(b => b.UseSingletonHandler<TokenErrorLog>());
+                o.AddEventHandler(DeviceRequestDetails.Descriptor);
                 o.UseAspNetCore()
                     .EnableTokenEndpointPassthrough()
                     .EnableAuthorizationEndpointPassthrough()
@@ -119,6 +135,7 @@ public static class IdentityHosting
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapPost(TokenEndpoint.Path, (HttpContext http, TokenEndpoint token) => token.ExchangeAsync(http)).AllowAnonymous().ExcludeFromDescription();
+        // The verification page checks its anti-forgery token itself (it reads the form by hand).
         app.MapMethods(InteractiveEndpoints.VerificationPath, [HttpMethods.Get, HttpMethods.Post], (HttpContext http, InteractiveEndpoints pages) => pages.VerifyAsync(http))
             .AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
         app.MapMethods(InteractiveEndpoints.AuthorizationPath, [HttpMethods.Get, HttpMethods.Post], (HttpContext http, InteractiveEndpoints pages) => pages.AuthorizeAsync(http))

@@ -2,6 +2,13 @@ using System.Globalization;
 
 namespace OpenTunnel.Identity.Hosting;
 
+/// <summary>How a newly enrolled device is admitted (<c>Identity:DeviceApproval</c>).</summary>
+public enum DeviceApprovalMode
+{
+    Automatic,
+    Administrator,
+}
+
 /// <summary>
 /// Settings of the embedded identity provider, configuration section <c>Identity</c>
 /// (environment: <c>Identity__Name</c>); docs/identity.md lists them. <see cref="Validate"/> names
@@ -53,6 +60,13 @@ public sealed class IdentityProviderOptions
 
     /// <summary>Longest lifetime a device assertion (<c>device_assertion</c>) may have; default 5 min, 30 s to 10 min.</summary>
     public TimeSpan DeviceAssertionMaximumLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Whether a newly enrolled device counts at once (<c>automatic</c>, the default) or waits,
+    /// pending and not compliant, until an administrator approves it through the management API
+    /// (<c>administrator</c>): a device's own posture report is then not enough to get in.
+    /// </summary>
+    public DeviceApprovalMode DeviceApproval { get; set; } = DeviceApprovalMode.Automatic;
 
     /// <summary>Redirect URIs of the web console client (authorization code + PKCE). Default none, which leaves the code flow unused.</summary>
     public List<string> ConsoleRedirectUris { get; set; } = [];

@@ -1,41 +1,19 @@
 using System.Security.Cryptography;
+using OpenTunnel.Platform.Linux.Files;
 
 namespace OpenTunnel.Identity.Keys;
 
 /// <summary>
-/// The folder of the provider's keys: created mode 0700, files written mode 0600 through a
-/// temporary file and a rename, so a crash never leaves half a key.
+/// The folder of the provider's keys: created (or tightened to) mode 0700, files written mode 0600
+/// through a temporary file and a rename (<see cref="OwnerOnlyFiles"/>), so a crash never leaves half a key.
 /// </summary>
 public static class KeyDirectory
 {
-    private const UnixFileMode OwnerOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const string EncryptionKeyFile = "token-encryption-key";
 
-    public static void Ensure(string directory)
-    {
-        if (!Directory.Exists(directory))
-        {
-            Directory.CreateDirectory(directory, OwnerOnlyFolder);
-        }
-    }
+    public static void Ensure(string directory) => OwnerOnlyFiles.CreateDirectory(directory);
 
-    public static void WriteSecret(string path, string content)
-    {
-        string temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, new FileStreamOptions
-        {
-            Mode = FileMode.Create,
-            Access = FileAccess.Write,
-            UnixCreateMode = OwnerOnlyFile,
-        }))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(content);
-        }
-
-        File.Move(temporary, path, overwrite: true);
-    }
+    public static void WriteSecret(string path, string content) => OwnerOnlyFiles.WriteAtomically(path, content);
 
     /// <summary>
     /// The 256-bit key that encrypts authorization codes, device codes and refresh tokens (they

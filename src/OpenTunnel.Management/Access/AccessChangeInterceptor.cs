@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using OpenTunnel.Identity.Access;
 using OpenTunnel.Identity.Data;
+using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Domain;
 
 namespace OpenTunnel.Management.Access;
@@ -11,19 +12,85 @@ namespace OpenTunnel.Management.Access;
 /// Records a continuous-access-evaluation event in the same save as the change that withdraws
 /// access, whichever API made it: a device turning non-compliant (a report, a device edit, a
 /// changed compliance policy), retired or deleted; a user disabled, removed from a group, or
-/// deleted. After the save, <see cref="AccessEventDelivery"/> is signalled to tell the gateways.
+/// deleted; a conditional-access policy changed so that users it let in are refused. After the save, <see cref="AccessEventDelivery"/> is signalled to tell the gateways.
 /// </summary>
 internal sealed class AccessChangeInterceptor(AccessEventDelivery delivery, TimeProvider clock) : SaveChangesInterceptor
 {
-    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(eventData);
         if (eventData.Context is { } context)
         {
             Record(context);
+            if (context is ManagementDbContext management)
+            {
+                await RecordPolicyChangesAsync(management, cancellationToken);
+            }
         }
 
-        return base.SavingChangesAsync(eventData, result, cancellationToken);
+        return await base.SavingChangesAsync(eventData, result, cancellationToken);
+    }
+
+    /// <summary>
+    /// A conditional-access policy changed or deleted re-evaluates the users it named before: each
+    /// user who was allowed at one of its sites (with one of the user's devices, or with none) and
+    /// is not allowed there under the policies as saved gets an access event, so the gateways end
+    /// the sessions that the policies no longer allow; the user signs in again where still allowed.
+    /// </summary>
+    private async Task RecordPolicyChangesAsync(ManagementDbContext context, CancellationToken cancellationToken)
+    {
+        var changed = context.ChangeTracker.Entries<ConditionalAccessPolicy>().Where(e => e.State is EntityState.Modified or EntityState.Deleted).ToList();
+        if (changed.Count == 0)
+        {
+            return;
+        }
+
+        // Before: the rows as stored. After: the same with this save's additions, edits and deletions.
+        List<ConditionalAccessPolicy> before = await context.ConditionalAccessPolicies.AsNoTracking().ToListAsync(cancellationToken);
+        Dictionary<Guid, ConditionalAccessPolicy> after = before.ToDictionary(p => p.Id);
+        foreach (EntityEntry<ConditionalAccessPolicy> entry in context.ChangeTracker.Entries<ConditionalAccessPolicy>())
+        {
+            if (entry.State == EntityState.Deleted)
+            {
+                after.Remove(entry.Entity.Id);
+            }
+            else if (entry.State is EntityState.Added or EntityState.Modified)
+            {
+                after[entry.Entity.Id] = entry.Entity;
+            }
+        }
+
+        var groups = new HashSet<Guid>();
+        var sites = new HashSet<Guid>();
+        foreach (ConditionalAccessPolicy old in before.Where(p => changed.Exists(e => e.Entity.Id == p.Id)))
+        {
+            groups.UnionWith(old.GroupIds);
+            sites.UnionWith(old.SiteIds);
+        }
+
+        List<User> users = (await context.Users.AsNoTracking().Where(u => u.Enabled).ToListAsync(cancellationToken)).FindAll(u => u.GroupIds.Exists(groups.Contains));
+        List<Guid> owners = users.ConvertAll(u => u.Id);
+        List<Device> devices = await context.Devices.AsNoTracking().Where(d => owners.Contains(d.OwnerId)).ToListAsync(cancellationToken);
+        DateTime now = clock.GetUtcNow().UtcDateTime;
+        foreach (User user in users)
+        {
+            var options = new List<AccessDevice?> { null };
+            options.AddRange(devices.Where(d => d.OwnerId == user.Id).Select(d => new AccessDevice(d.EnrolmentState, d.ComplianceState)));
+            bool lost = sites.Any(site => options.Any(device =>
+                ConditionalAccessEvaluator.Evaluate(user.GroupIds, site, device, before).Allowed
+                && !ConditionalAccessEvaluator.Evaluate(user.GroupIds, site, device, after.Values).Allowed));
+            if (lost)
+            {
+                context.Set<AccessEvent>().Add(new AccessEvent
+                {
+                    At = now,
+                    Kind = AccessEventKind.ConditionalAccessChanged,
+                    UserId = user.Id,
+                    UserName = user.Name,
+                    Reason = $"User {user.Name} is no longer allowed where a changed conditional-access policy let them in.",
+                });
+            }
+        }
     }
 
     public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using OpenTunnel.Identity.Contracts;
+using OpenTunnel.Identity.Hosting;
 using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Domain;
@@ -14,7 +15,7 @@ namespace OpenTunnel.Management.Access;
 /// <see cref="ComplianceEvaluator"/>), and the conditional-access decision of
 /// <see cref="ConditionalAccessEvaluator"/> over the stored policies.
 /// </summary>
-internal sealed class IdentityDirectory(ManagementDbContext db, TimeProvider clock) : IUserDirectory, IDeviceDirectory, IConditionalAccess
+internal sealed class IdentityDirectory(ManagementDbContext db, IdentityProviderOptions identity, TimeProvider clock) : IUserDirectory, IDeviceDirectory, IConditionalAccess
 {
     public async Task<DirectoryUser?> FindByNameAsync(string name, CancellationToken cancellationToken) =>
         await DescribeAsync(await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Name == name, cancellationToken), cancellationToken);
@@ -28,7 +29,9 @@ internal sealed class IdentityDirectory(ManagementDbContext db, TimeProvider clo
     public async Task<DeviceWrite> EnrolAsync(Guid ownerId, DevicePosture posture, CancellationToken cancellationToken)
     {
         DateTime now = clock.GetUtcNow().UtcDateTime;
-        var device = new Device { Id = Guid.NewGuid(), OwnerId = ownerId, EnrolmentState = EnrolmentState.Enrolled, CreatedAt = now };
+        // In administrator mode a new device waits for approval; the compliance evaluation leaves it Unknown (not compliant) until then.
+        EnrolmentState state = identity.DeviceApproval == DeviceApprovalMode.Administrator ? EnrolmentState.Pending : EnrolmentState.Enrolled;
+        var device = new Device { Id = Guid.NewGuid(), OwnerId = ownerId, EnrolmentState = state, CreatedAt = now };
         if (Apply(posture, device, now) is { } errors)
         {
             return new DeviceWrite(null, errors);
@@ -43,9 +46,9 @@ internal sealed class IdentityDirectory(ManagementDbContext db, TimeProvider clo
     public async Task<DeviceWrite> ReportAsync(Guid deviceId, DevicePosture posture, CancellationToken cancellationToken)
     {
         Device device = await db.Devices.FirstAsync(d => d.Id == deviceId, cancellationToken);
-        if (device.EnrolmentState != EnrolmentState.Enrolled)
+        if (device.EnrolmentState is not (EnrolmentState.Enrolled or EnrolmentState.Pending))
         {
-            return new DeviceWrite(null, new Dictionary<string, string[]> { ["device"] = [$"is {device.EnrolmentState}; only enrolled devices report their posture."] });
+            return new DeviceWrite(null, new Dictionary<string, string[]> { ["device"] = [$"is {device.EnrolmentState}; only enrolled devices (or those pending approval) report their posture."] });
         }
 
         string before = AuditTrail.Snapshot(device);
@@ -102,9 +105,9 @@ internal sealed class IdentityDirectory(ManagementDbContext db, TimeProvider clo
     /// <summary>Copies the report onto the device; the validation errors by field when it is not acceptable.</summary>
     private static Dictionary<string, string[]>? Apply(DevicePosture posture, Device device, DateTime now)
     {
-        if (!Enum.TryParse(posture.Platform, ignoreCase: true, out Platform platform) || int.TryParse(posture.Platform, out _))
+        if (!Enum.TryParse(posture.Platform, ignoreCase: true, out Domain.Platform platform) || int.TryParse(posture.Platform, out _))
         {
-            return new Dictionary<string, string[]> { ["platform"] = [$"'{posture.Platform}' is not a platform; use one of {string.Join(", ", Enum.GetNames<Platform>())}."] };
+            return new Dictionary<string, string[]> { ["platform"] = [$"'{posture.Platform}' is not a platform; use one of {string.Join(", ", Enum.GetNames<Domain.Platform>())}."] };
         }
 
         device.Name = posture.Name;
@@ -138,6 +141,7 @@ internal sealed class IdentityDirectory(ManagementDbContext db, TimeProvider clo
         {
             EnrolmentState.Enrolled => DeviceEnrolment.Enrolled,
             EnrolmentState.AppProtected => DeviceEnrolment.AppProtected,
+            EnrolmentState.Pending => DeviceEnrolment.Pending,
             _ => DeviceEnrolment.Retired,
         },
         device.ComplianceState switch
@@ -152,6 +156,7 @@ internal sealed class IdentityDirectory(ManagementDbContext db, TimeProvider clo
     {
         DeviceEnrolment.Enrolled => EnrolmentState.Enrolled,
         DeviceEnrolment.AppProtected => EnrolmentState.AppProtected,
+        DeviceEnrolment.Pending => EnrolmentState.Pending,
         _ => EnrolmentState.Retired,
     };
 

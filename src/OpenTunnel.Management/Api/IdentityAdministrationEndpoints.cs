@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
 using OpenTunnel.Identity.Credentials;
 using OpenTunnel.Identity.Contracts;
 using OpenTunnel.Management.Auth;
@@ -38,6 +39,7 @@ public static class IdentityAdministrationEndpoints
         users.MapPost("totp", EnableTotpAsync).WithName("EnableUserTotp");
         users.MapDelete("totp", DisableTotpAsync).WithName("DisableUserTotp");
         users.MapPost("revoke-sessions", RevokeSessionsAsync).WithName("RevokeUserSessions");
+        api.MapPost("devices/{id:guid}/approve", ApproveDeviceAsync).WithName("ApproveDevice").WithTags("devices").RequireAuthorization(AuthorizationSetup.WritePolicy);
 
         RouteGroupBuilder clients = api.MapGroup("automation-clients").WithTags("automation-clients");
         clients.MapGet("", (AutomationClients automation, CancellationToken ct) => automation.ListAsync(ct)).WithName("ListAutomationClients");
@@ -105,6 +107,30 @@ public static class IdentityAdministrationEndpoints
         Audit(db, http, id, "sessions revoked", clock);
         long revoked = await credentials.RevokeSessionsAsync(user, AuditTrail.ActorOf(http.User), ct);
         return TypedResults.Ok(new RevokedSessions(revoked));
+    }
+
+    /// <summary>Approves a device pending under Identity:DeviceApproval administrator: it becomes enrolled and its compliance is evaluated.</summary>
+    private static async Task<Results<Ok<Device>, ProblemHttpResult>> ApproveDeviceAsync(Guid id, ManagementDbContext db, HttpContext http, TimeProvider clock, CancellationToken ct)
+    {
+        if (await db.Devices.FirstOrDefaultAsync(d => d.Id == id, ct) is not { } device)
+        {
+            return ResourceEndpoints.NotFound("device", id);
+        }
+
+        if (device.EnrolmentState != EnrolmentState.Pending)
+        {
+            return ResourceEndpoints.Conflict("The device is not pending approval.", $"Device {id} is {device.EnrolmentState}; only a pending device can be approved.");
+        }
+
+        string before = AuditTrail.Snapshot(device);
+        DateTime now = clock.GetUtcNow().UtcDateTime;
+        device.EnrolmentState = EnrolmentState.Enrolled;
+        Resources.DeviceCompliance.Apply(device, await db.CompliancePolicies.AsNoTracking().ToListAsync(ct));
+        device.Version++;
+        device.UpdatedAt = now;
+        AuditTrail.Record(db, AuditTrail.ActorOf(http.User), AuditAction.Updated, device, device.Id, before, AuditTrail.Snapshot(device), now);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(device);
     }
 
     private static async Task<Results<Created<CreatedAutomationClient>, ValidationProblem, ProblemHttpResult>> CreateClientAsync(

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using OpenTunnel.Management.Hosting;
+using OpenTunnel.Platform.Linux.Files;
 
 namespace OpenTunnel.Management.Data;
 
@@ -40,20 +41,43 @@ public static class DatabaseRegistration
         builder.UseNpgsql(connectionString);
 
     /// <summary>
-    /// Creates the SQLite folder and applies pending migrations. EF Core takes a migration lock
-    /// (a lock table on SQLite, an advisory lock on PostgreSQL), so replicas starting together
-    /// on one PostgreSQL do not migrate twice.
+    /// Creates the data directory mode 0700 (it holds the SQLite file, the first administrator key
+    /// and the key folders; an existing one is tightened), the SQLite file mode 0600, and applies
+    /// pending migrations. EF Core takes a migration lock (a lock table on SQLite, an advisory lock
+    /// on PostgreSQL), so replicas starting together on one PostgreSQL do not migrate twice.
     /// </summary>
     public static async Task MigrateAsync(IServiceProvider services, ManagementOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
+        OwnerOnlyFiles.CreateDirectory(options.DataDirectory);
         if (!options.UsesPostgres)
         {
-            Directory.CreateDirectory(options.DataDirectory);
+            PrepareSqliteFile(options.SqlitePath);
         }
 
         await using AsyncServiceScope scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ManagementDbContext>();
         await db.Database.MigrateAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// SQLite creates its file with the process umask (usually 0644) and gives its journal and WAL
+    /// files the database file's mode: made 0600 before SQLite first opens it, and an existing
+    /// file (and journal) tightened to 0600.
+    /// </summary>
+    private static void PrepareSqliteFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            using var created = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnlyFiles.FileMode });
+        }
+
+        foreach (string file in new[] { path, path + "-wal", path + "-shm", path + "-journal" })
+        {
+            if (File.Exists(file))
+            {
+                File.SetUnixFileMode(file, OwnerOnlyFiles.FileMode);
+            }
+        }
     }
 }

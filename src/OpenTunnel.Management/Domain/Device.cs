@@ -39,6 +39,9 @@ public enum EnrolmentState
     AppProtected,
 
     Retired,
+
+    /// <summary>Enrolled while Identity:DeviceApproval is administrator, waiting for an administrator's approval; not compliant until then.</summary>
+    Pending,
 }
 
 public enum ComplianceState

@@ -23,6 +23,7 @@ public static class ManagementHost
             .Bind(builder.Configuration.GetSection(ManagementOptions.Section))
             .ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<ManagementOptions>, ManagementOptionsValidator>();
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<Microsoft.Extensions.Options.IOptions<ManagementOptions>>((o, m) => TrustedProxies.Configure(o, m.Value.TrustedProxies));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddManagementDatabase();
         builder.Services.AddHostedService<DatabaseStartup>();
@@ -46,6 +47,14 @@ public static class ManagementHost
         configure?.Invoke(builder);
 
         WebApplication app = builder.Build();
+
+        // First, so that everything after (the sign-in throttle, the logs, the issuer's scheme) sees the
+        // client behind a trusted proxy. Only with a list: ASP.NET Core's middleware with empty lists trusts every peer.
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ManagementOptions>>().Value.TrustedProxies.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();

@@ -16,6 +16,13 @@ public sealed class ManagementOptions
     /// <summary>Administrator tokens (JWT bearer). Without an authority only API keys sign in.</summary>
     public AdminTokenOptions AdminTokens { get; set; } = new();
 
+    /// <summary>
+    /// Addresses and networks (CIDR) of the TLS-terminating proxies in front of the service, whose
+    /// X-Forwarded-For and X-Forwarded-Proto are believed (docs/management.md). Default none: the
+    /// headers are ignored and the client address is the connection's.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(PostgresConnectionString);
 
     /// <summary>The SQLite database file: management.db in the data directory.</summary>
@@ -70,6 +77,7 @@ internal sealed class ManagementOptionsValidator : IValidateOptions<ManagementOp
             failures.Add("Management:AdminTokens:RoleClaim is empty.");
         }
 
+        failures.AddRange(Hosting.TrustedProxies.Problems(options.TrustedProxies));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -80,4 +80,15 @@ public sealed class SessionTableTests
         Assert.Single(table.FindByIdOrUser("bob"));
         Assert.Empty(table.FindByIdOrUser("carol"));
     }
+
+    [Fact]
+    public void FindByIdOrUser_Subject_MatchesTheSessionsOfThatSubjectWhateverTheirName()
+    {
+        var table = new SessionTable();
+        var before = table.TryCreate("alice", null, Client, DateTimeOffset.UtcNow, 10, 0, out _, subject: "7c9e6679-7425-40de-944b-e07fc1f90ae7")!;
+        var renamed = table.TryCreate("alice2", null, Client, DateTimeOffset.UtcNow, 10, 0, out _, subject: "7c9e6679-7425-40de-944b-e07fc1f90ae7")!;
+        table.TryCreate("bob", null, Client, DateTimeOffset.UtcNow, 10, 0, out _, subject: "another-subject");
+
+        Assert.Equal([before, renamed], table.FindByIdOrUser("7c9e6679-7425-40de-944b-e07fc1f90ae7"));
+    }
 }

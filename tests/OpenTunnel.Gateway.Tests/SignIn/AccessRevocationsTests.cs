@@ -22,6 +22,16 @@ public sealed class AccessRevocationsTests
     }
 
     [Fact]
+    public void RevokedAfterIssue_SubjectRevoked_RefusesItsTokenUnderANewUserName()
+    {
+        const string subject = "3f2b0c1e-6a0d-4f6e-9a55-0c1f5e2d7b10";
+        _revocations.Revoke(subject);
+
+        Assert.Equal(Start, _revocations.RevokedAfterIssue("alice-renamed", null, Start.AddSeconds(-1), subject));
+        Assert.Null(_revocations.RevokedAfterIssue("bob", null, Start.AddSeconds(-1), "another-subject"));
+    }
+
+    [Fact]
     public void RevokedAfterIssue_TokenIssuedAfterTheRevocation_IsNotRevoked()
     {
         _revocations.Revoke("alice");

@@ -14,8 +14,6 @@ namespace OpenTunnel.Identity.Tests.Access;
 [Trait("Category", "Integration")]
 public sealed class AccessEventDeliveryTests(IdentityFixture fixture) : IClassFixture<IdentityFixture>
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
-
     [Fact]
     public async Task DeviceReportsFirewallOff_EveryServerIsToldToRevokeTheDeviceWithinTenSeconds()
     {
@@ -47,7 +45,7 @@ public sealed class AccessEventDeliveryTests(IdentityFixture fixture) : IClassFi
             new { name = user.Name, displayName = "x", enabled = false, groupIds = new[] { fixture.AllowedGroupId } }, current.ETag);
 
         Assert.Equal(HttpStatusCode.OK, disabled.Status);
-        await WaitForRevokeCommandAsync(server.Id, user.Name);
+        await WaitForRevokeCommandAsync(server.Id, user.Id);
         Assert.NotNull((await fixture.Oidc.RefreshAsync(tokens.RefreshToken!)).Error);
     }
 
@@ -62,7 +60,45 @@ public sealed class AccessEventDeliveryTests(IdentityFixture fixture) : IClassFi
             new { name = user.Name, displayName = "x", enabled = true, groupIds = Array.Empty<string>() }, current.ETag);
 
         Assert.Equal(HttpStatusCode.OK, changed.Status);
-        await WaitForRevokeCommandAsync(server.Id, user.Name);
+        await WaitForRevokeCommandAsync(server.Id, user.Id);
+    }
+
+    [Fact]
+    public async Task UserRenamedThenDisabled_ServersAreToldTheUserIdNotAName()
+    {
+        (_, ApiResponse server) = await Objects.EnrolledServerAsync(fixture.Admin, fixture.Anonymous);
+        TestUser user = await fixture.CreateUserAsync();
+        ApiResponse current = await fixture.Admin.ReadAsync($"/api/v1/users/{user.Id}");
+        ApiResponse renamed = await fixture.Admin.SendAsync(HttpMethod.Put, $"/api/v1/users/{user.Id}",
+            new { name = user.Name + "-renamed", displayName = "x", enabled = false, groupIds = new[] { fixture.AllowedGroupId } }, current.ETag);
+
+        Assert.Equal(HttpStatusCode.OK, renamed.Status);
+        await WaitForRevokeCommandAsync(server.Id, user.Id);
+        Assert.Empty(await RevokeCommandsAsync(server.Id, user.Name));
+        Assert.Empty(await RevokeCommandsAsync(server.Id, user.Name + "-renamed"));
+    }
+
+    [Fact]
+    public async Task ConditionalAccessPolicyTightened_UsersItNoLongerAllowsAreRevoked_OthersAreNot()
+    {
+        (_, ApiResponse server) = await Objects.EnrolledServerAsync(fixture.Admin, fixture.Anonymous);
+        string configuration = (await fixture.Admin.CreateAsync("/api/v1/configurations", new { name = ManagementAppFixture.Unique("cfg") })).Id;
+        string site = (await fixture.Admin.CreateAsync("/api/v1/sites", new { name = ManagementAppFixture.Unique("site"), publicAddress = "198.18.1.1", serverConfigurationId = configuration })).Id;
+        string group = (await fixture.Admin.CreateAsync("/api/v1/groups", new { name = ManagementAppFixture.Unique("group") })).Id;
+        string bystanderGroup = (await fixture.Admin.CreateAsync("/api/v1/groups", new { name = ManagementAppFixture.Unique("group") })).Id;
+        var loose = new { name = ManagementAppFixture.Unique("policy"), groupIds = new[] { group }, siteIds = new[] { site }, requireCompliantDevice = false, allowUnenrolledDevices = true };
+        ApiResponse policy = await fixture.Admin.CreateAsync("/api/v1/conditional-access-policies", loose);
+        await fixture.Admin.CreateAsync("/api/v1/conditional-access-policies", loose with { name = ManagementAppFixture.Unique("policy"), groupIds = new[] { bystanderGroup } });
+        ApiResponse member = await fixture.Admin.CreateAsync("/api/v1/users", new { name = ManagementAppFixture.Unique("user"), displayName = "m", enabled = true, groupIds = new[] { group } });
+        ApiResponse bystander = await fixture.Admin.CreateAsync("/api/v1/users", new { name = ManagementAppFixture.Unique("user"), displayName = "b", enabled = true, groupIds = new[] { bystanderGroup } });
+
+        ApiResponse tightened = await fixture.Admin.SendAsync(HttpMethod.Put, $"/api/v1/conditional-access-policies/{policy.Id}",
+            loose with { allowUnenrolledDevices = false }, policy.ETag);
+
+        Assert.Equal(HttpStatusCode.OK, tightened.Status);
+        await WaitForRevokeCommandAsync(server.Id, member.Id);
+        await fixture.AssertLoggedSoonAsync(6400, "ConditionalAccessChanged) delivered:");
+        Assert.Empty(await RevokeCommandsAsync(server.Id, bystander.Id));
     }
 
     [Fact]
@@ -77,32 +113,11 @@ public sealed class AccessEventDeliveryTests(IdentityFixture fixture) : IClassFi
         await fixture.Admin.SendAsync(HttpMethod.Put, $"/api/v1/users/{user.Id}",
             new { name = user.Name, displayName = "x", enabled = false, groupIds = new[] { fixture.AllowedGroupId } }, current.ETag);
 
-        await fixture.AssertLoggedSoonAsync(6400, $"gateway(s) told to end the sessions of {user.Name}");
-        Assert.Empty(await RevokeCommandsAsync(server.Id, user.Name));
+        await fixture.AssertLoggedSoonAsync(6400, $"gateway(s) told to end the sessions of {user.Id}");
+        Assert.Empty(await RevokeCommandsAsync(server.Id, user.Id));
     }
 
-    private async Task WaitForRevokeCommandAsync(string serverId, string target)
-    {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (waited.Elapsed < Deadline)
-        {
-            if ((await RevokeCommandsAsync(serverId, target)).Count == 1)
-            {
-                return;
-            }
+    private Task WaitForRevokeCommandAsync(string serverId, string target) => RevokeCommands.WaitForAsync(fixture.Admin, serverId, target);
 
-            await Task.Delay(100);
-        }
-
-        Assert.Fail($"No revokeSessions command for {target} reached server {serverId} within {Deadline.TotalSeconds} s.");
-    }
-
-    private async Task<List<JsonElement>> RevokeCommandsAsync(string serverId, string target)
-    {
-        ApiResponse commands = await fixture.Admin.ReadAsync($"/api/v1/servers/{serverId}/commands");
-        Assert.Equal(HttpStatusCode.OK, commands.Status);
-        return commands.Json.EnumerateArray()
-            .Where(c => c.GetProperty("kind").GetString() == "revokeSessions" && c.GetProperty("target").GetString() == target)
-            .ToList();
-    }
+    private Task<List<JsonElement>> RevokeCommandsAsync(string serverId, string target) => RevokeCommands.ListAsync(fixture.Admin, serverId, target);
 }

@@ -5,9 +5,9 @@ namespace OpenTunnel.Management.Tests.Domain;
 [Trait("Category", "Unit")]
 public sealed class ComplianceEvaluatorTests
 {
-    private static readonly DeviceReport GoodLaptop = new(Platform.Windows, "10.0.22631", EnrolmentState.Enrolled, DiskEncrypted: true, FirewallEnabled: true);
+    private static readonly DeviceReport GoodLaptop = new(Management.Domain.Platform.Windows, "10.0.22631", EnrolmentState.Enrolled, DiskEncrypted: true, FirewallEnabled: true);
 
-    private static CompliancePolicy Policy(Platform? platform = null, string? minimum = null, bool encryption = false, bool firewall = false) =>
+    private static CompliancePolicy Policy(Management.Domain.Platform? platform = null, string? minimum = null, bool encryption = false, bool firewall = false) =>
         new() { Name = "baseline", Platform = platform, MinimumOsVersion = minimum, RequireDiskEncryption = encryption, RequireFirewall = firewall };
 
     [Fact]
@@ -22,7 +22,7 @@ public sealed class ComplianceEvaluatorTests
     [Fact]
     public void Evaluate_MeetsEveryRequirement_IsCompliant()
     {
-        Assert.Equal(ComplianceState.Compliant, ComplianceEvaluator.Evaluate(GoodLaptop, [Policy(Platform.Windows, "10.0.19045", true, true)]).State);
+        Assert.Equal(ComplianceState.Compliant, ComplianceEvaluator.Evaluate(GoodLaptop, [Policy(Management.Domain.Platform.Windows, "10.0.19045", true, true)]).State);
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class ComplianceEvaluatorTests
     [Fact]
     public void Evaluate_PolicyForAnotherPlatform_DoesNotApply()
     {
-        Assert.Equal(ComplianceState.Compliant, ComplianceEvaluator.Evaluate(GoodLaptop with { DiskEncrypted = false }, [Policy(Platform.MacOS, encryption: true)]).State);
+        Assert.Equal(ComplianceState.Compliant, ComplianceEvaluator.Evaluate(GoodLaptop with { DiskEncrypted = false }, [Policy(Management.Domain.Platform.MacOS, encryption: true)]).State);
     }
 
     [Fact]

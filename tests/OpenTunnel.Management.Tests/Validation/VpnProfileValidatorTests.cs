@@ -10,7 +10,7 @@ public sealed class VpnProfileValidatorTests
     {
         Name = "Contoso VPN",
         SiteId = Guid.NewGuid(),
-        Platform = Platform.Ios,
+        Platform = Management.Domain.Platform.Ios,
         PerAppIdentifiers = ["com.example.mail"],
         OnDemandRules =
         [

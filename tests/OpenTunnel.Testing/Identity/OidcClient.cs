@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace OpenTunnel.Testing.Identity;
 
@@ -27,13 +28,17 @@ public sealed class OidcClient(HttpClient http, string issuer)
 
     public string TokenEndpoint => issuer.TrimEnd('/') + "/connect/token";
 
-    public async Task<(string DeviceCode, string UserCode)> RequestDeviceCodeAsync(string scope)
+    public const string AntiforgeryField = "__RequestVerificationToken";
+
+    public async Task<(string DeviceCode, string UserCode)> RequestDeviceCodeAsync(string scope, string? deviceName = null)
     {
-        using HttpResponseMessage response = await http.PostAsync("/connect/device", new FormUrlEncodedContent(new Dictionary<string, string>
+        var form = new Dictionary<string, string> { ["client_id"] = DeviceClient, ["scope"] = scope };
+        if (deviceName is not null)
         {
-            ["client_id"] = DeviceClient,
-            ["scope"] = scope,
-        }));
+            form["device_name"] = deviceName;
+        }
+
+        using HttpResponseMessage response = await http.PostAsync("/connect/device", new FormUrlEncodedContent(form));
         string body = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode)
         {
@@ -44,16 +49,63 @@ public sealed class OidcClient(HttpClient http, string issuer)
         return (json.RootElement.GetProperty("device_code").GetString()!, json.RootElement.GetProperty("user_code").GetString()!);
     }
 
-    /// <summary>Signs in on the verification page with the user code; the answer (a redirect when approved).</summary>
-    public async Task<HttpResponseMessage> ApproveAsync(string userCode, string userName, string password, string? oneTimeCode = null)
+    /// <summary>
+    /// What a person does in a browser on the verification page: opens it with the user code, signs
+    /// in (with the page's anti-forgery token), and on the consent page presses
+    /// <paramref name="consent"/> (allow or deny). The last answer: a redirect when approved, the
+    /// sign-in form (400) when the sign-in was refused.
+    /// </summary>
+    public async Task<HttpResponseMessage> ApproveAsync(string userCode, string userName, string password, string? oneTimeCode = null, string consent = "allow")
     {
-        var form = new Dictionary<string, string> { ["user_code"] = userCode, ["username"] = userName, ["password"] = password };
+        using HttpClient browser = Browser();
+        // The page answers 400 with the form again for an unknown or expired code; its token is still there.
+        using HttpResponseMessage opened = await browser.GetAsync(new Uri($"/connect/verify?user_code={Uri.EscapeDataString(userCode)}", UriKind.Relative));
+        var form = new Dictionary<string, string>
+        {
+            ["user_code"] = userCode,
+            ["username"] = userName,
+            ["password"] = password,
+            [AntiforgeryField] = HiddenField(await opened.Content.ReadAsStringAsync(), AntiforgeryField) ?? "",
+        };
         if (oneTimeCode is not null)
         {
             form["otp"] = oneTimeCode;
         }
 
-        return await http.PostAsync("/connect/verify", new FormUrlEncodedContent(form));
+        HttpResponseMessage signedIn = await browser.PostAsync("/connect/verify", new FormUrlEncodedContent(form));
+        string page = await signedIn.Content.ReadAsStringAsync();
+        if (signedIn.StatusCode != HttpStatusCode.OK || HiddenField(page, "consent_ticket") is not { } ticket)
+        {
+            return signedIn;
+        }
+
+        signedIn.Dispose();
+        return await browser.PostAsync("/connect/verify", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["user_code"] = userCode,
+            ["consent_ticket"] = ticket,
+            [AntiforgeryField] = HiddenField(page, AntiforgeryField) ?? "",
+            ["consent"] = consent,
+        }));
+    }
+
+    /// <summary>The value of the hidden field <paramref name="name"/> of an HTML page, or null.</summary>
+    public static string? HiddenField(string html, string name)
+    {
+        Match match = Regex.Match(html, $"<input type=\"hidden\" name=\"{Regex.Escape(name)}\" value=\"([^\"]*)\">");
+        return match.Success ? WebUtility.HtmlDecode(match.Groups[1].Value) : null;
+    }
+
+    /// <summary>A browser of its own (its own cookies: parallel sign-ins do not share an anti-forgery cookie), with this client's address and headers.</summary>
+    private HttpClient Browser()
+    {
+        var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = http.BaseAddress };
+        foreach (KeyValuePair<string, IEnumerable<string>> header in http.DefaultRequestHeaders)
+        {
+            browser.DefaultRequestHeaders.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
+        return browser;
     }
 
     public Task<TokenResponse> PollAsync(string deviceCode, IReadOnlyDictionary<string, string>? extra = null) =>

@@ -10,14 +10,14 @@ namespace OpenTunnel.Management.Api.Resources;
 public sealed record CompliancePolicyInput(
     string? Name,
     string? Description = null,
-    Platform? Platform = null,
+    Domain.Platform? Platform = null,
     string? MinimumOsVersion = null,
     bool RequireDiskEncryption = false,
     bool RequireFirewall = false);
 
 public sealed class CompliancePolicyFilter : ListQuery
 {
-    public Platform? Platform { get; set; }
+    public Domain.Platform? Platform { get; set; }
 }
 
 internal sealed class CompliancePolicies : ResourceDefinition<CompliancePolicy, CompliancePolicyInput, CompliancePolicyFilter>

@@ -9,7 +9,7 @@ namespace OpenTunnel.Management.Api.Resources;
 public sealed record VpnProfileInput(
     string? Name,
     Guid? SiteId,
-    Platform Platform,
+    Domain.Platform Platform,
     string? Description = null,
     List<string>? PerAppIdentifiers = null,
     bool AlwaysOn = false,
@@ -21,7 +21,7 @@ public sealed class VpnProfileFilter : ListQuery
 {
     public Guid? SiteId { get; set; }
 
-    public Platform? Platform { get; set; }
+    public Domain.Platform? Platform { get; set; }
 
     /// <summary>Profiles assigned to this group.</summary>
     public Guid? GroupId { get; set; }
@@ -74,7 +74,7 @@ internal sealed class VpnProfiles : ResourceDefinition<VpnProfile, VpnProfileInp
 public sealed record DeviceInput(
     string? Name,
     Guid? OwnerId,
-    Platform Platform,
+    Domain.Platform Platform,
     string? OsVersion,
     EnrolmentState EnrolmentState = EnrolmentState.Enrolled,
     bool? DiskEncrypted = null,
@@ -85,7 +85,7 @@ public sealed class DeviceFilter : ListQuery
 {
     public Guid? OwnerId { get; set; }
 
-    public Platform? Platform { get; set; }
+    public Domain.Platform? Platform { get; set; }
 
     public ComplianceState? ComplianceState { get; set; }
 }
