@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the standalone OpenTunnel stack on this machine, as root:
 # - the management service with SQLite (scripts/run-management.sh: http://127.0.0.1:8080, data in
-#   /var/lib/opentunnel/management), which prints the first administrator API key;
+#   /var/lib/opentunnel/management), which says where the first administrator API key is (the
+#   file admin-api-key there; the key is not printed);
 # - the gateway: a self-signed certificate and a development token key are made in its data
 #   directory, a test token is minted, and the openconnect command that uses them is printed;
 # - the management agent beside it (scripts/run-agent.sh), enrolled at the first run into the

@@ -45,9 +45,13 @@ if [ ! -f "$agent_data/agent.json" ]; then
     echo "Created the site 'default' ($site) with the server configuration 'default' ($configuration)."
   fi
   answer=$(call POST "/api/v1/sites/$site/enrolment-tokens" '{"validForHours":1}')
+  # The one-time token goes in a file only root can read, never on a command line (/proc/PID/cmdline
+  # is readable by every user); the agent reads it at its first start and the file is deleted after.
+  token_file=$agent_data/enrolment-token
+  (umask 077 && field token <<<"$answer" >"$token_file")
   environment+=(
     OPENTUNNEL_AGENT_MANAGEMENTURL="https://127.0.0.1:8444"
-    OPENTUNNEL_AGENT_TOKEN="$(field token <<<"$answer")"
+    OPENTUNNEL_AGENT_TOKENFILE="$token_file"
     OPENTUNNEL_AGENT_CAPIN="$(field caPin <<<"$answer")"
     OPENTUNNEL_AGENT_SERVERNAME="$(hostname)"
   )
@@ -59,11 +63,13 @@ echo $! >"$agent_data/agent.pid"
 for _ in $(seq 120); do
   if grep -q "Agent of server" "$log" 2>/dev/null; then break; fi
   if ! kill -0 "$(cat "$agent_data/agent.pid")" 2>/dev/null; then
+    rm -f "$agent_data/enrolment-token"
     echo "The agent stopped; the end of $log:" >&2
     tail -n 20 "$log" >&2
     exit 1
   fi
   sleep 0.5
 done
+rm -f "$agent_data/enrolment-token"
 grep "Agent of server" "$log" | tail -1
 echo "Agent: log $log, PID $(cat "$agent_data/agent.pid"); status: ${agent[*]} status --data-dir $agent_data"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the OpenTunnel management service on this machine with SQLite, prints its address and
-# the first administrator API key, and keeps running until Ctrl+C (or returns at once with
-# --detach). Data stays in the data directory, so a second run finds every object again.
+# where the first administrator API key is (the file, mode 0600; the key itself is never printed,
+# so it stays out of terminals, logs and the journal), and keeps running until Ctrl+C (or returns
+# at once with --detach). Data stays in the data directory, so a second run finds every object again.
 #
 #   OPENTUNNEL_MANAGEMENT_URL   where it listens    (default http://127.0.0.1:8080)
 #   OPENTUNNEL_MANAGEMENT_DATA  its data directory  (default /var/lib/opentunnel/management)
@@ -35,7 +36,7 @@ for _ in $(seq 120); do
 done
 
 echo "Management service: $url  (REST API $url/api/v1, OpenAPI $url/openapi/v1.json, PID $pid, log $log)"
-echo "Administrator API key: $(cat "$data/admin-api-key")  (stored in $data/admin-api-key)"
+echo "Administrator API key: in $data/admin-api-key (mode 0600; not printed)"
 echo "CLI: OPENTUNNEL_API_KEY_FILE=$data/admin-api-key $bin sites list --url $url"
 if [ "$detach" = true ]; then exit 0; fi
 wait "$pid"

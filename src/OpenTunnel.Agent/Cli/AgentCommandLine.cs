@@ -19,21 +19,28 @@ public static class AgentCommandLine
     public const string Usage = """
         Usage: opentunnel-agent <verb> [options]
 
-          enrol --management URL --token TOKEN [--ca-pin PIN | --ca-file FILE | --trust-on-first-use] [--name NAME]
+          enrol --management URL --token-file FILE|- [--ca-pin PIN | --ca-file FILE | --trust-on-first-use] [--name NAME]
                         join the site the token is for: make a key, get its certificate, store both (root only)
           run           keep the gateway in step with the management service and report health
-                        (the default verb; enrols first when a token is set and the agent is not enrolled)
+                        (the default verb; enrols first when a token is given and the agent is not enrolled)
           status        what the agent is enrolled as and what its gateway runs
+
+        The one-time enrolment token is read from --token-file FILE (its first line), from standard input
+        with --token-file -, or from the environment variable OPENTUNNEL_ENROL_TOKEN; never from the
+        command line, where every user of the machine could read it.
 
         Every verb takes --config FILE (JSON settings) and --data-dir DIR. Settings can also be given as
         environment variables OPENTUNNEL_AGENT_Setting, for example OPENTUNNEL_AGENT_MANAGEMENTURL,
-        OPENTUNNEL_AGENT_TOKEN, OPENTUNNEL_AGENT_CAPIN, OPENTUNNEL_AGENT_SERVERNAME (docs/agent.md).
+        OPENTUNNEL_AGENT_CAPIN, OPENTUNNEL_AGENT_SERVERNAME (docs/agent.md).
         """;
+
+    /// <summary>Options that once took a secret on the command line; refused with the way to give it instead.</summary>
+    private static readonly HashSet<string> SecretOptions = new(StringComparer.Ordinal) { "--token" };
 
     private static readonly Dictionary<string, string> OptionSettings = new(StringComparer.Ordinal)
     {
         ["--management"] = nameof(AgentOptions.ManagementUrl),
-        ["--token"] = nameof(AgentOptions.Token),
+        ["--token-file"] = nameof(AgentOptions.TokenFile),
         ["--ca-pin"] = nameof(AgentOptions.CaPin),
         ["--ca-file"] = nameof(AgentOptions.CaFile),
         ["--name"] = nameof(AgentOptions.ServerName),
@@ -70,10 +77,14 @@ public static class AgentCommandLine
         }
     }
 
-    private static async Task<int> EnrolAsync(AgentOptions options)
+    /// <summary>Reads the token only when there is something to enrol (an enrolled agent refuses without reading it).</summary>
+    private static async Task<int> EnrolAsync(AgentOptions options) =>
+        await EnrolAsync(options, new AgentIdentityStore(options.DataDirectory).IsEnrolled ? null : ReadToken(options));
+
+    private static async Task<int> EnrolAsync(AgentOptions options, string? token)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        using AgentIdentity identity = await new AgentEnroller(options, Console.Error).EnrolAsync(timeout.Token);
+        using AgentIdentity identity = await new AgentEnroller(options, token, Console.Error).EnrolAsync(timeout.Token);
         AgentRegistration registration = identity.Registration;
         Console.WriteLine($"Enrolled as {registration.ServerName} ({registration.ServerId}) in site {registration.SiteName}.");
         Console.WriteLine($"Agent endpoint: {registration.AgentEndpoint}; management CA {CertificatePins.Of(identity.Authority)}.");
@@ -85,12 +96,9 @@ public static class AgentCommandLine
     {
         if (!new AgentIdentityStore(options.DataDirectory).IsEnrolled)
         {
-            if (options.Token is null)
-            {
-                throw new InvalidOperationException($"The agent is not enrolled ({options.DataDirectory} holds no enrolment): run 'opentunnel-agent enrol --management URL --token TOKEN', or set OPENTUNNEL_AGENT_MANAGEMENTURL and OPENTUNNEL_AGENT_TOKEN.");
-            }
-
-            await EnrolAsync(options);
+            string token = ReadToken(options)
+                ?? throw new InvalidOperationException($"The agent is not enrolled ({options.DataDirectory} holds no enrolment): run 'opentunnel-agent enrol --management URL --token-file FILE', or set OPENTUNNEL_AGENT_MANAGEMENTURL and {EnrolmentTokenSource.EnvironmentVariable} (or OPENTUNNEL_AGENT_TOKENFILE).");
+            await EnrolAsync(options, token);
         }
 
         var recent = new RecentLogLines(2000);
@@ -150,6 +158,10 @@ public static class AgentCommandLine
         return 0;
     }
 
+    /// <summary>The enrolment token from --token-file (a file or standard input) or OPENTUNNEL_ENROL_TOKEN; null when none is given.</summary>
+    private static string? ReadToken(AgentOptions options) =>
+        EnrolmentTokenSource.Read(options.TokenFile, Console.In, Environment.GetEnvironmentVariable, Console.Error);
+
     /// <summary>--config FILE, --trust-on-first-use, and the options that set a setting.</summary>
     private static (string? File, Dictionary<string, string?> Overrides) Parse(string[] args)
     {
@@ -158,6 +170,12 @@ public static class AgentCommandLine
         for (int i = 0; i < args.Length; i++)
         {
             string option = args[i];
+            if (SecretOptions.Contains(option) || option.StartsWith("--token=", StringComparison.Ordinal))
+            {
+                throw new AgentConfigurationException([
+                    $"{option.Split('=')[0]} is not accepted: a token on the command line can be read by every user of this machine (/proc/PID/cmdline). Give it with --token-file FILE, --token-file - (standard input) or the environment variable {EnrolmentTokenSource.EnvironmentVariable}."]);
+            }
+
             if (option == "--trust-on-first-use")
             {
                 overrides[nameof(AgentOptions.TrustOnFirstUse)] = "true";

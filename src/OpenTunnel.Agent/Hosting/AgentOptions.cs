@@ -2,9 +2,11 @@ namespace OpenTunnel.Agent.Hosting;
 
 /// <summary>
 /// The agent's settings: a JSON file (--config, optional) and environment variables
-/// OPENTUNNEL_AGENT_Setting on top (for example OPENTUNNEL_AGENT_TOKEN for a container's first
-/// start). docs/agent.md is the reference; every default is here beside its setting, and
-/// <see cref="Validate"/> names the setting of every bad value.
+/// OPENTUNNEL_AGENT_Setting on top (for example OPENTUNNEL_AGENT_MANAGEMENTURL for a container's
+/// first start). The enrolment token is no setting: it comes from a file, standard input or
+/// OPENTUNNEL_ENROL_TOKEN (<see cref="Enrolment.EnrolmentTokenSource"/>). docs/agent.md is the
+/// reference; every default is here beside its setting, and <see cref="Validate"/> names the
+/// setting of every bad value.
 /// </summary>
 public sealed record AgentOptions
 {
@@ -16,10 +18,13 @@ public sealed record AgentOptions
     /// <summary>The management service's URL for enrolment (https). Default none.</summary>
     public string? ManagementUrl { get; init; }
 
-    /// <summary>The one-time enrolment token of the site. Default none.</summary>
-    public string? Token { get; init; }
+    /// <summary>
+    /// A file whose first line is the site's one-time enrolment token, or "-" for standard input.
+    /// Default none: the token is then read from OPENTUNNEL_ENROL_TOKEN.
+    /// </summary>
+    public string? TokenFile { get; init; }
 
-    /// <summary>pin-sha256:BASE64 of a certificate in the management service's chain (its agent CA's pin is shown with every enrolment token). Default none.</summary>
+    /// <summary>pin-sha256:BASE64 of the management service's agent CA (shown with every enrolment token): the only root its certificate may chain to. Default none.</summary>
     public string? CaPin { get; init; }
 
     /// <summary>A PEM file of the CA that issued the management service's TLS certificate. Default none.</summary>
@@ -89,6 +94,11 @@ public sealed record AgentOptions
         if (CaFile is not null)
         {
             RequireAbsolute(errors, nameof(CaFile), CaFile);
+        }
+
+        if (TokenFile is { Length: 0 })
+        {
+            errors.Add("TokenFile is empty: give a file holding the enrolment token, or - for standard input.");
         }
 
         RequireRange(errors, nameof(TelemetryIntervalSeconds), TelemetryIntervalSeconds, 1, 3600);

@@ -9,6 +9,9 @@ namespace OpenTunnel.Agent.Hosting;
 /// </summary>
 public static class AgentOptionsLoader
 {
+    /// <summary>The enrolment token was once a setting; naming it now is refused with the way to give it instead.</summary>
+    private const string RemovedTokenSetting = "Token";
+
     public static AgentOptions Load(string? file, IReadOnlyDictionary<string, string?> overrides)
     {
         ArgumentNullException.ThrowIfNull(overrides);
@@ -34,6 +37,12 @@ public static class AgentOptionsLoader
         catch (Exception e) when (e is FormatException or InvalidDataException or IOException or System.Text.Json.JsonException)
         {
             throw new AgentConfigurationException([$"the configuration file is not valid JSON: {e.InnerException?.Message ?? e.Message}"]);
+        }
+
+        if (root[RemovedTokenSetting] is not null)
+        {
+            throw new AgentConfigurationException([
+                $"Token is not a setting (OPENTUNNEL_AGENT_TOKEN, \"Token\" in the file): a secret there is readable by others. Give the enrolment token with --token-file FILE, --token-file - (standard input) or {Enrolment.EnrolmentTokenSource.EnvironmentVariable}."]);
         }
 
         AgentOptions options;

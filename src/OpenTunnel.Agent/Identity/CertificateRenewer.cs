@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Agent.Link;
+using OpenTunnel.Agent.Protocol;
 
 namespace OpenTunnel.Agent.Identity;
 
@@ -31,11 +33,45 @@ public sealed partial class CertificateRenewer(AgentIdentityStore store, int ren
 
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var response = await link.RenewAsync(IssuedCertificate.Request(key, identity.Registration.ServerName), cancellationToken);
-        IssuedCertificate.Verify(response.Certificate, key, identity.Authority);
+        Check(response, key, identity);
         store.SaveCredential(response.Certificate, key);
         AgentIdentity renewed = store.Load();
         LogRenewed(logger, identity.Certificate.NotAfter.ToUniversalTime(), renewed.Certificate.SerialNumber, renewed.Certificate.NotAfter.ToUniversalTime());
         return renewed;
+    }
+
+    /// <summary>
+    /// The renewed certificate must be for the new key, issued by the pinned agent CA for client
+    /// authentication to this server; a CA named in the answer must be the pinned one (the agent
+    /// never takes another CA from the service after enrolment).
+    /// </summary>
+    internal static void Check(CertificateRenewalResponse response, ECDsa key, AgentIdentity identity)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(identity);
+        if (!string.IsNullOrWhiteSpace(response.CaCertificate))
+        {
+            X509Certificate2 named;
+            try
+            {
+                named = X509Certificate2.CreateFromPem(response.CaCertificate);
+            }
+            catch (Exception e) when (e is CryptographicException or ArgumentException)
+            {
+                throw new InvalidOperationException($"The renewal answer's CA certificate cannot be read ({e.Message}); the renewed certificate is not stored.", e);
+            }
+
+            using (named)
+            {
+                if (!named.RawDataMemory.Span.SequenceEqual(identity.Authority.RawDataMemory.Span))
+                {
+                    throw new InvalidOperationException(
+                        $"The renewal answer names the CA {CertificatePins.Of(named)} ('{named.Subject}'), not the pinned agent CA {CertificatePins.Of(identity.Authority)}; the renewed certificate is not stored and the pinned CA stays.");
+                }
+            }
+        }
+
+        IssuedCertificate.Verify(response.Certificate, key, identity.Authority, identity.Registration.ServerId);
     }
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Renewed the agent certificate (the old one expires {OldNotAfter:u}): serial {Serial}, valid until {NotAfter:u}.")]

@@ -6,26 +6,53 @@ namespace OpenTunnel.Agent.Identity;
 /// <summary>What the agent checks of a certificate the management service issued it, at enrolment and at renewal.</summary>
 public static class IssuedCertificate
 {
-    /// <summary>Throws <see cref="InvalidOperationException"/> unless the certificate is for <paramref name="key"/> and chains to <paramref name="authority"/>.</summary>
-    public static void Verify(string certificatePem, ECDsa key, X509Certificate2 authority)
+    /// <summary>id-kp-clientAuth: the only use the agent's certificate has.</summary>
+    private static readonly Oid ClientAuthentication = new("1.3.6.1.5.5.7.3.2");
+
+    /// <summary>
+    /// Throws <see cref="InvalidOperationException"/> unless the certificate is for
+    /// <paramref name="key"/>, chains to <paramref name="authority"/> (the only root) for client
+    /// authentication, and is issued to the server <paramref name="serverId"/> (its common name).
+    /// </summary>
+    public static void Verify(string certificatePem, ECDsa key, X509Certificate2 authority, Guid serverId)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(authority);
-        using X509Certificate2 certificate = X509Certificate2.CreateFromPem(certificatePem);
-        using ECDsa? issuedKey = certificate.GetECDsaPublicKey();
-        if (issuedKey is null || !issuedKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
+        X509Certificate2 certificate;
+        try
         {
-            throw new InvalidOperationException("The management service returned a certificate for another key; it is not stored.");
+            certificate = X509Certificate2.CreateFromPem(certificatePem);
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            throw new InvalidOperationException($"The management service returned no readable certificate ({e.Message}); it is not stored.", e);
         }
 
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(authority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (!chain.Build(certificate))
+        using (certificate)
         {
-            string status = chain.ChainStatus.Length > 0 ? chain.ChainStatus[0].StatusInformation.Trim() : "unknown";
-            throw new InvalidOperationException($"The certificate returned does not chain to the management service's agent CA ({status}); it is not stored.");
+            using ECDsa? issuedKey = certificate.GetECDsaPublicKey();
+            if (issuedKey is null || !issuedKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
+            {
+                throw new InvalidOperationException("The management service returned a certificate for another key; it is not stored.");
+            }
+
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(authority);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            chain.ChainPolicy.DisableCertificateDownloads = true;
+            chain.ChainPolicy.ApplicationPolicy.Add(ClientAuthentication);
+            if (!chain.Build(certificate))
+            {
+                string status = chain.ChainStatus.Length > 0 ? chain.ChainStatus[0].StatusInformation.Trim() : "unknown";
+                throw new InvalidOperationException($"The certificate returned was not issued by the management service's agent CA {Protocol.CertificatePins.Of(authority)} for client authentication ({status}); it is not stored.");
+            }
+
+            string subject = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+            if (!string.Equals(subject, serverId.ToString(), StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"The certificate returned is issued to '{subject}', not to this server ({serverId}); it is not stored.");
+            }
         }
     }
 

@@ -7,7 +7,8 @@ namespace OpenTunnel.Agent.Link;
 
 /// <summary>
 /// The agent's calls to the management service's agent endpoint, over mutual TLS with the
-/// agent's certificate, trusting only the pinned agent CA. After a renewal
+/// agent's certificate, trusting only a certificate the pinned agent CA issued for server
+/// authentication that names the endpoint's host (<see cref="ManagementTrust.PinnedAuthority"/>). After a renewal
 /// <see cref="UseCertificate"/> switches to the new certificate for the next calls.
 /// </summary>
 public sealed class ManagementLink : IDisposable
@@ -24,7 +25,7 @@ public sealed class ManagementLink : IDisposable
     {
         ArgumentNullException.ThrowIfNull(identity);
         _endpoint = new Uri(identity.Registration.AgentEndpoint.TrimEnd('/') + "/");
-        _trust = ManagementTrust.PinnedAuthority(identity.Authority);
+        _trust = ManagementTrust.PinnedAuthority(identity.Authority, _endpoint);
         _client = ManagementHttp.CreateClient(_endpoint, _trust, identity.Certificate);
     }
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Management.Api;
@@ -15,8 +16,12 @@ namespace OpenTunnel.Management.Agents;
 /// <summary>
 /// POST /api/v1/enrolment: a server joins a site. The one-time token must be known, unused and
 /// not expired; the certificate request must carry a strong key and a valid signature. The
-/// server is recorded in the token's site, the token is spent, and the internal CA signs the
-/// agent's client certificate, all in one unit of work.
+/// token is spent by a conditional update (only while it is unused and unexpired, the rows it
+/// changed counted), so of requests racing with one token exactly one wins; in the same
+/// transaction the server is recorded in the token's site and the internal CA's certificate for
+/// the agent is recorded. The agent endpoint URL the answer names must be one the endpoint's
+/// certificate names, since the agent checks that, so a misconfigured name is refused before
+/// the token is spent.
 /// </summary>
 public static partial class AgentEnrolment
 {
@@ -26,6 +31,7 @@ public static partial class AgentEnrolment
         TimeProvider clock,
         InternalCertificateAuthority authority,
         AgentEndpointBinding binding,
+        AgentEndpointCertificate endpointCertificate,
         IOptions<AgentLinkOptions> options,
         ILoggerFactory loggers,
         HttpContext http,
@@ -51,7 +57,7 @@ public static partial class AgentEnrolment
 
         DateTimeOffset now = clock.GetUtcNow();
         string hash = ApiKeySecret.Hash(request.Token!);
-        EnrolmentToken? token = await db.EnrolmentTokens.FirstOrDefaultAsync(t => t.TokenHash == hash, ct);
+        EnrolmentToken? token = await db.EnrolmentTokens.AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == hash, ct);
         Site? site = token is null ? null : await db.Sites.AsNoTracking().FirstOrDefaultAsync(s => s.Id == token.SiteId, ct);
         string? refusal = token switch
         {
@@ -71,6 +77,17 @@ public static partial class AgentEnrolment
         if (await db.Servers.AnyAsync(s => s.SiteId == site!.Id && s.Name == request.ServerName, ct))
         {
             return ResourceEndpoints.Conflict("A server of this name exists in the site.", $"The site already has a server named '{request.ServerName}'; delete it or choose another name.");
+        }
+
+        string agentEndpoint = AgentEndpointUrl(options.Value, binding, http.Request);
+        if (agentEndpoint.Length > 0 && options.Value.PublicUrl is null && !endpointCertificate.Names(http.Request.Host.Host))
+        {
+            LogEndpointNotNamed(logger, http.Request.Host.Host, request.ServerName!);
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "The agent endpoint cannot be named.",
+                detail: $"The agent endpoint's certificate does not name '{http.Request.Host.Host}', the host this enrolment was sent to, so the agent could not check the endpoint there. "
+                    + "The administrator sets Management:Agents:PublicUrl (or adds the name to Management:Agents:HostNames). The token was not used.");
         }
 
         var server = new Server
@@ -96,24 +113,47 @@ public static partial class AgentEnrolment
 
         using (certificate)
         {
-            token!.RedeemedAt = now.UtcDateTime;
-            token.RedeemedByServerId = server.Id;
+            await using IDbContextTransaction transaction = await db.Database.BeginTransactionAsync(ct);
+
+            // The token is spent first, and only if it is still unused and unexpired: of requests
+            // racing with the same token, the database lets exactly one change the row.
+            Guid tokenId = token!.Id;
+            DateTime redeemedAt = now.UtcDateTime;
+            int spent = await db.EnrolmentTokens
+                .Where(t => t.Id == tokenId && t.RedeemedAt == null && t.ExpiresAt > redeemedAt)
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.RedeemedAt, redeemedAt).SetProperty(t => t.RedeemedByServerId, server.Id), ct);
+            if (spent != 1)
+            {
+                await transaction.RollbackAsync(ct);
+                EnrolmentToken? current = await db.EnrolmentTokens.AsNoTracking().FirstOrDefaultAsync(t => t.Id == tokenId, ct);
+                string lost = current switch
+                {
+                    null => "the token is not known (it was revoked, its site was deleted, or it is mistyped)",
+                    { RedeemedAt: { } at } => $"the token was already used, at {at:u}",
+                    _ => $"the token expired at {current.ExpiresAt:u}",
+                };
+                LogEnrolmentRefused(logger, request.ServerName!, http.Connection.RemoteIpAddress?.ToString(), lost);
+                return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Enrolment refused.", detail: $"Enrolment refused: {lost}. Ask an administrator for a new token.");
+            }
+
             db.Servers.Add(server);
             db.AgentCertificates.Add(RecordOf(certificate, server.Id, now));
 
             // Made here, so the agent's reports and telemetry only ever update it and cannot race to insert it.
             db.AgentStatuses.Add(new AgentStatus { ServerId = server.Id });
-            AuditTrail.Record(db, $"enrolment-token:{token.Id}", AuditAction.Created, server, server.Id, null, AuditTrail.Snapshot(server), now.UtcDateTime);
+            AuditTrail.Record(db, $"enrolment-token:{tokenId}", AuditAction.Created, server, server.Id, null, AuditTrail.Snapshot(server), now.UtcDateTime);
             if (await ResourceEndpoints.SaveAsync(db, "server", ct) is ProblemHttpResult problem)
             {
+                await transaction.RollbackAsync(ct);
                 return problem;
             }
 
+            await transaction.CommitAsync(ct);
             LogEnrolled(logger, server.Name, site.Name, server.Id, certificate.SerialNumber, certificate.NotAfter.ToUniversalTime());
             EntityTag.Set(http.Response, server);
             return TypedResults.Created(
                 $"{ManagementApi.Prefix}/servers/{server.Id}",
-                new EnrolmentResponse(server.Id, server.Name, site.Id, site.Name, certificate.ExportCertificatePem(), authority.CertificatePem, authority.Pin, AgentEndpointUrl(options.Value, binding, http.Request)));
+                new EnrolmentResponse(server.Id, server.Name, site.Id, site.Name, certificate.ExportCertificatePem(), authority.CertificatePem, authority.Pin, agentEndpoint));
         }
     }
 
@@ -154,6 +194,9 @@ public static partial class AgentEnrolment
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Server {ServerName} enrolled into site {SiteName} as {ServerId}; agent certificate serial {Serial}, valid until {NotAfter:u}.")]
     private static partial void LogEnrolled(ILogger logger, string serverName, string siteName, Guid serverId, string serial, DateTime notAfter);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Refused enrolment of {ServerName}: the agent endpoint's certificate does not name {Host}, the host the request was sent to; set Management:Agents:PublicUrl or add the name to Management:Agents:HostNames.")]
+    private static partial void LogEndpointNotNamed(ILogger logger, string host, string serverName);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Refused enrolment of {ServerName} from {Client}: {Reason}.")]
     private static partial void LogEnrolmentRefused(ILogger logger, string serverName, string? client, string reason);

@@ -24,14 +24,15 @@ public static partial class AgentLinkEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         // Not in the administrators' OpenAPI document: this is the agents' protocol (OpenTunnel.Agent.Protocol).
-        RouteGroupBuilder agent = app.MapGroup(AgentRoutes.Prefix).RequireAuthorization(AgentLinkSetup.AgentPolicy).ExcludeFromDescription();
+        // Served only on the agent endpoint's port (AgentEndpointScope): 404 everywhere else.
+        RouteGroupBuilder agent = app.MapGroup(AgentRoutes.Prefix).RequireAuthorization(AgentLinkSetup.AgentPolicy).ExcludeFromDescription().OnlyOnAgentEndpoint();
         agent.MapPost("certificate", RenewCertificateAsync).WithName("AgentRenewCertificate");
         agent.MapGet("poll", PollAsync).WithName("AgentPoll");
         agent.MapPost("configuration-report", ReportConfigurationAsync).WithName("AgentConfigurationReport");
         agent.MapPost("telemetry", SendTelemetryAsync).WithName("AgentTelemetry");
         agent.MapPost("commands/{id:guid}/result", CompleteCommandAsync).WithName("AgentCommandResult");
         app.MapGet(AgentRoutes.Authority, (InternalCertificateAuthority authority) => TypedResults.Text(authority.CertificatePem, "application/x-pem-file"))
-            .AllowAnonymous().ExcludeFromDescription();
+            .AllowAnonymous().ExcludeFromDescription().OnlyOnAgentEndpoint();
         return agent;
     }
 

@@ -48,7 +48,8 @@ public static partial class AgentLinkSetup
     /// The agent endpoint: TLS 1.2 or 1.3 with the CA-issued server certificate; it asks every
     /// client for a certificate and refuses in the handshake one the internal CA did not issue for
     /// client authentication. A client without one gets through the handshake, so that a new agent
-    /// can enrol here with its token; every agent route then refuses it.
+    /// can enrol here with its token; every agent route then refuses it. Only the agent routes and
+    /// enrolment are served on this port (<see cref="AgentEndpointScope"/>).
     /// </summary>
     private static void ConfigureEndpoint(IConfiguration configuration, Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel)
     {
@@ -65,7 +66,7 @@ public static partial class AgentLinkSetup
         var clock = services.GetRequiredService<TimeProvider>();
         var binding = services.GetRequiredService<AgentEndpointBinding>();
         ILogger logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AgentLinkSetup));
-        kestrel.Listen(endPoint, listen => binding.Listen = listen.UseHttps(new TlsHandshakeCallbackOptions
+        var handshake = new TlsHandshakeCallbackOptions
         {
             OnConnection = context =>
             {
@@ -94,7 +95,13 @@ public static partial class AgentLinkSetup
                     },
                 });
             },
-        }));
+        };
+        kestrel.Listen(endPoint, listen =>
+        {
+            // Its connections are marked, so that only the agent routes and enrolment answer on this port.
+            AgentEndpointScope.Mark(listen);
+            binding.Listen = listen.UseHttps(handshake);
+        });
     }
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Refused a TLS client certificate on the agent endpoint from {Client}: '{Subject}': {Problem}.")]

@@ -34,7 +34,7 @@ public static class EnrolmentEndpoints
         tokens.MapGet("", ListTokensAsync).WithName("ListEnrolmentTokens");
         api.MapDelete("enrolment-tokens/{id:guid}", RevokeTokenAsync).WithTags("enrolment").WithName("RevokeEnrolmentToken")
             .RequireAuthorization(AuthorizationSetup.WritePolicy);
-        api.MapPost("enrolment", AgentEnrolment.RedeemAsync).WithTags("enrolment").WithName("Enrol").AllowAnonymous();
+        api.MapPost("enrolment", AgentEnrolment.RedeemAsync).WithTags("enrolment").WithName("Enrol").AllowAnonymous().AlsoOnAgentEndpoint();
     }
 
     private static async Task<Results<Created<CreatedEnrolmentToken>, ValidationProblem, ProblemHttpResult>> CreateTokenAsync(

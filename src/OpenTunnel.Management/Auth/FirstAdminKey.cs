@@ -7,8 +7,10 @@ using OpenTunnel.Management.Hosting;
 namespace OpenTunnel.Management.Auth;
 
 /// <summary>
-/// At first start (no API key stored yet) creates a full-admin key, prints it once and writes it
-/// to DATA_DIRECTORY/admin-api-key readable only by its owner, so the CLI and run.sh can sign in.
+/// At first start (no API key stored yet) creates a full-admin key and writes it to
+/// DATA_DIRECTORY/admin-api-key readable only by its owner, so the CLI and run.sh can sign in.
+/// The key itself is never printed or logged (standard output ends up in log files and the
+/// journal, readable by more people than the key file): only the file's path is.
 /// </summary>
 public static partial class FirstAdminKey
 {
@@ -49,7 +51,7 @@ public static partial class FirstAdminKey
             await writer.WriteLineAsync(secret.AsMemory(), cancellationToken);
         }
 
-        await output.WriteLineAsync($"First administrator API key (shown once; also in {options.AdminKeyPath}, mode 0600): {secret}");
+        await output.WriteLineAsync($"Created the first administrator API key in {options.AdminKeyPath} (mode 0600, readable only by this service's user); it is not printed.");
         LogCreated(logger, options.AdminKeyPath);
     }
 

@@ -57,6 +57,11 @@ public static class ManagementHost
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+
+        // Routing first, so the agent endpoint's port can be limited to the agent routes and
+        // enrolment by the endpoint matched, before any sign-in or the identity provider runs.
+        app.UseRouting();
+        app.UseAgentEndpointScope();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapOpenApi();

@@ -101,14 +101,16 @@ public sealed class ManagementServer : IAsyncDisposable
         (await CreateAsync($"/api/v1/sites/{site}/enrolment-tokens", new { validForHours = 1 })).GetProperty("token").GetString()!;
 
     /// <summary>Agent settings for an enrolment with the agent CA's pin, in a fresh data directory below <paramref name="directory"/>.</summary>
-    public AgentOptions AgentOptions(TemporaryDirectory directory, string token, string? serverName = null) => new()
+    public AgentOptions AgentOptions(TemporaryDirectory directory, string? serverName = null) => new()
     {
         DataDirectory = directory.Subdirectory("agent-" + Guid.NewGuid().ToString("N")[..6]),
         ManagementUrl = AgentUrl,
-        Token = token,
         CaPin = Authority.Pin,
         ServerName = serverName ?? "gw-" + Guid.NewGuid().ToString("N")[..6],
     };
+
+    /// <summary>The enrolment tokens of <paramref name="site"/> as the API lists them (redeemedAt null while unused).</summary>
+    public async Task<JsonElement> TokensAsync(Guid site) => await GetAsync($"/api/v1/sites/{site}/enrolment-tokens");
 
     /// <summary>The API signed in with the first full-admin key.</summary>
     public AdminApiClient Api { get; }

@@ -23,8 +23,8 @@ public abstract class ManagementServerFixture : IAsyncLifetime
     public async Task<EnrolledAgent> EnrolAsync(string? probeUrl = null)
     {
         (Guid site, Guid configuration) = await Server.CreateSiteAsync(probeUrl);
-        var options = Server.AgentOptions(Directory, await Server.CreateTokenAsync(site));
-        AgentIdentity identity = await new AgentEnroller(options, TextWriter.Null).EnrolAsync(CancellationToken.None);
+        var options = Server.AgentOptions(Directory);
+        AgentIdentity identity = await new AgentEnroller(options, await Server.CreateTokenAsync(site), TextWriter.Null).EnrolAsync(CancellationToken.None);
         return new EnrolledAgent(identity, new ManagementLink(identity), site, configuration, options.DataDirectory);
     }
 

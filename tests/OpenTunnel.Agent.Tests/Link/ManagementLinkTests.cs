@@ -232,7 +232,7 @@ public abstract class ManagementLinkTests<TFixture>(TFixture fixture) : IClassFi
 
     /// <summary>An HttpClient to the agent endpoint that trusts its CA and presents <paramref name="certificate"/> (or none).</summary>
     private HttpClient RawClient(X509Certificate2? certificate) =>
-        ManagementHttp.CreateClient(new Uri(_server.AgentUrl), ManagementTrust.PinnedAuthority(_server.Authority.Certificate), certificate);
+        ManagementHttp.CreateClient(new Uri(_server.AgentUrl), ManagementTrust.PinnedAuthority(_server.Authority.Certificate, new Uri(_server.AgentUrl)), certificate);
 }
 
 [Trait("Category", "Integration")]

@@ -20,7 +20,8 @@ public static class AgentProcess
         {
             ["OPENTUNNEL_AGENT_DATADIRECTORY"] = dataDirectory,
             ["OPENTUNNEL_AGENT_MANAGEMENTURL"] = management.AgentUrl,
-            ["OPENTUNNEL_AGENT_TOKEN"] = token,
+            // The token from the environment, as in a container: never on the command line.
+            ["OPENTUNNEL_ENROL_TOKEN"] = token,
             ["OPENTUNNEL_AGENT_CAPIN"] = await management.CaPinAsync(),
             ["OPENTUNNEL_AGENT_SERVERNAME"] = "gw-e2e",
             ["OPENTUNNEL_AGENT_GATEWAYCONTROLSOCKET"] = gateway.ControlSocket,

@@ -17,17 +17,21 @@ public sealed class ExecutableTests : IDisposable
     private string Data => _directory.Path;
 
     [Fact]
-    public async Task FirstStart_PrintsTheKeyOnce_CliUsesIt_AndARestartKeepsTheData()
+    public async Task FirstStart_NamesTheKeyFileButNeverPrintsTheKey_CliUsesIt_AndARestartKeepsTheData()
     {
         int port = FreePort();
         string url = $"http://127.0.0.1:{port}";
-        var cli = new Dictionary<string, string> { ["OPENTUNNEL_MANAGEMENT_URL"] = url, ["OPENTUNNEL_API_KEY_FILE"] = Path.Combine(Data, "admin-api-key") };
+        string keyFile = Path.Combine(Data, "admin-api-key");
+        var cli = new Dictionary<string, string> { ["OPENTUNNEL_MANAGEMENT_URL"] = url, ["OPENTUNNEL_API_KEY_FILE"] = keyFile };
+        string key;
 
         using (TrackedProcess first = StartService(url))
         {
             await first.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(60));
-            Assert.Contains("First administrator API key", first.Output, StringComparison.Ordinal);
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(Data, "admin-api-key")));
+            key = File.ReadAllText(keyFile).Trim();
+            Assert.Contains($"Created the first administrator API key in {keyFile}", first.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain(key, first.Output, StringComparison.Ordinal);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
 
             CommandResult created = RunCli(cli, "groups", "create", "--set", "name=staff");
             Assert.True(created.Succeeded, created.StandardError);
@@ -39,7 +43,8 @@ public sealed class ExecutableTests : IDisposable
         await second.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(60));
         CommandResult listed = RunCli(cli, "groups", "list");
 
-        Assert.DoesNotContain("First administrator API key", second.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("first administrator API key", second.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, second.Output, StringComparison.Ordinal);
         Assert.True(listed.Succeeded, listed.StandardError);
         Assert.Contains("staff", listed.StandardOutput, StringComparison.Ordinal);
     }

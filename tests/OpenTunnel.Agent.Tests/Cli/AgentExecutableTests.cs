@@ -1,0 +1,130 @@
+using System.Text.Json;
+using OpenTunnel.Agent.Enrolment;
+using OpenTunnel.Agent.Identity;
+using OpenTunnel.Agent.Tests.Harness;
+using OpenTunnel.Testing;
+
+namespace OpenTunnel.Agent.Tests.Cli;
+
+/// <summary>
+/// The real <c>opentunnel-agent enrol</c> executable against the real management service: the
+/// token is taken from a file, from standard input or from OPENTUNNEL_ENROL_TOKEN, so it never
+/// appears among the process's arguments; <c>--token</c> and OPENTUNNEL_AGENT_TOKEN are refused
+/// before anything is sent, and the token stays unused.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class AgentExecutableTests(SqliteManagementServer fixture) : IClassFixture<SqliteManagementServer>
+{
+    /// <summary>
+    /// The agent as its own build left it (src/OpenTunnel.Agent/bin/CONFIGURATION/FRAMEWORK), with
+    /// its own deps.json: the copy beside the tests would resolve assemblies through the test
+    /// project's frameworks (ASP.NET Core, for the management service) and miss its packages.
+    /// </summary>
+    private static readonly string Agent = AgentOutput();
+
+    public enum Source
+    {
+        File,
+        StandardInput,
+        Environment,
+    }
+
+    [Theory]
+    [InlineData(Source.File)]
+    [InlineData(Source.StandardInput)]
+    [InlineData(Source.Environment)]
+    public async Task Enrol_TokenFromFileStandardInputOrEnvironment_Enrols_AndTheTokenIsNoArgument(Source source)
+    {
+        (Guid site, _) = await fixture.Server.CreateSiteAsync();
+        string token = await fixture.Server.CreateTokenAsync(site);
+        string data = fixture.Directory.Subdirectory("exe-" + Guid.NewGuid().ToString("N")[..6]);
+        var arguments = Arguments(data);
+        var environment = new Dictionary<string, string>();
+        string? input = null;
+        switch (source)
+        {
+            case Source.File:
+                string file = fixture.Directory.File("token-" + Guid.NewGuid().ToString("N")[..6]);
+                File.WriteAllText(file, token + "\n");
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                arguments.AddRange(["--token-file", file]);
+                break;
+            case Source.StandardInput:
+                arguments.AddRange(["--token-file", "-"]);
+                input = token + "\n";
+                break;
+            default:
+                environment[EnrolmentTokenSource.EnvironmentVariable] = token;
+                break;
+        }
+
+        CommandResult result = await Command.RunAsync("dotnet", [Agent, .. arguments], TimeSpan.FromSeconds(90), input, CancellationToken.None, environment);
+
+        Assert.True(result.Succeeded, result.StandardError + result.StandardOutput);
+        Assert.DoesNotContain(token, string.Join(' ', arguments), StringComparison.Ordinal);
+        Assert.DoesNotContain(token, result.StandardOutput + result.StandardError, StringComparison.Ordinal);
+        Assert.True(new AgentIdentityStore(data).IsEnrolled);
+        JsonElement tokens = await fixture.Server.TokensAsync(site);
+        Assert.NotEqual(JsonValueKind.Null, tokens[0].GetProperty("redeemedAt").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("--token")]
+    [InlineData("--token=")]
+    public async Task Enrol_TokenOnTheCommandLine_IsRefusedSayingHowToGiveIt_AndTheTokenStaysUnused(string option)
+    {
+        (Guid site, _) = await fixture.Server.CreateSiteAsync();
+        string token = await fixture.Server.CreateTokenAsync(site);
+        string data = fixture.Directory.Subdirectory("exe-" + Guid.NewGuid().ToString("N")[..6]);
+        List<string> arguments = Arguments(data);
+        arguments.AddRange(option.EndsWith('=') ? [option + token] : [option, token]);
+
+        CommandResult result = await Command.RunAsync("dotnet", [Agent, .. arguments], TimeSpan.FromSeconds(60), null, CancellationToken.None);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.DoesNotContain(token, result.StandardError + result.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("--token-file", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains(EnrolmentTokenSource.EnvironmentVariable, result.StandardError, StringComparison.Ordinal);
+        Assert.False(new AgentIdentityStore(data).IsEnrolled);
+        JsonElement tokens = await fixture.Server.TokensAsync(site);
+        Assert.Equal(JsonValueKind.Null, tokens[0].GetProperty("redeemedAt").ValueKind);
+    }
+
+    [Fact]
+    public async Task Enrol_OldTokenVariable_IsRefusedSayingHowToGiveIt()
+    {
+        (Guid site, _) = await fixture.Server.CreateSiteAsync();
+        string token = await fixture.Server.CreateTokenAsync(site);
+        string data = fixture.Directory.Subdirectory("exe-" + Guid.NewGuid().ToString("N")[..6]);
+
+        CommandResult result = await Command.RunAsync("dotnet", [Agent, .. Arguments(data)], TimeSpan.FromSeconds(60), null, CancellationToken.None,
+            new Dictionary<string, string> { ["OPENTUNNEL_AGENT_TOKEN"] = token });
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(EnrolmentTokenSource.EnvironmentVariable, result.StandardError, StringComparison.Ordinal);
+        Assert.False(new AgentIdentityStore(data).IsEnrolled);
+    }
+
+    private static string AgentOutput()
+    {
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        DirectoryInfo? root = output;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "OpenTunnel.slnx")))
+        {
+            root = root.Parent;
+        }
+
+        return Path.Combine(root?.FullName ?? throw new InvalidOperationException("OpenTunnel.slnx not found above " + output.FullName),
+            "src", "OpenTunnel.Agent", "bin", output.Parent!.Name, output.Name, "opentunnel-agent.dll");
+    }
+
+    /// <summary>enrol with the service's agent URL and CA pin into <paramref name="data"/>, without a token.</summary>
+    private List<string> Arguments(string data) =>
+    [
+        "enrol",
+        "--management", fixture.Server.AgentUrl,
+        "--ca-pin", fixture.Server.Authority.Pin,
+        "--name", "gw-exe-" + Guid.NewGuid().ToString("N")[..6],
+        "--data-dir", data,
+    ];
+}
