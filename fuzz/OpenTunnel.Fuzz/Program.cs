@@ -17,10 +17,14 @@ if (args.Length == 1)
 }
 
 // Instrumented assemblies write their edges to the SharpFuzz map, which only the libFuzzer runner
-// sets up: a replay gives them one of their own (65,536 bytes, the size of the map).
+// sets up: a replay gives them one of their own (65,536 bytes, the size of the map) and counts
+// the entries hit, the edge coverage of the inputs replayed (0 for an uninstrumented build).
+const int MapSize = 1 << 16;
+IntPtr map;
 unsafe
 {
-    SharpFuzz.Common.Trace.SharedMem = (byte*)NativeMemory.AllocZeroed(1 << 16);
+    map = (IntPtr)NativeMemory.AllocZeroed(MapSize);
+    SharpFuzz.Common.Trace.SharedMem = (byte*)map;
 }
 
 foreach (string path in args[1..])
@@ -33,4 +37,11 @@ foreach (string path in args[1..])
     }
 }
 
+int edges = 0;
+for (int i = 0; i < MapSize; i++)
+{
+    edges += Marshal.ReadByte(map, i) != 0 ? 1 : 0;
+}
+
+Console.WriteLine($"edges: {edges} of {MapSize} map entries");
 return 0;
