@@ -272,7 +272,7 @@ public sealed class DtlsListener : IDisposable
     /// to the channel already established there: a late duplicate ClientHello, or a client that
     /// handshakes again from the same port, never cuts off a working channel before a new one is up.
     /// </summary>
-    private void Dispatch(ReadOnlySpan<byte> datagram, SocketAddress from, Span<byte> plaintext)
+    internal void Dispatch(ReadOnlySpan<byte> datagram, SocketAddress from, Span<byte> plaintext)
     {
         bool applicationData = datagram.Length > 0 && datagram[0] == DtlsRecord.ApplicationData;
         if (!applicationData && TryHandle(_handshakes, datagram, from, plaintext))
@@ -394,7 +394,7 @@ public sealed class DtlsListener : IDisposable
     /// lock, since closing takes the channel's locks and a receiving channel takes the table lock
     /// inside its own.
     /// </summary>
-    private void Register(DtlsChannel channel)
+    internal void Register(DtlsChannel channel)
     {
         DtlsChannel? previous = null;
         lock (_tableLock)
