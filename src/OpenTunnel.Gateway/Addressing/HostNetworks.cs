@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Numerics;
-using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Gateway.Contracts.Network;
 
 namespace OpenTunnel.Gateway.Addressing;
 
@@ -49,7 +49,7 @@ public static class HostNetworks
         foreach (HostNetwork network in host)
         {
             if ((network.IsRoute && network.Network.PrefixLength == 0) || network.Interface == tunDevice
-                || !GatewayOptionsValidator.Overlaps(network.Network, pool))
+                || !NetworkSyntax.Overlap(network.Network, pool))
             {
                 continue;
             }

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Gateway.Contracts.Network;
 
 namespace OpenTunnel.Gateway.Addressing;
 
@@ -43,7 +43,7 @@ public sealed class IPv4AddressPool
         _leased = new bool[size];
         Reserve(0, 1);
         Reserve(size - 1, size - 1);
-        if (GatewayOptionsValidator.Overlaps(network, LinkLocal))
+        if (NetworkSyntax.Overlap(network, LinkLocal))
         {
             uint linkLocal = ToUInt32(LinkLocal.BaseAddress);
             ReserveAbsolute(linkLocal, linkLocal + 255);

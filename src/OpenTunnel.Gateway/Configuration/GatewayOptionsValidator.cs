@@ -2,12 +2,15 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using OpenTunnel.Gateway.Addressing;
+using OpenTunnel.Gateway.Contracts.Network;
 
 namespace OpenTunnel.Gateway.Configuration;
 
 /// <summary>
-/// Checks a whole <see cref="GatewayOptions"/> without touching the machine, so the management
-/// service and the agent can run the same checks before they push a configuration. Every
+/// Checks a whole <see cref="GatewayOptions"/> without touching the machine. The network rules
+/// (ranges, addresses, DNS names, client pools, split routes) are those of
+/// <c>OpenTunnel.Gateway.Contracts.Network</c>, the same code the management service runs before
+/// it stores a server configuration, so what management accepts the gateway accepts. Every
 /// message starts with the setting's name (Section:Setting, as in the JSON file and the
 /// OPENTUNNEL_GATEWAY_Section__Setting variables) and says what is wrong.
 /// </summary>
@@ -54,41 +57,6 @@ public static class GatewayOptionsValidator
         errors.AddRange(options.Auth.Validate());
         return errors;
     }
-
-    /// <summary>Parses an IPv4 or IPv6 network in CIDR form whose address has no bits set past the prefix.</summary>
-    public static bool TryParseNetwork(string? text, out IPNetwork network, out string? problem)
-    {
-        network = default;
-        problem = null;
-        if (string.IsNullOrWhiteSpace(text) || !text.Contains('/', StringComparison.Ordinal))
-        {
-            problem = "is not a network in CIDR form (address/prefix-length, for example 10.1.0.0/16)";
-            return false;
-        }
-
-        int slash = text.IndexOf('/', StringComparison.Ordinal);
-        if (!IPAddress.TryParse(text.AsSpan(0, slash), out var address)
-            || !int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int prefix)
-            || prefix > (address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128))
-        {
-            problem = "is not a network in CIDR form (address/prefix-length, for example 10.1.0.0/16)";
-            return false;
-        }
-
-        var truncated = Truncate(address, prefix);
-        if (!truncated.Equals(address))
-        {
-            problem = $"has host bits set past /{prefix}: the network address is {truncated}/{prefix}";
-            return false;
-        }
-
-        network = new IPNetwork(address, prefix);
-        return true;
-    }
-
-    /// <summary>True when the two networks share at least one address.</summary>
-    public static bool Overlaps(IPNetwork a, IPNetwork b) =>
-        a.BaseAddress.AddressFamily == b.BaseAddress.AddressFamily && (a.Contains(b.BaseAddress) || b.Contains(a.BaseAddress));
 
     private static void ValidateListener(ListenerOptions listener, List<string> errors)
     {
@@ -141,19 +109,11 @@ public static class GatewayOptionsValidator
         }
 
         IPNetwork? pool = null;
-        if (!TryParseNetwork(network.IPv4Pool, out var parsedPool, out string? poolProblem))
+        if (ClientPool.TryParse(network.IPv4Pool, AddressFamily.InterNetwork, out var parsedPool) is { } poolProblem)
         {
-            errors.Add($"Network:IPv4Pool '{network.IPv4Pool}' {poolProblem}.");
+            errors.Add($"Network:IPv4Pool {poolProblem}");
         }
-        else if (parsedPool.BaseAddress.AddressFamily != AddressFamily.InterNetwork)
-        {
-            errors.Add($"Network:IPv4Pool must be an IPv4 network (got '{network.IPv4Pool}').");
-        }
-        else if (parsedPool.PrefixLength is < 8 or > 30)
-        {
-            errors.Add($"Network:IPv4Pool must have a prefix from /8 to /30: a /30 holds the gateway's address and one client (got '{network.IPv4Pool}').");
-        }
-        else if (Overlaps(parsedPool, IPv4AddressPool.LinkLocal) && new IPv4AddressPool(parsedPool).Capacity == 0)
+        else if (NetworkSyntax.Overlap(parsedPool, IPv4AddressPool.LinkLocal) && new IPv4AddressPool(parsedPool).Capacity == 0)
         {
             errors.Add($"Network:IPv4Pool {parsedPool} holds no address a client may lease: in a link-local pool the first and last /24 of 169.254.0.0/16 and of the pool, and 169.254.169.0/24, are never leased. Use a /22 or larger, or another range.");
         }
@@ -165,13 +125,9 @@ public static class GatewayOptionsValidator
         IPNetwork? pool6 = null;
         if (network.IPv6Pool is not null)
         {
-            if (!TryParseNetwork(network.IPv6Pool, out var parsed6, out string? problem6))
+            if (ClientPool.TryParse(network.IPv6Pool, AddressFamily.InterNetworkV6, out var parsed6) is { } problem6)
             {
-                errors.Add($"Network:IPv6Pool '{network.IPv6Pool}' {problem6}.");
-            }
-            else if (parsed6.BaseAddress.AddressFamily != AddressFamily.InterNetworkV6 || parsed6.PrefixLength is < 64 or > 120)
-            {
-                errors.Add($"Network:IPv6Pool must be an IPv6 network from /64 to /120 (got '{network.IPv6Pool}').");
+                errors.Add($"Network:IPv6Pool {problem6}");
             }
             else
             {
@@ -186,20 +142,20 @@ public static class GatewayOptionsValidator
 
         for (int i = 0; i < network.DnsServers.Count; i++)
         {
-            if (!IPAddress.TryParse(network.DnsServers[i], out _))
+            if (!NetworkSyntax.TryParseAddress(network.DnsServers[i], out _))
             {
-                errors.Add($"Network:DnsServers:{i} '{network.DnsServers[i]}' is not an IP address.");
+                errors.Add($"Network:DnsServers:{i} '{network.DnsServers[i]}' is not an IPv4 or IPv6 address.");
             }
         }
 
-        if (network.DefaultDomain is not null && !IsDomainName(network.DefaultDomain))
+        if (network.DefaultDomain is not null && !NetworkSyntax.IsDomainName(network.DefaultDomain))
         {
             errors.Add($"Network:DefaultDomain '{network.DefaultDomain}' is not a DNS domain name.");
         }
 
         for (int i = 0; i < network.SplitDns.Count; i++)
         {
-            if (!IsDomainName(network.SplitDns[i]))
+            if (!NetworkSyntax.IsDomainName(network.SplitDns[i]))
             {
                 errors.Add($"Network:SplitDns:{i} '{network.SplitDns[i]}' is not a DNS domain name.");
             }
@@ -211,15 +167,13 @@ public static class GatewayOptionsValidator
             errors.Add($"Network:SplitInclude and Network:SplitExclude hold {routes} routes together; at most {MaxSplitRoutes} are allowed.");
         }
 
-        var include = ParseRoutes("Network:SplitInclude", network.SplitInclude, errors);
-        var exclude = ParseRoutes("Network:SplitExclude", network.SplitExclude, errors);
-        foreach (var (setting, owned) in new[] { ("Network:IPv4Pool", pool), ("Network:IPv6Pool", pool6) })
+        foreach (string setting in (ReadOnlySpan<string>)["Network:SplitInclude", "Network:SplitExclude"])
         {
-            if (owned is { } p)
-            {
-                AddPoolOverlaps("Network:SplitInclude", include, p, setting, errors);
-                AddPoolOverlaps("Network:SplitExclude", exclude, p, setting, errors);
-            }
+            SplitRoutes.Check(
+                setting == "Network:SplitInclude" ? network.SplitInclude : network.SplitExclude,
+                [pool, pool6],
+                i => string.Create(CultureInfo.InvariantCulture, $"{setting}:{i}"),
+                (i, problem) => errors.Add(string.Create(CultureInfo.InvariantCulture, $"{setting}:{i} {problem}")));
         }
 
         AddIfOutside(errors, "Network:Mtu", network.Mtu, Protocol.Tunnel.TunnelMtu.MinimumSaneLinkMtu, 9000);
@@ -240,44 +194,6 @@ public static class GatewayOptionsValidator
         if (string.IsNullOrEmpty(network.NftablesTable) || !IsIdentifier(network.NftablesTable))
         {
             errors.Add($"Network:NftablesTable must be letters, digits and '_' (got '{network.NftablesTable}').");
-        }
-    }
-
-    /// <summary>Parses each route; reports bad entries, duplicates and routes of one list that overlap each other.</summary>
-    private static List<(int Index, IPNetwork Network)> ParseRoutes(string setting, IReadOnlyList<string> routes, List<string> errors)
-    {
-        var parsed = new List<(int, IPNetwork)>(routes.Count);
-        for (int i = 0; i < routes.Count; i++)
-        {
-            if (!TryParseNetwork(routes[i], out var network, out string? problem))
-            {
-                errors.Add($"{setting}:{i} '{routes[i]}' {problem}.");
-                continue;
-            }
-
-            foreach (var (j, other) in parsed)
-            {
-                if (Overlaps(network, other))
-                {
-                    errors.Add($"{setting}:{i} '{network}' overlaps {setting}:{j} '{other}': list each range once.");
-                    break;
-                }
-            }
-
-            parsed.Add((i, network));
-        }
-
-        return parsed;
-    }
-
-    private static void AddPoolOverlaps(string setting, List<(int Index, IPNetwork Network)> routes, IPNetwork pool, string poolSetting, List<string> errors)
-    {
-        foreach (var (i, network) in routes)
-        {
-            if (Overlaps(network, pool))
-            {
-                errors.Add($"{setting}:{i} '{network}' overlaps {poolSetting} '{pool}': the client's own addresses cannot be a split route.");
-            }
         }
     }
 
@@ -306,32 +222,6 @@ public static class GatewayOptionsValidator
         }
     }
 
-    private static bool IsDomainName(string name)
-    {
-        if (name.Length is 0 or > 253)
-        {
-            return false;
-        }
-
-        foreach (string label in name.TrimEnd('.').Split('.'))
-        {
-            if (label.Length is 0 or > 63 || label[0] == '-' || label[^1] == '-')
-            {
-                return false;
-            }
-
-            foreach (char c in label)
-            {
-                if (!char.IsAsciiLetterOrDigit(c) && c != '-' && c != '_')
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
-    }
-
     private static bool IsIdentifier(string name)
     {
         foreach (char c in name)
@@ -343,17 +233,5 @@ public static class GatewayOptionsValidator
         }
 
         return true;
-    }
-
-    private static IPAddress Truncate(IPAddress address, int prefix)
-    {
-        byte[] bytes = address.GetAddressBytes();
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            int keep = Math.Clamp(prefix - (i * 8), 0, 8);
-            bytes[i] &= (byte)(0xFF << (8 - keep));
-        }
-
-        return new IPAddress(bytes);
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using OpenTunnel.Gateway.Contracts.Network;
 using OpenTunnel.Management.Domain;
 
 namespace OpenTunnel.Management.Validation;
@@ -7,12 +8,6 @@ namespace OpenTunnel.Management.Validation;
 /// <summary>Checks a server configuration before it is stored (and before a gateway ever sees it).</summary>
 public static class ServerConfigurationValidator
 {
-    /// <summary>A pool must hold more than a handful of clients: at most /30 for IPv4 (two usable addresses).</summary>
-    public const int MaximumIpv4PoolPrefix = 30;
-
-    /// <summary>ocserv hands each IPv6 client one address of the pool by default; keep room for 255.</summary>
-    public const int MaximumIpv6PoolPrefix = 120;
-
     /// <summary>Windows and macOS take at most a few DNS servers per interface; more is a typo.</summary>
     public const int MaximumDnsServers = 8;
 
@@ -23,10 +18,10 @@ public static class ServerConfigurationValidator
         ArgumentNullException.ThrowIfNull(configuration);
         var errors = new ValidationErrors();
         errors.RequireName("name", configuration.Name);
-        IPNetwork? pool4 = ParsePool(errors, "ipv4Range", configuration.Ipv4Range, AddressFamily.InterNetwork, MaximumIpv4PoolPrefix);
+        IPNetwork? pool4 = ParsePool(errors, "ipv4Range", configuration.Ipv4Range, AddressFamily.InterNetwork);
         IPNetwork? pool6 = configuration.Ipv6Range is null
             ? null
-            : ParsePool(errors, "ipv6Range", configuration.Ipv6Range, AddressFamily.InterNetworkV6, MaximumIpv6PoolPrefix);
+            : ParsePool(errors, "ipv6Range", configuration.Ipv6Range, AddressFamily.InterNetworkV6);
 
         if (configuration.DnsServers.Count > MaximumDnsServers)
         {
@@ -53,7 +48,7 @@ public static class ServerConfigurationValidator
         }
 
         ValidateRoutes(errors, "includeRoutes", configuration.IncludeRoutes, pool4, pool6);
-        ValidateRoutes(errors, "excludeRoutes", configuration.ExcludeRoutes, pool4: null, pool6: null);
+        ValidateRoutes(errors, "excludeRoutes", configuration.ExcludeRoutes, pool4, pool6);
 
         errors.RequireRange("port", configuration.Port, 1, 65_535);
         if (configuration.SessionTimeoutMinutes is { } session)
@@ -65,24 +60,12 @@ public static class ServerConfigurationValidator
         return errors;
     }
 
-    private static IPNetwork? ParsePool(ValidationErrors errors, string field, string? text, AddressFamily family, int maximumPrefix)
+    private static IPNetwork? ParsePool(ValidationErrors errors, string field, string? text, AddressFamily family)
     {
-        string? problem = NetworkSyntax.TryParseCidr(text, out IPNetwork pool);
+        string? problem = ClientPool.TryParse(text, family, out IPNetwork pool);
         if (problem is not null)
         {
             errors.Add(field, problem);
-            return null;
-        }
-
-        if (pool.BaseAddress.AddressFamily != family)
-        {
-            errors.Add(field, $"'{text}' is not an {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} range.");
-            return null;
-        }
-
-        if (pool.PrefixLength > maximumPrefix)
-        {
-            errors.Add(field, $"'{text}' is too small for a client pool; the prefix may be at most /{maximumPrefix}.");
             return null;
         }
 
@@ -100,31 +83,6 @@ public static class ServerConfigurationValidator
         }
     }
 
-    private static void ValidateRoutes(ValidationErrors errors, string field, List<string> routes, IPNetwork? pool4, IPNetwork? pool6)
-    {
-        var seen = new HashSet<IPNetwork>();
-        for (int i = 0; i < routes.Count; i++)
-        {
-            string? problem = NetworkSyntax.TryParseCidr(routes[i], out IPNetwork route);
-            if (problem is not null)
-            {
-                errors.Add($"{field}[{i}]", problem);
-                continue;
-            }
-
-            if (!seen.Add(route))
-            {
-                errors.Add($"{field}[{i}]", $"'{routes[i]}' is listed twice.");
-            }
-
-            // Routing the pool into the tunnel would send clients' own addresses back at them.
-            foreach (IPNetwork? pool in (ReadOnlySpan<IPNetwork?>)[pool4, pool6])
-            {
-                if (pool is { } p && NetworkSyntax.Overlap(p, route))
-                {
-                    errors.Add($"{field}[{i}]", $"'{routes[i]}' overlaps the client address pool {p}.");
-                }
-            }
-        }
-    }
+    private static void ValidateRoutes(ValidationErrors errors, string field, List<string> routes, IPNetwork? pool4, IPNetwork? pool6) =>
+        SplitRoutes.Check(routes, [pool4, pool6], i => $"{field}[{i}]", (i, problem) => errors.Add($"{field}[{i}]", problem));
 }

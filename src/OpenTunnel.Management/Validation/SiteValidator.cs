@@ -1,3 +1,4 @@
+using OpenTunnel.Gateway.Contracts.Network;
 using OpenTunnel.Management.Domain;
 
 namespace OpenTunnel.Management.Validation;

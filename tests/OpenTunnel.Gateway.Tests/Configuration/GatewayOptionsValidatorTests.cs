@@ -67,13 +67,13 @@ public sealed class GatewayOptionsValidatorTests
 
         var errors = GatewayOptionsValidator.Validate(options);
 
-        Assert.Contains(errors, e => e.StartsWith("Network:SplitExclude:0 '198.18.128.128/25' overlaps Network:IPv4Pool", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Network:SplitExclude:0 '198.18.128.128/25' overlaps the client address pool 198.18.128.0/24", StringComparison.Ordinal));
     }
 
     [Theory]
-    [InlineData("10.0.0.0", "is not a network in CIDR form")]
-    [InlineData("10.0.0.1/24", "has host bits set past /24: the network address is 10.0.0.0/24")]
-    [InlineData("10.0.0.0/33", "is not a network in CIDR form")]
+    [InlineData("10.0.0.0", "has no prefix length")]
+    [InlineData("10.0.0.1/24", "has bits set after the prefix; did you mean 10.0.0.0/24?")]
+    [InlineData("10.0.0.0/33", "has prefix length '33'; it must be a number from 0 to 32")]
     public void Validate_BadRoute_SaysWhatIsWrong(string route, string expected)
     {
         var options = Valid() with { Network = Valid().Network with { SplitInclude = [route] } };
@@ -81,6 +81,24 @@ public sealed class GatewayOptionsValidatorTests
         var errors = GatewayOptionsValidator.Validate(options);
 
         Assert.Contains(errors, e => e.StartsWith($"Network:SplitInclude:0 '{route}' {expected}", StringComparison.Ordinal));
+    }
+
+    // The management service's rules, which the gateway shares: it took all of these before.
+    [Theory]
+    [InlineData("route", "10.0/16", "Network:SplitInclude:0 '10.0/16' does not start with an IPv4 or IPv6 address.")]
+    [InlineData("dns", "10", "Network:DnsServers:0 '10' is not an IPv4 or IPv6 address.")]
+    [InlineData("domain", "corp_1.example", "Network:DefaultDomain 'corp_1.example' is not a DNS domain name.")]
+    [InlineData("domain", "10.0.0", "Network:DefaultDomain '10.0.0' is not a DNS domain name.")]
+    public void Validate_ManagementNetworkRules_AreTheGatewaysToo(string setting, string value, string expected)
+    {
+        var network = setting switch
+        {
+            "route" => Valid().Network with { SplitInclude = [value] },
+            "dns" => Valid().Network with { DnsServers = [value] },
+            _ => Valid().Network with { DefaultDomain = value },
+        };
+
+        Assert.Contains(expected, GatewayOptionsValidator.Validate(Valid() with { Network = network }));
     }
 
     [Fact]
@@ -92,9 +110,9 @@ public sealed class GatewayOptionsValidatorTests
     }
 
     [Theory]
-    [InlineData("198.18.128.0/31", "prefix from /8 to /30")]
-    [InlineData("2001:db8::/64", "must be an IPv4 network")]
-    [InlineData("nonsense", "is not a network")]
+    [InlineData("198.18.128.0/31", "prefix must be from /8 to /30")]
+    [InlineData("2001:db8::/64", "is not an IPv4 range")]
+    [InlineData("nonsense", "has no prefix length")]
     [InlineData("169.254.169.0/24", "holds no address a client may lease")]
     [InlineData("169.254.0.0/23", "holds no address a client may lease")]
     public void Validate_BadPool_NamesIPv4Pool(string pool, string expected)
@@ -108,7 +126,7 @@ public sealed class GatewayOptionsValidatorTests
 
     [Theory]
     [InlineData("2001:db8:128::/48", "from /64 to /120")]
-    [InlineData("198.18.129.0/24", "must be an IPv6 network")]
+    [InlineData("198.18.129.0/24", "is not an IPv6 range")]
     public void Validate_BadIPv6Pool_NamesIPv6Pool(string pool, string expected)
     {
         var options = Valid() with { Network = Valid().Network with { IPv6Pool = pool } };
@@ -121,7 +139,7 @@ public sealed class GatewayOptionsValidatorTests
     {
         var options = Valid() with { Network = Valid().Network with { IPv6Pool = "2001:db8:128::/64", SplitInclude = ["2001:db8::/32"] } };
 
-        Assert.Contains(GatewayOptionsValidator.Validate(options), e => e.Contains("overlaps Network:IPv6Pool", StringComparison.Ordinal));
+        Assert.Contains(GatewayOptionsValidator.Validate(options), e => e.Contains("overlaps the client address pool 2001:db8:128::/64", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -30,6 +30,22 @@ public sealed class ServerConfigurationValidatorTests
         Assert.True(ServerConfigurationValidator.Validate(new ServerConfiguration { Name = "defaults" }).IsValid);
     }
 
+    // What the gateway refuses, management refuses before storing: both run the same network rules.
+    [Fact]
+    public void Validate_GatewayRules_AreEnforcedBeforeStoring()
+    {
+        ServerConfiguration configuration = Valid();
+        configuration.Ipv6Range = "2001:db8:80::/48";
+        configuration.ExcludeRoutes = ["198.18.128.128/25"];
+        configuration.IncludeRoutes = ["198.18.0.0/17", "198.18.2.0/24"];
+
+        var errors = ServerConfigurationValidator.Validate(configuration).ToDictionary();
+
+        Assert.Contains("from /64 to /120", errors["ipv6Range"][0], StringComparison.Ordinal);
+        Assert.Contains("overlaps the client address pool 198.18.128.0/24", errors["excludeRoutes[0]"][0], StringComparison.Ordinal);
+        Assert.Contains("overlaps includeRoutes[0] '198.18.0.0/17'", errors["includeRoutes[1]"][0], StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Validate_IncludeRouteOverlappingPool_NamesTheRoute()
     {
@@ -38,7 +54,7 @@ public sealed class ServerConfigurationValidatorTests
 
         var errors = ServerConfigurationValidator.Validate(configuration).ToDictionary();
 
-        Assert.Contains("overlaps the client address pool 198.18.128.0/24", errors["includeRoutes[1]"][0], StringComparison.Ordinal);
+        Assert.Contains(errors["includeRoutes[1]"], e => e.Contains("overlaps the client address pool 198.18.128.0/24", StringComparison.Ordinal));
         Assert.False(errors.ContainsKey("includeRoutes[0]"));
     }
 
@@ -52,13 +68,14 @@ public sealed class ServerConfigurationValidatorTests
     }
 
     [Fact]
-    public void Validate_ExcludeRouteInsidePool_IsAllowed()
+    public void Validate_ExcludeRouteInsidePool_IsRefused()
     {
-        // Excluding part of the pool keeps traffic off the tunnel; it cannot loop back into it.
+        // The gateway refuses a split route over the pool in either list, so storing one would
+        // only make the gateway refuse the whole configuration later.
         ServerConfiguration configuration = Valid();
         configuration.ExcludeRoutes = ["198.18.128.0/25"];
 
-        Assert.True(ServerConfigurationValidator.Validate(configuration).IsValid);
+        Assert.Contains("overlaps the client address pool 198.18.128.0/24", ServerConfigurationValidator.Validate(configuration).ToDictionary()["excludeRoutes[0]"][0], StringComparison.Ordinal);
     }
 
     [Theory]
@@ -82,7 +99,7 @@ public sealed class ServerConfigurationValidatorTests
         ServerConfiguration configuration = Valid();
         configuration.IncludeRoutes = ["198.18.2.0/24", "198.18.2.0/24"];
 
-        Assert.Contains("listed twice", ServerConfigurationValidator.Validate(configuration).ToDictionary()["includeRoutes[1]"][0], StringComparison.Ordinal);
+        Assert.Contains("list each range once", ServerConfigurationValidator.Validate(configuration).ToDictionary()["includeRoutes[1]"][0], StringComparison.Ordinal);
     }
 
     [Theory]

@@ -1,7 +1,7 @@
 using System.Net;
-using OpenTunnel.Management.Validation;
+using OpenTunnel.Gateway.Contracts.Network;
 
-namespace OpenTunnel.Management.Tests.Validation;
+namespace OpenTunnel.Gateway.Contracts.Tests.Network;
 
 [Trait("Category", "Unit")]
 public sealed class NetworkSyntaxTests
@@ -29,6 +29,9 @@ public sealed class NetworkSyntaxTests
     [InlineData("198.18.0.0/ 8", "0 to 32")]
     [InlineData("198.18.0.1/24", "did you mean 198.18.0.0/24")]
     [InlineData("fe80::1%eth0/64", "does not start with")]
+    [InlineData("10.0/16", "does not start with")]
+    [InlineData("10.0.0/24", "does not start with")]
+    [InlineData("198.18.0.0/0024", "0 to 32")]
     public void TryParseCidr_InvalidRange_SaysWhatIsWrong(string text, string expected)
     {
         Assert.Contains(expected, NetworkSyntax.TryParseCidr(text, out _), StringComparison.Ordinal);
@@ -57,6 +60,7 @@ public sealed class NetworkSyntaxTests
     [InlineData("-vpn.example.com", false)]
     [InlineData("vpn-.example.com", false)]
     [InlineData("vpn_1.example.com", false)]
+    [InlineData("_ldap._tcp.example.com", false)]
     [InlineData("198.18.0.1", false)]
     [InlineData("https://vpn.example.com", false)]
     public void IsFqdn_ChecksEveryLabel(string text, bool expected)
@@ -76,6 +80,16 @@ public sealed class NetworkSyntaxTests
     {
         Assert.True(NetworkSyntax.IsDomainName("corp"));
         Assert.False(NetworkSyntax.IsFqdn("corp"));
+    }
+
+    // The gateway took these as search domains until it shared these rules.
+    [Theory]
+    [InlineData("corp_1.example")]
+    [InlineData("10.0.0")]
+    [InlineData("198.18.2.53")]
+    public void IsDomainName_UnderscoreOrNumericLastLabel_IsRefused(string text)
+    {
+        Assert.False(NetworkSyntax.IsDomainName(text));
     }
 
     [Theory]

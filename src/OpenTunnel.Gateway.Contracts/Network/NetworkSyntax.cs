@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace OpenTunnel.Management.Validation;
+namespace OpenTunnel.Gateway.Contracts.Network;
 
 /// <summary>
 /// Strict parsing of the addresses, ranges and names administrators type. Stricter than
