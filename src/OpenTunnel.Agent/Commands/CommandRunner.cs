@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using OpenTunnel.Agent.Gateway;
 using OpenTunnel.Agent.Hosting;
 using OpenTunnel.Agent.Protocol;
-using OpenTunnel.Gateway.Control;
+using OpenTunnel.Gateway.Contracts.Control;
 
 namespace OpenTunnel.Agent.Commands;
 

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 using OpenTunnel.Agent.Gateway;
 using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Protocol;
-using OpenTunnel.Gateway.Control;
+using OpenTunnel.Gateway.Contracts.Configuration;
+using OpenTunnel.Gateway.Contracts.Control;
 
 namespace OpenTunnel.Agent.Configuration;
 
@@ -38,7 +39,7 @@ public sealed partial class ConfigurationApplier(IGatewayControl gateway, string
             return Refused(configuration, $"The gateway's configuration file {gatewayFile} cannot be read on this server: {e.Message}");
         }
 
-        GatewayConfigurationDocument.Result merged = GatewayConfigurationDocument.Merge(file, configuration);
+        GatewayConfigurationMerge.Result merged = GatewayConfigurationMerge.Merge(file, configuration);
         JsonObject status = await gateway.StatusAsync(cancellationToken);
         var running = new GatewayConfigurationDocument.RunningGateway(
             IPEndPoint.TryParse(status["listen"]?.GetValue<string>() ?? string.Empty, out IPEndPoint? listen) ? listen.Port : 0,

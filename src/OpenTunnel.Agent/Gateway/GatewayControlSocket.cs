@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using OpenTunnel.Gateway.Control;
+using OpenTunnel.Gateway.Contracts.Control;
 
 namespace OpenTunnel.Agent.Gateway;
 
@@ -13,29 +13,21 @@ public sealed class GatewayControlSocket(string socketPath) : IGatewayControl
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     public async Task<JsonObject> StatusAsync(CancellationToken cancellationToken) =>
-        await SendAsync(new JsonObject { ["command"] = "status" }, cancellationToken) as JsonObject
+        await SendAsync(ControlRequest.Command(ControlRequest.Status), cancellationToken) as JsonObject
         ?? throw new ControlUnavailableException("The gateway's status answer is not an object.");
 
     public async Task<JsonArray> SessionsAsync(CancellationToken cancellationToken) =>
-        await SendAsync(new JsonObject { ["command"] = "sessions" }, cancellationToken) as JsonArray
+        await SendAsync(ControlRequest.Command(ControlRequest.Sessions), cancellationToken) as JsonArray
         ?? throw new ControlUnavailableException("The gateway's sessions answer is not a list.");
 
     public Task ApplyAsync(JsonObject configuration, CancellationToken cancellationToken) =>
-        SendAsync(new JsonObject { ["command"] = "apply", ["configuration"] = configuration.DeepClone() }, cancellationToken);
+        SendAsync(ControlRequest.ApplyConfiguration(configuration), cancellationToken);
 
     public Task<int> EndSessionsAsync(string command, string target, CancellationToken cancellationToken) =>
-        SessionCountAsync(new JsonObject { ["command"] = command, ["target"] = target }, cancellationToken);
+        SessionCountAsync(ControlRequest.EndSessions(command, target), cancellationToken);
 
-    public Task<int> RevokeAsync(string target, DateTimeOffset? at, CancellationToken cancellationToken)
-    {
-        var request = new JsonObject { ["command"] = "revoke", ["target"] = target };
-        if (at is { } moment)
-        {
-            request["at"] = moment.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        return SessionCountAsync(request, cancellationToken);
-    }
+    public Task<int> RevokeAsync(string target, DateTimeOffset? at, CancellationToken cancellationToken) =>
+        SessionCountAsync(ControlRequest.RevokeTarget(target, at), cancellationToken);
 
     private async Task<int> SessionCountAsync(JsonObject request, CancellationToken cancellationToken)
     {
@@ -44,7 +36,7 @@ public sealed class GatewayControlSocket(string socketPath) : IGatewayControl
     }
 
     public Task DrainAsync(bool draining, CancellationToken cancellationToken) =>
-        SendAsync(new JsonObject { ["command"] = "drain", ["enabled"] = draining }, cancellationToken);
+        SendAsync(ControlRequest.DrainSessions(draining), cancellationToken);
 
     private async Task<JsonNode?> SendAsync(JsonObject request, CancellationToken cancellationToken)
     {

@@ -7,7 +7,7 @@ using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Link;
 using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Agent.Telemetry;
-using OpenTunnel.Gateway.Control;
+using OpenTunnel.Gateway.Contracts.Control;
 
 namespace OpenTunnel.Agent.Hosting;
 

@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Gateway.Configuration;
-using OpenTunnel.Gateway.Control;
+using OpenTunnel.Gateway.Contracts.Control;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Platform.Linux.Tun;
 

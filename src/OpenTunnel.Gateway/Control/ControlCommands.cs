@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Gateway.Contracts.Control;
 using OpenTunnel.Gateway.DataPlane;
 using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Metrics;
@@ -28,25 +29,25 @@ internal sealed class ControlCommands
         string command = request["command"]?.GetValue<string>() ?? throw new ControlRequestException("the request has no \"command\"");
         switch (command)
         {
-            case "status":
+            case ControlRequest.Status:
                 return Status();
-            case "sessions":
+            case ControlRequest.Sessions:
                 return Sessions();
-            case "disconnect":
+            case ControlRequest.Disconnect:
             {
                 string target = Target(request);
                 int count = _server.Supervisor.Disconnect(target);
                 return Count(command, target, count);
             }
 
-            case "terminate":
+            case ControlRequest.Terminate:
             {
                 string target = Target(request);
                 int count = await _server.Supervisor.TerminateAsync(target);
                 return Count(command, target, count);
             }
 
-            case "revoke":
+            case ControlRequest.Revoke:
             {
                 string target = Target(request);
                 DateTimeOffset revokedAt = _server.SignIn.Revocations.Revoke(target, Moment(request));
@@ -54,20 +55,20 @@ internal sealed class ControlCommands
                 return new JsonObject { ["command"] = command, ["target"] = target, ["sessions"] = count, ["revokedAt"] = revokedAt };
             }
 
-            case "reload":
+            case ControlRequest.Reload:
             {
                 var applied = _server.Reload(request["file"]?.GetValue<string>());
                 return new JsonObject { ["origin"] = applied.Origin, ["appliedAt"] = applied.AppliedAt };
             }
 
-            case "drain":
+            case ControlRequest.Drain:
             {
                 bool enabled = request["enabled"]?.GetValue<bool>() ?? true;
                 _server.SignIn.Draining = enabled;
                 return new JsonObject { ["draining"] = enabled, ["sessions"] = _server.Sessions.Count };
             }
 
-            case "apply":
+            case ControlRequest.Apply:
             {
                 var document = request["configuration"] as JsonObject ?? throw new ControlRequestException("apply needs a \"configuration\" object");
                 var options = GatewayConfigurationLoader.LoadJson(document.ToJsonString());

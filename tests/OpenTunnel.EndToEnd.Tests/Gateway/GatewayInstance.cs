@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using OpenTunnel.EndToEnd.Tests.Harness;
 using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Gateway.Configuration;
-using OpenTunnel.Gateway.Control;
+using OpenTunnel.Gateway.Contracts.Control;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Testing;
 

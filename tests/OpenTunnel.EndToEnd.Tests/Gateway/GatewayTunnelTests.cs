@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using OpenTunnel.Gateway.Control;
+using OpenTunnel.Gateway.Contracts.Control;
 using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Testing;
 

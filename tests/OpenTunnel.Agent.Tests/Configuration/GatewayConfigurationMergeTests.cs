@@ -5,7 +5,7 @@ using OpenTunnel.Agent.Protocol;
 namespace OpenTunnel.Agent.Tests.Configuration;
 
 [Trait("Category", "Unit")]
-public sealed class GatewayConfigurationDocumentTests
+public sealed class GatewayConfigurationMergeTests
 {
     private static readonly JsonObject GatewayFile = JsonNode.Parse("""
         {
@@ -19,7 +19,7 @@ public sealed class GatewayConfigurationDocumentTests
     [Fact]
     public void Merge_ManagedSettings_ReplaceKeysOfAnyCase_AndKeepLocalOnes()
     {
-        GatewayConfigurationDocument.Result merged = GatewayConfigurationDocument.Merge(GatewayFile, Configuration());
+        GatewayConfigurationMerge.Result merged = GatewayConfigurationMerge.Merge(GatewayFile, Configuration());
         JsonObject network = merged.Document["network"]!.AsObject();
 
         Assert.Equal(["198.18.2.54", "198.18.2.55"], network["DnsServers"]!.AsArray().Select(n => n!.GetValue<string>()));
@@ -45,7 +45,7 @@ public sealed class GatewayConfigurationDocumentTests
                 "5b0c6a53-8f3e-4d7a-9d42-0c1f2e3a4b5c", ["at+jwt"]),
         };
 
-        JsonObject auth = GatewayConfigurationDocument.Merge(GatewayFile, configuration).Document["Auth"]!.AsObject();
+        JsonObject auth = GatewayConfigurationMerge.Merge(GatewayFile, configuration).Document["Auth"]!.AsObject();
 
         Assert.Equal("https://login.test", auth["Issuer"]!.GetValue<string>());
         Assert.False(auth.ContainsKey("JwksFile"));
@@ -60,27 +60,10 @@ public sealed class GatewayConfigurationDocumentTests
         EffectiveConfiguration configuration = Configuration();
         configuration = configuration with { Tunnel = configuration.Tunnel with { DnsSuffixes = ["a.test", "b.test"], Ipv6Range = "2001:db8:128::/64" } };
 
-        IReadOnlyList<string> notes = GatewayConfigurationDocument.Merge(GatewayFile, configuration).Notes;
+        IReadOnlyList<string> notes = GatewayConfigurationMerge.Merge(GatewayFile, configuration).Notes;
 
         Assert.Contains(notes, n => n.Contains("Only the first DNS suffix (a.test)", StringComparison.Ordinal));
         Assert.Contains(notes, n => n.Contains("2001:db8:128::/64", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public void WithRunningRestartSettings_KeepsRunningPortAndPool_AndPendingRestartNamesThem()
-    {
-        JsonObject merged = GatewayConfigurationDocument.Merge(GatewayFile, Configuration() with { Tunnel = Configuration().Tunnel with { Ipv4Range = "198.18.129.0/24", UdpDisabled = true } }).Document;
-        var running = new GatewayConfigurationDocument.RunningGateway(4443, "198.18.128.0/24", true);
-
-        JsonObject live = GatewayConfigurationDocument.WithRunningRestartSettings(merged, running);
-        List<string> pending = GatewayConfigurationDocument.PendingRestart(merged, running);
-
-        Assert.Equal(4443, live["listener"]!["Port"]!.GetValue<int>());
-        Assert.Equal("198.18.128.0/24", live["network"]!["IPv4Pool"]!.GetValue<string>());
-        Assert.True(live["Udp"]!["Enabled"]!.GetValue<bool>());
-        Assert.False(merged["Udp"]!["Enabled"]!.GetValue<bool>());
-        Assert.Equal(["Listener:Port 4443 → 443", "Network:IPv4Pool 198.18.128.0/24 → 198.18.129.0/24", "Udp:Enabled true → false"], pending);
-        Assert.Empty(GatewayConfigurationDocument.PendingRestart(live, running));
     }
 
     private static EffectiveConfiguration Configuration() => new(

@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace OpenTunnel.Gateway.Control;
+namespace OpenTunnel.Gateway.Contracts.Control;
 
 /// <summary>
 /// Sends one request to a running gateway's control socket and returns its answer. Used by the
