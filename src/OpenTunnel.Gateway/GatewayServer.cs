@@ -350,8 +350,10 @@ public sealed class GatewayServer : IAsyncDisposable
         AddIfChanged(errors, "Listener:Address", running.Listener.Address, options.Listener.Address);
         AddIfChanged(errors, "Listener:Port", running.Listener.Port, options.Listener.Port);
         AddIfChanged(errors, "Network:TunDevice", running.Network.TunDevice, options.Network.TunDevice);
-        AddIfChanged(errors, "Network:IPv4Pool", running.Network.IPv4Pool, options.Network.IPv4Pool);
-        AddIfChanged(errors, "Network:IPv6Pool", running.Network.IPv6Pool, options.Network.IPv6Pool);
+        // Pools compare as networks: the agent sends the pools back as the status shows them
+        // (2001:db8::/64), which need not be the spelling of the file (2001:DB8:0::/64).
+        AddIfChanged(errors, "Network:IPv4Pool", AsNetwork(running.Network.IPv4Pool), AsNetwork(options.Network.IPv4Pool));
+        AddIfChanged(errors, "Network:IPv6Pool", AsNetwork(running.Network.IPv6Pool), AsNetwork(options.Network.IPv6Pool));
         AddIfChanged(errors, "Network:Mtu", running.Network.Mtu, options.Network.Mtu);
         AddIfChanged(errors, "Network:ManageFirewall", running.Network.ManageFirewall, options.Network.ManageFirewall);
         AddIfChanged(errors, "Network:NftablesTable", running.Network.NftablesTable, options.Network.NftablesTable);
@@ -381,6 +383,8 @@ public sealed class GatewayServer : IAsyncDisposable
             throw new GatewayConfigurationException([$"Udp: cannot listen on udp/{endPoint} for DTLS: {e.Message}. Free the port, or set Udp:Enabled to false to run over TLS only."]);
         }
     }
+
+    private static string? AsNetwork(string? text) => IPNetwork.TryParse(text, out IPNetwork network) ? network.ToString() : text;
 
     private static void AddIfChanged<T>(List<string> errors, string setting, T running, T next)
     {

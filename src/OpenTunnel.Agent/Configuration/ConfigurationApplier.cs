@@ -12,7 +12,7 @@ namespace OpenTunnel.Agent.Configuration;
 
 /// <summary>
 /// Applies one configuration version to the gateway: merges it into the gateway's own file,
-/// has the running gateway validate and swap it in (the listener port and address pool stay
+/// has the running gateway validate and swap it in (the listener port and address pools stay
 /// as they run until a restart), and only when the gateway accepts it writes the file, so the
 /// gateway starts with the last good configuration after a restart. A refused version changes
 /// nothing; the report says why.
@@ -44,7 +44,8 @@ public sealed partial class ConfigurationApplier(IGatewayControl gateway, string
         var running = new GatewayConfigurationDocument.RunningGateway(
             IPEndPoint.TryParse(status["listen"]?.GetValue<string>() ?? string.Empty, out IPEndPoint? listen) ? listen.Port : 0,
             status["pool"]?.GetValue<string>() ?? string.Empty,
-            status["dtls"] is JsonObject);
+            status["dtls"] is JsonObject,
+            status["pool6"]?.GetValue<string>());
         try
         {
             await gateway.ApplyAsync(GatewayConfigurationDocument.WithRunningRestartSettings(merged.Document, running), cancellationToken);

@@ -29,6 +29,9 @@ public static class GatewayConfigurationMerge
 
         JsonObject network = Section(document, "Network");
         Set(network, "IPv4Pool", tunnel.Ipv4Range);
+
+        // A site without an IPv6 range gives clients IPv4 only, whatever the server's own file said.
+        Set(network, "IPv6Pool", tunnel.Ipv6Range);
         Set(network, "DnsServers", Array(tunnel.DnsServers));
         Set(network, "DefaultDomain", tunnel.DnsSuffixes.Count > 0 ? tunnel.DnsSuffixes[0] : null);
         Set(network, "SplitDns", Array(tunnel.SplitDnsDomains));
@@ -39,11 +42,6 @@ public static class GatewayConfigurationMerge
         {
             // The OpenConnect protocol carries one default domain (X-CSTP-Default-Domain; ocserv's default-domain).
             notes.Add($"Only the first DNS suffix ({tunnel.DnsSuffixes[0]}) is given to clients; the gateway sends one default domain.");
-        }
-
-        if (tunnel.Ipv6Range is not null)
-        {
-            notes.Add($"The IPv6 range {tunnel.Ipv6Range} is not applied: this gateway leases IPv4 addresses only.");
         }
 
         // DTLS over UDP; Microsoft Tunnel's "disable UDP", ocserv's udp-port = 0.

@@ -12,11 +12,14 @@ namespace OpenTunnel.Gateway.Contracts.Configuration;
 /// </summary>
 public static class GatewayConfigurationDocument
 {
-    /// <summary>The settings of the running gateway that change only at a restart, from its status.</summary>
-    public sealed record RunningGateway(int Port, string Pool, bool UdpEnabled);
+    /// <summary>
+    /// The settings of the running gateway that change only at a restart, from its status
+    /// (<c>listen</c>, <c>pool</c>, <c>pool6</c>: null when it runs without IPv6, <c>dtls</c>).
+    /// </summary>
+    public sealed record RunningGateway(int Port, string Pool, bool UdpEnabled, string? Pool6 = null);
 
     /// <summary>
-    /// The document with the listener port, address pool and DTLS switch the running gateway
+    /// The document with the listener port, address pools and DTLS switch the running gateway
     /// has: these change only at a restart, so a running gateway refuses a document that changes
     /// them. The rest applies at once; the full document is kept for the next start.
     /// </summary>
@@ -26,7 +29,9 @@ public static class GatewayConfigurationDocument
         ArgumentNullException.ThrowIfNull(running);
         var live = (JsonObject)document.DeepClone();
         Set(Section(live, "Listener"), "Port", running.Port);
-        Set(Section(live, "Network"), "IPv4Pool", running.Pool);
+        JsonObject network = Section(live, "Network");
+        Set(network, "IPv4Pool", running.Pool);
+        Set(network, "IPv6Pool", running.Pool6);
         Set(Section(live, "Udp"), "Enabled", running.UdpEnabled);
         return live;
     }
@@ -48,6 +53,12 @@ public static class GatewayConfigurationDocument
             pending.Add($"Network:IPv4Pool {runningPool} → {pool}");
         }
 
+        string? pool6 = Get(Section(document, "Network"), "IPv6Pool")?.GetValue<string>();
+        if (!SameNetwork(pool6, running.Pool6))
+        {
+            pending.Add($"Network:IPv6Pool {running.Pool6 ?? "none"} → {pool6 ?? "none"}");
+        }
+
         if (Get(Section(document, "Udp"), "Enabled")?.GetValue<bool>() is { } udp && udp != running.UdpEnabled)
         {
             pending.Add($"Udp:Enabled {(running.UdpEnabled ? "true" : "false")} → {(udp ? "true" : "false")}");
@@ -56,7 +67,7 @@ public static class GatewayConfigurationDocument
         return pending;
     }
 
-    private static bool SameNetwork(string a, string b) =>
+    private static bool SameNetwork(string? a, string? b) =>
         System.Net.IPNetwork.TryParse(a, out System.Net.IPNetwork x) && System.Net.IPNetwork.TryParse(b, out System.Net.IPNetwork y)
             ? x.Equals(y)
             : string.Equals(a, b, StringComparison.Ordinal);

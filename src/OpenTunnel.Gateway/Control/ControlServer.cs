@@ -10,8 +10,8 @@ namespace OpenTunnel.Gateway.Control;
 /// <summary>
 /// The local control API: a Unix socket (mode 0600, so only root or the gateway's user can use
 /// it) where each connection sends one JSON request line and reads one JSON answer line, as
-/// <c>{"ok":true,"result":...}</c> or <c>{"ok":false,"error":"..."}</c>. The CLI verbs and, later,
-/// the management agent use it.
+/// <c>{"ok":true,"result":...}</c> or <c>{"ok":false,"error":"..."}</c>. The CLI verbs and the
+/// management agent use it.
 /// </summary>
 internal sealed class ControlServer : IAsyncDisposable
 {

@@ -55,15 +55,37 @@ public sealed class GatewayConfigurationMergeTests
     }
 
     [Fact]
-    public void Merge_SeveralSuffixesAndAnIpv6Range_SaySoInNotes()
+    public void Merge_SeveralSuffixes_SaySoInNotes()
     {
         EffectiveConfiguration configuration = Configuration();
-        configuration = configuration with { Tunnel = configuration.Tunnel with { DnsSuffixes = ["a.test", "b.test"], Ipv6Range = "2001:db8:128::/64" } };
+        configuration = configuration with { Tunnel = configuration.Tunnel with { DnsSuffixes = ["a.test", "b.test"] } };
 
         IReadOnlyList<string> notes = GatewayConfigurationMerge.Merge(GatewayFile, configuration).Notes;
 
         Assert.Contains(notes, n => n.Contains("Only the first DNS suffix (a.test)", StringComparison.Ordinal));
-        Assert.Contains(notes, n => n.Contains("2001:db8:128::/64", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Merge_SiteWithAnIpv6Range_GivesTheGatewayItsIPv6Pool()
+    {
+        EffectiveConfiguration configuration = Configuration();
+        configuration = configuration with { Tunnel = configuration.Tunnel with { Ipv6Range = "2001:db8:128::/64" } };
+
+        GatewayConfigurationMerge.Result merged = GatewayConfigurationMerge.Merge(GatewayFile, configuration);
+
+        Assert.Equal("2001:db8:128::/64", merged.Document["network"]!["IPv6Pool"]!.GetValue<string>());
+        Assert.Empty(merged.Notes);
+    }
+
+    [Fact]
+    public void Merge_SiteWithoutAnIpv6Range_RemovesTheFilesIPv6Pool()
+    {
+        JsonObject file = GatewayFile.DeepClone().AsObject();
+        file["network"]!["ipv6Pool"] = "2001:db8:129::/64";
+
+        JsonObject document = GatewayConfigurationMerge.Merge(file, Configuration()).Document;
+
+        Assert.DoesNotContain(document["network"]!.AsObject(), p => string.Equals(p.Key, "IPv6Pool", StringComparison.OrdinalIgnoreCase));
     }
 
     private static EffectiveConfiguration Configuration() => new(

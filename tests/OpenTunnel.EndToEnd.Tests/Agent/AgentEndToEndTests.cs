@@ -108,17 +108,34 @@ public sealed class AgentEndToEndTests
         Assert.Empty((await gateway.ControlAsync("sessions"))!.AsArray());
     }
 
+    [Fact]
+    public async Task SiteIpv6Range_ReachesTheGatewaysFile_AndWaitsForARestart()
+    {
+        using AgentStack stack = await AgentStack.StartAsync();
+        (GatewayInstance gateway, ManagementProcess management, string configuration, string server) = (stack.Gateway, stack.Management, stack.Configuration, stack.Server);
+        const string Pool6 = "2001:db8:129::/64";
+
+        await management.Api.PutAsync($"/api/v1/configurations/{configuration}", Configuration(["198.18.2.53"], Pool6));
+        JsonElement applied = await management.Api.WaitForAsync($"/api/v1/servers/{server}/health", Applied, TimeSpan.FromSeconds(10), "the IPv6 range is applied");
+
+        // The running gateway keeps its pools until a restart; the file has the new one for the next start.
+        Assert.Contains($"Network:IPv6Pool {GatewayInstance.Pool6} → {Pool6}", applied.GetProperty("configuration").GetProperty("appliedNote").GetString(), StringComparison.Ordinal);
+        Assert.Contains(Pool6, await File.ReadAllTextAsync(gateway.ConfigFile), StringComparison.Ordinal);
+        Assert.Equal(GatewayInstance.Pool6, (await gateway.ControlAsync("status"))!["pool6"]!.GetValue<string>());
+    }
+
     internal static bool Applied(JsonElement health)
     {
         JsonElement configuration = health.GetProperty("configuration");
         return configuration.GetProperty("appliedETag").GetString() == configuration.GetProperty("expectedETag").GetString();
     }
 
-    /// <summary>The site's configuration: the gateway's pool, port and corp route, with <paramref name="dns"/>.</summary>
-    internal static object Configuration(string[] dns) => new
+    /// <summary>The site's configuration: the gateway's pool, port and corp route, with <paramref name="dns"/> and <paramref name="ipv6Range"/>.</summary>
+    internal static object Configuration(string[] dns, string? ipv6Range = null) => new
     {
         name = "e2e",
         ipv4Range = GatewayInstance.Pool,
+        ipv6Range,
         port = GatewayInstance.Port,
         dnsServers = dns,
         dnsSuffixes = new[] { "corp.opentunnel.test" },

@@ -32,6 +32,22 @@ public sealed class GatewayConfigurationDocumentTests
     }
 
     [Fact]
+    public void WithRunningRestartSettings_KeepsTheRunningIPv6Pool_AndPendingRestartNamesANewOne()
+    {
+        JsonObject document = Document();
+        GatewayConfigurationDocument.Set(GatewayConfigurationDocument.Section(document, "Network"), "IPv6Pool", "2001:db8:128::/64");
+        var withoutIPv6 = new GatewayConfigurationDocument.RunningGateway(443, "198.18.129.0/24", false);
+        var withIPv6 = withoutIPv6 with { Pool6 = "2001:db8:128::/64" };
+
+        JsonObject live = GatewayConfigurationDocument.WithRunningRestartSettings(document, withoutIPv6);
+
+        Assert.DoesNotContain(live["network"]!.AsObject(), p => string.Equals(p.Key, "IPv6Pool", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(["Network:IPv6Pool none → 2001:db8:128::/64"], GatewayConfigurationDocument.PendingRestart(document, withoutIPv6));
+        Assert.Empty(GatewayConfigurationDocument.PendingRestart(document, withIPv6 with { Pool6 = "2001:db8:128:0::/64" }));
+        Assert.Equal(["Network:IPv6Pool 2001:db8:128::/64 → none"], GatewayConfigurationDocument.PendingRestart(Document(), withIPv6));
+    }
+
+    [Fact]
     public void Set_KeyOfAnotherCase_IsReplacedNotDoubled()
     {
         JsonObject network = GatewayConfigurationDocument.Section(Document(), "Network");
