@@ -144,7 +144,7 @@ public static class GatewayOptionsValidator
         {
             if (!NetworkSyntax.TryParseAddress(network.DnsServers[i], out _))
             {
-                errors.Add($"Network:DnsServers:{i} '{network.DnsServers[i]}' is not an IPv4 or IPv6 address.");
+                errors.Add($"Network:DnsServers:{i} '{network.DnsServers[i]}' is not an IP address.");
             }
         }
 

@@ -86,7 +86,7 @@ public sealed class GatewayOptionsValidatorTests
     // The management service's rules, which the gateway shares: it took all of these before.
     [Theory]
     [InlineData("route", "10.0/16", "Network:SplitInclude:0 '10.0/16' does not start with an IPv4 or IPv6 address.")]
-    [InlineData("dns", "10", "Network:DnsServers:0 '10' is not an IPv4 or IPv6 address.")]
+    [InlineData("dns", "10", "Network:DnsServers:0 '10' is not an IP address.")]
     [InlineData("domain", "corp_1.example", "Network:DefaultDomain 'corp_1.example' is not a DNS domain name.")]
     [InlineData("domain", "10.0.0", "Network:DefaultDomain '10.0.0' is not a DNS domain name.")]
     public void Validate_ManagementNetworkRules_AreTheGatewaysToo(string setting, string value, string expected)
