@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Platform.Linux.Files;
 
 namespace OpenTunnel.Gateway.Tls;
 
@@ -140,10 +141,7 @@ public sealed class ServerCertificate
         var now = DateTimeOffset.UtcNow;
         using var certificate = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(2));
         string pem = certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n";
-        string temporary = path + ".tmp";
-        File.WriteAllText(temporary, pem);
-        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(temporary, path, overwrite: true);
+        OwnerOnlyFiles.WriteAtomically(path, pem);
         return FromPem(path, path, generated: true);
     }
 }
