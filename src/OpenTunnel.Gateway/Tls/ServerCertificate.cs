@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Platform.Linux.Files;
 
@@ -19,7 +20,7 @@ public sealed class ServerCertificate
     {
         Certificate = certificate;
         Context = SslStreamCertificateContext.Create(certificate, chain, offline: true);
-        Pin = PinOf(certificate);
+        Pin = CertificatePins.HashOf(certificate);
         Source = source;
         Generated = generated;
     }
@@ -91,9 +92,6 @@ public sealed class ServerCertificate
             throw new GatewayConfigurationException($"Tls:CertificateFile '{tls.CertificateFile}' cannot be read: {e.Message}");
         }
     }
-
-    public static string PinOf(X509Certificate2 certificate) =>
-        Convert.ToBase64String(SHA256.HashData(certificate.PublicKey.ExportSubjectPublicKeyInfo()));
 
     private static ServerCertificate FromPem(string certificateFile, string keyFile, bool generated)
     {

@@ -1,6 +1,8 @@
+using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Platform.Linux.Files;
+using OpenTunnel.Testing;
 
 namespace OpenTunnel.Gateway.Tests.Tls;
 
@@ -37,5 +39,20 @@ public sealed class ServerCertificateTests : IDisposable
 
         Assert.True(certificate.Generated);
         Assert.Equal(0, reader.Read(new byte[4096]));
+    }
+
+    [Fact]
+    public async Task Pin_GeneratedCertificate_IsWhatOpensslComputesFromThePublicKey()
+    {
+        ServerCertificate certificate = ServerCertificate.Load(new TlsOptions(), _directory);
+        string path = Path.Combine(_directory, ServerCertificate.SelfSignedFileName);
+
+        // The recipe openconnect's documentation gives for a pin-sha256.
+        using TrackedProcess openssl = TrackedProcess.Start("sh", ["-c", $"openssl x509 -in '{path}' -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64"]);
+        Assert.Equal(0, await openssl.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(openssl.Output.Trim(), certificate.Pin);
+        Assert.Equal(CertificatePins.Prefix + certificate.Pin, CertificatePins.Of(certificate.Certificate));
+        Assert.True(CertificatePins.IsWellFormed(CertificatePins.Of(certificate.Certificate)));
     }
 }
