@@ -373,7 +373,7 @@ public sealed class GatewayServer : IAsyncDisposable
         var endPoint = new IPEndPoint(server.ListenEndPoint.Address, server.ListenEndPoint.Port);
         try
         {
-            return GatewayDtls.Start(options.Udp, options.Timeouts.DpdSeconds, endPoint, server.DataPlane, server.Counters, time, loggers,
+            return GatewayDtls.Start(options.Udp, options.Timeouts.DpdSeconds, endPoint, server.DataPlane, server.Counters, server.Metrics.Meter, time, loggers,
                 (session, reason) => server.Supervisor.EndAsync(session, reason, notify: null));
         }
         catch (SocketException e)
