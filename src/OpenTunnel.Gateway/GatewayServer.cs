@@ -80,7 +80,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this), loggers.CreateLogger("OpenTunnel.Gateway.Control"));
         if (!string.IsNullOrEmpty(options.Metrics.Address))
         {
-            _metricsEndpoint = new MetricsEndpoint(IPEndPoint.Parse(options.Metrics.Address), _exposition);
+            _metricsEndpoint = new MetricsEndpoint(IPEndPoint.Parse(options.Metrics.Address), _exposition, _logger);
         }
     }
 
