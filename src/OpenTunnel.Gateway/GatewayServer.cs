@@ -80,7 +80,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this), loggers.CreateLogger("OpenTunnel.Gateway.Control"));
         if (!string.IsNullOrEmpty(options.Metrics.Address))
         {
-            _metricsEndpoint = new MetricsEndpoint(IPEndPoint.Parse(options.Metrics.Address), _exposition);
+            _metricsEndpoint = new MetricsEndpoint(IPEndPoint.Parse(options.Metrics.Address), _exposition, _logger);
         }
     }
 
@@ -375,7 +375,7 @@ public sealed class GatewayServer : IAsyncDisposable
         var endPoint = new IPEndPoint(server.ListenEndPoint.Address, server.ListenEndPoint.Port);
         try
         {
-            return GatewayDtls.Start(options.Udp, options.Timeouts.DpdSeconds, endPoint, server.DataPlane, server.Counters, time, loggers,
+            return GatewayDtls.Start(options.Udp, options.Timeouts.DpdSeconds, endPoint, server.DataPlane, server.Counters, server.Metrics.Meter, time, loggers,
                 (session, reason) => server.Supervisor.EndAsync(session, reason, notify: null));
         }
         catch (SocketException e)

@@ -152,9 +152,7 @@ public sealed class DevelopmentTokenIssuer : IDisposable
     private static AsymmetricAlgorithm CreateKey(string keyPath, DevelopmentKeyKind kind)
     {
         AsymmetricAlgorithm key = kind == DevelopmentKeyKind.Rsa ? RSA.Create(2048) : ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnlyFiles.FileMode };
-        using var writer = new StreamWriter(keyPath, options);
-        writer.Write(key.ExportPkcs8PrivateKeyPem());
+        OwnerOnlyFiles.WriteNew(keyPath, key.ExportPkcs8PrivateKeyPem());
         return key;
     }
 

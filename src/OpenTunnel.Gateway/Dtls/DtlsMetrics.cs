@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using OpenTunnel.Gateway.Metrics;
 
 namespace OpenTunnel.Gateway.Dtls;
 
@@ -63,36 +64,11 @@ public static class DtlsMetrics
     {
         foreach (var value in values)
         {
-            yield return new Measurement<long>(read(value), new KeyValuePair<string, object?>(tag, TagValue(value)));
+            yield return new Measurement<long>(read(value), new KeyValuePair<string, object?>(tag, MetricLabel.Of(value)));
         }
     }
 
-    /// <summary>The tag value of a reason or result, for example <c>authentication_failed</c> (also what the control API shows).</summary>
+    /// <summary>The tag value of a reason or result, for example <c>authentication_failed</c> (<see cref="MetricLabel"/>); also what the control API shows.</summary>
     public static string TagValue<T>(T value)
-        where T : struct, Enum => TagValues<T>.Of(value);
-
-    /// <summary>snake_case tag values, as OpenTelemetry semantic conventions write them, computed once per enum.</summary>
-    private static class TagValues<T>
-        where T : struct, Enum
-    {
-        private static readonly Dictionary<T, string> Values = Enum.GetValues<T>().ToDictionary(v => v, v => ToSnakeCase(v.ToString()));
-
-        public static string Of(T value) => Values[value];
-
-        private static string ToSnakeCase(string name)
-        {
-            var text = new System.Text.StringBuilder(name.Length + 4);
-            for (int i = 0; i < name.Length; i++)
-            {
-                if (char.IsUpper(name[i]) && i > 0)
-                {
-                    text.Append('_');
-                }
-
-                text.Append(char.ToLowerInvariant(name[i]));
-            }
-
-            return text.ToString();
-        }
-    }
+        where T : struct, Enum => MetricLabel.Of(value);
 }

@@ -20,7 +20,6 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
 {
     private readonly ConcurrentDictionary<DtlsSessionId, DtlsSessionBinding> _bindings = new();
     private readonly Lock _offerGate = new();
-    private readonly Meter _meter = new(GatewayMetrics.MeterName);
     private readonly Func<GatewaySession, string, Task> _endSession;
 
     private GatewayDtls(DtlsOptions options, int dpdSeconds, TunDataPlane dataPlane, PacketCounters counters, TimeProvider time, ILoggerFactory loggers, Func<GatewaySession, string, Task> endSession)
@@ -46,15 +45,16 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
     /// <summary>
     /// Binds UDP on <paramref name="endPoint"/> (the TLS listener's address and port) and starts
     /// the listener. <paramref name="endSession"/> ends a session whose client sent DISCONNECT over DTLS.
+    /// Its instruments go on <paramref name="meter"/>, the gateway's meter (<see cref="GatewayMetrics.Meter"/>).
     /// </summary>
     /// <exception cref="System.Net.Sockets.SocketException">The UDP port is taken.</exception>
-    public static GatewayDtls Start(DtlsOptions options, int dpdSeconds, IPEndPoint endPoint, TunDataPlane dataPlane, PacketCounters counters, TimeProvider time, ILoggerFactory loggers, Func<GatewaySession, string, Task> endSession)
+    public static GatewayDtls Start(DtlsOptions options, int dpdSeconds, IPEndPoint endPoint, TunDataPlane dataPlane, PacketCounters counters, Meter meter, TimeProvider time, ILoggerFactory loggers, Func<GatewaySession, string, Task> endSession)
     {
         var dtls = new GatewayDtls(options, dpdSeconds, dataPlane, counters, time, loggers, endSession);
         try
         {
             dtls.Listener.Start(endPoint);
-            DtlsMetrics.Register(dtls._meter, dtls.Listener);
+            DtlsMetrics.Register(meter, dtls.Listener);
             return dtls;
         }
         catch
@@ -147,7 +147,6 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
     public void Dispose()
     {
         Listener.Dispose();
-        _meter.Dispose();
     }
 
     internal void Forget(DtlsSessionBinding binding) =>

@@ -19,8 +19,6 @@ internal static partial class GatewayLog
     [LoggerMessage(102, LogLevel.Debug, "TLS handshake with {Client} failed: {Reason}")]
     public static partial void HandshakeFailed(ILogger logger, IPEndPoint client, string reason);
 
-    [LoggerMessage(103, LogLevel.Warning, "Accepting connections failed, retrying in {Delay} ms: {Reason}")]
-    public static partial void AcceptFailed(ILogger logger, int delay, string reason);
 
     [LoggerMessage(104, LogLevel.Information, "Bad request from {Client}: {Problem}")]
     public static partial void BadRequest(ILogger logger, IPEndPoint client, string problem);

@@ -36,6 +36,9 @@ public sealed class GatewayMetrics : IDisposable
         _meter.CreateObservableCounter("opentunnel.gateway.packets.dropped", () => DropMeasurements(counters), description: "Packets dropped, by reason");
     }
 
+    /// <summary>The gateway's one meter: other parts (DTLS) add their instruments to it; disposed with this object.</summary>
+    public Meter Meter => _meter;
+
     /// <summary>Counts a sign-in: result "success" or "refused", reason the check that refused it (or "none").</summary>
     public void SignIn(string result, string reason) =>
         _signIns.Add(1, new KeyValuePair<string, object?>("result", result), new KeyValuePair<string, object?>("reason", reason));
@@ -78,23 +81,12 @@ public sealed class GatewayMetrics : IDisposable
         var measurements = new Measurement<long>[reasons.Length];
         for (int i = 0; i < reasons.Length; i++)
         {
-            measurements[i] = new Measurement<long>(counters.Drops(reasons[i]), new KeyValuePair<string, object?>("reason", ReasonLabel(reasons[i])));
+            measurements[i] = new Measurement<long>(counters.Drops(reasons[i]), new KeyValuePair<string, object?>("reason", MetricLabel.Of(reasons[i])));
         }
 
         return measurements;
     }
 
-    /// <summary>The metric label of a drop reason, for example spoofed_source.</summary>
-    public static string ReasonLabel(DropReason reason) => reason switch
-    {
-        DropReason.SpoofedSource => "spoofed_source",
-        DropReason.ClientToClient => "client_to_client",
-        DropReason.Malformed => "malformed",
-        DropReason.NoIPv6Address => "no_ipv6_address",
-        DropReason.NoSession => "no_session",
-        DropReason.QueueFull => "queue_full",
-        DropReason.TunWriteFailed => "tun_write_failed",
-        DropReason.UnexpectedFrame => "unexpected_frame",
-        _ => reason.ToString(),
-    };
+    /// <summary>The metric label of a drop reason, for example spoofed_source (<see cref="MetricLabel"/>); the control API's name for it.</summary>
+    public static string ReasonLabel(DropReason reason) => MetricLabel.Of(reason);
 }

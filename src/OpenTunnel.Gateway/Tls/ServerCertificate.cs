@@ -1,7 +1,9 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Platform.Linux.Files;
 
 namespace OpenTunnel.Gateway.Tls;
 
@@ -18,7 +20,7 @@ public sealed class ServerCertificate
     {
         Certificate = certificate;
         Context = SslStreamCertificateContext.Create(certificate, chain, offline: true);
-        Pin = PinOf(certificate);
+        Pin = CertificatePins.HashOf(certificate);
         Source = source;
         Generated = generated;
     }
@@ -91,9 +93,6 @@ public sealed class ServerCertificate
         }
     }
 
-    public static string PinOf(X509Certificate2 certificate) =>
-        Convert.ToBase64String(SHA256.HashData(certificate.PublicKey.ExportSubjectPublicKeyInfo()));
-
     private static ServerCertificate FromPem(string certificateFile, string keyFile, bool generated)
     {
         // On Linux the PEM key can be used by SslStream as it is (no PFX round trip needed).
@@ -140,10 +139,7 @@ public sealed class ServerCertificate
         var now = DateTimeOffset.UtcNow;
         using var certificate = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(2));
         string pem = certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n";
-        string temporary = path + ".tmp";
-        File.WriteAllText(temporary, pem);
-        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(temporary, path, overwrite: true);
+        OwnerOnlyFiles.WriteAtomically(path, pem);
         return FromPem(path, path, generated: true);
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Platform.Linux.Files;
 
 namespace OpenTunnel.Management.Agents;
 
@@ -79,7 +80,7 @@ public sealed class InternalCertificateAuthority : IDisposable
             using X509Certificate2 selfSigned = request.CreateSelfSigned(now - ClockSkew, now + Lifetime);
             try
             {
-                WriteExclusive(keyPath, key.ExportPkcs8PrivateKeyPem(), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                OwnerOnlyFiles.WriteNew(keyPath, key.ExportPkcs8PrivateKeyPem());
             }
             catch (IOException) when (File.Exists(keyPath))
             {
@@ -254,13 +255,6 @@ public sealed class InternalCertificateAuthority : IDisposable
             key.Dispose();
             throw;
         }
-    }
-
-    private static void WriteExclusive(string path, string text, UnixFileMode mode)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = mode };
-        using var writer = new StreamWriter(path, new System.Text.UTF8Encoding(false), options);
-        writer.Write(text);
     }
 }
 

@@ -3,6 +3,7 @@ using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Domain;
 using OpenTunnel.Management.Hosting;
+using OpenTunnel.Platform.Linux.Files;
 
 namespace OpenTunnel.Management.Auth;
 
@@ -45,11 +46,7 @@ public static partial class FirstAdminKey
         }
 
         Directory.CreateDirectory(options.DataDirectory);
-        var file = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-        await using (var writer = new StreamWriter(options.AdminKeyPath, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), file))
-        {
-            await writer.WriteLineAsync(secret.AsMemory(), cancellationToken);
-        }
+        OwnerOnlyFiles.WriteAtomically(options.AdminKeyPath, secret + Environment.NewLine);
 
         await output.WriteLineAsync($"Created the first administrator API key in {options.AdminKeyPath} (mode 0600, readable only by this service's user); it is not printed.");
         LogCreated(logger, options.AdminKeyPath);

@@ -1,9 +1,13 @@
+using System.Text;
+
 namespace OpenTunnel.Platform.Linux.Files;
 
 /// <summary>
-/// Files that hold secrets (keys, tokens, credentials): a directory of mode 0700 and files of mode
-/// 0600, each written whole (a temporary file renamed over the old one), so a crash never leaves
-/// half a file and no other user can read one at any moment.
+/// The one way to write a file that holds a secret (a key, a token, a credential): a directory of
+/// mode 0700 and files of mode 0600, each written whole to a temporary file beside it and then
+/// renamed into place, so a crash never leaves half a file. The temporary file is created new with
+/// mode 0600 and set to exactly 0600 before the first byte is written, so no other user can read the
+/// content at any moment, whatever the umask and whatever a crash left behind.
 /// </summary>
 public static class OwnerOnlyFiles
 {
@@ -20,21 +24,63 @@ public static class OwnerOnlyFiles
         File.SetUnixFileMode(directory, DirectoryMode);
     }
 
-    /// <summary>Writes <paramref name="text"/> to a temporary file of mode 0600 beside <paramref name="path"/> and renames it over it.</summary>
-    public static void WriteAtomically(string path, string text)
-    {
-        string temporary = path + ".tmp";
-        var options = new FileStreamOptions { Mode = System.IO.FileMode.Create, Access = FileAccess.Write, UnixCreateMode = FileMode };
-        using (var stream = new FileStream(temporary, options))
-        using (var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false)))
-        {
-            writer.Write(text);
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-        }
+    /// <summary>Writes <paramref name="text"/> (UTF-8) as the whole content of <paramref name="path"/>, mode 0600, replacing any file there.</summary>
+    public static void WriteAtomically(string path, string text) => Write(path, text, overwrite: true);
 
-        // A temporary file left by a crash keeps its old mode on FileMode.Create: tighten it.
-        File.SetUnixFileMode(temporary, FileMode);
-        File.Move(temporary, path, overwrite: true);
+    /// <summary>
+    /// Writes <paramref name="text"/> (UTF-8) as the whole content of a new file <paramref name="path"/>,
+    /// mode 0600; throws <see cref="IOException"/> when the file already exists (another process made it
+    /// first), leaving that file as it is.
+    /// </summary>
+    public static void WriteNew(string path, string text) => Write(path, text, overwrite: false);
+
+    private static void Write(string path, string text, bool overwrite)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(text);
+        string temporary = TemporaryPathFor(path);
+        try
+        {
+            using (FileStream stream = CreateOwnerOnly(temporary))
+            {
+                stream.Write(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
+                stream.Flush(flushToDisk: true);
+            }
+
+            // Not overwriting, the rename fails when the path exists (a link, not a check then a rename).
+            File.Move(temporary, path, overwrite);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    /// <summary>
+    /// A file that did not exist before (so no content and no mode of an earlier one), created with
+    /// 0600 and set to exactly 0600 while still empty: the umask can only take bits away at creation,
+    /// and the explicit mode gives the owner write access back if the umask took that too.
+    /// </summary>
+    private static FileStream CreateOwnerOnly(string path)
+    {
+        var options = new FileStreamOptions { Mode = System.IO.FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, UnixCreateMode = FileMode };
+        var stream = new FileStream(path, options);
+        try
+        {
+            File.SetUnixFileMode(stream.SafeFileHandle, FileMode);
+            return stream;
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A unique name beside <paramref name="path"/> (same directory, so the rename is atomic), hidden and never reused.</summary>
+    private static string TemporaryPathFor(string path)
+    {
+        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        return Path.Combine(directory, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
     }
 }

@@ -190,7 +190,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
         string pem = Gateway.Directory.File("renewed.pem");
         File.WriteAllText(pem, certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n");
-        string pin = OpenTunnel.Gateway.Tls.ServerCertificate.PinOf(certificate);
+        string pin = OpenTunnel.Agent.Protocol.CertificatePins.HashOf(certificate);
         var config = JsonNode.Parse(File.ReadAllText(Gateway.ConfigFile))!.AsObject();
         config["Tls"] = new JsonObject { ["CertificateFile"] = pem };
         string renewedConfig = Gateway.Directory.File("renewed.json");
