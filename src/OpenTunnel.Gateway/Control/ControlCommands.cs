@@ -87,7 +87,7 @@ internal sealed class ControlCommands
         var drops = new JsonObject();
         foreach (var reason in Enum.GetValues<DropReason>())
         {
-            drops[GatewayMetrics.ReasonLabel(reason)] = _server.Counters.Drops(reason);
+            drops[MetricLabel.Of(reason)] = _server.Counters.Drops(reason);
         }
 
         int connected = 0;
@@ -159,13 +159,13 @@ internal sealed class ControlCommands
         var handshakes = new JsonObject();
         foreach (var result in Enum.GetValues<DtlsHandshakeResult>())
         {
-            handshakes[DtlsMetrics.TagValue(result)] = counters.Handshakes(result);
+            handshakes[MetricLabel.Of(result)] = counters.Handshakes(result);
         }
 
         var dropped = new JsonObject();
         foreach (var reason in Enum.GetValues<DtlsDropReason>())
         {
-            dropped[DtlsMetrics.TagValue(reason)] = counters.Dropped(reason);
+            dropped[MetricLabel.Of(reason)] = counters.Dropped(reason);
         }
 
         return new JsonObject

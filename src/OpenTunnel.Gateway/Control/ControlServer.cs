@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Gateway.Logging;
+using OpenTunnel.Platform.Linux.Net;
 
 namespace OpenTunnel.Gateway.Control;
 
@@ -21,6 +22,9 @@ internal sealed class ControlServer : IAsyncDisposable
     private readonly string _path;
     private readonly ControlCommands _commands;
     private readonly ILogger _logger;
+    /// <summary>Requests served at once; more wait in the socket's backlog.</summary>
+    private const int MaxConnections = 16;
+
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _socket;
     private Task _accepting = Task.CompletedTask;
@@ -41,11 +45,25 @@ internal sealed class ControlServer : IAsyncDisposable
             File.Delete(_path);
         }
 
+        // Bound under a name of its own, made 0600 and only then renamed into place, so that the
+        // socket is never reachable at its path with the mode the umask gave it.
+        string bound = Path.Combine(Path.GetDirectoryName(_path)!, $".{Path.GetFileName(_path)}.{Guid.NewGuid():N}");
         _socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _socket.Bind(new UnixDomainSocketEndPoint(_path));
-        File.SetUnixFileMode(_path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        _socket.Listen(16);
-        _accepting = AcceptLoopAsync(_stopping.Token);
+        try
+        {
+            _socket.Bind(new UnixDomainSocketEndPoint(bound));
+            File.SetUnixFileMode(bound, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.Move(bound, _path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(bound);
+            _socket.Dispose();
+            throw;
+        }
+
+        _socket.Listen(MaxConnections);
+        _accepting = new AcceptLoop(_socket, ServeAsync, () => MaxConnections, _logger).RunAsync(_stopping.Token);
     }
 
     public async ValueTask DisposeAsync()
@@ -63,24 +81,6 @@ internal sealed class ControlServer : IAsyncDisposable
         }
 
         _stopping.Dispose();
-    }
-
-    private async Task AcceptLoopAsync(CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await _socket!.AcceptAsync(stopping);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
-            _ = ServeAsync(client, stopping);
-        }
     }
 
     private async Task ServeAsync(Socket client, CancellationToken stopping)

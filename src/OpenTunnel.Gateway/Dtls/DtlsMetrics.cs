@@ -67,8 +67,4 @@ public static class DtlsMetrics
             yield return new Measurement<long>(read(value), new KeyValuePair<string, object?>(tag, MetricLabel.Of(value)));
         }
     }
-
-    /// <summary>The tag value of a reason or result, for example <c>authentication_failed</c> (<see cref="MetricLabel"/>); also what the control API shows.</summary>
-    public static string TagValue<T>(T value)
-        where T : struct, Enum => MetricLabel.Of(value);
 }

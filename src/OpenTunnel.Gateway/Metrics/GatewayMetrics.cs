@@ -86,7 +86,4 @@ public sealed class GatewayMetrics : IDisposable
 
         return measurements;
     }
-
-    /// <summary>The metric label of a drop reason, for example spoofed_source (<see cref="MetricLabel"/>); the control API's name for it.</summary>
-    public static string ReasonLabel(DropReason reason) => MetricLabel.Of(reason);
 }

@@ -5,7 +5,7 @@ namespace OpenTunnel.Platform.Linux.Net;
 
 /// <summary>
 /// The one accept loop of every listening stream socket (the gateway's TLS port, its metrics
-/// endpoint), after garnet's server:
+/// endpoint and its control socket), after garnet's server:
 /// <list type="bullet">
 /// <item>at the connection limit it stops accepting until a connection ends, so connections over
 /// the limit wait in the kernel's backlog (and, once that is full, are not answered) instead of
