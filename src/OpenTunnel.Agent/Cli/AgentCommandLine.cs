@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTunnel.Agent.Commands;
 using OpenTunnel.Agent.Configuration;
 using OpenTunnel.Agent.Enrolment;
 using OpenTunnel.Agent.Gateway;

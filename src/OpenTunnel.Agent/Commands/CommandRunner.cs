@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Agent.Gateway;
-using OpenTunnel.Agent.Hosting;
 using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Gateway.Contracts.Control;
 

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
-using OpenTunnel.Agent.Link;
 using OpenTunnel.Agent.Protocol;
 
 namespace OpenTunnel.Agent.Identity;
@@ -22,17 +21,17 @@ public sealed partial class CertificateRenewer(AgentIdentityStore store, int ren
     }
 
     /// <summary>The renewed identity (the caller presents it from now on), or null when renewal is not due yet.</summary>
-    public async Task<AgentIdentity?> RenewIfDueAsync(AgentIdentity identity, ManagementLink link, DateTime now, CancellationToken cancellationToken)
+    public async Task<AgentIdentity?> RenewIfDueAsync(AgentIdentity identity, ICertificateSigner signer, DateTime now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(identity);
-        ArgumentNullException.ThrowIfNull(link);
+        ArgumentNullException.ThrowIfNull(signer);
         if (!IsDue(identity, now))
         {
             return null;
         }
 
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var response = await link.RenewAsync(IssuedCertificate.Request(key, identity.Registration.ServerName), cancellationToken);
+        var response = await signer.RenewAsync(IssuedCertificate.Request(key, identity.Registration.ServerName), cancellationToken);
         Check(response, key, identity);
         store.SaveCredential(response.Certificate, key);
         AgentIdentity renewed = store.Load();

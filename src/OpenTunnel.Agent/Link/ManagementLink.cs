@@ -11,7 +11,7 @@ namespace OpenTunnel.Agent.Link;
 /// authentication that names the endpoint's host (<see cref="ManagementTrust.PinnedAuthority"/>). After a renewal
 /// <see cref="UseCertificate"/> switches to the new certificate for the next calls.
 /// </summary>
-public sealed class ManagementLink : IDisposable
+public sealed class ManagementLink : ICertificateSigner, IDisposable
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
 

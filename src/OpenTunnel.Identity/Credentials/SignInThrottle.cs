@@ -1,4 +1,4 @@
-using OpenTunnel.Identity.Hosting;
+using OpenTunnel.Identity.Settings;
 
 namespace OpenTunnel.Identity.Credentials;
 

@@ -4,7 +4,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using OpenTunnel.Identity.Data;
 using OpenTunnel.Identity.Contracts;
-using OpenTunnel.Identity.Hosting;
+using OpenTunnel.Identity.Settings;
 
 namespace OpenTunnel.Identity.Devices;
 

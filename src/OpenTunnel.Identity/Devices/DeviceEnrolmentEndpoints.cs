@@ -10,7 +10,6 @@ using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using OpenTunnel.Identity.Data;
 using OpenTunnel.Identity.Contracts;
-using OpenTunnel.Identity.Endpoints;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace OpenTunnel.Identity.Devices;

@@ -12,7 +12,7 @@ using OpenTunnel.Identity.Credentials;
 using OpenTunnel.Identity.Data;
 using OpenTunnel.Identity.Devices;
 using OpenTunnel.Identity.Contracts;
-using OpenTunnel.Identity.Hosting;
+using OpenTunnel.Identity.Settings;
 using OpenTunnel.Identity.Tokens;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenIddict.Abstractions;
+using OpenTunnel.Identity.Settings;
 using OpenTunnel.Identity.Tokens;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 

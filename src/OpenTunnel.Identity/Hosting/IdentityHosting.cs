@@ -20,6 +20,7 @@ using OpenTunnel.Identity.Data;
 using OpenTunnel.Identity.Devices;
 using OpenTunnel.Identity.Endpoints;
 using OpenTunnel.Identity.Keys;
+using OpenTunnel.Identity.Settings;
 using OpenTunnel.Identity.Tokens;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 

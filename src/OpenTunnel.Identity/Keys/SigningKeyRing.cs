@@ -13,7 +13,7 @@ public sealed record SigningKey(string KeyId, DateTimeOffset CreatedAt, RSA Rsa)
 /// (one JSON file per key, mode 0600; never in source or the database). The newest key signs;
 /// after <c>Identity:SigningKeyRotationInterval</c> a new one is generated and takes over, and the
 /// older ones stay published in the JWKS until every token they signed has expired
-/// (<see cref="Hosting.IdentityProviderOptions.RetiredKeyRetention"/>), then their files are deleted.
+/// (<see cref="Settings.IdentityProviderOptions.RetiredKeyRetention"/>), then their files are deleted.
 /// A key's retirement time is its successor's creation time, so files are never rewritten.
 /// </summary>
 public sealed partial class SigningKeyRing

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenIddict.Server;
 using OpenIddict.Validation;
-using OpenTunnel.Identity.Hosting;
+using OpenTunnel.Identity.Settings;
 
 namespace OpenTunnel.Identity.Keys;
 

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using OpenTunnel.Identity.Contracts;
-using OpenTunnel.Identity.Hosting;
+using OpenTunnel.Identity.Settings;
 using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Domain;

@@ -74,6 +74,7 @@ public static class AgentAdministrationEndpoints
     public static RouteGroupBuilder MapAgentAdministration(this RouteGroupBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
+        api.MapEnrolment();
         api.MapGet("agent-ca", (InternalCertificateAuthority authority) => TypedResults.Ok(
                 new AgentCaView(authority.Certificate.Subject, authority.Certificate.NotAfter.ToUniversalTime(), authority.Pin, authority.CertificatePem)))
             .WithTags("agents").WithName("GetAgentCa");

@@ -5,7 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
-using OpenTunnel.Management.Hosting;
+using OpenTunnel.Management.Settings;
 
 namespace OpenTunnel.Management.Agents;
 

@@ -14,7 +14,6 @@ public static class ManagementApi
         api.MapResource(new ServerConfigurations());
         api.MapResource(new Sites());
         api.MapResource(new Servers());
-        api.MapEnrolment();
         api.MapResource(new VpnProfiles());
         api.MapResource(new Devices());
         api.MapResource(new CompliancePolicies());

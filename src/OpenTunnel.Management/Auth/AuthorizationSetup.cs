@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.Extensions.Options;
 using OpenTunnel.Management.Domain;
-using OpenTunnel.Management.Hosting;
+using OpenTunnel.Management.Settings;
 
 namespace OpenTunnel.Management.Auth;
 

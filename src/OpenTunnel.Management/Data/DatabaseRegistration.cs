@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
-using OpenTunnel.Management.Hosting;
+using OpenTunnel.Management.Settings;
 using OpenTunnel.Platform.Linux.Files;
 
 namespace OpenTunnel.Management.Data;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
-using OpenTunnel.Management.Auth;
 using OpenTunnel.Management.Data;
+using OpenTunnel.Management.Settings;
 
 namespace OpenTunnel.Management.Hosting;
 

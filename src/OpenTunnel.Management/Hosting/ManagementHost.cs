@@ -5,6 +5,7 @@ using OpenTunnel.Management.Agents;
 using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Auth;
 using OpenTunnel.Management.Data;
+using OpenTunnel.Management.Settings;
 
 namespace OpenTunnel.Management.Hosting;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using OpenTunnel.Identity.Credentials;
-using OpenTunnel.Identity.Hosting;
+using OpenTunnel.Identity.Settings;
 
 namespace OpenTunnel.Identity.Tests.Credentials;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using OpenTunnel.Management.Hosting;
+using OpenTunnel.Management.Settings;
 
 namespace OpenTunnel.Management.Tests.Hosting;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace OpenTunnel.Agent.Hosting;
+namespace OpenTunnel.Agent.Commands;
 
 /// <summary>
 /// Keeps the agent's most recent log lines in memory (bounded), so that collect-logs can upload

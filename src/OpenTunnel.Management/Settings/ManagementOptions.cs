@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace OpenTunnel.Management.Hosting;
+namespace OpenTunnel.Management.Settings;
 
 /// <summary>Settings of the management service, section "Management" (environment: Management__Name).</summary>
 public sealed class ManagementOptions
@@ -77,7 +77,7 @@ internal sealed class ManagementOptionsValidator : IValidateOptions<ManagementOp
             failures.Add("Management:AdminTokens:RoleClaim is empty.");
         }
 
-        failures.AddRange(Hosting.TrustedProxies.Problems(options.TrustedProxies));
+        failures.AddRange(Settings.TrustedProxies.Problems(options.TrustedProxies));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

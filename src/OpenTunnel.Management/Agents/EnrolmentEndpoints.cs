@@ -1,12 +1,12 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using OpenTunnel.Management.Agents;
+using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Auth;
 using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Domain;
 using OpenTunnel.Management.Validation;
 
-namespace OpenTunnel.Management.Api;
+namespace OpenTunnel.Management.Agents;
 
 /// <summary>Body of POST /api/v1/sites/{id}/enrolment-tokens.</summary>
 public sealed record EnrolmentTokenRequest(int? ValidForHours = null);

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace OpenTunnel.Identity.Hosting;
+namespace OpenTunnel.Identity.Settings;
 
 /// <summary>How a newly enrolled device is admitted (<c>Identity:DeviceApproval</c>).</summary>
 public enum DeviceApprovalMode

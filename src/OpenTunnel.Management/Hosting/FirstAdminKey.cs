@@ -2,10 +2,11 @@ using Microsoft.EntityFrameworkCore;
 using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Domain;
-using OpenTunnel.Management.Hosting;
+using OpenTunnel.Management.Auth;
+using OpenTunnel.Management.Settings;
 using OpenTunnel.Platform.Linux.Files;
 
-namespace OpenTunnel.Management.Auth;
+namespace OpenTunnel.Management.Hosting;
 
 /// <summary>
 /// At first start (no API key stored yet) creates a full-admin key and writes it to

@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
 
-namespace OpenTunnel.Management.Hosting;
+namespace OpenTunnel.Management.Settings;
 
 /// <summary>
 /// Forwarded headers behind a TLS-terminating proxy (<c>Management:TrustedProxies</c>): the client

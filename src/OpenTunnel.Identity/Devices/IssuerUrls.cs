@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
-using OpenTunnel.Identity.Hosting;
+using OpenTunnel.Identity.Settings;
 
-namespace OpenTunnel.Identity.Endpoints;
+namespace OpenTunnel.Identity.Devices;
 
 /// <summary>
 /// Absolute URLs of the provider's endpoints as clients must name them in a device assertion's
