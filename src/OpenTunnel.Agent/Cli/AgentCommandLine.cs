@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using OpenTunnel.Agent.Commands;
 using OpenTunnel.Agent.Configuration;
 using OpenTunnel.Agent.Enrolment;
-using OpenTunnel.Agent.Gateway;
 using OpenTunnel.Agent.Hosting;
 using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Link;
@@ -112,11 +111,7 @@ public static class AgentCommandLine
         });
         builder.Logging.AddProvider(recent);
         builder.Logging.SetMinimumLevel(LogLevel.Information);
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(recent);
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IGatewayControl>(new GatewayControlSocket(options.GatewayControlSocket));
-        builder.Services.AddHostedService<AgentService>();
+        builder.Services.AddAgent(options, recent);
         using IHost host = builder.Build();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {

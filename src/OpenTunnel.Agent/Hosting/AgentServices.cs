@@ -1,0 +1,53 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTunnel.Agent.Commands;
+using OpenTunnel.Agent.Configuration;
+using OpenTunnel.Agent.Gateway;
+using OpenTunnel.Agent.Identity;
+using OpenTunnel.Agent.Link;
+using OpenTunnel.Agent.Telemetry;
+
+namespace OpenTunnel.Agent.Hosting;
+
+/// <summary>
+/// The running agent's parts, composed by the Generic Host: four loops over one mutual-TLS link
+/// (<see cref="FollowLoop"/>, <see cref="TelemetryLoop"/>, <see cref="ProbeLoop"/>,
+/// <see cref="RenewalLoop"/>) sharing <see cref="AgentState"/>.
+/// Log event ids: 1xx link, 2xx telemetry, 3xx configuration, 4xx commands, 5xx certificate.
+/// </summary>
+public static class AgentServices
+{
+    /// <summary>The log category of the loops (the parts they call log under their own).</summary>
+    public const string LogCategory = "OpenTunnel.Agent";
+
+    /// <summary>Adds the agent of an enrolled server in <see cref="AgentOptions.DataDirectory"/>, its loops as hosted services.</summary>
+    public static IServiceCollection AddAgent(this IServiceCollection services, AgentOptions options, RecentLogLines recentLog)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        services.AddSingleton(options);
+        services.AddSingleton(recentLog);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IGatewayControl>(new GatewayControlSocket(options.GatewayControlSocket));
+        services.AddSingleton(new AgentIdentityStore(options.DataDirectory));
+        services.AddSingleton(new AppliedConfigurationStore(options.DataDirectory));
+        services.AddSingleton(sp => new AgentState(sp.GetRequiredService<AgentIdentityStore>().Load(), sp.GetRequiredService<AppliedConfigurationStore>().Load()));
+        services.AddSingleton(sp => new ManagementLink(sp.GetRequiredService<AgentState>().Identity));
+        services.AddSingleton(sp => new ConfigurationApplier(
+            sp.GetRequiredService<IGatewayControl>(), options.GatewayConfigurationFile, sp.GetRequiredService<AppliedConfigurationStore>(),
+            sp.GetRequiredService<TimeProvider>(), Logger(sp, "OpenTunnel.Agent.Configuration")));
+        services.AddSingleton(_ => new TelemetryQueue(Path.Combine(options.DataDirectory, "telemetry"), options.QueueCapacity));
+        services.AddSingleton(_ => new InternalProbe(TimeSpan.FromSeconds(options.ProbeTimeoutSeconds)));
+        services.AddSingleton(sp => new TelemetryCollector(sp.GetRequiredService<IGatewayControl>(), sp.GetRequiredService<InternalProbe>(), options.DataDirectory, AgentVersion.Current));
+        services.AddSingleton(sp => new CommandRunner(sp.GetRequiredService<IGatewayControl>(), recentLog, options.GatewayLogFile, Logger(sp, "OpenTunnel.Agent.Commands")));
+        services.AddSingleton(sp => new CertificateRenewer(sp.GetRequiredService<AgentIdentityStore>(), options.RenewWhenRemainingPercent, Logger(sp, "OpenTunnel.Agent.Certificate")));
+        services.AddSingleton<GatewayDrain>();
+        services.AddHostedService<FollowLoop>();
+        services.AddHostedService<TelemetryLoop>();
+        services.AddHostedService<ProbeLoop>();
+        services.AddHostedService<RenewalLoop>();
+        return services;
+    }
+
+    private static ILogger Logger(IServiceProvider services, string category) =>
+        services.GetRequiredService<ILoggerFactory>().CreateLogger(category);
+}
