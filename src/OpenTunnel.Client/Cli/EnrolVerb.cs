@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using OpenTunnel.Client.Devices;
 using OpenTunnel.Client.Posture;
 using OpenTunnel.Client.State;
+using OpenTunnel.Identity.Contracts.Devices;
 
 namespace OpenTunnel.Client.Cli;
 
@@ -39,7 +40,7 @@ public static class EnrolVerb
             posture = posture with { Name = name };
         }
 
-        DeviceVerdict verdict = await environment.Enrolment.EnrolAsync(signIn.Server, accessToken, posture, new DeviceCredential(key, environment.Time).PublicJwk(), cancellationToken);
+        DeviceEnrolmentResponse verdict = await environment.Enrolment.EnrolAsync(signIn.Server, accessToken, posture, new DeviceCredential(key, environment.Time).PublicJwk(), cancellationToken);
         state.SaveDevice(new EnrolledDevice(verdict.DeviceId, posture.Name, signIn.Server, signIn.Issuer, environment.Time.GetUtcNow(), verdict.ComplianceState));
         environment.Out.WriteLine($"Enrolled as device {verdict.DeviceId} at {signIn.Server}; key in {state.DeviceKeyFile}.");
         PostureVerb.PrintVerdict(environment.Out, posture, verdict);

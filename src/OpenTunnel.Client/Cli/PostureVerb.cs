@@ -3,6 +3,7 @@ using OpenTunnel.Client.Devices;
 using OpenTunnel.Client.Oidc;
 using OpenTunnel.Client.Posture;
 using OpenTunnel.Client.State;
+using OpenTunnel.Identity.Contracts.Devices;
 
 namespace OpenTunnel.Client.Cli;
 
@@ -57,7 +58,7 @@ public static class PostureVerb
     }
 
     /// <summary>The compliance state and the management service's reasons, after the posture lines.</summary>
-    public static void PrintVerdict(TextWriter output, DevicePosture posture, DeviceVerdict verdict)
+    public static void PrintVerdict(TextWriter output, DevicePosture posture, DeviceEnrolmentResponse verdict)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(posture);
@@ -78,8 +79,8 @@ public static class PostureVerb
     {
         DevicePosture posture = await environment.Posture.CollectAsync(cancellationToken) with { Name = device.Name };
         // The provider checks the assertion's aud against the posture URL under its issuer (IssuerUrls), which may differ from the URL the client reaches it at.
-        string assertion = credential.Assertion(device.DeviceId, EnrolmentClient.PostureUrl(device.Issuer, device.DeviceId));
-        DeviceVerdict verdict = await environment.Enrolment.ReportAsync(device.Server, device.DeviceId, assertion, posture, cancellationToken);
+        string assertion = credential.Assertion(device.DeviceId, DeviceEnrolmentRoutes.PostureUrl(device.Issuer, device.DeviceId));
+        DeviceEnrolmentResponse verdict = await environment.Enrolment.ReportAsync(device.Server, device.DeviceId, assertion, posture, cancellationToken);
         environment.Out.WriteLine($"{environment.Time.GetUtcNow():u} Reported the posture of device {device.DeviceId}.");
         PrintVerdict(environment.Out, posture, verdict);
         EnrolledDevice updated = device with { ComplianceState = verdict.ComplianceState };

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using OpenTunnel.Client.Devices;
 using OpenTunnel.Client.Oidc;
 using OpenTunnel.Client.State;
+using OpenTunnel.Identity.Contracts.Devices;
 
 namespace OpenTunnel.Client.Cli;
 
@@ -48,7 +49,7 @@ public static class SignInVerb
             if (credential is not null)
             {
                 // A fresh assertion on every poll: the provider accepts each jti once (docs/identity.md).
-                form["device_assertion"] = credential.Assertion(device!.DeviceId, endpoints.TokenEndpoint);
+                form[DeviceAssertions.TokenParameter] = credential.Assertion(device!.DeviceId, endpoints.TokenEndpoint);
                 if (arguments["site"] is { } site)
                 {
                     form["site"] = site;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using OpenTunnel.Client.Devices;
 using OpenTunnel.Client.State;
+using OpenTunnel.Identity.Contracts.Devices;
 
 namespace OpenTunnel.Client.Cli;
 
@@ -44,7 +45,7 @@ public static class TokenVerb
         using ECDsa key = environment.State.LoadDeviceKey();
         var extra = new Dictionary<string, string>
         {
-            ["device_assertion"] = new DeviceCredential(key, environment.Time).Assertion(device.DeviceId, signIn.TokenEndpoint),
+            [DeviceAssertions.TokenParameter] = new DeviceCredential(key, environment.Time).Assertion(device.DeviceId, signIn.TokenEndpoint),
         };
         if (site is not null)
         {

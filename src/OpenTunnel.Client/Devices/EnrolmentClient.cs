@@ -4,49 +4,37 @@ using System.Text;
 using System.Text.Json;
 using OpenTunnel.Client.Oidc;
 using OpenTunnel.Client.Posture;
+using OpenTunnel.Identity.Contracts.Devices;
 
 namespace OpenTunnel.Client.Devices;
 
-/// <summary>The management service's verdict on the device (docs/identity.md: deviceId, complianceState, complianceReasons).</summary>
-public sealed record DeviceVerdict(Guid DeviceId, string ComplianceState, IReadOnlyList<string> ComplianceReasons);
-
 /// <summary>
-/// Device enrolment and posture reports at the management service (src/OpenTunnel.Identity/Devices/DeviceEnrolmentEndpoints):
-/// <c>POST /api/v1/device-enrolment</c> with the user's token, <c>PUT …/{id}/posture</c> with a
-/// <c>Device-Assertion</c> whose <c>aud</c> is the posture URL under the issuer.
+/// Device enrolment and posture reports at the management service, in the identity provider's
+/// contract (<see cref="DeviceEnrolmentRoutes"/>): <c>POST /api/v1/device-enrolment</c> with the
+/// user's token, <c>PUT …/{id}/posture</c> with a <c>Device-Assertion</c> whose <c>aud</c> is the
+/// posture URL under the issuer.
 /// </summary>
 public sealed class EnrolmentClient(ProviderClient provider)
 {
-    public const string Path = "api/v1/device-enrolment";
-    public const string AssertionHeader = "Device-Assertion";
-
-    /// <summary>The posture URL of a device under <paramref name="baseUrl"/> (the server, or the issuer for the assertion's aud).</summary>
-    public static string PostureUrl(string baseUrl, Guid deviceId)
-    {
-        ArgumentNullException.ThrowIfNull(baseUrl);
-        return $"{baseUrl.TrimEnd('/')}/{Path}/{deviceId}/posture";
-    }
-
-    public async Task<DeviceVerdict> EnrolAsync(Uri server, string accessToken, DevicePosture posture, Dictionary<string, string> publicJwk, CancellationToken cancellationToken)
+    public async Task<DeviceEnrolmentResponse> EnrolAsync(Uri server, string accessToken, DevicePosture posture, Dictionary<string, string> publicJwk, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(posture);
-        Dictionary<string, object?> body = posture.Body();
-        body["publicKey"] = publicJwk;
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, Path)) { Content = JsonContent.Create(body) };
+        DeviceEnrolmentRequest body = posture.Request(JsonSerializer.SerializeToElement(publicJwk));
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, DeviceEnrolmentRoutes.Path.TrimStart('/'))) { Content = JsonContent.Create(body) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         return await SendAsync(request, "enrolment", cancellationToken);
     }
 
-    public async Task<DeviceVerdict> ReportAsync(Uri server, Guid deviceId, string assertion, DevicePosture posture, CancellationToken cancellationToken)
+    public async Task<DeviceEnrolmentResponse> ReportAsync(Uri server, Guid deviceId, string assertion, DevicePosture posture, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(server);
         ArgumentNullException.ThrowIfNull(posture);
-        using var request = new HttpRequestMessage(HttpMethod.Put, PostureUrl(server.ToString(), deviceId)) { Content = JsonContent.Create(posture.Body()) };
-        request.Headers.Add(AssertionHeader, assertion);
+        using var request = new HttpRequestMessage(HttpMethod.Put, DeviceEnrolmentRoutes.PostureUrl(server.ToString(), deviceId)) { Content = JsonContent.Create(posture.Request()) };
+        request.Headers.Add(DeviceEnrolmentRoutes.AssertionHeader, assertion);
         return await SendAsync(request, "posture report", cancellationToken);
     }
 
-    private async Task<DeviceVerdict> SendAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken)
+    private async Task<DeviceEnrolmentResponse> SendAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken)
     {
         using HttpResponseMessage response = await provider.SendAsync(request, cancellationToken);
         string body = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -69,7 +57,7 @@ public sealed class EnrolmentClient(ProviderClient provider)
 
         try
         {
-            return json.Deserialize<DeviceVerdict>(new JsonSerializerOptions(JsonSerializerDefaults.Web))
+            return json.Deserialize<DeviceEnrolmentResponse>(new JsonSerializerOptions(JsonSerializerDefaults.Web))
                 ?? throw new JsonException("null");
         }
         catch (JsonException e)

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using OpenTunnel.Identity.Contracts.Devices;
+
 namespace OpenTunnel.Client.Posture;
 
 /// <summary>
@@ -9,16 +12,12 @@ public sealed record DevicePosture(string Name, string OsName, string OsVersion,
     /// <summary>The platform name the management service knows (its Platform enumeration).</summary>
     public const string Platform = "Linux";
 
-    /// <summary>The request body: name, platform, osVersion, diskEncrypted, firewallEnabled, screenLockEnabled (null = could not tell).</summary>
-    public Dictionary<string, object?> Body() => new()
-    {
-        ["name"] = Name,
-        ["platform"] = Platform,
-        ["osVersion"] = OsVersion,
-        ["diskEncrypted"] = DiskEncryption.Value,
-        ["firewallEnabled"] = Firewall.Value,
-        ["screenLockEnabled"] = ScreenLock.Value,
-    };
+    /// <summary>
+    /// The enrolment or posture request: name, platform, OS version and the three answers (null =
+    /// could not tell); with the device's public key (a JWK) at enrolment.
+    /// </summary>
+    public DeviceEnrolmentRequest Request(JsonElement? publicKey = null) =>
+        new(Name, Platform, OsVersion, DiskEncryption.Value, Firewall.Value, ScreenLock.Value, publicKey);
 
     /// <summary>The lines `opentunnel posture` and `enrol` print.</summary>
     public IEnumerable<string> Describe()

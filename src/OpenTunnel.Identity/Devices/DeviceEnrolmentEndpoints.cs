@@ -10,22 +10,10 @@ using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using OpenTunnel.Identity.Data;
 using OpenTunnel.Identity.Contracts;
+using OpenTunnel.Identity.Contracts.Devices;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace OpenTunnel.Identity.Devices;
-
-/// <summary>Body of POST /api/v1/device-enrolment and of PUT …/{id}/posture (without the key).</summary>
-public sealed record DeviceEnrolmentRequest(
-    string? Name,
-    string? Platform,
-    string? OsVersion,
-    bool? DiskEncrypted = null,
-    bool? FirewallEnabled = null,
-    bool? ScreenLockEnabled = null,
-    JsonElement? PublicKey = null);
-
-/// <summary>The answer: the device id (the <c>iss</c> of its assertions) and the management service's verdict.</summary>
-public sealed record DeviceEnrolmentResponse(Guid DeviceId, string ComplianceState, IReadOnlyList<string> ComplianceReasons);
 
 /// <summary>
 /// Device enrolment: a signed-in user (access token with scope <c>opentunnel.device</c>) enrols
@@ -35,8 +23,8 @@ public sealed record DeviceEnrolmentResponse(Guid DeviceId, string ComplianceSta
 /// </summary>
 public static partial class DeviceEnrolmentEndpoints
 {
-    public const string Path = "/api/v1/device-enrolment";
-    public const string AssertionHeader = "Device-Assertion";
+    public const string Path = DeviceEnrolmentRoutes.Path;
+    public const string AssertionHeader = DeviceEnrolmentRoutes.AssertionHeader;
 
     public static void MapDeviceEnrolment(this IEndpointRouteBuilder app, string authorizationPolicy)
     {

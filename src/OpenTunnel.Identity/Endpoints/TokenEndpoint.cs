@@ -12,6 +12,7 @@ using OpenTunnel.Identity.Credentials;
 using OpenTunnel.Identity.Data;
 using OpenTunnel.Identity.Devices;
 using OpenTunnel.Identity.Contracts;
+using OpenTunnel.Identity.Contracts.Devices;
 using OpenTunnel.Identity.Settings;
 using OpenTunnel.Identity.Tokens;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -111,7 +112,7 @@ public sealed partial class TokenEndpoint(
     private async Task<(AccessVerdict Verdict, DirectoryDevice? Device)> DecideAccessAsync(HttpContext http, OpenIddictRequest request, DirectoryUser user, CancellationToken ct)
     {
         DirectoryDevice? device = null;
-        if ((string?)request[IdentityClaims.DeviceAssertionParameter] is { Length: > 0 } assertion)
+        if ((string?)request[DeviceAssertions.TokenParameter] is { Length: > 0 } assertion)
         {
             DeviceAssertionResult proof = await assertions.ValidateAsync(assertion, urls.Of(http, Path), ct);
             if (proof.Device is null)
@@ -129,7 +130,7 @@ public sealed partial class TokenEndpoint(
         AccessVerdict verdict = await access.EvaluateAsync(new AccessRequest(user, device, (string?)request[IdentityClaims.SiteParameter]), ct);
         if (!verdict.Allowed && device is null)
         {
-            verdict = verdict with { Reason = $"{verdict.Reason} No device was presented (send a {IdentityClaims.DeviceAssertionParameter} signed by the enrolled device key)." };
+            verdict = verdict with { Reason = $"{verdict.Reason} No device was presented (send a {DeviceAssertions.TokenParameter} signed by the enrolled device key)." };
         }
 
         return (verdict, device);

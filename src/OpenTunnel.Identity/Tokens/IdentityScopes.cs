@@ -23,9 +23,6 @@ public static class IdentityClaims
     public const string Role = "role";
     public const string AuthTime = "auth_time";
 
-    /// <summary>Token request parameter that carries the device assertion (a JWT signed by the device key).</summary>
-    public const string DeviceAssertionParameter = "device_assertion";
-
     /// <summary>Token request parameter that names the site (id or name) a gateway token is for.</summary>
     public const string SiteParameter = "site";
 

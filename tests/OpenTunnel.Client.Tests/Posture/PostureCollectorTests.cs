@@ -1,4 +1,5 @@
 using OpenTunnel.Client.Posture;
+using OpenTunnel.Identity.Contracts.Devices;
 using OpenTunnel.Testing;
 
 namespace OpenTunnel.Client.Tests.Posture;
@@ -27,13 +28,7 @@ public sealed class PostureCollectorTests : IDisposable
         Assert.False(posture.DiskEncryption.Value);
         Assert.False(posture.Firewall.Value);
         Assert.Null(posture.ScreenLock.Value);
-        Assert.Equal(
-            new Dictionary<string, object?>
-            {
-                ["name"] = "laptop-7", ["platform"] = "Linux", ["osVersion"] = "12.11",
-                ["diskEncrypted"] = false, ["firewallEnabled"] = false, ["screenLockEnabled"] = null,
-            },
-            posture.Body());
+        Assert.Equal(new DeviceEnrolmentRequest("laptop-7", "Linux", "12.11", DiskEncrypted: false, FirewallEnabled: false, ScreenLockEnabled: null), posture.Request());
     }
 
     [Fact]
