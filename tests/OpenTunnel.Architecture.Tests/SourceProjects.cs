@@ -30,11 +30,7 @@ public static partial class SourceProjects
     {
         string projectDirectory = Path.Combine(sourceDirectory, project);
         var graph = new FolderGraph();
-        var files = Directory.EnumerateFiles(projectDirectory, "*.cs", SearchOption.AllDirectories)
-            .Select(path => Path.GetRelativePath(projectDirectory, path).Replace('\\', '/'))
-            .Where(path => !path.StartsWith("bin/", StringComparison.Ordinal) && !path.StartsWith("obj/", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        var files = CodeFiles(projectDirectory).ToList();
         var folders = files.Select(FolderOf).ToHashSet(StringComparer.Ordinal);
         foreach (string file in files)
         {
@@ -50,6 +46,13 @@ public static partial class SourceProjects
 
         return graph;
     }
+
+    /// <summary>The .cs files of a project folder by their paths inside it ("Api/Sites.cs"), in path order, without bin/ and obj/.</summary>
+    public static IEnumerable<string> CodeFiles(string directory) =>
+        Directory.EnumerateFiles(directory, "*.cs", SearchOption.AllDirectories)
+            .Select(path => Path.GetRelativePath(directory, path).Replace('\\', '/'))
+            .Where(path => !path.StartsWith("bin/", StringComparison.Ordinal) && !path.StartsWith("obj/", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal);
 
     /// <summary>The folder of a file given by its path inside the project: "Api/Resources/Sites.cs" is "Api.Resources".</summary>
     public static string FolderOf(string relativePath)

@@ -6,7 +6,7 @@ using OpenTunnel.Management.Tests.Harness;
 namespace OpenTunnel.Management.Tests.Auth;
 
 /// <summary>API keys: shown once, stored hashed, both headers, revocation and expiry, on each database.</summary>
-public abstract class ApiKeyTests<TApp>(TApp fixture) : IClassFixture<TApp>
+public abstract class ApiKeyAuthenticationTests<TApp>(TApp fixture) : IClassFixture<TApp>
     where TApp : ManagementAppFixture
 {
     [Fact]
@@ -83,7 +83,7 @@ public abstract class ApiKeyTests<TApp>(TApp fixture) : IClassFixture<TApp>
 }
 
 [Trait("Category", "Integration")]
-public sealed class ApiKeyTestsOnSqlite(SqliteApp fixture) : ApiKeyTests<SqliteApp>(fixture);
+public sealed class ApiKeyAuthenticationTestsOnSqlite(SqliteApp fixture) : ApiKeyAuthenticationTests<SqliteApp>(fixture);
 
 [Trait("Category", "Integration")]
-public sealed class ApiKeyTestsOnPostgres(PostgresApp fixture) : ApiKeyTests<PostgresApp>(fixture);
+public sealed class ApiKeyAuthenticationTestsOnPostgres(PostgresApp fixture) : ApiKeyAuthenticationTests<PostgresApp>(fixture);

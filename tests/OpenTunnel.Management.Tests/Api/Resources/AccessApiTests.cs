@@ -1,7 +1,7 @@
 using System.Net;
 using OpenTunnel.Management.Tests.Harness;
 
-namespace OpenTunnel.Management.Tests.Api;
+namespace OpenTunnel.Management.Tests.Api.Resources;
 
 /// <summary>Users, groups, devices, compliance and conditional-access policies, on each database.</summary>
 public abstract class AccessApiTests<TApp>(TApp fixture) : IClassFixture<TApp>

@@ -1,7 +1,7 @@
 using System.Net;
 using OpenTunnel.Management.Tests.Harness;
 
-namespace OpenTunnel.Management.Tests.Api;
+namespace OpenTunnel.Management.Tests.Api.Resources;
 
 /// <summary>/api/v1/profiles through real HTTP, on each database.</summary>
 public abstract class VpnProfileApiTests<TApp>(TApp fixture) : IClassFixture<TApp>

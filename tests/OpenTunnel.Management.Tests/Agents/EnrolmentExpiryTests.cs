@@ -1,7 +1,7 @@
 using System.Net;
 using OpenTunnel.Management.Tests.Harness;
 
-namespace OpenTunnel.Management.Tests.Api;
+namespace OpenTunnel.Management.Tests.Agents;
 
 /// <summary>Enrolment tokens expire by the service's clock, moved by the test.</summary>
 [Trait("Category", "Integration")]

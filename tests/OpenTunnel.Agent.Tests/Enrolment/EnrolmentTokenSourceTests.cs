@@ -2,11 +2,11 @@ using OpenTunnel.Agent.Enrolment;
 using OpenTunnel.Agent.Hosting;
 using OpenTunnel.Testing;
 
-namespace OpenTunnel.Agent.Tests.Cli;
+namespace OpenTunnel.Agent.Tests.Enrolment;
 
 /// <summary>Where the enrolment token may come from: a file, standard input or OPENTUNNEL_ENROL_TOKEN, and never the command line or a setting.</summary>
 [Trait("Category", "Unit")]
-public sealed class TokenSourceTests : IDisposable
+public sealed class EnrolmentTokenSourceTests : IDisposable
 {
     private readonly TemporaryDirectory _directory = new();
 

@@ -1,7 +1,7 @@
 using System.Net;
 using OpenTunnel.Management.Tests.Harness;
 
-namespace OpenTunnel.Management.Tests.Api;
+namespace OpenTunnel.Management.Tests.Api.Resources;
 
 /// <summary>Enrolment tokens, enrolment, and /api/v1/servers, on each database.</summary>
 public abstract class ServerApiTests<TApp>(TApp fixture) : IClassFixture<TApp>

@@ -1,7 +1,7 @@
 using System.Net;
 using OpenTunnel.Management.Tests.Harness;
 
-namespace OpenTunnel.Management.Tests.Api;
+namespace OpenTunnel.Management.Tests.Agents;
 
 /// <summary>
 /// One enrolment token redeemed by many requests at once: exactly one server comes of it, on

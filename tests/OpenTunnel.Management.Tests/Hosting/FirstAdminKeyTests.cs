@@ -1,7 +1,7 @@
 using System.Net;
 using OpenTunnel.Management.Tests.Harness;
 
-namespace OpenTunnel.Management.Tests.Auth;
+namespace OpenTunnel.Management.Tests.Hosting;
 
 /// <summary>The first administrator key file: private from the moment it holds the key.</summary>
 [Trait("Category", "Integration")]

@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using OpenTunnel.Management.Settings;
 
-namespace OpenTunnel.Management.Tests.Hosting;
+namespace OpenTunnel.Management.Tests.Settings;
 
 [Trait("Category", "Unit")]
 public sealed class TrustedProxiesTests
