@@ -1,5 +1,6 @@
 using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.Tunnel;
+using OpenTunnel.Protocol.Dtls;
 
 namespace OpenTunnel.Gateway.Dtls;
 

@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
-using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Gateway.DataPlane;
 using OpenTunnel.Gateway.Metrics;
 using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Protocol.Dtls;
 using OpenTunnel.Protocol.Tunnel;
 
 namespace OpenTunnel.Gateway.Dtls;
@@ -65,7 +65,7 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
     }
 
     /// <summary>
-    /// The DTLS headers of the CONNECT answer for <paramref name="session"/> (<see cref="ConnectHeaders"/>),
+    /// The DTLS headers of the CONNECT answer for <paramref name="session"/> (<see cref="DtlsConnectHeaders"/>),
     /// or none when the client sent no master secret or offered no suite the gateway runs (it then
     /// uses TLS only). Makes the session's <see cref="DtlsSessionBinding"/> at its first offer.
     /// </summary>
@@ -104,28 +104,7 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
             }
         }
 
-        return ConnectHeaders(binding.DtlsSessionId, Listener.LocalEndPoint.Port, suite, parameters);
-    }
-
-    /// <summary>
-    /// The DTLS headers of a CONNECT answer, as ocserv sends them in master-secret mode
-    /// (worker-vpn.c, <c>connect_handler</c>): session id (exactly 64 hex digits, or openconnect
-    /// fails the CONNECT), port, DPD, keepalive, the suite in the header it was offered in, and the
-    /// data MTU.
-    /// </summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> ConnectHeaders(DtlsSessionId sessionId, int port, DtlsCipherSuite suite, TunnelParameters parameters)
-    {
-        ArgumentNullException.ThrowIfNull(suite);
-        ArgumentNullException.ThrowIfNull(parameters);
-        return
-        [
-            new("X-DTLS-Session-ID", sessionId.ToHex()),
-            new("X-DTLS-Port", Number(port)),
-            new("X-DTLS-DPD", Number(parameters.DpdSeconds)),
-            new("X-DTLS-Keepalive", Number(parameters.KeepaliveSeconds)),
-            new(suite.HeaderName, suite.Name),
-            new("X-DTLS-MTU", Number(parameters.DataMtu)),
-        ];
+        return DtlsConnectHeaders.Build(binding.DtlsSessionId, Listener.LocalEndPoint.Port, suite, parameters);
     }
 
     /// <summary>Answers the kernel made to the batch's packets leave on this thread (<see cref="TunDataPlane.DrainNow"/>).</summary>
@@ -153,6 +132,4 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
         _bindings.TryRemove(new KeyValuePair<DtlsSessionId, DtlsSessionBinding>(binding.DtlsSessionId, binding));
 
     internal void EndSession(GatewaySession session, string reason) => _ = _endSession(session, reason);
-
-    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

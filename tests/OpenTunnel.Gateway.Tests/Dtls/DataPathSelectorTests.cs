@@ -1,6 +1,7 @@
 using System.Net;
 using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Protocol.Cstp;
+using OpenTunnel.Protocol.Dtls;
 
 namespace OpenTunnel.Gateway.Tests.Dtls;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
-namespace OpenTunnel.Gateway.Dtls;
+namespace OpenTunnel.Protocol.Dtls;
 
 /// <summary>Why <see cref="DtlsRecordProtection.Open"/> refused a record.</summary>
 public enum DtlsOpenResult

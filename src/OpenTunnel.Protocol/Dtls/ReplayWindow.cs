@@ -1,4 +1,4 @@
-namespace OpenTunnel.Gateway.Dtls;
+namespace OpenTunnel.Protocol.Dtls;
 
 /// <summary>
 /// The anti-replay window of RFC 6347 §4.1.2.6: a 64-record bitmap below the highest sequence

@@ -1,4 +1,4 @@
-namespace OpenTunnel.Gateway.Dtls;
+namespace OpenTunnel.Protocol.Dtls;
 
 /// <summary>
 /// A DTLS 1.2 cipher suite the gateway can resume in master-secret mode, with the name the

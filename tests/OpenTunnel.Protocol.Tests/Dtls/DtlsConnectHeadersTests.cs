@@ -1,11 +1,11 @@
 using System.Net;
-using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Protocol.Dtls;
 using OpenTunnel.Protocol.Tunnel;
 
-namespace OpenTunnel.Gateway.Tests.Dtls;
+namespace OpenTunnel.Protocol.Tests.Dtls;
 
 [Trait("Category", "Unit")]
-public sealed class GatewayDtlsTests
+public sealed class DtlsConnectHeadersTests
 {
     private static readonly TunnelParameters Parameters = new()
     {
@@ -18,12 +18,12 @@ public sealed class GatewayDtlsTests
     };
 
     [Fact]
-    public void ConnectHeaders_LegacySuite_CarriesEverythingOpenConnectNeeds()
+    public void Build_LegacySuite_CarriesEverythingOpenConnectNeeds()
     {
         var id = DtlsSessionId.NewRandom();
         var suite = DtlsCipherSuite.Select("PSK-NEGOTIATE:OC-DTLS1_2-AES256-GCM", null)!;
 
-        var headers = GatewayDtls.ConnectHeaders(id, 443, suite, Parameters).ToDictionary(h => h.Key, h => h.Value);
+        var headers = DtlsConnectHeaders.Build(id, 443, suite, Parameters).ToDictionary(h => h.Key, h => h.Value);
 
         Assert.Equal(id.ToHex(), headers["X-DTLS-Session-ID"]);
         Assert.Equal(64, headers["X-DTLS-Session-ID"].Length);
@@ -36,11 +36,11 @@ public sealed class GatewayDtlsTests
     }
 
     [Fact]
-    public void ConnectHeaders_CiscoSuite_GoesInTheDtls12Header()
+    public void Build_CiscoSuite_GoesInTheDtls12Header()
     {
         var suite = DtlsCipherSuite.Select(null, "AES128-GCM-SHA256")!;
 
-        var headers = GatewayDtls.ConnectHeaders(DtlsSessionId.NewRandom(), 4443, suite, Parameters);
+        var headers = DtlsConnectHeaders.Build(DtlsSessionId.NewRandom(), 4443, suite, Parameters);
 
         Assert.Contains(headers, h => h.Key == "X-DTLS12-CipherSuite" && h.Value == "AES128-GCM-SHA256");
         Assert.DoesNotContain(headers, h => h.Key == "X-DTLS-CipherSuite");

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace OpenTunnel.Gateway.Dtls;
+namespace OpenTunnel.Protocol.Dtls;
 
 /// <summary>
 /// The DTLS 1.2 record header (RFC 6347 §4.1): content type (1), version (2), epoch (2),

@@ -1,6 +1,7 @@
-using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Protocol.Dtls;
+using OpenTunnel.Testing.Dtls;
 
-namespace OpenTunnel.Gateway.Tests.Dtls;
+namespace OpenTunnel.Protocol.Tests.Dtls;
 
 [Trait("Category", "Unit")]
 public sealed class DtlsRecordTests

@@ -1,16 +1,16 @@
+using OpenTunnel.Protocol.Dtls;
+using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto.Impl.BC;
-using Org.BouncyCastle.Security;
-using OpenTunnel.Gateway.Dtls;
 
-namespace OpenTunnel.Gateway.Tests.Dtls;
+namespace OpenTunnel.Testing.Dtls;
 
 /// <summary>
 /// A BouncyCastle DTLS 1.2 client that behaves like openconnect in master-secret mode: it
 /// resumes a session with a known id and master secret and sends no extended-master-secret
 /// extension. Stands in for openconnect where the tests run in-process.
 /// </summary>
-internal sealed class ResumingDtlsClient : DefaultTlsClient
+public sealed class ResumingDtlsClient : DefaultTlsClient
 {
     private readonly byte[] _sessionId;
     private readonly byte[] _masterSecret;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
-namespace OpenTunnel.Gateway.Dtls;
+namespace OpenTunnel.Protocol.Dtls;
 
 /// <summary>
 /// The 32-byte DTLS session id the gateway hands out in <c>X-DTLS-Session-ID</c> (64 hex

@@ -1,6 +1,6 @@
-using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Protocol.Dtls;
 
-namespace OpenTunnel.Gateway.Tests.Dtls;
+namespace OpenTunnel.Protocol.Tests.Dtls;
 
 [Trait("Category", "Unit")]
 public sealed class DtlsSessionIdTests
