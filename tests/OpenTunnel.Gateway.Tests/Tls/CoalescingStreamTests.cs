@@ -1,6 +1,6 @@
-using OpenTunnel.Gateway.Tunnel;
+using OpenTunnel.Gateway.Tls;
 
-namespace OpenTunnel.Gateway.Tests.Tunnel;
+namespace OpenTunnel.Gateway.Tests.Tls;
 
 [Trait("Category", "Unit")]
 public sealed class CoalescingStreamTests

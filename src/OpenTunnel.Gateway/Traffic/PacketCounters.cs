@@ -1,4 +1,4 @@
-namespace OpenTunnel.Gateway.DataPlane;
+namespace OpenTunnel.Gateway.Traffic;
 
 /// <summary>
 /// Gateway-wide packet and byte counters, bumped with Interlocked on the data path (no

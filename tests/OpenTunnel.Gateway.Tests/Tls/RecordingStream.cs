@@ -1,4 +1,4 @@
-namespace OpenTunnel.Gateway.Tests.Tunnel;
+namespace OpenTunnel.Gateway.Tests.Tls;
 
 /// <summary>Keeps each write separately (as the TLS layer would turn each into one record) and counts flushes.</summary>
 internal sealed class RecordingStream : Stream

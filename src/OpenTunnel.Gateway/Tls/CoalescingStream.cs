@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace OpenTunnel.Gateway.Tunnel;
+namespace OpenTunnel.Gateway.Tls;
 
 /// <summary>
 /// Sits between SslStream and the socket. Once <see cref="Coalescing"/> is on (after the CONNECT

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Platform.Linux.Net;
 
-namespace OpenTunnel.Gateway.Listener;
+namespace OpenTunnel.Gateway.Tls;
 
 /// <summary>
 /// The TLS port: its listening socket and its <see cref="AcceptLoop"/>, which stops accepting

@@ -1,9 +1,8 @@
 using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Tls;
-using OpenTunnel.Gateway.Tunnel;
 
-namespace OpenTunnel.Gateway;
+namespace OpenTunnel.Gateway.Connections;
 
 /// <summary>
 /// A configuration in force, with what was built from it: the parsed tunnel settings, the

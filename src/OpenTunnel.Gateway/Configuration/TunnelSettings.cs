@@ -1,9 +1,8 @@
 using System.Net;
 using OpenTunnel.Gateway.Addressing;
-using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Protocol.Tunnel;
 
-namespace OpenTunnel.Gateway.Tunnel;
+namespace OpenTunnel.Gateway.Configuration;
 
 /// <summary>
 /// The tunnel part of a validated configuration, parsed once when it is applied, so each

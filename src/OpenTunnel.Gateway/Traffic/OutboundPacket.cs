@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace OpenTunnel.Gateway.Tunnel;
+namespace OpenTunnel.Gateway.Traffic;
 
 /// <summary>
 /// A packet on its way to a client, in a buffer rented from <see cref="ArrayPool{T}.Shared"/> with

@@ -6,17 +6,22 @@ using System.Security.Authentication;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Gateway.Logging;
-using OpenTunnel.Gateway.Tunnel;
+using OpenTunnel.Gateway.Metrics;
+using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Gateway.SignIn;
+using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Protocol.Auth;
 using OpenTunnel.Protocol.Http;
 using OpenTunnel.Protocol.Tunnel;
 
-namespace OpenTunnel.Gateway.Listener;
+namespace OpenTunnel.Gateway.Connections;
 
 /// <summary>
 /// One client TCP connection: the TLS handshake, then the HTTP requests of the sign-in (as
 /// ocserv worker-http.c and worker-auth.c answer them), then, after a successful CONNECT, the
-/// CSTP tunnel on the same stream.
+/// CSTP tunnel on the same stream. It sees the gateway only through what it uses: the
+/// configuration in force, the sign-in service, the session table and supervisor, the DTLS side
+/// (for the CONNECT answer) and the handshake metric.
 /// </summary>
 internal sealed class ClientConnection
 {
@@ -28,23 +33,46 @@ internal sealed class ClientConnection
 
     private const string HealthPage = "<!DOCTYPE html>\n<html><head><title>OpenTunnel gateway</title></head><body><p>OpenTunnel gateway: up.</p></body></html>\n";
 
-    private readonly GatewayServer _server;
-    private readonly Socket _socket;
+    private readonly IRunningConfiguration _configuration;
+    private readonly SignInService _signIn;
+    private readonly SessionTable _sessions;
+    private readonly SessionSupervisor _supervisor;
+    private readonly GatewayDtls? _dtls;
+    private readonly GatewayMetrics _metrics;
     private readonly IPEndPoint _client;
+    private readonly Func<int?> _pathMtu;
     private readonly ILogger _logger;
 
-    public ClientConnection(GatewayServer server, Socket socket, ILogger logger)
+    /// <summary><paramref name="pathMtu"/> gives the path MTU the TCP connection found, or null (<see cref="TcpPathMtu"/>).</summary>
+    public ClientConnection(IRunningConfiguration configuration, SignInService signIn, SessionTable sessions, SessionSupervisor supervisor, GatewayDtls? dtls,
+        GatewayMetrics metrics, IPEndPoint client, Func<int?> pathMtu, ILogger logger)
     {
-        _server = server;
-        _socket = socket;
-        _client = (IPEndPoint)socket.RemoteEndPoint!;
+        _configuration = configuration;
+        _signIn = signIn;
+        _sessions = sessions;
+        _supervisor = supervisor;
+        _dtls = dtls;
+        _metrics = metrics;
+        _client = client;
+        _pathMtu = pathMtu;
         _logger = logger;
     }
 
-    public async Task RunAsync(CancellationToken stopping)
+    /// <summary>Serves an accepted TCP connection until the client leaves or <paramref name="stopping"/>.</summary>
+    public static Task ServeAsync(Socket socket, Func<IPEndPoint, Func<int?>, ClientConnection> create, CancellationToken stopping)
     {
-        _socket.NoDelay = true;
-        var transport = new CoalescingStream(new NetworkStream(_socket, ownsSocket: true));
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(create);
+        socket.NoDelay = true;
+        var client = (IPEndPoint)socket.RemoteEndPoint!;
+        var connection = create(client, () => TcpPathMtu(socket, client.AddressFamily));
+        return connection.RunAsync(new CoalescingStream(new NetworkStream(socket, ownsSocket: true)), stopping);
+    }
+
+    /// <summary>Runs the TLS handshake, the sign-in exchange and the tunnel over <paramref name="transport"/>, which it disposes.</summary>
+    public async Task RunAsync(CoalescingStream transport, CancellationToken stopping)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
         await using var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
         if (!await HandshakeAsync(ssl, stopping))
         {
@@ -96,7 +124,7 @@ internal sealed class ClientConnection
 
     private async Task<bool> HandshakeAsync(SslStream ssl, CancellationToken stopping)
     {
-        var configuration = _server.Current;
+        var configuration = _configuration.Current;
         var options = new SslServerAuthenticationOptions
         {
             ServerCertificateContext = configuration.Certificate.Context,
@@ -110,7 +138,7 @@ internal sealed class ClientConnection
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             timeout.CancelAfter(HandshakeTimeout);
             await ssl.AuthenticateAsServerAsync(options, timeout.Token);
-            _server.Metrics.HandshakeCompleted(Stopwatch.GetElapsedTime(started));
+            _metrics.HandshakeCompleted(Stopwatch.GetElapsedTime(started));
             return true;
         }
         catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or System.ComponentModel.Win32Exception)
@@ -145,7 +173,7 @@ internal sealed class ClientConnection
                     return await LogoutAsync(head);
                 case ClientAuthMessage.InitType or ClientAuthMessage.ReplyType when head.Path == TokenFormPath:
                     return new HttpResponse(200, "OK").Content("text/xml; charset=utf-8",
-                        AuthXml.BuildTokenForm(TokenFormPath, "Paste your access token.", _server.Current.Options.Banner));
+                        AuthXml.BuildTokenForm(TokenFormPath, "Paste your access token.", _configuration.Current.Options.Banner));
                 default:
                     return BearerChallenge();
             }
@@ -157,7 +185,7 @@ internal sealed class ClientConnection
             {
                 return head.Path == TokenFormPath
                     ? new HttpResponse(200, "OK").Content("text/xml; charset=utf-8",
-                        AuthXml.BuildTokenForm(TokenFormPath, "Paste your access token.", _server.Current.Options.Banner))
+                        AuthXml.BuildTokenForm(TokenFormPath, "Paste your access token.", _configuration.Current.Options.Banner))
                     : BearerChallenge();
             }
 
@@ -186,9 +214,9 @@ internal sealed class ClientConnection
 
     private async Task<HttpResponse> SignInAsync(string token, CancellationToken stopping)
     {
-        var configuration = _server.Current;
-        var session = await _server.SignIn.SignInAsync(token, _client, configuration.Validator, configuration.Options.Limits, stopping);
-        if (session is null && _server.SignIn.Draining)
+        var configuration = _configuration.Current;
+        var session = await _signIn.SignInAsync(token, _client, configuration.Validator, configuration.Options.Limits, stopping);
+        if (session is null && _signIn.Draining)
         {
             // A transient refusal, as ocserv answers when it cannot take a session now: the client
             // (or the load balancer in front) goes to another server of the site.
@@ -207,9 +235,9 @@ internal sealed class ClientConnection
 
     private async Task<HttpResponse> LogoutAsync(HttpRequestHead head)
     {
-        if (_server.Sessions.Find(head.GetCookie(ConnectRequest.CookieName)) is { } session)
+        if (_sessions.Find(head.GetCookie(ConnectRequest.CookieName)) is { } session)
         {
-            await _server.Supervisor.EndAsync(session, "the client logged out", Protocol.Cstp.CstpPacketType.Disconnect);
+            await _supervisor.EndAsync(session, "the client logged out", Protocol.Cstp.CstpPacketType.Disconnect);
         }
 
         return new HttpResponse(200, "OK").Content("text/xml; charset=utf-8",
@@ -218,7 +246,7 @@ internal sealed class ClientConnection
 
     private async Task TunnelAsync(SslStream ssl, CoalescingStream transport, ConnectionReader reader, HttpRequestHead head, CancellationToken stopping)
     {
-        var configuration = _server.Current;
+        var configuration = _configuration.Current;
         if (head.Path != ConnectRequest.TunnelPath)
         {
             await WriteAsync(ssl, new HttpResponse(404, "Not Found"), stopping);
@@ -226,7 +254,7 @@ internal sealed class ClientConnection
         }
 
         var request = ConnectRequest.FromHead(head);
-        var session = _server.Sessions.Find(request.Cookie);
+        var session = _sessions.Find(request.Cookie);
         if (session is null)
         {
             // openconnect stops on 401 at CONNECT instead of retrying (cstp.c).
@@ -235,8 +263,8 @@ internal sealed class ClientConnection
             return;
         }
 
-        var connection = new CstpConnection(session, ssl, reader, _client, _server.DataPlane, _server.Counters, _server.Time, configuration.Options.Limits.SendQueuePackets);
-        if (!_server.Supervisor.TryAttach(session, connection, request, out bool reconnect))
+        var connection = _supervisor.NewConnection(session, ssl, reader, _client, configuration.Options.Limits.SendQueuePackets);
+        if (!_supervisor.TryAttach(session, connection, request, out bool reconnect))
         {
             if (session.Ended)
             {
@@ -244,40 +272,41 @@ internal sealed class ClientConnection
                 return;
             }
 
-            GatewayLog.PoolExhausted(_logger, session.Id, session.UserName, configuration.Tunnel.Pool.ToString(), _server.Pool.Capacity);
+            GatewayLog.PoolExhausted(_logger, session.Id, session.UserName, configuration.Tunnel.Pool.ToString(), _supervisor.Pool.Capacity);
             await WriteAsync(ssl, new HttpResponse(503, "Service Unavailable").Header("X-Reason", "The address pool is exhausted"), stopping);
             return;
         }
 
-        var parameters = configuration.Tunnel.For(session.IPv4Address, session.IPv6Address, request, PathMtu(), _client.AddressFamily == AddressFamily.InterNetworkV6);
+        var parameters = configuration.Tunnel.For(session.IPv4Address, session.IPv6Address, request, _pathMtu(), _client.AddressFamily == AddressFamily.InterNetworkV6);
         try
         {
-            await WriteAsync(ssl, ConnectResponse.Build(parameters, _server.Dtls?.Offer(session, request, parameters)), stopping);
+            await WriteAsync(ssl, ConnectResponse.Build(parameters, _dtls?.Offer(session, request, parameters)), stopping);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {
-            await _server.Supervisor.ConnectionEndedAsync(session, connection, "link failed during CONNECT", configuration.Options.Timeouts.CookieTimeoutSeconds);
+            await _supervisor.ConnectionEndedAsync(session, connection, "link failed during CONNECT", configuration.Options.Timeouts.CookieTimeoutSeconds);
             return;
         }
 
         transport.Coalescing = true;
-        GatewayLog.Connected(_logger, session.Id, session.UserName, _client, connection.Channel.Name, parameters.IPv4Address, parameters.IPv6Address?.ToString() ?? "none", parameters.DataMtu, reconnect ? " (reconnect)" : string.Empty);
+        GatewayLog.Connected(_logger, session.Id, session.UserName, _client, connection.Sink.Name, parameters.IPv4Address, parameters.IPv6Address?.ToString() ?? "none", parameters.DataMtu, reconnect ? " (reconnect)" : string.Empty);
         string reason = await connection.RunAsync();
-        await _server.Supervisor.ConnectionEndedAsync(session, connection, reason, _server.Current.Options.Timeouts.CookieTimeoutSeconds);
+        await _supervisor.ConnectionEndedAsync(session, connection, reason, _configuration.Current.Options.Timeouts.CookieTimeoutSeconds);
     }
 
     /// <summary>
     /// The path MTU the TCP connection has found: the MSS plus the IP and TCP headers (ocserv
     /// reads TCP_MAXSEG the same way). Null when the socket does not say.
     /// </summary>
-    private int? PathMtu()
+    public static int? TcpPathMtu(Socket socket, AddressFamily family)
     {
+        ArgumentNullException.ThrowIfNull(socket);
         const int IPPROTO_TCP = 6;
         const int TCP_MAXSEG = 2;
         Span<byte> value = stackalloc byte[4];
         try
         {
-            if (_socket.GetRawSocketOption(IPPROTO_TCP, TCP_MAXSEG, value) != 4)
+            if (socket.GetRawSocketOption(IPPROTO_TCP, TCP_MAXSEG, value) != 4)
             {
                 return null;
             }
@@ -288,7 +317,7 @@ internal sealed class ClientConnection
         }
 
         int mss = BitConverter.ToInt32(value);
-        int headers = _client.AddressFamily == AddressFamily.InterNetworkV6 ? 60 : 40;
+        int headers = family == AddressFamily.InterNetworkV6 ? 60 : 40;
         return mss > 0 ? mss + headers : null;
     }
 

@@ -1,9 +1,8 @@
 using System.Threading.Channels;
-using OpenTunnel.Gateway.DataPlane;
-using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Cstp;
 
-namespace OpenTunnel.Gateway.Tunnel;
+namespace OpenTunnel.Gateway.Tls;
 
 /// <summary>
 /// The outbound side of a session's TLS connection. Packets and control frames are queued
@@ -14,20 +13,20 @@ namespace OpenTunnel.Gateway.Tunnel;
 /// (DPD responses, DISCONNECT, TERMINATE) always get in. The stream is flushed whenever the
 /// queue runs empty, so records can share a send without waiting.
 /// </summary>
-public sealed class TlsChannel : ISessionChannel
+public sealed class TlsPacketSink : IPacketSink
 {
     private readonly Channel<OutboundFrame> _queue = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Stream _stream;
-    private readonly GatewaySession _session;
+    private readonly SessionTraffic _traffic;
     private readonly PacketCounters _counters;
     private readonly TimeProvider _time;
     private readonly int _maxQueuedPackets;
     private int _queuedPackets;
 
-    public TlsChannel(Stream stream, GatewaySession session, PacketCounters counters, TimeProvider time, int maxQueuedPackets)
+    public TlsPacketSink(Stream stream, SessionTraffic traffic, PacketCounters counters, TimeProvider time, int maxQueuedPackets)
     {
         _stream = stream;
-        _session = session;
+        _traffic = traffic;
         _counters = counters;
         _time = time;
         _maxQueuedPackets = maxQueuedPackets;
@@ -90,7 +89,7 @@ public sealed class TlsChannel : ISessionChannel
 
                     if (data)
                     {
-                        _session.CountToClient(frame.Length, _time.GetUtcNow().UtcTicks);
+                        _traffic.CountToClient(frame.Length, _time.GetUtcNow().UtcTicks);
                         _counters.CountToClient(frame.Length);
                     }
                 }

@@ -1,4 +1,4 @@
-namespace OpenTunnel.Gateway.DataPlane;
+namespace OpenTunnel.Gateway.Traffic;
 
 /// <summary>Why a packet was dropped; each reason has its own counter (metric label <c>reason</c>).</summary>
 public enum DropReason

@@ -1,15 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
-using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Logging;
-using OpenTunnel.Gateway.DataPlane;
-using OpenTunnel.Gateway.Metrics;
-using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Dtls;
 using OpenTunnel.Protocol.Tunnel;
 
-namespace OpenTunnel.Gateway.Dtls;
+namespace OpenTunnel.Gateway.Sessions;
 
 /// <summary>
 /// The gateway's DTLS side: the UDP listener on the TLS port number, the index from DTLS session
@@ -19,10 +17,9 @@ namespace OpenTunnel.Gateway.Dtls;
 public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
 {
     private readonly ConcurrentDictionary<DtlsSessionId, DtlsSessionBinding> _bindings = new();
-    private readonly Lock _offerGate = new();
     private readonly Func<GatewaySession, string, Task> _endSession;
 
-    private GatewayDtls(DtlsOptions options, int dpdSeconds, TunDataPlane dataPlane, PacketCounters counters, TimeProvider time, ILoggerFactory loggers, Func<GatewaySession, string, Task> endSession)
+    private GatewayDtls(DtlsOptions options, int dpdSeconds, IDataPlane dataPlane, PacketCounters counters, TimeProvider time, ILoggerFactory loggers, Func<GatewaySession, string, Task> endSession)
     {
         DataPlane = dataPlane;
         Counters = counters;
@@ -34,7 +31,7 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
 
     public DtlsListener Listener { get; }
 
-    internal TunDataPlane DataPlane { get; }
+    internal IDataPlane DataPlane { get; }
 
     internal PacketCounters Counters { get; }
 
@@ -45,16 +42,14 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
     /// <summary>
     /// Binds UDP on <paramref name="endPoint"/> (the TLS listener's address and port) and starts
     /// the listener. <paramref name="endSession"/> ends a session whose client sent DISCONNECT over DTLS.
-    /// Its instruments go on <paramref name="meter"/>, the gateway's meter (<see cref="GatewayMetrics.Meter"/>).
     /// </summary>
     /// <exception cref="System.Net.Sockets.SocketException">The UDP port is taken.</exception>
-    public static GatewayDtls Start(DtlsOptions options, int dpdSeconds, IPEndPoint endPoint, TunDataPlane dataPlane, PacketCounters counters, Meter meter, TimeProvider time, ILoggerFactory loggers, Func<GatewaySession, string, Task> endSession)
+    public static GatewayDtls Start(DtlsOptions options, int dpdSeconds, IPEndPoint endPoint, IDataPlane dataPlane, PacketCounters counters, TimeProvider time, ILoggerFactory loggers, Func<GatewaySession, string, Task> endSession)
     {
         var dtls = new GatewayDtls(options, dpdSeconds, dataPlane, counters, time, loggers, endSession);
         try
         {
             dtls.Listener.Start(endPoint);
-            DtlsMetrics.Register(meter, dtls.Listener);
             return dtls;
         }
         catch
@@ -88,26 +83,21 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
         }
 
         byte[] secret = Convert.FromHexString(request.DtlsMasterSecret);
-        DtlsSessionBinding binding;
-        lock (_offerGate)
+        var binding = session.DataPath.OfferDtls(secret, suite, () => new DtlsSessionBinding(session, this, secret, suite), out bool created);
+        if (created)
         {
-            if (session.Dtls is { } existing)
+            _bindings[binding.DtlsSessionId] = binding;
+            if (session.Ended)
             {
-                binding = existing;
-                binding.Update(secret, suite);
-            }
-            else
-            {
-                binding = new DtlsSessionBinding(session, this, secret, suite);
-                session.Dtls = binding;
-                _bindings[binding.DtlsSessionId] = binding;
+                // Ended while the binding was being made: its End found nothing to forget yet.
+                Forget(binding);
             }
         }
 
         return DtlsConnectHeaders.Build(binding.DtlsSessionId, Listener.LocalEndPoint.Port, suite, parameters);
     }
 
-    /// <summary>Answers the kernel made to the batch's packets leave on this thread (<see cref="TunDataPlane.DrainNow"/>).</summary>
+    /// <summary>Answers the kernel made to the batch's packets leave on this thread (<see cref="IDataPlane.DrainNow"/>).</summary>
     public void OnReceiveBatchDone() => DataPlane.DrainNow();
 
     /// <summary>A session accepts DTLS while it lives and has a TLS connection (ocserv's worker owns both).</summary>

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
-using OpenTunnel.Gateway.Metrics;
+using OpenTunnel.Gateway.Dtls;
 
-namespace OpenTunnel.Gateway.Dtls;
+namespace OpenTunnel.Gateway.Metrics;
 
 /// <summary>
 /// Publishes a listener's counters as OpenTelemetry-style instruments on the gateway's meter:

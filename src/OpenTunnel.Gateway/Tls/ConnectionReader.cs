@@ -3,14 +3,14 @@ using System.Runtime.CompilerServices;
 using OpenTunnel.Protocol.Cstp;
 using OpenTunnel.Protocol.Http;
 
-namespace OpenTunnel.Gateway.Listener;
+namespace OpenTunnel.Gateway.Tls;
 
 /// <summary>
 /// Reads one client connection through a single rented buffer: first the HTTP requests of the
 /// sign-in and the CONNECT, then, on the same bytes, CSTP frames (bytes the client sent right
 /// after the CONNECT are kept). A frame is valid in <see cref="Buffer"/> until the next read.
 /// </summary>
-internal sealed class ConnectionReader : IDisposable
+public sealed class ConnectionReader : IDisposable
 {
     /// <summary>
     /// Largest CSTP payload taken from a client. Real frames are at most the MTU (the largest
@@ -158,4 +158,4 @@ internal sealed class ConnectionReader : IDisposable
 }
 
 /// <summary>Where a CSTP frame's payload lies in <see cref="ConnectionReader.Buffer"/>.</summary>
-internal readonly record struct CstpFrameView(CstpPacketType Type, int Offset, int Length);
+public readonly record struct CstpFrameView(CstpPacketType Type, int Offset, int Length);

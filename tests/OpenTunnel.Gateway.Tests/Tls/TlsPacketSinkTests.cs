@@ -1,13 +1,11 @@
-using System.Net;
-using OpenTunnel.Gateway.DataPlane;
-using OpenTunnel.Gateway.Sessions;
-using OpenTunnel.Gateway.Tunnel;
+using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Cstp;
 
-namespace OpenTunnel.Gateway.Tests.Tunnel;
+namespace OpenTunnel.Gateway.Tests.Tls;
 
 [Trait("Category", "Unit")]
-public sealed class TlsChannelTests
+public sealed class TlsPacketSinkTests
 {
     [Fact]
     public async Task RunAsync_BurstOfSmallPackets_WritesEachFrameInItsOwnWrite()
@@ -15,19 +13,19 @@ public sealed class TlsChannelTests
         // SslStream turns each write into one TLS record; openconnect drops a record holding two
         // frames, so a burst must never be merged into one write.
         var stream = new RecordingStream();
-        var session = NewSession();
+        var traffic = new SessionTraffic(DateTimeOffset.UtcNow);
         var counters = new PacketCounters();
-        var channel = new TlsChannel(stream, session, counters, TimeProvider.System, maxQueuedPackets: 1000);
+        var sink = new TlsPacketSink(stream, traffic, counters, TimeProvider.System, maxQueuedPackets: 1000);
         for (int i = 0; i < 200; i++)
         {
             byte[] packet = new byte[20 + (i % 5)];
             packet[0] = (byte)i;
-            Assert.True(channel.TrySend(OutboundPacket.CopyOf(packet)));
+            Assert.True(sink.TrySend(OutboundPacket.CopyOf(packet)));
         }
 
-        channel.SendControl(CstpPacketType.DpdResponse, [1, 2, 3]);
-        channel.Complete();
-        await channel.RunAsync(CancellationToken.None);
+        sink.SendControl(CstpPacketType.DpdResponse, [1, 2, 3]);
+        sink.Complete();
+        await sink.RunAsync(CancellationToken.None);
 
         Assert.Equal(201, stream.Writes.Count);
         for (int i = 0; i < 200; i++)
@@ -41,28 +39,25 @@ public sealed class TlsChannelTests
         }
 
         Assert.Equal(new byte[] { 0x53, 0x54, 0x46, 0x01, 0, 3, 4, 0, 1, 2, 3 }, stream.Writes[200]);
-        Assert.Equal(200, session.PacketsToClient);
+        Assert.Equal(200, traffic.PacketsToClient);
         Assert.Equal(200, counters.PacketsToClients);
     }
 
     [Fact]
     public void TrySend_QueueFull_DropsDataButNotControlFrames()
     {
-        var channel = new TlsChannel(new RecordingStream(), NewSession(), new PacketCounters(), TimeProvider.System, maxQueuedPackets: 16);
+        var sink = new TlsPacketSink(new RecordingStream(), new SessionTraffic(DateTimeOffset.UtcNow), new PacketCounters(), TimeProvider.System, maxQueuedPackets: 16);
         int accepted = 0;
         for (int i = 0; i < 20; i++)
         {
-            if (channel.TrySend(OutboundPacket.CopyOf(new byte[40])))
+            if (sink.TrySend(OutboundPacket.CopyOf(new byte[40])))
             {
                 accepted++;
             }
         }
 
-        channel.SendControl(CstpPacketType.Terminate, []);
+        sink.SendControl(CstpPacketType.Terminate, []);
 
         Assert.Equal(16, accepted);
     }
-
-    private static GatewaySession NewSession() =>
-        new(1, "cookie", "alice", null, IPEndPoint.Parse("198.18.1.2:4000"), DateTimeOffset.UtcNow);
 }

@@ -1,15 +1,13 @@
 using System.Net;
-using OpenTunnel.Gateway.DataPlane;
-using OpenTunnel.Gateway.Listener;
-using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Cstp;
 
-namespace OpenTunnel.Gateway.Tunnel;
+namespace OpenTunnel.Gateway.Tls;
 
 /// <summary>
 /// A session's TLS connection after the CONNECT: reads CSTP frames from the client (data to
-/// the TUN device, DPD requests answered with the same payload, keepalives, DISCONNECT) while
-/// its <see cref="TlsChannel"/> writes frames to it.
+/// its session through <see cref="ICstpInbound"/>, DPD requests answered with the same payload,
+/// keepalives, DISCONNECT) while its <see cref="TlsPacketSink"/> writes frames to it.
 /// </summary>
 public sealed class CstpConnection
 {
@@ -17,29 +15,27 @@ public sealed class CstpConnection
     private const byte DisconnectReasonUser = 0xB0;
 
     private readonly CancellationTokenSource _closing = new();
-    private readonly GatewaySession _session;
+    private readonly ICstpInbound _inbound;
     private readonly Stream _stream;
     private readonly ConnectionReader _reader;
-    private readonly TunDataPlane _dataPlane;
     private readonly PacketCounters _counters;
-    private readonly TimeProvider _time;
     private Task _writer = Task.CompletedTask;
     private string? _closeReason;
 
-    internal CstpConnection(GatewaySession session, Stream stream, ConnectionReader reader, IPEndPoint client, TunDataPlane dataPlane, PacketCounters counters, TimeProvider time, int maxQueuedPackets)
+    public CstpConnection(ICstpInbound inbound, Stream stream, ConnectionReader reader, IPEndPoint client, SessionTraffic traffic, PacketCounters counters, TimeProvider time, int maxQueuedPackets)
     {
-        _session = session;
+        ArgumentNullException.ThrowIfNull(time);
+        _inbound = inbound;
         _stream = stream;
         _reader = reader;
-        _dataPlane = dataPlane;
         _counters = counters;
-        _time = time;
         Client = client;
         Since = time.GetUtcNow();
-        Channel = new TlsChannel(stream, session, counters, time, maxQueuedPackets);
+        Sink = new TlsPacketSink(stream, traffic, counters, time, maxQueuedPackets);
     }
 
-    public TlsChannel Channel { get; }
+    /// <summary>Where the session's packets go while TLS is its path.</summary>
+    public TlsPacketSink Sink { get; }
 
     public IPEndPoint Client { get; }
 
@@ -52,7 +48,7 @@ public sealed class CstpConnection
     public async Task<string> RunAsync()
     {
         var token = _closing.Token;
-        _writer = Channel.RunAsync(token);
+        _writer = Sink.RunAsync(token);
         string reason;
         try
         {
@@ -67,7 +63,7 @@ public sealed class CstpConnection
             reason = _closeReason ?? (e is InvalidDataException ? "out of step: " + e.Message : "link failed: " + e.Message);
         }
 
-        Channel.Complete();
+        Sink.Complete();
         try
         {
             await _writer.WaitAsync(TimeSpan.FromSeconds(2));
@@ -103,8 +99,8 @@ public sealed class CstpConnection
     public async Task SendFinalFrameAndCloseAsync(CstpPacketType type, string reason)
     {
         Interlocked.CompareExchange(ref _closeReason, reason, null);
-        Channel.SendControl(type, type == CstpPacketType.Disconnect ? [DisconnectReasonUser] : []);
-        Channel.Complete();
+        Sink.SendControl(type, type == CstpPacketType.Disconnect ? [DisconnectReasonUser] : []);
+        Sink.Complete();
         try
         {
             await _writer.WaitAsync(TimeSpan.FromSeconds(1));
@@ -127,24 +123,22 @@ public sealed class CstpConnection
                 return _closeReason ?? "closed by the client";
             }
 
-            _session.MarkReceived(_time.GetUtcNow().UtcTicks);
+            _inbound.OnReceived();
             var payload = _reader.Buffer.AsSpan(frame.Offset, frame.Length);
             switch (frame.Type)
             {
                 case CstpPacketType.Data:
-                    // ocserv: data over TLS while DTLS is up means the client gave up DTLS; answer over TLS too.
-                    _session.Dtls?.OnTlsData();
-                    _dataPlane.FromClient(_session, payload);
+                    _inbound.OnDataPacket(payload);
                     if (!_reader.HasBufferedFrame)
                     {
                         // Before this task waits for the client: what the kernel answered leaves now (TunDataPlane.DrainNow).
-                        _dataPlane.DrainNow();
+                        _inbound.OnReadIdle();
                     }
 
                     break;
                 case CstpPacketType.DpdRequest:
                     // Same payload back: openconnect probes the MTU with padded DPDs (PROTOCOL.md §4).
-                    Channel.SendControl(CstpPacketType.DpdResponse, payload);
+                    Sink.SendControl(CstpPacketType.DpdResponse, payload);
                     break;
                 case CstpPacketType.DpdResponse:
                 case CstpPacketType.Keepalive:
