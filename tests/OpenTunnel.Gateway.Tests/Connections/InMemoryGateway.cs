@@ -68,11 +68,19 @@ internal sealed class InMemoryGateway : IRunningConfiguration, IAsyncDisposable
 
     public SignInService SignIn { get; }
 
+    /// <summary>The DTLS side, once <see cref="StartDtls"/> ran; CONNECT answers offer DTLS from then on.</summary>
+    public GatewayDtls? Dtls { get; private set; }
+
+    /// <summary>Starts the DTLS listener on a free loopback UDP port, as the host does on the TLS port number.</summary>
+    public GatewayDtls StartDtls() =>
+        Dtls = GatewayDtls.Start(new Gateway.Dtls.DtlsOptions(), Current.Options.Timeouts.DpdSeconds, new IPEndPoint(IPAddress.Loopback, 0), DataPlane, Counters, Time,
+            NullLoggerFactory.Instance, (session, reason) => Supervisor.EndAsync(session, reason, notify: null));
+
     /// <summary>Serves one client connection in the background and returns the client's end of it.</summary>
     public InMemoryDuplexStream Connect(string client = "198.18.1.2:40000")
     {
         var (clientEnd, serverEnd) = InMemoryDuplexStream.CreatePair();
-        var connection = new ClientConnection(this, SignIn, Sessions, Supervisor, null, Metrics, IPEndPoint.Parse(client), () => 1500, NullLogger.Instance);
+        var connection = new ClientConnection(this, SignIn, Sessions, Supervisor, Dtls, Metrics, IPEndPoint.Parse(client), () => 1500, NullLogger.Instance);
         lock (_connections)
         {
             _connections.Add(Task.Run(() => connection.RunAsync(new CoalescingStream(serverEnd), _stopping.Token)));
@@ -84,6 +92,7 @@ internal sealed class InMemoryGateway : IRunningConfiguration, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Supervisor.TerminateAllAsync();
+        Dtls?.Dispose();
         await _stopping.CancelAsync();
         Task[] running;
         lock (_connections)
