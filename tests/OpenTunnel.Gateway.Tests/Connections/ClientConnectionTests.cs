@@ -123,8 +123,7 @@ public sealed class ClientConnectionTests : IClassFixture<TokenIssuerFixture>, I
 
         // Device → client: a packet for its address comes back as one CSTP data frame.
         byte[] inbound = TestPackets.Ipv4("198.18.2.10", address);
-        _gateway.Device.Inject(inbound);
-        _gateway.DataPlane.DrainNow();
+        _gateway.FromHost(inbound);
         var (type, payload) = await client.ReadFrameAsync();
         Assert.Equal(CstpPacketType.Data, type);
         Assert.Equal(inbound, payload);

@@ -68,6 +68,13 @@ internal sealed class InMemoryGateway : IRunningConfiguration, IAsyncDisposable
 
     public SignInService SignIn { get; }
 
+    /// <summary>Puts <paramref name="packet"/> into the device as the host would route it, and lets the data plane send it on at once.</summary>
+    public void FromHost(byte[] packet)
+    {
+        Device.Inject(packet);
+        DataPlane.DrainNow();
+    }
+
     /// <summary>The DTLS side, once <see cref="StartDtls"/> ran; CONNECT answers offer DTLS from then on.</summary>
     public GatewayDtls? Dtls { get; private set; }
 

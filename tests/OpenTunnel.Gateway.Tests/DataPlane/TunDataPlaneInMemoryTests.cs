@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.DataPlane;
 using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Gateway.Tests.Connections;
 using OpenTunnel.Gateway.Tests.Sessions;
 using OpenTunnel.Gateway.Tests.Traffic;
 using OpenTunnel.Gateway.Traffic;
@@ -146,12 +147,7 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
 
         _device.Inject(TestPackets.Ipv4("198.18.2.10", address));
 
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (sink.Packets.IsEmpty)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the reader thread delivered nothing");
-            await Task.Delay(10);
-        }
+        await ClientConnectionTests.WaitUntilAsync(() => !sink.Packets.IsEmpty);
     }
 
     [Fact]

@@ -81,8 +81,7 @@ public sealed class DtlsSessionBindingTests : IClassFixture<TokenIssuerFixture>,
 
         // Device → client over DTLS.
         byte[] inbound = TestPackets.Ipv4("198.18.2.10", address);
-        _gateway.Device.Inject(inbound);
-        _gateway.DataPlane.DrainNow();
+        _gateway.FromHost(inbound);
         Assert.Equal([(byte)CstpPacketType.Data, .. inbound], Receive(dtls));
 
         // Client → device over DTLS.
@@ -108,8 +107,7 @@ public sealed class DtlsSessionBindingTests : IClassFixture<TokenIssuerFixture>,
 
         await ClientConnectionTests.WaitUntilAsync(() => session.DataPath.Sink?.Name == "TLS");
         byte[] inbound = TestPackets.Ipv4("198.18.2.10", address);
-        _gateway.Device.Inject(inbound);
-        _gateway.DataPlane.DrainNow();
+        _gateway.FromHost(inbound);
         var (type, payload) = await tls.ReadFrameAsync();
         Assert.Equal(CstpPacketType.Data, type);
         Assert.Equal(inbound, payload);

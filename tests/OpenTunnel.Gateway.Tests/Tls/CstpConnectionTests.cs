@@ -1,4 +1,5 @@
 using System.Net;
+using OpenTunnel.Gateway.Tests.Connections;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Cstp;
@@ -35,7 +36,7 @@ public sealed class CstpConnectionTests : IDisposable
         var running = _connection.RunAsync();
 
         await SendAsync(CstpPacketType.Data, [0x45, 1, 2, 3]);
-        await WaitForAsync(() => _inbound.Events.Count == 3);
+        await ClientConnectionTests.WaitUntilAsync(() => _inbound.Events.Count == 3);
         await SendAsync(CstpPacketType.Disconnect, [0xB0]);
 
         Assert.Equal("the client disconnected", await running.WaitAsync(TimeSpan.FromSeconds(10)));
@@ -114,21 +115,11 @@ public sealed class CstpConnectionTests : IDisposable
 
         await _client.WriteAsync((byte[])[.. one, .. one]);
         await _client.FlushAsync();
-        await WaitForAsync(() => _inbound.Events.Count == 5);
+        await ClientConnectionTests.WaitUntilAsync(() => _inbound.Events.Count == 5);
         _connection.Close("test over");
         await running.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal(["received", "packet 2", "received", "packet 2", "idle"], _inbound.Events);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the connection did not get there within 10 s");
-            await Task.Delay(5);
-        }
     }
 
     private async Task SendAsync(CstpPacketType type, byte[] payload)
