@@ -1,4 +1,4 @@
-using OpenTunnel.Gateway.Listener;
+using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Protocol.Cstp;
 
 namespace OpenTunnel.Fuzz;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Protocol.Dtls;
 
 namespace OpenTunnel.Fuzz;
 

@@ -1,4 +1,5 @@
 using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Protocol.Dtls;
 
 namespace OpenTunnel.Fuzz;
 

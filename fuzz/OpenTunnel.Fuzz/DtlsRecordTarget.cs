@@ -1,4 +1,4 @@
-using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Protocol.Dtls;
 
 namespace OpenTunnel.Fuzz;
 

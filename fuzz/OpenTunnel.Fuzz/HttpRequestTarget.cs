@@ -1,5 +1,5 @@
-using OpenTunnel.Gateway.Dtls;
-using OpenTunnel.Gateway.Listener;
+using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Protocol.Dtls;
 using OpenTunnel.Protocol.Tunnel;
 
 namespace OpenTunnel.Fuzz;

@@ -4,17 +4,17 @@ using Microsoft.Extensions.Logging;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Gateway.Connections;
 using OpenTunnel.Gateway.Control;
 using OpenTunnel.Gateway.DataPlane;
 using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Firewall;
-using OpenTunnel.Gateway.Listener;
 using OpenTunnel.Gateway.Logging;
 using OpenTunnel.Gateway.Metrics;
 using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.SignIn;
 using OpenTunnel.Gateway.Tls;
-using OpenTunnel.Gateway.Tunnel;
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Platform.Linux.Tun;
 
 namespace OpenTunnel.Gateway;
@@ -26,7 +26,7 @@ namespace OpenTunnel.Gateway;
 /// device, pool, firewall ownership, data directory, control and metrics addresses) are refused
 /// by a reload with a message naming them.
 /// </summary>
-public sealed class GatewayServer : IAsyncDisposable
+public sealed class GatewayServer : IGatewayHost, IAsyncDisposable
 {
     /// <summary>Where the sign-in service keeps revoked users and devices (the control API's <c>revoke</c>), in the data directory.</summary>
     public const string RevocationsFileName = "revocations.json";
@@ -34,6 +34,7 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
+    private readonly ILogger _connectionLogger;
     private readonly Func<AuthOptions, IAccessTokenValidator> _validatorFactory;
     private readonly Lock _applyGate = new();
     private readonly TunDevice _tun;
@@ -55,6 +56,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _validatorFactory = validatorFactory;
         _loggers = loggers;
         _logger = loggers.CreateLogger("OpenTunnel.Gateway");
+        _connectionLogger = loggers.CreateLogger("OpenTunnel.Gateway.Connection");
         Time = time;
         var options = configuration.Options;
         Pool = new IPv4AddressPool(configuration.Tunnel.Pool);
@@ -67,7 +69,7 @@ public sealed class GatewayServer : IAsyncDisposable
         {
             AllowClientToClient = options.Network.AllowClientToClient,
         };
-        Supervisor = new SessionSupervisor(Sessions, Pool, Pool6, DataPlane, time, _logger);
+        Supervisor = new SessionSupervisor(Sessions, Pool, Pool6, DataPlane, Counters, time, _logger);
         var revocations = AccessRevocations.Load(Path.Combine(options.DataDirectory, RevocationsFileName), time, out string? revocationsProblem);
         if (revocationsProblem is not null)
         {
@@ -77,7 +79,7 @@ public sealed class GatewayServer : IAsyncDisposable
         SignIn = new SignInService(Sessions, new AuthRateLimiter(time), revocations, Metrics, time, loggers.CreateLogger("OpenTunnel.Gateway.SignIn"));
         var endPoint = new IPEndPoint(IPAddress.Parse(options.Listener.Address), options.Listener.Port);
         _listener = new ConnectionListener(endPoint, ServeAsync, () => _current.Options.Limits.MaxSessions + 64, _logger);
-        _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this), loggers.CreateLogger("OpenTunnel.Gateway.Control"));
+        _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this, Sessions, Supervisor, SignIn, Counters), loggers.CreateLogger("OpenTunnel.Gateway.Control"));
         if (!string.IsNullOrEmpty(options.Metrics.Address))
         {
             _metricsEndpoint = new MetricsEndpoint(IPEndPoint.Parse(options.Metrics.Address), _exposition, _logger);
@@ -375,8 +377,10 @@ public sealed class GatewayServer : IAsyncDisposable
         var endPoint = new IPEndPoint(server.ListenEndPoint.Address, server.ListenEndPoint.Port);
         try
         {
-            return GatewayDtls.Start(options.Udp, options.Timeouts.DpdSeconds, endPoint, server.DataPlane, server.Counters, server.Metrics.Meter, time, loggers,
+            var dtls = GatewayDtls.Start(options.Udp, options.Timeouts.DpdSeconds, endPoint, server.DataPlane, server.Counters, time, loggers,
                 (session, reason) => server.Supervisor.EndAsync(session, reason, notify: null));
+            DtlsMetrics.Register(server.Metrics.Meter, dtls.Listener);
+            return dtls;
         }
         catch (SocketException e)
         {
@@ -395,7 +399,7 @@ public sealed class GatewayServer : IAsyncDisposable
     }
 
     private Task ServeAsync(Socket socket, CancellationToken stopping) =>
-        new ClientConnection(this, socket, _loggers.CreateLogger("OpenTunnel.Gateway.Connection")).RunAsync(stopping);
+        ClientConnection.ServeAsync(socket, (client, pathMtu) => new ClientConnection(this, SignIn, Sessions, Supervisor, Dtls, Metrics, client, pathMtu, _connectionLogger), stopping);
 
     private async Task SweepLoopAsync(CancellationToken stopping)
     {

@@ -3,9 +3,11 @@ using System.Text.Json.Nodes;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Contracts.Control;
-using OpenTunnel.Gateway.DataPlane;
 using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Metrics;
+using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Gateway.SignIn;
+using OpenTunnel.Gateway.Traffic;
 
 namespace OpenTunnel.Gateway.Control;
 
@@ -17,11 +19,19 @@ namespace OpenTunnel.Gateway.Control;
 /// </summary>
 internal sealed class ControlCommands
 {
-    private readonly GatewayServer _server;
+    private readonly IGatewayHost _host;
+    private readonly SessionTable _sessions;
+    private readonly SessionSupervisor _supervisor;
+    private readonly SignInService _signIn;
+    private readonly PacketCounters _counters;
 
-    public ControlCommands(GatewayServer server)
+    public ControlCommands(IGatewayHost host, SessionTable sessions, SessionSupervisor supervisor, SignInService signIn, PacketCounters counters)
     {
-        _server = server;
+        _host = host;
+        _sessions = sessions;
+        _supervisor = supervisor;
+        _signIn = signIn;
+        _counters = counters;
     }
 
     public async Task<JsonNode> ExecuteAsync(JsonObject request)
@@ -36,43 +46,43 @@ internal sealed class ControlCommands
             case ControlRequest.Disconnect:
             {
                 string target = Target(request);
-                int count = _server.Supervisor.Disconnect(target);
+                int count = _supervisor.Disconnect(target);
                 return Count(command, target, count);
             }
 
             case ControlRequest.Terminate:
             {
                 string target = Target(request);
-                int count = await _server.Supervisor.TerminateAsync(target);
+                int count = await _supervisor.TerminateAsync(target);
                 return Count(command, target, count);
             }
 
             case ControlRequest.Revoke:
             {
                 string target = Target(request);
-                DateTimeOffset revokedAt = _server.SignIn.Revocations.Revoke(target, Moment(request));
-                int count = await _server.Supervisor.TerminateAsync(target, revokedAt);
+                DateTimeOffset revokedAt = _signIn.Revocations.Revoke(target, Moment(request));
+                int count = await _supervisor.TerminateAsync(target, revokedAt);
                 return new JsonObject { ["command"] = command, ["target"] = target, ["sessions"] = count, ["revokedAt"] = revokedAt };
             }
 
             case ControlRequest.Reload:
             {
-                var applied = _server.Reload(request["file"]?.GetValue<string>());
+                var applied = _host.Reload(request["file"]?.GetValue<string>());
                 return new JsonObject { ["origin"] = applied.Origin, ["appliedAt"] = applied.AppliedAt };
             }
 
             case ControlRequest.Drain:
             {
                 bool enabled = request["enabled"]?.GetValue<bool>() ?? true;
-                _server.SignIn.Draining = enabled;
-                return new JsonObject { ["draining"] = enabled, ["sessions"] = _server.Sessions.Count };
+                _signIn.Draining = enabled;
+                return new JsonObject { ["draining"] = enabled, ["sessions"] = _sessions.Count };
             }
 
             case ControlRequest.Apply:
             {
                 var document = request["configuration"] as JsonObject ?? throw new ControlRequestException("apply needs a \"configuration\" object");
                 var options = GatewayConfigurationLoader.LoadJson(document.ToJsonString());
-                var applied = _server.Apply(options, "control apply");
+                var applied = _host.Apply(options, "control apply");
                 return new JsonObject { ["origin"] = applied.Origin, ["appliedAt"] = applied.AppliedAt };
             }
 
@@ -83,15 +93,15 @@ internal sealed class ControlCommands
 
     private JsonObject Status()
     {
-        var configuration = _server.Current;
+        var configuration = _host.Current;
         var drops = new JsonObject();
         foreach (var reason in Enum.GetValues<DropReason>())
         {
-            drops[MetricLabel.Of(reason)] = _server.Counters.Drops(reason);
+            drops[MetricLabel.Of(reason)] = _counters.Drops(reason);
         }
 
         int connected = 0;
-        foreach (var session in _server.Sessions.Snapshot())
+        foreach (var session in _sessions.Snapshot())
         {
             if (session.Connection is not null)
             {
@@ -101,14 +111,14 @@ internal sealed class ControlCommands
 
         return new JsonObject
         {
-            ["startedAt"] = _server.StartedAt,
-            ["listen"] = _server.ListenEndPoint.ToString(),
-            ["sessions"] = _server.Sessions.Count,
+            ["startedAt"] = _host.StartedAt,
+            ["listen"] = _host.ListenEndPoint.ToString(),
+            ["sessions"] = _sessions.Count,
             ["connected"] = connected,
-            ["draining"] = _server.SignIn.Draining,
+            ["draining"] = _signIn.Draining,
             ["pool"] = configuration.Tunnel.Pool.ToString(),
-            ["poolCapacity"] = _server.Pool.Capacity,
-            ["poolLeased"] = _server.Pool.LeasedCount,
+            ["poolCapacity"] = _supervisor.Pool.Capacity,
+            ["poolLeased"] = _supervisor.Pool.LeasedCount,
             ["pool6"] = configuration.Tunnel.IPv6Pool?.ToString(),
             ["certificate"] = new JsonObject
             {
@@ -118,25 +128,25 @@ internal sealed class ControlCommands
                 ["file"] = configuration.Certificate.Source,
             },
             ["configuration"] = new JsonObject { ["origin"] = configuration.Origin, ["appliedAt"] = configuration.AppliedAt },
-            ["metrics"] = _server.MetricsEndPoint?.ToString(),
-            ["packetsFromClients"] = _server.Counters.PacketsFromClients,
-            ["bytesFromClients"] = _server.Counters.BytesFromClients,
-            ["packetsToClients"] = _server.Counters.PacketsToClients,
-            ["bytesToClients"] = _server.Counters.BytesToClients,
+            ["metrics"] = _host.MetricsEndPoint?.ToString(),
+            ["packetsFromClients"] = _counters.PacketsFromClients,
+            ["bytesFromClients"] = _counters.BytesFromClients,
+            ["packetsToClients"] = _counters.PacketsToClients,
+            ["bytesToClients"] = _counters.BytesToClients,
             ["dropped"] = drops,
             ["dtls"] = DtlsStatus(),
         };
     }
 
     /// <summary>A session's DTLS side: its channel (client address, suite) and the bytes that went over DTLS; null without one.</summary>
-    private static JsonObject? Dtls(DtlsSessionBinding? binding)
+    private static JsonObject? Dtls(SessionDataPath path)
     {
-        if (binding is null)
+        if (path.Dtls is not { } binding)
         {
             return null;
         }
 
-        var channel = binding.Channel;
+        var channel = path.DtlsChannel;
         return new JsonObject
         {
             ["established"] = channel is { IsOpen: true },
@@ -150,7 +160,7 @@ internal sealed class ControlCommands
     /// <summary>The DTLS listener's counters (handshakes by result, drops by reason); null when Udp:Enabled is false.</summary>
     private JsonObject? DtlsStatus()
     {
-        if (_server.Dtls is not { } dtls)
+        if (_host.Dtls is not { } dtls)
         {
             return null;
         }
@@ -183,7 +193,7 @@ internal sealed class ControlCommands
     private JsonArray Sessions()
     {
         var list = new JsonArray();
-        foreach (var session in _server.Sessions.Snapshot())
+        foreach (var session in _sessions.Snapshot())
         {
             list.Add(new JsonObject
             {
@@ -199,9 +209,9 @@ internal sealed class ControlCommands
                 ["packetsIn"] = session.PacketsFromClient,
                 ["packetsOut"] = session.PacketsToClient,
                 ["signedInAt"] = session.SignedInAt,
-                ["connectedSince"] = session.ConnectedSince,
-                ["channel"] = session.Connection is null ? "none" : session.DataChannel?.Name ?? "none",
-                ["dtls"] = Dtls(session.Dtls),
+                ["connectedSince"] = session.DataPath.ConnectedSince,
+                ["channel"] = session.Connection is null ? "none" : session.DataPath.Sink?.Name ?? "none",
+                ["dtls"] = Dtls(session.DataPath),
             });
         }
 

@@ -3,25 +3,25 @@ using Microsoft.Extensions.Logging;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Logging;
 using OpenTunnel.Gateway.Sessions;
-using OpenTunnel.Gateway.Tunnel;
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Platform.Linux.Tun;
 
 namespace OpenTunnel.Gateway.DataPlane;
 
 /// <summary>
-/// Moves packets between the sessions and the gateway's one TUN device. From a client: the
+/// Moves packets between the sessions and the gateway's one TUN device (an <see cref="IPacketDevice"/>). From a client: the
 /// source must be the session's leased address, else the packet is dropped and counted (a client
 /// cannot speak for another address); traffic to another client's address is dropped unless
 /// allowed. From the TUN device: a dedicated thread reads each packet into a pooled buffer and
 /// hands it to the session that owns the destination address (a lookup by address), without
 /// waiting on that client. Nothing on these paths allocates per packet.
 /// </summary>
-public sealed class TunDataPlane : IDisposable
+public sealed class TunDataPlane : IDataPlane, IDisposable
 {
     private readonly ConcurrentDictionary<uint, GatewaySession> _routes = new();
     private readonly ConcurrentDictionary<UInt128, GatewaySession> _routes6 = new();
-    private readonly TunDevice _tun;
+    private readonly IPacketDevice _tun;
     private readonly IPv4AddressPool _pool;
     private readonly IPv6AddressPool? _pool6;
     private readonly PacketCounters _counters;
@@ -36,7 +36,7 @@ public sealed class TunDataPlane : IDisposable
     private Thread? _reader;
     private volatile bool _stopping;
 
-    public TunDataPlane(TunDevice tun, int mtu, IPv4AddressPool pool, IPv6AddressPool? pool6, PacketCounters counters, TimeProvider time, ILogger logger)
+    public TunDataPlane(IPacketDevice tun, int mtu, IPv4AddressPool pool, IPv6AddressPool? pool6, PacketCounters counters, TimeProvider time, ILogger logger)
     {
         _tun = tun;
         _mtu = mtu;
@@ -156,7 +156,7 @@ public sealed class TunDataPlane : IDisposable
             return;
         }
 
-        session.CountFromClient(packet.Length, _time.GetUtcNow().UtcTicks);
+        session.Traffic.CountFromClient(packet.Length, _time.GetUtcNow().UtcTicks);
         _counters.CountFromClient(packet.Length);
     }
 
@@ -271,14 +271,14 @@ public sealed class TunDataPlane : IDisposable
             return false;
         }
 
-        if (session?.DataChannel is not { } channel)
+        if (session?.DataPath.Sink is not { } sink)
         {
             _counters.CountDrop(DropReason.NoSession);
             return false;
         }
 
-        // The channel owns the buffer from here on, sent or dropped.
-        if (!channel.TrySend(new OutboundPacket(buffer, n)))
+        // The sink owns the buffer from here on, sent or dropped.
+        if (!sink.TrySend(new OutboundPacket(buffer, n)))
         {
             _counters.CountDrop(DropReason.QueueFull);
         }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using OpenTunnel.Protocol.Cstp;
+using OpenTunnel.Protocol.Dtls;
 
 namespace OpenTunnel.Gateway.Dtls;
 

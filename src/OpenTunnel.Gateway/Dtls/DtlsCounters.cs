@@ -45,7 +45,7 @@ public enum DtlsHandshakeResult
 
 /// <summary>
 /// Counters of one listener, kept as plain 64-bit cells updated with Interlocked so the receive
-/// path allocates nothing; <see cref="DtlsMetrics"/> publishes them.
+/// path allocates nothing; the gateway's DTLS metrics publish them.
 /// </summary>
 public sealed class DtlsListenerCounters
 {

@@ -1,3 +1,4 @@
+using OpenTunnel.Protocol.Dtls;
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto;
 

@@ -1,4 +1,5 @@
 using OpenTunnel.Protocol.Cstp;
+using OpenTunnel.Protocol.Dtls;
 
 namespace OpenTunnel.Gateway.Dtls;
 

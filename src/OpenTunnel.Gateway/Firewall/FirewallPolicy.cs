@@ -1,6 +1,5 @@
 using System.Net;
 using OpenTunnel.Gateway.Configuration;
-using OpenTunnel.Gateway.Tunnel;
 
 namespace OpenTunnel.Gateway.Firewall;
 

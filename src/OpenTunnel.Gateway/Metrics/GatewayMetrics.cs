@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
-using OpenTunnel.Gateway.DataPlane;
 using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Gateway.Traffic;
 
 namespace OpenTunnel.Gateway.Metrics;
 
@@ -58,7 +58,7 @@ public sealed class GatewayMetrics : IDisposable
                 continue;
             }
 
-            if (session.DataChannel is Dtls.DtlsDataChannel)
+            if (session.DataPath.Sink is DtlsPacketSink)
             {
                 dtls++;
             }

@@ -1,6 +1,6 @@
 using System.Net;
-using OpenTunnel.Gateway.Dtls;
-using OpenTunnel.Gateway.Tunnel;
+using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Tunnel;
 
 namespace OpenTunnel.Gateway.Sessions;
@@ -9,18 +9,12 @@ namespace OpenTunnel.Gateway.Sessions;
 /// One signed-in user's session: created by a successful sign-in, bound to the session cookie,
 /// and kept across dropped TLS links until the cookie times out, so a reconnecting client gets
 /// the same address (openconnect aborts when the address changes; ocserv keeps cookies 300 s).
-/// Counters are bumped with Interlocked from the data path.
+/// Its data path (TLS link, DTLS channel, where packets go) is owned by <see cref="DataPath"/>; its
+/// counters are <see cref="Traffic"/>; its addresses and latest CONNECT are set by the
+/// <see cref="SessionSupervisor"/>.
 /// </summary>
 public sealed class GatewaySession
 {
-    private long _bytesFromClient;
-    private long _bytesToClient;
-    private long _packetsFromClient;
-    private long _packetsToClient;
-    private long _lastReceivedTicks;
-    private long _lastDataTicks;
-    private volatile ISessionChannel? _dataChannel;
-
     public GatewaySession(long id, string cookie, string userName, string? deviceId, IPEndPoint clientEndPoint, DateTimeOffset signedInAt)
     {
         Id = id;
@@ -29,8 +23,7 @@ public sealed class GatewaySession
         DeviceId = deviceId;
         ClientEndPoint = clientEndPoint;
         SignedInAt = signedInAt;
-        _lastDataTicks = signedInAt.UtcTicks;
-        _lastReceivedTicks = signedInAt.UtcTicks;
+        Traffic = new SessionTraffic(signedInAt);
     }
 
     /// <summary>A short number for the CLI (like ocserv's session ids); never the cookie.</summary>
@@ -48,70 +41,36 @@ public sealed class GatewaySession
     public string? DeviceId { get; }
 
     /// <summary>The client's address and port of its latest TLS connection.</summary>
-    public IPEndPoint ClientEndPoint { get; set; }
+    public IPEndPoint ClientEndPoint { get; internal set; }
 
     public DateTimeOffset SignedInAt { get; }
 
     /// <summary>The leased IPv4 address (big-endian integer), 0 before the first CONNECT.</summary>
-    public uint IPv4Address { get; set; }
+    public uint IPv4Address { get; internal set; }
 
     /// <summary>The leased IPv6 address (big-endian integer), 0 when the session has none.</summary>
-    public UInt128 IPv6Address { get; set; }
-
-    /// <summary>When the current TLS link came up; null while the client is away.</summary>
-    public DateTimeOffset? ConnectedSince { get; set; }
-
-    /// <summary>When the last TLS link dropped; the cookie stays valid for the cookie timeout after it.</summary>
-    public DateTimeOffset? DetachedSince { get; set; }
-
-    /// <summary>The TLS connection now serving the session, or null while the client is away.</summary>
-    public CstpConnection? Connection { get; set; }
+    public UInt128 IPv6Address { get; internal set; }
 
     /// <summary>The latest CONNECT request: its headers, and X-DTLS-Master-Secret for the DTLS side.</summary>
-    public ConnectRequest? ConnectRequest { get; set; }
-
-    /// <summary>The client's X-DTLS-Master-Secret (96 hex digits) from its latest CONNECT, or null.</summary>
-    public string? DtlsMasterSecret => ConnectRequest?.DtlsMasterSecret;
-
-    /// <summary>The session's DTLS side, from the first CONNECT that offered DTLS; null while it has none.</summary>
-    public DtlsSessionBinding? Dtls { get; set; }
-
-    /// <summary>Where packets for this client go: the TLS channel, unless another channel (DTLS) was set.</summary>
-    public ISessionChannel? DataChannel => _dataChannel;
+    public ConnectRequest? ConnectRequest { get; internal set; }
 
     /// <summary>Set when the session ended (terminate, logout, timeout); its cookie is then refused.</summary>
-    public bool Ended { get; set; }
+    public bool Ended { get; internal set; }
 
-    public long BytesFromClient => Interlocked.Read(ref _bytesFromClient);
+    /// <summary>The TLS link, the DTLS side and the path packets to the client take.</summary>
+    public SessionDataPath DataPath { get; } = new();
 
-    public long BytesToClient => Interlocked.Read(ref _bytesToClient);
+    /// <summary>Packets and bytes each way, over whichever transport.</summary>
+    public SessionTraffic Traffic { get; }
 
-    public long PacketsFromClient => Interlocked.Read(ref _packetsFromClient);
+    /// <summary>The TLS connection now serving the session, or null while the client is away.</summary>
+    public CstpConnection? Connection => DataPath.Connection;
 
-    public long PacketsToClient => Interlocked.Read(ref _packetsToClient);
+    public long BytesFromClient => Traffic.BytesFromClient;
 
-    /// <summary>Last time anything (data or control) arrived from the client.</summary>
-    public DateTimeOffset LastReceived => new(Interlocked.Read(ref _lastReceivedTicks), TimeSpan.Zero);
+    public long BytesToClient => Traffic.BytesToClient;
 
-    /// <summary>Last time a data packet went either way (for the idle timeout).</summary>
-    public DateTimeOffset LastData => new(Interlocked.Read(ref _lastDataTicks), TimeSpan.Zero);
+    public long PacketsFromClient => Traffic.PacketsFromClient;
 
-    /// <summary>Puts <paramref name="channel"/> in the data path (null: no path, packets are dropped).</summary>
-    public void SetDataChannel(ISessionChannel? channel) => _dataChannel = channel;
-
-    public void CountFromClient(int bytes, long nowTicks)
-    {
-        Interlocked.Increment(ref _packetsFromClient);
-        Interlocked.Add(ref _bytesFromClient, bytes);
-        Volatile.Write(ref _lastDataTicks, nowTicks);
-    }
-
-    public void CountToClient(int bytes, long nowTicks)
-    {
-        Interlocked.Increment(ref _packetsToClient);
-        Interlocked.Add(ref _bytesToClient, bytes);
-        Volatile.Write(ref _lastDataTicks, nowTicks);
-    }
-
-    public void MarkReceived(long nowTicks) => Volatile.Write(ref _lastReceivedTicks, nowTicks);
+    public long PacketsToClient => Traffic.PacketsToClient;
 }

@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Configuration;
-using OpenTunnel.Gateway.DataPlane;
+using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Logging;
-using OpenTunnel.Gateway.Tunnel;
+using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Cstp;
 using OpenTunnel.Protocol.Tunnel;
 
@@ -13,7 +14,8 @@ namespace OpenTunnel.Gateway.Sessions;
 /// The life of a session after sign-in: attaching a TLS connection at CONNECT (leasing its
 /// address the first time), detaching when the link drops (the cookie stays valid for the
 /// reconnect), and ending it (logout, terminate, timeouts, cookie expiry), which frees the
-/// address and revokes the cookie.
+/// address and revokes the cookie. Its lock covers the address leases and the session table;
+/// where the session's packets go is its <see cref="SessionDataPath"/>'s own business.
 /// </summary>
 public sealed class SessionSupervisor
 {
@@ -21,18 +23,34 @@ public sealed class SessionSupervisor
     private readonly SessionTable _sessions;
     private readonly IPv4AddressPool _pool;
     private readonly IPv6AddressPool? _pool6;
-    private readonly TunDataPlane _dataPlane;
+    private readonly IDataPlane _dataPlane;
+    private readonly PacketCounters _counters;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public SessionSupervisor(SessionTable sessions, IPv4AddressPool pool, IPv6AddressPool? pool6, TunDataPlane dataPlane, TimeProvider time, ILogger logger)
+    public SessionSupervisor(SessionTable sessions, IPv4AddressPool pool, IPv6AddressPool? pool6, IDataPlane dataPlane, PacketCounters counters, TimeProvider time, ILogger logger)
     {
         _sessions = sessions;
         _pool = pool;
         _pool6 = pool6;
         _dataPlane = dataPlane;
+        _counters = counters;
         _time = time;
         _logger = logger;
+    }
+
+    /// <summary>The address pool sessions lease from.</summary>
+    public IPv4AddressPool Pool => _pool;
+
+    /// <summary>
+    /// A CSTP connection for <paramref name="session"/> on <paramref name="stream"/> after its
+    /// CONNECT: what it reads goes to the session and the data plane, what the session sends is
+    /// queued on it. Not attached yet (<see cref="TryAttach"/>).
+    /// </summary>
+    public CstpConnection NewConnection(GatewaySession session, Stream stream, ConnectionReader reader, System.Net.IPEndPoint client, int maxQueuedPackets)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return new CstpConnection(new SessionInbound(session, _dataPlane, _time, _logger), stream, reader, client, session.Traffic, _counters, _time, maxQueuedPackets);
     }
 
     /// <summary>
@@ -68,19 +86,14 @@ public sealed class SessionSupervisor
                 session.IPv6Address = address6;
             }
 
-            previous = session.Connection;
-            session.Connection = connection;
             session.ClientEndPoint = connection.Client;
             session.ConnectRequest = request;
-            session.ConnectedSince = connection.Since;
-            session.DetachedSince = null;
-            session.MarkReceived(_time.GetUtcNow().UtcTicks);
-            session.SetDataChannel(connection.Channel);
+            session.Traffic.MarkReceived(_time.GetUtcNow().UtcTicks);
+            previous = session.DataPath.AttachTls(connection);
             _dataPlane.Register(session);
         }
 
         previous?.Close("replaced by a new connection of the same session");
-        session.Dtls?.OnTlsAttached();
         return true;
     }
 
@@ -96,20 +109,12 @@ public sealed class SessionSupervisor
             return;
         }
 
-        lock (_gate)
+        if (!session.DataPath.DetachTls(connection, _time.GetUtcNow(), out var dtls))
         {
-            if (session.Connection != connection)
-            {
-                return;
-            }
-
-            session.Connection = null;
-            session.ConnectedSince = null;
-            session.DetachedSince = _time.GetUtcNow();
-            session.SetDataChannel(null);
+            return;
         }
 
-        session.Dtls?.OnTlsDetached();
+        dtls?.Close();
 
         GatewayLog.Detached(_logger, session.Id, session.UserName, connection.Client, reason, _time.GetUtcNow() - connection.Since,
             session.BytesFromClient, session.BytesToClient, cookieTimeoutSeconds);
@@ -122,6 +127,7 @@ public sealed class SessionSupervisor
     public async Task EndAsync(GatewaySession session, string reason, CstpPacketType? notify)
     {
         CstpConnection? connection;
+        IDtlsChannel? dtls;
         lock (_gate)
         {
             if (!_sessions.Remove(session))
@@ -129,9 +135,7 @@ public sealed class SessionSupervisor
                 return;
             }
 
-            connection = session.Connection;
-            session.Connection = null;
-            session.SetDataChannel(null);
+            connection = session.DataPath.End(out dtls);
             _dataPlane.Unregister(session);
             if (session.IPv4Address != 0)
             {
@@ -144,7 +148,8 @@ public sealed class SessionSupervisor
             }
         }
 
-        session.Dtls?.End();
+        dtls?.Close();
+        session.DataPath.Dtls?.End();
 
         GatewayLog.SessionEnded(_logger, session.Id, session.UserName, reason, IPv4AddressPool.ToAddress(session.IPv4Address), session.ClientEndPoint,
             _time.GetUtcNow() - session.SignedInAt, session.BytesFromClient, session.BytesToClient);
@@ -174,7 +179,7 @@ public sealed class SessionSupervisor
             var connection = session.Connection;
             if (connection is null)
             {
-                DateTimeOffset away = session.DetachedSince ?? session.SignedInAt;
+                DateTimeOffset away = session.DataPath.DetachedSince ?? session.SignedInAt;
                 if (now - away > TimeSpan.FromSeconds(timeouts.CookieTimeoutSeconds))
                 {
                     await EndAsync(session, "cookie expired without a reconnect", notify: null);
@@ -187,13 +192,13 @@ public sealed class SessionSupervisor
             {
                 await EndAsync(session, "session timeout", CstpPacketType.Disconnect);
             }
-            else if (timeouts.IdleTimeoutSeconds > 0 && now - session.LastData > TimeSpan.FromSeconds(timeouts.IdleTimeoutSeconds))
+            else if (timeouts.IdleTimeoutSeconds > 0 && now - session.Traffic.LastData > TimeSpan.FromSeconds(timeouts.IdleTimeoutSeconds))
             {
                 await EndAsync(session, "idle timeout", CstpPacketType.Disconnect);
             }
-            else if (now - session.LastReceived > TimeSpan.FromSeconds((2 * timeouts.DpdSeconds) + 5))
+            else if (now - session.Traffic.LastReceived > TimeSpan.FromSeconds((2 * timeouts.DpdSeconds) + 5))
             {
-                connection.Close($"dead peer: nothing received for {(now - session.LastReceived).TotalSeconds:0} s");
+                connection.Close($"dead peer: nothing received for {(now - session.Traffic.LastReceived).TotalSeconds:0} s");
             }
         }
     }

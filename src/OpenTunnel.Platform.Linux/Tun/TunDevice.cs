@@ -11,7 +11,7 @@ namespace OpenTunnel.Platform.Linux.Tun;
 /// with no packet-information prefix. The device lives in the network namespace of the thread
 /// that creates it; the file descriptor keeps working from any thread afterwards.
 /// </summary>
-public sealed class TunDevice : IDisposable
+public sealed class TunDevice : IPacketDevice, IDisposable
 {
     private int _fd;
 

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Configuration;
-using OpenTunnel.Gateway.Tunnel;
 using OpenTunnel.Testing;
 
 namespace OpenTunnel.Gateway.Tests.Addressing;

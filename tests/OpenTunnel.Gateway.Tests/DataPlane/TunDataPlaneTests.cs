@@ -2,8 +2,9 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.DataPlane;
-using OpenTunnel.Gateway.Sessions;
-using OpenTunnel.Gateway.Tunnel;
+using OpenTunnel.Gateway.Tests.Sessions;
+using OpenTunnel.Gateway.Tests.Traffic;
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Platform.Linux.Tun;
 using OpenTunnel.Testing;
@@ -29,9 +30,10 @@ public sealed class TunDataPlaneTests
         var pool = new IPv4AddressPool(IPNetwork.Parse("198.18.128.0/24"));
         using var plane = new TunDataPlane(tun, 1400, pool, null, new PacketCounters(), TimeProvider.System, NullLogger.Instance);
         Assert.True(pool.TryLease(out uint address));
-        var session = new GatewaySession(1, "cookie", "alice", null, IPEndPoint.Parse("198.18.1.2:40000"), DateTimeOffset.UtcNow) { IPv4Address = address };
-        var channel = new RecordingChannel();
-        session.SetDataChannel(channel);
+        var session = TestSessions.New();
+        session.IPv4Address = address;
+        var channel = new RecordingSink();
+        TestSessions.RouteTo(session, channel);
         plane.Register(session);
 
         using var ping = topology.Start(topology.Client, "ping", ["-c", "1", "-W", "5", IPv4AddressPool.ToAddress(address).ToString()]);
@@ -46,19 +48,5 @@ public sealed class TunDataPlaneTests
         Assert.True(IpPacket.TryReadIpv4(sent.Packet, out var header));
         Assert.Equal(address, header.Destination);
         Assert.Equal(Environment.CurrentManagedThreadId, sent.ThreadId);
-    }
-
-    private sealed class RecordingChannel : ISessionChannel
-    {
-        public System.Collections.Concurrent.ConcurrentQueue<(byte[] Packet, int ThreadId)> Packets { get; } = new();
-
-        public string Name => "recording";
-
-        public bool TrySend(OutboundPacket packet)
-        {
-            Packets.Enqueue((packet.Payload.ToArray(), Environment.CurrentManagedThreadId));
-            packet.Return();
-            return true;
-        }
     }
 }

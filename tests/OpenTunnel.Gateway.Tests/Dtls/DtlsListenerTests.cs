@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Net;
 using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Protocol.Cstp;
+using OpenTunnel.Protocol.Dtls;
+using OpenTunnel.Testing.Dtls;
 using Org.BouncyCastle.Tls;
 using Xunit.Abstractions;
 

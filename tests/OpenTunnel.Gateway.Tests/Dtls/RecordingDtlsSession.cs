@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Protocol.Dtls;
 
 namespace OpenTunnel.Gateway.Tests.Dtls;
 

@@ -1,6 +1,6 @@
-using OpenTunnel.Gateway.DataPlane;
 using OpenTunnel.Gateway.Metrics;
 using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Gateway.Traffic;
 
 namespace OpenTunnel.Gateway.Tests.Metrics;
 

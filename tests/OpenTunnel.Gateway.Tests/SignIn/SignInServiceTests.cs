@@ -5,11 +5,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
 using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Gateway.Configuration;
-using OpenTunnel.Gateway.DataPlane;
 using OpenTunnel.Gateway.Metrics;
 using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.SignIn;
 using OpenTunnel.Gateway.Tests.Auth;
+using OpenTunnel.Gateway.Traffic;
 
 namespace OpenTunnel.Gateway.Tests.SignIn;
 

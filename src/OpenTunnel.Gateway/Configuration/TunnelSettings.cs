@@ -1,0 +1,79 @@
+using System.Net;
+using OpenTunnel.Gateway.Addressing;
+using OpenTunnel.Protocol.Tunnel;
+
+namespace OpenTunnel.Gateway.Configuration;
+
+/// <summary>
+/// The tunnel part of a validated configuration, parsed once when it is applied, so each
+/// CONNECT only fills in the session's address and MTU.
+/// </summary>
+public sealed class TunnelSettings
+{
+    private TunnelSettings(GatewayOptions options)
+    {
+        var network = options.Network;
+        Pool = IPNetwork.Parse(network.IPv4Pool);
+        IPv6Pool = network.IPv6Pool is null ? null : IPNetwork.Parse(network.IPv6Pool);
+        DnsServers = [.. network.DnsServers.Select(IPAddress.Parse)];
+        SplitInclude = [.. network.SplitInclude.Select(IPNetwork.Parse)];
+        SplitExclude = [.. network.SplitExclude.Select(IPNetwork.Parse)];
+        DefaultDomain = network.DefaultDomain;
+        SplitDns = network.SplitDns;
+        Mtu = network.Mtu;
+        Timeouts = options.Timeouts;
+        Banner = options.Banner;
+    }
+
+    public IPNetwork Pool { get; }
+
+    /// <summary>The IPv6 pool, or null when the gateway is IPv4 only.</summary>
+    public IPNetwork? IPv6Pool { get; }
+
+    public IReadOnlyList<IPAddress> DnsServers { get; }
+
+    public IReadOnlyList<IPNetwork> SplitInclude { get; }
+
+    public IReadOnlyList<IPNetwork> SplitExclude { get; }
+
+    public string? DefaultDomain { get; }
+
+    public IReadOnlyList<string> SplitDns { get; }
+
+    public int Mtu { get; }
+
+    public TimeoutOptions Timeouts { get; }
+
+    public string? Banner { get; }
+
+    /// <summary>The data MTU of the gateway's TUN device: what a client with a full-size link gets.</summary>
+    public int TunMtu => TunnelMtu.Compute(Mtu, null, null, ipv6Transport: false).DataMtu;
+
+    /// <summary>Builds from options that <see cref="GatewayOptionsValidator"/> accepted.</summary>
+    public static TunnelSettings From(GatewayOptions options) => new(options);
+
+    /// <summary>The CONNECT answer's parameters for a session holding <paramref name="address"/> (and <paramref name="address6"/>, 0 for none).</summary>
+    public TunnelParameters For(uint address, UInt128 address6, ConnectRequest request, int? pathMtu, bool ipv6Transport)
+    {
+        var (link, data) = TunnelMtu.Compute(Mtu, request.BaseMtu, pathMtu, ipv6Transport);
+        return new TunnelParameters
+        {
+            IPv4Address = IPv4AddressPool.ToAddress(address),
+            IPv4PrefixLength = Pool.PrefixLength,
+            IPv6Address = address6 == UInt128.Zero ? null : IPv6AddressPool.ToAddress(address6),
+            IPv6PrefixLength = IPv6Pool?.PrefixLength ?? 128,
+            DnsServers = DnsServers,
+            DefaultDomain = DefaultDomain,
+            SplitDns = SplitDns,
+            SplitInclude = SplitInclude,
+            SplitExclude = SplitExclude,
+            LinkMtu = link,
+            DataMtu = data,
+            KeepaliveSeconds = Timeouts.KeepaliveSeconds,
+            DpdSeconds = Timeouts.DpdSeconds,
+            IdleTimeoutSeconds = Timeouts.IdleTimeoutSeconds,
+            SessionTimeoutSeconds = Timeouts.SessionTimeoutSeconds,
+            Banner = Banner,
+        };
+    }
+}

@@ -1,0 +1,329 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using OpenTunnel.Gateway.Logging;
+using OpenTunnel.Gateway.Metrics;
+using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Gateway.SignIn;
+using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Protocol.Auth;
+using OpenTunnel.Protocol.Http;
+using OpenTunnel.Protocol.Tunnel;
+
+namespace OpenTunnel.Gateway.Connections;
+
+/// <summary>
+/// One client TCP connection: the TLS handshake, then the HTTP requests of the sign-in (as
+/// ocserv worker-http.c and worker-auth.c answer them), then, after a successful CONNECT, the
+/// CSTP tunnel on the same stream. It sees the gateway only through what it uses: the
+/// configuration in force, the sign-in service, the session table and supervisor, the DTLS side
+/// (for the CONNECT answer) and the handshake metric.
+/// </summary>
+internal sealed class ClientConnection
+{
+    /// <summary>The path that offers the auth form with a password field for the token, for clients that cannot answer a Bearer challenge.</summary>
+    public const string TokenFormPath = "/token";
+
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+
+    private const string HealthPage = "<!DOCTYPE html>\n<html><head><title>OpenTunnel gateway</title></head><body><p>OpenTunnel gateway: up.</p></body></html>\n";
+
+    private readonly IRunningConfiguration _configuration;
+    private readonly SignInService _signIn;
+    private readonly SessionTable _sessions;
+    private readonly SessionSupervisor _supervisor;
+    private readonly GatewayDtls? _dtls;
+    private readonly GatewayMetrics _metrics;
+    private readonly IPEndPoint _client;
+    private readonly Func<int?> _pathMtu;
+    private readonly ILogger _logger;
+
+    /// <summary><paramref name="pathMtu"/> gives the path MTU the TCP connection found, or null (<see cref="TcpPathMtu"/>).</summary>
+    public ClientConnection(IRunningConfiguration configuration, SignInService signIn, SessionTable sessions, SessionSupervisor supervisor, GatewayDtls? dtls,
+        GatewayMetrics metrics, IPEndPoint client, Func<int?> pathMtu, ILogger logger)
+    {
+        _configuration = configuration;
+        _signIn = signIn;
+        _sessions = sessions;
+        _supervisor = supervisor;
+        _dtls = dtls;
+        _metrics = metrics;
+        _client = client;
+        _pathMtu = pathMtu;
+        _logger = logger;
+    }
+
+    /// <summary>Serves an accepted TCP connection until the client leaves or <paramref name="stopping"/>.</summary>
+    public static Task ServeAsync(Socket socket, Func<IPEndPoint, Func<int?>, ClientConnection> create, CancellationToken stopping)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(create);
+        socket.NoDelay = true;
+        var client = (IPEndPoint)socket.RemoteEndPoint!;
+        var connection = create(client, () => TcpPathMtu(socket, client.AddressFamily));
+        return connection.RunAsync(new CoalescingStream(new NetworkStream(socket, ownsSocket: true)), stopping);
+    }
+
+    /// <summary>Runs the TLS handshake, the sign-in exchange and the tunnel over <paramref name="transport"/>, which it disposes.</summary>
+    public async Task RunAsync(CoalescingStream transport, CancellationToken stopping)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        await using var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
+        if (!await HandshakeAsync(ssl, stopping))
+        {
+            return;
+        }
+
+        using var reader = new ConnectionReader(ssl);
+        while (!stopping.IsCancellationRequested)
+        {
+            (HttpRequestHead Head, byte[] Body)? request;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                timeout.CancelAfter(RequestTimeout);
+                request = await reader.ReadRequestAsync(timeout.Token);
+            }
+            catch (InvalidDataException e)
+            {
+                GatewayLog.BadRequest(_logger, _client, e.Message);
+                await WriteAsync(ssl, new HttpResponse(400, "Bad Request").Header("Connection", "close"), stopping);
+                return;
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or AuthenticationException)
+            {
+                return;
+            }
+
+            if (request is null)
+            {
+                return;
+            }
+
+            var (head, body) = request.Value;
+
+            if (head.Method == "CONNECT")
+            {
+                await TunnelAsync(ssl, transport, reader, head, stopping);
+                return;
+            }
+
+            var response = await AnswerAsync(head, body, stopping);
+            await WriteAsync(ssl, response, stopping);
+            if (string.Equals(head["Connection"], "close", StringComparison.OrdinalIgnoreCase) || head.Version == "HTTP/1.0")
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<bool> HandshakeAsync(SslStream ssl, CancellationToken stopping)
+    {
+        var configuration = _configuration.Current;
+        var options = new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = configuration.Certificate.Context,
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            ClientCertificateRequired = false,
+            CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+        };
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            timeout.CancelAfter(HandshakeTimeout);
+            await ssl.AuthenticateAsServerAsync(options, timeout.Token);
+            _metrics.HandshakeCompleted(Stopwatch.GetElapsedTime(started));
+            return true;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or System.ComponentModel.Win32Exception)
+        {
+            GatewayLog.HandshakeFailed(_logger, _client, e.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Answers a request of the sign-in exchange or a health probe.</summary>
+    private async Task<HttpResponse> AnswerAsync(HttpRequestHead head, byte[] body, CancellationToken stopping)
+    {
+        string? authorization = head["Authorization"];
+        if (authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return await SignInAsync(authorization["Bearer ".Length..].Trim(), stopping);
+        }
+
+        if (head.Method == "POST")
+        {
+            if (!AuthXml.TryParseClientMessage(Encoding.UTF8.GetString(body), out var message, out string? error))
+            {
+                GatewayLog.BadRequest(_logger, _client, "auth XML: " + error);
+                return new HttpResponse(400, "Bad Request");
+            }
+
+            switch (message!.Type)
+            {
+                case ClientAuthMessage.ReplyType when message.Fields.TryGetValue(AuthXml.PasswordField, out string? token) && token.Length > 0:
+                    return await SignInAsync(token.Trim(), stopping);
+                case ClientAuthMessage.LogoutType:
+                    return await LogoutAsync(head);
+                case ClientAuthMessage.InitType or ClientAuthMessage.ReplyType when head.Path == TokenFormPath:
+                    return new HttpResponse(200, "OK").Content("text/xml; charset=utf-8",
+                        AuthXml.BuildTokenForm(TokenFormPath, "Paste your access token.", _configuration.Current.Options.Banner));
+                default:
+                    return BearerChallenge();
+            }
+        }
+
+        if (head.Method == "GET")
+        {
+            if (IsOpenConnectClient(head))
+            {
+                return head.Path == TokenFormPath
+                    ? new HttpResponse(200, "OK").Content("text/xml; charset=utf-8",
+                        AuthXml.BuildTokenForm(TokenFormPath, "Paste your access token.", _configuration.Current.Options.Banner))
+                    : BearerChallenge();
+            }
+
+            if (head.Path == "/")
+            {
+                // A load balancer's health probe.
+                return new HttpResponse(200, "OK").Content("text/html; charset=utf-8", HealthPage);
+            }
+        }
+
+        return new HttpResponse(404, "Not Found");
+    }
+
+    /// <summary>
+    /// ocserv tells a VPN client from a browser or a probe by these headers (worker-http.c): the
+    /// AnyConnect aggregate-auth headers, or openconnect's "Open AnyConnect" user agent.
+    /// </summary>
+    private static bool IsOpenConnectClient(HttpRequestHead head) =>
+        head["X-Aggregate-Auth"] is not null
+        || head["X-Transcend-Version"] is not null
+        || (head["User-Agent"] is { } agent && agent.Contains("AnyConnect", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>RFC 6750: 401 with WWW-Authenticate: Bearer and no body, which makes openconnect --token-mode=oidc send its token.</summary>
+    private static HttpResponse BearerChallenge() =>
+        new HttpResponse(401, "Unauthorized").Header("WWW-Authenticate", "Bearer");
+
+    private async Task<HttpResponse> SignInAsync(string token, CancellationToken stopping)
+    {
+        var configuration = _configuration.Current;
+        var session = await _signIn.SignInAsync(token, _client, configuration.Validator, configuration.Options.Limits, stopping);
+        if (session is null && _signIn.Draining)
+        {
+            // A transient refusal, as ocserv answers when it cannot take a session now: the client
+            // (or the load balancer in front) goes to another server of the site.
+            return new HttpResponse(503, "Service Unavailable").Header("X-Reason", "The gateway is draining");
+        }
+
+        if (session is null)
+        {
+            return new HttpResponse(401, "Unauthorized").Header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        }
+
+        return new HttpResponse(200, "OK")
+            .Header("Set-Cookie", $"{ConnectRequest.CookieName}={session.Cookie}; Secure; HttpOnly")
+            .Content("text/xml; charset=utf-8", AuthXml.BuildSuccess(configuration.Options.Banner));
+    }
+
+    private async Task<HttpResponse> LogoutAsync(HttpRequestHead head)
+    {
+        if (_sessions.Find(head.GetCookie(ConnectRequest.CookieName)) is { } session)
+        {
+            await _supervisor.EndAsync(session, "the client logged out", Protocol.Cstp.CstpPacketType.Disconnect);
+        }
+
+        return new HttpResponse(200, "OK").Content("text/xml; charset=utf-8",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<config-auth client=\"vpn\" type=\"complete\" aggregate-auth-version=\"2\"><logout>Signed out</logout></config-auth>\n");
+    }
+
+    private async Task TunnelAsync(SslStream ssl, CoalescingStream transport, ConnectionReader reader, HttpRequestHead head, CancellationToken stopping)
+    {
+        var configuration = _configuration.Current;
+        if (head.Path != ConnectRequest.TunnelPath)
+        {
+            await WriteAsync(ssl, new HttpResponse(404, "Not Found"), stopping);
+            return;
+        }
+
+        var request = ConnectRequest.FromHead(head);
+        var session = _sessions.Find(request.Cookie);
+        if (session is null)
+        {
+            // openconnect stops on 401 at CONNECT instead of retrying (cstp.c).
+            GatewayLog.CookieRefused(_logger, _client.Address, "CONNECT");
+            await WriteAsync(ssl, new HttpResponse(401, "Unauthorized").Header("X-Reason", "The session cookie is not valid (expired, revoked or unknown)"), stopping);
+            return;
+        }
+
+        var connection = _supervisor.NewConnection(session, ssl, reader, _client, configuration.Options.Limits.SendQueuePackets);
+        if (!_supervisor.TryAttach(session, connection, request, out bool reconnect))
+        {
+            if (session.Ended)
+            {
+                await WriteAsync(ssl, new HttpResponse(401, "Unauthorized"), stopping);
+                return;
+            }
+
+            GatewayLog.PoolExhausted(_logger, session.Id, session.UserName, configuration.Tunnel.Pool.ToString(), _supervisor.Pool.Capacity);
+            await WriteAsync(ssl, new HttpResponse(503, "Service Unavailable").Header("X-Reason", "The address pool is exhausted"), stopping);
+            return;
+        }
+
+        var parameters = configuration.Tunnel.For(session.IPv4Address, session.IPv6Address, request, _pathMtu(), _client.AddressFamily == AddressFamily.InterNetworkV6);
+        try
+        {
+            await WriteAsync(ssl, ConnectResponse.Build(parameters, _dtls?.Offer(session, request, parameters)), stopping);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            await _supervisor.ConnectionEndedAsync(session, connection, "link failed during CONNECT", configuration.Options.Timeouts.CookieTimeoutSeconds);
+            return;
+        }
+
+        transport.Coalescing = true;
+        GatewayLog.Connected(_logger, session.Id, session.UserName, _client, connection.Sink.Name, parameters.IPv4Address, parameters.IPv6Address?.ToString() ?? "none", parameters.DataMtu, reconnect ? " (reconnect)" : string.Empty);
+        string reason = await connection.RunAsync();
+        await _supervisor.ConnectionEndedAsync(session, connection, reason, _configuration.Current.Options.Timeouts.CookieTimeoutSeconds);
+    }
+
+    /// <summary>
+    /// The path MTU the TCP connection has found: the MSS plus the IP and TCP headers (ocserv
+    /// reads TCP_MAXSEG the same way). Null when the socket does not say.
+    /// </summary>
+    public static int? TcpPathMtu(Socket socket, AddressFamily family)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        const int IPPROTO_TCP = 6;
+        const int TCP_MAXSEG = 2;
+        Span<byte> value = stackalloc byte[4];
+        try
+        {
+            if (socket.GetRawSocketOption(IPPROTO_TCP, TCP_MAXSEG, value) != 4)
+            {
+                return null;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+
+        int mss = BitConverter.ToInt32(value);
+        int headers = family == AddressFamily.InterNetworkV6 ? 60 : 40;
+        return mss > 0 ? mss + headers : null;
+    }
+
+    private static async Task WriteAsync(SslStream ssl, HttpResponse response, CancellationToken cancellationToken)
+    {
+        await ssl.WriteAsync(response.ToBytes(), cancellationToken);
+        await ssl.FlushAsync(cancellationToken);
+    }
+}

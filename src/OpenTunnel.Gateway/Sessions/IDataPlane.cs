@@ -1,0 +1,20 @@
+namespace OpenTunnel.Gateway.Sessions;
+
+/// <summary>
+/// What sessions need of the data plane (the TUN device side): routing the session's addresses to
+/// it, taking the packets its client sends, and sending at once what the kernel answered.
+/// </summary>
+public interface IDataPlane
+{
+    /// <summary>Routes packets for the session's leased addresses to its <see cref="SessionDataPath"/>.</summary>
+    void Register(GatewaySession session);
+
+    /// <summary>Stops routing to the session (only the addresses still its own).</summary>
+    void Unregister(GatewaySession session);
+
+    /// <summary>Takes one IP packet the session's client sent (over either transport). The span is valid only during the call.</summary>
+    void FromClient(GatewaySession session, ReadOnlySpan<byte> packet);
+
+    /// <summary>Sends what the device holds now on the caller's thread, unless another thread does already.</summary>
+    void DrainNow();
+}

@@ -1,0 +1,112 @@
+using System.Threading.Channels;
+using OpenTunnel.Gateway.Traffic;
+using OpenTunnel.Protocol.Cstp;
+
+namespace OpenTunnel.Gateway.Tls;
+
+/// <summary>
+/// The outbound side of a session's TLS connection. Packets and control frames are queued
+/// without waiting and written by one writer task, each frame with its own write so that every
+/// frame leaves in exactly one TLS record: openconnect drops a record that holds two frames or
+/// part of one ("Unexpected packet length", cstp.c). Data packets beyond the queue limit are
+/// dropped so a slow client cannot hold up the TUN reader or other sessions; control frames
+/// (DPD responses, DISCONNECT, TERMINATE) always get in. The stream is flushed whenever the
+/// queue runs empty, so records can share a send without waiting.
+/// </summary>
+public sealed class TlsPacketSink : IPacketSink
+{
+    private readonly Channel<OutboundFrame> _queue = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Stream _stream;
+    private readonly SessionTraffic _traffic;
+    private readonly PacketCounters _counters;
+    private readonly TimeProvider _time;
+    private readonly int _maxQueuedPackets;
+    private int _queuedPackets;
+
+    public TlsPacketSink(Stream stream, SessionTraffic traffic, PacketCounters counters, TimeProvider time, int maxQueuedPackets)
+    {
+        _stream = stream;
+        _traffic = traffic;
+        _counters = counters;
+        _time = time;
+        _maxQueuedPackets = maxQueuedPackets;
+    }
+
+    public string Name => "TLS";
+
+    public bool TrySend(OutboundPacket packet)
+    {
+        if (Interlocked.Increment(ref _queuedPackets) > _maxQueuedPackets
+            || !_queue.Writer.TryWrite(new OutboundFrame(CstpPacketType.Data, packet.Buffer, packet.Length)))
+        {
+            Interlocked.Decrement(ref _queuedPackets);
+            packet.Return();
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Queues a control frame (DPD response, keepalive, DISCONNECT, TERMINATE) with a copy of <paramref name="payload"/>.</summary>
+    public void SendControl(CstpPacketType type, ReadOnlySpan<byte> payload)
+    {
+        var packet = OutboundPacket.CopyOf(payload);
+        if (!_queue.Writer.TryWrite(new OutboundFrame(type, packet.Buffer, packet.Length)))
+        {
+            packet.Return();
+        }
+    }
+
+    /// <summary>No frame is taken after this one; the writer ends once it has written the queue.</summary>
+    public void Complete() => _queue.Writer.TryComplete();
+
+    /// <summary>Writes queued frames until <see cref="Complete"/> and the queue is empty, or the link fails.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var reader = _queue.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(cancellationToken))
+            {
+                while (reader.TryRead(out var frame))
+                {
+                    bool data = frame.Type == CstpPacketType.Data;
+                    if (data)
+                    {
+                        Interlocked.Decrement(ref _queuedPackets);
+                    }
+
+                    try
+                    {
+                        const int start = OutboundPacket.Headroom - CstpFrame.HeaderLength;
+                        CstpFrame.WriteHeader(frame.Buffer.AsSpan(start), frame.Type, frame.Length);
+                        await _stream.WriteAsync(frame.Buffer.AsMemory(start, CstpFrame.HeaderLength + frame.Length), cancellationToken);
+                    }
+                    finally
+                    {
+                        new OutboundPacket(frame.Buffer, frame.Length).Return();
+                    }
+
+                    if (data)
+                    {
+                        _traffic.CountToClient(frame.Length, _time.GetUtcNow().UtcTicks);
+                        _counters.CountToClient(frame.Length);
+                    }
+                }
+
+                // The queue ran empty: send what the transport collected (see CoalescingStream).
+                await _stream.FlushAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            _queue.Writer.TryComplete();
+            while (reader.TryRead(out var left))
+            {
+                new OutboundPacket(left.Buffer, left.Length).Return();
+            }
+        }
+    }
+
+    private readonly record struct OutboundFrame(CstpPacketType Type, byte[] Buffer, int Length);
+}

@@ -1,0 +1,20 @@
+namespace OpenTunnel.Platform.Linux.Tun;
+
+/// <summary>
+/// A device that carries whole IP packets, as the gateway's data plane reads and writes it:
+/// <see cref="TunDevice"/> on a host, an in-memory device in tests that need no root.
+/// </summary>
+public interface IPacketDevice
+{
+    /// <summary>The interface name, for logs.</summary>
+    string Name { get; }
+
+    /// <summary>Reads one queued packet into <paramref name="buffer"/> without waiting; 0 when none is queued.</summary>
+    int TryRead(Span<byte> buffer);
+
+    /// <summary>Waits at most <paramref name="timeoutMs"/> milliseconds (-1: forever) until a packet is queued; false when the wait timed out.</summary>
+    bool WaitForPacket(int timeoutMs);
+
+    /// <summary>Writes one IP packet; false when the device refused it.</summary>
+    bool Write(ReadOnlySpan<byte> packet);
+}

@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using OpenTunnel.Platform.Linux.Tun;
+
+namespace OpenTunnel.Gateway.Tests.DataPlane;
+
+/// <summary>A packet device without a kernel: tests queue packets "from the host" and read what the data plane wrote.</summary>
+internal sealed class InMemoryPacketDevice : IPacketDevice
+{
+    private readonly ConcurrentQueue<byte[]> _toRead = new();
+    private readonly SemaphoreSlim _queued = new(0);
+
+    public string Name => "memtun0";
+
+    /// <summary>Packets the data plane wrote (towards the host), in order.</summary>
+    public BlockingCollection<byte[]> Written { get; } = [];
+
+    /// <summary>When false, every write is refused, as the kernel refuses a packet it cannot take.</summary>
+    public bool AcceptWrites { get; set; } = true;
+
+    /// <summary>Queues a packet as if the host routed it into the device.</summary>
+    public void Inject(byte[] packet)
+    {
+        _toRead.Enqueue(packet);
+        _queued.Release();
+    }
+
+    public int TryRead(Span<byte> buffer)
+    {
+        if (!_toRead.TryDequeue(out byte[]? packet))
+        {
+            return 0;
+        }
+
+        int length = Math.Min(packet.Length, buffer.Length);
+        packet.AsSpan(0, length).CopyTo(buffer);
+        return length;
+    }
+
+    public bool WaitForPacket(int timeoutMs)
+    {
+        if (!_toRead.IsEmpty)
+        {
+            return true;
+        }
+
+        return _queued.Wait(timeoutMs) || !_toRead.IsEmpty;
+    }
+
+    public bool Write(ReadOnlySpan<byte> packet)
+    {
+        if (!AcceptWrites)
+        {
+            return false;
+        }
+
+        Written.Add(packet.ToArray());
+        return true;
+    }
+}

@@ -1,0 +1,174 @@
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using OpenTunnel.Gateway.Addressing;
+using OpenTunnel.Gateway.DataPlane;
+using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Gateway.Tests.Connections;
+using OpenTunnel.Gateway.Tests.Sessions;
+using OpenTunnel.Gateway.Tests.Traffic;
+using OpenTunnel.Gateway.Traffic;
+
+namespace OpenTunnel.Gateway.Tests.DataPlane;
+
+/// <summary>The data plane's checks and routing over an in-memory packet device (no root, no kernel).</summary>
+[Trait("Category", "Unit")]
+public sealed class TunDataPlaneInMemoryTests : IDisposable
+{
+    private readonly InMemoryPacketDevice _device = new();
+    private readonly IPv4AddressPool _pool = new(IPNetwork.Parse("198.18.128.0/24"));
+    private readonly PacketCounters _counters = new();
+    private readonly TunDataPlane _plane;
+
+    public TunDataPlaneInMemoryTests()
+    {
+        _plane = new TunDataPlane(_device, 1400, _pool, null, _counters, TimeProvider.System, NullLogger.Instance);
+    }
+
+    public void Dispose() => _plane.Dispose();
+
+    [Fact]
+    public void FromClient_OwnSource_WrittenAndCountedOnTheSession()
+    {
+        var (session, address) = Lease();
+        byte[] packet = TestPackets.Ipv4(address, "198.18.2.10");
+
+        _plane.FromClient(session, packet);
+
+        Assert.Equal(packet, Assert.Single(_device.Written));
+        Assert.Equal(1, session.Traffic.PacketsFromClient);
+        Assert.Equal(packet.Length, _counters.BytesFromClients);
+    }
+
+    [Fact]
+    public void FromClient_TrailingBytesBeyondTotalLength_WrittenWithoutThem()
+    {
+        var (session, address) = Lease();
+        byte[] packet = TestPackets.Ipv4(address, "198.18.2.10");
+
+        _plane.FromClient(session, [.. packet, 0xEE, 0xEE]);
+
+        Assert.Equal(packet, Assert.Single(_device.Written));
+    }
+
+    [Fact]
+    public void FromClient_ForgedSource_DroppedAndCounted()
+    {
+        var (session, _) = Lease();
+
+        _plane.FromClient(session, TestPackets.Ipv4("198.18.128.250", "198.18.2.10"));
+
+        Assert.Empty(_device.Written);
+        Assert.Equal(1, _counters.Drops(DropReason.SpoofedSource));
+    }
+
+    [Fact]
+    public void FromClient_ToAnotherClient_DroppedUnlessAllowed()
+    {
+        var (alice, from) = Lease();
+        var (_, to) = Lease();
+
+        _plane.FromClient(alice, TestPackets.Ipv4(from, to));
+        Assert.Equal(1, _counters.Drops(DropReason.ClientToClient));
+
+        _plane.AllowClientToClient = true;
+        _plane.FromClient(alice, TestPackets.Ipv4(from, to));
+        Assert.Single(_device.Written);
+    }
+
+    [Fact]
+    public void FromClient_Malformed_DroppedAndCounted()
+    {
+        var (session, _) = Lease();
+
+        _plane.FromClient(session, [0x45, 0, 0]);
+
+        Assert.Equal(1, _counters.Drops(DropReason.Malformed));
+    }
+
+    [Fact]
+    public void FromClient_DeviceRefuses_CountedAsTunWriteFailed()
+    {
+        var (session, address) = Lease();
+        _device.AcceptWrites = false;
+
+        _plane.FromClient(session, TestPackets.Ipv4(address, "198.18.2.10"));
+
+        Assert.Equal(1, _counters.Drops(DropReason.TunWriteFailed));
+        Assert.Equal(0, session.Traffic.PacketsFromClient);
+    }
+
+    [Fact]
+    public void DrainNow_PacketForARoutedSession_GoesToItsSinkOnTheCallersThread()
+    {
+        var (session, address) = Lease();
+        var sink = new RecordingSink();
+        TestSessions.RouteTo(session, sink);
+        byte[] packet = TestPackets.Ipv4("198.18.2.10", address);
+
+        _device.Inject(packet);
+        _plane.DrainNow();
+
+        Assert.True(sink.Packets.TryDequeue(out var sent));
+        Assert.Equal(packet, sent.Packet);
+        Assert.Equal(Environment.CurrentManagedThreadId, sent.ThreadId);
+    }
+
+    [Fact]
+    public void DrainNow_NoSessionHoldsTheAddress_DroppedAsNoSession()
+    {
+        _device.Inject(TestPackets.Ipv4("198.18.2.10", "198.18.128.77"));
+
+        _plane.DrainNow();
+
+        Assert.Equal(1, _counters.Drops(DropReason.NoSession));
+    }
+
+    [Fact]
+    public void DrainNow_SessionAway_DroppedAsNoSession()
+    {
+        var (session, address) = Lease();
+        var connection = TestSessions.NewConnection(session.Traffic);
+        session.DataPath.AttachTls(connection);
+        session.DataPath.DetachTls(connection, DateTimeOffset.UtcNow, out _);
+
+        _device.Inject(TestPackets.Ipv4("198.18.2.10", address));
+        _plane.DrainNow();
+
+        Assert.Equal(1, _counters.Drops(DropReason.NoSession));
+    }
+
+    [Fact]
+    public async Task Start_ReaderThread_DeliversWithoutADrain()
+    {
+        var (session, address) = Lease();
+        var sink = new RecordingSink();
+        TestSessions.RouteTo(session, sink);
+        _plane.Start();
+
+        _device.Inject(TestPackets.Ipv4("198.18.2.10", address));
+
+        await ClientConnectionTests.WaitUntilAsync(() => !sink.Packets.IsEmpty);
+    }
+
+    [Fact]
+    public void Unregister_AddressNoLongerRouted()
+    {
+        var (session, address) = Lease();
+        TestSessions.RouteTo(session, new RecordingSink());
+
+        _plane.Unregister(session);
+        _device.Inject(TestPackets.Ipv4("198.18.2.10", address));
+        _plane.DrainNow();
+
+        Assert.Equal(1, _counters.Drops(DropReason.NoSession));
+    }
+
+    private (GatewaySession Session, string Address) Lease()
+    {
+        Assert.True(_pool.TryLease(out uint address));
+        var session = TestSessions.New(address);
+        session.IPv4Address = address;
+        _plane.Register(session);
+        return (session, IPv4AddressPool.ToAddress(address).ToString());
+    }
+}

@@ -1,0 +1,63 @@
+using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Gateway.Traffic;
+using OpenTunnel.Protocol.Cstp;
+
+namespace OpenTunnel.Gateway.Tests.Tls;
+
+[Trait("Category", "Unit")]
+public sealed class TlsPacketSinkTests
+{
+    [Fact]
+    public async Task RunAsync_BurstOfSmallPackets_WritesEachFrameInItsOwnWrite()
+    {
+        // SslStream turns each write into one TLS record; openconnect drops a record holding two
+        // frames, so a burst must never be merged into one write.
+        var stream = new RecordingStream();
+        var traffic = new SessionTraffic(DateTimeOffset.UtcNow);
+        var counters = new PacketCounters();
+        var sink = new TlsPacketSink(stream, traffic, counters, TimeProvider.System, maxQueuedPackets: 1000);
+        for (int i = 0; i < 200; i++)
+        {
+            byte[] packet = new byte[20 + (i % 5)];
+            packet[0] = (byte)i;
+            Assert.True(sink.TrySend(OutboundPacket.CopyOf(packet)));
+        }
+
+        sink.SendControl(CstpPacketType.DpdResponse, [1, 2, 3]);
+        sink.Complete();
+        await sink.RunAsync(CancellationToken.None);
+
+        Assert.Equal(201, stream.Writes.Count);
+        for (int i = 0; i < 200; i++)
+        {
+            byte[] write = stream.Writes[i];
+            Assert.Equal(CstpHeaderStatus.Complete, CstpFrame.TryReadHeader(write, out var type, out int length));
+            Assert.Equal(CstpPacketType.Data, type);
+            Assert.Equal(20 + (i % 5), length);
+            Assert.Equal(CstpFrame.HeaderLength + length, write.Length);
+            Assert.Equal((byte)i, write[CstpFrame.HeaderLength]);
+        }
+
+        Assert.Equal(new byte[] { 0x53, 0x54, 0x46, 0x01, 0, 3, 4, 0, 1, 2, 3 }, stream.Writes[200]);
+        Assert.Equal(200, traffic.PacketsToClient);
+        Assert.Equal(200, counters.PacketsToClients);
+    }
+
+    [Fact]
+    public void TrySend_QueueFull_DropsDataButNotControlFrames()
+    {
+        var sink = new TlsPacketSink(new RecordingStream(), new SessionTraffic(DateTimeOffset.UtcNow), new PacketCounters(), TimeProvider.System, maxQueuedPackets: 16);
+        int accepted = 0;
+        for (int i = 0; i < 20; i++)
+        {
+            if (sink.TrySend(OutboundPacket.CopyOf(new byte[40])))
+            {
+                accepted++;
+            }
+        }
+
+        sink.SendControl(CstpPacketType.Terminate, []);
+
+        Assert.Equal(16, accepted);
+    }
+}
