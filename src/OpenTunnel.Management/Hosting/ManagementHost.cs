@@ -44,6 +44,7 @@ public static class ManagementHost
         builder.Services.AddExceptionHandler<BadRequestHandler>();
         builder.Services.AddManagementOpenApi();
         builder.AddAgentLink();
+        builder.AddManagementHttps();
         configure?.Invoke(builder);
 
         WebApplication app = builder.Build();
@@ -55,6 +56,7 @@ public static class ManagementHost
             app.UseForwardedHeaders();
         }
 
+        app.UseHsts();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
@@ -68,6 +70,7 @@ public static class ManagementHost
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).ExcludeFromDescription();
         app.MapManagementApi().MapAgentAdministration();
         app.MapAgentLink();
+        app.MapDeploymentCa();
         app.MapOpenTunnelIdentity();
         return app;
     }
