@@ -31,7 +31,8 @@ public sealed class ManagementServer : IAsyncDisposable
         Logs = logs;
         DataDirectory = dataDirectory;
         _ownDirectory = ownDirectory;
-        ApiUrl = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        AgentEndPoint = app.Services.GetRequiredService<AgentEndpointBinding>().EndPoint!;
+        ApiUrl = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(a => new Uri(a).Port != AgentEndPoint.Port));
 
         // Over https (a test that asks for it with the urls setting) the admin trusts the deployment's CA by its file.
         Admin = ApiUrl.Scheme == Uri.UriSchemeHttps
@@ -39,7 +40,6 @@ public sealed class ManagementServer : IAsyncDisposable
             : new HttpClient { BaseAddress = ApiUrl };
         Admin.DefaultRequestHeaders.Add("X-Api-Key", File.ReadAllText(Path.Combine(dataDirectory, "admin-api-key")).Trim());
         Api = new AdminApiClient(Admin);
-        AgentEndPoint = app.Services.GetRequiredService<AgentEndpointBinding>().EndPoint!;
         Authority = app.Services.GetRequiredService<InternalCertificateAuthority>();
     }
 
