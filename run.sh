@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Starts the standalone OpenTunnel stack on this machine, as root:
-# - the management service with SQLite (scripts/run-management.sh: http://127.0.0.1:8080, data in
-#   /var/lib/opentunnel/management), which says where the first administrator API key is (the
-#   file admin-api-key there; the key is not printed);
-# - the gateway: a self-signed certificate and a development token key are made in its data
-#   directory, a test token is minted, and the openconnect command that uses them is printed;
-# - the management agent beside it (scripts/run-agent.sh), enrolled at the first run into the
-#   site "default", which keeps the gateway's configuration in step with the management service.
+# - the management service and its identity provider with SQLite, over HTTPS with a certificate of
+#   the deployment's CA (scripts/run-management.sh: https://0.0.0.0:9443, data in
+#   /var/lib/opentunnel/management; the CA's pin is printed and kept in ca-pin there; the first
+#   administrator API key is in the file admin-api-key there, not printed);
+# - a demo user "demo" in the group "vpn-users", which a conditional-access policy lets into the
+#   site "default"; its password is in the file demo-password there (mode 0600), not printed;
+# - the gateway, trusting the embedded identity provider (Auth:Issuer, with Auth:CaFile the
+#   deployment's CA), and the management agent beside it (scripts/run-agent.sh), enrolled at the
+#   first run into the site "default", which keeps the gateway's configuration in step;
+# and prints the commands a client machine runs to sign in, enrol and connect.
 # Ctrl-C stops all three; the gateway then removes its nftables table and puts IP forwarding back.
 #   GATEWAY_DATA      the gateway's data directory (default: artifacts/run/gateway in this checkout)
 #   Any OPENTUNNEL_GATEWAY_Section__Setting overrides the gateway configuration,
@@ -19,9 +22,15 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
+management_data=${OPENTUNNEL_MANAGEMENT_DATA:-/var/lib/opentunnel/management}
 scripts/run-management.sh --detach
-management_pid=$(cat "${OPENTUNNEL_MANAGEMENT_DATA:-/var/lib/opentunnel/management}/management.pid")
+management_pid=$(cat "$management_data/management.pid")
 trap 'kill "$management_pid" 2>/dev/null || true' EXIT INT TERM
+management_port=$(url=${OPENTUNNEL_MANAGEMENT_URL:-https://0.0.0.0:9443}; echo "${url##*:}")
+address=$(hostname -I 2>/dev/null | awk '{print $1}')
+host=${address:-127.0.0.1}
+issuer=${OPENTUNNEL_ISSUER:-https://$host:$management_port/}
+ca_pin=$(cat "$management_data/ca-pin")
 
 data=${GATEWAY_DATA:-$PWD/artifacts/run/gateway}
 config=$data/gateway.json
@@ -31,13 +40,16 @@ if [ ! -f "$config" ]; then
   sed "s|@DATA@|$data|g" deploy/gateway/gateway.sample.json > "$config"
   echo "Wrote $config from deploy/gateway/gateway.sample.json (edit it, or see docs/gateway.md)."
 fi
+# The gateway takes the embedded provider's tokens, fetching its keys over HTTPS trusting the
+# deployment's CA by its file (no development token key); a configuration of an earlier run is moved over too.
+sed -i -e "s|\"Issuer\": *\"[^\"]*\"|\"Issuer\": \"$issuer\"|" \
+  -e "s|\"JwksFile\": *\"[^\"]*\"|\"CaFile\": \"$management_data/agent-ca.pem\"|" \
+  -e "s|\"CaFile\": *\"[^\"]*\"|\"CaFile\": \"$management_data/agent-ca.pem\"|" "$config"
 
 dotnet build -c Release src/OpenTunnel.Gateway -nologo -v quiet
 gateway=(dotnet src/OpenTunnel.Gateway/bin/Release/net10.0/opentunnel-gateway.dll)
 
 "${gateway[@]}" check --config "$config"
-"${gateway[@]}" token --config "$config" --user alice --device quick-look > "$data/alice.token"
-chmod 600 "$data/alice.token"
 pin=$("${gateway[@]}" pin --config "$config")
 port=${OPENTUNNEL_GATEWAY_Listener__Port:-$(sed -n 's/.*"Port": *\([0-9]*\).*/\1/p' "$config" | head -1)}
 
@@ -45,17 +57,24 @@ scripts/run-agent.sh "$config" "$data"
 agent_pid=$(cat "${AGENT_DATA:-$PWD/artifacts/run/agent}/agent.pid")
 trap 'kill "$agent_pid" "$management_pid" 2>/dev/null || true' EXIT INT TERM
 
+scripts/run-demo-user.sh
+
 cat <<TEXT
 
-OpenTunnel gateway on port $port. From a client machine (Debian: apt-get install openconnect):
+OpenTunnel: identity provider $issuer, gateway on port $port.
+From a client machine (Debian: apt-get install openconnect; the client is src/OpenTunnel.Client,
+'dotnet publish' it or run it with 'dotnet opentunnel.dll'), as user demo (password: sudo cat $management_data/demo-password):
 
-  openconnect --token-mode=oidc --token-secret=@alice.token --servercert $pin https://THIS-HOST:$port
+  opentunnel signin --server $issuer --ca-pin $ca_pin
+  opentunnel enrol
+  opentunnel signin --server $issuer --site default
+  sudo opentunnel connect --gateway https://$host:$port --site default --servercert $pin
 
-  alice.token is $data/alice.token (valid 1 h). Mint another token:
-    ${gateway[*]} token --config $config --user bob [--device ID] [--lifetime SECONDS]
+  signin prints a page to open in a browser; the browser does not know the deployment's CA
+  ($management_data/agent-ca.pem): import it, or compare its pin with $ca_pin.
   Watch it:  ${gateway[*]} status --config $config      (also: sessions, disconnect, terminate, reload)
   Metrics:   curl http://127.0.0.1:9464/metrics
-  Health:    curl -H "X-Api-Key: \$(cat ${OPENTUNNEL_MANAGEMENT_DATA:-/var/lib/opentunnel/management}/admin-api-key)" http://127.0.0.1:8080/api/v1/sites  (then /api/v1/servers/ID/health)
+  Health:    curl --cacert $management_data/agent-ca.pem -H "X-Api-Key: \$(cat $management_data/admin-api-key)" https://127.0.0.1:$management_port/api/v1/sites  (then /api/v1/servers/ID/health)
 
 TEXT
 "${gateway[@]}" run --config "$config"

@@ -6,7 +6,7 @@
 #
 #   $1  the gateway's configuration file (the agent rewrites it with each accepted configuration)
 #   $2  the gateway's data directory (its control socket is control.sock there)
-#   OPENTUNNEL_MANAGEMENT_URL   the management API      (default http://127.0.0.1:8080)
+#   OPENTUNNEL_MANAGEMENT_API   the management API      (default https://127.0.0.1:9443, trusted by the deployment's CA file)
 #   OPENTUNNEL_MANAGEMENT_DATA  its data directory      (default /var/lib/opentunnel/management)
 #   AGENT_DATA                  the agent's data directory (default artifacts/run/agent in this checkout)
 set -euo pipefail
@@ -14,13 +14,13 @@ cd "$(dirname "$0")/.."
 
 gateway_config=$1
 gateway_data=$2
-api=${OPENTUNNEL_MANAGEMENT_URL:-http://127.0.0.1:8080}
+api=${OPENTUNNEL_MANAGEMENT_API:-https://127.0.0.1:9443}
 management_data=${OPENTUNNEL_MANAGEMENT_DATA:-/var/lib/opentunnel/management}
 agent_data=${AGENT_DATA:-$PWD/artifacts/run/agent}
 key=$(cat "$management_data/admin-api-key")
 
 call() { # METHOD PATH [JSON]
-  curl -fsS -X "$1" -H "X-Api-Key: $key" -H 'Content-Type: application/json' "$api$2" ${3:+-d "$3"}
+  curl -fsS --cacert "$management_data/agent-ca.pem" -X "$1" -H "X-Api-Key: $key" -H 'Content-Type: application/json' "$api$2" ${3:+-d "$3"}
 }
 field() { # NAME: the first string value of that name in the JSON on stdin
   grep -o "\"$1\":\"[^\"]*\"" | head -1 | cut -d'"' -f4

@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# Starts the OpenTunnel management service on this machine with SQLite, prints its address and
-# where the first administrator API key is (the file, mode 0600; the key itself is never printed,
-# so it stays out of terminals, logs and the journal), and keeps running until Ctrl+C (or returns
-# at once with --detach). Data stays in the data directory, so a second run finds every object again.
+# Starts the OpenTunnel management service and its identity provider on this machine with SQLite,
+# over HTTPS with a certificate of the deployment's CA, prints its address, the CA's pin and where
+# the first administrator API key is (the file, mode 0600; the key itself is never printed, so it
+# stays out of terminals, logs and the journal), and keeps running until Ctrl+C (or returns at once
+# with --detach). Data stays in the data directory, so a second run finds every object again.
 #
-#   OPENTUNNEL_MANAGEMENT_URL   where it listens    (default http://127.0.0.1:8080)
+#   OPENTUNNEL_MANAGEMENT_URL   where it listens    (default https://0.0.0.0:9443)
 #   OPENTUNNEL_MANAGEMENT_DATA  its data directory  (default /var/lib/opentunnel/management)
+#   OPENTUNNEL_ISSUER           the identity provider's issuer (default https://THIS-HOST'S-FIRST-ADDRESS:PORT/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-url=${OPENTUNNEL_MANAGEMENT_URL:-http://127.0.0.1:8080}
+url=${OPENTUNNEL_MANAGEMENT_URL:-https://0.0.0.0:9443}
 data=${OPENTUNNEL_MANAGEMENT_DATA:-/var/lib/opentunnel/management}
+port=${url##*:}
+address=$(hostname -I 2>/dev/null | awk '{print $1}')
+issuer=${OPENTUNNEL_ISSUER:-https://${address:-127.0.0.1}:$port/}
+# The service's certificate names loopback, so the checks below reach it there, trusting only the deployment's CA.
+local_url=https://127.0.0.1:$port
 detach=false
 [ "${1:-}" = "--detach" ] && detach=true
 
@@ -20,13 +27,13 @@ mkdir -p "$data"
 chmod 0700 "$data"
 log="$data/management.log"
 
-Management__DataDirectory="$data" "$bin" --urls "$url" >>"$log" 2>&1 &
+Management__DataDirectory="$data" Identity__Issuer="$issuer" "$bin" --urls "$url" >>"$log" 2>&1 &
 pid=$!
 echo "$pid" >"$data/management.pid"
 if [ "$detach" = false ]; then trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' EXIT INT TERM; fi
 
 for _ in $(seq 120); do
-  if curl -fsS "$url/healthz" >/dev/null 2>&1; then break; fi
+  if [ -f "$data/agent-ca.pem" ] && curl -fsS --cacert "$data/agent-ca.pem" "$local_url/healthz" >/dev/null 2>&1; then break; fi
   if ! kill -0 "$pid" 2>/dev/null; then
     echo "The management service stopped; the end of $log:" >&2
     tail -n 30 "$log" >&2
@@ -35,8 +42,9 @@ for _ in $(seq 120); do
   sleep 0.5
 done
 
-echo "Management service: $url  (REST API $url/api/v1, OpenAPI $url/openapi/v1.json, PID $pid, log $log)"
+echo "Management service and identity provider: $url, issuer $issuer (REST API /api/v1, OpenAPI /openapi/v1.json, PID $pid, log $log)"
+echo "Deployment CA: pin $(cat "$data/ca-pin") (in $data/ca-pin), certificate $data/agent-ca.pem"
 echo "Administrator API key: in $data/admin-api-key (mode 0600; not printed)"
-echo "CLI: OPENTUNNEL_API_KEY_FILE=$data/admin-api-key $bin sites list --url $url"
+echo "API: curl --cacert $data/agent-ca.pem -H \"X-Api-Key: \$(cat $data/admin-api-key)\" $local_url/api/v1/sites"
 if [ "$detach" = true ]; then exit 0; fi
 wait "$pid"

@@ -65,8 +65,9 @@ public sealed class AgentEnroller(AgentOptions options, string? token, TextWrite
     /// <summary>
     /// The agent CA the service serves, read over TLS that is not checked: what is read is only
     /// believed when its pin matches the one the administrator gave, and then only as the root the
-    /// service's certificate must chain to. Null when the service has none to give (the URL is not
-    /// the agent endpoint's, or an older service).
+    /// service's certificate must chain to. The agent endpoint serves it at its agent route, the
+    /// HTTPS API port (the same CA, docs/management.md#https) at <see cref="DeploymentTrust.AuthorityPath"/>.
+    /// Null when the service has none to give (an older service).
     /// </summary>
     private static async Task<X509Certificate2?> FetchAuthorityAsync(Uri management, CancellationToken cancellationToken)
     {
@@ -79,8 +80,16 @@ public sealed class AgentEnroller(AgentOptions options, string? token, TextWrite
         {
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             limit.CancelAfter(Timeout);
-            using HttpResponseMessage response = await client.GetAsync(AgentRoutes.Authority, limit.Token);
-            return response.IsSuccessStatusCode ? X509Certificate2.CreateFromPem(await response.Content.ReadAsStringAsync(limit.Token)) : null;
+            foreach (string path in new[] { AgentRoutes.Authority, DeploymentTrust.AuthorityPath })
+            {
+                using HttpResponseMessage response = await client.GetAsync(path, limit.Token);
+                if (response.IsSuccessStatusCode)
+                {
+                    return X509Certificate2.CreateFromPem(await response.Content.ReadAsStringAsync(limit.Token));
+                }
+            }
+
+            return null;
         }
         catch (Exception e) when (e is HttpRequestException or CryptographicException or ArgumentException
                                    || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))

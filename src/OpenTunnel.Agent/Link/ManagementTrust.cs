@@ -231,20 +231,7 @@ public sealed class ManagementTrust
     /// </summary>
     private bool ChainsTo(X509Certificate2 leaf, List<X509Certificate2> sent, X509Certificate2Collection roots, string what)
     {
-        using var own = new X509Chain();
-        own.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        own.ChainPolicy.CustomTrustStore.AddRange(roots);
-        own.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        own.ChainPolicy.DisableCertificateDownloads = true;
-        own.ChainPolicy.ApplicationPolicy.Add(ServerAuthentication);
-        foreach (X509Certificate2 certificate in sent)
-        {
-            if (!ReferenceEquals(certificate, leaf))
-            {
-                own.ChainPolicy.ExtraStore.Add(certificate);
-            }
-        }
-
+        using X509Chain own = DeploymentTrust.ServerChain(roots, sent.Where(c => !ReferenceEquals(c, leaf)));
         if (!own.Build(leaf))
         {
             var statuses = new List<string>();

@@ -24,7 +24,7 @@ public sealed record ClientArguments(string Verb, IReadOnlyDictionary<string, st
     /// <summary>The options each verb takes: required, optional, and whether it passes arguments after "--" on.</summary>
     private static readonly Dictionary<string, (string[] Required, string[] Optional, bool Extra)> Verbs = new(StringComparer.Ordinal)
     {
-        ["signin"] = (["server"], ["site"], false),
+        ["signin"] = (["server"], ["site", "ca-pin", "ca-file"], false),
         ["enrol"] = ([], ["name"], false),
         ["posture"] = ([], ["every"], false),
         ["token"] = ([], ["site", "out"], false),

@@ -1,3 +1,4 @@
+using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Client.Oidc;
 using OpenTunnel.Client.State;
 
@@ -9,9 +10,10 @@ public static class ClientCommandLine
     public const string Usage = """
         Usage: opentunnel <verb> [options]
 
-          signin --server URL [--site NAME]
+          signin --server URL [--site NAME] [--ca-pin pin-sha256:… | --ca-file FILE]
                   sign in with the device flow: open the URL shown, enter the code; before enrolment
-                  the sign-in is for enrolling this device, after it for gateway tokens
+                  the sign-in is for enrolling this device, after it for gateway tokens; --ca-pin or
+                  --ca-file trusts the deployment's CA (kept for the later verbs), else the system's
           enrol [--name NAME]
                   make this device's key, collect its posture and enrol it (after signin)
           posture [--every SECONDS]
@@ -31,9 +33,18 @@ public static class ClientCommandLine
     public static async Task<int> RunAsync(IReadOnlyList<string> args, ClientEnvironment environment, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(environment);
+        DeploymentTrust? trust = null;
+        HttpClient? trusted = null;
         try
         {
             ClientArguments arguments = ClientArguments.Parse(args);
+            trust = ServerTrust.For(arguments, environment.State);
+            if (trust is not null)
+            {
+                trusted = new HttpClient(trust.CreateHandler()) { Timeout = ClientEnvironment.HttpTimeout };
+                environment = environment with { Http = trusted };
+            }
+
             return arguments.Verb switch
             {
                 "signin" => await SignInVerb.RunAsync(arguments, environment, cancellationToken),
@@ -59,11 +70,16 @@ public static class ClientCommandLine
         }
         catch (ProviderException e)
         {
-            return Print(environment.Error, e.Message, e.Refused ? ExitCodes.Refused : ExitCodes.ServiceFailed);
+            string refusedCertificate = trust?.LastProblem is { } problem ? $"\nThe server's HTTPS certificate is not trusted: {problem}." : string.Empty;
+            return Print(environment.Error, e.Message + refusedCertificate, e.Refused ? ExitCodes.Refused : ExitCodes.ServiceFailed);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return Print(environment.Error, "Interrupted.", ExitCodes.Interrupted);
+        }
+        finally
+        {
+            trusted?.Dispose();
         }
     }
 

@@ -7,7 +7,7 @@ using OpenTunnel.Identity.Contracts.Devices;
 namespace OpenTunnel.Client.Cli;
 
 /// <summary>
-/// <c>opentunnel signin --server URL [--site NAME]</c>: the device authorization grant (RFC 8628).
+/// <c>opentunnel signin --server URL [--site NAME] [--ca-pin PIN | --ca-file FILE]</c>: the device authorization grant (RFC 8628).
 /// The provider runs conditional access whenever a token request includes <c>opentunnel.gateway</c>,
 /// and that needs an enrolled device, so a sign-in cannot cover both before enrolment: before it
 /// the scope is <c>openid offline_access opentunnel.device</c> (enough to enrol), after it
@@ -64,7 +64,8 @@ public static class SignInVerb
             throw new ProviderException("The provider signed you in but gave no refresh token (scope offline_access): the client cannot get tokens later.", refused: false);
         }
 
-        environment.State.SaveSignIn(new SignInState(server, endpoints.Issuer, endpoints.TokenEndpoint, tokens.RefreshToken, tokens.Scope ?? scope, environment.Time.GetUtcNow()));
+        (string? caPin, string? caFile) = ServerTrust.Given(arguments, environment.State);
+        environment.State.SaveSignIn(new SignInState(server, endpoints.Issuer, endpoints.TokenEndpoint, tokens.RefreshToken, tokens.Scope ?? scope, environment.Time.GetUtcNow(), caPin, caFile));
         environment.Out.WriteLine($"Signed in at {server} (scope {tokens.Scope ?? scope}); stored in {environment.State.SignInFile}.");
         environment.Out.WriteLine(enrolled
             ? "Next: 'opentunnel token' or 'opentunnel connect --gateway URL' for a tunnel."

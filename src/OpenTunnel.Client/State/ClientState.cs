@@ -3,8 +3,10 @@ namespace OpenTunnel.Client.State;
 /// <summary>
 /// The sign-in: the provider it is with and the refresh token that later tokens come from. The
 /// provider rolls refresh tokens (each use gives a new one), so the file is rewritten on each use.
+/// <see cref="CaPin"/> or <see cref="CaFile"/> is how the server's HTTPS certificate is trusted
+/// (<c>signin --ca-pin</c>/<c>--ca-file</c>); neither: the system's trust store.
 /// </summary>
-public sealed record SignInState(Uri Server, string Issuer, string TokenEndpoint, string RefreshToken, string Scope, DateTimeOffset SignedInAt)
+public sealed record SignInState(Uri Server, string Issuer, string TokenEndpoint, string RefreshToken, string Scope, DateTimeOffset SignedInAt, string? CaPin = null, string? CaFile = null)
 {
     /// <summary>Whether the sign-in granted <paramref name="scope"/> (the token answer's space-separated <c>scope</c>).</summary>
     public bool Grants(string scope) => Array.IndexOf(Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries), scope) >= 0;

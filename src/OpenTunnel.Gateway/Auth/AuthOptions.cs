@@ -1,4 +1,5 @@
 using System.Globalization;
+using OpenTunnel.Agent.Protocol;
 
 namespace OpenTunnel.Gateway.Auth;
 
@@ -42,6 +43,16 @@ public sealed record AuthOptions
 
     /// <summary>Refuse to fetch metadata and keys over plain http. Default true; false only for tests and loopback set-ups.</summary>
     public bool RequireHttpsMetadata { get; set; } = true;
+
+    /// <summary>
+    /// Trust the issuer's HTTPS certificate by the pin (<c>pin-sha256:BASE64</c>) of the CA that
+    /// issued it: the embedded provider's deployment CA, as its management service prints it. Default
+    /// none: the system's trust store. Excludes <see cref="CaFile"/>.
+    /// </summary>
+    public string? CaPin { get; set; }
+
+    /// <summary>Trust the issuer's HTTPS certificate by the CA certificates (PEM) of this file, e.g. the management service's agent-ca.pem. Absolute path. Default none: the system's trust store.</summary>
+    public string? CaFile { get; set; }
 
     /// <summary>Accepted signature algorithms; default <see cref="DefaultAlgorithms"/>. "none" and HMAC are refused even when listed.</summary>
     public IReadOnlyList<string>? Algorithms { get; set; }
@@ -110,6 +121,10 @@ public sealed record AuthOptions
 
     public string EffectiveMetadataAddress => MetadataAddress ?? Issuer.TrimEnd('/') + "/.well-known/openid-configuration";
 
+    /// <summary>The trust for the issuer's HTTPS from <see cref="CaPin"/> or <see cref="CaFile"/>; null for the system's trust store.</summary>
+    /// <exception cref="ArgumentException">Both are set, or the one set is unusable; the message names the setting.</exception>
+    public DeploymentTrust? Trust() => DeploymentTrust.From(CaPin, CaFile, SectionName + ":" + nameof(CaPin), SectionName + ":" + nameof(CaFile));
+
     /// <summary>Every problem with these settings, each naming its setting; empty when they are usable.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -146,6 +161,27 @@ public sealed record AuthOptions
         {
             string setting = MetadataAddress is null ? nameof(Issuer) : nameof(MetadataAddress);
             errors.Add($"{prefix}{setting} uses http, so the keys would be fetched without TLS; use https, or set {prefix}{nameof(RequireHttpsMetadata)} to false (tests and loopback only).");
+        }
+
+        if ((CaPin is not null || CaFile is not null) && JwksFile is not null)
+        {
+            errors.Add($"{prefix}{(CaPin is null ? nameof(CaFile) : nameof(CaPin))} is for fetching discovery over https and has no use with {prefix}{nameof(JwksFile)}.");
+        }
+
+        if (CaFile is not null && !Path.IsPathFullyQualified(CaFile))
+        {
+            errors.Add($"{prefix}{nameof(CaFile)} must be an absolute path (got '{CaFile}').");
+        }
+        else
+        {
+            try
+            {
+                _ = Trust();
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add(e.Message);
+            }
         }
 
         AddAlgorithmErrors(errors, prefix);

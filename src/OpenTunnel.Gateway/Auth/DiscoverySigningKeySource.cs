@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
+using OpenTunnel.Agent.Protocol;
 
 namespace OpenTunnel.Gateway.Auth;
 
@@ -22,6 +23,7 @@ internal sealed class DiscoverySigningKeySource : ISigningKeySource
 {
     private readonly string _metadataAddress;
     private readonly HttpClient _httpClient;
+    private readonly DeploymentTrust? _trust;
     private readonly HttpDocumentRetriever _documents;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -44,7 +46,13 @@ internal sealed class DiscoverySigningKeySource : ISigningKeySource
         _minimumRefreshInterval = options.KeyRefreshMinimumInterval;
         _retryDelay = options.KeyFetchRetryDelay;
         Description = $"issuer metadata {_metadataAddress}";
-        _httpClient = new HttpClient { Timeout = options.MetadataTimeout };
+        _trust = options.Trust();
+        _httpClient = _trust is null ? new HttpClient { Timeout = options.MetadataTimeout } : new HttpClient(_trust.CreateHandler()) { Timeout = options.MetadataTimeout };
+        if (_trust is not null)
+        {
+            Description += options.CaPin is null ? $" (CA file {options.CaFile})" : $" (CA pin {options.CaPin})";
+        }
+
         _documents = new HttpDocumentRetriever(_httpClient) { RequireHttps = options.RequireHttpsMetadata };
     }
 
@@ -127,7 +135,7 @@ internal sealed class DiscoverySigningKeySource : ISigningKeySource
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            string reason = TokenRefusalDetails.RootCause(e);
+            string reason = _trust?.LastProblem is { } refused ? $"the issuer's HTTPS certificate is not trusted: {refused}" : TokenRefusalDetails.RootCause(e);
             AuthLog.SigningKeysUnavailable(_logger, Description, reason);
             if (current is not null)
             {

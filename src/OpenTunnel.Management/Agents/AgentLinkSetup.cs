@@ -40,7 +40,7 @@ public static partial class AgentLinkSetup
             .AddAuthenticationSchemes(AgentCertificateAuthenticationHandler.SchemeName)
             .RequireAuthenticatedUser()
             .RequireClaim(AgentCertificateAuthenticationHandler.ServerIdClaim));
-        builder.WebHost.ConfigureKestrel((context, kestrel) => ConfigureEndpoint(context.Configuration, kestrel));
+        builder.WebHost.ConfigureKestrel(ConfigureEndpoint);
         return builder;
     }
 
@@ -51,7 +51,7 @@ public static partial class AgentLinkSetup
     /// can enrol here with its token; every agent route then refuses it. Only the agent routes and
     /// enrolment are served on this port (<see cref="AgentEndpointScope"/>).
     /// </summary>
-    private static void ConfigureEndpoint(IConfiguration configuration, Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel)
+    private static void ConfigureEndpoint(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel)
     {
         IServiceProvider services = kestrel.ApplicationServices;
         AgentLinkOptions options = services.GetRequiredService<IOptions<AgentLinkOptions>>().Value;
@@ -60,7 +60,6 @@ public static partial class AgentLinkSetup
             return;
         }
 
-        HostingUrls.Bind(configuration, kestrel);
         var certificate = services.GetRequiredService<AgentEndpointCertificate>();
         var authority = services.GetRequiredService<InternalCertificateAuthority>();
         var clock = services.GetRequiredService<TimeProvider>();

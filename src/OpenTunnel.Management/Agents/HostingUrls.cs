@@ -12,11 +12,26 @@ namespace OpenTunnel.Management.Agents;
 /// </summary>
 internal static class HostingUrls
 {
-    public const string DefaultUrl = "http://localhost:5000";
+    public const string DefaultUrl = "https://localhost:5001";
 
-    public static void Bind(IConfiguration configuration, KestrelServerOptions kestrel)
+    /// <summary>
+    /// Binds the operator's addresses, each https one with <paramref name="useHttps"/>. A plain
+    /// http address is refused unless it is on loopback (or a Unix socket) and
+    /// <paramref name="allowLoopbackHttp"/> is set; the Kestrel:Endpoints section is checked the same way.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A plain http address that is not allowed; the message names it and the setting.</exception>
+    public static void Bind(IConfiguration configuration, KestrelServerOptions kestrel, Action<ListenOptions> useHttps, bool allowLoopbackHttp)
     {
-        if (configuration.GetSection("Kestrel:Endpoints").GetChildren().Any())
+        List<IConfigurationSection> endpoints = [.. configuration.GetSection("Kestrel:Endpoints").GetChildren()];
+        foreach (IConfigurationSection endpoint in endpoints)
+        {
+            if (endpoint["Url"] is { } url)
+            {
+                RefuseInsecure(BindingAddress.Parse(url), url, allowLoopbackHttp);
+            }
+        }
+
+        if (endpoints.Count > 0)
         {
             return;
         }
@@ -24,11 +39,12 @@ internal static class HostingUrls
         foreach (string url in Urls(configuration))
         {
             BindingAddress address = BindingAddress.Parse(url);
-            Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> configure = listen =>
+            RefuseInsecure(address, url, allowLoopbackHttp);
+            Action<ListenOptions> configure = listen =>
             {
                 if (string.Equals(address.Scheme, "https", StringComparison.OrdinalIgnoreCase))
                 {
-                    listen.UseHttps();
+                    useHttps(listen);
                 }
             };
             if (address.IsUnixPipe)
@@ -48,6 +64,28 @@ internal static class HostingUrls
                 // "*", "+" or a host name: every address, as Kestrel does.
                 kestrel.ListenAnyIP(address.Port, configure);
             }
+        }
+    }
+
+    /// <summary>Plain http only on loopback or a Unix socket, and only when Management:Https:AllowLoopbackHttp says so.</summary>
+    private static void RefuseInsecure(BindingAddress address, string url, bool allowLoopbackHttp)
+    {
+        if (!string.Equals(address.Scheme, "http", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        bool loopback = address.IsUnixPipe
+            || string.Equals(address.Host, "localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(address.Host.Trim('[', ']'), out IPAddress? ip) && IPAddress.IsLoopback(ip));
+        if (!loopback)
+        {
+            throw new InvalidOperationException($"Refusing to listen on {url}: plain http is served only on loopback (127.0.0.1, [::1], localhost) or a Unix socket. Use https://{address.Host}:{address.Port} (docs/management.md#https).");
+        }
+
+        if (!allowLoopbackHttp)
+        {
+            throw new InvalidOperationException($"Refusing to listen on {url}: plain http, even on loopback, needs Management:Https:AllowLoopbackHttp=true (for a TLS-terminating proxy on this machine). Use https:// otherwise (docs/management.md#https).");
         }
     }
 

@@ -125,12 +125,12 @@ public sealed class InternalCertificateAuthority : IDisposable
         return Sign(issued, now, lifetime);
     }
 
-    /// <summary>A server certificate with its key for the agent endpoint, naming <paramref name="hostNames"/> (DNS names or IP addresses).</summary>
+    /// <summary>A server certificate with its key for the agent endpoint and the HTTPS endpoints, naming <paramref name="hostNames"/> (DNS names or IP addresses).</summary>
     public X509Certificate2 IssueServerCertificate(IEnumerable<string> hostNames, DateTimeOffset now, TimeSpan lifetime)
     {
         ArgumentNullException.ThrowIfNull(hostNames);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest(new X500DistinguishedName("CN=OpenTunnel management agent endpoint, O=OpenTunnel"), key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest(new X500DistinguishedName("CN=OpenTunnel management service, O=OpenTunnel"), key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
         foreach (string name in hostNames)
         {

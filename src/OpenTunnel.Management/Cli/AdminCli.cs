@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using OpenTunnel.Agent.Protocol;
 
 namespace OpenTunnel.Management.Cli;
 
@@ -15,8 +16,10 @@ public static class AdminCli
     public const string UrlVariable = "OPENTUNNEL_MANAGEMENT_URL";
     public const string KeyVariable = "OPENTUNNEL_API_KEY";
     public const string KeyFileVariable = "OPENTUNNEL_API_KEY_FILE";
-    public const string DefaultUrl = "http://127.0.0.1:8080";
+    public const string CaFileVariable = "OPENTUNNEL_CA_FILE";
+    public const string DefaultUrl = "https://127.0.0.1:9443";
     public const string DefaultKeyFile = "/var/lib/opentunnel/management/admin-api-key";
+    public const string DefaultCaFile = "/var/lib/opentunnel/management/agent-ca.pem";
 
     private static readonly string[] Resources =
     [
@@ -44,7 +47,9 @@ public static class AdminCli
           servers enrol-token --site ID [--valid-hours N]        a one-time enrolment token, shown once
         --set values are JSON when they read as JSON (443, true, ["a"]), else text;
         NAME[]=a,b makes a list; a.b=value sets a field of an object.
-        Service: --url, or OPENTUNNEL_MANAGEMENT_URL (default http://127.0.0.1:8080).
+        Service: --url, or OPENTUNNEL_MANAGEMENT_URL (default https://127.0.0.1:9443); over https
+             the deployment's CA in OPENTUNNEL_CA_FILE (default /var/lib/opentunnel/management/agent-ca.pem)
+             is trusted when that file exists, else the system's trust store.
         Key: --api-key, or OPENTUNNEL_API_KEY, or the file in OPENTUNNEL_API_KEY_FILE
              (default /var/lib/opentunnel/management/admin-api-key).
         """;
@@ -105,7 +110,28 @@ public static class AdminCli
             throw new CliUsageException($"No API key: pass --api-key, set {KeyVariable}, or make {keyFile} readable.");
         }
 
-        HttpClient client = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        string caFile = environment(CaFileVariable) ?? DefaultCaFile;
+        HttpClient client;
+        if (handler is not null)
+        {
+            client = new HttpClient(handler, disposeHandler: false);
+        }
+        else if (baseAddress.Scheme == Uri.UriSchemeHttps && File.Exists(caFile))
+        {
+            try
+            {
+                client = new HttpClient(DeploymentTrust.FromCaFile(caFile, CaFileVariable).CreateHandler());
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliUsageException(e.Message);
+            }
+        }
+        else
+        {
+            client = new HttpClient();
+        }
+
         client.BaseAddress = baseAddress;
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", key);
         return client;

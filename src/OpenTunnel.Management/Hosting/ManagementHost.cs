@@ -45,6 +45,7 @@ public static class ManagementHost
         builder.Services.AddExceptionHandler<BadRequestHandler>();
         builder.Services.AddManagementOpenApi();
         builder.AddAgentLink();
+        builder.AddManagementHttps();
         configure?.Invoke(builder);
 
         WebApplication app = builder.Build();
@@ -56,6 +57,7 @@ public static class ManagementHost
             app.UseForwardedHeaders();
         }
 
+        app.UseHsts();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
@@ -69,6 +71,7 @@ public static class ManagementHost
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).ExcludeFromDescription();
         app.MapManagementApi().MapAgentAdministration();
         app.MapAgentLink();
+        app.MapDeploymentCa();
         app.MapOpenTunnelIdentity();
         return app;
     }

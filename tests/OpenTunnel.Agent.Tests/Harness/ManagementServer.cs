@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using OpenTunnel.Agent.Hosting;
+using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Management.Agents;
 using OpenTunnel.Management.Hosting;
 using OpenTunnel.Testing;
@@ -30,15 +31,22 @@ public sealed class ManagementServer : IAsyncDisposable
         Logs = logs;
         DataDirectory = dataDirectory;
         _ownDirectory = ownDirectory;
-        string api = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal));
-        Admin = new HttpClient { BaseAddress = new Uri(api) };
+        AgentEndPoint = app.Services.GetRequiredService<AgentEndpointBinding>().EndPoint!;
+        ApiUrl = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(a => new Uri(a).Port != AgentEndPoint.Port));
+
+        // Over https (a test that asks for it with the urls setting) the admin trusts the deployment's CA by its file.
+        Admin = ApiUrl.Scheme == Uri.UriSchemeHttps
+            ? new HttpClient(DeploymentTrust.FromCaFile(Path.Combine(dataDirectory, InternalCertificateAuthority.CertificateFileName), "CA file").CreateHandler()) { BaseAddress = ApiUrl }
+            : new HttpClient { BaseAddress = ApiUrl };
         Admin.DefaultRequestHeaders.Add("X-Api-Key", File.ReadAllText(Path.Combine(dataDirectory, "admin-api-key")).Trim());
         Api = new AdminApiClient(Admin);
-        AgentEndPoint = app.Services.GetRequiredService<AgentEndpointBinding>().EndPoint!;
         Authority = app.Services.GetRequiredService<InternalCertificateAuthority>();
     }
 
     public FakeLogCollector Logs { get; }
+
+    /// <summary>The API's address (http://127.0.0.1:PORT, or https when the test asked for it).</summary>
+    public Uri ApiUrl { get; }
 
     public string DataDirectory { get; }
 
@@ -64,6 +72,7 @@ public sealed class ManagementServer : IAsyncDisposable
         var args = new List<string>
         {
             "--urls", "http://127.0.0.1:0",
+            "--Management:Https:AllowLoopbackHttp", "true",
             "--Management:DataDirectory", data,
             "--Management:Agents:Listen", string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{agentPort}"),
             "--Management:Agents:ChangeCheckMilliseconds", "200",

@@ -16,7 +16,7 @@ namespace OpenTunnel.Client.Tests.Harness;
 /// compliance policy "baseline" requiring a firewall only: the client reads disk encryption from
 /// this machine's real root file system, which the tests cannot change.
 /// </summary>
-public sealed class ClientFixture : IdentityFixture, IAsyncLifetime
+public class ClientFixture : IdentityFixture, IAsyncLifetime
 {
     public new async Task InitializeAsync()
     {

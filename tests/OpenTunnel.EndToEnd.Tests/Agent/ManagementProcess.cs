@@ -81,6 +81,7 @@ public sealed class ManagementProcess : IDisposable
             "--Management:Agents:ChangeCheckMilliseconds", "200",
             "--Management:Agents:LivenessCheckSeconds", "1",
             "--Identity:RequireHttps", "false",
+            "--Management:Https:AllowLoopbackHttp", "true",
         ]);
         using var probe = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_apiPort}") };
         DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);

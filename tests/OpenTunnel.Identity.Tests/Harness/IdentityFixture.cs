@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.AspNetCore.Hosting;
+using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Management.Tests.Harness;
 
 namespace OpenTunnel.Identity.Tests.Harness;
@@ -61,6 +63,25 @@ public class IdentityFixture : IAsyncLifetime
 
     protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
 
+    /// <summary>Where the service listens: plain http on loopback, or https in fixtures that test the provider over TLS.</summary>
+    protected virtual string ListenUrl => "http://127.0.0.1:0";
+
+    /// <summary>
+    /// The test's own clients over https trust the deployment's CA by its file, as a real client
+    /// would; over http the handler is a plain one.
+    /// </summary>
+    protected HttpClientHandler TrustingHandler(bool followRedirects)
+    {
+        var handler = new HttpClientHandler { AllowAutoRedirect = followRedirects };
+        if (ListenUrl.StartsWith("https:", StringComparison.Ordinal))
+        {
+            var trust = DeploymentTrust.FromCaFile(Path.Combine(App.Database.DataDirectory, "agent-ca.pem"), "CA file");
+            handler.ServerCertificateCustomValidationCallback = (request, certificate, chain, _) => trust.Validate(request.RequestUri!.IdnHost, certificate, chain);
+        }
+
+        return handler;
+    }
+
     /// <summary>Changes the service's registrations after the service's own (e.g. a fake clock).</summary>
     protected virtual void ConfigureServices(IServiceCollection services)
     {
@@ -79,17 +100,26 @@ public class IdentityFixture : IAsyncLifetime
             settings[key] = value;
         }
 
-        App = ManagementApp.Start(_database, issuer: null, listen: true, settings, b => b.ConfigureServices(s =>
+        App = ManagementApp.Start(_database, issuer: null, listen: true, settings, b => b.UseUrls(ListenUrl).ConfigureServices(s =>
         {
             s.AddFakeLogging();
             ConfigureServices(s);
         }));
         Logs = App.Services.GetFakeLogCollector();
-        Admin = App.Client(App.AdminKey);
-        Anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = App.Address };
+        if (ListenUrl.StartsWith("https:", StringComparison.Ordinal))
+        {
+            Admin = new HttpClient(TrustingHandler(followRedirects: true)) { BaseAddress = App.Address };
+            Admin.DefaultRequestHeaders.Add("X-Api-Key", App.AdminKey);
+        }
+        else
+        {
+            Admin = App.Client(App.AdminKey);
+        }
+
+        Anonymous = new HttpClient(TrustingHandler(followRedirects: false)) { BaseAddress = App.Address };
         using JsonDocument discovery = JsonDocument.Parse(await Anonymous.GetStringAsync("/.well-known/openid-configuration"));
         Issuer = discovery.RootElement.GetProperty("issuer").GetString()!;
-        Oidc = new OidcClient(Anonymous, Issuer);
+        Oidc = new OidcClient(Anonymous, Issuer, () => TrustingHandler(followRedirects: false));
 
         string configuration = (await Admin.CreateAsync("/api/v1/configurations", new { name = "cfg" })).Id;
         SiteName = "site-one";
@@ -120,7 +150,7 @@ public class IdentityFixture : IAsyncLifetime
     public async Task<TestDevice> EnrolDeviceAsync(TestUser user, bool compliant = true)
     {
         TokenResponse signIn = await Oidc.DeviceFlowAsync(user.Name, Password, "openid opentunnel.device");
-        using var client = new HttpClient { BaseAddress = App.Address };
+        using var client = new HttpClient(TrustingHandler(followRedirects: true)) { BaseAddress = App.Address };
         return await TestDevice.EnrolAsync(client, signIn.AccessToken!, diskEncrypted: compliant);
     }
 

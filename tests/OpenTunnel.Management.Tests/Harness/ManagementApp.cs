@@ -82,6 +82,7 @@ public sealed class ManagementApp : IAsyncDisposable
             if (listen)
             {
                 b.UseUrls("http://127.0.0.1:0");
+                b.UseSetting("Management:Https:AllowLoopbackHttp", "true");
             }
 
             configure?.Invoke(b);

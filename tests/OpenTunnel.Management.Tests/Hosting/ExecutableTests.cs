@@ -54,7 +54,7 @@ public sealed class ExecutableTests : IDisposable
     private TrackedProcess StartService(string url) => TrackedProcess.Start(
         "dotnet",
         [Service, "--urls", url],
-        environment: new Dictionary<string, string> { ["Management__DataDirectory"] = Data });
+        environment: new Dictionary<string, string> { ["Management__DataDirectory"] = Data, ["Management__Https__AllowLoopbackHttp"] = "true" });
 
     private static CommandResult RunCli(Dictionary<string, string> environment, params string[] args) =>
         Command.Run("dotnet", [Service, .. args], TimeSpan.FromSeconds(60), environment: environment);

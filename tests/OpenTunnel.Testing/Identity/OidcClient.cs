@@ -21,8 +21,9 @@ public sealed record TokenResponse(HttpStatusCode Status, JsonElement Json)
 /// <summary>
 /// The client side of the provider's OAuth flows over real HTTP, as the Linux client and a
 /// browser would use them: device authorization, the verification page, token polling and refresh.
+/// <paramref name="browserHandler"/> makes the browser's handler (one that trusts the test's CA over https); default a plain one.
 /// </summary>
-public sealed class OidcClient(HttpClient http, string issuer)
+public sealed class OidcClient(HttpClient http, string issuer, Func<HttpClientHandler>? browserHandler = null)
 {
     public const string DeviceClient = "opentunnel-client";
 
@@ -99,7 +100,10 @@ public sealed class OidcClient(HttpClient http, string issuer)
     /// <summary>A browser of its own (its own cookies: parallel sign-ins do not share an anti-forgery cookie), with this client's address and headers.</summary>
     private HttpClient Browser()
     {
-        var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = http.BaseAddress };
+        HttpClientHandler handler = browserHandler?.Invoke() ?? new HttpClientHandler();
+        handler.AllowAutoRedirect = false;
+        handler.CookieContainer = new CookieContainer();
+        var browser = new HttpClient(handler) { BaseAddress = http.BaseAddress };
         foreach (KeyValuePair<string, IEnumerable<string>> header in http.DefaultRequestHeaders)
         {
             browser.DefaultRequestHeaders.TryAddWithoutValidation(header.Key, header.Value);
