@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
 using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Management.Agents;
+using OpenTunnel.Management.Settings;
 
 namespace OpenTunnel.Management.Hosting;
 
