@@ -1,0 +1,66 @@
+#!/bin/sh
+# Builds OpenTunnel's two OCI images on this machine with podman and no registry:
+#   1. a Debian 12 root file system made with mmdebstrap from Debian's archive (cached in
+#      artifacts/images/base-*.tar, keyed by its package list, and reused),
+#   2. podman import of it as localhost/opentunnel-base,
+#   3. the applications published self-contained for linux-x64 (the runtime pack from NuGet),
+#   4. podman build --pull=never of opentunnel-gateway (gateway + agent) and opentunnel-management
+#      (management service + identity provider), saved as oci-archive files:
+#      artifacts/images/opentunnel-gateway.oci.tar and artifacts/images/opentunnel-management.oci.tar.
+# Usage: deploy/images/build.sh [--tag TAG]   (as root; TAG defaults to "latest")
+# Uses deploy/images/containers.conf (CONTAINERS_CONF) unless CONTAINERS_CONF is set already.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out=$root/artifacts/images
+tag=latest
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tag) tag=$2; shift 2 ;;
+    *) echo "build.sh: unknown option '$1' (--tag TAG)" >&2; exit 64 ;;
+  esac
+done
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
+for tool in podman mmdebstrap dotnet; do
+  command -v "$tool" >/dev/null || { echo "build.sh: '$tool' is missing (apt-get install podman runc mmdebstrap; the .NET 10 SDK for dotnet)" >&2; exit 1; }
+done
+mkdir -p "$out"
+
+# libicu72 and libssl3: what a self-contained .NET application still loads from the system;
+# nftables and iproute2 for the gateway; util-linux's setpriv (in the base) drops root.
+packages=ca-certificates,libicu72,libssl3,nftables,iproute2,tzdata
+key=$(printf '%s' "bookworm $packages" | sha256sum | cut -c1-12)
+base=$out/base-bookworm-$key.tar
+if [ ! -f "$base" ]; then
+  echo "Building the Debian 12 base ($packages) into $base"
+  mmdebstrap --variant=minbase --include="$packages" --quiet \
+    --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/usr/share/doc/* "$1"/usr/share/man/*' \
+    bookworm "$out/partial-base.tar" http://deb.debian.org/debian
+  mv "$out/partial-base.tar" "$base"
+fi
+if ! podman image exists "localhost/opentunnel-base:$key"; then
+  podman import --quiet "$base" "localhost/opentunnel-base:$key" >/dev/null
+fi
+podman tag "localhost/opentunnel-base:$key" localhost/opentunnel-base:current
+
+context=$out/context
+rm -rf "$context"
+mkdir -p "$context/publish"
+publish() { # PROJECT NAME
+  dotnet publish "$root/src/$1" -c Release -r linux-x64 --self-contained -nologo -v quiet \
+    -p:DebugType=none -o "$context/publish/$2"
+}
+publish OpenTunnel.Gateway gateway
+publish OpenTunnel.Agent agent
+publish OpenTunnel.Management management
+cp "$here/gateway.json" "$here/gateway-entrypoint.sh" "$context/"
+
+for image in gateway management; do
+  podman build --pull=never --quiet --network=none -f "$here/$image.Containerfile" \
+    -t "localhost/opentunnel-$image:$tag" "$context" >/dev/null
+  rm -f "$out/opentunnel-$image.oci.tar"
+  podman save --quiet --format oci-archive -o "$out/opentunnel-$image.oci.tar" "localhost/opentunnel-$image:$tag"
+  size=$(podman image inspect --format '{{.Size}}' "localhost/opentunnel-$image:$tag")
+  echo "opentunnel-$image:$tag  $((size / 1000000)) MB  -> $out/opentunnel-$image.oci.tar"
+done
+rm -rf "$context"
