@@ -26,20 +26,14 @@ public static class InboundProbe
     public static bool IsWellFormedNonce(string? nonce) =>
         nonce is { Length: >= 16 and <= 64 } && nonce.All(char.IsAsciiLetterOrDigit);
 
-    public static async Task<ProbeOutcome> TcpAsync(IPEndPoint target, string nonce, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(target);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        using var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
+    public static Task<ProbeOutcome> TcpAsync(IPEndPoint target, string nonce, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ProbeAsync(target, SocketType.Stream, ProtocolType.Tcp, timeout, cancellationToken, async (socket, deadline) =>
         {
-            await socket.ConnectAsync(target, deadline.Token);
             byte[] buffer = new byte[MaximumAnswer];
             int filled = 0;
             while (filled < buffer.Length)
             {
-                int read = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, deadline.Token);
+                int read = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, deadline);
                 if (read == 0)
                 {
                     break;
@@ -55,33 +49,17 @@ public static class InboundProbe
             return Encoding.ASCII.GetString(buffer, 0, filled).Trim() == nonce
                 ? new ProbeOutcome(true, $"TCP {target} answered")
                 : new ProbeOutcome(false, $"TCP {target} accepted the connection but another program answered, not the install script's responder");
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return new ProbeOutcome(false, $"TCP {target}: no answer within {timeout.TotalSeconds:0} s (a firewall or NAT in front of the server drops it)");
-        }
-        catch (SocketException e)
-        {
-            return new ProbeOutcome(false, $"TCP {target}: {e.SocketErrorCode} ({e.Message})");
-        }
-    }
+        });
 
-    public static async Task<ProbeOutcome> UdpAsync(IPEndPoint target, string nonce, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(target);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        using var socket = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        // Connected, so the kernel passes up only datagrams from the target and reports its ICMP unreachable.
-        try
+    public static Task<ProbeOutcome> UdpAsync(IPEndPoint target, string nonce, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ProbeAsync(target, SocketType.Dgram, ProtocolType.Udp, timeout, cancellationToken, async (socket, deadline) =>
         {
-            await socket.ConnectAsync(target, deadline.Token);
             byte[] buffer = new byte[MaximumAnswer];
             // Three tries a second apart: one lost datagram is not a closed port.
             for (int attempt = 0; attempt < 3; attempt++)
             {
-                await socket.SendAsync(UdpQuestion, SocketFlags.None, deadline.Token);
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
+                await socket.SendAsync(UdpQuestion, SocketFlags.None, deadline);
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(deadline);
                 wait.CancelAfter(TimeSpan.FromSeconds(1));
                 try
                 {
@@ -96,14 +74,34 @@ public static class InboundProbe
             }
 
             return new ProbeOutcome(false, $"UDP {target}: no answer to 3 datagrams (a firewall or NAT in front of the server drops it)");
+        });
+
+    /// <summary>
+    /// Connects a socket to <paramref name="target"/> (for UDP, so the kernel passes up only the
+    /// target's datagrams and reports its ICMP unreachable) and runs <paramref name="exchange"/>
+    /// within <paramref name="timeout"/>; a timeout or socket error becomes an outcome that names it.
+    /// </summary>
+    private static async Task<ProbeOutcome> ProbeAsync(
+        IPEndPoint target, SocketType type, ProtocolType protocol, TimeSpan timeout, CancellationToken cancellationToken,
+        Func<Socket, CancellationToken, Task<ProbeOutcome>> exchange)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        string name = protocol == ProtocolType.Tcp ? "TCP" : "UDP";
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        using var socket = new Socket(target.AddressFamily, type, protocol);
+        try
+        {
+            await socket.ConnectAsync(target, deadline.Token);
+            return await exchange(socket, deadline.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new ProbeOutcome(false, $"UDP {target}: no answer within {timeout.TotalSeconds:0} s");
+            return new ProbeOutcome(false, $"{name} {target}: no answer within {timeout.TotalSeconds:0} s (a firewall or NAT in front of the server drops it)");
         }
         catch (SocketException e)
         {
-            return new ProbeOutcome(false, $"UDP {target}: {e.SocketErrorCode} ({e.Message})");
+            return new ProbeOutcome(false, $"{name} {target}: {e.SocketErrorCode} ({e.Message})");
         }
     }
 }
