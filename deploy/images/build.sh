@@ -46,8 +46,14 @@ podman tag "localhost/opentunnel-base:$key" localhost/opentunnel-base:current
 context=$out/context
 rm -rf "$context"
 mkdir -p "$context/publish"
+# Publish from a copy of the sources: a publish for linux-x64 restores into obj/, which would race
+# with a build of the checkout running at the same time (the tests build while this runs).
+source=$out/source
+rm -rf "$source"
+mkdir -p "$source"
+(cd "$root" && tar --exclude=bin --exclude=obj -cf - src deploy/install Directory.Build.props Directory.Packages.props global.json .editorconfig) | tar -C "$source" -xf -
 publish() { # PROJECT NAME
-  dotnet publish "$root/src/$1" -c Release -r linux-x64 --self-contained -nologo -v quiet \
+  dotnet publish "$source/src/$1" -c Release -r linux-x64 --self-contained -nologo -v quiet \
     -p:DebugType=none -o "$context/publish/$2"
 }
 publish OpenTunnel.Gateway gateway
@@ -64,3 +70,4 @@ for image in gateway management; do
   echo "opentunnel-$image:$tag  $((size / 1000000)) MB  -> $out/opentunnel-$image.oci.tar"
 done
 rm -rf "$context"
+rm -rf "$source"

@@ -33,6 +33,14 @@ verb=${1:-run}
 case "$verb" in
   run)
     prepare
+    # A container sees /proc/sys read-only, so the gateway cannot switch forwarding on itself.
+    if [ "$(cat /proc/sys/net/ipv4/ip_forward)" != 1 ] && grep -q '"ManageFirewall": *true' "$config" \
+       && ! (echo 1 >/proc/sys/net/ipv4/ip_forward) 2>/dev/null; then
+      echo "IP forwarding is off in this network namespace and the container cannot switch it on:" >&2
+      echo "  with its own network namespace: podman run --sysctl net.ipv4.ip_forward=1 ..." >&2
+      echo "  with --network host: switch it on on the host (sysctl -w net.ipv4.ip_forward=1; opentunnel-setup does)" >&2
+      exit 78
+    fi
     if [ ! -f "$data/gateway/token-signing-jwks.json" ] && grep -q development-issuer "$config"; then
       # The quick-look token key, until the site's identity provider is pushed by the management
       # service (Management:Agents:GatewayAuth): the gateway refuses to start without a key set.
@@ -42,9 +50,23 @@ case "$verb" in
     gateway=$!
     for _ in $(seq 100); do [ -S "$data/gateway/control.sock" ] && break; kill -0 "$gateway" 2>/dev/null || break; sleep 0.1; done
     agent=
-    if [ -f "$data/agent/agent.json" ]; then
+    if [ ! -f "$data/agent/agent.json" ] && [ -n "${OPENTUNNEL_AGENT_TOKENFILE:-}" ] && [ -r "$OPENTUNNEL_AGENT_TOKENFILE" ]; then
+      # First start with a token (compose: a secret file only root reads): the agent enrols by
+      # itself, from a copy it alone can read; the copy is deleted once the enrolment is stored.
+      (umask 077 && head -n1 "$OPENTUNNEL_AGENT_TOKENFILE" >"$data/agent/enrolment-token")
+      chown opentunnel:opentunnel "$data/agent/enrolment-token"
+      export OPENTUNNEL_AGENT_TOKENFILE="$data/agent/enrolment-token"
+    else
+      unset OPENTUNNEL_AGENT_TOKENFILE
+    fi
+    rm_token_when_enrolled() {
+      while [ -f "$data/agent/enrolment-token" ] && [ ! -f "$data/agent/agent.json" ]; do sleep 1; done
+      rm -f "$data/agent/enrolment-token"
+    }
+    if [ -f "$data/agent/agent.json" ] || [ -n "${OPENTUNNEL_AGENT_TOKENFILE:-}" ]; then
       (as_user opentunnel-agent run) &
       agent=$!
+      rm_token_when_enrolled &
     fi
     trap 'kill -TERM $gateway $agent 2>/dev/null' TERM INT
     status=0
