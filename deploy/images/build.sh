@@ -43,6 +43,20 @@ if ! podman image exists "localhost/opentunnel-base:$key"; then
 fi
 podman tag "localhost/opentunnel-base:$key" localhost/opentunnel-base:current
 
+# The images are made again only when their inputs changed: the sources, this folder, the
+# install script (embedded in the management service) and the build settings.
+stamp=$( (cd "$root" && tar --exclude=bin --exclude=obj --sort=name -cf - src deploy/images deploy/install \
+  Directory.Build.props Directory.Packages.props global.json .editorconfig) | sha256sum | cut -c1-64)
+if [ "$(cat "$out/images.stamp" 2>/dev/null)" = "$tag $stamp" ] \
+   && [ -f "$out/opentunnel-gateway.oci.tar" ] && [ -f "$out/opentunnel-management.oci.tar" ]; then
+  for image in gateway management; do
+    podman image exists "localhost/opentunnel-$image:$tag" || podman load --quiet -i "$out/opentunnel-$image.oci.tar" >/dev/null
+  done
+  echo "The images are up to date with the sources ($out/opentunnel-{gateway,management}.oci.tar)."
+  exit 0
+fi
+rm -f "$out/images.stamp"
+
 context=$out/context
 rm -rf "$context"
 mkdir -p "$context/publish"
@@ -71,3 +85,4 @@ for image in gateway management; do
 done
 rm -rf "$context"
 rm -rf "$source"
+echo "$tag $stamp" >"$out/images.stamp"
