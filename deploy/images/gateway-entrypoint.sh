@@ -12,14 +12,15 @@ config=/etc/opentunnel/gateway.json
 data=/var/lib/opentunnel
 
 # setpriv keeps exactly the capabilities named (bounding, inheritable and ambient sets) for a
-# non-root user: ambient capabilities are what carries them across exec into nft.
-as_user() {
+# non-root user: ambient capabilities are what carries them across exec into nft. The gateway
+# gets CAP_NET_ADMIN and CAP_NET_BIND_SERVICE; the agent needs none.
+as_user() { # CAPABILITIES (e.g. ",+net_admin" or "") COMMAND...
+  caps=$1; shift
   exec setpriv --reuid=opentunnel --regid=opentunnel --clear-groups \
-    --bounding-set=-all,+net_admin,+net_bind_service \
-    --inh-caps=-all,+net_admin,+net_bind_service \
-    --ambient-caps=-all,+net_admin,+net_bind_service \
+    --bounding-set="-all$caps" --inh-caps="-all$caps" --ambient-caps="-all$caps" \
     --no-new-privs -- "$@"
 }
+gateway_caps=,+net_admin,+net_bind_service
 
 prepare() {
   mkdir -p "$data/gateway" "$data/agent" /etc/opentunnel
@@ -44,9 +45,9 @@ case "$verb" in
     if [ ! -f "$data/gateway/token-signing-jwks.json" ] && grep -q development-issuer "$config"; then
       # The quick-look token key, until the site's identity provider is pushed by the management
       # service (Management:Agents:GatewayAuth): the gateway refuses to start without a key set.
-      (as_user opentunnel-gateway token --config "$config" --user first-start --lifetime 60 >/dev/null)
+      (as_user "$gateway_caps" opentunnel-gateway token --config "$config" --user first-start --lifetime 60 >/dev/null)
     fi
-    (as_user opentunnel-gateway run --config "$config") &
+    (as_user "$gateway_caps" opentunnel-gateway run --config "$config") &
     gateway=$!
     for _ in $(seq 100); do [ -S "$data/gateway/control.sock" ] && break; kill -0 "$gateway" 2>/dev/null || break; sleep 0.1; done
     agent=
@@ -64,7 +65,7 @@ case "$verb" in
       rm -f "$data/agent/enrolment-token"
     }
     if [ -f "$data/agent/agent.json" ] || [ -n "${OPENTUNNEL_AGENT_TOKENFILE:-}" ]; then
-      (as_user opentunnel-agent run) &
+      (as_user "" opentunnel-agent run) &
       agent=$!
       rm_token_when_enrolled &
     fi
@@ -76,8 +77,8 @@ case "$verb" in
     [ -n "$agent" ] && { kill -TERM "$agent" 2>/dev/null; wait "$agent" || true; }
     exit "$status"
     ;;
-  enrol) prepare; as_user opentunnel-agent enrol "$@" ;;
-  gateway) as_user opentunnel-gateway "$@" ;;
-  agent) as_user opentunnel-agent "$@" ;;
+  enrol) prepare; as_user "" opentunnel-agent enrol "$@" ;;
+  gateway) as_user "$gateway_caps" opentunnel-gateway "$@" ;;
+  agent) as_user "" opentunnel-agent "$@" ;;
   *) echo "opentunnel-gateway image: unknown verb '$verb' (run, enrol, gateway, agent)" >&2; exit 64 ;;
 esac
