@@ -76,10 +76,14 @@ publish OpenTunnel.Management management
 cp "$here/gateway.json" "$here/gateway-entrypoint.sh" "$context/"
 
 for image in gateway management; do
+  previous=$(podman image inspect --format '{{.Id}}' "localhost/opentunnel-$image:$tag" 2>/dev/null || true)
   podman build --pull=never --quiet --network=none -f "$here/$image.Containerfile" \
     -t "localhost/opentunnel-$image:$tag" "$context" >/dev/null
   rm -f "$out/opentunnel-$image.oci.tar"
   podman save --quiet --format oci-archive -o "$out/opentunnel-$image.oci.tar" "localhost/opentunnel-$image:$tag"
+  # The image this build replaced, left without a name, goes (unless a container still uses it).
+  current=$(podman image inspect --format '{{.Id}}' "localhost/opentunnel-$image:$tag")
+  if [ -n "$previous" ] && [ "$previous" != "$current" ]; then podman rmi "$previous" >/dev/null 2>&1 || true; fi
   size=$(podman image inspect --format '{{.Size}}' "localhost/opentunnel-$image:$tag")
   echo "opentunnel-$image:$tag  $((size / 1000000)) MB  -> $out/opentunnel-$image.oci.tar"
 done
