@@ -25,6 +25,26 @@ namespace OpenTunnel.Management.Agents;
 /// </summary>
 public static partial class AgentEnrolment
 {
+    /// <summary>The enrolment token whose secret is <paramref name="secret"/>, and its site.</summary>
+    internal static async Task<(EnrolmentToken? Token, Site? Site)> FindTokenAsync(ManagementDbContext db, string secret, CancellationToken ct)
+    {
+        string hash = ApiKeySecret.Hash(secret);
+        EnrolmentToken? token = await db.EnrolmentTokens.AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == hash, ct);
+        Site? site = token is null ? null : await db.Sites.AsNoTracking().FirstOrDefaultAsync(s => s.Id == token.SiteId, ct);
+        return (token, site);
+    }
+
+    /// <summary>Why <paramref name="token"/> cannot enrol a server now, or null when it can.</summary>
+    internal static string? RefusalOf(EnrolmentToken? token, Site? site, DateTime now) => token switch
+    {
+        // Tokens go with their site, so a deleted site's token is no longer known.
+        null => "the token is not known (it was revoked, its site was deleted, or it is mistyped)",
+        { RedeemedAt: not null } => $"the token was already used, at {token.RedeemedAt:u}",
+        _ when token.ExpiresAt <= now => $"the token expired at {token.ExpiresAt:u}",
+        _ when site is null => "the token's site was deleted",
+        _ => null,
+    };
+
     internal static async Task<Results<Created<EnrolmentResponse>, ValidationProblem, ProblemHttpResult>> RedeemAsync(
         EnrolmentRequest request,
         ManagementDbContext db,
@@ -56,18 +76,8 @@ public static partial class AgentEnrolment
         }
 
         DateTimeOffset now = clock.GetUtcNow();
-        string hash = ApiKeySecret.Hash(request.Token!);
-        EnrolmentToken? token = await db.EnrolmentTokens.AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == hash, ct);
-        Site? site = token is null ? null : await db.Sites.AsNoTracking().FirstOrDefaultAsync(s => s.Id == token.SiteId, ct);
-        string? refusal = token switch
-        {
-            // Tokens go with their site, so a deleted site's token is no longer known.
-            null => "the token is not known (it was revoked, its site was deleted, or it is mistyped)",
-            { RedeemedAt: not null } => $"the token was already used, at {token.RedeemedAt:u}",
-            _ when token.ExpiresAt <= now.UtcDateTime => $"the token expired at {token.ExpiresAt:u}",
-            _ when site is null => "the token's site was deleted",
-            _ => null,
-        };
+        (EnrolmentToken? token, Site? site) = await FindTokenAsync(db, request.Token!, ct);
+        string? refusal = RefusalOf(token, site, now.UtcDateTime);
         if (refusal is not null)
         {
             LogEnrolmentRefused(logger, request.ServerName!, http.Connection.RemoteIpAddress?.ToString(), refusal);
@@ -170,7 +180,7 @@ public static partial class AgentEnrolment
     };
 
     /// <summary>The configured public URL, else https:// the host this request was sent to, at the agent endpoint's port.</summary>
-    private static string AgentEndpointUrl(AgentLinkOptions options, AgentEndpointBinding binding, HttpRequest request)
+    internal static string AgentEndpointUrl(AgentLinkOptions options, AgentEndpointBinding binding, HttpRequest request)
     {
         if (options.PublicUrl is { } configured)
         {

@@ -3,7 +3,9 @@ using Microsoft.EntityFrameworkCore;
 using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Auth;
 using OpenTunnel.Management.Data;
+using Microsoft.Extensions.Options;
 using OpenTunnel.Management.Domain;
+using OpenTunnel.Management.Install;
 using OpenTunnel.Management.Validation;
 
 namespace OpenTunnel.Management.Agents;
@@ -13,9 +15,11 @@ public sealed record EnrolmentTokenRequest(int? ValidForHours = null);
 
 /// <summary>
 /// The token, shown only in the answer to its creation, with the pin of the internal CA that
-/// the agent checks the management service by while it enrols (opentunnel-agent enrol --ca-pin).
+/// the agent checks the management service by while it enrols (opentunnel-agent enrol --ca-pin),
+/// and the install line: what an administrator runs as root on a new gateway server, with the
+/// token saved in FILE (docs/install.md).
 /// </summary>
-public sealed record CreatedEnrolmentToken(EnrolmentToken EnrolmentToken, string Token, string CaPin);
+public sealed record CreatedEnrolmentToken(EnrolmentToken EnrolmentToken, string Token, string CaPin, string InstallLine);
 
 /// <summary>
 /// One-time enrolment tokens per site, and their redemption. Redemption is the one API call
@@ -35,12 +39,15 @@ public static class EnrolmentEndpoints
         api.MapDelete("enrolment-tokens/{id:guid}", RevokeTokenAsync).WithTags("enrolment").WithName("RevokeEnrolmentToken")
             .RequireAuthorization(AuthorizationSetup.WritePolicy);
         api.MapPost("enrolment", AgentEnrolment.RedeemAsync).WithTags("enrolment").WithName("Enrol").AllowAnonymous().AlsoOnAgentEndpoint();
+        api.MapInstallApi();
     }
 
     private static async Task<Results<Created<CreatedEnrolmentToken>, ValidationProblem, ProblemHttpResult>> CreateTokenAsync(
-        Guid siteId, EnrolmentTokenRequest? request, ManagementDbContext db, HttpContext http, TimeProvider clock, InternalCertificateAuthority authority, CancellationToken ct)
+        Guid siteId, EnrolmentTokenRequest? request, ManagementDbContext db, HttpContext http, TimeProvider clock, InternalCertificateAuthority authority,
+        AgentEndpointBinding binding, IOptions<AgentLinkOptions> agentLink, CancellationToken ct)
     {
-        if (!await db.Sites.AnyAsync(s => s.Id == siteId, ct))
+        Site? site = await db.Sites.AsNoTracking().FirstOrDefaultAsync(s => s.Id == siteId, ct);
+        if (site is null)
         {
             return ResourceEndpoints.NotFound("site", siteId);
         }
@@ -59,7 +66,8 @@ public static class EnrolmentEndpoints
         db.EnrolmentTokens.Add(token);
         AuditTrail.Record(db, AuditTrail.ActorOf(http.User), AuditAction.Created, token, token.Id, null, AuditTrail.Snapshot(token), now);
         await db.SaveChangesAsync(ct);
-        return TypedResults.Created($"/api/v1/sites/{siteId}/enrolment-tokens", new CreatedEnrolmentToken(token, secret, authority.Pin));
+        return TypedResults.Created($"/api/v1/sites/{siteId}/enrolment-tokens", new CreatedEnrolmentToken(token, secret, authority.Pin,
+            InstallEndpoints.InstallLine($"{http.Request.Scheme}://{http.Request.Host}", AgentEnrolment.AgentEndpointUrl(agentLink.Value, binding, http.Request), site.Name, authority.Pin)));
     }
 
     private static async Task<Results<Ok<List<EnrolmentToken>>, ProblemHttpResult>> ListTokensAsync(Guid siteId, ManagementDbContext db, CancellationToken ct)

@@ -6,6 +6,7 @@ using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Auth;
 using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Settings;
+using OpenTunnel.Management.Install;
 
 namespace OpenTunnel.Management.Hosting;
 
@@ -46,6 +47,10 @@ public static class ManagementHost
         builder.Services.AddManagementOpenApi();
         builder.AddAgentLink();
         builder.AddManagementHttps();
+        builder.Services.AddInstallRateLimits();
+
+        // Under systemd (Type=notify) readiness and stopping are reported to the service manager; elsewhere this does nothing.
+        builder.Host.UseSystemd();
         configure?.Invoke(builder);
 
         WebApplication app = builder.Build();
@@ -65,10 +70,12 @@ public static class ManagementHost
         // enrolment by the endpoint matched, before any sign-in or the identity provider runs.
         app.UseRouting();
         app.UseAgentEndpointScope();
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapOpenApi();
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).ExcludeFromDescription();
+        app.MapInstallScript();
         app.MapManagementApi().MapAgentAdministration();
         app.MapAgentLink();
         app.MapDeploymentCa();

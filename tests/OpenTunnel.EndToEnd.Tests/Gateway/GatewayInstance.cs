@@ -14,7 +14,7 @@ namespace OpenTunnel.EndToEnd.Tests.Gateway;
 /// control socket. Dispose stops the gateway with SIGTERM (so it removes its nftables table) and
 /// then removes the topology.
 /// </summary>
-public sealed class GatewayInstance : IDisposable
+public sealed class GatewayInstance : IOpenConnectServer, IDisposable
 {
     public const int Port = 4443;
     public const string Issuer = "https://issuer.opentunnel.test";

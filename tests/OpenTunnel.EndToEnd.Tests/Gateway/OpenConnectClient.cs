@@ -10,6 +10,19 @@ namespace OpenTunnel.EndToEnd.Tests.Gateway;
 /// client in the same namespace can leave the routes alone, so that it does not take over the
 /// first one's routes and remove them when it goes.
 /// </summary>
+/// <summary>What openconnect needs of a gateway under test: where it is, its certificate's pin, and a folder for the client's files.</summary>
+public interface IOpenConnectServer
+{
+    NetworkTopology Topology { get; }
+
+    TemporaryDirectory Directory { get; }
+
+    /// <summary>The base64 SHA-256 of the certificate's public key, without the pin-sha256: prefix.</summary>
+    string Pin { get; }
+
+    string Url { get; }
+}
+
 public sealed class OpenConnectClient : IDisposable
 {
     private const string Script = """
@@ -75,22 +88,22 @@ public sealed class OpenConnectClient : IDisposable
     /// Starts openconnect with a token (<c>--token-mode=oidc --token-secret=@FILE</c>) and waits
     /// until the script has configured the tunnel.
     /// </summary>
-    public static Task<OpenConnectClient> ConnectWithTokenAsync(GatewayInstance gateway, string tokenFile, string interfaceName) =>
+    public static Task<OpenConnectClient> ConnectWithTokenAsync(IOpenConnectServer gateway, string tokenFile, string interfaceName) =>
         ConnectAsync(gateway, interfaceName, ["--token-mode=oidc", "--token-secret=@" + tokenFile], standardInput: null, waitForTunnel: true);
 
     /// <summary>Starts openconnect with a session cookie (<c>--cookie-on-stdin</c>), skipping the sign-in.</summary>
-    public static Task<OpenConnectClient> ConnectWithCookieAsync(GatewayInstance gateway, string cookie, string interfaceName, bool waitForTunnel = true) =>
+    public static Task<OpenConnectClient> ConnectWithCookieAsync(IOpenConnectServer gateway, string cookie, string interfaceName, bool waitForTunnel = true) =>
         ConnectAsync(gateway, interfaceName, ["--cookie-on-stdin"], cookie + "\n", waitForTunnel, installRoutes: false);
 
     /// <summary>Starts openconnect without waiting for the tunnel (for a connect that must fail).</summary>
-    public static Task<OpenConnectClient> StartWithTokenAsync(GatewayInstance gateway, string tokenFile, string interfaceName) =>
+    public static Task<OpenConnectClient> StartWithTokenAsync(IOpenConnectServer gateway, string tokenFile, string interfaceName) =>
         ConnectAsync(gateway, interfaceName, ["--token-mode=oidc", "--token-secret=@" + tokenFile], standardInput: null, waitForTunnel: false, installRoutes: false);
 
     /// <summary>
     /// Runs <c>openconnect --authenticate</c> (sign-in only, no tunnel) and returns what it printed
     /// (COOKIE=..., on success) and its exit code.
     /// </summary>
-    public static CommandResult Authenticate(GatewayInstance gateway, string tokenFile) =>
+    public static CommandResult Authenticate(IOpenConnectServer gateway, string tokenFile) =>
         gateway.Topology.Exec(gateway.Topology.Client, "openconnect",
             ["--authenticate", "--non-inter", "--token-mode=oidc", "--token-secret=@" + tokenFile, "--servercert", "pin-sha256:" + gateway.Pin, gateway.Url],
             TimeSpan.FromSeconds(20));
@@ -100,7 +113,7 @@ public sealed class OpenConnectClient : IDisposable
     /// (URL path /token): the token goes in the form's password field, as clients that cannot
     /// answer a Bearer challenge send it (openconnect reads at most 1024 characters there).
     /// </summary>
-    public static CommandResult AuthenticateWithForm(GatewayInstance gateway, string token) =>
+    public static CommandResult AuthenticateWithForm(IOpenConnectServer gateway, string token) =>
         gateway.Topology.Exec(gateway.Topology.Client, "openconnect",
             ["--authenticate", "--non-inter", "--passwd-on-stdin", "--servercert", "pin-sha256:" + gateway.Pin, gateway.Url + "/token"],
             TimeSpan.FromSeconds(20), token + "\n");
@@ -143,7 +156,7 @@ public sealed class OpenConnectClient : IDisposable
     /// <c>--script</c>, and <c>OT_ENV_DIR</c> (where it records the environment per reason) and
     /// <c>OT_ROUTES</c> (1: install the routes) in its environment.
     /// </summary>
-    public static string ScriptFile(GatewayInstance gateway)
+    public static string ScriptFile(IOpenConnectServer gateway)
     {
         ArgumentNullException.ThrowIfNull(gateway);
         string script = gateway.Directory.File("vpnc-script.sh");
@@ -156,7 +169,7 @@ public sealed class OpenConnectClient : IDisposable
         return script;
     }
 
-    private static async Task<OpenConnectClient> ConnectAsync(GatewayInstance gateway, string interfaceName, IReadOnlyList<string> authentication, string? standardInput, bool waitForTunnel, bool installRoutes = true)
+    private static async Task<OpenConnectClient> ConnectAsync(IOpenConnectServer gateway, string interfaceName, IReadOnlyList<string> authentication, string? standardInput, bool waitForTunnel, bool installRoutes = true)
     {
         string script = ScriptFile(gateway);
         string environment = gateway.Directory.Subdirectory("env-" + interfaceName + "-" + Guid.NewGuid().ToString("N")[..6]);

@@ -12,14 +12,19 @@ public static class SolutionOutput
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
         string framework = output.Name;
         string configuration = output.Parent!.Name;
-        var root = output;
+        string path = Path.Combine(Root(), "src", project, "bin", configuration, framework, assemblyFile);
+        return File.Exists(path) ? path : throw new InvalidOperationException($"{path} does not exist: build the solution first (dotnet build -c {configuration}).");
+    }
+
+    /// <summary>The checkout: the folder above the tests that holds OpenTunnel.slnx.</summary>
+    public static string Root()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "OpenTunnel.slnx")))
         {
             root = root.Parent;
         }
 
-        string path = Path.Combine(root?.FullName ?? throw new InvalidOperationException("OpenTunnel.slnx not found above " + output.FullName),
-            "src", project, "bin", configuration, framework, assemblyFile);
-        return File.Exists(path) ? path : throw new InvalidOperationException($"{path} does not exist: build the solution first (dotnet build -c {configuration}).");
+        return root?.FullName ?? throw new InvalidOperationException("OpenTunnel.slnx not found above " + AppContext.BaseDirectory);
     }
 }

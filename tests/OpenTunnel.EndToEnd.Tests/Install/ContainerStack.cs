@@ -1,0 +1,109 @@
+using System.Text.Json;
+using OpenTunnel.EndToEnd.Tests.Harness;
+using OpenTunnel.Testing;
+
+namespace OpenTunnel.EndToEnd.Tests.Install;
+
+/// <summary>
+/// The images of deploy/images/build.sh (built once per run, on the cached Debian base) and the
+/// management image running in the topology's "internet" namespace (198.18.3.10: the API on
+/// :8080, the agent endpoint on :8444), with podman's settings from deploy/images/containers.conf.
+/// The gateway namespace is the server the install script runs on; it reaches the management
+/// service through 198.18.3.1, which is also the address the readiness probe comes back to.
+/// Every container, image and volume made here is removed in Dispose.
+/// </summary>
+public sealed class ContainerStack : IAsyncLifetime
+{
+    public const string ManagementAddress = NetworkTopology.InternetAddress;
+
+    public NetworkTopology Topology { get; private set; } = null!;
+
+    public TemporaryDirectory Directory { get; } = new();
+
+    public string Root { get; } = SolutionOutput.Root();
+
+    public string Images => Path.Combine(Root, "artifacts", "images");
+
+    public string ContainersConf => Path.Combine(Root, "deploy", "images", "containers.conf");
+
+    public string ManagementContainer { get; private set; } = null!;
+
+    public string ManagementApi => $"http://{ManagementAddress}:8080";
+
+    public string AdminKey { get; private set; } = null!;
+
+    /// <summary>How long the image build took, for the test log.</summary>
+    public TimeSpan BuildTime { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        Prerequisites.RequireRootAndCommands("podman", "mmdebstrap", "runc", "ip", "nft", "openconnect", "perl", "openssl", "curl", "dotnet");
+        var started = DateTime.UtcNow;
+        Command.Run("sh", [Path.Combine(Root, "deploy", "images", "build.sh")], TimeSpan.FromMinutes(25)).EnsureSuccess();
+        BuildTime = DateTime.UtcNow - started;
+
+        // The installer must load the gateway image itself (and uninstall must remove it): the
+        // copy the build left in podman's storage goes; the archive stays.
+        Podman("rmi", "-f", "localhost/opentunnel-gateway:latest");
+
+        Topology = NetworkTopology.Create(withInternet: true);
+        ManagementContainer = Topology.Prefix + "-management";
+        Podman("run", "-d", "--name", ManagementContainer, "--network", $"ns:/run/netns/{Topology.Internet}",
+            "-v", ManagementContainer + ":/var/lib/opentunnel/management",
+            "-e", $"ASPNETCORE_URLS=http://{ManagementAddress}:8080",
+            "localhost/opentunnel-management:latest").EnsureSuccess();
+        for (int i = 0; ; i++)
+        {
+            if (Topology.Exec(Topology.Gateway, "curl", "-fsS", $"{ManagementApi}/healthz").Succeeded)
+            {
+                break;
+            }
+
+            if (i > 120)
+            {
+                throw new InvalidOperationException("The management container did not answer: " + Podman("logs", ManagementContainer).StandardError);
+            }
+
+            await Task.Delay(500);
+        }
+
+        AdminKey = Podman("exec", ManagementContainer, "cat", "/var/lib/opentunnel/management/admin-api-key").EnsureSuccess().StandardOutput.Trim();
+    }
+
+    public CommandResult Podman(params string[] arguments) => Podman(arguments, Command.DefaultTimeout);
+
+    public CommandResult Podman(IReadOnlyList<string> arguments, TimeSpan timeout) =>
+        Command.Run("env", ["CONTAINERS_CONF=" + ContainersConf, "podman", .. arguments], timeout);
+
+    /// <summary>Calls the management API from the server namespace with the administrator key.</summary>
+    public JsonElement Api(string method, string path, object body)
+    {
+        string json = JsonSerializer.Serialize(body);
+        CommandResult result = Topology.Exec(Topology.Gateway, "curl",
+            ["-fsS", "-X", method, "-H", "X-Api-Key: " + AdminKey, "-H", "Content-Type: application/json", "-d", json, ManagementApi + path], Command.DefaultTimeout);
+        return JsonDocument.Parse(result.EnsureSuccess().StandardOutput).RootElement.Clone();
+    }
+
+    /// <summary>A site on port 443 with the test pool, and a one-time token for it: (site name, install line, token).</summary>
+    public (string Site, string InstallLine, string Token) NewSiteToken()
+    {
+        string name = "site-" + Guid.NewGuid().ToString("N")[..8];
+        JsonElement configuration = Api("POST", "/api/v1/configurations", new { name, ipv4Range = "198.18.128.0/24", port = 443 });
+        JsonElement site = Api("POST", "/api/v1/sites", new { name, publicAddress = NetworkTopology.GatewayPublicAddress, serverConfigurationId = configuration.GetProperty("id").GetString() });
+        JsonElement token = Api("POST", $"/api/v1/sites/{site.GetProperty("id").GetString()}/enrolment-tokens", new { validForHours = 1 });
+        return (name, token.GetProperty("installLine").GetString()!, token.GetProperty("token").GetString()!);
+    }
+
+    public Task DisposeAsync()
+    {
+        if (ManagementContainer is not null)
+        {
+            Podman("rm", "-f", "-t", "5", ManagementContainer);
+            Podman("volume", "rm", "-f", ManagementContainer);
+        }
+
+        Topology?.Dispose();
+        Directory.Dispose();
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,165 @@
+using OpenTunnel.EndToEnd.Tests.Gateway;
+using OpenTunnel.Testing;
+using Xunit.Abstractions;
+
+namespace OpenTunnel.EndToEnd.Tests.Install;
+
+/// <summary>
+/// opentunnel-setup as an administrator runs it: the install line from the enrolment-token API,
+/// fetched from the management container, run as root in the "server" namespace (the gateway
+/// namespace of the standard topology). The management API is plain http on 198.18.3.10:8080
+/// until it serves HTTPS; the script's own calls go to the agent endpoint over TLS checked by the
+/// CA pin of the line. The script's record and persistent sysctl file go to a test folder.
+/// </summary>
+[Trait("Category", "EndToEnd")]
+public sealed class InstallScriptTests(ContainerStack stack, ITestOutputHelper output) : IClassFixture<ContainerStack>
+{
+    private const string Container = "opentunnel-gateway";
+
+    [Fact]
+    public async Task InstallLine_EnrolsAndStartsTheGateway_OpenConnectReachesCorp_AndUninstallLeavesNothing()
+    {
+        output.WriteLine($"Image build: {stack.BuildTime.TotalSeconds:0} s");
+        (string site, string line, string token) = stack.NewSiteToken();
+        string state = stack.Directory.Subdirectory("state-" + site);
+        string sysctl = stack.Directory.Subdirectory("sysctl-" + site);
+        string tokenFile = WriteToken(token);
+        try
+        {
+            CommandResult installed = RunLine(line, tokenFile, state, sysctl);
+            output.WriteLine(installed.StandardOutput + installed.StandardError);
+            Assert.True(installed.Succeeded, installed.StandardOutput + installed.StandardError);
+            Assert.Contains($"in site '{site}': healthy", installed.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains("ok    inbound TCP 443 reachable from the management service", installed.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains("ok    inbound UDP 443 reachable from the management service", installed.StandardOutput, StringComparison.Ordinal);
+            string imageId = stack.Podman("image", "inspect", "--format", "{{.Id}}", "localhost/opentunnel-gateway:installed").EnsureSuccess().StandardOutput.Trim();
+
+            CommandResult again = RunLine(line, tokenFile, state, sysctl);
+            Assert.True(again.Succeeded, again.StandardOutput + again.StandardError);
+            Assert.Contains("installed already", again.StandardOutput, StringComparison.Ordinal);
+
+            // The gateway runs as the user opentunnel with only the two network capabilities.
+            string top = stack.Podman("top", Container, "user", "capeff", "args").EnsureSuccess().StandardOutput;
+            Assert.Contains(top.Split('\n'), l => l.StartsWith("opentunnel", StringComparison.Ordinal) && l.Contains("NET_ADMIN,NET_BIND_SERVICE ", StringComparison.Ordinal) && l.Contains("opentunnel-gateway run", StringComparison.Ordinal));
+
+            var gateway = new ContainerGateway(stack, InGateway("pin", "--config", "/etc/opentunnel/gateway.json").Trim()["pin-sha256:".Length..]);
+            using var corp = SourceEchoServer.Start(stack.Topology.Corp, NetworkTopology.CorpAddress);
+            string userToken = gateway.Directory.File("alice.token");
+            File.WriteAllText(userToken, InGateway("token", "--config", "/etc/opentunnel/gateway.json", "--user", "alice").Trim());
+            using (OpenConnectClient client = await OpenConnectClient.ConnectWithTokenAsync(gateway, userToken, "ocinstall"))
+            {
+                string seen = stack.Topology.Exec(stack.Topology.Client, "curl", "-s", "-m", "5", $"http://{NetworkTopology.CorpAddress}:{corp.Port}/").EnsureSuccess().StandardOutput;
+                Assert.Equal(NetworkTopology.GatewayCorpAddress, seen);
+            }
+
+            CommandResult removed = Setup(["uninstall"], state, sysctl);
+            Assert.True(removed.Succeeded, removed.StandardOutput + removed.StandardError);
+            Assert.False(stack.Podman("container", "exists", Container).Succeeded, "the container is still there");
+            Assert.False(stack.Podman("image", "exists", imageId).Succeeded, "the gateway image is still there");
+            Assert.False(stack.Podman("volume", "exists", "opentunnel-gateway-data").Succeeded, "the data volume is still there");
+            Assert.False(stack.Podman("volume", "exists", "opentunnel-gateway-etc").Succeeded, "the configuration volume is still there");
+            Assert.False(stack.Topology.Exec(stack.Topology.Gateway, "nft", "list", "table", "inet", "opentunnel").Succeeded, "the nftables table is still there");
+            Assert.False(System.IO.Directory.Exists(state), "the installer's record is still there");
+            Assert.Empty(System.IO.Directory.GetFiles(sysctl));
+        }
+        finally
+        {
+            Setup(["uninstall"], state, sysctl);
+        }
+    }
+
+    [Fact]
+    public async Task Install_WithTcp443Taken_NamesThePortAndInstallsNothing()
+    {
+        (_, string line, string token) = stack.NewSiteToken();
+        string state = stack.Directory.Subdirectory("state-port");
+        string sysctl = stack.Directory.Subdirectory("sysctl-port");
+        using TrackedProcess squatter = stack.Topology.Start(stack.Topology.Gateway, "perl",
+            ["-MIO::Socket::INET", "-e", "$| = 1; my $s = IO::Socket::INET->new(LocalPort => 443, Listen => 1, ReuseAddr => 1) or die; print qq(listening\\n); sleep 600"]);
+        await squatter.WaitForOutputAsync("listening", TimeSpan.FromSeconds(10));
+
+        CommandResult refused = RunLine(line, WriteToken(token), state, sysctl);
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("FAIL  TCP port 443 is taken", refused.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("fix: stop the program listening on TCP 443", refused.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("nothing was installed", refused.StandardOutput, StringComparison.Ordinal);
+        AssertNothingInstalled(state, sysctl);
+    }
+
+    [Fact]
+    public void Install_WithoutATunDevice_NamesItAndInstallsNothing()
+    {
+        (_, string line, string token) = stack.NewSiteToken();
+        string state = stack.Directory.Subdirectory("state-tun");
+        string sysctl = stack.Directory.Subdirectory("sysctl-tun");
+
+        // A private mount namespace whose /dev/net is empty: the server has no TUN device.
+        CommandResult refused = RunLine(line, WriteToken(token), state, sysctl, hideTun: true);
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("FAIL  no usable TUN device /dev/net/tun", refused.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("fix: load the module (modprobe tun)", refused.StandardOutput, StringComparison.Ordinal);
+        AssertNothingInstalled(state, sysctl);
+    }
+
+    private void AssertNothingInstalled(string state, string sysctl)
+    {
+        Assert.False(stack.Podman("container", "exists", Container).Succeeded);
+        Assert.False(stack.Podman("image", "exists", "localhost/opentunnel-gateway:installed").Succeeded);
+        Assert.False(stack.Podman("volume", "exists", "opentunnel-gateway-data").Succeeded);
+        Assert.False(File.Exists(Path.Combine(state, "installed")));
+        Assert.Empty(System.IO.Directory.GetFiles(sysctl));
+    }
+
+    private string WriteToken(string token)
+    {
+        string file = stack.Directory.File("token-" + Guid.NewGuid().ToString("N")[..8]);
+        File.WriteAllText(file, token + "\n");
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return file;
+    }
+
+    /// <summary>The install line as the API gave it, with the token file filled in, as root (no sudo) in the server namespace.</summary>
+    private CommandResult RunLine(string line, string tokenFile, string state, string sysctl, bool hideTun = false)
+    {
+        string command = line.Replace("| sudo sh", "| sh", StringComparison.Ordinal).Replace("--token-file FILE", "--token-file " + tokenFile, StringComparison.Ordinal)
+            + $" --images {stack.Images} --name gw-{Path.GetFileName(state)} --wait 240 --gateway-setting Network__IPv4Pool=198.18.128.0/24";
+        if (hideTun)
+        {
+            command = "mount -t tmpfs none /dev/net && " + command;
+        }
+
+        string[] prefix = hideTun ? ["unshare", "--mount", "--propagation", "private", "sh", "-c"] : ["sh", "-c"];
+        return InServer([.. Environment(state, sysctl), .. prefix, command], TimeSpan.FromMinutes(6));
+    }
+
+    private CommandResult Setup(IReadOnlyList<string> arguments, string state, string sysctl) =>
+        InServer([.. Environment(state, sysctl), "sh", Path.Combine(stack.Root, "deploy", "install", "opentunnel-setup"), .. arguments], TimeSpan.FromMinutes(3));
+
+    /// <summary>
+    /// Runs env ARGUMENTS in the server's network namespace with nsenter rather than `ip netns
+    /// exec`, which mounts a sysfs of its own without the cgroup file systems podman and the
+    /// script's cgroup check look at (a real server has them).
+    /// </summary>
+    private CommandResult InServer(IReadOnlyList<string> arguments, TimeSpan timeout) =>
+        Command.Run("nsenter", ["--net=/run/netns/" + stack.Topology.Gateway, "env", .. arguments], timeout);
+
+    private string[] Environment(string state, string sysctl) =>
+        ["CONTAINERS_CONF=" + stack.ContainersConf, "OPENTUNNEL_SETUP_STATE=" + state, "OPENTUNNEL_SETUP_SYSCTL_DIR=" + sysctl];
+
+    private string InGateway(params string[] arguments) =>
+        stack.Podman(["exec", Container, "/opt/opentunnel/entrypoint.sh", "gateway", .. arguments], Command.DefaultTimeout).EnsureSuccess().StandardOutput;
+
+    /// <summary>The containerised gateway as openconnect sees it.</summary>
+    private sealed class ContainerGateway(ContainerStack stack, string pin) : IOpenConnectServer
+    {
+        public NetworkTopology Topology => stack.Topology;
+
+        public TemporaryDirectory Directory => stack.Directory;
+
+        public string Pin => pin;
+
+        public string Url => $"https://{NetworkTopology.GatewayPublicAddress}:443";
+    }
+}
