@@ -1,3 +1,4 @@
+using OpenTunnel.Agent.Protocol;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using OpenTunnel.Management.Api;
@@ -5,7 +6,6 @@ using OpenTunnel.Management.Auth;
 using OpenTunnel.Management.Data;
 using Microsoft.Extensions.Options;
 using OpenTunnel.Management.Domain;
-using OpenTunnel.Management.Install;
 using OpenTunnel.Management.Validation;
 
 namespace OpenTunnel.Management.Agents;
@@ -39,8 +39,28 @@ public static class EnrolmentEndpoints
         api.MapDelete("enrolment-tokens/{id:guid}", RevokeTokenAsync).WithTags("enrolment").WithName("RevokeEnrolmentToken")
             .RequireAuthorization(AuthorizationSetup.WritePolicy);
         api.MapPost("enrolment", AgentEnrolment.RedeemAsync).WithTags("enrolment").WithName("Enrol").AllowAnonymous().AlsoOnAgentEndpoint();
-        api.MapInstallApi();
     }
+
+    /// <summary>
+    /// The one line an administrator runs on a new gateway server as root. It fetches the
+    /// deployment's CA from /ca.pem, goes on only if the CA's key has the pin of the line, and
+    /// then fetches the install script (/install.sh) over HTTPS with that CA as the only trust anchor.
+    /// </summary>
+    public static string InstallLine(string managementBaseUrl, string agentEndpointUrl, string siteName, string caPin)
+    {
+        string hash = caPin[CertificatePins.Prefix.Length..];
+        string fetch = "set -e; c=$(mktemp); "
+            + $"curl -fsSk {managementBaseUrl}/ca.pem -o $c; "
+            + $"test \"$(openssl x509 -in $c -noout -pubkey | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)\" = {hash} || {{ echo \"the CA of {managementBaseUrl} does not have the pin {caPin}\" >&2; exit 1; }}; "
+            + $"curl -fsS --cacert $c {managementBaseUrl}/install.sh";
+        return $"sh -c '{fetch}' | sudo sh -s -- --management {agentEndpointUrl} --site '{siteName.Replace("'", string.Empty, StringComparison.Ordinal)}' --token-file FILE --ca-pin {caPin}";
+    }
+
+    /// <summary>
+    /// True when <paramref name="url"/> (scheme, host name or address, port, path) holds nothing a
+    /// shell reads: the install line carries URLs made from the request's Host header.
+    /// </summary>
+    private static bool IsShellSafe(string url) => url.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':' or '/' or '[' or ']');
 
     private static async Task<Results<Created<CreatedEnrolmentToken>, ValidationProblem, ProblemHttpResult>> CreateTokenAsync(
         Guid siteId, EnrolmentTokenRequest? request, ManagementDbContext db, HttpContext http, TimeProvider clock, InternalCertificateAuthority authority,
@@ -60,6 +80,14 @@ public static class EnrolmentEndpoints
             return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The enrolment token request is not valid.");
         }
 
+        string managementUrl = $"{http.Request.Scheme}://{http.Request.Host}";
+        string agentEndpointUrl = AgentEnrolment.AgentEndpointUrl(agentLink.Value, binding, http.Request);
+        if (!IsShellSafe(managementUrl) || !IsShellSafe(agentEndpointUrl))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
+                detail: $"The install line cannot name '{managementUrl}' or '{agentEndpointUrl}': only letters, digits and . - : / [ ] may appear in its URLs (check the Host header and Management:Agents:PublicUrl).");
+        }
+
         DateTime now = clock.GetUtcNow().UtcDateTime;
         string secret = ApiKeySecret.NewEnrolmentToken();
         var token = new EnrolmentToken { Id = Guid.NewGuid(), SiteId = siteId, TokenHash = ApiKeySecret.Hash(secret), CreatedAt = now, ExpiresAt = now.AddHours(hours) };
@@ -67,7 +95,7 @@ public static class EnrolmentEndpoints
         AuditTrail.Record(db, AuditTrail.ActorOf(http.User), AuditAction.Created, token, token.Id, null, AuditTrail.Snapshot(token), now);
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/api/v1/sites/{siteId}/enrolment-tokens", new CreatedEnrolmentToken(token, secret, authority.Pin,
-            InstallEndpoints.InstallLine($"{http.Request.Scheme}://{http.Request.Host}", AgentEnrolment.AgentEndpointUrl(agentLink.Value, binding, http.Request), site.Name, authority.Pin)));
+            InstallLine(managementUrl, agentEndpointUrl, site.Name, authority.Pin)));
     }
 
     private static async Task<Results<Ok<List<EnrolmentToken>>, ProblemHttpResult>> ListTokensAsync(Guid siteId, ManagementDbContext db, CancellationToken ct)

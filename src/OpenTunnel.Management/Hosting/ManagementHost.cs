@@ -5,8 +5,8 @@ using OpenTunnel.Management.Agents;
 using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Auth;
 using OpenTunnel.Management.Data;
-using OpenTunnel.Management.Settings;
 using OpenTunnel.Management.Install;
+using OpenTunnel.Management.Settings;
 
 namespace OpenTunnel.Management.Hosting;
 
@@ -76,7 +76,7 @@ public static class ManagementHost
         app.MapOpenApi();
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).ExcludeFromDescription();
         app.MapInstallScript();
-        app.MapManagementApi().MapAgentAdministration();
+        app.MapManagementApi().MapAgentAdministration().MapInstallApi();
         app.MapAgentLink();
         app.MapDeploymentCa();
         app.MapOpenTunnelIdentity();

@@ -49,10 +49,6 @@ public static class InstallEndpoints
         return reader.ReadToEnd();
     });
 
-    /// <summary>The one line an administrator runs on a new gateway server as root.</summary>
-    public static string InstallLine(string managementBaseUrl, string agentEndpointUrl, string siteName, string caPin) =>
-        $"curl -fsS {managementBaseUrl}/install.sh | sudo sh -s -- --management {agentEndpointUrl} --site '{siteName.Replace("'", string.Empty, StringComparison.Ordinal)}' --token-file FILE --ca-pin {caPin}";
-
     public static void AddInstallRateLimits(this IServiceCollection services) =>
         services.AddRateLimiter(o =>
         {

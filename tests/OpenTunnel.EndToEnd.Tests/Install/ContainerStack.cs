@@ -7,7 +7,7 @@ namespace OpenTunnel.EndToEnd.Tests.Install;
 /// <summary>
 /// The images of deploy/images/build.sh (built once per run, on the cached Debian base) and the
 /// management image running in the topology's "internet" namespace (198.18.3.10: the API on
-/// :8080, the agent endpoint on :8444), with podman's settings from deploy/images/containers.conf.
+/// :9443 over HTTPS with the deployment CA's certificate, the agent endpoint on :8444), with podman's settings from deploy/images/containers.conf.
 /// The gateway namespace is the server the install script runs on; it reaches the management
 /// service through 198.18.3.1, which is also the address the readiness probe comes back to.
 /// Every container, image and volume made here is removed in Dispose.
@@ -28,7 +28,10 @@ public sealed class ContainerStack : IAsyncLifetime
 
     public string ManagementContainer { get; private set; } = null!;
 
-    public string ManagementApi => $"http://{ManagementAddress}:8080";
+    public string ManagementApi => $"https://{ManagementAddress}:9443";
+
+    /// <summary>The deployment's CA, copied out of the management container: what the tests' curl trusts.</summary>
+    public string CaFile => Path.Combine(Directory.Path, "agent-ca.pem");
 
     public string AdminKey { get; private set; } = null!;
 
@@ -50,13 +53,19 @@ public sealed class ContainerStack : IAsyncLifetime
         ManagementContainer = Topology.Prefix + "-management";
         Podman("run", "-d", "--name", ManagementContainer, "--network", $"ns:/run/netns/{Topology.Internet}",
             "-v", ManagementContainer + ":/var/lib/opentunnel/management",
-            "-e", $"ASPNETCORE_URLS=http://{ManagementAddress}:8080",
+            "-e", $"ASPNETCORE_URLS=https://{ManagementAddress}:9443",
             "localhost/opentunnel-management:latest").EnsureSuccess();
         for (int i = 0; ; i++)
         {
-            if (Topology.Exec(Topology.Gateway, "curl", "-fsS", $"{ManagementApi}/healthz").Succeeded)
+            // The CA is made at the first start; until then the service does not answer either.
+            CommandResult ca = Podman("exec", ManagementContainer, "cat", "/var/lib/opentunnel/management/agent-ca.pem");
+            if (ca.Succeeded)
             {
-                break;
+                await File.WriteAllTextAsync(CaFile, ca.StandardOutput);
+                if (Topology.Exec(Topology.Gateway, "curl", "-fsS", "--cacert", CaFile, $"{ManagementApi}/healthz").Succeeded)
+                {
+                    break;
+                }
             }
 
             if (i > 120)
@@ -80,7 +89,7 @@ public sealed class ContainerStack : IAsyncLifetime
     {
         string json = JsonSerializer.Serialize(body);
         CommandResult result = Topology.Exec(Topology.Gateway, "curl",
-            ["-fsS", "-X", method, "-H", "X-Api-Key: " + AdminKey, "-H", "Content-Type: application/json", "-d", json, ManagementApi + path], Command.DefaultTimeout);
+            ["-fsS", "--cacert", CaFile, "-X", method, "-H", "X-Api-Key: " + AdminKey, "-H", "Content-Type: application/json", "-d", json, ManagementApi + path], Command.DefaultTimeout);
         return JsonDocument.Parse(result.EnsureSuccess().StandardOutput).RootElement.Clone();
     }
 

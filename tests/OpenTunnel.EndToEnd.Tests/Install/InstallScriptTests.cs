@@ -7,9 +7,9 @@ namespace OpenTunnel.EndToEnd.Tests.Install;
 /// <summary>
 /// opentunnel-setup as an administrator runs it: the install line from the enrolment-token API,
 /// fetched from the management container, run as root in the "server" namespace (the gateway
-/// namespace of the standard topology). The management API is plain http on 198.18.3.10:8080
-/// until it serves HTTPS; the script's own calls go to the agent endpoint over TLS checked by the
-/// CA pin of the line. The script's record and persistent sysctl file go to a test folder.
+/// namespace of the standard topology). The management API serves HTTPS on 198.18.3.10:9443
+/// with the deployment CA's certificate; the line fetches the CA, checks its pin and fetches the
+/// script with it; the script's own calls go to the agent endpoint over TLS checked by the same pin. The script's record and persistent sysctl file go to a test folder.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class InstallScriptTests(ContainerStack stack, ITestOutputHelper output) : IClassFixture<ContainerStack>

@@ -1,3 +1,4 @@
+using OpenTunnel.Agent.Protocol;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -45,7 +46,9 @@ public sealed class InstallEndpointsTests
 
         string line = created.Json.GetProperty("installLine").GetString()!;
         string siteName = (await admin.ReadAsync($"/api/v1/sites/{site.Id}")).Json.GetProperty("name").GetString()!;
-        Assert.StartsWith("curl -fsS http://localhost/install.sh | sudo sh -s -- --management https://mgmt.example:8444 ", line, StringComparison.Ordinal);
+        Assert.StartsWith("sh -c 'set -e; c=$(mktemp); curl -fsSk http://localhost/ca.pem -o $c; ", line, StringComparison.Ordinal);
+        Assert.Contains($"= {created.Json.GetProperty("caPin").GetString()![CertificatePins.Prefix.Length..]} ||", line, StringComparison.Ordinal);
+        Assert.Contains("curl -fsS --cacert $c http://localhost/install.sh' | sudo sh -s -- --management https://mgmt.example:8444 ", line, StringComparison.Ordinal);
         Assert.Contains($"--site '{siteName}'", line, StringComparison.Ordinal);
         Assert.Contains("--token-file FILE", line, StringComparison.Ordinal);
         Assert.Contains($"--ca-pin {created.Json.GetProperty("caPin").GetString()}", line, StringComparison.Ordinal);
