@@ -11,8 +11,16 @@ namespace OpenTunnel.Management.Tests.Auth;
 public abstract class EndpointAuthorizationTests<TApp>(TApp fixture) : IClassFixture<TApp>
     where TApp : ManagementAppFixture
 {
-    /// <summary>The one operation without an administrator: the enrolment token is its credential.</summary>
-    private static readonly HashSet<string> Anonymous = new(StringComparer.Ordinal) { "POST /api/v1/enrolment" };
+    /// <summary>
+    /// The operations without an administrator: enrolment, and the install script's readiness probe
+    /// and status calls; a site's enrolment token is their credential, not an API key.
+    /// </summary>
+    private static readonly HashSet<string> Anonymous = new(StringComparer.Ordinal)
+    {
+        "POST /api/v1/enrolment",
+        "POST /api/v1/enrolment/readiness",
+        "POST /api/v1/enrolment/status",
+    };
 
     /// <summary>
     /// Operations of a signed-in user's own device (device enrolment and posture reports): they take
