@@ -64,7 +64,7 @@ public sealed class GatewayServer : IGatewayHost, IAsyncDisposable
         Counters = new PacketCounters();
         Sessions = new SessionTable();
         Metrics = new GatewayMetrics(Sessions, Counters);
-        _exposition = new PrometheusExposition(GatewayMetrics.MeterName);
+        _exposition = new PrometheusExposition(Metrics.Meter);
         DataPlane = new TunDataPlane(tun, configuration.Tunnel.TunMtu, Pool, Pool6, Counters, time, loggers.CreateLogger("OpenTunnel.Gateway.DataPlane"))
         {
             AllowClientToClient = options.Network.AllowClientToClient,

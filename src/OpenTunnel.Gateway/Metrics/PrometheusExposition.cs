@@ -17,11 +17,12 @@ public sealed class PrometheusExposition : IDisposable
     private readonly Lock _gate = new();
     private readonly SortedDictionary<string, Series> _series = new(StringComparer.Ordinal);
 
-    public PrometheusExposition(string meterName)
+    /// <summary>Exposes the instruments of <paramref name="meter"/> (this gateway's, not another instance's of the same name).</summary>
+    public PrometheusExposition(Meter meter)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == meterName)
+            if (ReferenceEquals(instrument.Meter, meter))
             {
                 listener.EnableMeasurementEvents(instrument);
             }

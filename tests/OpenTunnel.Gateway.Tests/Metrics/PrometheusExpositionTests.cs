@@ -12,7 +12,7 @@ public sealed class PrometheusExpositionTests
     {
         var counters = new PacketCounters();
         using var metrics = new GatewayMetrics(new SessionTable(), counters);
-        using var exposition = new PrometheusExposition(GatewayMetrics.MeterName);
+        using var exposition = new PrometheusExposition(metrics.Meter);
         counters.CountFromClient(100);
         counters.CountFromClient(50);
         counters.CountDrop(DropReason.SpoofedSource);

@@ -118,7 +118,7 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
         const string siteA = "5b0c6a53-8f3e-4d7a-9d42-0c1f2e3a4b5c";
         const string siteB = "e1d2c3b4-a596-4877-8899-aabbccddeeff";
         var logger = new FakeLogger();
-        using var refusals = new MetricCollector<long>(null, GatewayMetrics.MeterName, "opentunnel.gateway.sign_ins");
+        using var refusals = new MetricCollector<long>(_metrics.Meter, "opentunnel.gateway.sign_ins");
         var signIn = new SignInService(_sessions, new AuthRateLimiter(TimeProvider.System), new AccessRevocations(TimeProvider.System), _metrics, TimeProvider.System, logger);
         string token = _issuers.Ec.Mint(new DevelopmentTokenRequest
         {
