@@ -44,6 +44,7 @@ public sealed class ProviderClient(HttpClient http)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         TokenAnswer refusal;
+        int status;
         using (HttpResponseMessage response = await PostFormAsync(endpoints.DeviceAuthorizationEndpoint, new Dictionary<string, string> { ["client_id"] = ClientId, ["scope"] = scope }, cancellationToken))
         {
             using JsonDocument json = await ReadJsonAsync(response, endpoints.DeviceAuthorizationEndpoint, cancellationToken);
@@ -60,9 +61,11 @@ public sealed class ProviderClient(HttpClient http)
             }
 
             refusal = Answer(root);
+            status = (int)response.StatusCode;
         }
 
-        throw new ProviderException($"The provider refused to start a sign-in for scope '{scope}': {refusal.Describe()}", refused: true, refusal.Error);
+        string why = refusal.Error is null ? $"HTTP {status} without an OAuth error" : refusal.Describe();
+        throw new ProviderException($"The provider refused to start a sign-in for scope '{scope}': {why}", refused: true, refusal.Error);
     }
 
     /// <summary>POSTs a token request (client_id added); an OAuth error comes back as an answer, anything else unexpected throws.</summary>
