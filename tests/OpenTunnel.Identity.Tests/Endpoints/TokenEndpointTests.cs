@@ -37,6 +37,18 @@ public sealed class TokenEndpointTests(IdentityFixture fixture) : IClassFixture<
         Assert.All(configuration.JsonWebKeySet.Keys, k => Assert.False(k.HasPrivateKey));
     }
 
+    /// <summary>
+    /// Devices starting a sign-in together each write a token row to the one SQLite file: each
+    /// waits for the write lock instead of failing with "database is locked" (a 500).
+    /// </summary>
+    [Fact]
+    public async Task ParallelDeviceAuthorizations_OnSqlite_EveryOneAnswered()
+    {
+        (string, string)[] codes = await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => fixture.Oidc.RequestDeviceCodeAsync(GatewayScope)));
+
+        Assert.Equal(60, codes.Select(c => c.Item1).Distinct().Count());
+    }
+
     [Fact]
     public async Task DeviceFlow_CompliantDevice_GatewayValidatorAcceptsTokenWithAllClaims()
     {
