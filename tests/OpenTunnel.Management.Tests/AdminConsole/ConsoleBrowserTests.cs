@@ -172,6 +172,38 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         Assert.Equal(443, (await service.Api.ReadAsync($"/api/v1/configurations/{created.Id}")).Json.GetProperty("port").GetInt32());
     }
 
+    [Fact]
+    public async Task WhatIf_NonCompliantDevice_ShowsTheRefusalAndItsReason_ACompliantOneIsAllowed()
+    {
+        string group = (await service.Api.CreateAsync("/api/v1/groups", new { name = ManagementAppFixture.Unique("grp") })).Id;
+        string userName = ManagementAppFixture.Unique("wif");
+        await service.Api.CreateAsync("/api/v1/users", new { name = userName, displayName = "What If", groupIds = new[] { group } });
+        string configuration = (await service.Api.CreateAsync("/api/v1/configurations", new { name = ManagementAppFixture.Unique("cfg") })).Id;
+        string siteName = ManagementAppFixture.Unique("wis");
+        string site = (await service.Api.CreateAsync("/api/v1/sites", new { name = siteName, publicAddress = "198.18.1.1", serverConfigurationId = configuration })).Id;
+        string policy = ManagementAppFixture.Unique("pol");
+        await service.Api.CreateAsync("/api/v1/conditional-access-policies", new { name = policy, groupIds = new[] { group }, siteIds = new[] { site }, requireCompliantDevice = true });
+
+        IPage page = await service.SignInAsync(service.ReadOnlyAdmin);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Access what-if" }).ClickAsync();
+        await page.GetByLabel("User").SelectOptionAsync(new SelectOptionValue { Label = $"{userName} (What If)" });
+        await page.GetByLabel("Site").SelectOptionAsync(new SelectOptionValue { Label = siteName });
+        await page.GetByLabel("Device", new() { Exact = true }).SelectOptionAsync("described");
+        await page.GetByLabel("Described device: enrolment").SelectOptionAsync("Enrolled");
+        await page.GetByLabel("Described device: compliance").SelectOptionAsync("NonCompliant");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Evaluate" }).ClickAsync();
+
+        ILocator decision = page.Locator("section[aria-labelledby='decision']");
+        await Assertions.Expect(decision.GetByRole(AriaRole.Heading)).ToHaveTextAsync("Refused");
+        await Assertions.Expect(decision).ToContainTextAsync($"Policy '{policy}' requires a compliant device; the device is NonCompliant.");
+        await ConsoleService.ScreenshotAsync(page, "what-if-refused");
+
+        await page.GetByLabel("Described device: compliance").SelectOptionAsync("Compliant");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Evaluate" }).ClickAsync();
+        await Assertions.Expect(decision.GetByRole(AriaRole.Heading)).ToHaveTextAsync("Allowed");
+        await Assertions.Expect(decision).ToContainTextAsync($"Granted by policy '{policy}'.");
+    }
+
     private static void JsonAssert(ApiResponse page, string name, string address, string configuration)
     {
         System.Text.Json.JsonElement site = page.Json.GetProperty("items")[0];
