@@ -204,6 +204,36 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         await Assertions.Expect(decision).ToContainTextAsync($"Granted by policy '{policy}'.");
     }
 
+    [Fact]
+    public async Task Devices_ApproveAPendingDevice_ThenRetireIt_BothStoredAndAudited()
+    {
+        string owner = (await service.Api.CreateAsync("/api/v1/users", new { name = ManagementAppFixture.Unique("own"), displayName = "Owner" })).Id;
+        string name = ManagementAppFixture.Unique("dev");
+        string device = (await service.Api.CreateAsync("/api/v1/devices", new { name, ownerId = owner, platform = "linux", osVersion = "12", enrolmentState = "pending" })).Id;
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Devices" }).ClickAsync();
+        ILocator row = page.Locator("tr", new() { HasText = name });
+        await Assertions.Expect(row).ToContainTextAsync("Pending");
+
+        await row.GetByRole(AriaRole.Button, new() { Name = $"Approve {name}" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"{name} is approved: it is Enrolled");
+        await Assertions.Expect(row.GetByRole(AriaRole.Button, new() { Name = $"Approve {name}" })).ToHaveCountAsync(0);
+        Assert.Equal("enrolled", (await service.Api.ReadAsync($"/api/v1/devices/{device}")).Json.GetProperty("enrolmentState").GetString(), ignoreCase: true);
+
+        await row.GetByRole(AriaRole.Button, new() { Name = $"Retire {name}" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"{name} is retired: it is Retired");
+        await ConsoleService.ScreenshotAsync(page, "devices");
+        Assert.Equal("retired", (await service.Api.ReadAsync($"/api/v1/devices/{device}")).Json.GetProperty("enrolmentState").GetString(), ignoreCase: true);
+        ApiResponse audit = await service.Api.ReadAsync($"/api/v1/audit?entityId={device}&actor=user:{service.FullAdmin}");
+        Assert.Equal(2, audit.Json.GetProperty("totalCount").GetInt32());
+
+        IPage reader = await service.SignInAsync(service.ReadOnlyAdmin);
+        await reader.GotoAsync("/console/devices");
+        await Assertions.Expect(reader.Locator("tr", new() { HasText = name })).ToContainTextAsync("Retired");
+        await Assertions.Expect(reader.GetByRole(AriaRole.Button, new() { Name = $"Retire {name}" })).ToHaveCountAsync(0);
+        await Assertions.Expect(reader.GetByRole(AriaRole.Columnheader, new() { Name = "Actions" })).ToHaveCountAsync(0);
+    }
+
     private static void JsonAssert(ApiResponse page, string name, string address, string configuration)
     {
         System.Text.Json.JsonElement site = page.Json.GetProperty("items")[0];
