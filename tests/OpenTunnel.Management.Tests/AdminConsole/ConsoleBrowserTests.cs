@@ -53,6 +53,17 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         await Assertions.Expect(routes).ToHaveValueAsync("198.18.2.0/24\n198.18.300.0/24");
         await ConsoleService.ScreenshotAsync(page, "configuration-bad-cidr");
 
+        // The same form posted from elsewhere with the person's cookie but without the anti-forgery token (cross-site request forgery).
+        IAPIResponse forged = await page.Context.APIRequest.PostAsync("/console/configurations/new", new()
+        {
+            Form = page.Context.APIRequest.CreateFormData()
+                .Set("_handler", "configuration")
+                .Set("Form.Name", name)
+                .Set("Form.Ipv4Range", "198.18.128.0/24"),
+            MaxRedirects = 0,
+        });
+        Assert.Equal(400, forged.Status);
+
         ApiResponse stored = await service.Api.ReadAsync($"/api/v1/configurations?name={name}");
         Assert.Equal(0, stored.Json.GetProperty("totalCount").GetInt32());
     }
