@@ -9,7 +9,8 @@ cd "$(dirname "$0")"
 # ocserv: the benchmark's load generator is tested against it.
 # podman, runc, mmdebstrap, podman-compose, openssl: the images and the install script (the
 # Debian base root file system is cached in artifacts/images and reused).
-packages=(iproute2 iputils-ping nftables openconnect iperf3 curl procps postgresql ocserv podman runc mmdebstrap podman-compose uidmap openssl)
+# chromium: the console's Browser tests (Playwright cannot download a browser here).
+packages=(iproute2 iputils-ping nftables openconnect iperf3 curl procps postgresql ocserv podman runc mmdebstrap podman-compose uidmap openssl chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

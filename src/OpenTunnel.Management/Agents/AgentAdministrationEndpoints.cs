@@ -169,16 +169,7 @@ public static class AgentAdministrationEndpoints
             return ResourceEndpoints.NotFound("site", id);
         }
 
-        HealthThresholds thresholds = await reader.ThresholdsAsync(ct);
-        List<Server> servers = await db.Servers.AsNoTracking().Where(s => s.SiteId == id).OrderBy(s => s.Name).ToListAsync(ct);
-        var states = new List<SiteServerHealth>(servers.Count);
-        foreach (Server server in servers)
-        {
-            ServerHealthReport report = await reader.EvaluateAsync(server, thresholds, ct);
-            states.Add(new SiteServerHealth(server.Id, server.Name, report.State, report.Reasons));
-        }
-
-        SiteHealthReport siteReport = SiteHealthEvaluator.Evaluate(states);
+        SiteHealthReport siteReport = await reader.EvaluateSiteAsync(id, await reader.ThresholdsAsync(ct), ct);
         return TypedResults.Ok(new SiteHealthView(site.Id, site.Name, siteReport.State, siteReport.Reason, siteReport.Servers));
     }
 

@@ -62,7 +62,8 @@ public static class EnrolmentEndpoints
     /// </summary>
     private static bool IsShellSafe(string url) => url.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':' or '/' or '[' or ']');
 
-    private static async Task<Results<Created<CreatedEnrolmentToken>, ValidationProblem, ProblemHttpResult>> CreateTokenAsync(
+    /// <summary>Issues a token for the site (also the console's "issue enrolment token"): the token, its CA pin and install line, or why not.</summary>
+    internal static async Task<Results<Created<CreatedEnrolmentToken>, ValidationProblem, ProblemHttpResult>> CreateTokenAsync(
         Guid siteId, EnrolmentTokenRequest? request, ManagementDbContext db, HttpContext http, TimeProvider clock, InternalCertificateAuthority authority,
         AgentEndpointBinding binding, IOptions<AgentLinkOptions> agentLink, CancellationToken ct)
     {

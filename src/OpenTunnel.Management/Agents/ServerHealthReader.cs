@@ -31,4 +31,18 @@ public sealed class ServerHealthReader(ManagementDbContext db, TimeProvider cloc
         AgentStatus? status = await StatusAsync(server.Id, cancellationToken);
         return ServerHealthEvaluator.Default.Evaluate(new HealthInput(latest, server.LastCheckIn, status, thresholds, clock.GetUtcNow().UtcDateTime));
     }
+
+    /// <summary>A site's health now: each of its servers evaluated (by name), then the site as <see cref="SiteHealthEvaluator"/> judges it.</summary>
+    public async Task<SiteHealthReport> EvaluateSiteAsync(Guid siteId, HealthThresholds thresholds, CancellationToken cancellationToken)
+    {
+        List<Server> servers = await db.Servers.AsNoTracking().Where(s => s.SiteId == siteId).OrderBy(s => s.Name).ToListAsync(cancellationToken);
+        var states = new List<SiteServerHealth>(servers.Count);
+        foreach (Server server in servers)
+        {
+            ServerHealthReport report = await EvaluateAsync(server, thresholds, cancellationToken);
+            states.Add(new SiteServerHealth(server.Id, server.Name, report.State, report.Reasons));
+        }
+
+        return SiteHealthEvaluator.Evaluate(states);
+    }
 }

@@ -37,7 +37,8 @@ public static class AuditEndpoints
             .WithName("GetAuditEntry");
     }
 
-    private static async Task<Results<Ok<Page<AuditEntry>>, ValidationProblem>> ListAsync([AsParameters] AuditFilter filter, ManagementDbContext db, CancellationToken ct)
+    /// <summary>The entries the filter selects, newest first (also the console's audit page).</summary>
+    internal static async Task<Results<Ok<Page<AuditEntry>>, ValidationProblem>> ListAsync([AsParameters] AuditFilter filter, ManagementDbContext db, CancellationToken ct)
     {
         var errors = filter.Validate();
         if (!errors.IsValid)

@@ -13,8 +13,11 @@ public static class EntityTag
     public static string Of(ManagedObject item)
     {
         ArgumentNullException.ThrowIfNull(item);
-        return $"\"{item.Version}\"";
+        return Of(item.Version);
     }
+
+    /// <summary>The ETag of version <paramref name="version"/>.</summary>
+    public static string Of(long version) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"\"{version}\"");
 
     public static void Set(HttpResponse response, ManagedObject item)
     {
@@ -26,7 +29,12 @@ public static class EntityTag
     public static ProblemHttpResult? CheckIfMatch(HttpRequest request, ManagedObject current, string noun)
     {
         ArgumentNullException.ThrowIfNull(request);
-        string? ifMatch = request.Headers.IfMatch;
+        return CheckIfMatch(request.Headers.IfMatch, current, noun);
+    }
+
+    /// <summary>The same check for an If-Match value that came another way (the console's form carries it).</summary>
+    public static ProblemHttpResult? CheckIfMatch(string? ifMatch, ManagedObject current, string noun)
+    {
         if (string.IsNullOrWhiteSpace(ifMatch))
         {
             return TypedResults.Problem(

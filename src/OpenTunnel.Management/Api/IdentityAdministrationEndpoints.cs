@@ -109,8 +109,8 @@ public static class IdentityAdministrationEndpoints
         return TypedResults.Ok(new RevokedSessions(revoked));
     }
 
-    /// <summary>Approves a device pending under Identity:DeviceApproval administrator: it becomes enrolled and its compliance is evaluated.</summary>
-    private static async Task<Results<Ok<Device>, ProblemHttpResult>> ApproveDeviceAsync(Guid id, ManagementDbContext db, HttpContext http, TimeProvider clock, CancellationToken ct)
+    /// <summary>Approves a device pending under Identity:DeviceApproval administrator: it becomes enrolled and its compliance is evaluated (also the console's Approve).</summary>
+    internal static async Task<Results<Ok<Device>, ProblemHttpResult>> ApproveDeviceAsync(Guid id, ManagementDbContext db, HttpContext http, TimeProvider clock, CancellationToken ct)
     {
         if (await db.Devices.FirstOrDefaultAsync(d => d.Id == id, ct) is not { } device)
         {

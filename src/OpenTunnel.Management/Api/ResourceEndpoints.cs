@@ -87,26 +87,40 @@ public static class ResourceEndpoints
         where TEntity : ManagedObject, new()
         where TFilter : ListQuery
     {
+        (TEntity? item, IResult? refusal) = await CreateAsync(resource, input, db, AuditTrail.ActorOf(http.User), clock, ct);
+        if (item is null)
+        {
+            return Refused<Created<TEntity>>(refusal!);
+        }
+
+        EntityTag.Set(http.Response, item);
+        return TypedResults.Created($"/api/v1/{resource.Path}/{item.Id}", item);
+    }
+
+    /// <summary>
+    /// Creates, validates, audits and stores one object as <paramref name="actor"/>: the stored
+    /// object, or the refusal (<see cref="ValidationProblem"/> naming each field, or a problem with
+    /// its status). The API and the console both write through here.
+    /// </summary>
+    internal static async Task<(TEntity? Stored, IResult? Refusal)> CreateAsync<TEntity, TInput, TFilter>(
+        ResourceDefinition<TEntity, TInput, TFilter> resource, TInput input, ManagementDbContext db, string actor, TimeProvider clock, CancellationToken ct)
+        where TEntity : ManagedObject, new()
+        where TFilter : ListQuery
+    {
         DateTime now = clock.GetUtcNow().UtcDateTime;
         var item = new TEntity { Id = Guid.NewGuid(), Version = 1, CreatedAt = now, UpdatedAt = now };
         resource.Apply(input, item);
         IResult? refusal = await CheckAsync(resource, item, db, ct);
         if (refusal is not null)
         {
-            return Refused<Created<TEntity>>(refusal);
+            return (null, refusal);
         }
 
         db.Set<TEntity>().Add(item);
         await resource.BeforeSaveAsync(item, db, now, ct);
-        AuditTrail.Record(db, AuditTrail.ActorOf(http.User), AuditAction.Created, item, item.Id, null, AuditTrail.Snapshot(item), now);
+        AuditTrail.Record(db, actor, AuditAction.Created, item, item.Id, null, AuditTrail.Snapshot(item), now);
         refusal = await SaveAsync(db, resource.Noun, ct);
-        if (refusal is not null)
-        {
-            return Refused<Created<TEntity>>(refusal);
-        }
-
-        EntityTag.Set(http.Response, item);
-        return TypedResults.Created($"/api/v1/{resource.Path}/{item.Id}", item);
+        return refusal is null ? (item, null) : (null, refusal);
     }
 
     private static async Task<Results<Ok<TEntity>, ValidationProblem, ProblemHttpResult>> UpdateAsync<TEntity, TInput, TFilter>(
@@ -114,10 +128,30 @@ public static class ResourceEndpoints
         where TEntity : ManagedObject, new()
         where TFilter : ListQuery
     {
-        (TEntity? item, ProblemHttpResult? unwritable) = await LoadForWriteAsync(resource, id, db, http.Request, ct);
+        (TEntity? item, IResult? refusal) = await UpdateAsync(resource, id, http.Request.Headers.IfMatch, input, db, AuditTrail.ActorOf(http.User), clock, ct);
         if (item is null)
         {
-            return unwritable!;
+            return Refused<Ok<TEntity>>(refusal!);
+        }
+
+        EntityTag.Set(http.Response, item);
+        return TypedResults.Ok(item);
+    }
+
+    /// <summary>
+    /// Changes one object when <paramref name="ifMatch"/> names its current version, validates,
+    /// audits and stores it as <paramref name="actor"/>: the stored object, or the refusal (404,
+    /// 428, 412 when stale, a <see cref="ValidationProblem"/>, 409). The API and the console both write through here.
+    /// </summary>
+    internal static async Task<(TEntity? Stored, IResult? Refusal)> UpdateAsync<TEntity, TInput, TFilter>(
+        ResourceDefinition<TEntity, TInput, TFilter> resource, Guid id, string? ifMatch, TInput input, ManagementDbContext db, string actor, TimeProvider clock, CancellationToken ct)
+        where TEntity : ManagedObject, new()
+        where TFilter : ListQuery
+    {
+        (TEntity? item, ProblemHttpResult? unwritable) = await LoadForWriteAsync(resource, id, db, ifMatch, ct);
+        if (item is null)
+        {
+            return (null, unwritable);
         }
 
         string before = AuditTrail.Snapshot(item);
@@ -126,21 +160,15 @@ public static class ResourceEndpoints
         IResult? refusal = await CheckAsync(resource, item, db, ct);
         if (refusal is not null)
         {
-            return Refused<Ok<TEntity>>(refusal);
+            return (null, refusal);
         }
 
         item.Version++;
         item.UpdatedAt = now;
         await resource.BeforeSaveAsync(item, db, now, ct);
-        AuditTrail.Record(db, AuditTrail.ActorOf(http.User), AuditAction.Updated, item, item.Id, before, AuditTrail.Snapshot(item), now);
+        AuditTrail.Record(db, actor, AuditAction.Updated, item, item.Id, before, AuditTrail.Snapshot(item), now);
         refusal = await SaveAsync(db, resource.Noun, ct);
-        if (refusal is not null)
-        {
-            return Refused<Ok<TEntity>>(refusal);
-        }
-
-        EntityTag.Set(http.Response, item);
-        return TypedResults.Ok(item);
+        return refusal is null ? (item, null) : (null, refusal);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync<TEntity, TInput, TFilter>(
@@ -148,7 +176,7 @@ public static class ResourceEndpoints
         where TEntity : ManagedObject, new()
         where TFilter : ListQuery
     {
-        (TEntity? item, ProblemHttpResult? unwritable) = await LoadForWriteAsync(resource, id, db, http.Request, ct);
+        (TEntity? item, ProblemHttpResult? unwritable) = await LoadForWriteAsync(resource, id, db, http.Request.Headers.IfMatch, ct);
         if (item is null)
         {
             return unwritable!;
@@ -166,7 +194,7 @@ public static class ResourceEndpoints
 
     /// <summary>The tracked object, or why it may not be written: 404, 428 or 412.</summary>
     private static async Task<(TEntity? Item, ProblemHttpResult? Refusal)> LoadForWriteAsync<TEntity, TInput, TFilter>(
-        ResourceDefinition<TEntity, TInput, TFilter> resource, Guid id, ManagementDbContext db, HttpRequest request, CancellationToken ct)
+        ResourceDefinition<TEntity, TInput, TFilter> resource, Guid id, ManagementDbContext db, string? ifMatch, CancellationToken ct)
         where TEntity : ManagedObject, new()
         where TFilter : ListQuery
     {
@@ -176,7 +204,7 @@ public static class ResourceEndpoints
             return (null, NotFound(resource.Noun, id));
         }
 
-        return EntityTag.CheckIfMatch(request, item, resource.Noun) is { } precondition ? (null, precondition) : (item, null);
+        return EntityTag.CheckIfMatch(ifMatch, item, resource.Noun) is { } precondition ? (null, precondition) : (item, null);
     }
 
     /// <summary>Validation, references, then uniqueness; null when the object may be stored.</summary>

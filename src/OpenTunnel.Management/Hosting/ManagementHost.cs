@@ -1,6 +1,7 @@
 using OpenTunnel.Identity.Contracts;
 using OpenTunnel.Identity.Hosting;
 using OpenTunnel.Management.Access;
+using OpenTunnel.Management.AdminConsole;
 using OpenTunnel.Management.Agents;
 using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Auth;
@@ -10,7 +11,7 @@ using OpenTunnel.Management.Settings;
 
 namespace OpenTunnel.Management.Hosting;
 
-/// <summary>Builds the web application: settings, database, sign-in, the API and its OpenAPI document.</summary>
+/// <summary>Builds the web application: settings, database, sign-in, the API and its OpenAPI document, the web console.</summary>
 public static class ManagementHost
 {
     /// <summary>Builds the service; <paramref name="configure"/> runs last on the builder (hosts such as tests add their log providers there).</summary>
@@ -40,6 +41,7 @@ public static class ManagementHost
         builder.Services.AddScoped<IGatewaySessions, AgentChannelGateways>();
         builder.Services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor, AccessChangeInterceptor>();
         builder.Services.AddManagementAuthorization();
+        builder.Services.AddManagementConsole();
         builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddProblemDetails();
@@ -73,6 +75,7 @@ public static class ManagementHost
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseManagementConsole();
         app.MapOpenApi();
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).ExcludeFromDescription();
         app.MapInstallScript();
@@ -80,6 +83,7 @@ public static class ManagementHost
         app.MapAgentLink();
         app.MapDeploymentCa();
         app.MapOpenTunnelIdentity();
+        app.MapManagementConsole();
         return app;
     }
 }

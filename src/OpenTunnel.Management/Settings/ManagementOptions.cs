@@ -16,6 +16,9 @@ public sealed class ManagementOptions
     /// <summary>Administrator tokens (JWT bearer). Without an authority only API keys sign in.</summary>
     public AdminTokenOptions AdminTokens { get; set; } = new();
 
+    /// <summary>Who may use the web console (docs/console.md).</summary>
+    public ConsoleOptions Console { get; set; } = new();
+
     /// <summary>
     /// Addresses and networks (CIDR) of the TLS-terminating proxies in front of the service, whose
     /// X-Forwarded-For and X-Forwarded-Proto are believed (docs/management.md). Default none: the
@@ -51,6 +54,26 @@ public sealed class AdminTokenOptions
     public bool RequireHttpsMetadata { get; set; } = true;
 }
 
+/// <summary>
+/// The web console (section Management:Console): people sign in at the identity provider and get
+/// the API's roles through their groups; a person in neither list is refused.
+/// </summary>
+public sealed class ConsoleOptions
+{
+    public static readonly TimeSpan MinimumSessionLifetime = TimeSpan.FromMinutes(5);
+
+    public static readonly TimeSpan MaximumSessionLifetime = TimeSpan.FromDays(7);
+
+    /// <summary>Names of the groups whose members are full administrators in the console. Default none.</summary>
+    public List<string> FullAdminGroups { get; set; } = [];
+
+    /// <summary>Names of the groups whose members may look but not change (read-only). Default none.</summary>
+    public List<string> ReadOnlyGroups { get; set; } = [];
+
+    /// <summary>How long a console sign-in lasts before the next sign-in; default 8 h, 5 min to 7 days.</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
+}
+
 /// <summary>Refuses bad settings at start-up, naming the setting.</summary>
 internal sealed class ManagementOptionsValidator : IValidateOptions<ManagementOptions>
 {
@@ -78,6 +101,24 @@ internal sealed class ManagementOptionsValidator : IValidateOptions<ManagementOp
         }
 
         failures.AddRange(Settings.TrustedProxies.Problems(options.TrustedProxies));
+        AddBlankGroups(failures, "Management:Console:FullAdminGroups", options.Console.FullAdminGroups);
+        AddBlankGroups(failures, "Management:Console:ReadOnlyGroups", options.Console.ReadOnlyGroups);
+        if (options.Console.SessionLifetime < ConsoleOptions.MinimumSessionLifetime || options.Console.SessionLifetime > ConsoleOptions.MaximumSessionLifetime)
+        {
+            failures.Add($"Management:Console:SessionLifetime is {options.Console.SessionLifetime}; it must be between {ConsoleOptions.MinimumSessionLifetime} and {ConsoleOptions.MaximumSessionLifetime}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void AddBlankGroups(List<string> failures, string setting, List<string> groups)
+    {
+        for (int i = 0; i < groups.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(groups[i]))
+            {
+                failures.Add($"{setting}:{i} is empty; name a group.");
+            }
+        }
     }
 }

@@ -1,3 +1,5 @@
+using OpenTunnel.Testing;
+
 namespace OpenTunnel.EndToEnd.Tests.Harness;
 
 /// <summary>
@@ -17,14 +19,5 @@ public static class SolutionOutput
     }
 
     /// <summary>The checkout: the folder above the tests that holds OpenTunnel.slnx.</summary>
-    public static string Root()
-    {
-        var root = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "OpenTunnel.slnx")))
-        {
-            root = root.Parent;
-        }
-
-        return root?.FullName ?? throw new InvalidOperationException("OpenTunnel.slnx not found above " + AppContext.BaseDirectory);
-    }
+    public static string Root() => Checkout.Root();
 }

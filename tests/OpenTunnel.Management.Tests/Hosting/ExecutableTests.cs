@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using OpenTunnel.Testing;
 
 namespace OpenTunnel.Management.Tests.Hosting;
@@ -19,7 +17,7 @@ public sealed class ExecutableTests : IDisposable
     [Fact]
     public async Task FirstStart_NamesTheKeyFileButNeverPrintsTheKey_CliUsesIt_AndARestartKeepsTheData()
     {
-        int port = FreePort();
+        int port = LoopbackPorts.Free();
         string url = $"http://127.0.0.1:{port}";
         string keyFile = Path.Combine(Data, "admin-api-key");
         var cli = new Dictionary<string, string> { ["OPENTUNNEL_MANAGEMENT_URL"] = url, ["OPENTUNNEL_API_KEY_FILE"] = keyFile };
@@ -58,11 +56,4 @@ public sealed class ExecutableTests : IDisposable
 
     private static CommandResult RunCli(Dictionary<string, string> environment, params string[] args) =>
         Command.Run("dotnet", [Service, .. args], TimeSpan.FromSeconds(60), environment: environment);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

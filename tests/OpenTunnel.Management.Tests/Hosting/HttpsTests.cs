@@ -25,7 +25,7 @@ public sealed class HttpsTests : IDisposable
     [Fact]
     public async Task DefaultCertificate_IssuedByTheDeploymentCa_PinPrintedAndStored_AnswersCarryHsts()
     {
-        int port = FreePort();
+        int port = LoopbackPorts.Free();
         using TrackedProcess service = Start($"https://127.0.0.1:{port}");
         await service.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(60));
 
@@ -48,7 +48,7 @@ public sealed class HttpsTests : IDisposable
     [Fact]
     public async Task OperatorCertificate_ReplacedOnDisk_IsServedOnTheNextConnection_AndAnUnusableReplacementIsNot()
     {
-        int port = FreePort();
+        int port = LoopbackPorts.Free();
         string file = _directory.File("tls.pem");
         string first = WriteSelfSigned(file, "CN=first.example");
         using TrackedProcess service = Start($"https://127.0.0.1:{port}", new Dictionary<string, string> { ["Management__Https__CertificateFile"] = file });
@@ -79,7 +79,7 @@ public sealed class HttpsTests : IDisposable
     {
         string file = _directory.File("tls.pem");
         File.WriteAllText(file, "not a certificate");
-        using TrackedProcess service = Start($"https://127.0.0.1:{FreePort()}", new Dictionary<string, string> { ["Management__Https__CertificateFile"] = file });
+        using TrackedProcess service = Start($"https://127.0.0.1:{LoopbackPorts.Free()}", new Dictionary<string, string> { ["Management__Https__CertificateFile"] = file });
 
         Assert.NotEqual(0, await service.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains($"Management:Https:CertificateFile '{file}' cannot be used", service.Output, StringComparison.Ordinal);
@@ -91,7 +91,7 @@ public sealed class HttpsTests : IDisposable
     [InlineData("127.0.0.1", "needs Management:Https:AllowLoopbackHttp=true")]
     public async Task PlainHttp_NotOnLoopbackOrNotAskedFor_RefusedAtStartNamingTheUrl(string address, string reason)
     {
-        string url = string.Create(CultureInfo.InvariantCulture, $"http://{address}:{FreePort()}");
+        string url = string.Create(CultureInfo.InvariantCulture, $"http://{address}:{LoopbackPorts.Free()}");
         using TrackedProcess service = Start(url);
 
         Assert.NotEqual(0, await service.WaitForExitAsync(TimeSpan.FromSeconds(60)));
@@ -133,12 +133,5 @@ public sealed class HttpsTests : IDisposable
         File.WriteAllText(temporary, certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n");
         File.Move(temporary, path, overwrite: true);
         return certificate.Thumbprint;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

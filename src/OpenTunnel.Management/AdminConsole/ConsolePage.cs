@@ -1,0 +1,31 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Components;
+using OpenTunnel.Management.Api;
+using OpenTunnel.Management.Domain;
+
+namespace OpenTunnel.Management.AdminConsole;
+
+/// <summary>What every console page knows: the request, who is signed in, and whether the role may change things.</summary>
+public abstract class ConsolePage : ComponentBase
+{
+    [CascadingParameter]
+    public HttpContext Http { get; set; } = null!;
+
+    /// <summary>Whether the signed-in role may change things; pages show no form that changes anything otherwise.</summary>
+    protected bool CanWrite => Http.User.IsInRole(ManagementRoles.FullAdmin);
+
+    /// <summary>"user:NAME", the audit log's actor for what this person changes.</summary>
+    protected string Actor => AuditTrail.ActorOf(Http.User);
+
+    protected CancellationToken Aborted => Http.RequestAborted;
+
+    public static string RoleOf(ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return user.IsInRole(ManagementRoles.FullAdmin) ? ManagementRoles.FullAdmin : ManagementRoles.ReadOnly;
+    }
+
+    /// <summary>A UTC time as the console shows it everywhere.</summary>
+    public static string Time(DateTime? at) =>
+        at is { } value ? value.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture) : "never";
+}

@@ -1,0 +1,80 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace OpenTunnel.Management.AdminConsole;
+
+/// <summary>
+/// A refused write as a form shows it: each message at its field. The API names fields by JSON
+/// path ("includeRoutes[3]", "maintenanceWindow.timeZone"); a form field holds a whole list, one
+/// entry per line, so an indexed message goes to the list's field and says which line.
+/// </summary>
+public sealed class FieldErrors
+{
+    private readonly Dictionary<string, List<string>> _byField = new(StringComparer.Ordinal);
+
+    /// <summary>Messages of the whole object (a name already taken, a stale edit), shown above the form.</summary>
+    public List<string> General { get; } = [];
+
+    public bool Any => _byField.Count > 0 || General.Count > 0;
+
+    public IEnumerable<string> Fields => _byField.Keys;
+
+    public IReadOnlyList<string> For(string field) => _byField.TryGetValue(field, out List<string>? messages) ? messages : [];
+
+    public bool Has(string field) => _byField.ContainsKey(field);
+
+    /// <summary>Adds one message of the API's <paramref name="path"/>: "includeRoutes[3]" becomes field includeRoutes, "line 4: …".</summary>
+    public void Add(string path, string message)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string field = path;
+        int bracket = path.IndexOf('[', StringComparison.Ordinal);
+        if (bracket > 0 && path.EndsWith(']') && int.TryParse(path.AsSpan(bracket + 1, path.Length - bracket - 2), NumberStyles.None, CultureInfo.InvariantCulture, out int index))
+        {
+            field = path[..bracket];
+            message = string.Create(CultureInfo.InvariantCulture, $"line {index + 1}: {message}");
+        }
+        else
+        {
+            int dot = path.IndexOf('.', StringComparison.Ordinal);
+            field = dot > 0 ? path[..dot] : path;
+        }
+
+        if (!_byField.TryGetValue(field, out List<string>? messages))
+        {
+            _byField[field] = messages = [];
+        }
+
+        messages.Add(message);
+    }
+
+    /// <summary>The messages of a refusal the API would have answered with: a validation problem by field, any other problem as a general message.</summary>
+    public static FieldErrors From(IResult refusal)
+    {
+        var errors = new FieldErrors();
+        switch (refusal)
+        {
+            case ValidationProblem validation:
+                foreach ((string path, string[] messages) in validation.ProblemDetails.Errors)
+                {
+                    foreach (string message in messages)
+                    {
+                        errors.Add(path, message);
+                    }
+                }
+
+                break;
+            case ProblemHttpResult problem:
+                errors.General.Add($"{problem.ProblemDetails.Title} {problem.ProblemDetails.Detail}".Trim());
+                break;
+            default:
+                errors.General.Add("The change was refused.");
+                break;
+        }
+
+        return errors;
+    }
+
+    /// <summary>Whether <paramref name="refusal"/> says the object changed since it was read (412).</summary>
+    public static bool IsStale(IResult refusal) => refusal is ProblemHttpResult { StatusCode: StatusCodes.Status412PreconditionFailed };
+}

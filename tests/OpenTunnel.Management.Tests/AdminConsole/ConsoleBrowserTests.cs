@@ -1,0 +1,258 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using OpenTunnel.Management.Tests.Harness;
+
+namespace OpenTunnel.Management.Tests.AdminConsole;
+
+/// <summary>
+/// The web console as a person uses it, in headless Debian Chromium against the real service over
+/// HTTPS: sign-in through the identity provider (code flow with PKCE), the API's own validation at
+/// the field, sites and enrolment tokens, stale edits, and the read-only role. Each test leaves a
+/// screenshot in artifacts/test-results/console.
+/// </summary>
+[Trait("Category", "Browser")]
+public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClassFixture<ConsoleService>
+{
+    private static readonly Regex InstallLine = InstallLinePattern();
+
+    [Fact]
+    public async Task SignIn_FullAdministrator_LandsOnTheOverviewWithNameAndRole()
+    {
+        IPage page = await service.SignInAsync(service.FullAdmin);
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview", Level = 1 })).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator(".who")).ToContainTextAsync(service.FullAdmin.ToUpperInvariant());
+        await Assertions.Expect(page.Locator(".who")).ToContainTextAsync("full-admin");
+        IResponse? answer = await page.ReloadAsync();
+        Assert.Contains("default-src 'none'", answer!.Headers["content-security-policy"], StringComparison.Ordinal);
+        await ConsoleService.ScreenshotAsync(page, "overview");
+
+        IPage phone = await service.SignInAsync(service.FullAdmin, width: 390);
+        int overflow = await phone.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+        Assert.True(overflow <= 0, $"at 390 px the page is {overflow} px wider than the screen");
+        await ConsoleService.ScreenshotAsync(phone, "overview-390px");
+    }
+
+    [Fact]
+    public async Task CreateConfiguration_WithABadCidr_ShowsTheApisMessageAtTheField_AndStoresNothing()
+    {
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        string name = ManagementAppFixture.Unique("badcidr");
+        await page.GotoAsync("/console/configurations/new");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await page.GetByLabel("IPv4 address pool (CIDR)").FillAsync("198.18.128.0/24");
+        await page.GetByLabel("Split tunnel: include routes").FillAsync("198.18.2.0/24\n198.18.300.0/24");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create configuration" }).ClickAsync();
+
+        ILocator routes = page.GetByLabel("Split tunnel: include routes");
+        await Assertions.Expect(routes).ToHaveAttributeAsync("aria-invalid", "true");
+        ILocator message = page.Locator("#includeRoutes-error");
+        await Assertions.Expect(message).ToContainTextAsync("line 2:");
+        await Assertions.Expect(message).ToContainTextAsync("198.18.300.0/24");
+        await Assertions.Expect(routes).ToHaveValueAsync("198.18.2.0/24\n198.18.300.0/24");
+        await ConsoleService.ScreenshotAsync(page, "configuration-bad-cidr");
+
+        // The same form posted from elsewhere with the person's cookie but without the anti-forgery token (cross-site request forgery).
+        IAPIResponse forged = await page.Context.APIRequest.PostAsync("/console/configurations/new", new()
+        {
+            Form = page.Context.APIRequest.CreateFormData()
+                .Set("_handler", "configuration")
+                .Set("Form.Name", name)
+                .Set("Form.Ipv4Range", "198.18.128.0/24"),
+            MaxRedirects = 0,
+        });
+        Assert.Equal(400, forged.Status);
+
+        ApiResponse stored = await service.Api.ReadAsync($"/api/v1/configurations?name={name}");
+        Assert.Equal(0, stored.Json.GetProperty("totalCount").GetInt32());
+    }
+
+    [Fact]
+    public async Task CreateSite_FromTheSitesPage_IsStoredAndOpensItsPage()
+    {
+        string configuration = (await service.Api.CreateAsync("/api/v1/configurations", new { name = ManagementAppFixture.Unique("cfg"), ipv4Range = "198.18.128.0/24" })).Id;
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        string name = ManagementAppFixture.Unique("site");
+        await page.GotoAsync("/console/sites");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await page.GetByLabel("Public address (IP or FQDN clients connect to)").FillAsync("vpn.example.com");
+        await page.GetByLabel("Server configuration").SelectOptionAsync(configuration);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create site" }).ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Site {name}", Level = 1 })).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator(".facts")).ToContainTextAsync("The site has no servers.");
+        await ConsoleService.ScreenshotAsync(page, "site-created");
+
+        ApiResponse stored = await service.Api.ReadAsync($"/api/v1/sites?name={name}");
+        JsonAssert(stored, name, "vpn.example.com", configuration);
+        ApiResponse audit = await service.Api.ReadAsync($"/api/v1/audit?entityType=Site&actor=user:{service.FullAdmin}");
+        Assert.True(audit.Json.GetProperty("totalCount").GetInt32() >= 1, "the console's change is not in the audit log under the person's name");
+    }
+
+    [Fact]
+    public async Task IssueEnrolmentToken_ShowsTheTokenAndTheInstallLineToCopy()
+    {
+        string configuration = (await service.Api.CreateAsync("/api/v1/configurations", new { name = ManagementAppFixture.Unique("cfg") })).Id;
+        string siteName = ManagementAppFixture.Unique("tok");
+        string site = (await service.Api.CreateAsync("/api/v1/sites", new { name = siteName, publicAddress = "198.18.1.1", serverConfigurationId = configuration })).Id;
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        await page.GotoAsync($"/console/sites/{site}");
+        await page.GetByLabel("Valid for (hours)").FillAsync("4");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Issue enrolment token" }).ClickAsync();
+
+        ILocator line = page.GetByLabel("Install line");
+        await Assertions.Expect(line).ToHaveValueAsync(InstallLine);
+        string text = await line.InputValueAsync();
+        Assert.Contains($"--site '{siteName}'", text, StringComparison.Ordinal);
+        Assert.Contains($"{service.BaseUrl}/install.sh", text, StringComparison.Ordinal);
+        Assert.Contains("--management https://127.0.0.1:", text, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(await page.GetByLabel(new Regex("^Token")).InputValueAsync()));
+
+        await page.Locator("button[data-copy='install-line']").ClickAsync();
+        await Assertions.Expect(page.Locator("button[data-copy='install-line']")).ToHaveTextAsync("Copied");
+        Assert.Equal(text, await page.EvaluateAsync<string>("navigator.clipboard.readText()"));
+        await ConsoleService.ScreenshotAsync(page, "enrolment-token");
+
+        ApiResponse tokens = await service.Api.ReadAsync($"/api/v1/sites/{site}/enrolment-tokens");
+        Assert.Equal(1, tokens.Json.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task StaleEdit_ShowsTheConflictAndTheStoredValues_AndOverwritesNothing()
+    {
+        string name = ManagementAppFixture.Unique("stale");
+        ApiResponse created = await service.Api.CreateAsync("/api/v1/configurations", new { name, port = 443 });
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.GotoAsync($"/console/configurations/{created.Id}");
+        await page.GetByLabel("Port").FillAsync("8443");
+
+        // Meanwhile someone else changes the port through the API.
+        ApiResponse other = await service.Api.SendAsync(HttpMethod.Put, $"/api/v1/configurations/{created.Id}", new { name, port = 10443 }, created.ETag);
+        Assert.Equal(HttpStatusCode.OK, other.Status);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+
+        ILocator conflict = page.Locator("section.banner.warning");
+        await Assertions.Expect(conflict).ToContainTextAsync("Someone else changed this configuration");
+        ILocator port = conflict.Locator("tr", new() { HasText = "Port" });
+        await Assertions.Expect(port.Locator("td").Nth(0)).ToHaveTextAsync("10443");
+        await Assertions.Expect(port.Locator("td").Nth(1)).ToHaveTextAsync("8443");
+        await Assertions.Expect(page.GetByLabel("Port")).ToHaveValueAsync("8443");
+        await ConsoleService.ScreenshotAsync(page, "stale-edit");
+
+        ApiResponse stored = await service.Api.ReadAsync($"/api/v1/configurations/{created.Id}");
+        Assert.Equal(10443, stored.Json.GetProperty("port").GetInt32());
+
+        // Saving again after seeing the conflict is a deliberate overwrite.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("section.banner.warning")).ToHaveCountAsync(0);
+        Assert.Equal(8443, (await service.Api.ReadAsync($"/api/v1/configurations/{created.Id}")).Json.GetProperty("port").GetInt32());
+    }
+
+    [Fact]
+    public async Task ReadOnlyAdministrator_SeesNoButtonThatChanges_AndPostingAnywayIs403()
+    {
+        string name = ManagementAppFixture.Unique("ro");
+        ApiResponse created = await service.Api.CreateAsync("/api/v1/configurations", new { name, port = 443 });
+        IPage page = await service.SignInAsync(service.ReadOnlyAdmin);
+        await Assertions.Expect(page.Locator(".who")).ToContainTextAsync("read-only");
+
+        await page.GotoAsync("/console/configurations");
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "New configuration" })).ToHaveCountAsync(0);
+        await page.GotoAsync($"/console/configurations/{created.Id}");
+        await Assertions.Expect(page.GetByLabel("Port")).ToBeDisabledAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Save changes" })).ToHaveCountAsync(0);
+        await ConsoleService.ScreenshotAsync(page, "read-only");
+        await page.GotoAsync("/console/sites");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Create site" })).ToHaveCountAsync(0);
+
+        // The form it was not shown, posted anyway with a valid anti-forgery token (the sign-out form's).
+        string antiforgery = await page.Locator("form.signout input[name='__RequestVerificationToken']").GetAttributeAsync("value") ?? "";
+        IAPIResponse posted = await page.Context.APIRequest.PostAsync($"/console/configurations/{created.Id}", new()
+        {
+            Form = page.Context.APIRequest.CreateFormData()
+                .Set("__RequestVerificationToken", antiforgery)
+                .Set("_handler", "configuration")
+                .Set("Form.Name", name)
+                .Set("Form.Port", "8443")
+                .Set("Form.Version", "1"),
+            MaxRedirects = 0,
+        });
+        Assert.Equal(403, posted.Status);
+        Assert.Equal(443, (await service.Api.ReadAsync($"/api/v1/configurations/{created.Id}")).Json.GetProperty("port").GetInt32());
+    }
+
+    [Fact]
+    public async Task WhatIf_NonCompliantDevice_ShowsTheRefusalAndItsReason_ACompliantOneIsAllowed()
+    {
+        string group = (await service.Api.CreateAsync("/api/v1/groups", new { name = ManagementAppFixture.Unique("grp") })).Id;
+        string userName = ManagementAppFixture.Unique("wif");
+        await service.Api.CreateAsync("/api/v1/users", new { name = userName, displayName = "What If", groupIds = new[] { group } });
+        string configuration = (await service.Api.CreateAsync("/api/v1/configurations", new { name = ManagementAppFixture.Unique("cfg") })).Id;
+        string siteName = ManagementAppFixture.Unique("wis");
+        string site = (await service.Api.CreateAsync("/api/v1/sites", new { name = siteName, publicAddress = "198.18.1.1", serverConfigurationId = configuration })).Id;
+        string policy = ManagementAppFixture.Unique("pol");
+        await service.Api.CreateAsync("/api/v1/conditional-access-policies", new { name = policy, groupIds = new[] { group }, siteIds = new[] { site }, requireCompliantDevice = true });
+
+        IPage page = await service.SignInAsync(service.ReadOnlyAdmin);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Access what-if" }).ClickAsync();
+        await page.GetByLabel("User").SelectOptionAsync(new SelectOptionValue { Label = $"{userName} (What If)" });
+        await page.GetByLabel("Site").SelectOptionAsync(new SelectOptionValue { Label = siteName });
+        await page.GetByLabel("Device", new() { Exact = true }).SelectOptionAsync("described");
+        await page.GetByLabel("Described device: enrolment").SelectOptionAsync("Enrolled");
+        await page.GetByLabel("Described device: compliance").SelectOptionAsync("NonCompliant");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Evaluate" }).ClickAsync();
+
+        ILocator decision = page.Locator("section[aria-labelledby='decision']");
+        await Assertions.Expect(decision.GetByRole(AriaRole.Heading)).ToHaveTextAsync("Refused");
+        await Assertions.Expect(decision).ToContainTextAsync($"Policy '{policy}' requires a compliant device; the device is NonCompliant.");
+        await ConsoleService.ScreenshotAsync(page, "what-if-refused");
+
+        await page.GetByLabel("Described device: compliance").SelectOptionAsync("Compliant");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Evaluate" }).ClickAsync();
+        await Assertions.Expect(decision.GetByRole(AriaRole.Heading)).ToHaveTextAsync("Allowed");
+        await Assertions.Expect(decision).ToContainTextAsync($"Granted by policy '{policy}'.");
+    }
+
+    [Fact]
+    public async Task Devices_ApproveAPendingDevice_ThenRetireIt_BothStoredAndAudited()
+    {
+        string owner = (await service.Api.CreateAsync("/api/v1/users", new { name = ManagementAppFixture.Unique("own"), displayName = "Owner" })).Id;
+        string name = ManagementAppFixture.Unique("dev");
+        string device = (await service.Api.CreateAsync("/api/v1/devices", new { name, ownerId = owner, platform = "linux", osVersion = "12", enrolmentState = "pending" })).Id;
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Devices" }).ClickAsync();
+        ILocator row = page.Locator("tr", new() { HasText = name });
+        await Assertions.Expect(row).ToContainTextAsync("Pending");
+
+        await row.GetByRole(AriaRole.Button, new() { Name = $"Approve {name}" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"{name} is approved: it is Enrolled");
+        await Assertions.Expect(row.GetByRole(AriaRole.Button, new() { Name = $"Approve {name}" })).ToHaveCountAsync(0);
+        Assert.Equal("enrolled", (await service.Api.ReadAsync($"/api/v1/devices/{device}")).Json.GetProperty("enrolmentState").GetString(), ignoreCase: true);
+
+        await row.GetByRole(AriaRole.Button, new() { Name = $"Retire {name}" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"{name} is retired: it is Retired");
+        await ConsoleService.ScreenshotAsync(page, "devices");
+        Assert.Equal("retired", (await service.Api.ReadAsync($"/api/v1/devices/{device}")).Json.GetProperty("enrolmentState").GetString(), ignoreCase: true);
+        ApiResponse audit = await service.Api.ReadAsync($"/api/v1/audit?entityId={device}&actor=user:{service.FullAdmin}");
+        Assert.Equal(2, audit.Json.GetProperty("totalCount").GetInt32());
+
+        IPage reader = await service.SignInAsync(service.ReadOnlyAdmin);
+        await reader.GotoAsync("/console/devices");
+        await Assertions.Expect(reader.Locator("tr", new() { HasText = name })).ToContainTextAsync("Retired");
+        await Assertions.Expect(reader.GetByRole(AriaRole.Button, new() { Name = $"Retire {name}" })).ToHaveCountAsync(0);
+        await Assertions.Expect(reader.GetByRole(AriaRole.Columnheader, new() { Name = "Actions" })).ToHaveCountAsync(0);
+    }
+
+    private static void JsonAssert(ApiResponse page, string name, string address, string configuration)
+    {
+        System.Text.Json.JsonElement site = page.Json.GetProperty("items")[0];
+        Assert.Equal(name, site.GetProperty("name").GetString());
+        Assert.Equal(address, site.GetProperty("publicAddress").GetString());
+        Assert.Equal(configuration, site.GetProperty("serverConfigurationId").GetString());
+    }
+
+    [GeneratedRegex(@"^sh -c '.*' \| sudo sh -s -- --management \S+ --site '[^']+' --token-file FILE --ca-pin pin-sha256:\S+$", RegexOptions.Singleline)]
+    private static partial Regex InstallLinePattern();
+}
