@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Dtls;
 
 namespace OpenTunnel.Fuzz;
@@ -48,7 +49,7 @@ internal static class DtlsDemultiplexerTarget
 
         public Harness()
         {
-            Listener = new DtlsListener(new DtlsOptions(), 30, this, NullLogger<DtlsListener>.Instance);
+            Listener = new DtlsListener(new DtlsOptions(), 30, this, new PacketCounters(), NullLogger<DtlsListener>.Instance);
             Listener.Start(new IPEndPoint(IPAddress.Loopback, 0));
             ClientAddress = _client.LocalEndPoint!.Serialize();
             RebindAddress = _rebound.LocalEndPoint!.Serialize();
@@ -69,6 +70,8 @@ internal static class DtlsDemultiplexerTarget
         public ReadOnlySpan<byte> DtlsMasterSecret => new byte[48];
 
         public string DisplayName => "fuzz";
+
+        public SessionTraffic Traffic { get; } = new(DateTimeOffset.UtcNow);
 
         /// <summary>An established channel at the client's address; it replaces the previous input's channel.</summary>
         public void NewChannel()

@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Contracts.Control;
-using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Metrics;
 using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.SignIn;
@@ -175,7 +174,7 @@ internal sealed class ControlCommands
         var dropped = new JsonObject();
         foreach (var reason in Enum.GetValues<DtlsDropReason>())
         {
-            dropped[MetricLabel.Of(reason)] = counters.Dropped(reason);
+            dropped[MetricLabel.Of(reason)] = counters.Drops(reason);
         }
 
         return new JsonObject

@@ -78,11 +78,11 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// unless it is malformed, its source is not the session's address, or it is for another
     /// client while that is not allowed.
     /// </summary>
-    public void FromClient(GatewaySession session, ReadOnlySpan<byte> packet)
+    public void FromClient(GatewaySession session, Transport transport, ReadOnlySpan<byte> packet)
     {
         if (IpPacket.Version(packet) == 6)
         {
-            FromClient6(session, packet);
+            FromClient6(session, transport, packet);
             return;
         }
 
@@ -109,11 +109,11 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
             return;
         }
 
-        Write(session, packet[..header.TotalLength]);
+        Write(session, transport, packet[..header.TotalLength]);
     }
 
     /// <summary>The IPv6 side of <see cref="FromClient"/>: the session must hold an IPv6 address, and it must be the source.</summary>
-    private void FromClient6(GatewaySession session, ReadOnlySpan<byte> packet)
+    private void FromClient6(GatewaySession session, Transport transport, ReadOnlySpan<byte> packet)
     {
         if (!IpPacket.TryReadIpv6(packet, out var header))
         {
@@ -145,10 +145,10 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
             return;
         }
 
-        Write(session, packet[..(IpPacket.Ipv6HeaderLength + header.PayloadLength)]);
+        Write(session, transport, packet[..(IpPacket.Ipv6HeaderLength + header.PayloadLength)]);
     }
 
-    private void Write(GatewaySession session, ReadOnlySpan<byte> packet)
+    private void Write(GatewaySession session, Transport transport, ReadOnlySpan<byte> packet)
     {
         if (!_tun.Write(packet))
         {
@@ -156,8 +156,8 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
             return;
         }
 
-        session.Traffic.CountFromClient(packet.Length, _time.GetUtcNow().UtcTicks);
-        _counters.CountFromClient(packet.Length);
+        session.Traffic.CountFromClient(transport, packet.Length, _time.GetUtcNow().UtcTicks);
+        _counters.CountFromClient(transport, packet.Length);
     }
 
     public void Dispose()

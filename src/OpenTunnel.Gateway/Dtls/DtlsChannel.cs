@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Cstp;
 using OpenTunnel.Protocol.Dtls;
 
@@ -40,6 +41,7 @@ internal sealed class DtlsChannel : IDtlsChannel
     private volatile bool _open = true;
     private volatile bool _established;
     private long _lastReceivedTicks;
+    private TransportTraffic _trafficAtStart;
 
     public DtlsChannel(DtlsListener listener, IDtlsSession session, SocketAddress address, DtlsHandshakeTransport handshake)
     {
@@ -80,8 +82,6 @@ internal sealed class DtlsChannel : IDtlsChannel
 
     public long LastReceivedTicks => Volatile.Read(ref _lastReceivedTicks);
 
-    public DtlsChannelCounters Counters { get; } = new();
-
     public bool TrySendData(ReadOnlySpan<byte> ipPacket) => TrySend(CstpPacketType.Data, ipPacket);
 
     public bool TrySend(CstpPacketType type, ReadOnlySpan<byte> payload)
@@ -105,12 +105,6 @@ internal sealed class DtlsChannel : IDtlsChannel
                 payload.CopyTo(plaintext[1..]);
                 int length = _protection.Seal(DtlsRecord.ApplicationData, plaintext, buffer);
                 _listener.Socket.SendTo(buffer.AsSpan(0, length), SocketFlags.None, _address);
-                if (type == CstpPacketType.Data)
-                {
-                    Counters.Sent(payload.Length);
-                    _listener.Counters.DataSent(payload.Length);
-                }
-
                 return true;
             }
             catch (SocketException e)
@@ -148,7 +142,7 @@ internal sealed class DtlsChannel : IDtlsChannel
             {
                 if (!_handshake!.TryEnqueue(datagram))
                 {
-                    _listener.Counters.Drop(DtlsDropReason.HandshakeQueueFull);
+                    _listener.Counters.CountDrop(DtlsDropReason.HandshakeQueueFull);
                 }
 
                 return ReceiveOutcome.Handled;
@@ -198,7 +192,7 @@ internal sealed class DtlsChannel : IDtlsChannel
                 _endPoint = DtlsListener.ToEndPoint(address);
             }
 
-            _listener.Counters.Rebound();
+            _listener.Counters.CountRebind();
             DtlsLog.Rebound(_listener.Logger, Session.DisplayName, oldEndPoint, _endPoint);
             Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
             HandleRecord(type, plaintext[..plaintextLength]);
@@ -230,6 +224,7 @@ internal sealed class DtlsChannel : IDtlsChannel
 
             var handshake = _handshake!;
             _handshake = null;
+            _trafficAtStart = Session.Traffic.Over(Transport.Dtls);
             Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
             try
             {
@@ -281,7 +276,8 @@ internal sealed class DtlsChannel : IDtlsChannel
         }
 
         long silentSeconds = (Environment.TickCount64 - LastReceivedTicks) / 1000;
-        DtlsLog.Closed(_listener.Logger, Session.DisplayName, _endPoint, reason, Counters.PacketsReceived, Counters.BytesReceived, Counters.PacketsSent, Counters.BytesSent, silentSeconds);
+        var traffic = Session.Traffic.Over(Transport.Dtls).Since(_trafficAtStart);
+        DtlsLog.Closed(_listener.Logger, Session.DisplayName, _endPoint, reason, traffic.PacketsFromClient, traffic.BytesFromClient, traffic.PacketsToClient, traffic.BytesToClient, silentSeconds);
         if (notify)
         {
             try
@@ -310,7 +306,7 @@ internal sealed class DtlsChannel : IDtlsChannel
         {
             if (!DtlsRecord.TryReadHeader(datagram, out _, out _, out _, out int length))
             {
-                _listener.Counters.Drop(DtlsDropReason.Malformed);
+                _listener.Counters.CountDrop(DtlsDropReason.Malformed);
                 return;
             }
 
@@ -319,7 +315,7 @@ internal sealed class DtlsChannel : IDtlsChannel
             var result = _protection!.Open(record, plaintext, out byte type, out int plaintextLength);
             if (result != DtlsOpenResult.Ok)
             {
-                _listener.Counters.Drop(ToDropReason(result));
+                _listener.Counters.CountDrop(ToDropReason(result));
                 continue;
             }
 
@@ -341,7 +337,7 @@ internal sealed class DtlsChannel : IDtlsChannel
                 break;
             default:
                 // A retransmitted Finished, or an empty record: authentic, but nothing to do.
-                _listener.Counters.Drop(DtlsDropReason.Unexpected);
+                _listener.Counters.CountDrop(DtlsDropReason.Unexpected);
                 break;
         }
     }
@@ -354,8 +350,6 @@ internal sealed class DtlsChannel : IDtlsChannel
             switch ((CstpPacketType)packet[0])
             {
                 case CstpPacketType.Data:
-                    Counters.Received(payload.Length);
-                    _listener.Counters.DataReceived(payload.Length);
                     Session.OnDtlsPacket(payload);
                     break;
                 case CstpPacketType.DpdRequest:
@@ -370,7 +364,7 @@ internal sealed class DtlsChannel : IDtlsChannel
                     Session.OnDtlsDisconnect(payload);
                     break;
                 default:
-                    _listener.Counters.Drop(DtlsDropReason.Unexpected);
+                    _listener.Counters.CountDrop(DtlsDropReason.Unexpected);
                     break;
             }
         }

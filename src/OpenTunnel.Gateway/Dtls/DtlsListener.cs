@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Platform.Linux.Net;
 using OpenTunnel.Protocol.Dtls;
 using Org.BouncyCastle.Security;
@@ -58,11 +59,13 @@ public sealed class DtlsListener : IDisposable
     /// <param name="options">Validated settings.</param>
     /// <param name="dpdSeconds">The DPD interval sent to clients (X-DTLS-DPD), which sets the default dead-peer time.</param>
     /// <param name="directory">Where ClientHellos find their sessions.</param>
+    /// <param name="counters">The gateway's counters, where drops, handshakes, cookies and rebinds are counted.</param>
     /// <param name="logger">The DTLS log.</param>
-    public DtlsListener(DtlsOptions options, int dpdSeconds, IDtlsSessionDirectory directory, ILogger<DtlsListener> logger)
+    public DtlsListener(DtlsOptions options, int dpdSeconds, IDtlsSessionDirectory directory, PacketCounters counters, ILogger<DtlsListener> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(counters);
         ArgumentNullException.ThrowIfNull(logger);
         var errors = options.Validate();
         if (errors.Count > 0)
@@ -74,6 +77,7 @@ public sealed class DtlsListener : IDisposable
         _deadPeerTimeout = options.DeadPeerTimeout(dpdSeconds);
         _handshakeTimeout = TimeSpan.FromSeconds(options.HandshakeTimeoutSeconds);
         _directory = directory;
+        Counters = counters;
         Logger = logger;
         _verifier = new DtlsVerifier(_crypto);
         _rebindBudget = options.RebindTrialsPerSecond;
@@ -82,8 +86,8 @@ public sealed class DtlsListener : IDisposable
     /// <summary>The address and port the socket is bound to (the real port when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)(_socket ?? throw new InvalidOperationException("The DTLS listener has not started.")).LocalEndPoint!;
 
-    /// <summary>Drops, handshakes and rebinds so far.</summary>
-    public DtlsListenerCounters Counters { get; } = new();
+    /// <summary>Where drops, handshakes, cookies and rebinds are counted (the gateway's one counter set).</summary>
+    public PacketCounters Counters { get; }
 
     /// <summary>Established channels now.</summary>
     public int ActiveChannels => _bySession.Count;
@@ -243,7 +247,7 @@ public sealed class DtlsListener : IDisposable
             {
                 if (receiver.IsTruncated(i))
                 {
-                    Counters.Drop(DtlsDropReason.Malformed);
+                    Counters.CountDrop(DtlsDropReason.Malformed);
                     continue;
                 }
 
@@ -255,7 +259,7 @@ public sealed class DtlsListener : IDisposable
                 catch (Exception e)
                 {
                     // A bug triggered by one datagram must not stop UDP for everyone.
-                    Counters.Drop(DtlsDropReason.Malformed);
+                    Counters.CountDrop(DtlsDropReason.Malformed);
                     DtlsLog.DatagramFailed(Logger, e);
                 }
             }
@@ -292,7 +296,7 @@ public sealed class DtlsListener : IDisposable
         }
         else if (!TryRebind(datagram, from, plaintext))
         {
-            Counters.Drop(DtlsDropReason.UnknownPeer);
+            Counters.CountDrop(DtlsDropReason.UnknownPeer);
         }
     }
 
@@ -303,7 +307,7 @@ public sealed class DtlsListener : IDisposable
     {
         if (!_directory.TryFind(sessionId, out var session) || session.DtlsSessionId != sessionId)
         {
-            Counters.Drop(DtlsDropReason.UnknownSession);
+            Counters.CountDrop(DtlsDropReason.UnknownSession);
             if (Logger.IsEnabled(LogLevel.Debug))
             {
                 DtlsLog.UnknownSession(Logger, ToEndPoint(from));
@@ -324,7 +328,7 @@ public sealed class DtlsListener : IDisposable
         if (Interlocked.Increment(ref _handshakesRunning) > _options.MaxConcurrentHandshakes)
         {
             int running = Interlocked.Decrement(ref _handshakesRunning);
-            Counters.Drop(DtlsDropReason.HandshakesBusy);
+            Counters.CountDrop(DtlsDropReason.HandshakesBusy);
             if (Logger.IsEnabled(LogLevel.Debug))
             {
                 DtlsLog.HandshakesBusy(Logger, ToEndPoint(from), running);
@@ -359,23 +363,23 @@ public sealed class DtlsListener : IDisposable
             if (established)
             {
                 Register(channel);
-                Counters.Handshake(DtlsHandshakeResult.Succeeded);
+                Counters.CountHandshake(DtlsHandshakeResult.Succeeded);
                 DtlsLog.Established(Logger, session.DisplayName, channel.RemoteEndPoint, channel.CipherSuite.Name, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
         }
         catch (TlsTimeoutException)
         {
-            Counters.Handshake(DtlsHandshakeResult.TimedOut);
+            Counters.CountHandshake(DtlsHandshakeResult.TimedOut);
             DtlsLog.HandshakeTimedOut(Logger, session.DisplayName, channel.RemoteEndPoint, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (IOException e)
         {
-            Counters.Handshake(DtlsHandshakeResult.Failed);
+            Counters.CountHandshake(DtlsHandshakeResult.Failed);
             DtlsLog.HandshakeFailed(Logger, session.DisplayName, channel.RemoteEndPoint, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, server.LastAlert ?? e.Message);
         }
         catch (Exception e)
         {
-            Counters.Handshake(DtlsHandshakeResult.Failed);
+            Counters.CountHandshake(DtlsHandshakeResult.Failed);
             DtlsLog.HandshakeCrashed(Logger, channel.RemoteEndPoint, e);
         }
         finally
@@ -478,7 +482,7 @@ public sealed class DtlsListener : IDisposable
         public void Send(ReadOnlySpan<byte> buffer)
         {
             listener.Socket.SendTo(buffer, SocketFlags.None, to);
-            listener.Counters.HelloVerifyRequestSent();
+            listener.Counters.CountHelloVerifyRequest();
         }
     }
 }

@@ -48,8 +48,8 @@ internal static partial class DtlsLog
     [LoggerMessage(4013, LogLevel.Error, "Processing a DTLS datagram failed; it was dropped and UDP carries on")]
     public static partial void DatagramFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(4014, LogLevel.Information, "Session {SessionId}: data to the client now over {Channel} ({Reason})")]
-    public static partial void DataPathChanged(ILogger logger, long sessionId, string channel, string reason);
+    [LoggerMessage(4014, LogLevel.Information, "Session {SessionId}: data to the client now over {Transport} ({Reason})")]
+    public static partial void DataPathChanged(ILogger logger, long sessionId, string transport, string reason);
 
     [LoggerMessage(4016, LogLevel.Information, "DTLS is off (Udp:Enabled is false): every tunnel runs over TLS")]
     public static partial void Disabled(ILogger logger);

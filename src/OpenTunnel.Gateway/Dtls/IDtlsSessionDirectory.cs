@@ -1,3 +1,4 @@
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Cstp;
 using OpenTunnel.Protocol.Dtls;
 
@@ -38,6 +39,9 @@ public interface IDtlsSession
 
     /// <summary>A short name for logs (user, assigned address).</summary>
     string DisplayName { get; }
+
+    /// <summary>The session's traffic counters; a channel reads what went over it from them when it closes.</summary>
+    SessionTraffic Traffic { get; }
 
     /// <summary>
     /// A handshake completed: from now on the session may send through <paramref name="channel"/>.
@@ -96,9 +100,6 @@ public interface IDtlsChannel
 
     /// <summary><see cref="Environment.TickCount64"/> when the last authentic record arrived.</summary>
     long LastReceivedTicks { get; }
-
-    /// <summary>Counters of this channel.</summary>
-    DtlsChannelCounters Counters { get; }
 
     /// <summary>Sends one IP packet as a DATA record. False when the channel is closed or the socket refused it.</summary>
     bool TrySendData(ReadOnlySpan<byte> ipPacket);

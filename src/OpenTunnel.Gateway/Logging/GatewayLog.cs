@@ -38,8 +38,8 @@ internal static partial class GatewayLog
     [LoggerMessage(203, LogLevel.Warning, "Sign-in: {Problem}. Tokens of users and devices revoked before this start are not refused.")]
     public static partial void RevocationsUnreadable(ILogger logger, string problem);
 
-    [LoggerMessage(300, LogLevel.Information, "Session {SessionId} of {User} connected from {Client} over {Channel}: address {Address}, IPv6 address {Address6}, MTU {Mtu}{Reconnect}")]
-    public static partial void Connected(ILogger logger, long sessionId, string user, IPEndPoint client, string channel, IPAddress address, string address6, int mtu, string reconnect);
+    [LoggerMessage(300, LogLevel.Information, "Session {SessionId} of {User} connected from {Client} over {Transport}: address {Address}, IPv6 address {Address6}, MTU {Mtu}{Reconnect}")]
+    public static partial void Connected(ILogger logger, long sessionId, string user, IPEndPoint client, string transport, IPAddress address, string address6, int mtu, string reconnect);
 
     [LoggerMessage(301, LogLevel.Information, "Session {SessionId} of {User} lost its TLS link from {Client} ({Reason}) after {Duration}; {BytesFromClient} bytes in, {BytesToClient} bytes out; cookie kept {CookieSeconds} s for a reconnect")]
     public static partial void Detached(ILogger logger, long sessionId, string user, IPEndPoint client, string reason, TimeSpan duration, long bytesFromClient, long bytesToClient, int cookieSeconds);

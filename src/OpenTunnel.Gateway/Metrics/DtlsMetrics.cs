@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Gateway.Traffic;
 
 namespace OpenTunnel.Gateway.Metrics;
 
@@ -30,7 +31,7 @@ public static class DtlsMetrics
             description: "DTLS handshakes by result.");
         meter.CreateObservableCounter(
             "opentunnel.gateway.dtls.dropped",
-            () => Observe(DropReasons, "reason", counters.Dropped),
+            () => Observe(DropReasons, "reason", counters.Drops),
             unit: "{datagram}",
             description: "DTLS datagrams and records dropped, by reason.");
         meter.CreateObservableCounter(
@@ -47,8 +48,8 @@ public static class DtlsMetrics
             "opentunnel.gateway.dtls.bytes",
             () => new[]
             {
-                new Measurement<long>(counters.BytesReceived, new KeyValuePair<string, object?>("direction", "from_client")),
-                new Measurement<long>(counters.BytesSent, new KeyValuePair<string, object?>("direction", "to_client")),
+                new Measurement<long>(counters.Over(Transport.Dtls).BytesFromClient, new KeyValuePair<string, object?>("direction", "from_client")),
+                new Measurement<long>(counters.Over(Transport.Dtls).BytesToClient, new KeyValuePair<string, object?>("direction", "to_client")),
             },
             unit: "By",
             description: "IP bytes through DTLS channels.");

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.Traffic;
 

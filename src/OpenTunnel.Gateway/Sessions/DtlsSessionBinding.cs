@@ -1,27 +1,29 @@
 using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Dtls;
 
 namespace OpenTunnel.Gateway.Sessions;
 
 /// <summary>
 /// The DTLS side of one gateway session, as the DTLS listener sees it: what a ClientHello needs
-/// to resume it (session id, master secret, suite), and where the listener's events go (the
-/// session's <see cref="SessionDataPath"/> and the data plane). Created at the first CONNECT that
-/// offers DTLS; the session id stays the same across reconnects of the same session, the master
-/// secret and suite follow the latest CONNECT.
+/// to resume it (session id, master secret, suite), and where the listener's events go: a channel
+/// coming or going to the session's <see cref="SessionDataPath"/>, packets to its
+/// <see cref="SessionInbound"/>. Created at the first CONNECT that offers DTLS; the session id
+/// stays the same across reconnects of the same session, the master secret and suite follow the
+/// latest CONNECT.
 /// </summary>
 public sealed class DtlsSessionBinding : IDtlsSession
 {
     private readonly GatewayDtls _owner;
+    private readonly SessionInbound _inbound;
     private volatile byte[] _masterSecret;
     private volatile DtlsCipherSuite _suite;
-    private long _bytesFromClient;
-    private long _bytesToClient;
 
     internal DtlsSessionBinding(GatewaySession session, GatewayDtls owner, byte[] masterSecret, DtlsCipherSuite suite)
     {
         Session = session;
         _owner = owner;
+        _inbound = new SessionInbound(session, owner.DataPlane, owner.Time, owner.Logger);
         _masterSecret = masterSecret;
         _suite = suite;
         DisplayName = $"session {session.Id} ({session.UserName})";
@@ -37,30 +39,23 @@ public sealed class DtlsSessionBinding : IDtlsSession
 
     public string DisplayName { get; }
 
-    /// <summary>IP bytes received over DTLS, over the session's life.</summary>
-    public long BytesFromClient => Interlocked.Read(ref _bytesFromClient);
+    public SessionTraffic Traffic => Session.Traffic;
 
-    /// <summary>IP bytes sent over DTLS, over the session's life.</summary>
-    public long BytesToClient => Interlocked.Read(ref _bytesToClient);
+    /// <summary>IP bytes from the client over DTLS, over the session's life (the session's counters).</summary>
+    public long BytesFromClient => Traffic.Over(Transport.Dtls).BytesFromClient;
+
+    /// <summary>IP bytes to the client over DTLS, over the session's life (the session's counters).</summary>
+    public long BytesToClient => Traffic.Over(Transport.Dtls).BytesToClient;
 
     public void OnDtlsEstablished(IDtlsChannel channel)
     {
-        if (Session.DataPath.DtlsEstablished(channel, new DtlsPacketSink(channel, this, _owner.Counters, _owner.Time)))
+        if (Session.DataPath.DtlsEstablished(channel, new DtlsPacketSink(channel, Traffic, _owner.Counters, _owner.Time)))
         {
             DtlsLog.DataPathChanged(_owner.Logger, Session.Id, "DTLS", "DTLS established");
         }
     }
 
-    public void OnDtlsPacket(ReadOnlySpan<byte> ipPacket)
-    {
-        if (Session.DataPath.DtlsDataArrived())
-        {
-            DtlsLog.DataPathChanged(_owner.Logger, Session.Id, "DTLS", "data arrived over DTLS");
-        }
-
-        Interlocked.Add(ref _bytesFromClient, ipPacket.Length);
-        _owner.DataPlane.FromClient(Session, ipPacket);
-    }
+    public void OnDtlsPacket(ReadOnlySpan<byte> ipPacket) => _inbound.OnDtlsDataPacket(ipPacket);
 
     public void OnDtlsDisconnect(ReadOnlySpan<byte> reason) => _owner.EndSession(Session, "the client disconnected over DTLS");
 
@@ -81,6 +76,4 @@ public sealed class DtlsSessionBinding : IDtlsSession
         _masterSecret = masterSecret;
         _suite = suite;
     }
-
-    internal void CountToClient(int bytes) => Interlocked.Add(ref _bytesToClient, bytes);
 }

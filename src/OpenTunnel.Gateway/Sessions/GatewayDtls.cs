@@ -26,7 +26,7 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
         Time = time;
         Logger = loggers.CreateLogger("OpenTunnel.Gateway.Dtls");
         _endSession = endSession;
-        Listener = new DtlsListener(options, dpdSeconds, this, loggers.CreateLogger<DtlsListener>());
+        Listener = new DtlsListener(options, dpdSeconds, this, counters, loggers.CreateLogger<DtlsListener>());
     }
 
     public DtlsListener Listener { get; }

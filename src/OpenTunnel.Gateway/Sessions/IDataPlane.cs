@@ -1,3 +1,5 @@
+using OpenTunnel.Gateway.Traffic;
+
 namespace OpenTunnel.Gateway.Sessions;
 
 /// <summary>
@@ -12,8 +14,8 @@ public interface IDataPlane
     /// <summary>Stops routing to the session (only the addresses still its own).</summary>
     void Unregister(GatewaySession session);
 
-    /// <summary>Takes one IP packet the session's client sent (over either transport). The span is valid only during the call.</summary>
-    void FromClient(GatewaySession session, ReadOnlySpan<byte> packet);
+    /// <summary>Takes one IP packet the session's client sent over <paramref name="transport"/>. The span is valid only during the call.</summary>
+    void FromClient(GatewaySession session, Transport transport, ReadOnlySpan<byte> packet);
 
     /// <summary>Sends what the device holds now on the caller's thread, unless another thread does already.</summary>
     void DrainNow();

@@ -1,10 +1,16 @@
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Gateway.Traffic;
 
 namespace OpenTunnel.Gateway.Sessions;
 
-/// <summary>The session's side of one TLS connection: what arrives over it goes to the data plane, and data over TLS moves the path to TLS.</summary>
+/// <summary>
+/// What a session's client sends, over either transport, on its way in: a data packet moves the
+/// session's path to the transport it came over (ocserv worker-vpn.c: data over TLS while DTLS is
+/// up means the client gave up DTLS, data over DTLS means it is back) and goes to the data plane,
+/// which writes and counts it. The way out is the transports' <see cref="IPacketSink"/>s.
+/// </summary>
 internal sealed class SessionInbound : ICstpInbound
 {
     private readonly GatewaySession _session;
@@ -24,14 +30,24 @@ internal sealed class SessionInbound : ICstpInbound
 
     public void OnDataPacket(ReadOnlySpan<byte> packet)
     {
-        // ocserv: data over TLS while DTLS is up means the client gave up DTLS; answer over TLS too.
         if (_session.DataPath.TlsDataArrived())
         {
             DtlsLog.DataPathChanged(_logger, _session.Id, "TLS", "data arrived over TLS");
         }
 
-        _dataPlane.FromClient(_session, packet);
+        _dataPlane.FromClient(_session, Transport.Tls, packet);
     }
 
     public void OnReadIdle() => _dataPlane.DrainNow();
+
+    /// <summary>One IP packet arrived over the session's DTLS channel (on the UDP receive thread).</summary>
+    public void OnDtlsDataPacket(ReadOnlySpan<byte> packet)
+    {
+        if (_session.DataPath.DtlsDataArrived())
+        {
+            DtlsLog.DataPathChanged(_logger, _session.Id, "DTLS", "data arrived over DTLS");
+        }
+
+        _dataPlane.FromClient(_session, Transport.Dtls, packet);
+    }
 }

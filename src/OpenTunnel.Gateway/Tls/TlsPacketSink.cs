@@ -89,8 +89,8 @@ public sealed class TlsPacketSink : IPacketSink
 
                     if (data)
                     {
-                        _traffic.CountToClient(frame.Length, _time.GetUtcNow().UtcTicks);
-                        _counters.CountToClient(frame.Length);
+                        _traffic.CountToClient(Transport.Tls, frame.Length, _time.GetUtcNow().UtcTicks);
+                        _counters.CountToClient(Transport.Tls, frame.Length);
                     }
                 }
 

@@ -4,13 +4,13 @@ namespace OpenTunnel.Gateway.Traffic;
 
 /// <summary>
 /// A packet on its way to a client, in a buffer rented from <see cref="ArrayPool{T}.Shared"/> with
-/// <see cref="Headroom"/> free bytes in front of it, so a channel writes its own header there
+/// <see cref="Headroom"/> free bytes in front of it, so a transport writes its own header there
 /// (8 bytes of CSTP over TLS, 1 byte over DTLS) without copying the packet. Whoever holds the
-/// packet last returns the buffer: the channel once it was sent, or on a drop.
+/// packet last returns the buffer: the <see cref="IPacketSink"/> once it was sent, or on a drop.
 /// </summary>
 public readonly struct OutboundPacket
 {
-    /// <summary>Room for the largest channel header (CSTP over TLS).</summary>
+    /// <summary>Room for the largest transport header (CSTP over TLS).</summary>
     public const int Headroom = Protocol.Cstp.CstpFrame.HeaderLength;
 
     public OutboundPacket(byte[] buffer, int length)

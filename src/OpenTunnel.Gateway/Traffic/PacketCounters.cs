@@ -1,38 +1,59 @@
 namespace OpenTunnel.Gateway.Traffic;
 
 /// <summary>
-/// Gateway-wide packet and byte counters, bumped with Interlocked on the data path (no
-/// allocation) and read by the metrics exporter when it is scraped.
+/// The gateway's one set of data-path counters: data packets and bytes each way over each
+/// transport, packets dropped by <see cref="DropReason"/>, and the DTLS listener's own figures
+/// (datagrams dropped by <see cref="DtlsDropReason"/>, handshakes by result, cookies sent, NAT
+/// rebinds). Bumped with Interlocked on the data path (no allocation) and read by the metrics
+/// exporter and the control socket's status when asked. A packet is counted once, where it
+/// leaves the gateway, as in <see cref="SessionTraffic"/>.
 /// </summary>
 public sealed class PacketCounters
 {
+    private readonly TransportTally _tally = new();
     private readonly long[] _drops = new long[Enum.GetValues<DropReason>().Length];
-    private long _packetsFromClients;
-    private long _bytesFromClients;
-    private long _packetsToClients;
-    private long _bytesToClients;
+    private readonly long[] _dtlsDrops = new long[Enum.GetValues<DtlsDropReason>().Length];
+    private readonly long[] _handshakes = new long[Enum.GetValues<DtlsHandshakeResult>().Length];
+    private long _helloVerifyRequests;
+    private long _rebinds;
 
-    public long PacketsFromClients => Interlocked.Read(ref _packetsFromClients);
+    /// <summary>Data packets from clients written to the TUN device, over both transports.</summary>
+    public long PacketsFromClients => _tally.PacketsFromClient;
 
-    public long BytesFromClients => Interlocked.Read(ref _bytesFromClients);
+    public long BytesFromClients => _tally.BytesFromClient;
 
-    public long PacketsToClients => Interlocked.Read(ref _packetsToClients);
+    /// <summary>Data packets sent to clients, over both transports.</summary>
+    public long PacketsToClients => _tally.PacketsToClient;
 
-    public long BytesToClients => Interlocked.Read(ref _bytesToClients);
+    public long BytesToClients => _tally.BytesToClient;
 
-    public void CountFromClient(int bytes)
-    {
-        Interlocked.Increment(ref _packetsFromClients);
-        Interlocked.Add(ref _bytesFromClients, bytes);
-    }
+    /// <summary>Cookies sent (RFC 6347 §4.2.1): ClientHellos answered before any state was kept.</summary>
+    public long HelloVerifyRequests => Volatile.Read(ref _helloVerifyRequests);
 
-    public void CountToClient(int bytes)
-    {
-        Interlocked.Increment(ref _packetsToClients);
-        Interlocked.Add(ref _bytesToClients, bytes);
-    }
+    /// <summary>DTLS channels re-matched to a new client address (NAT rebinding).</summary>
+    public long Rebinds => Volatile.Read(ref _rebinds);
+
+    /// <summary>What went over <paramref name="transport"/> alone.</summary>
+    public TransportTraffic Over(Transport transport) => _tally.Read(transport);
+
+    public void CountFromClient(Transport transport, int bytes) => _tally.FromClient(transport, bytes);
+
+    public void CountToClient(Transport transport, int bytes) => _tally.ToClient(transport, bytes);
 
     public void CountDrop(DropReason reason) => Interlocked.Increment(ref _drops[(int)reason]);
 
-    public long Drops(DropReason reason) => Interlocked.Read(ref _drops[(int)reason]);
+    /// <summary>A datagram or record the DTLS listener dropped.</summary>
+    public void CountDrop(DtlsDropReason reason) => Interlocked.Increment(ref _dtlsDrops[(int)reason]);
+
+    public void CountHandshake(DtlsHandshakeResult result) => Interlocked.Increment(ref _handshakes[(int)result]);
+
+    public void CountHelloVerifyRequest() => Interlocked.Increment(ref _helloVerifyRequests);
+
+    public void CountRebind() => Interlocked.Increment(ref _rebinds);
+
+    public long Drops(DropReason reason) => Volatile.Read(ref _drops[(int)reason]);
+
+    public long Drops(DtlsDropReason reason) => Volatile.Read(ref _dtlsDrops[(int)reason]);
+
+    public long Handshakes(DtlsHandshakeResult result) => Volatile.Read(ref _handshakes[(int)result]);
 }

@@ -1,16 +1,15 @@
 namespace OpenTunnel.Gateway.Traffic;
 
 /// <summary>
-/// The one set of traffic counters of a session, whichever transport carried the packets:
-/// packets and bytes each way, the last data packet (for the idle timeout) and the last thing
-/// received (for the dead-peer check). Bumped with Interlocked from the data path, no allocation.
+/// The one set of traffic counters of a session: packets and bytes each way over each transport,
+/// the last data packet (for the idle timeout) and the last thing received (for the dead-peer
+/// check). Bumped with Interlocked from the data path, no allocation. A packet is counted once,
+/// where it leaves the gateway: from a client when it was written to the TUN device, to a client
+/// when its transport sent it.
 /// </summary>
 public sealed class SessionTraffic
 {
-    private long _bytesFromClient;
-    private long _bytesToClient;
-    private long _packetsFromClient;
-    private long _packetsToClient;
+    private readonly TransportTally _tally = new();
     private long _lastReceivedTicks;
     private long _lastDataTicks;
 
@@ -20,13 +19,15 @@ public sealed class SessionTraffic
         _lastReceivedTicks = start.UtcTicks;
     }
 
-    public long BytesFromClient => Interlocked.Read(ref _bytesFromClient);
+    /// <summary>IP bytes from the client, over both transports.</summary>
+    public long BytesFromClient => _tally.BytesFromClient;
 
-    public long BytesToClient => Interlocked.Read(ref _bytesToClient);
+    /// <summary>IP bytes to the client, over both transports.</summary>
+    public long BytesToClient => _tally.BytesToClient;
 
-    public long PacketsFromClient => Interlocked.Read(ref _packetsFromClient);
+    public long PacketsFromClient => _tally.PacketsFromClient;
 
-    public long PacketsToClient => Interlocked.Read(ref _packetsToClient);
+    public long PacketsToClient => _tally.PacketsToClient;
 
     /// <summary>Last time anything (data or control) arrived from the client.</summary>
     public DateTimeOffset LastReceived => new(Interlocked.Read(ref _lastReceivedTicks), TimeSpan.Zero);
@@ -34,17 +35,18 @@ public sealed class SessionTraffic
     /// <summary>Last time a data packet went either way (for the idle timeout).</summary>
     public DateTimeOffset LastData => new(Interlocked.Read(ref _lastDataTicks), TimeSpan.Zero);
 
-    public void CountFromClient(int bytes, long nowTicks)
+    /// <summary>What went over <paramref name="transport"/> alone.</summary>
+    public TransportTraffic Over(Transport transport) => _tally.Read(transport);
+
+    public void CountFromClient(Transport transport, int bytes, long nowTicks)
     {
-        Interlocked.Increment(ref _packetsFromClient);
-        Interlocked.Add(ref _bytesFromClient, bytes);
+        _tally.FromClient(transport, bytes);
         Volatile.Write(ref _lastDataTicks, nowTicks);
     }
 
-    public void CountToClient(int bytes, long nowTicks)
+    public void CountToClient(Transport transport, int bytes, long nowTicks)
     {
-        Interlocked.Increment(ref _packetsToClient);
-        Interlocked.Add(ref _bytesToClient, bytes);
+        _tally.ToClient(transport, bytes);
         Volatile.Write(ref _lastDataTicks, nowTicks);
     }
 

@@ -32,11 +32,25 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
         var (session, address) = Lease();
         byte[] packet = TestPackets.Ipv4(address, "198.18.2.10");
 
-        _plane.FromClient(session, packet);
+        _plane.FromClient(session, Transport.Tls, packet);
 
         Assert.Equal(packet, Assert.Single(_device.Written));
         Assert.Equal(1, session.Traffic.PacketsFromClient);
         Assert.Equal(packet.Length, _counters.BytesFromClients);
+    }
+
+    [Fact]
+    public void FromClient_OverDtls_CountedOnceUnderDtlsForTheSessionAndTheGateway()
+    {
+        var (session, address) = Lease();
+        byte[] packet = TestPackets.Ipv4(address, "198.18.2.10");
+
+        _plane.FromClient(session, Transport.Dtls, packet);
+
+        Assert.Equal(new TransportTraffic(1, packet.Length, 0, 0), session.Traffic.Over(Transport.Dtls));
+        Assert.Equal(default, session.Traffic.Over(Transport.Tls));
+        Assert.Equal(new TransportTraffic(1, packet.Length, 0, 0), _counters.Over(Transport.Dtls));
+        Assert.Equal(1, _counters.PacketsFromClients);
     }
 
     [Fact]
@@ -45,7 +59,7 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
         var (session, address) = Lease();
         byte[] packet = TestPackets.Ipv4(address, "198.18.2.10");
 
-        _plane.FromClient(session, [.. packet, 0xEE, 0xEE]);
+        _plane.FromClient(session, Transport.Tls, [.. packet, 0xEE, 0xEE]);
 
         Assert.Equal(packet, Assert.Single(_device.Written));
     }
@@ -55,7 +69,7 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     {
         var (session, _) = Lease();
 
-        _plane.FromClient(session, TestPackets.Ipv4("198.18.128.250", "198.18.2.10"));
+        _plane.FromClient(session, Transport.Tls, TestPackets.Ipv4("198.18.128.250", "198.18.2.10"));
 
         Assert.Empty(_device.Written);
         Assert.Equal(1, _counters.Drops(DropReason.SpoofedSource));
@@ -67,11 +81,11 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
         var (alice, from) = Lease();
         var (_, to) = Lease();
 
-        _plane.FromClient(alice, TestPackets.Ipv4(from, to));
+        _plane.FromClient(alice, Transport.Tls, TestPackets.Ipv4(from, to));
         Assert.Equal(1, _counters.Drops(DropReason.ClientToClient));
 
         _plane.AllowClientToClient = true;
-        _plane.FromClient(alice, TestPackets.Ipv4(from, to));
+        _plane.FromClient(alice, Transport.Tls, TestPackets.Ipv4(from, to));
         Assert.Single(_device.Written);
     }
 
@@ -80,7 +94,7 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     {
         var (session, _) = Lease();
 
-        _plane.FromClient(session, [0x45, 0, 0]);
+        _plane.FromClient(session, Transport.Tls, [0x45, 0, 0]);
 
         Assert.Equal(1, _counters.Drops(DropReason.Malformed));
     }
@@ -91,7 +105,7 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
         var (session, address) = Lease();
         _device.AcceptWrites = false;
 
-        _plane.FromClient(session, TestPackets.Ipv4(address, "198.18.2.10"));
+        _plane.FromClient(session, Transport.Tls, TestPackets.Ipv4(address, "198.18.2.10"));
 
         Assert.Equal(1, _counters.Drops(DropReason.TunWriteFailed));
         Assert.Equal(0, session.Traffic.PacketsFromClient);

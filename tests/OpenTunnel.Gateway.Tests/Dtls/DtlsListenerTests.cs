@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Cstp;
 using OpenTunnel.Protocol.Dtls;
 using OpenTunnel.Testing.Dtls;
@@ -56,10 +57,6 @@ public sealed class DtlsListenerTests : IDisposable
         Assert.Equal(1, _listener.Counters.Handshakes(DtlsHandshakeResult.Succeeded));
         Assert.Equal(1, _listener.Counters.HelloVerifyRequests);
         Assert.Equal(1, _listener.ActiveChannels);
-        Assert.Equal(1, channel.Counters.PacketsReceived);
-        Assert.Equal(IpPacket.Length, channel.Counters.BytesSent);
-        Assert.Equal(IpPacket.Length, _listener.Counters.BytesReceived);
-        Assert.Equal(IpPacket.Length, _listener.Counters.BytesSent);
     }
 
     [Fact]
@@ -93,7 +90,7 @@ public sealed class DtlsListenerTests : IDisposable
         Assert.Equal([(byte)CstpPacketType.DpdRequest], Receive(client));
         Assert.Equal([(byte)CstpPacketType.Keepalive], Receive(client));
         Assert.Empty(session.Packets);
-        Assert.Equal(0, _listener.Counters.Dropped(DtlsDropReason.Unexpected));
+        Assert.Equal(0, _listener.Counters.Drops(DtlsDropReason.Unexpected));
     }
 
     [Fact]
@@ -134,11 +131,11 @@ public sealed class DtlsListenerTests : IDisposable
         udp.SendRaw(corrupted);
         udp.SendRaw(garbage);
 
-        WaitUntil(() => _listener.Counters.Dropped(DtlsDropReason.Replayed) == 1 &&
-                        _listener.Counters.Dropped(DtlsDropReason.AuthenticationFailed) == 1 &&
-                        _listener.Counters.Dropped(DtlsDropReason.UnknownSession) == 1 &&
-                        _listener.Counters.Dropped(DtlsDropReason.UnknownPeer) == 2 &&
-                        _listener.Counters.Dropped(DtlsDropReason.Malformed) == 1);
+        WaitUntil(() => _listener.Counters.Drops(DtlsDropReason.Replayed) == 1 &&
+                        _listener.Counters.Drops(DtlsDropReason.AuthenticationFailed) == 1 &&
+                        _listener.Counters.Drops(DtlsDropReason.UnknownSession) == 1 &&
+                        _listener.Counters.Drops(DtlsDropReason.UnknownPeer) == 2 &&
+                        _listener.Counters.Drops(DtlsDropReason.Malformed) == 1);
 
         client.Send([(byte)CstpPacketType.Data, .. IpPacket]);
         Assert.Equal(IpPacket, Take(session.Packets));
@@ -178,7 +175,7 @@ public sealed class DtlsListenerTests : IDisposable
         udp.MoveToNewPort();
         client.Send([(byte)CstpPacketType.Data, .. IpPacket]);
 
-        WaitUntil(() => listener.Counters.Dropped(DtlsDropReason.UnknownPeer) == 1);
+        WaitUntil(() => listener.Counters.Drops(DtlsDropReason.UnknownPeer) == 1);
         Assert.Empty(session.Packets);
         Assert.Equal(0, listener.Counters.Rebinds);
     }
@@ -206,7 +203,7 @@ public sealed class DtlsListenerTests : IDisposable
 
         udp.SendRaw(InMemoryDatagramTransport.CaptureClientHello(session.DtlsSessionId));
 
-        WaitUntil(() => _listener.Counters.Dropped(DtlsDropReason.UnknownSession) == 1);
+        WaitUntil(() => _listener.Counters.Drops(DtlsDropReason.UnknownSession) == 1);
         Assert.Equal(-1, udp.Receive(new byte[100], 200));
         Assert.Equal(0, _listener.Counters.HelloVerifyRequests);
     }
@@ -275,7 +272,7 @@ public sealed class DtlsListenerTests : IDisposable
         channel.Close();
         client.Send([(byte)CstpPacketType.Data, .. IpPacket]);
 
-        WaitUntil(() => _listener.Counters.Dropped(DtlsDropReason.UnknownPeer) == 1);
+        WaitUntil(() => _listener.Counters.Drops(DtlsDropReason.UnknownPeer) == 1);
         Assert.Empty(session.Packets);
         Assert.Empty(session.Closed);
         Assert.Equal(0, _listener.ActiveChannels);
@@ -290,7 +287,7 @@ public sealed class DtlsListenerTests : IDisposable
         WaitUntil(() => listener.HandshakesRunning == 1);
         StartDeafClient(AddSession(), listener);
 
-        WaitUntil(() => listener.Counters.Dropped(DtlsDropReason.HandshakesBusy) >= 1);
+        WaitUntil(() => listener.Counters.Drops(DtlsDropReason.HandshakesBusy) >= 1);
         WaitUntil(() => listener.Counters.Handshakes(DtlsHandshakeResult.TimedOut) >= 1);
         Assert.Equal(0, listener.Counters.Handshakes(DtlsHandshakeResult.Succeeded));
         Assert.Equal(0, listener.ActiveChannels);
@@ -341,14 +338,14 @@ public sealed class DtlsListenerTests : IDisposable
         var deadline = DateTime.UtcNow + Wait;
         while (!condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "The expected state was not reached in time; drops: " + string.Join(", ", Enum.GetValues<DtlsDropReason>().Select(r => $"{r}={_listener.Counters.Dropped(r)}")));
+            Assert.True(DateTime.UtcNow < deadline, "The expected state was not reached in time; drops: " + string.Join(", ", Enum.GetValues<DtlsDropReason>().Select(r => $"{r}={_listener.Counters.Drops(r)}")));
             Thread.Sleep(20);
         }
     }
 
     private DtlsListener CreateListener(DtlsOptions options)
     {
-        var listener = new DtlsListener(options, dpdSeconds: 30, _directory, new TestOutputLogger<DtlsListener>(_output));
+        var listener = new DtlsListener(options, dpdSeconds: 30, _directory, new PacketCounters(), new TestOutputLogger<DtlsListener>(_output));
         listener.Start(new IPEndPoint(IPAddress.Loopback, 0));
         return listener;
     }

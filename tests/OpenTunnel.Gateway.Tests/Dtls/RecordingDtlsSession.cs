@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Dtls;
 
 namespace OpenTunnel.Gateway.Tests.Dtls;
@@ -25,6 +26,8 @@ internal sealed class RecordingDtlsSession : IDtlsSession
     public byte[] MasterSecret => _masterSecret;
 
     public string DisplayName => "test-" + DtlsSessionId.ToHex()[..8];
+
+    public SessionTraffic Traffic { get; } = new(DateTimeOffset.UtcNow);
 
     public BlockingCollection<IDtlsChannel> Established { get; } = [];
 

@@ -16,8 +16,6 @@ internal sealed class StubDtlsChannel : IDtlsChannel
 
     public long LastReceivedTicks => 0;
 
-    public DtlsChannelCounters Counters { get; } = new();
-
     public bool TrySendData(ReadOnlySpan<byte> ipPacket) => IsOpen;
 
     public bool TrySend(CstpPacketType type, ReadOnlySpan<byte> payload) => IsOpen;

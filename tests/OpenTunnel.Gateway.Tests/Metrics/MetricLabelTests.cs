@@ -1,4 +1,3 @@
-using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Metrics;
 using OpenTunnel.Gateway.Traffic;
 

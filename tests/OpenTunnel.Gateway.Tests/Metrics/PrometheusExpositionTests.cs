@@ -13,8 +13,8 @@ public sealed class PrometheusExpositionTests
         var counters = new PacketCounters();
         using var metrics = new GatewayMetrics(new SessionTable(), counters);
         using var exposition = new PrometheusExposition(metrics.Meter);
-        counters.CountFromClient(100);
-        counters.CountFromClient(50);
+        counters.CountFromClient(Transport.Tls, 100);
+        counters.CountFromClient(Transport.Dtls, 50);
         counters.CountDrop(DropReason.SpoofedSource);
         metrics.SignIn("refused", "token-expired");
         metrics.SignIn("refused", "token-expired");

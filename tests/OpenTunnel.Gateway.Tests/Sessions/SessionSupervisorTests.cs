@@ -153,7 +153,7 @@ public sealed class SessionSupervisorTests
 
         public void Unregister(GatewaySession session) => Unregistered.Add(session);
 
-        public void FromClient(GatewaySession session, ReadOnlySpan<byte> packet)
+        public void FromClient(GatewaySession session, Transport transport, ReadOnlySpan<byte> packet)
         {
         }
 
