@@ -10,6 +10,7 @@ using OpenTunnel.Agent.Hosting;
 using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Link;
 using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Agent.Cli;
 

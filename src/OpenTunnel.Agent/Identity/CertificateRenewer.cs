@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Agent.Identity;
 

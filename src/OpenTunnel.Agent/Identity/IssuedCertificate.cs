@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Agent.Identity;
 
@@ -45,7 +46,7 @@ public static class IssuedCertificate
             if (!chain.Build(certificate))
             {
                 string status = chain.ChainStatus.Length > 0 ? chain.ChainStatus[0].StatusInformation.Trim() : "unknown";
-                throw new InvalidOperationException($"The certificate returned was not issued by the management service's agent CA {Protocol.CertificatePins.Of(authority)} for client authentication ({status}); it is not stored.");
+                throw new InvalidOperationException($"The certificate returned was not issued by the management service's agent CA {CertificatePins.Of(authority)} for client authentication ({status}); it is not stored.");
             }
 
             string subject = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
