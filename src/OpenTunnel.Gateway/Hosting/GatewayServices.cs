@@ -21,8 +21,8 @@ namespace OpenTunnel.Gateway.Hosting;
 /// the host: the first configuration is checked (<see cref="GatewayStartup"/>) before the TUN
 /// device and the nftables table are made (<see cref="TunnelInterface"/>), then the sessions, the
 /// data plane and the sign-in; <see cref="GatewayServer"/> runs the listeners over them. The
-/// container disposes the parts in the reverse order it made them, after the host stopped:
-/// the data plane before the TUN device, the meter (owned by the <see cref="IMeterFactory"/>) last.
+/// container disposes the parts in the reverse order it made them, after the host stopped: the
+/// data plane before the TUN device, and the meter with the <see cref="IMeterFactory"/> that owns it.
 /// </summary>
 public static class GatewayServices
 {
