@@ -8,7 +8,7 @@ namespace OpenTunnel.Architecture.Tests;
 public sealed class TestFolderTests
 {
     /// <summary>The test projects held to the rule: one per source project that has one.</summary>
-    private static readonly string[] MirroredProjects = ["OpenTunnel.Agent", "OpenTunnel.Identity", "OpenTunnel.Management", "OpenTunnel.Client", "OpenTunnel.Gateway", "OpenTunnel.Protocol", "OpenTunnel.Platform.Linux", "OpenTunnel.Gateway.Contracts"];
+    private static readonly string[] MirroredProjects = ["OpenTunnel.Agent", "OpenTunnel.Identity", "OpenTunnel.Management", "OpenTunnel.Client", "OpenTunnel.Gateway", "OpenTunnel.Protocol", "OpenTunnel.Platform.Linux", "OpenTunnel.Gateway.Contracts", "OpenTunnel.Trust"];
 
     /// <summary>Test infrastructure, not tests of a source folder.</summary>
     private const string HarnessFolder = "Harness";

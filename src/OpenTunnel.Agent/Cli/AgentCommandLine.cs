@@ -10,6 +10,7 @@ using OpenTunnel.Agent.Hosting;
 using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Link;
 using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Agent.Cli;
 
@@ -103,6 +104,10 @@ public static class AgentCommandLine
 
         var recent = new RecentLogLines(2000);
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+
+        // Under systemd (Type=notify) READY=1 once the loops run and STOPPING=1 when the agent stops;
+        // elsewhere nothing. Before the console logger, which keeps its format under systemd too.
+        builder.Services.AddSystemd();
         builder.Logging.AddSimpleConsole(console =>
         {
             console.SingleLine = true;

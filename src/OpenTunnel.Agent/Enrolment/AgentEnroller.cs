@@ -5,6 +5,7 @@ using OpenTunnel.Agent.Hosting;
 using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Link;
 using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Agent.Enrolment;
 
@@ -119,17 +120,7 @@ public sealed class AgentEnroller(AgentOptions options, string? token, TextWrite
             throw new InvalidOperationException($"{Recorded}the agent endpoint it names, '{response.AgentEndpoint}', is not an https URL of a host and port.");
         }
 
-        X509Certificate2 authority;
-        try
-        {
-            authority = X509Certificate2.CreateFromPem(response.CaCertificate);
-        }
-        catch (Exception e) when (e is CryptographicException or ArgumentException)
-        {
-            throw new InvalidOperationException($"{Recorded}its CA certificate cannot be read ({e.Message}).", e);
-        }
-
-        using (authority)
+        using (X509Certificate2 authority = IssuedCertificate.FromPem(response.CaCertificate, why => $"{Recorded}its CA certificate cannot be read ({why})."))
         {
             string authorityPin = CertificatePins.Of(authority);
             if (authorityPin != response.CaPin)

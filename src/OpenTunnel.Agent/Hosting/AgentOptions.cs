@@ -1,3 +1,5 @@
+using OpenTunnel.Trust;
+
 namespace OpenTunnel.Agent.Hosting;
 
 /// <summary>
@@ -86,7 +88,7 @@ public sealed record AgentOptions
             errors.Add($"ManagementUrl '{ManagementUrl}' must be an absolute https URL.");
         }
 
-        if (CaPin is not null && !Protocol.CertificatePins.IsWellFormed(CaPin))
+        if (CaPin is not null && !CertificatePins.IsWellFormed(CaPin))
         {
             errors.Add($"CaPin '{CaPin}' must read pin-sha256:BASE64 (44 characters of base64, the SHA-256 of a public key).");
         }

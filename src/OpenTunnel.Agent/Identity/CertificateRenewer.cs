@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Agent.Identity;
 
@@ -50,17 +51,7 @@ public sealed partial class CertificateRenewer(AgentIdentityStore store, int ren
         ArgumentNullException.ThrowIfNull(identity);
         if (!string.IsNullOrWhiteSpace(response.CaCertificate))
         {
-            X509Certificate2 named;
-            try
-            {
-                named = X509Certificate2.CreateFromPem(response.CaCertificate);
-            }
-            catch (Exception e) when (e is CryptographicException or ArgumentException)
-            {
-                throw new InvalidOperationException($"The renewal answer's CA certificate cannot be read ({e.Message}); the renewed certificate is not stored.", e);
-            }
-
-            using (named)
+            using (X509Certificate2 named = IssuedCertificate.FromPem(response.CaCertificate, why => $"The renewal answer's CA certificate cannot be read ({why}); the renewed certificate is not stored."))
             {
                 if (!named.RawDataMemory.Span.SequenceEqual(identity.Authority.RawDataMemory.Span))
                 {

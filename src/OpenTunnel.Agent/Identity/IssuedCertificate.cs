@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Agent.Identity;
 
@@ -18,17 +19,7 @@ public static class IssuedCertificate
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(authority);
-        X509Certificate2 certificate;
-        try
-        {
-            certificate = X509Certificate2.CreateFromPem(certificatePem);
-        }
-        catch (Exception e) when (e is CryptographicException or ArgumentException)
-        {
-            throw new InvalidOperationException($"The management service returned no readable certificate ({e.Message}); it is not stored.", e);
-        }
-
-        using (certificate)
+        using (X509Certificate2 certificate = FromPem(certificatePem, why => $"The management service returned no readable certificate ({why}); it is not stored."))
         {
             using ECDsa? issuedKey = certificate.GetECDsaPublicKey();
             if (issuedKey is null || !issuedKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
@@ -45,7 +36,7 @@ public static class IssuedCertificate
             if (!chain.Build(certificate))
             {
                 string status = chain.ChainStatus.Length > 0 ? chain.ChainStatus[0].StatusInformation.Trim() : "unknown";
-                throw new InvalidOperationException($"The certificate returned was not issued by the management service's agent CA {Protocol.CertificatePins.Of(authority)} for client authentication ({status}); it is not stored.");
+                throw new InvalidOperationException($"The certificate returned was not issued by the management service's agent CA {CertificatePins.Of(authority)} for client authentication ({status}); it is not stored.");
             }
 
             string subject = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
@@ -53,6 +44,24 @@ public static class IssuedCertificate
             {
                 throw new InvalidOperationException($"The certificate returned is issued to '{subject}', not to this server ({serverId}); it is not stored.");
             }
+        }
+    }
+
+    /// <summary>
+    /// The certificate in <paramref name="pem"/>, as the management service sent it; when it cannot be
+    /// read, an <see cref="InvalidOperationException"/> whose message <paramref name="unreadable"/>
+    /// makes from the reason.
+    /// </summary>
+    public static X509Certificate2 FromPem(string pem, Func<string, string> unreadable)
+    {
+        ArgumentNullException.ThrowIfNull(unreadable);
+        try
+        {
+            return X509Certificate2.CreateFromPem(pem);
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            throw new InvalidOperationException(unreadable(e.Message), e);
         }
     }
 

@@ -1,6 +1,6 @@
-using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Client.Oidc;
 using OpenTunnel.Client.State;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Client.Cli;
 

@@ -1,5 +1,5 @@
-using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Client.State;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Client.Cli;
 

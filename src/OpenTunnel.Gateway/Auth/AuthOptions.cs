@@ -1,5 +1,5 @@
 using System.Globalization;
-using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Gateway.Auth;
 

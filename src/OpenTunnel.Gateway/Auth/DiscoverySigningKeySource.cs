@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
-using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Gateway.Auth;
 

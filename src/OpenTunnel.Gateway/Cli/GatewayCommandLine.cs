@@ -1,12 +1,11 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging;
 using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Contracts.Control;
+using OpenTunnel.Gateway.Hosting;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Platform.Linux.Tun;
 
@@ -72,24 +71,7 @@ public static class GatewayCommandLine
     {
         string file = arguments.Require("--config");
         var options = GatewayConfigurationLoader.LoadFile(file);
-        using var loggers = LoggerFactory.Create(builder => builder
-            .SetMinimumLevel(arguments.Has("--verbose") ? LogLevel.Debug : LogLevel.Information)
-            .AddSimpleConsole(console =>
-            {
-                console.SingleLine = true;
-                console.UseUtcTimestamp = true;
-                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            }));
-        using var stop = new CancellationTokenSource();
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
-        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => context.Cancel = true);
-        var server = GatewayServer.Start(options, Path.GetFullPath(file), auth => JwtAccessTokenValidator.Create(auth, loggers), loggers, TimeProvider.System);
-        await using (server)
-        {
-            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-
+        await GatewayHost.RunAsync(options, Path.GetFullPath(file), arguments.Has("--verbose"));
         return 0;
     }
 

@@ -8,18 +8,22 @@ namespace OpenTunnel.Gateway.Metrics;
 /// <summary>
 /// The gateway's instruments, OpenTelemetry-style names under <see cref="MeterName"/>. The data
 /// path only bumps <see cref="PacketCounters"/>; the observable instruments read them when the
-/// exporter is scraped, so no measurement is recorded per packet.
+/// exporter is scraped, so no measurement is recorded per packet. The meter comes from the
+/// host's <see cref="IMeterFactory"/>, which owns and disposes it: each gateway host has its own
+/// factory, so two gateways in one process (as in the tests) have two meters that do not mix.
 /// </summary>
-public sealed class GatewayMetrics : IDisposable
+public sealed class GatewayMetrics
 {
     public const string MeterName = "OpenTunnel.Gateway";
 
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter;
     private readonly Counter<long> _signIns;
     private readonly Histogram<double> _handshakeDuration;
 
-    public GatewayMetrics(SessionTable sessions, PacketCounters counters)
+    public GatewayMetrics(IMeterFactory meters, SessionTable sessions, PacketCounters counters)
     {
+        ArgumentNullException.ThrowIfNull(meters);
+        _meter = meters.Create(MeterName);
         _signIns = _meter.CreateCounter<long>("opentunnel.gateway.sign_ins", description: "Sign-ins by result and the check that refused them");
         _handshakeDuration = _meter.CreateHistogram<double>("opentunnel.gateway.tls_handshake.duration", unit: "s", description: "TLS handshake duration");
         _meter.CreateObservableGauge("opentunnel.gateway.sessions.active", () => sessions.Count, description: "Sessions in the session table (connected or waiting for a reconnect)");
@@ -37,7 +41,7 @@ public sealed class GatewayMetrics : IDisposable
         _meter.CreateObservableCounter("opentunnel.gateway.packets.dropped", () => DropMeasurements(counters), description: "Packets dropped, by reason");
     }
 
-    /// <summary>The gateway's one meter: other parts (DTLS) add their instruments to it; disposed with this object.</summary>
+    /// <summary>The gateway's one meter: other parts (DTLS) add their instruments to it; the factory disposes it.</summary>
     public Meter Meter => _meter;
 
     /// <summary>Counts a sign-in: result "success" or "refused", reason the check that refused it (or "none").</summary>
@@ -45,8 +49,6 @@ public sealed class GatewayMetrics : IDisposable
         _signIns.Add(1, new KeyValuePair<string, object?>("result", result), new KeyValuePair<string, object?>("reason", reason));
 
     public void HandshakeCompleted(TimeSpan duration) => _handshakeDuration.Record(duration.TotalSeconds);
-
-    public void Dispose() => _meter.Dispose();
 
     private static Measurement<int>[] ConnectedByChannel(SessionTable sessions)
     {

@@ -18,6 +18,9 @@ namespace OpenTunnel.Gateway.SignIn;
 /// </summary>
 public sealed class AccessRevocations(TimeProvider time, string? file = null)
 {
+    /// <summary>The gateway's file of revocations (the control API's <c>revoke</c>), in its data directory.</summary>
+    public const string FileName = "revocations.json";
+
     /// <summary>How long a revocation is remembered; longer than any access token the gateway accepts should live.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
 

@@ -1,9 +1,9 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Platform.Linux.Files;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Gateway.Tls;
 

@@ -1,4 +1,3 @@
-using OpenTunnel.Agent.Protocol;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using OpenTunnel.Management.Api;
@@ -7,6 +6,7 @@ using OpenTunnel.Management.Data;
 using Microsoft.Extensions.Options;
 using OpenTunnel.Management.Domain;
 using OpenTunnel.Management.Validation;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Management.Agents;
 

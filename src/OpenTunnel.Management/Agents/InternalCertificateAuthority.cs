@@ -1,8 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Platform.Linux.Files;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Management.Agents;
 

@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Management.Cli;
 

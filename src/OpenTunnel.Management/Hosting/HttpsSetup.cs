@@ -3,9 +3,9 @@ using System.Security.Authentication;
 using Microsoft.AspNetCore.HttpsPolicy;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
-using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Management.Agents;
 using OpenTunnel.Management.Settings;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Management.Hosting;
 

@@ -4,6 +4,7 @@ using OpenTunnel.Agent.Enrolment;
 using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Agent.Tests.Harness;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Agent.Tests.Enrolment;
 

@@ -12,6 +12,7 @@ using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Agent.Tests.Harness;
 using OpenTunnel.Management.Data;
 using OpenTunnel.Testing;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Agent.Tests.Enrolment;
 

@@ -2,9 +2,9 @@ using OpenTunnel.Agent.Enrolment;
 using OpenTunnel.Agent.Hosting;
 using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Link;
-using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Agent.Tests.Harness;
 using OpenTunnel.Testing;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Agent.Tests.Enrolment;
 

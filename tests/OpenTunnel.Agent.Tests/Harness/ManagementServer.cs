@@ -8,10 +8,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using OpenTunnel.Agent.Hosting;
-using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Management.Agents;
 using OpenTunnel.Management.Hosting;
 using OpenTunnel.Testing;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Agent.Tests.Harness;
 

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
-using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Client.Cli;
 using OpenTunnel.Client.Tests.Harness;
 using OpenTunnel.Identity.Tests.Harness;
 using OpenTunnel.Testing;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Client.Tests.Cli;
 

@@ -55,9 +55,10 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
     /// <summary>
     /// Builds the topology (with the "internet" namespace) and starts the gateway with the test
     /// configuration: pools 198.18.128.0/24 and 2001:db8:128::/64, split-include of the corp subnets, DNS and suffix, and a
-    /// required claim compliance=compliant. <paramref name="configure"/> may change the JSON first.
+    /// required claim compliance=compliant. <paramref name="configure"/> may change the JSON first;
+    /// <paramref name="launcher"/> (a command and its arguments) runs the gateway, with <paramref name="environment"/> added to its environment.
     /// </summary>
-    public static async Task<GatewayInstance> StartAsync(Action<JsonObject>? configure = null)
+    public static async Task<GatewayInstance> StartAsync(Action<JsonObject>? configure = null, IReadOnlyList<string>? launcher = null, IDictionary<string, string>? environment = null)
     {
         Prerequisites.RequireRootAndCommands("ip", "nft", "openconnect", "curl", "ss");
         var topology = NetworkTopology.Create(withInternet: true);
@@ -93,7 +94,8 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
             string configFile = directory.File("gateway.json");
             File.WriteAllText(configFile, config.ToJsonString());
             string pin = ServerCertificate.Load(new TlsOptions(), data).Pin;
-            var process = topology.Start(topology.Gateway, "dotnet", [GatewayAssembly(), "run", "--config", configFile]);
+            string[] command = [.. launcher ?? [], "dotnet", GatewayAssembly(), "run", "--config", configFile];
+            var process = topology.Start(topology.Gateway, command[0], command[1..], environment: environment);
             await process.WaitForOutputAsync("Listening on", TimeSpan.FromSeconds(30));
             return new GatewayInstance(topology, directory, issuer, configFile, process, pin);
         }

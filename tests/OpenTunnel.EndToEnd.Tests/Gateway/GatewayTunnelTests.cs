@@ -8,6 +8,7 @@ using System.Text.RegularExpressions;
 using OpenTunnel.Gateway.Contracts.Control;
 using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Testing;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.EndToEnd.Tests.Gateway;
 
@@ -190,7 +191,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
         string pem = Gateway.Directory.File("renewed.pem");
         File.WriteAllText(pem, certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n");
-        string pin = OpenTunnel.Agent.Protocol.CertificatePins.HashOf(certificate);
+        string pin = CertificatePins.HashOf(certificate);
         var config = JsonNode.Parse(File.ReadAllText(Gateway.ConfigFile))!.AsObject();
         config["Tls"] = new JsonObject { ["CertificateFile"] = pem };
         string renewedConfig = Gateway.Directory.File("renewed.json");

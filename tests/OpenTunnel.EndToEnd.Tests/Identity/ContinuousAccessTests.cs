@@ -71,7 +71,7 @@ public sealed class ContinuousAccessTests(ITestOutputHelper output)
         CommandResult again = OpenConnectClient.Authenticate(stack.Gateway, tokenFile);
         Assert.NotEqual(0, again.ExitCode);
         await stack.Gateway.Process.WaitForOutputAsync("was revoked at", TimeSpan.FromSeconds(5));
-        Assert.Contains(device.Id, await File.ReadAllTextAsync(Path.Combine(stack.Gateway.DataDirectory, OpenTunnel.Gateway.GatewayServer.RevocationsFileName)), StringComparison.Ordinal);
+        Assert.Contains(device.Id, await File.ReadAllTextAsync(Path.Combine(stack.Gateway.DataDirectory, OpenTunnel.Gateway.SignIn.AccessRevocations.FileName)), StringComparison.Ordinal);
 
         TokenResponse refused = await oidc.TryDeviceFlowAsync("alice", Password, "openid opentunnel.gateway", () => GatewayParameters(oidc, device, stack.Site));
         Assert.Equal("access_denied", refused.Error);

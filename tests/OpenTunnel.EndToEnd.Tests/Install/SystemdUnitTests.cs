@@ -33,8 +33,8 @@ public sealed class SystemdUnitTests : IDisposable
     }
 
     [Theory]
-    [InlineData("opentunnel-gateway.service", "Type=exec", "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BIND_SERVICE")]
-    [InlineData("opentunnel-agent.service", "Type=exec", "CapabilityBoundingSet=\n")]
+    [InlineData("opentunnel-gateway.service", "Type=notify", "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BIND_SERVICE")]
+    [InlineData("opentunnel-agent.service", "Type=notify", "CapabilityBoundingSet=\n")]
     [InlineData("opentunnel-management.service", "Type=notify", "CapabilityBoundingSet=\n")]
     public void Unit_IsConfinedToItsUserAndState(string unit, string type, string capabilities)
     {

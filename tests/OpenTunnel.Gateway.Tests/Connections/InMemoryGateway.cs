@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Auth;
@@ -29,6 +31,9 @@ internal sealed class InMemoryGateway : IRunningConfiguration, IAsyncDisposable
     private readonly List<Task> _connections = [];
     private readonly CancellationTokenSource _stopping = new();
 
+    /// <summary>This gateway's meter factory, as its host's container would hold it: another gateway in the process has its own meter.</summary>
+    private readonly ServiceProvider _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+
     public InMemoryGateway(TokenIssuerFixture issuers, LimitOptions? limits = null, TimeProvider? time = null)
     {
         Time = time ?? TimeProvider.System;
@@ -42,7 +47,7 @@ internal sealed class InMemoryGateway : IRunningConfiguration, IAsyncDisposable
         var validator = JwtAccessTokenValidator.Create(options.Auth, NullLoggerFactory.Instance);
         Current = new RunningConfiguration(options, TunnelSettings.From(options), ServerCertificate.Load(options.Tls, options.DataDirectory), validator, "test", Time.GetUtcNow());
         AddressPool = new IPv4AddressPool(IPNetwork.Parse(Pool));
-        Metrics = new GatewayMetrics(Sessions, Counters);
+        Metrics = new GatewayMetrics(_meters.GetRequiredService<IMeterFactory>(), Sessions, Counters);
         DataPlane = new TunDataPlane(Device, Current.Tunnel.TunMtu, AddressPool, null, Counters, Time, NullLogger.Instance);
         Supervisor = new SessionSupervisor(Sessions, AddressPool, null, DataPlane, Counters, Time, NullLogger.Instance);
         SignIn = new SignInService(Sessions, new AuthRateLimiter(Time), new AccessRevocations(Time), Metrics, Time, NullLogger.Instance);
@@ -109,7 +114,7 @@ internal sealed class InMemoryGateway : IRunningConfiguration, IAsyncDisposable
 
         await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         DataPlane.Dispose();
-        Metrics.Dispose();
+        await _meters.DisposeAsync();
         (Current.Validator as IDisposable)?.Dispose();
         _stopping.Dispose();
         _directory.Dispose();

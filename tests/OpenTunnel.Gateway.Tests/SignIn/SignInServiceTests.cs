@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -20,6 +22,7 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
     private static readonly IPEndPoint Client = IPEndPoint.Parse("198.18.1.2:40000");
     private readonly TokenIssuerFixture _issuers;
     private readonly SessionTable _sessions = new();
+    private readonly ServiceProvider _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly GatewayMetrics _metrics;
     private readonly JwtAccessTokenValidator _validator;
     private readonly SignInService _signIn;
@@ -27,7 +30,7 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
     public SignInServiceTests(TokenIssuerFixture issuers)
     {
         _issuers = issuers;
-        _metrics = new GatewayMetrics(_sessions, new PacketCounters());
+        _metrics = new GatewayMetrics(_meters.GetRequiredService<IMeterFactory>(), _sessions, new PacketCounters());
         _validator = JwtAccessTokenValidator.Create(
             new AuthOptions { Issuer = TokenIssuerFixture.IssuerName, Audience = TokenIssuerFixture.Audience, JwksFile = issuers.Ec.JwksPath },
             NullLoggerFactory.Instance);
@@ -144,7 +147,7 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
     public void Dispose()
     {
         _validator.Dispose();
-        _metrics.Dispose();
+        _meters.Dispose();
     }
 
     private JwtAccessTokenValidator SiteValidator(string site) => JwtAccessTokenValidator.Create(

@@ -1,8 +1,8 @@
-using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Platform.Linux.Files;
 using OpenTunnel.Testing;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Gateway.Tests.Tls;
 

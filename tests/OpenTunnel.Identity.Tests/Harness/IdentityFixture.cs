@@ -3,8 +3,8 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.AspNetCore.Hosting;
-using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Management.Tests.Harness;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Identity.Tests.Harness;
 

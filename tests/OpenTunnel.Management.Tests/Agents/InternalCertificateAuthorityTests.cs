@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Management.Agents;
 using OpenTunnel.Testing;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Management.Tests.Agents;
 

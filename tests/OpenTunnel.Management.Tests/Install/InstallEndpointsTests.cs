@@ -1,9 +1,9 @@
-using OpenTunnel.Agent.Protocol;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using OpenTunnel.Management.Install;
 using OpenTunnel.Management.Tests.Harness;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Management.Tests.Install;
 

@@ -3,7 +3,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace OpenTunnel.Agent.Protocol;
+namespace OpenTunnel.Trust;
 
 /// <summary>
 /// How a client of the management service and its identity provider (the Linux client, a

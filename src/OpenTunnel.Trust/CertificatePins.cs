@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace OpenTunnel.Agent.Protocol;
+namespace OpenTunnel.Trust;
 
 /// <summary>
 /// "pin-sha256:" + base64 of the SHA-256 of a certificate's SubjectPublicKeyInfo: the form

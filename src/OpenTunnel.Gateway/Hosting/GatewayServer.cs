@@ -1,0 +1,203 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Gateway.Connections;
+using OpenTunnel.Gateway.Control;
+using OpenTunnel.Gateway.DataPlane;
+using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Gateway.Logging;
+using OpenTunnel.Gateway.Metrics;
+using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Gateway.SignIn;
+using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Gateway.Traffic;
+
+namespace OpenTunnel.Gateway.Hosting;
+
+/// <summary>
+/// The gateway's listeners over its sessions and data plane, as one hosted service because start
+/// and stop are one sequence. Start: the TLS listener is bound, DTLS on its port number, the data
+/// plane's reader, the control socket and the metrics endpoint, then connections are accepted
+/// (the host tells systemd READY=1 after this). Stop: no new connections, every client is told
+/// TERMINATE, DTLS, the loops and the connections end, then the control socket, the metrics
+/// endpoint and the data plane; the host then removes the nftables table and closes the TUN
+/// device (<see cref="TunnelInterface"/>).
+/// </summary>
+public sealed class GatewayServer : IHostedService, IGatewayHost
+{
+    private readonly GatewayConfiguration _configuration;
+    private readonly TunDataPlane _dataPlane;
+    private readonly SessionTable _sessions;
+    private readonly SessionSupervisor _supervisor;
+    private readonly SignInService _signIn;
+    private readonly PacketCounters _counters;
+    private readonly GatewayMetrics _metrics;
+    private readonly PrometheusExposition _exposition;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly ILogger _connectionLogger;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stopping = new();
+    private ConnectionListener? _listener;
+    private ControlServer? _control;
+    private MetricsEndpoint? _metricsEndpoint;
+    private Task _accepting = Task.CompletedTask;
+    private Task _sweeping = Task.CompletedTask;
+    private int _stopped;
+
+    public GatewayServer(GatewayConfiguration configuration, TunDataPlane dataPlane, SessionTable sessions, SessionSupervisor supervisor, SignInService signIn,
+        PacketCounters counters, GatewayMetrics metrics, PrometheusExposition exposition, TimeProvider time, ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(loggers);
+        _configuration = configuration;
+        _dataPlane = dataPlane;
+        _sessions = sessions;
+        _supervisor = supervisor;
+        _signIn = signIn;
+        _counters = counters;
+        _metrics = metrics;
+        _exposition = exposition;
+        _time = time;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger(GatewayServices.LogCategory);
+        _connectionLogger = loggers.CreateLogger("OpenTunnel.Gateway.Connection");
+    }
+
+    public RunningConfiguration Current => _configuration.Current;
+
+    /// <summary>The DTLS side, or null when Udp:Enabled is false.</summary>
+    public GatewayDtls? Dtls { get; private set; }
+
+    public IPEndPoint ListenEndPoint => _listener?.LocalEndPoint ?? throw new InvalidOperationException("The gateway has not started.");
+
+    public IPEndPoint? MetricsEndPoint => _metricsEndpoint?.LocalEndPoint;
+
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    public RunningConfiguration Reload(string? file) => _configuration.Reload(file);
+
+    public RunningConfiguration Apply(GatewayOptions options, string origin) => _configuration.Apply(options, origin);
+
+    /// <summary>
+    /// Binds the listeners and starts serving. Throws <see cref="GatewayConfigurationException"/>
+    /// when the DTLS port is taken; what started is stopped again then.
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var options = _configuration.Current.Options;
+        try
+        {
+            var endPoint = new IPEndPoint(IPAddress.Parse(options.Listener.Address), options.Listener.Port);
+            _listener = new ConnectionListener(endPoint, ServeAsync, () => _configuration.Current.Options.Limits.MaxSessions + 64, _logger);
+            _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this, _sessions, _supervisor, _signIn, _counters), _loggers.CreateLogger("OpenTunnel.Gateway.Control"));
+            if (!string.IsNullOrEmpty(options.Metrics.Address))
+            {
+                _metricsEndpoint = new MetricsEndpoint(IPEndPoint.Parse(options.Metrics.Address), _exposition, _logger);
+            }
+
+            if (options.Udp.Enabled)
+            {
+                Dtls = StartDtls(options);
+            }
+            else
+            {
+                DtlsLog.Disabled(_logger);
+            }
+
+            _dataPlane.Start();
+            _control.Start();
+            GatewayLog.ControlListening(_logger, options.EffectiveControlSocketPath);
+            if (_metricsEndpoint is { } metrics)
+            {
+                metrics.Start();
+                GatewayLog.MetricsListening(_logger, metrics.LocalEndPoint);
+            }
+
+            _accepting = _listener.RunAsync(_stopping.Token);
+            _sweeping = SweepLoopAsync(_stopping.Token);
+            var certificate = _configuration.Current.Certificate;
+            GatewayLog.Listening(_logger, ListenEndPoint, certificate.Certificate.Subject, certificate.NotAfter, certificate.Pin);
+            return Task.CompletedTask;
+        }
+        catch
+        {
+            StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Stops: no new connections, every client gets TERMINATE, then the listeners and the data
+    /// plane. Idempotent.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        _listener?.Stop();
+        GatewayLog.Stopping(_logger, _sessions.Count);
+        await _supervisor.TerminateAllAsync();
+        Dtls?.Dispose();
+        await _stopping.CancelAsync();
+        await _accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _sweeping.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_listener is not null)
+        {
+            await _listener.DrainAsync(TimeSpan.FromSeconds(3));
+        }
+
+        if (_control is not null)
+        {
+            await _control.DisposeAsync();
+        }
+
+        if (_metricsEndpoint is not null)
+        {
+            await _metricsEndpoint.DisposeAsync();
+        }
+
+        _dataPlane.Dispose();
+        _stopping.Dispose();
+    }
+
+    /// <summary>DTLS on the TLS listener's address and port number, over UDP (the number clients are told in X-DTLS-Port).</summary>
+    private GatewayDtls StartDtls(GatewayOptions options)
+    {
+        var endPoint = new IPEndPoint(ListenEndPoint.Address, ListenEndPoint.Port);
+        try
+        {
+            var dtls = GatewayDtls.Start(options.Udp, options.Timeouts.DpdSeconds, endPoint, _dataPlane, _counters, _time, _loggers,
+                (session, reason) => _supervisor.EndAsync(session, reason, notify: null));
+            DtlsMetrics.Register(_metrics.Meter, dtls.Listener);
+            return dtls;
+        }
+        catch (SocketException e)
+        {
+            throw new GatewayConfigurationException([$"Udp: cannot listen on udp/{endPoint} for DTLS: {e.Message}. Free the port, or set Udp:Enabled to false to run over TLS only."]);
+        }
+    }
+
+    private Task ServeAsync(Socket socket, CancellationToken stopping) =>
+        ClientConnection.ServeAsync(socket, (client, pathMtu) => new ClientConnection(_configuration, _signIn, _sessions, _supervisor, Dtls, _metrics, client, pathMtu, _connectionLogger), stopping);
+
+    private async Task SweepLoopAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping))
+            {
+                await _supervisor.SweepAsync(_configuration.Current.Options.Timeouts);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+}

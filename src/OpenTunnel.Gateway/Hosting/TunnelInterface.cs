@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Logging;
+using OpenTunnel.Gateway.Addressing;
+using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Gateway.Firewall;
+using OpenTunnel.Gateway.Logging;
+using OpenTunnel.Platform.Linux.Tun;
+
+namespace OpenTunnel.Gateway.Hosting;
+
+/// <summary>
+/// What the gateway adds to the host's network: the TUN device with the pools' gateway addresses,
+/// and, with <c>Network:ManageFirewall</c>, the nftables table. Made before any client can connect;
+/// disposed after every session ended and the data plane stopped, when the table is removed and
+/// the device closed.
+/// </summary>
+public sealed class TunnelInterface : IDisposable
+{
+    private readonly NftablesFirewall? _firewall;
+    private readonly ILogger _logger;
+    private int _disposed;
+
+    private TunnelInterface(TunDevice device, NftablesFirewall? firewall, ILogger logger)
+    {
+        Device = device;
+        _firewall = firewall;
+        _logger = logger;
+    }
+
+    public TunDevice Device { get; }
+
+    /// <summary>
+    /// Creates the TUN device named by <c>Network:TunDevice</c>, gives it the pools' gateway
+    /// addresses and the MTU, brings it up and installs the nftables table. Throws
+    /// <see cref="TunDeviceException"/> or, when nft refuses, <see cref="InvalidOperationException"/>;
+    /// nothing is left behind then.
+    /// </summary>
+    public static TunnelInterface Open(GatewayOptions options, TunnelSettings tunnel, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(tunnel);
+        var tun = TunDevice.Create(options.Network.TunDevice);
+        NftablesFirewall? firewall = null;
+        try
+        {
+            var gatewayAddress = IPv4AddressPool.ToAddress(new IPv4AddressPool(tunnel.Pool).GatewayAddress);
+            tun.SetIPv4Address(gatewayAddress, tunnel.Pool.PrefixLength);
+            tun.SetMtu(tunnel.TunMtu);
+            tun.SetUp();
+            GatewayLog.TunUp(logger, tun.Name, gatewayAddress, tunnel.Pool.PrefixLength, tunnel.TunMtu);
+            if (tunnel.IPv6Pool is { } pool6)
+            {
+                var gatewayAddress6 = IPv6AddressPool.ToAddress(new IPv6AddressPool(pool6).GatewayAddress);
+                tun.SetIPv6Address(gatewayAddress6, pool6.PrefixLength);
+                GatewayLog.TunUp(logger, tun.Name, gatewayAddress6, pool6.PrefixLength, tunnel.TunMtu);
+            }
+
+            if (options.Network.ManageFirewall)
+            {
+                firewall = new NftablesFirewall(options.Network.NftablesTable);
+                firewall.Apply(FirewallPolicy.From(tun.Name, tunnel, options.Network));
+                GatewayLog.FirewallInstalled(logger, options.Network.NftablesTable, tunnel.Pool.ToString());
+            }
+
+            return new TunnelInterface(tun, firewall, logger);
+        }
+        catch
+        {
+            SafeRemove(firewall, logger);
+            tun.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Rewrites the nftables table for a new configuration (only when the table changes); does nothing without <c>Network:ManageFirewall</c>.</summary>
+    public void Apply(TunnelSettings tunnel, NetworkOptions network) =>
+        _firewall?.Apply(FirewallPolicy.From(Device.Name, tunnel, network));
+
+    /// <summary>Removes the nftables table and closes the TUN device; idempotent.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        SafeRemove(_firewall, _logger);
+        Device.Dispose();
+    }
+
+    private static void SafeRemove(NftablesFirewall? firewall, ILogger logger)
+    {
+        if (firewall is null)
+        {
+            return;
+        }
+
+        try
+        {
+            firewall.Remove();
+            GatewayLog.FirewallRemoved(logger, firewall.Table);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            GatewayLog.FirewallFailed(logger, e.Message);
+        }
+    }
+}
