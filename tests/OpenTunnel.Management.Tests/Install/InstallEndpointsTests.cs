@@ -47,7 +47,7 @@ public sealed class InstallEndpointsTests
 
         string line = created.Json.GetProperty("installLine").GetString()!;
         string siteName = (await admin.ReadAsync($"/api/v1/sites/{site.Id}")).Json.GetProperty("name").GetString()!;
-        Assert.StartsWith("sh -c 'set -e; c=$(mktemp); curl -fsSk http://localhost/ca.pem -o $c; ", line, StringComparison.Ordinal);
+        Assert.StartsWith("sh -c 'set -e; trap \"[ \\$? = 0 ] || echo exit 1\" EXIT; c=$(mktemp); curl -fsSk http://localhost/ca.pem -o $c; ", line, StringComparison.Ordinal);
         Assert.Contains($"= {created.Json.GetProperty("caPin").GetString()![CertificatePins.Prefix.Length..]} ||", line, StringComparison.Ordinal);
         Assert.Contains("curl -fsS --cacert $c http://localhost/install.sh' | sudo sh -s -- --management https://mgmt.example:8444 ", line, StringComparison.Ordinal);
         Assert.Contains($"--site '{siteName}'", line, StringComparison.Ordinal);
