@@ -8,8 +8,9 @@ cd "$(dirname "$0")"
 # Debian packages the tests use; only the missing ones are installed.
 # ocserv: the benchmark's load generator is tested against it.
 # podman, runc, mmdebstrap, podman-compose, openssl: the images and the install script (the
-# Debian base root file system is cached in artifacts/images and reused).
-packages=(iproute2 iputils-ping nftables openconnect iperf3 curl procps postgresql ocserv podman runc mmdebstrap podman-compose uidmap openssl)
+# Debian base root file system is cached in artifacts/images and reused); faketime: the install
+# script's clock-skew check (the script alone sees a shifted clock).
+packages=(iproute2 iputils-ping nftables openconnect iperf3 curl procps postgresql ocserv podman runc mmdebstrap podman-compose uidmap openssl faketime)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
