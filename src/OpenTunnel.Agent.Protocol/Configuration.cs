@@ -43,6 +43,12 @@ public sealed record TunnelConfiguration(
 /// <param name="RequiredClaims">Claims every token must carry.</param>
 /// <param name="RequiredSite">The site whose tokens alone the gateway takes (its id, as the <c>site</c> claim carries it); null: no site check.</param>
 /// <param name="ValidTypes">Accepted token types (JOSE <c>typ</c>); null: the gateway's default.</param>
+/// <param name="CaPin">
+/// The pin (<c>pin-sha256:</c>) of the CA the issuer's HTTPS certificate must chain to when the
+/// gateway fetches discovery and keys (the gateway's <c>Auth:CaPin</c>): the deployment's CA when
+/// the issuer is the embedded identity provider served with the deployment's certificate; null:
+/// the gateway's own trust (its <c>Auth:CaFile</c>, or the system's trust store).
+/// </param>
 public sealed record GatewayAuthConfiguration(
     string Issuer,
     string Audience,
@@ -50,7 +56,8 @@ public sealed record GatewayAuthConfiguration(
     bool RequireHttpsMetadata,
     IReadOnlyList<RequiredClaimConfiguration> RequiredClaims,
     string? RequiredSite = null,
-    IReadOnlyList<string>? ValidTypes = null);
+    IReadOnlyList<string>? ValidTypes = null,
+    string? CaPin = null);
 
 /// <summary>A claim tokens must carry; empty <see cref="AnyOf"/> means any non-empty value.</summary>
 public sealed record RequiredClaimConfiguration(string Claim, IReadOnlyList<string> AnyOf);

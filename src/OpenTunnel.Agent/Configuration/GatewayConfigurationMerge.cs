@@ -70,6 +70,16 @@ public static class GatewayConfigurationMerge
             Set(section, "RequiredClaims", claims);
             Set(section, "RequiredSite", auth.RequiredSite);
             Set(section, "ValidTypes", auth.ValidTypes is null ? null : Array(auth.ValidTypes));
+
+            // The pushed pin is the trust for the pushed issuer and replaces a CA file of the
+            // server's own (the gateway takes one of the two). Without a pin the issuer is trusted
+            // as the server's file says (a CA file of its own, or the system's trust store); a pin
+            // pushed earlier for another issuer does not stay.
+            Set(section, "CaPin", auth.CaPin);
+            if (auth.CaPin is not null)
+            {
+                Set(section, "CaFile", null);
+            }
         }
 
         return new Result(document, notes);

@@ -9,12 +9,12 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
-using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Identity.Devices;
 using OpenTunnel.Identity.Endpoints;
 using OpenTunnel.Identity.Settings;
 using OpenTunnel.Management.Agents;
 using OpenTunnel.Management.Settings;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Management.AdminConsole;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Management.Agents;
 
@@ -78,6 +79,14 @@ public sealed class GatewayAuthOptions
 
     /// <summary>Accepted token types (JOSE <c>typ</c>), for example <c>at+jwt</c>. Default none: the gateway's default (<c>at+jwt</c>, <c>JWT</c>).</summary>
     public List<string> ValidTypes { get; set; } = [];
+
+    /// <summary>
+    /// The pin (<c>pin-sha256:</c>) of the CA the issuer's HTTPS certificate chains to, pushed as
+    /// the gateways' <c>Auth:CaPin</c>. Default none: the deployment CA's pin when the issuer is
+    /// the embedded identity provider served with the deployment's certificate (<see cref="GatewayIssuerTrust"/>),
+    /// else nothing (the gateways' own trust).
+    /// </summary>
+    public string? CaPin { get; set; }
 }
 
 /// <summary>One required claim: its name and the accepted values (none: any non-empty value).</summary>
@@ -124,6 +133,11 @@ internal sealed class AgentLinkOptionsValidator : IValidateOptions<AgentLinkOpti
             {
                 failures.Add($"{prefix}GatewayAuth:Audience is required with GatewayAuth:Issuer: the audience gateway tokens carry.");
             }
+        }
+
+        if (auth.CaPin is { } pin && !CertificatePins.IsWellFormed(pin))
+        {
+            failures.Add($"{prefix}GatewayAuth:CaPin '{pin}' must read pin-sha256:BASE64 (44 characters of base64, the SHA-256 of a CA's public key).");
         }
 
         for (int i = 0; i < auth.RequiredClaims.Count; i++)

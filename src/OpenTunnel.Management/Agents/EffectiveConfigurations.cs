@@ -8,18 +8,19 @@ namespace OpenTunnel.Management.Agents;
 
 /// <summary>
 /// Puts together what a site's gateways run: the site's server configuration, the site's probe
-/// URL and the deployment's gateway token settings, scoped to the site: its gateways take only
+/// URL and the deployment's gateway token settings (with the CA pin of <see cref="GatewayIssuerTrust"/>), scoped to the site: its gateways take only
 /// tokens issued for it, so one site's conditional access never opens another's gateways. The ETag reads
 /// "CONFIGURATION-VERSION.SITE-VERSION.HASH": the versions an administrator recognises, and a
 /// hash of the whole document, so that any change (also of the token settings) gives a new one.
 /// </summary>
 public static class EffectiveConfigurations
 {
-    public static EffectiveConfiguration Build(Site site, ServerConfiguration configuration, GatewayAuthOptions auth)
+    public static EffectiveConfiguration Build(Site site, ServerConfiguration configuration, GatewayAuthOptions auth, GatewayIssuerTrust issuerTrust)
     {
         ArgumentNullException.ThrowIfNull(site);
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(auth);
+        ArgumentNullException.ThrowIfNull(issuerTrust);
         var tunnel = new TunnelConfiguration(
             configuration.Ipv4Range,
             configuration.Ipv6Range,
@@ -44,7 +45,8 @@ public static class EffectiveConfigurations
                 // The embedded identity provider names the site by id in the token's site claim
                 // (conditional access resolves a site named by id or name to its id).
                 auth.RequireSite ? site.Id.ToString() : null,
-                auth.ValidTypes.Count > 0 ? auth.ValidTypes : null);
+                auth.ValidTypes.Count > 0 ? auth.ValidTypes : null,
+                issuerTrust.CaPin);
         var document = new EffectiveConfiguration(
             string.Empty, site.Id, site.Name, site.Version, configuration.Id, configuration.Name, configuration.Version, tunnel, gatewayAuth, site.InternalProbeUrl);
         byte[] hash = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(document, AgentJson.Options));

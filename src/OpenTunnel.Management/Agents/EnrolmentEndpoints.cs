@@ -45,11 +45,13 @@ public static class EnrolmentEndpoints
     /// The one line an administrator runs on a new gateway server as root. It fetches the
     /// deployment's CA from /ca.pem, goes on only if the CA's key has the pin of the line, and
     /// then fetches the install script (/install.sh) over HTTPS with that CA as the only trust anchor.
+    /// When any of that fails it hands the shell it pipes into <c>exit 1</c> (and says why on
+    /// standard error), so the line as a whole fails, not only prints, and automation sees it.
     /// </summary>
     public static string InstallLine(string managementBaseUrl, string agentEndpointUrl, string siteName, string caPin)
     {
         string hash = caPin[CertificatePins.Prefix.Length..];
-        string fetch = "set -e; c=$(mktemp); "
+        string fetch = "set -e; trap \"[ \\$? = 0 ] || echo exit 1\" EXIT; c=$(mktemp); "
             + $"curl -fsSk {managementBaseUrl}/ca.pem -o $c; "
             + $"test \"$(openssl x509 -in $c -noout -pubkey | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)\" = {hash} || {{ echo \"the CA of {managementBaseUrl} does not have the pin {caPin}\" >&2; exit 1; }}; "
             + $"curl -fsS --cacert $c {managementBaseUrl}/install.sh";

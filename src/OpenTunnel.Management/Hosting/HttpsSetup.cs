@@ -3,6 +3,7 @@ using System.Security.Authentication;
 using Microsoft.AspNetCore.HttpsPolicy;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
+using OpenTunnel.Identity.Settings;
 using OpenTunnel.Management.Agents;
 using OpenTunnel.Management.Settings;
 using OpenTunnel.Trust;
@@ -26,6 +27,13 @@ public static class HttpsSetup
         builder.Services.AddOptions<HttpsOptions>().Bind(builder.Configuration.GetSection(HttpsOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<HttpsOptions>, HttpsOptionsValidator>();
         builder.Services.AddSingleton<ServiceCertificate>();
+
+        // Known only here, where the HTTPS certificate is: whether gateways are to trust the embedded provider by the deployment CA's pin.
+        builder.Services.AddSingleton(services => GatewayIssuerTrust.For(
+            services.GetRequiredService<IOptions<AgentLinkOptions>>().Value.GatewayAuth,
+            services.GetRequiredService<IdentityProviderOptions>().Issuer,
+            !services.GetRequiredService<ServiceCertificate>().IsOperatorCertificate,
+            services.GetRequiredService<InternalCertificateAuthority>().Pin));
         builder.Services.AddHostedService<HttpsStartup>();
         builder.Services.AddOptions<HstsOptions>().Configure<IOptions<HttpsOptions>>((hsts, https) =>
         {

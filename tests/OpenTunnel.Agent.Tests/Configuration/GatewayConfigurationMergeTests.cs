@@ -37,6 +37,23 @@ public sealed class GatewayConfigurationMergeTests
     }
 
     [Fact]
+    public void Merge_PushedCaPin_ReplacesTheServersCaFile_AndWithoutOneAPinPushedEarlierGoes()
+    {
+        const string pin = "pin-sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        JsonObject file = JsonNode.Parse("""{ "Auth": { "Issuer": "https://issuer.test", "Audience": "gw", "CaFile": "/etc/opentunnel/ca.pem" } }""")!.AsObject();
+        var auth = new GatewayAuthConfiguration("https://mgmt.test:9443/", "opentunnel-gateway", null, true, [], null, null, pin);
+
+        JsonObject pinned = GatewayConfigurationMerge.Merge(file, Configuration() with { Auth = auth }).Document;
+        JsonObject unpinned = GatewayConfigurationMerge.Merge(pinned, Configuration() with { Auth = auth with { Issuer = "https://login.example/", CaPin = null } }).Document;
+        JsonObject keptFile = GatewayConfigurationMerge.Merge(file, Configuration() with { Auth = auth with { CaPin = null } }).Document;
+
+        Assert.Equal(pin, pinned["Auth"]!["CaPin"]!.GetValue<string>());
+        Assert.False(pinned["Auth"]!.AsObject().ContainsKey("CaFile"));
+        Assert.False(unpinned["Auth"]!.AsObject().ContainsKey("CaPin"));
+        Assert.Equal("/etc/opentunnel/ca.pem", keptFile["Auth"]!["CaFile"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Merge_WithGatewayAuth_ReplacesIssuerAndDropsTheLocalKeyFile()
     {
         EffectiveConfiguration configuration = Configuration() with

@@ -103,6 +103,133 @@ public sealed class InstallScriptTests(ContainerStack stack, ITestOutputHelper o
         AssertNothingInstalled(state, sysctl);
     }
 
+    [Fact]
+    public async Task Upgrade_LoadsTheNewImage_TellsConnectedClientsBeforeTheRestart_AndUninstallRemovesTheNewImage()
+    {
+        (string site, string line, string token) = stack.NewSiteToken();
+        string state = stack.Directory.Subdirectory("state-" + site);
+        string sysctl = stack.Directory.Subdirectory("sysctl-" + site);
+        try
+        {
+            CommandResult installed = RunLine(line, WriteToken(token), state, sysctl);
+            Assert.True(installed.Succeeded, installed.StandardOutput + installed.StandardError);
+            string oldImage = stack.Podman("image", "inspect", "--format", "{{.Id}}", "localhost/opentunnel-gateway:installed").EnsureSuccess().StandardOutput.Trim();
+            string newImages = NewGatewayImage(site);
+
+            var gateway = new ContainerGateway(stack, InGateway("pin", "--config", "/etc/opentunnel/gateway.json").Trim()["pin-sha256:".Length..]);
+            string userToken = gateway.Directory.File("upgrade-alice.token");
+            File.WriteAllText(userToken, InGateway("token", "--config", "/etc/opentunnel/gateway.json", "--user", "alice").Trim());
+            using OpenConnectClient before = await OpenConnectClient.ConnectWithTokenAsync(gateway, userToken, "ocupg1");
+
+            CommandResult upgraded = Setup(["upgrade", "--images", newImages, "--drain", "20"], state, sysctl);
+            output.WriteLine(upgraded.StandardOutput + upgraded.StandardError);
+            await before.Process.WaitForExitAsync(TimeSpan.FromSeconds(20));
+
+            // The session ended with CSTP TERMINATE from the stopping gateway, not by a cut connection.
+            Assert.True(upgraded.Succeeded, upgraded.StandardOutput + upgraded.StandardError);
+            Assert.Contains("Upgraded.", upgraded.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains("received server terminate packet", before.Process.Output, StringComparison.Ordinal);
+            string newImage = stack.Podman("image", "inspect", "--format", "{{.Id}}", "localhost/opentunnel-gateway:installed").EnsureSuccess().StandardOutput.Trim();
+            Assert.NotEqual(oldImage, newImage);
+            Assert.Equal(site, stack.Podman("image", "inspect", "--format", "{{index .Labels \"org.opentunnel.test.upgrade\"}}", newImage).EnsureSuccess().StandardOutput.Trim());
+            Assert.Equal(newImage, stack.Podman("container", "inspect", "--format", "{{.Image}}", Container).EnsureSuccess().StandardOutput.Trim());
+            Assert.False(stack.Podman("image", "exists", oldImage).Succeeded, "the replaced image is still there");
+
+            // The new gateway takes clients on the same volumes (same key, same certificate).
+            using var corp = SourceEchoServer.Start(stack.Topology.Corp, NetworkTopology.CorpAddress);
+            await WaitForGatewayAsync();
+            using (OpenConnectClient after = await OpenConnectClient.ConnectWithTokenAsync(gateway, userToken, "ocupg2"))
+            {
+                string seen = stack.Topology.Exec(stack.Topology.Client, "curl", "-s", "-m", "5", $"http://{NetworkTopology.CorpAddress}:{corp.Port}/").EnsureSuccess().StandardOutput;
+                Assert.Equal(NetworkTopology.GatewayCorpAddress, seen);
+            }
+
+            CommandResult again = Setup(["upgrade", "--images", newImages], state, sysctl);
+            Assert.Contains("nothing to do", again.StandardOutput, StringComparison.Ordinal);
+
+            CommandResult removed = Setup(["uninstall"], state, sysctl);
+            Assert.True(removed.Succeeded, removed.StandardOutput + removed.StandardError);
+            Assert.False(stack.Podman("container", "exists", Container).Succeeded, "the container is still there");
+            Assert.False(stack.Podman("image", "exists", newImage).Succeeded, "the upgraded image is still there");
+            Assert.False(System.IO.Directory.Exists(state), "the installer's record is still there");
+        }
+        finally
+        {
+            Setup(["uninstall"], state, sysctl);
+        }
+    }
+
+    [Fact]
+    public void Install_WithAnotherCaPin_IsRefusedBeforeTheToken_AndTheTokenStillWorks()
+    {
+        (_, string line, string token) = stack.NewSiteToken();
+        string state = stack.Directory.Subdirectory("state-pin");
+        string sysctl = stack.Directory.Subdirectory("sysctl-pin");
+        string tokenFile = WriteToken(token);
+        string rightPin = line[(line.LastIndexOf("--ca-pin ", StringComparison.Ordinal) + "--ca-pin ".Length)..].Trim();
+        string wrongPin = "pin-sha256:" + Convert.ToBase64String(new byte[32]);
+
+        // The line checks the pin before it fetches the script, and the line as a whole fails.
+        CommandResult lineRefused = RunLine(line.Replace(rightPin["pin-sha256:".Length..], wrongPin["pin-sha256:".Length..], StringComparison.Ordinal), tokenFile, state, sysctl);
+        Assert.Equal(1, lineRefused.ExitCode);
+        Assert.Contains($"does not have the pin {wrongPin}", lineRefused.StandardError, StringComparison.Ordinal);
+        AssertNothingInstalled(state, sysctl);
+
+        // The script checks the agent endpoint against its --ca-pin before it sends the token anywhere.
+        CommandResult refused = Setup(["install", .. Arguments(line, tokenFile, wrongPin)], state, sysctl);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"shows a CA whose pin is not {wrongPin}", refused.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("fix: copy the install line again", refused.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("nothing was installed", refused.StandardOutput, StringComparison.Ordinal);
+        AssertNothingInstalled(state, sysctl);
+
+        // The token was not spent: the readiness probe, which refuses used tokens, still takes it.
+        CommandResult check = Setup(["check", .. Arguments(line, tokenFile, rightPin)], state, sysctl);
+        Assert.True(check.Succeeded, check.StandardOutput + check.StandardError);
+        Assert.Contains("ok    inbound TCP 443 reachable from the management service", check.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Install_WithTheTokenOnTheCommandLine_IsRefused()
+    {
+        (_, string line, _) = stack.NewSiteToken();
+        string state = stack.Directory.Subdirectory("state-argv");
+        string sysctl = stack.Directory.Subdirectory("sysctl-argv");
+        string management = Value(line, "--management");
+
+        CommandResult refused = Setup(["install", "--management", management, "--site", "x", "--token", "ote_on_the_command_line", "--ca-pin", Value(line, "--ca-pin")], state, sysctl);
+
+        Assert.Equal(64, refused.ExitCode);
+        Assert.Contains("the token is never taken from the command line", refused.StandardError, StringComparison.Ordinal);
+        Assert.Contains("--token-file FILE", refused.StandardError, StringComparison.Ordinal);
+        AssertNothingInstalled(state, sysctl);
+    }
+
+    /// <summary>
+    /// The server's clock two minutes ahead of the management service's. The skew is faked for the
+    /// script alone with libfaketime (LD_PRELOAD: the script's date, curl and podman see the shifted
+    /// time); the host's clock is not touched.
+    /// </summary>
+    [Fact]
+    public void Install_WithTheClockTwoMinutesAhead_NamesTheSkewAndInstallsNothing()
+    {
+        Prerequisites.RequireRootAndCommands("faketime");
+        (_, string line, string token) = stack.NewSiteToken();
+        string state = stack.Directory.Subdirectory("state-clock");
+        string sysctl = stack.Directory.Subdirectory("sysctl-clock");
+        string tokenFile = WriteToken(token);
+
+        CommandResult refused = InServer([.. Environment(state, sysctl), "faketime", "-f", "+120s",
+            "sh", Path.Combine(stack.Root, "deploy", "install", "opentunnel-setup"), "install", .. Arguments(line, tokenFile, Value(line, "--ca-pin")), "--skip-inbound-check"],
+            TimeSpan.FromMinutes(2));
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Matches(@"FAIL  the clock is 1[12]\d s away from the management service's", refused.StandardOutput);
+        Assert.Contains("fix: synchronise the clock", refused.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("nothing was installed", refused.StandardOutput, StringComparison.Ordinal);
+        AssertNothingInstalled(state, sysctl);
+    }
+
     private void AssertNothingInstalled(string state, string sysctl)
     {
         Assert.False(stack.Podman("container", "exists", Container).Succeeded);
@@ -118,6 +245,43 @@ public sealed class InstallScriptTests(ContainerStack stack, ITestOutputHelper o
         File.WriteAllText(file, token + "\n");
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return file;
+    }
+
+    /// <summary>The script's own options as the line gives them, with <paramref name="caPin"/>, for a run without the line.</summary>
+    private string[] Arguments(string line, string tokenFile, string caPin) =>
+        ["--management", Value(line, "--management"), "--site", "s", "--token-file", tokenFile, "--ca-pin", caPin,
+         "--images", stack.Images, "--wait", "240", "--gateway-setting", "Network__IPv4Pool=198.18.128.0/24"];
+
+    /// <summary>The word after <paramref name="option"/> in the install line.</summary>
+    private static string Value(string line, string option)
+    {
+        string rest = line[(line.LastIndexOf(option + " ", StringComparison.Ordinal) + option.Length + 1)..];
+        return rest.Split(' ')[0];
+    }
+
+    /// <summary>
+    /// An image that differs from the installed one (a label more), saved as an oci-archive in a
+    /// folder of its own as build.sh saves a new version; the copy in podman's storage goes, so
+    /// that the upgrade loads it as an installer would.
+    /// </summary>
+    private string NewGatewayImage(string site)
+    {
+        string folder = stack.Directory.Subdirectory("images-" + site);
+        File.WriteAllText(Path.Combine(folder, "Containerfile"), $"FROM localhost/opentunnel-gateway:installed\nLABEL org.opentunnel.test.upgrade={site}\n");
+        stack.Podman(["build", "--pull=never", "--network=none", "-t", "localhost/opentunnel-upgrade-" + site, folder], TimeSpan.FromMinutes(3)).EnsureSuccess();
+        stack.Podman(["save", "--format", "oci-archive", "-o", Path.Combine(folder, "opentunnel-gateway.oci.tar"), "localhost/opentunnel-upgrade-" + site], TimeSpan.FromMinutes(3)).EnsureSuccess();
+        stack.Podman("rmi", "localhost/opentunnel-upgrade-" + site).EnsureSuccess();
+        return folder;
+    }
+
+    /// <summary>Waits until the restarted gateway answers on its control socket (it listens by then).</summary>
+    private async Task WaitForGatewayAsync()
+    {
+        for (int attempt = 0; !stack.Podman("exec", Container, "/opt/opentunnel/entrypoint.sh", "gateway", "status", "--config", "/etc/opentunnel/gateway.json").Succeeded; attempt++)
+        {
+            Assert.True(attempt < 60, "the upgraded gateway did not answer: " + stack.Podman("logs", "--tail", "30", Container).StandardError);
+            await Task.Delay(1000);
+        }
     }
 
     /// <summary>The install line as the API gave it, with the token file filled in, as root (no sudo) in the server namespace.</summary>

@@ -44,7 +44,7 @@ public sealed class PrometheusExpositionTests
         var secondCounters = new PacketCounters();
         var second = new GatewayMetrics(secondHost.GetRequiredService<IMeterFactory>(), new SessionTable(), secondCounters);
         using var exposition = new PrometheusExposition(first.Meter);
-        secondCounters.CountFromClient(1000);
+        secondCounters.CountFromClient(Transport.Tls, 1000);
         second.SignIn("success", "none");
         first.SignIn("refused", "token-expired");
 

@@ -7,13 +7,17 @@ namespace OpenTunnel.Management.Tests.Agents;
 [Trait("Category", "Unit")]
 public sealed class EffectiveConfigurationsTests
 {
+    private const string DeploymentPin = "pin-sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+    private static readonly GatewayIssuerTrust NoPin = new(null);
+
     [Fact]
     public void Build_SameInput_SameETag_AndItStartsWithTheVersions()
     {
         (Site site, ServerConfiguration configuration) = Objects();
 
-        EffectiveConfiguration first = EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions());
-        EffectiveConfiguration second = EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions());
+        EffectiveConfiguration first = EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions(), NoPin);
+        EffectiveConfiguration second = EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions(), NoPin);
 
         Assert.Equal(first.ETag, second.ETag);
         Assert.StartsWith("3.2.", first.ETag, StringComparison.Ordinal);
@@ -24,11 +28,11 @@ public sealed class EffectiveConfigurationsTests
     public void Build_AnyChange_ChangesTheETag_AlsoOfTheTokenSettings()
     {
         (Site site, ServerConfiguration configuration) = Objects();
-        string before = EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions()).ETag;
+        string before = EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions(), NoPin).ETag;
 
-        EffectiveConfiguration withAuth = EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions { Issuer = "https://login.test", Audience = "gw" });
+        EffectiveConfiguration withAuth = EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions { Issuer = "https://login.test", Audience = "gw" }, NoPin);
         configuration.DnsServers = ["198.18.2.54"];
-        string dnsChanged = EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions()).ETag;
+        string dnsChanged = EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions(), NoPin).ETag;
 
         Assert.NotEqual(before, withAuth.ETag);
         Assert.Equal("https://login.test", withAuth.Auth!.Issuer);
@@ -42,8 +46,8 @@ public sealed class EffectiveConfigurationsTests
         var siteB = new Site { Id = Guid.NewGuid(), Name = "branch", Version = 1, ServerConfigurationId = configuration.Id, PublicAddress = "198.18.1.9" };
         var auth = new GatewayAuthOptions { Issuer = "https://login.test", Audience = "opentunnel-gateway" };
 
-        EffectiveConfiguration atA = EffectiveConfigurations.Build(siteA, configuration, auth);
-        EffectiveConfiguration atB = EffectiveConfigurations.Build(siteB, configuration, auth);
+        EffectiveConfiguration atA = EffectiveConfigurations.Build(siteA, configuration, auth, NoPin);
+        EffectiveConfiguration atB = EffectiveConfigurations.Build(siteB, configuration, auth, NoPin);
 
         // The provider writes Guid.ToString() ("D", lower case) into 'site' (TokenIdentities.AddAccess).
         Assert.Equal(siteA.Id.ToString("D"), atA.Auth!.RequiredSite);
@@ -58,10 +62,50 @@ public sealed class EffectiveConfigurationsTests
         (Site site, ServerConfiguration configuration) = Objects();
 
         EffectiveConfiguration built = EffectiveConfigurations.Build(site, configuration,
-            new GatewayAuthOptions { Issuer = "https://login.test", Audience = "gw", RequireSite = false, ValidTypes = ["at+jwt"] });
+            new GatewayAuthOptions { Issuer = "https://login.test", Audience = "gw", RequireSite = false, ValidTypes = ["at+jwt"] }, NoPin);
 
         Assert.Null(built.Auth!.RequiredSite);
         Assert.Equal(["at+jwt"], built.Auth.ValidTypes);
+    }
+
+    [Fact]
+    public void Build_WithTheIssuerTrust_PushesItsPin_AndTheETagChanges()
+    {
+        (Site site, ServerConfiguration configuration) = Objects();
+        var auth = new GatewayAuthOptions { Issuer = "https://mgmt.test:9443/", Audience = "opentunnel-gateway" };
+
+        EffectiveConfiguration withoutPin = EffectiveConfigurations.Build(site, configuration, auth, NoPin);
+        EffectiveConfiguration withPin = EffectiveConfigurations.Build(site, configuration, auth, new GatewayIssuerTrust(DeploymentPin));
+
+        Assert.Null(withoutPin.Auth!.CaPin);
+        Assert.Equal(DeploymentPin, withPin.Auth!.CaPin);
+        Assert.NotEqual(withoutPin.ETag, withPin.ETag);
+    }
+
+    [Theory]
+    [InlineData("https://mgmt.test:9443/", "https://mgmt.test:9443/", false, DeploymentPin)]
+    [InlineData("https://MGMT.test:9443", "https://mgmt.test:9443/", false, DeploymentPin)]
+    [InlineData("https://mgmt.test:9443/", "https://mgmt.test:9443/", true, null)]
+    [InlineData("https://login.example/tenant/v2.0", "https://mgmt.test:9443/", false, null)]
+    [InlineData("https://mgmt.test:9443/", null, false, null)]
+    [InlineData(null, "https://mgmt.test:9443/", false, null)]
+    public void IssuerTrust_IsTheDeploymentPin_OnlyForTheEmbeddedProviderServedWithTheDeploymentsCertificate(
+        string? issuer, string? embeddedIssuer, bool operatorCertificate, string? expected)
+    {
+        var auth = new GatewayAuthOptions { Issuer = issuer, Audience = "opentunnel-gateway" };
+
+        GatewayIssuerTrust trust = GatewayIssuerTrust.For(auth, embeddedIssuer, servedWithDeploymentCertificate: !operatorCertificate, DeploymentPin);
+
+        Assert.Equal(expected, trust.CaPin);
+    }
+
+    [Fact]
+    public void IssuerTrust_TheAdministratorsPin_WinsForAnyIssuer()
+    {
+        const string own = "pin-sha256:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=";
+        var auth = new GatewayAuthOptions { Issuer = "https://login.example/", Audience = "gw", CaPin = own };
+
+        Assert.Equal(own, GatewayIssuerTrust.For(auth, "https://mgmt.test:9443/", servedWithDeploymentCertificate: true, DeploymentPin).CaPin);
     }
 
     private static (Site, ServerConfiguration) Objects()

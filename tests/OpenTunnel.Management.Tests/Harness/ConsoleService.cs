@@ -1,8 +1,8 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Playwright;
-using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Testing;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Management.Tests.Harness;
 

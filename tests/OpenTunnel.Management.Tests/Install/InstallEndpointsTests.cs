@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using OpenTunnel.Management.Install;
@@ -46,13 +47,48 @@ public sealed class InstallEndpointsTests
 
         string line = created.Json.GetProperty("installLine").GetString()!;
         string siteName = (await admin.ReadAsync($"/api/v1/sites/{site.Id}")).Json.GetProperty("name").GetString()!;
-        Assert.StartsWith("sh -c 'set -e; c=$(mktemp); curl -fsSk http://localhost/ca.pem -o $c; ", line, StringComparison.Ordinal);
+        Assert.StartsWith("sh -c 'set -e; trap \"[ \\$? = 0 ] || echo exit 1\" EXIT; c=$(mktemp); curl -fsSk http://localhost/ca.pem -o $c; ", line, StringComparison.Ordinal);
         Assert.Contains($"= {created.Json.GetProperty("caPin").GetString()![CertificatePins.Prefix.Length..]} ||", line, StringComparison.Ordinal);
         Assert.Contains("curl -fsS --cacert $c http://localhost/install.sh' | sudo sh -s -- --management https://mgmt.example:8444 ", line, StringComparison.Ordinal);
         Assert.Contains($"--site '{siteName}'", line, StringComparison.Ordinal);
         Assert.Contains("--token-file FILE", line, StringComparison.Ordinal);
         Assert.Contains($"--ca-pin {created.Json.GetProperty("caPin").GetString()}", line, StringComparison.Ordinal);
         Assert.DoesNotContain(created.Json.GetProperty("token").GetString()!, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CreateEnrolmentToken_WithAPublicUrlAShellWouldRead_Is400_AndMakesNoToken()
+    {
+        await using TestDatabase database = TestDatabase.CreateSqlite();
+        await using ManagementApp app = ManagementApp.Start(database, issuer: null, settings: new Dictionary<string, string> { ["Management:Agents:PublicUrl"] = "https://mgmt.example:8444/a'$(id)'" });
+        using HttpClient admin = app.Client(app.AdminKey);
+        ApiResponse site = await Objects.SiteAsync(admin);
+
+        ApiResponse refused = await admin.SendAsync(HttpMethod.Post, $"/api/v1/sites/{site.Id}/enrolment-tokens", new { validForHours = 1 });
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Contains("only letters, digits and . - : / [ ] may appear", refused.Body, StringComparison.Ordinal);
+        Assert.Contains("Management:Agents:PublicUrl", refused.Body, StringComparison.Ordinal);
+        Assert.Empty((await admin.ReadAsync($"/api/v1/sites/{site.Id}/enrolment-tokens")).Json.EnumerateArray());
+    }
+
+    [Theory]
+    [InlineData("mgmt.example;id")]
+    [InlineData("mgmt.example`id`")]
+    [InlineData("mgmt.example$HOME")]
+    public async Task CreateEnrolmentToken_WithAHostHeaderAShellWouldRead_Is400(string host)
+    {
+        await using TestDatabase database = TestDatabase.CreateSqlite();
+        await using ManagementApp app = ManagementApp.Start(database, issuer: null, settings: new Dictionary<string, string> { ["Management:Agents:PublicUrl"] = "https://mgmt.example:8444" });
+        using HttpClient admin = app.Client(app.AdminKey);
+        ApiResponse site = await Objects.SiteAsync(admin);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/sites/{site.Id}/enrolment-tokens") { Content = JsonContent.Create(new { validForHours = 1 }) };
+        Assert.True(request.Headers.TryAddWithoutValidation("Host", host));
+
+        using HttpResponseMessage refused = await admin.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("cannot name", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
