@@ -43,6 +43,7 @@ public sealed class GatewayServer : IGatewayHost, IAsyncDisposable
     private readonly ControlServer _control;
     private readonly PrometheusExposition _exposition;
     private readonly MetricsEndpoint? _metricsEndpoint;
+    private readonly PreAuthGate _preAuthGate;
     private volatile RunningConfiguration _current;
     private Task _accepting = Task.CompletedTask;
     private Task _sweeping = Task.CompletedTask;
@@ -76,10 +77,12 @@ public sealed class GatewayServer : IGatewayHost, IAsyncDisposable
             GatewayLog.RevocationsUnreadable(_logger, revocationsProblem);
         }
 
-        SignIn = new SignInService(Sessions, new AuthRateLimiter(time), revocations, Metrics, time, loggers.CreateLogger("OpenTunnel.Gateway.SignIn"));
+        SignIn = new SignInService(Sessions, new AuthRateLimiter(time), revocations, new BanList(time), Metrics, time, loggers.CreateLogger("OpenTunnel.Gateway.SignIn"));
+        _preAuthGate = new PreAuthGate(new PreAuthBudget(), SignIn.Bans, Metrics, time, _connectionLogger);
+        Metrics.ObservePreAuth(() => _preAuthGate.Budget.Count, () => SignIn.Bans.BannedCount);
         var endPoint = new IPEndPoint(IPAddress.Parse(options.Listener.Address), options.Listener.Port);
-        _listener = new ConnectionListener(endPoint, ServeAsync, () => _current.Options.Limits.MaxSessions + 64, _logger);
-        _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this, Sessions, Supervisor, SignIn, Counters), loggers.CreateLogger("OpenTunnel.Gateway.Control"));
+        _listener = new ConnectionListener(endPoint, ServeAsync, () => ConnectionListener.MaxConnections(_current.Options.Limits), _logger);
+        _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this, Sessions, Supervisor, SignIn, Counters, _preAuthGate.Budget), loggers.CreateLogger("OpenTunnel.Gateway.Control"));
         if (!string.IsNullOrEmpty(options.Metrics.Address))
         {
             _metricsEndpoint = new MetricsEndpoint(IPEndPoint.Parse(options.Metrics.Address), _exposition, _logger);
@@ -399,7 +402,8 @@ public sealed class GatewayServer : IGatewayHost, IAsyncDisposable
     }
 
     private Task ServeAsync(Socket socket, CancellationToken stopping) =>
-        ClientConnection.ServeAsync(socket, (client, pathMtu) => new ClientConnection(this, SignIn, Sessions, Supervisor, Dtls, Metrics, client, pathMtu, _connectionLogger), stopping);
+        ClientConnection.ServeAsync(socket, _preAuthGate, _current.Options.Limits,
+            (client, pathMtu, preAuth) => new ClientConnection(this, SignIn, Sessions, Supervisor, Dtls, Metrics, client, pathMtu, preAuth, Time, _connectionLogger), stopping);
 
     private async Task SweepLoopAsync(CancellationToken stopping)
     {
