@@ -9,32 +9,27 @@ namespace OpenTunnel.Gateway.SignIn;
 /// TLS handshake. A score is forgotten after a quiet period without new points. An operator lists
 /// the table (<see cref="Snapshot"/>, the <c>bans</c> verb) and clears a client (<see cref="Unban"/>).
 /// The table holds at most <see cref="Capacity"/> clients, least recently scored or refused
-/// forgotten first (as <see cref="AuthRateLimiter"/>), so a flood of addresses costs bounded
-/// memory; a banned client that keeps connecting stays recent. Thread-safe.
+/// forgotten first (<see cref="RecentClientTable{TEntry}"/>, as <see cref="AuthRateLimiter"/>), so a
+/// flood of addresses costs bounded memory; a banned client that keeps connecting stays recent. Thread-safe.
 /// </summary>
 public sealed class BanList
 {
     /// <summary>Clients remembered when the constructor is given no capacity: a few MB at most.</summary>
     public const int DefaultCapacity = 65_536;
 
-    private readonly Dictionary<ClientAddressKey, LinkedListNode<Entry>> _entries;
-
-    // Least recently touched first: the node to forget is always the first one.
-    private readonly LinkedList<Entry> _recent = new();
+    private readonly RecentClientTable<Entry> _entries;
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
 
     public BanList(TimeProvider time, int capacity = DefaultCapacity)
     {
         ArgumentNullException.ThrowIfNull(time);
-        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _time = time;
-        Capacity = capacity;
-        _entries = new Dictionary<ClientAddressKey, LinkedListNode<Entry>>(Math.Min(capacity, 1024));
+        _entries = new RecentClientTable<Entry>(capacity, () => new Entry());
     }
 
     /// <summary>Most clients the table holds.</summary>
-    public int Capacity { get; }
+    public int Capacity => _entries.Capacity;
 
     /// <summary>Clients banned now.</summary>
     public int BannedCount
@@ -45,9 +40,9 @@ public sealed class BanList
             int banned = 0;
             lock (_gate)
             {
-                foreach (var node in _recent)
+                foreach (var (_, entry) in _entries.Entries)
                 {
-                    if (node.BannedUntil > now)
+                    if (entry.BannedUntil > now)
                     {
                         banned++;
                     }
@@ -74,15 +69,15 @@ public sealed class BanList
         DateTimeOffset now = _time.GetUtcNow();
         lock (_gate)
         {
-            Entry entry = Touch(key, now);
-            if (entry.BannedUntil > now)
+            Entry entry = _entries.TouchOrAdd(key, out bool added);
+            if (!added && entry.BannedUntil > now)
             {
                 return null;
             }
 
-            if (entry.BannedUntil != DateTimeOffset.MinValue || now - entry.LastPointAt >= policy.ScoreReset)
+            if (added || entry.BannedUntil != DateTimeOffset.MinValue || now - entry.LastPointAt >= policy.ScoreReset)
             {
-                // A ban that ran out, or a quiet period, starts the score over.
+                // A new client, a ban that ran out, or a quiet period: the score starts over.
                 entry.Score = 0;
                 entry.BannedUntil = DateTimeOffset.MinValue;
             }
@@ -106,13 +101,13 @@ public sealed class BanList
         DateTimeOffset now = _time.GetUtcNow();
         lock (_gate)
         {
-            if (!_entries.TryGetValue(key, out LinkedListNode<Entry>? node) || node.Value.BannedUntil <= now)
+            if (!_entries.TryPeek(key, out Entry? entry) || entry.BannedUntil <= now)
             {
                 return false;
             }
 
-            _recent.Remove(node);
-            _recent.AddLast(node);
+            // Only a banned client is made recent: it stays in the table while it keeps coming.
+            _entries.TryTouch(key, out _);
             return true;
         }
     }
@@ -122,13 +117,7 @@ public sealed class BanList
     {
         lock (_gate)
         {
-            if (!_entries.Remove(client, out LinkedListNode<Entry>? node))
-            {
-                return false;
-            }
-
-            _recent.Remove(node);
-            return true;
+            return _entries.Remove(client);
         }
     }
 
@@ -139,13 +128,13 @@ public sealed class BanList
         var list = new List<BanEntry>();
         lock (_gate)
         {
-            foreach (var entry in _recent)
+            foreach (var (key, entry) in _entries.Entries)
             {
                 bool banned = entry.BannedUntil > now;
                 bool scored = entry.BannedUntil == DateTimeOffset.MinValue && now - entry.LastPointAt < policy.ScoreReset;
                 if (banned || scored)
                 {
-                    list.Add(new BanEntry(entry.Key, entry.Score, entry.LastPointAt, banned ? entry.BannedUntil : null));
+                    list.Add(new BanEntry(key, entry.Score, entry.LastPointAt, banned ? entry.BannedUntil : null));
                 }
             }
         }
@@ -154,50 +143,14 @@ public sealed class BanList
         return list;
     }
 
-    private Entry Touch(ClientAddressKey key, DateTimeOffset now)
+    private sealed class Entry
     {
-        if (_entries.TryGetValue(key, out LinkedListNode<Entry>? node))
-        {
-            _recent.Remove(node);
-            _recent.AddLast(node);
-            return node.Value;
-        }
-
-        if (_entries.Count >= Capacity)
-        {
-            node = _recent.First!;
-            _recent.RemoveFirst();
-            _entries.Remove(node.Value.Key);
-            node.Value.Reset(key, now);
-        }
-        else
-        {
-            node = new LinkedListNode<Entry>(new Entry(key, now));
-        }
-
-        _recent.AddLast(node);
-        _entries.Add(key, node);
-        return node.Value;
-    }
-
-    private sealed class Entry(ClientAddressKey key, DateTimeOffset now)
-    {
-        public ClientAddressKey Key { get; private set; } = key;
-
         public int Score { get; set; }
 
-        public DateTimeOffset LastPointAt { get; set; } = now;
+        public DateTimeOffset LastPointAt { get; set; }
 
         /// <summary>MinValue: never banned since the score started.</summary>
         public DateTimeOffset BannedUntil { get; set; } = DateTimeOffset.MinValue;
-
-        public void Reset(ClientAddressKey key, DateTimeOffset now)
-        {
-            Key = key;
-            Score = 0;
-            LastPointAt = now;
-            BannedUntil = DateTimeOffset.MinValue;
-        }
     }
 }
 
