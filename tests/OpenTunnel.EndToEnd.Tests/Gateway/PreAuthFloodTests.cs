@@ -215,9 +215,9 @@ public sealed class PreAuthFloodTests
         }
 
         public static async Task<RawClient> ConnectAsync(string ns, string source, IPEndPoint target) =>
-            await TryConnectAsync(ns, source, target) ?? throw new IOException($"the gateway closed the connection from {source} before the TLS handshake ended");
+            await TryConnectAsync(ns, source, target) ?? throw new IOException($"the gateway refused, closed or did not answer the connection from {source} within {Patience.TotalSeconds} s");
 
-        /// <summary>Connects and runs the TLS handshake; null when the gateway closed the connection instead.</summary>
+        /// <summary>Connects and runs the TLS handshake; null when the gateway refused, closed or never answered the connection.</summary>
         public static async Task<RawClient?> TryConnectAsync(string ns, string source, IPEndPoint target)
         {
             var socket = NamespaceThread.Run(ns, () =>
@@ -231,8 +231,9 @@ public sealed class PreAuthFloodTests
             {
                 await socket.ConnectAsync(target, timeout.Token);
             }
-            catch (SocketException)
+            catch (Exception e) when (e is SocketException or OperationCanceledException)
             {
+                // Refused, or never answered: a gateway that stopped accepting leaves it in the backlog.
                 socket.Dispose();
                 return null;
             }
@@ -243,7 +244,7 @@ public sealed class PreAuthFloodTests
                 await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "gateway" }, timeout.Token);
                 return new RawClient(ssl);
             }
-            catch (Exception e) when (e is IOException or SocketException or System.Security.Authentication.AuthenticationException)
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
             {
                 await ssl.DisposeAsync();
                 return null;
