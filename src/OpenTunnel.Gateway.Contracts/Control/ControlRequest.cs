@@ -19,6 +19,8 @@ public static class ControlRequest
     public const string Reload = "reload";
     public const string Apply = "apply";
     public const string Drain = "drain";
+    public const string Bans = "bans";
+    public const string Unban = "unban";
 
     /// <summary>A request with no arguments (<see cref="Status"/>, <see cref="Sessions"/>).</summary>
     public static JsonObject Command(string command) => new() { ["command"] = command };

@@ -31,6 +31,8 @@ public static class GatewayCommandLine
           terminate <id|user> [--json]       end a session and revoke its cookie
           revoke <user|device> [--json]      terminate, and refuse the tokens issued until now
           reload [FILE] [--json]             re-read the configuration (default: the file the gateway started with)
+          bans [--json]                      banned client addresses and ban scores (address, score, ban expiry)
+          unban ADDRESS [--json]             clear the ban and score of a client address (an IPv6 client is its /64)
 
         Control verbs find the socket with --control PATH, or from --config FILE
         (Control:SocketPath, default DATA_DIRECTORY/control.sock), or /var/lib/opentunnel-gateway/control.sock.
@@ -48,7 +50,7 @@ public static class GatewayCommandLine
                 "check" => Check(arguments),
                 "pin" => Pin(arguments),
                 "token" => Token(arguments),
-                "status" or "sessions" or "disconnect" or "terminate" or "revoke" or "reload" => await ControlAsync(arguments),
+                "status" or "sessions" or "disconnect" or "terminate" or "revoke" or "reload" or "bans" or "unban" => await ControlAsync(arguments),
                 "help" or "--help" or "-h" => Help(),
                 _ => Fail($"Unknown verb '{arguments.Verb}'.\n\n{Usage}", 64),
             };
@@ -117,6 +119,10 @@ public static class GatewayCommandLine
         {
             request["target"] = arguments.Positional.Count > 0 ? arguments.Positional[0] : throw new InvalidOperationException($"{arguments.Verb} needs a session id, a user name or a device id.");
         }
+        else if (arguments.Verb == "unban")
+        {
+            request["target"] = arguments.Positional.Count > 0 ? arguments.Positional[0] : throw new InvalidOperationException("unban needs a client address, as 'bans' lists it.");
+        }
         else if (arguments.Verb == "reload" && arguments.Positional.Count > 0)
         {
             request["file"] = Path.GetFullPath(arguments.Positional[0]);
@@ -133,6 +139,7 @@ public static class GatewayCommandLine
         Console.Write(arguments.Verb switch
         {
             "sessions" => FormatSessions(result as JsonArray ?? []),
+            "bans" => FormatBans(result as JsonArray ?? []),
             "status" => FormatObject(result as JsonObject ?? [], string.Empty),
             _ => FormatObject(result as JsonObject ?? [], string.Empty),
         });
@@ -171,6 +178,27 @@ public static class GatewayCommandLine
 
         return text.ToString();
     }
+
+    private static string FormatBans(JsonArray bans)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"CLIENT",-28} {"SCORE",6} {"LAST POINTS",-21} BANNED UNTIL");
+        foreach (var node in bans)
+        {
+            if (node is not JsonObject b)
+            {
+                continue;
+            }
+
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"{b["client"],-28} {b["score"],6} {Moment(b["lastPointAt"]),-21} {(b["bannedUntil"] is null ? "-" : Moment(b["bannedUntil"]))}");
+        }
+
+        return text.ToString();
+    }
+
+    private static string Moment(JsonNode? node) =>
+        node?.GetValue<DateTimeOffset>().ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "-";
 
     private static string FormatObject(JsonObject value, string indent)
     {

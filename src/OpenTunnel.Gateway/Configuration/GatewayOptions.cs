@@ -175,6 +175,34 @@ public sealed record LimitOptions
 
     /// <summary>Packets queued towards one client before further ones are dropped (a slow client never blocks others); default 512, 16 to 65536.</summary>
     public int SendQueuePackets { get; init; } = 512;
+
+    /// <summary>
+    /// The absolute deadline of a connection's whole pre-authentication phase (TLS handshake and
+    /// every HTTP request until CONNECT), whatever keep-alive requests it sends, like ocserv's
+    /// auth-timeout; default 60, 5 to 3600.
+    /// </summary>
+    public int PreAuthTimeoutSeconds { get; init; } = 60;
+
+    /// <summary>Connections that have not yet signed in or presented a valid cookie, at once; their own budget beside MaxSessions; default 1024, 1 to 65535.</summary>
+    public int MaxPreAuthConnections { get; init; } = 1024;
+
+    /// <summary>Pre-authentication connections of one client address (an IPv4 address or an IPv6 /64) at once; default 16, 1 to MaxPreAuthConnections.</summary>
+    public int MaxPreAuthPerAddress { get; init; } = 16;
+
+    /// <summary>The score at which a client address is banned (like ocserv's max-ban-score); default 80, 0 = no bans.</summary>
+    public int BanScore { get; init; } = 80;
+
+    /// <summary>Points for a token that is not a genuine token for this gateway, or an unknown session cookie; default 10, 0 to 1000.</summary>
+    public int BanPointsRefusedSignIn { get; init; } = 10;
+
+    /// <summary>Points for a request the gateway cannot parse (HTTP or auth XML); default 10, 0 to 1000.</summary>
+    public int BanPointsMalformedRequest { get; init; } = 10;
+
+    /// <summary>A score is forgotten after this long without new points (like ocserv's ban-reset-time); default 1200, 1 to 86400.</summary>
+    public int BanScoreResetSeconds { get; init; } = 1200;
+
+    /// <summary>How long a ban lasts; default 1200, 1 to 604800.</summary>
+    public int BanSeconds { get; init; } = 1200;
 }
 
 /// <summary>The local control API (Unix socket, mode 0600) that the CLI verbs use.</summary>

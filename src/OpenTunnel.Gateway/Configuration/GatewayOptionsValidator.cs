@@ -212,6 +212,20 @@ public static class GatewayOptionsValidator
         AddIfOutside(errors, "Limits:MaxSessionsPerUser", limits.MaxSessionsPerUser, 0, 65535);
         AddIfOutside(errors, "Limits:AuthAttemptsPerMinute", limits.AuthAttemptsPerMinute, 0, 100000);
         AddIfOutside(errors, "Limits:SendQueuePackets", limits.SendQueuePackets, 16, 65536);
+        AddIfOutside(errors, "Limits:PreAuthTimeoutSeconds", limits.PreAuthTimeoutSeconds, 5, 3600);
+        AddIfOutside(errors, "Limits:MaxPreAuthConnections", limits.MaxPreAuthConnections, 1, 65535);
+        AddIfOutside(errors, "Limits:MaxPreAuthPerAddress", limits.MaxPreAuthPerAddress, 1, 65535);
+        if (limits.MaxPreAuthPerAddress > limits.MaxPreAuthConnections)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture,
+                $"Limits:MaxPreAuthPerAddress ({limits.MaxPreAuthPerAddress}) must not exceed Limits:MaxPreAuthConnections ({limits.MaxPreAuthConnections}): one address could then take the whole pre-authentication budget."));
+        }
+
+        AddIfOutside(errors, "Limits:BanScore", limits.BanScore, 0, 100000);
+        AddIfOutside(errors, "Limits:BanPointsRefusedSignIn", limits.BanPointsRefusedSignIn, 0, 1000);
+        AddIfOutside(errors, "Limits:BanPointsMalformedRequest", limits.BanPointsMalformedRequest, 0, 1000);
+        AddIfOutside(errors, "Limits:BanScoreResetSeconds", limits.BanScoreResetSeconds, 1, 86400);
+        AddIfOutside(errors, "Limits:BanSeconds", limits.BanSeconds, 1, 604800);
     }
 
     private static void AddIfOutside(List<string> errors, string setting, int value, int minimum, int maximum)

@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Logging;
 using OpenTunnel.Gateway.Metrics;
 using OpenTunnel.Gateway.Sessions;
@@ -41,11 +43,18 @@ internal sealed class ClientConnection
     private readonly GatewayMetrics _metrics;
     private readonly IPEndPoint _client;
     private readonly Func<int?> _pathMtu;
+    private readonly PreAuthTicket _preAuth;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    /// <summary><paramref name="pathMtu"/> gives the path MTU the TCP connection found, or null (<see cref="TcpPathMtu"/>).</summary>
+    /// <summary>
+    /// <paramref name="pathMtu"/> gives the path MTU the TCP connection found, or null
+    /// (<see cref="TcpPathMtu"/>); <paramref name="preAuth"/> is the connection's
+    /// pre-authentication slot (<see cref="PreAuthGate"/>), which it gives back when it signs in,
+    /// presents a valid cookie or ends.
+    /// </summary>
     public ClientConnection(IRunningConfiguration configuration, SignInService signIn, SessionTable sessions, SessionSupervisor supervisor, GatewayDtls? dtls,
-        GatewayMetrics metrics, IPEndPoint client, Func<int?> pathMtu, ILogger logger)
+        GatewayMetrics metrics, IPEndPoint client, Func<int?> pathMtu, PreAuthTicket preAuth, TimeProvider time, ILogger logger)
     {
         _configuration = configuration;
         _signIn = signIn;
@@ -55,74 +64,149 @@ internal sealed class ClientConnection
         _metrics = metrics;
         _client = client;
         _pathMtu = pathMtu;
+        _preAuth = preAuth;
+        _time = time;
         _logger = logger;
     }
 
-    /// <summary>Serves an accepted TCP connection until the client leaves or <paramref name="stopping"/>.</summary>
-    public static Task ServeAsync(Socket socket, Func<IPEndPoint, Func<int?>, ClientConnection> create, CancellationToken stopping)
+    /// <summary>
+    /// Serves an accepted TCP connection until the client leaves or <paramref name="stopping"/>,
+    /// if <paramref name="gate"/> admits it; otherwise closes it at once with a reset (no TLS
+    /// work, and no TIME_WAIT left on the gateway's side).
+    /// </summary>
+    public static Task ServeAsync(Socket socket, PreAuthGate gate, LimitOptions limits, Func<IPEndPoint, Func<int?>, PreAuthTicket, ClientConnection> create, CancellationToken stopping)
     {
         ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(gate);
         ArgumentNullException.ThrowIfNull(create);
-        socket.NoDelay = true;
         var client = (IPEndPoint)socket.RemoteEndPoint!;
-        var connection = create(client, () => TcpPathMtu(socket, client.AddressFamily));
+        if (gate.TryAdmit(client.Address, limits) is not { } preAuth)
+        {
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Close();
+            return Task.CompletedTask;
+        }
+
+        socket.NoDelay = true;
+        var connection = create(client, () => TcpPathMtu(socket, client.AddressFamily), preAuth);
         return connection.RunAsync(new CoalescingStream(new NetworkStream(socket, ownsSocket: true)), stopping);
     }
 
-    /// <summary>Runs the TLS handshake, the sign-in exchange and the tunnel over <paramref name="transport"/>, which it disposes.</summary>
+    /// <summary>
+    /// Runs the TLS handshake, the sign-in exchange and the tunnel over <paramref name="transport"/>,
+    /// which it disposes. Everything before CONNECT (the pre-authentication phase) ends at
+    /// Limits:PreAuthTimeoutSeconds after the start whatever the client sends, as ocserv's
+    /// auth-timeout, or when the connection loses its slot to a newcomer (<see cref="PreAuthBudget"/>).
+    /// </summary>
     public async Task RunAsync(CoalescingStream transport, CancellationToken stopping)
     {
         ArgumentNullException.ThrowIfNull(transport);
+        using var preAuth = _preAuth;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(_configuration.Current.Options.Limits.PreAuthTimeoutSeconds), _time);
+        using var phase = CancellationTokenSource.CreateLinkedTokenSource(stopping, deadline.Token, preAuth.Evicted);
         await using var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
-        if (!await HandshakeAsync(ssl, stopping))
+        if (!await HandshakeAsync(ssl, phase.Token))
         {
+            PreAuthEnded(stopping, preAuth, deadline);
             return;
         }
 
         using var reader = new ConnectionReader(ssl);
-        while (!stopping.IsCancellationRequested)
+        HttpRequestHead? connect = null;
+        try
+        {
+            connect = await SignInPhaseAsync(ssl, reader, phase.Token);
+        }
+        catch (OperationCanceledException) when (phase.IsCancellationRequested)
+        {
+            // The deadline, an eviction or the gateway stopping: told below.
+        }
+
+        if (connect is null)
+        {
+            PreAuthEnded(stopping, preAuth, deadline);
+            return;
+        }
+
+        await TunnelAsync(ssl, transport, reader, connect, stopping);
+    }
+
+    /// <summary>Answers the requests before CONNECT; returns the CONNECT request, or null when the connection is done.</summary>
+    private async Task<HttpRequestHead?> SignInPhaseAsync(SslStream ssl, ConnectionReader reader, CancellationToken phase)
+    {
+        while (!phase.IsCancellationRequested)
         {
             (HttpRequestHead Head, byte[] Body)? request;
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(phase);
                 timeout.CancelAfter(RequestTimeout);
                 request = await reader.ReadRequestAsync(timeout.Token);
             }
             catch (InvalidDataException e)
             {
-                GatewayLog.BadRequest(_logger, _client, e.Message);
-                await WriteAsync(ssl, new HttpResponse(400, "Bad Request").Header("Connection", "close"), stopping);
-                return;
+                Malformed(e.Message);
+                await WriteAsync(ssl, new HttpResponse(400, "Bad Request").Header("Connection", "close"), phase);
+                return null;
             }
             catch (Exception e) when (e is IOException or OperationCanceledException or AuthenticationException)
             {
-                return;
+                return null;
             }
 
             if (request is null)
             {
-                return;
+                return null;
             }
 
             var (head, body) = request.Value;
 
             if (head.Method == "CONNECT")
             {
-                await TunnelAsync(ssl, transport, reader, head, stopping);
-                return;
+                return head;
             }
 
-            var response = await AnswerAsync(head, body, stopping);
-            await WriteAsync(ssl, response, stopping);
+            var response = await AnswerAsync(head, body, phase);
+            await WriteAsync(ssl, response, phase);
             if (string.Equals(head["Connection"], "close", StringComparison.OrdinalIgnoreCase) || head.Version == "HTTP/1.0")
             {
-                return;
+                return null;
             }
+        }
+
+        return null;
+    }
+
+    /// <summary>Counts and logs a pre-authentication phase the gateway ended (deadline or eviction); nothing when the client ended it or the gateway stops.</summary>
+    private void PreAuthEnded(CancellationToken stopping, PreAuthTicket preAuth, CancellationTokenSource deadline)
+    {
+        if (stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        if (preAuth.Evicted.IsCancellationRequested)
+        {
+            _metrics.PreAuthClosed("evicted");
+            GatewayLog.PreAuthClosed(_logger, _client, "its pre-authentication slot went to a connection from a client holding fewer (Limits:MaxPreAuthConnections is full)");
+        }
+        else if (deadline.IsCancellationRequested)
+        {
+            _metrics.PreAuthClosed("deadline");
+            GatewayLog.PreAuthClosed(_logger, _client,
+                string.Create(CultureInfo.InvariantCulture, $"not signed in within {_configuration.Current.Options.Limits.PreAuthTimeoutSeconds} s (Limits:PreAuthTimeoutSeconds)"));
         }
     }
 
-    private async Task<bool> HandshakeAsync(SslStream ssl, CancellationToken stopping)
+    /// <summary>Logs a request the gateway cannot parse and adds ban points to its client.</summary>
+    private void Malformed(string problem)
+    {
+        GatewayLog.BadRequest(_logger, _client, problem);
+        var limits = _configuration.Current.Options.Limits;
+        _signIn.Penalize(_client.Address, limits.BanPointsMalformedRequest, limits, "a malformed request");
+    }
+
+    private async Task<bool> HandshakeAsync(SslStream ssl, CancellationToken phase)
     {
         var configuration = _configuration.Current;
         var options = new SslServerAuthenticationOptions
@@ -135,7 +219,7 @@ internal sealed class ClientConnection
         long started = Stopwatch.GetTimestamp();
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(phase);
             timeout.CancelAfter(HandshakeTimeout);
             await ssl.AuthenticateAsServerAsync(options, timeout.Token);
             _metrics.HandshakeCompleted(Stopwatch.GetElapsedTime(started));
@@ -161,7 +245,7 @@ internal sealed class ClientConnection
         {
             if (!AuthXml.TryParseClientMessage(Encoding.UTF8.GetString(body), out var message, out string? error))
             {
-                GatewayLog.BadRequest(_logger, _client, "auth XML: " + error);
+                Malformed("auth XML: " + error);
                 return new HttpResponse(400, "Bad Request");
             }
 
@@ -228,6 +312,9 @@ internal sealed class ClientConnection
             return new HttpResponse(401, "Unauthorized").Header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
         }
 
+        // Signed in: the connection no longer counts against the pre-authentication budget.
+        _preAuth.Dispose();
+
         return new HttpResponse(200, "OK")
             .Header("Set-Cookie", $"{ConnectRequest.CookieName}={session.Cookie}; Secure; HttpOnly")
             .Content("text/xml; charset=utf-8", AuthXml.BuildSuccess(configuration.Options.Banner));
@@ -262,6 +349,9 @@ internal sealed class ClientConnection
             await WriteAsync(ssl, new HttpResponse(401, "Unauthorized").Header("X-Reason", "The session cookie is not valid (expired, revoked or unknown)"), stopping);
             return;
         }
+
+        // A valid cookie (a new tunnel or the reconnect of a session): out of the pre-authentication budget.
+        _preAuth.Dispose();
 
         var connection = _supervisor.NewConnection(session, ssl, reader, _client, configuration.Options.Limits.SendQueuePackets);
         if (!_supervisor.TryAttach(session, connection, request, out bool reconnect))

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Gateway.Connections;
 using OpenTunnel.Gateway.Contracts.Control;
 using OpenTunnel.Gateway.Metrics;
 using OpenTunnel.Gateway.Sessions;
@@ -14,7 +15,8 @@ namespace OpenTunnel.Gateway.Control;
 /// What the control API can do, like occtl's verbs: status, sessions, disconnect (the cookie
 /// stays valid and the client reconnects), terminate (the cookie is revoked), revoke (terminate, and
 /// the target's tokens issued until now are refused: continuous access evaluation), reload (a file),
-/// apply (a JSON configuration document) and drain (<c>"enabled": true|false</c>: no new sessions). Requests are <c>{"command": ..., ...}</c>.
+/// apply (a JSON configuration document), drain (<c>"enabled": true|false</c>: no new sessions), bans (the
+/// ban table, like occtl's show ip bans) and unban (a client address, like occtl's unban ip). Requests are <c>{"command": ..., ...}</c>.
 /// </summary>
 internal sealed class ControlCommands
 {
@@ -23,9 +25,11 @@ internal sealed class ControlCommands
     private readonly SessionSupervisor _supervisor;
     private readonly SignInService _signIn;
     private readonly PacketCounters _counters;
+    private readonly PreAuthBudget _preAuth;
 
-    public ControlCommands(IGatewayHost host, SessionTable sessions, SessionSupervisor supervisor, SignInService signIn, PacketCounters counters)
+    public ControlCommands(IGatewayHost host, SessionTable sessions, SessionSupervisor supervisor, SignInService signIn, PacketCounters counters, PreAuthBudget preAuth)
     {
+        _preAuth = preAuth;
         _host = host;
         _sessions = sessions;
         _supervisor = supervisor;
@@ -85,8 +89,27 @@ internal sealed class ControlCommands
                 return new JsonObject { ["origin"] = applied.Origin, ["appliedAt"] = applied.AppliedAt };
             }
 
+            case ControlRequest.Bans:
+                return Bans();
+
+            case ControlRequest.Unban:
+            {
+                string target = request["target"]?.GetValue<string>() ?? throw new ControlRequestException("unban needs a \"target\": a client address, or an IPv6 /64 as 'bans' lists it");
+                if (!ClientAddressKey.TryParse(target, out ClientAddressKey client))
+                {
+                    throw new ControlRequestException($"'{target}' is not a client address: give an IPv4 or IPv6 address, or an IPv6 /64 as 'bans' lists it (2001:db8:1::/64)");
+                }
+
+                if (!_signIn.Unban(client))
+                {
+                    throw new ControlRequestException($"the ban table holds nothing for {client}");
+                }
+
+                return new JsonObject { ["command"] = command, ["client"] = client.ToString() };
+            }
+
             default:
-                throw new ControlRequestException($"unknown command '{command}' (status, sessions, disconnect, terminate, revoke, reload, apply, drain)");
+                throw new ControlRequestException($"unknown command '{command}' (status, sessions, disconnect, terminate, revoke, reload, apply, drain, bans, unban)");
         }
     }
 
@@ -115,6 +138,9 @@ internal sealed class ControlCommands
             ["sessions"] = _sessions.Count,
             ["connected"] = connected,
             ["draining"] = _signIn.Draining,
+            ["preAuthConnections"] = _preAuth.Count,
+            ["preAuthClients"] = _preAuth.Clients,
+            ["bannedClients"] = _signIn.Bans.BannedCount,
             ["pool"] = configuration.Tunnel.Pool.ToString(),
             ["poolCapacity"] = _supervisor.Pool.Capacity,
             ["poolLeased"] = _supervisor.Pool.LeasedCount,
@@ -187,6 +213,24 @@ internal sealed class ControlCommands
             ["helloVerifyRequests"] = counters.HelloVerifyRequests,
             ["rebinds"] = counters.Rebinds,
         };
+    }
+
+    /// <summary>The ban table: clients banned now, then clients with a score, as occtl's show ip bans points.</summary>
+    private JsonArray Bans()
+    {
+        var list = new JsonArray();
+        foreach (var entry in _signIn.Bans.Snapshot(BanPolicy.From(_host.Current.Options.Limits)))
+        {
+            list.Add(new JsonObject
+            {
+                ["client"] = entry.Client.ToString(),
+                ["score"] = entry.Score,
+                ["lastPointAt"] = entry.LastPointAt,
+                ["bannedUntil"] = entry.BannedUntil,
+            });
+        }
+
+        return list;
     }
 
     private JsonArray Sessions()

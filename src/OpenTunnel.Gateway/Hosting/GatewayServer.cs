@@ -32,6 +32,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
     private readonly SessionTable _sessions;
     private readonly SessionSupervisor _supervisor;
     private readonly SignInService _signIn;
+    private readonly PreAuthGate _preAuthGate;
     private readonly PacketCounters _counters;
     private readonly GatewayMetrics _metrics;
     private readonly PrometheusExposition _exposition;
@@ -47,8 +48,8 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
     private Task _sweeping = Task.CompletedTask;
     private int _stopped;
 
-    public GatewayServer(GatewayConfiguration configuration, TunDataPlane dataPlane, SessionTable sessions, SessionSupervisor supervisor, SignInService signIn,
-        PacketCounters counters, GatewayMetrics metrics, PrometheusExposition exposition, TimeProvider time, ILoggerFactory loggers)
+    internal GatewayServer(GatewayConfiguration configuration, TunDataPlane dataPlane, SessionTable sessions, SessionSupervisor supervisor, SignInService signIn,
+        PreAuthGate preAuthGate, PacketCounters counters, GatewayMetrics metrics, PrometheusExposition exposition, TimeProvider time, ILoggerFactory loggers)
     {
         ArgumentNullException.ThrowIfNull(loggers);
         _configuration = configuration;
@@ -56,14 +57,18 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
         _sessions = sessions;
         _supervisor = supervisor;
         _signIn = signIn;
+        _preAuthGate = preAuthGate;
         _counters = counters;
         _metrics = metrics;
         _exposition = exposition;
         _time = time;
         _loggers = loggers;
         _logger = loggers.CreateLogger(GatewayServices.LogCategory);
-        _connectionLogger = loggers.CreateLogger("OpenTunnel.Gateway.Connection");
+        _connectionLogger = loggers.CreateLogger(ConnectionLogCategory);
     }
+
+    /// <summary>The log category of the clients' connections.</summary>
+    public const string ConnectionLogCategory = "OpenTunnel.Gateway.Connection";
 
     public RunningConfiguration Current => _configuration.Current;
 
@@ -90,8 +95,8 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
         try
         {
             var endPoint = new IPEndPoint(IPAddress.Parse(options.Listener.Address), options.Listener.Port);
-            _listener = new ConnectionListener(endPoint, ServeAsync, () => _configuration.Current.Options.Limits.MaxSessions + 64, _logger);
-            _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this, _sessions, _supervisor, _signIn, _counters), _loggers.CreateLogger("OpenTunnel.Gateway.Control"));
+            _listener = new ConnectionListener(endPoint, ServeAsync, () => ConnectionListener.MaxConnections(_configuration.Current.Options.Limits), _logger);
+            _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this, _sessions, _supervisor, _signIn, _counters, _preAuthGate.Budget), _loggers.CreateLogger("OpenTunnel.Gateway.Control"));
             if (!string.IsNullOrEmpty(options.Metrics.Address))
             {
                 _metricsEndpoint = new MetricsEndpoint(IPEndPoint.Parse(options.Metrics.Address), _exposition, _logger);
@@ -183,7 +188,8 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
     }
 
     private Task ServeAsync(Socket socket, CancellationToken stopping) =>
-        ClientConnection.ServeAsync(socket, (client, pathMtu) => new ClientConnection(_configuration, _signIn, _sessions, _supervisor, Dtls, _metrics, client, pathMtu, _connectionLogger), stopping);
+        ClientConnection.ServeAsync(socket, _preAuthGate, _configuration.Current.Options.Limits,
+            (client, pathMtu, preAuth) => new ClientConnection(_configuration, _signIn, _sessions, _supervisor, Dtls, _metrics, client, pathMtu, preAuth, _time, _connectionLogger), stopping);
 
     private async Task SweepLoopAsync(CancellationToken stopping)
     {

@@ -79,8 +79,16 @@ public static class GatewayServices
                 GatewayLog.RevocationsUnreadable(Logger(sp, LogCategory), problem);
             }
 
-            return new SignInService(sp.GetRequiredService<SessionTable>(), new AuthRateLimiter(time), revocations, sp.GetRequiredService<GatewayMetrics>(), time,
+            return new SignInService(sp.GetRequiredService<SessionTable>(), new AuthRateLimiter(time), revocations, new BanList(time), sp.GetRequiredService<GatewayMetrics>(), time,
                 Logger(sp, "OpenTunnel.Gateway.SignIn"));
+        });
+        services.AddSingleton(sp =>
+        {
+            var metrics = sp.GetRequiredService<GatewayMetrics>();
+            var bans = sp.GetRequiredService<SignInService>().Bans;
+            var gate = new PreAuthGate(new PreAuthBudget(), bans, metrics, sp.GetRequiredService<TimeProvider>(), Logger(sp, GatewayServer.ConnectionLogCategory));
+            metrics.ObservePreAuth(() => gate.Budget.Count, () => bans.BannedCount);
+            return gate;
         });
         services.AddSingleton(sp => new ServiceManagerNotifier(sp.GetService<ISystemdNotifier>()));
         services.AddSingleton(sp => new GatewayConfiguration(
@@ -88,7 +96,7 @@ public static class GatewayServices
             sp.GetRequiredService<TunDataPlane>(), sp.GetRequiredService<ServiceManagerNotifier>(), sp.GetRequiredService<TimeProvider>(), Logger(sp, LogCategory)));
         services.AddHostedService(sp => new GatewayServer(
             sp.GetRequiredService<GatewayConfiguration>(), sp.GetRequiredService<TunDataPlane>(), sp.GetRequiredService<SessionTable>(), sp.GetRequiredService<SessionSupervisor>(),
-            sp.GetRequiredService<SignInService>(), sp.GetRequiredService<PacketCounters>(), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<PrometheusExposition>(),
+            sp.GetRequiredService<SignInService>(), sp.GetRequiredService<PreAuthGate>(), sp.GetRequiredService<PacketCounters>(), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<PrometheusExposition>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         return services;
     }

@@ -26,6 +26,12 @@ internal static partial class GatewayLog
     [LoggerMessage(105, LogLevel.Information, "Certificate reloaded: {Subject}, expires {NotAfter:u}, pin-sha256:{Pin}")]
     public static partial void CertificateReloaded(ILogger logger, string subject, DateTimeOffset notAfter, string pin);
 
+    [LoggerMessage(106, LogLevel.Warning, "Refused a connection from {Client} at accept ({Reason}); {Suppressed} more refused for this reason in the last {Seconds} s without a line")]
+    public static partial void ConnectionRefused(ILogger logger, System.Net.IPAddress client, string reason, long suppressed, int seconds);
+
+    [LoggerMessage(107, LogLevel.Debug, "Closed the connection from {Client} before sign-in: {Reason}")]
+    public static partial void PreAuthClosed(ILogger logger, IPEndPoint client, string reason);
+
     [LoggerMessage(200, LogLevel.Information, "Sign-in of {User} (device {DeviceId}) from {Client} succeeded: session {SessionId}")]
     public static partial void SignedIn(ILogger logger, string user, string deviceId, IPAddress client, long sessionId);
 
@@ -37,6 +43,12 @@ internal static partial class GatewayLog
 
     [LoggerMessage(203, LogLevel.Warning, "Sign-in: {Problem}. Tokens of users and devices revoked before this start are not refused.")]
     public static partial void RevocationsUnreadable(ILogger logger, string problem);
+
+    [LoggerMessage(204, LogLevel.Warning, "Client {Client} banned until {Until:u}: its score reached {Threshold} (last: {Reason}); its connections are closed at accept. 'opentunnel-gateway unban {Client}' lifts it")]
+    public static partial void ClientBanned(ILogger logger, string client, string reason, int threshold, DateTimeOffset until);
+
+    [LoggerMessage(205, LogLevel.Information, "Ban score and ban of {Client} cleared by the control API")]
+    public static partial void ClientUnbanned(ILogger logger, string client);
 
     [LoggerMessage(300, LogLevel.Information, "Session {SessionId} of {User} connected from {Client} over {Transport}: address {Address}, IPv6 address {Address6}, MTU {Mtu}{Reconnect}")]
     public static partial void Connected(ILogger logger, long sessionId, string user, IPEndPoint client, string transport, IPAddress address, string address6, int mtu, string reconnect);

@@ -19,12 +19,18 @@ public sealed class GatewayMetrics
     private readonly Meter _meter;
     private readonly Counter<long> _signIns;
     private readonly Histogram<double> _handshakeDuration;
+    private readonly Counter<long> _refused;
+    private readonly Counter<long> _preAuthClosed;
+    private readonly Counter<long> _bans;
 
     public GatewayMetrics(IMeterFactory meters, SessionTable sessions, PacketCounters counters)
     {
         ArgumentNullException.ThrowIfNull(meters);
         _meter = meters.Create(MeterName);
         _signIns = _meter.CreateCounter<long>("opentunnel.gateway.sign_ins", description: "Sign-ins by result and the check that refused them");
+        _refused = _meter.CreateCounter<long>("opentunnel.gateway.connections.refused", description: "Connections closed at accept, before the TLS handshake, by reason (banned, address_limit, pre_auth_full)");
+        _preAuthClosed = _meter.CreateCounter<long>("opentunnel.gateway.connections.pre_auth_closed", description: "Connections closed before sign-in by the gateway, by reason (deadline, evicted)");
+        _bans = _meter.CreateCounter<long>("opentunnel.gateway.bans", description: "Client addresses banned for their ban score");
         _handshakeDuration = _meter.CreateHistogram<double>("opentunnel.gateway.tls_handshake.duration", unit: "s", description: "TLS handshake duration");
         _meter.CreateObservableGauge("opentunnel.gateway.sessions.active", () => sessions.Count, description: "Sessions in the session table (connected or waiting for a reconnect)");
         _meter.CreateObservableGauge("opentunnel.gateway.sessions.connected", () => ConnectedByChannel(sessions), description: "Connected sessions by the channel their packets to the client take (tls or dtls)");
@@ -47,6 +53,21 @@ public sealed class GatewayMetrics
     /// <summary>Counts a sign-in: result "success" or "refused", reason the check that refused it (or "none").</summary>
     public void SignIn(string result, string reason) =>
         _signIns.Add(1, new KeyValuePair<string, object?>("result", result), new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>Counts a connection closed at accept: reason banned, address_limit or pre_auth_full.</summary>
+    public void ConnectionRefused(string reason) => _refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>Counts a connection the gateway closed before sign-in: reason deadline or evicted.</summary>
+    public void PreAuthClosed(string reason) => _preAuthClosed.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void Banned() => _bans.Add(1);
+
+    /// <summary>Adds the gauges of pre-authentication connections and of banned clients.</summary>
+    public void ObservePreAuth(Func<int> connections, Func<int> banned)
+    {
+        _meter.CreateObservableGauge("opentunnel.gateway.connections.pre_auth", connections, description: "Connections holding a pre-authentication slot (not signed in, no valid cookie yet)");
+        _meter.CreateObservableGauge("opentunnel.gateway.bans.active", banned, description: "Client addresses banned now");
+    }
 
     public void HandshakeCompleted(TimeSpan duration) => _handshakeDuration.Record(duration.TotalSeconds);
 

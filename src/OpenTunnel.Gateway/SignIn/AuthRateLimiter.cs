@@ -16,23 +16,18 @@ public sealed class AuthRateLimiter
     public const int DefaultCapacity = 65_536;
 
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
-    private readonly Dictionary<ClientAddressKey, LinkedListNode<Entry>> _entries;
-
-    // Least recently seen first: the node to forget is always the first one.
-    private readonly LinkedList<Entry> _recent = new();
+    private readonly RecentClientTable<Entry> _entries;
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
 
     public AuthRateLimiter(TimeProvider time, int capacity = DefaultCapacity)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _time = time;
-        Capacity = capacity;
-        _entries = new Dictionary<ClientAddressKey, LinkedListNode<Entry>>(Math.Min(capacity, 1024));
+        _entries = new RecentClientTable<Entry>(capacity, () => new Entry());
     }
 
     /// <summary>Most clients the table holds.</summary>
-    public int Capacity { get; }
+    public int Capacity => _entries.Capacity;
 
     /// <summary>Clients the table holds now.</summary>
     public int Count
@@ -58,58 +53,28 @@ public sealed class AuthRateLimiter
         DateTimeOffset now = _time.GetUtcNow();
         lock (_gate)
         {
-            if (_entries.TryGetValue(key, out LinkedListNode<Entry>? node))
+            Entry entry = _entries.TouchOrAdd(key, out bool added);
+            if (added || now - entry.WindowStart >= Window)
             {
-                _recent.Remove(node);
-                _recent.AddLast(node);
-                Entry entry = node.Value;
-                if (now - entry.WindowStart >= Window)
-                {
-                    entry.WindowStart = now;
-                    entry.Count = 1;
-                    return true;
-                }
-
-                if (entry.Count >= perMinute)
-                {
-                    return false;
-                }
-
-                entry.Count++;
+                entry.WindowStart = now;
+                entry.Count = 1;
                 return true;
             }
 
-            if (_entries.Count >= Capacity)
+            if (entry.Count >= perMinute)
             {
-                node = _recent.First!;
-                _recent.RemoveFirst();
-                _entries.Remove(node.Value.Key);
-                node.Value.Reset(key, now);
-            }
-            else
-            {
-                node = new LinkedListNode<Entry>(new Entry(key, now));
+                return false;
             }
 
-            _recent.AddLast(node);
-            _entries.Add(key, node);
+            entry.Count++;
             return true;
         }
     }
 
-    private sealed class Entry(ClientAddressKey key, DateTimeOffset windowStart)
+    private sealed class Entry
     {
-        public ClientAddressKey Key { get; private set; } = key;
+        public DateTimeOffset WindowStart { get; set; }
 
-        public DateTimeOffset WindowStart { get; set; } = windowStart;
-
-        public int Count { get; set; } = 1;
-
-        public void Reset(ClientAddressKey key, DateTimeOffset windowStart)
-        {
-            Key = key;
-            WindowStart = windowStart;
-            Count = 1;
-        }
+        public int Count { get; set; }
     }
 }

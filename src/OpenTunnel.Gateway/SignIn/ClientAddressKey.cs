@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using OpenTunnel.Gateway.Contracts.Network;
 
 namespace OpenTunnel.Gateway.SignIn;
 
@@ -41,6 +42,41 @@ public readonly record struct ClientAddressKey
 
         address.TryWriteBytes(bytes, out _);
         return new ClientAddressKey(BinaryPrimitives.ReadUInt64BigEndian(bytes), 0);
+    }
+
+    /// <summary>
+    /// Reads a key as <see cref="ToString"/> writes it (<c>198.18.1.2</c>, <c>2001:db8:1::/64</c>)
+    /// or from any address it covers (<c>2001:db8:1::5</c>); false for anything else, including an
+    /// IPv6 network of another length.
+    /// </summary>
+    public static bool TryParse(string? text, out ClientAddressKey key)
+    {
+        key = default;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        text = text.Trim();
+        if (text.Contains('/', StringComparison.Ordinal))
+        {
+            if (NetworkSyntax.TryParseCidr(text, out IPNetwork network) is not null
+                || network.BaseAddress.AddressFamily != AddressFamily.InterNetworkV6 || network.PrefixLength != 64)
+            {
+                return false;
+            }
+
+            key = From(network.BaseAddress);
+            return true;
+        }
+
+        if (!NetworkSyntax.TryParseAddress(text, out IPAddress? address))
+        {
+            return false;
+        }
+
+        key = From(address);
+        return true;
     }
 
     /// <summary>The address (IPv4) or the network (IPv6, as <c>PREFIX::/64</c>) this key stands for.</summary>

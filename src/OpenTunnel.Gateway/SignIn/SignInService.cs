@@ -11,7 +11,9 @@ namespace OpenTunnel.Gateway.SignIn;
 /// <summary>
 /// Turns a presented access token into a session, or refuses it. Checks run in this order: drain,
 /// the per-address rate limit, the token (auth plugin), revocations, then the session limits; each refusal writes
-/// one log line naming the check and the client address, never the token, and is counted.
+/// one log line naming the check and the client address, never the token, and is counted. A
+/// refusal of a token that is not a genuine token for this gateway (see <see cref="EarnsBanPoints"/>)
+/// adds ban points to the client (<see cref="Bans"/>).
 /// </summary>
 public sealed class SignInService
 {
@@ -22,9 +24,10 @@ public sealed class SignInService
     private readonly ILogger _logger;
     private bool _draining;
 
-    public SignInService(SessionTable sessions, AuthRateLimiter rateLimiter, AccessRevocations revocations, GatewayMetrics metrics, TimeProvider time, ILogger logger)
+    public SignInService(SessionTable sessions, AuthRateLimiter rateLimiter, AccessRevocations revocations, BanList bans, GatewayMetrics metrics, TimeProvider time, ILogger logger)
     {
         Revocations = revocations;
+        Bans = bans;
         _sessions = sessions;
         _rateLimiter = rateLimiter;
         _metrics = metrics;
@@ -34,6 +37,9 @@ public sealed class SignInService
 
     /// <summary>Users and devices whose access was revoked: their tokens issued before are refused.</summary>
     public AccessRevocations Revocations { get; }
+
+    /// <summary>Ban scores and bans of client addresses; the listener refuses banned clients before the TLS handshake.</summary>
+    public BanList Bans { get; }
 
     /// <summary>
     /// While true no new session is made (the control API's drain, for a rolling upgrade); sessions
@@ -61,7 +67,13 @@ public sealed class SignInService
         var outcome = await validator.ValidateAsync(token, cancellationToken);
         if (!outcome.Succeeded)
         {
-            return Refuse(client, "token-" + CheckName(outcome.Refusal), outcome.Detail);
+            Refuse(client, "token-" + CheckName(outcome.Refusal), outcome.Detail);
+            if (EarnsBanPoints(outcome.Refusal))
+            {
+                Penalize(client.Address, limits.BanPointsRefusedSignIn, limits, "a token refused by check " + CheckName(outcome.Refusal));
+            }
+
+            return null;
         }
 
         string user = outcome.UserName ?? outcome.Subject ?? "unknown";
@@ -106,6 +118,44 @@ public sealed class SignInService
         TokenRefusal.WrongType => "wrong-type",
         _ => refusal.ToString(),
     };
+
+    /// <summary>
+    /// True for a refusal that says the token is not a genuine token for this gateway: it does not
+    /// parse, its signature or key or algorithm is not ours, or it was issued by or for someone
+    /// else. A genuine token refused by policy (expired, not yet valid, a missing claim, another
+    /// site, a revoked user) earns nothing, so an office behind one address whose users wake
+    /// their laptops with stale tokens is not banned; nor does a failure of the gateway's own
+    /// (keys unavailable).
+    /// </summary>
+    public static bool EarnsBanPoints(TokenRefusal refusal) => refusal is TokenRefusal.Malformed or TokenRefusal.BadSignature or TokenRefusal.UnknownKey
+        or TokenRefusal.DisallowedAlgorithm or TokenRefusal.WrongIssuer or TokenRefusal.WrongAudience or TokenRefusal.WrongType;
+
+    /// <summary>
+    /// Adds <paramref name="points"/> to the ban score of <paramref name="client"/> for
+    /// <paramref name="reason"/>; when that bans it, logs and counts the ban.
+    /// </summary>
+    public void Penalize(IPAddress client, int points, LimitOptions limits, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(limits);
+        if (Bans.AddPoints(client, points, BanPolicy.From(limits)) is { } until)
+        {
+            _metrics.Banned();
+            GatewayLog.ClientBanned(_logger, ClientAddressKey.From(client).ToString(), reason, limits.BanScore, until);
+        }
+    }
+
+    /// <summary>Clears the score and any ban of <paramref name="client"/> (the control API's unban); false when the table held nothing for it.</summary>
+    public bool Unban(ClientAddressKey client)
+    {
+        if (!Bans.Unban(client))
+        {
+            return false;
+        }
+
+        GatewayLog.ClientUnbanned(_logger, client.ToString());
+        return true;
+    }
 
     private GatewaySession? Refuse(IPEndPoint client, string check, string detail)
     {

@@ -1,13 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Platform.Linux.Net;
 
 namespace OpenTunnel.Gateway.Tls;
 
 /// <summary>
 /// The TLS port: its listening socket and its <see cref="AcceptLoop"/>, which stops accepting
-/// while <c>Limits:MaxSessions</c> + 64 connections are open and backs off on accept errors.
+/// while <see cref="MaxConnections"/> connections are open and backs off on accept errors.
 /// </summary>
 internal sealed class ConnectionListener
 {
@@ -26,6 +27,18 @@ internal sealed class ConnectionListener
         _socket.Bind(endPoint);
         _socket.Listen(512);
         _loop = new AcceptLoop(_socket, serve, maxConnections, logger);
+    }
+
+    /// <summary>
+    /// Connections open at most: a tunnel per session, the pre-authentication budget (which
+    /// <c>PreAuthGate</c> enforces per client after accept, so the accept loop must keep
+    /// accepting while that budget is full) and 64 for connections between the two (a reconnect
+    /// whose old link has not closed yet). This bound only guards descriptors.
+    /// </summary>
+    public static int MaxConnections(LimitOptions limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        return limits.MaxSessions + limits.MaxPreAuthConnections + 64;
     }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;

@@ -160,7 +160,7 @@ public sealed class GatewayOptionsValidatorTests
             Tls = new TlsOptions { KeyFile = "/etc/key.pem" },
             Network = Valid().Network with { TunDevice = "a-very-long-device-name", Mtu = 100, DefaultDomain = "bad domain", NftablesTable = "my-table" },
             Timeouts = new TimeoutOptions { DpdSeconds = 1, CookieTimeoutSeconds = 0 },
-            Limits = new LimitOptions { MaxSessions = 0, SendQueuePackets = 1 },
+            Limits = new LimitOptions { MaxSessions = 0, SendQueuePackets = 1, PreAuthTimeoutSeconds = 1, MaxPreAuthConnections = 0, BanScore = -1, BanPointsRefusedSignIn = 1001, BanPointsMalformedRequest = -1, BanScoreResetSeconds = 0, BanSeconds = 0 },
             Metrics = new MetricsOptions { Address = "localhost:9464" },
             Auth = new AuthOptions(),
         };
@@ -171,10 +171,22 @@ public sealed class GatewayOptionsValidatorTests
         {
             "DataDirectory", "Listener:Address", "Listener:Port", "Tls:KeyFile", "Network:TunDevice", "Network:Mtu", "Network:DefaultDomain",
             "Network:NftablesTable", "Timeouts:DpdSeconds", "Timeouts:CookieTimeoutSeconds", "Limits:MaxSessions", "Limits:SendQueuePackets",
+            "Limits:PreAuthTimeoutSeconds", "Limits:MaxPreAuthConnections", "Limits:BanScore", "Limits:BanPointsRefusedSignIn", "Limits:BanPointsMalformedRequest",
+            "Limits:BanScoreResetSeconds", "Limits:BanSeconds",
             "Metrics:Address", "Auth:Issuer", "Auth:Audience",
         })
         {
             Assert.Contains(errors, e => e.StartsWith(setting, StringComparison.Ordinal));
         }
+    }
+
+    [Fact]
+    public void Validate_PerAddressPreAuthLimitAboveTheBudget_RefusedNamingBoth()
+    {
+        var options = Valid() with { Limits = new LimitOptions { MaxPreAuthConnections = 8, MaxPreAuthPerAddress = 16 } };
+
+        var error = Assert.Single(GatewayOptionsValidator.Validate(options));
+
+        Assert.StartsWith("Limits:MaxPreAuthPerAddress (16) must not exceed Limits:MaxPreAuthConnections (8)", error, StringComparison.Ordinal);
     }
 }

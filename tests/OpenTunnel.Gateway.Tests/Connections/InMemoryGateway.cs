@@ -50,7 +50,8 @@ internal sealed class InMemoryGateway : IRunningConfiguration, IAsyncDisposable
         Metrics = new GatewayMetrics(_meters.GetRequiredService<IMeterFactory>(), Sessions, Counters);
         DataPlane = new TunDataPlane(Device, Current.Tunnel.TunMtu, AddressPool, null, Counters, Time, NullLogger.Instance);
         Supervisor = new SessionSupervisor(Sessions, AddressPool, null, DataPlane, Counters, Time, NullLogger.Instance);
-        SignIn = new SignInService(Sessions, new AuthRateLimiter(Time), new AccessRevocations(Time), Metrics, Time, NullLogger.Instance);
+        SignIn = new SignInService(Sessions, new AuthRateLimiter(Time), new AccessRevocations(Time), new BanList(Time), Metrics, Time, NullLogger.Instance);
+        Gate = new PreAuthGate(new PreAuthBudget(), SignIn.Bans, Metrics, Time, NullLogger.Instance);
     }
 
     public RunningConfiguration Current { get; }
@@ -73,6 +74,9 @@ internal sealed class InMemoryGateway : IRunningConfiguration, IAsyncDisposable
 
     public SignInService SignIn { get; }
 
+    /// <summary>The accept-time checks (bans, pre-authentication budget) every <see cref="Connect"/> passes, as the listener's.</summary>
+    public PreAuthGate Gate { get; }
+
     /// <summary>Puts <paramref name="packet"/> into the device as the host would route it, and lets the data plane send it on at once.</summary>
     public void FromHost(byte[] packet)
     {
@@ -88,11 +92,21 @@ internal sealed class InMemoryGateway : IRunningConfiguration, IAsyncDisposable
         Dtls = GatewayDtls.Start(new Gateway.Dtls.DtlsOptions(), Current.Options.Timeouts.DpdSeconds, new IPEndPoint(IPAddress.Loopback, 0), DataPlane, Counters, Time,
             NullLoggerFactory.Instance, (session, reason) => Supervisor.EndAsync(session, reason, notify: null));
 
-    /// <summary>Serves one client connection in the background and returns the client's end of it.</summary>
+    /// <summary>
+    /// Serves one client connection in the background and returns the client's end of it; when
+    /// <see cref="Gate"/> refuses the client, as the listener does, the server end is closed at once.
+    /// </summary>
     public InMemoryDuplexStream Connect(string client = "198.18.1.2:40000")
     {
         var (clientEnd, serverEnd) = InMemoryDuplexStream.CreatePair();
-        var connection = new ClientConnection(this, SignIn, Sessions, Supervisor, Dtls, Metrics, IPEndPoint.Parse(client), () => 1500, NullLogger.Instance);
+        var endPoint = IPEndPoint.Parse(client);
+        if (Gate.TryAdmit(endPoint.Address, Current.Options.Limits) is not { } preAuth)
+        {
+            serverEnd.Dispose();
+            return clientEnd;
+        }
+
+        var connection = new ClientConnection(this, SignIn, Sessions, Supervisor, Dtls, Metrics, endPoint, () => 1500, preAuth, Time, NullLogger.Instance);
         lock (_connections)
         {
             _connections.Add(Task.Run(() => connection.RunAsync(new CoalescingStream(serverEnd), _stopping.Token)));

@@ -24,7 +24,7 @@ public sealed class ControlCommandsTests : IClassFixture<TokenIssuerFixture>, IA
         _issuers = issuers;
         _gateway = new InMemoryGateway(issuers);
         _host = new Host(_gateway);
-        _commands = new ControlCommands(_host, _gateway.Sessions, _gateway.Supervisor, _gateway.SignIn, _gateway.Counters);
+        _commands = new ControlCommands(_host, _gateway.Sessions, _gateway.Supervisor, _gateway.SignIn, _gateway.Counters, _gateway.Gate.Budget);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -98,6 +98,43 @@ public sealed class ControlCommandsTests : IClassFixture<TokenIssuerFixture>, IA
         await Assert.ThrowsAsync<GatewayConfigurationException>(() => ExecuteAsync(ControlRequest.Apply, new JsonObject { ["configuration"] = document }));
 
         Assert.Equal(0, _host.Applied);
+    }
+
+    [Fact]
+    public async Task Bans_ListsTheBannedClientWithScoreAndExpiry_AndUnbanClearsIt()
+    {
+        var limits = _gateway.Current.Options.Limits;
+        for (int i = 0; i < 8; i++)
+        {
+            _gateway.SignIn.Penalize(IPAddress.Parse("198.18.1.100"), 10, limits, "a malformed request");
+        }
+
+        _gateway.SignIn.Penalize(IPAddress.Parse("2001:db8:1::7"), 10, limits, "a malformed request");
+
+        var bans = (JsonArray)await ExecuteAsync(ControlRequest.Bans);
+
+        Assert.Equal(2, bans.Count);
+        Assert.Equal("198.18.1.100", bans[0]!["client"]!.GetValue<string>());
+        Assert.Equal(80, bans[0]!["score"]!.GetValue<int>());
+        Assert.NotNull(bans[0]!["bannedUntil"]);
+        Assert.Equal("2001:db8:1::/64", bans[1]!["client"]!.GetValue<string>());
+        Assert.Null(bans[1]!["bannedUntil"]);
+
+        var answer = await ExecuteAsync(ControlRequest.Unban, new JsonObject { ["target"] = "198.18.1.100" });
+
+        Assert.Equal("198.18.1.100", answer["client"]!.GetValue<string>());
+        Assert.False(_gateway.SignIn.Bans.IsBanned(IPAddress.Parse("198.18.1.100")));
+        Assert.Single((JsonArray)await ExecuteAsync(ControlRequest.Bans));
+    }
+
+    [Theory]
+    [InlineData("alice", "is not a client address")]
+    [InlineData("198.18.1.9", "holds nothing for 198.18.1.9")]
+    public async Task Unban_BadOrUnknownAddress_RefusedSayingWhy(string target, string expected)
+    {
+        var e = await Assert.ThrowsAsync<ControlRequestException>(() => ExecuteAsync(ControlRequest.Unban, new JsonObject { ["target"] = target }));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

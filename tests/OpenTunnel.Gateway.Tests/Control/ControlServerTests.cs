@@ -28,7 +28,7 @@ public sealed class ControlServerTests : IDisposable
 
     private string SocketPath => Path.Combine(_directory, "control.sock");
 
-    private ControlServer NewServer() => new(SocketPath, new ControlCommands(null!, null!, null!, null!, null!), NullLogger.Instance);
+    private ControlServer NewServer() => new(SocketPath, new ControlCommands(null!, null!, null!, null!, null!, null!), NullLogger.Instance);
 
     [Fact]
     public async Task Start_OpenUmask_SocketNeverReachableWiderThan0600()

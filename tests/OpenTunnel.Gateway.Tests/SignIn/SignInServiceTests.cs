@@ -34,7 +34,7 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
         _validator = JwtAccessTokenValidator.Create(
             new AuthOptions { Issuer = TokenIssuerFixture.IssuerName, Audience = TokenIssuerFixture.Audience, JwksFile = issuers.Ec.JwksPath },
             NullLoggerFactory.Instance);
-        _signIn = new SignInService(_sessions, new AuthRateLimiter(TimeProvider.System), new AccessRevocations(TimeProvider.System), _metrics, TimeProvider.System, NullLogger.Instance);
+        _signIn = new SignInService(_sessions, new AuthRateLimiter(TimeProvider.System), new AccessRevocations(TimeProvider.System), new BanList(TimeProvider.System), _metrics, TimeProvider.System, NullLogger.Instance);
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
         const string siteB = "e1d2c3b4-a596-4877-8899-aabbccddeeff";
         var logger = new FakeLogger();
         using var refusals = new MetricCollector<long>(_metrics.Meter, "opentunnel.gateway.sign_ins");
-        var signIn = new SignInService(_sessions, new AuthRateLimiter(TimeProvider.System), new AccessRevocations(TimeProvider.System), _metrics, TimeProvider.System, logger);
+        var signIn = new SignInService(_sessions, new AuthRateLimiter(TimeProvider.System), new AccessRevocations(TimeProvider.System), new BanList(TimeProvider.System), _metrics, TimeProvider.System, logger);
         string token = _issuers.Ec.Mint(new DevelopmentTokenRequest
         {
             Subject = "frank", UserName = "frank", ExtraClaims = new Dictionary<string, object> { ["site"] = siteA },
