@@ -101,7 +101,9 @@ public static partial class ConsoleSetup
                     ? await ConsoleSignIn.SignOutAsync(http)
                     : Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The form's anti-forgery token is missing or wrong.", detail: "Reload the page and sign out again."))
             .RequireAuthorization(ReadPolicy).DisableAntiforgery().ExcludeFromDescription();
-        app.MapStaticAssets();
+        // The manifest is named after this assembly, also where another program hosts the service
+        // in its process (the agent's tests), whose application name would name another file.
+        app.MapStaticAssets(Path.Combine(AppContext.BaseDirectory, typeof(ConsoleSetup).Assembly.GetName().Name + ".staticwebassets.endpoints.json"));
         app.MapRazorComponents<ConsoleApp>().RequireAuthorization(ReadPolicy);
         return app;
     }
