@@ -44,9 +44,9 @@ public sealed partial class ClientConnectTests
         var oidc = new OidcClient(http, stack.Management.ApiUrl.ToString());
         string server = stack.Management.ApiUrl.ToString();
 
-        await SignInAsync(oidc, environment, server);
+        await SignInAsync(oidc, environment, server, stack.Management);
         Run(environment, "enrol", "--name", "e2e-laptop");
-        await SignInAsync(oidc, environment, server);
+        await SignInAsync(oidc, environment, server, stack.Management);
         string tokenFile = home.File("gateway-token-for-connect");
         Run(environment, "token", "--site", "e2e", "--out", tokenFile);
         string deviceId = JsonDocument.Parse(File.ReadAllText(Path.Combine(home.Path, "device.json"))).RootElement.GetProperty("deviceId").GetString()!;
@@ -72,17 +72,30 @@ public sealed partial class ClientConnectTests
 
     private static string Client => SolutionOutput.Assembly("OpenTunnel.Client", "opentunnel.dll");
 
-    /// <summary>Runs <c>opentunnel signin</c> and approves the code it prints as bob on the real verification page while it polls.</summary>
-    private static async Task SignInAsync(OidcClient oidc, Dictionary<string, string> environment, string server)
+    /// <summary>
+    /// Runs <c>opentunnel signin</c> and approves the code it prints as bob on the real verification
+    /// page while it polls. A failure shows the end of the service's log beside the client's output.
+    /// </summary>
+    private static async Task SignInAsync(OidcClient oidc, Dictionary<string, string> environment, string server, ManagementProcess management)
     {
         using TrackedProcess signIn = TrackedProcess.Start("dotnet", [Client, "signin", "--server", server], environment: environment);
-        await signIn.WaitForOutputAsync("enter the code", TimeSpan.FromSeconds(30));
+        try
+        {
+            await signIn.WaitForOutputAsync("enter the code", TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"opentunnel signin printed no code.\n{signIn.Output}\nThe service's log ends:\n{Tail(management.Output)}", e);
+        }
+
         string userCode = UserCode().Match(signIn.Output).Groups[1].Value;
         using HttpResponseMessage approved = await oidc.ApproveAsync(userCode, "bob", Password);
         Assert.Equal(HttpStatusCode.Redirect, approved.StatusCode);
         int exitCode = await signIn.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        Assert.True(exitCode == 0, $"opentunnel signin exited with {exitCode}.\n{signIn.Output}");
+        Assert.True(exitCode == 0, $"opentunnel signin exited with {exitCode}.\n{signIn.Output}\nThe service's log ends:\n{Tail(management.Output)}");
     }
+
+    private static string Tail(string log) => log.Length <= 6000 ? log : log[^6000..];
 
     private static void Run(Dictionary<string, string> environment, params string[] args)
     {
