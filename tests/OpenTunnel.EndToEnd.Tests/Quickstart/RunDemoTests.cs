@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
 using OpenTunnel.Testing;
 using Xunit.Abstractions;
 
@@ -13,7 +15,7 @@ namespace OpenTunnel.EndToEnd.Tests.Quickstart;
 /// corp namespaces are not used: the demo makes its own.
 /// </summary>
 [Trait("Category", "EndToEnd")]
-public sealed class RunDemoTests(ITestOutputHelper output)
+public sealed partial class RunDemoTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task RunShDemo_ReachesTheInternalHost_AndLeavesNoNamespaceVethOrProcess()
@@ -49,6 +51,8 @@ public sealed class RunDemoTests(ITestOutputHelper output)
         string[] managementFiles = Directory.GetFiles(environment["OPENTUNNEL_MANAGEMENT_DATA"]);
         Assert.Contains(managementFiles, file => Path.GetFileName(file) == "admin-password");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(environment["OPENTUNNEL_MANAGEMENT_DATA"], "admin-password")));
+        string console = ConsoleUrl().Match(run.Output).Groups[1].Value;
+        SignInToTheConsoleAsAdmin(topology, machine, console, environment["OPENTUNNEL_MANAGEMENT_DATA"], data);
 
         // Ctrl-C: run.sh stops the gateway, the agent and the management service by their PIDs.
         run.Signal(2);
@@ -58,4 +62,45 @@ public sealed class RunDemoTests(ITestOutputHelper output)
         Assert.Empty(NetworkTopology.ListNamespaces(demoPrefix));
         Assert.DoesNotContain("table", topology.Exec(machine, "nft", "list", "tables").EnsureSuccess().StandardOutput, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// What the administrator does first: opens the printed console address, is sent to the
+    /// provider's sign-in form, signs in as admin with the password from admin-password, and lands
+    /// on the console's overview (a person in no administrator group would get 403 instead). curl
+    /// runs in the machine's namespace, where the service listens; the form is read here.
+    /// </summary>
+    private void SignInToTheConsoleAsAdmin(NetworkTopology topology, string machine, string console, string managementData, TemporaryDirectory data)
+    {
+        Assert.StartsWith("https://", console, StringComparison.Ordinal);
+        string jar = data.File("console-cookies");
+        string page = data.File("console-page.html");
+        string[] browser = ["-sS", "--cacert", Path.Combine(managementData, "agent-ca.pem"), "-b", jar, "-c", jar, "-L", "-o", page, "-w", "%{http_code} %{url_effective}"];
+        string opened = topology.Exec(machine, "curl", [.. browser, console], Command.DefaultTimeout).EnsureSuccess().StandardOutput;
+        string form = File.ReadAllText(page);
+        Match action = FormAction().Match(form);
+        Assert.True(action.Success, $"{console} led to {opened}, which has no sign-in form:\n{form}");
+        var fields = new List<string>();
+        foreach (Match hidden in HiddenInput().Matches(form))
+        {
+            fields.AddRange(["--data-urlencode", $"{WebUtility.HtmlDecode(hidden.Groups[1].Value)}={WebUtility.HtmlDecode(hidden.Groups[2].Value)}"]);
+        }
+
+        Uri target = new(new Uri(opened.Split(' ')[1]), WebUtility.HtmlDecode(action.Groups[1].Value));
+        string password = File.ReadAllText(Path.Combine(managementData, "admin-password")).Trim();
+        string signedIn = topology.Exec(machine, "curl", [.. browser, .. fields, "--data-urlencode", "username=admin", "--data-urlencode", "password@-", target.ToString()],
+            Command.DefaultTimeout, password).EnsureSuccess().StandardOutput;
+        string overview = File.ReadAllText(page);
+        output.WriteLine($"console sign-in as admin: {signedIn}");
+        Assert.True(signedIn.StartsWith("200 ", StringComparison.Ordinal) && overview.Contains("<h1>Overview</h1>", StringComparison.Ordinal),
+            $"Signing in to the console as admin ended at {signedIn}:\n{overview}");
+    }
+
+    [GeneratedRegex(@"Console: (https://\S+)")]
+    private static partial Regex ConsoleUrl();
+
+    [GeneratedRegex("<form method=\"post\" action=\"([^\"]*)\">")]
+    private static partial Regex FormAction();
+
+    [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]*)\" value=\"([^\"]*)\">")]
+    private static partial Regex HiddenInput();
 }
