@@ -107,7 +107,7 @@ gateway_pid=$!
 if [ "$demo" = true ]; then
   for _ in $(seq 120); do
     if "${gateway[@]}" status --config "$config" >/dev/null 2>&1; then break; fi
-    kill -0 "$gateway_pid" 2>/dev/null || exit 1
+    if ! kill -0 "$gateway_pid" 2>/dev/null; then echo "The gateway stopped (its log is above); no demo." >&2; exit 1; fi
     sleep 0.5
   done
   if scripts/run-demo.sh "$issuer" "$ca_pin" "$port" "$pin"; then
