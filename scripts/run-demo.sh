@@ -26,6 +26,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if [ "$#" -ne 4 ]; then
+  echo "usage: scripts/run-demo.sh ISSUER CA-PIN GATEWAY-PORT GATEWAY-PIN (./run.sh --demo passes them)" >&2
+  exit 2
+fi
 issuer=$1
 ca_pin=$2
 gateway_port=$3
