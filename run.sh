@@ -17,6 +17,8 @@
 # internal host; the demo removes what it made and the stack keeps running.
 # Ctrl-C stops all three; the gateway then removes its nftables table and puts IP forwarding back.
 #   GATEWAY_DATA      the gateway's data directory (default: artifacts/run/gateway in this checkout)
+#   OPENTUNNEL_SKIP_BUILD=1  use the Release binaries of an earlier build instead of building each
+#                     project first (here and in scripts/run-*.sh)
 #   Any OPENTUNNEL_GATEWAY_Section__Setting overrides the gateway configuration,
 #   e.g. OPENTUNNEL_GATEWAY_Listener__Port=443.
 set -euo pipefail
@@ -68,7 +70,7 @@ sed -i -e "s|\"Issuer\": *\"[^\"]*\"|\"Issuer\": \"$issuer\"|" \
   -e "s|\"JwksFile\": *\"[^\"]*\"|\"CaFile\": \"$management_data/agent-ca.pem\"|" \
   -e "s|\"CaFile\": *\"[^\"]*\"|\"CaFile\": \"$management_data/agent-ca.pem\"|" "$config"
 
-dotnet build -c Release src/OpenTunnel.Gateway -nologo -v quiet
+[ "${OPENTUNNEL_SKIP_BUILD:-0}" = 1 ] || dotnet build -c Release src/OpenTunnel.Gateway -nologo -v quiet
 gateway=(dotnet src/OpenTunnel.Gateway/bin/Release/net10.0/opentunnel-gateway.dll)
 
 "${gateway[@]}" check --config "$config"

@@ -53,7 +53,7 @@ done
 
 step() { printf '\n== %s\n' "$*"; }
 
-dotnet build -c Release src/OpenTunnel.Client -nologo -v quiet
+[ "${OPENTUNNEL_SKIP_BUILD:-0}" = 1 ] || dotnet build -c Release src/OpenTunnel.Client -nologo -v quiet
 client=(dotnet "$PWD/src/OpenTunnel.Client/bin/Release/net10.0/opentunnel.dll")
 home=$(mktemp -d /tmp/opentunnel-demo-client.XXXXXX)
 export OPENTUNNEL_CLIENT_HOME=$home

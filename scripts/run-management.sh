@@ -23,7 +23,7 @@ local_url=https://127.0.0.1:$port
 detach=false
 [ "${1:-}" = "--detach" ] && detach=true
 
-dotnet build -c Release src/OpenTunnel.Management -nologo -v quiet
+[ "${OPENTUNNEL_SKIP_BUILD:-0}" = 1 ] || dotnet build -c Release src/OpenTunnel.Management -nologo -v quiet
 bin=src/OpenTunnel.Management/bin/Release/net10.0/opentunnel-management
 mkdir -p "$data"
 chmod 0700 "$data"

@@ -31,6 +31,9 @@ public sealed partial class RunDemoTests(ITestOutputHelper output)
             ["GATEWAY_DATA"] = data.Subdirectory("gateway"),
             ["AGENT_DATA"] = data.Subdirectory("agent"),
             ["OPENTUNNEL_DEMO_PREFIX"] = demoPrefix,
+
+            // The test run built the solution; a build now could rewrite binaries other tests are running.
+            ["OPENTUNNEL_SKIP_BUILD"] = "1",
         };
 
         var clock = Stopwatch.StartNew();
