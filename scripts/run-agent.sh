@@ -26,7 +26,7 @@ field() { # NAME: the first string value of that name in the JSON on stdin
   grep -o "\"$1\":\"[^\"]*\"" | head -1 | cut -d'"' -f4
 }
 
-dotnet build -c Release src/OpenTunnel.Agent -nologo -v quiet
+[ "${OPENTUNNEL_SKIP_BUILD:-0}" = 1 ] || dotnet build -c Release src/OpenTunnel.Agent -nologo -v quiet
 agent=(dotnet src/OpenTunnel.Agent/bin/Release/net10.0/opentunnel-agent.dll)
 mkdir -p "$agent_data"
 chmod 700 "$agent_data"

@@ -8,6 +8,8 @@
 #   OPENTUNNEL_MANAGEMENT_URL   where it listens    (default https://0.0.0.0:9443)
 #   OPENTUNNEL_MANAGEMENT_DATA  its data directory  (default /var/lib/opentunnel/management)
 #   OPENTUNNEL_ISSUER           the identity provider's issuer (default https://THIS-HOST'S-FIRST-ADDRESS:PORT/)
+# The members of the group "opentunnel-admins" (run-demo-user.sh makes it, with the user "admin")
+# are full administrators in the console (Management:Console:FullAdminGroups).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,13 +23,13 @@ local_url=https://127.0.0.1:$port
 detach=false
 [ "${1:-}" = "--detach" ] && detach=true
 
-dotnet build -c Release src/OpenTunnel.Management -nologo -v quiet
+[ "${OPENTUNNEL_SKIP_BUILD:-0}" = 1 ] || dotnet build -c Release src/OpenTunnel.Management -nologo -v quiet
 bin=src/OpenTunnel.Management/bin/Release/net10.0/opentunnel-management
 mkdir -p "$data"
 chmod 0700 "$data"
 log="$data/management.log"
 
-Management__DataDirectory="$data" Identity__Issuer="$issuer" "$bin" --urls "$url" >>"$log" 2>&1 &
+Management__DataDirectory="$data" Identity__Issuer="$issuer" Management__Console__FullAdminGroups__0=opentunnel-admins "$bin" --urls "$url" >>"$log" 2>&1 &
 pid=$!
 echo "$pid" >"$data/management.pid"
 if [ "$detach" = false ]; then trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' EXIT INT TERM; fi
@@ -45,6 +47,7 @@ done
 echo "Management service and identity provider: $url, issuer $issuer (REST API /api/v1, OpenAPI /openapi/v1.json, PID $pid, log $log)"
 echo "Deployment CA: pin $(cat "$data/ca-pin") (in $data/ca-pin), certificate $data/agent-ca.pem"
 echo "Administrator API key: in $data/admin-api-key (mode 0600; not printed)"
+echo "Console: ${issuer}console (for the members of the group opentunnel-admins)"
 echo "API: curl --cacert $data/agent-ca.pem -H \"X-Api-Key: \$(cat $data/admin-api-key)\" $local_url/api/v1/sites"
 if [ "$detach" = true ]; then exit 0; fi
 wait "$pid"
