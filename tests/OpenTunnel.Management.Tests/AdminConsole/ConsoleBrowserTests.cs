@@ -245,6 +245,65 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         await Assertions.Expect(reader.GetByRole(AriaRole.Columnheader, new() { Name = "Actions" })).ToHaveCountAsync(0);
     }
 
+    [Fact]
+    public async Task Servers_DrainAndRevokeOnlyAfterConfirming_StoredAndAudited_ReadOnlyIsRefused()
+    {
+        string configuration = (await service.Api.CreateAsync("/api/v1/configurations", new { name = ManagementAppFixture.Unique("cfg") })).Id;
+        string site = (await service.Api.CreateAsync("/api/v1/sites", new { name = ManagementAppFixture.Unique("srv"), publicAddress = "198.18.1.1", serverConfigurationId = configuration })).Id;
+        string token = (await service.Api.CreateAsync($"/api/v1/sites/{site}/enrolment-tokens", new { })).Json.GetProperty("token").GetString()!;
+        string name = ManagementAppFixture.Unique("gw");
+        string server = (await service.Api.CreateAsync("/api/v1/enrolment", new { token, serverName = name, certificateRequest = Objects.CertificateRequest(name) })).Id;
+
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.GotoAsync($"/console/sites/{site}");
+        ILocator row = page.Locator("tbody tr", new() { HasText = name });
+        await row.GetByRole(AriaRole.Link, new() { Name = $"Drain {name}" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Drain server {name}?" })).ToBeVisibleAsync();
+        Assert.NotEqual("draining", (await service.Api.ReadAsync($"/api/v1/servers/{server}")).Json.GetProperty("state").GetString(), StringComparer.OrdinalIgnoreCase);
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Drain {name}" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"Server {name} is draining");
+        await Assertions.Expect(row).ToContainTextAsync("Draining");
+        Assert.Equal("draining", (await service.Api.ReadAsync($"/api/v1/servers/{server}")).Json.GetProperty("state").GetString(), ignoreCase: true);
+
+        // Revoking asks first; cancelling changes nothing.
+        await row.GetByRole(AriaRole.Link, new() { Name = $"Revoke {name}" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Revoke server {name}?" })).ToBeVisibleAsync();
+        await ConsoleService.ScreenshotAsync(page, "server-revoke-confirm");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Cancel" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Revoke server {name}?" })).ToHaveCountAsync(0);
+        System.Text.Json.JsonElement certificates = (await service.Api.ReadAsync($"/api/v1/servers/{server}/certificates")).Json;
+        Assert.Equal(1, certificates.GetArrayLength());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, certificates[0].GetProperty("revokedAt").ValueKind);
+
+        await row.GetByRole(AriaRole.Link, new() { Name = $"Revoke {name}" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Revoke {name}" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"Server {name} is revoked: 1 certificate(s) revoked");
+        certificates = (await service.Api.ReadAsync($"/api/v1/servers/{server}/certificates")).Json;
+        Assert.NotEqual(System.Text.Json.JsonValueKind.Null, certificates[0].GetProperty("revokedAt").ValueKind);
+        Assert.Equal($"revoked by user:{service.FullAdmin}", certificates[0].GetProperty("revocationReason").GetString());
+        // The drain is audited on the server, the revocation on its certificate.
+        ApiResponse audit = await service.Api.ReadAsync($"/api/v1/audit?entityId={server}&actor=user:{service.FullAdmin}");
+        Assert.Equal(1, audit.Json.GetProperty("totalCount").GetInt32());
+
+        // A read-only administrator is offered neither action, not even through the confirmation's address, and its post is refused.
+        await service.Api.SendAsync(HttpMethod.Put, $"/api/v1/servers/{server}", new { name, drain = false }, (await service.Api.ReadAsync($"/api/v1/servers/{server}")).ETag);
+        IPage reader = await service.SignInAsync(service.ReadOnlyAdmin);
+        await reader.GotoAsync($"/console/sites/{site}?confirm=drain&server={server}");
+        await Assertions.Expect(reader.Locator("tbody tr", new() { HasText = name })).ToBeVisibleAsync();
+        await Assertions.Expect(reader.GetByRole(AriaRole.Link, new() { Name = $"Drain {name}" })).ToHaveCountAsync(0);
+        await Assertions.Expect(reader.GetByRole(AriaRole.Button, new() { Name = $"Drain {name}" })).ToHaveCountAsync(0);
+        string antiforgery = await reader.Locator("form.signout input[name='__RequestVerificationToken']").GetAttributeAsync("value") ?? "";
+        IAPIResponse posted = await reader.Context.APIRequest.PostAsync($"/console/sites/{site}?confirm=drain&server={server}", new()
+        {
+            Form = reader.Context.APIRequest.CreateFormData()
+                .Set("__RequestVerificationToken", antiforgery)
+                .Set("_handler", "server-action"),
+            MaxRedirects = 0,
+        });
+        Assert.Equal(403, posted.Status);
+        Assert.NotEqual("draining", (await service.Api.ReadAsync($"/api/v1/servers/{server}")).Json.GetProperty("state").GetString(), StringComparer.OrdinalIgnoreCase);
+    }
+
     private static void JsonAssert(ApiResponse page, string name, string address, string configuration)
     {
         System.Text.Json.JsonElement site = page.Json.GetProperty("items")[0];
