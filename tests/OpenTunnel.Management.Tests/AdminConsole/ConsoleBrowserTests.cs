@@ -304,6 +304,98 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         Assert.NotEqual("draining", (await service.Api.ReadAsync($"/api/v1/servers/{server}")).Json.GetProperty("state").GetString(), StringComparer.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task Users_CreateWithAGroup_ResetCredentials_RevokeSessions_AndAStaleMembershipEditIsRefused()
+    {
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Users and groups" }).ClickAsync();
+        string first = ManagementAppFixture.Unique("grp");
+        string second = ManagementAppFixture.Unique("grp");
+        foreach (string group in new[] { first, second })
+        {
+            await page.GetByLabel("Group name").FillAsync(group);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Create group" }).ClickAsync();
+            await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"Group {group} is created.");
+        }
+
+        string name = ManagementAppFixture.Unique("usr");
+        await page.GetByLabel("Sign-in name").FillAsync(name);
+        await page.GetByLabel("Display name").FillAsync("Una User");
+        await page.Locator("section[aria-labelledby='new-user']").GetByLabel(first, new() { Exact = true }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create user" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"User {name}", Level = 1 })).ToBeVisibleAsync();
+        System.Text.Json.JsonElement user = (await service.Api.ReadAsync($"/api/v1/users?name={name}")).Json.GetProperty("items")[0];
+        string id = user.GetProperty("id").GetString()!;
+        string firstId = (await service.Api.ReadAsync($"/api/v1/groups?name={first}")).Json.GetProperty("items")[0].GetProperty("id").GetString()!;
+        string secondId = (await service.Api.ReadAsync($"/api/v1/groups?name={second}")).Json.GetProperty("items")[0].GetProperty("id").GetString()!;
+        Assert.Equal([firstId], user.GetProperty("groupIds").EnumerateArray().Select(g => g.GetString()!));
+
+        // The API's password rule, at the field; then a good password that signs the user in.
+        await page.GetByLabel("New password").FillAsync("short");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#password-error")).ToContainTextAsync("must be at least");
+        await page.GetByLabel("New password").FillAsync("una-user-password-1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"A new password is set for {name}");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Turn on TOTP with a new secret" }).ClickAsync();
+        await Assertions.Expect(page.GetByLabel("Provisioning URI (otpauth)")).ToHaveValueAsync(new Regex("^otpauth://totp/"));
+        Assert.False(string.IsNullOrEmpty(await page.GetByLabel("Secret", new() { Exact = true }).InputValueAsync()));
+        IAPIResponse shown = await page.Context.APIRequest.GetAsync($"/console/users/{id}");
+        Assert.Contains("no-store", shown.Headers["cache-control"], StringComparison.Ordinal);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Turn off TOTP" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"TOTP is off for {name}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke all sessions" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"Every session of {name} is revoked");
+
+        // The password works: the identity provider signs the user in, and the console refuses them (no administrator group).
+        IPage person = await service.NewPageAsync();
+        await person.GotoAsync("/console");
+        await person.GetByLabel("User name").FillAsync(name);
+        await person.GetByLabel("Password").FillAsync("una-user-password-1");
+        await person.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Assertions.Expect(person.GetByRole(AriaRole.Heading, new() { Name = "Sign-in refused" })).ToBeVisibleAsync();
+
+        // Groups: someone else changes them meanwhile; saving the old view is refused and shows the stored groups.
+        await page.GetByLabel(first, new() { Exact = true }).UncheckAsync();
+        await page.GetByLabel(second, new() { Exact = true }).CheckAsync();
+        ApiResponse current = await service.Api.ReadAsync($"/api/v1/users/{id}");
+        ApiResponse other = await service.Api.SendAsync(HttpMethod.Put, $"/api/v1/users/{id}", new { name, displayName = "Una Renamed", groupIds = new[] { firstId } }, current.ETag);
+        Assert.Equal(HttpStatusCode.OK, other.Status);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save groups" }).ClickAsync();
+        await Assertions.Expect(page.Locator("div[role='alert']")).ToContainTextAsync("tick them again");
+        await Assertions.Expect(page.GetByLabel(first, new() { Exact = true })).ToBeCheckedAsync();
+        Assert.Equal("Una Renamed", (await service.Api.ReadAsync($"/api/v1/users/{id}")).Json.GetProperty("displayName").GetString());
+
+        await page.GetByLabel(first, new() { Exact = true }).UncheckAsync();
+        await page.GetByLabel(second, new() { Exact = true }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save groups" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"{name}'s groups are saved.");
+        await ConsoleService.ScreenshotAsync(page, "user");
+        user = (await service.Api.ReadAsync($"/api/v1/users/{id}")).Json;
+        Assert.Equal([secondId], user.GetProperty("groupIds").EnumerateArray().Select(g => g.GetString()!));
+        Assert.Equal("Una Renamed", user.GetProperty("displayName").GetString());
+        ApiResponse audit = await service.Api.ReadAsync($"/api/v1/audit?entityId={id}&actor=user:{service.FullAdmin}");
+        Assert.True(audit.Json.GetProperty("totalCount").GetInt32() >= 6, audit.Body);
+
+        // A read-only administrator sees the groups but can change nothing, and a post is refused.
+        IPage reader = await service.SignInAsync(service.ReadOnlyAdmin);
+        await reader.GotoAsync($"/console/users/{id}");
+        await Assertions.Expect(reader.GetByLabel(second, new() { Exact = true })).ToBeDisabledAsync();
+        await Assertions.Expect(reader.GetByRole(AriaRole.Button)).ToHaveTextAsync(["Sign out"]);
+        string antiforgery = await reader.Locator("form.signout input[name='__RequestVerificationToken']").GetAttributeAsync("value") ?? "";
+        IAPIResponse posted = await reader.Context.APIRequest.PostAsync($"/console/users/{id}", new()
+        {
+            Form = reader.Context.APIRequest.CreateFormData()
+                .Set("__RequestVerificationToken", antiforgery)
+                .Set("_handler", "revoke-sessions"),
+            MaxRedirects = 0,
+        });
+        Assert.Equal(403, posted.Status);
+        await reader.GotoAsync("/console/users");
+        await Assertions.Expect(reader.GetByRole(AriaRole.Button, new() { Name = "Create user" })).ToHaveCountAsync(0);
+    }
+
     private static void JsonAssert(ApiResponse page, string name, string address, string configuration)
     {
         System.Text.Json.JsonElement site = page.Json.GetProperty("items")[0];
