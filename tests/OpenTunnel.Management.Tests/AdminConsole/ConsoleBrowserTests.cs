@@ -292,15 +292,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         await Assertions.Expect(reader.Locator("tbody tr", new() { HasText = name })).ToBeVisibleAsync();
         await Assertions.Expect(reader.GetByRole(AriaRole.Link, new() { Name = $"Drain {name}" })).ToHaveCountAsync(0);
         await Assertions.Expect(reader.GetByRole(AriaRole.Button, new() { Name = $"Drain {name}" })).ToHaveCountAsync(0);
-        string antiforgery = await reader.Locator("form.signout input[name='__RequestVerificationToken']").GetAttributeAsync("value") ?? "";
-        IAPIResponse posted = await reader.Context.APIRequest.PostAsync($"/console/sites/{site}?confirm=drain&server={server}", new()
-        {
-            Form = reader.Context.APIRequest.CreateFormData()
-                .Set("__RequestVerificationToken", antiforgery)
-                .Set("_handler", "server-action"),
-            MaxRedirects = 0,
-        });
-        Assert.Equal(403, posted.Status);
+        Assert.Equal(403, await PostFormAsync(reader, $"/console/sites/{site}?confirm=drain&server={server}", "server-action"));
         Assert.NotEqual("draining", (await service.Api.ReadAsync($"/api/v1/servers/{server}")).Json.GetProperty("state").GetString(), StringComparer.OrdinalIgnoreCase);
     }
 
@@ -383,17 +375,100 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         await reader.GotoAsync($"/console/users/{id}");
         await Assertions.Expect(reader.GetByLabel(second, new() { Exact = true })).ToBeDisabledAsync();
         await Assertions.Expect(reader.GetByRole(AriaRole.Button)).ToHaveTextAsync(["Sign out"]);
-        string antiforgery = await reader.Locator("form.signout input[name='__RequestVerificationToken']").GetAttributeAsync("value") ?? "";
-        IAPIResponse posted = await reader.Context.APIRequest.PostAsync($"/console/users/{id}", new()
-        {
-            Form = reader.Context.APIRequest.CreateFormData()
-                .Set("__RequestVerificationToken", antiforgery)
-                .Set("_handler", "revoke-sessions"),
-            MaxRedirects = 0,
-        });
-        Assert.Equal(403, posted.Status);
+        Assert.Equal(403, await PostFormAsync(reader, $"/console/users/{id}", "revoke-sessions"));
         await reader.GotoAsync("/console/users");
         await Assertions.Expect(reader.GetByRole(AriaRole.Button, new() { Name = "Create user" })).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task Policies_CreateAndEdit_WhatIfOfTheUnsavedEdit_StaleSaveRefused_ReadOnlyIsRefused()
+    {
+        string groupName = ManagementAppFixture.Unique("grp");
+        string group = (await service.Api.CreateAsync("/api/v1/groups", new { name = groupName })).Id;
+        string userName = ManagementAppFixture.Unique("pwi");
+        await service.Api.CreateAsync("/api/v1/users", new { name = userName, displayName = "Policy User", groupIds = new[] { group } });
+        string configuration = (await service.Api.CreateAsync("/api/v1/configurations", new { name = ManagementAppFixture.Unique("cfg") })).Id;
+        string siteName = ManagementAppFixture.Unique("pst");
+        string site = (await service.Api.CreateAsync("/api/v1/sites", new { name = siteName, publicAddress = "198.18.1.1", serverConfigurationId = configuration })).Id;
+
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Access policies" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "New policy" }).ClickAsync();
+        await page.GetByLabel(groupName, new() { Exact = true }).CheckAsync();
+        await page.GetByLabel(siteName, new() { Exact = true }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create policy" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#name-error")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByLabel(siteName, new() { Exact = true })).ToBeCheckedAsync();
+
+        string name = ManagementAppFixture.Unique("pol");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create policy" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Policy {name}", Level = 1 })).ToBeVisibleAsync();
+        System.Text.Json.JsonElement stored = (await service.Api.ReadAsync($"/api/v1/conditional-access-policies?name={name}")).Json.GetProperty("items")[0];
+        string id = stored.GetProperty("id").GetString()!;
+        Assert.Equal(group, stored.GetProperty("groupIds")[0].GetString());
+        Assert.Equal(site, stored.GetProperty("siteIds")[0].GetString());
+        Assert.True(stored.GetProperty("requireCompliantDevice").GetBoolean());
+
+        // What if: a non-compliant device is refused by the stored rule, and admitted by the unsaved edit.
+        await page.GetByLabel("User").SelectOptionAsync(new SelectOptionValue { Label = $"{userName} (Policy User)" });
+        await page.GetByLabel("Site", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = siteName });
+        await page.GetByLabel("Device: enrolment").SelectOptionAsync("Enrolled");
+        await page.GetByLabel("Device: compliance").SelectOptionAsync("NonCompliant");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Evaluate this edit" }).ClickAsync();
+        ILocator decision = page.Locator("section[aria-labelledby='decision']");
+        await Assertions.Expect(decision.GetByRole(AriaRole.Heading)).ToHaveTextAsync("Refused");
+        await Assertions.Expect(decision).ToContainTextAsync($"Policy '{name}' requires a compliant device; the device is NonCompliant.");
+        await page.GetByLabel("An enrolled device must be compliant").UncheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Evaluate this edit" }).ClickAsync();
+        await Assertions.Expect(decision.GetByRole(AriaRole.Heading)).ToHaveTextAsync("Allowed");
+        await Assertions.Expect(decision).ToContainTextAsync($"Granted by policy '{name}'.");
+        await Assertions.Expect(page.GetByLabel("An enrolled device must be compliant")).Not.ToBeCheckedAsync();
+        await ConsoleService.ScreenshotAsync(page, "policy-what-if");
+        Assert.True((await service.Api.ReadAsync($"/api/v1/conditional-access-policies/{id}")).Json.GetProperty("requireCompliantDevice").GetBoolean());
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"Policy {name} is saved.");
+        Assert.False((await service.Api.ReadAsync($"/api/v1/conditional-access-policies/{id}")).Json.GetProperty("requireCompliantDevice").GetBoolean());
+
+        // Someone else changes it meanwhile: the next save is refused and keeps the edit.
+        ApiResponse current = await service.Api.ReadAsync($"/api/v1/conditional-access-policies/{id}");
+        ApiResponse other = await service.Api.SendAsync(HttpMethod.Put, $"/api/v1/conditional-access-policies/{id}", new { name, groupIds = new[] { group }, siteIds = new[] { site }, description = "changed elsewhere", requireCompliantDevice = false }, current.ETag);
+        Assert.Equal(HttpStatusCode.OK, other.Status);
+        await page.GetByLabel("Description (optional)").FillAsync("mine");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("div[role='alert']")).ToContainTextAsync("someone else changed this policy");
+        await Assertions.Expect(page.GetByLabel("Description (optional)")).ToHaveValueAsync("mine");
+        Assert.Equal("changed elsewhere", (await service.Api.ReadAsync($"/api/v1/conditional-access-policies/{id}")).Json.GetProperty("description").GetString());
+        ApiResponse audit = await service.Api.ReadAsync($"/api/v1/audit?entityId={id}&actor=user:{service.FullAdmin}");
+        Assert.Equal(2, audit.Json.GetProperty("totalCount").GetInt32());
+
+        IPage reader = await service.SignInAsync(service.ReadOnlyAdmin);
+        await reader.GotoAsync($"/console/access/policies/{id}");
+        await Assertions.Expect(reader.GetByLabel("Name", new() { Exact = true })).ToBeDisabledAsync();
+        await Assertions.Expect(reader.GetByRole(AriaRole.Button)).ToHaveTextAsync(["Sign out"]);
+        Assert.Equal(403, await PostFormAsync(reader, $"/console/access/policies/{id}", "policy"));
+        await reader.GotoAsync("/console/access/policies");
+        await Assertions.Expect(reader.GetByRole(AriaRole.Link, new() { Name = name })).ToBeVisibleAsync();
+        await Assertions.Expect(reader.GetByRole(AriaRole.Link, new() { Name = "New policy" })).ToHaveCountAsync(0);
+    }
+
+    /// <summary>
+    /// Posts the form <paramref name="handler"/> to <paramref name="path"/> as the signed-in person's
+    /// browser would, with a valid anti-forgery token (the sign-out form's) though the page did not show
+    /// that form; answers the status.
+    /// </summary>
+    private static async Task<int> PostFormAsync(IPage page, string path, string handler)
+    {
+        string antiforgery = await page.Locator("form.signout input[name='__RequestVerificationToken']").GetAttributeAsync("value") ?? "";
+        IAPIResponse posted = await page.Context.APIRequest.PostAsync(path, new()
+        {
+            Form = page.Context.APIRequest.CreateFormData()
+                .Set("__RequestVerificationToken", antiforgery)
+                .Set("_handler", handler),
+            MaxRedirects = 0,
+        });
+        return posted.Status;
     }
 
     private static void JsonAssert(ApiResponse page, string name, string address, string configuration)
