@@ -248,8 +248,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
     [Fact]
     public async Task Servers_DrainAndRevokeOnlyAfterConfirming_StoredAndAudited_ReadOnlyIsRefused()
     {
-        string configuration = (await service.Api.CreateAsync("/api/v1/configurations", new { name = ManagementAppFixture.Unique("cfg") })).Id;
-        string site = (await service.Api.CreateAsync("/api/v1/sites", new { name = ManagementAppFixture.Unique("srv"), publicAddress = "198.18.1.1", serverConfigurationId = configuration })).Id;
+        (string site, _) = await SiteAsync("srv");
         string token = (await service.Api.CreateAsync($"/api/v1/sites/{site}/enrolment-tokens", new { })).Json.GetProperty("token").GetString()!;
         string name = ManagementAppFixture.Unique("gw");
         string server = (await service.Api.CreateAsync("/api/v1/enrolment", new { token, serverName = name, certificateRequest = Objects.CertificateRequest(name) })).Id;
@@ -387,9 +386,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         string group = (await service.Api.CreateAsync("/api/v1/groups", new { name = groupName })).Id;
         string userName = ManagementAppFixture.Unique("pwi");
         await service.Api.CreateAsync("/api/v1/users", new { name = userName, displayName = "Policy User", groupIds = new[] { group } });
-        string configuration = (await service.Api.CreateAsync("/api/v1/configurations", new { name = ManagementAppFixture.Unique("cfg") })).Id;
-        string siteName = ManagementAppFixture.Unique("pst");
-        string site = (await service.Api.CreateAsync("/api/v1/sites", new { name = siteName, publicAddress = "198.18.1.1", serverConfigurationId = configuration })).Id;
+        (string site, string siteName) = await SiteAsync("pst");
 
         IPage page = await service.SignInAsync(service.FullAdmin);
         await page.GetByRole(AriaRole.Link, new() { Name = "Access policies" }).ClickAsync();
@@ -404,7 +401,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
         await page.GetByRole(AriaRole.Button, new() { Name = "Create policy" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Policy {name}", Level = 1 })).ToBeVisibleAsync();
-        System.Text.Json.JsonElement stored = (await service.Api.ReadAsync($"/api/v1/conditional-access-policies?name={name}")).Json.GetProperty("items")[0];
+        System.Text.Json.JsonElement stored = (await service.Api.ReadAsync($"/api/v1/conditional-access-policies?siteId={site}")).Json.GetProperty("items")[0];
         string id = stored.GetProperty("id").GetString()!;
         Assert.Equal(group, stored.GetProperty("groupIds")[0].GetString());
         Assert.Equal(site, stored.GetProperty("siteIds")[0].GetString());
@@ -443,14 +440,88 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         ApiResponse audit = await service.Api.ReadAsync($"/api/v1/audit?entityId={id}&actor=user:{service.FullAdmin}");
         Assert.Equal(2, audit.Json.GetProperty("totalCount").GetInt32());
 
-        IPage reader = await service.SignInAsync(service.ReadOnlyAdmin);
-        await reader.GotoAsync($"/console/access/policies/{id}");
-        await Assertions.Expect(reader.GetByLabel("Name", new() { Exact = true })).ToBeDisabledAsync();
-        await Assertions.Expect(reader.GetByRole(AriaRole.Button)).ToHaveTextAsync(["Sign out"]);
-        Assert.Equal(403, await PostFormAsync(reader, $"/console/access/policies/{id}", "policy"));
+        IPage reader = await ReadOnlyFormAsync($"/console/access/policies/{id}", "policy");
         await reader.GotoAsync("/console/access/policies");
         await Assertions.Expect(reader.GetByRole(AriaRole.Link, new() { Name = name })).ToBeVisibleAsync();
         await Assertions.Expect(reader.GetByRole(AriaRole.Link, new() { Name = "New policy" })).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task Profiles_CreateAndAssign_ThenEditKeepingTheApisRules_ReadOnlyIsRefused()
+    {
+        string groupName = ManagementAppFixture.Unique("grp");
+        string group = (await service.Api.CreateAsync("/api/v1/groups", new { name = groupName })).Id;
+        (string site, string siteName) = await SiteAsync("prs");
+
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.GetByRole(AriaRole.Link, new() { Name = "VPN profiles" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "New VPN profile" }).ClickAsync();
+        string name = ManagementAppFixture.Unique("prf");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await page.GetByLabel("Site").SelectOptionAsync(new SelectOptionValue { Label = siteName });
+        await page.GetByLabel("Platform").SelectOptionAsync("Linux");
+        await page.GetByLabel("Always on").CheckAsync();
+        await page.GetByLabel(groupName, new() { Exact = true }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create VPN profile" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"VPN profile {name}", Level = 1 })).ToBeVisibleAsync();
+        System.Text.Json.JsonElement stored = (await service.Api.ReadAsync($"/api/v1/profiles?siteId={site}")).Json.GetProperty("items")[0];
+        string id = stored.GetProperty("id").GetString()!;
+        Assert.Equal(name, stored.GetProperty("name").GetString());
+        Assert.Equal("linux", stored.GetProperty("platform").GetString(), ignoreCase: true);
+        Assert.True(stored.GetProperty("alwaysOn").GetBoolean());
+        Assert.Equal(group, stored.GetProperty("assignedGroupIds")[0].GetString());
+
+        // Rules the form does not edit (on-demand) are set through the API and survive the console's edit.
+        ApiResponse current = await service.Api.ReadAsync($"/api/v1/profiles/{id}");
+        ApiResponse withRules = await service.Api.SendAsync(HttpMethod.Put, $"/api/v1/profiles/{id}", new
+        {
+            name,
+            siteId = site,
+            platform = "linux",
+            alwaysOn = true,
+            assignedGroupIds = new[] { group },
+            onDemandRules = new[] { new { match = "domains", values = new[] { "corp.example.com" }, action = "connect" } },
+        }, current.ETag);
+        Assert.Equal(HttpStatusCode.OK, withRules.Status);
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator(".hint", new() { HasText = "On-demand rules (1)" })).ToBeVisibleAsync();
+        await page.GetByLabel(new Regex("^Per-app VPN")).FillAsync("bad identifier with spaces");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#perAppIdentifiers-error")).ToBeVisibleAsync();
+        await page.GetByLabel(new Regex("^Per-app VPN")).FillAsync("");
+        await page.GetByLabel(groupName, new() { Exact = true }).UncheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"VPN profile {name} is saved.");
+        await ConsoleService.ScreenshotAsync(page, "profile");
+        stored = (await service.Api.ReadAsync($"/api/v1/profiles/{id}")).Json;
+        Assert.Equal(0, stored.GetProperty("assignedGroupIds").GetArrayLength());
+        Assert.Equal(1, stored.GetProperty("onDemandRules").GetArrayLength());
+
+        IPage reader = await ReadOnlyFormAsync($"/console/profiles/{id}", "profile");
+        await reader.GotoAsync("/console/profiles");
+        await Assertions.Expect(reader.GetByRole(AriaRole.Link, new() { Name = "New VPN profile" })).ToHaveCountAsync(0);
+    }
+
+    /// <summary>
+    /// A read-only administrator on the edit page <paramref name="path"/>: the form is disabled, the
+    /// only button is Sign out, and posting the form <paramref name="handler"/> anyway is refused (403).
+    /// </summary>
+    private async Task<IPage> ReadOnlyFormAsync(string path, string handler)
+    {
+        IPage reader = await service.SignInAsync(service.ReadOnlyAdmin);
+        await reader.GotoAsync(path);
+        await Assertions.Expect(reader.GetByLabel("Name", new() { Exact = true })).ToBeDisabledAsync();
+        await Assertions.Expect(reader.GetByRole(AriaRole.Button)).ToHaveTextAsync(["Sign out"]);
+        Assert.Equal(403, await PostFormAsync(reader, path, handler));
+        return reader;
+    }
+
+    /// <summary>A new site (name starting with <paramref name="prefix"/>) with a configuration of its own, made through the API.</summary>
+    private async Task<(string Id, string Name)> SiteAsync(string prefix)
+    {
+        string configuration = (await service.Api.CreateAsync("/api/v1/configurations", new { name = ManagementAppFixture.Unique("cfg") })).Id;
+        string name = ManagementAppFixture.Unique(prefix);
+        return ((await service.Api.CreateAsync("/api/v1/sites", new { name, publicAddress = "198.18.1.1", serverConfigurationId = configuration })).Id, name);
     }
 
     /// <summary>
