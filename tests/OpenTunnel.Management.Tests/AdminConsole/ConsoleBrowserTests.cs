@@ -35,6 +35,25 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
     }
 
     [Fact]
+    public async Task NewPages_FitAPhonesWidth_AndTheirFieldsAreLabelled()
+    {
+        (string site, _) = await SiteAsync("fit");
+        string user = (await service.Api.CreateAsync("/api/v1/users", new { name = ManagementAppFixture.Unique("fit"), displayName = "Fit" })).Id;
+        IPage phone = await service.SignInAsync(service.FullAdmin, width: 390);
+        foreach (string path in new[] { "/console/users", $"/console/users/{user}", "/console/access/policies", "/console/access/policies/new", "/console/profiles", "/console/profiles/new", $"/console/sites/{site}" })
+        {
+            await phone.GotoAsync(path);
+            int overflow = await phone.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+            Assert.True(overflow <= 0, $"at 390 px {path} is {overflow} px wider than the screen");
+            int unlabelled = await phone.EvaluateAsync<int>(
+                "[...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea')].filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).length");
+            Assert.True(unlabelled == 0, $"{path} has {unlabelled} field(s) without a label");
+        }
+
+        await ConsoleService.ScreenshotAsync(phone, "site-390px");
+    }
+
+    [Fact]
     public async Task CreateConfiguration_WithABadCidr_ShowsTheApisMessageAtTheField_AndStoresNothing()
     {
         IPage page = await service.SignInAsync(service.FullAdmin);
