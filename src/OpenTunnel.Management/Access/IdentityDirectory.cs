@@ -64,7 +64,14 @@ internal sealed class IdentityDirectory(ManagementDbContext db, IdentityProvider
         return new DeviceWrite(Describe(device), null);
     }
 
-    public async Task<AccessVerdict> EvaluateAsync(AccessRequest request, CancellationToken cancellationToken)
+    public Task<AccessVerdict> EvaluateAsync(AccessRequest request, CancellationToken cancellationToken) =>
+        EvaluateAsync(request, null, cancellationToken);
+
+    /// <summary>
+    /// The decision as if <paramref name="draft"/> were stored (in place of the stored policy with
+    /// its id, or beside the others when it is new): the console's what-if of an unsaved edit.
+    /// </summary>
+    internal async Task<AccessVerdict> EvaluateAsync(AccessRequest request, ConditionalAccessPolicy? draft, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         Site? site = await ResolveSiteAsync(request.Site, cancellationToken);
@@ -79,6 +86,12 @@ internal sealed class IdentityDirectory(ManagementDbContext db, IdentityProvider
         List<Guid> groups = await db.Users.AsNoTracking().Where(u => u.Id == request.User.Id).Select(u => u.GroupIds).FirstOrDefaultAsync(cancellationToken) ?? [];
         AccessDevice? device = request.Device is { } d ? new AccessDevice(ToDomain(d.Enrolment), ToDomain(d.Compliance)) : null;
         List<ConditionalAccessPolicy> policies = await db.ConditionalAccessPolicies.AsNoTracking().ToListAsync(cancellationToken);
+        if (draft is not null)
+        {
+            policies.RemoveAll(p => p.Id == draft.Id);
+            policies.Add(draft);
+        }
+
         AccessDecision decision = ConditionalAccessEvaluator.Evaluate(groups, site.Id, device, policies);
         string reason = decision.Reason;
         if (!decision.Allowed && request.Device is { Compliance: Identity.Contracts.DeviceCompliance.NonCompliant, Reasons.Count: > 0 } nonCompliant)

@@ -19,6 +19,29 @@ public abstract class ConsolePage : ComponentBase
 
     protected CancellationToken Aborted => Http.RequestAborted;
 
+    /// <summary>
+    /// The ids a form posted under <paramref name="field"/> (one per ticked checkbox); a value that
+    /// is no id is put in <paramref name="errors"/> at <paramref name="field"/> and left out.
+    /// </summary>
+    protected List<Guid> PostedIds(string field, FieldErrors errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        var ids = new List<Guid>();
+        foreach (string? value in Http.Request.Form[field])
+        {
+            if (Guid.TryParse(value, out Guid id))
+            {
+                ids.Add(id);
+            }
+            else
+            {
+                errors.Add(field, $"'{value}' is not an id.");
+            }
+        }
+
+        return ids;
+    }
+
     public static string RoleOf(ClaimsPrincipal user)
     {
         ArgumentNullException.ThrowIfNull(user);

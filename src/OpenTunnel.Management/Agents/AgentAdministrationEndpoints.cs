@@ -234,9 +234,16 @@ public static class AgentAdministrationEndpoints
         return TypedResults.Ok(await db.AgentCertificates.AsNoTracking().Where(c => c.ServerId == id).OrderBy(c => c.IssuedAt).ToListAsync(ct));
     }
 
-    /// <summary>Revokes every certificate of the server that is not revoked yet: its agent is refused from its next request on, until it enrols again.</summary>
-    private static async Task<Results<Ok<RevokedCertificates>, ProblemHttpResult>> RevokeCertificatesAsync(
-        Guid id, RevokeCertificatesInput? input, ManagementDbContext db, HttpContext http, TimeProvider clock, CancellationToken ct)
+    private static Task<Results<Ok<RevokedCertificates>, ProblemHttpResult>> RevokeCertificatesAsync(
+        Guid id, RevokeCertificatesInput? input, ManagementDbContext db, HttpContext http, TimeProvider clock, CancellationToken ct) =>
+        RevokeServerAsync(id, input, db, AuditTrail.ActorOf(http.User), clock, ct);
+
+    /// <summary>
+    /// Revokes every certificate of the server that is not revoked yet, audited as <paramref name="actor"/>:
+    /// its agent is refused from its next request on, until it enrols again. The API and the console both revoke through here.
+    /// </summary>
+    internal static async Task<Results<Ok<RevokedCertificates>, ProblemHttpResult>> RevokeServerAsync(
+        Guid id, RevokeCertificatesInput? input, ManagementDbContext db, string actor, TimeProvider clock, CancellationToken ct)
     {
         if (!await db.Servers.AnyAsync(s => s.Id == id, ct))
         {
@@ -244,7 +251,6 @@ public static class AgentAdministrationEndpoints
         }
 
         DateTime now = clock.GetUtcNow().UtcDateTime;
-        string actor = AuditTrail.ActorOf(http.User);
         List<AgentCertificate> active = await db.AgentCertificates.Where(c => c.ServerId == id && c.RevokedAt == null).ToListAsync(ct);
         foreach (AgentCertificate certificate in active)
         {

@@ -27,7 +27,7 @@ public sealed record CredentialChange(Guid UserId, string Change);
 /// <summary>
 /// Administration of the embedded identity provider: users' passwords and TOTP second factor,
 /// revoking a user's sessions, and automation clients (client credentials). Full-admin only;
-/// each change is audited without its secret.
+/// each change is audited without its secret. The console's user page calls the credential methods too.
 /// </summary>
 public static class IdentityAdministrationEndpoints
 {
@@ -47,7 +47,7 @@ public static class IdentityAdministrationEndpoints
         clients.MapDelete("{clientId}", DeleteClientAsync).WithName("DeleteAutomationClient").RequireAuthorization(AuthorizationSetup.WritePolicy);
     }
 
-    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SetPasswordAsync(
+    internal static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SetPasswordAsync(
         Guid id, PasswordInput input, IUserDirectory users, CredentialAdministration credentials, ManagementDbContext db, HttpContext http, TimeProvider clock, CancellationToken ct)
     {
         if (await users.FindByIdAsync(id, ct) is not { } user)
@@ -68,7 +68,7 @@ public static class IdentityAdministrationEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Created<TotpEnrolment>, ProblemHttpResult>> EnableTotpAsync(
+    internal static async Task<Results<Created<TotpEnrolment>, ProblemHttpResult>> EnableTotpAsync(
         Guid id, IUserDirectory users, CredentialAdministration credentials, ManagementDbContext db, HttpContext http, TimeProvider clock, CancellationToken ct)
     {
         if (await users.FindByIdAsync(id, ct) is not { } user)
@@ -82,7 +82,7 @@ public static class IdentityAdministrationEndpoints
         return TypedResults.Created($"{ManagementApi.Prefix}/users/{id}/totp", enrolment);
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DisableTotpAsync(
+    internal static async Task<Results<NoContent, ProblemHttpResult>> DisableTotpAsync(
         Guid id, IUserDirectory users, CredentialAdministration credentials, ManagementDbContext db, HttpContext http, TimeProvider clock, CancellationToken ct)
     {
         if (await users.FindByIdAsync(id, ct) is not { } user)
@@ -96,7 +96,7 @@ public static class IdentityAdministrationEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Ok<RevokedSessions>, ProblemHttpResult>> RevokeSessionsAsync(
+    internal static async Task<Results<Ok<RevokedSessions>, ProblemHttpResult>> RevokeSessionsAsync(
         Guid id, IUserDirectory users, CredentialAdministration credentials, ManagementDbContext db, HttpContext http, TimeProvider clock, CancellationToken ct)
     {
         if (await users.FindByIdAsync(id, ct) is not { } user)

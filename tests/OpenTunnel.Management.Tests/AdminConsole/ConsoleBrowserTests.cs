@@ -35,6 +35,25 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
     }
 
     [Fact]
+    public async Task NewPages_FitAPhonesWidth_AndTheirFieldsAreLabelled()
+    {
+        (string site, _) = await SiteAsync("fit");
+        string user = (await service.Api.CreateAsync("/api/v1/users", new { name = ManagementAppFixture.Unique("fit"), displayName = "Fit" })).Id;
+        IPage phone = await service.SignInAsync(service.FullAdmin, width: 390);
+        foreach (string path in new[] { "/console/users", $"/console/users/{user}", "/console/access/policies", "/console/access/policies/new", "/console/profiles", "/console/profiles/new", $"/console/sites/{site}" })
+        {
+            await phone.GotoAsync(path);
+            int overflow = await phone.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+            Assert.True(overflow <= 0, $"at 390 px {path} is {overflow} px wider than the screen");
+            int unlabelled = await phone.EvaluateAsync<int>(
+                "[...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea')].filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).length");
+            Assert.True(unlabelled == 0, $"{path} has {unlabelled} field(s) without a label");
+        }
+
+        await ConsoleService.ScreenshotAsync(phone, "site-390px");
+    }
+
+    [Fact]
     public async Task CreateConfiguration_WithABadCidr_ShowsTheApisMessageAtTheField_AndStoresNothing()
     {
         IPage page = await service.SignInAsync(service.FullAdmin);
@@ -243,6 +262,303 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         await Assertions.Expect(reader.Locator("tr", new() { HasText = name })).ToContainTextAsync("Retired");
         await Assertions.Expect(reader.GetByRole(AriaRole.Button, new() { Name = $"Retire {name}" })).ToHaveCountAsync(0);
         await Assertions.Expect(reader.GetByRole(AriaRole.Columnheader, new() { Name = "Actions" })).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task Servers_DrainAndRevokeOnlyAfterConfirming_StoredAndAudited_ReadOnlyIsRefused()
+    {
+        (string site, _) = await SiteAsync("srv");
+        string token = (await service.Api.CreateAsync($"/api/v1/sites/{site}/enrolment-tokens", new { })).Json.GetProperty("token").GetString()!;
+        string name = ManagementAppFixture.Unique("gw");
+        string server = (await service.Api.CreateAsync("/api/v1/enrolment", new { token, serverName = name, certificateRequest = Objects.CertificateRequest(name) })).Id;
+
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.GotoAsync($"/console/sites/{site}");
+        ILocator row = page.Locator("tbody tr", new() { HasText = name });
+        await row.GetByRole(AriaRole.Link, new() { Name = $"Drain {name}" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Drain server {name}?" })).ToBeVisibleAsync();
+        Assert.NotEqual("draining", (await service.Api.ReadAsync($"/api/v1/servers/{server}")).Json.GetProperty("state").GetString(), StringComparer.OrdinalIgnoreCase);
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Drain {name}" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"Server {name} is draining");
+        await Assertions.Expect(row).ToContainTextAsync("Draining");
+        Assert.Equal("draining", (await service.Api.ReadAsync($"/api/v1/servers/{server}")).Json.GetProperty("state").GetString(), ignoreCase: true);
+
+        // Revoking asks first; cancelling changes nothing.
+        await row.GetByRole(AriaRole.Link, new() { Name = $"Revoke {name}" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Revoke server {name}?" })).ToBeVisibleAsync();
+        await ConsoleService.ScreenshotAsync(page, "server-revoke-confirm");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Cancel" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Revoke server {name}?" })).ToHaveCountAsync(0);
+        System.Text.Json.JsonElement certificates = (await service.Api.ReadAsync($"/api/v1/servers/{server}/certificates")).Json;
+        Assert.Equal(1, certificates.GetArrayLength());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, certificates[0].GetProperty("revokedAt").ValueKind);
+
+        await row.GetByRole(AriaRole.Link, new() { Name = $"Revoke {name}" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Revoke {name}" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"Server {name} is revoked: 1 certificate(s) revoked");
+        certificates = (await service.Api.ReadAsync($"/api/v1/servers/{server}/certificates")).Json;
+        Assert.NotEqual(System.Text.Json.JsonValueKind.Null, certificates[0].GetProperty("revokedAt").ValueKind);
+        Assert.Equal($"revoked by user:{service.FullAdmin}", certificates[0].GetProperty("revocationReason").GetString());
+        // The drain is audited on the server, the revocation on its certificate.
+        ApiResponse audit = await service.Api.ReadAsync($"/api/v1/audit?entityId={server}&actor=user:{service.FullAdmin}");
+        Assert.Equal(1, audit.Json.GetProperty("totalCount").GetInt32());
+
+        // A read-only administrator is offered neither action, not even through the confirmation's address, and its post is refused.
+        await service.Api.SendAsync(HttpMethod.Put, $"/api/v1/servers/{server}", new { name, drain = false }, (await service.Api.ReadAsync($"/api/v1/servers/{server}")).ETag);
+        IPage reader = await service.SignInAsync(service.ReadOnlyAdmin);
+        await reader.GotoAsync($"/console/sites/{site}?confirm=drain&server={server}");
+        await Assertions.Expect(reader.Locator("tbody tr", new() { HasText = name })).ToBeVisibleAsync();
+        await Assertions.Expect(reader.GetByRole(AriaRole.Link, new() { Name = $"Drain {name}" })).ToHaveCountAsync(0);
+        await Assertions.Expect(reader.GetByRole(AriaRole.Button, new() { Name = $"Drain {name}" })).ToHaveCountAsync(0);
+        Assert.Equal(403, await PostFormAsync(reader, $"/console/sites/{site}?confirm=drain&server={server}", "server-action"));
+        Assert.NotEqual("draining", (await service.Api.ReadAsync($"/api/v1/servers/{server}")).Json.GetProperty("state").GetString(), StringComparer.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Users_CreateWithAGroup_ResetCredentials_RevokeSessions_AndAStaleMembershipEditIsRefused()
+    {
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Users and groups" }).ClickAsync();
+        string first = ManagementAppFixture.Unique("grp");
+        string second = ManagementAppFixture.Unique("grp");
+        foreach (string group in new[] { first, second })
+        {
+            await page.GetByLabel("Group name").FillAsync(group);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Create group" }).ClickAsync();
+            await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"Group {group} is created.");
+        }
+
+        string name = ManagementAppFixture.Unique("usr");
+        await page.GetByLabel("Sign-in name").FillAsync(name);
+        await page.GetByLabel("Display name").FillAsync("Una User");
+        await page.Locator("section[aria-labelledby='new-user']").GetByLabel(first, new() { Exact = true }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create user" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"User {name}", Level = 1 })).ToBeVisibleAsync();
+        System.Text.Json.JsonElement user = (await service.Api.ReadAsync($"/api/v1/users?name={name}")).Json.GetProperty("items")[0];
+        string id = user.GetProperty("id").GetString()!;
+        string firstId = (await service.Api.ReadAsync($"/api/v1/groups?name={first}")).Json.GetProperty("items")[0].GetProperty("id").GetString()!;
+        string secondId = (await service.Api.ReadAsync($"/api/v1/groups?name={second}")).Json.GetProperty("items")[0].GetProperty("id").GetString()!;
+        Assert.Equal([firstId], user.GetProperty("groupIds").EnumerateArray().Select(g => g.GetString()!));
+
+        // The API's password rule, at the field; then a good password that signs the user in.
+        await page.GetByLabel("New password").FillAsync("short");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#password-error")).ToContainTextAsync("must be at least");
+        await page.GetByLabel("New password").FillAsync("una-user-password-1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"A new password is set for {name}");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Turn on TOTP with a new secret" }).ClickAsync();
+        await Assertions.Expect(page.GetByLabel("Provisioning URI (otpauth)")).ToHaveValueAsync(new Regex("^otpauth://totp/"));
+        Assert.False(string.IsNullOrEmpty(await page.GetByLabel("Secret", new() { Exact = true }).InputValueAsync()));
+        IAPIResponse shown = await page.Context.APIRequest.GetAsync($"/console/users/{id}");
+        Assert.Contains("no-store", shown.Headers["cache-control"], StringComparison.Ordinal);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Turn off TOTP" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"TOTP is off for {name}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke all sessions" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"Every session of {name} is revoked");
+
+        // The password works: the identity provider signs the user in, and the console refuses them (no administrator group).
+        IPage person = await service.NewPageAsync();
+        await person.GotoAsync("/console");
+        await person.GetByLabel("User name").FillAsync(name);
+        await person.GetByLabel("Password").FillAsync("una-user-password-1");
+        await person.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Assertions.Expect(person.GetByRole(AriaRole.Heading, new() { Name = "Sign-in refused" })).ToBeVisibleAsync();
+
+        // Groups: someone else changes them meanwhile; saving the old view is refused and shows the stored groups.
+        await page.GetByLabel(first, new() { Exact = true }).UncheckAsync();
+        await page.GetByLabel(second, new() { Exact = true }).CheckAsync();
+        ApiResponse current = await service.Api.ReadAsync($"/api/v1/users/{id}");
+        ApiResponse other = await service.Api.SendAsync(HttpMethod.Put, $"/api/v1/users/{id}", new { name, displayName = "Una Renamed", groupIds = new[] { firstId } }, current.ETag);
+        Assert.Equal(HttpStatusCode.OK, other.Status);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save groups" }).ClickAsync();
+        await Assertions.Expect(page.Locator("div[role='alert']")).ToContainTextAsync("tick them again");
+        await Assertions.Expect(page.GetByLabel(first, new() { Exact = true })).ToBeCheckedAsync();
+        Assert.Equal("Una Renamed", (await service.Api.ReadAsync($"/api/v1/users/{id}")).Json.GetProperty("displayName").GetString());
+
+        await page.GetByLabel(first, new() { Exact = true }).UncheckAsync();
+        await page.GetByLabel(second, new() { Exact = true }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save groups" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"{name}'s groups are saved.");
+        await ConsoleService.ScreenshotAsync(page, "user");
+        user = (await service.Api.ReadAsync($"/api/v1/users/{id}")).Json;
+        Assert.Equal([secondId], user.GetProperty("groupIds").EnumerateArray().Select(g => g.GetString()!));
+        Assert.Equal("Una Renamed", user.GetProperty("displayName").GetString());
+        ApiResponse audit = await service.Api.ReadAsync($"/api/v1/audit?entityId={id}&actor=user:{service.FullAdmin}");
+        Assert.True(audit.Json.GetProperty("totalCount").GetInt32() >= 6, audit.Body);
+
+        // A read-only administrator sees the groups but can change nothing, and a post is refused.
+        IPage reader = await service.SignInAsync(service.ReadOnlyAdmin);
+        await reader.GotoAsync($"/console/users/{id}");
+        await Assertions.Expect(reader.GetByLabel(second, new() { Exact = true })).ToBeDisabledAsync();
+        await Assertions.Expect(reader.GetByRole(AriaRole.Button)).ToHaveTextAsync(["Sign out"]);
+        Assert.Equal(403, await PostFormAsync(reader, $"/console/users/{id}", "revoke-sessions"));
+        await reader.GotoAsync("/console/users");
+        await Assertions.Expect(reader.GetByRole(AriaRole.Button, new() { Name = "Create user" })).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task Policies_CreateAndEdit_WhatIfOfTheUnsavedEdit_StaleSaveRefused_ReadOnlyIsRefused()
+    {
+        string groupName = ManagementAppFixture.Unique("grp");
+        string group = (await service.Api.CreateAsync("/api/v1/groups", new { name = groupName })).Id;
+        string userName = ManagementAppFixture.Unique("pwi");
+        await service.Api.CreateAsync("/api/v1/users", new { name = userName, displayName = "Policy User", groupIds = new[] { group } });
+        (string site, string siteName) = await SiteAsync("pst");
+
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Access policies" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "New policy" }).ClickAsync();
+        await page.GetByLabel(groupName, new() { Exact = true }).CheckAsync();
+        await page.GetByLabel(siteName, new() { Exact = true }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create policy" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#name-error")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByLabel(siteName, new() { Exact = true })).ToBeCheckedAsync();
+
+        string name = ManagementAppFixture.Unique("pol");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create policy" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Policy {name}", Level = 1 })).ToBeVisibleAsync();
+        System.Text.Json.JsonElement stored = (await service.Api.ReadAsync($"/api/v1/conditional-access-policies?siteId={site}")).Json.GetProperty("items")[0];
+        string id = stored.GetProperty("id").GetString()!;
+        Assert.Equal(group, stored.GetProperty("groupIds")[0].GetString());
+        Assert.Equal(site, stored.GetProperty("siteIds")[0].GetString());
+        Assert.True(stored.GetProperty("requireCompliantDevice").GetBoolean());
+
+        // What if: a non-compliant device is refused by the stored rule, and admitted by the unsaved edit.
+        await page.GetByLabel("User").SelectOptionAsync(new SelectOptionValue { Label = $"{userName} (Policy User)" });
+        await page.GetByLabel("Site", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = siteName });
+        await page.GetByLabel("Device: enrolment").SelectOptionAsync("Enrolled");
+        await page.GetByLabel("Device: compliance").SelectOptionAsync("NonCompliant");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Evaluate this edit" }).ClickAsync();
+        ILocator decision = page.Locator("section[aria-labelledby='decision']");
+        await Assertions.Expect(decision.GetByRole(AriaRole.Heading)).ToHaveTextAsync("Refused");
+        await Assertions.Expect(decision).ToContainTextAsync($"Policy '{name}' requires a compliant device; the device is NonCompliant.");
+        await page.GetByLabel("An enrolled device must be compliant").UncheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Evaluate this edit" }).ClickAsync();
+        await Assertions.Expect(decision.GetByRole(AriaRole.Heading)).ToHaveTextAsync("Allowed");
+        await Assertions.Expect(decision).ToContainTextAsync($"Granted by policy '{name}'.");
+        await Assertions.Expect(page.GetByLabel("An enrolled device must be compliant")).Not.ToBeCheckedAsync();
+        await ConsoleService.ScreenshotAsync(page, "policy-what-if");
+        Assert.True((await service.Api.ReadAsync($"/api/v1/conditional-access-policies/{id}")).Json.GetProperty("requireCompliantDevice").GetBoolean());
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"Policy {name} is saved.");
+        Assert.False((await service.Api.ReadAsync($"/api/v1/conditional-access-policies/{id}")).Json.GetProperty("requireCompliantDevice").GetBoolean());
+
+        // Someone else changes it meanwhile: the next save is refused and keeps the edit.
+        ApiResponse current = await service.Api.ReadAsync($"/api/v1/conditional-access-policies/{id}");
+        ApiResponse other = await service.Api.SendAsync(HttpMethod.Put, $"/api/v1/conditional-access-policies/{id}", new { name, groupIds = new[] { group }, siteIds = new[] { site }, description = "changed elsewhere", requireCompliantDevice = false }, current.ETag);
+        Assert.Equal(HttpStatusCode.OK, other.Status);
+        await page.GetByLabel("Description (optional)").FillAsync("mine");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("div[role='alert']")).ToContainTextAsync("someone else changed this policy");
+        await Assertions.Expect(page.GetByLabel("Description (optional)")).ToHaveValueAsync("mine");
+        Assert.Equal("changed elsewhere", (await service.Api.ReadAsync($"/api/v1/conditional-access-policies/{id}")).Json.GetProperty("description").GetString());
+        ApiResponse audit = await service.Api.ReadAsync($"/api/v1/audit?entityId={id}&actor=user:{service.FullAdmin}");
+        Assert.Equal(2, audit.Json.GetProperty("totalCount").GetInt32());
+
+        IPage reader = await ReadOnlyFormAsync($"/console/access/policies/{id}", "policy");
+        await reader.GotoAsync("/console/access/policies");
+        await Assertions.Expect(reader.GetByRole(AriaRole.Link, new() { Name = name })).ToBeVisibleAsync();
+        await Assertions.Expect(reader.GetByRole(AriaRole.Link, new() { Name = "New policy" })).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task Profiles_CreateAndAssign_ThenEditKeepingTheApisRules_ReadOnlyIsRefused()
+    {
+        string groupName = ManagementAppFixture.Unique("grp");
+        string group = (await service.Api.CreateAsync("/api/v1/groups", new { name = groupName })).Id;
+        (string site, string siteName) = await SiteAsync("prs");
+
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.GetByRole(AriaRole.Link, new() { Name = "VPN profiles" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "New VPN profile" }).ClickAsync();
+        string name = ManagementAppFixture.Unique("prf");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await page.GetByLabel("Site").SelectOptionAsync(new SelectOptionValue { Label = siteName });
+        await page.GetByLabel("Platform").SelectOptionAsync("Linux");
+        await page.GetByLabel("Always on").CheckAsync();
+        await page.GetByLabel(groupName, new() { Exact = true }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create VPN profile" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"VPN profile {name}", Level = 1 })).ToBeVisibleAsync();
+        System.Text.Json.JsonElement stored = (await service.Api.ReadAsync($"/api/v1/profiles?siteId={site}")).Json.GetProperty("items")[0];
+        string id = stored.GetProperty("id").GetString()!;
+        Assert.Equal(name, stored.GetProperty("name").GetString());
+        Assert.Equal("linux", stored.GetProperty("platform").GetString(), ignoreCase: true);
+        Assert.True(stored.GetProperty("alwaysOn").GetBoolean());
+        Assert.Equal(group, stored.GetProperty("assignedGroupIds")[0].GetString());
+
+        // Rules the form does not edit (on-demand) are set through the API and survive the console's edit.
+        ApiResponse current = await service.Api.ReadAsync($"/api/v1/profiles/{id}");
+        ApiResponse withRules = await service.Api.SendAsync(HttpMethod.Put, $"/api/v1/profiles/{id}", new
+        {
+            name,
+            siteId = site,
+            platform = "linux",
+            alwaysOn = true,
+            assignedGroupIds = new[] { group },
+            onDemandRules = new[] { new { match = "domains", values = new[] { "corp.example.com" }, action = "connect" } },
+        }, current.ETag);
+        Assert.Equal(HttpStatusCode.OK, withRules.Status);
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator(".hint", new() { HasText = "On-demand rules (1)" })).ToBeVisibleAsync();
+        await page.GetByLabel(new Regex("^Per-app VPN")).FillAsync("bad identifier with spaces");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#perAppIdentifiers-error")).ToBeVisibleAsync();
+        await page.GetByLabel(new Regex("^Per-app VPN")).FillAsync("");
+        await page.GetByLabel(groupName, new() { Exact = true }).UncheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"VPN profile {name} is saved.");
+        await ConsoleService.ScreenshotAsync(page, "profile");
+        stored = (await service.Api.ReadAsync($"/api/v1/profiles/{id}")).Json;
+        Assert.Equal(0, stored.GetProperty("assignedGroupIds").GetArrayLength());
+        Assert.Equal(1, stored.GetProperty("onDemandRules").GetArrayLength());
+
+        IPage reader = await ReadOnlyFormAsync($"/console/profiles/{id}", "profile");
+        await reader.GotoAsync("/console/profiles");
+        await Assertions.Expect(reader.GetByRole(AriaRole.Link, new() { Name = "New VPN profile" })).ToHaveCountAsync(0);
+    }
+
+    /// <summary>
+    /// A read-only administrator on the edit page <paramref name="path"/>: the form is disabled, the
+    /// only button is Sign out, and posting the form <paramref name="handler"/> anyway is refused (403).
+    /// </summary>
+    private async Task<IPage> ReadOnlyFormAsync(string path, string handler)
+    {
+        IPage reader = await service.SignInAsync(service.ReadOnlyAdmin);
+        await reader.GotoAsync(path);
+        await Assertions.Expect(reader.GetByLabel("Name", new() { Exact = true })).ToBeDisabledAsync();
+        await Assertions.Expect(reader.GetByRole(AriaRole.Button)).ToHaveTextAsync(["Sign out"]);
+        Assert.Equal(403, await PostFormAsync(reader, path, handler));
+        return reader;
+    }
+
+    /// <summary>A new site (name starting with <paramref name="prefix"/>) with a configuration of its own, made through the API.</summary>
+    private async Task<(string Id, string Name)> SiteAsync(string prefix)
+    {
+        string configuration = (await service.Api.CreateAsync("/api/v1/configurations", new { name = ManagementAppFixture.Unique("cfg") })).Id;
+        string name = ManagementAppFixture.Unique(prefix);
+        return ((await service.Api.CreateAsync("/api/v1/sites", new { name, publicAddress = "198.18.1.1", serverConfigurationId = configuration })).Id, name);
+    }
+
+    /// <summary>
+    /// Posts the form <paramref name="handler"/> to <paramref name="path"/> as the signed-in person's
+    /// browser would, with a valid anti-forgery token (the sign-out form's) though the page did not show
+    /// that form; answers the status.
+    /// </summary>
+    private static async Task<int> PostFormAsync(IPage page, string path, string handler)
+    {
+        string antiforgery = await page.Locator("form.signout input[name='__RequestVerificationToken']").GetAttributeAsync("value") ?? "";
+        IAPIResponse posted = await page.Context.APIRequest.PostAsync(path, new()
+        {
+            Form = page.Context.APIRequest.CreateFormData()
+                .Set("__RequestVerificationToken", antiforgery)
+                .Set("_handler", handler),
+            MaxRedirects = 0,
+        });
+        return posted.Status;
     }
 
     private static void JsonAssert(ApiResponse page, string name, string address, string configuration)

@@ -72,4 +72,22 @@ public sealed class ConsolePartsTests
             changes);
         Assert.Equal([new AuditChange("name", null, "b")], AuditDiff.Changes(null, """{"name":"b"}"""));
     }
+
+    [Theory]
+    [InlineData(false, true, "an enrolled device; an enrolled one must be compliant", false, false)]
+    [InlineData(false, false, "an enrolled device", false, true)]
+    [InlineData(true, true, "any device but a retired one, or none; an enrolled one must be compliant", true, false)]
+    [InlineData(true, false, "any device but a retired one, or none", true, true)]
+    public void PolicyDeviceRule_InWords_SaysWhatTheEvaluatorDecides(bool allowUnenrolled, bool requireCompliant, string words, bool admitsNoDevice, bool admitsNonCompliant)
+    {
+        Guid group = Guid.NewGuid();
+        Guid site = Guid.NewGuid();
+        var policy = new ConditionalAccessPolicy { Name = "p", GroupIds = [group], SiteIds = [site], AllowUnenrolledDevices = allowUnenrolled, RequireCompliantDevice = requireCompliant };
+
+        Assert.Equal(words, OpenTunnel.Management.AdminConsole.Pages.Policies.DeviceRule(policy));
+        Assert.Equal(admitsNoDevice, ConditionalAccessEvaluator.Evaluate([group], site, null, [policy]).Allowed);
+        Assert.Equal(admitsNonCompliant, ConditionalAccessEvaluator.Evaluate([group], site, new AccessDevice(EnrolmentState.Enrolled, ComplianceState.NonCompliant), [policy]).Allowed);
+        Assert.True(ConditionalAccessEvaluator.Evaluate([group], site, new AccessDevice(EnrolmentState.Enrolled, ComplianceState.Compliant), [policy]).Allowed);
+        Assert.False(ConditionalAccessEvaluator.Evaluate([group], site, new AccessDevice(EnrolmentState.Retired, ComplianceState.Compliant), [policy]).Allowed);
+    }
 }
