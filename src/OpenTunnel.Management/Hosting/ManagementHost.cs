@@ -50,6 +50,7 @@ public static class ManagementHost
         builder.AddAgentLink();
         builder.AddManagementHttps();
         builder.Services.AddInstallRateLimits();
+        builder.Services.AddServiceHealth();
 
         // Under systemd (Type=notify) readiness and stopping are reported to the service manager; elsewhere this does nothing.
         builder.Host.UseSystemd();
@@ -77,7 +78,7 @@ public static class ManagementHost
         app.UseAuthorization();
         app.UseManagementConsole();
         app.MapOpenApi();
-        app.MapGet("/healthz", () => TypedResults.Ok("ok")).ExcludeFromDescription();
+        app.MapServiceHealth();
         app.MapInstallScript();
         app.MapManagementApi().MapAgentAdministration().MapInstallApi();
         app.MapAgentLink();

@@ -53,6 +53,13 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await DropPostgresAsync();
+        _dataDirectory.Dispose();
+    }
+
+    /// <summary>Drops the PostgreSQL database now, closing the connections the service holds (it becomes unreachable); nothing for SQLite.</summary>
+    public async Task DropPostgresAsync()
+    {
         if (_adminConnectionString is not null)
         {
             NpgsqlConnection.ClearAllPools();
@@ -61,8 +68,6 @@ public sealed class TestDatabase : IAsyncDisposable
             await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{DatabaseName}\" WITH (FORCE)", connection);
             await command.ExecuteNonQueryAsync();
         }
-
-        _dataDirectory.Dispose();
     }
 }
 
