@@ -13,7 +13,9 @@ namespace OpenTunnel.Agent.Hosting;
 /// <summary>
 /// Follows the management service: long-polls for the site's configuration, the drain state and
 /// commands, applies them to the gateway and reports. When the service cannot be reached it
-/// waits (2 s doubling to 60 s) and tries again; the gateway keeps its configuration meanwhile.
+/// waits (<see cref="ReconnectBackoff"/>: up to 2 s doubling to 60 s, with jitter so agents do not
+/// return together after a restart of the service) and tries again; the gateway keeps its
+/// configuration meanwhile.
 /// </summary>
 public sealed partial class FollowLoop(
     AgentOptions options,
@@ -37,8 +39,8 @@ public sealed partial class FollowLoop(
     {
         AgentRegistration registration = state.Identity.Registration;
         LogStarting(_logger, registration.ServerName, registration.ServerId, registration.SiteName, link.Endpoint, state.Applied?.ETag ?? "none", queue.Count);
-        var linkRetry = new Backoff(TimeSpan.FromSeconds(options.RetrySeconds));
-        var gatewayRetry = new Backoff(TimeSpan.FromSeconds(options.RetrySeconds));
+        var linkRetry = new ReconnectBackoff(TimeSpan.FromSeconds(options.RetrySeconds), MaximumRetry, Random.Shared);
+        var gatewayRetry = new ReconnectBackoff(TimeSpan.FromSeconds(options.RetrySeconds), MaximumRetry, Random.Shared);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -64,14 +66,16 @@ public sealed partial class FollowLoop(
             }
             catch (ManagementLinkException e)
             {
-                LogLinkFailed(_logger, e.Failure, e.Message, linkRetry.Next.TotalSeconds);
-                await clock.WaitAsync(linkRetry.Take(), stoppingToken);
+                TimeSpan wait = linkRetry.Next();
+                LogLinkFailed(_logger, e.Failure, e.Message, Math.Round(wait.TotalSeconds, 1));
+                await clock.WaitAsync(wait, stoppingToken);
             }
             catch (ControlUnavailableException e)
             {
                 // The configuration is asked for again at the next poll (it was not taken as seen).
-                LogGatewayUnavailable(_logger, e.Message, gatewayRetry.Next.TotalSeconds);
-                await clock.WaitAsync(gatewayRetry.Take(), stoppingToken);
+                TimeSpan wait = gatewayRetry.Next();
+                LogGatewayUnavailable(_logger, e.Message, Math.Round(wait.TotalSeconds, 1));
+                await clock.WaitAsync(wait, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -106,30 +110,6 @@ public sealed partial class FollowLoop(
         {
             CommandResult result = await commands.RunAsync(command, stopping);
             await link.CompleteCommandAsync(command.Id, result, stopping);
-        }
-    }
-
-    /// <summary>Waits that double from the first up to 60 s while failures go on.</summary>
-    private sealed class Backoff(TimeSpan first)
-    {
-        private readonly TimeSpan _first = first;
-
-        public TimeSpan Next { get; private set; } = first;
-
-        /// <summary>The wait to take now; the next one is twice as long.</summary>
-        public TimeSpan Take()
-        {
-            TimeSpan now = Next;
-            Next = Next * 2 < MaximumRetry ? Next * 2 : MaximumRetry;
-            return now;
-        }
-
-        /// <summary>Back to the first wait; true when there was a failure before.</summary>
-        public bool Reset()
-        {
-            bool failed = Next != _first;
-            Next = _first;
-            return failed;
         }
     }
 
