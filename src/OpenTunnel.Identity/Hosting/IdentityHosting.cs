@@ -64,6 +64,7 @@ public static class IdentityHosting
         services.AddSingleton<AccessEventDelivery>();
         services.AddHostedService(sp => sp.GetRequiredService<AccessEventDelivery>());
         services.AddSingleton<SignInThrottle>();
+        services.AddSingleton<TokenMetrics>();
 
         // TOTP seeds (and the verification page's anti-forgery tokens) are protected with keys kept beside the signing keys, not in the database.
         services.AddDataProtection().SetApplicationName("OpenTunnel.Identity");
@@ -106,6 +107,7 @@ public static class IdentityHosting
                 // Gateways validate access tokens with the JWKS alone (docs/authentication.md): they must be signed JWTs, not JWEs.
                 o.DisableAccessTokenEncryption();
                 o.AddEventHandler<OpenIddictServerEvents.ApplyTokenResponseContext>(b => b.UseSingletonHandler<TokenErrorLog>());
+                o.AddEventHandler<OpenIddictServerEvents.ApplyTokenResponseContext>(b => b.UseSingletonHandler<TokenMetrics>());
                 o.AddEventHandler(DeviceRequestDetails.Descriptor);
                 o.UseAspNetCore()
                     .EnableTokenEndpointPassthrough()

@@ -15,7 +15,7 @@ namespace OpenTunnel.Management.Access;
 /// <see cref="ComplianceEvaluator"/>), and the conditional-access decision of
 /// <see cref="ConditionalAccessEvaluator"/> over the stored policies.
 /// </summary>
-internal sealed class IdentityDirectory(ManagementDbContext db, IdentityProviderOptions identity, TimeProvider clock) : IUserDirectory, IDeviceDirectory, IConditionalAccess
+internal sealed class IdentityDirectory(ManagementDbContext db, IdentityProviderOptions identity, TimeProvider clock, Hosting.ManagementMetrics metrics) : IUserDirectory, IDeviceDirectory, IConditionalAccess
 {
     public async Task<DirectoryUser?> FindByNameAsync(string name, CancellationToken cancellationToken) =>
         await DescribeAsync(await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Name == name, cancellationToken), cancellationToken);
@@ -64,8 +64,12 @@ internal sealed class IdentityDirectory(ManagementDbContext db, IdentityProvider
         return new DeviceWrite(Describe(device), null);
     }
 
-    public Task<AccessVerdict> EvaluateAsync(AccessRequest request, CancellationToken cancellationToken) =>
-        EvaluateAsync(request, null, cancellationToken);
+    public async Task<AccessVerdict> EvaluateAsync(AccessRequest request, CancellationToken cancellationToken)
+    {
+        AccessVerdict verdict = await EvaluateAsync(request, null, cancellationToken);
+        metrics.ConditionalAccessDecision(verdict.Allowed);
+        return verdict;
+    }
 
     /// <summary>
     /// The decision as if <paramref name="draft"/> were stored (in place of the stored policy with

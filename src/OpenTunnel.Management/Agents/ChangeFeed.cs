@@ -19,6 +19,9 @@ public sealed partial class ChangeFeed(IServiceScopeFactory scopes, IOptions<Age
     private long _version;
     private int _waiters;
 
+    /// <summary>Agent polls waiting for a change now (read by the metrics at scrape time).</summary>
+    public int Waiting => Volatile.Read(ref _waiters);
+
     /// <summary>Counts the changes seen; a poll reads it before it reads the database, and waits from there.</summary>
     public long Version
     {

@@ -51,6 +51,7 @@ public static class ManagementHost
         builder.AddManagementHttps();
         builder.Services.AddInstallRateLimits();
         builder.Services.AddServiceHealth();
+        builder.Services.AddManagementMetrics();
 
         // Under systemd (Type=notify) readiness and stopping are reported to the service manager; elsewhere this does nothing.
         builder.Host.UseSystemd();
@@ -73,6 +74,7 @@ public static class ManagementHost
         // enrolment by the endpoint matched, before any sign-in or the identity provider runs.
         app.UseRouting();
         app.UseAgentEndpointScope();
+        app.UseManagementMetricsEndpoint();
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
