@@ -25,7 +25,7 @@ public sealed class ManagementMetrics
         ArgumentNullException.ThrowIfNull(feed);
         Meter meter = meters.Create(MeterName);
         _database = meter.CreateHistogram<double>("opentunnel.management.database.duration", unit: "s", description: "Database commands by kind (reader, non_query, scalar) and result (ok, error)");
-        _decisions = meter.CreateCounter<long>("opentunnel.management.conditional_access.decisions", description: "Conditional-access decisions asked for by the identity provider and the gateways, by result (allowed, denied)");
+        _decisions = meter.CreateCounter<long>("opentunnel.management.conditional_access.decisions", description: "Conditional-access decisions taken for gateway token requests, by result (allowed, denied)");
         meter.CreateObservableGauge("opentunnel.management.agent.long_polls", () => feed.Waiting, description: "Agent polls waiting for a change");
     }
 
