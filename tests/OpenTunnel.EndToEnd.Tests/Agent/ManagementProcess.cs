@@ -75,6 +75,7 @@ public sealed class ManagementProcess : IDisposable
         var process = TrackedProcess.Start("dotnet",
         [
             SolutionOutput.Assembly("OpenTunnel.Management", "opentunnel-management.dll"),
+            "serve",
             "--urls", string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{_apiPort}"),
             "--Management:DataDirectory", _dataDirectory,
             "--Management:Agents:Listen", string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{AgentPort}"),
