@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using OpenTunnel.Management.Import;
 using OpenTunnel.Trust;
 
 namespace OpenTunnel.Management.Cli;
@@ -45,6 +46,9 @@ public static class AdminCli
           update ID [--file BODY.json] [--set NAME=VALUE]...     reads the object, changes it, writes with If-Match
           delete ID
           servers enrol-token --site ID [--valid-hours N]        a one-time enrolment token, shown once
+        opentunnel-management import-ocserv FILE [--site NAME] [--name NAME] [--dry-run]
+          turns an ocserv.conf into a server configuration (warning for each setting left out)
+          and points the site NAME at it; --dry-run prints it as JSON instead
         --set values are JSON when they read as JSON (443, true, ["a"]), else text;
         NAME[]=a,b makes a list; a.b=value sets a field of an object.
         Service: --url, or OPENTUNNEL_MANAGEMENT_URL (default https://127.0.0.1:9443); over https
@@ -56,7 +60,7 @@ public static class AdminCli
 
     /// <summary>Whether the arguments are a CLI command rather than service settings.</summary>
     public static bool Handles(string[] args) =>
-        args is { Length: > 0 } && (Resources.Contains(args[0]) || args[0] is "help" or "--help" or "-h");
+        args is { Length: > 0 } && (Resources.Contains(args[0]) || args[0] is "import-ocserv" or "help" or "--help" or "-h");
 
     public static async Task<int> RunAsync(
         string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken, HttpMessageHandler? handler = null, Func<string, string?>? environment = null)
@@ -68,6 +72,12 @@ public static class AdminCli
         try
         {
             CliArguments cli = CliArguments.Parse(args);
+            if (cli.Positional is ["import-ocserv", string file])
+            {
+                using HttpClient? importClient = cli.Option("--dry-run") is null ? CreateClient(cli, handler, environment) : null;
+                return await OcservImportCommand.RunAsync(file, cli.Option("--site"), cli.Option("--name"), importClient, output, error, cancellationToken);
+            }
+
             if (cli.Positional.Count < 2 || !Resources.Contains(cli.Positional[0]))
             {
                 output.WriteLine(Usage);

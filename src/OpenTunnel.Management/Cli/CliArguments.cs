@@ -5,11 +5,11 @@ namespace OpenTunnel.Management.Cli;
 
 /// <summary>
 /// The parsed command line: resource, verb, positional values and options. Options are
-/// "--name value"; "--json" stands alone; "--set" may repeat.
+/// "--name value"; "--json" and "--dry-run" stand alone; "--set" may repeat.
 /// </summary>
 public sealed class CliArguments
 {
-    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--json", "--help" };
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--json", "--help", "--dry-run" };
 
     private readonly Dictionary<string, List<string>> _options = new(StringComparer.Ordinal);
 
