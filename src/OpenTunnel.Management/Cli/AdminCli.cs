@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using OpenTunnel.Management.Import;
 using OpenTunnel.Trust;
 
 namespace OpenTunnel.Management.Cli;

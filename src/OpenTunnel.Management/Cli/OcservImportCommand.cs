@@ -2,8 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Api.Resources;
+using OpenTunnel.Management.Import;
 
-namespace OpenTunnel.Management.Import;
+namespace OpenTunnel.Management.Cli;
 
 /// <summary>
 /// "import-ocserv FILE [--site NAME] [--name NAME] [--dry-run]": reads an ocserv.conf and its
@@ -125,7 +126,7 @@ public static class OcservImportCommand
 
         string body = await response.Content.ReadAsStringAsync(cancellationToken);
         JsonElement problem = body.StartsWith('{') ? JsonDocument.Parse(body).RootElement.Clone() : default;
-        Cli.CliOutput.WriteProblem(error, (int)response.StatusCode, problem, body);
+        CliOutput.WriteProblem(error, (int)response.StatusCode, problem, body);
         return false;
     }
 }

@@ -2,7 +2,7 @@ using System.Text.Json;
 using OpenTunnel.Management.Cli;
 using OpenTunnel.Management.Tests.Harness;
 
-namespace OpenTunnel.Management.Tests.Import;
+namespace OpenTunnel.Management.Tests.Cli;
 
 /// <summary>"opentunnel-management import-ocserv" against the real service (in-memory HTTP), with files on disk.</summary>
 [Trait("Category", "Integration")]
