@@ -83,7 +83,7 @@ public static class OcservImporter
 
         // The ocserv line each field of the configuration came from, to point the validator's findings at it.
         var lines = new Dictionary<string, OcservSetting>(StringComparer.Ordinal);
-        OcservSetting? ipv4Network = null, ipv4Netmask = null, ipv6Network = null, ipv6Prefix = null, tcpPort = null, udpPort = null;
+        OcservSetting? ipv4Network = null, ipv4Netmask = null, ipv6Network = null, ipv6Prefix = null, tcpPort = null, udpPort = null, idleTimeout = null;
         foreach (OcservSetting setting in settings)
         {
             switch (setting.Key)
@@ -133,7 +133,10 @@ public static class OcservImporter
                 case "no-route":
                     AddRoute(lines, "excludeRoutes", configuration.ExcludeRoutes, setting, errors);
                     break;
+                case "idle-timeout" when setting.Value == "0":
+                    break;
                 case "idle-timeout":
+                    idleTimeout = setting;
                     configuration.IdleTimeoutMinutes = Minutes(setting, lines, "idleTimeoutMinutes", warnings, errors) ?? configuration.IdleTimeoutMinutes;
                     break;
                 case "session-timeout":
@@ -145,6 +148,12 @@ public static class OcservImporter
                     warnings.Add(Note(setting, Unmapped.GetValueOrDefault(setting.Key, "has no equivalent in an OpenTunnel server configuration; left out.")));
                     break;
             }
+        }
+
+        // ocserv.conf(5): idle-timeout "unset to disable"; every OpenTunnel session has one.
+        if (idleTimeout is null)
+        {
+            warnings.Add(new OcservNote(0, "idle-timeout", $"is not set (or 0), so ocserv never ended idle sessions; OpenTunnel always does: the configuration uses {configuration.IdleTimeoutMinutes} min."));
         }
 
         MapPool(configuration, lines, ipv4Network, ipv4Netmask, ipv6Network, ipv6Prefix, warnings, errors);
@@ -232,7 +241,11 @@ public static class OcservImporter
     private static void MapPorts(
         ServerConfiguration configuration, Dictionary<string, OcservSetting> lines, OcservSetting? tcp, OcservSetting? udp, List<OcservNote> warnings, List<OcservNote> errors)
     {
-        if (tcp is not null)
+        if (tcp is null)
+        {
+            warnings.Add(new OcservNote(0, "tcp-port", $"is not set; the configuration uses port {configuration.Port}."));
+        }
+        else
         {
             if (int.TryParse(tcp.Value, NumberStyles.None, CultureInfo.InvariantCulture, out int port))
             {
@@ -251,7 +264,7 @@ public static class OcservImporter
             configuration.UdpDisabled = true;
             warnings.Add(new OcservNote(0, "udp-port", "is not set, so ocserv offered no DTLS: the configuration turns UDP off (udpDisabled)."));
         }
-        else if (udp.Value != tcp?.Value)
+        else if (udp.Value != configuration.Port.ToString(CultureInfo.InvariantCulture))
         {
             warnings.Add(Note(udp, $"OpenTunnel serves DTLS on the same port as TLS ({configuration.Port}), not on {udp.Value}."));
         }

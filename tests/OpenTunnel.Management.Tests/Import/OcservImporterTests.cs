@@ -60,6 +60,7 @@ public sealed class OcservImporterTests
         Assert.Contains(import.Warnings, w => w.Line == LineOf(text, "max-clients = 16") && w.Message.Contains("Limits:MaxSessions", StringComparison.Ordinal));
         Assert.Contains(import.Warnings, w => w.Key == "auth" && w.Message.Contains("OIDC", StringComparison.Ordinal));
         Assert.Contains(import.Warnings, w => w.Key == "ping-leases" && w.Line > 0);
+        Assert.Contains(import.Warnings, w => w.Line == 0 && w.Key == "idle-timeout" && w.Message.Contains("20 min", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -135,6 +136,17 @@ public sealed class OcservImporterTests
         Assert.Empty(import.Configuration.IncludeRoutes);
         Assert.Contains(import.Warnings, w => w.Key == "udp-port" && w.Message.Contains("udpDisabled", StringComparison.Ordinal));
         Assert.Contains(import.Warnings, w => w.Line == 3 && w.Key == "route" && w.Message.Contains("'default'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Import_NoTcpPortAndIdleTimeoutZero_KeepTheDefaultsWithAWarning()
+    {
+        OcservImport import = OcservImporter.Import("udp-port = 443\nidle-timeout = 0\nipv4-network = 198.18.128.0/24\n", "x", []);
+
+        Assert.Empty(import.Errors);
+        Assert.Equal(443, import.Configuration.Port);
+        Assert.Equal(20, import.Configuration.IdleTimeoutMinutes);
+        Assert.Equal(["idle-timeout", "tcp-port"], import.Warnings.Select(w => w.Key));
     }
 
     [Fact]
