@@ -47,9 +47,19 @@ public sealed class CliArgumentsTests
         Assert.Throws<CliUsageException>(() => CliArguments.Parse(["sites", "list", "--page"]));
     }
 
+    [Fact]
+    public void Parse_DryRun_StandsAlone()
+    {
+        CliArguments args = CliArguments.Parse(["import-ocserv", "--dry-run", "ocserv.conf"]);
+
+        Assert.Equal(["import-ocserv", "ocserv.conf"], args.Positional);
+        Assert.NotNull(args.Option("--dry-run"));
+    }
+
     [Theory]
     [InlineData(new[] { "sites", "list" }, true)]
     [InlineData(new[] { "help" }, true)]
+    [InlineData(new[] { "import-ocserv", "/etc/ocserv/ocserv.conf" }, true)]
     [InlineData(new[] { "--urls", "http://127.0.0.1:8080" }, false)]
     [InlineData(new string[0], false)]
     public void Handles_OnlyResourceVerbsAndHelp(string[] args, bool expected)
