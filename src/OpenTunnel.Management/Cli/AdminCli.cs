@@ -58,17 +58,31 @@ public static class AdminCli
     }
 
     /// <summary>Runs one API verb: usage and connection problems become their exit codes.</summary>
-    internal static async Task<int> CallAsync(CliContext context, CliRequest request, CancellationToken cancellationToken)
-    {
-        try
+    internal static Task<int> CallAsync(CliContext context, CliRequest request, CancellationToken cancellationToken) =>
+        GuardAsync(context, request, async () =>
         {
             using HttpClient client = CreateClient(request, context.Handler, context.Environment);
             return await new Session(client, request, context.Output, context.Error).RunAsync(cancellationToken);
+        });
+
+    /// <summary>Runs <c>import-ocserv</c>: with <paramref name="dryRun"/> nothing reaches the service (no client, no key).</summary>
+    internal static Task<int> ImportOcservAsync(CliContext context, CliRequest request, FileInfo file, string? name, bool dryRun, CancellationToken cancellationToken) =>
+        GuardAsync(context, request, async () =>
+        {
+            using HttpClient? client = dryRun ? null : CreateClient(request, context.Handler, context.Environment);
+            return await OcservImportCommand.RunAsync(file.FullName, request.Site, name, client, context.Output, context.Error, cancellationToken);
+        });
+
+    private static async Task<int> GuardAsync(CliContext context, CliRequest request, Func<Task<int>> run)
+    {
+        try
+        {
+            return await run();
         }
         catch (CliUsageException ex)
         {
             await context.Error.WriteLineAsync($"error: {ex.Message}");
-            await context.Error.WriteLineAsync($"Run 'opentunnel-management {request.Resource} {request.Verb} --help' for its usage.");
+            await context.Error.WriteLineAsync($"Run 'opentunnel-management {$"{request.Resource} {request.Verb}".TrimEnd()} --help' for its usage.");
             return ExitCodes.Usage;
         }
         catch (CliDataException ex)

@@ -33,6 +33,7 @@ internal static class AdminCommands
         root.Options.Add(Url);
         root.Options.Add(ApiKey);
         root.Subcommands.Add(Serve(serve));
+        root.Subcommands.Add(ImportOcserv(context));
         foreach ((string resource, string example, string[] verbs) in Resources)
         {
             var command = new Command(resource, $"The {resource} of the management API.");
@@ -64,6 +65,38 @@ internal static class AdminCommands
             serve is null
                 ? throw new InvalidOperationException("This host does not run the service.")
                 : serve([.. result.UnmatchedTokens], cancellationToken));
+        return command;
+    }
+
+    private static Command ImportOcserv(CliContext context)
+    {
+        var command = new Command("import-ocserv", """
+            Turn an ocserv.conf (and its config-per-group directory) into a server configuration,
+            with a warning for each setting that has no equivalent (docs/coming-from-ocserv.md).
+            Nothing is created when the import has errors; --site points that site at the new configuration.
+
+            Examples:
+              opentunnel-management import-ocserv /etc/ocserv/ocserv.conf --dry-run
+              opentunnel-management import-ocserv /etc/ocserv/ocserv.conf --site paris
+            """);
+        var file = new Argument<FileInfo>("FILE") { Description = "The ocserv configuration file." };
+        var site = new Option<string>("--site") { Description = "The name of a site to point at the new configuration." };
+        var name = new Option<string>("--name") { Description = "The configuration's name (default: the site's name, else the file's)." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the configuration as JSON; create nothing (needs no API key)." };
+        command.Arguments.Add(file);
+        command.Options.Add(site);
+        command.Options.Add(name);
+        command.Options.Add(dryRun);
+        command.SetAction((result, cancellationToken) =>
+        {
+            var request = new CliRequest("import-ocserv", string.Empty)
+            {
+                Url = result.GetValue(Url),
+                ApiKey = result.GetValue(ApiKey),
+                Site = result.GetValue(site),
+            };
+            return AdminCli.ImportOcservAsync(context, request, result.GetValue(file)!, result.GetValue(name), result.GetValue(dryRun), cancellationToken);
+        });
         return command;
     }
 
