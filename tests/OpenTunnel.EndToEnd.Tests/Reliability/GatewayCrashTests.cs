@@ -15,9 +15,16 @@ namespace OpenTunnel.EndToEnd.Tests.Reliability;
 public sealed class GatewayCrashTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task KilledMidTransfer_RestartedGatewayRestoresTableAndForwarding_KeepsRevocations_AndTheClientSignsInAgain()
+    public async Task KilledMidTransfer_RestartedGatewayRestoresTableAndForwarding_KeepsRevocations_TheClientSignsInAgain_AndAStopRestoresForwarding()
     {
-        using var gateway = await GatewayInstance.StartAsync();
+        // The host had IPv4 forwarding off: the first start only (not the restart) switches it off
+        // in the gateway namespace before the gateway starts, so the restart finds what the killed gateway left.
+        using var marks = new TemporaryDirectory();
+        string firstStart = marks.File("started");
+        using var gateway = await GatewayInstance.StartAsync(launcher:
+        [
+            "sh", "-c", $"[ -e '{firstStart}' ] || {{ echo 0 > /proc/sys/net/ipv4/ip_forward; : > '{firstStart}'; }}; exec \"$@\"", "sh",
+        ]);
         string aliceToken = gateway.TokenFile(gateway.MintToken("alice"));
         string malloryToken = gateway.TokenFile(gateway.MintToken("mallory"));
         await gateway.ControlAsync("revoke", "mallory");
@@ -50,6 +57,12 @@ public sealed class GatewayCrashTests(ITestOutputHelper output)
         TimeSpan signInAgain = back.Elapsed;
         transfer.Signal(2);
         await transfer.WaitForExitAsync(TimeSpan.FromSeconds(5));
+
+        // A clean stop of the restarted gateway puts forwarding back as the host had it before the
+        // crash (recorded in DATA/forwarding-before), not as the killed gateway left it.
+        Assert.Equal(0, await gateway.StopAsync());
+        Assert.Equal("0", gateway.Topology.Exec(gateway.Topology.Gateway, "cat", "/proc/sys/net/ipv4/ip_forward").EnsureSuccess().StandardOutput.Trim());
+        Assert.False(File.Exists(Path.Combine(gateway.DataDirectory, "forwarding-before")));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"restart until listening {restart.TotalMilliseconds:0} ms; openconnect stopped {clientStop.TotalMilliseconds:0} ms after; sign-in again until a ping crossed {signInAgain.TotalMilliseconds:0} ms"));
         output.WriteLine(transfer.Output.Split('\n').LastOrDefault(l => l.Contains("packet loss", StringComparison.Ordinal)) ?? "");
