@@ -52,6 +52,11 @@ public static class ManagementHost
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestHandler>();
+        builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
+
+        // A database that is down is one warning line per request (event 2011), not an error with a stack trace.
+        builder.Services.Configure<ExceptionHandlerOptions>(o => o.SuppressDiagnosticsCallback = c =>
+            c.ExceptionHandledBy == Microsoft.AspNetCore.Diagnostics.ExceptionHandledType.ExceptionHandlerService && DatabaseUnavailableHandler.TransientCause(c.Exception) is not null);
         builder.Services.AddManagementOpenApi();
         builder.AddAgentLink();
         builder.AddManagementHttps();
