@@ -29,7 +29,7 @@ mkdir -p "$data"
 chmod 0700 "$data"
 log="$data/management.log"
 
-Management__DataDirectory="$data" Identity__Issuer="$issuer" Management__Console__FullAdminGroups__0=opentunnel-admins "$bin" --urls "$url" >>"$log" 2>&1 &
+Management__DataDirectory="$data" Identity__Issuer="$issuer" Management__Console__FullAdminGroups__0=opentunnel-admins "$bin" serve --urls "$url" >>"$log" 2>&1 &
 pid=$!
 echo "$pid" >"$data/management.pid"
 if [ "$detach" = false ]; then trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' EXIT INT TERM; fi

@@ -1,15 +1,23 @@
 using OpenTunnel.Management.Cli;
 using OpenTunnel.Management.Hosting;
 
-// "opentunnel-management VERB ..." is the administrator CLI; anything else runs the service.
-if (AdminCli.Handles(args))
+// "opentunnel-management serve [HOST SETTINGS]" runs the service; the other verbs are the
+// administrator CLI. An unknown verb is a usage error and starts nothing.
+// The tests' in-memory host (WebApplicationFactory) calls this entry point with host settings
+// only; it sets this switch first, which no command line can.
+if (AppContext.TryGetSwitch(ManagementHost.ServeWithoutVerbSwitch, out bool serveWithoutVerb) && serveWithoutVerb)
 {
-    return await AdminCli.RunAsync(args, Console.Out, Console.Error, CancellationToken.None);
+    return await ServeAsync(args, CancellationToken.None);
 }
 
-WebApplication app = ManagementHost.Build(args);
-await app.RunAsync();
-return 0;
+return await AdminCli.RunAsync(args, Console.Out, Console.Error, CancellationToken.None, serve: ServeAsync);
+
+static async Task<int> ServeAsync(string[] settings, CancellationToken cancellationToken)
+{
+    WebApplication app = ManagementHost.Build(settings);
+    await app.RunAsync(cancellationToken);
+    return 0;
+}
 
 /// <summary>The entry point, named so tests can host it (WebApplicationFactory&lt;Program&gt;).</summary>
 public partial class Program;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using OpenTunnel.CommandLine;
 using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Contracts.Control;
@@ -31,17 +32,26 @@ public static class GatewayCommandLine
           terminate <id|user> [--json]       end a session and revoke its cookie
           revoke <user|device> [--json]      terminate, and refuse the tokens issued until now
           reload [FILE] [--json]             re-read the configuration (default: the file the gateway started with)
+          apply FILE [--json]                validate a whole configuration document and swap it in (as the agent pushes it)
+          drain [--off] [--json]             take no new sessions (the ones there keep running); --off takes them again
           bans [--json]                      banned client addresses and ban scores (address, score, ban expiry)
           unban ADDRESS [--json]             clear the ban and score of a client address (an IPv6 client is its /64)
 
         Control verbs find the socket with --control PATH, or from --config FILE
         (Control:SocketPath, default DATA_DIRECTORY/control.sock), or /var/lib/opentunnel-gateway/control.sock.
         Environment variables OPENTUNNEL_GATEWAY_Section__Setting override the configuration file.
+        Exit codes (docs/cli.md): 0 done, 1 refused by the gateway, 64 bad command line, 65 bad input file,
+        69 control socket unreachable, 71 TUN device, 78 bad configuration.
         """;
 
     public static async Task<int> RunAsync(string[] args)
     {
         var arguments = Arguments.Parse(args);
+        if (arguments.Has("--help") || arguments.Has("-h"))
+        {
+            return Help();
+        }
+
         try
         {
             return arguments.Verb switch
@@ -50,22 +60,34 @@ public static class GatewayCommandLine
                 "check" => Check(arguments),
                 "pin" => Pin(arguments),
                 "token" => Token(arguments),
-                "status" or "sessions" or "disconnect" or "terminate" or "revoke" or "reload" or "bans" or "unban" => await ControlAsync(arguments),
+                "status" or "sessions" or "disconnect" or "terminate" or "revoke" or "reload" or "bans" or "unban" or "apply" or "drain" => await ControlAsync(arguments),
                 "help" or "--help" or "-h" => Help(),
-                _ => Fail($"Unknown verb '{arguments.Verb}'.\n\n{Usage}", 64),
+                _ => Fail($"Unknown verb '{arguments.Verb}'.\n\n{Usage}", ExitCodes.Usage),
             };
+        }
+        catch (UsageException e)
+        {
+            return Fail($"{e.Message}\n\n{Usage}", ExitCodes.Usage);
+        }
+        catch (InputFileException e)
+        {
+            return Fail(e.Message, ExitCodes.DataError);
         }
         catch (GatewayConfigurationException e)
         {
-            return Fail(e.Message, 2);
+            return Fail(e.Message, ExitCodes.Configuration);
         }
         catch (TunDeviceException e)
         {
-            return Fail("TUN device: " + e.Message, 3);
+            return Fail("TUN device: " + e.Message, ExitCodes.OsError);
+        }
+        catch (ControlUnavailableException e)
+        {
+            return Fail(e.Message, ExitCodes.Unavailable);
         }
         catch (InvalidOperationException e)
         {
-            return Fail(e.Message, 1);
+            return Fail(e.Message, ExitCodes.Failure);
         }
     }
 
@@ -94,8 +116,9 @@ public static class GatewayCommandLine
 
     private static int Token(Arguments arguments)
     {
-        var options = GatewayConfigurationLoader.LoadFile(arguments.Require("--config"));
         string user = arguments.Require("--user");
+        TimeSpan? lifetime = arguments.Option("--lifetime") is { } seconds ? TimeSpan.FromSeconds(Seconds("--lifetime", seconds)) : null;
+        var options = GatewayConfigurationLoader.LoadFile(arguments.Require("--config"));
         using var issuer = DevelopmentTokenIssuer.CreateOrLoad(options.DataDirectory, options.Auth.Issuer, options.Auth.Audience);
         if (options.Auth.JwksFile is { } jwks && Path.GetFullPath(jwks) != Path.GetFullPath(issuer.JwksPath))
         {
@@ -103,25 +126,37 @@ public static class GatewayCommandLine
         }
 
         string? groups = arguments.Option("--groups");
-        string? lifetime = arguments.Option("--lifetime");
         Console.WriteLine(issuer.Mint(
             user,
             arguments.Option("--device"),
             groups?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            lifetime is null ? null : TimeSpan.FromSeconds(int.Parse(lifetime, CultureInfo.InvariantCulture))));
+            lifetime));
         return 0;
     }
+
+    private static int Seconds(string option, string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) && seconds > 0
+            ? seconds
+            : throw new UsageException($"{option} '{text}' is not a number of seconds (a whole number above 0).");
 
     private static async Task<int> ControlAsync(Arguments arguments)
     {
         var request = new JsonObject { ["command"] = arguments.Verb };
         if (arguments.Verb is "disconnect" or "terminate" or "revoke")
         {
-            request["target"] = arguments.Positional.Count > 0 ? arguments.Positional[0] : throw new InvalidOperationException($"{arguments.Verb} needs a session id, a user name or a device id.");
+            request["target"] = arguments.Positional.Count > 0 ? arguments.Positional[0] : throw new UsageException($"{arguments.Verb} needs a session id, a user name or a device id.");
         }
         else if (arguments.Verb == "unban")
         {
-            request["target"] = arguments.Positional.Count > 0 ? arguments.Positional[0] : throw new InvalidOperationException("unban needs a client address, as 'bans' lists it.");
+            request["target"] = arguments.Positional.Count > 0 ? arguments.Positional[0] : throw new UsageException("unban needs a client address, as 'bans' lists it.");
+        }
+        else if (arguments.Verb == "apply")
+        {
+            request = ControlRequest.ApplyConfiguration(ReadDocument(arguments.Positional.Count > 0 ? arguments.Positional[0] : throw new UsageException("apply needs a configuration file.")));
+        }
+        else if (arguments.Verb == "drain")
+        {
+            request = ControlRequest.DrainSessions(!arguments.Has("--off"));
         }
         else if (arguments.Verb == "reload" && arguments.Positional.Count > 0)
         {
@@ -144,6 +179,23 @@ public static class GatewayCommandLine
             _ => FormatObject(result as JsonObject ?? [], string.Empty),
         });
         return 0;
+    }
+
+    /// <summary>A configuration document to apply: the gateway validates its settings; here only that it is a JSON object.</summary>
+    private static JsonObject ReadDocument(string file)
+    {
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? throw new InputFileException($"{file} does not hold a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InputFileException($"{file} is not JSON: {e.Message}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputFileException($"Cannot read {file}: {e.Message}");
+        }
     }
 
     private static string SocketPath(Arguments arguments)
@@ -234,7 +286,7 @@ public static class GatewayCommandLine
     /// <summary>A verb, positional arguments and --options (an option takes the next argument unless it is a flag).</summary>
     private sealed class Arguments
     {
-        private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--json", "--verbose" };
+        private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--json", "--verbose", "--off", "--help", "-h" };
         private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
 
         public string Verb { get; private set; } = "run";
@@ -258,7 +310,11 @@ public static class GatewayCommandLine
 
             for (; i < args.Length; i++)
             {
-                if (!args[i].StartsWith("--", StringComparison.Ordinal))
+                if (args[i] == "-h")
+                {
+                    parsed._options[args[i]] = null;
+                }
+                else if (!args[i].StartsWith("--", StringComparison.Ordinal))
                 {
                     parsed.Positional.Add(args[i]);
                 }
@@ -280,6 +336,12 @@ public static class GatewayCommandLine
         public string? Option(string name) => _options.GetValueOrDefault(name);
 
         public string Require(string name) =>
-            Option(name) ?? throw new InvalidOperationException($"'{Verb}' needs {name}.\n\n{Usage}");
+            Option(name) ?? throw new UsageException($"'{Verb}' needs {name}.");
     }
+
+    /// <summary>The command line is wrong (exit 64); the message says how.</summary>
+    private sealed class UsageException(string message) : Exception(message);
+
+    /// <summary>An input file cannot be read or is not what the verb needs (exit 65).</summary>
+    private sealed class InputFileException(string message) : Exception(message);
 }

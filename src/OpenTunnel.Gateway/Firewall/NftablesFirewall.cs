@@ -1,25 +1,33 @@
 using System.Diagnostics;
+using OpenTunnel.Platform.Linux.Files;
 
 namespace OpenTunnel.Gateway.Firewall;
 
 /// <summary>
 /// Applies the gateway's nftables table with <c>nft -f -</c> and turns IPv4 (and, with an IPv6
 /// pool, IPv6) forwarding on in the gateway's network namespace; on stop it removes exactly that table and puts forwarding back
-/// as it found it. Nothing else of the host's firewall is touched.
+/// as it found it. Nothing else of the host's firewall is touched. The values found are recorded in
+/// a file (before forwarding is switched on) and the file is deleted on stop: a gateway started
+/// again after a crash (SIGKILL, no stop) finds forwarding on, left by the crashed one, and takes the
+/// values to restore from the file instead, so its own stop still puts back what the host had.
 /// </summary>
 public sealed class NftablesFirewall
 {
     private const string ForwardingPath = "/proc/sys/net/ipv4/ip_forward";
     private const string Forwarding6Path = "/proc/sys/net/ipv6/conf/all/forwarding";
     private readonly string _table;
+    private readonly string? _recordFile;
     private string? _forwardingBefore;
     private string? _forwarding6Before;
     private bool _installed;
     private string? _script;
 
-    public NftablesFirewall(string table)
+    /// <param name="table">The inet table this firewall owns.</param>
+    /// <param name="recordFile">Where the forwarding values found are recorded until the stop (the data directory's <c>forwarding-before</c>); null records nothing.</param>
+    public NftablesFirewall(string table, string? recordFile = null)
     {
         _table = table;
+        _recordFile = recordFile;
     }
 
     /// <summary>The name of the table (family inet) this firewall owns.</summary>
@@ -62,18 +70,54 @@ public sealed class NftablesFirewall
         RestoreForwarding(Forwarding6Path, _forwarding6Before);
         _forwardingBefore = null;
         _forwarding6Before = null;
+        if (_recordFile is not null)
+        {
+            File.Delete(_recordFile);
+        }
     }
 
-    /// <summary>Switches a forwarding sysctl on and returns the value it had.</summary>
-    private static string EnableForwarding(string path)
+    /// <summary>
+    /// Switches a forwarding sysctl on and returns the value to restore: the one recorded by a run
+    /// that did not stop, else the one it has now (recorded before it is changed).
+    /// </summary>
+    private string EnableForwarding(string path)
     {
-        string before = File.ReadAllText(path).Trim();
-        if (before != "1")
+        Dictionary<string, string> recorded = ReadRecord();
+        if (!recorded.TryGetValue(path, out string? before))
+        {
+            before = File.ReadAllText(path).Trim();
+            if (_recordFile is not null)
+            {
+                recorded[path] = before;
+                OwnerOnlyFiles.WriteAtomically(_recordFile, string.Concat(recorded.Select(r => $"{r.Key}={r.Value}\n")));
+            }
+        }
+
+        if (File.ReadAllText(path).Trim() != "1")
         {
             File.WriteAllText(path, "1");
         }
 
         return before;
+    }
+
+    /// <summary>The record file's lines <c>sysctl path=value</c>; empty without a file.</summary>
+    private Dictionary<string, string> ReadRecord()
+    {
+        var recorded = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (_recordFile is not null && File.Exists(_recordFile))
+        {
+            foreach (string line in File.ReadAllLines(_recordFile))
+            {
+                int equals = line.LastIndexOf('=');
+                if (equals > 0)
+                {
+                    recorded[line[..equals]] = line[(equals + 1)..].Trim();
+                }
+            }
+        }
+
+        return recorded;
     }
 
     private static void RestoreForwarding(string path, string? before)

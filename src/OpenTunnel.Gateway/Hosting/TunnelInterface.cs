@@ -56,7 +56,7 @@ public sealed class TunnelInterface : IDisposable
 
             if (options.Network.ManageFirewall)
             {
-                firewall = new NftablesFirewall(options.Network.NftablesTable);
+                firewall = new NftablesFirewall(options.Network.NftablesTable, Path.Combine(options.DataDirectory, "forwarding-before"));
                 firewall.Apply(FirewallPolicy.From(tun.Name, tunnel, options.Network));
                 GatewayLog.FirewallInstalled(logger, options.Network.NftablesTable, tunnel.Pool.ToString());
             }

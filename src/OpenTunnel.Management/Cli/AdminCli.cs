@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using OpenTunnel.CommandLine;
 using OpenTunnel.Trust;
 
 namespace OpenTunnel.Management.Cli;
@@ -21,84 +23,89 @@ public static class AdminCli
     public const string DefaultKeyFile = "/var/lib/opentunnel/management/admin-api-key";
     public const string DefaultCaFile = "/var/lib/opentunnel/management/agent-ca.pem";
 
-    private static readonly string[] Resources =
-    [
-        "configurations", "sites", "servers", "profiles", "devices", "compliance-policies",
-        "conditional-access-policies", "users", "groups", "api-keys", "audit",
-    ];
+    internal const string Description = """
+        The OpenTunnel management service and its administrator CLI.
+        'serve' runs the service; the other verbs talk to a running one over its REST API with an API key.
 
-    /// <summary>The CLI's own options; any other --option of "list" is a filter.</summary>
-    private static readonly HashSet<string> OwnOptions = new(StringComparer.Ordinal)
-    {
-        "--url", "--api-key", "--json", "--help", "--page", "--page-size", "--set", "--file", "--site", "--valid-hours",
-    };
-
-    private const string Usage = """
-        Usage: opentunnel-management RESOURCE VERB [ARGUMENTS] [--url URL] [--api-key KEY] [--json]
-
-        Resources: configurations, sites, servers, profiles, devices, compliance-policies,
-                   conditional-access-policies, users, groups, api-keys, audit
-        Verbs:
-          list [--page N] [--page-size N] [--FILTER VALUE]...   e.g. servers list --site-id ID
-          get ID
-          create [--file BODY.json] [--set NAME=VALUE]...        e.g. groups create --set name=staff
-          update ID [--file BODY.json] [--set NAME=VALUE]...     reads the object, changes it, writes with If-Match
-          delete ID
-          servers enrol-token --site ID [--valid-hours N]        a one-time enrolment token, shown once
-        --set values are JSON when they read as JSON (443, true, ["a"]), else text;
-        NAME[]=a,b makes a list; a.b=value sets a field of an object.
         Service: --url, or OPENTUNNEL_MANAGEMENT_URL (default https://127.0.0.1:9443); over https
              the deployment's CA in OPENTUNNEL_CA_FILE (default /var/lib/opentunnel/management/agent-ca.pem)
              is trusted when that file exists, else the system's trust store.
         Key: --api-key, or OPENTUNNEL_API_KEY, or the file in OPENTUNNEL_API_KEY_FILE
              (default /var/lib/opentunnel/management/admin-api-key).
+        Exit codes (docs/cli.md): 0 done, 1 refused by the service, 64 bad command line,
+             65 bad input file, 69 service unreachable, 77 API key refused.
         """;
 
-    /// <summary>Whether the arguments are a CLI command rather than service settings.</summary>
-    public static bool Handles(string[] args) =>
-        args is { Length: > 0 } && (Resources.Contains(args[0]) || args[0] is "help" or "--help" or "-h");
-
-    public static async Task<int> RunAsync(
-        string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken, HttpMessageHandler? handler = null, Func<string, string?>? environment = null)
+    /// <summary>
+    /// Runs the command line: <c>serve</c> calls <paramref name="serve"/> with the host settings
+    /// that follow it; the resource verbs call the API. An unknown verb is a usage error and
+    /// starts nothing.
+    /// </summary>
+    public static Task<int> RunAsync(
+        string[] args,
+        TextWriter output,
+        TextWriter error,
+        CancellationToken cancellationToken,
+        HttpMessageHandler? handler = null,
+        Func<string, string?>? environment = null,
+        Func<string[], CancellationToken, Task<int>>? serve = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
-        environment ??= Environment.GetEnvironmentVariable;
+        var context = new CliContext(output, error, handler, environment ?? Environment.GetEnvironmentVariable);
+        return CommandLineRunner.InvokeAsync(AdminCommands.Build(context, serve), args, output, error, cancellationToken);
+    }
+
+    /// <summary>Runs one API verb: usage and connection problems become their exit codes.</summary>
+    internal static Task<int> CallAsync(CliContext context, CliRequest request, CancellationToken cancellationToken) =>
+        GuardAsync(context, request, async () =>
+        {
+            using HttpClient client = CreateClient(request, context.Handler, context.Environment);
+            return await new Session(client, request, context.Output, context.Error).RunAsync(cancellationToken);
+        });
+
+    /// <summary>Runs <c>import-ocserv</c>: with <paramref name="dryRun"/> nothing reaches the service (no client, no key).</summary>
+    internal static Task<int> ImportOcservAsync(CliContext context, CliRequest request, FileInfo file, string? name, bool dryRun, CancellationToken cancellationToken) =>
+        GuardAsync(context, request, async () =>
+        {
+            using HttpClient? client = dryRun ? null : CreateClient(request, context.Handler, context.Environment);
+            return await OcservImportCommand.RunAsync(file.FullName, request.Site, name, client, context.Output, context.Error, cancellationToken);
+        });
+
+    private static async Task<int> GuardAsync(CliContext context, CliRequest request, Func<Task<int>> run)
+    {
         try
         {
-            CliArguments cli = CliArguments.Parse(args);
-            if (cli.Positional.Count < 2 || !Resources.Contains(cli.Positional[0]))
-            {
-                output.WriteLine(Usage);
-                return args.Length > 0 && args[0] is "help" or "--help" or "-h" ? 0 : 64;
-            }
-
-            using HttpClient client = CreateClient(cli, handler, environment);
-            return await new Session(client, cli, output, error).RunAsync(cancellationToken);
+            return await run();
         }
         catch (CliUsageException ex)
         {
-            await error.WriteLineAsync($"error: {ex.Message}");
-            await error.WriteLineAsync("Run 'opentunnel-management help' for the verbs.");
-            return 64;
+            await context.Error.WriteLineAsync($"error: {ex.Message}");
+            await context.Error.WriteLineAsync($"Run 'opentunnel-management {$"{request.Resource} {request.Verb}".TrimEnd()} --help' for its usage.");
+            return ExitCodes.Usage;
+        }
+        catch (CliDataException ex)
+        {
+            await context.Error.WriteLineAsync($"error: {ex.Message}");
+            return ExitCodes.DataError;
         }
         catch (HttpRequestException ex)
         {
-            await error.WriteLineAsync($"error: cannot reach the management service: {ex.Message}");
-            return 69;
+            await context.Error.WriteLineAsync($"error: cannot reach the management service: {ex.Message}");
+            return ExitCodes.Unavailable;
         }
     }
 
-    private static HttpClient CreateClient(CliArguments cli, HttpMessageHandler? handler, Func<string, string?> environment)
+    private static HttpClient CreateClient(CliRequest cli, HttpMessageHandler? handler, Func<string, string?> environment)
     {
-        string url = cli.Option("--url") ?? environment(UrlVariable) ?? DefaultUrl;
+        string url = cli.Url ?? environment(UrlVariable) ?? DefaultUrl;
         if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? baseAddress))
         {
             throw new CliUsageException($"'{url}' is not an absolute URL of the management service.");
         }
 
-        string? key = cli.Option("--api-key") ?? environment(KeyVariable);
+        string? key = cli.ApiKey ?? environment(KeyVariable);
         string keyFile = environment(KeyFileVariable) ?? DefaultKeyFile;
         if (key is null && File.Exists(keyFile))
         {
@@ -137,10 +144,10 @@ public static class AdminCli
         return client;
     }
 
-    private sealed class Session(HttpClient client, CliArguments cli, TextWriter output, TextWriter error)
+    private sealed class Session(HttpClient client, CliRequest cli, TextWriter output, TextWriter error)
     {
-        private readonly string _resource = cli.Positional[0];
-        private readonly string _verb = cli.Positional[1];
+        private readonly string _resource = cli.Resource;
+        private readonly string _verb = cli.Verb;
 
         private string Collection => $"api/v1/{_resource}";
 
@@ -148,9 +155,7 @@ public static class AdminCli
         {
             (_, "list") => await ListAsync(ct),
             (_, "get") => await ShowAsync(HttpMethod.Get, $"{Collection}/{Id()}", null, null, ct),
-            ("audit", _) => throw new CliUsageException("The audit log is read-only: list or get."),
             ("servers", "enrol-token") => await EnrolmentTokenAsync(ct),
-            ("servers", "create") => throw new CliUsageException("Servers join by enrolment: create a token with 'servers enrol-token --site ID'."),
             (_, "create") => await ShowAsync(HttpMethod.Post, Collection, Body(new JsonObject()), null, ct),
             (_, "update") => await UpdateAsync(ct),
             (_, "delete") => await DeleteAsync(ct),
@@ -160,15 +165,15 @@ public static class AdminCli
         private async Task<int> ListAsync(CancellationToken ct)
         {
             var query = new List<string>();
-            foreach ((string name, string? value) in new[] { ("page", cli.Option("--page")), ("pageSize", cli.Option("--page-size")) })
+            foreach ((string name, int? value) in new[] { ("page", cli.Page), ("pageSize", cli.PageSize) })
             {
-                if (value is not null)
+                if (value is { } number)
                 {
-                    query.Add($"{name}={Uri.EscapeDataString(value)}");
+                    query.Add(string.Create(CultureInfo.InvariantCulture, $"{name}={number}"));
                 }
             }
 
-            foreach ((string name, string value) in cli.Filters(OwnOptions))
+            foreach ((string name, string value) in cli.Filters)
             {
                 query.Add($"{name}={Uri.EscapeDataString(value)}");
             }
@@ -185,7 +190,7 @@ public static class AdminCli
             if (status >= 400)
             {
                 CliOutput.WriteProblem(error, status, current, body);
-                return 1;
+                return Refused(status);
             }
 
             // The stored object is the starting point: the API takes its writable fields back and ignores the rest.
@@ -204,7 +209,7 @@ public static class AdminCli
             if (status >= 400)
             {
                 CliOutput.WriteProblem(error, status, current, body);
-                return 1;
+                return Refused(status);
             }
 
             output.WriteLine($"Deleted {_resource} {Id()}.");
@@ -213,11 +218,11 @@ public static class AdminCli
 
         private Task<int> EnrolmentTokenAsync(CancellationToken ct)
         {
-            string site = cli.Option("--site") ?? throw new CliUsageException("servers enrol-token needs --site ID.");
+            string site = cli.Site ?? throw new CliUsageException("servers enrol-token needs --site ID.");
             var body = new JsonObject();
-            if (cli.Option("--valid-hours") is { } hours)
+            if (cli.ValidHours is { } hours)
             {
-                body["validForHours"] = int.TryParse(hours, out int h) ? h : throw new CliUsageException($"--valid-hours '{hours}' is not a number.");
+                body["validForHours"] = hours;
             }
 
             return ShowAsync(HttpMethod.Post, $"api/v1/sites/{Uri.EscapeDataString(site)}/enrolment-tokens", body, null, ct);
@@ -235,7 +240,7 @@ public static class AdminCli
             if (status >= 400)
             {
                 CliOutput.WriteProblem(error, status, json, text);
-                return 1;
+                return Refused(status);
             }
 
             if (cli.Json)
@@ -250,15 +255,18 @@ public static class AdminCli
             return 0;
         }
 
+        /// <summary>The exit code of a refused request: the key's own refusal, or the request's.</summary>
+        private static int Refused(int status) => status is 401 or 403 ? ExitCodes.NoPermission : ExitCodes.Failure;
+
         private JsonObject Body(JsonObject start)
         {
             JsonObject body = start;
-            if (cli.Option("--file") is { } file)
+            if (cli.File is { } file)
             {
-                body = JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? throw new CliUsageException($"{file} does not hold a JSON object.");
+                body = ReadObject(file);
             }
 
-            foreach (string assignment in cli.All("--set"))
+            foreach (string assignment in cli.Sets)
             {
                 CliArguments.ApplySet(body, assignment);
             }
@@ -266,7 +274,23 @@ public static class AdminCli
             return body;
         }
 
-        private string Id() => cli.Positional.Count >= 3 ? cli.Positional[2] : throw new CliUsageException($"{_resource} {_verb} needs an id.");
+        private string Id() => cli.Id ?? throw new CliUsageException($"{_resource} {_verb} needs an id.");
+
+        private static JsonObject ReadObject(FileInfo file)
+        {
+            try
+            {
+                return JsonNode.Parse(File.ReadAllText(file.FullName)) as JsonObject ?? throw new CliDataException($"{file} does not hold a JSON object.");
+            }
+            catch (JsonException e)
+            {
+                throw new CliDataException($"{file} is not JSON: {e.Message}");
+            }
+            catch (IOException e)
+            {
+                throw new CliDataException($"cannot read {file}: {e.Message}");
+            }
+        }
 
         private async Task<(int Status, JsonElement Json, string Body, string? ETag)> SendAsync(
             HttpMethod method, string url, JsonObject? body, string? ifMatch, CancellationToken ct)

@@ -3,73 +3,31 @@ using System.Text.Json.Nodes;
 
 namespace OpenTunnel.Management.Cli;
 
-/// <summary>
-/// The parsed command line: resource, verb, positional values and options. Options are
-/// "--name value"; "--json" stands alone; "--set" may repeat.
-/// </summary>
-public sealed class CliArguments
+/// <summary>The pieces of the command line System.CommandLine leaves to the CLI: list filters and --set assignments.</summary>
+public static class CliArguments
 {
-    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--json", "--help" };
-
-    private readonly Dictionary<string, List<string>> _options = new(StringComparer.Ordinal);
-
-    private CliArguments(List<string> positional) => Positional = positional;
-
-    public IReadOnlyList<string> Positional { get; }
-
-    public bool Json => _options.ContainsKey("--json");
-
-    public static CliArguments Parse(IReadOnlyList<string> args)
+    /// <summary>A list's other options as query filters: "--site-id X" is siteId=X; the last of a repeated name wins.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> Filters(IReadOnlyList<string> tokens)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        var positional = new List<string>();
-        var parsed = new CliArguments(positional);
-        for (int i = 0; i < args.Count; i++)
+        ArgumentNullException.ThrowIfNull(tokens);
+        var filters = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < tokens.Count; i++)
         {
-            string arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            string name = tokens[i];
+            if (!name.StartsWith("--", StringComparison.Ordinal) || name.Length == 2)
             {
-                positional.Add(arg);
-                continue;
+                throw new CliUsageException($"'{name}' is not an option of list; a filter is --NAME VALUE.");
             }
 
-            string value = string.Empty;
-            if (!Flags.Contains(arg))
+            if (i + 1 >= tokens.Count || tokens[i + 1].StartsWith("--", StringComparison.Ordinal))
             {
-                if (i + 1 >= args.Count)
-                {
-                    throw new CliUsageException($"{arg} needs a value.");
-                }
-
-                value = args[++i];
+                throw new CliUsageException($"the filter {name} needs a value.");
             }
 
-            if (!parsed._options.TryGetValue(arg, out List<string>? values))
-            {
-                values = [];
-                parsed._options.Add(arg, values);
-            }
-
-            values.Add(value);
+            filters[CamelCase(name[2..])] = tokens[++i];
         }
 
-        return parsed;
-    }
-
-    public string? Option(string name) => _options.TryGetValue(name, out List<string>? values) ? values[^1] : null;
-
-    public IReadOnlyList<string> All(string name) => _options.TryGetValue(name, out List<string>? values) ? values : [];
-
-    /// <summary>Options other than the CLI's own, given as list filters (e.g. --site-id X → siteId=X).</summary>
-    public IEnumerable<KeyValuePair<string, string>> Filters(IReadOnlySet<string> own)
-    {
-        foreach ((string name, List<string> values) in _options)
-        {
-            if (!own.Contains(name))
-            {
-                yield return new KeyValuePair<string, string>(CamelCase(name[2..]), values[^1]);
-            }
-        }
+        return [.. filters];
     }
 
     /// <summary>
@@ -143,6 +101,24 @@ public sealed class CliArguments
         }
 
         return string.Concat(words);
+    }
+}
+
+/// <summary>An input file (--file) cannot be read or is not a JSON object.</summary>
+public sealed class CliDataException : Exception
+{
+    public CliDataException(string message)
+        : base(message)
+    {
+    }
+
+    public CliDataException()
+    {
+    }
+
+    public CliDataException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }
 

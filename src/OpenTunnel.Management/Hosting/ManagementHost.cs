@@ -14,6 +14,12 @@ namespace OpenTunnel.Management.Hosting;
 /// <summary>Builds the web application: settings, database, sign-in, the API and its OpenAPI document, the web console.</summary>
 public static class ManagementHost
 {
+    /// <summary>
+    /// The AppContext switch with which an in-process host (the tests' WebApplicationFactory) runs
+    /// the service from the entry point without the <c>serve</c> verb.
+    /// </summary>
+    public const string ServeWithoutVerbSwitch = "OpenTunnel.Management.ServeWithoutVerb";
+
     /// <summary>Builds the service; <paramref name="configure"/> runs last on the builder (hosts such as tests add their log providers there).</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
@@ -46,6 +52,11 @@ public static class ManagementHost
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestHandler>();
+        builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
+
+        // A database that is down is one warning line per request (event 2011), not an error with a stack trace.
+        builder.Services.Configure<ExceptionHandlerOptions>(o => o.SuppressDiagnosticsCallback = c =>
+            c.ExceptionHandledBy == Microsoft.AspNetCore.Diagnostics.ExceptionHandledType.ExceptionHandlerService && DatabaseUnavailableHandler.TransientCause(c.Exception) is not null);
         builder.Services.AddManagementOpenApi();
         builder.AddAgentLink();
         builder.AddManagementHttps();

@@ -16,11 +16,13 @@ public sealed class ManagementProcess : IDisposable
 {
     private readonly string _dataDirectory;
     private readonly int _apiPort;
+    private readonly string? _postgres;
     private TrackedProcess _process;
 
-    private ManagementProcess(string dataDirectory, int apiPort, int agentPort, TrackedProcess process)
+    private ManagementProcess(string dataDirectory, string? postgres, int apiPort, int agentPort, TrackedProcess process)
     {
         _dataDirectory = dataDirectory;
+        _postgres = postgres;
         _apiPort = apiPort;
         AgentPort = agentPort;
         _process = process;
@@ -39,9 +41,13 @@ public sealed class ManagementProcess : IDisposable
 
     public string Output => _process.Output;
 
-    public static async Task<ManagementProcess> StartAsync(string dataDirectory)
+    /// <summary>False once the process has ended (a crash or a stop).</summary>
+    public bool IsRunning => !_process.HasExited;
+
+    /// <summary>Starts the service on SQLite in <paramref name="dataDirectory"/>, or on PostgreSQL with <paramref name="postgresConnectionString"/>.</summary>
+    public static async Task<ManagementProcess> StartAsync(string dataDirectory, string? postgresConnectionString = null)
     {
-        var management = new ManagementProcess(dataDirectory, FreePort(), FreePort(), null!);
+        var management = new ManagementProcess(dataDirectory, postgresConnectionString, FreePort(), FreePort(), null!);
         management._process = await management.LaunchAsync();
         management.Api.Http.DefaultRequestHeaders.Add("X-Api-Key", (await File.ReadAllTextAsync(Path.Combine(dataDirectory, "admin-api-key"))).Trim());
         return management;
@@ -75,6 +81,7 @@ public sealed class ManagementProcess : IDisposable
         var process = TrackedProcess.Start("dotnet",
         [
             SolutionOutput.Assembly("OpenTunnel.Management", "opentunnel-management.dll"),
+            "serve",
             "--urls", string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{_apiPort}"),
             "--Management:DataDirectory", _dataDirectory,
             "--Management:Agents:Listen", string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{AgentPort}"),
@@ -82,6 +89,7 @@ public sealed class ManagementProcess : IDisposable
             "--Management:Agents:LivenessCheckSeconds", "1",
             "--Identity:RequireHttps", "false",
             "--Management:Https:AllowLoopbackHttp", "true",
+            .. _postgres is null ? Array.Empty<string>() : ["--Management:PostgresConnectionString", _postgres],
         ]);
         using var probe = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_apiPort}") };
         DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);

@@ -24,8 +24,10 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
     public const string CorpSubnet6 = "2001:db8:2::/64";
 
     private readonly DevelopmentTokenIssuer _issuer;
+    private readonly string[] _command;
+    private readonly IDictionary<string, string>? _environment;
 
-    private GatewayInstance(NetworkTopology topology, TemporaryDirectory directory, DevelopmentTokenIssuer issuer, string configFile, TrackedProcess process, string pin)
+    private GatewayInstance(NetworkTopology topology, TemporaryDirectory directory, DevelopmentTokenIssuer issuer, string configFile, TrackedProcess process, string pin, string[] command, IDictionary<string, string>? environment)
     {
         Topology = topology;
         Directory = directory;
@@ -33,6 +35,8 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
         ConfigFile = configFile;
         Process = process;
         Pin = pin;
+        _command = command;
+        _environment = environment;
     }
 
     public NetworkTopology Topology { get; }
@@ -41,7 +45,8 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
 
     public string ConfigFile { get; }
 
-    public TrackedProcess Process { get; }
+    /// <summary>The gateway process now (a new one after <see cref="KillAndRestartAsync"/>).</summary>
+    public TrackedProcess Process { get; private set; }
 
     /// <summary>The gateway certificate's pin, for <c>--servercert pin-sha256:...</c>.</summary>
     public string Pin { get; }
@@ -95,9 +100,8 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
             File.WriteAllText(configFile, config.ToJsonString());
             string pin = ServerCertificate.Load(new TlsOptions(), data).Pin;
             string[] command = [.. launcher ?? [], "dotnet", GatewayAssembly(), "run", "--config", configFile];
-            var process = topology.Start(topology.Gateway, command[0], command[1..], environment: environment);
-            await process.WaitForOutputAsync("Listening on", TimeSpan.FromSeconds(30));
-            return new GatewayInstance(topology, directory, issuer, configFile, process, pin);
+            var process = await LaunchAsync(topology, command, environment);
+            return new GatewayInstance(topology, directory, issuer, configFile, process, pin, command, environment);
         }
         catch
         {
@@ -106,6 +110,13 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
             directory.Dispose();
             throw;
         }
+    }
+
+    private static async Task<TrackedProcess> LaunchAsync(NetworkTopology topology, string[] command, IDictionary<string, string>? environment)
+    {
+        var process = topology.Start(topology.Gateway, command[0], command[1..], environment: environment);
+        await process.WaitForOutputAsync("Listening on", TimeSpan.FromSeconds(30));
+        return process;
     }
 
     /// <summary>The gateway as its own build left it (see <see cref="SolutionOutput"/>).</summary>
@@ -165,6 +176,23 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
     {
         Process.Signal(15);
         return await Process.WaitForExitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    /// <summary>
+    /// Ends the gateway with SIGKILL (no clean-up runs: its nftables table, forwarding and leases are
+    /// left as they were) and starts it again with the same command, as systemd's
+    /// <c>Restart=on-failure</c> of deploy/systemd/opentunnel-gateway.service would. systemd is not
+    /// PID 1 here, so the test plays the supervisor. Returns how long the restart took until the
+    /// gateway listened again.
+    /// </summary>
+    public async Task<TimeSpan> KillAndRestartAsync()
+    {
+        Process.Signal(9);
+        await Process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        Process.Dispose();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        Process = await LaunchAsync(Topology, _command, _environment);
+        return started.Elapsed;
     }
 
     public void Dispose()

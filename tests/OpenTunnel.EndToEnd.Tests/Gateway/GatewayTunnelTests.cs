@@ -168,6 +168,38 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
     }
 
     [Fact]
+    public async Task Cli_DrainThenOff_AndApply_OverTheControlSocket()
+    {
+        string[] control = ["--control", Gateway.ControlSocket];
+        CommandResult drained;
+        bool draining;
+        try
+        {
+            drained = Cli(["drain", .. control]);
+            draining = (await Gateway.ControlAsync("status"))!["draining"]!.GetValue<bool>();
+        }
+        finally
+        {
+            Cli(["drain", "--off", .. control]);
+        }
+
+        bool afterOff = (await Gateway.ControlAsync("status"))!["draining"]!.GetValue<bool>();
+        string bad = Gateway.Directory.File("bad-apply.json");
+        File.WriteAllText(bad, File.ReadAllText(Gateway.ConfigFile).Replace("198.18.2.53", "not-an-address", StringComparison.Ordinal));
+        CommandResult refused = Cli(["apply", bad, .. control]);
+        CommandResult applied = Cli(["apply", Gateway.ConfigFile, "--json", .. control]);
+
+        Assert.True(drained.Succeeded, drained.StandardError);
+        Assert.Contains("draining: true", drained.StandardOutput, StringComparison.Ordinal);
+        Assert.True(draining);
+        Assert.False(afterOff);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("Network:DnsServers:0 'not-an-address' is not an IP address", refused.StandardError, StringComparison.Ordinal);
+        Assert.True(applied.Succeeded, applied.StandardError);
+        Assert.Equal("control apply", JsonNode.Parse(applied.StandardOutput)!["origin"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Reload_BadConfiguration_IsRefusedByNameAndTheRunningOneStays()
     {
         string bad = Gateway.Directory.File("bad.json");
@@ -337,4 +369,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
             return Task.CompletedTask;
         }
     }
+
+    /// <summary>The gateway's command line as an operator runs it, from the root namespace (the socket is a file).</summary>
+    private static CommandResult Cli(string[] args) => Command.Run("dotnet", [GatewayInstance.GatewayAssembly(), .. args], TimeSpan.FromSeconds(30));
 }

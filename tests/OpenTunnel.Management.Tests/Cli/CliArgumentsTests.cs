@@ -31,29 +31,17 @@ public sealed class CliArgumentsTests
     }
 
     [Fact]
-    public void Parse_OptionsAndFilters_AreSeparated()
+    public void Filters_KebabOptions_AreCamelCaseQueryNames()
     {
-        CliArguments args = CliArguments.Parse(["servers", "list", "--site-id", "abc", "--json", "--page", "2"]);
-
-        Assert.Equal(["servers", "list"], args.Positional);
-        Assert.True(args.Json);
-        Assert.Equal("2", args.Option("--page"));
-        Assert.Equal([new KeyValuePair<string, string>("siteId", "abc")], args.Filters(new HashSet<string> { "--json", "--page" }));
-    }
-
-    [Fact]
-    public void Parse_OptionWithoutValue_IsAUsageError()
-    {
-        Assert.Throws<CliUsageException>(() => CliArguments.Parse(["sites", "list", "--page"]));
+        Assert.Equal([new KeyValuePair<string, string>("siteId", "abc")], CliArguments.Filters(["--site-id", "abc"]));
     }
 
     [Theory]
-    [InlineData(new[] { "sites", "list" }, true)]
-    [InlineData(new[] { "help" }, true)]
-    [InlineData(new[] { "--urls", "http://127.0.0.1:8080" }, false)]
-    [InlineData(new string[0], false)]
-    public void Handles_OnlyResourceVerbsAndHelp(string[] args, bool expected)
+    [InlineData("--site-id")]
+    [InlineData("--site-id", "--name", "x")]
+    [InlineData("stray")]
+    public void Filters_WithoutValueOrNotAnOption_IsAUsageError(params string[] tokens)
     {
-        Assert.Equal(expected, AdminCli.Handles(args));
+        Assert.Throws<CliUsageException>(() => CliArguments.Filters(tokens));
     }
 }

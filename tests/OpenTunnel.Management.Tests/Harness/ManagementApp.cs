@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTunnel.Management.Hosting;
 
 namespace OpenTunnel.Management.Tests.Harness;
 
@@ -52,6 +53,7 @@ public sealed class ManagementApp : IAsyncDisposable
         TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(database);
+        AppContext.SetSwitch(ManagementHost.ServeWithoutVerbSwitch, true);
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             // The agents' mutual-TLS endpoint (default 0.0.0.0:8444) stays off unless a test asks

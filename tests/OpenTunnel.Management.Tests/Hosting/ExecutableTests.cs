@@ -51,7 +51,7 @@ public sealed class ExecutableTests : IDisposable
 
     private TrackedProcess StartService(string url) => TrackedProcess.Start(
         "dotnet",
-        [Service, "--urls", url],
+        [Service, "serve", "--urls", url],
         environment: new Dictionary<string, string> { ["Management__DataDirectory"] = Data, ["Management__Https__AllowLoopbackHttp"] = "true" });
 
     private static CommandResult RunCli(Dictionary<string, string> environment, params string[] args) =>

@@ -105,7 +105,7 @@ public sealed class HttpsTests : IDisposable
     private TrackedProcess Start(string url, Dictionary<string, string>? environment = null)
     {
         var variables = new Dictionary<string, string>(environment ?? []) { ["Management__DataDirectory"] = Data, ["Management__Agents__Listen"] = string.Empty };
-        return TrackedProcess.Start("dotnet", [Service, "--urls", url], environment: variables);
+        return TrackedProcess.Start("dotnet", [Service, "serve", "--urls", url], environment: variables);
     }
 
     /// <summary>The certificate a new TLS connection to 127.0.0.1:<paramref name="port"/> is shown.</summary>

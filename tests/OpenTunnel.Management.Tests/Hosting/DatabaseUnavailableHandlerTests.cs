@@ -1,0 +1,36 @@
+using System.Net.Sockets;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using OpenTunnel.Management.Hosting;
+
+namespace OpenTunnel.Management.Tests.Hosting;
+
+[Trait("Category", "Unit")]
+public sealed class DatabaseUnavailableHandlerTests
+{
+    [Fact]
+    public void TransientCause_RefusedConnectionWrappedByEfCore_IsFound()
+    {
+        var refused = new NpgsqlException("Failed to connect to 127.0.0.1:5432", new SocketException((int)SocketError.ConnectionRefused));
+
+        Assert.Same(refused, DatabaseUnavailableHandler.TransientCause(new InvalidOperationException("transient failure", refused)));
+        Assert.Same(refused, DatabaseUnavailableHandler.TransientCause(new DbUpdateException("save failed", refused)));
+    }
+
+    [Fact]
+    public void TransientCause_ServerShuttingDown_IsFound()
+    {
+        var shutdown = new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", "57P01");
+
+        Assert.Same(shutdown, DatabaseUnavailableHandler.TransientCause(shutdown));
+    }
+
+    [Fact]
+    public void TransientCause_ConstraintViolationOrOtherError_IsNull()
+    {
+        var duplicate = new PostgresException("duplicate key value violates unique constraint", "ERROR", "ERROR", "23505");
+
+        Assert.Null(DatabaseUnavailableHandler.TransientCause(new DbUpdateException("save failed", duplicate)));
+        Assert.Null(DatabaseUnavailableHandler.TransientCause(new InvalidOperationException("a bug")));
+    }
+}
