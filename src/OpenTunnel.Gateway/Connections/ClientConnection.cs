@@ -12,6 +12,7 @@ using OpenTunnel.Gateway.Metrics;
 using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.SignIn;
 using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Platform.Linux.Tls;
 using OpenTunnel.Protocol.Auth;
 using OpenTunnel.Protocol.Http;
 using OpenTunnel.Protocol.Tunnel;
@@ -34,6 +35,9 @@ internal sealed class ClientConnection
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
     private const string HealthPage = "<!DOCTYPE html>\n<html><head><title>OpenTunnel gateway</title></head><body><p>OpenTunnel gateway: up.</p></body></html>\n";
+
+    /// <summary>Set once the warning that OpenSSL keeps idle buffers has been logged.</summary>
+    private static int s_tlsBuffersWarned;
 
     private readonly IRunningConfiguration _configuration;
     private readonly SignInService _signIn;
@@ -223,6 +227,11 @@ internal sealed class ClientConnection
             timeout.CancelAfter(HandshakeTimeout);
             await ssl.AuthenticateAsServerAsync(options, timeout.Token);
             _metrics.HandshakeCompleted(Stopwatch.GetElapsedTime(started));
+            if (!OpenSslIdleBuffers.TryEnable(ssl) && Interlocked.Exchange(ref s_tlsBuffersWarned, 1) == 0)
+            {
+                GatewayLog.TlsBuffersKept(_logger);
+            }
+
             return true;
         }
         catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or System.ComponentModel.Win32Exception)

@@ -19,6 +19,8 @@ internal static partial class GatewayLog
     [LoggerMessage(102, LogLevel.Debug, "TLS handshake with {Client} failed: {Reason}")]
     public static partial void HandshakeFailed(ILogger logger, IPEndPoint client, string reason);
 
+    [LoggerMessage(103, LogLevel.Warning, "Could not let OpenSSL free the record buffers of idle TLS connections (SSL_MODE_RELEASE_BUFFERS); each connection keeps about 35 KB more")]
+    public static partial void TlsBuffersKept(ILogger logger);
 
     [LoggerMessage(104, LogLevel.Information, "Bad request from {Client}: {Problem}")]
     public static partial void BadRequest(ILogger logger, IPEndPoint client, string problem);

@@ -8,7 +8,9 @@ namespace OpenTunnel.Gateway.Tls;
 /// one send when the session's queue runs empty (<see cref="FlushAsync(CancellationToken)"/>) or
 /// the buffer is full. Each frame is still its own TLS record, as openconnect requires; only
 /// the system calls are shared. Reads pass straight through. Writes are serialised because
-/// SslStream may also write from its read side (TLS 1.3 post-handshake messages).
+/// SslStream may also write from its read side (TLS 1.3 post-handshake messages). The buffer is
+/// rented at the first collected record and returned once its bytes are sent, so an idle
+/// connection holds none.
 /// </summary>
 internal sealed class CoalescingStream : Stream
 {
@@ -17,7 +19,7 @@ internal sealed class CoalescingStream : Stream
 
     private readonly Stream _inner;
     private readonly SemaphoreSlim _writing = new(1, 1);
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+    private byte[] _buffer = [];
     private int _count;
 
     public CoalescingStream(Stream inner)
@@ -27,6 +29,9 @@ internal sealed class CoalescingStream : Stream
 
     /// <summary>Collect writes until a flush; off during the handshake and the HTTP exchange.</summary>
     public bool Coalescing { get; set; }
+
+    /// <summary>Whether collected records hold a buffer now; none once they are sent.</summary>
+    internal bool HoldsBuffer => _buffer.Length > 0;
 
     public override bool CanRead => true;
 
@@ -69,6 +74,11 @@ internal sealed class CoalescingStream : Stream
                 await SendBufferedAsync(cancellationToken);
             }
 
+            if (_buffer.Length == 0)
+            {
+                _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+            }
+
             buffer.Span.CopyTo(_buffer.AsSpan(_count));
             _count += buffer.Length;
         }
@@ -103,11 +113,7 @@ internal sealed class CoalescingStream : Stream
         if (disposing)
         {
             _inner.Dispose();
-            byte[] buffer = Interlocked.Exchange(ref _buffer, []);
-            if (buffer.Length > 0)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            ReturnBuffer(Interlocked.Exchange(ref _buffer, []));
         }
 
         base.Dispose(disposing);
@@ -119,7 +125,23 @@ internal sealed class CoalescingStream : Stream
         {
             int count = _count;
             _count = 0;
-            await _inner.WriteAsync(_buffer.AsMemory(0, count), cancellationToken);
+            byte[] buffer = Interlocked.Exchange(ref _buffer, []);
+            try
+            {
+                await _inner.WriteAsync(buffer.AsMemory(0, count), cancellationToken);
+            }
+            finally
+            {
+                ReturnBuffer(buffer);
+            }
+        }
+    }
+
+    private static void ReturnBuffer(byte[] buffer)
+    {
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using OpenTunnel.Protocol.Cstp;
 using OpenTunnel.Protocol.Http;
@@ -9,6 +10,9 @@ namespace OpenTunnel.Gateway.Tls;
 /// Reads one client connection through a single rented buffer: first the HTTP requests of the
 /// sign-in and the CONNECT, then, on the same bytes, CSTP frames (bytes the client sent right
 /// after the CONNECT are kept). A frame is valid in <see cref="Buffer"/> until the next read.
+/// The buffer is held only while bytes are waiting in it: once everything read has been
+/// consumed it goes back to the pool and the reader waits for the next bytes with a zero-byte
+/// read, so an idle connection holds no buffer of its own (docs/gateway.md, "Memory").
 /// </summary>
 public sealed class ConnectionReader : IDisposable
 {
@@ -21,7 +25,7 @@ public sealed class ConnectionReader : IDisposable
     private const int BufferSize = HttpRequestParser.MaxHeadLength + 8 * 1024;
 
     private readonly Stream _stream;
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+    private byte[] _buffer = [];
     private int _start;
     private int _end;
 
@@ -122,14 +126,7 @@ public sealed class ConnectionReader : IDisposable
         CstpFrame.TryReadHeader(_buffer.AsSpan(_start, _end - _start), out _, out int length) == CstpHeaderStatus.Complete
         && _end - _start >= CstpFrame.HeaderLength + length;
 
-    public void Dispose()
-    {
-        byte[] buffer = Interlocked.Exchange(ref _buffer, []);
-        if (buffer.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    public void Dispose() => ReturnBuffer();
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FillAsync(CancellationToken cancellationToken)
@@ -137,6 +134,12 @@ public sealed class ConnectionReader : IDisposable
         if (_start == _end)
         {
             _start = _end = 0;
+            ReturnBuffer();
+
+            // Wait for bytes without a buffer; SslStream passes a zero-byte read down to the socket.
+            int none = await _stream.ReadAsync(Memory<byte>.Empty, cancellationToken);
+            Debug.Assert(none == 0, "a zero-byte read returns no bytes");
+            _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         }
         else if (_buffer.Length - _end < MaxFramePayload + CstpFrame.HeaderLength)
         {
@@ -154,6 +157,15 @@ public sealed class ConnectionReader : IDisposable
 
         _end += n;
         return true;
+    }
+
+    private void ReturnBuffer()
+    {
+        byte[] buffer = Interlocked.Exchange(ref _buffer, []);
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }
 

@@ -46,4 +46,21 @@ public sealed class CoalescingStreamTests
         Assert.Equal(2, inner.Writes.Count);
         Assert.All(inner.Writes, w => Assert.Equal(record.Length, w.Length));
     }
+
+    [Fact]
+    public async Task FlushAsync_AfterCollectedRecords_HoldsNoBufferUntilTheNextRecord()
+    {
+        var inner = new RecordingStream();
+        using var stream = new CoalescingStream(inner) { Coalescing = true };
+        Assert.False(stream.HoldsBuffer);
+
+        await stream.WriteAsync(new byte[] { 1 });
+        Assert.True(stream.HoldsBuffer);
+        await stream.FlushAsync();
+        Assert.False(stream.HoldsBuffer);
+        await stream.WriteAsync(new byte[] { 2 });
+        await stream.FlushAsync();
+
+        Assert.Equal([[1], [2]], inner.Writes);
+    }
 }

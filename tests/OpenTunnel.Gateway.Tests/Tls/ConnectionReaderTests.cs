@@ -79,6 +79,27 @@ public sealed class ConnectionReaderTests
         Assert.Contains("larger than", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ReadFrameAsync_WaitingForTheClient_HoldsNoBuffer()
+    {
+        var (client, server) = InMemoryDuplexStream.CreatePair();
+        using var reader = new ConnectionReader(server);
+        await client.WriteAsync(Frame(CstpPacketType.Data, [7]));
+        await client.FlushAsync();
+        var first = await reader.ReadFrameAsync(CancellationToken.None);
+        Assert.Equal(7, reader.Buffer[first!.Value.Offset]);
+
+        var waiting = reader.ReadFrameAsync(CancellationToken.None).AsTask();
+        await Task.Delay(50);
+        Assert.False(waiting.IsCompleted);
+        Assert.Empty(reader.Buffer);
+        await client.WriteAsync(Frame(CstpPacketType.Data, [8, 9]));
+        await client.FlushAsync();
+        var second = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([8, 9], reader.Buffer.AsSpan(second!.Value.Offset, second.Value.Length).ToArray());
+    }
+
     private static byte[] Frame(CstpPacketType type, byte[] payload)
     {
         byte[] frame = new byte[CstpFrame.HeaderLength + payload.Length];
