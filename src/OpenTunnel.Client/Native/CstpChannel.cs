@@ -89,15 +89,7 @@ public sealed class CstpChannel : IDisposable
         Task<ChannelEnd> first = await Task.WhenAny(reading, timing);
         await both.CancelAsync();
         ChannelEnd end = await first;
-        try
-        {
-            await Task.WhenAll(reading, timing);
-        }
-        catch (OperationCanceledException)
-        {
-            // The other loop ended because the first one did.
-        }
-
+        await Task.WhenAll(reading, timing);
         return cancellationToken.IsCancellationRequested ? ChannelEnd.Stopped : end;
     }
 
@@ -183,6 +175,10 @@ public sealed class CstpChannel : IDisposable
         {
             return ChannelEnd.LinkLost;
         }
+        catch (OperationCanceledException)
+        {
+            return ChannelEnd.Stopped;
+        }
     }
 
     private async Task<ChannelEnd> TimerLoopAsync(CancellationToken cancellationToken)
@@ -209,6 +205,10 @@ public sealed class CstpChannel : IDisposable
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             return ChannelEnd.LinkLost;
+        }
+        catch (OperationCanceledException)
+        {
+            return ChannelEnd.Stopped;
         }
     }
 

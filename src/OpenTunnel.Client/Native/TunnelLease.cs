@@ -142,7 +142,8 @@ public sealed record TunnelLease
         {
             length = n;
         }
-        else if (address.AddressFamily == AddressFamily.InterNetwork && IPAddress.TryParse(parts[1], out var mask) && mask.AddressFamily == AddressFamily.InterNetwork)
+        else if (address.AddressFamily == AddressFamily.InterNetwork && parts[1].Contains('.', StringComparison.Ordinal)
+            && IPAddress.TryParse(parts[1], out var mask) && mask.AddressFamily == AddressFamily.InterNetwork)
         {
             length = MaskLength(mask, header);
         }
