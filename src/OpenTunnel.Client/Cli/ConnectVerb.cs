@@ -1,5 +1,4 @@
 using OpenTunnel.Client.Connect;
-using OpenTunnel.Client.Native;
 using OpenTunnel.Client.State;
 
 namespace OpenTunnel.Client.Cli;
@@ -8,7 +7,7 @@ namespace OpenTunnel.Client.Cli;
 /// <c>opentunnel connect --gateway URL [--site NAME] [--servercert PIN] [--script PATH] [--token-file FILE] [--engine native|openconnect] [-- …]</c>:
 /// gets a gateway token (or takes the one in FILE, so that connect needs no access to the
 /// provider), writes it to a 0600 file and runs openconnect with it until openconnect ends; or,
-/// with <c>--engine native</c>, runs the tunnel in this process (<see cref="NativeConnect"/>).
+/// with <c>--engine native</c>, runs the tunnel in this process (<see cref="NativeConnectVerb"/>).
 /// </summary>
 public static class ConnectVerb
 {
@@ -31,7 +30,7 @@ public static class ConnectVerb
         string engine = arguments["engine"] ?? "openconnect";
         if (engine == "native")
         {
-            return await NativeConnect.RunAsync(arguments, environment, tokenFile, cancellationToken);
+            return await NativeConnectVerb.RunAsync(arguments, environment, tokenFile, cancellationToken);
         }
 
         if (engine != "openconnect")

@@ -3,13 +3,31 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using OpenTunnel.Client.Cli;
 using OpenTunnel.Platform.Linux.Tun;
 using OpenTunnel.Protocol.Client;
 using OpenTunnel.Protocol.Cstp;
 using OpenTunnel.Trust;
 
 namespace OpenTunnel.Client.Native;
+
+/// <summary>How a native connect ended.</summary>
+public enum NativeOutcome
+{
+    /// <summary>The user stopped it (SIGINT/SIGTERM) and the gateway was told.</summary>
+    Stopped,
+
+    /// <summary>The gateway could not be reached, ended the session, or the link broke.</summary>
+    Failed,
+
+    /// <summary>The gateway refused the sign-in or the tunnel.</summary>
+    Refused,
+
+    /// <summary>Another native connect runs on this machine.</summary>
+    AlreadyRunning,
+
+    /// <summary>The host could not be configured (not root, no iproute2, a route refused).</summary>
+    HostNotReady,
+}
 
 /// <summary>
 /// The OpenConnect protocol in this process (the native engine of <c>connect</c>): TLS to the
@@ -18,17 +36,18 @@ namespace OpenTunnel.Client.Native;
 /// gateway ends the session. What it changes on the host is recorded in <see cref="TunnelStateFile"/>
 /// first, so that a killed client's leftovers are repaired by the next start.
 /// </summary>
+/// <remarks>Every outcome is told to <c>progress</c> in a sentence that says what to do next.</remarks>
 public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile, TimeProvider time)
 {
     /// <summary>The kernel numbers the devices: opentun0, opentun1...</summary>
     public const string TunDeviceName = "opentun%d";
 
-    public async Task<int> RunAsync(NativeConnectRequest request, CancellationToken stop)
+    public async Task<NativeOutcome> RunAsync(NativeConnectRequest request, CancellationToken stop)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (!Repair())
         {
-            return ExitCodes.NotReady;
+            return NativeOutcome.AlreadyRunning;
         }
 
         IPAddress gatewayAddress;
@@ -42,7 +61,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         catch (Exception e) when (e is SocketException or AuthenticationException or IOException)
         {
             progress.WriteLine($"Cannot reach the gateway {request.Gateway.Authority}: {e.Message}. Check the URL and that this machine reaches it (TCP port {request.Gateway.Port}).");
-            return ExitCodes.ServiceFailed;
+            return NativeOutcome.Failed;
         }
 
         using (socket)
@@ -60,7 +79,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                 if (head.StatusCode != 200 || !head.StatusLine.StartsWith("HTTP/1.1 200 ", StringComparison.Ordinal))
                 {
                     progress.WriteLine($"The gateway refused the tunnel: {head.StatusLine}{ClientSignIn.Reason(head)}.");
-                    return head.StatusCode is 401 or 403 ? ExitCodes.Refused : ExitCodes.ServiceFailed;
+                    return head.StatusCode is 401 or 403 ? NativeOutcome.Refused : NativeOutcome.Failed;
                 }
 
                 lease = TunnelLease.FromConnectResponse(head);
@@ -69,17 +88,17 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             catch (SignInException e)
             {
                 progress.WriteLine($"The gateway refused the sign-in: {e.Message}. Get a new token (opentunnel token) or check the user name and password.");
-                return ExitCodes.Refused;
+                return NativeOutcome.Refused;
             }
             catch (FormatException e)
             {
                 progress.WriteLine($"The gateway answered something this client cannot read: {e.Message}");
-                return ExitCodes.ServiceFailed;
+                return NativeOutcome.Failed;
             }
             catch (IOException e)
             {
                 progress.WriteLine($"The connection to the gateway broke during the sign-in: {e.Message}");
-                return ExitCodes.ServiceFailed;
+                return NativeOutcome.Failed;
             }
 
             return await RunTunnelAsync(tls, firstFrames, lease, gatewayAddress, stop);
@@ -153,9 +172,27 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         return CertificatePins.Of(x509) == pin;
     }
 
-    private async Task<int> RunTunnelAsync(SslStream tls, byte[] firstFrames, TunnelLease lease, IPAddress gateway, CancellationToken stop)
+    private async Task<NativeOutcome> RunTunnelAsync(SslStream tls, byte[] firstFrames, TunnelLease lease, IPAddress gateway, CancellationToken stop)
     {
-        using TunDevice tun = TunDevice.Create(TunDeviceName);
+        TunDevice tun;
+        try
+        {
+            tun = TunDevice.Create(TunDeviceName);
+        }
+        catch (TunDeviceException e)
+        {
+            progress.WriteLine(e.Message);
+            return NativeOutcome.HostNotReady;
+        }
+
+        using (tun)
+        {
+            return await RunOnDeviceAsync(tun, tls, firstFrames, lease, gateway, stop);
+        }
+    }
+
+    private async Task<NativeOutcome> RunOnDeviceAsync(TunDevice tun, SslStream tls, byte[] firstFrames, TunnelLease lease, IPAddress gateway, CancellationToken stop)
+    {
         var state = new TunnelState
         {
             ProcessId = Environment.ProcessId,
@@ -167,7 +204,16 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         using var channel = new CstpChannel(tls, firstFrames, TimeSpan.FromSeconds(lease.DpdSeconds), TimeSpan.FromSeconds(lease.KeepaliveSeconds), time);
         try
         {
-            state = Configure(tun, lease, gateway, state);
+            try
+            {
+                state = Configure(tun, lease, gateway, state);
+            }
+            catch (Exception e) when (e is HostCommandException or TunDeviceException)
+            {
+                progress.WriteLine($"The tunnel is up but this machine could not be configured for it: {e.Message}");
+                return NativeOutcome.HostNotReady;
+            }
+
             progress.WriteLine($"Connected to {gateway}: {string.Join(", ", lease.Addresses)} on {tun.Name}, MTU {lease.Mtu}, over TLS.");
             if (lease.Banner is not null)
             {
@@ -267,7 +313,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         }
     }
 
-    private async Task<int> EndAsync(ChannelEnd end, CstpChannel channel)
+    private async Task<NativeOutcome> EndAsync(ChannelEnd end, CstpChannel channel)
     {
         string traffic = $"{channel.BytesOut} bytes sent, {channel.BytesIn} received";
         switch (end)
@@ -284,19 +330,19 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                 }
 
                 progress.WriteLine($"Disconnected ({traffic}).");
-                return ExitCodes.Success;
+                return NativeOutcome.Stopped;
             case ChannelEnd.ServerDisconnected:
                 progress.WriteLine($"The gateway ended the session ({traffic}): connect again (a new sign-in may be needed).");
-                return ExitCodes.ServiceFailed;
+                return NativeOutcome.Failed;
             case ChannelEnd.ServerTerminated:
                 progress.WriteLine($"The gateway shut down ({traffic}): connect again when it is back.");
-                return ExitCodes.ServiceFailed;
+                return NativeOutcome.Failed;
             case ChannelEnd.PeerDead:
                 progress.WriteLine($"The gateway stopped answering (no reply to dead-peer probes; {traffic}): check the network and connect again.");
-                return ExitCodes.ServiceFailed;
+                return NativeOutcome.Failed;
             default:
                 progress.WriteLine($"The connection to the gateway was lost ({traffic}): check the network and connect again.");
-                return ExitCodes.ServiceFailed;
+                return NativeOutcome.Failed;
         }
     }
 }

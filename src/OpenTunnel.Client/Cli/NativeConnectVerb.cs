@@ -1,14 +1,14 @@
-using OpenTunnel.Client.Cli;
+using OpenTunnel.Client.Native;
 using OpenTunnel.Protocol.Client;
 
-namespace OpenTunnel.Client.Native;
+namespace OpenTunnel.Client.Cli;
 
 /// <summary>
 /// <c>connect --engine native</c>: the token as for openconnect (got with the sign-in's refresh
 /// token, or read from --token-file), then <see cref="NativeEngine"/> until SIGINT/SIGTERM or the
 /// gateway ends it. Options that only openconnect understands are refused by name.
 /// </summary>
-public static class NativeConnect
+public static class NativeConnectVerb
 {
     public static async Task<int> RunAsync(ClientArguments arguments, ClientEnvironment environment, string? tokenFile, CancellationToken cancellationToken)
     {
@@ -36,6 +36,13 @@ public static class NativeConnect
             : await TokenVerb.GatewayTokenAsync(environment, arguments["site"], cancellationToken);
         environment.State.EnsureExists();
         var engine = new NativeEngine(environment.Error, new TunnelStateFile(environment.State.TunnelFile), environment.Time);
-        return await engine.RunAsync(new NativeConnectRequest(gateway, pin, new SignInCredentials(token)), cancellationToken);
+        NativeOutcome outcome = await engine.RunAsync(new NativeConnectRequest(gateway, pin, new SignInCredentials(token)), cancellationToken);
+        return outcome switch
+        {
+            NativeOutcome.Stopped => ExitCodes.Success,
+            NativeOutcome.Refused => ExitCodes.Refused,
+            NativeOutcome.AlreadyRunning or NativeOutcome.HostNotReady => ExitCodes.NotReady,
+            _ => ExitCodes.ServiceFailed,
+        };
     }
 }
