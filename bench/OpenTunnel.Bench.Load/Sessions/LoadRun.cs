@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using OpenTunnel.Bench.Load.Statistics;
+using OpenTunnel.Protocol.Client;
 
 namespace OpenTunnel.Bench.Load.Sessions;
 

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Globalization;
 using System.Net;
-using System.Text;
-using OpenTunnel.Bench.Load.Protocol;
+using OpenTunnel.Protocol.Client;
+using OpenTunnel.Protocol.Http;
 using OpenTunnel.Protocol.Cstp;
 
 namespace OpenTunnel.Bench.Load.Sessions;
@@ -14,8 +14,6 @@ namespace OpenTunnel.Bench.Load.Sessions;
 /// </summary>
 internal sealed class TunnelSession
 {
-    private const int MaxAuthSteps = 8;
-
     // A DPD request carries no payload from openconnect's idle path (cstp.c: only the MTU probe pads it).
     private static readonly byte[] s_keepaliveFrame = Frame(CstpPacketType.Keepalive);
     private static readonly byte[] s_dpdFrame = Frame(CstpPacketType.DpdRequest);
@@ -62,8 +60,8 @@ internal sealed class TunnelSession
         try
         {
             auth = await HttpChannel.OpenAsync(options.Server, source, options.PinSha256, cancellationToken);
-            string cookie = await SignInAsync(auth, options, cancellationToken);
-            if (auth.ServerClosing)
+            string cookie = await ClientSignIn.SignInAsync(auth.Exchange, options.Server.Host, options.Server.Port, new SignInCredentials(options.Token, options.User, options.Password), cancellationToken);
+            if (auth.Exchange.ServerClosing)
             {
                 // openconnect sends CONNECT on the sign-in connection unless the server said it closes it.
                 await auth.DisposeAsync();
@@ -163,79 +161,6 @@ internal sealed class TunnelSession
         await _channel.DisposeAsync();
     }
 
-    /// <summary>CONNECT as openconnect 9.01 sends it without DTLS (cstp.c start_cstp_connection; no X-DTLS-Master-Secret, so the server offers no DTLS).</summary>
-    internal static string ConnectRequest(string host, string cookie, int index) => string.Create(
-        CultureInfo.InvariantCulture,
-        $"CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {AuthMessages.UserAgent}\r\nCookie: {CookieJar.SessionCookieName}={cookie}\r\nX-CSTP-Version: 1\r\nX-CSTP-Hostname: bench{index}\r\nX-CSTP-Base-MTU: 1500\r\nX-CSTP-MTU: 1406\r\nX-CSTP-Address-Type: IPv6,IPv4\r\nX-CSTP-Full-IPv6-Capability: true\r\n\r\n");
-
-    internal static string PostRequest(string host, string path, string body, string? cookies, string? bearerToken)
-    {
-        var request = new StringBuilder(512 + body.Length);
-        request.Append(CultureInfo.InvariantCulture, $"POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {AuthMessages.UserAgent}\r\n");
-        request.Append("Accept: */*\r\nAccept-Encoding: identity\r\nX-Transcend-Version: 1\r\nX-Aggregate-Auth: 1\r\nX-Support-HTTP-Auth: true\r\n");
-        if (cookies is not null)
-        {
-            request.Append(CultureInfo.InvariantCulture, $"Cookie: {cookies}\r\n");
-        }
-
-        if (bearerToken is not null)
-        {
-            request.Append(CultureInfo.InvariantCulture, $"Authorization: Bearer {bearerToken}\r\n");
-        }
-
-        request.Append(CultureInfo.InvariantCulture, $"Content-Type: application/xml; charset=utf-8\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n");
-        request.Append(body);
-        return request.ToString();
-    }
-
-    private static async Task<string> SignInAsync(HttpChannel channel, LoadOptions options, CancellationToken cancellationToken)
-    {
-        string host = options.Server.Host;
-        var cookies = new CookieJar();
-        string path = "/";
-        string body = AuthMessages.Init($"https://{host}:{options.Server.Port.ToString(CultureInfo.InvariantCulture)}/");
-        string? bearer = null;
-        for (int step = 1; step <= MaxAuthSteps; step++)
-        {
-            var (head, responseBody) = await channel.SendAsync(PostRequest(host, path, body, cookies.ToHeaderValue(), bearer), cancellationToken);
-            cookies.Update(head);
-            if (head.StatusCode == 401 && head.Get("WWW-Authenticate")?.StartsWith("Bearer", StringComparison.OrdinalIgnoreCase) == true)
-            {
-                if (options.Token is null || bearer is not null)
-                {
-                    throw new SignInException($"sign-in step {step}: HTTP 401 Bearer challenge{(bearer is null ? " and no token configured" : ": the token was refused")}");
-                }
-
-                // RFC 6750 challenge: repeat the request with the token, as openconnect --token-mode=oidc does.
-                bearer = options.Token;
-                continue;
-            }
-
-            if (head.StatusCode != 200)
-            {
-                throw new SignInException($"sign-in step {step}: HTTP {head.StatusCode}{Reason(head)}");
-            }
-
-            if (AuthMessages.Parse(responseBody, out var form) == AuthOutcome.Success)
-            {
-                return cookies.SessionCookie ?? throw new SignInException($"sign-in step {step}: success without a {CookieJar.SessionCookieName} cookie");
-            }
-
-            body = AuthMessages.Reply(form!, input => input.Type switch
-            {
-                "password" => options.Password ?? options.Token,
-                "text" => options.User,
-                _ => null,
-            });
-            path = form!.Action;
-        }
-
-        throw new SignInException($"sign-in did not finish within {MaxAuthSteps} steps");
-    }
-
-    private static string Reason(HttpResponseHead head) =>
-        head.Get("X-Reason") is { } reason ? " (" + reason + ")" : string.Empty;
-
     private static byte[] Frame(CstpPacketType type, ReadOnlySpan<byte> payload = default)
     {
         byte[] frame = new byte[CstpFrame.HeaderLength + payload.Length];
@@ -251,17 +176,19 @@ internal sealed class TunnelSession
     {
         try
         {
-            var head = await channel.SendConnectAsync(ConnectRequest(options.Server.Host, cookie, Index), cancellationToken);
+            // As openconnect 9.01 sends it without DTLS (no X-DTLS-Master-Secret, so the server offers no DTLS).
+            var connectOptions = new ClientConnectOptions { Hostname = "bench" + Index.ToString(CultureInfo.InvariantCulture) };
+            var head = await channel.Exchange.SendConnectAsync(ClientSignIn.ConnectRequest(options.Server.Host, cookie, connectOptions), cancellationToken);
             // openconnect accepts only "HTTP/1.1 200 " with a reason phrase (cstp.c start_cstp_connection).
             if (head.StatusCode != 200 || !head.StatusLine.StartsWith("HTTP/1.1 200 ", StringComparison.Ordinal))
             {
-                throw new SignInException($"CONNECT: {head.StatusLine}{Reason(head)}");
+                throw new SignInException($"CONNECT: {head.StatusLine}{ClientSignIn.Reason(head)}");
             }
 
             Address = head.Get("X-CSTP-Address") ?? head.Get("X-CSTP-Address-IP6") ?? throw new SignInException("CONNECT: 200 without X-CSTP-Address");
             ServerKeepaliveSeconds = HeaderInt(head, "X-CSTP-Keepalive");
             ServerDpdSeconds = HeaderInt(head, "X-CSTP-DPD");
-            _buffered = channel.TakeBuffered();
+            _buffered = channel.Exchange.TakeBuffered();
             _channel = channel;
             IsAlive = true;
         }

@@ -28,7 +28,7 @@ public sealed record ClientArguments(string Verb, IReadOnlyDictionary<string, st
         ["enrol"] = ([], ["name"], false),
         ["posture"] = ([], ["every"], false),
         ["token"] = ([], ["site", "out"], false),
-        ["connect"] = (["gateway"], ["site", "servercert", "script", "token-file"], true),
+        ["connect"] = (["gateway"], ["site", "servercert", "script", "token-file", "engine"], true),
         ["help"] = ([], [], false),
     };
 

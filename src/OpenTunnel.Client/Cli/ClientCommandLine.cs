@@ -21,8 +21,9 @@ public static class ClientCommandLine
           token [--site NAME] [--out FILE]
                   get a gateway token (printed, or written to FILE with mode 0600)
           connect --gateway https://HOST[:PORT] [--site NAME] [--servercert pin-sha256:…] [--script PATH]
-                  [--token-file FILE] [-- OPENCONNECT-OPTIONS...]
-                  get a token (or use FILE) and run openconnect with it; its exit code is passed through
+                  [--token-file FILE] [--engine native|openconnect] [-- OPENCONNECT-OPTIONS...]
+                  get a token (or use FILE) and run openconnect with it; its exit code is passed through;
+                  --engine native runs the tunnel in this process instead (TLS, TUN, routes, DNS)
 
         State: $OPENTUNNEL_CLIENT_HOME, else /var/lib/opentunnel-client for root, else ~/.config/opentunnel.
         Exit codes: 0 done, 1 service unreachable or failed, 2 bad command line, 3 a step is missing

@@ -4,9 +4,10 @@ using OpenTunnel.Client.State;
 namespace OpenTunnel.Client.Cli;
 
 /// <summary>
-/// <c>opentunnel connect --gateway URL [--site NAME] [--servercert PIN] [--script PATH] [--token-file FILE] [-- …]</c>:
+/// <c>opentunnel connect --gateway URL [--site NAME] [--servercert PIN] [--script PATH] [--token-file FILE] [--engine native|openconnect] [-- …]</c>:
 /// gets a gateway token (or takes the one in FILE, so that connect needs no access to the
-/// provider), writes it to a 0600 file and runs openconnect with it until openconnect ends.
+/// provider), writes it to a 0600 file and runs openconnect with it until openconnect ends; or,
+/// with <c>--engine native</c>, runs the tunnel in this process (<see cref="NativeConnectVerb"/>).
 /// </summary>
 public static class ConnectVerb
 {
@@ -24,6 +25,17 @@ public static class ConnectVerb
         if (tokenFile is not null && arguments["site"] is not null)
         {
             throw new UsageException("--site names the site of a new token; with --token-file there is none to get.");
+        }
+
+        string engine = arguments["engine"] ?? "openconnect";
+        if (engine == "native")
+        {
+            return await NativeConnectVerb.RunAsync(arguments, environment, tokenFile, cancellationToken);
+        }
+
+        if (engine != "openconnect")
+        {
+            throw new UsageException($"--engine '{engine}' is neither 'native' nor 'openconnect'.");
         }
 
         bool ownToken = tokenFile is null;

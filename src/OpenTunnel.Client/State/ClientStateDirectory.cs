@@ -7,7 +7,8 @@ namespace OpenTunnel.Client.State;
 /// <summary>
 /// The client's state directory (mode 0700; every file 0600, written whole): <c>signin.json</c>
 /// (the refresh token), <c>device-key.pem</c> (the device's P-256 private key, PKCS#8),
-/// <c>device.json</c> (the enrolled device) and, while <c>connect</c> runs, <c>gateway-token</c>.
+/// <c>device.json</c> (the enrolled device) and, while <c>connect</c> runs, <c>gateway-token</c>
+/// (openconnect engine) or <c>tunnel.json</c> (native engine).
 /// </summary>
 public sealed class ClientStateDirectory(string path)
 {
@@ -25,6 +26,12 @@ public sealed class ClientStateDirectory(string path)
     public string DeviceKeyFile => System.IO.Path.Combine(Path, "device-key.pem");
 
     public string GatewayTokenFile => System.IO.Path.Combine(Path, "gateway-token");
+
+    /// <summary>What a native-engine tunnel changed on the host, while it runs (and after a kill, until the next start repairs it).</summary>
+    public string TunnelFile => System.IO.Path.Combine(Path, "tunnel.json");
+
+    /// <summary>Creates the directory (mode 0700) when it does not exist yet.</summary>
+    public void EnsureExists() => Prepare();
 
     /// <summary>
     /// <c>$OPENTUNNEL_CLIENT_HOME</c> when set; else <c>/var/lib/opentunnel-client</c> for root (a

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Security.Authentication;
 using OpenTunnel.Bench.Load.Sessions;
+using OpenTunnel.Protocol.Client;
 
 namespace OpenTunnel.Bench.Load.Tests.Sessions;
 

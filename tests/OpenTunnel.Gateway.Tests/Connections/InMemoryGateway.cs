@@ -12,7 +12,6 @@ using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.SignIn;
 using OpenTunnel.Gateway.Tests.Auth;
 using OpenTunnel.Gateway.Tests.DataPlane;
-using OpenTunnel.Gateway.Tests.Tls;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Testing;

@@ -1,7 +1,7 @@
 using System.Xml.Linq;
-using OpenTunnel.Bench.Load.Protocol;
+using OpenTunnel.Protocol.Auth;
 
-namespace OpenTunnel.Bench.Load.Tests.Protocol;
+namespace OpenTunnel.Protocol.Tests.Auth;
 
 [Trait("Category", "Unit")]
 public sealed class AuthMessagesTests

@@ -1,7 +1,7 @@
 using System.Text;
-using OpenTunnel.Bench.Load.Protocol;
+using OpenTunnel.Protocol.Http;
 
-namespace OpenTunnel.Bench.Load.Tests.Protocol;
+namespace OpenTunnel.Protocol.Tests.Http;
 
 [Trait("Category", "Unit")]
 public sealed class CookieJarTests

@@ -1,11 +1,11 @@
-namespace OpenTunnel.Bench.Load.Protocol;
+namespace OpenTunnel.Protocol.Http;
 
 /// <summary>
 /// The cookies a server set during the auth exchange, sent back on every later request as
 /// openconnect does (http.c http_add_cookie): ocserv links the steps of a multi-step sign-in
 /// with a context cookie, and the final "webvpn" cookie authorises CONNECT.
 /// </summary>
-internal sealed class CookieJar
+public sealed class CookieJar
 {
     public const string SessionCookieName = "webvpn";
 

@@ -1,10 +1,10 @@
 using System.Xml;
 using System.Xml.Linq;
 
-namespace OpenTunnel.Bench.Load.Protocol;
+namespace OpenTunnel.Protocol.Auth;
 
 /// <summary>What the server answered to an auth request.</summary>
-internal enum AuthOutcome
+public enum AuthOutcome
 {
     /// <summary>A form to fill in (another step of the sign-in).</summary>
     Form,
@@ -14,19 +14,19 @@ internal enum AuthOutcome
 }
 
 /// <summary>One input of an auth form: <c>&lt;input type name value&gt;</c> or a <c>&lt;select&gt;</c> with its first option.</summary>
-internal sealed record AuthInput(string Type, string Name, string? Value);
+public sealed record AuthInput(string Type, string Name, string? Value);
 
 /// <summary>An auth-request form: where to post the reply, its inputs, and the opaque element to echo.</summary>
-internal sealed record AuthForm(string Action, IReadOnlyList<AuthInput> Inputs, XElement? Opaque, string? Message);
+public sealed record AuthForm(string Action, IReadOnlyList<AuthInput> Inputs, XElement? Opaque, string? Message);
 
 /// <summary>
 /// The XML of the AnyConnect aggregate-auth exchange as openconnect 9.01 speaks it (auth.c):
 /// the client's init and auth-reply, and the server's auth-request and complete messages.
 /// </summary>
-internal static class AuthMessages
+public static class AuthMessages
 {
     /// <summary>The version string servers see; ocserv treats "Open AnyConnect VPN Agent" as openconnect.</summary>
-    public const string UserAgent = "Open AnyConnect VPN Agent v9.01 (OpenTunnel.Bench.Load)";
+    public const string UserAgent = "Open AnyConnect VPN Agent v9.01 (OpenTunnel)";
 
     private const string ClientVersion = "v9.01";
     private const string DeviceId = "linux-64";

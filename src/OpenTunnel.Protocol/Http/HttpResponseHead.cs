@@ -1,13 +1,13 @@
 using System.Globalization;
 using System.Text;
 
-namespace OpenTunnel.Bench.Load.Protocol;
+namespace OpenTunnel.Protocol.Http;
 
 /// <summary>
 /// The status line and headers of an HTTP/1.1 response, as the OpenConnect servers send them on
 /// the auth exchange and on CONNECT (ocserv worker-http.c writes plain HTTP/1.1, no folding).
 /// </summary>
-internal sealed class HttpResponseHead
+public sealed class HttpResponseHead
 {
     /// <summary>The end of a response head.</summary>
     public static ReadOnlySpan<byte> Terminator => "\r\n\r\n"u8;

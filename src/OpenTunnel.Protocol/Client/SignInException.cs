@@ -1,7 +1,7 @@
-namespace OpenTunnel.Bench.Load.Sessions;
+namespace OpenTunnel.Protocol.Client;
 
 /// <summary>The server refused or broke the sign-in or CONNECT; the message says at which step and why.</summary>
-internal sealed class SignInException : Exception
+public sealed class SignInException : Exception
 {
     public SignInException(string message)
         : base(message)

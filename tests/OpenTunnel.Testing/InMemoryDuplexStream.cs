@@ -1,9 +1,9 @@
 using System.IO.Pipelines;
 
-namespace OpenTunnel.Gateway.Tests.Tls;
+namespace OpenTunnel.Testing;
 
 /// <summary>One end of an in-memory byte stream pair: what one end writes, the other reads, as over a TCP connection.</summary>
-internal sealed class InMemoryDuplexStream : Stream
+public sealed class InMemoryDuplexStream : Stream
 {
     private readonly Stream _reading;
     private readonly Stream _writing;

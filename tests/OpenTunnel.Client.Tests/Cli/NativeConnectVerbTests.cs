@@ -1,0 +1,29 @@
+using OpenTunnel.Client.Cli;
+using OpenTunnel.Client.Posture;
+using OpenTunnel.Client.State;
+using OpenTunnel.Testing;
+
+namespace OpenTunnel.Client.Tests.Cli;
+
+[Trait("Category", "Unit")]
+public sealed class NativeConnectVerbTests
+{
+    [Theory]
+    [InlineData(new[] { "--engine", "native", "--script", "/bin/true" }, "--script is a vpnc-script for openconnect")]
+    [InlineData(new[] { "--engine", "native", "--", "--no-dtls" }, "the native engine takes none ('--no-dtls')")]
+    [InlineData(new[] { "--engine", "native", "--servercert", "sha1:ab" }, "--servercert 'sha1:ab' is not pin-sha256:")]
+    [InlineData(new[] { "--engine", "wireguard" }, "--engine 'wireguard' is neither 'native' nor 'openconnect'.")]
+    public async Task Connect_OptionsTheEngineCannotUse_AreRefusedByName(string[] options, string expected)
+    {
+        using var home = new TemporaryDirectory();
+        string tokenFile = home.File("token");
+        File.WriteAllText(tokenFile, "token");
+        using var http = new HttpClient();
+        var environment = new ClientEnvironment(new ClientStateDirectory(home.Path), TextWriter.Null, TextWriter.Null, http, new PostureSources(), TimeProvider.System);
+        var arguments = ClientArguments.Parse(["connect", "--gateway", "https://198.18.1.1:4443", "--token-file", tokenFile, .. options]);
+
+        var e = await Assert.ThrowsAsync<UsageException>(() => ConnectVerb.RunAsync(arguments, environment, CancellationToken.None));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+}
