@@ -108,6 +108,22 @@ public sealed class IPv4AddressPool
         return false;
     }
 
+    /// <summary>Leases <paramref name="address"/> itself (a session restored after a restart). False when it is outside the pool, reserved or leased.</summary>
+    public bool TryLease(uint address)
+    {
+        lock (_gate)
+        {
+            if (!TryIndex(address, out int index) || _leased[index])
+            {
+                return false;
+            }
+
+            _leased[index] = true;
+            _count++;
+            return true;
+        }
+    }
+
     /// <summary>Returns an address to the pool; an address outside it, reserved or not leased is ignored.</summary>
     public void Release(uint address)
     {

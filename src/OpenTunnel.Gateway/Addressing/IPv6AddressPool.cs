@@ -64,6 +64,16 @@ public sealed class IPv6AddressPool
         return false;
     }
 
+    /// <summary>Leases <paramref name="address"/> itself (a session restored after a restart). False when it is outside the leasable range or leased.</summary>
+    public bool TryLease(UInt128 address)
+    {
+        UInt128 offset = address - _network;
+        lock (_gate)
+        {
+            return address >= _network && offset >= 2 && offset < 2 + (UInt128)Capacity && _leased.Count < Capacity && _leased.Add(address);
+        }
+    }
+
     public void Release(UInt128 address)
     {
         lock (_gate)

@@ -26,10 +26,13 @@ internal sealed class ControlCommands
     private readonly SignInService _signIn;
     private readonly PacketCounters _counters;
     private readonly PreAuthBudget _preAuth;
+    private readonly SessionStore? _store;
 
-    public ControlCommands(IGatewayHost host, SessionTable sessions, SessionSupervisor supervisor, SignInService signIn, PacketCounters counters, PreAuthBudget preAuth)
+    /// <summary><paramref name="store"/>: the session file, written before terminate answers (null: the sessions are not saved).</summary>
+    public ControlCommands(IGatewayHost host, SessionTable sessions, SessionSupervisor supervisor, SignInService signIn, PacketCounters counters, PreAuthBudget preAuth, SessionStore? store = null)
     {
         _preAuth = preAuth;
+        _store = store;
         _host = host;
         _sessions = sessions;
         _supervisor = supervisor;
@@ -57,6 +60,11 @@ internal sealed class ControlCommands
             {
                 string target = Target(request);
                 int count = await _supervisor.TerminateAsync(target);
+
+                // Saved before the answer: a crash right after must not bring the sessions back.
+                // (A revoke needs no such write: the revocation file is written at once, and a
+                // restart does not restore the sessions it covers.)
+                _store?.SaveNow();
                 return Count(command, target, count);
             }
 

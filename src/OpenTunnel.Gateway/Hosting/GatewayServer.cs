@@ -31,6 +31,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
     private readonly TunDataPlane _dataPlane;
     private readonly SessionTable _sessions;
     private readonly SessionSupervisor _supervisor;
+    private readonly SessionStore _store;
     private readonly SignInService _signIn;
     private readonly PreAuthGate _preAuthGate;
     private readonly PacketCounters _counters;
@@ -46,9 +47,11 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
     private MetricsEndpoint? _metricsEndpoint;
     private Task _accepting = Task.CompletedTask;
     private Task _sweeping = Task.CompletedTask;
+    private Task _saving = Task.CompletedTask;
     private int _stopped;
+    private bool _serving;
 
-    internal GatewayServer(GatewayConfiguration configuration, TunDataPlane dataPlane, SessionTable sessions, SessionSupervisor supervisor, SignInService signIn,
+    internal GatewayServer(GatewayConfiguration configuration, TunDataPlane dataPlane, SessionTable sessions, SessionSupervisor supervisor, SessionStore store, SignInService signIn,
         PreAuthGate preAuthGate, PacketCounters counters, GatewayMetrics metrics, PrometheusExposition exposition, TimeProvider time, ILoggerFactory loggers)
     {
         ArgumentNullException.ThrowIfNull(loggers);
@@ -56,6 +59,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
         _dataPlane = dataPlane;
         _sessions = sessions;
         _supervisor = supervisor;
+        _store = store;
         _signIn = signIn;
         _preAuthGate = preAuthGate;
         _counters = counters;
@@ -96,7 +100,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
         {
             var endPoint = new IPEndPoint(IPAddress.Parse(options.Listener.Address), options.Listener.Port);
             _listener = new ConnectionListener(endPoint, ServeAsync, () => ConnectionListener.MaxConnections(_configuration.Current.Options.Limits), _logger);
-            _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this, _sessions, _supervisor, _signIn, _counters, _preAuthGate.Budget), _loggers.CreateLogger("OpenTunnel.Gateway.Control"));
+            _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this, _sessions, _supervisor, _signIn, _counters, _preAuthGate.Budget, _store), _loggers.CreateLogger("OpenTunnel.Gateway.Control"));
             if (!string.IsNullOrEmpty(options.Metrics.Address))
             {
                 _metricsEndpoint = new MetricsEndpoint(IPEndPoint.Parse(options.Metrics.Address), _exposition, _logger);
@@ -120,6 +124,10 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
                 GatewayLog.MetricsListening(_logger, metrics.LocalEndPoint);
             }
 
+            // Last before accepting: a start that failed before this point leaves the session file as it was.
+            RestoreSessions(options.Limits.MaxSessions);
+            _saving = _store.RunAsync(_stopping.Token);
+            _serving = true;
             _accepting = _listener.RunAsync(_stopping.Token);
             _sweeping = SweepLoopAsync(_stopping.Token);
             var certificate = _configuration.Current.Certificate;
@@ -151,6 +159,11 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
         await _stopping.CancelAsync();
         await _accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _sweeping.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_serving)
+        {
+            await _saving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _store.Delete();
+        }
         if (_listener is not null)
         {
             await _listener.DrainAsync(TimeSpan.FromSeconds(3));
@@ -185,6 +198,48 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
         {
             throw new GatewayConfigurationException([$"Udp: cannot listen on udp/{endPoint} for DTLS: {e.Message}. Free the port, or set Udp:Enabled to false to run over TLS only."]);
         }
+    }
+
+    /// <summary>
+    /// Puts back the sessions the session file holds (a restart after a crash): each gets its
+    /// addresses back and its client's cookie is accepted, unless its user or device was revoked
+    /// after it signed in, or it would go over Limits:MaxSessions.
+    /// </summary>
+    private void RestoreSessions(int maxSessions)
+    {
+        var saved = _store.Read(out string? problem);
+        if (problem is not null)
+        {
+            GatewayLog.SessionFileUnreadable(_logger, problem);
+        }
+
+        if (saved.Count == 0)
+        {
+            return;
+        }
+
+        int restored = 0;
+        foreach (var session in saved)
+        {
+            string? refusal = null;
+            if (_signIn.Revocations.RevokedAfterIssue(session.UserName, session.DeviceId, session.SignedInAt, session.Subject) is { } revokedAt)
+            {
+                refusal = $"its access was revoked at {revokedAt:yyyy-MM-dd'T'HH:mm:ss'Z'}, after it signed in";
+            }
+            else if (restored >= maxSessions)
+            {
+                refusal = $"the gateway holds its maximum of {maxSessions} sessions (Limits:MaxSessions)";
+            }
+            else if (_supervisor.Restore(session, out refusal) is not null)
+            {
+                restored++;
+                continue;
+            }
+
+            GatewayLog.SessionNotRestored(_logger, session.Id, session.UserName, refusal!);
+        }
+
+        GatewayLog.SessionsRestored(_logger, restored, _store.Path, saved.Count - restored);
     }
 
     private Task ServeAsync(Socket socket, CancellationToken stopping) =>

@@ -70,6 +70,7 @@ public static class GatewayServices
             return new SessionSupervisor(sp.GetRequiredService<SessionTable>(), pools.IPv4, pools.IPv6, sp.GetRequiredService<TunDataPlane>(), sp.GetRequiredService<PacketCounters>(),
                 sp.GetRequiredService<TimeProvider>(), Logger(sp, LogCategory));
         });
+        services.AddSingleton(sp => new SessionStore(Path.Combine(options.DataDirectory, SessionFile.FileName), sp.GetRequiredService<SessionTable>(), Logger(sp, LogCategory)));
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
@@ -96,7 +97,7 @@ public static class GatewayServices
             sp.GetRequiredService<TunDataPlane>(), sp.GetRequiredService<ServiceManagerNotifier>(), sp.GetRequiredService<TimeProvider>(), Logger(sp, LogCategory)));
         services.AddHostedService(sp => new GatewayServer(
             sp.GetRequiredService<GatewayConfiguration>(), sp.GetRequiredService<TunDataPlane>(), sp.GetRequiredService<SessionTable>(), sp.GetRequiredService<SessionSupervisor>(),
-            sp.GetRequiredService<SignInService>(), sp.GetRequiredService<PreAuthGate>(), sp.GetRequiredService<PacketCounters>(), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<PrometheusExposition>(),
+            sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<SignInService>(), sp.GetRequiredService<PreAuthGate>(), sp.GetRequiredService<PacketCounters>(), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<PrometheusExposition>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         return services;
     }

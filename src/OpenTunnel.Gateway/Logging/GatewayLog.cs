@@ -67,6 +67,21 @@ internal static partial class GatewayLog
     [LoggerMessage(304, LogLevel.Information, "Session {SessionId}: CSTP stream from {Client} out of step ({Problem}); closing the link")]
     public static partial void BadFrame(ILogger logger, long sessionId, IPEndPoint client, string problem);
 
+    [LoggerMessage(305, LogLevel.Information, "Restored {Count} session(s) from {Path}: their clients reconnect with their cookies and keep their addresses; {Dropped} not restored")]
+    public static partial void SessionsRestored(ILogger logger, int count, string path, int dropped);
+
+    [LoggerMessage(306, LogLevel.Warning, "Session {SessionId} of {User} saved before the restart was not restored: {Reason}; its client signs in again")]
+    public static partial void SessionNotRestored(ILogger logger, long sessionId, string user, string reason);
+
+    [LoggerMessage(307, LogLevel.Warning, "Sessions: {Problem}")]
+    public static partial void SessionFileUnreadable(ILogger logger, string problem);
+
+    [LoggerMessage(308, LogLevel.Error, "Cannot save the sessions to {Path} ({Reason}): the gateway keeps serving, but after a restart their clients must sign in again. Retried at the next sign-in or end of a session")]
+    public static partial void SessionsNotSaved(ILogger logger, string path, string reason);
+
+    [LoggerMessage(309, LogLevel.Information, "Sessions saved to {Path} again ({Count} session(s))")]
+    public static partial void SessionsSavedAgain(ILogger logger, string path, int count);
+
     [LoggerMessage(400, LogLevel.Information, "TUN device {Device} up: {Address}/{PrefixLength}, MTU {Mtu}")]
     public static partial void TunUp(ILogger logger, string device, IPAddress address, int prefixLength, int mtu);
 

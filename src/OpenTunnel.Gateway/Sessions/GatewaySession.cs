@@ -15,10 +15,11 @@ namespace OpenTunnel.Gateway.Sessions;
 /// </summary>
 public sealed class GatewaySession
 {
-    public GatewaySession(long id, string cookie, string userName, string? deviceId, IPEndPoint clientEndPoint, DateTimeOffset signedInAt)
+    public GatewaySession(long id, string? cookie, string cookieHash, string userName, string? deviceId, IPEndPoint clientEndPoint, DateTimeOffset signedInAt)
     {
         Id = id;
         Cookie = cookie;
+        CookieHash = cookieHash;
         UserName = userName;
         DeviceId = deviceId;
         ClientEndPoint = clientEndPoint;
@@ -29,8 +30,14 @@ public sealed class GatewaySession
     /// <summary>A short number for the CLI (like ocserv's session ids); never the cookie.</summary>
     public long Id { get; }
 
-    /// <summary>The webvpn cookie value: 32 random bytes, hexadecimal.</summary>
-    public string Cookie { get; }
+    /// <summary>
+    /// The webvpn cookie value: 32 random bytes, hexadecimal; sent once, in the sign-in answer.
+    /// Null for a session restored after a restart, which knows only <see cref="CookieHash"/>.
+    /// </summary>
+    public string? Cookie { get; }
+
+    /// <summary>The SHA-256 of the cookie (<see cref="SessionTable.HashCookie"/>): the table's key and what is saved.</summary>
+    public string CookieHash { get; }
 
     public string UserName { get; }
 

@@ -66,6 +66,18 @@ public sealed class SessionDataPath
         }
     }
 
+    /// <summary>A session restored after a restart has no link: it counts as away since <paramref name="since"/>, for the cookie timeout.</summary>
+    public void AwaySince(DateTimeOffset since)
+    {
+        lock (_gate)
+        {
+            if (_connection is null)
+            {
+                _detachedSince = since;
+            }
+        }
+    }
+
     /// <summary>Makes <paramref name="connection"/> the session's TLS link; returns the link it replaces, for the caller to close.</summary>
     public CstpConnection? AttachTls(CstpConnection connection)
     {

@@ -69,6 +69,7 @@ public sealed class SessionSupervisor
                 return false;
             }
 
+            bool leased = false;
             if (session.IPv4Address == 0)
             {
                 if (!_pool.TryLease(out uint address))
@@ -77,6 +78,7 @@ public sealed class SessionSupervisor
                 }
 
                 session.IPv4Address = address;
+                leased = true;
             }
 
             // IPv6 is extra: a client that asked for it gets an address while the IPv6 pool has
@@ -84,6 +86,12 @@ public sealed class SessionSupervisor
             if (_pool6 is not null && request.WantsIPv6 && session.IPv6Address == UInt128.Zero && _pool6.TryLease(out UInt128 address6))
             {
                 session.IPv6Address = address6;
+                leased = true;
+            }
+
+            if (leased)
+            {
+                _sessions.AddressLeased();
             }
 
             session.ClientEndPoint = connection.Client;
@@ -95,6 +103,43 @@ public sealed class SessionSupervisor
 
         previous?.Close("replaced by a new connection of the same session");
         return true;
+    }
+
+    /// <summary>
+    /// Puts back a session saved before a restart with the addresses it held, so its client's
+    /// reconnect with its cookie gets the same address (openconnect gives up when the address
+    /// changes). Null, with <paramref name="refusal"/> saying why, when an address is no longer in
+    /// the pool or taken, or the session is in the table already.
+    /// </summary>
+    public GatewaySession? Restore(SavedSession saved, out string? refusal)
+    {
+        ArgumentNullException.ThrowIfNull(saved);
+        lock (_gate)
+        {
+            if (saved.IPv4Address != 0 && !_pool.TryLease(saved.IPv4Address))
+            {
+                refusal = $"its address {IPv4AddressPool.ToAddress(saved.IPv4Address)} is not free in the pool {_pool.Network}";
+                return null;
+            }
+
+            if (saved.IPv6Address != UInt128.Zero && _pool6?.TryLease(saved.IPv6Address) != true)
+            {
+                ReleaseLeases(saved.IPv4Address, UInt128.Zero);
+                refusal = $"its IPv6 address {IPv6AddressPool.ToAddress(saved.IPv6Address)} is not free in the IPv6 pool {_pool6?.Network.ToString() ?? "(none)"}";
+                return null;
+            }
+
+            var session = _sessions.Restore(saved, _time.GetUtcNow());
+            if (session is null)
+            {
+                ReleaseLeases(saved.IPv4Address, saved.IPv6Address);
+                refusal = $"session {saved.Id} or its cookie is in the table already";
+                return null;
+            }
+
+            refusal = null;
+            return session;
+        }
     }
 
     /// <summary>
@@ -137,15 +182,7 @@ public sealed class SessionSupervisor
 
             connection = session.DataPath.End(out dtls);
             _dataPlane.Unregister(session);
-            if (session.IPv4Address != 0)
-            {
-                _pool.Release(session.IPv4Address);
-            }
-
-            if (session.IPv6Address != UInt128.Zero)
-            {
-                _pool6?.Release(session.IPv6Address);
-            }
+            ReleaseLeases(session.IPv4Address, session.IPv6Address);
         }
 
         dtls?.Close();
@@ -245,5 +282,18 @@ public sealed class SessionSupervisor
         }
 
         await Task.WhenAll(endings);
+    }
+
+    private void ReleaseLeases(uint address, UInt128 address6)
+    {
+        if (address != 0)
+        {
+            _pool.Release(address);
+        }
+
+        if (address6 != UInt128.Zero)
+        {
+            _pool6?.Release(address6);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Data.Sqlite;
 
 namespace OpenTunnel.Management.Hosting;
 
@@ -16,18 +17,23 @@ internal sealed partial class DatabaseUnavailableHandler(IProblemDetailsService 
     /// <summary>Seconds a client is asked to wait before it tries again.</summary>
     public const int RetryAfterSeconds = 5;
 
+    /// <summary>SQLITE_BUSY and SQLITE_LOCKED: another connection or process holds the lock (https://www.sqlite.org/rescode.html).</summary>
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+
     /// <summary>
     /// The transient database error in <paramref name="exception"/> or its inner exceptions (EF Core
-    /// wraps the provider's), or null. The providers decide what is transient: for Npgsql a broken
-    /// or refused connection and the server's shutdown and overload codes; for SQLite a busy file.
+    /// wraps the provider's), or null. For Npgsql the provider decides (a broken or refused
+    /// connection, the server's shutdown and overload codes); for SQLite a file locked by another
+    /// process past the busy timeout, which Microsoft.Data.Sqlite does not mark transient.
     /// </summary>
     public static DbException? TransientCause(Exception? exception)
     {
         for (Exception? e = exception; e is not null; e = e.InnerException)
         {
-            if (e is DbException { IsTransient: true } db)
+            if (e is DbException { IsTransient: true } or SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked })
             {
-                return db;
+                return (DbException)e;
             }
         }
 

@@ -18,6 +18,21 @@ public sealed class IPv4AddressPoolTests
     }
 
     [Fact]
+    public void TryLeaseAddress_FreeAddress_IsLeasedOnce_ReservedOrOutsideIsRefused()
+    {
+        var pool = new IPv4AddressPool(IPNetwork.Parse("198.18.128.0/24"));
+        uint address = IPv4AddressPool.ToUInt32(IPAddress.Parse("198.18.128.77"));
+
+        Assert.True(pool.TryLease(address));
+        Assert.False(pool.TryLease(address));
+        Assert.False(pool.TryLease(pool.GatewayAddress));
+        Assert.False(pool.TryLease(IPv4AddressPool.ToUInt32(IPAddress.Parse("198.18.129.2"))));
+        Assert.Equal(1, pool.LeasedCount);
+        pool.Release(address);
+        Assert.Equal(0, pool.LeasedCount);
+    }
+
+    [Fact]
     public void TryLease_WholeSlash24_NeverGivesNetworkBroadcastOrGatewayAddress()
     {
         var pool = new IPv4AddressPool(IPNetwork.Parse("198.18.128.0/24"));

@@ -177,6 +177,58 @@ public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ValidateAsync_IssuerStoppedAfterKeysWereFetched_SignsInWithTheCachedKeys_AndPicksUpARotationWhenItIsBack()
+    {
+        using JwtAccessTokenValidator validator = Create();
+        Assert.True((await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None)).Succeeded);
+        int port = new Uri(_server.Issuer).Port;
+        await _server.DisposeAsync();
+
+        // Past the refresh interval: the fetch that is due is refused (nothing listens), the cached keys serve.
+        _clock.Advance(TimeSpan.FromHours(12));
+        TokenValidationOutcome during = await validator.ValidateAsync(_issuer.Mint("bob"), CancellationToken.None);
+        TokenValidationOutcome rotatedDuring = await validator.ValidateAsync(_rotated.Mint("carol"), CancellationToken.None);
+        _server = await OidcDiscoveryServer.StartAsync(port);
+        _server.SetKeys(_rotated.JwksJson);
+        _clock.Advance(TimeSpan.FromMinutes(5));
+        TokenValidationOutcome rotatedAfter = await validator.ValidateAsync(_rotated.Mint("carol"), CancellationToken.None);
+
+        Assert.True(during.Succeeded, during.Detail);
+        Assert.Equal(TokenRefusal.UnknownKey, rotatedDuring.Refusal);
+        Assert.True(rotatedAfter.Succeeded, rotatedAfter.Detail);
+        Assert.Equal(1, _server.JwksRequests);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_IssuerHangsAfterKeysWereFetched_OneSignInWaitsTheMetadataTimeout_TheNextOnesDoNotWait()
+    {
+        using JwtAccessTokenValidator validator = JwtAccessTokenValidator.Create(
+            new AuthOptions { Issuer = _server.Issuer, Audience = Audience, RequireHttpsMetadata = false, MetadataTimeout = TimeSpan.FromSeconds(2) },
+            NullLoggerFactory.Instance,
+            _clock);
+        Assert.True((await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None)).Succeeded);
+        int port = new Uri(_server.Issuer).Port;
+        await _server.DisposeAsync();
+
+        // A listener that takes connections and never answers: an issuer behind a hung proxy.
+        using var hung = new TcpListener(IPAddress.Loopback, port);
+        hung.Start();
+        _server = await OidcDiscoveryServer.StartAsync(); // elsewhere: only for DisposeAsync
+        _clock.Advance(TimeSpan.FromHours(12));
+        var first = System.Diagnostics.Stopwatch.StartNew();
+        TokenValidationOutcome waited = await validator.ValidateAsync(_issuer.Mint("bob"), CancellationToken.None);
+        TimeSpan firstTook = first.Elapsed;
+        var next = System.Diagnostics.Stopwatch.StartNew();
+        TokenValidationOutcome notWaited = await validator.ValidateAsync(_issuer.Mint("carol"), CancellationToken.None);
+        TimeSpan nextTook = next.Elapsed;
+
+        Assert.True(waited.Succeeded, waited.Detail);
+        Assert.True(notWaited.Succeeded, notWaited.Detail);
+        Assert.InRange(firstTook, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(8));
+        Assert.True(nextTook < TimeSpan.FromSeconds(1), $"the sign-in after the failed fetch took {nextTook.TotalMilliseconds:0} ms");
+    }
+
+    [Fact]
     public async Task ValidateAsync_IssuerFailingAtStart_RefusesKeysUnavailableAndRetriesOnlyAfterTheDelay()
     {
         using JwtAccessTokenValidator validator = Create();

@@ -64,7 +64,7 @@ public sealed class DtlsSessionBindingTests : IClassFixture<TokenIssuerFixture>,
         await ClientConnectionTests.WaitUntilAsync(() => session.Connection is null);
 
         await using var again = await TestTlsClient.ConnectAsync(_gateway.Connect("198.18.1.2:40001"));
-        await again.SendAsync(ConnectWithDtls(session.Cookie, RandomNumberGenerator.GetBytes(48)));
+        await again.SendAsync(ConnectWithDtls(session.Cookie!, RandomNumberGenerator.GetBytes(48)));
         var answer = await again.ReadResponseAsync();
 
         Assert.Equal(first.ToHex(), answer.Header("X-DTLS-Session-ID"));

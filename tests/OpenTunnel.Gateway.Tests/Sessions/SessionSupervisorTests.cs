@@ -133,6 +133,36 @@ public sealed class SessionSupervisorTests
         Assert.False(late.Ended);
     }
 
+    [Fact]
+    public void Restore_SavedSessionWithAnAddress_LeasesThatAddressAgain()
+    {
+        var saved = new SavedSession(new string('a', 64), 4, "alice", null, null, System.Net.IPEndPoint.Parse("198.18.1.2:40000"), _time.GetUtcNow(), 0xC6128002, UInt128.Zero);
+
+        var session = _supervisor.Restore(saved, out string? refusal);
+
+        Assert.True(session is not null, refusal);
+        Assert.Equal(0xC6128002u, session.IPv4Address);
+        Assert.Equal(1, _pool.LeasedCount);
+        Assert.True(_supervisor.TryAttach(session, NewConnection(session), Request, out bool reconnect));
+        Assert.True(reconnect);
+        Assert.Equal(0xC6128002u, session.IPv4Address);
+    }
+
+    [Fact]
+    public void Restore_AddressTakenOrOutsideThePool_IsRefusedAndLeasesNothing()
+    {
+        var taken = NewSession();
+        _supervisor.TryAttach(taken, NewConnection(taken), Request, out _);
+        var saved = new SavedSession(new string('a', 64), 9, "bob", null, null, System.Net.IPEndPoint.Parse("198.18.1.2:40000"), _time.GetUtcNow(), taken.IPv4Address, UInt128.Zero);
+
+        Assert.Null(_supervisor.Restore(saved, out string? refusal));
+        Assert.Contains("is not free in the pool 198.18.128.0/30", refusal, StringComparison.Ordinal);
+        Assert.Null(_supervisor.Restore(saved with { IPv4Address = 0xC6120102 }, out refusal));
+        Assert.Contains("198.18.1.2 is not free", refusal, StringComparison.Ordinal);
+        Assert.Equal(1, _pool.LeasedCount);
+        Assert.Equal(1, _sessions.Count);
+    }
+
     private GatewaySession NewSession(string user = "alice")
     {
         var session = _sessions.TryCreate(user, null, System.Net.IPEndPoint.Parse("198.18.1.2:40000"), _time.GetUtcNow(), maxSessions: 100, maxPerUser: 0, out string? refusal);

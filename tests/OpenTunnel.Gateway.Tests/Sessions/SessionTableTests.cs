@@ -16,7 +16,7 @@ public sealed class SessionTableTests
         var session = table.TryCreate("alice", "dev1", Client, DateTimeOffset.UtcNow, 10, 2, out _);
 
         Assert.NotNull(session);
-        Assert.Equal(64, session.Cookie.Length);
+        Assert.Equal(64, session.Cookie!.Length);
         Assert.Same(session, table.Find(session.Cookie));
         Assert.Null(table.Find(session.Cookie.ToUpperInvariant() + "x"));
     }
@@ -90,5 +90,38 @@ public sealed class SessionTableTests
         table.TryCreate("bob", null, Client, DateTimeOffset.UtcNow, 10, 0, out _, subject: "another-subject");
 
         Assert.Equal([before, renamed], table.FindByIdOrUser("7c9e6679-7425-40de-944b-e07fc1f90ae7"));
+    }
+
+    [Fact]
+    public void Restore_SavedSession_IsFoundByTheCookieWhoseHashWasSavedAndKeepsItsIdAndAddress()
+    {
+        var before = new SessionTable();
+        var original = before.TryCreate("alice", "dev1", Client, DateTimeOffset.UtcNow.AddMinutes(-10), 10, 0, out _, subject: "sub-1")!;
+        original.IPv4Address = 0xC6128005;
+        var restarted = new SessionTable();
+        var now = DateTimeOffset.UtcNow;
+
+        var restored = restarted.Restore(SavedSession.Of(original), now)!;
+
+        Assert.Same(restored, restarted.Find(original.Cookie));
+        Assert.Null(restored.Cookie);
+        Assert.Equal((original.Id, "alice", "dev1", "sub-1", 0xC6128005u), (restored.Id, restored.UserName, restored.DeviceId, restored.Subject, restored.IPv4Address));
+        Assert.Equal(now, restored.DataPath.DetachedSince);
+        Assert.Null(restarted.Restore(SavedSession.Of(original), now));
+        Assert.True(restarted.TryCreate("bob", null, Client, now, 10, 0, out _)!.Id > original.Id);
+    }
+
+    [Fact]
+    public void Changed_FiresOnCreateAndRemove()
+    {
+        var table = new SessionTable();
+        int changes = 0;
+        table.Changed += () => changes++;
+
+        var session = table.TryCreate("alice", null, Client, DateTimeOffset.UtcNow, 10, 0, out _)!;
+        table.Remove(session);
+        table.Remove(session);
+
+        Assert.Equal(2, changes);
     }
 }

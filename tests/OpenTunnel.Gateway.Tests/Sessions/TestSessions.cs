@@ -11,7 +11,7 @@ namespace OpenTunnel.Gateway.Tests.Sessions;
 internal static class TestSessions
 {
     public static GatewaySession New(long id = 1, string user = "alice") =>
-        new(id, "cookie" + id, user, null, IPEndPoint.Parse("198.18.1.2:40000"), DateTimeOffset.UtcNow);
+        new(id, "cookie" + id, SessionTable.HashCookie("cookie" + id), user, null, IPEndPoint.Parse("198.18.1.2:40000"), DateTimeOffset.UtcNow);
 
     /// <summary>A TLS link whose reads end at once and whose writes are recorded; nothing drives it.</summary>
     public static CstpConnection NewConnection(SessionTraffic traffic) =>

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using OpenTunnel.Management.Hosting;
@@ -23,6 +24,16 @@ public sealed class DatabaseUnavailableHandlerTests
         var shutdown = new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", "57P01");
 
         Assert.Same(shutdown, DatabaseUnavailableHandler.TransientCause(shutdown));
+    }
+
+    [Fact]
+    public void TransientCause_SqliteFileLockedPastTheBusyTimeout_IsFound_OtherSqliteErrorsAreNot()
+    {
+        var busy = new SqliteException("SQLite Error 5: 'database is locked'.", 5);
+        var constraint = new SqliteException("SQLite Error 19: 'UNIQUE constraint failed'.", 19);
+
+        Assert.Same(busy, DatabaseUnavailableHandler.TransientCause(new DbUpdateException("save failed", busy)));
+        Assert.Null(DatabaseUnavailableHandler.TransientCause(new DbUpdateException("save failed", constraint)));
     }
 
     [Fact]

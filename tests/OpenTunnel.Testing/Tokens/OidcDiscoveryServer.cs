@@ -41,11 +41,12 @@ public sealed class OidcDiscoveryServer : IAsyncDisposable
     /// <summary>While true, both documents answer 503, as an issuer in an outage does.</summary>
     public bool Failing { get; set; }
 
-    public static async Task<OidcDiscoveryServer> StartAsync()
+    /// <summary>Starts on <paramref name="port"/> of 127.0.0.1 (0: a free one; a given one brings an issuer back at its address).</summary>
+    public static async Task<OidcDiscoveryServer> StartAsync(int port = 0)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
         WebApplication app = builder.Build();
         OidcDiscoveryServer? server = null;
         app.MapGet("/.well-known/openid-configuration", (HttpContext context) =>

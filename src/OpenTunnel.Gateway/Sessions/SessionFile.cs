@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using OpenTunnel.Gateway.Addressing;
+
+namespace OpenTunnel.Gateway.Sessions;
+
+/// <summary>What a restart needs of a session to accept its cookie again and give it back its addresses.</summary>
+public sealed record SavedSession(string CookieHash, long Id, string UserName, string? Subject, string? DeviceId, IPEndPoint ClientEndPoint,
+    DateTimeOffset SignedInAt, uint IPv4Address, UInt128 IPv6Address)
+{
+    public static SavedSession Of(GatewaySession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return new(session.CookieHash, session.Id, session.UserName, session.Subject, session.DeviceId, session.ClientEndPoint, session.SignedInAt,
+            session.IPv4Address, session.IPv6Address);
+    }
+}
+
+/// <summary>
+/// The gateway's session file (<c>DATA/sessions.json</c>): for each session the SHA-256 of its
+/// cookie, never the cookie, with its id, user, subject, device, client address, sign-in time and
+/// leased addresses. Pure text in and out; <see cref="SessionStore"/> reads and writes the file.
+/// </summary>
+public static class SessionFile
+{
+    /// <summary>The file's name in the data directory.</summary>
+    public const string FileName = "sessions.json";
+
+    /// <summary>The most sessions a file may hold: the largest Limits:MaxSessions.</summary>
+    public const int MaxSessions = 65535;
+
+    private const int Version = 1;
+
+    public static string Serialize(IReadOnlyList<SavedSession> sessions)
+    {
+        ArgumentNullException.ThrowIfNull(sessions);
+        var list = new JsonArray();
+        foreach (var session in sessions)
+        {
+            var entry = new JsonObject
+            {
+                ["cookieSha256"] = session.CookieHash,
+                ["id"] = session.Id,
+                ["user"] = session.UserName,
+                ["client"] = session.ClientEndPoint.ToString(),
+                ["signedInAt"] = session.SignedInAt.ToString("O", CultureInfo.InvariantCulture),
+            };
+            AddIfPresent(entry, "subject", session.Subject);
+            AddIfPresent(entry, "device", session.DeviceId);
+            AddIfPresent(entry, "ipv4", session.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(session.IPv4Address).ToString());
+            AddIfPresent(entry, "ipv6", session.IPv6Address == UInt128.Zero ? null : IPv6AddressPool.ToAddress(session.IPv6Address).ToString());
+            list.Add(entry);
+        }
+
+        return new JsonObject { ["version"] = Version, ["sessions"] = list }.ToJsonString();
+    }
+
+    /// <summary>The sessions of a file's text; throws <see cref="FormatException"/> naming the first problem.</summary>
+    public static IReadOnlyList<SavedSession> Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(text) as JsonObject ?? throw new FormatException("not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"not JSON ({e.Message})", e);
+        }
+
+        if (Integer(root, "version") != Version)
+        {
+            throw new FormatException($"version {root["version"]?.ToJsonString() ?? "missing"}, expected {Version}");
+        }
+
+        var entries = root["sessions"] as JsonArray ?? throw new FormatException("no 'sessions' array");
+        if (entries.Count > MaxSessions)
+        {
+            throw new FormatException($"{entries.Count} sessions, more than the {MaxSessions} a gateway can hold");
+        }
+
+        var sessions = new List<SavedSession>(entries.Count);
+        foreach (var node in entries)
+        {
+            var entry = node as JsonObject ?? throw new FormatException($"session {sessions.Count + 1} is not an object");
+            try
+            {
+                sessions.Add(Entry(entry));
+            }
+            catch (Exception e) when (e is FormatException or InvalidOperationException or ArgumentException)
+            {
+                throw new FormatException($"session {sessions.Count + 1}: {e.Message}", e);
+            }
+        }
+
+        return sessions;
+    }
+
+    private static SavedSession Entry(JsonObject entry)
+    {
+        string hash = Text(entry, "cookieSha256") ?? throw new FormatException("no 'cookieSha256'");
+        if (hash.Length != 64 || !hash.All(char.IsAsciiHexDigitLower))
+        {
+            throw new FormatException("'cookieSha256' is not 64 lower-case hexadecimal digits");
+        }
+
+        long id = Integer(entry, "id") is { } n and > 0 ? n : throw new FormatException("'id' is not a positive integer");
+        string user = Text(entry, "user") is { Length: > 0 } name ? name : throw new FormatException("no 'user'");
+        var client = IPEndPoint.Parse(Text(entry, "client") ?? throw new FormatException("no 'client'"));
+        var signedInAt = DateTimeOffset.Parse(Text(entry, "signedInAt") ?? throw new FormatException("no 'signedInAt'"), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+        uint ipv4 = Text(entry, "ipv4") is { } v4 ? IPv4AddressPool.ToUInt32(Address(v4, AddressFamily.InterNetwork, "ipv4", "IPv4")) : 0;
+        UInt128 ipv6 = Text(entry, "ipv6") is { } v6 ? IPv6AddressPool.ToUInt128(Address(v6, AddressFamily.InterNetworkV6, "ipv6", "IPv6")) : UInt128.Zero;
+        return new SavedSession(hash, id, user, Text(entry, "subject"), Text(entry, "device"), client, signedInAt, ipv4, ipv6);
+    }
+
+    private static IPAddress Address(string text, AddressFamily family, string name, string familyName) =>
+        IPAddress.TryParse(text, out var address) && address.AddressFamily == family ? address : throw new FormatException($"'{name}' is not an {familyName} address: '{text}'");
+
+    private static string? Text(JsonObject entry, string name) => entry[name]?.GetValue<string>();
+
+    private static long? Integer(JsonObject entry, string name) => entry[name] is JsonValue value && value.TryGetValue(out long n) ? n : null;
+
+    private static void AddIfPresent(JsonObject entry, string name, string? value)
+    {
+        if (value is not null)
+        {
+            entry[name] = value;
+        }
+    }
+}

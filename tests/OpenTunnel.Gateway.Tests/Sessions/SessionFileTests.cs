@@ -1,0 +1,43 @@
+using System.Net;
+using OpenTunnel.Gateway.Sessions;
+
+namespace OpenTunnel.Gateway.Tests.Sessions;
+
+[Trait("Category", "Unit")]
+public sealed class SessionFileTests
+{
+    private static readonly SavedSession Alice = new(new string('a', 64), 7, "alice", "sub-1", "dev-1", IPEndPoint.Parse("198.18.1.2:40000"),
+        DateTimeOffset.Parse("2026-01-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture), 0xC6128002, (UInt128.One << 127) | 5);
+
+    [Fact]
+    public void Parse_OfSerialize_GivesTheSessionsBack()
+    {
+        var bob = Alice with { CookieHash = new string('b', 64), Id = 8, UserName = "bob", Subject = null, DeviceId = null, IPv4Address = 0, IPv6Address = UInt128.Zero };
+
+        var parsed = SessionFile.Parse(SessionFile.Serialize([Alice, bob]));
+
+        Assert.Equal([Alice, bob], parsed);
+    }
+
+    [Theory]
+    [InlineData("{\"version\":1,\"sessions\":[{\"cookieSha256\":\"xyz\",\"id\":1,\"user\":\"a\",\"client\":\"198.18.1.2:1\",\"signedInAt\":\"2026-01-01T00:00:00Z\"}]}", "cookieSha256")]
+    [InlineData("{\"version\":2,\"sessions\":[]}", "version 2")]
+    [InlineData("{\"version\":1}", "'sessions'")]
+    [InlineData("not json", "not JSON")]
+    public void Parse_BadFile_NamesTheProblem(string text, string problem)
+    {
+        var e = Assert.Throws<FormatException>(() => SessionFile.Parse(text));
+
+        Assert.Contains(problem, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_AnIPv6AddressWhereIPv4IsExpected_IsRefused()
+    {
+        string text = SessionFile.Serialize([Alice]).Replace("198.18.128.2", "2001:db8::2", StringComparison.Ordinal);
+
+        var e = Assert.Throws<FormatException>(() => SessionFile.Parse(text));
+
+        Assert.Contains("'ipv4' is not an IPv4 address", e.Message, StringComparison.Ordinal);
+    }
+}
