@@ -15,41 +15,77 @@ public sealed class CommandLineTests : IDisposable
 
     private string Socket => Path.Combine(_directory.Path, "control.sock");
 
+    private string DataDirectory => Path.Combine(_directory.Path, "data");
+
     [Theory]
     [InlineData("run", "--help")]
     [InlineData("drain", "-h")]
-    [InlineData("--help")]
-    public void Help_AfterAnyVerb_PrintsTheUsage(params string[] args)
+    [InlineData("apply", "--help")]
+    [InlineData("token", "--help")]
+    public void VerbHelp_PrintsItsUsageAndExamples(params string[] args)
     {
         CommandResult result = Run(args);
 
         Assert.Equal(ExitCodes.Success, result.ExitCode);
-        Assert.Contains("drain [--off] [--json]", result.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("apply FILE [--json]", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Usage:", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Examples:", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("opentunnel-gateway " + args[0] + " ", result.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void UnknownVerb_IsAUsageError()
+    public void Help_ListsTheVerbs()
     {
-        CommandResult result = Run("drian");
+        CommandResult result = Run("--help");
+
+        Assert.Equal(ExitCodes.Success, result.ExitCode);
+        foreach (string verb in new[] { "run", "check", "pin", "token", "status", "sessions", "disconnect", "terminate", "revoke", "reload", "apply", "drain", "bans", "unban" })
+        {
+            Assert.Matches($@"(?m)^\s+{verb}\b", result.StandardOutput);
+        }
+    }
+
+    [Fact]
+    public void Version_PrintsTheVersion()
+    {
+        CommandResult result = Run("--version");
+
+        Assert.Equal(ExitCodes.Success, result.ExitCode);
+        Assert.Matches(@"^\d+\.\d+\.\d+", result.StandardOutput.Trim());
+    }
+
+    [Theory]
+    [InlineData("drian")]
+    [InlineData("--config", "CONFIG")]
+    [InlineData("rnu", "--config", "CONFIG")]
+    public void UnknownVerb_IsAUsageError_AndStartsNothing(params string[] args)
+    {
+        string config = WriteConfiguration();
+
+        CommandResult result = Run([.. args.Select(a => a == "CONFIG" ? config : a)]);
 
         Assert.Equal(ExitCodes.Usage, result.ExitCode);
-        Assert.Contains("Unknown verb 'drian'", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("error: Unrecognized command or argument", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Run 'opentunnel-gateway --help'", result.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(DataDirectory), "a usage error made the data directory");
     }
 
     [Fact]
-    public void Token_LifetimeNotANumber_IsAClearUsageError()
+    public void Token_LifetimeNotANumber_NamesTheOption_AndIsAUsageError()
     {
-        string config = _directory.File("gateway.json");
-        File.WriteAllText(config, $$"""
-            { "DataDirectory": "{{_directory.Path}}", "Network": { "IPv4Pool": "198.18.128.0/24" },
-              "Auth": { "Issuer": "https://issuer.test", "Audience": "gateway" } }
-            """);
-
-        CommandResult result = Run("token", "--config", config, "--user", "alice", "--lifetime", "x");
+        CommandResult result = Run("token", "--config", WriteConfiguration(), "--user", "alice", "--lifetime", "x");
 
         Assert.True(result.ExitCode == ExitCodes.Usage, result.StandardError);
         Assert.Contains("--lifetime 'x' is not a number of seconds", result.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(DataDirectory), "a usage error made the development key");
+    }
+
+    [Fact]
+    public void Token_WithoutUser_NamesTheMissingOption()
+    {
+        CommandResult result = Run("token", "--config", WriteConfiguration());
+
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
+        Assert.Contains("'--user'", result.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -81,10 +117,20 @@ public sealed class CommandLineTests : IDisposable
         CommandResult result = Run("apply", "--control", Socket);
 
         Assert.Equal(ExitCodes.Usage, result.ExitCode);
-        Assert.Contains("apply needs a configuration file", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Required argument 'FILE' missing for command: 'apply'", result.StandardError, StringComparison.Ordinal);
     }
 
     public void Dispose() => _directory.Dispose();
+
+    private string WriteConfiguration()
+    {
+        string config = _directory.File("gateway.json");
+        File.WriteAllText(config, $$"""
+            { "DataDirectory": "{{DataDirectory}}", "Network": { "IPv4Pool": "198.18.128.0/24" },
+              "Auth": { "Issuer": "https://issuer.test", "Audience": "gateway" } }
+            """);
+        return config;
+    }
 
     private static CommandResult Run(params string[] args) => Command.Run("dotnet", [Executable, .. args], TimeSpan.FromSeconds(30));
 }
