@@ -234,21 +234,10 @@ public static class GatewayCommandLine
         var user = new Option<string>("--user") { Description = "The user name (the token's preferred_username).", Required = true };
         var device = new Option<string>("--device") { Description = "A device id for the token." };
         var groups = new Option<string>("--groups") { Description = "Groups, separated by commas." };
-        var lifetime = new Option<int?>("--lifetime")
-        {
-            Description = "How long the token is valid, in seconds.",
-            CustomParser = option =>
-            {
-                string text = option.Tokens.Single().Value;
-                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) && seconds > 0)
-                {
-                    return seconds;
-                }
-
-                option.AddError($"--lifetime '{text}' is not a number of seconds (a whole number above 0).");
-                return null;
-            },
-        };
+        var lifetime = OptionValue.ParsedValue("--lifetime", "How long the token is valid, in seconds.", text =>
+            int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) && seconds > 0
+                ? seconds
+                : throw new ArgumentException($"--lifetime '{text}' is not a number of seconds (a whole number above 0)."));
         command.Options.Add(config);
         command.Options.Add(user);
         command.Options.Add(device);
