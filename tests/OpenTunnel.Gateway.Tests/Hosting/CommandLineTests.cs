@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+using System.Text;
 using OpenTunnel.CommandLine;
 using OpenTunnel.Testing;
 
@@ -120,7 +122,53 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("Required argument 'FILE' missing for command: 'apply'", result.StandardError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Sessions_PrintsATableForPeople_AndTheAnswerWithJson()
+    {
+        const string answer = """
+            {"ok":true,"result":[
+              {"id":7,"user":"alice","deviceId":null,"address":"198.18.128.2","client":"198.18.0.9:50123","bytesIn":1234567,"bytesOut":89,"channel":"DTLS","connectedSince":"2026-12-03T08:00:00Z"},
+              {"id":12,"user":"bob","deviceId":"pc-42","address":"198.18.128.3","client":"198.18.0.10:40000","bytesIn":5,"bytesOut":6,"channel":"TLS","connectedSince":null}]}
+            """;
+
+        CommandResult table = await ServeOnceAsync(answer, "sessions");
+        CommandResult json = await ServeOnceAsync(answer, "sessions", "--json");
+
+        Assert.True(table.Succeeded, table.StandardError);
+        string[] lines = table.StandardOutput.TrimEnd().Split('\n');
+        Assert.Equal(3, lines.Length);
+        Assert.Matches(@"^ID\s+USER\s+DEVICE\s+ADDRESS\s+CLIENT\s+BYTES IN\s+BYTES OUT\s+CHANNEL\s+CONNECTED SINCE$", lines[0]);
+        Assert.Matches(@"^7\s+alice\s+-\s+198\.18\.128\.2\s+198\.18\.0\.9:50123\s+1234567\s+89\s+DTLS\s+2026-12-03T08:00:00Z$", lines[1]);
+        Assert.Matches(@"^12\s+bob\s+pc-42\s+.*\s+TLS\s+\(away\)$", lines[2]);
+        Assert.Equal(lines[0].IndexOf("BYTES OUT", StringComparison.Ordinal) + "BYTES OUT".Length, lines[2].IndexOf(" 6 ", StringComparison.Ordinal) + 2);
+        Assert.True(json.Succeeded, json.StandardError);
+        Assert.Equal("alice", System.Text.Json.Nodes.JsonNode.Parse(json.StandardOutput)![0]!["user"]!.GetValue<string>());
+    }
+
     public void Dispose() => _directory.Dispose();
+
+    /// <summary>Runs the CLI against a socket that answers its one request with <paramref name="answer"/>, as the gateway's control socket does.</summary>
+    private async Task<CommandResult> ServeOnceAsync(string answer, params string[] args)
+    {
+        File.Delete(Socket);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(Socket));
+        listener.Listen(1);
+        Task serving = Task.Run(
+            async () =>
+            {
+                using Socket peer = await listener.AcceptAsync(timeout.Token);
+                await using var stream = new NetworkStream(peer);
+                using var reader = new StreamReader(stream, Encoding.UTF8);
+                await reader.ReadLineAsync(timeout.Token);
+                await stream.WriteAsync(Encoding.UTF8.GetBytes(answer.ReplaceLineEndings(string.Empty) + "\n"), timeout.Token);
+            },
+            timeout.Token);
+        CommandResult result = await Command.RunAsync("dotnet", [Executable, .. args, "--control", Socket], TimeSpan.FromSeconds(30), null, timeout.Token);
+        await serving;
+        return result;
+    }
 
     private string WriteConfiguration()
     {
