@@ -11,7 +11,7 @@ namespace OpenTunnel.CommandLine;
 /// </summary>
 public static class OptionValue
 {
-    /// <summary>An option of one value read by <paramref name="parse"/>; its value is null when the option is not given.</summary>
+    /// <summary>An option of one value read by <paramref name="parse"/>; its value is null when the option is not given, except for an array, which System.CommandLine makes empty (ParseResult.GetResult tells whether it was given).</summary>
     public static Option<T?> Parsed<T>(string name, string description, Func<string, T> parse)
         where T : class
     {
