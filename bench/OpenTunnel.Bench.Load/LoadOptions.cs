@@ -1,5 +1,7 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using OpenTunnel.CommandLine;
 
 namespace OpenTunnel.Bench.Load;
 
@@ -14,8 +16,8 @@ internal enum AuthMode
 }
 
 /// <summary>
-/// Settings of one load run. Every setting has a documented default; <see cref="Parse"/> refuses
-/// a bad value with a message that names the setting.
+/// Settings of one load run and the command line that sets them (System.CommandLine). Every
+/// setting has a documented default; a bad value is refused with a message that names the setting.
 /// </summary>
 internal sealed record LoadOptions
 {
@@ -58,78 +60,103 @@ internal sealed record LoadOptions
     /// <summary>--timeout SECONDS: limit for one session's TCP connect, TLS, sign-in and CONNECT (default 60).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    public const string Usage = """
-        usage: OpenTunnel.Bench.Load --server HOST:PORT --pin-sha256 BASE64 [options]
-          --sessions N            tunnels to open and hold (10)
-          --concurrency N         sign-ins in flight at once (32)
-          --auth password|token   sign-in method (password)
-          --user NAME             user name for the password form (bench)
-          --password-file PATH    file whose first line is the password
-          --token-file PATH       file whose first line is the access token
-          --source-addresses LIST local addresses to bind, comma-separated (kernel's choice)
-          --keepalive SECONDS     CSTP keepalive interval, 0 = server's (0)
-          --dpd SECONDS           DPD interval, 0 = server's (0)
-          --hold SECONDS          hold time after the ramp, 0 = until SIGINT/SIGTERM (0)
-          --timeout SECONDS       limit for one session's setup (60)
-        Prints one JSON object per line on stdout: "ramp" after the sign-ins, "done" at the end.
+    private const string Description = """
+        The benchmark's load generator: opens --sessions OpenConnect tunnels to --server, holds them,
+        and prints one JSON object per line on stdout: "ramp" after the sign-ins, "done" at the end.
+
+        Examples:
+          OpenTunnel.Bench.Load --server 198.18.0.1:443 --pin-sha256 BASE64 --password-file pw --sessions 1000
+          OpenTunnel.Bench.Load --server 198.18.0.1:443 --pin-sha256 BASE64 --auth token --token-file t --hold 30
+        Exit codes (docs/cli.md): 0 done, 64 bad command line.
         """;
 
-    /// <summary>Parses command-line arguments. Throws <see cref="ArgumentException"/> naming the bad setting.</summary>
-    public static LoadOptions Parse(IReadOnlyList<string> args)
+    private static readonly Option<DnsEndPoint?> ServerOption = Required(OptionValue.Parsed("--server", "The gateway's address and port, HOST:PORT (required).", ParseEndPoint));
+    private static readonly Option<int?> SessionsOption = Int("--sessions", "Tunnels to open and hold (default 10).", 1, 100_000);
+    private static readonly Option<int?> ConcurrencyOption = Int("--concurrency", "Sign-ins in flight at once (default 32).", 1, 4096);
+    private static readonly Option<AuthMode?> AuthOption = OptionValue.ParsedValue("--auth", "Sign-in method: password or token (default password).", value => value switch
     {
-        DnsEndPoint? server = null;
-        string? pin = null;
-        var options = new LoadOptions { Server = new DnsEndPoint("unset", 1), PinSha256 = string.Empty };
-        for (int i = 0; i < args.Count; i++)
+        "password" => AuthMode.Password,
+        "token" => AuthMode.Token,
+        _ => throw new ArgumentException($"--auth must be 'password' or 'token', not '{value}'."),
+    });
+
+    private static readonly Option<string?> UserOption = OptionValue.Parsed("--user", "The user name for the password form (default bench).", value =>
+        value.Length > 0 ? value : throw new ArgumentException("--user must not be empty."));
+
+    private static readonly Option<string?> PasswordFileOption = OptionValue.Parsed("--password-file", "A file whose first line is the password.", path => ReadSecret("--password-file", path));
+    private static readonly Option<string?> TokenFileOption = OptionValue.Parsed("--token-file", "A file whose first line is the access token.", path => ReadSecret("--token-file", path));
+    private static readonly Option<string?> PinOption = Required(OptionValue.Parsed("--pin-sha256", "The server certificate's pin, as openconnect --servercert pin-sha256: takes it (required).", ParsePin));
+    private static readonly Option<IPAddress[]?> SourceAddressesOption = OptionValue.Parsed("--source-addresses", "Local addresses to bind, comma-separated (default: the kernel's choice).", ParseAddresses);
+    private static readonly Option<TimeSpan?> KeepaliveOption = Seconds("--keepalive", "CSTP keepalive interval in seconds, 0 = the server's (default 0).", 0, 86_400);
+    private static readonly Option<TimeSpan?> DpdOption = Seconds("--dpd", "DPD interval in seconds, 0 = the server's (default 0).", 0, 86_400);
+    private static readonly Option<TimeSpan?> HoldOption = Seconds("--hold", "Seconds to hold the sessions after the ramp, 0 = until SIGINT/SIGTERM (default 0).", 0, 86_400);
+    private static readonly Option<TimeSpan?> TimeoutOption = Seconds("--timeout", "Limit in seconds for one session's setup (default 60).", 1, 3600);
+
+    /// <summary>The command line: <paramref name="run"/> gets the options once they parse; a bad value exits 64 naming the setting.</summary>
+    public static RootCommand Command(Func<LoadOptions, CancellationToken, Task<int>> run)
+    {
+        var root = new RootCommand(Description);
+        foreach (Option option in new Option[]
         {
-            string name = args[i];
-            if (i + 1 >= args.Count)
+            ServerOption, SessionsOption, ConcurrencyOption, AuthOption, UserOption, PasswordFileOption, TokenFileOption, PinOption,
+            SourceAddressesOption, KeepaliveOption, DpdOption, HoldOption, TimeoutOption,
+        })
+        {
+            root.Options.Add(option);
+        }
+
+        root.Validators.Add(result =>
+        {
+            // From the word typed: a mistyped --auth has its own error already.
+            string auth = result.GetResult(AuthOption)?.Tokens is [.., var typed] ? typed.Value : "password";
+            if (auth == "password" && result.GetResult(PasswordFileOption) is null)
             {
-                throw new ArgumentException($"{name} needs a value.");
+                result.AddError("--auth password needs --password-file.");
             }
 
-            string value = args[++i];
-            options = name switch
+            if (auth == "token" && result.GetResult(TokenFileOption) is null)
             {
-                "--server" => options with { Server = server = ParseEndPoint(value) },
-                "--sessions" => options with { Sessions = ParseInt(name, value, 1, 100_000) },
-                "--concurrency" => options with { Concurrency = ParseInt(name, value, 1, 4096) },
-                "--auth" => options with { Auth = value switch { "password" => AuthMode.Password, "token" => AuthMode.Token, _ => throw new ArgumentException($"--auth must be 'password' or 'token', not '{value}'.") } },
-                "--user" => options with { User = value.Length > 0 ? value : throw new ArgumentException("--user must not be empty.") },
-                "--password-file" => options with { Password = ReadSecret(name, value) },
-                "--token-file" => options with { Token = ReadSecret(name, value) },
-                "--pin-sha256" => options with { PinSha256 = pin = ParsePin(value) },
-                "--source-addresses" => options with { SourceAddresses = ParseAddresses(value) },
-                "--keepalive" => options with { Keepalive = ParseSeconds(name, value, 0, 86_400) },
-                "--dpd" => options with { Dpd = ParseSeconds(name, value, 0, 86_400) },
-                "--hold" => options with { Hold = ParseSeconds(name, value, 0, 86_400) },
-                "--timeout" => options with { Timeout = ParseSeconds(name, value, 1, 3600) },
-                _ => throw new ArgumentException($"Unknown option '{name}'."),
-            };
-        }
-
-        if (server is null)
-        {
-            throw new ArgumentException("--server HOST:PORT is required.");
-        }
-
-        if (pin is null)
-        {
-            throw new ArgumentException("--pin-sha256 is required: the load generator checks the server certificate like openconnect --servercert.");
-        }
-
-        if (options.Auth == AuthMode.Password && options.Password is null)
-        {
-            throw new ArgumentException("--auth password needs --password-file.");
-        }
-
-        if (options.Auth == AuthMode.Token && options.Token is null)
-        {
-            throw new ArgumentException("--auth token needs --token-file.");
-        }
-
-        return options;
+                result.AddError("--auth token needs --token-file.");
+            }
+        });
+        root.SetAction((result, cancellationToken) => run(From(result), cancellationToken));
+        return root;
     }
+
+    /// <summary>Parses without running; a bad command line throws <see cref="ArgumentException"/> naming the setting.</summary>
+    public static LoadOptions Parse(IReadOnlyList<string> args) =>
+        From(OptionValue.ThrowOnError(Command((_, _) => Task.FromResult(0)).Parse(args)));
+
+    private static LoadOptions From(ParseResult result)
+    {
+        var defaults = new LoadOptions { Server = result.GetValue(ServerOption)!, PinSha256 = result.GetValue(PinOption)! };
+        return defaults with
+        {
+            Sessions = result.GetValue(SessionsOption) ?? defaults.Sessions,
+            Concurrency = result.GetValue(ConcurrencyOption) ?? defaults.Concurrency,
+            Auth = result.GetValue(AuthOption) ?? defaults.Auth,
+            User = result.GetValue(UserOption) ?? defaults.User,
+            Password = result.GetValue(PasswordFileOption),
+            Token = result.GetValue(TokenFileOption),
+            SourceAddresses = result.GetValue(SourceAddressesOption) ?? defaults.SourceAddresses,
+            Keepalive = result.GetValue(KeepaliveOption) ?? defaults.Keepalive,
+            Dpd = result.GetValue(DpdOption) ?? defaults.Dpd,
+            Hold = result.GetValue(HoldOption) ?? defaults.Hold,
+            Timeout = result.GetValue(TimeoutOption) ?? defaults.Timeout,
+        };
+    }
+
+    private static Option<T> Required<T>(Option<T> option)
+    {
+        option.Required = true;
+        return option;
+    }
+
+    private static Option<int?> Int(string name, string description, int min, int max) =>
+        OptionValue.ParsedValue(name, description, value => ParseInt(name, value, min, max));
+
+    private static Option<TimeSpan?> Seconds(string name, string description, double min, double max) =>
+        OptionValue.ParsedValue(name, description, value => ParseSeconds(name, value, min, max));
 
     private static DnsEndPoint ParseEndPoint(string value)
     {

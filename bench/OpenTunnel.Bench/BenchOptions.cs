@@ -1,11 +1,13 @@
+using System.CommandLine;
 using System.Globalization;
 using OpenTunnel.Bench.Report;
+using OpenTunnel.CommandLine;
 
 namespace OpenTunnel.Bench;
 
 /// <summary>
-/// Settings of a benchmark run, each with its default. <see cref="Parse"/> refuses a bad value
-/// with a message that names the option.
+/// Settings of a benchmark run, each with its default, and the command line that sets them
+/// (System.CommandLine): a bad value is refused with a message that names the option.
 /// </summary>
 internal sealed record BenchOptions
 {
@@ -48,53 +50,72 @@ internal sealed record BenchOptions
     /// <summary>--opentunnel-gateway PATH: the built gateway (bench/run passes it when the gateway exists on this branch).</summary>
     public string? OpenTunnelGateway { get; init; }
 
-    public const string Usage = """
-        usage: bench/run [options]
-          --rounds N              interleaved rounds, 0 = session scale only (3)
-          --duration SECONDS      each iperf3 run (10)
-          --connects N            sign-in + connect cycles per server and round, 0 = skip (20)
-          --ping-count N          pings per latency figure (50)
-          --only LIST             opentunnel,ocserv,direct (all)
-          --sessions LIST         session-scale counts, or none (1000,10000)
-          --ocserv-max-sessions N cap of ocserv's session scale (1000)
-          --idle-seconds SECONDS  CPU sample of the idle sessions (30)
-          --concurrency N         load generator's sign-ins in flight (64)
-          --port N                gateway port (443)
-          --results-dir PATH      where the JSON goes (bench/results)
+    private const string Description = """
+        The OpenTunnel benchmark (bench/README.md): OpenTunnel, ocserv and the direct path in network
+        namespaces, measured in interleaved rounds with the same openconnect client. bench/run builds
+        everything and starts it as root.
+
+        Examples:
+          bench/run
+          bench/run --rounds 1 --duration 2 --connects 0 --sessions none
+          bench/run --only opentunnel,ocserv --sessions 1000 --results-dir /tmp/bench
+        Exit codes (docs/cli.md): 0 done, 1 a prerequisite is missing, 64 bad command line, 130 interrupted.
         """;
 
-    public static BenchOptions Parse(IReadOnlyList<string> args)
-    {
-        var options = new BenchOptions();
-        for (int i = 0; i < args.Count; i++)
-        {
-            string name = args[i];
-            if (i + 1 >= args.Count)
-            {
-                throw new ArgumentException($"{name} needs a value.");
-            }
+    private static readonly Option<int?> RoundsOption = IntOption("--rounds", "Interleaved rounds, 0 = the session scale only (default 3).", 0, 50);
+    private static readonly Option<int?> DurationOption = IntOption("--duration", "Seconds of each iperf3 run (default 10).", 1, 600);
+    private static readonly Option<int?> ConnectsOption = IntOption("--connects", "Sign-in + connect cycles per server and round, 0 = skip (default 20).", 0, 500);
+    private static readonly Option<int?> PingCountOption = IntOption("--ping-count", "Pings per latency figure (default 50).", 1, 10_000);
+    private static readonly Option<Target[]?> OnlyOption = OptionValue.Parsed("--only", "Which of opentunnel,ocserv,direct to measure (default all).", ParseTargets);
+    private static readonly Option<int[]?> SessionsOption = OptionValue.Parsed("--sessions", "Session-scale counts, or none (default 1000,10000).", ParseSessions);
+    private static readonly Option<int?> OcservMaxSessionsOption = IntOption("--ocserv-max-sessions", "Cap of ocserv's session scale (default 1000).", 1, 20_000);
+    private static readonly Option<int?> IdleSecondsOption = IntOption("--idle-seconds", "Seconds of the CPU sample of the idle sessions (default 30).", 1, 3600);
+    private static readonly Option<int?> ConcurrencyOption = IntOption("--concurrency", "The load generator's sign-ins in flight (default 64).", 1, 4096);
+    private static readonly Option<int?> PortOption = IntOption("--port", "The gateways' port (default 443).", 1, 65535);
+    private static readonly Option<string> ResultsDirectoryOption = new("--results-dir") { Description = "Where the JSON goes (default bench/results)." };
+    private static readonly Option<string> OpenTunnelVersionOption = new("--opentunnel-version") { Description = "What the JSON calls the OpenTunnel build (bench/run passes git describe)." };
+    private static readonly Option<string> OpenTunnelGatewayOption = new("--opentunnel-gateway") { Description = "The built gateway (bench/run passes it)." };
 
-            string value = args[++i];
-            options = name switch
-            {
-                "--rounds" => options with { Rounds = Int(name, value, 0, 50) },
-                "--duration" => options with { DurationSeconds = Int(name, value, 1, 600) },
-                "--connects" => options with { Connects = Int(name, value, 0, 500) },
-                "--ping-count" => options with { PingCount = Int(name, value, 1, 10_000) },
-                "--only" => options with { Targets = ParseTargets(value) },
-                "--sessions" => options with { Sessions = ParseSessions(value) },
-                "--ocserv-max-sessions" => options with { OcservMaxSessions = Int(name, value, 1, 20_000) },
-                "--idle-seconds" => options with { IdleSeconds = Int(name, value, 1, 3600) },
-                "--concurrency" => options with { Concurrency = Int(name, value, 1, 4096) },
-                "--port" => options with { Port = Int(name, value, 1, 65535) },
-                "--results-dir" => options with { ResultsDirectory = value },
-                "--opentunnel-version" => options with { OpenTunnelVersion = value },
-                "--opentunnel-gateway" => options with { OpenTunnelGateway = value.Length == 0 ? null : value },
-                _ => throw new ArgumentException($"Unknown option '{name}'."),
-            };
+    /// <summary>The command line: <paramref name="run"/> gets the options once they parse; a bad value exits 64 naming the option.</summary>
+    public static RootCommand Command(Func<BenchOptions, CancellationToken, Task<int>> run)
+    {
+        var root = new RootCommand(Description);
+        foreach (Option option in new Option[]
+        {
+            RoundsOption, DurationOption, ConnectsOption, PingCountOption, OnlyOption, SessionsOption, OcservMaxSessionsOption,
+            IdleSecondsOption, ConcurrencyOption, PortOption, ResultsDirectoryOption, OpenTunnelVersionOption, OpenTunnelGatewayOption,
+        })
+        {
+            root.Options.Add(option);
         }
 
-        return options;
+        root.SetAction((result, cancellationToken) => run(From(result), cancellationToken));
+        return root;
+    }
+
+    /// <summary>Parses without running; a bad command line throws <see cref="ArgumentException"/> naming the option.</summary>
+    public static BenchOptions Parse(IReadOnlyList<string> args) =>
+        From(OptionValue.ThrowOnError(Command((_, _) => Task.FromResult(0)).Parse(args)));
+
+    private static BenchOptions From(ParseResult result)
+    {
+        var defaults = new BenchOptions();
+        return new BenchOptions
+        {
+            Rounds = result.GetValue(RoundsOption) ?? defaults.Rounds,
+            DurationSeconds = result.GetValue(DurationOption) ?? defaults.DurationSeconds,
+            Connects = result.GetValue(ConnectsOption) ?? defaults.Connects,
+            PingCount = result.GetValue(PingCountOption) ?? defaults.PingCount,
+            Targets = result.GetResult(OnlyOption) is null ? defaults.Targets : result.GetValue(OnlyOption)!,
+            Sessions = result.GetResult(SessionsOption) is null ? defaults.Sessions : result.GetValue(SessionsOption)!,
+            OcservMaxSessions = result.GetValue(OcservMaxSessionsOption) ?? defaults.OcservMaxSessions,
+            IdleSeconds = result.GetValue(IdleSecondsOption) ?? defaults.IdleSeconds,
+            Concurrency = result.GetValue(ConcurrencyOption) ?? defaults.Concurrency,
+            Port = result.GetValue(PortOption) ?? defaults.Port,
+            ResultsDirectory = result.GetValue(ResultsDirectoryOption) ?? defaults.ResultsDirectory,
+            OpenTunnelVersion = result.GetValue(OpenTunnelVersionOption) ?? defaults.OpenTunnelVersion,
+            OpenTunnelGateway = result.GetValue(OpenTunnelGatewayOption) is { Length: > 0 } gateway ? gateway : null,
+        };
     }
 
     /// <summary>The options as the JSON and the table header show them.</summary>
@@ -117,6 +138,9 @@ internal sealed record BenchOptions
         Target.Ocserv => "ocserv",
         _ => "direct",
     };
+
+    private static Option<int?> IntOption(string name, string description, int min, int max) =>
+        OptionValue.ParsedValue(name, description, value => Int(name, value, min, max));
 
     private static int Int(string name, string value, int min, int max) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min && n <= max

@@ -1,3 +1,3 @@
 using OpenTunnel.Agent.Cli;
 
-return await AgentCommandLine.RunAsync(args);
+return await AgentCommandLine.RunAsync(args, Console.Out, Console.Error);

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using OpenTunnel.Client.Cli;
 using OpenTunnel.Client.State;
+using OpenTunnel.CommandLine;
 
 ClientEnvironment environment;
 try
@@ -10,7 +11,7 @@ try
 catch (ClientStateException e)
 {
     Console.Error.WriteLine(e.Message);
-    return ExitCodes.NotReady;
+    return ExitCodes.Configuration;
 }
 
 // SIGINT/SIGTERM end the verb (a sign-in's polling, a posture loop) through cancellation; connect passes them to openconnect instead.

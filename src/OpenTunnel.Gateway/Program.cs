@@ -1,3 +1,3 @@
 using OpenTunnel.Gateway.Cli;
 
-return await GatewayCommandLine.RunAsync(args);
+return await GatewayCommandLine.RunAsync(args, Console.Out, Console.Error);

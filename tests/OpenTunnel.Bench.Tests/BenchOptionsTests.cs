@@ -59,6 +59,6 @@ public sealed class BenchOptionsTests
     {
         var e = Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["--rounds"]));
 
-        Assert.Contains("--rounds needs a value", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Required argument missing for option: '--rounds'", e.Message, StringComparison.Ordinal);
     }
 }

@@ -18,91 +18,10 @@ public sealed class UsageException : Exception
     }
 }
 
-/// <summary>A parsed command line: the verb, its options (without the leading dashes) and what follows "--".</summary>
+/// <summary>A verb's command line as System.CommandLine parsed it: the verb, its options given (by name without the leading dashes) and what follows "--".</summary>
 public sealed record ClientArguments(string Verb, IReadOnlyDictionary<string, string> Options, IReadOnlyList<string> Extra)
 {
-    /// <summary>The options each verb takes: required, optional, and whether it passes arguments after "--" on.</summary>
-    private static readonly Dictionary<string, (string[] Required, string[] Optional, bool Extra)> Verbs = new(StringComparer.Ordinal)
-    {
-        ["signin"] = (["server"], ["site", "ca-pin", "ca-file"], false),
-        ["enrol"] = ([], ["name"], false),
-        ["posture"] = ([], ["every"], false),
-        ["token"] = ([], ["site", "out"], false),
-        ["connect"] = (["gateway"], ["site", "servercert", "script", "token-file", "engine"], true),
-        ["help"] = ([], [], false),
-    };
-
     public string? this[string option] => Options.GetValueOrDefault(option);
-
-    /// <summary>
-    /// Parses <c>VERB [--option VALUE | --option=VALUE]... [-- EXTRA...]</c>; "enroll" is the same
-    /// verb as "enrol". Throws <see cref="UsageException"/> naming the unknown verb, the unknown or
-    /// repeated option, the option without a value, or the missing required option.
-    /// </summary>
-    public static ClientArguments Parse(IReadOnlyList<string> args)
-    {
-        ArgumentNullException.ThrowIfNull(args);
-        if (args.Count == 0 || args[0] is "--help" or "-h")
-        {
-            return new ClientArguments("help", new Dictionary<string, string>(), []);
-        }
-
-        string verb = args[0] == "enroll" ? "enrol" : args[0];
-        if (!Verbs.TryGetValue(verb, out var spec))
-        {
-            throw new UsageException($"'{args[0]}' is not a verb of opentunnel.");
-        }
-
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        var extra = new List<string>();
-        for (int i = 1; i < args.Count; i++)
-        {
-            string argument = args[i];
-            if (argument == "--")
-            {
-                if (!spec.Extra)
-                {
-                    throw new UsageException($"'{verb}' takes no arguments after '--'.");
-                }
-
-                extra.AddRange(args.Skip(i + 1));
-                break;
-            }
-
-            if (!argument.StartsWith("--", StringComparison.Ordinal) || argument.Length == 2)
-            {
-                throw new UsageException($"'{argument}' is not an option of '{verb}' (options start with --).");
-            }
-
-            int equals = argument.IndexOf('=', StringComparison.Ordinal);
-            string name = equals > 0 ? argument[2..equals] : argument[2..];
-            if (Array.IndexOf(spec.Required, name) < 0 && Array.IndexOf(spec.Optional, name) < 0)
-            {
-                throw new UsageException($"'--{name}' is not an option of '{verb}'.");
-            }
-
-            string? value = equals > 0 ? argument[(equals + 1)..] : i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : null;
-            if (string.IsNullOrWhiteSpace(value))
-            {
-                throw new UsageException($"'--{name}' needs a value.");
-            }
-
-            if (!options.TryAdd(name, value))
-            {
-                throw new UsageException($"'--{name}' is given twice.");
-            }
-        }
-
-        foreach (string required in spec.Required)
-        {
-            if (!options.ContainsKey(required))
-            {
-                throw new UsageException($"'{verb}' needs --{required}.");
-            }
-        }
-
-        return new ClientArguments(verb, options, extra);
-    }
 
     /// <summary>An absolute http or https URL given as <paramref name="option"/>; the management service's URL ends with a slash, so relative paths resolve under it.</summary>
     public Uri Url(string option)

@@ -1,44 +1,151 @@
+using System.CommandLine;
 using OpenTunnel.Client.Oidc;
+using OpenTunnel.CommandLine;
 using OpenTunnel.Client.State;
 using OpenTunnel.Trust;
 
 namespace OpenTunnel.Client.Cli;
 
-/// <summary>The verbs of the <c>opentunnel</c> executable and the exit code of each outcome (<see cref="ExitCodes"/>).</summary>
+/// <summary>
+/// The verbs of the <c>opentunnel</c> executable, each with its own help and examples, and the exit
+/// code of each outcome (the shared table, docs/cli.md; <c>connect</c> passes openconnect's own through).
+/// </summary>
 public static class ClientCommandLine
 {
-    public const string Usage = """
-        Usage: opentunnel <verb> [options]
-
-          signin --server URL [--site NAME] [--ca-pin pin-sha256:… | --ca-file FILE]
-                  sign in with the device flow: open the URL shown, enter the code; before enrolment
-                  the sign-in is for enrolling this device, after it for gateway tokens; --ca-pin or
-                  --ca-file trusts the deployment's CA (kept for the later verbs), else the system's
-          enrol [--name NAME]
-                  make this device's key, collect its posture and enrol it (after signin)
-          posture [--every SECONDS]
-                  report the posture again, once or every SECONDS (1 to 86400) until stopped
-          token [--site NAME] [--out FILE]
-                  get a gateway token (printed, or written to FILE with mode 0600)
-          connect --gateway https://HOST[:PORT] [--site NAME] [--servercert pin-sha256:…] [--script PATH]
-                  [--token-file FILE] [--engine native|openconnect] [-- OPENCONNECT-OPTIONS...]
-                  get a token (or use FILE) and run openconnect with it; its exit code is passed through;
-                  --engine native runs the tunnel in this process instead (TLS, TUN, routes, DNS)
+    private const string Description = """
+        The OpenTunnel client: sign in, enrol this device, report its posture, get gateway tokens and
+        connect with openconnect.
 
         State: $OPENTUNNEL_CLIENT_HOME, else /var/lib/opentunnel-client for root, else ~/.config/opentunnel.
-        Exit codes: 0 done, 1 service unreachable or failed, 2 bad command line, 3 a step is missing
-        (sign in or enrol first), 4 refused by the provider, 130 interrupted; connect: openconnect's,
-        127 without openconnect.
+        Exit codes (docs/cli.md): 0 done, 1 the service answered something unexpected, 64 bad command line,
+        69 service unreachable (or its HTTPS certificate not trusted), 71 a file cannot be read or written,
+        77 refused by the provider, 78 a step is missing (sign in or enrol first), 130 interrupted;
+        connect: openconnect's own, 127 without openconnect.
         """;
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, ClientEnvironment environment, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(IReadOnlyList<string> args, ClientEnvironment environment, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(environment);
+        return CommandLineRunner.InvokeAsync(Build(environment), args, environment.Out, environment.Error, cancellationToken);
+    }
+
+    private static RootCommand Build(ClientEnvironment environment)
+    {
+        var site = new Option<string>("--site") { Description = "The site's name (the token is for its gateways)." };
+        var root = new RootCommand(Description);
+        root.Subcommands.Add(Verb(environment, "signin", """
+            Sign in with the device flow: open the URL shown and enter the code. Before enrolment the
+            sign-in is for enrolling this device, after it for gateway tokens. --ca-pin or --ca-file
+            trusts the deployment's CA (kept for the later verbs), else the system's trust store.
+
+            Examples:
+              opentunnel signin --server https://mgmt.example:9443 --ca-pin pin-sha256:BASE64
+              opentunnel signin --server https://mgmt.example:9443 --site paris
+            """,
+            SignInVerb.RunAsync,
+            [
+                new Option<string>("--server") { Description = "The management service's URL (it hosts the identity provider).", Required = true },
+                site,
+                new Option<string>("--ca-pin") { Description = "The deployment CA's pin-sha256:BASE64." },
+                new Option<string>("--ca-file") { Description = "The deployment CA's certificate (PEM)." },
+            ]));
+        Command enrol = Verb(environment, "enrol", """
+            Make this device's key, collect its posture and enrol it (after signin).
+
+            Examples:
+              opentunnel enrol
+              opentunnel enrol --name laptop-42
+            """,
+            EnrolVerb.RunAsync,
+            [new Option<string>("--name") { Description = "The device's name (default: the host name)." }]);
+        enrol.Aliases.Add("enroll");
+        root.Subcommands.Add(enrol);
+        root.Subcommands.Add(Verb(environment, "posture", """
+            Report the posture again, once or every SECONDS (1 to 86400) until stopped.
+
+            Examples:
+              opentunnel posture
+              opentunnel posture --every 300
+            """,
+            PostureVerb.RunAsync,
+            [new Option<string>("--every") { Description = "Report every SECONDS (1 to 86400) until SIGINT or SIGTERM." }]));
+        root.Subcommands.Add(Verb(environment, "token", """
+            Get a gateway token: printed, or written to FILE with mode 0600.
+
+            Examples:
+              opentunnel token --site paris
+              opentunnel token --site paris --out /run/user/1000/gateway-token
+            """,
+            TokenVerb.RunAsync,
+            [site, new Option<string>("--out") { Description = "Write the token to this file (mode 0600) instead of printing it." }]));
+        root.Subcommands.Add(Verb(environment, "connect", """
+            Get a token (or use --token-file) and run openconnect with it; openconnect's exit code is
+            passed through. Words after -- go to openconnect. --engine native runs the tunnel in this
+            process instead (TLS, TUN device, routes, DNS; docs/client.md).
+
+            Examples:
+              opentunnel connect --gateway https://vpn.example --site paris
+              opentunnel connect --gateway https://vpn.example:4443 --servercert pin-sha256:BASE64 -- --interface tun7
+              opentunnel connect --gateway https://vpn.example --site paris --engine native
+            """,
+            ConnectVerb.RunAsync,
+            [
+                new Option<string>("--gateway") { Description = "The gateway's URL, https://HOST[:PORT].", Required = true },
+                site,
+                new Option<string>("--servercert") { Description = "The gateway certificate's pin-sha256:BASE64 (openconnect --servercert)." },
+                new Option<string>("--script") { Description = "The vpnc-script for openconnect." },
+                new Option<string>("--token-file") { Description = "A gateway token to use instead of getting one." },
+                new Option<string>("--engine") { Description = "openconnect (the default) or native (the tunnel in this process)." },
+            ],
+            new Argument<string[]>("OPENCONNECT-OPTIONS") { Description = "Options for openconnect, after --.", Arity = ArgumentArity.ZeroOrMore }));
+        return root;
+    }
+
+    /// <summary>A verb whose action hands its options (by name without the dashes) to <paramref name="run"/> and turns what it throws into an exit code.</summary>
+    private static Command Verb(
+        ClientEnvironment environment,
+        string name,
+        string description,
+        Func<ClientArguments, ClientEnvironment, CancellationToken, Task<int>> run,
+        Option<string>[] options,
+        Argument<string[]>? extra = null)
+    {
+        var command = new Command(name, description);
+        foreach (Option<string> option in options)
+        {
+            command.Options.Add(option);
+        }
+
+        if (extra is not null)
+        {
+            command.Arguments.Add(extra);
+        }
+
+        command.SetAction((result, cancellationToken) =>
+        {
+            var given = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (Option<string> option in options)
+            {
+                if (result.GetValue(option) is { } value)
+                {
+                    given[option.Name[2..]] = value;
+                }
+            }
+
+            var arguments = new ClientArguments(name, given, extra is null ? [] : result.GetValue(extra) ?? []);
+            return RunVerbAsync(run, arguments, environment, cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunVerbAsync(
+        Func<ClientArguments, ClientEnvironment, CancellationToken, Task<int>> run, ClientArguments arguments, ClientEnvironment environment, CancellationToken cancellationToken)
+    {
         DeploymentTrust? trust = null;
         HttpClient? trusted = null;
         try
         {
-            ClientArguments arguments = ClientArguments.Parse(args);
             trust = ServerTrust.For(arguments, environment.State);
             if (trust is not null)
             {
@@ -46,33 +153,25 @@ public static class ClientCommandLine
                 environment = environment with { Http = trusted };
             }
 
-            return arguments.Verb switch
-            {
-                "signin" => await SignInVerb.RunAsync(arguments, environment, cancellationToken),
-                "enrol" => await EnrolVerb.RunAsync(arguments, environment, cancellationToken),
-                "posture" => await PostureVerb.RunAsync(arguments, environment, cancellationToken),
-                "token" => await TokenVerb.RunAsync(arguments, environment, cancellationToken),
-                "connect" => await ConnectVerb.RunAsync(arguments, environment, cancellationToken),
-                _ => Print(environment.Out, Usage, ExitCodes.Success),
-            };
+            return await run(arguments, environment, cancellationToken);
         }
         catch (UsageException e)
         {
-            return Print(environment.Error, $"{e.Message}\n\n{Usage}", ExitCodes.Usage);
+            return Print(environment.Error, $"error: {e.Message}\nRun 'opentunnel {arguments.Verb} --help' for its usage.", ExitCodes.Usage);
         }
         catch (ClientStateException e)
         {
-            return Print(environment.Error, e.Message, ExitCodes.NotReady);
+            return Print(environment.Error, e.Message, ExitCodes.Configuration);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The state directory or an output file cannot be written (another user's directory, a read-only file system, a directory in the way).
-            return Print(environment.Error, $"Cannot read or write a file: {e.Message}", ExitCodes.NotReady);
+            return Print(environment.Error, $"Cannot read or write a file: {e.Message}", ExitCodes.OsError);
         }
         catch (ProviderException e)
         {
             string refusedCertificate = trust?.LastProblem is { } problem ? $"\nThe server's HTTPS certificate is not trusted: {problem}." : string.Empty;
-            return Print(environment.Error, e.Message + refusedCertificate, e.Refused ? ExitCodes.Refused : ExitCodes.ServiceFailed);
+            return Print(environment.Error, e.Message + refusedCertificate, e.Refused ? ExitCodes.NoPermission : e.Unreachable ? ExitCodes.Unavailable : ExitCodes.Failure);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -11,6 +11,9 @@ namespace OpenTunnel.Client.Cli;
 /// </summary>
 public static class ConnectVerb
 {
+    /// <summary>openconnect is not installed (the shell's code for a command not found); the client's own code, beside the shared table.</summary>
+    public const int OpenConnectMissing = 127;
+
     public static async Task<int> RunAsync(ClientArguments arguments, ClientEnvironment environment, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(arguments);
@@ -55,7 +58,7 @@ public static class ConnectVerb
             if (exitCode is null)
             {
                 environment.Error.WriteLine($"'{environment.OpenConnect}' is not installed: apt-get install openconnect (9.01 or later, for --token-mode=oidc).");
-                return ExitCodes.OpenConnectMissing;
+                return OpenConnectMissing;
             }
 
             return exitCode.Value;

@@ -1,4 +1,5 @@
 using OpenTunnel.Client.Native;
+using OpenTunnel.CommandLine;
 using OpenTunnel.Protocol.Client;
 
 namespace OpenTunnel.Client.Cli;
@@ -40,9 +41,10 @@ public static class NativeConnectVerb
         return outcome switch
         {
             NativeOutcome.Stopped => ExitCodes.Success,
-            NativeOutcome.Refused => ExitCodes.Refused,
-            NativeOutcome.AlreadyRunning or NativeOutcome.HostNotReady => ExitCodes.NotReady,
-            _ => ExitCodes.ServiceFailed,
+            NativeOutcome.Refused => ExitCodes.NoPermission,
+            NativeOutcome.HostNotReady => ExitCodes.OsError,
+            NativeOutcome.AlreadyRunning => ExitCodes.Failure,
+            _ => ExitCodes.Unavailable,
         };
     }
 }

@@ -3,6 +3,7 @@ using OpenTunnel.Client.Devices;
 using OpenTunnel.Client.Oidc;
 using OpenTunnel.Client.Posture;
 using OpenTunnel.Client.State;
+using OpenTunnel.CommandLine;
 using OpenTunnel.Identity.Contracts.Devices;
 
 namespace OpenTunnel.Client.Cli;

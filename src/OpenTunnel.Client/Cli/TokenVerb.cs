@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using OpenTunnel.Client.Devices;
 using OpenTunnel.Client.State;
+using OpenTunnel.CommandLine;
 using OpenTunnel.Identity.Contracts.Devices;
 
 namespace OpenTunnel.Client.Cli;

@@ -30,6 +30,9 @@ public sealed class ProviderException : Exception
 
     public bool Refused { get; }
 
+    /// <summary>The request got no answer: the connection failed (also an untrusted HTTPS certificate) or timed out.</summary>
+    public bool Unreachable => InnerException is HttpRequestException or OperationCanceledException;
+
     /// <summary>The OAuth error code (access_denied, invalid_grant, …), when the answer had one.</summary>
     public string? Error { get; }
 }

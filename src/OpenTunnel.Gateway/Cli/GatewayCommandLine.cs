@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -15,27 +16,13 @@ namespace OpenTunnel.Gateway.Cli;
 /// <summary>
 /// The verbs of the <c>opentunnel-gateway</c> executable: <c>run</c> starts the gateway; the
 /// others talk to a running one over its control socket (like occtl) or work on the
-/// configuration and data directory.
+/// configuration and data directory. Every verb has its own help with examples.
 /// </summary>
 public static class GatewayCommandLine
 {
-    public const string Usage = """
-        Usage: opentunnel-gateway <verb> [options]
-
-          run --config FILE [--verbose]      start the gateway (the default verb)
-          check --config FILE                validate a configuration file and exit
-          pin --config FILE                  print the certificate's pin-sha256 (makes the self-signed one if needed)
-          token --config FILE --user NAME [--device ID] [--groups A,B] [--lifetime SECONDS]
-                                             mint a test access token with the development key in the data directory
-          status | sessions [--json]         what the running gateway does
-          disconnect <id|user> [--json]      close a session's link; its cookie stays valid (the client reconnects)
-          terminate <id|user> [--json]       end a session and revoke its cookie
-          revoke <user|device> [--json]      terminate, and refuse the tokens issued until now
-          reload [FILE] [--json]             re-read the configuration (default: the file the gateway started with)
-          apply FILE [--json]                validate a whole configuration document and swap it in (as the agent pushes it)
-          drain [--off] [--json]             take no new sessions (the ones there keep running); --off takes them again
-          bans [--json]                      banned client addresses and ban scores (address, score, ban expiry)
-          unban ADDRESS [--json]             clear the ban and score of a client address (an IPv6 client is its /64)
+    private const string Description = """
+        The OpenTunnel gateway: 'run' starts it; the control verbs talk to a running one over its
+        control socket (like occtl); check, pin and token work on a configuration file.
 
         Control verbs find the socket with --control PATH, or from --config FILE
         (Control:SocketPath, default DATA_DIRECTORY/control.sock), or /var/lib/opentunnel-gateway/control.sock.
@@ -44,141 +31,294 @@ public static class GatewayCommandLine
         69 control socket unreachable, 71 TUN device, 78 bad configuration.
         """;
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>Runs the command line; problems become the exit codes of the shared table, with a message on <paramref name="error"/>.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var arguments = Arguments.Parse(args);
-        if (arguments.Has("--help") || arguments.Has("-h"))
-        {
-            return Help();
-        }
-
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
         try
         {
-            return arguments.Verb switch
-            {
-                "run" => await RunGatewayAsync(arguments),
-                "check" => Check(arguments),
-                "pin" => Pin(arguments),
-                "token" => Token(arguments),
-                "status" or "sessions" or "disconnect" or "terminate" or "revoke" or "reload" or "bans" or "unban" or "apply" or "drain" => await ControlAsync(arguments),
-                "help" or "--help" or "-h" => Help(),
-                _ => Fail($"Unknown verb '{arguments.Verb}'.\n\n{Usage}", ExitCodes.Usage),
-            };
-        }
-        catch (UsageException e)
-        {
-            return Fail($"{e.Message}\n\n{Usage}", ExitCodes.Usage);
+            return await CommandLineRunner.InvokeAsync(Build(output, error), args, output, error, CancellationToken.None);
         }
         catch (InputFileException e)
         {
-            return Fail(e.Message, ExitCodes.DataError);
+            return Fail(error, e.Message, ExitCodes.DataError);
         }
         catch (GatewayConfigurationException e)
         {
-            return Fail(e.Message, ExitCodes.Configuration);
+            return Fail(error, e.Message, ExitCodes.Configuration);
         }
         catch (TunDeviceException e)
         {
-            return Fail("TUN device: " + e.Message, ExitCodes.OsError);
+            return Fail(error, "TUN device: " + e.Message, ExitCodes.OsError);
         }
         catch (ControlUnavailableException e)
         {
-            return Fail(e.Message, ExitCodes.Unavailable);
+            return Fail(error, e.Message, ExitCodes.Unavailable);
         }
         catch (InvalidOperationException e)
         {
-            return Fail(e.Message, ExitCodes.Failure);
+            return Fail(error, e.Message, ExitCodes.Failure);
         }
     }
 
-    private static async Task<int> RunGatewayAsync(Arguments arguments)
+    private static RootCommand Build(TextWriter output, TextWriter error)
     {
-        string file = arguments.Require("--config");
-        var options = GatewayConfigurationLoader.LoadFile(file);
-        await GatewayHost.RunAsync(options, Path.GetFullPath(file), arguments.Has("--verbose"));
-        return 0;
+        var root = new RootCommand(Description);
+        root.Subcommands.Add(Run());
+        root.Subcommands.Add(Check(output));
+        root.Subcommands.Add(Pin(output));
+        root.Subcommands.Add(Token(output, error));
+        root.Subcommands.Add(Control(output, "status", null, """
+            What the running gateway does: listener, session counts, pool use, certificate,
+            configuration origin, draining, packet counters and drops by reason.
+
+            Examples:
+              opentunnel-gateway status
+              opentunnel-gateway status --control /run/opentunnel-gateway.sock --json
+            """));
+        root.Subcommands.Add(Control(output, "sessions", null, """
+            The sessions: id, user, device, leased address, client address, bytes in and out,
+            channel (TLS or DTLS) and since when.
+
+            Examples:
+              opentunnel-gateway sessions
+              opentunnel-gateway sessions --config /etc/opentunnel/gateway.json --json
+            """));
+        root.Subcommands.Add(Control(output, "disconnect", new Argument<string>("TARGET") { Description = "A session id or a user name." }, """
+            Close a session's TLS link; its cookie stays valid, so the client reconnects and gets
+            the same address (occtl disconnect).
+
+            Examples:
+              opentunnel-gateway disconnect 12
+              opentunnel-gateway disconnect alice
+            """));
+        root.Subcommands.Add(Control(output, "terminate", new Argument<string>("TARGET") { Description = "A session id or a user name." }, """
+            End a session: the client gets DISCONNECT, the cookie is revoked and the address
+            returns to the pool (occtl terminate).
+
+            Examples:
+              opentunnel-gateway terminate 12
+              opentunnel-gateway terminate alice --json
+            """));
+        root.Subcommands.Add(Control(output, "revoke", new Argument<string>("TARGET") { Description = "A user name, a token subject or a device id." }, """
+            Terminate every session of a user (by name or token subject) or device, and for 24 hours
+            refuse its tokens issued before now.
+
+            Examples:
+              opentunnel-gateway revoke alice
+              opentunnel-gateway revoke pc-42 --json
+            """));
+        root.Subcommands.Add(Control(output, "reload", new Argument<string>("FILE") { Description = "The configuration file to read (default: the one the gateway started with).", Arity = ArgumentArity.ZeroOrOne }, """
+            Read the configuration again and swap it in; a file with errors is refused and the
+            running configuration stays.
+
+            Examples:
+              opentunnel-gateway reload
+              opentunnel-gateway reload /etc/opentunnel/gateway.json --json
+            """));
+        root.Subcommands.Add(Control(output, "apply", new Argument<string>("FILE") { Description = "A whole configuration document, a JSON object (as the agent pushes it)." }, """
+            Send a whole configuration document to be validated and swapped in, as 'reload' does for
+            the file. A file that is not a JSON object exits 65 before anything is sent.
+
+            Examples:
+              opentunnel-gateway apply pushed.json
+              opentunnel-gateway apply pushed.json --control /run/opentunnel-gateway.sock --json
+            """));
+        root.Subcommands.Add(Control(output, "drain", null, """
+            Take no new sessions (sign-in answers 503); the sessions there keep running.
+            --off takes new sessions again. A restart forgets it.
+
+            Examples:
+              opentunnel-gateway drain
+              opentunnel-gateway drain --off
+            """));
+        root.Subcommands.Add(Control(output, "bans", null, """
+            The ban table: each client address (an IPv6 client is its /64) with a ban or a ban
+            score, its score, when it last earned points and until when it is banned.
+
+            Examples:
+              opentunnel-gateway bans
+              opentunnel-gateway bans --json
+            """));
+        root.Subcommands.Add(Control(output, "unban", new Argument<string>("ADDRESS") { Description = "A client address, or the PREFIX::/64 that 'bans' shows." }, """
+            Clear the ban and the score of a client address (occtl unban ip).
+
+            Examples:
+              opentunnel-gateway unban 198.18.0.7
+              opentunnel-gateway unban 2001:db8:1:2::/64
+            """));
+        return root;
     }
 
-    private static int Check(Arguments arguments)
+    private static Option<string> ConfigOption(bool required) => new("--config")
     {
-        GatewayConfigurationLoader.LoadFile(arguments.Require("--config"));
-        Console.WriteLine("Configuration is valid.");
-        return 0;
-    }
+        Description = required ? "The gateway's configuration file (JSON)." : "The configuration file whose Control:SocketPath is the socket.",
+        Required = required,
+    };
 
-    private static int Pin(Arguments arguments)
+    private static Command Run()
     {
-        var options = GatewayConfigurationLoader.LoadFile(arguments.Require("--config"));
-        var certificate = ServerCertificate.Load(options.Tls, options.DataDirectory);
-        Console.WriteLine("pin-sha256:" + certificate.Pin);
-        return 0;
-    }
+        var command = new Command("run", """
+            Start the gateway; SIGTERM or SIGINT stop it (the TUN device and the nftables table are removed).
 
-    private static int Token(Arguments arguments)
-    {
-        string user = arguments.Require("--user");
-        TimeSpan? lifetime = arguments.Option("--lifetime") is { } seconds ? TimeSpan.FromSeconds(Seconds("--lifetime", seconds)) : null;
-        var options = GatewayConfigurationLoader.LoadFile(arguments.Require("--config"));
-        using var issuer = DevelopmentTokenIssuer.CreateOrLoad(options.DataDirectory, options.Auth.Issuer, options.Auth.Audience);
-        if (options.Auth.JwksFile is { } jwks && Path.GetFullPath(jwks) != Path.GetFullPath(issuer.JwksPath))
+            Examples:
+              opentunnel-gateway run --config /etc/opentunnel/gateway.json
+              opentunnel-gateway run --config gateway.json --verbose
+            """);
+        var config = ConfigOption(required: true);
+        var verbose = new Option<bool>("--verbose") { Description = "Log at Debug level." };
+        command.Options.Add(config);
+        command.Options.Add(verbose);
+        command.SetAction(async (result, _) =>
         {
-            Console.Error.WriteLine($"Note: Auth:JwksFile is {jwks}, but the development key's JWKS is {issuer.JwksPath}; the gateway will not accept this token unless Auth:JwksFile points there.");
-        }
-
-        string? groups = arguments.Option("--groups");
-        Console.WriteLine(issuer.Mint(
-            user,
-            arguments.Option("--device"),
-            groups?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            lifetime));
-        return 0;
-    }
-
-    private static int Seconds(string option, string text) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) && seconds > 0
-            ? seconds
-            : throw new UsageException($"{option} '{text}' is not a number of seconds (a whole number above 0).");
-
-    private static async Task<int> ControlAsync(Arguments arguments)
-    {
-        var request = new JsonObject { ["command"] = arguments.Verb };
-        if (arguments.Verb is "disconnect" or "terminate" or "revoke")
-        {
-            request["target"] = arguments.Positional.Count > 0 ? arguments.Positional[0] : throw new UsageException($"{arguments.Verb} needs a session id, a user name or a device id.");
-        }
-        else if (arguments.Verb == "unban")
-        {
-            request["target"] = arguments.Positional.Count > 0 ? arguments.Positional[0] : throw new UsageException("unban needs a client address, as 'bans' lists it.");
-        }
-        else if (arguments.Verb == "apply")
-        {
-            request = ControlRequest.ApplyConfiguration(ReadDocument(arguments.Positional.Count > 0 ? arguments.Positional[0] : throw new UsageException("apply needs a configuration file.")));
-        }
-        else if (arguments.Verb == "drain")
-        {
-            request = ControlRequest.DrainSessions(!arguments.Has("--off"));
-        }
-        else if (arguments.Verb == "reload" && arguments.Positional.Count > 0)
-        {
-            request["file"] = Path.GetFullPath(arguments.Positional[0]);
-        }
-
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var result = await ControlClient.SendAsync(SocketPath(arguments), request, timeout.Token);
-        if (arguments.Has("--json"))
-        {
-            Console.WriteLine(result?.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) ?? "null");
-            return 0;
-        }
-
-        Console.Write(arguments.Verb switch
-        {
-            "sessions" => FormatSessions(result as JsonArray ?? []),
-            "bans" => FormatBans(result as JsonArray ?? []),
-            "status" => FormatObject(result as JsonObject ?? [], string.Empty),
-            _ => FormatObject(result as JsonObject ?? [], string.Empty),
+            string file = result.GetValue(config)!;
+            var options = GatewayConfigurationLoader.LoadFile(file);
+            await GatewayHost.RunAsync(options, Path.GetFullPath(file), result.GetValue(verbose));
+            return ExitCodes.Success;
         });
-        return 0;
+        return command;
+    }
+
+    private static Command Check(TextWriter output)
+    {
+        var command = new Command("check", """
+            Validate a configuration file: exit 78 with every problem, by setting name.
+
+            Example:
+              opentunnel-gateway check --config /etc/opentunnel/gateway.json
+            """);
+        var config = ConfigOption(required: true);
+        command.Options.Add(config);
+        command.SetAction(result =>
+        {
+            GatewayConfigurationLoader.LoadFile(result.GetValue(config)!);
+            output.WriteLine("Configuration is valid.");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Pin(TextWriter output)
+    {
+        var command = new Command("pin", """
+            Print the certificate's pin-sha256 (makes the self-signed certificate if none exists yet).
+
+            Example:
+              opentunnel-gateway pin --config /etc/opentunnel/gateway.json
+            """);
+        var config = ConfigOption(required: true);
+        command.Options.Add(config);
+        command.SetAction(result =>
+        {
+            var options = GatewayConfigurationLoader.LoadFile(result.GetValue(config)!);
+            var certificate = ServerCertificate.Load(options.Tls, options.DataDirectory);
+            output.WriteLine("pin-sha256:" + certificate.Pin);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Token(TextWriter output, TextWriter error)
+    {
+        var command = new Command("token", """
+            Mint a test access token with the development key in the data directory
+            (its JWKS is DATA_DIRECTORY/token-signing-jwks.json).
+
+            Examples:
+              opentunnel-gateway token --config gateway.json --user alice
+              opentunnel-gateway token --config gateway.json --user alice --device pc-42 --groups staff,ops --lifetime 3600
+            """);
+        var config = ConfigOption(required: true);
+        var user = new Option<string>("--user") { Description = "The user name (the token's preferred_username).", Required = true };
+        var device = new Option<string>("--device") { Description = "A device id for the token." };
+        var groups = new Option<string>("--groups") { Description = "Groups, separated by commas." };
+        var lifetime = OptionValue.ParsedValue("--lifetime", "How long the token is valid, in seconds.", text =>
+            int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) && seconds > 0
+                ? seconds
+                : throw new ArgumentException($"--lifetime '{text}' is not a number of seconds (a whole number above 0)."));
+        command.Options.Add(config);
+        command.Options.Add(user);
+        command.Options.Add(device);
+        command.Options.Add(groups);
+        command.Options.Add(lifetime);
+        command.SetAction(result =>
+        {
+            var options = GatewayConfigurationLoader.LoadFile(result.GetValue(config)!);
+            using var issuer = DevelopmentTokenIssuer.CreateOrLoad(options.DataDirectory, options.Auth.Issuer, options.Auth.Audience);
+            if (options.Auth.JwksFile is { } jwks && Path.GetFullPath(jwks) != Path.GetFullPath(issuer.JwksPath))
+            {
+                error.WriteLine($"Note: Auth:JwksFile is {jwks}, but the development key's JWKS is {issuer.JwksPath}; the gateway will not accept this token unless Auth:JwksFile points there.");
+            }
+
+            output.WriteLine(issuer.Mint(
+                result.GetValue(user)!,
+                result.GetValue(device),
+                result.GetValue(groups)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                result.GetValue(lifetime) is { } seconds ? TimeSpan.FromSeconds(seconds) : null));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>A verb sent over the control socket; <paramref name="argument"/> is its one word (a target or a file), if any.</summary>
+    private static Command Control(TextWriter output, string verb, Argument<string>? argument, string description)
+    {
+        var command = new Command(verb, description);
+        var control = new Option<string>("--control") { Description = "The gateway's control socket." };
+        var config = ConfigOption(required: false);
+        var json = new Option<bool>("--json") { Description = "Print the gateway's answer as JSON, for scripts." };
+        var off = new Option<bool>("--off") { Description = "Take new sessions again." };
+        if (argument is not null)
+        {
+            command.Arguments.Add(argument);
+        }
+
+        if (verb == "drain")
+        {
+            command.Options.Add(off);
+        }
+
+        command.Options.Add(control);
+        command.Options.Add(config);
+        command.Options.Add(json);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            string? word = argument is null ? null : result.GetValue(argument);
+            JsonObject request = verb switch
+            {
+                "apply" => ControlRequest.ApplyConfiguration(ReadDocument(word!)),
+                "drain" => ControlRequest.DrainSessions(!result.GetValue(off)),
+                "reload" when word is not null => new JsonObject { ["command"] = verb, ["file"] = Path.GetFullPath(word) },
+                _ when word is not null => new JsonObject { ["command"] = verb, ["target"] = word },
+                _ => new JsonObject { ["command"] = verb },
+            };
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
+            var answer = await ControlClient.SendAsync(SocketPath(result.GetValue(control), result.GetValue(config)), request, timeout.Token);
+            if (result.GetValue(json))
+            {
+                await output.WriteLineAsync(answer?.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) ?? "null");
+                return ExitCodes.Success;
+            }
+
+            switch (verb)
+            {
+                case "sessions":
+                    WriteSessions(output, answer as JsonArray ?? []);
+                    break;
+                case "bans":
+                    WriteBans(output, answer as JsonArray ?? []);
+                    break;
+                default:
+                    await output.WriteAsync(FormatObject(answer as JsonObject ?? [], string.Empty));
+                    break;
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
     }
 
     /// <summary>A configuration document to apply: the gateway validates its settings; here only that it is a JSON object.</summary>
@@ -198,56 +338,27 @@ public static class GatewayCommandLine
         }
     }
 
-    private static string SocketPath(Arguments arguments)
-    {
-        if (arguments.Option("--control") is { } control)
-        {
-            return control;
-        }
+    private static string SocketPath(string? control, string? configFile) =>
+        control
+        ?? (configFile is null ? new GatewayOptions() : GatewayConfigurationLoader.LoadFile(configFile)).EffectiveControlSocketPath;
 
-        if (arguments.Option("--config") is { } file)
-        {
-            return GatewayConfigurationLoader.LoadFile(file).EffectiveControlSocketPath;
-        }
+    private static void WriteSessions(TextWriter output, JsonArray sessions) => TextTable.Write(
+        output,
+        ["ID", "USER", "DEVICE", "ADDRESS", "CLIENT", "BYTES IN", "BYTES OUT", "CHANNEL", "CONNECTED SINCE"],
+        sessions.OfType<JsonObject>().Select(s => (IReadOnlyList<string>)
+        [
+            Text(s["id"]), Text(s["user"]), Text(s["deviceId"]), Text(s["address"]), Text(s["client"]),
+            Text(s["bytesIn"]), Text(s["bytesOut"]), Text(s["channel"]), s["connectedSince"]?.ToString() ?? "(away)",
+        ]),
+        "BYTES IN", "BYTES OUT");
 
-        return new GatewayOptions().EffectiveControlSocketPath;
-    }
+    private static void WriteBans(TextWriter output, JsonArray bans) => TextTable.Write(
+        output,
+        ["CLIENT", "SCORE", "LAST POINTS", "BANNED UNTIL"],
+        bans.OfType<JsonObject>().Select(b => (IReadOnlyList<string>)[Text(b["client"]), Text(b["score"]), Moment(b["lastPointAt"]), Moment(b["bannedUntil"])]),
+        "SCORE");
 
-    private static string FormatSessions(JsonArray sessions)
-    {
-        var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"ID",-5} {"USER",-16} {"DEVICE",-14} {"ADDRESS",-16} {"CLIENT",-22} {"BYTES IN",12} {"BYTES OUT",12} {"CHANNEL",-7} CONNECTED SINCE");
-        foreach (var node in sessions)
-        {
-            if (node is not JsonObject s)
-            {
-                continue;
-            }
-
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"{s["id"],-5} {s["user"],-16} {s["deviceId"]?.ToString() ?? "-",-14} {s["address"]?.ToString() ?? "-",-16} {s["client"],-22} {s["bytesIn"],12} {s["bytesOut"],12} {s["channel"],-7} {s["connectedSince"]?.ToString() ?? "(away)"}");
-        }
-
-        return text.ToString();
-    }
-
-    private static string FormatBans(JsonArray bans)
-    {
-        var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"CLIENT",-28} {"SCORE",6} {"LAST POINTS",-21} BANNED UNTIL");
-        foreach (var node in bans)
-        {
-            if (node is not JsonObject b)
-            {
-                continue;
-            }
-
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"{b["client"],-28} {b["score"],6} {Moment(b["lastPointAt"]),-21} {(b["bannedUntil"] is null ? "-" : Moment(b["bannedUntil"]))}");
-        }
-
-        return text.ToString();
-    }
+    private static string Text(JsonNode? node) => node?.ToString() ?? "-";
 
     private static string Moment(JsonNode? node) =>
         node?.GetValue<DateTimeOffset>().ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "-";
@@ -271,76 +382,11 @@ public static class GatewayCommandLine
         return text.ToString();
     }
 
-    private static int Help()
+    private static int Fail(TextWriter error, string message, int code)
     {
-        Console.WriteLine(Usage);
-        return 0;
-    }
-
-    private static int Fail(string message, int code)
-    {
-        Console.Error.WriteLine(message);
+        error.WriteLine(message);
         return code;
     }
-
-    /// <summary>A verb, positional arguments and --options (an option takes the next argument unless it is a flag).</summary>
-    private sealed class Arguments
-    {
-        private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--json", "--verbose", "--off", "--help", "-h" };
-        private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
-
-        public string Verb { get; private set; } = "run";
-
-        public List<string> Positional { get; } = [];
-
-        public static Arguments Parse(string[] args)
-        {
-            var parsed = new Arguments();
-            int i = 0;
-            if (args.Length > 0 && !args[0].StartsWith('-'))
-            {
-                parsed.Verb = args[0];
-                i = 1;
-            }
-            else if (args.Length > 0 && args[0] is "--help" or "-h")
-            {
-                parsed.Verb = "help";
-                i = 1;
-            }
-
-            for (; i < args.Length; i++)
-            {
-                if (args[i] == "-h")
-                {
-                    parsed._options[args[i]] = null;
-                }
-                else if (!args[i].StartsWith("--", StringComparison.Ordinal))
-                {
-                    parsed.Positional.Add(args[i]);
-                }
-                else if (Flags.Contains(args[i]) || i + 1 == args.Length)
-                {
-                    parsed._options[args[i]] = null;
-                }
-                else
-                {
-                    parsed._options[args[i]] = args[++i];
-                }
-            }
-
-            return parsed;
-        }
-
-        public bool Has(string name) => _options.ContainsKey(name);
-
-        public string? Option(string name) => _options.GetValueOrDefault(name);
-
-        public string Require(string name) =>
-            Option(name) ?? throw new UsageException($"'{Verb}' needs {name}.");
-    }
-
-    /// <summary>The command line is wrong (exit 64); the message says how.</summary>
-    private sealed class UsageException(string message) : Exception(message);
 
     /// <summary>An input file cannot be read or is not what the verb needs (exit 65).</summary>
     private sealed class InputFileException(string message) : Exception(message);

@@ -1,5 +1,5 @@
-using System.Text;
 using System.Text.Json;
+using OpenTunnel.CommandLine;
 
 namespace OpenTunnel.Management.Cli;
 
@@ -36,27 +36,12 @@ public static class CliOutput
         ArgumentNullException.ThrowIfNull(output);
         JsonElement items = page.ValueKind == JsonValueKind.Array ? page : page.GetProperty("items");
         string[] columns = Columns.GetValueOrDefault(resource) ?? ["id", "name"];
-        var rows = new List<string[]> { columns };
-        foreach (JsonElement item in items.EnumerateArray())
-        {
-            rows.Add([.. columns.Select(c => item.TryGetProperty(c, out JsonElement v) ? Scalar(v) : string.Empty)]);
-        }
-
-        int[] widths = [.. Enumerable.Range(0, columns.Length).Select(i => rows.Max(r => r[i].Length))];
-        foreach (string[] row in rows)
-        {
-            var line = new StringBuilder();
-            for (int i = 0; i < row.Length; i++)
-            {
-                line.Append(i == row.Length - 1 ? row[i] : row[i].PadRight(widths[i] + 2));
-            }
-
-            output.WriteLine(line.ToString().TrimEnd());
-        }
-
+        List<IReadOnlyList<string>> rows = [.. items.EnumerateArray().Select(item => (IReadOnlyList<string>)
+            [.. columns.Select(c => item.TryGetProperty(c, out JsonElement v) ? Scalar(v) : string.Empty)])];
+        TextTable.Write(output, columns, rows);
         if (page.ValueKind == JsonValueKind.Object)
         {
-            output.WriteLine($"page {page.GetProperty("pageNumber").GetInt32()}, {rows.Count - 1} of {page.GetProperty("totalCount").GetInt32()}");
+            output.WriteLine($"page {page.GetProperty("pageNumber").GetInt32()}, {rows.Count} of {page.GetProperty("totalCount").GetInt32()}");
         }
     }
 
@@ -64,11 +49,7 @@ public static class CliOutput
     public static void WriteDetails(TextWriter output, JsonElement item)
     {
         ArgumentNullException.ThrowIfNull(output);
-        int width = item.EnumerateObject().Max(p => p.Name.Length) + 2;
-        foreach (JsonProperty property in item.EnumerateObject())
-        {
-            output.WriteLine($"{(property.Name + ":").PadRight(width)}{Scalar(property.Value)}");
-        }
+        TextTable.WritePairs(output, item.EnumerateObject().Select(p => (p.Name, Scalar(p.Value))));
     }
 
     /// <summary>A problem answer: status, title, detail and each field's messages.</summary>

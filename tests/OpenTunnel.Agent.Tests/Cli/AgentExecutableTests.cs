@@ -2,6 +2,7 @@ using System.Text.Json;
 using OpenTunnel.Agent.Enrolment;
 using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Tests.Harness;
+using OpenTunnel.CommandLine;
 using OpenTunnel.Testing;
 
 namespace OpenTunnel.Agent.Tests.Cli;
@@ -20,7 +21,7 @@ public sealed class AgentExecutableTests(SqliteManagementServer fixture) : IClas
     /// its own deps.json: the copy beside the tests would resolve assemblies through the test
     /// project's frameworks (ASP.NET Core, for the management service) and miss its packages.
     /// </summary>
-    private static readonly string Agent = AgentOutput();
+    internal static readonly string Agent = AgentOutput();
 
     public enum Source
     {
@@ -81,7 +82,7 @@ public sealed class AgentExecutableTests(SqliteManagementServer fixture) : IClas
 
         CommandResult result = await Command.RunAsync("dotnet", [Agent, .. arguments], TimeSpan.FromSeconds(60), null, CancellationToken.None);
 
-        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
         Assert.DoesNotContain(token, result.StandardError + result.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("--token-file", result.StandardError, StringComparison.Ordinal);
         Assert.Contains(EnrolmentTokenSource.EnvironmentVariable, result.StandardError, StringComparison.Ordinal);
@@ -100,7 +101,7 @@ public sealed class AgentExecutableTests(SqliteManagementServer fixture) : IClas
         CommandResult result = await Command.RunAsync("dotnet", [Agent, .. Arguments(data)], TimeSpan.FromSeconds(60), null, CancellationToken.None,
             new Dictionary<string, string> { ["OPENTUNNEL_AGENT_TOKEN"] = token });
 
-        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(ExitCodes.Configuration, result.ExitCode);
         Assert.Contains(EnrolmentTokenSource.EnvironmentVariable, result.StandardError, StringComparison.Ordinal);
         Assert.False(new AgentIdentityStore(data).IsEnrolled);
     }

@@ -1,7 +1,7 @@
 using Microsoft.IdentityModel.JsonWebTokens;
-using OpenTunnel.Client.Cli;
 using OpenTunnel.Client.State;
 using OpenTunnel.Client.Tests.Harness;
+using OpenTunnel.CommandLine;
 using OpenTunnel.Identity.Tests.Harness;
 using OpenTunnel.Platform.Linux.Files;
 using OpenTunnel.Testing;
@@ -41,7 +41,7 @@ public sealed class ClientFlowTests(ClientFixture fixture) : IClassFixture<Clien
         Assert.Contains("firewall:        yes (input chain inet filter input has policy drop)", client.Output, StringComparison.Ordinal);
         Assert.Equal(OwnerOnlyFiles.FileMode, File.GetUnixFileMode(client.State.DeviceKeyFile));
 
-        Assert.Equal(ExitCodes.NotReady, await client.RunAsync("token"));
+        Assert.Equal(ExitCodes.Configuration, await client.RunAsync("token"));
         Assert.Contains("does not cover gateway tokens", client.Errors, StringComparison.Ordinal);
 
         Assert.Equal(ExitCodes.Success, await client.SignInAsync(user.Name, "--site", fixture.SiteName));
@@ -58,7 +58,7 @@ public sealed class ClientFlowTests(ClientFixture fixture) : IClassFixture<Clien
         Assert.Equal(OwnerOnlyFiles.FileMode, File.GetUnixFileMode(output.File("token")));
         Assert.NotEqual(rolled, client.SignInFile().GetProperty("refreshToken").GetString());
 
-        Assert.Equal(ExitCodes.NotReady, await client.RunAsync("token", "--site", fixture.SiteName, "--out", output.Subdirectory("in-the-way")));
+        Assert.Equal(ExitCodes.OsError, await client.RunAsync("token", "--site", fixture.SiteName, "--out", output.Subdirectory("in-the-way")));
         Assert.Contains("Cannot read or write a file:", client.Errors, StringComparison.Ordinal);
 
         client.OpenConnect = StandInOpenConnect.Write(output, exitCode: 3);
@@ -75,11 +75,11 @@ public sealed class ClientFlowTests(ClientFixture fixture) : IClassFixture<Clien
         Assert.Contains("a firewall is required and it is off", client.Output, StringComparison.Ordinal);
         Assert.Equal("NonCompliant", client.State.LoadDevice().ComplianceState);
 
-        Assert.Equal(ExitCodes.Refused, await client.RunAsync("token", "--site", fixture.SiteName));
+        Assert.Equal(ExitCodes.NoPermission, await client.RunAsync("token", "--site", fixture.SiteName));
         Assert.Contains("Access denied: Policy 'vpn' requires a compliant device; the device is NonCompliant.", client.Errors, StringComparison.Ordinal);
         Assert.Contains("a firewall is required and it is off", client.Errors, StringComparison.Ordinal);
 
-        Assert.Equal(ExitCodes.Refused, await client.SignInAsync(user.Name, "--site", fixture.SiteName));
+        Assert.Equal(ExitCodes.NoPermission, await client.SignInAsync(user.Name, "--site", fixture.SiteName));
         Assert.Contains("The sign-in was refused: Policy 'vpn' requires a compliant device", client.Errors, StringComparison.Ordinal);
     }
 
@@ -94,7 +94,7 @@ public sealed class ClientFlowTests(ClientFixture fixture) : IClassFixture<Clien
         File.Delete(client.State.DeviceKeyFile);
         client.State.LoadDeviceKey(create: true).Dispose();
 
-        Assert.Equal(ExitCodes.Refused, await client.RunAsync("posture"));
+        Assert.Equal(ExitCodes.NoPermission, await client.RunAsync("posture"));
 
         Assert.Contains("Device not proven.", client.Errors, StringComparison.Ordinal);
         Assert.Contains("signature does not verify", client.Errors, StringComparison.Ordinal);
@@ -122,7 +122,7 @@ public sealed class ClientFlowTests(ClientFixture fixture) : IClassFixture<Clien
     }
 
     [Fact]
-    public async Task Enrol_AlreadyEnrolled_NotReadySayingHowToEnrolAgain()
+    public async Task Enrol_AlreadyEnrolled_AStepIsMissing_SayingHowToEnrolAgain()
     {
         Prerequisites.RequireRootAndCommands("nft");
         TestUser user = await fixture.CreateUserAsync();
@@ -130,19 +130,19 @@ public sealed class ClientFlowTests(ClientFixture fixture) : IClassFixture<Clien
         Assert.Equal(ExitCodes.Success, await client.SignInAsync(user.Name));
         Assert.Equal(ExitCodes.Success, await client.RunAsync("enrol"));
 
-        Assert.Equal(ExitCodes.NotReady, await client.RunAsync("enrol"));
+        Assert.Equal(ExitCodes.Configuration, await client.RunAsync("enrol"));
 
         Assert.Contains("already enrolled as device", client.Errors, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task SignIn_ServerIsNotAProvider_ServiceFailedNamingTheUrl()
+    public async Task SignIn_ServerIsNotAProvider_FailsNamingTheUrl()
     {
         using var client = new ClientUnderTest(fixture, ["nft", "-j", "list", "ruleset"]);
 
         int exitCode = await client.RunAsync("signin", "--server", client.Server + "nothing-here/");
 
-        Assert.Equal(ExitCodes.ServiceFailed, exitCode);
+        Assert.Equal(ExitCodes.Failure, exitCode);
         Assert.Contains("nothing-here/.well-known/openid-configuration answered 404", client.Errors, StringComparison.Ordinal);
     }
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using OpenTunnel.Client.Cli;
 using OpenTunnel.Client.Tests.Harness;
+using OpenTunnel.CommandLine;
 using OpenTunnel.Identity.Tests.Harness;
 using OpenTunnel.Testing;
 using OpenTunnel.Trust;
@@ -44,13 +44,13 @@ public sealed class HttpsSignInTests(HttpsClientFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task SignIn_WithAnotherCasPin_RefusedWithAMessageNamingThePin()
+    public async Task SignIn_WithAnotherCasPin_UnavailableWithAMessageNamingThePin()
     {
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         string wrong = CertificatePins.Prefix + Convert.ToBase64String(SHA256.HashData(other.ExportSubjectPublicKeyInfo()));
         using var client = new ClientUnderTest(fixture, ["true"]);
 
-        Assert.Equal(ExitCodes.ServiceFailed, await client.RunAsync("signin", "--server", client.Server, "--ca-pin", wrong));
+        Assert.Equal(ExitCodes.Unavailable, await client.RunAsync("signin", "--server", client.Server, "--ca-pin", wrong));
         Assert.Contains($"The server's HTTPS certificate is not trusted: no CA certificate of the server has the pin {wrong}", client.Errors, StringComparison.Ordinal);
         Assert.Contains($"the CA it serves at /ca.pem has the pin {fixture.Pin}", client.Errors, StringComparison.Ordinal);
         Assert.False(File.Exists(client.State.SignInFile), "a refused sign-in was stored");
@@ -61,7 +61,7 @@ public sealed class HttpsSignInTests(HttpsClientFixture fixture) : IClassFixture
     {
         using var client = new ClientUnderTest(fixture, ["true"]);
 
-        Assert.Equal(ExitCodes.ServiceFailed, await client.RunAsync("signin", "--server", client.Server));
+        Assert.Equal(ExitCodes.Unavailable, await client.RunAsync("signin", "--server", client.Server));
         Assert.Contains("Cannot reach", client.Errors, StringComparison.Ordinal);
     }
 }

@@ -1,6 +1,7 @@
 using OpenTunnel.Client.Cli;
 using OpenTunnel.Client.Posture;
 using OpenTunnel.Client.State;
+using OpenTunnel.CommandLine;
 using OpenTunnel.Testing;
 
 namespace OpenTunnel.Client.Tests.Cli;
@@ -19,11 +20,12 @@ public sealed class NativeConnectVerbTests
         string tokenFile = home.File("token");
         File.WriteAllText(tokenFile, "token");
         using var http = new HttpClient();
-        var environment = new ClientEnvironment(new ClientStateDirectory(home.Path), TextWriter.Null, TextWriter.Null, http, new PostureSources(), TimeProvider.System);
-        var arguments = ClientArguments.Parse(["connect", "--gateway", "https://198.18.1.1:4443", "--token-file", tokenFile, .. options]);
+        using var error = new StringWriter();
+        var environment = new ClientEnvironment(new ClientStateDirectory(home.Path), TextWriter.Null, error, http, new PostureSources(), TimeProvider.System);
 
-        var e = await Assert.ThrowsAsync<UsageException>(() => ConnectVerb.RunAsync(arguments, environment, CancellationToken.None));
+        int code = await ClientCommandLine.RunAsync(["connect", "--gateway", "https://198.18.1.1:4443", "--token-file", tokenFile, .. options], environment);
 
-        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains(expected, error.ToString(), StringComparison.Ordinal);
     }
 }
