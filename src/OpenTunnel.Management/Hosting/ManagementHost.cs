@@ -91,6 +91,7 @@ public static class ManagementHost
         app.UseAuthorization();
         app.UseManagementConsole();
         app.MapOpenApi();
+        app.MapApiReference();
         app.MapServiceHealth();
         app.MapInstallScript();
         app.MapManagementApi().MapAgentAdministration().MapInstallApi();
