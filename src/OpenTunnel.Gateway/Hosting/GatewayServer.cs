@@ -47,6 +47,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
     private Task _accepting = Task.CompletedTask;
     private Task _sweeping = Task.CompletedTask;
     private int _stopped;
+    private bool _serving;
 
     internal GatewayServer(GatewayConfiguration configuration, TunDataPlane dataPlane, SessionTable sessions, SessionSupervisor supervisor, SignInService signIn,
         PreAuthGate preAuthGate, PacketCounters counters, GatewayMetrics metrics, PrometheusExposition exposition, TimeProvider time, ILoggerFactory loggers)
@@ -99,7 +100,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
             _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this, _sessions, _supervisor, _signIn, _counters, _preAuthGate.Budget), _loggers.CreateLogger("OpenTunnel.Gateway.Control"));
             if (!string.IsNullOrEmpty(options.Metrics.Address))
             {
-                _metricsEndpoint = new MetricsEndpoint(IPEndPoint.Parse(options.Metrics.Address), _exposition, _logger);
+                _metricsEndpoint = new MetricsEndpoint(IPEndPoint.Parse(options.Metrics.Address), _exposition, Readiness, _logger);
             }
 
             if (options.Udp.Enabled)
@@ -121,6 +122,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
             }
 
             _accepting = _listener.RunAsync(_stopping.Token);
+            Volatile.Write(ref _serving, true);
             _sweeping = SweepLoopAsync(_stopping.Token);
             var certificate = _configuration.Current.Certificate;
             GatewayLog.Listening(_logger, ListenEndPoint, certificate.Certificate.Subject, certificate.NotAfter, certificate.Pin);
@@ -134,6 +136,17 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
     }
 
     /// <summary>
+    /// What /healthz/ready checks: the TLS listener accepts connections (from the end of the start
+    /// until the stop begins), and the gateway takes new sessions (it is not draining, so a load
+    /// balancer sends new clients elsewhere while it drains).
+    /// </summary>
+    private IReadOnlyList<KeyValuePair<string, bool>> Readiness() =>
+    [
+        new("listener", Volatile.Read(ref _serving) && !_accepting.IsCompleted),
+        new("accepting-sessions", !_signIn.Draining),
+    ];
+
+    /// <summary>
     /// Stops: no new connections, every client gets TERMINATE, then the listeners and the data
     /// plane. Idempotent.
     /// </summary>
@@ -144,6 +157,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
             return;
         }
 
+        Volatile.Write(ref _serving, false);
         _listener?.Stop();
         GatewayLog.Stopping(_logger, _sessions.Count);
         await _supervisor.TerminateAllAsync();
