@@ -74,6 +74,8 @@ internal sealed class BenchRun(BenchOptions options)
         Console.Out.Write(ResultTable.Render(_results, info));
         string path = ResultsDocument.Write(options.ResultsDirectory, _results, info);
         BenchLog.Info($"results written to {path}");
+        IReadOnlyList<string> plots = [.. ResultPlots.WriteRun(path), .. ResultPlots.WriteHistory(options.ResultsDirectory)];
+        BenchLog.Info($"plots written: {string.Join(", ", plots.Select(Path.GetFileName))}");
         return _results;
     }
 
