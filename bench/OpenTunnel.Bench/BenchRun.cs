@@ -53,24 +53,29 @@ internal sealed class BenchRun(BenchOptions options)
         await StartIperfServerAsync(network, cancellationToken);
         string markFile = Path.Combine(work.Path, "tunnel-configured");
         var tunnel = new TunnelMeasurement(network, options, certificate, OpenConnectClient.WriteScript(work.Path, markFile), markFile, _results);
+        List<(Target Target, int Sessions)> scalePlan = ScalePlan([.. servers.Keys], options.Sessions, options.OcservMaxSessions);
+        var progress = new BenchProgress(options.Rounds * targets.Count, scalePlan.Count, TimeProvider.System);
         for (int round = 1; round <= options.Rounds; round++)
         {
             foreach (var target in Rotate(targets, round - 1))
             {
                 string name = BenchOptions.TargetName(target);
-                BenchLog.Info($"round {round}/{options.Rounds}: {name}");
+                BenchLog.Info(progress.Begin($"round {round}/{options.Rounds}: {name}", scale: false));
                 await Attempt($"round {round}, {name}", () => target == Target.Direct
                     ? tunnel.MeasureDirectAsync(cancellationToken)
                     : tunnel.MeasureServerAsync(servers[target], target, cancellationToken));
+                progress.End();
             }
         }
 
-        await MeasureSessionScaleAsync(network, certificate, servers, cancellationToken);
+        await MeasureSessionScaleAsync(network, certificate, servers, scalePlan, progress, cancellationToken);
 
         var info = new RunInfo(started, clock.Elapsed.TotalSeconds, MachineProbe.Machine(), MachineProbe.Versions(options.OpenTunnelVersion), options.Describe());
         Console.Out.Write(ResultTable.Render(_results, info));
         string path = ResultsDocument.Write(options.ResultsDirectory, _results, info);
         BenchLog.Info($"results written to {path}");
+        IReadOnlyList<string> plots = [.. ResultPlots.WriteRun(path), .. ResultPlots.WriteHistory(options.ResultsDirectory)];
+        BenchLog.Info($"plots written: {string.Join(", ", plots.Select(Path.GetFileName))}");
         return _results;
     }
 
@@ -113,29 +118,47 @@ internal sealed class BenchRun(BenchOptions options)
         throw new InvalidOperationException($"iperf3 -s did not listen in the corp namespace. Output:\n{server.Output}");
     }
 
-    private async Task MeasureSessionScaleAsync(BenchNetwork network, ServerCertificate certificate, Dictionary<Target, IVpnServer> servers, CancellationToken cancellationToken)
+    /// <summary>
+    /// The session-scale measurements in order: for each session count, every server, rotating;
+    /// ocserv stops at <paramref name="ocservMaxSessions"/>, and a (server, count) measured once is not measured again.
+    /// </summary>
+    internal static List<(Target Target, int Sessions)> ScalePlan(IReadOnlyList<Target> servers, IReadOnlyList<int> sessionCounts, int ocservMaxSessions)
+    {
+        var plan = new List<(Target, int)>();
+        var done = new HashSet<(Target, int)>();
+        int rotation = 0;
+        foreach (int sessions in sessionCounts)
+        {
+            foreach (var target in Rotate(servers, rotation))
+            {
+                int count = target == Target.Ocserv ? Math.Min(sessions, ocservMaxSessions) : sessions;
+                if (done.Add((target, count)))
+                {
+                    plan.Add((target, count));
+                }
+            }
+
+            rotation = done.Count;
+        }
+
+        return plan;
+    }
+
+    private async Task MeasureSessionScaleAsync(
+        BenchNetwork network, ServerCertificate certificate, Dictionary<Target, IVpnServer> servers, List<(Target Target, int Sessions)> plan, BenchProgress progress, CancellationToken cancellationToken)
     {
         var scale = new SessionScale(network, options, certificate, _results);
-        var done = new HashSet<(Target, int)>();
-        foreach (int sessions in options.Sessions)
+        if (options.Sessions.Any(s => s > options.OcservMaxSessions) && servers.ContainsKey(Target.Ocserv))
         {
-            foreach (var target in Rotate([.. servers.Keys], done.Count))
-            {
-                int count = target == Target.Ocserv ? Math.Min(sessions, options.OcservMaxSessions) : sessions;
-                if (count < sessions)
-                {
-                    _results.AddNote($"ocserv forks a process (and a TUN device) per session, so its session scale stops at {options.OcservMaxSessions:N0} sessions (--ocserv-max-sessions); it was not run at {sessions:N0}.");
-                }
+            _results.AddNote($"ocserv forks a process (and a TUN device) per session, so its session scale stops at {options.OcservMaxSessions:N0} sessions (--ocserv-max-sessions); it was not run at {options.Sessions.Where(s => s > options.OcservMaxSessions).Max():N0}.");
+        }
 
-                if (!done.Add((target, count)))
-                {
-                    continue;
-                }
-
-                var server = servers[target];
-                BenchLog.Info($"session scale: {server.Name} with {count:N0} sessions");
-                await Attempt($"session scale, {server.Name}, {count} sessions", () => scale.MeasureAsync(server, target, count, cancellationToken));
-            }
+        foreach ((Target target, int count) in plan)
+        {
+            var server = servers[target];
+            BenchLog.Info(progress.Begin($"session scale: {server.Name} with {count:N0} sessions", scale: true));
+            await Attempt($"session scale, {server.Name}, {count} sessions", () => scale.MeasureAsync(server, target, count, cancellationToken));
+            progress.End();
         }
 
         if (options.Sessions.Count > 0)

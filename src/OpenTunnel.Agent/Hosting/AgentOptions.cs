@@ -1,3 +1,4 @@
+using System.Net;
 using OpenTunnel.Trust;
 
 namespace OpenTunnel.Agent.Hosting;
@@ -71,6 +72,16 @@ public sealed record AgentOptions
     /// <summary>The certificate is renewed when less than this share of its lifetime is left; default 33 %, 1 to 90.</summary>
     public int RenewWhenRemainingPercent { get; init; } = 33;
 
+    /// <summary>
+    /// address:port on loopback to serve /metrics (Prometheus) and /healthz/live and /healthz/ready
+    /// on. Default 127.0.0.1:9465 (the gateway's is 9464); empty turns it off.
+    /// </summary>
+    public string? MetricsAddress { get; init; } = "127.0.0.1:9465";
+
+    /// <summary>The end point of <see cref="MetricsAddress"/>; null when it is off or not a loopback address:port.</summary>
+    public IPEndPoint? MetricsEndPoint =>
+        IPEndPoint.TryParse(MetricsAddress ?? string.Empty, out IPEndPoint? endPoint) && IPAddress.IsLoopback(endPoint.Address) && endPoint.Port > 0 ? endPoint : null;
+
     /// <summary>Every problem with these settings, each naming its setting; empty when they are usable.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -111,6 +122,11 @@ public sealed record AgentOptions
         RequireRange(errors, nameof(QueueCapacity), QueueCapacity, 10, 1_000_000);
         RequireRange(errors, nameof(TelemetryBatchSize), TelemetryBatchSize, 1, 500);
         RequireRange(errors, nameof(RenewWhenRemainingPercent), RenewWhenRemainingPercent, 1, 90);
+        if (!string.IsNullOrEmpty(MetricsAddress) && MetricsEndPoint is null)
+        {
+            errors.Add($"MetricsAddress must be a loopback address:port, for example 127.0.0.1:9465, or empty to turn it off (got '{MetricsAddress}').");
+        }
+
         return errors;
     }
 

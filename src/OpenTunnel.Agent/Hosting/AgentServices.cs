@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Agent.Commands;
 using OpenTunnel.Agent.Configuration;
@@ -6,13 +7,15 @@ using OpenTunnel.Agent.Gateway;
 using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Link;
 using OpenTunnel.Agent.Telemetry;
+using OpenTunnel.Observability;
 
 namespace OpenTunnel.Agent.Hosting;
 
 /// <summary>
 /// The running agent's parts, composed by the Generic Host: four loops over one mutual-TLS link
 /// (<see cref="FollowLoop"/>, <see cref="TelemetryLoop"/>, <see cref="ProbeLoop"/>,
-/// <see cref="RenewalLoop"/>) sharing <see cref="AgentState"/>.
+/// <see cref="RenewalLoop"/>) sharing <see cref="AgentState"/>, and the metrics and health
+/// endpoint on loopback (<see cref="AgentOptions.MetricsAddress"/>).
 /// Log event ids: 1xx link, 2xx telemetry, 3xx configuration, 4xx commands, 5xx certificate.
 /// </summary>
 public static class AgentServices
@@ -45,9 +48,26 @@ public static class AgentServices
         services.AddHostedService<TelemetryLoop>();
         services.AddHostedService<ProbeLoop>();
         services.AddHostedService<RenewalLoop>();
+        services.AddMetrics();
+        services.AddSingleton<AgentMetrics>();
+        services.AddHealthChecks().AddCheck<ManagementLinkReadiness>("management-link", tags: [HealthEndpoints.ReadyTag]);
+        if (options.MetricsEndPoint is { } endPoint)
+        {
+            services.AddSingleton(sp => new LoopbackHttpEndpoint(
+                endPoint, [AgentMetrics.MeterName], sp.GetRequiredService<HealthCheckService>(), sp.GetRequiredService<ILoggerFactory>()));
+            services.AddHostedService(sp => sp.GetRequiredService<LoopbackHttpEndpoint>());
+        }
+
         return services;
     }
 
     private static ILogger Logger(IServiceProvider services, string category) =>
         services.GetRequiredService<ILoggerFactory>().CreateLogger(category);
+
+    /// <summary>Ready while the management service answers the agent's requests (the gateway keeps its configuration when it does not).</summary>
+    private sealed class ManagementLinkReadiness(AgentState state) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(state.LinkUp ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("the management service did not answer the last request"));
+    }
 }

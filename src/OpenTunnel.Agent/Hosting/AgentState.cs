@@ -22,6 +22,9 @@ public sealed class AgentState(AgentIdentity identity, AppliedConfiguration? app
     /// <summary>Whether the service asked this server to drain (the gateway keeps no state across its restarts).</summary>
     public bool Draining { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
 
+    /// <summary>Whether the last request to the management service was answered (its readiness check); false until the first.</summary>
+    public bool LinkUp { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
+
     /// <summary>The result of the last check of the internal URL; null while none is configured.</summary>
     public ProbeResult? LastProbe { get => Volatile.Read(ref field); set => Volatile.Write(ref field, value); }
 

@@ -26,6 +26,7 @@ public sealed partial class FollowLoop(
     CommandRunner commands,
     GatewayDrain drain,
     TelemetryQueue queue,
+    AgentMetrics metrics,
     TimeProvider clock,
     ILoggerFactory loggers) : BackgroundService
 {
@@ -52,6 +53,8 @@ public sealed partial class FollowLoop(
                 }
 
                 AgentPoll? poll = await link.PollAsync(_seenETag, state.Draining, options.PollWaitSeconds, stoppingToken);
+                metrics.Polled(poll is null ? "unchanged" : "changed");
+                state.LinkUp = true;
                 if (linkRetry.Reset())
                 {
                     LogLinkRestored(_logger, link.Endpoint);
@@ -66,6 +69,8 @@ public sealed partial class FollowLoop(
             }
             catch (ManagementLinkException e)
             {
+                metrics.Polled("failed");
+                state.LinkUp = false;
                 TimeSpan wait = linkRetry.Next();
                 LogLinkFailed(_logger, e.Failure, e.Message, Math.Round(wait.TotalSeconds, 1));
                 await clock.WaitAsync(wait, stoppingToken);
@@ -89,6 +94,7 @@ public sealed partial class FollowLoop(
         if (poll.Configuration is { } configuration)
         {
             ConfigurationReport report = await applier.ApplyAsync(configuration, stopping);
+            metrics.Applied(report.Applied);
             _seenETag = configuration.ETag;
             if (report.Applied)
             {

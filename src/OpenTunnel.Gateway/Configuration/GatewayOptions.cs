@@ -31,6 +31,8 @@ public sealed record GatewayOptions
 
     public MetricsOptions Metrics { get; init; } = new();
 
+    public LogOptions Log { get; init; } = new();
+
     /// <summary>The DTLS data channel over UDP, on the TLS port number (docs/dtls.md).</summary>
     public DtlsOptions Udp { get; init; } = new();
 
@@ -217,4 +219,19 @@ public sealed record MetricsOptions
 {
     /// <summary>host:port to serve /metrics on; default 127.0.0.1:9464; empty disables.</summary>
     public string? Address { get; init; } = "127.0.0.1:9464";
+}
+
+/// <summary>The log lines on standard output (the journal under systemd).</summary>
+public sealed record LogOptions
+{
+    /// <summary>simple (default): one line per event with a UTC timestamp; json: one JSON object per line; systemd: syslog priority prefixes for the journal, no timestamp. Needs a restart.</summary>
+    public LogFormat Format { get; init; } = LogFormat.Simple;
+}
+
+/// <summary>The console formatters of Microsoft.Extensions.Logging the gateway offers.</summary>
+public enum LogFormat
+{
+    Simple,
+    Json,
+    Systemd,
 }

@@ -114,6 +114,29 @@ public sealed class GatewayConfiguration : IRunningConfiguration, IDisposable
         return Apply(options, path);
     }
 
+    /// <summary>
+    /// What SIGHUP does (the classic daemon convention, as <c>systemctl kill -s HUP</c> or
+    /// <c>kill -HUP</c> send it): the file the gateway started with is read again and applied,
+    /// the same as the control socket's <c>reload</c>; success and refusal are logged (500, 501).
+    /// </summary>
+    public void ReloadOnHangup()
+    {
+        if (ConfigurationFile is null)
+        {
+            GatewayLog.HangupWithoutFile(_logger);
+            return;
+        }
+
+        try
+        {
+            Reload(null);
+        }
+        catch (GatewayConfigurationException)
+        {
+            // Logged by Reload or Apply; the running configuration stays.
+        }
+    }
+
     /// <summary>Disposes the token validator in force (its key refresh).</summary>
     public void Dispose() => (_current.Validator as IDisposable)?.Dispose();
 
@@ -122,6 +145,7 @@ public sealed class GatewayConfiguration : IRunningConfiguration, IDisposable
         var errors = new List<string>(GatewayOptionsValidator.Validate(options));
         var running = _current.Options;
         AddIfChanged(errors, "DataDirectory", running.DataDirectory, options.DataDirectory);
+        AddIfChanged(errors, "Log:Format", running.Log.Format, options.Log.Format);
         AddIfChanged(errors, "Listener:Address", running.Listener.Address, options.Listener.Address);
         AddIfChanged(errors, "Listener:Port", running.Listener.Port, options.Listener.Port);
         AddIfChanged(errors, "Network:TunDevice", running.Network.TunDevice, options.Network.TunDevice);

@@ -8,9 +8,10 @@ namespace OpenTunnel.Gateway.Hosting;
 
 /// <summary>
 /// The <c>run</c> verb's process: the Generic Host with the gateway's parts
-/// (<see cref="GatewayServices"/>), logging one line per event with a UTC timestamp, stopped by
-/// SIGTERM or SIGINT; SIGHUP is ignored (reload is the control socket's <c>reload</c>, as
-/// <c>systemctl reload</c> runs it). Under systemd (<c>Type=notify</c>) the host reports
+/// (<see cref="GatewayServices"/>), logging one line per event in the format of
+/// <see cref="LogOptions.Format"/>, stopped by SIGTERM or SIGINT; SIGHUP reloads the configuration
+/// file (<see cref="GatewayConfiguration.ReloadOnHangup"/>), as the control socket's <c>reload</c>
+/// does for <c>systemctl reload</c>. Under systemd (<c>Type=notify</c>) the host reports
 /// <c>READY=1</c> once the listener serves and <c>STOPPING=1</c> when it stops.
 /// </summary>
 public static class GatewayHost
@@ -20,14 +21,9 @@ public static class GatewayHost
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
 
         // Before the console logger: under systemd this would switch the console to the journal's
-        // format; the gateway's lines stay the same wherever it runs.
+        // format; the gateway's lines are in the format of its setting wherever it runs.
         builder.Services.AddSystemd();
-        builder.Logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.UseUtcTimestamp = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        });
+        AddConsole(builder.Logging, options.Log.Format);
         builder.Logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
 
         // The host's own "Application started" lines say nothing the gateway's "Listening on" does
@@ -39,14 +35,48 @@ public static class GatewayHost
         return builder.Build();
     }
 
-    /// <summary>Runs the gateway until SIGTERM or SIGINT; throws what a failed start threw.</summary>
+    /// <summary>The console logger with the formatter <paramref name="format"/> names (Microsoft.Extensions.Logging.Console's own).</summary>
+    private static void AddConsole(ILoggingBuilder logging, LogFormat format)
+    {
+        const string Timestamp = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        switch (format)
+        {
+            case LogFormat.Json:
+                logging.AddJsonConsole(console =>
+                {
+                    console.UseUtcTimestamp = true;
+                    console.TimestampFormat = Timestamp;
+                    console.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
+                });
+                break;
+            case LogFormat.Systemd:
+                // The journal stamps each line itself.
+                logging.AddSystemdConsole();
+                break;
+            default:
+                logging.AddSimpleConsole(console =>
+                {
+                    console.SingleLine = true;
+                    console.UseUtcTimestamp = true;
+                    console.TimestampFormat = Timestamp + " ";
+                });
+                break;
+        }
+    }
+
+    /// <summary>Runs the gateway until SIGTERM or SIGINT, reloading on SIGHUP; throws what a failed start threw.</summary>
     public static async Task RunAsync(GatewayOptions options, string? configurationFile, bool verbose)
     {
         using IHost host = Build(options, configurationFile, verbose);
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; lifetime.StopApplication(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; lifetime.StopApplication(); });
-        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => context.Cancel = true);
+        var configuration = host.Services.GetRequiredService<GatewayConfiguration>();
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            ThreadPool.QueueUserWorkItem(_ => configuration.ReloadOnHangup());
+        });
         await host.RunAsync();
     }
 }

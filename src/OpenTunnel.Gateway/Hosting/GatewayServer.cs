@@ -103,7 +103,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
             _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this, _sessions, _supervisor, _signIn, _counters, _preAuthGate.Budget, _store), _loggers.CreateLogger("OpenTunnel.Gateway.Control"));
             if (!string.IsNullOrEmpty(options.Metrics.Address))
             {
-                _metricsEndpoint = new MetricsEndpoint(IPEndPoint.Parse(options.Metrics.Address), _exposition, _logger);
+                _metricsEndpoint = new MetricsEndpoint(IPEndPoint.Parse(options.Metrics.Address), _exposition, Readiness, _logger);
             }
 
             if (options.Udp.Enabled)
@@ -129,6 +129,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
             _saving = _store.RunAsync(_stopping.Token);
             _serving = true;
             _accepting = _listener.RunAsync(_stopping.Token);
+            Volatile.Write(ref _serving, true);
             _sweeping = SweepLoopAsync(_stopping.Token);
             var certificate = _configuration.Current.Certificate;
             GatewayLog.Listening(_logger, ListenEndPoint, certificate.Certificate.Subject, certificate.NotAfter, certificate.Pin);
@@ -142,6 +143,17 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
     }
 
     /// <summary>
+    /// What /healthz/ready checks: the TLS listener accepts connections (from the end of the start
+    /// until the stop begins), and the gateway takes new sessions (it is not draining, so a load
+    /// balancer sends new clients elsewhere while it drains).
+    /// </summary>
+    private IReadOnlyList<KeyValuePair<string, bool>> Readiness() =>
+    [
+        new("listener", Volatile.Read(ref _serving) && !_accepting.IsCompleted),
+        new("accepting-sessions", !_signIn.Draining),
+    ];
+
+    /// <summary>
     /// Stops: no new connections, every client gets TERMINATE, then the listeners and the data
     /// plane. Idempotent.
     /// </summary>
@@ -152,6 +164,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
             return;
         }
 
+        Volatile.Write(ref _serving, false);
         _listener?.Stop();
         GatewayLog.Stopping(_logger, _sessions.Count);
         await _supervisor.TerminateAllAsync();

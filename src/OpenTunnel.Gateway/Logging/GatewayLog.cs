@@ -112,6 +112,9 @@ internal static partial class GatewayLog
     [LoggerMessage(504, LogLevel.Warning, "Control request failed: {Reason}")]
     public static partial void ControlFailed(ILogger logger, string reason);
 
+    [LoggerMessage(506, LogLevel.Warning, "SIGHUP: nothing to reload, the gateway was started without a configuration file")]
+    public static partial void HangupWithoutFile(ILogger logger);
+
     [LoggerMessage(505, LogLevel.Information, "Stopping: telling {Count} client(s) the gateway terminates")]
     public static partial void Stopping(ILogger logger, int count);
 

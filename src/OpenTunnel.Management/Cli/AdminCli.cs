@@ -48,12 +48,13 @@ public static class AdminCli
         CancellationToken cancellationToken,
         HttpMessageHandler? handler = null,
         Func<string, string?>? environment = null,
-        Func<string[], CancellationToken, Task<int>>? serve = null)
+        Func<string[], CancellationToken, Task<int>>? serve = null,
+        TextReader? input = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
-        var context = new CliContext(output, error, handler, environment ?? Environment.GetEnvironmentVariable);
+        var context = new CliContext(input ?? Console.In, output, error, handler, environment ?? Environment.GetEnvironmentVariable);
         return CommandLineRunner.InvokeAsync(AdminCommands.Build(context, serve), args, output, error, cancellationToken);
     }
 
@@ -62,7 +63,7 @@ public static class AdminCli
         GuardAsync(context, request, async () =>
         {
             using HttpClient client = CreateClient(request, context.Handler, context.Environment);
-            return await new Session(client, request, context.Output, context.Error).RunAsync(cancellationToken);
+            return await new Session(client, request, context.Input, context.Output, context.Error).RunAsync(cancellationToken);
         });
 
     /// <summary>Runs <c>import-ocserv</c>: with <paramref name="dryRun"/> nothing reaches the service (no client, no key).</summary>
@@ -144,23 +145,102 @@ public static class AdminCli
         return client;
     }
 
-    private sealed class Session(HttpClient client, CliRequest cli, TextWriter output, TextWriter error)
+    private sealed class Session(HttpClient client, CliRequest cli, TextReader input, TextWriter output, TextWriter error)
     {
         private readonly string _resource = cli.Resource;
         private readonly string _verb = cli.Verb;
 
         private string Collection => $"api/v1/{_resource}";
 
-        public async Task<int> RunAsync(CancellationToken ct) => (_resource, _verb) switch
+        public async Task<int> RunAsync(CancellationToken ct) => (cli.Action, _verb) switch
         {
+            ({ } action, _) => await ActAsync(action, ct),
             (_, "list") => await ListAsync(ct),
             (_, "get") => await ShowAsync(HttpMethod.Get, $"{Collection}/{Id()}", null, null, ct),
-            ("servers", "enrol-token") => await EnrolmentTokenAsync(ct),
             (_, "create") => await ShowAsync(HttpMethod.Post, Collection, Body(new JsonObject()), null, ct),
-            (_, "update") => await UpdateAsync(ct),
+            (_, "update") => await UpdateAsync($"{Collection}/{Id()}", ct),
             (_, "delete") => await DeleteAsync(ct),
             _ => throw new CliUsageException($"'{_verb}' is not a verb of {_resource}."),
         };
+
+        /// <summary>One action: its values go into the path, the query and the body; the answer is printed as the action says.</summary>
+        private async Task<int> ActAsync(ApiAction action, CancellationToken ct)
+        {
+            string path = action.Path;
+            var query = new List<string>();
+            JsonObject? body = action.Method == HttpMethod.Post || action.Method == HttpMethod.Put ? new JsonObject() : null;
+            foreach (string argument in action.Arguments)
+            {
+                path = path.Replace($"{{{argument}}}", Uri.EscapeDataString(cli.Values[argument]), StringComparison.Ordinal);
+            }
+
+            foreach (ActionOption option in action.Options)
+            {
+                if (!cli.Values.TryGetValue(option.Field, out string? value))
+                {
+                    continue;
+                }
+
+                switch (option.Target)
+                {
+                    case ActionTarget.Path:
+                        path = path.Replace($"{{{option.Field}}}", Uri.EscapeDataString(value), StringComparison.Ordinal);
+                        break;
+                    case ActionTarget.Query:
+                        query.Add($"{option.Field}={Uri.EscapeDataString(value)}");
+                        break;
+                    default:
+                        body![option.Field] = option.Number ? JsonValue.Create(int.Parse(value, CultureInfo.InvariantCulture))
+                            : option.SecretFile ? ReadSecret(option, value)
+                            : JsonValue.Create(value);
+                        break;
+                }
+            }
+
+            string url = $"api/v1/{path}{(query.Count == 0 ? string.Empty : "?" + string.Join('&', query))}";
+            if (action.Edit)
+            {
+                return await UpdateAsync(url, ct);
+            }
+
+            (int status, JsonElement json, string text, _) = await SendAsync(action.Method, url, body, null, ct);
+            return Print(status, json, text, answer =>
+            {
+                switch (action.Output)
+                {
+                    case ActionOutput.Table:
+                        CliOutput.WriteTable(output, action.Table!, answer);
+                        break;
+                    case ActionOutput.EnrolmentToken:
+                        CliOutput.WriteEnrolmentToken(output, answer);
+                        break;
+                    case ActionOutput.Done:
+                        output.WriteLine(action.Arguments.Aggregate(action.Done!, (done, argument) => done.Replace($"{{{argument}}}", cli.Values[argument], StringComparison.Ordinal)));
+                        break;
+                    default:
+                        CliOutput.WriteDetails(output, answer);
+                        break;
+                }
+            });
+        }
+
+        /// <summary>The first line of the file (or of standard input for '-') an option names.</summary>
+        private JsonValue ReadSecret(ActionOption option, string file)
+        {
+            try
+            {
+                string? line = file == "-" ? input.ReadLine() : File.ReadLines(file).FirstOrDefault();
+                return JsonValue.Create(line ?? throw new CliDataException($"{option.Name} {file} is empty."));
+            }
+            catch (IOException e)
+            {
+                throw new CliDataException($"cannot read {option.Name} {file}: {e.Message}");
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new CliDataException($"cannot read {option.Name} {file}: {e.Message}");
+            }
+        }
 
         private async Task<int> ListAsync(CancellationToken ct)
         {
@@ -183,9 +263,8 @@ public static class AdminCli
             return Print(status, json, body, page => CliOutput.WriteTable(output, _resource, page));
         }
 
-        private async Task<int> UpdateAsync(CancellationToken ct)
+        private async Task<int> UpdateAsync(string url, CancellationToken ct)
         {
-            string url = $"{Collection}/{Id()}";
             (int status, JsonElement current, string body, string? etag) = await SendAsync(HttpMethod.Get, url, null, null, ct);
             if (status >= 400)
             {
@@ -216,18 +295,6 @@ public static class AdminCli
             return 0;
         }
 
-        private Task<int> EnrolmentTokenAsync(CancellationToken ct)
-        {
-            string site = cli.Site ?? throw new CliUsageException("servers enrol-token needs --site ID.");
-            var body = new JsonObject();
-            if (cli.ValidHours is { } hours)
-            {
-                body["validForHours"] = hours;
-            }
-
-            return ShowAsync(HttpMethod.Post, $"api/v1/sites/{Uri.EscapeDataString(site)}/enrolment-tokens", body, null, ct);
-        }
-
         private async Task<int> ShowAsync(HttpMethod method, string url, JsonObject? body, string? ifMatch, CancellationToken ct)
         {
             (int status, JsonElement json, string text, _) = await SendAsync(method, url, body, ifMatch, ct);
@@ -245,7 +312,11 @@ public static class AdminCli
 
             if (cli.Json)
             {
-                CliOutput.WriteJson(output, json);
+                // An answer without a body (204) prints nothing for scripts: the exit code says it was done.
+                if (json.ValueKind != JsonValueKind.Undefined)
+                {
+                    CliOutput.WriteJson(output, json);
+                }
             }
             else
             {

@@ -4,7 +4,8 @@ namespace OpenTunnel.Management.Cli;
 
 /// <summary>
 /// The command tree of <c>opentunnel-management</c>: <c>serve</c>, and RESOURCE VERB for each
-/// resource of the REST API. Every verb has its own help with examples.
+/// resource of the REST API and each of its actions (<see cref="ApiActions"/>). Every verb has
+/// its own help with examples.
 /// </summary>
 internal static class AdminCommands
 {
@@ -13,7 +14,7 @@ internal static class AdminCommands
     [
         ("configurations", "name=office", ["list", "get", "create", "update", "delete"]),
         ("sites", "name=paris", ["list", "get", "create", "update", "delete"]),
-        ("servers", "name=gw1", ["list", "get", "update", "delete", "enrol-token"]),
+        ("servers", "name=gw1", ["list", "get", "update", "delete"]),
         ("profiles", "name=laptops", ["list", "get", "create", "update", "delete"]),
         ("devices", "name=pc-42", ["list", "get", "create", "update", "delete"]),
         ("compliance-policies", "name=baseline", ["list", "get", "create", "update", "delete"]),
@@ -43,6 +44,18 @@ internal static class AdminCommands
             }
 
             root.Subcommands.Add(command);
+        }
+
+        foreach (ApiAction action in ApiActions.All)
+        {
+            Command? command = root.Subcommands.FirstOrDefault(c => c.Name == action.Resource);
+            if (command is null)
+            {
+                command = new Command(action.Resource, $"The {action.Resource} of the management API.");
+                root.Subcommands.Add(command);
+            }
+
+            command.Subcommands.Add(Action(context, action));
         }
 
         return root;
@@ -132,34 +145,23 @@ internal static class AdminCommands
                 Example:
                   opentunnel-management {resource} update ID --set {(example.Length == 0 ? "name=new" : example)}
                 """),
-            "delete" => new Command(verb, $"""
+            _ => new Command(verb, $"""
                 Delete one of the {resource} (with If-Match of the version read just before).
 
                 Example:
                   opentunnel-management {resource} delete ID
-                """),
-            _ => new Command(verb, """
-                Create a one-time enrolment token for a server of a site; it is shown once.
-
-                Example:
-                  opentunnel-management servers enrol-token --site SITE_ID --valid-hours 2
                 """),
         };
         var page = new Option<int?>("--page") { Description = "The page number, from 1." };
         var pageSize = new Option<int?>("--page-size") { Description = "Items per page." };
         var file = new Option<FileInfo>("--file") { Description = "A JSON object to start the body from." };
         var set = new Option<string[]>("--set") { Description = "NAME=VALUE to set in the body (repeatable).", AllowMultipleArgumentsPerToken = false };
-        var site = new Option<string>("--site") { Description = "The site the server will join.", Required = true };
-        var validHours = new Option<int?>("--valid-hours") { Description = "How long the token is valid, in hours." };
         command.Options.Add(json);
         switch (verb)
         {
             case "list":
                 command.Options.Add(page);
                 command.Options.Add(pageSize);
-                break;
-            case "get" or "delete":
-                command.Arguments.Add(id);
                 break;
             case "create":
                 command.Options.Add(file);
@@ -171,8 +173,7 @@ internal static class AdminCommands
                 command.Options.Add(set);
                 break;
             default:
-                command.Options.Add(site);
-                command.Options.Add(validHours);
+                command.Arguments.Add(id);
                 break;
         }
 
@@ -189,8 +190,68 @@ internal static class AdminCommands
                 Filters = verb == "list" ? CliArguments.Filters(result.UnmatchedTokens) : [],
                 File = result.GetValue(file),
                 Sets = result.GetValue(set) ?? [],
-                Site = result.GetValue(site),
-                ValidHours = result.GetValue(validHours),
+            };
+            return AdminCli.CallAsync(context, request, cancellationToken);
+        });
+        return command;
+    }
+
+    private static Command Action(CliContext context, ApiAction action)
+    {
+        var command = new Command(action.Verb, $"""
+            {action.Help}
+
+            Example:
+              opentunnel-management {action.Resource} {action.Example}
+            """);
+        var json = new Option<bool>("--json") { Description = "Print the API's answer as JSON, for scripts." };
+        command.Options.Add(json);
+        var arguments = action.Arguments.Select(name => new Argument<string>(name)).ToList();
+        arguments.ForEach(command.Arguments.Add);
+        var options = new List<(ActionOption Option, Option Parsed)>();
+        foreach (ActionOption option in action.Options)
+        {
+            Option parsed = option.Number
+                ? new Option<int?>(option.Name) { Description = option.Description, Required = option.Required }
+                : new Option<string>(option.Name) { Description = option.Description, Required = option.Required };
+            command.Options.Add(parsed);
+            options.Add((option, parsed));
+        }
+
+        var file = new Option<FileInfo>("--file") { Description = "A JSON object to start the body from." };
+        var set = new Option<string[]>("--set") { Description = "NAME=VALUE to set in the body (repeatable).", AllowMultipleArgumentsPerToken = false };
+        if (action.Edit)
+        {
+            command.Options.Add(file);
+            command.Options.Add(set);
+        }
+
+        command.SetAction((result, cancellationToken) =>
+        {
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (Argument<string> argument in arguments)
+            {
+                values[argument.Name] = result.GetValue(argument)!;
+            }
+
+            foreach ((ActionOption option, Option parsed) in options)
+            {
+                object? value = parsed is Option<int?> number ? result.GetValue(number) : result.GetValue((Option<string>)parsed);
+                if (value is not null)
+                {
+                    values[option.Field] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)!;
+                }
+            }
+
+            var request = new CliRequest(action.Resource, action.Verb)
+            {
+                Url = result.GetValue(Url),
+                ApiKey = result.GetValue(ApiKey),
+                Json = result.GetValue(json),
+                File = action.Edit ? result.GetValue(file) : null,
+                Sets = action.Edit ? result.GetValue(set) ?? [] : [],
+                Action = action,
+                Values = values,
             };
             return AdminCli.CallAsync(context, request, cancellationToken);
         });

@@ -22,6 +22,11 @@ public static class CliOutput
         ["groups"] = ["id", "name", "displayName"],
         ["api-keys"] = ["id", "name", "role", "expiresAt"],
         ["audit"] = ["id", "at", "actor", "action", "entityType", "entityId"],
+        ["telemetry"] = ["sequence", "at", "cpuPercent", "memoryPercent", "activeSessions", "bytesPerSecondIn", "bytesPerSecondOut", "latencyMilliseconds"],
+        ["commands"] = ["id", "kind", "target", "state", "createdAt", "completedAt"],
+        ["certificates"] = ["id", "serialNumber", "notAfter", "issuedAt", "revokedAt", "revocationReason"],
+        ["enrolment-tokens"] = ["id", "createdAt", "expiresAt", "redeemedAt", "redeemedByServerId"],
+        ["automation-clients"] = ["clientId", "displayName", "role"],
     };
 
     public static void WriteJson(TextWriter output, JsonElement json)
@@ -50,6 +55,22 @@ public static class CliOutput
     {
         ArgumentNullException.ThrowIfNull(output);
         TextTable.WritePairs(output, item.EnumerateObject().Select(p => (p.Name, Scalar(p.Value))));
+    }
+
+    /// <summary>
+    /// A new enrolment token: the token (shown this once), its CA pin and expiry, then the install
+    /// line to run as root on the new server with the token saved in FILE (docs/install.md).
+    /// </summary>
+    public static void WriteEnrolmentToken(TextWriter output, JsonElement created)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        output.WriteLine($"token:      {created.GetProperty("token").GetString()}   (shown once)");
+        output.WriteLine($"caPin:      {created.GetProperty("caPin").GetString()}");
+        output.WriteLine($"expiresAt:  {Scalar(created.GetProperty("enrolmentToken").GetProperty("expiresAt"))}");
+        output.WriteLine();
+        output.WriteLine("On the new server, save the token in a file only root can read, then run as root (FILE is that file):");
+        output.WriteLine();
+        output.WriteLine(created.GetProperty("installLine").GetString());
     }
 
     /// <summary>A problem answer: status, title, detail and each field's messages.</summary>

@@ -1,7 +1,7 @@
 namespace OpenTunnel.Management.Cli;
 
-/// <summary>Where an API verb writes and how it reaches the service (tests hand in their own handler and environment).</summary>
-internal sealed record CliContext(TextWriter Output, TextWriter Error, HttpMessageHandler? Handler, Func<string, string?> Environment);
+/// <summary>Where an API verb reads and writes and how it reaches the service (tests hand in their own handler and environment).</summary>
+internal sealed record CliContext(TextReader Input, TextWriter Output, TextWriter Error, HttpMessageHandler? Handler, Func<string, string?> Environment);
 
 /// <summary>One API verb as the command line gave it.</summary>
 internal sealed record CliRequest(string Resource, string Verb)
@@ -27,5 +27,9 @@ internal sealed record CliRequest(string Resource, string Verb)
 
     public string? Site { get; init; }
 
-    public int? ValidHours { get; init; }
+    /// <summary>The action this verb runs, when it is not one of create/read/update/delete.</summary>
+    public ApiAction? Action { get; init; }
+
+    /// <summary>The action's arguments and options by placeholder or field name.</summary>
+    public IReadOnlyDictionary<string, string> Values { get; init; } = new Dictionary<string, string>();
 }

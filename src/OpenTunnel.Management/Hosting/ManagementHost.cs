@@ -9,6 +9,8 @@ using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Install;
 using OpenTunnel.Management.Settings;
 
+using OpenTunnel.Observability;
+
 namespace OpenTunnel.Management.Hosting;
 
 /// <summary>Builds the web application: settings, database, sign-in, the API and its OpenAPI document, the web console.</summary>
@@ -85,12 +87,13 @@ public static class ManagementHost
         // enrolment by the endpoint matched, before any sign-in or the identity provider runs.
         app.UseRouting();
         app.UseAgentEndpointScope();
-        app.UseManagementMetricsEndpoint();
+        app.UsePrometheusMetricsEndpoint();
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseManagementConsole();
         app.MapOpenApi();
+        app.MapApiReference();
         app.MapServiceHealth();
         app.MapInstallScript();
         app.MapManagementApi().MapAgentAdministration().MapInstallApi();

@@ -3,15 +3,31 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using OpenTunnel.Management.Auth;
+using Scalar.AspNetCore;
 
 namespace OpenTunnel.Management.Hosting;
 
 /// <summary>
 /// The OpenAPI document at /openapi/v1.json: how to sign in (API key or bearer JWT), and query
-/// parameter names as clients send them (camelCase, like the JSON bodies).
+/// parameter names as clients send them (camelCase, like the JSON bodies); and the API reference
+/// page made from it at <see cref="ReferencePath"/>.
 /// </summary>
 internal static class OpenApiSetup
 {
+    public const string ReferencePath = "/scalar";
+
+    /// <summary>
+    /// Scalar's reference page and its script, served by this service (nothing from a CDN: no
+    /// web fonts, no telemetry), anonymous like the document it reads. Mapped as routes, so the
+    /// agent endpoint's port does not serve them, as it does not serve the document.
+    /// </summary>
+    public static void MapApiReference(this IEndpointRouteBuilder app) =>
+        app.MapScalarApiReference(ReferencePath, o => o
+            .WithTitle("OpenTunnel management API")
+            .AddPreferredSecuritySchemes(ApiKeyAuthenticationHandler.SchemeName)
+            .DisableDefaultFonts()
+            .DisableTelemetry());
+
     public static IServiceCollection AddManagementOpenApi(this IServiceCollection services) =>
         services.AddOpenApi(o =>
         {

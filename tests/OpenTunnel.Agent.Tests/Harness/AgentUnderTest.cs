@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenTunnel.Agent.Commands;
 using OpenTunnel.Agent.Hosting;
+using OpenTunnel.Testing;
 
 namespace OpenTunnel.Agent.Tests.Harness;
 
@@ -38,6 +39,7 @@ public sealed class AgentUnderTest : IAsyncDisposable
             RetrySeconds = 1,
             PollWaitSeconds = 1,
             RenewWhenRemainingPercent = renewWhenRemainingPercent,
+            MetricsAddress = $"127.0.0.1:{LoopbackPorts.Free()}",
         };
         var services = new ServiceCollection().AddLogging().AddAgent(options, new RecentLogLines(100)).BuildServiceProvider();
         return new AgentUnderTest(services, enrolled);

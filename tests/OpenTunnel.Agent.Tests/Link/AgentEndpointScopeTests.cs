@@ -32,6 +32,8 @@ public sealed class AgentEndpointScopeTests(AgentEndpointScopeTests.Service fixt
     [InlineData("GET", "/connect/authorize")]
     [InlineData("GET", "/connect/verify")]
     [InlineData("GET", "/openapi/v1.json")]
+    [InlineData("GET", "/scalar")]
+    [InlineData("GET", "/scalar/scalar.js")]
     [InlineData("GET", "/healthz")]
     [InlineData("GET", "/api/v1/enrolment")]
     public async Task AgentPort_EverythingButAgentRoutesAndEnrolment_Answers404(string method, string path)
@@ -83,6 +85,7 @@ public sealed class AgentEndpointScopeTests(AgentEndpointScopeTests.Service fixt
     [InlineData("/api/v1/sites")]
     [InlineData("/.well-known/openid-configuration")]
     [InlineData("/openapi/v1.json")]
+    [InlineData("/scalar")]
     public async Task ApiPort_AdminApiIdentityProviderAndOpenApi_AreServed(string path)
     {
         using HttpResponseMessage response = await SendAsync(Server.Admin, "GET", path);

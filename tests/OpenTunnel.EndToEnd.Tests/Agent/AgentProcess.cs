@@ -29,6 +29,8 @@ public static class AgentProcess
             ["OPENTUNNEL_AGENT_TELEMETRYINTERVALSECONDS"] = "1",
             ["OPENTUNNEL_AGENT_POLLWAITSECONDS"] = "10",
             ["OPENTUNNEL_AGENT_RETRYSECONDS"] = "1",
+            // A port of its own: tests run agents side by side in the root namespace.
+            ["OPENTUNNEL_AGENT_METRICSADDRESS"] = $"127.0.0.1:{LoopbackPorts.Free()}",
         };
         var process = TrackedProcess.Start("dotnet", [SolutionOutput.Assembly("OpenTunnel.Agent", "opentunnel-agent.dll"), "run"], environment: environment);
         await process.WaitForOutputAsync("Agent of server", TimeSpan.FromSeconds(60));

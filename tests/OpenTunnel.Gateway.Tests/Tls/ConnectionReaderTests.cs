@@ -1,6 +1,7 @@
 using System.Text;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Protocol.Cstp;
+using OpenTunnel.Testing;
 
 namespace OpenTunnel.Gateway.Tests.Tls;
 

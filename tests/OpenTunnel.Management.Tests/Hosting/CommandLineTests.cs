@@ -40,6 +40,8 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("serve", "--help")]
     [InlineData("servers", "enrol-token", "--help")]
     [InlineData("groups", "create", "-h")]
+    [InlineData("users", "set-password", "--help")]
+    [InlineData("servers", "telemetry", "--help")]
     public void VerbHelp_PrintsItsUsageAndExamples(params string[] args)
     {
         CommandResult result = Run(args);

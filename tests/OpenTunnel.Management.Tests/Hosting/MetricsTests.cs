@@ -1,5 +1,5 @@
 using System.Net;
-using OpenTunnel.Management.Hosting;
+using OpenTunnel.Observability;
 using OpenTunnel.Management.Tests.Harness;
 
 namespace OpenTunnel.Management.Tests.Hosting;
@@ -27,7 +27,7 @@ public sealed class MetricsTests
         using HttpResponseMessage token = await client.PostAsync(new Uri("/connect/token", UriKind.Relative), refused);
         Assert.False(token.IsSuccessStatusCode, await token.Content.ReadAsStringAsync());
 
-        using HttpResponseMessage scrape = await client.GetAsync(new Uri(MetricsSetup.Path, UriKind.Relative));
+        using HttpResponseMessage scrape = await client.GetAsync(new Uri(PrometheusMetrics.Path, UriKind.Relative));
         string text = await scrape.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
@@ -43,7 +43,7 @@ public sealed class MetricsTests
         await using TestDatabase database = TestDatabase.CreateSqlite();
         await using ManagementApp app = ManagementApp.Start(database, null, listen: true);
         using var client = new HttpClient { BaseAddress = app.Address };
-        using var forwarded = new HttpRequestMessage(HttpMethod.Get, MetricsSetup.Path);
+        using var forwarded = new HttpRequestMessage(HttpMethod.Get, PrometheusMetrics.Path);
         forwarded.Headers.Add("X-Forwarded-For", "198.18.0.7");
 
         using HttpResponseMessage scrape = await client.SendAsync(forwarded);
