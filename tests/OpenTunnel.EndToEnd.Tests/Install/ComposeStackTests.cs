@@ -96,8 +96,10 @@ public sealed class ComposeStackTests(ITestOutputHelper output) : IDisposable
             string agentUrl = environment["MANAGEMENT_AGENT_URL"];
             await WaitAsync(() =>
             {
-                JsonElement status = ManagementCurl.Call(topology, topology.Client, caFile, null, "POST", agentUrl + "/api/v1/enrolment/status", new { token = token.GetProperty("token").GetString() });
-                return status.TryGetProperty("health", out JsonElement health) && string.Equals(health.GetString(), "healthy", StringComparison.OrdinalIgnoreCase);
+                // 404 until the agent has enrolled.
+                string status = topology.Exec(topology.Client, "curl", "-sS", "--cacert", caFile, "-H", "Content-Type: application/json",
+                    "-d", JsonSerializer.Serialize(new { token = token.GetProperty("token").GetString() }), agentUrl + "/api/v1/enrolment/status").StandardOutput;
+                return status.Contains("\"health\":\"healthy\"", StringComparison.OrdinalIgnoreCase);
             }, TimeSpan.FromSeconds(120), () => "the gateway did not turn healthy: " + Podman("logs", "--tail", "40", gateway).StandardError);
             Assert.False(Podman("exec", gateway, "test", "-e", "/var/lib/opentunnel/agent/enrolment-token").Succeeded, "the container's copy of the token is still there");
 
