@@ -44,9 +44,11 @@ fi
 podman tag "localhost/opentunnel-base:$key" localhost/opentunnel-base:current
 
 # The images are made again only when their inputs changed: the sources, this folder, the
-# install script (embedded in the management service) and the build settings.
-stamp=$( (cd "$root" && tar --exclude=bin --exclude=obj --sort=name -cf - src deploy/images deploy/install \
-  Directory.Build.props Directory.Packages.props global.json .editorconfig) | sha256sum | cut -c1-64)
+# install script (embedded in the management service) and the build settings. Contents, names and
+# modes only: times and owners are left out, or a build of the checkout (which makes bin/ and
+# obj/ and so changes their folders' times) would count as a change.
+stamp=$( (cd "$root" && tar --exclude=bin --exclude=obj --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+  -cf - src deploy/images deploy/install Directory.Build.props Directory.Packages.props global.json .editorconfig) | sha256sum | cut -c1-64)
 if [ "$(cat "$out/images.stamp" 2>/dev/null)" = "$tag $stamp" ] \
    && [ -f "$out/opentunnel-gateway.oci.tar" ] && [ -f "$out/opentunnel-management.oci.tar" ]; then
   for image in gateway management; do

@@ -1,11 +1,10 @@
 using System.Text.Json;
-using OpenTunnel.EndToEnd.Tests.Harness;
 using OpenTunnel.Testing;
 
 namespace OpenTunnel.EndToEnd.Tests.Install;
 
 /// <summary>
-/// The images of deploy/images/build.sh (built once per run, on the cached Debian base) and the
+/// The images of deploy/images/build.sh (<see cref="ContainerImages"/>) and the
 /// management image running in the topology's "internet" namespace (198.18.3.10: the API on
 /// :9443 over HTTPS with the deployment CA's certificate, the agent endpoint on :8444), with podman's settings from deploy/images/containers.conf.
 /// The gateway namespace is the server the install script runs on; it reaches the management
@@ -20,11 +19,11 @@ public sealed class ContainerStack : IAsyncLifetime
 
     public TemporaryDirectory Directory { get; } = new();
 
-    public string Root { get; } = SolutionOutput.Root();
+    public string Root => ContainerImages.Root;
 
-    public string Images => Path.Combine(Root, "artifacts", "images");
+    public string Images => ContainerImages.Folder;
 
-    public string ContainersConf => Path.Combine(Root, "deploy", "images", "containers.conf");
+    public string ContainersConf => ContainerImages.ContainersConf;
 
     public string ManagementContainer { get; private set; } = null!;
 
@@ -41,20 +40,18 @@ public sealed class ContainerStack : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Prerequisites.RequireRootAndCommands("podman", "mmdebstrap", "runc", "ip", "nft", "openconnect", "perl", "openssl", "curl", "dotnet");
-        var started = DateTime.UtcNow;
-        Command.Run("sh", [Path.Combine(Root, "deploy", "images", "build.sh")], TimeSpan.FromMinutes(25)).EnsureSuccess();
-        BuildTime = DateTime.UtcNow - started;
+        BuildTime = ContainerImages.Build();
 
         // The installer must load the gateway image itself (and uninstall must remove it): the
         // copy the build left in podman's storage goes; the archive stays.
-        Podman("rmi", "-f", "localhost/opentunnel-gateway:latest");
+        Podman("rmi", "-f", "localhost/opentunnel-gateway:" + ContainerImages.Tag);
 
         Topology = NetworkTopology.Create(withInternet: true);
         ManagementContainer = Topology.Prefix + "-management";
         Podman("run", "-d", "--name", ManagementContainer, "--network", $"ns:/run/netns/{Topology.Internet}",
             "-v", ManagementContainer + ":/var/lib/opentunnel/management",
             "-e", $"ASPNETCORE_URLS=https://{ManagementAddress}:9443",
-            "localhost/opentunnel-management:latest").EnsureSuccess();
+            "localhost/opentunnel-management:" + ContainerImages.Tag).EnsureSuccess();
         for (int i = 0; ; i++)
         {
             // The CA is made at the first start; until then the service does not answer either.
@@ -81,17 +78,11 @@ public sealed class ContainerStack : IAsyncLifetime
 
     public CommandResult Podman(params string[] arguments) => Podman(arguments, Command.DefaultTimeout);
 
-    public CommandResult Podman(IReadOnlyList<string> arguments, TimeSpan timeout) =>
-        Command.Run("env", ["CONTAINERS_CONF=" + ContainersConf, "podman", .. arguments], timeout);
+    public CommandResult Podman(IReadOnlyList<string> arguments, TimeSpan timeout) => ContainerImages.Podman(arguments, timeout);
 
     /// <summary>Calls the management API from the server namespace with the administrator key.</summary>
-    public JsonElement Api(string method, string path, object body)
-    {
-        string json = JsonSerializer.Serialize(body);
-        CommandResult result = Topology.Exec(Topology.Gateway, "curl",
-            ["-fsS", "--cacert", CaFile, "-X", method, "-H", "X-Api-Key: " + AdminKey, "-H", "Content-Type: application/json", "-d", json, ManagementApi + path], Command.DefaultTimeout);
-        return JsonDocument.Parse(result.EnsureSuccess().StandardOutput).RootElement.Clone();
-    }
+    public JsonElement Api(string method, string path, object body) =>
+        ManagementCurl.Call(Topology, Topology.Gateway, CaFile, AdminKey, method, ManagementApi + path, body);
 
     /// <summary>A site on port 443 with the test pool, and a one-time token for it: (site name, install line, token).</summary>
     public (string Site, string InstallLine, string Token) NewSiteToken()

@@ -12,6 +12,7 @@ namespace OpenTunnel.EndToEnd.Tests.Install;
 /// script with it; the script's own calls go to the agent endpoint over TLS checked by the same pin. The script's record and persistent sysctl file go to a test folder.
 /// </summary>
 [Trait("Category", "EndToEnd")]
+[Collection(ContainerImages.Collection)]
 public sealed class InstallScriptTests(ContainerStack stack, ITestOutputHelper output) : IClassFixture<ContainerStack>
 {
     private const string Container = "opentunnel-gateway";

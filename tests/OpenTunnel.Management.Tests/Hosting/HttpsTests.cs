@@ -12,7 +12,7 @@ namespace OpenTunnel.Management.Tests.Hosting;
 /// <summary>
 /// The real executable serving HTTPS on 127.0.0.1 with real TLS: the default certificate from the
 /// deployment's CA with its pin printed and stored, HSTS, an operator certificate replaced on disk
-/// while it runs, and the plain http addresses it refuses to start with.
+/// while it runs, one in a PKCS#12 file, and the plain http addresses it refuses to start with.
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class HttpsTests : IDisposable
@@ -72,6 +72,29 @@ public sealed class HttpsTests : IDisposable
 
         await service.WaitForOutputAsync($"Management:Https:CertificateFile '{file}' cannot be used", TimeSpan.FromSeconds(10));
         Assert.Contains("still serving 'CN=second.example'", service.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OperatorCertificate_Pkcs12WithItsPasswordInAFile_IsServed()
+    {
+        int port = LoopbackPorts.Free();
+        string file = _directory.File("tls.pfx");
+        string passwordFile = _directory.File("tls.password");
+        File.WriteAllText(passwordFile, "pfx password\n");
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using X509Certificate2 certificate = new CertificateRequest("CN=pfx.example", key, HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        File.WriteAllBytes(file, certificate.Export(X509ContentType.Pkcs12, "pfx password"));
+
+        using TrackedProcess service = Start($"https://127.0.0.1:{port}", new Dictionary<string, string>
+        {
+            ["Management__Https__CertificateFile"] = file,
+            ["Management__Https__PasswordFile"] = passwordFile,
+        });
+        await service.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(60));
+
+        using X509Certificate2 served = await PresentedAsync(port);
+        Assert.Equal(certificate.Thumbprint, served.Thumbprint);
     }
 
     [Fact]
