@@ -18,21 +18,33 @@ public sealed class UsageException : Exception
     }
 }
 
-/// <summary>A parsed command line: the verb, its options (without the leading dashes) and what follows "--".</summary>
-public sealed record ClientArguments(string Verb, IReadOnlyDictionary<string, string> Options, IReadOnlyList<string> Extra)
+/// <summary>
+/// A parsed command line: the verb, its options (without the leading dashes), its one positional
+/// argument when the verb takes one (<c>connect PROFILE</c>), and what follows "--".
+/// </summary>
+public sealed record ClientArguments(string Verb, IReadOnlyDictionary<string, string> Options, IReadOnlyList<string> Extra, string? Positional = null)
 {
-    /// <summary>The options each verb takes: required, optional, and whether it passes arguments after "--" on.</summary>
-    private static readonly Dictionary<string, (string[] Required, string[] Optional, bool Extra)> Verbs = new(StringComparer.Ordinal)
+    /// <summary>Options that take no value; present means "yes".</summary>
+    private static readonly string[] Switches = ["json"];
+
+    /// <summary>The options each verb takes: required, optional, whether it passes arguments after "--" on, and its positional argument's name.</summary>
+    private static readonly Dictionary<string, (string[] Required, string[] Optional, bool Extra, string? Positional)> Verbs = new(StringComparer.Ordinal)
     {
-        ["signin"] = (["server"], ["site", "ca-pin", "ca-file"], false),
-        ["enrol"] = ([], ["name"], false),
-        ["posture"] = ([], ["every"], false),
-        ["token"] = ([], ["site", "out"], false),
-        ["connect"] = (["gateway"], ["site", "servercert", "script", "token-file"], true),
-        ["help"] = ([], [], false),
+        ["signin"] = (["server"], ["site", "ca-pin", "ca-file"], false, null),
+        ["enrol"] = ([], ["name"], false, null),
+        ["posture"] = ([], ["every"], false, null),
+        ["token"] = ([], ["site", "out"], false, null),
+        ["connect"] = ([], ["gateway", "site", "servercert", "script", "token-file", "refresh-every"], true, "PROFILE"),
+        ["profiles"] = ([], ["json"], false, null),
+        ["status"] = ([], ["json"], false, null),
+        ["run"] = (["profile"], [], true, null),
+        ["help"] = ([], [], false, null),
     };
 
     public string? this[string option] => Options.GetValueOrDefault(option);
+
+    /// <summary>Whether a switch (an option without a value, such as --json) was given.</summary>
+    public bool Has(string option) => Options.ContainsKey(option);
 
     /// <summary>
     /// Parses <c>VERB [--option VALUE | --option=VALUE]... [-- EXTRA...]</c>; "enroll" is the same
@@ -55,6 +67,7 @@ public sealed record ClientArguments(string Verb, IReadOnlyDictionary<string, st
 
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
         var extra = new List<string>();
+        string? positional = null;
         for (int i = 1; i < args.Count; i++)
         {
             string argument = args[i];
@@ -69,6 +82,12 @@ public sealed record ClientArguments(string Verb, IReadOnlyDictionary<string, st
                 break;
             }
 
+            if (!argument.StartsWith("--", StringComparison.Ordinal) && spec.Positional is not null && positional is null)
+            {
+                positional = argument;
+                continue;
+            }
+
             if (!argument.StartsWith("--", StringComparison.Ordinal) || argument.Length == 2)
             {
                 throw new UsageException($"'{argument}' is not an option of '{verb}' (options start with --).");
@@ -81,7 +100,9 @@ public sealed record ClientArguments(string Verb, IReadOnlyDictionary<string, st
                 throw new UsageException($"'--{name}' is not an option of '{verb}'.");
             }
 
-            string? value = equals > 0 ? argument[(equals + 1)..] : i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : null;
+            string? value = Array.IndexOf(Switches, name) >= 0
+                ? (equals > 0 ? throw new UsageException($"'--{name}' takes no value.") : "yes")
+                : equals > 0 ? argument[(equals + 1)..] : i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : null;
             if (string.IsNullOrWhiteSpace(value))
             {
                 throw new UsageException($"'--{name}' needs a value.");
@@ -101,7 +122,7 @@ public sealed record ClientArguments(string Verb, IReadOnlyDictionary<string, st
             }
         }
 
-        return new ClientArguments(verb, options, extra);
+        return new ClientArguments(verb, options, extra, positional);
     }
 
     /// <summary>An absolute http or https URL given as <paramref name="option"/>; the management service's URL ends with a slash, so relative paths resolve under it.</summary>

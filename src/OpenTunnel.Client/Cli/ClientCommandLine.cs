@@ -20,14 +20,22 @@ public static class ClientCommandLine
                   report the posture again, once or every SECONDS (1 to 86400) until stopped
           token [--site NAME] [--out FILE]
                   get a gateway token (printed, or written to FILE with mode 0600)
-          connect --gateway https://HOST[:PORT] [--site NAME] [--servercert pin-sha256:…] [--script PATH]
-                  [--token-file FILE] [-- OPENCONNECT-OPTIONS...]
-                  get a token (or use FILE) and run openconnect with it; its exit code is passed through
+          connect (PROFILE | --gateway https://HOST[:PORT] [--site NAME]) [--servercert pin-sha256:…] [--script PATH]
+                  [--token-file FILE] [--refresh-every SECONDS] [-- OPENCONNECT-OPTIONS...]
+                  get a token (or use FILE) and run openconnect with it; its exit code is passed through;
+                  with a PROFILE, to its site, fetching the profiles again every SECONDS (1 to 3600, default 60)
+          profiles [--json]
+                  fetch and list the VPN profiles assigned to you (the stored ones when the service is unreachable)
+          status [--json]
+                  the sign-in, the device, the running connection with its profile's proxy, the stored profiles
+          run --profile NAME -- COMMAND [ARGS...]
+                  run COMMAND with the profile's proxy in its environment (http_proxy, https_proxy, no_proxy,
+                  or auto_proxy for a PAC URL); per-app isolation of its traffic is not done yet
 
         State: $OPENTUNNEL_CLIENT_HOME, else /var/lib/opentunnel-client for root, else ~/.config/opentunnel.
         Exit codes: 0 done, 1 service unreachable or failed, 2 bad command line, 3 a step is missing
-        (sign in or enrol first), 4 refused by the provider, 130 interrupted; connect: openconnect's,
-        127 without openconnect.
+        (sign in or enrol first), 4 refused by the provider, 130 interrupted; connect and run: their
+        program's, 127 when it is not installed.
         """;
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, ClientEnvironment environment, CancellationToken cancellationToken = default)
@@ -52,6 +60,9 @@ public static class ClientCommandLine
                 "posture" => await PostureVerb.RunAsync(arguments, environment, cancellationToken),
                 "token" => await TokenVerb.RunAsync(arguments, environment, cancellationToken),
                 "connect" => await ConnectVerb.RunAsync(arguments, environment, cancellationToken),
+                "profiles" => await ProfilesVerb.RunAsync(arguments, environment, cancellationToken),
+                "status" => await StatusVerb.RunAsync(arguments, environment),
+                "run" => await RunVerb.RunAsync(arguments, environment),
                 _ => Print(environment.Out, Usage, ExitCodes.Success),
             };
         }

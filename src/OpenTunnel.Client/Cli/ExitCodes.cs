@@ -1,6 +1,6 @@
 namespace OpenTunnel.Client.Cli;
 
-/// <summary>The exit codes of <c>opentunnel</c> (docs/client.md); <c>connect</c> passes openconnect's own through once it runs.</summary>
+/// <summary>The exit codes of <c>opentunnel</c> (docs/client.md); <c>connect</c> and <c>run</c> pass their program's own through once it runs.</summary>
 public static class ExitCodes
 {
     public const int Success = 0;
@@ -20,6 +20,6 @@ public static class ExitCodes
     /// <summary>SIGINT or SIGTERM ended a verb before it finished (128 + SIGINT, as shells report it).</summary>
     public const int Interrupted = 130;
 
-    /// <summary>openconnect is not installed.</summary>
-    public const int OpenConnectMissing = 127;
+    /// <summary>The program to run is not installed: openconnect for <c>connect</c>, the command of <c>run</c> (127, as shells report it).</summary>
+    public const int ProgramMissing = 127;
 }

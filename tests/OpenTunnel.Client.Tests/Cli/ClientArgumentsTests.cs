@@ -28,8 +28,27 @@ public sealed class ClientArgumentsTests
         Assert.Equal("help", ClientArguments.Parse([]).Verb);
     }
 
+    [Fact]
+    public void Parse_ConnectWithProfileName_PositionalBesideOptions()
+    {
+        ClientArguments parsed = ClientArguments.Parse(["connect", "--servercert", "pin-sha256:abc", "office", "--refresh-every=5", "--", "-v"]);
+
+        Assert.Equal(("office", "pin-sha256:abc", "5"), (parsed.Positional, parsed["servercert"], parsed["refresh-every"]));
+        Assert.Equal(["-v"], parsed.Extra);
+    }
+
+    [Fact]
+    public void Parse_JsonSwitch_TakesNoValue()
+    {
+        Assert.True(ClientArguments.Parse(["profiles", "--json"]).Has("json"));
+        Assert.False(ClientArguments.Parse(["status"]).Has("json"));
+    }
+
     [Theory]
     [InlineData(new[] { "connnect" }, "'connnect' is not a verb of opentunnel.")]
+    [InlineData(new[] { "connect", "office", "lab" }, "'lab' is not an option of 'connect' (options start with --).")]
+    [InlineData(new[] { "profiles", "--json=yes" }, "'--json' takes no value.")]
+    [InlineData(new[] { "run", "--", "true" }, "'run' needs --profile.")]
     [InlineData(new[] { "token", "--sight", "a" }, "'--sight' is not an option of 'token'.")]
     [InlineData(new[] { "token", "--site" }, "'--site' needs a value.")]
     [InlineData(new[] { "token", "--site", "--out", "f" }, "'--site' needs a value.")]
