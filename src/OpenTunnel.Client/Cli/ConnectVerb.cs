@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using OpenTunnel.Client.Connect;
 using OpenTunnel.Client.Oidc;
 using OpenTunnel.Client.State;
@@ -98,14 +97,11 @@ public static class ConnectVerb
         }
     }
 
-    /// <summary>https://ADDRESS:PORT/ of a site (an IPv6 address in brackets).</summary>
+    /// <summary>https://ADDRESS[:PORT]/ of a site (an IPv6 address in brackets, as UriBuilder writes it; port 443 left out).</summary>
     public static string GatewayUrl(DeviceProfileSite site)
     {
         ArgumentNullException.ThrowIfNull(site);
-        string host = IPAddress.TryParse(site.PublicAddress, out IPAddress? address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-            ? $"[{site.PublicAddress}]"
-            : site.PublicAddress;
-        return string.Create(CultureInfo.InvariantCulture, $"https://{host}:{site.Port}/");
+        return new UriBuilder(Uri.UriSchemeHttps, site.PublicAddress, site.Port).Uri.ToString();
     }
 
     /// <summary>The profile named <paramref name="name"/>, fetched fresh; the stored one when the service cannot be reached.</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using OpenTunnel.Identity.Contracts.Devices;
 
 namespace OpenTunnel.Client.Profiles;
@@ -26,7 +25,8 @@ public static class ProxyEnvironment
         }
         else if (proxy.Host is { } host && proxy.Port is { } port)
         {
-            string url = string.Create(CultureInfo.InvariantCulture, $"http://{(IPAddress.TryParse(host, out IPAddress? address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{host}]" : host)}:{port}/");
+            // UriBuilder puts an IPv6 address in brackets.
+            string url = new UriBuilder(Uri.UriSchemeHttp, host, port).Uri.ToString();
             foreach (string name in (string[])["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"])
             {
                 variables[name] = url;

@@ -41,7 +41,7 @@ public sealed class ProfilesVerbTests(ClientFixture fixture) : IClassFixture<Cli
         StoredProfiles stored = client.State.FindProfiles()!;
         Assert.Contains(stored.Profiles, p => p.Name == name && p.Site.PublicAddress == "198.18.1.1" && p.Site.Port == 443 && p.Proxy!.Port == 3128);
         Assert.NotNull(stored.ETag);
-        Assert.Contains($"{name}  site {fixture.SiteName} (https://198.18.1.1:443/)  proxy 198.18.2.80:3128, bypassing *.corp.example, 198.18.2.10", client.Output, StringComparison.Ordinal);
+        Assert.Contains($"{name}  site {fixture.SiteName} (https://198.18.1.1/)  proxy 198.18.2.80:3128, bypassing *.corp.example, 198.18.2.10", client.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(other.State.FindProfiles()!.Profiles, p => p.Name == name);
         string[] environment = File.ReadAllLines(output.File("env"));
         Assert.Contains("http_proxy=http://198.18.2.80:3128/", environment);
