@@ -18,10 +18,17 @@ public sealed class UsageException : Exception
     }
 }
 
-/// <summary>A verb's command line as System.CommandLine parsed it: the verb, its options given (by name without the leading dashes) and what follows "--".</summary>
-public sealed record ClientArguments(string Verb, IReadOnlyDictionary<string, string> Options, IReadOnlyList<string> Extra)
+/// <summary>
+/// A verb's command line as System.CommandLine parsed it: the verb, its options given (by name
+/// without the leading dashes; a switch such as --json is present or not), its one positional
+/// argument when the verb takes one (<c>connect PROFILE</c>), and what follows "--".
+/// </summary>
+public sealed record ClientArguments(string Verb, IReadOnlyDictionary<string, string> Options, IReadOnlyList<string> Extra, string? Positional = null)
 {
     public string? this[string option] => Options.GetValueOrDefault(option);
+
+    /// <summary>Whether a switch (an option without a value, such as --json) was given.</summary>
+    public bool Has(string option) => Options.ContainsKey(option);
 
     /// <summary>An absolute http or https URL given as <paramref name="option"/>; the management service's URL ends with a slash, so relative paths resolve under it.</summary>
     public Uri Url(string option)

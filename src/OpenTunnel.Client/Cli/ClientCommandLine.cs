@@ -14,24 +14,31 @@ public static class ClientCommandLine
 {
     private const string Description = """
         The OpenTunnel client: sign in, enrol this device, report its posture, get gateway tokens and
-        connect with openconnect.
+        VPN profiles, and connect with openconnect or the native engine.
 
         State: $OPENTUNNEL_CLIENT_HOME, else /var/lib/opentunnel-client for root, else ~/.config/opentunnel.
         Exit codes (docs/cli.md): 0 done, 1 the service answered something unexpected, 64 bad command line,
         69 service unreachable (or its HTTPS certificate not trusted), 71 a file cannot be read or written,
         77 refused by the provider, 78 a step is missing (sign in or enrol first), 130 interrupted;
-        connect: openconnect's own, 127 without openconnect.
+        connect and run: their program's own, 127 when it is not installed.
         """;
+
+    /// <summary>The program <c>connect</c> or <c>run</c> starts is not installed (the shell's code for a command not found); the client's own code, beside the shared table.</summary>
+    public const int ProgramMissing = 127;
 
     public static Task<int> RunAsync(IReadOnlyList<string> args, ClientEnvironment environment, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(environment);
-        return CommandLineRunner.InvokeAsync(Build(environment), args, environment.Out, environment.Error, cancellationToken);
+        return CommandLineRunner.InvokeAsync(Build(environment, args), args, environment.Out, environment.Error, cancellationToken);
     }
 
-    private static RootCommand Build(ClientEnvironment environment)
+    private static RootCommand Build(ClientEnvironment environment, IReadOnlyList<string> args)
     {
+        // Words after "--" go to the program connect or run starts; System.CommandLine drops the "--" itself.
+        int dashes = args.ToList().IndexOf("--");
+        int trailing = dashes < 0 ? 0 : args.Count - dashes - 1;
+        var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
         var site = new Option<string>("--site") { Description = "The site's name (the token is for its gateways)." };
         var root = new RootCommand(Description);
         root.Subcommands.Add(Verb(environment, "signin", """
@@ -80,25 +87,61 @@ public static class ClientCommandLine
             TokenVerb.RunAsync,
             [site, new Option<string>("--out") { Description = "Write the token to this file (mode 0600) instead of printing it." }]));
         root.Subcommands.Add(Verb(environment, "connect", """
-            Get a token (or use --token-file) and run openconnect with it; openconnect's exit code is
-            passed through. Words after -- go to openconnect. --engine native runs the tunnel in this
-            process instead (TLS, TUN device, routes, DNS; docs/client.md).
+            Connect to a VPN profile's site (see 'opentunnel profiles'), or to --gateway: get a token (or
+            use --token-file) and run openconnect with it; openconnect's exit code is passed through.
+            Words after -- go to openconnect. With a PROFILE the profiles are fetched again every
+            --refresh-every seconds while connected. --engine native runs the tunnel in this process
+            instead (TLS, TUN device, routes, DNS; docs/client.md).
 
             Examples:
+              opentunnel connect office
               opentunnel connect --gateway https://vpn.example --site paris
               opentunnel connect --gateway https://vpn.example:4443 --servercert pin-sha256:BASE64 -- --interface tun7
               opentunnel connect --gateway https://vpn.example --site paris --engine native
             """,
             ConnectVerb.RunAsync,
             [
-                new Option<string>("--gateway") { Description = "The gateway's URL, https://HOST[:PORT].", Required = true },
+                new Option<string>("--gateway") { Description = "The gateway's URL, https://HOST[:PORT] (without a PROFILE)." },
                 site,
                 new Option<string>("--servercert") { Description = "The gateway certificate's pin-sha256:BASE64 (openconnect --servercert)." },
                 new Option<string>("--script") { Description = "The vpnc-script for openconnect." },
                 new Option<string>("--token-file") { Description = "A gateway token to use instead of getting one." },
+                new Option<string>("--refresh-every") { Description = "With a PROFILE: fetch the profiles again every SECONDS (1 to 3600, default 60)." },
                 new Option<string>("--engine") { Description = "openconnect (the default) or native (the tunnel in this process)." },
             ],
-            new Argument<string[]>("OPENCONNECT-OPTIONS") { Description = "Options for openconnect, after --.", Arity = ArgumentArity.ZeroOrMore }));
+            new Argument<string[]>("PROFILE") { Description = "The profile's name; words after -- go to openconnect.", Arity = ArgumentArity.ZeroOrMore },
+            trailing,
+            positional: true));
+        root.Subcommands.Add(Verb(environment, "profiles", """
+            Fetch and list the VPN profiles assigned to you (the stored ones when the service cannot be reached).
+
+            Examples:
+              opentunnel profiles
+              opentunnel profiles --json
+            """,
+            ProfilesVerb.RunAsync,
+            [json]));
+        root.Subcommands.Add(Verb(environment, "status", """
+            The sign-in, the device, the running connection with its profile's proxy, and the stored profiles.
+
+            Examples:
+              opentunnel status
+              opentunnel status --json
+            """,
+            (arguments, env, _) => StatusVerb.RunAsync(arguments, env),
+            [json]));
+        root.Subcommands.Add(Verb(environment, "run", """
+            Run COMMAND with the profile's proxy in its environment (http_proxy, https_proxy, no_proxy,
+            or auto_proxy for a PAC URL); its exit code is passed through. Per-app isolation of its
+            traffic is not done yet.
+
+            Examples:
+              opentunnel run --profile office -- curl https://intranet.example/
+            """,
+            (arguments, env, _) => RunVerb.RunAsync(arguments, env),
+            [new Option<string>("--profile") { Description = "The profile whose proxy the command gets.", Required = true }],
+            new Argument<string[]>("COMMAND") { Description = "The command and its arguments, after --.", Arity = ArgumentArity.ZeroOrMore },
+            trailing));
         return root;
     }
 
@@ -108,11 +151,13 @@ public static class ClientCommandLine
         string name,
         string description,
         Func<ClientArguments, ClientEnvironment, CancellationToken, Task<int>> run,
-        Option<string>[] options,
-        Argument<string[]>? extra = null)
+        Option[] options,
+        Argument<string[]>? extra = null,
+        int trailing = 0,
+        bool positional = false)
     {
         var command = new Command(name, description);
-        foreach (Option<string> option in options)
+        foreach (Option option in options)
         {
             command.Options.Add(option);
         }
@@ -125,15 +170,26 @@ public static class ClientCommandLine
         command.SetAction((result, cancellationToken) =>
         {
             var given = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (Option<string> option in options)
+            foreach (Option option in options)
             {
-                if (result.GetValue(option) is { } value)
+                if (option is Option<string> valued && result.GetValue(valued) is { } value)
                 {
                     given[option.Name[2..]] = value;
                 }
+                else if (option is Option<bool> flag && result.GetValue(flag))
+                {
+                    given[option.Name[2..]] = "true";
+                }
             }
 
-            var arguments = new ClientArguments(name, given, extra is null ? [] : result.GetValue(extra) ?? []);
+            string[] words = extra is null ? [] : result.GetValue(extra) ?? [];
+            int before = Math.Max(0, words.Length - trailing);
+            if (before > (positional ? 1 : 0))
+            {
+                return Task.FromResult(Print(environment.Error, $"error: '{words[positional ? 1 : 0]}' is not an option of '{name}' (options start with --; words for the program go after --).\nRun 'opentunnel {name} --help' for its usage.", ExitCodes.Usage));
+            }
+
+            var arguments = new ClientArguments(name, given, words[before..], before == 1 ? words[0] : null);
             return RunVerbAsync(run, arguments, environment, cancellationToken);
         });
         return command;

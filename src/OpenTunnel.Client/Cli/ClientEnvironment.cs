@@ -2,6 +2,7 @@ using OpenTunnel.Client.Connect;
 using OpenTunnel.Client.Devices;
 using OpenTunnel.Client.Oidc;
 using OpenTunnel.Client.Posture;
+using OpenTunnel.Client.Profiles;
 using OpenTunnel.Client.State;
 
 namespace OpenTunnel.Client.Cli;
@@ -22,6 +23,8 @@ public sealed record ClientEnvironment(
     public PostureCollector Posture => new(PostureSources);
 
     public OpenConnectRunner Runner => new(OpenConnect);
+
+    public ProfileSync Profiles => new(Refresher, new ProfileClient(Provider), State, Time);
 
     /// <summary>This process's: the state directory of <see cref="ClientStateDirectory.Locate"/>, the console, the machine's posture.</summary>
     public static ClientEnvironment FromProcess() => new(

@@ -1,25 +1,36 @@
+using System.Globalization;
 using OpenTunnel.Client.Connect;
+using OpenTunnel.Client.Oidc;
 using OpenTunnel.Client.State;
+using OpenTunnel.Identity.Contracts.Devices;
 
 namespace OpenTunnel.Client.Cli;
 
 /// <summary>
-/// <c>opentunnel connect --gateway URL [--site NAME] [--servercert PIN] [--script PATH] [--token-file FILE] [--engine native|openconnect] [-- …]</c>:
-/// gets a gateway token (or takes the one in FILE, so that connect needs no access to the
-/// provider), writes it to a 0600 file and runs openconnect with it until openconnect ends; or,
-/// with <c>--engine native</c>, runs the tunnel in this process (<see cref="NativeConnectVerb"/>).
+/// <c>opentunnel connect (PROFILE | --gateway URL [--site NAME]) [--servercert PIN] [--script PATH]
+/// [--token-file FILE] [--refresh-every SECONDS] [--engine native|openconnect] [-- …]</c>: gets a
+/// gateway token (or takes the one in FILE, so that connect needs no access to the provider),
+/// writes it to a 0600 file and runs openconnect with it until openconnect ends; or, with
+/// <c>--engine native</c>, runs the tunnel in this process (<see cref="NativeConnectVerb"/>). With a
+/// profile the gateway is the profile's site (its public address and port) and the token is for
+/// that site; while connected the profiles are fetched again every <c>--refresh-every</c> seconds
+/// (default 60, with the ETag), so a change an administrator makes reaches the client within that time.
 /// </summary>
 public static class ConnectVerb
 {
-    /// <summary>openconnect is not installed (the shell's code for a command not found); the client's own code, beside the shared table.</summary>
-    public const int OpenConnectMissing = 127;
+    public static readonly TimeSpan DefaultRefresh = TimeSpan.FromSeconds(60);
 
     public static async Task<int> RunAsync(ClientArguments arguments, ClientEnvironment environment, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(arguments);
         ArgumentNullException.ThrowIfNull(environment);
-        string gateway = arguments["gateway"]!;
+        TimeSpan refresh = arguments.Seconds("refresh-every", 1, 3600) ?? DefaultRefresh;
         string? tokenFile = arguments["token-file"];
+        if ((arguments.Positional is null) == (arguments["gateway"] is null))
+        {
+            throw new UsageException("'connect' needs a PROFILE name (see 'opentunnel profiles') or --gateway URL, not both.");
+        }
+
         if (tokenFile is not null && !File.Exists(tokenFile))
         {
             throw new UsageException($"--token-file {tokenFile} does not exist.");
@@ -33,6 +44,11 @@ public static class ConnectVerb
         string engine = arguments["engine"] ?? "openconnect";
         if (engine == "native")
         {
+            if (arguments.Positional is not null)
+            {
+                throw new UsageException("--engine native does not take a PROFILE yet; give --gateway (and --site), or use the openconnect engine.");
+            }
+
             return await NativeConnectVerb.RunAsync(arguments, environment, tokenFile, cancellationToken);
         }
 
@@ -41,33 +57,119 @@ public static class ConnectVerb
             throw new UsageException($"--engine '{engine}' is neither 'native' nor 'openconnect'.");
         }
 
+        string gateway;
+        string? site = arguments["site"];
+        if (arguments.Positional is { } name)
+        {
+            if (site is not null)
+            {
+                throw new UsageException("--site comes from the profile; give a PROFILE or --gateway with --site.");
+            }
+
+            DeviceProfile profile = await FindProfileAsync(environment, name, cancellationToken);
+            gateway = GatewayUrl(profile.Site);
+            site = profile.Site.Name;
+        }
+        else
+        {
+            gateway = arguments["gateway"]!;
+        }
+
         bool ownToken = tokenFile is null;
         if (ownToken)
         {
-            string token = await TokenVerb.GatewayTokenAsync(environment, arguments["site"], cancellationToken);
+            string token = await TokenVerb.GatewayTokenAsync(environment, site, cancellationToken);
             tokenFile = environment.State.GatewayTokenFile;
             ClientStateDirectory.WriteSecret(tokenFile, token);
         }
 
+        using var connected = new CancellationTokenSource();
+        Task refreshing = arguments.Positional is { } connectedProfile
+            ? RefreshWhileConnectedAsync(environment, connectedProfile, refresh, connected.Token)
+            : Task.CompletedTask;
         try
         {
             var request = new OpenConnectRequest(gateway, tokenFile!, arguments["servercert"], arguments["script"], arguments.Extra);
-            environment.Error.WriteLine($"Connecting to {gateway} with openconnect.");
+            environment.State.SaveConnection(new ConnectionState(Environment.ProcessId, arguments.Positional, gateway, environment.Time.GetUtcNow()));
+            environment.Error.WriteLine($"Connecting to {gateway}{(arguments.Positional is { } p ? $" (profile {p}, site {site})" : string.Empty)} with openconnect.");
             // Not cancelled by SIGINT/SIGTERM: those go to openconnect, and the client ends when it does.
-            int? exitCode = await environment.Runner.RunAsync(request, CancellationToken.None);
+            int? exitCode = await environment.Runner.RunAsync(request);
             if (exitCode is null)
             {
                 environment.Error.WriteLine($"'{environment.OpenConnect}' is not installed: apt-get install openconnect (9.01 or later, for --token-mode=oidc).");
-                return OpenConnectMissing;
+                return ClientCommandLine.ProgramMissing;
             }
 
             return exitCode.Value;
         }
         finally
         {
+            await connected.CancelAsync();
+            await refreshing;
+            File.Delete(environment.State.ConnectionFile);
             if (ownToken)
             {
                 File.Delete(tokenFile!);
+            }
+        }
+    }
+
+    /// <summary>https://ADDRESS[:PORT]/ of a site (an IPv6 address in brackets, as UriBuilder writes it; port 443 left out).</summary>
+    public static string GatewayUrl(DeviceProfileSite site)
+    {
+        ArgumentNullException.ThrowIfNull(site);
+        return new UriBuilder(Uri.UriSchemeHttps, site.PublicAddress, site.Port).Uri.ToString();
+    }
+
+    /// <summary>The profile named <paramref name="name"/>, fetched fresh; the stored one when the service cannot be reached.</summary>
+    private static async Task<DeviceProfile> FindProfileAsync(ClientEnvironment environment, string name, CancellationToken cancellationToken)
+    {
+        StoredProfiles profiles;
+        try
+        {
+            (profiles, _) = await environment.Profiles.RefreshAsync(cancellationToken);
+        }
+        catch (ProviderException e) when (!e.Refused && environment.State.FindProfiles() is { } stored)
+        {
+            environment.Error.WriteLine($"{e.Message}\nUsing the profiles fetched at {stored.FetchedAt:u}.");
+            profiles = stored;
+        }
+
+        return profiles.Find(name) ?? throw new ClientStateException(
+            $"No VPN profile '{name}' is assigned to you at {profiles.Server}; yours: {(profiles.Profiles.Count == 0 ? "none" : string.Join(", ", profiles.Profiles.Select(p => p.Name)))}.");
+    }
+
+    /// <summary>
+    /// Fetches the profiles every <paramref name="interval"/> until openconnect ends, and says what
+    /// changed. The tunnel itself is openconnect's: a change of the connected profile's site takes
+    /// effect at the next connect, and the line says so.
+    /// </summary>
+    private static async Task RefreshWhileConnectedAsync(ClientEnvironment environment, string profile, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(interval, environment.Time, cancellationToken);
+                (StoredProfiles profiles, bool changed) = await environment.Profiles.RefreshAsync(cancellationToken);
+                if (!changed)
+                {
+                    continue;
+                }
+
+                string now = environment.Time.GetUtcNow().ToString("u", CultureInfo.InvariantCulture);
+                environment.Error.WriteLine($"{now} The VPN profiles changed ({profiles.ETag}); stored in {environment.State.ProfilesFile}.");
+                environment.Error.WriteLine(profiles.Find(profile) is { } current
+                    ? $"{now} Profile {ProfilesVerb.Describe(current)}"
+                    : $"{now} Profile {profile} is no longer assigned to you; this tunnel stays up until it ends, and it cannot be connected again.");
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is ProviderException or ClientStateException or IOException)
+            {
+                environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} The VPN profiles could not be refreshed: {e.Message} Trying again in {interval.TotalSeconds:0} s.");
             }
         }
     }

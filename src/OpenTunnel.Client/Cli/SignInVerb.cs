@@ -12,12 +12,15 @@ namespace OpenTunnel.Client.Cli;
 /// The provider runs conditional access whenever a token request includes <c>opentunnel.gateway</c>,
 /// and that needs an enrolled device, so a sign-in cannot cover both before enrolment: before it
 /// the scope is <c>openid offline_access opentunnel.device</c> (enough to enrol), after it
-/// <c>openid offline_access opentunnel.gateway</c> with a device assertion (and the site) on each poll.
+/// <c>openid offline_access opentunnel.gateway opentunnel.device</c> with a device assertion (and the
+/// site) on each poll: gateway tokens, and tokens for the management service's profiles. The provider
+/// never puts both audiences in one token; each later refresh asks for one scope (RFC 6749 section 6).
+/// After the sign-in the user's VPN profiles are fetched and stored.
 /// </summary>
 public static class SignInVerb
 {
     public const string EnrolmentScope = "openid offline_access opentunnel.device";
-    public const string GatewayScope = "openid offline_access opentunnel.gateway";
+    public const string GatewayScope = "openid offline_access opentunnel.gateway opentunnel.device";
 
     public static async Task<int> RunAsync(ClientArguments arguments, ClientEnvironment environment, CancellationToken cancellationToken)
     {
@@ -68,8 +71,19 @@ public static class SignInVerb
         (string? caPin, string? caFile) = ServerTrust.Given(arguments, environment.State);
         environment.State.SaveSignIn(new SignInState(server, endpoints.Issuer, endpoints.TokenEndpoint, tokens.RefreshToken, tokens.Scope ?? scope, environment.Time.GetUtcNow(), caPin, caFile));
         environment.Out.WriteLine($"Signed in at {server} (scope {tokens.Scope ?? scope}); stored in {environment.State.SignInFile}.");
+        try
+        {
+            (StoredProfiles profiles, _) = await environment.Profiles.RefreshAsync(cancellationToken);
+            environment.Out.WriteLine($"VPN profiles: {(profiles.Profiles.Count == 0 ? "none assigned to you" : string.Join(", ", profiles.Profiles.Select(p => p.Name)))} (stored in {environment.State.ProfilesFile}).");
+        }
+        catch (ProviderException e)
+        {
+            // The sign-in itself succeeded; 'opentunnel profiles' fetches them again.
+            environment.Error.WriteLine($"The VPN profiles could not be fetched: {e.Message}");
+        }
+
         environment.Out.WriteLine(enrolled
-            ? "Next: 'opentunnel token' or 'opentunnel connect --gateway URL' for a tunnel."
+            ? "Next: 'opentunnel connect PROFILE' (or --gateway URL) for a tunnel."
             : "Next: 'opentunnel enrol' to enrol this device, then 'opentunnel signin' again for gateway access.");
         return ExitCodes.Success;
     }

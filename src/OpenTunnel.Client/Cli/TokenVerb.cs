@@ -13,6 +13,9 @@ namespace OpenTunnel.Client.Cli;
 /// </summary>
 public static class TokenVerb
 {
+    /// <summary>The scope of gateway tokens; each refresh asks for it alone, so the token is for the gateways only.</summary>
+    public const string Scope = "opentunnel.gateway";
+
     public static async Task<int> RunAsync(ClientArguments arguments, ClientEnvironment environment, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(arguments);
@@ -37,16 +40,18 @@ public static class TokenVerb
         ArgumentNullException.ThrowIfNull(environment);
         SignInState signIn = environment.State.LoadSignIn();
         EnrolledDevice device = environment.State.LoadDevice();
-        if (!signIn.Grants("opentunnel.gateway"))
+        if (!signIn.Grants(Scope))
         {
             throw new ClientStateException(
                 $"The sign-in at {signIn.Server} (scope {signIn.Scope}) does not cover gateway tokens: run 'opentunnel signin --server {signIn.Server}' again; now that the device is enrolled, it asks for them.");
         }
 
         using ECDsa key = environment.State.LoadDeviceKey();
+        // Narrowed to the gateways' scope: a sign-in that also covers profiles must not give the gateway a token for the management service.
         var extra = new Dictionary<string, string>
         {
             [DeviceAssertions.TokenParameter] = new DeviceCredential(key, environment.Time).Assertion(device.DeviceId, signIn.TokenEndpoint),
+            ["scope"] = Scope,
         };
         if (site is not null)
         {

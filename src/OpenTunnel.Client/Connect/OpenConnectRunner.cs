@@ -1,7 +1,4 @@
-using System.ComponentModel;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
-using OpenTunnel.Platform.Linux.Processes;
 
 namespace OpenTunnel.Client.Connect;
 
@@ -40,7 +37,7 @@ public sealed class OpenConnectRunner(string program = "openconnect")
     }
 
     /// <summary>openconnect's exit code; <c>null</c> when it is not installed.</summary>
-    public async Task<int?> RunAsync(OpenConnectRequest request, CancellationToken cancellationToken)
+    public Task<int?> RunAsync(OpenConnectRequest request)
     {
         var info = new ProcessStartInfo(program) { UseShellExecute = false };
         foreach (string argument in Arguments(request))
@@ -48,30 +45,6 @@ public sealed class OpenConnectRunner(string program = "openconnect")
             info.ArgumentList.Add(argument);
         }
 
-        Process process;
-        try
-        {
-            process = Process.Start(info) ?? throw new Win32Exception();
-        }
-        catch (Win32Exception)
-        {
-            return null;
-        }
-
-        using (process)
-        using (Forward(PosixSignal.SIGINT, ProcessSignals.Interrupt, process))
-        using (Forward(PosixSignal.SIGTERM, ProcessSignals.Terminate, process))
-        {
-            await process.WaitForExitAsync(cancellationToken);
-            return process.ExitCode;
-        }
+        return ForegroundProcess.RunAsync(info);
     }
-
-    /// <summary>While registered, <paramref name="signal"/> does not end the client; it goes to openconnect, whose exit ends the client.</summary>
-    private static PosixSignalRegistration Forward(PosixSignal signal, int number, Process process) =>
-        PosixSignalRegistration.Create(signal, context =>
-        {
-            context.Cancel = true;
-            _ = ProcessSignals.Send(process.Id, number);
-        });
 }

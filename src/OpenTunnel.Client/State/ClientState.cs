@@ -1,3 +1,5 @@
+using OpenTunnel.Identity.Contracts.Devices;
+
 namespace OpenTunnel.Client.State;
 
 /// <summary>
@@ -14,6 +16,16 @@ public sealed record SignInState(Uri Server, string Issuer, string TokenEndpoint
 
 /// <summary>The enrolled device: its id (the <c>iss</c> of its assertions), the name it reports, where it is enrolled, and the last verdict.</summary>
 public sealed record EnrolledDevice(Guid DeviceId, string Name, Uri Server, string Issuer, DateTimeOffset EnrolledAt, string ComplianceState);
+
+/// <summary>The user's VPN profiles as the management service last delivered them, with the ETag of that answer.</summary>
+public sealed record StoredProfiles(Uri Server, string? ETag, DateTimeOffset FetchedAt, IReadOnlyList<DeviceProfile> Profiles)
+{
+    /// <summary>The profile named <paramref name="name"/> (names are unique per deployment), or null.</summary>
+    public DeviceProfile? Find(string name) => Profiles.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.Ordinal));
+}
+
+/// <summary>A running <c>connect</c>: its process, the profile (null for <c>--gateway</c>), the gateway URL and since when.</summary>
+public sealed record ConnectionState(int ProcessId, string? Profile, string Gateway, DateTimeOffset Since);
 
 /// <summary>The state directory is missing something a verb needs, or holds something it must not overwrite; the message says what to run.</summary>
 public sealed class ClientStateException : Exception

@@ -7,8 +7,9 @@ namespace OpenTunnel.Client.State;
 /// <summary>
 /// The client's state directory (mode 0700; every file 0600, written whole): <c>signin.json</c>
 /// (the refresh token), <c>device-key.pem</c> (the device's P-256 private key, PKCS#8),
-/// <c>device.json</c> (the enrolled device) and, while <c>connect</c> runs, <c>gateway-token</c>
-/// (openconnect engine) or <c>tunnel.json</c> (native engine).
+/// <c>device.json</c> (the enrolled device), <c>profiles.json</c> (the user's VPN profiles) and, while
+/// <c>connect</c> runs, <c>gateway-token</c> and <c>connection.json</c> (openconnect engine) or
+/// <c>tunnel.json</c> (native engine).
 /// </summary>
 public sealed class ClientStateDirectory(string path)
 {
@@ -32,6 +33,10 @@ public sealed class ClientStateDirectory(string path)
 
     /// <summary>Creates the directory (mode 0700) when it does not exist yet.</summary>
     public void EnsureExists() => Prepare();
+
+    public string ProfilesFile => System.IO.Path.Combine(Path, "profiles.json");
+
+    public string ConnectionFile => System.IO.Path.Combine(Path, "connection.json");
 
     /// <summary>
     /// <c>$OPENTUNNEL_CLIENT_HOME</c> when set; else <c>/var/lib/opentunnel-client</c> for root (a
@@ -68,6 +73,16 @@ public sealed class ClientStateDirectory(string path)
         FindDevice() ?? throw new ClientStateException($"This device is not enrolled ({DeviceFile} does not exist): run 'opentunnel enrol'.");
 
     public void SaveDevice(EnrolledDevice device) => Save(DeviceFile, device);
+
+    /// <summary>The profiles fetched last, or null when none were fetched yet.</summary>
+    public StoredProfiles? FindProfiles() => Load<StoredProfiles>(ProfilesFile);
+
+    public void SaveProfiles(StoredProfiles profiles) => Save(ProfilesFile, profiles);
+
+    /// <summary>The connection <c>connect</c> recorded, or null.</summary>
+    public ConnectionState? FindConnection() => Load<ConnectionState>(ConnectionFile);
+
+    public void SaveConnection(ConnectionState connection) => Save(ConnectionFile, connection);
 
     /// <summary>The device key: the stored one, or (when <paramref name="create"/>) a new P-256 key written with mode 0600 first.</summary>
     public ECDsa LoadDeviceKey(bool create = false)

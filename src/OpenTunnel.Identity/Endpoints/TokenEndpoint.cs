@@ -79,12 +79,14 @@ public sealed partial class TokenEndpoint(
             return Refuse(request, Errors.InvalidGrant, $"An administrator revoked the sessions of {user.Name} at {revoked:u}; sign in again.");
         }
 
-        // A refresh may narrow the scopes granted at sign-in, never widen them (RFC 6749 section 6).
+        // A refresh may narrow the scopes of the access token, never widen them, and the new refresh
+        // token keeps the scopes granted at sign-in (RFC 6749 section 6): OpenIddict narrows the
+        // access token's scopes to the request's, the identity keeps the granted ones.
         ImmutableArray<string> scopes = request.IsRefreshTokenGrantType() && request.GetScopes().Length > 0
             ? request.GetScopes()
             : granted.GetScopes();
         ClaimsIdentity identity = TokenIdentities.ForUser(user, authenticatedAt);
-        identity.SetScopes(scopes);
+        identity.SetScopes(granted.GetScopes());
         var resources = new List<string>();
         if (scopes.Contains(IdentityScopes.Gateway))
         {
@@ -98,7 +100,10 @@ public sealed partial class TokenEndpoint(
             resources.Add(settings.GatewayAudience);
         }
 
-        if (scopes.Contains(IdentityScopes.Device))
+        // Never both audiences in one token: a gateway must not receive a token that opens the
+        // management service's device endpoints. A sign-in granted both scopes gets each token by
+        // narrowing a refresh to one of them.
+        if (scopes.Contains(IdentityScopes.Device) && !scopes.Contains(IdentityScopes.Gateway))
         {
             resources.Add(settings.ManagementAudience);
         }

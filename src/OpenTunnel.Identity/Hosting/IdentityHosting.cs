@@ -35,7 +35,7 @@ namespace OpenTunnel.Identity.Hosting;
 /// </summary>
 public static class IdentityHosting
 {
-    /// <summary>Authorization policy of the device enrolment endpoint: a token of this provider with scope <c>opentunnel.device</c>.</summary>
+    /// <summary>Authorization policy of the device-facing endpoints (device enrolment, the user's VPN profiles): a token of this provider for the management audience with scope <c>opentunnel.device</c>.</summary>
     public const string DeviceEnrolmentPolicy = "identity-device-enrolment";
 
     public const string DeviceAuthorizationPath = "/connect/device";

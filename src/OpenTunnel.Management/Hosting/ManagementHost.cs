@@ -7,6 +7,7 @@ using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Auth;
 using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Install;
+using OpenTunnel.Management.Profiles;
 using OpenTunnel.Management.Settings;
 
 using OpenTunnel.Observability;
@@ -100,6 +101,7 @@ public static class ManagementHost
         app.MapAgentLink();
         app.MapDeploymentCa();
         app.MapOpenTunnelIdentity();
+        app.MapProfileDelivery();
         app.MapManagementConsole();
         return app;
     }

@@ -45,7 +45,7 @@ public sealed class ClientFlowTests(ClientFixture fixture) : IClassFixture<Clien
         Assert.Contains("does not cover gateway tokens", client.Errors, StringComparison.Ordinal);
 
         Assert.Equal(ExitCodes.Success, await client.SignInAsync(user.Name, "--site", fixture.SiteName));
-        Assert.Equal("openid offline_access opentunnel.gateway", client.SignInFile().GetProperty("scope").GetString());
+        Assert.Equal("openid offline_access opentunnel.gateway opentunnel.device", client.SignInFile().GetProperty("scope").GetString());
         string rolled = client.SignInFile().GetProperty("refreshToken").GetString()!;
 
         using var output = new TemporaryDirectory();

@@ -32,7 +32,7 @@ public sealed class OpenConnectRunnerTests
         using var directory = new TemporaryDirectory();
         string program = StandInOpenConnect.Write(directory, exitCode: 7);
 
-        int? exitCode = await new OpenConnectRunner(program).RunAsync(new OpenConnectRequest("https://vpn", "tok", null, null, []), CancellationToken.None);
+        int? exitCode = await new OpenConnectRunner(program).RunAsync(new OpenConnectRequest("https://vpn", "tok", null, null, []));
 
         Assert.Equal(7, exitCode);
         Assert.Equal(["--token-mode=oidc", "--token-secret=@tok", "https://vpn"], File.ReadAllLines(directory.File("args")));
@@ -41,6 +41,6 @@ public sealed class OpenConnectRunnerTests
     [Fact]
     public async Task RunAsync_ProgramMissing_Null()
     {
-        Assert.Null(await new OpenConnectRunner("/nonexistent/openconnect").RunAsync(new OpenConnectRequest("https://vpn", "tok", null, null, []), CancellationToken.None));
+        Assert.Null(await new OpenConnectRunner("/nonexistent/openconnect").RunAsync(new OpenConnectRequest("https://vpn", "tok", null, null, [])));
     }
 }

@@ -22,7 +22,7 @@ namespace OpenTunnel.EndToEnd.Tests.Client;
 [Trait("Category", "EndToEnd")]
 public sealed partial class ClientConnectTests
 {
-    private const string Password = "correct horse battery";
+    internal const string Password = "correct horse battery";
 
     [Fact]
     public async Task SignInEnrolConnect_TunnelCarriesPing_SigtermEndsOpenConnectCleanly()
@@ -70,13 +70,13 @@ public sealed partial class ClientConnectTests
         Assert.Empty((await gateway.ControlAsync("sessions"))!.AsArray());
     }
 
-    private static string Client => SolutionOutput.Assembly("OpenTunnel.Client", "opentunnel.dll");
+    internal static string Client => SolutionOutput.Assembly("OpenTunnel.Client", "opentunnel.dll");
 
     /// <summary>
     /// Runs <c>opentunnel signin</c> and approves the code it prints as bob on the real verification
     /// page while it polls. A failure shows the end of the service's log beside the client's output.
     /// </summary>
-    private static async Task SignInAsync(OidcClient oidc, Dictionary<string, string> environment, string server, ManagementProcess management)
+    internal static async Task SignInAsync(OidcClient oidc, Dictionary<string, string> environment, string server, ManagementProcess management)
     {
         using TrackedProcess signIn = TrackedProcess.Start("dotnet", [Client, "signin", "--server", server], environment: environment);
         try
@@ -97,13 +97,13 @@ public sealed partial class ClientConnectTests
 
     private static string Tail(string log) => log.Length <= 6000 ? log : log[^6000..];
 
-    private static void Run(Dictionary<string, string> environment, params string[] args)
+    internal static void Run(Dictionary<string, string> environment, params string[] args)
     {
         CommandResult result = Command.Run("dotnet", [Client, .. args], TimeSpan.FromSeconds(60), environment: environment);
         Assert.True(result.Succeeded, $"opentunnel {string.Join(' ', args)} exited with {result.ExitCode}.\n{result.StandardOutput}\n{result.StandardError}");
     }
 
-    private static async Task WaitForFileAsync(string file, TrackedProcess process)
+    internal static async Task WaitForFileAsync(string file, TrackedProcess process)
     {
         for (int i = 0; i < 400 && !File.Exists(file); i++)
         {

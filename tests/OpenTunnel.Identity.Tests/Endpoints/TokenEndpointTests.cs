@@ -206,6 +206,31 @@ public sealed class TokenEndpointTests(IdentityFixture fixture) : IClassFixture<
         Assert.Equal(device.Id, new JsonWebToken(refreshed.AccessToken).GetClaim("device_id").Value);
     }
 
+    /// <summary>
+    /// The client's sign-in after enrolment is granted both scopes; each token it sends is for one
+    /// audience only, and narrowing one refresh does not narrow the sign-in (RFC 6749 section 6).
+    /// </summary>
+    [Fact]
+    public async Task Refresh_NarrowedToOneScope_TokenForThatAudienceOnly_SignInKeepsBoth()
+    {
+        TestUser user = await fixture.CreateUserAsync();
+        TestDevice device = await fixture.EnrolDeviceAsync(user);
+        TokenResponse signIn = await fixture.Oidc.DeviceFlowAsync(user.Name, IdentityFixture.Password, GatewayScope + " opentunnel.device", () => GatewayParameters(device));
+
+        TokenResponse management = await fixture.Oidc.RefreshAsync(signIn.RefreshToken!, new Dictionary<string, string> { ["scope"] = "opentunnel.device" });
+        TokenResponse gateway = await fixture.Oidc.RefreshAsync(management.RefreshToken!, new Dictionary<string, string>(GatewayParameters(device)) { ["scope"] = "opentunnel.gateway" });
+        TokenResponse managementAgain = await fixture.Oidc.RefreshAsync(gateway.RefreshToken!, new Dictionary<string, string> { ["scope"] = "opentunnel.device" });
+
+        Assert.Equal(["opentunnel-gateway"], new JsonWebToken(signIn.AccessToken).Audiences);
+        Assert.True(management.AccessToken is not null, management.Json.ToString());
+        Assert.Equal(["opentunnel-management"], new JsonWebToken(management.AccessToken).Audiences);
+        Assert.Equal("opentunnel.device", new JsonWebToken(management.AccessToken).GetClaim("scope").Value);
+        Assert.True(gateway.AccessToken is not null, gateway.Json.ToString());
+        Assert.Equal(["opentunnel-gateway"], new JsonWebToken(gateway.AccessToken).Audiences);
+        Assert.Equal(device.Id, new JsonWebToken(gateway.AccessToken).GetClaim("device_id").Value);
+        Assert.True(managementAgain.AccessToken is not null, managementAgain.Json.ToString());
+    }
+
     [Fact]
     public async Task ClientCredentials_AutomationClient_GetsManagementTokenWithRole()
     {

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using OpenTunnel.Client.Profiles;
+using OpenTunnel.Client.State;
+using OpenTunnel.CommandLine;
+using OpenTunnel.Identity.Contracts.Devices;
+
+namespace OpenTunnel.Client.Cli;
+
+/// <summary>
+/// <c>opentunnel status [--json]</c>: what the state directory says, without asking any service:
+/// the sign-in, the device, the running connection (its profile, gateway and the profile's proxy)
+/// and the stored profiles.
+/// </summary>
+public static class StatusVerb
+{
+    /// <summary>The answer of <c>--json</c>.</summary>
+    public sealed record Status(
+        Uri? Server, string? Scope, Guid? DeviceId, string? Compliance, ConnectionState? Connection, DeviceProxy? Proxy, IReadOnlyDictionary<string, string> ProxyEnvironment, StoredProfiles? Profiles);
+
+    public static Task<int> RunAsync(ClientArguments arguments, ClientEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        ArgumentNullException.ThrowIfNull(environment);
+        SignInState? signIn = File.Exists(environment.State.SignInFile) ? environment.State.LoadSignIn() : null;
+        EnrolledDevice? device = environment.State.FindDevice();
+        StoredProfiles? profiles = environment.State.FindProfiles();
+
+        // A connection record whose process is gone is left by a client that was killed: not connected.
+        ConnectionState? connection = environment.State.FindConnection() is { } recorded && Directory.Exists($"/proc/{recorded.ProcessId}") ? recorded : null;
+        DeviceProfile? profile = connection?.Profile is { } name ? profiles?.Find(name) : null;
+        if (arguments.Has("json"))
+        {
+            var status = new Status(signIn?.Server, signIn?.Scope, device?.DeviceId, device?.ComplianceState, connection, profile?.Proxy, ProxyEnvironment.For(profile?.Proxy), profiles);
+            environment.Out.WriteLine(JsonSerializer.Serialize(status, ProfilesVerb.Json));
+            return Task.FromResult(ExitCodes.Success);
+        }
+
+        TextWriter output = environment.Out;
+        output.WriteLine(signIn is null ? "Not signed in." : $"Signed in at {signIn.Server} (scope {signIn.Scope}, {signIn.SignedInAt:u}).");
+        output.WriteLine(device is null ? "Device: not enrolled." : $"Device: {device.DeviceId} ({device.Name}), {device.ComplianceState} at the last report.");
+        if (connection is null)
+        {
+            output.WriteLine("Not connected.");
+        }
+        else
+        {
+            output.WriteLine($"Connected to {connection.Gateway}{(connection.Profile is { } p ? $" with profile {p}" : string.Empty)} since {connection.Since:u} (process {connection.ProcessId}).");
+            if (connection.Profile is not null)
+            {
+                output.WriteLine($"Proxy: {ProxyEnvironment.Describe(profile?.Proxy)}");
+            }
+        }
+
+        if (profiles is not null)
+        {
+            output.WriteLine($"Profiles (fetched {profiles.FetchedAt:u}):");
+            foreach (DeviceProfile stored in profiles.Profiles)
+            {
+                output.WriteLine("  " + ProfilesVerb.Describe(stored));
+            }
+        }
+
+        return Task.FromResult(ExitCodes.Success);
+    }
+}
