@@ -80,7 +80,7 @@ public sealed partial class AccessEventDelivery(IServiceProvider services, TimeP
             {
                 await DeliverPendingAsync(stoppingToken);
             }
-            catch (Exception e) when (e is DbUpdateException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (e is DbUpdateException or InvalidOperationException or System.Data.Common.DbException && !stoppingToken.IsCancellationRequested)
             {
                 LogRoundFailed(logger, e.Message);
             }
