@@ -127,7 +127,6 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
             // Last before accepting: a start that failed before this point leaves the session file as it was.
             RestoreSessions(options.Limits.MaxSessions);
             _saving = _store.RunAsync(_stopping.Token);
-            _serving = true;
             _accepting = _listener.RunAsync(_stopping.Token);
             Volatile.Write(ref _serving, true);
             _sweeping = SweepLoopAsync(_stopping.Token);
@@ -164,6 +163,8 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
             return;
         }
 
+        // Whether it ever served: only then is there a session file that this clean stop makes moot.
+        bool served = Volatile.Read(ref _serving);
         Volatile.Write(ref _serving, false);
         _listener?.Stop();
         GatewayLog.Stopping(_logger, _sessions.Count);
@@ -172,11 +173,12 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
         await _stopping.CancelAsync();
         await _accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _sweeping.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (_serving)
+        if (served)
         {
             await _saving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             _store.Delete();
         }
+
         if (_listener is not null)
         {
             await _listener.DrainAsync(TimeSpan.FromSeconds(3));

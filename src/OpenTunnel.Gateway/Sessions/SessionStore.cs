@@ -23,6 +23,7 @@ public sealed class SessionStore
     private readonly SemaphoreSlim _changed = new(0, 1);
     private readonly Lock _saving = new();
     private bool _failing;
+    private bool _deleted;
 
     public SessionStore(string path, SessionTable sessions, ILogger logger)
     {
@@ -71,6 +72,12 @@ public sealed class SessionStore
     {
         lock (_saving)
         {
+            if (_deleted)
+            {
+                // A wake-up that was pending when the clean stop deleted the file: nothing to restore.
+                return;
+            }
+
             var saved = new List<SavedSession>();
             foreach (var session in _sessions.Snapshot())
             {
@@ -109,6 +116,7 @@ public sealed class SessionStore
         _sessions.Changed -= OnChanged;
         lock (_saving)
         {
+            _deleted = true;
             File.Delete(_path);
         }
     }

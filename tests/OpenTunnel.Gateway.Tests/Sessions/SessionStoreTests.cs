@@ -46,6 +46,20 @@ public sealed class SessionStoreTests : IDisposable
     }
 
     [Fact]
+    public void SaveNow_AfterDelete_LeavesNoFile()
+    {
+        var store = new SessionStore(_directory.File(SessionFile.FileName), _sessions, _logger);
+        _sessions.TryCreate("alice", null, Client, DateTimeOffset.UtcNow, 10, 0, out _);
+        store.SaveNow();
+
+        // The clean stop deletes the file while the writer still holds a wake-up from the last change.
+        store.Delete();
+        store.SaveNow();
+
+        Assert.False(File.Exists(store.Path));
+    }
+
+    [Fact]
     public async Task RunAsync_WritesEachChangeOfTheTable()
     {
         var store = new SessionStore(_directory.File(SessionFile.FileName), _sessions, _logger);
