@@ -7,6 +7,7 @@ namespace OpenTunnel.Agent.Tests.Hosting;
 
 /// <summary>The agent's metrics and health on its loopback endpoint, while it follows a real management service.</summary>
 [Trait("Category", "Integration")]
+[Collection(AgentHostCollection.Name)]
 public sealed class AgentMetricsTests(SqliteManagementServer fixture) : IClassFixture<SqliteManagementServer>
 {
     [Fact]

@@ -6,6 +6,7 @@ using OpenTunnel.Agent.Tests.Harness;
 namespace OpenTunnel.Agent.Tests.Hosting;
 
 [Trait("Category", "Integration")]
+[Collection(AgentHostCollection.Name)]
 public sealed class AgentServicesTests(SqliteManagementServer fixture) : IClassFixture<SqliteManagementServer>
 {
     [Fact]
