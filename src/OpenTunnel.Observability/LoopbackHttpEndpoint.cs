@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -11,11 +12,11 @@ namespace OpenTunnel.Observability;
 /// <summary>
 /// For a process without a web host of its own (the agent): a small Kestrel listener on
 /// <paramref name="endPoint"/> that serves <see cref="PrometheusMetrics.Path"/> for the meters
-/// named, and <see cref="HealthEndpoints.LivePath"/> and <see cref="HealthEndpoints.ReadyPath"/>
+/// named that <paramref name="meters"/> (the process host's factory) made, and <see cref="HealthEndpoints.LivePath"/> and <see cref="HealthEndpoints.ReadyPath"/>
 /// with the process's own health checks (<paramref name="health"/>), and nothing else. It lives
 /// and stops with the process's host; a port that cannot be bound fails the host's start.
 /// </summary>
-public sealed class LoopbackHttpEndpoint(IPEndPoint endPoint, string[] meterNames, HealthCheckService health, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+public sealed class LoopbackHttpEndpoint(IPEndPoint endPoint, IMeterFactory meters, string[] meterNames, HealthCheckService health, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -31,7 +32,7 @@ public sealed class LoopbackHttpEndpoint(IPEndPoint endPoint, string[] meterName
         // The process's host owns signals and shutdown; this one only follows it.
         builder.Services.AddSingleton<IHostLifetime, FollowingLifetime>();
         builder.Services.AddSingleton(health);
-        builder.Services.AddPrometheusMetrics(meterNames);
+        builder.Services.AddPrometheusMetrics(meterNames, meters);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(endPoint));
         _app = builder.Build();
         _app.UseRouting();

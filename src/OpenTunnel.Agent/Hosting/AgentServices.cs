@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -54,7 +55,7 @@ public static class AgentServices
         if (options.MetricsEndPoint is { } endPoint)
         {
             services.AddSingleton(sp => new LoopbackHttpEndpoint(
-                endPoint, [AgentMetrics.MeterName], sp.GetRequiredService<HealthCheckService>(), sp.GetRequiredService<ILoggerFactory>()));
+                endPoint, sp.GetRequiredService<IMeterFactory>(), [AgentMetrics.MeterName], sp.GetRequiredService<HealthCheckService>(), sp.GetRequiredService<ILoggerFactory>()));
             services.AddHostedService(sp => sp.GetRequiredService<LoopbackHttpEndpoint>());
         }
 

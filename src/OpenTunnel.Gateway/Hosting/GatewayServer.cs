@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Gateway.Configuration;
@@ -13,6 +15,7 @@ using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.SignIn;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Gateway.Traffic;
+using OpenTunnel.Observability;
 
 namespace OpenTunnel.Gateway.Hosting;
 
@@ -36,7 +39,8 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
     private readonly PreAuthGate _preAuthGate;
     private readonly PacketCounters _counters;
     private readonly GatewayMetrics _metrics;
-    private readonly PrometheusExposition _exposition;
+    private readonly HealthCheckService _health;
+    private readonly IMeterFactory _meters;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly ILogger _connectionLogger;
@@ -44,7 +48,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
     private readonly CancellationTokenSource _stopping = new();
     private ConnectionListener? _listener;
     private ControlServer? _control;
-    private MetricsEndpoint? _metricsEndpoint;
+    private LoopbackHttpEndpoint? _metricsEndpoint;
     private Task _accepting = Task.CompletedTask;
     private Task _sweeping = Task.CompletedTask;
     private Task _saving = Task.CompletedTask;
@@ -52,7 +56,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
     private bool _serving;
 
     internal GatewayServer(GatewayConfiguration configuration, TunDataPlane dataPlane, SessionTable sessions, SessionSupervisor supervisor, SessionStore store, SignInService signIn,
-        PreAuthGate preAuthGate, PacketCounters counters, GatewayMetrics metrics, PrometheusExposition exposition, TimeProvider time, ILoggerFactory loggers)
+        PreAuthGate preAuthGate, PacketCounters counters, GatewayMetrics metrics, HealthCheckService health, IMeterFactory meters, TimeProvider time, ILoggerFactory loggers)
     {
         ArgumentNullException.ThrowIfNull(loggers);
         _configuration = configuration;
@@ -64,7 +68,8 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
         _preAuthGate = preAuthGate;
         _counters = counters;
         _metrics = metrics;
-        _exposition = exposition;
+        _health = health;
+        _meters = meters;
         _time = time;
         _loggers = loggers;
         _logger = loggers.CreateLogger(GatewayServices.LogCategory);
@@ -81,7 +86,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
 
     public IPEndPoint ListenEndPoint => _listener?.LocalEndPoint ?? throw new InvalidOperationException("The gateway has not started.");
 
-    public IPEndPoint? MetricsEndPoint => _metricsEndpoint?.LocalEndPoint;
+    public IPEndPoint? MetricsEndPoint => _metricsEndpoint?.Address is { } address ? new IPEndPoint(IPAddress.Parse(address.Host), address.Port) : null;
 
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
@@ -93,7 +98,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
     /// Binds the listeners and starts serving. Throws <see cref="GatewayConfigurationException"/>
     /// when the DTLS port is taken; what started is stopped again then.
     /// </summary>
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         var options = _configuration.Current.Options;
         try
@@ -103,7 +108,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
             _control = new ControlServer(options.EffectiveControlSocketPath, new ControlCommands(this, _sessions, _supervisor, _signIn, _counters, _preAuthGate.Budget, _store), _loggers.CreateLogger("OpenTunnel.Gateway.Control"));
             if (!string.IsNullOrEmpty(options.Metrics.Address))
             {
-                _metricsEndpoint = new MetricsEndpoint(IPEndPoint.Parse(options.Metrics.Address), _exposition, Readiness, _logger);
+                _metricsEndpoint = new LoopbackHttpEndpoint(IPEndPoint.Parse(options.Metrics.Address), _meters, [GatewayMetrics.MeterName], _health, _loggers);
             }
 
             if (options.Udp.Enabled)
@@ -120,8 +125,8 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
             GatewayLog.ControlListening(_logger, options.EffectiveControlSocketPath);
             if (_metricsEndpoint is { } metrics)
             {
-                metrics.Start();
-                GatewayLog.MetricsListening(_logger, metrics.LocalEndPoint);
+                await metrics.StartAsync(cancellationToken);
+                GatewayLog.MetricsListening(_logger, MetricsEndPoint!);
             }
 
             // Last before accepting: a start that failed before this point leaves the session file as it was.
@@ -132,11 +137,10 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
             _sweeping = SweepLoopAsync(_stopping.Token);
             var certificate = _configuration.Current.Certificate;
             GatewayLog.Listening(_logger, ListenEndPoint, certificate.Certificate.Subject, certificate.NotAfter, certificate.Pin);
-            return Task.CompletedTask;
         }
         catch
         {
-            StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+            await StopAsync(CancellationToken.None);
             throw;
         }
     }
@@ -146,11 +150,15 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
     /// until the stop begins), and the gateway takes new sessions (it is not draining, so a load
     /// balancer sends new clients elsewhere while it drains).
     /// </summary>
-    private IReadOnlyList<KeyValuePair<string, bool>> Readiness() =>
-    [
-        new("listener", Volatile.Read(ref _serving) && !_accepting.IsCompleted),
-        new("accepting-sessions", !_signIn.Draining),
-    ];
+    internal static readonly string[] ReadinessChecks = ["listener", "accepting-sessions"];
+
+    /// <summary>Whether the readiness check <paramref name="check"/> (one of <see cref="ReadinessChecks"/>) holds now.</summary>
+    internal bool Holds(string check) => check switch
+    {
+        "listener" => Volatile.Read(ref _serving) && !_accepting.IsCompleted,
+        "accepting-sessions" => !_signIn.Draining,
+        _ => throw new ArgumentOutOfRangeException(nameof(check), check, "not a readiness check of the gateway"),
+    };
 
     /// <summary>
     /// Stops: no new connections, every client gets TERMINATE, then the listeners and the data

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Gateway.Addressing;
@@ -53,7 +54,6 @@ public static class GatewayServices
         services.AddSingleton<PacketCounters>();
         services.AddSingleton<SessionTable>();
         services.AddSingleton(sp => new GatewayMetrics(sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<SessionTable>(), sp.GetRequiredService<PacketCounters>()));
-        services.AddSingleton(sp => new PrometheusExposition(sp.GetRequiredService<GatewayMetrics>().Meter));
         services.AddSingleton(sp =>
         {
             var initial = sp.GetRequiredService<RunningConfiguration>();
@@ -95,10 +95,12 @@ public static class GatewayServices
         services.AddSingleton(sp => new GatewayConfiguration(
             sp.GetRequiredService<RunningConfiguration>(), configurationFile, sp.GetRequiredService<Func<AuthOptions, IAccessTokenValidator>>(), sp.GetRequiredService<TunnelInterface>(),
             sp.GetRequiredService<TunDataPlane>(), sp.GetRequiredService<ServiceManagerNotifier>(), sp.GetRequiredService<TimeProvider>(), Logger(sp, LogCategory)));
-        services.AddHostedService(sp => new GatewayServer(
+        GatewayReadiness.Register(services.AddHealthChecks());
+        services.AddSingleton(sp => new GatewayServer(
             sp.GetRequiredService<GatewayConfiguration>(), sp.GetRequiredService<TunDataPlane>(), sp.GetRequiredService<SessionTable>(), sp.GetRequiredService<SessionSupervisor>(),
-            sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<SignInService>(), sp.GetRequiredService<PreAuthGate>(), sp.GetRequiredService<PacketCounters>(), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<PrometheusExposition>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<SignInService>(), sp.GetRequiredService<PreAuthGate>(), sp.GetRequiredService<PacketCounters>(), sp.GetRequiredService<GatewayMetrics>(),
+            sp.GetRequiredService<HealthCheckService>(), sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayServer>());
         return services;
     }
 

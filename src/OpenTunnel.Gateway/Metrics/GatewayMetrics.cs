@@ -16,6 +16,9 @@ public sealed class GatewayMetrics
 {
     public const string MeterName = "OpenTunnel.Gateway";
 
+    /// <summary>The handshake histogram's buckets in seconds, from a millisecond on a LAN to the 10 s a client on a bad link may take.</summary>
+    private static readonly double[] HandshakeBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
     private readonly Meter _meter;
     private readonly Counter<long> _signIns;
     private readonly Histogram<double> _handshakeDuration;
@@ -31,7 +34,8 @@ public sealed class GatewayMetrics
         _refused = _meter.CreateCounter<long>("opentunnel.gateway.connections.refused", description: "Connections closed at accept, before the TLS handshake, by reason (banned, address_limit, pre_auth_full)");
         _preAuthClosed = _meter.CreateCounter<long>("opentunnel.gateway.connections.pre_auth_closed", description: "Connections closed before sign-in by the gateway, by reason (deadline, evicted)");
         _bans = _meter.CreateCounter<long>("opentunnel.gateway.bans", description: "Client addresses banned for their ban score");
-        _handshakeDuration = _meter.CreateHistogram<double>("opentunnel.gateway.tls_handshake.duration", unit: "s", description: "TLS handshake duration");
+        _handshakeDuration = _meter.CreateHistogram("opentunnel.gateway.tls_handshake.duration", unit: "s", description: "TLS handshake duration", tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HandshakeBuckets });
         _meter.CreateObservableGauge("opentunnel.gateway.sessions.active", () => sessions.Count, description: "Sessions in the session table (connected or waiting for a reconnect)");
         _meter.CreateObservableGauge("opentunnel.gateway.sessions.connected", () => ConnectedByChannel(sessions), description: "Connected sessions by the channel their packets to the client take (tls or dtls)");
         _meter.CreateObservableCounter("opentunnel.gateway.bytes", () => new[]

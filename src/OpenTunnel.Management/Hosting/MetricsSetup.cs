@@ -15,6 +15,6 @@ public static class MetricsSetup
     {
         services.AddSingleton<ManagementMetrics>();
         services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor, DatabaseTiming>();
-        return services.AddPrometheusMetrics(ManagementMetrics.MeterName, TokenMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel");
+        return services.AddPrometheusMetrics([ManagementMetrics.MeterName, TokenMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel"]);
     }
 }

@@ -167,16 +167,22 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         Assert.Matches(CookieLine(), result.StandardOutput);
     }
 
+    /// <summary>The gateway's /healthz/ready as a load balancer sees it: the body, a space, the status code.</summary>
+    private string Ready() =>
+        Gateway.Topology.Exec(Gateway.Topology.Gateway, "curl", "-s", "-m", "5", "-w", " %{http_code}", "http://127.0.0.1:9464/healthz/ready").StandardOutput;
+
     [Fact]
-    public async Task Cli_DrainThenOff_AndApply_OverTheControlSocket()
+    public async Task Cli_DrainThenOff_ReadinessFollows_AndApply_OverTheControlSocket()
     {
         string[] control = ["--control", Gateway.ControlSocket];
         CommandResult drained;
         bool draining;
+        string readyWhileDraining;
         try
         {
             drained = Cli(["drain", .. control]);
             draining = (await Gateway.ControlAsync("status"))!["draining"]!.GetValue<bool>();
+            readyWhileDraining = Ready();
         }
         finally
         {
@@ -184,6 +190,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         }
 
         bool afterOff = (await Gateway.ControlAsync("status"))!["draining"]!.GetValue<bool>();
+        string readyAfterOff = Ready();
         string bad = Gateway.Directory.File("bad-apply.json");
         File.WriteAllText(bad, File.ReadAllText(Gateway.ConfigFile).Replace("198.18.2.53", "not-an-address", StringComparison.Ordinal));
         CommandResult refused = Cli(["apply", bad, .. control]);
@@ -192,7 +199,10 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         Assert.True(drained.Succeeded, drained.StandardError);
         Assert.Contains("draining: true", drained.StandardOutput, StringComparison.Ordinal);
         Assert.True(draining);
+        Assert.EndsWith(" 503", readyWhileDraining, StringComparison.Ordinal);
+        Assert.Contains("\"accepting-sessions\":\"Unhealthy\"", readyWhileDraining, StringComparison.Ordinal);
         Assert.False(afterOff);
+        Assert.EndsWith(" 200", readyAfterOff, StringComparison.Ordinal);
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("Network:DnsServers:0 'not-an-address' is not an IP address", refused.StandardError, StringComparison.Ordinal);
         Assert.True(applied.Succeeded, applied.StandardError);
@@ -252,10 +262,10 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
     {
         var scrape = Gateway.Topology.Exec(Gateway.Topology.Gateway, "curl", "-s", "-m", "5", "http://127.0.0.1:9464/metrics").EnsureSuccess();
 
-        Assert.Matches(@"opentunnel_gateway_sessions_active [1-9]", scrape.StandardOutput);
-        Assert.Contains("opentunnel_gateway_sign_ins_total{reason=\"none\",result=\"success\"}", scrape.StandardOutput, StringComparison.Ordinal);
+        Assert.Matches(@"opentunnel_gateway_sessions_active(\{[^}]*\})? [1-9]", scrape.StandardOutput);
+        Assert.Matches("opentunnel_gateway_sign_ins_total\\{[^}]*reason=\"none\",result=\"success\"[^}]*\\}", scrape.StandardOutput);
         Assert.Contains("opentunnel_gateway_tls_handshake_duration_seconds_count", scrape.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("opentunnel_gateway_bytes_total{direction=\"to_client\"}", scrape.StandardOutput, StringComparison.Ordinal);
+        Assert.Matches("opentunnel_gateway_bytes_total\\{[^}]*direction=\"to_client\"[^}]*\\}", scrape.StandardOutput);
     }
 
     [Fact]
