@@ -1,3 +1,4 @@
+using OpenTunnel.CommandLine;
 using OpenTunnel.Management.Cli;
 using OpenTunnel.Management.Hosting;
 
@@ -14,9 +15,17 @@ return await AdminCli.RunAsync(args, Console.Out, Console.Error, CancellationTok
 
 static async Task<int> ServeAsync(string[] settings, CancellationToken cancellationToken)
 {
-    WebApplication app = ManagementHost.Build(settings);
-    await app.RunAsync(cancellationToken);
-    return 0;
+    try
+    {
+        WebApplication app = ManagementHost.Build(settings);
+        await app.RunAsync(cancellationToken);
+        return ExitCodes.Success;
+    }
+    catch (Exception e) when (ManagementHost.ConfigurationProblem(e) is { } problem)
+    {
+        await Console.Error.WriteLineAsync($"opentunnel-management: the configuration is not valid: {problem}");
+        return ExitCodes.Configuration;
+    }
 }
 
 /// <summary>The entry point, named so tests can host it (WebApplicationFactory&lt;Program&gt;).</summary>

@@ -13,6 +13,7 @@ using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Link;
 using OpenTunnel.Agent.Protocol;
 using OpenTunnel.CommandLine;
+using OpenTunnel.Observability;
 using OpenTunnel.Trust;
 
 namespace OpenTunnel.Agent.Cli;
@@ -192,12 +193,7 @@ public static class AgentCommandLine
         // Under systemd (Type=notify) READY=1 once the loops run and STOPPING=1 when the agent stops;
         // elsewhere nothing. Before the console logger, which keeps its format under systemd too.
         builder.Services.AddSystemd();
-        builder.Logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.UseUtcTimestamp = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        });
+        builder.Logging.AddConsole(options.LogFormat);
         builder.Logging.AddProvider(recent);
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Services.AddAgent(options, recent);

@@ -1,4 +1,5 @@
 using System.Net;
+using OpenTunnel.Observability;
 using OpenTunnel.Trust;
 
 namespace OpenTunnel.Agent.Hosting;
@@ -65,6 +66,9 @@ public sealed record AgentOptions
 
     /// <summary>Telemetry samples kept on disk while the management service is unreachable; the oldest go first. Default 10080 (7 days at 60 s), 10 to 1000000.</summary>
     public int QueueCapacity { get; init; } = 10080;
+
+    /// <summary>The log lines on standard output: simple (default, one line per event with a UTC timestamp), json or systemd.</summary>
+    public LogFormat LogFormat { get; init; } = LogFormat.Simple;
 
     /// <summary>Samples sent in one request; default 100, 1 to 500.</summary>
     public int TelemetryBatchSize { get; init; } = 100;

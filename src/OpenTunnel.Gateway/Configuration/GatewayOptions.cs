@@ -1,5 +1,6 @@
 using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Gateway.Dtls;
+using OpenTunnel.Observability;
 
 namespace OpenTunnel.Gateway.Configuration;
 
@@ -226,12 +227,4 @@ public sealed record LogOptions
 {
     /// <summary>simple (default): one line per event with a UTC timestamp; json: one JSON object per line; systemd: syslog priority prefixes for the journal, no timestamp. Needs a restart.</summary>
     public LogFormat Format { get; init; } = LogFormat.Simple;
-}
-
-/// <summary>The console formatters of Microsoft.Extensions.Logging the gateway offers.</summary>
-public enum LogFormat
-{
-    Simple,
-    Json,
-    Systemd,
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Observability;
 
 namespace OpenTunnel.Gateway.Hosting;
 
@@ -23,7 +24,7 @@ public static class GatewayHost
         // Before the console logger: under systemd this would switch the console to the journal's
         // format; the gateway's lines are in the format of its setting wherever it runs.
         builder.Services.AddSystemd();
-        AddConsole(builder.Logging, options.Log.Format);
+        builder.Logging.AddConsole(options.Log.Format);
         builder.Logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
 
         // The host's own "Application started" lines say nothing the gateway's "Listening on" does
@@ -33,35 +34,6 @@ public static class GatewayHost
         builder.Services.Configure<ConsoleLifetimeOptions>(lifetime => lifetime.SuppressStatusMessages = true);
         builder.Services.AddGateway(options, configurationFile);
         return builder.Build();
-    }
-
-    /// <summary>The console logger with the formatter <paramref name="format"/> names (Microsoft.Extensions.Logging.Console's own).</summary>
-    private static void AddConsole(ILoggingBuilder logging, LogFormat format)
-    {
-        const string Timestamp = "yyyy-MM-ddTHH:mm:ss.fffZ";
-        switch (format)
-        {
-            case LogFormat.Json:
-                logging.AddJsonConsole(console =>
-                {
-                    console.UseUtcTimestamp = true;
-                    console.TimestampFormat = Timestamp;
-                    console.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
-                });
-                break;
-            case LogFormat.Systemd:
-                // The journal stamps each line itself.
-                logging.AddSystemdConsole();
-                break;
-            default:
-                logging.AddSimpleConsole(console =>
-                {
-                    console.SingleLine = true;
-                    console.UseUtcTimestamp = true;
-                    console.TimestampFormat = Timestamp + " ";
-                });
-                break;
-        }
     }
 
     /// <summary>Runs the gateway until SIGTERM or SIGINT, reloading on SIGHUP; throws what a failed start threw.</summary>

@@ -24,7 +24,7 @@ internal sealed partial class DatabaseStartup(IServiceProvider services, IOption
         }
 
         await DatabaseRegistration.MigrateAsync(services, settings, cancellationToken);
-        await FirstAdminKey.EnsureAsync(services, settings, Console.Out, logger, cancellationToken);
+        await FirstAdminKey.EnsureAsync(services, settings, logger, cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -12,17 +12,17 @@ namespace OpenTunnel.Management.Hosting;
 /// At first start (no API key stored yet) creates a full-admin key and writes it to
 /// DATA_DIRECTORY/admin-api-key readable only by its owner, so the CLI and run.sh can sign in.
 /// The key itself is never printed or logged (standard output ends up in log files and the
-/// journal, readable by more people than the key file): only the file's path is.
+/// journal, readable by more people than the key file): only the file's path is, in a log line
+/// of the service's log format.
 /// </summary>
 public static partial class FirstAdminKey
 {
     public const string KeyName = "first-admin";
 
-    public static async Task EnsureAsync(IServiceProvider services, ManagementOptions options, TextWriter output, ILogger logger, CancellationToken cancellationToken)
+    public static async Task EnsureAsync(IServiceProvider services, ManagementOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(output);
         await using AsyncServiceScope scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ManagementDbContext>();
         if (await db.ApiKeys.AnyAsync(cancellationToken))
@@ -49,11 +49,10 @@ public static partial class FirstAdminKey
         Directory.CreateDirectory(options.DataDirectory);
         OwnerOnlyFiles.WriteAtomically(options.AdminKeyPath, secret + Environment.NewLine);
 
-        await output.WriteLineAsync($"Created the first administrator API key in {options.AdminKeyPath} (mode 0600, readable only by this service's user); it is not printed.");
         LogCreated(logger, options.AdminKeyPath);
     }
 
-    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Created the first full-admin API key; it is in {Path}. Store it elsewhere and create named keys for people and automation.")]
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Created the first administrator API key in {Path} (mode 0600, readable only by this service's user); it is not printed. Store it elsewhere and create named keys for people and automation.")]
     private static partial void LogCreated(ILogger logger, string path);
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Another replica created the first API key; not creating one here.")]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using OpenTunnel.Identity.Contracts;
 using OpenTunnel.Identity.Hosting;
 using OpenTunnel.Management.Access;
@@ -23,10 +24,31 @@ public static class ManagementHost
     /// </summary>
     public const string ServeWithoutVerbSwitch = "OpenTunnel.Management.ServeWithoutVerb";
 
+    /// <summary>
+    /// What is wrong with the settings when <paramref name="exception"/> is a refused setting (a
+    /// value the validators refused, or one that is not of the setting's type), naming the setting;
+    /// null for any other failure.
+    /// </summary>
+    public static string? ConfigurationProblem(Exception exception) => exception switch
+    {
+        OptionsValidationException refused => string.Join(" ", refused.Failures),
+        InvalidOperationException { InnerException: FormatException format } conversion
+            when conversion.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => $"{conversion.Message} {format.Message}",
+        _ => null,
+    };
+
     /// <summary>Builds the service; <paramref name="configure"/> runs last on the builder (hosts such as tests add their log providers there).</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+
+        // Under systemd (Type=notify) readiness and stopping are reported to the service manager;
+        // elsewhere this does nothing. Before the console logger: the lines keep the format of
+        // Management:LogFormat under systemd too.
+        builder.Host.UseSystemd();
+        LogFormat format = builder.Configuration.GetSection(ManagementOptions.Section).GetValue(nameof(ManagementOptions.LogFormat), LogFormat.Simple);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(format);
 
         // Every SQL statement at Information drowns the service's own lines; settings may lower it again.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
@@ -67,8 +89,6 @@ public static class ManagementHost
         builder.Services.AddServiceHealth();
         builder.Services.AddManagementMetrics();
 
-        // Under systemd (Type=notify) readiness and stopping are reported to the service manager; elsewhere this does nothing.
-        builder.Host.UseSystemd();
         configure?.Invoke(builder);
 
         WebApplication app = builder.Build();

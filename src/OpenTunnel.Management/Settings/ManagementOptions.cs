@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OpenTunnel.Observability;
 
 namespace OpenTunnel.Management.Settings;
 
@@ -9,6 +10,9 @@ public sealed class ManagementOptions
 
     /// <summary>Folder for the SQLite file and the first administrator key. Default /var/lib/opentunnel/management.</summary>
     public string DataDirectory { get; set; } = "/var/lib/opentunnel/management";
+
+    /// <summary>The log lines on standard output: simple (default, one line per event with a UTC timestamp), json or systemd. Read at start.</summary>
+    public LogFormat LogFormat { get; set; } = LogFormat.Simple;
 
     /// <summary>PostgreSQL connection string. When set, PostgreSQL is used instead of SQLite. Default: none.</summary>
     public string? PostgresConnectionString { get; set; }

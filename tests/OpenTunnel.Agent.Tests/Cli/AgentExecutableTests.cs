@@ -106,6 +106,41 @@ public sealed class AgentExecutableTests(SqliteManagementServer fixture) : IClas
         Assert.False(new AgentIdentityStore(data).IsEnrolled);
     }
 
+    [Fact]
+    public async Task Run_JsonLogFormat_EveryLineIsOneJsonObject_AndABadFormatIsRefusedByName()
+    {
+        (Guid site, _) = await fixture.Server.CreateSiteAsync();
+        string data = fixture.Directory.Subdirectory("exe-" + Guid.NewGuid().ToString("N")[..6]);
+        CommandResult enrolled = await Command.RunAsync("dotnet", [Agent, .. Arguments(data)], TimeSpan.FromSeconds(90), null, CancellationToken.None,
+            new Dictionary<string, string> { [EnrolmentTokenSource.EnvironmentVariable] = await fixture.Server.CreateTokenAsync(site) });
+        Assert.True(enrolled.Succeeded, enrolled.StandardError);
+        string[] run = [Agent, "run", "--data-dir", data];
+
+        // The gateway's file and socket in the test's folder: there is no gateway, and nothing outside it is touched.
+        Dictionary<string, string> Settings(string format) => new()
+        {
+            ["OPENTUNNEL_AGENT_LOGFORMAT"] = format,
+            ["OPENTUNNEL_AGENT_GATEWAYCONFIGURATIONFILE"] = Path.Combine(data, "gateway.json"),
+            ["OPENTUNNEL_AGENT_GATEWAYCONTROLSOCKET"] = Path.Combine(data, "control.sock"),
+            ["OPENTUNNEL_AGENT_METRICSADDRESS"] = string.Empty,
+        };
+        CommandResult refused = await Command.RunAsync("dotnet", run, TimeSpan.FromSeconds(60), null, CancellationToken.None, Settings("xml"));
+        string output;
+        using (var agent = TrackedProcess.Start("dotnet", run, environment: Settings("json")))
+        {
+            await agent.WaitForOutputAsync("\"Category\":\"OpenTunnel.Agent", TimeSpan.FromSeconds(60));
+            agent.Signal(15);
+            await agent.WaitForExitAsync(TimeSpan.FromSeconds(30));
+            output = agent.Output;
+        }
+
+        Assert.Equal(ExitCodes.Configuration, refused.ExitCode);
+        Assert.Contains("LogFormat", refused.StandardError, StringComparison.Ordinal);
+        Assert.Contains("xml", refused.StandardError, StringComparison.Ordinal);
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(lines, line => Assert.Equal(JsonValueKind.Object, JsonDocument.Parse(line).RootElement.ValueKind));
+    }
+
     private static string AgentOutput()
     {
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using OpenTunnel.Testing;
 
 namespace OpenTunnel.Management.Tests.Hosting;
@@ -47,12 +48,46 @@ public sealed class ExecutableTests : IDisposable
         Assert.Contains("staff", listed.StandardOutput, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task JsonLogFormat_EveryLineIsOneJsonObject()
+    {
+        string url = $"http://127.0.0.1:{LoopbackPorts.Free()}";
+        using TrackedProcess service = StartService(url, ("Management__LogFormat", "json"));
+        await service.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(60));
+        service.Signal(15);
+        await service.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        string[] lines = service.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        Assert.All(lines, line => Assert.Equal(JsonValueKind.Object, JsonDocument.Parse(line).RootElement.ValueKind));
+        Assert.Contains(lines, line => line.Contains("\"Category\":\"Microsoft.Hosting.Lifetime\"", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Management__LogFormat", "xml", "'xml' at 'Management:LogFormat'")]
+    [InlineData("Management__TrustedProxies__0", "bad", "Management:TrustedProxies:0 'bad' is neither an IP address nor a network")]
+    public async Task BadSetting_EndsWithExit78AndOneLineNamingIt_NoStackTrace(string variable, string value, string named)
+    {
+        using TrackedProcess service = StartService($"http://127.0.0.1:{LoopbackPorts.Free()}", (variable, value));
+
+        int exitCode = await service.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(78, exitCode);
+        Assert.Contains($"opentunnel-management: the configuration is not valid: ", service.Output, StringComparison.Ordinal);
+        Assert.Contains(named, service.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", service.Output, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _directory.Dispose();
 
-    private TrackedProcess StartService(string url) => TrackedProcess.Start(
+    private TrackedProcess StartService(string url, params (string Name, string Value)[] settings) => TrackedProcess.Start(
         "dotnet",
         [Service, "serve", "--urls", url],
-        environment: new Dictionary<string, string> { ["Management__DataDirectory"] = Data, ["Management__Https__AllowLoopbackHttp"] = "true" });
+        environment: new Dictionary<string, string>(settings.Select(s => KeyValuePair.Create(s.Name, s.Value)))
+        {
+            ["Management__DataDirectory"] = Data,
+            ["Management__Https__AllowLoopbackHttp"] = "true",
+        });
 
     private static CommandResult RunCli(Dictionary<string, string> environment, params string[] args) =>
         Command.Run("dotnet", [Service, .. args], TimeSpan.FromSeconds(60), environment: environment);
