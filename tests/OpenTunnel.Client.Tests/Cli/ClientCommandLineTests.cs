@@ -22,6 +22,10 @@ public sealed class ClientCommandLineTests : IDisposable
     [InlineData(new[] { "signin" }, "'--server'")]
     [InlineData(new[] { "token", "--site" }, "'--site'")]
     [InlineData(new[] { "posture", "--every", "x" }, "--every 'x'")]
+    [InlineData(new[] { "connect", "office", "lab" }, "'lab' is not an option of 'connect'")]
+    [InlineData(new[] { "run", "--", "true" }, "'--profile' is required")]
+    [InlineData(new[] { "profiles", "--jsn" }, "'--jsn'")]
+    [InlineData(new[] { "status", "--jason" }, "'--jason'")]
     public void BadCommandLine_IsAUsageErrorNamingTheProblem_AndWritesNothing(string[] args, string named)
     {
         CommandResult result = Run(args);
