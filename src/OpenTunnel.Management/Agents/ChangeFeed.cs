@@ -23,6 +23,9 @@ public sealed partial class ChangeFeed(
     /// <summary>The PostgreSQL notification channel of agent-visible changes.</summary>
     public const string Channel = "opentunnel_agent_changes";
 
+    /// <summary>The application name of the listening connection (pg_stat_activity.application_name).</summary>
+    public const string ListenerApplicationName = "opentunnel-management change listener";
+
     /// <summary>How long a listening connection waits for a notification before it checks that the server still answers.</summary>
     private static readonly TimeSpan ListenProbe = TimeSpan.FromSeconds(15);
 
@@ -106,7 +109,7 @@ public sealed partial class ChangeFeed(
     private async Task ListenAsync(string connectionString, CancellationToken stoppingToken)
     {
         // Its own connection outside the pool: a connection that listens is never handed to a request.
-        string listening = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, KeepAlive = 10 }.ToString();
+        string listening = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, KeepAlive = 10, ApplicationName = ListenerApplicationName }.ToString();
         TimeSpan backoff = TimeSpan.FromSeconds(1);
         bool lost = false;
         while (!stoppingToken.IsCancellationRequested)
