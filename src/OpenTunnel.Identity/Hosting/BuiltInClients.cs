@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenIddict.Abstractions;
@@ -17,10 +18,8 @@ internal sealed class BuiltInClients(IServiceProvider services, IdentityProvider
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await using AsyncServiceScope scope = services.CreateAsyncScope();
-        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
-        await EnsureAsync(applications, DeviceClient(), cancellationToken);
-        await EnsureAsync(applications, ConsoleClient(options), cancellationToken);
+        await EnsureAsync(DeviceClient(), cancellationToken);
+        await EnsureAsync(ConsoleClient(options), cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -69,6 +68,28 @@ internal sealed class BuiltInClients(IServiceProvider services, IdentityProvider
         }
 
         return descriptor;
+    }
+
+    /// <summary>
+    /// Creates or updates one client. Replicas starting together on one database may both create
+    /// it, or both update it: the loser's save fails on the unique client id or the concurrency
+    /// token, and it tries again in a fresh unit of work, where it finds the winner's row.
+    /// </summary>
+    private async Task EnsureAsync(OpenIddictApplicationDescriptor descriptor, CancellationToken cancellationToken)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            await using AsyncServiceScope scope = services.CreateAsyncScope();
+            try
+            {
+                await EnsureAsync(scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>(), descriptor, cancellationToken);
+                return;
+            }
+            catch (Exception e) when (attempt < 3 && e is DbUpdateException or OpenIddictExceptions.ConcurrencyException)
+            {
+                // Another replica wrote the client at the same moment; read it again.
+            }
+        }
     }
 
     private static async Task EnsureAsync(IOpenIddictApplicationManager applications, OpenIddictApplicationDescriptor descriptor, CancellationToken cancellationToken)

@@ -41,11 +41,19 @@ public static class IdentityHosting
     public const string DeviceAuthorizationPath = "/connect/device";
     public const string RevocationPath = "/connect/revoke";
 
-    /// <summary>Registers the provider; <paramref name="defaultKeyDirectory"/> gives the key folder when <c>Identity:KeyDirectory</c> is not set (the host's data directory).</summary>
-    public static IServiceCollection AddOpenTunnelIdentity<TContext>(this IServiceCollection services, Func<IServiceProvider, string> defaultKeyDirectory)
+    /// <summary>
+    /// Registers the provider; <paramref name="defaultKeyDirectory"/> gives the key folder when
+    /// <c>Identity:KeyDirectory</c> is not set (the host's data directory). When
+    /// <paramref name="sharedSecrets"/> gives a store (the host's replicas share a database), the
+    /// signing keys, the token encryption key and the data-protection keys are kept there instead
+    /// of the key folder, so every replica signs, encrypts and protects with the same keys.
+    /// </summary>
+    public static IServiceCollection AddOpenTunnelIdentity<TContext>(
+        this IServiceCollection services, Func<IServiceProvider, string> defaultKeyDirectory, Func<IServiceProvider, ISharedSecretStore?>? sharedSecrets = null)
         where TContext : DbContext
     {
         ArgumentNullException.ThrowIfNull(defaultKeyDirectory);
+        services.AddSingleton(sp => new IdentitySecretStore(sharedSecrets?.Invoke(sp)));
         services.AddOptions<IdentityProviderOptions>()
             .BindConfiguration(IdentityProviderOptions.Section)
             .PostConfigure<IServiceProvider>((o, sp) => o.KeyDirectory ??= defaultKeyDirectory(sp))
@@ -56,7 +64,7 @@ public static class IdentityHosting
         {
             IdentityProviderOptions o = sp.GetRequiredService<IdentityProviderOptions>();
             return new SigningKeyRing(Path.Combine(o.KeyDirectory!, "signing-keys"), o.SigningKeyRotationInterval, o.RetiredKeyRetention,
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SigningKeyRing>>());
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SigningKeyRing>>(), sp.GetRequiredService<IdentitySecretStore>().Store);
         });
         services.AddSingleton<SigningKeyRotation>();
         services.AddHostedService(sp => sp.GetRequiredService<SigningKeyRotation>());
@@ -66,11 +74,18 @@ public static class IdentityHosting
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton<TokenMetrics>();
 
-        // TOTP seeds (and the verification page's anti-forgery tokens) are protected with keys kept beside the signing keys, not in the database.
+        // TOTP seeds (and the verification page's anti-forgery tokens) are protected with keys kept
+        // beside the signing keys, or in the shared store when the host's replicas share one.
         services.AddDataProtection().SetApplicationName("OpenTunnel.Identity");
-        services.AddOptions<KeyManagementOptions>().Configure<IdentityProviderOptions, ILoggerFactory>((o, identity, logs) =>
+        services.AddOptions<KeyManagementOptions>().Configure<IdentityProviderOptions, ILoggerFactory, IdentitySecretStore, TimeProvider>((o, identity, logs, shared, time) =>
         {
             string directory = Path.Combine(identity.KeyDirectory!, "data-protection");
+            if (shared.Store is { } store)
+            {
+                o.XmlRepository = new SharedXmlRepository(store, directory, time);
+                return;
+            }
+
             KeyDirectory.Ensure(directory);
             o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(directory), logs);
         });
@@ -123,7 +138,7 @@ public static class IdentityHosting
             });
 
         // Read when OpenIddict first builds its options, so settings given to the host late (tests) count.
-        services.AddOptions<OpenIddictServerOptions>().Configure<IdentityProviderOptions, SigningKeyRing>(ConfigureServer);
+        services.AddOptions<OpenIddictServerOptions>().Configure<IdentityProviderOptions, SigningKeyRing, IdentitySecretStore, TimeProvider>(ConfigureServer);
         services.AddOptions<OpenIddictServerAspNetCoreOptions>().Configure<IdentityProviderOptions>((o, identity) => o.DisableTransportSecurityRequirement = !identity.RequireHttps);
         services.AddOptions<OpenIddictValidationOptions>().Configure<IdentityProviderOptions>((o, identity) => o.Audiences.Add(identity.ManagementAudience));
 
@@ -149,7 +164,7 @@ public static class IdentityHosting
         return app;
     }
 
-    private static void ConfigureServer(OpenIddictServerOptions server, IdentityProviderOptions identity, SigningKeyRing ring)
+    private static void ConfigureServer(OpenIddictServerOptions server, IdentityProviderOptions identity, SigningKeyRing ring, IdentitySecretStore shared, TimeProvider time)
     {
         if (identity.Issuer is not null)
         {
@@ -173,10 +188,15 @@ public static class IdentityHosting
             server.SigningCredentials.Add(new SigningCredentials(new RsaSecurityKey(key.Rsa) { KeyId = key.KeyId }, SecurityAlgorithms.RsaSha256));
         }
 
-        byte[] encryption = KeyDirectory.LoadOrCreateEncryptionKey(identity.KeyDirectory!);
+        byte[] encryption = shared.Store is { } store
+            ? KeyDirectory.LoadOrCreateEncryptionKey(identity.KeyDirectory!, store, time.GetUtcNow())
+            : KeyDirectory.LoadOrCreateEncryptionKey(identity.KeyDirectory!);
         server.EncryptionCredentials.Add(new EncryptingCredentials(new SymmetricSecurityKey(encryption), SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
     }
 }
+
+/// <summary>The host's shared secret store, or null when the keys stay in the key folder.</summary>
+internal sealed record IdentitySecretStore(ISharedSecretStore? Store);
 
 /// <summary>Refuses bad <c>Identity</c> settings at start-up, naming each.</summary>
 internal sealed class IdentityProviderOptionsValidator : IValidateOptions<IdentityProviderOptions>

@@ -9,7 +9,8 @@ namespace OpenTunnel.Identity.Keys;
 /// <summary>
 /// Checks the signing keys at start and then on an interval (a quarter of the rotation interval,
 /// at most hourly); when the set changed, OpenIddict's options are rebuilt so the new key signs
-/// and the JWKS publishes the new set, without a restart.
+/// and the JWKS publishes the new set, without a restart. With keys shared between replicas the
+/// check runs every minute, so every replica publishes a key another one created.
 /// </summary>
 public sealed class SigningKeyRotation(
     SigningKeyRing ring,
@@ -18,6 +19,8 @@ public sealed class SigningKeyRotation(
     IOptionsMonitorCache<OpenIddictValidationOptions> validationOptions,
     TimeProvider time) : BackgroundService
 {
+    public static readonly TimeSpan SharedCheckInterval = TimeSpan.FromMinutes(1);
+
     /// <summary>Refreshes the key ring; true when the keys changed and the options were rebuilt.</summary>
     public bool Refresh()
     {
@@ -40,6 +43,13 @@ public sealed class SigningKeyRotation(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         TimeSpan interval = options.SigningKeyRotationInterval / 4 < TimeSpan.FromHours(1) ? options.SigningKeyRotationInterval / 4 : TimeSpan.FromHours(1);
+
+        // Shared keys: a key another replica created is published here within a minute.
+        if (ring.IsShared && interval > SharedCheckInterval)
+        {
+            interval = SharedCheckInterval;
+        }
+
         using var timer = new PeriodicTimer(interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {

@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
+using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Settings;
 
 namespace OpenTunnel.Management.Agents;
@@ -24,12 +25,18 @@ public static partial class AgentLinkSetup
         IServiceCollection services = builder.Services;
         services.AddOptions<AgentLinkOptions>().Bind(builder.Configuration.GetSection(AgentLinkOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AgentLinkOptions>, AgentLinkOptionsValidator>();
-        services.AddSingleton(sp => InternalCertificateAuthority.LoadOrCreate(
-            sp.GetRequiredService<IOptions<ManagementOptions>>().Value.DataDirectory,
-            sp.GetRequiredService<TimeProvider>().GetUtcNow()));
+        services.AddSingleton(sp =>
+        {
+            ManagementOptions management = sp.GetRequiredService<IOptions<ManagementOptions>>().Value;
+            DateTimeOffset now = sp.GetRequiredService<TimeProvider>().GetUtcNow();
+            return management.UsesPostgres
+                ? InternalCertificateAuthority.LoadOrCreateShared(sp.GetRequiredService<DatabaseSecretStore>(), management.DataDirectory, now)
+                : InternalCertificateAuthority.LoadOrCreate(management.DataDirectory, now);
+        });
         services.AddSingleton<AgentEndpointCertificate>();
         services.AddSingleton<AgentEndpointBinding>();
         services.AddSingleton<ChangeFeed>();
+        services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor, ChangeNotifier>();
         services.AddHostedService(sp => sp.GetRequiredService<ChangeFeed>());
         services.AddHostedService<AgentLinkStartup>();
         services.AddHostedService<ServerLivenessMonitor>();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using OpenTunnel.Identity.Keys;
 using OpenTunnel.Platform.Linux.Files;
 using OpenTunnel.Trust;
 
@@ -12,12 +13,16 @@ namespace OpenTunnel.Management.Agents;
 /// the certificate beside it. It issues the agents' client certificates (client authentication
 /// only) from their PKCS#10 requests, and the agent endpoint's server certificate (server
 /// authentication only), so neither can stand in for the other. Agents pin this CA.
-/// Replicas of the service must share these two files.
+/// On PostgreSQL it is kept in the shared secrets instead (<see cref="LoadOrCreateShared"/>), so
+/// every replica issues and trusts with the same CA.
 /// </summary>
 public sealed class InternalCertificateAuthority : IDisposable
 {
     public const string CertificateFileName = "agent-ca.pem";
     public const string KeyFileName = "agent-ca-key.pem";
+
+    /// <summary>Name of the CA (certificate and key, PEM) in the shared secrets.</summary>
+    public const string SharedName = "agent-ca";
 
     public static readonly TimeSpan Lifetime = TimeSpan.FromDays(365 * 20);
 
@@ -70,14 +75,7 @@ public sealed class InternalCertificateAuthority : IDisposable
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         try
         {
-            var request = new CertificateRequest(
-                new X500DistinguishedName($"CN=OpenTunnel agent CA {Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}, O=OpenTunnel"),
-                key,
-                HashAlgorithmName.SHA256);
-            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
-            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-            request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-            using X509Certificate2 selfSigned = request.CreateSelfSigned(now - ClockSkew, now + Lifetime);
+            using X509Certificate2 selfSigned = SelfSigned(key, now);
             try
             {
                 OwnerOnlyFiles.WriteNew(keyPath, key.ExportPkcs8PrivateKeyPem());
@@ -97,6 +95,72 @@ public sealed class InternalCertificateAuthority : IDisposable
             key.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Loads the CA from the secrets replicas share, or stores one there: the CA files of
+    /// <paramref name="directory"/> when they exist (a single service moving to replicas keeps
+    /// its enrolled agents), else a new CA. Two replicas starting at once store one CA; the
+    /// other loads it.
+    /// </summary>
+    public static InternalCertificateAuthority LoadOrCreateShared(ISharedSecretStore store, string directory, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        string keyPath = Path.Combine(directory, KeyFileName);
+        string? made = null;
+        string stored = store.GetOrAdd(
+            SharedName,
+            () =>
+            {
+                if (File.Exists(keyPath))
+                {
+                    using InternalCertificateAuthority files = Load(keyPath, Path.Combine(directory, CertificateFileName));
+                    return made = files.CertificatePem + "\n" + files._key.ExportPkcs8PrivateKeyPem();
+                }
+
+                using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+                using X509Certificate2 selfSigned = SelfSigned(key, now);
+                return made = selfSigned.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem();
+            },
+            now);
+
+        var loaded = ECDsa.Create();
+        try
+        {
+            loaded.ImportFromPem(stored);
+            X509Certificate2 certificate = X509Certificate2.CreateFromPem(stored);
+            using ECDsa? certificateKey = certificate.GetECDsaPublicKey();
+            if (certificateKey is null || !certificateKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(loaded.ExportSubjectPublicKeyInfo()))
+            {
+                certificate.Dispose();
+                throw new InvalidOperationException($"The shared secret {SharedName} holds a CA certificate that does not belong to its key.");
+            }
+
+            return new InternalCertificateAuthority(certificate, loaded) { Created = ReferenceEquals(made, stored) };
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            loaded.Dispose();
+            throw new InvalidOperationException($"The shared secret {SharedName} is not a PEM certificate and key ({e.Message}).", e);
+        }
+        catch
+        {
+            loaded.Dispose();
+            throw;
+        }
+    }
+
+    private static X509Certificate2 SelfSigned(ECDsa key, DateTimeOffset now)
+    {
+        var request = new CertificateRequest(
+            new X500DistinguishedName($"CN=OpenTunnel agent CA {Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}, O=OpenTunnel"),
+            key,
+            HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        return request.CreateSelfSigned(now - ClockSkew, now + Lifetime);
     }
 
     /// <summary>

@@ -10,6 +10,9 @@ namespace OpenTunnel.Management.Data;
 /// <summary>Chooses the provider from the settings when a context is first asked for.</summary>
 public static class DatabaseRegistration
 {
+    /// <summary>The advisory lock id that replicas on one PostgreSQL take in turn to migrate ("OTMIGRAT").</summary>
+    private const long MigrationLock = 0x4F544D4947524154;
+
     /// <summary>
     /// Registers both provider contexts and <see cref="ManagementDbContext"/> as the one the
     /// settings choose: PostgreSQL when Management:PostgresConnectionString is set, else SQLite.
@@ -43,8 +46,9 @@ public static class DatabaseRegistration
     /// <summary>
     /// Creates the data directory mode 0700 (it holds the SQLite file, the first administrator key
     /// and the key folders; an existing one is tightened), the SQLite file mode 0600, and applies
-    /// pending migrations. EF Core takes a migration lock (a lock table on SQLite, an advisory lock
-    /// on PostgreSQL), so replicas starting together on one PostgreSQL do not migrate twice.
+    /// pending migrations. EF Core takes a migration lock (a lock table on SQLite); on PostgreSQL a
+    /// session advisory lock is held around the migration as well, so replicas starting together
+    /// on one fresh database do not migrate twice.
     /// </summary>
     public static async Task MigrateAsync(IServiceProvider services, ManagementOptions options, CancellationToken cancellationToken)
     {
@@ -57,7 +61,31 @@ public static class DatabaseRegistration
 
         await using AsyncServiceScope scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ManagementDbContext>();
-        await db.Database.MigrateAsync(cancellationToken);
+        if (!options.UsesPostgres)
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+            return;
+        }
+
+        // EF Core's own lock on PostgreSQL needs its history table, which two replicas starting on
+        // a fresh database would both create; an advisory lock held around the whole migration
+        // lets one migrate while the other waits and then finds nothing to do.
+        await using var connection = new Npgsql.NpgsqlConnection(options.PostgresConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLock})", connection))
+        {
+            await take.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        try
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+        }
+        finally
+        {
+            await using var release = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_unlock({MigrationLock})", connection);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
     }
 
     /// <summary>

@@ -106,6 +106,11 @@ public abstract class ManagementDbContext : DbContext
 
         AgentModel.Configure(modelBuilder);
 
+        var secret = modelBuilder.Entity<SharedSecret>();
+        secret.ToTable("SharedSecrets");
+        secret.HasKey(s => s.Name);
+        secret.Property(s => s.Name).HasMaxLength(200);
+
         // The embedded identity provider's tables (OpenIddict's and its credentials, device keys, access events).
         modelBuilder.AddOpenTunnelIdentity();
     }

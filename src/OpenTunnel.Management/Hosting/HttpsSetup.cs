@@ -76,7 +76,7 @@ public static class HttpsSetup
     }
 }
 
-/// <summary>At start: prints the deployment CA's pin (what clients give as --ca-pin) and writes it to the data directory.</summary>
+/// <summary>At start: prints the deployment CA's pin (what clients give as --ca-pin) and writes it (and, on PostgreSQL, the CA certificate) to the data directory.</summary>
 internal sealed partial class HttpsStartup(
     InternalCertificateAuthority authority, ServiceCertificate certificate, IOptions<ManagementOptions> management, ILogger<HttpsStartup> logger) : IHostedService
 {
@@ -85,6 +85,14 @@ internal sealed partial class HttpsStartup(
         string directory = management.Value.DataDirectory;
         string pinFile = Path.Combine(directory, HttpsSetup.PinFileName);
         await File.WriteAllTextAsync(pinFile, authority.Pin + "\n", cancellationToken);
+
+        // On PostgreSQL the CA lives in the shared secrets; its certificate (public) is written here
+        // as on SQLite, for --ca-file and for the console's own calls to the identity provider.
+        if (management.Value.UsesPostgres)
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, InternalCertificateAuthority.CertificateFileName), authority.CertificatePem + "\n", cancellationToken);
+        }
+
         if (certificate.IsOperatorCertificate)
         {
             LogOperatorCertificate(logger, authority.Pin, pinFile);

@@ -63,8 +63,11 @@ public static class ManagementHost
         builder.Services.AddHostedService<DatabaseStartup>();
 
         // The embedded identity provider (docs/identity.md), after DatabaseStartup so its start-up finds the schema.
-        builder.Services.AddOpenTunnelIdentity<ManagementDbContext>(sp =>
-            Path.Combine(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ManagementOptions>>().Value.DataDirectory, "identity"));
+        // On PostgreSQL its keys are shared secrets in the database, so replicas sign with the same keys.
+        builder.Services.AddSingleton<DatabaseSecretStore>();
+        builder.Services.AddOpenTunnelIdentity<ManagementDbContext>(
+            sp => Path.Combine(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ManagementOptions>>().Value.DataDirectory, "identity"),
+            sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ManagementOptions>>().Value.UsesPostgres ? sp.GetRequiredService<DatabaseSecretStore>() : null);
         builder.Services.AddScoped<IdentityDirectory>();
         builder.Services.AddScoped<IUserDirectory>(sp => sp.GetRequiredService<IdentityDirectory>());
         builder.Services.AddScoped<IDeviceDirectory>(sp => sp.GetRequiredService<IdentityDirectory>());

@@ -30,7 +30,17 @@ public sealed class ManagementOptions
     /// </summary>
     public List<string> TrustedProxies { get; set; } = [];
 
+    /// <summary>
+    /// The key-encryption key of the secrets replicas share through PostgreSQL (32 base64 bytes,
+    /// mode 0600): the first replica creates it, every other replica must be given a copy.
+    /// Default: secrets-key in the data directory.
+    /// </summary>
+    public string? SecretsKeyFile { get; set; }
+
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(PostgresConnectionString);
+
+    /// <summary>The key-encryption key file: <see cref="SecretsKeyFile"/>, or secrets-key in the data directory.</summary>
+    public string SecretsKeyPath => SecretsKeyFile ?? Path.Combine(DataDirectory, "secrets-key");
 
     /// <summary>The SQLite database file: management.db in the data directory.</summary>
     public string SqlitePath => Path.Combine(DataDirectory, "management.db");
@@ -87,6 +97,11 @@ internal sealed class ManagementOptionsValidator : IValidateOptions<ManagementOp
         if (!options.UsesPostgres && string.IsNullOrWhiteSpace(options.DataDirectory))
         {
             failures.Add("Management:DataDirectory is empty; it names the folder of the SQLite database.");
+        }
+
+        if (options.SecretsKeyFile is { } secretsKey && !Path.IsPathFullyQualified(secretsKey))
+        {
+            failures.Add($"Management:SecretsKeyFile must be an absolute path (got '{secretsKey}').");
         }
 
         if (options.AdminTokens.Authority is { } authority && !Uri.TryCreate(authority, UriKind.Absolute, out _))
