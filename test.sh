@@ -11,7 +11,9 @@ cd "$(dirname "$0")"
 # Debian base root file system is cached in artifacts/images and reused).
 # chromium: the console's Browser tests (Playwright cannot download a browser here).
 # faketime: the install script's clock-skew check (the script alone sees a shifted clock).
-packages=(iproute2 iputils-ping nftables openconnect iperf3 curl procps postgresql ocserv podman runc mmdebstrap podman-compose uidmap openssl chromium faketime)
+# haproxy, nginx, libnginx-mod-stream: the balancers of the several-gateways site test (run from
+# a temporary folder in a namespace, never as the system's services).
+packages=(iproute2 iputils-ping nftables openconnect iperf3 curl procps postgresql ocserv podman runc mmdebstrap podman-compose uidmap openssl chromium faketime haproxy nginx libnginx-mod-stream)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
