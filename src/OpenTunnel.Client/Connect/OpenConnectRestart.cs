@@ -60,5 +60,5 @@ public sealed class OpenConnectRestart
     /// <summary>The line the client prints before it starts again.</summary>
     public static string Describe(int exitCode) => exitCode == CookieRefused
         ? "the gateway refused the session's cookie (another gateway of the site took the reconnect)"
-        : "the session ended (the gateway stopped or ended it)";
+        : "the session ended or could not start (the gateway stopped or ended it, or the sign-in failed)";
 }
