@@ -11,8 +11,10 @@ cd "$(dirname "$0")"
 # Debian base root file system is cached in artifacts/images and reused).
 # chromium: the console's Browser tests (Playwright cannot download a browser here).
 # faketime: the install script's clock-skew check (the script alone sees a shifted clock).
-# haproxy: the management replicas behind a balancer (ManagementReplicaFailoverTests).
-packages=(iproute2 iputils-ping nftables openconnect iperf3 curl procps postgresql ocserv podman runc mmdebstrap podman-compose uidmap openssl chromium faketime haproxy)
+# haproxy: the management replicas behind a balancer (ManagementReplicaFailoverTests), and with
+# nginx and libnginx-mod-stream the balancers of the several-gateways site test (run from a
+# temporary folder in a namespace, never as the system's services).
+packages=(iproute2 iputils-ping nftables openconnect iperf3 curl procps postgresql ocserv podman runc mmdebstrap podman-compose uidmap openssl chromium faketime haproxy nginx libnginx-mod-stream)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,10 +23,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing: ${missing[*]}"
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-  # On a systemd host Debian starts ocserv.service on :443 in the root namespace; the tests run their own.
-  if command -v systemctl >/dev/null && systemctl is-active -q ocserv 2>/dev/null; then
-    systemctl stop ocserv || true
-  fi
+  # On a systemd host Debian starts ocserv.service (on :443), nginx.service (on :80) and
+  # haproxy.service in the root namespace; the tests run their own.
+  for service in ocserv nginx haproxy; do
+    if command -v systemctl >/dev/null && systemctl is-active -q "$service" 2>/dev/null; then
+      systemctl stop "$service" || true
+    fi
+  done
 fi
 
 # A throw-away PostgreSQL server for the management Integration tests, owned by this run: a

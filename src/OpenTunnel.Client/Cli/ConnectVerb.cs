@@ -92,15 +92,30 @@ public static class ConnectVerb
             var request = new OpenConnectRequest(gateway, tokenFile!, arguments["servercert"], arguments["script"], arguments.Extra);
             environment.State.SaveConnection(new ConnectionState(Environment.ProcessId, arguments.Positional, gateway, environment.Time.GetUtcNow()));
             environment.Error.WriteLine($"Connecting to {gateway}{(arguments.Positional is { } p ? $" (profile {p}, site {site})" : string.Empty)} with openconnect.");
-            // Not cancelled by SIGINT/SIGTERM: those go to openconnect, and the client ends when it does.
-            int? exitCode = await environment.Runner.RunAsync(request);
-            if (exitCode is null)
+            var restart = new OpenConnectRestart();
+            while (true)
             {
-                environment.Error.WriteLine($"'{environment.OpenConnect}' is not installed: apt-get install openconnect (9.01 or later, for --token-mode=oidc).");
-                return ClientCommandLine.ProgramMissing;
-            }
+                long started = environment.Time.GetTimestamp();
+                // Not cancelled by SIGINT/SIGTERM: those go to openconnect, and the client ends when it does.
+                int? exitCode = await environment.Runner.RunAsync(request);
+                if (exitCode is null)
+                {
+                    environment.Error.WriteLine($"'{environment.OpenConnect}' is not installed: apt-get install openconnect (9.01 or later, for --token-mode=oidc).");
+                    return ClientCommandLine.ProgramMissing;
+                }
 
-            return exitCode.Value;
+                if (!restart.ShouldRestart(exitCode.Value, environment.Time.GetElapsedTime(started), out TimeSpan pause))
+                {
+                    return exitCode.Value;
+                }
+
+                environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} openconnect ended with {exitCode.Value}: {OpenConnectRestart.Describe(exitCode.Value)}; signing in again{(pause > TimeSpan.Zero ? $" in {pause.TotalSeconds:0} s" : string.Empty)}.");
+                await Task.Delay(pause, environment.Time, CancellationToken.None);
+                if (ownToken)
+                {
+                    ClientStateDirectory.WriteSecret(tokenFile!, await TokenVerb.GatewayTokenAsync(environment, site, cancellationToken));
+                }
+            }
         }
         finally
         {

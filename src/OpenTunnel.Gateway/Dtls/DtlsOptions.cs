@@ -37,6 +37,18 @@ public sealed record DtlsOptions
     /// </summary>
     public int RebindTrialsPerSecond { get; init; } = 1000;
 
+    /// <summary>
+    /// The port number clients are told in <c>X-DTLS-Port</c> (1–65535). Default 0: the port the
+    /// gateway listens on. Behind a load balancer each gateway of a site names a port of its own
+    /// that the balancer forwards to that gateway alone, so a client's DTLS reaches the gateway
+    /// that holds its TLS session (openconnect sends DTLS to the address it reached over TLS and
+    /// this port).
+    /// </summary>
+    public int AdvertisedPort { get; init; }
+
+    /// <summary>The X-DTLS-Port of a gateway whose UDP socket listens on <paramref name="listenPort"/>.</summary>
+    public int ClientPort(int listenPort) => AdvertisedPort > 0 ? AdvertisedPort : listenPort;
+
     /// <summary>The dead-peer time in effect for a DPD interval of <paramref name="dpdSeconds"/>.</summary>
     public TimeSpan DeadPeerTimeout(int dpdSeconds) =>
         TimeSpan.FromSeconds(DeadPeerTimeoutSeconds > 0 ? DeadPeerTimeoutSeconds : DpdMaxTries * Math.Max(dpdSeconds, 1));
@@ -68,6 +80,11 @@ public sealed record DtlsOptions
         if (RebindTrialsPerSecond is < 0 or > 1_000_000)
         {
             errors.Add($"{SectionName}:RebindTrialsPerSecond must be between 0 and 1000000; got {RebindTrialsPerSecond}.");
+        }
+
+        if (AdvertisedPort is < 0 or > 65535)
+        {
+            errors.Add($"{SectionName}:AdvertisedPort must be 0 (the listening port) or between 1 and 65535; got {AdvertisedPort}.");
         }
 
         return errors;

@@ -18,6 +18,7 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
 {
     private readonly ConcurrentDictionary<DtlsSessionId, DtlsSessionBinding> _bindings = new();
     private readonly Func<GatewaySession, string, Task> _endSession;
+    private readonly DtlsOptions _options;
 
     private GatewayDtls(DtlsOptions options, int dpdSeconds, IDataPlane dataPlane, PacketCounters counters, TimeProvider time, ILoggerFactory loggers, Func<GatewaySession, string, Task> endSession)
     {
@@ -26,6 +27,7 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
         Time = time;
         Logger = loggers.CreateLogger("OpenTunnel.Gateway.Dtls");
         _endSession = endSession;
+        _options = options;
         Listener = new DtlsListener(options, dpdSeconds, this, counters, loggers.CreateLogger<DtlsListener>());
     }
 
@@ -94,7 +96,7 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
             }
         }
 
-        return DtlsConnectHeaders.Build(binding.DtlsSessionId, Listener.LocalEndPoint.Port, suite, parameters);
+        return DtlsConnectHeaders.Build(binding.DtlsSessionId, _options.ClientPort(Listener.LocalEndPoint.Port), suite, parameters);
     }
 
     /// <summary>Answers the kernel made to the batch's packets leave on this thread (<see cref="IDataPlane.DrainNow"/>).</summary>

@@ -21,16 +21,26 @@ public sealed class DtlsOptionsTests
             SocketBufferBytes = 1024,
             DeadPeerTimeoutSeconds = 1,
             RebindTrialsPerSecond = -1,
+            AdvertisedPort = 65536,
         };
 
         var errors = options.Validate();
 
-        Assert.Equal(5, errors.Count);
+        Assert.Equal(6, errors.Count);
         Assert.Contains(errors, e => e.StartsWith("Udp:HandshakeTimeoutSeconds", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Udp:MaxConcurrentHandshakes", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Udp:SocketBufferBytes", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Udp:DeadPeerTimeoutSeconds", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Udp:RebindTrialsPerSecond", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Udp:AdvertisedPort", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(0, 443, 443)]
+    [InlineData(4431, 443, 4431)]
+    public void ClientPort_IsTheAdvertisedPort_OrTheListeningOne(int advertised, int listening, int expected)
+    {
+        Assert.Equal(expected, new DtlsOptions { AdvertisedPort = advertised }.ClientPort(listening));
     }
 
     [Theory]

@@ -1,0 +1,48 @@
+using OpenTunnel.Client.Connect;
+
+namespace OpenTunnel.Client.Tests.Connect;
+
+[Trait("Category", "Unit")]
+public sealed class OpenConnectRestartTests
+{
+    private static readonly TimeSpan Connected = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan Short = TimeSpan.FromSeconds(2);
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(130)]
+    public void UserStopOrOtherFailure_IsNotRestarted(int exitCode)
+    {
+        Assert.False(new OpenConnectRestart().ShouldRestart(exitCode, Connected, out _));
+    }
+
+    [Theory]
+    [InlineData(OpenConnectRestart.SessionEnded)]
+    [InlineData(OpenConnectRestart.CookieRefused)]
+    public void ConnectedRunEndedByTheGateway_RestartsAtOnce_EveryTime(int exitCode)
+    {
+        var restart = new OpenConnectRestart();
+
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.True(restart.ShouldRestart(exitCode, Connected, out TimeSpan pause));
+            Assert.Equal(TimeSpan.Zero, pause);
+        }
+    }
+
+    [Fact]
+    public void ShortRuns_BackOffAndGiveUpAtTheThird_AConnectedRunStartsTheCountAgain()
+    {
+        var restart = new OpenConnectRestart();
+
+        Assert.True(restart.ShouldRestart(OpenConnectRestart.SessionEnded, Short, out TimeSpan first));
+        Assert.True(restart.ShouldRestart(OpenConnectRestart.CookieRefused, Short, out TimeSpan second));
+        Assert.True(restart.ShouldRestart(OpenConnectRestart.SessionEnded, Connected, out _));
+        Assert.True(restart.ShouldRestart(OpenConnectRestart.SessionEnded, Short, out _));
+        Assert.True(restart.ShouldRestart(OpenConnectRestart.SessionEnded, Short, out _));
+        Assert.False(restart.ShouldRestart(OpenConnectRestart.SessionEnded, Short, out _));
+
+        Assert.Equal((TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)), (first, second));
+    }
+}

@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using OpenTunnel.Testing;
+
+namespace OpenTunnel.EndToEnd.Tests.Scaling;
+
+/// <summary>
+/// Debian's HAProxy and nginx in the balancer namespace, run from the shipped configurations in
+/// deploy/loadbalancer with only the addresses, ports and file paths changed: configuration, pid
+/// and log files in a temporary folder, never a system service, both ended by PID.
+/// </summary>
+public sealed partial class SiteBalancer : IDisposable
+{
+    private const string StreamModule = "/usr/lib/nginx/modules/ngx_stream_module.so";
+
+    private SiteBalancer(TrackedProcess haproxy, TrackedProcess nginx, string folder)
+    {
+        HaProxy = haproxy;
+        Nginx = nginx;
+        Folder = folder;
+    }
+
+    public TrackedProcess HaProxy { get; }
+
+    public TrackedProcess Nginx { get; }
+
+    public string Folder { get; }
+
+    /// <summary>Fails naming the package when haproxy or nginx (with its stream module) is missing.</summary>
+    public static string? Missing()
+    {
+        if (Prerequisites.FindOnPath("haproxy") is null)
+        {
+            return "haproxy is not installed: apt-get install haproxy (the README's test command installs it).";
+        }
+
+        if (Prerequisites.FindOnPath("nginx") is null || !File.Exists(StreamModule))
+        {
+            return "nginx with its stream module is not installed: apt-get install nginx libnginx-mod-stream (the README's test command installs them).";
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Starts both in <paramref name="ns"/> for <paramref name="gateways"/> gateways listening on
+    /// <paramref name="gatewayPort"/>; clients reach TLS on <paramref name="publicAddress"/>:<paramref name="gatewayPort"/>
+    /// and gateway k's DTLS on <paramref name="publicAddress"/>:<paramref name="firstUdpPort"/>+k.
+    /// </summary>
+    public static async Task<SiteBalancer> StartAsync(string ns, string folder, string publicAddress, int gatewayPort, int gateways, int firstUdpPort)
+    {
+        string deploy = Path.Combine(Checkout.Root(), "deploy", "loadbalancer");
+        string haproxyConfig = Path.Combine(folder, "haproxy.cfg");
+        string text = await File.ReadAllTextAsync(Path.Combine(deploy, "haproxy.cfg"));
+        text = text.Replace("bind :443", $"bind {publicAddress}:{gatewayPort}", StringComparison.Ordinal);
+        // HAProxy raises its descriptor limit to about 2 × maxconn at start and refuses to start when it
+        // cannot; a test machine (a container) may allow fewer descriptors than a site's balancer has.
+        Require(text, "maxconn 200000", "haproxy.cfg no longer says maxconn 200000");
+        text = text.Replace("maxconn 200000", "maxconn 2000", StringComparison.Ordinal);
+        text = GatewayServer().Replace(text, m => string.Create(CultureInfo.InvariantCulture,
+            $"server gw{m.Groups[1].Value} {BalancedSiteNetwork.GatewayAddress(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) - 1)}:{gatewayPort}"));
+        Require(text, $"{BalancedSiteNetwork.GatewayAddress(gateways - 1)}:{gatewayPort}", "haproxy.cfg lists fewer gateways than the test runs");
+        await File.WriteAllTextAsync(haproxyConfig, text);
+
+        string nginxConfig = Path.Combine(folder, "nginx.conf");
+        text = await File.ReadAllTextAsync(Path.Combine(deploy, "nginx-stream.conf"));
+        text = text.Replace("/run/nginx-opentunnel.pid", Path.Combine(folder, "nginx.pid"), StringComparison.Ordinal)
+            .Replace("/var/log/nginx/opentunnel-dtls.log", Path.Combine(folder, "nginx-dtls.log"), StringComparison.Ordinal)
+            .Replace("error_log stderr", "error_log " + Path.Combine(folder, "nginx-error.log"), StringComparison.Ordinal);
+        text = UdpServer().Replace(text, m =>
+        {
+            int k = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) - 1;
+            return string.Create(CultureInfo.InvariantCulture,
+                $"server {{ listen {publicAddress}:{firstUdpPort + k} udp reuseport; proxy_pass {BalancedSiteNetwork.GatewayAddress(k)}:{gatewayPort}; }}");
+        });
+        Require(text, $"{publicAddress}:{firstUdpPort + gateways - 1} udp", "nginx-stream.conf has fewer udp ports than the test runs gateways");
+        await File.WriteAllTextAsync(nginxConfig, text);
+
+        TrackedProcess? haproxy = null;
+        try
+        {
+            // -db: in the foreground, not a daemon, so the PID the test holds is HAProxy's own.
+            haproxy = BalancedSiteNetwork.Start(ns, "haproxy", ["-db", "-f", haproxyConfig, "-p", Path.Combine(folder, "haproxy.pid")]);
+            var nginx = BalancedSiteNetwork.Start(ns, "nginx", ["-c", nginxConfig, "-e", Path.Combine(folder, "nginx-error.log"), "-g", "daemon off;"]);
+            var balancer = new SiteBalancer(haproxy, nginx, folder);
+            await Task.Delay(1500);
+            if (haproxy.HasExited || nginx.HasExited)
+            {
+                string log = File.Exists(Path.Combine(folder, "nginx-error.log")) ? await File.ReadAllTextAsync(Path.Combine(folder, "nginx-error.log")) : string.Empty;
+                balancer.Dispose();
+                throw new InvalidOperationException($"A balancer did not start.\nhaproxy:\n{haproxy.Output}\nnginx:\n{nginx.Output}\n{log}");
+            }
+
+            return balancer;
+        }
+        catch
+        {
+            haproxy?.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        HaProxy.Signal(15);
+        Nginx.Signal(15);
+        HaProxy.Dispose();
+        Nginx.Dispose();
+        File.WriteAllText(Path.Combine(Folder, "haproxy.log"), HaProxy.Output);
+    }
+
+    private static void Require(string text, string part, string problem)
+    {
+        if (!text.Contains(part, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException(problem + ": " + part);
+        }
+    }
+
+    [GeneratedRegex(@"server gw(\d) 192\.0\.2\.1\d:443")]
+    private static partial Regex GatewayServer();
+
+    [GeneratedRegex(@"server \{ listen 443(\d) udp reuseport; proxy_pass 192\.0\.2\.1\d:443; \}")]
+    private static partial Regex UdpServer();
+}
