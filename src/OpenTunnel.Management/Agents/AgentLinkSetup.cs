@@ -31,6 +31,7 @@ public static partial class AgentLinkSetup
         services.AddSingleton<AgentEndpointBinding>();
         services.AddSingleton<ChangeFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<ChangeFeed>());
+        services.AddSingleton<SitePeers>();
         services.AddHostedService<AgentLinkStartup>();
         services.AddHostedService<ServerLivenessMonitor>();
         services.AddScoped<TelemetryIngest>();
