@@ -14,7 +14,11 @@ namespace OpenTunnel.EndToEnd.Tests.Agent;
 /// </summary>
 public static class AgentProcess
 {
-    public static async Task<TrackedProcess> StartAsync(GatewayInstance gateway, ManagementProcess management, string token, string dataDirectory)
+    public static Task<TrackedProcess> StartAsync(GatewayInstance gateway, ManagementProcess management, string token, string dataDirectory) =>
+        StartAsync(gateway.ControlSocket, gateway.ConfigFile, management, token, dataDirectory, "gw-e2e");
+
+    /// <summary>An agent for the gateway with this control socket and configuration file, enrolled as <paramref name="serverName"/>.</summary>
+    public static async Task<TrackedProcess> StartAsync(string controlSocket, string configFile, ManagementProcess management, string token, string dataDirectory, string serverName)
     {
         var environment = new Dictionary<string, string>
         {
@@ -23,9 +27,9 @@ public static class AgentProcess
             // The token from the environment, as in a container: never on the command line.
             ["OPENTUNNEL_ENROL_TOKEN"] = token,
             ["OPENTUNNEL_AGENT_CAPIN"] = await management.CaPinAsync(),
-            ["OPENTUNNEL_AGENT_SERVERNAME"] = "gw-e2e",
-            ["OPENTUNNEL_AGENT_GATEWAYCONTROLSOCKET"] = gateway.ControlSocket,
-            ["OPENTUNNEL_AGENT_GATEWAYCONFIGURATIONFILE"] = gateway.ConfigFile,
+            ["OPENTUNNEL_AGENT_SERVERNAME"] = serverName,
+            ["OPENTUNNEL_AGENT_GATEWAYCONTROLSOCKET"] = controlSocket,
+            ["OPENTUNNEL_AGENT_GATEWAYCONFIGURATIONFILE"] = configFile,
             ["OPENTUNNEL_AGENT_TELEMETRYINTERVALSECONDS"] = "1",
             ["OPENTUNNEL_AGENT_POLLWAITSECONDS"] = "10",
             ["OPENTUNNEL_AGENT_RETRYSECONDS"] = "1",

@@ -4,21 +4,18 @@ using OpenTunnel.Testing;
 namespace OpenTunnel.EndToEnd.Tests.Gateway;
 
 /// <summary>
-/// Load-aware sign-in with two real gateways of one site in the gateway namespace (the peer on
-/// port 4444 with the same certificate, its own pool, TUN device and nftables table) and Debian's
+/// Load-aware sign-in with two real gateways of one site in the gateway namespace (the
+/// <see cref="PeerGateway"/> on port 4444 with the same certificate) and Debian's
 /// openconnect 9.01: a client pointed at the loaded (then the drained) gateway is redirected and
 /// ends connected to the peer, with DTLS up there.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class SignInRedirectTests
 {
-    private const int PeerPort = 4444;
-    private const string PeerPool = "198.18.129.0/24";
-
     [Fact]
     public async Task OpenConnect_PointedAtTheLoadedThenDrainedGateway_EndsConnectedToThePeerWithDtls()
     {
-        string peer = $"{NetworkTopology.GatewayPublicAddress}:{PeerPort}";
+        string peer = PeerGateway.Address;
         using var gateway = await GatewayInstance.StartAsync(config => config["LoadBalancing"] = new JsonObject
         {
             ["Mode"] = "Redirect",
@@ -28,7 +25,7 @@ public sealed class SignInRedirectTests
                 ["Address"] = peer, ["Sessions"] = 0, ["Healthy"] = true, ["Draining"] = false, ["ReportedAt"] = DateTimeOffset.UtcNow.ToString("O"),
             }),
         });
-        using var peerProcess = await StartPeerAsync(gateway);
+        using var peerGateway = await PeerGateway.StartAsync(gateway);
 
         // Neither holds a session: alice is served where she asked.
         using var alice = await OpenConnectClient.ConnectWithTokenAsync(gateway, gateway.TokenFile(gateway.MintToken("alice")), "otalice");
@@ -55,41 +52,11 @@ public sealed class SignInRedirectTests
             Assert.True(here.Contains(line, StringComparison.Ordinal), $"no line '{line}' in the gateway's metrics:\n{here}");
         }
 
-        Assert.Matches("opentunnel_gateway_sessions_connected\\{channel=\"dtls\"\\} 2", await ScrapeUntilAsync(gateway, 9465, "opentunnel_gateway_sessions_connected{channel=\"dtls\"} 2"));
+        Assert.Matches("opentunnel_gateway_sessions_connected\\{channel=\"dtls\"\\} 2", await ScrapeUntilAsync(gateway, PeerGateway.MetricsPort, "opentunnel_gateway_sessions_connected{channel=\"dtls\"} 2"));
         Assert.Contains($"Redirected the new sign-in from {NetworkTopology.ClientAddress}", gateway.Process.Output, StringComparison.Ordinal);
     }
 
-    /// <summary>The second gateway of the site: the first one's file with its own port, pool, device, table, data, metrics, and the first one's certificate.</summary>
-    private static async Task<TrackedProcess> StartPeerAsync(GatewayInstance gateway)
-    {
-        var config = JsonNode.Parse(File.ReadAllText(gateway.ConfigFile))!.AsObject();
-        config.Remove("LoadBalancing");
-        config["DataDirectory"] = gateway.Directory.Subdirectory("peer-data");
-        config["Listener"]!["Port"] = PeerPort;
-        config["Tls"] = new JsonObject { ["CertificateFile"] = Path.Combine(gateway.DataDirectory, "self-signed.pem") };
-        var network = config["Network"]!.AsObject();
-        network["IPv4Pool"] = PeerPool;
-        network["IPv6Pool"] = "2001:db8:129::/64";
-        network["TunDevice"] = "otunpeer";
-        network["NftablesTable"] = "opentunnel_peer";
-        config["Metrics"] = new JsonObject { ["Address"] = "127.0.0.1:9465" };
-        string file = gateway.Directory.File("peer.json");
-        File.WriteAllText(file, config.ToJsonString());
-        var process = gateway.Topology.Start(gateway.Topology.Gateway, "dotnet", [GatewayInstance.GatewayAssembly(), "run", "--config", file]);
-        try
-        {
-            await process.WaitForOutputAsync("Listening on", TimeSpan.FromSeconds(30));
-        }
-        catch
-        {
-            process.Dispose();
-            throw;
-        }
-
-        return process;
-    }
-
-    private static async Task WaitForOutputAsync(OpenConnectClient client, string text)
+    internal static async Task WaitForOutputAsync(OpenConnectClient client, string text)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         while (!client.Process.Output.Contains(text, StringComparison.Ordinal))
@@ -99,10 +66,10 @@ public sealed class SignInRedirectTests
         }
     }
 
-    private static string Scrape(GatewayInstance gateway, int port) =>
+    internal static string Scrape(GatewayInstance gateway, int port) =>
         gateway.Topology.Exec(gateway.Topology.Gateway, "curl", "-s", "-m", "5", $"http://127.0.0.1:{port}/metrics").EnsureSuccess().StandardOutput;
 
-    private static async Task<string> ScrapeUntilAsync(GatewayInstance gateway, int port, string text)
+    internal static async Task<string> ScrapeUntilAsync(GatewayInstance gateway, int port, string text)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         string scrape;
