@@ -15,7 +15,18 @@ public sealed record EffectiveConfiguration(
     long ServerConfigurationVersion,
     TunnelConfiguration Tunnel,
     GatewayAuthConfiguration? Auth,
-    string? InternalProbeUrl);
+    string? InternalProbeUrl,
+    LoadBalancingConfiguration? LoadBalancing = null);
+
+/// <summary>
+/// Load-aware sign-in (the gateway's LoadBalancing section): the site's mode ("off" or "redirect")
+/// and threshold, and the other servers of the site with their load as the management service
+/// last published it. Null when the site's configuration has none: the gateway's own file decides.
+/// </summary>
+public sealed record LoadBalancingConfiguration(string Mode, int ThresholdPercent, IReadOnlyList<PeerConfiguration> Peers);
+
+/// <summary>One other server of the site: where clients reach it directly, its sessions and CPU at its last report, and whether it can take sign-ins.</summary>
+public sealed record PeerConfiguration(string Address, int Sessions, double? CpuPercent, bool Healthy, bool Draining, DateTime ReportedAt);
 
 /// <summary>The server configuration's settings as the gateway applies them.</summary>
 public sealed record TunnelConfiguration(

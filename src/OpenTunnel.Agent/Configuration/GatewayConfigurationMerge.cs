@@ -82,6 +82,30 @@ public static class GatewayConfigurationMerge
             }
         }
 
+        if (configuration.LoadBalancing is { } balancing)
+        {
+            // The whole section is the site's: the mode, the threshold and the peer list the
+            // management service published (load-aware sign-in, docs/gateway.md).
+            var peers = new JsonArray();
+            foreach (PeerConfiguration peer in balancing.Peers)
+            {
+                peers.Add(new JsonObject
+                {
+                    ["Address"] = peer.Address,
+                    ["Sessions"] = peer.Sessions,
+                    ["CpuPercent"] = peer.CpuPercent,
+                    ["Healthy"] = peer.Healthy,
+                    ["Draining"] = peer.Draining,
+                    ["ReportedAt"] = new DateTimeOffset(DateTime.SpecifyKind(peer.ReportedAt, DateTimeKind.Utc)).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                });
+            }
+
+            JsonObject section = Section(document, "LoadBalancing");
+            Set(section, "Mode", string.Equals(balancing.Mode, "redirect", StringComparison.OrdinalIgnoreCase) ? "Redirect" : "Off");
+            Set(section, "ThresholdPercent", balancing.ThresholdPercent);
+            Set(section, "Peers", peers);
+        }
+
         return new Result(document, notes);
     }
 }

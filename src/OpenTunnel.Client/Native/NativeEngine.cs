@@ -42,6 +42,9 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
     /// <summary>The kernel numbers the devices: opentun0, opentun1...</summary>
     public const string TunDeviceName = "opentun%d";
 
+    /// <summary>At most this many redirects of one sign-in are followed (a gateway redirects a new sign-in once; its peer never again).</summary>
+    public const int MaxRedirects = 3;
+
     public async Task<NativeOutcome> RunAsync(NativeConnectRequest request, CancellationToken stop)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -50,58 +53,77 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             return NativeOutcome.AlreadyRunning;
         }
 
-        IPAddress gatewayAddress;
-        Socket socket;
-        SslStream tls;
-        try
+        // The gateway may send the sign-in to another server of its site (load-aware sign-in);
+        // the tunnel then runs there, as openconnect does it.
+        Uri gateway = request.Gateway;
+        string path = "/";
+        for (int hop = 0; ; hop++)
         {
-            progress.WriteLine($"Connecting to {request.Gateway.Authority}…");
-            (gatewayAddress, socket, tls) = await OpenAsync(request, stop);
-        }
-        catch (Exception e) when (e is SocketException or AuthenticationException or IOException)
-        {
-            progress.WriteLine($"Cannot reach the gateway {request.Gateway.Authority}: {e.Message}. Check the URL and that this machine reaches it (TCP port {request.Gateway.Port}).");
-            return NativeOutcome.Failed;
-        }
-
-        using (socket)
-        await using (tls)
-        {
-            var exchange = new HttpExchange(tls);
-            TunnelLease lease;
-            byte[] firstFrames;
+            IPAddress gatewayAddress;
+            Socket socket;
+            SslStream tls;
             try
             {
-                string cookie = await ClientSignIn.SignInAsync(exchange, request.Gateway.Host, request.Gateway.Port, request.Credentials, stop);
-                progress.WriteLine("Signed in; opening the tunnel…");
-                var head = await exchange.SendConnectAsync(
-                    ClientSignIn.ConnectRequest(request.Gateway.Host, cookie, new ClientConnectOptions { Hostname = Dns.GetHostName() }), stop);
-                if (head.StatusCode != 200 || !head.StatusLine.StartsWith("HTTP/1.1 200 ", StringComparison.Ordinal))
+                progress.WriteLine($"Connecting to {gateway.Authority}…");
+                (gatewayAddress, socket, tls) = await OpenAsync(gateway, request.ServerCertificatePin, stop);
+            }
+            catch (Exception e) when (e is SocketException or AuthenticationException or IOException)
+            {
+                progress.WriteLine($"Cannot reach the gateway {gateway.Authority}: {e.Message}. Check the URL and that this machine reaches it (TCP port {gateway.Port}).");
+                return NativeOutcome.Failed;
+            }
+
+            using (socket)
+            await using (tls)
+            {
+                var exchange = new HttpExchange(tls);
+                TunnelLease lease;
+                byte[] firstFrames;
+                try
                 {
-                    progress.WriteLine($"The gateway refused the tunnel: {head.StatusLine}{ClientSignIn.Reason(head)}.");
-                    return head.StatusCode is 401 or 403 ? NativeOutcome.Refused : NativeOutcome.Failed;
+                    string cookie = await ClientSignIn.SignInAsync(exchange, gateway.Host, gateway.Port, request.Credentials, stop, path);
+                    progress.WriteLine("Signed in; opening the tunnel…");
+                    var head = await exchange.SendConnectAsync(
+                        ClientSignIn.ConnectRequest(gateway.Host, cookie, new ClientConnectOptions { Hostname = Dns.GetHostName() }), stop);
+                    if (head.StatusCode != 200 || !head.StatusLine.StartsWith("HTTP/1.1 200 ", StringComparison.Ordinal))
+                    {
+                        progress.WriteLine($"The gateway refused the tunnel: {head.StatusLine}{ClientSignIn.Reason(head)}.");
+                        return head.StatusCode is 401 or 403 ? NativeOutcome.Refused : NativeOutcome.Failed;
+                    }
+
+                    lease = TunnelLease.FromConnectResponse(head);
+                    firstFrames = exchange.TakeBuffered();
+                }
+                catch (SignInRedirectException e) when (hop < MaxRedirects)
+                {
+                    progress.WriteLine($"The gateway {gateway.Authority} sent the sign-in to {e.Location.Authority}.");
+                    gateway = e.Location;
+                    path = e.Location.PathAndQuery;
+                    continue;
+                }
+                catch (SignInRedirectException e)
+                {
+                    progress.WriteLine($"The gateways sent the sign-in on more than {MaxRedirects} times (last to {e.Location.Authority}); the site's load-balancing setup loops.");
+                    return NativeOutcome.Failed;
+                }
+                catch (SignInException e)
+                {
+                    progress.WriteLine($"The gateway refused the sign-in: {e.Message}. Get a new token (opentunnel token) or check the user name and password.");
+                    return NativeOutcome.Refused;
+                }
+                catch (FormatException e)
+                {
+                    progress.WriteLine($"The gateway answered something this client cannot read: {e.Message}");
+                    return NativeOutcome.Failed;
+                }
+                catch (IOException e)
+                {
+                    progress.WriteLine($"The connection to the gateway broke during the sign-in: {e.Message}");
+                    return NativeOutcome.Failed;
                 }
 
-                lease = TunnelLease.FromConnectResponse(head);
-                firstFrames = exchange.TakeBuffered();
+                return await RunTunnelAsync(tls, firstFrames, lease, gatewayAddress, stop);
             }
-            catch (SignInException e)
-            {
-                progress.WriteLine($"The gateway refused the sign-in: {e.Message}. Get a new token (opentunnel token) or check the user name and password.");
-                return NativeOutcome.Refused;
-            }
-            catch (FormatException e)
-            {
-                progress.WriteLine($"The gateway answered something this client cannot read: {e.Message}");
-                return NativeOutcome.Failed;
-            }
-            catch (IOException e)
-            {
-                progress.WriteLine($"The connection to the gateway broke during the sign-in: {e.Message}");
-                return NativeOutcome.Failed;
-            }
-
-            return await RunTunnelAsync(tls, firstFrames, lease, gatewayAddress, stop);
         }
     }
 
@@ -129,21 +151,22 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         return true;
     }
 
-    private static async Task<(IPAddress Address, Socket Socket, SslStream Tls)> OpenAsync(NativeConnectRequest request, CancellationToken stop)
+    private static async Task<(IPAddress Address, Socket Socket, SslStream Tls)> OpenAsync(Uri gateway, string? pin, CancellationToken stop)
     {
-        IPAddress address = IPAddress.TryParse(request.Gateway.Host, out var literal)
+        string host = gateway.IdnHost.Trim('[', ']');
+        IPAddress address = IPAddress.TryParse(host, out var literal)
             ? literal
-            : (await Dns.GetHostAddressesAsync(request.Gateway.Host, stop))[0];
+            : (await Dns.GetHostAddressesAsync(host, stop))[0];
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(new IPEndPoint(address, request.Gateway.Port), stop);
+            await socket.ConnectAsync(new IPEndPoint(address, gateway.Port), stop);
             var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
             await tls.AuthenticateAsClientAsync(
                 new SslClientAuthenticationOptions
                 {
-                    TargetHost = request.Gateway.Host,
-                    RemoteCertificateValidationCallback = (_, certificate, _, errors) => Trusted(certificate, errors, request.ServerCertificatePin),
+                    TargetHost = host,
+                    RemoteCertificateValidationCallback = (_, certificate, _, errors) => Trusted(certificate, errors, pin),
                 },
                 stop);
             return (address, socket, tls);

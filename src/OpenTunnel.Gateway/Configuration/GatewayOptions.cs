@@ -40,6 +40,9 @@ public sealed record GatewayOptions
     /// <summary>The access-token check (issuer, audience, keys, required claims).</summary>
     public AuthOptions Auth { get; init; } = new();
 
+    /// <summary>Redirecting new sign-ins to a less-loaded server of the site, without a load balancer (docs/gateway.md).</summary>
+    public LoadBalancingOptions LoadBalancing { get; init; } = new();
+
     /// <summary>The control socket path in effect: <see cref="ControlOptions.SocketPath"/>, or control.sock in the data directory.</summary>
     public string EffectiveControlSocketPath => Control.SocketPath ?? Path.Combine(DataDirectory, "control.sock");
 }
@@ -206,6 +209,58 @@ public sealed record LimitOptions
 
     /// <summary>How long a ban lasts; default 1200, 1 to 604800.</summary>
     public int BanSeconds { get; init; } = 1200;
+}
+
+/// <summary>
+/// Load-aware sign-in without a load balancer: a client's first request, before it has a session,
+/// may be answered with a redirect to the least-loaded healthy peer of the site. The management
+/// service writes <see cref="Peers"/> (through the agent's apply); the rest is the site's setting.
+/// </summary>
+public sealed record LoadBalancingOptions
+{
+    /// <summary>Off (default): every sign-in is served here. Redirect: new sign-ins may be sent to a peer.</summary>
+    public LoadBalancingMode Mode { get; init; } = LoadBalancingMode.Off;
+
+    /// <summary>
+    /// Redirect only when this gateway holds at least this many percent more sessions than the
+    /// least-loaded peer (and at least one more), so that two servers do not send clients back and
+    /// forth; default 20, 0 to 1000.
+    /// </summary>
+    public int ThresholdPercent { get; init; } = 20;
+
+    /// <summary>A peer whose figures are older than this many seconds is never a target; default 120, 10 to 3600.</summary>
+    public int StaleSeconds { get; init; } = 120;
+
+    /// <summary>The other servers of the site and their load, as the management service last saw them; default none.</summary>
+    public IReadOnlyList<PeerOptions> Peers { get; init; } = [];
+}
+
+public enum LoadBalancingMode
+{
+    Off,
+    Redirect,
+}
+
+/// <summary>One other gateway server of the site, as the management service last saw it.</summary>
+public sealed record PeerOptions
+{
+    /// <summary>host:port where clients reach that server directly (the authority of the redirect URL).</summary>
+    public string Address { get; init; } = string.Empty;
+
+    /// <summary>Its sessions at its last telemetry report.</summary>
+    public int Sessions { get; init; }
+
+    /// <summary>Its CPU use at that report, 0 to 100; null when unknown. Breaks ties between peers with as many sessions.</summary>
+    public double? CpuPercent { get; init; }
+
+    /// <summary>Whether the management service judged it healthy (a warning still counts as healthy).</summary>
+    public bool Healthy { get; init; }
+
+    /// <summary>Whether it is drained (takes no new sessions).</summary>
+    public bool Draining { get; init; }
+
+    /// <summary>When its figures were reported (UTC); a peer without one is never a target.</summary>
+    public DateTimeOffset? ReportedAt { get; init; }
 }
 
 /// <summary>The local control API (Unix socket, mode 0600) that the CLI verbs use.</summary>

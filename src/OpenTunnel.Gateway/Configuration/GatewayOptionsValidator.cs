@@ -55,6 +55,7 @@ public static class GatewayOptionsValidator
 
         errors.AddRange(options.Udp.Validate());
         errors.AddRange(options.Auth.Validate());
+        ValidateLoadBalancing(options.LoadBalancing, errors);
         return errors;
     }
 
@@ -226,6 +227,36 @@ public static class GatewayOptionsValidator
         AddIfOutside(errors, "Limits:BanPointsMalformedRequest", limits.BanPointsMalformedRequest, 0, 1000);
         AddIfOutside(errors, "Limits:BanScoreResetSeconds", limits.BanScoreResetSeconds, 1, 86400);
         AddIfOutside(errors, "Limits:BanSeconds", limits.BanSeconds, 1, 604800);
+    }
+
+    private static void ValidateLoadBalancing(LoadBalancingOptions balancing, List<string> errors)
+    {
+        if (!Enum.IsDefined(balancing.Mode))
+        {
+            errors.Add($"LoadBalancing:Mode must be Off or Redirect (got '{balancing.Mode}').");
+        }
+
+        AddIfOutside(errors, "LoadBalancing:ThresholdPercent", balancing.ThresholdPercent, 0, 1000);
+        AddIfOutside(errors, "LoadBalancing:StaleSeconds", balancing.StaleSeconds, 10, 3600);
+        for (int i = 0; i < balancing.Peers.Count; i++)
+        {
+            PeerOptions peer = balancing.Peers[i];
+            string name = string.Create(CultureInfo.InvariantCulture, $"LoadBalancing:Peers:{i}");
+            if (PeerAddress.TryParse(peer.Address, out _, out _) is { } problem)
+            {
+                errors.Add($"{name}:Address {problem}");
+            }
+
+            if (peer.Sessions < 0)
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{name}:Sessions must not be negative (got {peer.Sessions})."));
+            }
+
+            if (peer.CpuPercent is { } cpu && (double.IsNaN(cpu) || cpu is < 0 or > 100))
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{name}:CpuPercent must be from 0 to 100 (got {cpu})."));
+            }
+        }
     }
 
     private static void AddIfOutside(List<string> errors, string setting, int value, int minimum, int maximum)

@@ -51,6 +51,12 @@ internal sealed class ClientConnection
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
+    /// <summary>Set once a sign-in request of this connection was served here: later ones are never redirected.</summary>
+    private bool _signInStarted;
+
+    /// <summary>Set when this connection was answered with a redirect: it closes after the answer.</summary>
+    private bool _redirected;
+
     /// <summary>
     /// <paramref name="pathMtu"/> gives the path MTU the TCP connection found, or null
     /// (<see cref="TcpPathMtu"/>); <paramref name="preAuth"/> is the connection's
@@ -172,7 +178,7 @@ internal sealed class ClientConnection
 
             var response = await AnswerAsync(head, body, phase);
             await WriteAsync(ssl, response, phase);
-            if (string.Equals(head["Connection"], "close", StringComparison.OrdinalIgnoreCase) || head.Version == "HTTP/1.0")
+            if (_redirected || string.Equals(head["Connection"], "close", StringComparison.OrdinalIgnoreCase) || head.Version == "HTTP/1.0")
             {
                 return null;
             }
@@ -247,6 +253,11 @@ internal sealed class ClientConnection
         string? authorization = head["Authorization"];
         if (authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
+            if (RedirectNewSignIn(head) is { } redirect)
+            {
+                return redirect;
+            }
+
             return await SignInAsync(authorization["Bearer ".Length..].Trim(), stopping);
         }
 
@@ -258,7 +269,12 @@ internal sealed class ClientConnection
                 return new HttpResponse(400, "Bad Request");
             }
 
-            switch (message!.Type)
+            if (message!.Type != ClientAuthMessage.LogoutType && RedirectNewSignIn(head) is { } redirect)
+            {
+                return redirect;
+            }
+
+            switch (message.Type)
             {
                 case ClientAuthMessage.ReplyType when message.Fields.TryGetValue(AuthXml.PasswordField, out string? token) && token.Length > 0:
                     return await SignInAsync(token.Trim(), stopping);
@@ -276,6 +292,11 @@ internal sealed class ClientConnection
         {
             if (IsOpenConnectClient(head))
             {
+                if (RedirectNewSignIn(head) is { } redirect)
+                {
+                    return redirect;
+                }
+
                 return head.Path == TokenFormPath
                     ? new HttpResponse(200, "OK").Content("text/xml; charset=utf-8",
                         AuthXml.BuildTokenForm(TokenFormPath, "Paste your access token.", _configuration.Current.Options.Banner))
@@ -290,6 +311,40 @@ internal sealed class ClientConnection
         }
 
         return new HttpResponse(404, "Not Found");
+    }
+
+    /// <summary>
+    /// The redirect to a peer of the site for the first sign-in request of this connection, when
+    /// <see cref="SignInRedirectPolicy"/> says so (LoadBalancing:Mode Redirect); otherwise null,
+    /// and the request is served here. A 302 with an absolute https:// Location, which openconnect
+    /// follows to the new host (http.c handle_redirect), posting its init again there.
+    /// </summary>
+    private HttpResponse? RedirectNewSignIn(HttpRequestHead head)
+    {
+        if (_signInStarted)
+        {
+            return null;
+        }
+
+        _signInStarted = true;
+        var decision = SignInRedirectPolicy.Decide(
+            _configuration.Current.Options.LoadBalancing,
+            _sessions.Count,
+            _signIn.Draining,
+            head.GetCookie(ConnectRequest.CookieName) is not null,
+            SignInRedirectPolicy.IsRedirected(head.Target),
+            _time.GetUtcNow());
+        if (decision is null)
+        {
+            return null;
+        }
+
+        _redirected = true;
+        _metrics.SignInRedirected(decision.Reason);
+        GatewayLog.SignInRedirected(_logger, _client, decision.Peer, decision.Detail);
+        return new HttpResponse(302, "Found")
+            .Header("Location", SignInRedirectPolicy.Location(decision.Peer, head.Target))
+            .Header("Connection", "close");
     }
 
     /// <summary>

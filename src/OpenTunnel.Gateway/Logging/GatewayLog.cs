@@ -40,6 +40,9 @@ internal static partial class GatewayLog
     [LoggerMessage(201, LogLevel.Warning, "Sign-in from {Client} refused by check {Check}: {Detail}")]
     public static partial void SignInRefused(ILogger logger, IPAddress client, string check, string detail);
 
+    [LoggerMessage(206, LogLevel.Information, "Redirected the new sign-in from {Client} to {Peer}: {Detail}")]
+    public static partial void SignInRedirected(ILogger logger, IPEndPoint client, string peer, string detail);
+
     [LoggerMessage(202, LogLevel.Information, "Cookie from {Client} refused on {Request}: unknown, expired or revoked")]
     public static partial void CookieRefused(ILogger logger, IPAddress client, string request);
 

@@ -25,6 +25,7 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _refused;
     private readonly Counter<long> _preAuthClosed;
     private readonly Counter<long> _bans;
+    private readonly Counter<long> _redirects;
 
     public GatewayMetrics(IMeterFactory meters, SessionTable sessions, PacketCounters counters)
     {
@@ -33,6 +34,7 @@ public sealed class GatewayMetrics
         _signIns = _meter.CreateCounter<long>("opentunnel.gateway.sign_ins", description: "Sign-ins by result and the check that refused them");
         _refused = _meter.CreateCounter<long>("opentunnel.gateway.connections.refused", description: "Connections closed at accept, before the TLS handshake, by reason (banned, address_limit, pre_auth_full)");
         _preAuthClosed = _meter.CreateCounter<long>("opentunnel.gateway.connections.pre_auth_closed", description: "Connections closed before sign-in by the gateway, by reason (deadline, evicted)");
+        _redirects = _meter.CreateCounter<long>("opentunnel.gateway.sign_ins.redirected", description: "New sign-ins answered with a redirect to a peer of the site, by reason (load, draining)");
         _bans = _meter.CreateCounter<long>("opentunnel.gateway.bans", description: "Client addresses banned for their ban score");
         _handshakeDuration = _meter.CreateHistogram("opentunnel.gateway.tls_handshake.duration", unit: "s", description: "TLS handshake duration", tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HandshakeBuckets });
@@ -63,6 +65,9 @@ public sealed class GatewayMetrics
 
     /// <summary>Counts a connection the gateway closed before sign-in: reason deadline or evicted.</summary>
     public void PreAuthClosed(string reason) => _preAuthClosed.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>Counts a new sign-in sent to a peer of the site: reason load or draining.</summary>
+    public void SignInRedirected(string reason) => _redirects.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void Banned() => _bans.Add(1);
 

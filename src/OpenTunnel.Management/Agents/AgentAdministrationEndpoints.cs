@@ -93,7 +93,7 @@ public static class AgentAdministrationEndpoints
     }
 
     private static async Task<Results<Ok<ServerHealthView>, ProblemHttpResult>> GetServerHealthAsync(
-        Guid id, ManagementDbContext db, ServerHealthReader reader, IOptions<AgentLinkOptions> options, GatewayIssuerTrust issuerTrust, CancellationToken ct)
+        Guid id, ManagementDbContext db, ServerHealthReader reader, IOptions<AgentLinkOptions> options, GatewayIssuerTrust issuerTrust, SitePeers sitePeers, CancellationToken ct)
     {
         Server? server = await db.Servers.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct);
         if (server is null)
@@ -107,7 +107,8 @@ public static class AgentAdministrationEndpoints
         AgentStatus? status = await reader.StatusAsync(id, ct);
         Site site = await db.Sites.AsNoTracking().FirstAsync(s => s.Id == server.SiteId, ct);
         ServerConfiguration configuration = await db.ServerConfigurations.AsNoTracking().FirstAsync(c => c.Id == site.ServerConfigurationId, ct);
-        string expected = EffectiveConfigurations.Build(site, configuration, options.Value.GatewayAuth, issuerTrust).ETag;
+        IReadOnlyList<PeerConfiguration>? peers = configuration.LoadBalancing is null ? null : (await sitePeers.GetAsync(site.Id, db, ct)).For(server.Id);
+        string expected = EffectiveConfigurations.Build(site, configuration, options.Value.GatewayAuth, issuerTrust, peers).ETag;
         return TypedResults.Ok(new ServerHealthView(
             server.Id,
             server.Name,

@@ -70,7 +70,7 @@ public static partial class AgentLinkEndpoints
     /// </summary>
     private static async Task<Results<Ok<AgentPoll>, NoContent, ProblemHttpResult>> PollAsync(
         string? etag, bool? draining, int? wait, ClaimsPrincipal user, ManagementDbContext db, ChangeFeed feed,
-        IOptions<AgentLinkOptions> options, GatewayIssuerTrust issuerTrust, TimeProvider clock, CancellationToken ct)
+        IOptions<AgentLinkOptions> options, GatewayIssuerTrust issuerTrust, SitePeers sitePeers, TimeProvider clock, CancellationToken ct)
     {
         Guid serverId = AgentCertificateAuthenticationHandler.ServerIdOf(user);
         AgentLinkOptions settings = options.Value;
@@ -89,7 +89,10 @@ public static partial class AgentLinkEndpoints
                 return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "The server was deleted.", detail: "This server no longer exists; enrol it again.");
             }
 
-            EffectiveConfiguration configuration = EffectiveConfigurations.Build(state.Site, state.Configuration, settings.GatewayAuth, issuerTrust);
+            IReadOnlyList<PeerConfiguration>? peers = state.Configuration.LoadBalancing is null
+                ? null
+                : (await sitePeers.GetAsync(state.Site.Id, db, ct)).For(serverId);
+            EffectiveConfiguration configuration = EffectiveConfigurations.Build(state.Site, state.Configuration, settings.GatewayAuth, issuerTrust, peers);
             bool drain = state.State == ServerState.Draining;
             List<AgentCommand> commands = await db.AgentCommands
                 .Where(c => c.ServerId == serverId && c.State == AgentCommandState.Pending)

@@ -42,6 +42,13 @@ public sealed class AgentLinkOptions
     /// <summary>Most samples taken in one telemetry request. Default 500, 1 to 10000.</summary>
     public int MaximumTelemetryBatch { get; set; } = 500;
 
+    /// <summary>
+    /// Load-aware sign-in: the longest time a site's published peer list keeps figures (sessions,
+    /// CPU) that changed without changing the ranking; a ranking or health change is published
+    /// within 5 s. Default 30, 5 to 3600.
+    /// </summary>
+    public int PeerRefreshSeconds { get; set; } = 30;
+
     /// <summary>How often servers are checked for a missed check-in. Default 30, 1 to 3600.</summary>
     public int LivenessCheckSeconds { get; set; } = 30;
 
@@ -120,6 +127,7 @@ internal sealed class AgentLinkOptionsValidator : IValidateOptions<AgentLinkOpti
         AddRange(failures, prefix + "TelemetryRetentionDays", options.TelemetryRetentionDays, 1, 3650);
         AddRange(failures, prefix + "MaximumTelemetryBatch", options.MaximumTelemetryBatch, 1, 10_000);
         AddRange(failures, prefix + "LivenessCheckSeconds", options.LivenessCheckSeconds, 1, 3600);
+        AddRange(failures, prefix + "PeerRefreshSeconds", options.PeerRefreshSeconds, 5, 3600);
 
         GatewayAuthOptions auth = options.GatewayAuth;
         if (auth.Issuer is { } issuer)

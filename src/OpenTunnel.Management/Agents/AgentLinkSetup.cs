@@ -38,6 +38,7 @@ public static partial class AgentLinkSetup
         services.AddSingleton<ChangeFeed>();
         services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor, ChangeNotifier>();
         services.AddHostedService(sp => sp.GetRequiredService<ChangeFeed>());
+        services.AddSingleton<SitePeers>();
         services.AddHostedService<AgentLinkStartup>();
         services.AddHostedService<ServerLivenessMonitor>();
         services.AddScoped<TelemetryIngest>();

@@ -15,7 +15,11 @@ namespace OpenTunnel.Management.Agents;
 /// </summary>
 public static class EffectiveConfigurations
 {
-    public static EffectiveConfiguration Build(Site site, ServerConfiguration configuration, GatewayAuthOptions auth, GatewayIssuerTrust issuerTrust)
+    /// <summary>
+    /// <paramref name="peers"/>: the other servers of the site as <see cref="SitePeers"/> published
+    /// them, given to the gateway when the configuration has load balancing set.
+    /// </summary>
+    public static EffectiveConfiguration Build(Site site, ServerConfiguration configuration, GatewayAuthOptions auth, GatewayIssuerTrust issuerTrust, IReadOnlyList<PeerConfiguration>? peers = null)
     {
         ArgumentNullException.ThrowIfNull(site);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -48,7 +52,8 @@ public static class EffectiveConfigurations
                 auth.ValidTypes.Count > 0 ? auth.ValidTypes : null,
                 issuerTrust.CaPin);
         var document = new EffectiveConfiguration(
-            string.Empty, site.Id, site.Name, site.Version, configuration.Id, configuration.Name, configuration.Version, tunnel, gatewayAuth, site.InternalProbeUrl);
+            string.Empty, site.Id, site.Name, site.Version, configuration.Id, configuration.Name, configuration.Version, tunnel, gatewayAuth, site.InternalProbeUrl,
+            configuration.LoadBalancing is { } balancing ? new LoadBalancingConfiguration(balancing.Mode, balancing.ThresholdPercent, peers ?? []) : null);
         byte[] hash = SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(document, AgentJson.Options));
         string etag = string.Create(CultureInfo.InvariantCulture, $"{configuration.Version}.{site.Version}.{Convert.ToHexStringLower(hash, 0, 6)}");
         return document with { ETag = etag };

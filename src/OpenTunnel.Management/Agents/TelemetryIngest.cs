@@ -17,7 +17,7 @@ public sealed record TelemetryIngestResult(TelemetryAcknowledgement? Acknowledge
 /// batch is a check-in: the server goes online (unless it drains) and its health is evaluated
 /// from its newest sample.
 /// </summary>
-public sealed partial class TelemetryIngest(ManagementDbContext db, ServerHealthReader health, IOptions<AgentLinkOptions> options, TimeProvider clock, ILogger<TelemetryIngest> logger)
+public sealed partial class TelemetryIngest(ManagementDbContext db, ServerHealthReader health, SitePeers peers, IOptions<AgentLinkOptions> options, TimeProvider clock, ILogger<TelemetryIngest> logger)
 {
     /// <summary>A sample stamped further in the future than this is refused: the agent's clock is wrong.</summary>
     public static readonly TimeSpan MaximumClockAhead = TimeSpan.FromMinutes(10);
@@ -73,6 +73,10 @@ public sealed partial class TelemetryIngest(ManagementDbContext db, ServerHealth
         }
 
         await CheckInAsync(serverId, status, now, cancellationToken);
+
+        // The site's peer list for load-aware sign-in (published at a bounded rate, see PeerLists).
+        Guid siteId = await db.Servers.AsNoTracking().Where(s => s.Id == serverId).Select(s => s.SiteId).FirstOrDefaultAsync(cancellationToken);
+        await peers.RefreshAsync(siteId, db, cancellationToken);
         return new TelemetryIngestResult(new TelemetryAcknowledgement(status.LastSequence, stored, batch.Samples.Count - stored), errors, false);
     }
 

@@ -67,7 +67,9 @@ public abstract class ManagementDbContext : DbContext
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
-        ConfigureManaged<ServerConfiguration>(modelBuilder).HasIndex(c => c.Name).IsUnique();
+        var configuration = ConfigureManaged<ServerConfiguration>(modelBuilder);
+        configuration.HasIndex(c => c.Name).IsUnique();
+        configuration.Property(c => c.LoadBalancing).HasJsonConversion();
 
         var site = ConfigureManaged<Site>(modelBuilder);
         site.HasIndex(s => s.Name).IsUnique();

@@ -21,6 +21,12 @@ public sealed class Server : ManagedObject, INamedObject
 
     /// <summary>Why the health is what it is, as the agent reported it.</summary>
     public string? HealthDetails { get; set; }
+
+    /// <summary>
+    /// host:port where clients reach this server directly, not through the site's address; a
+    /// server without one is never the target of another server's sign-in redirect.
+    /// </summary>
+    public string? PublicAddress { get; set; }
 }
 
 public enum ServerState

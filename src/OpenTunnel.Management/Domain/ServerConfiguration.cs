@@ -46,4 +46,23 @@ public sealed class ServerConfiguration : ManagedObject, INamedObject
     public int IdleTimeoutMinutes { get; set; } = DefaultIdleTimeoutMinutes;
 
     public bool AllowClientToClient { get; set; }
+
+    /// <summary>Load-aware sign-in without a load balancer; null: off (every server serves the sign-ins it gets).</summary>
+    public LoadBalancingSettings? LoadBalancing { get; set; }
+}
+
+/// <summary>
+/// How the servers of a site share new sign-ins without a load balancer. <see cref="Mode"/> "off" or
+/// "redirect": a server holding at least <see cref="ThresholdPercent"/> more sessions than the
+/// least-loaded healthy peer of its site (or a drained server) redirects a new sign-in there.
+/// </summary>
+public sealed record LoadBalancingSettings(string Mode = LoadBalancingSettings.Off, int ThresholdPercent = LoadBalancingSettings.DefaultThresholdPercent)
+{
+    public const string Off = "off";
+
+    public const string Redirect = "redirect";
+
+    public const int DefaultThresholdPercent = 20;
+
+    public const int MaximumThresholdPercent = 1000;
 }

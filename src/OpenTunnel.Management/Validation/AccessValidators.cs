@@ -91,6 +91,11 @@ public static class AccessValidators
         ArgumentNullException.ThrowIfNull(server);
         var errors = new ValidationErrors();
         errors.RequireName("name", server.Name);
+        if (server.PublicAddress is not null && OpenTunnel.Gateway.Contracts.Network.PeerAddress.TryParse(server.PublicAddress, out _, out _) is { } problem)
+        {
+            errors.Add("publicAddress", problem);
+        }
+
         return errors;
     }
 

@@ -57,6 +57,16 @@ public static class ServerConfigurationValidator
         }
 
         errors.RequireRange("idleTimeoutMinutes", configuration.IdleTimeoutMinutes, 1, MaximumMinutes);
+        if (configuration.LoadBalancing is { } balancing)
+        {
+            if (balancing.Mode is not (LoadBalancingSettings.Off or LoadBalancingSettings.Redirect))
+            {
+                errors.Add("loadBalancing.mode", $"is '{balancing.Mode}'; it is \"{LoadBalancingSettings.Off}\" or \"{LoadBalancingSettings.Redirect}\" (redirect new sign-ins to the least-loaded healthy server of the site).");
+            }
+
+            errors.RequireRange("loadBalancing.thresholdPercent", balancing.ThresholdPercent, 0, LoadBalancingSettings.MaximumThresholdPercent);
+        }
+
         return errors;
     }
 

@@ -46,15 +46,17 @@ public static class ClientSignIn
 
     /// <summary>
     /// Runs the sign-in on <paramref name="exchange"/> and returns the session cookie. Throws
-    /// <see cref="SignInException"/> naming the step and the server's answer when it refuses, and
-    /// <see cref="FormatException"/> when an answer is not the HTTP or XML it should be.
+    /// <see cref="SignInException"/> naming the step and the server's answer when it refuses,
+    /// <see cref="SignInRedirectException"/> when it sends the client to another server of its
+    /// site, and <see cref="FormatException"/> when an answer is not the HTTP or XML it should be.
+    /// <paramref name="path"/> is where the first request goes: "/", or the path and query of a redirect.
     /// </summary>
-    public static async Task<string> SignInAsync(HttpExchange exchange, string host, int port, SignInCredentials credentials, CancellationToken cancellationToken)
+    public static async Task<string> SignInAsync(HttpExchange exchange, string host, int port, SignInCredentials credentials, CancellationToken cancellationToken, string path = "/")
     {
         ArgumentNullException.ThrowIfNull(exchange);
         ArgumentNullException.ThrowIfNull(credentials);
+        ArgumentNullException.ThrowIfNull(path);
         var cookies = new CookieJar();
-        string path = "/";
         string body = AuthMessages.Init($"https://{host}:{port.ToString(CultureInfo.InvariantCulture)}/");
         string? bearer = null;
         for (int step = 1; step <= MaxAuthSteps; step++)
@@ -71,6 +73,17 @@ public static class ClientSignIn
                 // RFC 6750 challenge: repeat the request with the token, as openconnect --token-mode=oidc does.
                 bearer = credentials.Token;
                 continue;
+            }
+
+            if (head.StatusCode is 301 or 302 or 303 or 307 or 308)
+            {
+                string? location = head.Get("Location");
+                if (!Uri.TryCreate(location, UriKind.Absolute, out Uri? target) || target.Scheme != Uri.UriSchemeHttps)
+                {
+                    throw new SignInException($"sign-in step {step}: HTTP {head.StatusCode} to '{location}', which is not an absolute https:// URL");
+                }
+
+                throw new SignInRedirectException(target);
             }
 
             if (head.StatusCode != 200)

@@ -17,6 +17,29 @@ public sealed class GatewayConfigurationMergeTests
         """)!.AsObject();
 
     [Fact]
+    public void Merge_LoadBalancing_WritesTheWholeSectionTheGatewayReads_AndWithoutOneLeavesTheFile()
+    {
+        var reported = new DateTime(2026, 12, 3, 8, 15, 0, DateTimeKind.Utc);
+        var balancing = new LoadBalancingConfiguration("redirect", 25, [new PeerConfiguration("vpn2.example.com:443", 12, null, true, false, reported)]);
+        var file = GatewayFile.DeepClone().AsObject();
+        file["loadBalancing"] = new JsonObject { ["Mode"] = "Off", ["StaleSeconds"] = 300 };
+
+        JsonObject merged = GatewayConfigurationMerge.Merge(file, Configuration() with { LoadBalancing = balancing }).Document;
+        JsonObject untouched = GatewayConfigurationMerge.Merge(file, Configuration()).Document;
+
+        JsonObject section = merged["loadBalancing"]!.AsObject();
+        Assert.Equal("Redirect", section["Mode"]!.GetValue<string>());
+        Assert.Equal(25, section["ThresholdPercent"]!.GetValue<int>());
+        Assert.Equal(300, section["StaleSeconds"]!.GetValue<int>());
+        JsonObject peer = Assert.Single(section["Peers"]!.AsArray())!.AsObject();
+        Assert.Equal("vpn2.example.com:443", peer["Address"]!.GetValue<string>());
+        Assert.Equal(12, peer["Sessions"]!.GetValue<int>());
+        Assert.True(peer["Healthy"]!.GetValue<bool>());
+        Assert.Equal("2026-12-03T08:15:00.0000000+00:00", peer["ReportedAt"]!.GetValue<string>());
+        Assert.Equal("Off", untouched["loadBalancing"]!["Mode"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Merge_ManagedSettings_ReplaceKeysOfAnyCase_AndKeepLocalOnes()
     {
         GatewayConfigurationMerge.Result merged = GatewayConfigurationMerge.Merge(GatewayFile, Configuration());

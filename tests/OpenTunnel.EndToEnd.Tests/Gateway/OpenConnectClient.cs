@@ -88,8 +88,8 @@ public sealed class OpenConnectClient : IDisposable
     /// Starts openconnect with a token (<c>--token-mode=oidc --token-secret=@FILE</c>) and waits
     /// until the script has configured the tunnel.
     /// </summary>
-    public static Task<OpenConnectClient> ConnectWithTokenAsync(IOpenConnectServer gateway, string tokenFile, string interfaceName) =>
-        ConnectAsync(gateway, interfaceName, ["--token-mode=oidc", "--token-secret=@" + tokenFile], standardInput: null, waitForTunnel: true);
+    public static Task<OpenConnectClient> ConnectWithTokenAsync(IOpenConnectServer gateway, string tokenFile, string interfaceName, bool installRoutes = true) =>
+        ConnectAsync(gateway, interfaceName, ["--token-mode=oidc", "--token-secret=@" + tokenFile], standardInput: null, waitForTunnel: true, installRoutes);
 
     /// <summary>Starts openconnect with a session cookie (<c>--cookie-on-stdin</c>), skipping the sign-in.</summary>
     public static Task<OpenConnectClient> ConnectWithCookieAsync(IOpenConnectServer gateway, string cookie, string interfaceName, bool waitForTunnel = true) =>

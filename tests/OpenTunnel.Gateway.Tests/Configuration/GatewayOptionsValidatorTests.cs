@@ -20,6 +20,39 @@ public sealed class GatewayOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_BadLoadBalancing_NamesEachSettingAndPeer()
+    {
+        var options = Valid() with
+        {
+            LoadBalancing = new LoadBalancingOptions
+            {
+                Mode = LoadBalancingMode.Redirect,
+                ThresholdPercent = -1,
+                StaleSeconds = 5,
+                Peers =
+                [
+                    new PeerOptions { Address = "198.18.0.3:443", Sessions = 1 },
+                    new PeerOptions { Address = "2001:db8::3:443" },
+                    new PeerOptions { Address = "vpn2.example.com", Sessions = -2, CpuPercent = 140 },
+                ],
+            },
+        };
+
+        var errors = GatewayOptionsValidator.Validate(options);
+
+        Assert.Equal(
+            [
+                "LoadBalancing:ThresholdPercent must be from 0 to 1000 (got -1).",
+                "LoadBalancing:StaleSeconds must be from 10 to 3600 (got 5).",
+                "LoadBalancing:Peers:1:Address '2001:db8::3:443' is not host:port (an IPv6 address goes in brackets), for example vpn1.example.com:443.",
+                "LoadBalancing:Peers:2:Address 'vpn2.example.com' is not host:port (an IPv6 address goes in brackets), for example vpn1.example.com:443.",
+                "LoadBalancing:Peers:2:Sessions must not be negative (got -2).",
+                "LoadBalancing:Peers:2:CpuPercent must be from 0 to 100 (got 140).",
+            ],
+            errors);
+    }
+
+    [Fact]
     public void Validate_BadUdpSetting_NamesIt()
     {
         var options = Valid() with { Udp = new OpenTunnel.Gateway.Dtls.DtlsOptions { MaxConcurrentHandshakes = 0 } };

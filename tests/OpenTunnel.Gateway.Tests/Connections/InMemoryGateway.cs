@@ -33,7 +33,7 @@ internal sealed class InMemoryGateway : IRunningConfiguration, IAsyncDisposable
     /// <summary>This gateway's meter factory, as its host's container would hold it: another gateway in the process has its own meter.</summary>
     private readonly ServiceProvider _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
-    public InMemoryGateway(TokenIssuerFixture issuers, LimitOptions? limits = null, TimeProvider? time = null)
+    public InMemoryGateway(TokenIssuerFixture issuers, LimitOptions? limits = null, TimeProvider? time = null, LoadBalancingOptions? loadBalancing = null)
     {
         Time = time ?? TimeProvider.System;
         var options = new GatewayOptions
@@ -42,6 +42,7 @@ internal sealed class InMemoryGateway : IRunningConfiguration, IAsyncDisposable
             Network = new NetworkOptions { IPv4Pool = Pool, SplitInclude = ["198.18.2.0/24"], DnsServers = ["198.18.2.53"] },
             Auth = new AuthOptions { Issuer = TokenIssuerFixture.IssuerName, Audience = TokenIssuerFixture.Audience, JwksFile = issuers.Ec.JwksPath },
             Limits = limits ?? new LimitOptions(),
+            LoadBalancing = loadBalancing ?? new LoadBalancingOptions(),
         };
         var validator = JwtAccessTokenValidator.Create(options.Auth, NullLoggerFactory.Instance);
         Current = new RunningConfiguration(options, TunnelSettings.From(options), ServerCertificate.Load(options.Tls, options.DataDirectory), validator, "test", Time.GetUtcNow());

@@ -25,6 +25,25 @@ public sealed class EffectiveConfigurationsTests
     }
 
     [Fact]
+    public void Build_LoadBalancing_CarriesTheSettingAndThePeers_AndNewPeersChangeTheETag()
+    {
+        (Site site, ServerConfiguration configuration) = Objects();
+        var peer = new PeerConfiguration("198.18.0.3:443", 4, 12.5, true, false, new DateTime(2026, 12, 3, 8, 0, 0, DateTimeKind.Utc));
+        string off = EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions(), NoPin, [peer]).ETag;
+        configuration.LoadBalancing = new LoadBalancingSettings(LoadBalancingSettings.Redirect, 30);
+
+        EffectiveConfiguration one = EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions(), NoPin, [peer]);
+        EffectiveConfiguration busier = EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions(), NoPin, [peer with { Sessions = 5 }]);
+
+        Assert.Null(EffectiveConfigurations.Build(site, new ServerConfiguration { Name = "x" }, new GatewayAuthOptions(), NoPin, [peer]).LoadBalancing);
+        Assert.Equal("redirect", one.LoadBalancing!.Mode);
+        Assert.Equal(30, one.LoadBalancing.ThresholdPercent);
+        Assert.Equal([peer], one.LoadBalancing.Peers);
+        Assert.NotEqual(off, one.ETag);
+        Assert.NotEqual(one.ETag, busier.ETag);
+    }
+
+    [Fact]
     public void Build_AnyChange_ChangesTheETag_AlsoOfTheTokenSettings()
     {
         (Site site, ServerConfiguration configuration) = Objects();

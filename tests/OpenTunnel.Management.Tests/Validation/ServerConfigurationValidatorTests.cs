@@ -30,6 +30,40 @@ public sealed class ServerConfigurationValidatorTests
         Assert.True(ServerConfigurationValidator.Validate(new ServerConfiguration { Name = "defaults" }).IsValid);
     }
 
+    [Fact]
+    public void Validate_LoadBalancing_NamesTheModeAndTheThreshold()
+    {
+        ServerConfiguration configuration = Valid();
+        configuration.LoadBalancing = new LoadBalancingSettings("round-robin", 1001);
+
+        var errors = ServerConfigurationValidator.Validate(configuration).ToDictionary();
+        configuration.LoadBalancing = new LoadBalancingSettings(LoadBalancingSettings.Redirect, 0);
+
+        Assert.Equal("is 'round-robin'; it is \"off\" or \"redirect\" (redirect new sign-ins to the least-loaded healthy server of the site).", errors["loadBalancing.mode"][0]);
+        Assert.Equal("is 1001; it must be between 0 and 1000.", errors["loadBalancing.thresholdPercent"][0]);
+        Assert.True(ServerConfigurationValidator.Validate(configuration).IsValid);
+    }
+
+    [Theory]
+    [InlineData("vpn2.example.com:443", null)]
+    [InlineData("[2001:db8::3]:8443", null)]
+    [InlineData("198.18.0.3", "'198.18.0.3' is not host:port (an IPv6 address goes in brackets), for example vpn1.example.com:443.")]
+    [InlineData("198.18.0.3:0", "'198.18.0.3:0': the port '0' is not a number from 1 to 65535.")]
+    [InlineData("vpn_2.example.com:443", "'vpn_2.example.com:443': 'vpn_2.example.com' is neither an IP address nor a DNS name.")]
+    public void Validate_ServerPublicAddress_IsHostAndPort(string address, string? problem)
+    {
+        var errors = AccessValidators.Validate(new Server { Name = "gw2", PublicAddress = address }).ToDictionary();
+
+        if (problem is null)
+        {
+            Assert.Empty(errors);
+        }
+        else
+        {
+            Assert.Equal(problem, errors["publicAddress"][0]);
+        }
+    }
+
     // What the gateway refuses, management refuses before storing: both run the same network rules.
     [Fact]
     public void Validate_GatewayRules_AreEnforcedBeforeStoring()

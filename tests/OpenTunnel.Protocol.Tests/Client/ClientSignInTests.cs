@@ -109,6 +109,34 @@ public sealed class ClientSignInTests
     }
 
     [Fact]
+    public async Task SignIn_RedirectToAnotherServer_ThrowsWithTheLocation_AndStartsAtTheGivenPath()
+    {
+        var (client, server) = InMemoryDuplexStream.CreatePair();
+        var requests = new List<string>();
+        Task serving = ServeAsync(server, requests, "HTTP/1.1 302 Found\r\nLocation: https://198.18.1.1:4444/?ot-redirected=1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        using var exchange = new HttpExchange(client);
+
+        var e = await Assert.ThrowsAsync<SignInRedirectException>(() => ClientSignIn.SignInAsync(exchange, "gw", 443, new SignInCredentials("tok"), CancellationToken.None, "/group"));
+
+        await serving;
+        Assert.Equal(new Uri("https://198.18.1.1:4444/?ot-redirected=1"), e.Location);
+        Assert.StartsWith("POST /group HTTP/1.1\r\n", requests[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignIn_RedirectToPlainHttp_Refused()
+    {
+        var (client, server) = InMemoryDuplexStream.CreatePair();
+        Task serving = ServeAsync(server, [], "HTTP/1.1 302 Found\r\nLocation: http://198.18.1.1/\r\nContent-Length: 0\r\n\r\n");
+        using var exchange = new HttpExchange(client);
+
+        var e = await Assert.ThrowsAsync<SignInException>(() => ClientSignIn.SignInAsync(exchange, "gw", 443, new SignInCredentials("tok"), CancellationToken.None));
+
+        await serving;
+        Assert.Contains("HTTP 302 to 'http://198.18.1.1/', which is not an absolute https:// URL", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SignIn_TokenRefused_SaysSoWithTheReason()
     {
         var (client, server) = InMemoryDuplexStream.CreatePair();

@@ -21,7 +21,8 @@ public sealed record ServerConfigurationInput(
     bool UdpDisabled = false,
     int? SessionTimeoutMinutes = null,
     int? IdleTimeoutMinutes = null,
-    bool AllowClientToClient = false);
+    bool AllowClientToClient = false,
+    LoadBalancingSettings? LoadBalancing = null);
 
 public sealed class ServerConfigurationFilter : ListQuery
 {
@@ -54,6 +55,7 @@ internal sealed class ServerConfigurations : ResourceDefinition<ServerConfigurat
         entity.SessionTimeoutMinutes = input.SessionTimeoutMinutes;
         entity.IdleTimeoutMinutes = input.IdleTimeoutMinutes ?? ServerConfiguration.DefaultIdleTimeoutMinutes;
         entity.AllowClientToClient = input.AllowClientToClient;
+        entity.LoadBalancing = input.LoadBalancing;
     }
 
     public override ValidationErrors Validate(ServerConfiguration entity) => ServerConfigurationValidator.Validate(entity);

@@ -8,7 +8,8 @@ namespace OpenTunnel.Management.Api.Resources;
 /// Body of PUT /api/v1/servers/{id}: an administrator renames a server or drains it. Servers are
 /// created by enrolment; their state, version and health come from the agent.
 /// </summary>
-public sealed record ServerInput(string? Name, bool Drain = false);
+/// <summary>Body of PUT /api/v1/servers/{id}. <see cref="PublicAddress"/>: null keeps the one stored, "" clears it.</summary>
+public sealed record ServerInput(string? Name, bool Drain = false, string? PublicAddress = null);
 
 public sealed class ServerFilter : ListQuery
 {
@@ -38,6 +39,11 @@ internal sealed class Servers : ResourceDefinition<Server, ServerInput, ServerFi
     public override void Apply(ServerInput input, Server entity)
     {
         entity.Name = input.Name ?? string.Empty;
+        if (input.PublicAddress is not null)
+        {
+            entity.PublicAddress = input.PublicAddress.Length == 0 ? null : input.PublicAddress;
+        }
+
         if (input.Drain)
         {
             entity.State = ServerState.Draining;

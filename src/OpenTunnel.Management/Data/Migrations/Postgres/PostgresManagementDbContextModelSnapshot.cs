@@ -874,6 +874,9 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("PublicAddress")
+                        .HasColumnType("text");
+
                     b.Property<Guid>("SiteId")
                         .HasColumnType("uuid");
 
@@ -941,6 +944,9 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                         .HasColumnType("text");
 
                     b.Property<string>("Ipv6Range")
+                        .HasColumnType("text");
+
+                    b.Property<string>("LoadBalancing")
                         .HasColumnType("text");
 
                     b.Property<string>("Name")

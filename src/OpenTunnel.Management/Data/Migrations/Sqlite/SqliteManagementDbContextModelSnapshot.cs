@@ -865,6 +865,9 @@ namespace OpenTunnel.Management.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("PublicAddress")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("SiteId")
                         .HasColumnType("TEXT");
 
@@ -932,6 +935,9 @@ namespace OpenTunnel.Management.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Ipv6Range")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LoadBalancing")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Name")

@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+using OpenTunnel.Testing;
+
+namespace OpenTunnel.EndToEnd.Tests.Gateway;
+
+/// <summary>
+/// Load-aware sign-in with two real gateways of one site in the gateway namespace (the
+/// <see cref="PeerGateway"/> on port 4444 with the same certificate) and Debian's
+/// openconnect 9.01: a client pointed at the loaded (then the drained) gateway is redirected and
+/// ends connected to the peer, with DTLS up there.
+/// </summary>
+[Trait("Category", "EndToEnd")]
+public sealed class SignInRedirectTests
+{
+    [Fact]
+    public async Task OpenConnect_PointedAtTheLoadedThenDrainedGateway_EndsConnectedToThePeerWithDtls()
+    {
+        string peer = PeerGateway.Address;
+        using var gateway = await GatewayInstance.StartAsync(config => config["LoadBalancing"] = new JsonObject
+        {
+            ["Mode"] = "Redirect",
+            ["ThresholdPercent"] = 0,
+            ["Peers"] = new JsonArray(new JsonObject
+            {
+                ["Address"] = peer, ["Sessions"] = 0, ["Healthy"] = true, ["Draining"] = false, ["ReportedAt"] = DateTimeOffset.UtcNow.ToString("O"),
+            }),
+        });
+        using var peerGateway = await PeerGateway.StartAsync(gateway);
+
+        // Neither holds a session: alice is served where she asked.
+        using var alice = await OpenConnectClient.ConnectWithTokenAsync(gateway, gateway.TokenFile(gateway.MintToken("alice")), "otalice");
+        Assert.StartsWith("198.18.128.", alice.Address, StringComparison.Ordinal);
+
+        // The gateway now holds one session more than the peer: bob goes to the peer and runs DTLS there.
+        using var bob = await OpenConnectClient.ConnectWithTokenAsync(gateway, gateway.TokenFile(gateway.MintToken("bob")), "otbob", installRoutes: false);
+        Assert.StartsWith("198.18.129.", bob.Address, StringComparison.Ordinal);
+        await WaitForOutputAsync(bob, "Established DTLS connection");
+        Assert.Contains($"POST https://{peer}/?ot-redirected=1", bob.Process.Output, StringComparison.Ordinal);
+        Assert.Contains($"GET https://{peer}/?ot-redirected=1", bob.Process.Output, StringComparison.Ordinal);
+
+        // Drained, the gateway sends carol to the peer too.
+        await gateway.ControlAsync(new JsonObject { ["command"] = "drain", ["enabled"] = true });
+        using var carol = await OpenConnectClient.ConnectWithTokenAsync(gateway, gateway.TokenFile(gateway.MintToken("carol")), "otcarol", installRoutes: false);
+        Assert.StartsWith("198.18.129.", carol.Address, StringComparison.Ordinal);
+        await WaitForOutputAsync(carol, "Established DTLS connection");
+
+        string here = Scrape(gateway, 9464);
+        // openconnect --token-mode=oidc asks twice, each time at the URL it was given: its XML POST,
+        // then, after the Bearer challenge (from the peer), a GET. Both are redirected.
+        foreach (string line in new[] { "opentunnel_gateway_sign_ins_redirected_total{reason=\"load\"} 2", "opentunnel_gateway_sign_ins_redirected_total{reason=\"draining\"} 2", "opentunnel_gateway_sessions_active 1" })
+        {
+            Assert.True(here.Contains(line, StringComparison.Ordinal), $"no line '{line}' in the gateway's metrics:\n{here}");
+        }
+
+        Assert.Matches("opentunnel_gateway_sessions_connected\\{channel=\"dtls\"\\} 2", await ScrapeUntilAsync(gateway, PeerGateway.MetricsPort, "opentunnel_gateway_sessions_connected{channel=\"dtls\"} 2"));
+        Assert.Contains($"Redirected the new sign-in from {NetworkTopology.ClientAddress}", gateway.Process.Output, StringComparison.Ordinal);
+    }
+
+    internal static async Task WaitForOutputAsync(OpenConnectClient client, string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!client.Process.Output.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"openconnect did not write '{text}' within 15 s:\n{client.Process.Output}");
+            await Task.Delay(100);
+        }
+    }
+
+    internal static string Scrape(GatewayInstance gateway, int port) =>
+        gateway.Topology.Exec(gateway.Topology.Gateway, "curl", "-s", "-m", "5", $"http://127.0.0.1:{port}/metrics").EnsureSuccess().StandardOutput;
+
+    internal static async Task<string> ScrapeUntilAsync(GatewayInstance gateway, int port, string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        string scrape;
+        while (!(scrape = Scrape(gateway, port)).Contains(text, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        return scrape;
+    }
+}
