@@ -343,6 +343,24 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                     b.ToTable("IdentityUserCredentials", (string)null);
                 });
 
+            modelBuilder.Entity("OpenTunnel.Management.Data.SharedSecret", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("SharedSecrets", (string)null);
+                });
+
             modelBuilder.Entity("OpenTunnel.Management.Domain.AgentCertificate", b =>
                 {
                     b.Property<Guid>("Id")

@@ -336,6 +336,24 @@ namespace OpenTunnel.Management.Data.Migrations.Sqlite
                     b.ToTable("IdentityUserCredentials", (string)null);
                 });
 
+            modelBuilder.Entity("OpenTunnel.Management.Data.SharedSecret", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("SharedSecrets", (string)null);
+                });
+
             modelBuilder.Entity("OpenTunnel.Management.Domain.AgentCertificate", b =>
                 {
                     b.Property<Guid>("Id")
