@@ -47,8 +47,8 @@ public sealed class LoadAwareSignInTests
             $"bob got {bob.Address} from the first gateway. Its file:\n{await File.ReadAllTextAsync(gateway.ConfigFile)}\nIts log:\n{gateway.Process.Output}");
         await SignInRedirectTests.WaitForOutputAsync(bob, "Established DTLS connection");
         Assert.Contains($"GET https://{PeerGateway.Address}/?ot-redirected=1", bob.Process.Output, StringComparison.Ordinal);
-        Assert.Contains("opentunnel_gateway_sessions_connected{channel=\"dtls\"} 1",
-            await SignInRedirectTests.ScrapeUntilAsync(gateway, PeerGateway.MetricsPort, "opentunnel_gateway_sessions_connected{channel=\"dtls\"} 1"), StringComparison.Ordinal);
+        string dtls = SignInRedirectTests.Series("sessions_connected", "channel=\"dtls\"", 1);
+        Assert.Matches(dtls, await SignInRedirectTests.ScrapeUntilAsync(gateway, PeerGateway.MetricsPort, dtls));
     }
 
     /// <summary>The gateway file's LoadBalancing section once it lists <paramref name="address"/> as healthy.</summary>

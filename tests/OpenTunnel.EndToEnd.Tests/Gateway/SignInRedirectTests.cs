@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using OpenTunnel.Testing;
 
 namespace OpenTunnel.EndToEnd.Tests.Gateway;
@@ -47,12 +49,13 @@ public sealed class SignInRedirectTests
         string here = Scrape(gateway, 9464);
         // openconnect --token-mode=oidc asks twice, each time at the URL it was given: its XML POST,
         // then, after the Bearer challenge (from the peer), a GET. Both are redirected.
-        foreach (string line in new[] { "opentunnel_gateway_sign_ins_redirected_total{reason=\"load\"} 2", "opentunnel_gateway_sign_ins_redirected_total{reason=\"draining\"} 2", "opentunnel_gateway_sessions_active 1" })
+        foreach (string line in new[] { Series("sign_ins_redirected_total", "reason=\"load\"", 2), Series("sign_ins_redirected_total", "reason=\"draining\"", 2), Series("sessions_active", null, 1) })
         {
-            Assert.True(here.Contains(line, StringComparison.Ordinal), $"no line '{line}' in the gateway's metrics:\n{here}");
+            Assert.True(Regex.IsMatch(here, line), $"no line '{line}' in the gateway's metrics:\n{here}");
         }
 
-        Assert.Matches("opentunnel_gateway_sessions_connected\\{channel=\"dtls\"\\} 2", await ScrapeUntilAsync(gateway, PeerGateway.MetricsPort, "opentunnel_gateway_sessions_connected{channel=\"dtls\"} 2"));
+        string dtls = Series("sessions_connected", "channel=\"dtls\"", 2);
+        Assert.Matches(dtls, await ScrapeUntilAsync(gateway, PeerGateway.MetricsPort, dtls));
         Assert.Contains($"Redirected the new sign-in from {NetworkTopology.ClientAddress}", gateway.Process.Output, StringComparison.Ordinal);
     }
 
@@ -69,11 +72,16 @@ public sealed class SignInRedirectTests
     internal static string Scrape(GatewayInstance gateway, int port) =>
         gateway.Topology.Exec(gateway.Topology.Gateway, "curl", "-s", "-m", "5", $"http://127.0.0.1:{port}/metrics").EnsureSuccess().StandardOutput;
 
-    internal static async Task<string> ScrapeUntilAsync(GatewayInstance gateway, int port, string text)
+    /// <summary>A pattern for the line of the gateway's series <paramref name="name"/> (after <c>opentunnel_gateway_</c>) with the label <paramref name="label"/> among its labels, and <paramref name="value"/>.</summary>
+    internal static string Series(string name, string? label, int value) =>
+        string.Create(CultureInfo.InvariantCulture, $"(?m)^opentunnel_gateway_{name}") + (label is null ? @"(\{[^}]*\})?" : @"\{[^}]*" + Regex.Escape(label) + @"[^}]*\}") + string.Create(CultureInfo.InvariantCulture, $" {value}$");
+
+    /// <summary>Scrapes until a line matches <paramref name="pattern"/>, for at most 10 s; the last scrape.</summary>
+    internal static async Task<string> ScrapeUntilAsync(GatewayInstance gateway, int port, string pattern)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         string scrape;
-        while (!(scrape = Scrape(gateway, port)).Contains(text, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        while (!Regex.IsMatch(scrape = Scrape(gateway, port), pattern) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(200);
         }
