@@ -249,7 +249,7 @@ public sealed partial class ManagementReplicaFailoverTests(ITestOutputHelper out
     [GeneratedRegex(@"management_agents/replica-([ab])")]
     private static partial Regex AgentConnection();
 
-    /// <summary>The test's namespace: loopback and a dummy interface with the balancer's and the replicas' addresses; removed at the end with every process in it.</summary>
+    /// <summary>The test's namespace: its loopback carries the balancer's and the replicas' addresses; removed at the end with every process in it.</summary>
     private sealed class BalancerNamespace : IDisposable
     {
         private readonly string _name;
@@ -262,13 +262,10 @@ public sealed partial class ManagementReplicaFailoverTests(ITestOutputHelper out
             try
             {
                 Ip("-n", name, "link", "set", "lo", "up");
-                Ip("-n", name, "link", "add", "lb0", "type", "dummy");
                 foreach (string address in Replicas.Prepend(Balancer))
                 {
-                    Ip("-n", name, "addr", "add", address + "/24", "dev", "lb0");
+                    Ip("-n", name, "addr", "add", address + "/32", "dev", "lo");
                 }
-
-                Ip("-n", name, "link", "set", "lb0", "up");
             }
             catch
             {
