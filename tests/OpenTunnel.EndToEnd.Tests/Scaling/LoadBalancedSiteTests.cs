@@ -81,6 +81,11 @@ public sealed class LoadBalancedSiteTests(ITestOutputHelper output)
             }
 
             balancer = await SiteBalancer.StartAsync(network.Balancer, directory.Subdirectory("balancer"), BalancedSiteNetwork.PublicAddress, GatewayInstance.Port, Gateways, FirstUdpPort);
+            foreach (BalancedGateway gateway in gateways)
+            {
+                await balancer.WaitForServerStateAsync(gateway.Name, "UP", TimeSpan.FromSeconds(20));
+            }
+
             TimeSpan setUp = total.Elapsed;
 
             // Thirty clients, each its own user and namespace, through the client (which restarts openconnect when needed).
@@ -131,8 +136,10 @@ public sealed class LoadBalancedSiteTests(ITestOutputHelper output)
 
             // Drain the gateway with the most sessions: HAProxy marks it down, its sessions run on.
             BalancedGateway drained = gateways.OrderByDescending(g => before[g].Count).First();
-            await drained.ControlAsync(new JsonObject { ["command"] = "drain", ["enabled"] = true });
-            await balancer.HaProxy.WaitForOutputAsync($"{drained.Name} is DOWN", TimeSpan.FromSeconds(15));
+            // Through the management service: the agent keeps the gateway's drain as the service has it.
+            string drainedServer = servers.GetProperty("items").EnumerateArray().Single(x => x.GetProperty("name").GetString() == drained.Name).GetProperty("id").GetString()!;
+            await api.PutAsync($"/api/v1/servers/{drainedServer}", new { name = drained.Name, drain = true });
+            await balancer.WaitForServerStateAsync(drained.Name, "DOWN", TimeSpan.FromSeconds(20));
             Assert.Equal(before[drained].Select(s => s.Id).Order(), (await drained.SessionsAsync()).Select(s => s.Id).Order());
 
             // Stop it: its clients sign in again through the balancer and land on the others.

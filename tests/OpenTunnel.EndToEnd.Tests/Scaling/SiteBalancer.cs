@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.RegularExpressions;
 using OpenTunnel.Testing;
 
@@ -57,6 +59,8 @@ public sealed partial class SiteBalancer : IDisposable
         // cannot; a test machine (a container) may allow fewer descriptors than a site's balancer has.
         Require(text, "maxconn 200000", "haproxy.cfg no longer says maxconn 200000");
         text = text.Replace("maxconn 200000", "maxconn 2000", StringComparison.Ordinal);
+        // The runtime API, for the servers' states (show stat).
+        text = text.Replace("\nglobal\n", $"\nglobal\n    stats socket {Path.Combine(folder, "haproxy.sock")} mode 600\n", StringComparison.Ordinal);
         text = GatewayServer().Replace(text, m => string.Create(CultureInfo.InvariantCulture,
             $"server gw{m.Groups[1].Value} {BalancedSiteNetwork.GatewayAddress(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) - 1)}:{gatewayPort}"));
         Require(text, $"{BalancedSiteNetwork.GatewayAddress(gateways - 1)}:{gatewayPort}", "haproxy.cfg lists fewer gateways than the test runs");
@@ -98,6 +102,41 @@ public sealed partial class SiteBalancer : IDisposable
             haproxy?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Waits until HAProxy's runtime API shows <paramref name="server"/> of the gateways' backend in <paramref name="state"/> (UP, DOWN).</summary>
+    public async Task WaitForServerStateAsync(string server, string state, TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        string now = "unknown";
+        while (DateTime.UtcNow < deadline)
+        {
+            using (var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(Folder, "haproxy.sock")));
+                await socket.SendAsync(Encoding.ASCII.GetBytes("show stat\n"));
+                var answer = new StringBuilder();
+                var buffer = new byte[65536];
+                int read;
+                while ((read = await socket.ReceiveAsync(buffer)) > 0)
+                {
+                    answer.Append(Encoding.ASCII.GetString(buffer, 0, read));
+                }
+
+                // CSV: pxname, svname, ... and the 18th column is the status (UP, DOWN, or "UP 1/2" on the way).
+                string? line = answer.ToString().Split('\n').FirstOrDefault(l => l.StartsWith($"opentunnel_gateways,{server},", StringComparison.Ordinal));
+                now = line?.Split(',')[17] ?? "missing";
+            }
+
+            if (now == state)
+            {
+                return;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"HAProxy did not show {server} {state} within {timeout.TotalSeconds:0} s (it shows {now}):\n{HaProxy.Output}");
     }
 
     public void Dispose()
