@@ -78,11 +78,16 @@ public sealed class GatewayChurnTests(ITestOutputHelper output)
             : throw new ArgumentException($"{variable} must be a positive whole number, not '{value}'.");
     }
 
-    /// <summary>One cycle: openconnect signs in and brings the tunnel up, then SIGINT (it says BYE and runs its script's disconnect).</summary>
+    /// <summary>
+    /// One cycle: openconnect signs in and brings the tunnel up (its script configures the TUN
+    /// device, no routes), then SIGINT (it says BYE and runs its script's disconnect). The wait for
+    /// the tunnel is generous: a busy machine (load average 70) once took over 20 s.
+    /// </summary>
     private static async Task<TimeSpan> CycleAsync(GatewayInstance gateway, string tokenFile)
     {
         var cycle = Stopwatch.StartNew();
-        using var client = await OpenConnectClient.ConnectWithTokenAsync(gateway, tokenFile, "occhurn");
+        using var client = await OpenConnectClient.StartWithTokenAsync(gateway, tokenFile, "occhurn");
+        await client.WaitForScriptAsync("connect", TimeSpan.FromSeconds(90));
         client.Process.Signal(2);
         int exit = await client.Process.WaitForExitAsync(TimeSpan.FromSeconds(20));
         Assert.True(exit == 0, $"openconnect exited {exit} after SIGINT:\n{client.Process.Output}");
