@@ -71,7 +71,7 @@ internal static class DtlsDemultiplexerTarget
 
         public string DisplayName => "fuzz";
 
-        public SessionTraffic Traffic { get; } = new(DateTimeOffset.UtcNow);
+        public SessionTraffic Traffic { get; } = new();
 
         /// <summary>An established channel at the client's address; it replaces the previous input's channel.</summary>
         public void NewChannel()

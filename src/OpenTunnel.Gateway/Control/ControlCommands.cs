@@ -73,7 +73,7 @@ internal sealed class ControlCommands
                 string target = Target(request);
                 DateTimeOffset revokedAt = _signIn.Revocations.Revoke(target, Moment(request));
                 int count = await _supervisor.TerminateAsync(target, revokedAt);
-                return new JsonObject { ["command"] = command, ["target"] = target, ["sessions"] = count, ["revokedAt"] = revokedAt };
+                return new JsonObject { ["command"] = command, ["target"] = target, ["sessions"] = count, ["revokedAt"] = revokedAt, ["saved"] = _signIn.Revocations.Saved };
             }
 
             case ControlRequest.Reload:

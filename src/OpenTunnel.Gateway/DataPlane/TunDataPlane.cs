@@ -156,7 +156,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
             return;
         }
 
-        session.Traffic.CountFromClient(transport, packet.Length, _time.GetUtcNow().UtcTicks);
+        session.Traffic.CountFromClient(transport, packet.Length, _time.GetTimestamp());
         _counters.CountFromClient(transport, packet.Length);
     }
 

@@ -35,7 +35,7 @@ public sealed class DtlsPacketSink : IPacketSink
                 return false;
             }
 
-            _traffic.CountToClient(Transport.Dtls, packet.Length, _time.GetUtcNow().UtcTicks);
+            _traffic.CountToClient(Transport.Dtls, packet.Length, _time.GetTimestamp());
             _counters.CountToClient(Transport.Dtls, packet.Length);
             return true;
         }

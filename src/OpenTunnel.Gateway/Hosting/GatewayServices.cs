@@ -74,7 +74,7 @@ public static class GatewayServices
         services.AddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var revocations = AccessRevocations.Load(Path.Combine(options.DataDirectory, AccessRevocations.FileName), time, out string? problem);
+            var revocations = AccessRevocations.Load(Path.Combine(options.DataDirectory, AccessRevocations.FileName), time, out string? problem, Logger(sp, LogCategory));
             if (problem is not null)
             {
                 GatewayLog.RevocationsUnreadable(Logger(sp, LogCategory), problem);

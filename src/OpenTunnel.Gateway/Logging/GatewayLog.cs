@@ -85,6 +85,12 @@ internal static partial class GatewayLog
     [LoggerMessage(309, LogLevel.Information, "Sessions saved to {Path} again ({Count} session(s))")]
     public static partial void SessionsSavedAgain(ILogger logger, string path, int count);
 
+    [LoggerMessage(310, LogLevel.Error, "Cannot save the revocations to {Path} ({Reason}): they hold until the gateway stops, but after a restart the tokens they cover would be accepted again. Retried at the next revocation")]
+    public static partial void RevocationsNotSaved(ILogger logger, string path, string reason);
+
+    [LoggerMessage(311, LogLevel.Information, "Revocations saved to {Path} again ({Count} revocation(s))")]
+    public static partial void RevocationsSavedAgain(ILogger logger, string path, int count);
+
     [LoggerMessage(400, LogLevel.Information, "TUN device {Device} up: {Address}/{PrefixLength}, MTU {Mtu}")]
     public static partial void TunUp(ILogger logger, string device, IPAddress address, int prefixLength, int mtu);
 

@@ -24,7 +24,7 @@ public sealed class GatewaySession
         DeviceId = deviceId;
         ClientEndPoint = clientEndPoint;
         SignedInAt = signedInAt;
-        Traffic = new SessionTraffic(signedInAt);
+        Traffic = new SessionTraffic();
     }
 
     /// <summary>A short number for the CLI (like ocserv's session ids); never the cookie.</summary>

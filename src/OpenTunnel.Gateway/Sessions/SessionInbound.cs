@@ -26,7 +26,7 @@ internal sealed class SessionInbound : ICstpInbound
         _logger = logger;
     }
 
-    public void OnReceived() => _session.Traffic.MarkReceived(_time.GetUtcNow().UtcTicks);
+    public void OnReceived() => _session.Traffic.MarkReceived(_time.GetTimestamp());
 
     public void OnDataPacket(ReadOnlySpan<byte> packet)
     {

@@ -96,7 +96,7 @@ public sealed class SessionSupervisor
 
             session.ClientEndPoint = connection.Client;
             session.ConnectRequest = request;
-            session.Traffic.MarkReceived(_time.GetUtcNow().UtcTicks);
+            session.Traffic.MarkAttached(_time.GetTimestamp());
             previous = session.DataPath.AttachTls(connection);
             _dataPlane.Register(session);
         }
@@ -206,11 +206,15 @@ public sealed class SessionSupervisor
     /// <summary>
     /// Applies the timeouts: closes links silent for twice the DPD interval (the client then
     /// reconnects, as openconnect does after 2 × DPD), and ends sessions whose cookie expired
-    /// while away, that were idle too long, or that reached the session timeout.
+    /// while away, that were idle too long, or that reached the session timeout. Silence and
+    /// idleness are measured on the monotonic clock, so a step of the wall clock changes neither;
+    /// the cookie and session timeouts are wall-clock times (a session's sign-in time is saved
+    /// across restarts), see docs/reliability.md, "Clock jump".
     /// </summary>
     public async Task SweepAsync(TimeoutOptions timeouts)
     {
         DateTimeOffset now = _time.GetUtcNow();
+        long timestamp = _time.GetTimestamp();
         foreach (var session in _sessions.Snapshot())
         {
             var connection = session.Connection;
@@ -229,16 +233,19 @@ public sealed class SessionSupervisor
             {
                 await EndAsync(session, "session timeout", CstpPacketType.Disconnect);
             }
-            else if (timeouts.IdleTimeoutSeconds > 0 && now - session.Traffic.LastData > TimeSpan.FromSeconds(timeouts.IdleTimeoutSeconds))
+            else if (timeouts.IdleTimeoutSeconds > 0 && Since(session.Traffic.LastDataTimestamp, timestamp) > TimeSpan.FromSeconds(timeouts.IdleTimeoutSeconds))
             {
                 await EndAsync(session, "idle timeout", CstpPacketType.Disconnect);
             }
-            else if (now - session.Traffic.LastReceived > TimeSpan.FromSeconds((2 * timeouts.DpdSeconds) + 5))
+            else if (Since(session.Traffic.LastReceivedTimestamp, timestamp) is var silent && silent > TimeSpan.FromSeconds((2 * timeouts.DpdSeconds) + 5))
             {
-                connection.Close($"dead peer: nothing received for {(now - session.Traffic.LastReceived).TotalSeconds:0} s");
+                connection.Close($"dead peer: nothing received for {silent.TotalSeconds:0} s");
             }
         }
     }
+
+    /// <summary>Monotonic time from <paramref name="then"/> to <paramref name="now"/> (zero when <paramref name="then"/> is unset).</summary>
+    private TimeSpan Since(long then, long now) => then == 0 ? TimeSpan.Zero : _time.GetElapsedTime(then, now);
 
     /// <summary>Closes the links of the sessions named by id or user; their cookies stay valid (occtl disconnect).</summary>
     public int Disconnect(string target)

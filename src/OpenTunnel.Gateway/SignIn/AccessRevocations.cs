@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using OpenTunnel.Gateway.Logging;
 using OpenTunnel.Platform.Linux.Files;
 
 namespace OpenTunnel.Gateway.SignIn;
@@ -14,9 +16,11 @@ namespace OpenTunnel.Gateway.SignIn;
 /// provider let the user in again) is accepted. A token without <c>iat</c> counts as issued before.
 /// With a file, every revocation is saved there (owner-only, written whole) and read back at start,
 /// so a restarted gateway still refuses those tokens; the retention covers the lifetime of the
-/// tokens a gateway accepts.
+/// tokens a gateway accepts. A file that cannot be written (a full disk, a read-only file system)
+/// does not stop a revocation: it holds in memory, the failure is logged once (event 310) and the
+/// whole file is written again at the next revocation (event 311 once it is).
 /// </summary>
-public sealed class AccessRevocations(TimeProvider time, string? file = null)
+public sealed class AccessRevocations(TimeProvider time, string? file = null, ILogger? logger = null)
 {
     /// <summary>The gateway's file of revocations (the control API's <c>revoke</c>), in its data directory.</summary>
     public const string FileName = "revocations.json";
@@ -29,15 +33,20 @@ public sealed class AccessRevocations(TimeProvider time, string? file = null)
     /// <summary>One writer of the file at a time (revocations may come from two control connections at once).</summary>
     private readonly Lock _saving = new();
 
+    private bool _unsaved;
+
     public int Count => _revokedAt.Count;
+
+    /// <summary>False while the file lacks a revocation because it could not be written.</summary>
+    public bool Saved => !Volatile.Read(ref _unsaved);
 
     /// <summary>
     /// The revocations saved in <paramref name="file"/> (none when it does not exist), saving new
     /// ones there. A file that cannot be read is set aside, not trusted: <paramref name="problem"/> says why.
     /// </summary>
-    public static AccessRevocations Load(string file, TimeProvider time, out string? problem)
+    public static AccessRevocations Load(string file, TimeProvider time, out string? problem, ILogger? logger = null)
     {
-        var revocations = new AccessRevocations(time, file);
+        var revocations = new AccessRevocations(time, file, logger);
         problem = null;
         if (!File.Exists(file))
         {
@@ -120,7 +129,27 @@ public sealed class AccessRevocations(TimeProvider time, string? file = null)
                 saved[target] = at.ToString("O", CultureInfo.InvariantCulture);
             }
 
-            OwnerOnlyFiles.WriteAtomically(file, saved.ToJsonString());
+            try
+            {
+                OwnerOnlyFiles.WriteAtomically(file, saved.ToJsonString());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                if (!_unsaved && logger is not null)
+                {
+                    GatewayLog.RevocationsNotSaved(logger, file, e.Message);
+                }
+
+                Volatile.Write(ref _unsaved, true);
+                return;
+            }
+
+            if (_unsaved && logger is not null)
+            {
+                GatewayLog.RevocationsSavedAgain(logger, file, saved.Count);
+            }
+
+            Volatile.Write(ref _unsaved, false);
         }
     }
 

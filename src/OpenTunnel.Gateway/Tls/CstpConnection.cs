@@ -76,6 +76,9 @@ public sealed class CstpConnection
         return reason;
     }
 
+    /// <summary>Why the gateway closed the link (<see cref="Close"/>); null while it has not.</summary>
+    public string? CloseReason => Volatile.Read(ref _closeReason);
+
     /// <summary>Ends the link now (the session may live on for a reconnect).</summary>
     public void Close(string reason)
     {

@@ -89,7 +89,7 @@ public sealed class TlsPacketSink : IPacketSink
 
                     if (data)
                     {
-                        _traffic.CountToClient(Transport.Tls, frame.Length, _time.GetUtcNow().UtcTicks);
+                        _traffic.CountToClient(Transport.Tls, frame.Length, _time.GetTimestamp());
                         _counters.CountToClient(Transport.Tls, frame.Length);
                     }
                 }

@@ -235,7 +235,9 @@ public static class ResourceEndpoints
 
     /// <summary>
     /// Saves, turning a lost race into an answer: another replica changed the row since it was
-    /// read (the version token no longer matches) → 412, a unique key taken meanwhile → 409.
+    /// read (the version token no longer matches) → 412, a unique key taken meanwhile → 409. A
+    /// database that cannot be written now (locked, read-only, full, unreachable) is not a
+    /// conflict: it goes to <see cref="Hosting.DatabaseUnavailableHandler"/>, which answers 503.
     /// </summary>
     internal static async Task<IResult?> SaveAsync(ManagementDbContext db, string noun, CancellationToken ct)
     {
@@ -251,7 +253,7 @@ public static class ResourceEndpoints
                 title: "The object changed since it was read.",
                 detail: $"Another change to this {noun} was stored first: read it again, then retry.");
         }
-        catch (DbUpdateException ex)
+        catch (DbUpdateException ex) when (Hosting.DatabaseUnavailableHandler.TransientCause(ex) is null)
         {
             return Conflict($"The {noun} conflicts with stored data.", $"The database refused the change: {ex.InnerException?.Message ?? ex.Message}");
         }

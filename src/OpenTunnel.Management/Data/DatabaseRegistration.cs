@@ -38,7 +38,7 @@ public static class DatabaseRegistration
     }.ToString();
 
     internal static DbContextOptionsBuilder UseSqlite(DbContextOptionsBuilder builder, string connectionString) =>
-        builder.UseSqlite(connectionString).AddInterceptors(SqliteLockWaiting.Instance);
+        builder.UseSqlite(connectionString).AddInterceptors(SqliteLockWaiting.Instance, SqliteReadOnlyConnections.Instance);
 
     internal static DbContextOptionsBuilder UsePostgres(DbContextOptionsBuilder builder, string connectionString) =>
         builder.UseNpgsql(connectionString);

@@ -17,12 +17,14 @@ public sealed class ManagementProcess : IDisposable
     private readonly string _dataDirectory;
     private readonly int _apiPort;
     private readonly string? _postgres;
+    private readonly IReadOnlyList<string> _launcher;
     private TrackedProcess _process;
 
-    private ManagementProcess(string dataDirectory, string? postgres, int apiPort, int agentPort, TrackedProcess process)
+    private ManagementProcess(string dataDirectory, string? postgres, IReadOnlyList<string> launcher, int apiPort, int agentPort, TrackedProcess process)
     {
         _dataDirectory = dataDirectory;
         _postgres = postgres;
+        _launcher = launcher;
         _apiPort = apiPort;
         AgentPort = agentPort;
         _process = process;
@@ -41,13 +43,20 @@ public sealed class ManagementProcess : IDisposable
 
     public string Output => _process.Output;
 
+    /// <summary>The service's process id (the launcher's, which execs the service).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>False once the process has ended (a crash or a stop).</summary>
     public bool IsRunning => !_process.HasExited;
 
-    /// <summary>Starts the service on SQLite in <paramref name="dataDirectory"/>, or on PostgreSQL with <paramref name="postgresConnectionString"/>.</summary>
-    public static async Task<ManagementProcess> StartAsync(string dataDirectory, string? postgresConnectionString = null)
+    /// <summary>
+    /// Starts the service on SQLite in <paramref name="dataDirectory"/>, or on PostgreSQL with
+    /// <paramref name="postgresConnectionString"/>; <paramref name="launcher"/> (a command that
+    /// execs its arguments, such as <c>unshare -m</c>) runs it.
+    /// </summary>
+    public static async Task<ManagementProcess> StartAsync(string dataDirectory, string? postgresConnectionString = null, IReadOnlyList<string>? launcher = null)
     {
-        var management = new ManagementProcess(dataDirectory, postgresConnectionString, FreePort(), FreePort(), null!);
+        var management = new ManagementProcess(dataDirectory, postgresConnectionString, launcher ?? [], FreePort(), FreePort(), null!);
         management._process = await management.LaunchAsync();
         management.Api.Http.DefaultRequestHeaders.Add("X-Api-Key", (await File.ReadAllTextAsync(Path.Combine(dataDirectory, "admin-api-key"))).Trim());
         return management;
@@ -78,8 +87,10 @@ public sealed class ManagementProcess : IDisposable
 
     private async Task<TrackedProcess> LaunchAsync()
     {
-        var process = TrackedProcess.Start("dotnet",
+        string[] command =
         [
+            .. _launcher,
+            "dotnet",
             SolutionOutput.Assembly("OpenTunnel.Management", "opentunnel-management.dll"),
             "serve",
             "--urls", string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{_apiPort}"),
@@ -90,7 +101,8 @@ public sealed class ManagementProcess : IDisposable
             "--Identity:RequireHttps", "false",
             "--Management:Https:AllowLoopbackHttp", "true",
             .. _postgres is null ? Array.Empty<string>() : ["--Management:PostgresConnectionString", _postgres],
-        ]);
+        ];
+        var process = TrackedProcess.Start(command[0], command[1..]);
         using var probe = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_apiPort}") };
         DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline)

@@ -55,7 +55,9 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
 
     public string DataDirectory => Path.Combine(Directory.Path, "data");
 
-    public string ControlSocket => Path.Combine(DataDirectory, "control.sock");
+    /// <summary>The control socket: <c>Control:SocketPath</c> of the configuration, else DATA/control.sock.</summary>
+    public string ControlSocket =>
+        (JsonNode.Parse(File.ReadAllText(ConfigFile))?["Control"]?["SocketPath"]?.GetValue<string>()) ?? Path.Combine(DataDirectory, "control.sock");
 
     /// <summary>
     /// Builds the topology (with the "internet" namespace) and starts the gateway with the test

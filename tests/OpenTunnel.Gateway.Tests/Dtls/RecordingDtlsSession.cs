@@ -27,7 +27,7 @@ internal sealed class RecordingDtlsSession : IDtlsSession
 
     public string DisplayName => "test-" + DtlsSessionId.ToHex()[..8];
 
-    public SessionTraffic Traffic { get; } = new(DateTimeOffset.UtcNow);
+    public SessionTraffic Traffic { get; } = new();
 
     public BlockingCollection<IDtlsChannel> Established { get; } = [];
 

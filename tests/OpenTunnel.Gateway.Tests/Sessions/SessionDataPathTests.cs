@@ -231,5 +231,5 @@ public sealed class SessionDataPathTests
         Assert.Same(connections[^1].Sink, _path.Sink);
     }
 
-    private static CstpConnection NewConnection() => TestSessions.NewConnection(new SessionTraffic(DateTimeOffset.UtcNow));
+    private static CstpConnection NewConnection() => TestSessions.NewConnection(new SessionTraffic());
 }

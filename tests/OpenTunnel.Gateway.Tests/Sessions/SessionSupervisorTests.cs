@@ -120,6 +120,44 @@ public sealed class SessionSupervisorTests
     }
 
     [Fact]
+    public async Task SweepAsync_WallClockStepsAnHourForward_NeitherTheDeadPeerCheckNorTheIdleTimeoutFires()
+    {
+        var clock = new SteppedWallClock(_time);
+        var supervisor = new SessionSupervisor(_sessions, _pool, null, _dataPlane, new PacketCounters(), clock, NullLogger.Instance);
+        var session = NewSession();
+        var connection = supervisor.NewConnection(session, new RecordingStream(), new ConnectionReader(Stream.Null), System.Net.IPEndPoint.Parse("198.18.1.2:40000"), maxQueuedPackets: 16);
+        supervisor.TryAttach(session, connection, Request, out _);
+        var timeouts = new TimeoutOptions { DpdSeconds = 30, IdleTimeoutSeconds = 1200, CookieTimeoutSeconds = 300 };
+
+        _time.Advance(TimeSpan.FromSeconds(10));
+        clock.Step = TimeSpan.FromHours(1);
+        await supervisor.SweepAsync(timeouts);
+
+        Assert.Null(connection.CloseReason);
+        Assert.False(session.Ended);
+    }
+
+    [Fact]
+    public async Task SweepAsync_WallClockStepsAnHourBack_ASilentPeerIsStillClosedAfterTwiceTheDpd()
+    {
+        var clock = new SteppedWallClock(_time);
+        var supervisor = new SessionSupervisor(_sessions, _pool, null, _dataPlane, new PacketCounters(), clock, NullLogger.Instance);
+        var session = NewSession();
+        var connection = supervisor.NewConnection(session, new RecordingStream(), new ConnectionReader(Stream.Null), System.Net.IPEndPoint.Parse("198.18.1.2:40000"), maxQueuedPackets: 16);
+        supervisor.TryAttach(session, connection, Request, out _);
+        var timeouts = new TimeoutOptions { DpdSeconds = 30, IdleTimeoutSeconds = 0, CookieTimeoutSeconds = 300 };
+
+        clock.Step = -TimeSpan.FromHours(1);
+        _time.Advance(TimeSpan.FromSeconds(64));
+        await supervisor.SweepAsync(timeouts);
+        Assert.Null(connection.CloseReason);
+
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await supervisor.SweepAsync(timeouts);
+        Assert.StartsWith("dead peer: nothing received for 66 s", connection.CloseReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TerminateAsync_SignedInAfterTheRevocation_Spared()
     {
         var early = NewSession("alice");
@@ -168,6 +206,18 @@ public sealed class SessionSupervisorTests
         var session = _sessions.TryCreate(user, null, System.Net.IPEndPoint.Parse("198.18.1.2:40000"), _time.GetUtcNow(), maxSessions: 100, maxPerUser: 0, out string? refusal);
         Assert.True(session is not null, refusal);
         return session;
+    }
+
+    /// <summary>The fake clock with its wall clock stepped by <see cref="Step"/> and its monotonic clock left alone, as a step of the system clock does.</summary>
+    private sealed class SteppedWallClock(FakeTimeProvider inner) : TimeProvider
+    {
+        public TimeSpan Step { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() + Step;
+
+        public override long GetTimestamp() => inner.GetTimestamp();
+
+        public override long TimestampFrequency => inner.TimestampFrequency;
     }
 
     private CstpConnection NewConnection(GatewaySession session) =>

@@ -125,6 +125,26 @@ public sealed class AccessRevocationsTests
     }
 
     [Fact]
+    public void Revoke_FileCannotBeWritten_HoldsInMemory_AndTheNextRevocationWritesTheWholeFileOnceItCan()
+    {
+        using var directory = new TemporaryDirectory();
+        string folder = Path.Combine(directory.Path, "missing");
+        string file = Path.Combine(folder, "revocations.json");
+        var revocations = new AccessRevocations(_time, file);
+
+        revocations.Revoke("alice");
+
+        Assert.False(revocations.Saved);
+        Assert.Equal(Start, revocations.RevokedAfterIssue("alice", null, Start.AddSeconds(-1)));
+        Directory.CreateDirectory(folder);
+        revocations.Revoke("bob");
+        Assert.True(revocations.Saved);
+        AccessRevocations restarted = AccessRevocations.Load(file, _time, out _);
+        Assert.Equal(Start, restarted.RevokedAfterIssue("alice", null, Start.AddSeconds(-1)));
+        Assert.Equal(Start, restarted.RevokedAfterIssue("bob", null, Start.AddSeconds(-1)));
+    }
+
+    [Fact]
     public void Load_DamagedFile_StartsEmptyAndSaysWhy()
     {
         using var directory = new TemporaryDirectory();

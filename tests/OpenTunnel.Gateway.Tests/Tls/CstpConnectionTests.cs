@@ -22,7 +22,7 @@ public sealed class CstpConnectionTests : IDisposable
     {
         (_client, _server) = InMemoryDuplexStream.CreatePair();
         _reader = new ConnectionReader(_server);
-        _connection = new CstpConnection(_inbound, _server, _reader, IPEndPoint.Parse("198.18.1.2:40000"), new SessionTraffic(DateTimeOffset.UtcNow), _counters, TimeProvider.System, maxQueuedPackets: 16);
+        _connection = new CstpConnection(_inbound, _server, _reader, IPEndPoint.Parse("198.18.1.2:40000"), new SessionTraffic(), _counters, TimeProvider.System, maxQueuedPackets: 16);
     }
 
     public void Dispose()

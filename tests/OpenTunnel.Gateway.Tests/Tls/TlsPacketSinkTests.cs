@@ -13,7 +13,7 @@ public sealed class TlsPacketSinkTests
         // SslStream turns each write into one TLS record; openconnect drops a record holding two
         // frames, so a burst must never be merged into one write.
         var stream = new RecordingStream();
-        var traffic = new SessionTraffic(DateTimeOffset.UtcNow);
+        var traffic = new SessionTraffic();
         var counters = new PacketCounters();
         var sink = new TlsPacketSink(stream, traffic, counters, TimeProvider.System, maxQueuedPackets: 1000);
         for (int i = 0; i < 200; i++)
@@ -46,7 +46,7 @@ public sealed class TlsPacketSinkTests
     [Fact]
     public void TrySend_QueueFull_DropsDataButNotControlFrames()
     {
-        var sink = new TlsPacketSink(new RecordingStream(), new SessionTraffic(DateTimeOffset.UtcNow), new PacketCounters(), TimeProvider.System, maxQueuedPackets: 16);
+        var sink = new TlsPacketSink(new RecordingStream(), new SessionTraffic(), new PacketCounters(), TimeProvider.System, maxQueuedPackets: 16);
         int accepted = 0;
         for (int i = 0; i < 20; i++)
         {

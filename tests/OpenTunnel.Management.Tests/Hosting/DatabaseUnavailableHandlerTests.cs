@@ -37,6 +37,19 @@ public sealed class DatabaseUnavailableHandlerTests
     }
 
     [Fact]
+    public void Cause_NamesWhatIsWrong_ReadOnlyFullLockedOrUnreachable()
+    {
+        Assert.Equal("locked", DatabaseUnavailableHandler.Cause(new SqliteException("SQLite Error 5: 'database is locked'.", 5))?.Cause);
+        Assert.Equal("read-only", DatabaseUnavailableHandler.Cause(new SqliteException("SQLite Error 8: 'attempt to write a readonly database'.", 8))?.Cause);
+        Assert.Equal("read-only", DatabaseUnavailableHandler.Cause(new SqliteException("SQLite Error 14: 'unable to open database file'.", 14))?.Cause);
+        Assert.Equal("disk-full", DatabaseUnavailableHandler.Cause(new SqliteException("SQLite Error 13: 'database or disk is full'.", 13))?.Cause);
+        Assert.Equal("io-error", DatabaseUnavailableHandler.Cause(new SqliteException("SQLite Error 10: 'disk I/O error'.", 10))?.Cause);
+        Assert.Equal("unreachable", DatabaseUnavailableHandler.Cause(new NpgsqlException("Failed to connect", new SocketException((int)SocketError.ConnectionRefused)))?.Cause);
+        Assert.Null(DatabaseUnavailableHandler.Cause(new SqliteException("SQLite Error 19: 'UNIQUE constraint failed'.", 19)));
+        Assert.NotNull(DatabaseUnavailableHandler.TransientCause(new DbUpdateException("save failed", new SqliteException("SQLite Error 8: 'attempt to write a readonly database'.", 8))));
+    }
+
+    [Fact]
     public void TransientCause_ConstraintViolationOrOtherError_IsNull()
     {
         var duplicate = new PostgresException("duplicate key value violates unique constraint", "ERROR", "ERROR", "23505");
