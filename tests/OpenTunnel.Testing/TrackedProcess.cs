@@ -134,6 +134,28 @@ public sealed class TrackedProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Asks the process to stop with SIGTERM and waits up to <paramref name="grace"/> for it; one
+    /// still running then is left for <see cref="Dispose"/>, which ends it by PID.
+    /// </summary>
+    public void Terminate(TimeSpan grace)
+    {
+        if (HasExited)
+        {
+            return;
+        }
+
+        Signal(15);
+        try
+        {
+            WaitForExitAsync(grace).GetAwaiter().GetResult();
+        }
+        catch (TimeoutException)
+        {
+            // Dispose ends it by PID.
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed)

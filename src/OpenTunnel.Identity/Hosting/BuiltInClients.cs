@@ -73,7 +73,9 @@ internal sealed class BuiltInClients(IServiceProvider services, IdentityProvider
     /// <summary>
     /// Creates or updates one client. Replicas starting together on one database may both create
     /// it, or both update it: the loser's save fails on the unique client id or the concurrency
-    /// token, and it tries again in a fresh unit of work, where it finds the winner's row.
+    /// token, or OpenIddict's own check before the insert finds the winner's client id; it tries
+    /// again in a fresh unit of work, where it finds the winner's row. A descriptor that is not
+    /// valid in itself fails the same way each time and is thrown on the third attempt.
     /// </summary>
     private async Task EnsureAsync(OpenIddictApplicationDescriptor descriptor, CancellationToken cancellationToken)
     {
@@ -85,7 +87,7 @@ internal sealed class BuiltInClients(IServiceProvider services, IdentityProvider
                 await EnsureAsync(scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>(), descriptor, cancellationToken);
                 return;
             }
-            catch (Exception e) when (attempt < 3 && e is DbUpdateException or OpenIddictExceptions.ConcurrencyException)
+            catch (Exception e) when (attempt < 3 && e is DbUpdateException or OpenIddictExceptions.ConcurrencyException or OpenIddictExceptions.ValidationException)
             {
                 // Another replica wrote the client at the same moment; read it again.
             }

@@ -199,18 +199,7 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
 
     public void Dispose()
     {
-        if (!Process.HasExited)
-        {
-            Process.Signal(15);
-            try
-            {
-                Process.WaitForExitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
-            }
-            catch (TimeoutException)
-            {
-                // Topology.Dispose ends it by PID.
-            }
-        }
+        Process.Terminate(TimeSpan.FromSeconds(10));
 
         _issuer.Dispose();
         Topology.Dispose();

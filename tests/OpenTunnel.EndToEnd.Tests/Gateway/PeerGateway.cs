@@ -67,18 +67,7 @@ public sealed class PeerGateway : IDisposable
     /// <summary>Stops it with SIGTERM (it removes its nftables table), by PID if it does not stop.</summary>
     public void Dispose()
     {
-        if (!Process.HasExited)
-        {
-            Process.Signal(15);
-            try
-            {
-                Process.WaitForExitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
-            }
-            catch (TimeoutException)
-            {
-                // Dispose below ends it by PID.
-            }
-        }
+        Process.Terminate(TimeSpan.FromSeconds(10));
 
         Process.Dispose();
     }

@@ -105,18 +105,7 @@ public sealed class BalancedGateway : IDisposable
 
     public void Dispose()
     {
-        if (!Process.HasExited)
-        {
-            Process.Signal(15);
-            try
-            {
-                Process.WaitForExitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
-            }
-            catch (TimeoutException)
-            {
-                // Dispose below ends it by PID.
-            }
-        }
+        Process.Terminate(TimeSpan.FromSeconds(10));
 
         Process.Dispose();
     }
