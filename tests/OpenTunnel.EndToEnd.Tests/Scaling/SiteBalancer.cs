@@ -113,7 +113,18 @@ public sealed partial class SiteBalancer : IDisposable
         {
             using (var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
             {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(Folder, "haproxy.sock")));
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(Folder, "haproxy.sock")));
+                }
+                catch (SocketException e)
+                {
+                    // HAProxy may not serve its runtime API yet (seen at start under load): ask again.
+                    now = "unreachable runtime API: " + e.Message;
+                    await Task.Delay(200);
+                    continue;
+                }
+
                 await socket.SendAsync(Encoding.ASCII.GetBytes("show stat\n"));
                 var answer = new StringBuilder();
                 var buffer = new byte[65536];
