@@ -23,6 +23,9 @@ public sealed class LoopbackHttpEndpoint(IPEndPoint endPoint, IMeterFactory mete
     /// <summary>The address it listens on, with the port chosen when the end point asked for port 0; null before it started.</summary>
     public Uri? Address { get; private set; }
 
+    /// <summary>The address and port it listens on (the port chosen when the end point asked for port 0); null before it started.</summary>
+    public IPEndPoint? EndPoint { get; private set; }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -40,6 +43,7 @@ public sealed class LoopbackHttpEndpoint(IPEndPoint endPoint, IMeterFactory mete
         _app.MapLiveAndReady();
         await _app.StartAsync(cancellationToken);
         Address = new Uri(_app.Urls.First());
+        EndPoint = new IPEndPoint(endPoint.Address, Address.Port);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -86,7 +86,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
 
     public IPEndPoint ListenEndPoint => _listener?.LocalEndPoint ?? throw new InvalidOperationException("The gateway has not started.");
 
-    public IPEndPoint? MetricsEndPoint => _metricsEndpoint?.Address is { } address ? new IPEndPoint(IPAddress.Parse(address.Host), address.Port) : null;
+    public IPEndPoint? MetricsEndPoint => _metricsEndpoint?.EndPoint;
 
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 

@@ -89,6 +89,20 @@ public sealed class MetricsEndpointTests
         Assert.Matches("""opentunnel_gateway_bytes_total\{[^}]*direction="from_client"[^}]*\} 100\n""", text);
     }
 
+    [Fact]
+    public async Task OnIPv6Loopback_TheEndPointIsTheAddressWithThePortChosen_AndAnswers()
+    {
+        await using var gateway = await ScrapedGateway.StartAsync(() => true, IPAddress.IPv6Loopback);
+
+        IPEndPoint endPoint = gateway.EndPoint;
+        using HttpResponseMessage live = await gateway.Client.GetAsync(new Uri("/healthz/live", UriKind.Relative));
+
+        Assert.Equal(IPAddress.IPv6Loopback, endPoint.Address);
+        Assert.NotEqual(0, endPoint.Port);
+        Assert.Equal($"[::1]:{endPoint.Port}", endPoint.ToString());
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+    }
+
     /// <summary>One gateway's metrics as the gateway serves them: its own meter factory, instruments and endpoint.</summary>
     private sealed class ScrapedGateway : IAsyncDisposable
     {
@@ -110,7 +124,9 @@ public sealed class MetricsEndpointTests
 
         public HttpClient Client { get; }
 
-        public static async Task<ScrapedGateway> StartAsync(Func<bool> acceptingSessions)
+        public IPEndPoint EndPoint => _endpoint.EndPoint!;
+
+        public static async Task<ScrapedGateway> StartAsync(Func<bool> acceptingSessions, IPAddress? address = null)
         {
             var collection = new ServiceCollection().AddMetrics().AddLogging();
             collection.AddHealthChecks().AddCheck("accepting-sessions", () => acceptingSessions() ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(), [HealthEndpoints.ReadyTag]);
@@ -118,7 +134,7 @@ public sealed class MetricsEndpointTests
             var counters = new PacketCounters();
             var meters = services.GetRequiredService<IMeterFactory>();
             var metrics = new GatewayMetrics(meters, new SessionTable(), counters);
-            var endpoint = new LoopbackHttpEndpoint(new IPEndPoint(IPAddress.Loopback, 0), meters, [GatewayMetrics.MeterName],
+            var endpoint = new LoopbackHttpEndpoint(new IPEndPoint(address ?? IPAddress.Loopback, 0), meters, [GatewayMetrics.MeterName],
                 services.GetRequiredService<HealthCheckService>(), NullLoggerFactory.Instance);
             await endpoint.StartAsync(CancellationToken.None);
             return new ScrapedGateway(services, endpoint, metrics, counters);
