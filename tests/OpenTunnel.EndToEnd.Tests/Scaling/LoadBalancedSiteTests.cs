@@ -13,18 +13,6 @@ using Xunit.Abstractions;
 
 namespace OpenTunnel.EndToEnd.Tests.Scaling;
 
-/// <summary>Skipped, with the packages to install, when haproxy or nginx's stream module is missing.</summary>
-public sealed class LoadBalancerFactAttribute : FactAttribute
-{
-    public LoadBalancerFactAttribute()
-    {
-        if (SiteBalancer.Missing() is { } missing)
-        {
-            Skip = missing;
-        }
-    }
-}
-
 /// <summary>
 /// Three gateways of one site, each with its agent, enrolled into the management service, behind
 /// Debian's HAProxy (443/tcp) and nginx (DTLS) run from deploy/loadbalancer; thirty clients, each
@@ -38,10 +26,11 @@ public sealed class LoadBalancedSiteTests(ITestOutputHelper output)
     private const int Gateways = 3;
     private const int FirstUdpPort = 4431;
 
-    [LoadBalancerFact]
+    [Fact]
     public async Task ThirtyClients_SpreadOverThreeGateways_OnDtls_ConfigurationReachesAll_DrainedGatewaysClientsMoveWithin30Seconds()
     {
         Prerequisites.RequireRootAndCommands("ip", "nft", "openconnect", "ping", "haproxy", "nginx");
+        SiteBalancer.RequireStreamModule();
         var total = Stopwatch.StartNew();
         using var directory = new TemporaryDirectory();
         using var network = BalancedSiteNetwork.Create(Clients, Gateways);

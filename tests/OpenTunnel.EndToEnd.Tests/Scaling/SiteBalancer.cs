@@ -28,20 +28,14 @@ public sealed partial class SiteBalancer : IDisposable
 
     public string Folder { get; }
 
-    /// <summary>Fails naming the package when haproxy or nginx (with its stream module) is missing.</summary>
-    public static string? Missing()
+    /// <summary>Fails naming the package when nginx's stream module (Debian ships it apart from nginx) is missing.</summary>
+    public static void RequireStreamModule()
     {
-        if (Prerequisites.FindOnPath("haproxy") is null)
+        if (!File.Exists(StreamModule))
         {
-            return "haproxy is not installed: apt-get install haproxy (the README's test command installs it).";
+            throw new PrerequisiteMissingException(
+                "nginx's stream module is not installed: apt-get install libnginx-mod-stream (the README's test command installs it).");
         }
-
-        if (Prerequisites.FindOnPath("nginx") is null || !File.Exists(StreamModule))
-        {
-            return "nginx with its stream module is not installed: apt-get install nginx libnginx-mod-stream (the README's test command installs them).";
-        }
-
-        return null;
     }
 
     /// <summary>
