@@ -213,7 +213,8 @@ public static class GatewayCommandLine
         command.SetAction(result =>
         {
             var options = GatewayConfigurationLoader.LoadFile(result.GetValue(config)!);
-            var certificate = ServerCertificate.Load(options.Tls, options.DataDirectory);
+            // Only reads: a self-signed certificate due for renewal keeps its key, so the pin is the same after.
+            var certificate = ServerCertificate.Load(options.Tls, options.DataDirectory, DateTimeOffset.UtcNow, renewSelfSigned: false);
             output.WriteLine("pin-sha256:" + certificate.Pin);
             return ExitCodes.Success;
         });

@@ -68,6 +68,12 @@ public sealed record TlsOptions
 
     /// <summary>Password of a PFX file; default none.</summary>
     public string? PfxPassword { get; init; }
+
+    /// <summary>
+    /// Days before the certificate's end of validity from which the gateway warns (log and health)
+    /// and renews its self-signed certificate; default 30, 1 to 365.
+    /// </summary>
+    public int ExpiryWarningDays { get; init; } = 30;
 }
 
 /// <summary>Addresses, routes and DNS given to clients, the TUN device and the PAT rules.</summary>

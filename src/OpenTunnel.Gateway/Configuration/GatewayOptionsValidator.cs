@@ -71,6 +71,11 @@ public static class GatewayOptionsValidator
 
     private static void ValidateTls(TlsOptions tls, List<string> errors)
     {
+        if (tls.ExpiryWarningDays is < 1 or > 365)
+        {
+            errors.Add($"Tls:ExpiryWarningDays must be 1 to 365 (got {tls.ExpiryWarningDays}).");
+        }
+
         if (tls.CertificateFile is null)
         {
             if (tls.KeyFile is not null)

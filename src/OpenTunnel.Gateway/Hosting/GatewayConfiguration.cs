@@ -164,8 +164,22 @@ public sealed class GatewayConfiguration : IRunningConfiguration, IDisposable
             throw new GatewayConfigurationException(errors);
         }
 
-        var certificate = ServerCertificate.Load(options.Tls, options.DataDirectory);
+        var certificate = ServerCertificate.Load(options.Tls, options.DataDirectory, _time.GetUtcNow());
+        LogSelfSignedChanges(certificate, _logger);
         return new RunningConfiguration(options, TunnelSettings.From(options), certificate, _validatorFactory(options.Auth), origin, _time.GetUtcNow());
+    }
+
+    /// <summary>Logs a self-signed certificate made or renewed by this load.</summary>
+    internal static void LogSelfSignedChanges(ServerCertificate certificate, ILogger logger)
+    {
+        if (certificate.Generated)
+        {
+            GatewayLog.SelfSignedCertificate(logger, certificate.Source, certificate.Pin);
+        }
+        else if (certificate.RenewedFrom is { } oldNotAfter)
+        {
+            GatewayLog.SelfSignedCertificateRenewed(logger, certificate.Source, oldNotAfter, certificate.Pin, certificate.NotAfter);
+        }
     }
 
     private static string? AsNetwork(string? text) => IPNetwork.TryParse(text, out IPNetwork network) ? network.ToString() : text;

@@ -39,6 +39,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
     private readonly PreAuthGate _preAuthGate;
     private readonly PacketCounters _counters;
     private readonly GatewayMetrics _metrics;
+    private readonly CertificateWatch _certificateWatch;
     private readonly HealthCheckService _health;
     private readonly IMeterFactory _meters;
     private readonly ILoggerFactory _loggers;
@@ -56,7 +57,8 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
     private bool _serving;
 
     internal GatewayServer(GatewayConfiguration configuration, TunDataPlane dataPlane, SessionTable sessions, SessionSupervisor supervisor, SessionStore store, SignInService signIn,
-        PreAuthGate preAuthGate, PacketCounters counters, GatewayMetrics metrics, HealthCheckService health, IMeterFactory meters, TimeProvider time, ILoggerFactory loggers)
+        PreAuthGate preAuthGate, PacketCounters counters, GatewayMetrics metrics, CertificateWatch certificateWatch, HealthCheckService health, IMeterFactory meters, TimeProvider time,
+        ILoggerFactory loggers)
     {
         ArgumentNullException.ThrowIfNull(loggers);
         _configuration = configuration;
@@ -68,6 +70,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
         _preAuthGate = preAuthGate;
         _counters = counters;
         _metrics = metrics;
+        _certificateWatch = certificateWatch;
         _health = health;
         _meters = meters;
         _time = time;
@@ -269,13 +272,22 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
         ClientConnection.ServeAsync(socket, _preAuthGate, _configuration.Current.Options.Limits,
             (client, pathMtu, preAuth) => new ClientConnection(_configuration, _signIn, _sessions, _supervisor, Dtls, _metrics, client, pathMtu, preAuth, _time, _connectionLogger), stopping);
 
+    /// <summary>Every second: sessions past their timeouts; every minute: the certificate (<see cref="CertificateWatch"/>), first at the start.</summary>
     private async Task SweepLoopAsync(CancellationToken stopping)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _time);
+        _certificateWatch.Check();
+        long certificateCheckedAt = _time.GetTimestamp();
         try
         {
             while (await timer.WaitForNextTickAsync(stopping))
             {
+                if (_time.GetElapsedTime(certificateCheckedAt) >= TimeSpan.FromMinutes(1))
+                {
+                    certificateCheckedAt = _time.GetTimestamp();
+                    _certificateWatch.Check();
+                }
+
                 await _supervisor.SweepAsync(_configuration.Current.Options.Timeouts);
             }
         }

@@ -95,11 +95,20 @@ public static class GatewayServices
         services.AddSingleton(sp => new GatewayConfiguration(
             sp.GetRequiredService<RunningConfiguration>(), configurationFile, sp.GetRequiredService<Func<AuthOptions, IAccessTokenValidator>>(), sp.GetRequiredService<TunnelInterface>(),
             sp.GetRequiredService<TunDataPlane>(), sp.GetRequiredService<ServiceManagerNotifier>(), sp.GetRequiredService<TimeProvider>(), Logger(sp, LogCategory)));
-        GatewayReadiness.Register(services.AddHealthChecks());
+        services.AddSingleton(sp =>
+        {
+            var configuration = sp.GetRequiredService<GatewayConfiguration>();
+            var watch = new CertificateWatch(configuration, configuration.Apply, sp.GetRequiredService<TimeProvider>(), Logger(sp, LogCategory));
+            sp.GetRequiredService<GatewayMetrics>().ObserveCertificate(() => watch.Current().NotAfter);
+            return watch;
+        });
+        GatewayReadiness.Register(services.AddHealthChecks()
+            .Add(new HealthCheckRegistration(CertificateWatch.CheckName, sp => sp.GetRequiredService<CertificateWatch>(), failureStatus: null, tags: [OpenTunnel.Observability.HealthEndpoints.ReadyTag])));
         services.AddSingleton(sp => new GatewayServer(
             sp.GetRequiredService<GatewayConfiguration>(), sp.GetRequiredService<TunDataPlane>(), sp.GetRequiredService<SessionTable>(), sp.GetRequiredService<SessionSupervisor>(),
             sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<SignInService>(), sp.GetRequiredService<PreAuthGate>(), sp.GetRequiredService<PacketCounters>(), sp.GetRequiredService<GatewayMetrics>(),
-            sp.GetRequiredService<HealthCheckService>(), sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<CertificateWatch>(), sp.GetRequiredService<HealthCheckService>(), sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>()));
         services.AddHostedService(sp => sp.GetRequiredService<GatewayServer>());
         return services;
     }

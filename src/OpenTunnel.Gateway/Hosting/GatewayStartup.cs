@@ -36,11 +36,8 @@ public static class GatewayStartup
         }
 
         Directory.CreateDirectory(options.DataDirectory);
-        var certificate = ServerCertificate.Load(options.Tls, options.DataDirectory);
-        if (certificate.Generated)
-        {
-            GatewayLog.SelfSignedCertificate(logger, certificate.Source, certificate.Pin);
-        }
+        var certificate = ServerCertificate.Load(options.Tls, options.DataDirectory, time.GetUtcNow());
+        GatewayConfiguration.LogSelfSignedChanges(certificate, logger);
 
         var tunnel = TunnelSettings.From(options);
         CheckPoolsAgainstHost(options.Network, tunnel, HostNetworks.Read(), logger);

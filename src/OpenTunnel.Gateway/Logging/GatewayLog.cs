@@ -16,6 +16,15 @@ internal static partial class GatewayLog
     [LoggerMessage(101, LogLevel.Warning, "Generated a self-signed certificate in {Path}; clients must pin it: --servercert pin-sha256:{Pin}")]
     public static partial void SelfSignedCertificate(ILogger logger, string path, string pin);
 
+    [LoggerMessage(108, LogLevel.Information, "Renewed the self-signed certificate in {Path} (the old one's validity ends {OldNotAfter:u}) for the same key, so the pin stays pin-sha256:{Pin}; valid until {NotAfter:u}")]
+    public static partial void SelfSignedCertificateRenewed(ILogger logger, string path, DateTimeOffset oldNotAfter, string pin, DateTimeOffset notAfter);
+
+    [LoggerMessage(109, LogLevel.Warning, "The TLS certificate '{Subject}' from {Source} {State} (Tls:ExpiryWarningDays {WarningDays}): install a renewed one and run reload before then")]
+    public static partial void CertificateExpiresSoon(ILogger logger, string subject, string source, string state, int warningDays);
+
+    [LoggerMessage(110, LogLevel.Error, "The TLS certificate '{Subject}' from {Source} is {State}: clients that check it refuse to connect; install a valid one and run reload")]
+    public static partial void CertificateNotValid(ILogger logger, string subject, string source, string state);
+
     [LoggerMessage(102, LogLevel.Debug, "TLS handshake with {Client} failed: {Reason}")]
     public static partial void HandshakeFailed(ILogger logger, IPEndPoint client, string reason);
 

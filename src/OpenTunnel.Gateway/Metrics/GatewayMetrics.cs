@@ -71,6 +71,11 @@ public sealed class GatewayMetrics
 
     public void Banned() => _bans.Add(1);
 
+    /// <summary>Adds the gauge of the server certificate's end of validity, in seconds since 1970 (as Prometheus' own certificate probes give it).</summary>
+    public void ObserveCertificate(Func<DateTimeOffset> notAfter) =>
+        _meter.CreateObservableGauge("opentunnel.gateway.tls.certificate.not_after", () => notAfter().ToUnixTimeSeconds(), unit: "s",
+            description: "End of validity of the TLS certificate in force, in seconds since 1970-01-01");
+
     /// <summary>Adds the gauges of pre-authentication connections and of banned clients.</summary>
     public void ObservePreAuth(Func<int> connections, Func<int> banned)
     {

@@ -16,13 +16,17 @@ public sealed class ServerCertificate
     /// <summary>File name of the generated certificate (with its key) in the data directory.</summary>
     public const string SelfSignedFileName = "self-signed.pem";
 
-    private ServerCertificate(X509Certificate2 certificate, X509Certificate2Collection chain, string source, bool generated)
+    /// <summary>The self-signed certificate's lifetime when made or renewed.</summary>
+    public static readonly TimeSpan SelfSignedLifetime = TimeSpan.FromDays(730);
+
+    private ServerCertificate(X509Certificate2 certificate, X509Certificate2Collection chain, string source, bool generated, DateTimeOffset? renewedFrom = null)
     {
         Certificate = certificate;
         Context = SslStreamCertificateContext.Create(certificate, chain, offline: true);
         Pin = CertificatePins.HashOf(certificate);
         Source = source;
         Generated = generated;
+        RenewedFrom = renewedFrom;
     }
 
     public X509Certificate2 Certificate { get; }
@@ -37,18 +41,25 @@ public sealed class ServerCertificate
     /// <summary>True when it was generated at this start (no certificate was configured or generated before).</summary>
     public bool Generated { get; }
 
+    /// <summary>When this load renewed the self-signed certificate: the old one's end of validity; null otherwise.</summary>
+    public DateTimeOffset? RenewedFrom { get; }
+
     public DateTimeOffset NotAfter => new(Certificate.NotAfter.ToUniversalTime());
 
     /// <summary>
     /// Loads the configured PEM or PFX, or the self-signed certificate of the data directory,
-    /// generating it on first use. Throws <see cref="GatewayConfigurationException"/> naming the
-    /// setting when a file is missing or unreadable.
+    /// generating it on first use. With <paramref name="renewSelfSigned"/>, a self-signed
+    /// certificate that is not valid at <paramref name="now"/> or expires within
+    /// Tls:ExpiryWarningDays is issued again for the same key (so its pin stays) and saved. Throws
+    /// <see cref="GatewayConfigurationException"/> naming the setting when a file is missing or
+    /// unreadable.
     /// </summary>
-    public static ServerCertificate Load(TlsOptions tls, string dataDirectory)
+    public static ServerCertificate Load(TlsOptions tls, string dataDirectory, DateTimeOffset now, bool renewSelfSigned = true)
     {
+        ArgumentNullException.ThrowIfNull(tls);
         if (tls.CertificateFile is null)
         {
-            return LoadOrCreateSelfSigned(dataDirectory);
+            return LoadOrCreateSelfSigned(dataDirectory, now, renewSelfSigned ? tls.ExpiryWarningDays : null);
         }
 
         if (!File.Exists(tls.CertificateFile))
@@ -93,7 +104,7 @@ public sealed class ServerCertificate
         }
     }
 
-    private static ServerCertificate FromPem(string certificateFile, string keyFile, bool generated)
+    private static ServerCertificate FromPem(string certificateFile, string keyFile, bool generated, DateTimeOffset? renewedFrom = null)
     {
         // On Linux the PEM key can be used by SslStream as it is (no PFX round trip needed).
         var leaf = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
@@ -107,27 +118,49 @@ public sealed class ServerCertificate
             }
         }
 
-        return new ServerCertificate(leaf, chain, certificateFile, generated);
+        return new ServerCertificate(leaf, chain, certificateFile, generated, renewedFrom);
     }
 
-    private static ServerCertificate LoadOrCreateSelfSigned(string dataDirectory)
+    private static ServerCertificate LoadOrCreateSelfSigned(string dataDirectory, DateTimeOffset now, int? renewWithinDays)
     {
         string path = Path.Combine(dataDirectory, SelfSignedFileName);
         if (File.Exists(path))
         {
+            ServerCertificate loaded;
             try
             {
-                return FromPem(path, path, generated: false);
+                loaded = FromPem(path, path, generated: false);
             }
             catch (CryptographicException e)
             {
                 throw new GatewayConfigurationException($"The self-signed certificate '{path}' cannot be read ({e.Message}); delete it to have a new one made.");
             }
+
+            if (renewWithinDays is not { } days || CertificateExpiry.Of(loaded, now, days).Validity == CertificateValidity.Valid)
+            {
+                return loaded;
+            }
+
+            using ECDsa? key = loaded.Certificate.GetECDsaPrivateKey();
+            if (key is null)
+            {
+                throw new GatewayConfigurationException($"The self-signed certificate '{path}' {CertificateExpiry.Of(loaded, now, days).Describe()} and its key is not ECDSA, so it cannot be renewed with the same pin; delete it to have a new one made (clients then need the new pin).");
+            }
+
+            WriteSelfSigned(path, key, now);
+            return FromPem(path, path, generated: false, renewedFrom: loaded.NotAfter);
         }
 
         Directory.CreateDirectory(dataDirectory);
         // ECDSA P-256: a cheaper handshake than RSA, and GnuTLS (openconnect) takes it.
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var newKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        WriteSelfSigned(path, newKey, now);
+        return FromPem(path, path, generated: true);
+    }
+
+    /// <summary>A self-signed server certificate for <paramref name="key"/>, valid from a day before <paramref name="now"/> for <see cref="SelfSignedLifetime"/>, saved with its key.</summary>
+    private static void WriteSelfSigned(string path, ECDsa key, DateTimeOffset now)
+    {
         var request = new CertificateRequest("CN=OpenTunnel gateway (self-signed)", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
@@ -136,10 +169,15 @@ public sealed class ServerCertificate
         names.AddDnsName(Environment.MachineName);
         names.AddDnsName("localhost");
         request.CertificateExtensions.Add(names.Build());
-        var now = DateTimeOffset.UtcNow;
-        using var certificate = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(2));
+        using var certificate = request.CreateSelfSigned(now.AddDays(-1), now + SelfSignedLifetime);
         string pem = certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n";
-        OwnerOnlyFiles.WriteAtomically(path, pem);
-        return FromPem(path, path, generated: true);
+        try
+        {
+            OwnerOnlyFiles.WriteAtomically(path, pem);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new GatewayConfigurationException($"The self-signed certificate '{path}' cannot be written: {e.Message}");
+        }
     }
 }

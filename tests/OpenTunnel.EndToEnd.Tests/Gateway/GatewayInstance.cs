@@ -100,7 +100,7 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
             configure?.Invoke(config);
             string configFile = directory.File("gateway.json");
             File.WriteAllText(configFile, config.ToJsonString());
-            string pin = ServerCertificate.Load(new TlsOptions(), data).Pin;
+            string pin = ServerCertificate.Load(new TlsOptions(), data, DateTimeOffset.UtcNow).Pin;
             string[] command = [.. launcher ?? [], "dotnet", GatewayAssembly(), "run", "--config", configFile];
             var process = await LaunchAsync(topology, command, environment);
             return new GatewayInstance(topology, directory, issuer, configFile, process, pin, command, environment);

@@ -203,6 +203,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         Assert.Contains("\"accepting-sessions\":\"Unhealthy\"", readyWhileDraining, StringComparison.Ordinal);
         Assert.False(afterOff);
         Assert.EndsWith(" 200", readyAfterOff, StringComparison.Ordinal);
+        Assert.Contains("\"certificate\":\"Healthy\"", readyAfterOff, StringComparison.Ordinal);
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("Network:DnsServers:0 'not-an-address' is not an IP address", refused.StandardError, StringComparison.Ordinal);
         Assert.True(applied.Succeeded, applied.StandardError);
@@ -258,7 +259,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
     }
 
     [Fact]
-    public void Metrics_Scrape_ShowsSessionsSignInsAndHandshakes()
+    public async Task Metrics_Scrape_ShowsSessionsSignInsHandshakesAndTheCertificatesEnd()
     {
         var scrape = Gateway.Topology.Exec(Gateway.Topology.Gateway, "curl", "-s", "-m", "5", "http://127.0.0.1:9464/metrics").EnsureSuccess();
 
@@ -266,6 +267,10 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         Assert.Matches("opentunnel_gateway_sign_ins_total\\{[^}]*reason=\"none\",result=\"success\"[^}]*\\}", scrape.StandardOutput);
         Assert.Contains("opentunnel_gateway_tls_handshake_duration_seconds_count", scrape.StandardOutput, StringComparison.Ordinal);
         Assert.Matches("opentunnel_gateway_bytes_total\\{[^}]*direction=\"to_client\"[^}]*\\}", scrape.StandardOutput);
+        long notAfter = long.Parse(System.Text.RegularExpressions.Regex.Match(scrape.StandardOutput, "opentunnel_gateway_tls_certificate_not_after_seconds\\{[^}]*\\} ([0-9.e+E]+)\n").Groups[1].Value,
+            System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
+        DateTimeOffset certificateEnd = (await Gateway.ControlAsync("status"))!["certificate"]!["notAfter"]!.GetValue<DateTimeOffset>();
+        Assert.Equal(certificateEnd.ToUnixTimeSeconds(), notAfter);
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public sealed class LoadBalancedSiteTests(ITestOutputHelper output)
         using var issuer = DevelopmentTokenIssuer.CreateOrLoad(directory.Subdirectory("issuer"), GatewayInstance.Issuer, GatewayInstance.Audience, DevelopmentKeyKind.EcP256);
         string firstData = Path.Combine(directory.Subdirectory("gw1"), "data");
         Directory.CreateDirectory(firstData);
-        string pin = ServerCertificate.Load(new TlsOptions(), firstData).Pin;
+        string pin = ServerCertificate.Load(new TlsOptions(), firstData, DateTimeOffset.UtcNow).Pin;
         string certificate = Directory.GetFiles(firstData, "self-signed.pem").Single();
 
         var gateways = new List<BalancedGateway>();

@@ -19,6 +19,16 @@ public sealed class GatewayOptionsValidatorTests
         Assert.Empty(GatewayOptionsValidator.Validate(Valid()));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(366)]
+    public void Validate_ExpiryWarningDaysOutOfRange_NamesTheSetting(int days)
+    {
+        var options = Valid() with { Tls = new TlsOptions { ExpiryWarningDays = days } };
+
+        Assert.Equal([$"Tls:ExpiryWarningDays must be 1 to 365 (got {days})."], GatewayOptionsValidator.Validate(options));
+    }
+
     [Fact]
     public void Validate_BadLoadBalancing_NamesEachSettingAndPeer()
     {

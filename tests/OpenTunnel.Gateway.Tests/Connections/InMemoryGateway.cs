@@ -45,7 +45,7 @@ internal sealed class InMemoryGateway : IRunningConfiguration, IAsyncDisposable
             LoadBalancing = loadBalancing ?? new LoadBalancingOptions(),
         };
         var validator = JwtAccessTokenValidator.Create(options.Auth, NullLoggerFactory.Instance);
-        Current = new RunningConfiguration(options, TunnelSettings.From(options), ServerCertificate.Load(options.Tls, options.DataDirectory), validator, "test", Time.GetUtcNow());
+        Current = new RunningConfiguration(options, TunnelSettings.From(options), ServerCertificate.Load(options.Tls, options.DataDirectory, Time.GetUtcNow()), validator, "test", Time.GetUtcNow());
         AddressPool = new IPv4AddressPool(IPNetwork.Parse(Pool));
         Metrics = new GatewayMetrics(_meters.GetRequiredService<IMeterFactory>(), Sessions, Counters);
         DataPlane = new TunDataPlane(Device, Current.Tunnel.TunMtu, AddressPool, null, Counters, Time, NullLogger.Instance);

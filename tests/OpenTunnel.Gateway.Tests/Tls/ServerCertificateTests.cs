@@ -16,7 +16,7 @@ public sealed class ServerCertificateTests : IDisposable
     [Fact]
     public void Load_NoCertificateConfigured_GeneratesAPrivateSelfSignedFile()
     {
-        ServerCertificate certificate = ServerCertificate.Load(new TlsOptions(), _directory);
+        ServerCertificate certificate = ServerCertificate.Load(new TlsOptions(), _directory, DateTimeOffset.UtcNow);
 
         string path = Path.Combine(_directory, ServerCertificate.SelfSignedFileName);
         Assert.True(certificate.Generated);
@@ -35,7 +35,7 @@ public sealed class ServerCertificateTests : IDisposable
         File.SetUnixFileMode(leftover, OwnerOnlyFiles.FileMode | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         using var reader = new FileStream(leftover, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
 
-        ServerCertificate certificate = ServerCertificate.Load(new TlsOptions(), _directory);
+        ServerCertificate certificate = ServerCertificate.Load(new TlsOptions(), _directory, DateTimeOffset.UtcNow);
 
         Assert.True(certificate.Generated);
         Assert.Equal(0, reader.Read(new byte[4096]));
@@ -44,7 +44,7 @@ public sealed class ServerCertificateTests : IDisposable
     [Fact]
     public async Task Pin_GeneratedCertificate_IsWhatOpensslComputesFromThePublicKey()
     {
-        ServerCertificate certificate = ServerCertificate.Load(new TlsOptions(), _directory);
+        ServerCertificate certificate = ServerCertificate.Load(new TlsOptions(), _directory, DateTimeOffset.UtcNow);
         string path = Path.Combine(_directory, ServerCertificate.SelfSignedFileName);
 
         // The recipe openconnect's documentation gives for a pin-sha256.
@@ -54,5 +54,59 @@ public sealed class ServerCertificateTests : IDisposable
         Assert.Equal(openssl.Output.Trim(), certificate.Pin);
         Assert.Equal(CertificatePins.Prefix + certificate.Pin, CertificatePins.Of(certificate.Certificate));
         Assert.True(CertificatePins.IsWellFormed(CertificatePins.Of(certificate.Certificate)));
+    }
+}
+
+/// <summary>The self-signed certificate renewed for the same key near its end, so that clients' pins stay valid.</summary>
+[Trait("Category", "Unit")]
+public sealed class SelfSignedRenewalTests : IDisposable
+{
+    private static readonly DateTimeOffset Made = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private readonly string _directory = Directory.CreateTempSubdirectory("ot-self-signed-renewal-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void Load_WithinTheWarningDays_RenewsForTheSameKey_ThePinStays()
+    {
+        ServerCertificate first = ServerCertificate.Load(new TlsOptions(), _directory, Made);
+        DateTimeOffset late = first.NotAfter.AddDays(-10);
+
+        ServerCertificate renewed = ServerCertificate.Load(new TlsOptions(), _directory, late);
+        ServerCertificate reread = ServerCertificate.Load(new TlsOptions(), _directory, late);
+
+        Assert.Equal(first.NotAfter, renewed.RenewedFrom);
+        Assert.Equal(first.Pin, renewed.Pin);
+        Assert.Equal(late + ServerCertificate.SelfSignedLifetime, renewed.NotAfter, TimeSpan.FromSeconds(1));
+        Assert.False(renewed.Generated);
+        Assert.Null(reread.RenewedFrom);
+        Assert.Equal(renewed.Certificate.Thumbprint, reread.Certificate.Thumbprint);
+        Assert.Equal(OwnerOnlyFiles.FileMode, File.GetUnixFileMode(Path.Combine(_directory, ServerCertificate.SelfSignedFileName)));
+    }
+
+    [Fact]
+    public void Load_Expired_RenewsToo_ButNotWhenAskedOnlyToRead()
+    {
+        ServerCertificate first = ServerCertificate.Load(new TlsOptions(), _directory, Made);
+        DateTimeOffset after = first.NotAfter.AddDays(5);
+
+        ServerCertificate read = ServerCertificate.Load(new TlsOptions(), _directory, after, renewSelfSigned: false);
+        ServerCertificate renewed = ServerCertificate.Load(new TlsOptions(), _directory, after);
+
+        Assert.Null(read.RenewedFrom);
+        Assert.Equal(first.Certificate.Thumbprint, read.Certificate.Thumbprint);
+        Assert.Equal(first.NotAfter, renewed.RenewedFrom);
+        Assert.Equal(first.Pin, renewed.Pin);
+    }
+
+    [Fact]
+    public void Load_MoreThanTheWarningDaysLeft_KeepsTheFile()
+    {
+        ServerCertificate first = ServerCertificate.Load(new TlsOptions(), _directory, Made);
+
+        ServerCertificate again = ServerCertificate.Load(new TlsOptions { ExpiryWarningDays = 30 }, _directory, first.NotAfter.AddDays(-31));
+
+        Assert.Null(again.RenewedFrom);
+        Assert.Equal(first.Certificate.Thumbprint, again.Certificate.Thumbprint);
     }
 }
