@@ -59,6 +59,9 @@ internal sealed class OpenTunnelServer : IVpnServer
 
     private string DataDirectory => Path.Combine(_folder, "data");
 
+    /// <summary>The gateway's control socket (its default place in the data directory).</summary>
+    public string ControlSocket => Path.Combine(DataDirectory, "control.sock");
+
     public async Task StartAsync(ServerSettings settings, CancellationToken cancellationToken)
     {
         // No separate "check": "run" validates the file first and exits naming the bad setting, which StartAsync reports with the output.

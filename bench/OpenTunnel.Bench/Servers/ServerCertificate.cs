@@ -23,7 +23,8 @@ internal sealed record ServerCertificate(string CertificatePath, string KeyPath,
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(3));
+        // Longer than the gateway's Tls:ExpiryWarningDays (30), so that a run logs no expiry warning.
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(90));
 
         string certificatePath = Path.Combine(folder, "server-cert.pem");
         string keyPath = Path.Combine(folder, "server-key.pem");
