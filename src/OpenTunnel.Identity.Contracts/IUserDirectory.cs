@@ -13,4 +13,23 @@ public interface IUserDirectory
     Task<DirectoryUser?> FindByNameAsync(string name, CancellationToken cancellationToken);
 
     Task<DirectoryUser?> FindByIdAsync(Guid id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Creates the user of an upstream account at its first sign-in, or updates the matched one
+    /// (display name, groups: exactly the mapped groups), with an audit entry; not saved (the
+    /// caller's unit of work saves it with the federated login).
+    /// </summary>
+    Task<FederatedProvisioning> ProvisionFederatedAsync(FederatedAccount account, CancellationToken cancellationToken);
+
+    /// <summary>Records in the audit log what happened to a user's access outside the API (<paramref name="actor"/> made <paramref name="change"/>); not saved.</summary>
+    void RecordAudit(Guid userId, string actor, string change);
 }
+
+/// <summary>
+/// A user signed in through an upstream provider: the user it matched (null at the first sign-in),
+/// the name for a new user, the display name, and the names of our groups the upstream's groups map to.
+/// </summary>
+public sealed record FederatedAccount(Guid? UserId, string Upstream, string Name, string DisplayName, IReadOnlyList<string> Groups);
+
+/// <summary>The user after <see cref="IUserDirectory.ProvisionFederatedAsync"/>, or why not (a name taken by another user); the mapped group names that are no group of ours.</summary>
+public sealed record FederatedProvisioning(DirectoryUser? User, string? Error, IReadOnlyList<string> UnknownGroups);

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Identity.Data;
 using OpenTunnel.Identity.Contracts;
+using OpenTunnel.Identity.Settings;
 
 namespace OpenTunnel.Identity.Credentials;
 
@@ -17,9 +18,11 @@ public sealed record SignInOutcome(DirectoryUser? User, string? Error)
 /// per-address throttle. Every attempt is logged with its outcome and the check that refused it.
 /// </summary>
 public sealed partial class UserSignIn(
-    IUserDirectory users, IdentityStore store, SignInThrottle throttle, TotpSeeds seeds, TimeProvider time, ILogger<UserSignIn> logger)
+    IUserDirectory users, IdentityStore store, SignInThrottle throttle, TotpSeeds seeds, IdentityProviderOptions options, TimeProvider time, ILogger<UserSignIn> logger)
 {
     public const string WrongCredentials = "The user name, password or one-time code is wrong.";
+
+    public const string LocalAccountsOff = "Signing in with a user name and password is turned off here; sign in with one of the providers offered.";
 
     /// <summary>A hash that matches no password: an unknown name costs as much time as a known one.</summary>
     private static readonly string UnknownUserHash = new PasswordHasher<DirectoryUser>().HashPassword(null!, Guid.NewGuid().ToString());
@@ -36,6 +39,12 @@ public sealed partial class UserSignIn(
         }
 
         userName = userName.Trim();
+        if (!options.LocalAccounts)
+        {
+            LogRefused(logger, userName, clientAddress, "local accounts are turned off (Identity:LocalAccounts)");
+            return new SignInOutcome(null, LocalAccountsOff);
+        }
+
         // Counted before the password is checked, atomically with the limit: parallel guesses each take a slot.
         if (throttle.TryReserve(userName, clientAddress) is { } wait)
         {

@@ -5,7 +5,7 @@ namespace OpenTunnel.Identity.Data;
 /// <summary>
 /// The identity provider's tables in the hosting service's model: OpenIddict's applications,
 /// authorizations, scopes and tokens, and the provider's own credentials, device keys, used
-/// device assertions and access events. The host calls it from its <c>OnModelCreating</c>.
+/// device assertions, access events and federated logins. The host calls it from its <c>OnModelCreating</c>.
 /// </summary>
 public static class IdentityModel
 {
@@ -35,6 +35,13 @@ public static class IdentityModel
         access.Property(e => e.Reason).HasMaxLength(500);
         access.Property(e => e.UserName).HasMaxLength(128);
         access.Ignore(e => e.Target);
+
+        var federated = modelBuilder.Entity<FederatedLogin>();
+        federated.ToTable("IdentityFederatedLogins");
+        federated.HasIndex(l => new { l.Issuer, l.Subject }).IsUnique();
+        federated.HasIndex(l => l.UserId);
+        federated.Property(l => l.Issuer).HasMaxLength(500);
+        federated.Property(l => l.Subject).HasMaxLength(255);
         return modelBuilder;
     }
 }

@@ -17,4 +17,6 @@ public sealed class IdentityStore(DbContext context)
     public DbSet<UsedDeviceAssertion> UsedDeviceAssertions => Context.Set<UsedDeviceAssertion>();
 
     public DbSet<AccessEvent> AccessEvents => Context.Set<AccessEvent>();
+
+    public DbSet<FederatedLogin> FederatedLogins => Context.Set<FederatedLogin>();
 }

@@ -5,7 +5,8 @@ using Microsoft.AspNetCore.Http;
 namespace OpenTunnel.Identity.Endpoints;
 
 /// <summary>
-/// The provider's one HTML page: a sign-in form (user name, password, one-time code) posted back
+/// The provider's one HTML page: a sign-in form (user name, password, one-time code, and a button
+/// per upstream provider) posted back
 /// to the endpoint that showed it, carrying that request's parameters as hidden fields. No
 /// scripts, no external resources; every value is HTML-encoded.
 /// </summary>
@@ -15,11 +16,22 @@ public static class SignInPage
     public const string PasswordField = "password";
     public const string OneTimeCodeField = "otp";
 
-    /// <summary>Form fields that are the person's input, never carried over as hidden request parameters.</summary>
-    public static bool IsInputField(string name) => name is UserNameField or PasswordField or OneTimeCodeField;
+    /// <summary>The button of an upstream provider posts its name in this field.</summary>
+    public const string UpstreamField = "upstream";
 
-    public static IResult Form(string title, string explanation, string action, IEnumerable<KeyValuePair<string, string?>> hidden, string? error, string? userName, bool askUserCode = false, string? userCode = null)
+    /// <summary>Form fields that are the person's input, never carried over as hidden request parameters.</summary>
+    public static bool IsInputField(string name) => name is UserNameField or PasswordField or OneTimeCodeField or UpstreamField;
+
+    /// <summary>
+    /// The sign-in form: the user name, password and one-time code fields when
+    /// <paramref name="localAccounts"/> are on, and a "Sign in with NAME" button for each of
+    /// <paramref name="upstreams"/> (it posts the same form, with the request's parameters, naming the upstream).
+    /// </summary>
+    public static IResult Form(
+        string title, string explanation, string action, IEnumerable<KeyValuePair<string, string?>> hidden, string? error, string? userName,
+        bool localAccounts, IReadOnlyList<string> upstreams, bool askUserCode = false, string? userCode = null)
     {
+        ArgumentNullException.ThrowIfNull(upstreams);
         ArgumentNullException.ThrowIfNull(hidden);
         HtmlEncoder html = HtmlEncoder.Default;
         var body = new StringBuilder();
@@ -36,10 +48,21 @@ public static class SignInPage
             Field(body, html, "user_code", "Code shown on your device", "text", userCode, "one-time-code");
         }
 
-        Field(body, html, UserNameField, "User name", "text", userName, "username");
-        Field(body, html, PasswordField, "Password", "password", null, "current-password");
-        Field(body, html, OneTimeCodeField, "One-time code (if you use an authenticator app)", "text", null, "one-time-code");
-        body.Append("<button type=\"submit\">Sign in</button></form>");
+        if (localAccounts)
+        {
+            Field(body, html, UserNameField, "User name", "text", userName, "username");
+            Field(body, html, PasswordField, "Password", "password", null, "current-password");
+            Field(body, html, OneTimeCodeField, "One-time code (if you use an authenticator app)", "text", null, "one-time-code");
+            body.Append("<p><button type=\"submit\">Sign in</button></p>");
+        }
+
+        foreach (string upstream in upstreams)
+        {
+            body.Append("<p><button type=\"submit\" name=\"").Append(UpstreamField).Append("\" value=\"").Append(html.Encode(upstream)).Append("\">Sign in with ")
+                .Append(html.Encode(upstream)).Append("</button></p>");
+        }
+
+        body.Append("</form>");
         return Page(title, body.ToString(), error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
     }
 

@@ -11,6 +11,7 @@ using OpenIddict.Server.AspNetCore;
 using OpenTunnel.Identity.Credentials;
 using OpenTunnel.Identity.Data;
 using OpenTunnel.Identity.Devices;
+using OpenTunnel.Identity.Federation;
 using OpenTunnel.Identity.Contracts;
 using OpenTunnel.Identity.Contracts.Devices;
 using OpenTunnel.Identity.Settings;
@@ -22,7 +23,8 @@ namespace OpenTunnel.Identity.Endpoints;
 /// <summary>
 /// The token endpoint's decisions after OpenIddict has checked the request (client, code, PKCE
 /// verifier, device code, refresh token): the user must still exist and be enabled, and their
-/// sessions must not have been revoked since they signed in; a token for the gateways is issued
+/// sessions must not have been revoked since they signed in (and, for a user who signed in through
+/// an upstream provider, the upstream must accept a refresh too); a token for the gateways is issued
 /// only when conditional access allows the user, on the device whose key signed the
 /// <c>device_assertion</c>, for the site. Every refusal says which condition failed.
 /// </summary>
@@ -33,6 +35,7 @@ public sealed partial class TokenEndpoint(
     IdentityStore store,
     IOpenIddictApplicationManager applications,
     IssuerUrls urls,
+    UpstreamSignIn upstreams,
     IOptions<IdentityProviderOptions> options,
     ILogger<TokenEndpoint> logger)
 {
@@ -79,6 +82,13 @@ public sealed partial class TokenEndpoint(
             return Refuse(request, Errors.InvalidGrant, $"An administrator revoked the sessions of {user.Name} at {revoked:u}; sign in again.");
         }
 
+        // A user who signed in upstream keeps access only while the upstream accepts their refresh too.
+        string? upstream = granted.GetClaim(IdentityClaims.Upstream);
+        if (upstream is not null && request.IsRefreshTokenGrantType() && await upstreams.CheckAtRefreshAsync(user, upstream, ct) is { } refusal)
+        {
+            return Refuse(request, Errors.InvalidGrant, refusal, user.Name);
+        }
+
         // A refresh may narrow the scopes of the access token, never widen them, and the new refresh
         // token keeps the scopes granted at sign-in (RFC 6749 section 6): OpenIddict narrows the
         // access token's scopes to the request's, the identity keeps the granted ones.
@@ -86,6 +96,7 @@ public sealed partial class TokenEndpoint(
             ? request.GetScopes()
             : granted.GetScopes();
         ClaimsIdentity identity = TokenIdentities.ForUser(user, authenticatedAt);
+        TokenIdentities.SetUpstream(identity, upstream);
         identity.SetScopes(granted.GetScopes());
         var resources = new List<string>();
         if (scopes.Contains(IdentityScopes.Gateway))

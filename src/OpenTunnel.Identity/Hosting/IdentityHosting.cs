@@ -10,6 +10,9 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
+using OpenIddict.Client;
+using OpenIddict.Client.AspNetCore;
+using OpenIddict.Client.SystemNetHttp;
 using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
 using OpenIddict.Validation;
@@ -19,9 +22,11 @@ using OpenTunnel.Identity.Credentials;
 using OpenTunnel.Identity.Data;
 using OpenTunnel.Identity.Devices;
 using OpenTunnel.Identity.Endpoints;
+using OpenTunnel.Identity.Federation;
 using OpenTunnel.Identity.Keys;
 using OpenTunnel.Identity.Settings;
 using OpenTunnel.Identity.Tokens;
+using OpenTunnel.Trust;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace OpenTunnel.Identity.Hosting;
@@ -100,7 +105,20 @@ public static class IdentityHosting
         services.AddScoped<TokenEndpoint>();
         services.AddScoped<InteractiveEndpoints>();
         services.AddScoped<UserInfoEndpoint>();
+        services.AddScoped<UpstreamSignIn>();
         services.AddSingleton<IssuerUrls>();
+
+        // Carries a user signed in upstream from the callback back to the page that asked, once.
+        services.AddAuthentication().AddCookie(UpstreamSignIn.CookieScheme, o =>
+        {
+            o.Cookie.Name = "opentunnel-upstream-sign-in";
+            o.Cookie.Path = "/connect";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.ExpireTimeSpan = TimeSpan.FromMinutes(5);
+            o.SlidingExpiration = false;
+        });
 
         services.AddOpenIddict()
             .AddCore(o => o.UseEntityFrameworkCore().UseDbContext<TContext>())
@@ -135,11 +153,28 @@ public static class IdentityHosting
             {
                 o.UseLocalServer();
                 o.UseAspNetCore();
+            })
+            .AddClient(o =>
+            {
+                // Federation (Identity:Upstreams): the code flow with PKCE to each upstream, and its refresh at each of ours.
+                o.AllowAuthorizationCodeFlow().AllowRefreshTokenFlow();
+                o.SetRedirectionEndpointUris(InteractiveEndpoints.UpstreamCallbackPath.TrimStart('/'));
+                o.UseAspNetCore().EnableRedirectionEndpointPassthrough();
+                o.UseSystemNetHttp();
             });
 
         // Read when OpenIddict first builds its options, so settings given to the host late (tests) count.
         services.AddOptions<OpenIddictServerOptions>().Configure<IdentityProviderOptions, SigningKeyRing, IdentitySecretStore, TimeProvider>(ConfigureServer);
         services.AddOptions<OpenIddictServerAspNetCoreOptions>().Configure<IdentityProviderOptions>((o, identity) => o.DisableTransportSecurityRequirement = !identity.RequireHttps);
+        services.AddOptions<OpenIddictClientOptions>().Configure<IdentityProviderOptions, SigningKeyRing, IdentitySecretStore, TimeProvider>(ConfigureClient);
+        services.AddOptions<OpenIddictClientAspNetCoreOptions>().Configure<IdentityProviderOptions>((o, identity) =>
+        {
+            o.DisableTransportSecurityRequirement = !identity.RequireHttps;
+            // No authentication scheme per upstream name: a name must not shadow one of the host's schemes.
+            o.DisableAutomaticAuthenticationSchemeForwarding = true;
+        });
+        services.AddOptions<OpenIddictClientSystemNetHttpOptions>().Configure<IdentityProviderOptions>((o, identity) =>
+            o.HttpClientHandlerActions.Add((registration, handler) => TrustUpstream(identity, registration, handler)));
         services.AddOptions<OpenIddictValidationOptions>().Configure<IdentityProviderOptions>((o, identity) => o.Audiences.Add(identity.ManagementAudience));
 
         services.AddAuthorizationBuilder().AddPolicy(DeviceEnrolmentPolicy, p => p
@@ -157,6 +192,8 @@ public static class IdentityHosting
         app.MapMethods(InteractiveEndpoints.VerificationPath, [HttpMethods.Get, HttpMethods.Post], (HttpContext http, InteractiveEndpoints pages) => pages.VerifyAsync(http))
             .AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
         app.MapMethods(InteractiveEndpoints.AuthorizationPath, [HttpMethods.Get, HttpMethods.Post], (HttpContext http, InteractiveEndpoints pages) => pages.AuthorizeAsync(http))
+            .AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
+        app.MapMethods(InteractiveEndpoints.UpstreamCallbackPath, [HttpMethods.Get, HttpMethods.Post], (HttpContext http, InteractiveEndpoints pages) => pages.UpstreamCallbackAsync(http))
             .AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
         app.MapMethods(UserInfoEndpoint.Path, [HttpMethods.Get, HttpMethods.Post], (HttpContext http, UserInfoEndpoint info) => info.GetAsync(http))
             .AllowAnonymous().ExcludeFromDescription();
@@ -177,21 +214,65 @@ public static class IdentityHosting
         server.DeviceCodeLifetime = identity.DeviceCodeLifetime;
         server.UserCodeLifetime = identity.DeviceCodeLifetime;
         server.AuthorizationCodeLifetime = identity.AuthorizationCodeLifetime;
+        // Newest first: OpenIddict signs with the first usable key and publishes them all in the JWKS.
+        server.SigningCredentials.AddRange(SigningCredentialsOf(ring));
+        server.EncryptionCredentials.Add(EncryptionCredentials(identity, shared, time));
+    }
+
+    /// <summary>The signing keys of the ring, newest first (read from the folder or the shared store first when the ring is empty).</summary>
+    private static List<SigningCredentials> SigningCredentialsOf(SigningKeyRing ring)
+    {
         if (ring.Keys.Count == 0)
         {
             ring.Refresh();
         }
 
-        // Newest first: OpenIddict signs with the first usable key and publishes them all in the JWKS.
-        foreach (SigningKey key in ring.Keys)
-        {
-            server.SigningCredentials.Add(new SigningCredentials(new RsaSecurityKey(key.Rsa) { KeyId = key.KeyId }, SecurityAlgorithms.RsaSha256));
-        }
+        return ring.Keys.Select(key => new SigningCredentials(new RsaSecurityKey(key.Rsa) { KeyId = key.KeyId }, SecurityAlgorithms.RsaSha256)).ToList();
+    }
 
+    /// <summary>The token encryption key (the key folder's, or the shared store's), which also protects the client's state tokens.</summary>
+    private static EncryptingCredentials EncryptionCredentials(IdentityProviderOptions identity, IdentitySecretStore shared, TimeProvider time)
+    {
         byte[] encryption = shared.Store is { } store
             ? KeyDirectory.LoadOrCreateEncryptionKey(identity.KeyDirectory!, store, time.GetUtcNow())
             : KeyDirectory.LoadOrCreateEncryptionKey(identity.KeyDirectory!);
-        server.EncryptionCredentials.Add(new EncryptingCredentials(new SymmetricSecurityKey(encryption), SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
+        return new EncryptingCredentials(new SymmetricSecurityKey(encryption), SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512);
+    }
+
+    /// <summary>
+    /// One client registration per upstream provider, redirecting to <see cref="InteractiveEndpoints.UpstreamCallbackPath"/>
+    /// (relative: the issuer's host). The state tokens of the code flow are signed and encrypted with
+    /// the server's keys, so every replica can read the state another one wrote.
+    /// </summary>
+    private static void ConfigureClient(OpenIddictClientOptions client, IdentityProviderOptions identity, SigningKeyRing ring, IdentitySecretStore shared, TimeProvider time)
+    {
+        foreach (UpstreamProviderOptions upstream in identity.Upstreams)
+        {
+            var registration = new OpenIddictClientRegistration
+            {
+                ProviderName = upstream.Name,
+                ProviderDisplayName = upstream.Name,
+                Issuer = new Uri(upstream.Issuer, UriKind.Absolute),
+                ClientId = upstream.ClientId,
+                ClientSecret = upstream.ClientSecret,
+                RedirectUri = new Uri(InteractiveEndpoints.UpstreamCallbackPath.TrimStart('/'), UriKind.Relative),
+            };
+            registration.Scopes.UnionWith(upstream.EffectiveScopes);
+            client.Registrations.Add(registration);
+        }
+
+        client.SigningCredentials.AddRange(SigningCredentialsOf(ring));
+        client.EncryptionCredentials.Add(EncryptionCredentials(identity, shared, time));
+    }
+
+    /// <summary>An upstream with <c>CaFile</c> is trusted by that CA (checked at start), not by the system's trust store.</summary>
+    private static void TrustUpstream(IdentityProviderOptions identity, OpenIddictClientRegistration registration, HttpClientHandler handler)
+    {
+        if (identity.Upstreams.Find(u => u.Name == registration.ProviderName) is { CaFile: { } caFile } upstream)
+        {
+            DeploymentTrust trust = DeploymentTrust.FromCaFile(caFile, $"{IdentityProviderOptions.Section}:Upstreams {upstream.Name} CaFile");
+            handler.ServerCertificateCustomValidationCallback = (request, certificate, chain, _) => trust.Validate(request.RequestUri!.IdnHost, certificate, chain);
+        }
     }
 }
 

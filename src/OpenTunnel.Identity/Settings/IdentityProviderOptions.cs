@@ -80,6 +80,15 @@ public sealed class IdentityProviderOptions
     /// <summary>The window failed sign-ins are counted in, and how long a locked name or address waits; default 15 min, 1 min to 24 h.</summary>
     public TimeSpan SignInLockout { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Whether users may sign in with a user name and password (and TOTP) kept here. Default true;
+    /// false when every user signs in through an upstream provider (<see cref="Upstreams"/>).
+    /// </summary>
+    public bool LocalAccounts { get; set; } = true;
+
+    /// <summary>Upstream OpenID Connect providers users may sign in through (federation); default none.</summary>
+    public List<UpstreamProviderOptions> Upstreams { get; set; } = [];
+
     /// <summary>How long signing keys stay published after they stop signing: until every token they signed has expired, plus clock skew.</summary>
     public TimeSpan RetiredKeyRetention => AccessTokenLifetime + TimeSpan.FromMinutes(5);
 
@@ -133,6 +142,20 @@ public sealed class IdentityProviderOptions
             {
                 errors.Add($"{prefix}{nameof(ConsoleRedirectUris)}:{i} must be an absolute URL without fragment (got '{ConsoleRedirectUris[i]}').");
             }
+        }
+
+        for (int i = 0; i < Upstreams.Count; i++)
+        {
+            Upstreams[i].Validate(string.Create(CultureInfo.InvariantCulture, $"{prefix}{nameof(Upstreams)}:{i}:"), RequireHttps, errors);
+            if (Upstreams.FindIndex(u => string.Equals(u.Name, Upstreams[i].Name, StringComparison.OrdinalIgnoreCase)) < i)
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix}{nameof(Upstreams)}:{i}:Name '{Upstreams[i].Name}' is used by another upstream; names must be unique."));
+            }
+        }
+
+        if (!LocalAccounts && Upstreams.Count == 0)
+        {
+            errors.Add($"{prefix}{nameof(LocalAccounts)} is false and no {prefix}{nameof(Upstreams)} are configured: nobody could sign in.");
         }
 
         return errors;

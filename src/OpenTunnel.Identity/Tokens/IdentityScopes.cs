@@ -23,6 +23,9 @@ public static class IdentityClaims
     public const string Role = "role";
     public const string AuthTime = "auth_time";
 
+    /// <summary>The upstream provider a federated user signed in through (its configured name); absent for a local sign-in.</summary>
+    public const string Upstream = "idp";
+
     /// <summary>Token request parameter that names the site (id or name) a gateway token is for.</summary>
     public const string SiteParameter = "site";
 

@@ -23,6 +23,19 @@ public static class TokenIdentities
         return identity;
     }
 
+    /// <summary>
+    /// The upstream provider the user signed in through (claim <c>idp</c>), kept in the refresh
+    /// token so that each refresh is checked there; nothing for a local sign-in.
+    /// </summary>
+    public static void SetUpstream(ClaimsIdentity identity, string? upstream)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        if (upstream is not null)
+        {
+            identity.SetClaim(IdentityClaims.Upstream, upstream);
+        }
+    }
+
     /// <summary>The device and site claims of a gateway token.</summary>
     public static void AddAccess(ClaimsIdentity identity, DirectoryDevice? device, Guid? siteId)
     {

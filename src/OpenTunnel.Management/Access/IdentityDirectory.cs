@@ -23,6 +23,53 @@ internal sealed class IdentityDirectory(ManagementDbContext db, IdentityProvider
     public async Task<DirectoryUser?> FindByIdAsync(Guid id, CancellationToken cancellationToken) =>
         await DescribeAsync(await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, cancellationToken), cancellationToken);
 
+    public async Task<FederatedProvisioning> ProvisionFederatedAsync(FederatedAccount account, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        DateTime now = clock.GetUtcNow().UtcDateTime;
+        List<string> wanted = [.. account.Groups];
+        List<Group> groups = await db.Groups.AsNoTracking().Where(g => wanted.Contains(g.Name)).ToListAsync(cancellationToken);
+        List<string> unknown = [.. account.Groups.Where(name => !groups.Exists(g => g.Name == name))];
+        List<Guid> groupIds = [.. groups.OrderBy(g => g.Name, StringComparer.Ordinal).Select(g => g.Id)];
+        string actor = $"upstream:{account.Upstream}";
+        User? user = account.UserId is { } id ? await db.Users.FirstOrDefaultAsync(u => u.Id == id, cancellationToken) : null;
+        if (user is null)
+        {
+            if (await db.Users.AnyAsync(u => u.Name == account.Name, cancellationToken))
+            {
+                return new FederatedProvisioning(null, $"a user named {account.Name} exists already (a local user, or one of another upstream)", unknown);
+            }
+
+            user = new User { Id = Guid.NewGuid(), Name = account.Name, DisplayName = account.DisplayName, GroupIds = groupIds, CreatedAt = now, UpdatedAt = now };
+            ValidationErrors errors = AccessValidators.Validate(user);
+            if (!errors.IsValid)
+            {
+                return new FederatedProvisioning(null, $"the upstream's user cannot be created here: {string.Join(" ", errors.ToDictionary().SelectMany(e => e.Value.Select(m => $"{e.Key} {m}")))}", unknown);
+            }
+
+            db.Users.Add(user);
+            AuditTrail.Record(db, actor, AuditAction.Created, user, user.Id, null, AuditTrail.Snapshot(user), now);
+        }
+        else if (user.DisplayName != account.DisplayName || !user.GroupIds.Order().SequenceEqual(groupIds.Order()))
+        {
+            // The groups are the upstream's at each sign-in: a group the upstream took away is taken away here (and the interceptor records the access event).
+            string before = AuditTrail.Snapshot(user);
+            user.DisplayName = account.DisplayName;
+            user.GroupIds = groupIds;
+            user.UpdatedAt = now;
+            user.Version++;
+            AuditTrail.Record(db, actor, AuditAction.Updated, user, user.Id, before, AuditTrail.Snapshot(user), now);
+        }
+
+        return new FederatedProvisioning(await DescribeAsync(user, cancellationToken), null, unknown);
+    }
+
+    public void RecordAudit(Guid userId, string actor, string change)
+    {
+        var entry = new CredentialChange(userId, change);
+        AuditTrail.Record(db, actor, AuditAction.Updated, entry, userId, null, AuditTrail.Snapshot(entry), clock.GetUtcNow().UtcDateTime);
+    }
+
     public async Task<DirectoryDevice?> FindAsync(Guid id, CancellationToken cancellationToken) =>
         await db.Devices.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken) is { } device ? Describe(device) : null;
 

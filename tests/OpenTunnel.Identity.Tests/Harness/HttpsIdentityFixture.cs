@@ -4,7 +4,7 @@ namespace OpenTunnel.Identity.Tests.Harness;
 /// The identity provider over HTTPS on 127.0.0.1 with the certificate the deployment's CA issues
 /// (Identity:RequireHttps on): the issuer is https, and the test's own clients trust the CA by its file.
 /// </summary>
-public sealed class HttpsIdentityFixture : IdentityFixture
+public class HttpsIdentityFixture : IdentityFixture
 {
     protected override string ListenUrl => "https://127.0.0.1:0";
 

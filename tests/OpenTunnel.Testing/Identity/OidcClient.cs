@@ -91,10 +91,19 @@ public sealed class OidcClient(HttpClient http, string issuer, Func<HttpClientHa
     }
 
     /// <summary>The value of the hidden field <paramref name="name"/> of an HTML page, or null.</summary>
-    public static string? HiddenField(string html, string name)
+    public static string? HiddenField(string html, string name) =>
+        HiddenFields(html).TryGetValue(name, out string? value) ? value : null;
+
+    /// <summary>Every hidden field of an HTML page (the first of each name), as a browser posts them.</summary>
+    public static Dictionary<string, string> HiddenFields(string html)
     {
-        Match match = Regex.Match(html, $"<input type=\"hidden\" name=\"{Regex.Escape(name)}\" value=\"([^\"]*)\">");
-        return match.Success ? WebUtility.HtmlDecode(match.Groups[1].Value) : null;
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (Match match in Regex.Matches(html, "<input type=\"hidden\" name=\"([^\"]*)\" value=\"([^\"]*)\">"))
+        {
+            fields.TryAdd(WebUtility.HtmlDecode(match.Groups[1].Value), WebUtility.HtmlDecode(match.Groups[2].Value));
+        }
+
+        return fields;
     }
 
     /// <summary>A browser of its own (its own cookies: parallel sign-ins do not share an anti-forgery cookie), with this client's address and headers.</summary>
