@@ -162,7 +162,9 @@ public sealed class DtlsChannel : IDisposable
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
-            return $"The DTLS handshake with {_gateway} failed ({client.LastAlert ?? e.Message})";
+            // An alert says why the peers disagreed; for a socket error BouncyCastle raises internal_error, which says less than the error itself.
+            string why = e is TlsException && client.LastAlert is { } alert ? alert : e.Message;
+            return $"The DTLS handshake with {_gateway} failed ({why})";
         }
 
         var timers = new LinkTimers(TimeSpan.FromSeconds(_answer.DpdSeconds), TimeSpan.FromSeconds(_answer.KeepaliveSeconds), Now);

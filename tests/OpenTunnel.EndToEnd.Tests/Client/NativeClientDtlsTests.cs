@@ -63,6 +63,8 @@ public sealed class NativeClientDtlsTests
         Assert.Equal("TLS", (await AliceAsync(gateway))["channel"]!.GetValue<string>());
         Assert.DoesNotContain("DTLS is up", client.Output, StringComparison.Ordinal);
         await WaitForStatusAsync(home, "Channel: TLS since");
+        // UDP refused on output: the handshake fails at once, and says when it is tried again.
+        await client.WaitForOutputAsync("DTLS is tried again in 60 s", TimeSpan.FromSeconds(15));
     }
 
     [Fact]
