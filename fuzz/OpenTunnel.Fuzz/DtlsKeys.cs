@@ -1,4 +1,3 @@
-using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Protocol.Dtls;
 
 namespace OpenTunnel.Fuzz;
@@ -18,12 +17,8 @@ internal static class DtlsKeys
         DtlsRecordProtection.ForServer(KeyBlock, Suite.KeyLength, DtlsChannelEpoch, ServerFirstSequence);
 
     /// <summary>The client's record layer: it writes with the client key and reads with the server key.</summary>
-    public static DtlsRecordProtection Client()
-    {
-        int k = Suite.KeyLength;
-        var block = KeyBlock.AsSpan();
-        return new DtlsRecordProtection(block.Slice(k, k), block.Slice((2 * k) + 4, 4), block[..k], block.Slice(2 * k, 4), DtlsChannelEpoch, 1);
-    }
+    public static DtlsRecordProtection Client() =>
+        DtlsRecordProtection.ForClient(KeyBlock, Suite.KeyLength, DtlsChannelEpoch, 1);
 
     /// <summary>Seals <paramref name="plaintext"/> as one record of <paramref name="contentType"/> and returns the record.</summary>
     public static byte[] Seal(DtlsRecordProtection client, byte contentType, ReadOnlySpan<byte> plaintext)
@@ -33,6 +28,6 @@ internal static class DtlsKeys
         return record[..length];
     }
 
-    private const ushort DtlsChannelEpoch = DtlsChannel.EstablishedEpoch;
-    private const ulong ServerFirstSequence = DtlsChannel.FirstServerSequence;
+    private const ushort DtlsChannelEpoch = DtlsRecordProtection.EstablishedEpoch;
+    private const ulong ServerFirstSequence = DtlsRecordProtection.FirstSequenceAfterHandshake;
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OpenTunnel.Client.Native;
 using OpenTunnel.Client.Profiles;
 using OpenTunnel.Client.State;
 using OpenTunnel.CommandLine;
@@ -8,14 +9,18 @@ namespace OpenTunnel.Client.Cli;
 
 /// <summary>
 /// <c>opentunnel status [--json]</c>: what the state directory says, without asking any service:
-/// the sign-in, the device, the running connection (its profile, gateway and the profile's proxy)
-/// and the stored profiles.
+/// the sign-in, the device, the running connection (its profile, gateway and the profile's proxy;
+/// for the native engine its channel, addresses and bytes from <c>tunnel.json</c>) and the stored profiles.
 /// </summary>
 public static class StatusVerb
 {
     /// <summary>The answer of <c>--json</c>.</summary>
     public sealed record Status(
-        Uri? Server, string? Scope, Guid? DeviceId, string? Compliance, ConnectionState? Connection, DeviceProxy? Proxy, IReadOnlyDictionary<string, string> ProxyEnvironment, StoredProfiles? Profiles);
+        Uri? Server, string? Scope, Guid? DeviceId, string? Compliance, ConnectionState? Connection, NativeTunnel? Tunnel, DeviceProxy? Proxy, IReadOnlyDictionary<string, string> ProxyEnvironment, StoredProfiles? Profiles);
+
+    /// <summary>A running native engine's tunnel, as its <c>tunnel.json</c> last said.</summary>
+    public sealed record NativeTunnel(
+        int ProcessId, string Gateway, string? TunDevice, IReadOnlyList<string> Addresses, DateTimeOffset Since, string Channel, DateTimeOffset ChannelSince, long BytesSent, long BytesReceived, DateTimeOffset UpdatedAt);
 
     public static Task<int> RunAsync(ClientArguments arguments, ClientEnvironment environment)
     {
@@ -28,9 +33,10 @@ public static class StatusVerb
         // A connection record whose process is gone is left by a client that was killed: not connected.
         ConnectionState? connection = environment.State.FindConnection() is { } recorded && Directory.Exists($"/proc/{recorded.ProcessId}") ? recorded : null;
         DeviceProfile? profile = connection?.Profile is { } name ? profiles?.Find(name) : null;
+        NativeTunnel? tunnel = RunningTunnel(environment);
         if (arguments.Has("json"))
         {
-            var status = new Status(signIn?.Server, signIn?.Scope, device?.DeviceId, device?.ComplianceState, connection, profile?.Proxy, ProxyEnvironment.For(profile?.Proxy), profiles);
+            var status = new Status(signIn?.Server, signIn?.Scope, device?.DeviceId, device?.ComplianceState, connection, tunnel, profile?.Proxy, ProxyEnvironment.For(profile?.Proxy), profiles);
             environment.Out.WriteLine(JsonSerializer.Serialize(status, ProfilesVerb.Json));
             return Task.FromResult(ExitCodes.Success);
         }
@@ -38,7 +44,12 @@ public static class StatusVerb
         TextWriter output = environment.Out;
         output.WriteLine(signIn is null ? "Not signed in." : $"Signed in at {signIn.Server} (scope {signIn.Scope}, {signIn.SignedInAt:u}).");
         output.WriteLine(device is null ? "Device: not enrolled." : $"Device: {device.DeviceId} ({device.Name}), {device.ComplianceState} at the last report.");
-        if (connection is null)
+        if (tunnel is not null)
+        {
+            output.WriteLine($"Connected to {tunnel.Gateway} (native engine, process {tunnel.ProcessId}) since {tunnel.Since:u}: {string.Join(", ", tunnel.Addresses)} on {tunnel.TunDevice}.");
+            output.WriteLine($"Channel: {tunnel.Channel} since {tunnel.ChannelSince:u}; {tunnel.BytesSent} bytes sent, {tunnel.BytesReceived} received (at {tunnel.UpdatedAt:u}).");
+        }
+        else if (connection is null)
         {
             output.WriteLine("Not connected.");
         }
@@ -61,5 +72,14 @@ public static class StatusVerb
         }
 
         return Task.FromResult(ExitCodes.Success);
+    }
+
+    /// <summary>The native engine's tunnel while its process runs; a file left by a killed one is not a tunnel (the next connect repairs it).</summary>
+    private static NativeTunnel? RunningTunnel(ClientEnvironment environment)
+    {
+        TunnelState? state = new TunnelStateFile(environment.State.TunnelFile).Load();
+        return state is null || !Directory.Exists($"/proc/{state.ProcessId}")
+            ? null
+            : new NativeTunnel(state.ProcessId, state.Gateway, state.TunDevice, state.Addresses, state.Since, state.Channel, state.ChannelSince, state.BytesSent, state.BytesReceived, state.UpdatedAt);
     }
 }

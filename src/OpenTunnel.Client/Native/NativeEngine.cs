@@ -2,10 +2,12 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using OpenTunnel.Platform.Linux.Tun;
 using OpenTunnel.Protocol.Client;
 using OpenTunnel.Protocol.Cstp;
+using OpenTunnel.Protocol.Dtls;
 using OpenTunnel.Trust;
 
 namespace OpenTunnel.Client.Native;
@@ -41,6 +43,9 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
 {
     /// <summary>The kernel numbers the devices: opentun0, opentun1...</summary>
     public const string TunDeviceName = "opentun%d";
+
+    /// <summary>How often <c>tunnel.json</c> gets the byte counts (a change of channel is written within a second).</summary>
+    public static readonly TimeSpan StateInterval = TimeSpan.FromSeconds(10);
 
     /// <summary>At most this many redirects of one sign-in are followed (a gateway redirects a new sign-in once; its peer never again).</summary>
     public const int MaxRedirects = 3;
@@ -78,13 +83,22 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             {
                 var exchange = new HttpExchange(tls);
                 TunnelLease lease;
+                DtlsConnectAnswer? dtls;
                 byte[] firstFrames;
+                // X-DTLS-Master-Secret: the DTLS session's master secret, chosen by the client (openconnect dtls.c).
+                byte[] masterSecret = RandomNumberGenerator.GetBytes(48);
                 try
                 {
                     string cookie = await ClientSignIn.SignInAsync(exchange, gateway.Host, gateway.Port, request.Credentials, stop, path);
                     progress.WriteLine("Signed in; opening the tunnel…");
-                    var head = await exchange.SendConnectAsync(
-                        ClientSignIn.ConnectRequest(gateway.Host, cookie, new ClientConnectOptions { Hostname = Dns.GetHostName() }), stop);
+                    var options = new ClientConnectOptions
+                    {
+                        Hostname = Dns.GetHostName(),
+                        DtlsMasterSecret = Convert.ToHexString(masterSecret),
+                        DtlsCipherSuites = DtlsCipherSuite.Offer(cisco: false),
+                        Dtls12CipherSuites = DtlsCipherSuite.Offer(cisco: true),
+                    };
+                    var head = await exchange.SendConnectAsync(ClientSignIn.ConnectRequest(gateway.Host, cookie, options), stop);
                     if (head.StatusCode != 200 || !head.StatusLine.StartsWith("HTTP/1.1 200 ", StringComparison.Ordinal))
                     {
                         progress.WriteLine($"The gateway refused the tunnel: {head.StatusLine}{ClientSignIn.Reason(head)}.");
@@ -92,6 +106,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                     }
 
                     lease = TunnelLease.FromConnectResponse(head);
+                    dtls = DtlsConnectAnswer.FromConnectResponse(head);
                     firstFrames = exchange.TakeBuffered();
                 }
                 catch (SignInRedirectException e) when (hop < MaxRedirects)
@@ -122,7 +137,8 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                     return NativeOutcome.Failed;
                 }
 
-                return await RunTunnelAsync(tls, firstFrames, lease, gatewayAddress, stop);
+                var link = new TunnelLink(tls, firstFrames, lease, gatewayAddress, dtls, masterSecret);
+                return await RunTunnelAsync(link, stop);
             }
         }
     }
@@ -195,7 +211,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         return CertificatePins.Of(x509) == pin;
     }
 
-    private async Task<NativeOutcome> RunTunnelAsync(SslStream tls, byte[] firstFrames, TunnelLease lease, IPAddress gateway, CancellationToken stop)
+    private async Task<NativeOutcome> RunTunnelAsync(TunnelLink link, CancellationToken stop)
     {
         TunDevice tun;
         try
@@ -210,26 +226,30 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
 
         using (tun)
         {
-            return await RunOnDeviceAsync(tun, tls, firstFrames, lease, gateway, stop);
+            return await RunOnDeviceAsync(tun, link, stop);
         }
     }
 
-    private async Task<NativeOutcome> RunOnDeviceAsync(TunDevice tun, SslStream tls, byte[] firstFrames, TunnelLease lease, IPAddress gateway, CancellationToken stop)
+    private async Task<NativeOutcome> RunOnDeviceAsync(TunDevice tun, TunnelLink link, CancellationToken stop)
     {
+        var lease = link.Lease;
         var state = new TunnelState
         {
             ProcessId = Environment.ProcessId,
-            Gateway = gateway.ToString(),
+            Gateway = link.Gateway.ToString(),
             TunDevice = tun.Name,
             Addresses = lease.Addresses,
             Since = time.GetUtcNow(),
         };
-        using var channel = new CstpChannel(tls, firstFrames, TimeSpan.FromSeconds(lease.DpdSeconds), TimeSpan.FromSeconds(lease.KeepaliveSeconds), time);
+        using var channel = new CstpChannel(link.Tls, link.FirstFrames, TimeSpan.FromSeconds(lease.DpdSeconds), TimeSpan.FromSeconds(lease.KeepaliveSeconds), time);
+        using var dtls = link.Dtls is { } answer
+            ? new DtlsChannel(new IPEndPoint(link.Gateway, answer.Port), answer, link.MasterSecret, TextWriter.Synchronized(progress), time)
+            : null;
         try
         {
             try
             {
-                state = Configure(tun, lease, gateway, state);
+                state = Configure(tun, lease, link.Gateway, state);
             }
             catch (Exception e) when (e is HostCommandException or TunDeviceException)
             {
@@ -237,19 +257,31 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                 return NativeOutcome.HostNotReady;
             }
 
-            progress.WriteLine($"Connected to {gateway}: {string.Join(", ", lease.Addresses)} on {tun.Name}, MTU {lease.Mtu}, over TLS.");
+            progress.WriteLine($"Connected to {link.Gateway}: {string.Join(", ", lease.Addresses)} on {tun.Name}, MTU {lease.Mtu}, over TLS{(dtls is null ? " (the gateway offers no DTLS)" : "; DTLS is being set up")}.");
             if (lease.Banner is not null)
             {
                 progress.WriteLine(lease.Banner);
             }
 
             using var stopReading = new CancellationTokenSource();
-            var reader = new Thread(() => ReadTun(tun, channel, stopReading.Token)) { IsBackground = true, Name = "tun reader" };
+            var reader = new Thread(() => ReadTun(tun, channel, dtls, stopReading.Token)) { IsBackground = true, Name = "tun reader" };
             reader.Start();
+            Thread? udp = null;
+            if (dtls is not null)
+            {
+                // In the background: traffic flows over TLS meanwhile, and UDP that never works costs nothing.
+                udp = new Thread(() => dtls.Run(packet => tun.Write(packet), stopReading.Token)) { IsBackground = true, Name = "dtls" };
+                udp.Start();
+            }
+
+            Task recording = RecordAsync(state with { ChannelSince = state.Since }, channel, dtls, stopReading.Token);
             ChannelEnd end = await channel.RunAsync(packet => tun.Write(packet.Span), stop);
             await stopReading.CancelAsync();
+            await recording;
+            dtls?.Dispose();
             reader.Join(TimeSpan.FromSeconds(2));
-            return await EndAsync(end, channel);
+            udp?.Join(TimeSpan.FromSeconds(2));
+            return await EndAsync(end, channel, dtls);
         }
         finally
         {
@@ -310,8 +342,53 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         return state;
     }
 
-    /// <summary>Packets the host routes into the TUN device go to the gateway, one frame each.</summary>
-    private static void ReadTun(TunDevice tun, CstpChannel channel, CancellationToken stop)
+    /// <summary>
+    /// Keeps the channel and the byte counts in <c>tunnel.json</c> for <c>opentunnel status</c>:
+    /// a change of channel within a second, the counts every <see cref="StateInterval"/>.
+    /// </summary>
+    private async Task RecordAsync(TunnelState state, CstpChannel channel, DtlsChannel? dtls, CancellationToken stop)
+    {
+        using var tick = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
+        DateTimeOffset saved = DateTimeOffset.MinValue;
+        try
+        {
+            while (await tick.WaitForNextTickAsync(stop))
+            {
+                string path = dtls is { IsCarrying: true } ? "DTLS" : "TLS";
+                DateTimeOffset now = time.GetUtcNow();
+                if (path == state.Channel && now - saved < StateInterval)
+                {
+                    continue;
+                }
+
+                state = state with
+                {
+                    Channel = path,
+                    ChannelSince = path == state.Channel ? state.ChannelSince : (dtls?.CarryingSince is { } since && path == "DTLS" ? since : now),
+                    BytesSent = channel.BytesOut + (dtls?.BytesOut ?? 0),
+                    BytesReceived = channel.BytesIn + (dtls?.BytesIn ?? 0),
+                    UpdatedAt = now,
+                };
+                stateFile.Save(state);
+                saved = now;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The tunnel ends; the state file is deleted next.
+        }
+        catch (IOException e)
+        {
+            progress.WriteLine($"{stateFile.Path} cannot be written any more ({e.Message}); opentunnel status shows the tunnel as it was then.");
+        }
+    }
+
+    /// <summary>
+    /// Packets the host routes into the TUN device go to the gateway: over DTLS while it carries
+    /// them, else one CSTP frame each (read after the room kept for the frame header, so neither
+    /// path allocates).
+    /// </summary>
+    private static void ReadTun(TunDevice tun, CstpChannel channel, DtlsChannel? dtls, CancellationToken stop)
     {
         byte[] frame = new byte[CstpFrame.HeaderLength + CstpFrame.MaxPayloadLength];
         try
@@ -326,7 +403,10 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                 int length;
                 while ((length = tun.TryRead(frame.AsSpan(CstpFrame.HeaderLength))) > 0)
                 {
-                    channel.SendPacketAsync(frame, length, stop).AsTask().GetAwaiter().GetResult();
+                    if (dtls is null || !dtls.TrySendPacket(frame.AsSpan(CstpFrame.HeaderLength, length)))
+                    {
+                        channel.SendPacketAsync(frame, length, stop).AsTask().GetAwaiter().GetResult();
+                    }
                 }
             }
         }
@@ -336,9 +416,10 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         }
     }
 
-    private async Task<NativeOutcome> EndAsync(ChannelEnd end, CstpChannel channel)
+    private async Task<NativeOutcome> EndAsync(ChannelEnd end, CstpChannel channel, DtlsChannel? dtls)
     {
-        string traffic = $"{channel.BytesOut} bytes sent, {channel.BytesIn} received";
+        string traffic = $"{channel.BytesOut + (dtls?.BytesOut ?? 0)} bytes sent, {channel.BytesIn + (dtls?.BytesIn ?? 0)} received"
+            + (dtls is null ? string.Empty : $", of which {dtls.BytesOut} and {dtls.BytesIn} over DTLS");
         switch (end)
         {
             case ChannelEnd.Stopped:
@@ -368,4 +449,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                 return NativeOutcome.Failed;
         }
     }
+
+    /// <summary>What the sign-in and CONNECT left for the tunnel: the TLS link, the lease, and the DTLS offer with the master secret sent for it.</summary>
+    private sealed record TunnelLink(SslStream Tls, byte[] FirstFrames, TunnelLease Lease, IPAddress Gateway, DtlsConnectAnswer? Dtls, byte[] MasterSecret);
 }

@@ -29,6 +29,21 @@ public sealed record TunnelState
     public IReadOnlyList<string> Addresses { get; init; } = [];
 
     public DateTimeOffset Since { get; init; }
+
+    /// <summary>The path the tunnel's packets take: <c>TLS</c> or <c>DTLS</c>.</summary>
+    public string Channel { get; init; } = "TLS";
+
+    /// <summary>Since when the packets take <see cref="Channel"/>.</summary>
+    public DateTimeOffset ChannelSince { get; init; }
+
+    /// <summary>IP bytes sent through the tunnel (both channels) at <see cref="UpdatedAt"/>.</summary>
+    public long BytesSent { get; init; }
+
+    /// <summary>IP bytes received through the tunnel (both channels) at <see cref="UpdatedAt"/>.</summary>
+    public long BytesReceived { get; init; }
+
+    /// <summary>When the channel and the byte counts were written (every <c>NativeEngine.StateInterval</c>, and at once when the channel changes).</summary>
+    public DateTimeOffset UpdatedAt { get; init; }
 }
 
 /// <summary>The state file <c>tunnel.json</c> in the client's state directory (mode 0600, written whole).</summary>

@@ -16,16 +16,6 @@ namespace OpenTunnel.Gateway.Dtls;
 /// </summary>
 internal sealed class DtlsChannel : IDtlsChannel
 {
-    /// <summary>
-    /// Sequence number of the first record the gateway seals: above every epoch-1 record
-    /// BouncyCastle sent during the handshake (its Finished and any retransmissions of it), so the
-    /// client never sees a sequence number twice.
-    /// </summary>
-    internal const ulong FirstServerSequence = 1UL << 16;
-
-    /// <summary>The epoch the first handshake switches to (RFC 6347 §4.1: it starts at 0 and a ChangeCipherSpec adds one).</summary>
-    internal const ushort EstablishedEpoch = 1;
-
     // Room for one record of a full-size packet; anything larger (rare) rents a buffer.
     private const int SendBufferLength = 2048;
     private const int PlaintextOffset = DtlsRecord.HeaderLength + DtlsRecordProtection.ExplicitNonceLength;

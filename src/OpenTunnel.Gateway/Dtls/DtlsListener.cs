@@ -358,7 +358,7 @@ public sealed class DtlsListener : IDisposable
         try
         {
             new DtlsServerProtocol().Accept(server, transport, request);
-            var protection = DtlsRecordProtection.ForServer(server.KeyBlock!, channel.CipherSuite.KeyLength, DtlsChannel.EstablishedEpoch, DtlsChannel.FirstServerSequence);
+            var protection = DtlsRecordProtection.ForServer(server.KeyBlock!, channel.CipherSuite.KeyLength, DtlsRecordProtection.EstablishedEpoch, DtlsRecordProtection.FirstSequenceAfterHandshake);
             established = channel.Establish(protection);
             if (established)
             {

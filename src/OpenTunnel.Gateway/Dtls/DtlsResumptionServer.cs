@@ -36,46 +36,25 @@ internal sealed class DtlsResumptionServer : DefaultTlsServer
     /// <summary>The last alert this side raised or received, for the log line of a failed handshake.</summary>
     public string? LastAlert { get; private set; }
 
-    public override TlsSession? GetSessionToResume(byte[] sessionID)
-    {
-        if (sessionID is not { Length: DtlsSessionId.Length } || DtlsSessionId.FromBytes(sessionID) != _sessionId)
-        {
-            return null;
-        }
-
-        // A fresh session every call: BouncyCastle consumes the imported master secret.
-        var parameters = new SessionParameters.Builder()
-            .SetCipherSuite(_suite.Code)
-            .SetNegotiatedVersion(ProtocolVersion.DTLSv12)
-            .SetMasterSecret(Crypto.CreateSecret(_masterSecret))
-            .SetExtendedMasterSecret(false)
-            .Build();
-        return TlsUtilities.ImportSession(sessionID, parameters);
-    }
+    public override TlsSession? GetSessionToResume(byte[] sessionID) =>
+        sessionID is { Length: DtlsSessionId.Length } && DtlsSessionId.FromBytes(sessionID) == _sessionId
+            ? DtlsResumption.ImportSession(Crypto, _sessionId, _masterSecret, _suite)
+            : null;
 
     public override bool AllowLegacyResumption() => true;
 
     public override int GetHandshakeTimeoutMillis() => _timeoutMillis;
 
     public override void NotifyAlertRaised(short alertLevel, short alertDescription, string message, Exception cause) =>
-        LastAlert = $"sent {AlertDescription.GetText(alertDescription)}" + (message is null ? string.Empty : $" ({message})");
+        LastAlert = DtlsResumption.DescribeAlert(sent: true, alertDescription, message);
 
     public override void NotifyAlertReceived(short alertLevel, short alertDescription) =>
-        LastAlert = $"received {AlertDescription.GetText(alertDescription)}";
+        LastAlert = DtlsResumption.DescribeAlert(sent: false, alertDescription);
 
     public override void NotifyHandshakeComplete()
     {
         base.NotifyHandshakeComplete();
-        var parameters = m_context.SecurityParameters;
-        if (!parameters.IsResumedSession)
-        {
-            // Only resumption carries the client's master secret; anything else has no keys we know.
-            throw new TlsFatalAlert(AlertDescription.handshake_failure, "DTLS in master-secret mode must resume the session");
-        }
-
-        byte[] seed = [.. parameters.ServerRandom, .. parameters.ClientRandom];
-        int length = DtlsRecordProtection.KeyBlockLength(_suite.KeyLength);
-        KeyBlock = TlsUtilities.Prf(parameters, parameters.MasterSecret, ExporterLabel.key_expansion, seed, length).Extract();
+        KeyBlock = DtlsResumption.DeriveKeyBlock(m_context.SecurityParameters, _suite);
     }
 
     protected override ProtocolVersion[] GetSupportedVersions() => ProtocolVersion.DTLSv12.Only();

@@ -45,6 +45,27 @@ public sealed record DtlsCipherSuite(string Name, bool IsCiscoDtls12, int Code, 
     public string HeaderName => IsCiscoDtls12 ? "X-DTLS12-CipherSuite" : "X-DTLS-CipherSuite";
 
     /// <summary>
+    /// What a client offers in one of the two CONNECT request headers: every suite of that header,
+    /// most preferred first, colon-separated as openconnect sends them.
+    /// </summary>
+    public static string Offer(bool cisco) =>
+        string.Join(':', All.Where(s => s.IsCiscoDtls12 == cisco).OrderByDescending(s => s.Preference).Select(s => s.Name));
+
+    /// <summary>The suite called <paramref name="name"/> in the header <paramref name="cisco"/> selects, or null when there is none.</summary>
+    public static DtlsCipherSuite? Named(string name, bool cisco)
+    {
+        foreach (var suite in All)
+        {
+            if (suite.IsCiscoDtls12 == cisco && suite.Name.Equals(name.Trim(), StringComparison.Ordinal))
+            {
+                return suite;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Picks the suite for a CONNECT request from the client's offers, or null when nothing
     /// usable was offered (then the CONNECT response carries no DTLS headers and the tunnel
     /// runs over TLS). Like ocserv (worker-http.c), an offer in <c>X-DTLS12-CipherSuite</c>

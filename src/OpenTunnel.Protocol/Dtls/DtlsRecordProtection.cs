@@ -42,6 +42,16 @@ public sealed class DtlsRecordProtection : IDisposable
     /// <summary>Bytes a record adds to its plaintext: header, explicit nonce and tag (37, GnuTLS's estimate for DTLS 1.2 AES-GCM; the MTU arithmetic of <c>TunnelMtu</c> counts on it).</summary>
     public const int Overhead = DtlsRecord.HeaderLength + ExplicitNonceLength + TagLength;
 
+    /// <summary>The epoch the first handshake switches to (RFC 6347 §4.1: it starts at 0 and a ChangeCipherSpec adds one).</summary>
+    public const ushort EstablishedEpoch = 1;
+
+    /// <summary>
+    /// Sequence number of the first record either side seals itself after BouncyCastle's
+    /// handshake: above every epoch-1 record BouncyCastle sent (its Finished and any
+    /// retransmissions of it), so the peer never sees a sequence number twice.
+    /// </summary>
+    public const ulong FirstSequenceAfterHandshake = 1UL << 16;
+
     /// <summary>The last sequence number DTLS allows (48 bits); a connection that reaches it must handshake again.</summary>
     public const ulong MaxSequence = (1UL << 48) - 1;
 
@@ -88,19 +98,12 @@ public sealed class DtlsRecordProtection : IDisposable
     /// The server side from a TLS 1.2 key block (RFC 5246 §6.3, no MAC keys for AEAD):
     /// client write key ‖ server write key ‖ client fixed IV ‖ server fixed IV.
     /// </summary>
-    public static DtlsRecordProtection ForServer(ReadOnlySpan<byte> keyBlock, int keyLength, ushort epoch, ulong firstWriteSequence)
-    {
-        if (keyBlock.Length != KeyBlockLength(keyLength))
-        {
-            throw new ArgumentException($"An AES-GCM key block for {keyLength}-byte keys is {KeyBlockLength(keyLength)} bytes; got {keyBlock.Length}.", nameof(keyBlock));
-        }
+    public static DtlsRecordProtection ForServer(ReadOnlySpan<byte> keyBlock, int keyLength, ushort epoch, ulong firstWriteSequence) =>
+        FromKeyBlock(keyBlock, keyLength, epoch, firstWriteSequence, server: true);
 
-        var clientKey = keyBlock[..keyLength];
-        var serverKey = keyBlock.Slice(keyLength, keyLength);
-        var clientIv = keyBlock.Slice(2 * keyLength, FixedIvLength);
-        var serverIv = keyBlock.Slice((2 * keyLength) + FixedIvLength, FixedIvLength);
-        return new DtlsRecordProtection(clientKey, clientIv, serverKey, serverIv, epoch, firstWriteSequence);
-    }
+    /// <summary>The client side from the same key block: it reads with the server's key and IV and writes with its own.</summary>
+    public static DtlsRecordProtection ForClient(ReadOnlySpan<byte> keyBlock, int keyLength, ushort epoch, ulong firstWriteSequence) =>
+        FromKeyBlock(keyBlock, keyLength, epoch, firstWriteSequence, server: false);
 
     /// <summary>Length of the TLS 1.2 key block an AES-GCM suite with <paramref name="keyLength"/>-byte keys needs.</summary>
     public static int KeyBlockLength(int keyLength) => (2 * keyLength) + (2 * FixedIvLength);
@@ -220,6 +223,22 @@ public sealed class DtlsRecordProtection : IDisposable
     {
         _readCipher.Dispose();
         _writeCipher.Dispose();
+    }
+
+    private static DtlsRecordProtection FromKeyBlock(ReadOnlySpan<byte> keyBlock, int keyLength, ushort epoch, ulong firstWriteSequence, bool server)
+    {
+        if (keyBlock.Length != KeyBlockLength(keyLength))
+        {
+            throw new ArgumentException($"An AES-GCM key block for {keyLength}-byte keys is {KeyBlockLength(keyLength)} bytes; got {keyBlock.Length}.", nameof(keyBlock));
+        }
+
+        var clientKey = keyBlock[..keyLength];
+        var serverKey = keyBlock.Slice(keyLength, keyLength);
+        var clientIv = keyBlock.Slice(2 * keyLength, FixedIvLength);
+        var serverIv = keyBlock.Slice((2 * keyLength) + FixedIvLength, FixedIvLength);
+        return server
+            ? new DtlsRecordProtection(clientKey, clientIv, serverKey, serverIv, epoch, firstWriteSequence)
+            : new DtlsRecordProtection(serverKey, serverIv, clientKey, clientIv, epoch, firstWriteSequence);
     }
 
     private static void WriteAdditionalData(Span<byte> additionalData, ulong epochAndSequence, byte contentType, int plaintextLength)

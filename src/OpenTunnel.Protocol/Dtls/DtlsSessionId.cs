@@ -47,6 +47,20 @@ public readonly struct DtlsSessionId : IEquatable<DtlsSessionId>
         return new DtlsSessionId(bytes);
     }
 
+    /// <summary>Reads the 64 hex digits of an <c>X-DTLS-Session-ID</c> header; false for anything else.</summary>
+    public static bool TryParseHex(ReadOnlySpan<char> hex, out DtlsSessionId sessionId)
+    {
+        sessionId = default;
+        Span<byte> bytes = stackalloc byte[Length];
+        if (hex.Length != 2 * Length || Convert.FromHexString(hex, bytes, out _, out int written) != System.Buffers.OperationStatus.Done || written != Length)
+        {
+            return false;
+        }
+
+        sessionId = new DtlsSessionId(bytes);
+        return true;
+    }
+
     /// <summary>Writes the 32 bytes into <paramref name="destination"/>.</summary>
     public void CopyTo(Span<byte> destination)
     {

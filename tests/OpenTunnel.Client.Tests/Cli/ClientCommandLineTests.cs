@@ -1,3 +1,4 @@
+using OpenTunnel.Client.Native;
 using OpenTunnel.Client.State;
 using OpenTunnel.CommandLine;
 using OpenTunnel.Testing;
@@ -73,6 +74,41 @@ public sealed class ClientCommandLineTests : IDisposable
     }
 
     public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public void Status_NativeTunnelOfARunningProcess_ShowsItsChannelAddressesAndBytes_AndAFileOfAGoneProcessIsNotATunnel()
+    {
+        Directory.CreateDirectory(Home);
+        var file = new TunnelStateFile(Path.Combine(Home, "tunnel.json"));
+        var since = new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero);
+        // This test's own process stands for the running connect: status only checks that it is alive.
+        var state = new TunnelState
+        {
+            ProcessId = Environment.ProcessId,
+            Gateway = "198.18.1.1",
+            TunDevice = "opentun0",
+            Addresses = ["198.18.128.7", "2001:db8:128::7"],
+            Since = since,
+            Channel = "DTLS",
+            ChannelSince = since.AddSeconds(2),
+            BytesSent = 1234,
+            BytesReceived = 5678,
+            UpdatedAt = since.AddMinutes(1),
+        };
+        file.Save(state);
+
+        CommandResult running = Run("status");
+
+        Assert.Equal(ExitCodes.Success, running.ExitCode);
+        Assert.Contains($"Connected to 198.18.1.1 (native engine, process {Environment.ProcessId}) since 2026-12-03 09:00:00Z: 198.18.128.7, 2001:db8:128::7 on opentun0.", running.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Channel: DTLS since 2026-12-03 09:00:02Z; 1234 bytes sent, 5678 received (at 2026-12-03 09:01:00Z).", running.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("\"channel\": \"DTLS\"", Run("status", "--json").StandardOutput, StringComparison.Ordinal);
+
+        file.Save(state with { ProcessId = int.MaxValue });
+        CommandResult gone = Run("status");
+        Assert.Contains("Not connected.", gone.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("native engine", gone.StandardOutput, StringComparison.Ordinal);
+    }
 
     private CommandResult Run(params string[] args) => Command.Run(
         "dotnet", [Executable, .. args], TimeSpan.FromSeconds(30), environment: new Dictionary<string, string> { [ClientStateDirectory.HomeVariable] = Home });

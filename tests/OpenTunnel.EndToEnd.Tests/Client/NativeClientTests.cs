@@ -62,7 +62,8 @@ public sealed class NativeClientTests
         Assert.Equal(original, File.ReadAllText(resolvConf));
     }
 
-    private static async Task<TrackedProcess> ConnectAsync(GatewayInstance gateway, string tokenFile, TemporaryDirectory home)
+    /// <summary>Starts <c>connect --engine native</c> in the client namespace and waits for its "Connected to" line.</summary>
+    internal static async Task<TrackedProcess> ConnectAsync(GatewayInstance gateway, string tokenFile, TemporaryDirectory home)
     {
         TrackedProcess connect = gateway.Topology.Start(gateway.Topology.Client, "dotnet",
             [ClientAssembly, "connect", "--engine", "native", "--token-file", tokenFile, "--gateway", gateway.Url, "--servercert", "pin-sha256:" + gateway.Pin],

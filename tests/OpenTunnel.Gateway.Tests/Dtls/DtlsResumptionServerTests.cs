@@ -41,6 +41,53 @@ public sealed class DtlsResumptionServerTests
         Assert.Equal(reply, received[..receivedLength]);
     }
 
+    [Theory]
+    [MemberData(nameof(SuiteNames))]
+    public async Task DtlsResumingClient_AfterResumption_DerivesTheGatewaysKeyBlock_AndBothAesGcmSidesInteroperate(string suiteName)
+    {
+        var suite = DtlsCipherSuite.All.Single(s => s.Name == suiteName);
+        var id = DtlsSessionId.NewRandom();
+        byte[] master = new byte[48];
+        Random.Shared.NextBytes(master);
+        var (clientEnd, serverEnd) = InMemoryDatagramTransport.CreatePair();
+        var server = new DtlsResumptionServer(new BcTlsCrypto(new SecureRandom()), id, master, suite, TimeSpan.FromSeconds(10));
+        var client = new DtlsResumingClient(id, master, suite, TimeSpan.FromSeconds(10));
+        var accept = Task.Run(() => new DtlsServerProtocol().Accept(server, serverEnd));
+        new DtlsClientProtocol().Connect(client, clientEnd);
+        await accept;
+
+        Assert.Equal(server.KeyBlock, client.KeyBlock);
+        using var gateway = DtlsRecordProtection.ForServer(server.KeyBlock!, suite.KeyLength, DtlsRecordProtection.EstablishedEpoch, DtlsRecordProtection.FirstSequenceAfterHandshake);
+        using var native = DtlsRecordProtection.ForClient(client.KeyBlock!, suite.KeyLength, DtlsRecordProtection.EstablishedEpoch, DtlsRecordProtection.FirstSequenceAfterHandshake);
+        byte[] record = new byte[100];
+        byte[] plaintext = new byte[100];
+        int recordLength = native.Seal(DtlsRecord.ApplicationData, Payload, record);
+        Assert.Equal(DtlsOpenResult.Ok, gateway.Open(record.AsSpan(0, recordLength), plaintext, out _, out int length));
+        Assert.Equal(Payload, plaintext[..length]);
+        recordLength = gateway.Seal(DtlsRecord.ApplicationData, Payload, record);
+        Assert.Equal(DtlsOpenResult.Ok, native.Open(record.AsSpan(0, recordLength), plaintext, out _, out length));
+        Assert.Equal(Payload, plaintext[..length]);
+    }
+
+    [Fact]
+    public async Task DtlsResumingClient_WrongMasterSecret_FailsWithAnAlertAndNoKeys()
+    {
+        var suite = DtlsCipherSuite.All[0];
+        var id = DtlsSessionId.NewRandom();
+        byte[] master = new byte[48];
+        Random.Shared.NextBytes(master);
+        byte[] other = [.. master.Select(b => (byte)~b)];
+        var (clientEnd, serverEnd) = InMemoryDatagramTransport.CreatePair();
+        var server = new DtlsResumptionServer(new BcTlsCrypto(new SecureRandom()), id, master, suite, TimeSpan.FromSeconds(5));
+        var client = new DtlsResumingClient(id, other, suite, TimeSpan.FromSeconds(5));
+        var accept = Task.Run(() => Assert.ThrowsAny<IOException>(() => new DtlsServerProtocol().Accept(server, serverEnd)));
+
+        Assert.ThrowsAny<IOException>(() => new DtlsClientProtocol().Connect(client, clientEnd));
+        await accept;
+        Assert.Null(client.KeyBlock);
+        Assert.NotNull(client.LastAlert);
+    }
+
     /// <summary>A BouncyCastle client and this gateway's resumption server after an in-memory handshake.</summary>
     private sealed class ResumedPair : IDisposable
     {

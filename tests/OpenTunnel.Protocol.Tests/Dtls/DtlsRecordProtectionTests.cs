@@ -170,6 +170,29 @@ public sealed class DtlsRecordProtectionTests
         Assert.Throws<ArgumentException>(() => DtlsRecordProtection.ForServer(new byte[41], 16, 1, 0));
     }
 
+    [Fact]
+    public void ForClient_WrongKeyBlockLength_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => DtlsRecordProtection.ForClient(new byte[39], 16, 1, 0));
+    }
+
+    [Fact]
+    public void ForClient_WritesWithTheClientKeyAndReadsWithTheServerKey()
+    {
+        byte[] block = new byte[DtlsRecordProtection.KeyBlockLength(16)];
+        Random.Shared.NextBytes(block);
+        using var client = DtlsRecordProtection.ForClient(block, 16, 1, 0);
+        // The client's records as the key block's first key and first IV seal them (RFC 5246 §6.3).
+        using var asServerReads = new DtlsRecordProtection(block.AsSpan(0, 16), block.AsSpan(32, 4), block.AsSpan(16, 16), block.AsSpan(36, 4), 1, 0);
+        byte[] plaintext = [0, 1, 2, 3];
+        byte[] opened = new byte[16];
+
+        Assert.Equal(DtlsOpenResult.Ok, asServerReads.Open(Sealed(client, plaintext), opened, out _, out int length));
+        Assert.Equal(plaintext, opened[..length]);
+        Assert.Equal(DtlsOpenResult.Ok, client.Open(Sealed(asServerReads, plaintext), opened, out _, out length));
+        Assert.Equal(plaintext, opened[..length]);
+    }
+
     private static byte[] Sealed(DtlsRecordProtection protection, byte[] plaintext)
     {
         byte[] record = new byte[plaintext.Length + DtlsRecordProtection.Overhead];
@@ -183,7 +206,7 @@ public sealed class DtlsRecordProtectionTests
         byte[] block = new byte[DtlsRecordProtection.KeyBlockLength(32)];
         Random.Shared.NextBytes(block);
         var gateway = DtlsRecordProtection.ForServer(block, 32, 1, firstWriteSequence);
-        var client = new DtlsRecordProtection(block.AsSpan(32, 32), block.AsSpan(68, 4), block.AsSpan(0, 32), block.AsSpan(64, 4), 1, firstWriteSequence);
+        var client = DtlsRecordProtection.ForClient(block, 32, 1, firstWriteSequence);
         return (gateway, client);
     }
 }

@@ -1,0 +1,377 @@
+using System.Net;
+using System.Net.Sockets;
+using OpenTunnel.Protocol.Cstp;
+using OpenTunnel.Protocol.Dtls;
+using Org.BouncyCastle.Tls;
+
+namespace OpenTunnel.Client.Native;
+
+/// <summary>
+/// The client's DTLS data channel beside the TLS one, as openconnect 9.01 runs it (dtls.c,
+/// gnutls-dtls.c): a resumed DTLS 1.2 handshake with the session of the CONNECT answer, then
+/// records sealed and opened with .NET's <see cref="DtlsRecordProtection"/>. Packets move to DTLS
+/// only when the gateway answered a DPD over it (so a handshake whose last flight was lost never
+/// swallows traffic); they move back to TLS when nothing came over DTLS for twice
+/// <c>X-DTLS-DPD</c>, and a new handshake is tried every <see cref="RetryInterval"/>, as
+/// openconnect's <c>dtls_attempt_period</c>. Until then, and whenever DTLS is down,
+/// <see cref="TrySendPacket"/> says no and the caller sends over TLS: UDP that never works costs
+/// nothing. <see cref="Run"/> is the channel's one thread: handshakes, receiving and timers.
+/// </summary>
+public sealed class DtlsChannel : IDisposable
+{
+    // A record's plaintext (CSTP type byte, then the packet) sits where its ciphertext goes, after the header and the explicit nonce: sealed in place.
+    private const int PacketOffset = DtlsRecord.HeaderLength + DtlsRecordProtection.ExplicitNonceLength + 1;
+
+    /// <summary>A handshake, or the first DPD answer after it, takes at most this long (openconnect gives up after about 12 s).</summary>
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(12);
+
+    /// <summary>The wait before DTLS is tried again after a failure (openconnect's default <c>dtls_attempt_period</c>).</summary>
+    public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(60);
+
+    private const int DatagramLength = ushort.MaxValue;
+
+    private readonly IPEndPoint _gateway;
+    private readonly DtlsConnectAnswer _answer;
+    private readonly byte[] _masterSecret;
+    private readonly TextWriter _progress;
+    private readonly TimeProvider _time;
+    private readonly Lock _sendLock = new();
+    private readonly byte[] _sendBuffer = new byte[PacketOffset + DatagramLength + DtlsRecordProtection.TagLength];
+    private readonly byte[] _datagram = new byte[DatagramLength];
+    private readonly byte[] _plaintext = new byte[DatagramLength];
+    private Socket? _socket;
+    private DtlsRecordProtection? _protection;
+    private LinkTimers? _timers;
+    private volatile bool _carrying;
+    private volatile bool _disposed;
+    private long _bytesIn;
+    private long _bytesOut;
+    private long _dropped;
+
+    /// <param name="gateway">The gateway's address (the one TLS reached) with the port of X-DTLS-Port.</param>
+    /// <param name="answer">The DTLS part of the CONNECT answer.</param>
+    /// <param name="masterSecret">The 48 bytes sent as X-DTLS-Master-Secret.</param>
+    /// <param name="progress">Where the moves between DTLS and TLS are told (written from the channel's thread).</param>
+    /// <param name="time">The clock of the timers.</param>
+    public DtlsChannel(IPEndPoint gateway, DtlsConnectAnswer answer, byte[] masterSecret, TextWriter progress, TimeProvider time)
+    {
+        _gateway = gateway;
+        _answer = answer;
+        _masterSecret = masterSecret;
+        _progress = progress;
+        _time = time;
+    }
+
+    /// <summary>True while the tunnel's packets go over DTLS.</summary>
+    public bool IsCarrying => _carrying;
+
+    /// <summary>When DTLS last took over the packets (null: never).</summary>
+    public DateTimeOffset? CarryingSince { get; private set; }
+
+    /// <summary>IP bytes received over DTLS.</summary>
+    public long BytesIn => Interlocked.Read(ref _bytesIn);
+
+    /// <summary>IP bytes sent over DTLS.</summary>
+    public long BytesOut => Interlocked.Read(ref _bytesOut);
+
+    /// <summary>Records dropped: not authentic, replayed, or of another epoch.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    private TimeSpan Now => _time.GetElapsedTime(0);
+
+    /// <summary>
+    /// Sends one IP packet as one DTLS record (copied once into the channel's send buffer and
+    /// sealed there in place; nothing is allocated). False when DTLS does not carry packets now or
+    /// the send failed (a firewall dropping UDP on output makes it fail): send it over TLS then.
+    /// </summary>
+    public bool TrySendPacket(ReadOnlySpan<byte> packet)
+    {
+        if (!_carrying)
+        {
+            return false;
+        }
+
+        lock (_sendLock)
+        {
+            if (!TrySendRecord(CstpPacketType.Data, packet))
+            {
+                return false;
+            }
+        }
+
+        Interlocked.Add(ref _bytesOut, packet.Length);
+        return true;
+    }
+
+    /// <summary>
+    /// The channel's thread until <paramref name="stop"/>: handshake, receive (each DATA payload
+    /// goes to <paramref name="deliver"/>), timers; after a failure, the wait and the next attempt.
+    /// </summary>
+    public void Run(DeliverPacket deliver, CancellationToken stop)
+    {
+        ArgumentNullException.ThrowIfNull(deliver);
+        while (!stop.IsCancellationRequested && !_disposed)
+        {
+            string why;
+            try
+            {
+                why = RunOnce(deliver, stop);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // DTLS is an optimisation of a tunnel that TLS carries anyway: whatever broke here must not end the tunnel.
+                why = $"DTLS failed unexpectedly ({e.GetType().Name}: {e.Message})";
+            }
+
+            bool wasCarrying = _carrying;
+            CloseSocket();
+            if (stop.IsCancellationRequested || _disposed)
+            {
+                return;
+            }
+
+            _progress.WriteLine($"{why}: the tunnel's packets go over TLS{(wasCarrying ? " again" : string.Empty)}; DTLS is tried again in {RetryInterval.TotalSeconds:0} s.");
+            stop.WaitHandle.WaitOne(RetryInterval);
+        }
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        CloseSocket();
+    }
+
+    private string RunOnce(DeliverPacket deliver, CancellationToken stop)
+    {
+        Socket socket;
+        DtlsResumingClient client = new(_answer.SessionId, _masterSecret, _answer.Suite, HandshakeTimeout);
+        try
+        {
+            socket = new Socket(_gateway.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            lock (_sendLock)
+            {
+                _socket = socket;
+            }
+
+            socket.Connect(_gateway);
+            new DtlsClientProtocol().Connect(client, new HandshakeTransport(socket));
+        }
+        catch (TlsTimeoutException)
+        {
+            return $"No DTLS answer from {_gateway} within {HandshakeTimeout.TotalSeconds:0} s (UDP blocked?)";
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            // An alert says why the peers disagreed; for a socket error BouncyCastle raises internal_error, which says less than the error itself.
+            string why = e is TlsException && client.LastAlert is { } alert ? alert : e.Message;
+            return $"The DTLS handshake with {_gateway} failed ({why})";
+        }
+
+        var timers = new LinkTimers(TimeSpan.FromSeconds(_answer.DpdSeconds), TimeSpan.FromSeconds(_answer.KeepaliveSeconds), Now);
+        lock (_sendLock)
+        {
+            _protection = DtlsRecordProtection.ForClient(client.KeyBlock!, _answer.Suite.KeyLength, DtlsRecordProtection.EstablishedEpoch, DtlsRecordProtection.FirstSequenceAfterHandshake);
+            _timers = timers;
+        }
+
+        // The gateway's answer proves it holds the channel too; only then do packets move (see the class comment).
+        SendControl(CstpPacketType.DpdRequest, []);
+        TimeSpan answerBy = Now + HandshakeTimeout;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                TimeSpan wait = timers.Wait(Now);
+                if (!_carrying && answerBy - Now < wait)
+                {
+                    wait = answerBy - Now < TimeSpan.Zero ? TimeSpan.Zero : answerBy - Now;
+                }
+
+                if (socket.Poll(wait, SelectMode.SelectRead))
+                {
+                    int length = socket.Receive(_datagram);
+                    if (!ProcessRecords(_datagram.AsSpan(0, length), timers, deliver))
+                    {
+                        return "The gateway closed DTLS (alert)";
+                    }
+                }
+
+                if (!_carrying && Now >= answerBy)
+                {
+                    return $"The gateway did not answer over DTLS after the handshake within {HandshakeTimeout.TotalSeconds:0} s";
+                }
+
+                switch (timers.Next(Now))
+                {
+                    case LinkAction.PeerDead:
+                        return $"Nothing came over DTLS for {(2 * timers.Dpd).TotalSeconds:0} s";
+                    case LinkAction.SendDpd:
+                        SendControl(CstpPacketType.DpdRequest, []);
+                        break;
+                    case LinkAction.SendKeepalive:
+                        SendControl(CstpPacketType.Keepalive, []);
+                        break;
+                }
+            }
+        }
+        catch (SocketException e)
+        {
+            return $"UDP to {_gateway} failed ({e.SocketErrorCode})";
+        }
+        catch (ObjectDisposedException)
+        {
+            return "DTLS closed";
+        }
+
+        return "DTLS stopped";
+    }
+
+    /// <summary>Opens every record of a datagram (RFC 6347 §4.1.1 allows several). False when the gateway sent an alert.</summary>
+    private bool ProcessRecords(ReadOnlySpan<byte> datagram, LinkTimers timers, DeliverPacket deliver)
+    {
+        var protection = _protection!;
+        while (!datagram.IsEmpty)
+        {
+            if (!DtlsRecord.TryReadHeader(datagram, out _, out _, out _, out int length))
+            {
+                Interlocked.Increment(ref _dropped);
+                return true;
+            }
+
+            var record = datagram[..(DtlsRecord.HeaderLength + length)];
+            datagram = datagram[record.Length..];
+            if (protection.Open(record, _plaintext, out byte type, out int plaintextLength) != DtlsOpenResult.Ok)
+            {
+                // A retransmitted handshake flight (epoch 0), a replay, a forgery: never proof of life.
+                Interlocked.Increment(ref _dropped);
+                continue;
+            }
+
+            timers.Received(Now);
+            if (type == DtlsRecord.Alert)
+            {
+                return false;
+            }
+
+            if (type == DtlsRecord.ApplicationData && plaintextLength > 0)
+            {
+                HandleCstp(_plaintext.AsSpan(0, plaintextLength), deliver);
+            }
+        }
+
+        return true;
+    }
+
+    private void HandleCstp(ReadOnlySpan<byte> packet, DeliverPacket deliver)
+    {
+        var payload = packet[1..];
+        switch ((CstpPacketType)packet[0])
+        {
+            case CstpPacketType.Data:
+                Interlocked.Add(ref _bytesIn, payload.Length);
+                deliver(payload);
+                break;
+            case CstpPacketType.DpdRequest:
+                SendControl(CstpPacketType.DpdResponse, payload);
+                break;
+            case CstpPacketType.DpdResponse when !_carrying:
+                CarryingSince = _time.GetUtcNow();
+                _carrying = true;
+                _progress.WriteLine($"DTLS is up ({_answer.Suite.Name}, UDP to {_gateway}): the tunnel's packets go over DTLS.");
+                break;
+            default:
+                // KEEPALIVE and later DPD answers: proof of life only (counted by the timers).
+                break;
+        }
+    }
+
+    private void SendControl(CstpPacketType type, ReadOnlySpan<byte> payload)
+    {
+        lock (_sendLock)
+        {
+            TrySendRecord(type, payload);
+        }
+    }
+
+    // Caller holds the send lock.
+    private bool TrySendRecord(CstpPacketType type, ReadOnlySpan<byte> payload)
+    {
+        if (_protection is null || _socket is null || payload.Length + 1 > ushort.MaxValue - DtlsRecordProtection.Overhead)
+        {
+            return false;
+        }
+
+        _sendBuffer[PacketOffset - 1] = (byte)type;
+        payload.CopyTo(_sendBuffer.AsSpan(PacketOffset));
+        int recordLength = _protection.Seal(DtlsRecord.ApplicationData, _sendBuffer.AsSpan(PacketOffset - 1, payload.Length + 1), _sendBuffer);
+        try
+        {
+            _socket.Send(_sendBuffer.AsSpan(0, recordLength));
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+
+        _timers?.Sent(Now);
+        return true;
+    }
+
+    private void CloseSocket()
+    {
+        lock (_sendLock)
+        {
+            _carrying = false;
+            _socket?.Dispose();
+            _socket = null;
+            _protection?.Dispose();
+            _protection = null;
+            _timers = null;
+        }
+    }
+
+    /// <summary>The <see cref="DatagramTransport"/> BouncyCastle's handshake runs over: the channel's connected UDP socket.</summary>
+    private sealed class HandshakeTransport(Socket socket) : DatagramTransport
+    {
+        public int GetReceiveLimit() => DatagramLength;
+
+        public int GetSendLimit() => 1200;
+
+        public int Receive(byte[] buf, int off, int len, int waitMillis) => Receive(buf.AsSpan(off, len), waitMillis);
+
+        public int Receive(Span<byte> buffer, int waitMillis)
+        {
+            try
+            {
+                return socket.Poll(waitMillis == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(waitMillis), SelectMode.SelectRead) ? socket.Receive(buffer) : -1;
+            }
+            catch (SocketException e)
+            {
+                // An ICMP port unreachable arrives here as ConnectionRefused: nothing listens for DTLS.
+                throw new IOException($"UDP: {e.Message}", e);
+            }
+        }
+
+        public void Send(byte[] buf, int off, int len) => Send(buf.AsSpan(off, len));
+
+        public void Send(ReadOnlySpan<byte> buffer)
+        {
+            try
+            {
+                socket.Send(buffer);
+            }
+            catch (SocketException e)
+            {
+                throw new IOException($"UDP: {e.Message}", e);
+            }
+        }
+
+        public void Close()
+        {
+            // The socket outlives the handshake: the record layer after it is the channel's own.
+        }
+    }
+}
+
+/// <summary>Receives one IP packet from the gateway (to write to the TUN device).</summary>
+public delegate void DeliverPacket(ReadOnlySpan<byte> packet);

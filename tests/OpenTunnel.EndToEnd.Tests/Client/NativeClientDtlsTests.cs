@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using OpenTunnel.EndToEnd.Tests.Gateway;
+using OpenTunnel.Testing;
+
+namespace OpenTunnel.EndToEnd.Tests.Client;
+
+/// <summary>
+/// The native engine's DTLS channel against the real gateway: it takes over from TLS when UDP
+/// works, costs nothing when UDP is blocked from the start, gives the packets back to TLS when UDP
+/// goes silent during a transfer, and takes them again when UDP returns. UDP is blocked with
+/// nftables in the client namespace. The gateway runs with a DPD of 5 s, so the client declares
+/// DTLS dead after 10 s.
+/// </summary>
+[Trait("Category", "EndToEnd")]
+public sealed class NativeClientDtlsTests
+{
+    private const string BlockTable = "otnativeudp";
+    private const int IperfPort = 5201;
+
+    [Fact]
+    public async Task Dtls_UdpWorks_TakesOverFromTls_AndPingsGoOverUdp()
+    {
+        using GatewayInstance gateway = await StartGatewayAsync();
+        using var home = new TemporaryDirectory();
+        using TrackedProcess client = await NativeClientTests.ConnectAsync(gateway, TokenFile(gateway), home);
+
+        await client.WaitForOutputAsync("DTLS is up", TimeSpan.FromSeconds(20));
+        await WaitForChannelAsync(gateway, "DTLS", TimeSpan.FromSeconds(10));
+        var before = await AliceAsync(gateway);
+        Ping(gateway, count: 10).EnsureSuccess();
+        var after = await AliceAsync(gateway);
+
+        // 10 echo requests of 84 bytes came in over DTLS, and the answers went out over it.
+        Assert.True(Dtls(after, "bytesIn") - Dtls(before, "bytesIn") >= 840, $"DTLS bytes in: {Dtls(before, "bytesIn")} → {Dtls(after, "bytesIn")}.");
+        Assert.True(Dtls(after, "bytesOut") - Dtls(before, "bytesOut") >= 840, $"DTLS bytes out: {Dtls(before, "bytesOut")} → {Dtls(after, "bytesOut")}.");
+        Assert.Equal("DTLS", after["channel"]!.GetValue<string>());
+        Assert.Contains("DTLS established", gateway.Process.Output, StringComparison.Ordinal);
+        var scrape = gateway.Topology.Exec(gateway.Topology.Gateway, "curl", "-s", "-m", "5", "http://127.0.0.1:9464/metrics").EnsureSuccess().StandardOutput;
+        Assert.Matches("opentunnel_gateway_dtls_handshakes_total\\{[^}]*result=\"succeeded\"[^}]*\\} 1", scrape);
+        string status = await WaitForStatusAsync(home, "Channel: DTLS since");
+        Assert.Matches($"Connected to {NetworkTopology.GatewayPublicAddress.Replace(".", "\\.", StringComparison.Ordinal)} \\(native engine, process [0-9]+\\) since .*: 198\\.18\\.128\\.[0-9]+, 2001:db8:128:[0-9a-f:]+ on opentun", status);
+
+        client.Signal(15);
+        Assert.Equal(0, await client.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Matches("Disconnected \\([0-9]+ bytes sent, [0-9]+ received, of which [1-9][0-9]* and [1-9][0-9]* over DTLS\\)", client.Output);
+    }
+
+    [Fact]
+    public async Task Dtls_UdpBlockedFromTheStart_TunnelUpAndPingAnsweredWithinTwoSeconds()
+    {
+        using GatewayInstance gateway = await StartGatewayAsync();
+        BlockUdp(gateway, outgoingToo: true);
+        using var home = new TemporaryDirectory();
+        using TrackedProcess client = await NativeClientTests.ConnectAsync(gateway, TokenFile(gateway), home);
+
+        var clock = Stopwatch.StartNew();
+        Ping(gateway, count: 1).EnsureSuccess();
+        clock.Stop();
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"The first ping took {clock.Elapsed.TotalMilliseconds:0} ms after 'Connected'.\n{client.Output}");
+        Assert.Equal("TLS", (await AliceAsync(gateway))["channel"]!.GetValue<string>());
+        Assert.DoesNotContain("DTLS is up", client.Output, StringComparison.Ordinal);
+        await WaitForStatusAsync(home, "Channel: TLS since");
+        // UDP refused on output: the handshake fails at once, and says when it is tried again.
+        await client.WaitForOutputAsync("DTLS is tried again in 60 s", TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
+    public async Task Dtls_UdpBlockedMidTransfer_TransferCompletesOverTls_AndDtlsReturnsWhenUnblocked()
+    {
+        Prerequisites.RequireRootAndCommands("iperf3");
+        using GatewayInstance gateway = await StartGatewayAsync();
+        using TrackedProcess iperfServer = gateway.Topology.Start(gateway.Topology.Corp, "iperf3", ["-s", "-B", NetworkTopology.CorpAddress, "-p", IperfPort.ToString(CultureInfo.InvariantCulture)]);
+        using var home = new TemporaryDirectory();
+        using TrackedProcess client = await NativeClientTests.ConnectAsync(gateway, TokenFile(gateway), home);
+        await client.WaitForOutputAsync("DTLS is up", TimeSpan.FromSeconds(20));
+        await WaitForChannelAsync(gateway, "DTLS", TimeSpan.FromSeconds(10));
+        var before = await AliceAsync(gateway);
+
+        // 30 s: the client declares DTLS dead 10 s after the block (later on a loaded machine), and TCP
+        // may then sit in a retransmission back-off of a few seconds before it sends again, over TLS.
+        var transfer = Task.Run(() => gateway.Topology.Exec(gateway.Topology.Client, "iperf3",
+            ["-c", NetworkTopology.CorpAddress, "-p", IperfPort.ToString(CultureInfo.InvariantCulture), "-t", "30", "-J"], TimeSpan.FromSeconds(90)));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        BlockUdp(gateway, outgoingToo: false);
+        try
+        {
+            await client.WaitForOutputAsync("go over TLS again", TimeSpan.FromSeconds(30));
+            await WaitForChannelAsync(gateway, "TLS", TimeSpan.FromSeconds(30));
+            var report = JsonNode.Parse((await transfer.WaitAsync(TimeSpan.FromSeconds(90))).EnsureSuccess().StandardOutput)!;
+            var during = await AliceAsync(gateway);
+            long overTls = (Number(during, "bytesIn") - Number(before, "bytesIn")) - (Dtls(during, "bytesIn") - Dtls(before, "bytesIn"));
+            Assert.All(report["intervals"]!.AsArray().TakeLast(3), i => Assert.True(i!["sum"]!["bytes"]!.GetValue<long>() > 0, "iperf3 stalled at the end: " + i.ToJsonString()));
+            Assert.True(overTls > 1_000_000, $"Only {overTls} bytes of the transfer arrived over TLS.");
+        }
+        finally
+        {
+            UnblockUdp(gateway);
+        }
+
+        // DTLS is tried again 60 s after it was declared dead; the same session takes it back.
+        await WaitForOutputCountAsync(client, "DTLS is up", 2, TimeSpan.FromSeconds(100));
+        Ping(gateway, count: 3).EnsureSuccess();
+        await WaitForChannelAsync(gateway, "DTLS", TimeSpan.FromSeconds(15));
+        var back = await AliceAsync(gateway);
+        Assert.Equal(before["id"]!.GetValue<long>(), back["id"]!.GetValue<long>());
+        long dtlsBefore = Dtls(back, "bytesIn");
+        Ping(gateway, count: 5).EnsureSuccess();
+        Assert.True(Dtls(await AliceAsync(gateway), "bytesIn") > dtlsBefore);
+    }
+
+    private static Task<GatewayInstance> StartGatewayAsync()
+    {
+        Prerequisites.RequireRootAndCommands("ping", "nft");
+        return GatewayInstance.StartAsync(config => config["Timeouts"] = new JsonObject { ["DpdSeconds"] = 5 });
+    }
+
+    private static string TokenFile(GatewayInstance gateway) => gateway.TokenFile(gateway.MintToken("alice"));
+
+    private static CommandResult Ping(GatewayInstance gateway, int count) =>
+        gateway.Topology.Exec(gateway.Topology.Client, "ping", ["-c", count.ToString(CultureInfo.InvariantCulture), "-i", "0.2", "-W", "2", NetworkTopology.CorpAddress], TimeSpan.FromSeconds(10 + count));
+
+    /// <summary>Drops UDP from the gateway's port in the client namespace (and to it, with <paramref name="outgoingToo"/>).</summary>
+    private static void BlockUdp(GatewayInstance gateway, bool outgoingToo)
+    {
+        var topology = gateway.Topology;
+        string port = GatewayInstance.Port.ToString(CultureInfo.InvariantCulture);
+        topology.Exec(topology.Client, "nft", "add", "table", "inet", BlockTable).EnsureSuccess();
+        topology.Exec(topology.Client, "nft", "add", "chain", "inet", BlockTable, "in", "{ type filter hook input priority -50; }").EnsureSuccess();
+        topology.Exec(topology.Client, "nft", "add", "rule", "inet", BlockTable, "in", "udp", "sport", port, "drop").EnsureSuccess();
+        if (outgoingToo)
+        {
+            topology.Exec(topology.Client, "nft", "add", "chain", "inet", BlockTable, "out", "{ type filter hook output priority -50; }").EnsureSuccess();
+            topology.Exec(topology.Client, "nft", "add", "rule", "inet", BlockTable, "out", "udp", "dport", port, "drop").EnsureSuccess();
+        }
+    }
+
+    private static void UnblockUdp(GatewayInstance gateway) =>
+        gateway.Topology.Exec(gateway.Topology.Client, "nft", "delete", "table", "inet", BlockTable);
+
+    private static async Task<JsonNode> AliceAsync(GatewayInstance gateway) =>
+        (await gateway.ControlAsync("sessions"))!.AsArray().Single(s => s!["user"]!.GetValue<string>() == "alice")!;
+
+    private static long Number(JsonNode session, string name) => session[name]!.GetValue<long>();
+
+    private static long Dtls(JsonNode session, string name) => session["dtls"]![name]!.GetValue<long>();
+
+    private static async Task WaitForChannelAsync(GatewayInstance gateway, string channel, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        string now;
+        while ((now = (await AliceAsync(gateway))["channel"]!.GetValue<string>()) != channel)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"alice's channel stayed {now} instead of {channel} for {timeout.TotalSeconds:0} s.");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>Runs <c>opentunnel status</c> on the client's state directory until it says <paramref name="text"/> (tunnel.json is written within a second of a change).</summary>
+    private static async Task<string> WaitForStatusAsync(TemporaryDirectory home, string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            string output = Command.Run("dotnet", [ClientConnectTests.Client, "status"], TimeSpan.FromSeconds(60), environment: new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home.Path }).EnsureSuccess().StandardOutput;
+            if (output.Contains(text, StringComparison.Ordinal))
+            {
+                return output;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"opentunnel status did not say '{text}' within 10 s:\n{output}");
+            }
+
+            await Task.Delay(500);
+        }
+    }
+
+    private static async Task WaitForOutputCountAsync(TrackedProcess process, string text, int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (process.Output.Split(text).Length - 1 < count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"'{text}' appeared fewer than {count} times in {timeout.TotalSeconds:0} s:\n{process.Output}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+}
