@@ -17,9 +17,6 @@ public sealed record AccessLogIngestResult(AccessRecordAcknowledgement? Acknowle
 /// </summary>
 public sealed partial class AccessLogIngest(ManagementDbContext db, TimeProvider clock, ILogger<AccessLogIngest> logger)
 {
-    /// <summary>The longest user name, subject, device id and reason taken.</summary>
-    public const int MaximumText = 256;
-
     /// <summary>A session that ended further in the future than this is refused: the gateway's clock is wrong.</summary>
     public static readonly TimeSpan MaximumClockAhead = TimeSpan.FromMinutes(10);
 
@@ -110,8 +107,8 @@ public sealed partial class AccessLogIngest(ManagementDbContext db, TimeProvider
             AccessRecord record = batch.Records[i];
             string at = $"records[{i}]";
             errors.RequireId($"{at}.id", record.Id, "is required: the id the gateway gave the record.");
-            errors.RequireName($"{at}.user", record.User, MaximumText);
-            errors.RequireName($"{at}.reason", record.Reason, MaximumText);
+            errors.RequireName($"{at}.user", record.User, AccessLogEntry.MaximumText);
+            errors.RequireName($"{at}.reason", record.Reason, AccessLogEntry.MaximumText);
             RequireLength(errors, $"{at}.subject", record.Subject);
             RequireLength(errors, $"{at}.deviceId", record.DeviceId);
             if (!IPEndPoint.TryParse(record.ClientAddress ?? string.Empty, out _))
@@ -140,9 +137,9 @@ public sealed partial class AccessLogIngest(ManagementDbContext db, TimeProvider
 
     private static void RequireLength(ValidationErrors errors, string field, string? value)
     {
-        if (value is { Length: > MaximumText })
+        if (value is { Length: > AccessLogEntry.MaximumText })
         {
-            errors.Add(field, $"is {value.Length} characters long; at most {MaximumText} are allowed.");
+            errors.Add(field, $"is {value.Length} characters long; at most {AccessLogEntry.MaximumText} are allowed.");
         }
     }
 

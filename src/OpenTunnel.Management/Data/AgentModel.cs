@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using OpenTunnel.Management.AccessLog;
 using OpenTunnel.Management.Domain;
 
 namespace OpenTunnel.Management.Data;
@@ -42,14 +41,14 @@ internal static class AgentModel
         access.HasIndex(a => new { a.EndedAt, a.Id });
         access.HasIndex(a => new { a.UserName, a.EndedAt });
         access.HasIndex(a => new { a.DeviceId, a.EndedAt });
-        access.Property(a => a.ServerName).HasMaxLength(AccessLogIngest.MaximumText);
-        access.Property(a => a.SiteName).HasMaxLength(AccessLogIngest.MaximumText);
-        access.Property(a => a.UserName).HasMaxLength(AccessLogIngest.MaximumText);
-        access.Property(a => a.Subject).HasMaxLength(AccessLogIngest.MaximumText);
-        access.Property(a => a.DeviceId).HasMaxLength(AccessLogIngest.MaximumText);
+        access.Property(a => a.ServerName).HasMaxLength(AccessLogEntry.MaximumText);
+        access.Property(a => a.SiteName).HasMaxLength(AccessLogEntry.MaximumText);
+        access.Property(a => a.UserName).HasMaxLength(AccessLogEntry.MaximumText);
+        access.Property(a => a.Subject).HasMaxLength(AccessLogEntry.MaximumText);
+        access.Property(a => a.DeviceId).HasMaxLength(AccessLogEntry.MaximumText);
         access.Property(a => a.ClientAddress).HasMaxLength(64);
         access.Property(a => a.Address).HasMaxLength(64);
         access.Property(a => a.Address6).HasMaxLength(64);
-        access.Property(a => a.Reason).HasMaxLength(AccessLogIngest.MaximumText);
+        access.Property(a => a.Reason).HasMaxLength(AccessLogEntry.MaximumText);
     }
 }

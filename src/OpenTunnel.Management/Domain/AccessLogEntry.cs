@@ -7,6 +7,9 @@ namespace OpenTunnel.Management.Domain;
 /// </summary>
 public sealed class AccessLogEntry
 {
+    /// <summary>The longest names, user name, subject, device id and reason stored.</summary>
+    public const int MaximumText = 256;
+
     /// <summary>The order records were stored in; the tie-breaker of the list order.</summary>
     public long Id { get; set; }
 
