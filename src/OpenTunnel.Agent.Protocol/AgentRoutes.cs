@@ -30,6 +30,9 @@ public static class AgentRoutes
     /// <summary>POST a <see cref="TelemetryBatch"/>; answers a <see cref="TelemetryAcknowledgement"/>.</summary>
     public const string Telemetry = Prefix + "/telemetry";
 
+    /// <summary>POST an <see cref="AccessRecordBatch"/>; answers an <see cref="AccessRecordAcknowledgement"/>.</summary>
+    public const string AccessLog = Prefix + "/access-log";
+
     /// <summary>POST a <see cref="CommandResult"/> for the command <paramref name="id"/>.</summary>
     public static string CommandResult(Guid id) => $"{Prefix}/commands/{id}/result";
 }

@@ -35,6 +35,19 @@ public sealed class GatewayControlSocket(string socketPath) : IGatewayControl
         return result?["sessions"]?.GetValue<int>() ?? 0;
     }
 
+    public async Task<EndedSessionsAnswer> TakeEndedSessionsAsync(Guid? journal, long acknowledged, int limit, CancellationToken cancellationToken)
+    {
+        JsonNode? result = await SendAsync(ControlRequest.TakeEndedSessions(journal, acknowledged, limit), cancellationToken);
+        try
+        {
+            return EndedSessionsAnswer.FromJson(result);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException)
+        {
+            throw new ControlUnavailableException($"The gateway's ended-sessions answer cannot be read: {e.Message}", e);
+        }
+    }
+
     public Task DrainAsync(bool draining, CancellationToken cancellationToken) =>
         SendAsync(ControlRequest.DrainSessions(draining), cancellationToken);
 

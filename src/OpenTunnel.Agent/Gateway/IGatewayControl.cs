@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using OpenTunnel.Gateway.Contracts.Control;
 
 namespace OpenTunnel.Agent.Gateway;
 
@@ -27,6 +28,12 @@ public interface IGatewayControl
     /// and its tokens issued before then are refused; returns how many sessions ended.
     /// </summary>
     Task<int> RevokeAsync(string target, DateTimeOffset? at, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The ended sessions the gateway holds for the access log (at most <paramref name="limit"/>),
+    /// after it forgot those of <paramref name="journal"/> up to <paramref name="acknowledged"/>.
+    /// </summary>
+    Task<EndedSessionsAnswer> TakeEndedSessionsAsync(Guid? journal, long acknowledged, int limit, CancellationToken cancellationToken);
 
     /// <summary>Stops (or resumes) taking new sessions.</summary>
     Task DrainAsync(bool draining, CancellationToken cancellationToken);

@@ -67,6 +67,12 @@ public sealed record AgentOptions
     /// <summary>Telemetry samples kept on disk while the management service is unreachable; the oldest go first. Default 10080 (7 days at 60 s), 10 to 1000000.</summary>
     public int QueueCapacity { get; init; } = 10080;
 
+    /// <summary>Seconds between takings of the gateway's ended sessions for the access log; default 5, 1 to 3600.</summary>
+    public int AccessLogIntervalSeconds { get; init; } = 5;
+
+    /// <summary>Access records (ended sessions) kept on disk while the management service is unreachable; the oldest go first. Default 100000, 100 to 10000000.</summary>
+    public int AccessLogQueueCapacity { get; init; } = 100_000;
+
     /// <summary>The log lines on standard output: simple (default, one line per event with a UTC timestamp), json or systemd.</summary>
     public LogFormat LogFormat { get; init; } = LogFormat.Simple;
 
@@ -124,6 +130,8 @@ public sealed record AgentOptions
         RequireRange(errors, nameof(PollWaitSeconds), PollWaitSeconds, 1, 300);
         RequireRange(errors, nameof(RetrySeconds), RetrySeconds, 1, 60);
         RequireRange(errors, nameof(QueueCapacity), QueueCapacity, 10, 1_000_000);
+        RequireRange(errors, nameof(AccessLogIntervalSeconds), AccessLogIntervalSeconds, 1, 3600);
+        RequireRange(errors, nameof(AccessLogQueueCapacity), AccessLogQueueCapacity, 100, 10_000_000);
         RequireRange(errors, nameof(TelemetryBatchSize), TelemetryBatchSize, 1, 500);
         RequireRange(errors, nameof(RenewWhenRemainingPercent), RenewWhenRemainingPercent, 1, 90);
         if (!string.IsNullOrEmpty(MetricsAddress) && MetricsEndPoint is null)

@@ -7,14 +7,15 @@ using OpenTunnel.Agent.Configuration;
 using OpenTunnel.Agent.Gateway;
 using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Link;
+using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Agent.Telemetry;
 using OpenTunnel.Observability;
 
 namespace OpenTunnel.Agent.Hosting;
 
 /// <summary>
-/// The running agent's parts, composed by the Generic Host: four loops over one mutual-TLS link
-/// (<see cref="FollowLoop"/>, <see cref="TelemetryLoop"/>, <see cref="ProbeLoop"/>,
+/// The running agent's parts, composed by the Generic Host: five loops over one mutual-TLS link
+/// (<see cref="FollowLoop"/>, <see cref="TelemetryLoop"/>, <see cref="AccessLogLoop"/>, <see cref="ProbeLoop"/>,
 /// <see cref="RenewalLoop"/>) sharing <see cref="AgentState"/>, and the metrics and health
 /// endpoint on loopback (<see cref="AgentOptions.MetricsAddress"/>).
 /// Log event ids: 1xx link, 2xx telemetry, 3xx configuration, 4xx commands, 5xx certificate.
@@ -39,7 +40,8 @@ public static class AgentServices
         services.AddSingleton(sp => new ConfigurationApplier(
             sp.GetRequiredService<IGatewayControl>(), options.GatewayConfigurationFile, sp.GetRequiredService<AppliedConfigurationStore>(),
             sp.GetRequiredService<TimeProvider>(), Logger(sp, "OpenTunnel.Agent.Configuration")));
-        services.AddSingleton(_ => new TelemetryQueue(Path.Combine(options.DataDirectory, "telemetry"), options.QueueCapacity));
+        services.AddSingleton(_ => new DurableQueue<TelemetrySample>(Path.Combine(options.DataDirectory, "telemetry"), options.QueueCapacity));
+        services.AddSingleton(_ => new DurableQueue<AccessRecord>(Path.Combine(options.DataDirectory, "access-log"), options.AccessLogQueueCapacity));
         services.AddSingleton(_ => new InternalProbe(TimeSpan.FromSeconds(options.ProbeTimeoutSeconds)));
         services.AddSingleton(sp => new TelemetryCollector(sp.GetRequiredService<IGatewayControl>(), sp.GetRequiredService<InternalProbe>(), options.DataDirectory, AgentVersion.Current));
         services.AddSingleton(sp => new CommandRunner(sp.GetRequiredService<IGatewayControl>(), recentLog, options.GatewayLogFile, Logger(sp, "OpenTunnel.Agent.Commands")));
@@ -47,6 +49,7 @@ public static class AgentServices
         services.AddSingleton<GatewayDrain>();
         services.AddHostedService<FollowLoop>();
         services.AddHostedService<TelemetryLoop>();
+        services.AddHostedService<AccessLogLoop>();
         services.AddHostedService<ProbeLoop>();
         services.AddHostedService<RenewalLoop>();
         services.AddMetrics();

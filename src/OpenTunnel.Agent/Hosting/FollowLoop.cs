@@ -25,7 +25,7 @@ public sealed partial class FollowLoop(
     AppliedConfigurationStore appliedStore,
     CommandRunner commands,
     GatewayDrain drain,
-    TelemetryQueue queue,
+    DurableQueue<TelemetrySample> queue,
     AgentMetrics metrics,
     TimeProvider clock,
     ILoggerFactory loggers) : BackgroundService

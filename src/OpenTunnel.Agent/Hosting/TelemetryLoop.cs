@@ -15,7 +15,7 @@ public sealed partial class TelemetryLoop(
     AgentState state,
     ManagementLink link,
     TelemetryCollector collector,
-    TelemetryQueue queue,
+    DurableQueue<TelemetrySample> queue,
     GatewayDrain drain,
     TimeProvider clock,
     ILoggerFactory loggers) : BackgroundService

@@ -59,6 +59,10 @@ public sealed class ManagementLink : ICertificateSigner, IDisposable
         await SendAsync<TelemetryAcknowledgement>(HttpMethod.Post, AgentRoutes.Telemetry, batch, CallTimeout, cancellationToken)
         ?? throw new ManagementLinkException(ManagementFailure.Unreachable, "The telemetry answer was empty.");
 
+    public async Task<AccessRecordAcknowledgement> SendAccessRecordsAsync(AccessRecordBatch batch, CancellationToken cancellationToken) =>
+        await SendAsync<AccessRecordAcknowledgement>(HttpMethod.Post, AgentRoutes.AccessLog, batch, CallTimeout, cancellationToken)
+        ?? throw new ManagementLinkException(ManagementFailure.Unreachable, "The access-log answer was empty.");
+
     public async Task<CertificateRenewalResponse> RenewAsync(string certificateRequestPem, CancellationToken cancellationToken) =>
         await SendAsync<CertificateRenewalResponse>(HttpMethod.Post, AgentRoutes.Certificate, new CertificateRenewalRequest(certificateRequestPem), CallTimeout, cancellationToken)
         ?? throw new ManagementLinkException(ManagementFailure.Unreachable, "The renewal answer was empty.");

@@ -21,6 +21,10 @@ public static class ControlRequest
     public const string Drain = "drain";
     public const string Bans = "bans";
     public const string Unban = "unban";
+    public const string EndedSessions = "ended-sessions";
+
+    /// <summary>The most records one <see cref="EndedSessions"/> answer holds.</summary>
+    public const int MaximumEndedSessions = 1000;
 
     /// <summary>A request with no arguments (<see cref="Status"/>, <see cref="Sessions"/>).</summary>
     public static JsonObject Command(string command) => new() { ["command"] = command };
@@ -42,6 +46,23 @@ public static class ControlRequest
         if (at is { } moment)
         {
             request["at"] = moment.ToString("O", CultureInfo.InvariantCulture);
+        }
+
+        return request;
+    }
+
+    /// <summary>
+    /// The ended sessions the gateway holds for the access log, up to <paramref name="limit"/>,
+    /// after it forgot those up to <paramref name="acknowledged"/> of <paramref name="journal"/>
+    /// (the journal and highest sequence of the previous answer, which the caller has stored).
+    /// </summary>
+    public static JsonObject TakeEndedSessions(Guid? journal, long acknowledged, int limit)
+    {
+        var request = new JsonObject { ["command"] = EndedSessions, ["limit"] = limit };
+        if (journal is { } id)
+        {
+            request["journal"] = id.ToString();
+            request["acknowledge"] = acknowledged;
         }
 
         return request;

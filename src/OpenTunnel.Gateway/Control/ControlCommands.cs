@@ -16,7 +16,8 @@ namespace OpenTunnel.Gateway.Control;
 /// stays valid and the client reconnects), terminate (the cookie is revoked), revoke (terminate, and
 /// the target's tokens issued until now are refused: continuous access evaluation), reload (a file),
 /// apply (a JSON configuration document), drain (<c>"enabled": true|false</c>: no new sessions), bans (the
-/// ban table, like occtl's show ip bans) and unban (a client address, like occtl's unban ip). Requests are <c>{"command": ..., ...}</c>.
+/// ban table, like occtl's show ip bans), unban (a client address, like occtl's unban ip) and ended-sessions (the
+/// access records the management agent takes, see <see cref="EndedSessionJournal"/>). Requests are <c>{"command": ..., ...}</c>.
 /// </summary>
 internal sealed class ControlCommands
 {
@@ -116,8 +117,11 @@ internal sealed class ControlCommands
                 return new JsonObject { ["command"] = command, ["client"] = client.ToString() };
             }
 
+            case ControlRequest.EndedSessions:
+                return EndedSessions(request);
+
             default:
-                throw new ControlRequestException($"unknown command '{command}' (status, sessions, disconnect, terminate, revoke, reload, apply, drain, bans, unban)");
+                throw new ControlRequestException($"unknown command '{command}' (status, sessions, disconnect, terminate, revoke, reload, apply, drain, bans, unban, ended-sessions)");
         }
     }
 
@@ -267,6 +271,46 @@ internal sealed class ControlCommands
         }
 
         return list;
+    }
+
+    /// <summary>
+    /// The ended sessions waiting for the agent, after forgetting those it acknowledges:
+    /// <c>{"journal": id, "acknowledge": highest sequence it stored, "limit": 1 to 1000}</c>.
+    /// </summary>
+    private JsonNode EndedSessions(JsonObject request)
+    {
+        Guid? journal;
+        long acknowledged;
+        int limit;
+        try
+        {
+            journal = request["journal"] is { } given
+                ? Guid.TryParse(given.GetValue<string>(), out Guid id) ? id : throw new ControlRequestException($"\"journal\" '{given}' is not a journal id (a GUID from an earlier answer)")
+                : null;
+            acknowledged = request["acknowledge"]?.GetValue<long>() ?? 0;
+            limit = request["limit"]?.GetValue<int>() ?? ControlRequest.MaximumEndedSessions;
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new ControlRequestException($"ended-sessions takes \"journal\" (a GUID), \"acknowledge\" and \"limit\" (whole numbers): {e.Message}", e);
+        }
+
+        if (limit is < 1 or > ControlRequest.MaximumEndedSessions)
+        {
+            throw new ControlRequestException($"\"limit\" is {limit}; it must be from 1 to {ControlRequest.MaximumEndedSessions}");
+        }
+
+        var kept = _supervisor.EndedSessions;
+        var records = new List<EndedSessionRecord>();
+        foreach (EndedSession ended in kept.Read(journal, acknowledged, limit))
+        {
+            records.Add(new EndedSessionRecord(ended.Sequence, ended.RecordId, ended.SessionId, ended.UserName, ended.Subject, ended.DeviceId, ended.Client.ToString(),
+                ended.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(ended.IPv4Address).ToString(),
+                ended.IPv6Address == UInt128.Zero ? null : IPv6AddressPool.ToAddress(ended.IPv6Address).ToString(),
+                ended.SignedInAt, ended.EndedAt, ended.Reason, ended.BytesFromClient, ended.BytesToClient));
+        }
+
+        return new EndedSessionsAnswer(kept.Id, kept.Dropped, records).ToJson();
     }
 
     private static string Target(JsonObject request) =>

@@ -42,6 +42,9 @@ public sealed class SessionSupervisor
     /// <summary>The address pool sessions lease from.</summary>
     public IPv4AddressPool Pool => _pool;
 
+    /// <summary>Every session that ended, until the management agent takes it for the access log.</summary>
+    public EndedSessionJournal EndedSessions { get; } = new();
+
     /// <summary>
     /// A CSTP connection for <paramref name="session"/> on <paramref name="stream"/> after its
     /// CONNECT: what it reads goes to the session and the data plane, what the session sends is
@@ -188,6 +191,7 @@ public sealed class SessionSupervisor
         dtls?.Close();
         session.DataPath.Dtls?.End();
 
+        EndedSessions.Add(session, reason, _time.GetUtcNow());
         GatewayLog.SessionEnded(_logger, session.Id, session.UserName, reason, IPv4AddressPool.ToAddress(session.IPv4Address), session.ClientEndPoint,
             _time.GetUtcNow() - session.SignedInAt, session.BytesFromClient, session.BytesToClient);
         if (connection is not null)

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Management.AccessLog;
 using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Domain;
 using OpenTunnel.Management.Validation;
@@ -12,8 +13,8 @@ namespace OpenTunnel.Management.Agents;
 
 /// <summary>
 /// The routes agents call over mutual TLS (<see cref="AgentRoutes"/>): certificate renewal, the
-/// long poll for configuration, drain and commands, configuration reports, telemetry and
-/// command results. Each acts only on the signed-in agent's own server.
+/// long poll for configuration, drain and commands, configuration reports, telemetry, access
+/// records and command results. Each acts only on the signed-in agent's own server.
 /// </summary>
 public static partial class AgentLinkEndpoints
 {
@@ -30,6 +31,7 @@ public static partial class AgentLinkEndpoints
         agent.MapGet("poll", PollAsync).WithName("AgentPoll");
         agent.MapPost("configuration-report", ReportConfigurationAsync).WithName("AgentConfigurationReport");
         agent.MapPost("telemetry", SendTelemetryAsync).WithName("AgentTelemetry");
+        agent.MapPost("access-log", SendAccessRecordsAsync).WithName("AgentAccessLog");
         agent.MapPost("commands/{id:guid}/result", CompleteCommandAsync).WithName("AgentCommandResult");
         app.MapGet(AgentRoutes.Authority, (InternalCertificateAuthority authority) => TypedResults.Text(authority.CertificatePem, "application/x-pem-file"))
             .AllowAnonymous().ExcludeFromDescription().OnlyOnAgentEndpoint();
@@ -177,18 +179,32 @@ public static partial class AgentLinkEndpoints
         return TypedResults.NoContent();
     }
 
+    private static async Task<Results<Ok<AccessRecordAcknowledgement>, ValidationProblem, ProblemHttpResult>> SendAccessRecordsAsync(
+        AccessRecordBatch batch, ClaimsPrincipal user, AccessLogIngest ingest, CancellationToken ct)
+    {
+        AccessLogIngestResult result = await ingest.IngestAsync(AgentCertificateAuthenticationHandler.ServerIdOf(user), batch, ct);
+        return IngestAnswer(result.Acknowledgement, result.Errors, result.Conflict, "access-log batch", "Another write of the same access records happened at the same moment.");
+    }
+
     private static async Task<Results<Ok<TelemetryAcknowledgement>, ValidationProblem, ProblemHttpResult>> SendTelemetryAsync(
         TelemetryBatch batch, ClaimsPrincipal user, TelemetryIngest ingest, CancellationToken ct)
     {
         TelemetryIngestResult result = await ingest.IngestAsync(AgentCertificateAuthenticationHandler.ServerIdOf(user), batch, ct);
-        if (result.Acknowledgement is { } acknowledgement)
+        return IngestAnswer(result.Acknowledgement, result.Errors, result.Conflict, "telemetry batch", "Another write to this server's telemetry happened at the same moment.");
+    }
+
+    /// <summary>A stored batch's acknowledgement; a 503 (send it again) after a concurrent write; else a 400 naming each bad field.</summary>
+    private static Results<Ok<T>, ValidationProblem, ProblemHttpResult> IngestAnswer<T>(T? acknowledgement, ValidationErrors errors, bool conflict, string batch, string conflictDetail)
+        where T : class
+    {
+        if (acknowledgement is not null)
         {
             return TypedResults.Ok(acknowledgement);
         }
 
-        return result.Conflict
-            ? TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Send the batch again.", detail: "Another write to this server's telemetry happened at the same moment.")
-            : TypedResults.ValidationProblem(result.Errors.ToDictionary(), title: "The telemetry batch is not valid.");
+        return conflict
+            ? TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Send the batch again.", detail: conflictDetail)
+            : TypedResults.ValidationProblem(errors.ToDictionary(), title: $"The {batch} is not valid.");
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> CompleteCommandAsync(

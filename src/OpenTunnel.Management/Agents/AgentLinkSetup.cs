@@ -41,7 +41,9 @@ public static partial class AgentLinkSetup
         services.AddSingleton<SitePeers>();
         services.AddHostedService<AgentLinkStartup>();
         services.AddHostedService<ServerLivenessMonitor>();
+        services.AddHostedService<OpenTunnel.Management.AccessLog.AccessLogRetention>();
         services.AddScoped<TelemetryIngest>();
+        services.AddScoped<OpenTunnel.Management.AccessLog.AccessLogIngest>();
         services.AddScoped<ServerHealthReader>();
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AgentCertificateAuthenticationHandler>(AgentCertificateAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder().AddPolicy(AgentPolicy, p => p

@@ -1,3 +1,4 @@
+using OpenTunnel.Management.AccessLog;
 using OpenTunnel.Management.Api.Resources;
 using OpenTunnel.Management.Auth;
 
@@ -23,6 +24,7 @@ public static class ManagementApi
         api.MapResource(new Groups());
         api.MapResource(new ApiKeys()).MapApiKeyCreation();
         api.MapAudit();
+        api.MapAccessLog();
         return api;
     }
 }

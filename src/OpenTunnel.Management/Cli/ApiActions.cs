@@ -171,6 +171,24 @@ internal static class ApiActions
         new("health-thresholds", "update", HttpMethod.Put, "health-thresholds",
             "Change the health thresholds: reads them, applies --file and --set, writes them back with If-Match.",
             "update --set cpuHealthyMaximumPercent=90") { Edit = true },
+        new("access-log", "list", HttpMethod.Get, "access-log",
+            "List ended VPN sessions, newest end first: user, device, addresses, server, times, why it ended and the bytes each way.",
+            "list --user alice --from 2026-12-01T00:00:00Z --limit 100")
+        {
+            Options =
+            [
+                new("--user", "user", "Only this user's sessions (the exact user name).") { Target = ActionTarget.Query },
+                new("--device", "device", "Only this device's sessions (its device id).") { Target = ActionTarget.Query },
+                new("--site", "site", "Only sessions on this site's servers (id or name).") { Target = ActionTarget.Query },
+                new("--server", "server", "Only sessions on this server (id or name).") { Target = ActionTarget.Query },
+                new("--from", "from", "Only sessions up at or after this time (ISO 8601).") { Target = ActionTarget.Query },
+                new("--to", "to", "Only sessions up before this time (ISO 8601).") { Target = ActionTarget.Query },
+                new("--limit", "limit", "At most this many sessions (1 to 500, default 50).") { Target = ActionTarget.Query, Number = true },
+                new("--cursor", "cursor", "Continue after the page before: the cursor it printed.") { Target = ActionTarget.Query },
+            ],
+            Output = ActionOutput.Table,
+            Table = "access-log",
+        },
         new("agent-ca", "get", HttpMethod.Get, "agent-ca",
             "Show the internal CA that signs agent certificates: subject, expiry, the pin agents enrol with (opentunnel-agent enrol --ca-pin), PEM.",
             "get"),

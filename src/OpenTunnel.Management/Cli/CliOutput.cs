@@ -27,6 +27,7 @@ public static class CliOutput
         ["certificates"] = ["id", "serialNumber", "notAfter", "issuedAt", "revokedAt", "revocationReason"],
         ["enrolment-tokens"] = ["id", "createdAt", "expiresAt", "redeemedAt", "redeemedByServerId"],
         ["automation-clients"] = ["clientId", "displayName", "role"],
+        ["access-log"] = ["startedAt", "endedAt", "userName", "deviceId", "address", "clientAddress", "serverName", "reason", "bytesIn", "bytesOut"],
     };
 
     public static void WriteJson(TextWriter output, JsonElement json)
@@ -35,7 +36,7 @@ public static class CliOutput
         output.WriteLine(JsonSerializer.Serialize(json, Indented));
     }
 
-    /// <summary>A page of a list as aligned columns, then "page N, M of T".</summary>
+    /// <summary>A page of a list as aligned columns, then "page N, M of T", or for a list paged by cursor the cursor of the next page.</summary>
     public static void WriteTable(TextWriter output, string resource, JsonElement page)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -44,7 +45,11 @@ public static class CliOutput
         List<IReadOnlyList<string>> rows = [.. items.EnumerateArray().Select(item => (IReadOnlyList<string>)
             [.. columns.Select(c => item.TryGetProperty(c, out JsonElement v) ? Scalar(v) : string.Empty)])];
         TextTable.Write(output, columns, rows);
-        if (page.ValueKind == JsonValueKind.Object)
+        if (page.ValueKind == JsonValueKind.Object && page.TryGetProperty("nextCursor", out JsonElement next))
+        {
+            output.WriteLine(next.ValueKind == JsonValueKind.String ? $"{rows.Count} shown; the next page: --cursor {next.GetString()}" : $"{rows.Count} shown; no more");
+        }
+        else if (page.ValueKind == JsonValueKind.Object)
         {
             output.WriteLine($"page {page.GetProperty("pageNumber").GetInt32()}, {rows.Count} of {page.GetProperty("totalCount").GetInt32()}");
         }

@@ -5,7 +5,8 @@ namespace OpenTunnel.Management.Data;
 
 /// <summary>
 /// The tables of the agent link: client certificates, telemetry, configuration reports,
-/// commands and the health thresholds. Everything a server has goes with it when it is deleted.
+/// commands, the health thresholds and the access log. Everything a server has goes with it when
+/// it is deleted, except its access log, which is kept for its retention time.
 /// </summary>
 internal static class AgentModel
 {
@@ -33,5 +34,21 @@ internal static class AgentModel
         command.HasOne<Server>().WithMany().HasForeignKey(c => c.ServerId).OnDelete(DeleteBehavior.Cascade);
 
         modelBuilder.Entity<HealthThresholds>().Property(t => t.Version).IsConcurrencyToken();
+
+        var access = modelBuilder.Entity<AccessLogEntry>();
+        access.ToTable("AccessLog");
+        access.HasIndex(a => a.RecordId).IsUnique();
+        access.HasIndex(a => new { a.EndedAt, a.Id });
+        access.HasIndex(a => new { a.UserName, a.EndedAt });
+        access.HasIndex(a => new { a.DeviceId, a.EndedAt });
+        access.Property(a => a.ServerName).HasMaxLength(AccessLogEntry.MaximumText);
+        access.Property(a => a.SiteName).HasMaxLength(AccessLogEntry.MaximumText);
+        access.Property(a => a.UserName).HasMaxLength(AccessLogEntry.MaximumText);
+        access.Property(a => a.Subject).HasMaxLength(AccessLogEntry.MaximumText);
+        access.Property(a => a.DeviceId).HasMaxLength(AccessLogEntry.MaximumText);
+        access.Property(a => a.ClientAddress).HasMaxLength(64);
+        access.Property(a => a.Address).HasMaxLength(64);
+        access.Property(a => a.Address6).HasMaxLength(64);
+        access.Property(a => a.Reason).HasMaxLength(AccessLogEntry.MaximumText);
     }
 }

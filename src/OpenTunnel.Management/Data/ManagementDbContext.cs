@@ -51,6 +51,8 @@ public abstract class ManagementDbContext : DbContext
 
     public DbSet<HealthThresholds> HealthThresholds => Set<HealthThresholds>();
 
+    public DbSet<AccessLogEntry> AccessLog => Set<AccessLogEntry>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);

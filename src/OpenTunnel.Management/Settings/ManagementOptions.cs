@@ -37,6 +37,9 @@ public sealed class ManagementOptions
     /// </summary>
     public string? SecretsKeyFile { get; set; }
 
+    /// <summary>Days an access record (an ended VPN session) is kept after the session ended. Default 90, 1 to 3650.</summary>
+    public int AccessLogRetentionDays { get; set; } = 90;
+
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(PostgresConnectionString);
 
     /// <summary>The key-encryption key file: <see cref="SecretsKeyFile"/>, or secrets-key in the data directory.</summary>
@@ -117,6 +120,11 @@ internal sealed class ManagementOptionsValidator : IValidateOptions<ManagementOp
         if (string.IsNullOrWhiteSpace(options.AdminTokens.RoleClaim))
         {
             failures.Add("Management:AdminTokens:RoleClaim is empty.");
+        }
+
+        if (options.AccessLogRetentionDays is < 1 or > 3650)
+        {
+            failures.Add($"Management:AccessLogRetentionDays is {options.AccessLogRetentionDays}; it must be between 1 and 3650.");
         }
 
         failures.AddRange(Settings.TrustedProxies.Problems(options.TrustedProxies));

@@ -74,6 +74,37 @@ public sealed class ControlCommandsTests : IClassFixture<TokenIssuerFixture>, IA
     }
 
     [Fact]
+    public async Task EndedSessions_AfterTerminate_GivesTheRecordUntilAcknowledged()
+    {
+        var client = await ConnectAsync("alice");
+        string address = ((JsonArray)await ExecuteAsync(ControlRequest.Sessions))[0]!["address"]!.GetValue<string>();
+        await ExecuteAsync(ControlRequest.Terminate, new JsonObject { ["target"] = "alice" });
+
+        var first = EndedSessionsAnswer.FromJson(await _commands.ExecuteAsync(ControlRequest.TakeEndedSessions(null, 0, 10)));
+        var again = EndedSessionsAnswer.FromJson(await _commands.ExecuteAsync(ControlRequest.TakeEndedSessions(first.Journal, first.Sessions[^1].Sequence, 10)));
+
+        EndedSessionRecord record = Assert.Single(first.Sessions);
+        Assert.Equal(("alice", address, "terminated by the administrator"), (record.User, record.Address, record.Reason));
+        Assert.True(record.EndedAt >= record.SignedInAt);
+        Assert.NotEqual(Guid.Empty, record.RecordId);
+        Assert.Equal(0, first.Dropped);
+        Assert.Empty(again.Sessions);
+        await client.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("{\"command\":\"ended-sessions\",\"journal\":\"nope\"}", "journal")]
+    [InlineData("{\"command\":\"ended-sessions\",\"limit\":0}", "limit")]
+    [InlineData("{\"command\":\"ended-sessions\",\"limit\":\"ten\"}", "limit")]
+    [InlineData("{\"command\":\"ended-sessions\",\"acknowledge\":true}", "acknowledge")]
+    public async Task EndedSessions_BadArgument_RefusedNamingIt(string request, string argument)
+    {
+        var e = await Assert.ThrowsAsync<ControlRequestException>(() => _commands.ExecuteAsync(JsonNode.Parse(request)!.AsObject()));
+
+        Assert.Contains(argument, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Disconnect_NoSuchSession_RefusedNamingTheTarget()
     {
         var e = await Assert.ThrowsAsync<ControlRequestException>(() => ExecuteAsync(ControlRequest.Disconnect, new JsonObject { ["target"] = "nobody" }));

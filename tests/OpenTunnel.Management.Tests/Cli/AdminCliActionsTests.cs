@@ -57,6 +57,33 @@ public sealed class AdminCliActionsTests(SqliteApp fixture) : IClassFixture<Sqli
     }
 
     [Fact]
+    public async Task AccessLog_ListsATablePagedByCursor_JsonForScripts_AndABadTimeIsRefusedNamingIt()
+    {
+        string user = ManagementAppFixture.Unique("erin");
+        DateTime start = new(2026, 12, 1, 8, 0, 0, DateTimeKind.Utc);
+        await AccessLogEntries.StoreAsync(fixture.App,
+            AccessLogEntries.Entry(user, start, start.AddHours(1)), AccessLogEntries.Entry(user, start, start.AddHours(2)), AccessLogEntries.Entry(user, start, start.AddHours(3)));
+
+        var first = await RunAsync("access-log", "list", "--user", user, "--limit", "2");
+        string cursor = first.Output.Split("--cursor ")[1].Trim();
+        var second = await RunAsync("access-log", "list", "--user", user, "--limit", "2", "--cursor", cursor);
+        var json = await RunAsync("access-log", "list", "--user", user, "--json");
+        var refused = await RunAsync("access-log", "list", "--from", "yesterday");
+
+        Assert.Equal(0, first.Exit);
+        Assert.StartsWith("startedAt", first.Output, StringComparison.Ordinal);
+        Assert.Equal(2, first.Output.Split('\n').Count(l => l.Contains(user, StringComparison.Ordinal)));
+        Assert.Contains("2026-12-01T11:00:00", first.Output, StringComparison.Ordinal);
+        Assert.Equal(0, second.Exit);
+        Assert.Single(second.Output.Split('\n'), l => l.Contains(user, StringComparison.Ordinal));
+        Assert.Contains("2026-12-01T09:00:00", second.Output, StringComparison.Ordinal);
+        Assert.Contains("1 shown; no more", second.Output, StringComparison.Ordinal);
+        Assert.Equal(3, JsonDocument.Parse(json.Output).RootElement.GetProperty("items").GetArrayLength());
+        Assert.Equal(1, refused.Exit);
+        Assert.Contains("from: is 'yesterday'", refused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SendCommand_WithoutKind_IsAUsageErrorNamingTheOption()
     {
         var refused = await RunAsync("servers", "send-command", Guid.NewGuid().ToString(), "--target", "alice");

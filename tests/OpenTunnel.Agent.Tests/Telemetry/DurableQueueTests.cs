@@ -5,14 +5,14 @@ using OpenTunnel.Testing;
 namespace OpenTunnel.Agent.Tests.Telemetry;
 
 [Trait("Category", "Unit")]
-public sealed class TelemetryQueueTests : IDisposable
+public sealed class DurableQueueTests : IDisposable
 {
     private readonly TemporaryDirectory _directory = new();
 
     [Fact]
     public void Enqueue_ThenPeek_GivesRisingSequencesOldestFirst()
     {
-        var queue = new TelemetryQueue(_directory.Path, 100);
+        var queue = new DurableQueue<TelemetrySample>(_directory.Path, 100);
 
         for (int i = 0; i < 3; i++)
         {
@@ -26,7 +26,7 @@ public sealed class TelemetryQueueTests : IDisposable
     [Fact]
     public void Acknowledge_ForgetsUpToTheSequence()
     {
-        var queue = new TelemetryQueue(_directory.Path, 100);
+        var queue = new DurableQueue<TelemetrySample>(_directory.Path, 100);
         for (int i = 0; i < 4; i++)
         {
             queue.Enqueue(Sample);
@@ -40,13 +40,13 @@ public sealed class TelemetryQueueTests : IDisposable
     [Fact]
     public void NewQueueOnTheSameDirectory_KeepsSamplesAndNeverReusesASequence()
     {
-        var first = new TelemetryQueue(_directory.Path, 100);
+        var first = new DurableQueue<TelemetrySample>(_directory.Path, 100);
         first.Enqueue(Sample);
         first.Enqueue(Sample);
         first.Acknowledge(2);
         first.Enqueue(Sample);
 
-        var second = new TelemetryQueue(_directory.Path, 100);
+        var second = new DurableQueue<TelemetrySample>(_directory.Path, 100);
         second.Enqueue(Sample);
 
         Assert.Equal([3L, 4L], second.Peek(10).Select(s => s.Sequence));
@@ -55,7 +55,7 @@ public sealed class TelemetryQueueTests : IDisposable
     [Fact]
     public void Enqueue_PastCapacity_DropsTheOldestAndCountsThem()
     {
-        var queue = new TelemetryQueue(_directory.Path, 10);
+        var queue = new DurableQueue<TelemetrySample>(_directory.Path, 10);
 
         for (int i = 0; i < 12; i++)
         {
@@ -70,7 +70,7 @@ public sealed class TelemetryQueueTests : IDisposable
     [Fact]
     public void Acknowledge_AboveWhatWasGivenOut_MovesTheCounterPast()
     {
-        var queue = new TelemetryQueue(_directory.Path, 10);
+        var queue = new DurableQueue<TelemetrySample>(_directory.Path, 10);
         queue.Enqueue(Sample);
 
         queue.Acknowledge(40);

@@ -6,13 +6,15 @@ using OpenTunnel.Agent.Protocol;
 namespace OpenTunnel.Agent.Telemetry;
 
 /// <summary>
-/// Telemetry waiting for delivery, on disk so that an outage of the management service (or a
-/// restart of the agent) loses nothing: one file per sample, named by its sequence number and
-/// written whole (temporary file, then rename). Sequence numbers are handed out from a counter
-/// file that is saved before the sample, so a number is never used twice even after a crash.
-/// The queue is bounded: past its capacity the oldest samples are dropped and counted.
+/// What waits for delivery to the management service (telemetry samples, access records), on
+/// disk so that an outage of the service (or a restart of the agent) loses nothing: one file per
+/// item, named by its sequence number and written whole (temporary file, then rename). Sequence
+/// numbers are handed out from a counter file that is saved before the item, so a number is
+/// never used twice even after a crash. The queue is bounded: past its capacity the oldest items
+/// are dropped and counted.
 /// </summary>
-public sealed class TelemetryQueue
+/// <typeparam name="TItem">The item, serialised as the agent link's JSON.</typeparam>
+public sealed class DurableQueue<TItem>
 {
     private const string Extension = ".json";
     private const string CounterFileName = "next-sequence";
@@ -23,7 +25,7 @@ public sealed class TelemetryQueue
     private readonly Lock _gate = new();
     private long _next;
 
-    public TelemetryQueue(string directory, int capacity)
+    public DurableQueue(string directory, int capacity)
     {
         _directory = directory;
         _capacity = capacity;
@@ -52,10 +54,10 @@ public sealed class TelemetryQueue
         }
     }
 
-    /// <summary>Samples dropped because the queue was full, since the agent started.</summary>
+    /// <summary>Items dropped because the queue was full (or their file was unreadable), since the agent started.</summary>
     public long Dropped { get; private set; }
 
-    /// <summary>The sequence number the next sample gets.</summary>
+    /// <summary>The sequence number the next item gets.</summary>
     public long NextSequence
     {
         get
@@ -67,8 +69,8 @@ public sealed class TelemetryQueue
         }
     }
 
-    /// <summary>Stores the sample <paramref name="create"/> makes for the next sequence number.</summary>
-    public TelemetrySample Enqueue(Func<long, TelemetrySample> create)
+    /// <summary>Stores the item <paramref name="create"/> makes for the next sequence number.</summary>
+    public TItem Enqueue(Func<long, TItem> create)
     {
         ArgumentNullException.ThrowIfNull(create);
         lock (_gate)
@@ -76,8 +78,8 @@ public sealed class TelemetryQueue
             long sequence = _next;
             AgentIdentityStore.WriteAtomically(Path.Combine(_directory, CounterFileName), (sequence + 1).ToString(CultureInfo.InvariantCulture));
             _next = sequence + 1;
-            TelemetrySample sample = create(sequence);
-            AgentIdentityStore.WriteAtomically(FileOf(sequence), JsonSerializer.Serialize(sample, AgentJson.Options));
+            TItem item = create(sequence);
+            AgentIdentityStore.WriteAtomically(FileOf(sequence), JsonSerializer.Serialize(item, AgentJson.Options));
             _queued.Add(sequence);
             while (_queued.Count > _capacity)
             {
@@ -87,27 +89,27 @@ public sealed class TelemetryQueue
                 Dropped++;
             }
 
-            return sample;
+            return item;
         }
     }
 
-    /// <summary>Up to <paramref name="maximum"/> samples, oldest first. An unreadable file is dropped.</summary>
-    public List<TelemetrySample> Peek(int maximum)
+    /// <summary>Up to <paramref name="maximum"/> items, oldest first. An unreadable file is dropped.</summary>
+    public List<TItem> Peek(int maximum)
     {
         lock (_gate)
         {
-            var samples = new List<TelemetrySample>(Math.Min(maximum, _queued.Count));
+            var items = new List<TItem>(Math.Min(maximum, _queued.Count));
             var broken = new List<long>();
             foreach (long sequence in _queued)
             {
-                if (samples.Count == maximum)
+                if (items.Count == maximum)
                 {
                     break;
                 }
 
                 try
                 {
-                    samples.Add(JsonSerializer.Deserialize<TelemetrySample>(File.ReadAllText(FileOf(sequence)), AgentJson.Options)!);
+                    items.Add(JsonSerializer.Deserialize<TItem>(File.ReadAllText(FileOf(sequence)), AgentJson.Options)!);
                 }
                 catch (Exception e) when (e is JsonException or IOException)
                 {
@@ -122,14 +124,14 @@ public sealed class TelemetryQueue
                 Dropped++;
             }
 
-            return samples;
+            return items;
         }
     }
 
     /// <summary>
-    /// Forgets every sample up to <paramref name="highestSequence"/>, which the service holds. When
+    /// Forgets every item up to <paramref name="highestSequence"/>, which the service holds. When
     /// the service holds higher numbers than this agent has given out (its data directory was
-    /// restored from a backup), the counter moves past them so new samples are not taken for repeats.
+    /// restored from a backup), the counter moves past them so new items are not taken for repeats.
     /// </summary>
     public void Acknowledge(long highestSequence)
     {
@@ -144,7 +146,7 @@ public sealed class TelemetryQueue
         }
     }
 
-    /// <summary>Drops every queued sample up to <paramref name="sequence"/> that the service refused as invalid.</summary>
+    /// <summary>Drops every queued item up to <paramref name="sequence"/> that the service refused as invalid.</summary>
     public void Discard(long sequence)
     {
         lock (_gate)
