@@ -1,7 +1,10 @@
 using System.Globalization;
 using OpenTunnel.Client.Connect;
+using OpenTunnel.Client.Native;
 using OpenTunnel.Client.Oidc;
+using OpenTunnel.Client.PerApp;
 using OpenTunnel.Client.State;
+using OpenTunnel.CommandLine;
 using OpenTunnel.Identity.Contracts.Devices;
 
 namespace OpenTunnel.Client.Cli;
@@ -15,6 +18,9 @@ namespace OpenTunnel.Client.Cli;
 /// profile the gateway is the profile's site (its public address and port) and the token is for
 /// that site; while connected the profiles are fetched again every <c>--refresh-every</c> seconds
 /// (default 60, with the ETag), so a change an administrator makes reaches the client within that time.
+/// A per-app profile's tunnel goes into the profile's network namespace (<see cref="AppNamespace"/>)
+/// through the client's own vpnc-script (<see cref="AppTunnelScriptVerb"/>), and the namespace is
+/// deleted when openconnect ends for good.
 /// </summary>
 public static class ConnectVerb
 {
@@ -59,6 +65,8 @@ public static class ConnectVerb
 
         string gateway;
         string? site = arguments["site"];
+        string? script = arguments["script"];
+        string? appNamespace = null;
         if (arguments.Positional is { } name)
         {
             if (site is not null)
@@ -69,10 +77,33 @@ public static class ConnectVerb
             DeviceProfile profile = await FindProfileAsync(environment, name, cancellationToken);
             gateway = GatewayUrl(profile.Site);
             site = profile.Site.Name;
+            if (AppNamespace.IsPerApp(profile))
+            {
+                if (script is not null)
+                {
+                    throw new UsageException($"Profile {name} is per-app: its tunnel is configured by the client's own script, inside the profile's namespace; leave --script out.");
+                }
+
+                appNamespace = AppNamespace.NameFor(profile);
+                script = AppTunnelScriptVerb.CommandFor(appNamespace);
+            }
         }
         else
         {
             gateway = arguments["gateway"]!;
+        }
+
+        if (appNamespace is not null)
+        {
+            try
+            {
+                AppNamespace.Create(appNamespace);
+            }
+            catch (HostCommandException e)
+            {
+                environment.Error.WriteLine($"The per-app namespace {appNamespace} cannot be made: {e.Message}");
+                return ExitCodes.OsError;
+            }
         }
 
         bool ownToken = tokenFile is null;
@@ -89,9 +120,14 @@ public static class ConnectVerb
             : Task.CompletedTask;
         try
         {
-            var request = new OpenConnectRequest(gateway, tokenFile!, arguments["servercert"], arguments["script"], arguments.Extra);
+            var request = new OpenConnectRequest(gateway, tokenFile!, arguments["servercert"], script, arguments.Extra);
             environment.State.SaveConnection(new ConnectionState(Environment.ProcessId, arguments.Positional, gateway, environment.Time.GetUtcNow()));
             environment.Error.WriteLine($"Connecting to {gateway}{(arguments.Positional is { } p ? $" (profile {p}, site {site})" : string.Empty)} with openconnect.");
+            if (appNamespace is not null)
+            {
+                environment.Error.WriteLine($"Per-app profile: the tunnel goes into namespace {appNamespace}; start the profile's apps with 'opentunnel run --profile {arguments.Positional} -- COMMAND'.");
+            }
+
             var restart = new OpenConnectRestart();
             while (true)
             {
@@ -122,6 +158,11 @@ public static class ConnectVerb
             await connected.CancelAsync();
             await refreshing;
             File.Delete(environment.State.ConnectionFile);
+            if (appNamespace is not null)
+            {
+                AppNamespace.Remove(appNamespace);
+            }
+
             if (ownToken)
             {
                 File.Delete(tokenFile!);
