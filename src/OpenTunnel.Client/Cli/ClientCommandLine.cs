@@ -143,6 +143,20 @@ public static class ClientCommandLine
             [new Option<string>("--profile") { Description = "The profile whose proxy the command gets.", Required = true }],
             new Argument<string[]>("COMMAND") { Description = "The command and its arguments, after --.", Arity = ArgumentArity.ZeroOrMore },
             trailing));
+        root.Subcommands.Add(Verb(environment, "lockdown", """
+            Whether the kill switch of an always-on profile with lockdown is on (status), or turn it off
+            (off). connect PROFILE turns it on, and off when you stop it; after a failure or a kill it
+            stays on until 'opentunnel lockdown off'. Needs root and nft.
+
+            Examples:
+              opentunnel lockdown status
+              opentunnel lockdown off
+            """,
+            (arguments, env, _) => LockdownVerb.RunAsync(arguments, env),
+            [],
+            new Argument<string[]>("ACTION") { Description = "status or off.", Arity = ArgumentArity.ZeroOrMore },
+            trailing,
+            positional: true));
         Command script = Verb(environment, AppTunnelScriptVerb.Name, """
             The vpnc-script 'connect' gives openconnect for a per-app profile: it moves the tunnel's
             device into the profile's namespace and configures it there. Not for direct use.

@@ -1,5 +1,6 @@
 using System.Globalization;
 using OpenTunnel.Client.Connect;
+using OpenTunnel.Client.Lockdown;
 using OpenTunnel.Client.Native;
 using OpenTunnel.Client.Oidc;
 using OpenTunnel.Client.PerApp;
@@ -20,7 +21,9 @@ namespace OpenTunnel.Client.Cli;
 /// (default 60, with the ETag), so a change an administrator makes reaches the client within that time.
 /// A per-app profile's tunnel goes into the profile's network namespace (<see cref="AppNamespace"/>)
 /// through the client's own vpnc-script (<see cref="AppTunnelScriptVerb"/>), and the namespace is
-/// deleted when openconnect ends for good.
+/// deleted when openconnect ends for good. An always-on profile with lockdown turns the kill switch
+/// (<see cref="LockdownRuleset"/>) on before anything is sent, and off only when the user stops the
+/// connection (openconnect's exit 0 after SIGINT/SIGTERM); a failed or killed connection leaves it on.
 /// </summary>
 public static class ConnectVerb
 {
@@ -67,6 +70,8 @@ public static class ConnectVerb
         string? site = arguments["site"];
         string? script = arguments["script"];
         string? appNamespace = null;
+        IReadOnlyList<string> extra = arguments.Extra;
+        string? lockdownDevice = null;
         if (arguments.Positional is { } name)
         {
             if (site is not null)
@@ -86,6 +91,31 @@ public static class ConnectVerb
 
                 appNamespace = AppNamespace.NameFor(profile);
                 script = AppTunnelScriptVerb.CommandFor(appNamespace);
+            }
+
+            if (profile.AlwaysOn && profile.Lockdown)
+            {
+                lockdownDevice = InterfaceOption(extra);
+                if (lockdownDevice is null)
+                {
+                    lockdownDevice = LockdownRuleset.DefaultDevice;
+                    extra = [.. extra, "--interface", lockdownDevice];
+                }
+
+                var allowed = new List<System.Net.IPAddress>();
+                try
+                {
+                    allowed.AddRange(LockdownFirewall.Addresses(profile.Site.PublicAddress));
+                    allowed.AddRange(LockdownFirewall.Addresses(environment.State.LoadSignIn().Server.Host));
+                    LockdownFirewall.Enable(environment.State.LockdownFile, lockdownDevice, allowed);
+                }
+                catch (Exception e) when (e is HostCommandException or System.Net.Sockets.SocketException or ArgumentException)
+                {
+                    environment.Error.WriteLine($"Profile {name} asks for lockdown, and it cannot be turned on: {e.Message}");
+                    return ExitCodes.OsError;
+                }
+
+                environment.Error.WriteLine($"Lockdown is on (table {LockdownRuleset.Family} {LockdownRuleset.Table}): nothing leaves this machine but through {lockdownDevice}, to the gateway or the management service ({string.Join(", ", allowed.Distinct())}), loopback, DHCP and neighbour discovery, until this connection is stopped or 'opentunnel lockdown off'.");
             }
         }
         else
@@ -120,7 +150,7 @@ public static class ConnectVerb
             : Task.CompletedTask;
         try
         {
-            var request = new OpenConnectRequest(gateway, tokenFile!, arguments["servercert"], script, arguments.Extra);
+            var request = new OpenConnectRequest(gateway, tokenFile!, arguments["servercert"], script, extra);
             environment.State.SaveConnection(new ConnectionState(Environment.ProcessId, arguments.Positional, gateway, environment.Time.GetUtcNow()));
             environment.Error.WriteLine($"Connecting to {gateway}{(arguments.Positional is { } p ? $" (profile {p}, site {site})" : string.Empty)} with openconnect.");
             if (appNamespace is not null)
@@ -142,6 +172,11 @@ public static class ConnectVerb
 
                 if (!restart.ShouldRestart(exitCode.Value, environment.Time.GetElapsedTime(started), out TimeSpan pause))
                 {
+                    if (lockdownDevice is not null)
+                    {
+                        EndLockdown(environment, exitCode.Value);
+                    }
+
                     return exitCode.Value;
                 }
 
@@ -167,6 +202,46 @@ public static class ConnectVerb
             {
                 File.Delete(tokenFile!);
             }
+        }
+    }
+
+    /// <summary>The device named by openconnect's <c>--interface NAME</c>, <c>--interface=NAME</c> or <c>-i NAME</c> among the options after --, or null.</summary>
+    public static string? InterfaceOption(IReadOnlyList<string> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        for (int i = 0; i < options.Count; i++)
+        {
+            if (options[i] is "--interface" or "-i" && i + 1 < options.Count)
+            {
+                return options[i + 1];
+            }
+
+            if (options[i].StartsWith("--interface=", StringComparison.Ordinal))
+            {
+                return options[i]["--interface=".Length..];
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The user's stop (openconnect's exit 0) is the profile's disconnect and ends lockdown; any other end leaves it on.</summary>
+    private static void EndLockdown(ClientEnvironment environment, int exitCode)
+    {
+        if (exitCode != 0)
+        {
+            environment.Error.WriteLine($"Lockdown stays on: the connection ended with {exitCode}, not by a stop; 'opentunnel lockdown off' removes it.");
+            return;
+        }
+
+        try
+        {
+            LockdownFirewall.Disable(environment.State.LockdownFile);
+            environment.Error.WriteLine($"Lockdown is off (table {LockdownRuleset.Family} {LockdownRuleset.Table} deleted).");
+        }
+        catch (HostCommandException e)
+        {
+            environment.Error.WriteLine($"Lockdown could not be turned off: {e.Message} 'opentunnel lockdown off' tries again.");
         }
     }
 
