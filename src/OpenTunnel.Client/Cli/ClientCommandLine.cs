@@ -132,8 +132,9 @@ public static class ClientCommandLine
             [json]));
         root.Subcommands.Add(Verb(environment, "run", """
             Run COMMAND with the profile's proxy in its environment (http_proxy, https_proxy, no_proxy,
-            or auto_proxy for a PAC URL); its exit code is passed through. Per-app isolation of its
-            traffic is not done yet.
+            or auto_proxy for a PAC URL); its exit code is passed through. For a per-app profile
+            COMMAND must be one of its apps, and it runs in the profile's namespace: the tunnel of
+            'opentunnel connect PROFILE' and its DNS are its only network (needs root).
 
             Examples:
               opentunnel run --profile office -- curl https://intranet.example/
@@ -142,6 +143,28 @@ public static class ClientCommandLine
             [new Option<string>("--profile") { Description = "The profile whose proxy the command gets.", Required = true }],
             new Argument<string[]>("COMMAND") { Description = "The command and its arguments, after --.", Arity = ArgumentArity.ZeroOrMore },
             trailing));
+        root.Subcommands.Add(Verb(environment, "lockdown", """
+            Whether the kill switch of an always-on profile with lockdown is on (status), or turn it off
+            (off). connect PROFILE turns it on, and off when you stop it; after a failure or a kill it
+            stays on until 'opentunnel lockdown off'. Needs root and nft.
+
+            Examples:
+              opentunnel lockdown status
+              opentunnel lockdown off
+            """,
+            (arguments, env, _) => LockdownVerb.RunAsync(arguments, env),
+            [],
+            new Argument<string[]>("ACTION") { Description = "status or off.", Arity = ArgumentArity.ZeroOrMore },
+            trailing,
+            positional: true));
+        Command script = Verb(environment, AppTunnelScriptVerb.Name, """
+            The vpnc-script 'connect' gives openconnect for a per-app profile: it moves the tunnel's
+            device into the profile's namespace and configures it there. Not for direct use.
+            """,
+            (arguments, env, _) => AppTunnelScriptVerb.RunAsync(arguments, env),
+            [new Option<string>("--namespace") { Description = "The profile's network namespace.", Required = true }]);
+        script.Hidden = true;
+        root.Subcommands.Add(script);
         return root;
     }
 

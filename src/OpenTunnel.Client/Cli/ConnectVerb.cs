@@ -1,7 +1,11 @@
 using System.Globalization;
 using OpenTunnel.Client.Connect;
+using OpenTunnel.Client.Lockdown;
+using OpenTunnel.Client.Native;
 using OpenTunnel.Client.Oidc;
+using OpenTunnel.Client.PerApp;
 using OpenTunnel.Client.State;
+using OpenTunnel.CommandLine;
 using OpenTunnel.Identity.Contracts.Devices;
 
 namespace OpenTunnel.Client.Cli;
@@ -15,6 +19,11 @@ namespace OpenTunnel.Client.Cli;
 /// profile the gateway is the profile's site (its public address and port) and the token is for
 /// that site; while connected the profiles are fetched again every <c>--refresh-every</c> seconds
 /// (default 60, with the ETag), so a change an administrator makes reaches the client within that time.
+/// A per-app profile's tunnel goes into the profile's network namespace (<see cref="AppNamespace"/>)
+/// through the client's own vpnc-script (<see cref="AppTunnelScriptVerb"/>), and the namespace is
+/// deleted when openconnect ends for good. An always-on profile with lockdown turns the kill switch
+/// (<see cref="LockdownRuleset"/>) on before anything is sent, and off only when the user stops the
+/// connection (openconnect's exit 0 after SIGINT/SIGTERM); a failed or killed connection leaves it on.
 /// </summary>
 public static class ConnectVerb
 {
@@ -59,6 +68,10 @@ public static class ConnectVerb
 
         string gateway;
         string? site = arguments["site"];
+        string? script = arguments["script"];
+        string? appNamespace = null;
+        IReadOnlyList<string> extra = arguments.Extra;
+        string? lockdownDevice = null;
         if (arguments.Positional is { } name)
         {
             if (site is not null)
@@ -69,10 +82,58 @@ public static class ConnectVerb
             DeviceProfile profile = await FindProfileAsync(environment, name, cancellationToken);
             gateway = GatewayUrl(profile.Site);
             site = profile.Site.Name;
+            if (AppNamespace.IsPerApp(profile))
+            {
+                if (script is not null)
+                {
+                    throw new UsageException($"Profile {name} is per-app: its tunnel is configured by the client's own script, inside the profile's namespace; leave --script out.");
+                }
+
+                appNamespace = AppNamespace.NameFor(profile);
+                script = AppTunnelScriptVerb.CommandFor(appNamespace);
+            }
+
+            if (profile.AlwaysOn && profile.Lockdown)
+            {
+                lockdownDevice = InterfaceOption(extra);
+                if (lockdownDevice is null)
+                {
+                    lockdownDevice = LockdownRuleset.DefaultDevice;
+                    extra = [.. extra, "--interface", lockdownDevice];
+                }
+
+                var allowed = new List<System.Net.IPAddress>();
+                try
+                {
+                    allowed.AddRange(LockdownFirewall.Addresses(profile.Site.PublicAddress));
+                    allowed.AddRange(LockdownFirewall.Addresses(environment.State.LoadSignIn().Server.Host));
+                    LockdownFirewall.Enable(environment.State.LockdownFile, lockdownDevice, allowed);
+                }
+                catch (Exception e) when (e is HostCommandException or System.Net.Sockets.SocketException or ArgumentException)
+                {
+                    environment.Error.WriteLine($"Profile {name} asks for lockdown, and it cannot be turned on: {e.Message}");
+                    return ExitCodes.OsError;
+                }
+
+                environment.Error.WriteLine($"Lockdown is on (table {LockdownRuleset.Family} {LockdownRuleset.Table}): nothing leaves this machine but through {lockdownDevice}, to the gateway or the management service ({string.Join(", ", allowed.Distinct())}), loopback, DHCP and neighbour discovery, until this connection is stopped or 'opentunnel lockdown off'.");
+            }
         }
         else
         {
             gateway = arguments["gateway"]!;
+        }
+
+        if (appNamespace is not null)
+        {
+            try
+            {
+                AppNamespace.Create(appNamespace);
+            }
+            catch (HostCommandException e)
+            {
+                environment.Error.WriteLine($"The per-app namespace {appNamespace} cannot be made: {e.Message}");
+                return ExitCodes.OsError;
+            }
         }
 
         bool ownToken = tokenFile is null;
@@ -89,9 +150,14 @@ public static class ConnectVerb
             : Task.CompletedTask;
         try
         {
-            var request = new OpenConnectRequest(gateway, tokenFile!, arguments["servercert"], arguments["script"], arguments.Extra);
+            var request = new OpenConnectRequest(gateway, tokenFile!, arguments["servercert"], script, extra);
             environment.State.SaveConnection(new ConnectionState(Environment.ProcessId, arguments.Positional, gateway, environment.Time.GetUtcNow()));
             environment.Error.WriteLine($"Connecting to {gateway}{(arguments.Positional is { } p ? $" (profile {p}, site {site})" : string.Empty)} with openconnect.");
+            if (appNamespace is not null)
+            {
+                environment.Error.WriteLine($"Per-app profile: the tunnel goes into namespace {appNamespace}; start the profile's apps with 'opentunnel run --profile {arguments.Positional} -- COMMAND'.");
+            }
+
             var restart = new OpenConnectRestart();
             while (true)
             {
@@ -106,6 +172,11 @@ public static class ConnectVerb
 
                 if (!restart.ShouldRestart(exitCode.Value, environment.Time.GetElapsedTime(started), out TimeSpan pause))
                 {
+                    if (lockdownDevice is not null)
+                    {
+                        EndLockdown(environment, exitCode.Value);
+                    }
+
                     return exitCode.Value;
                 }
 
@@ -122,10 +193,55 @@ public static class ConnectVerb
             await connected.CancelAsync();
             await refreshing;
             File.Delete(environment.State.ConnectionFile);
+            if (appNamespace is not null)
+            {
+                AppNamespace.Remove(appNamespace);
+            }
+
             if (ownToken)
             {
                 File.Delete(tokenFile!);
             }
+        }
+    }
+
+    /// <summary>The device named by openconnect's <c>--interface NAME</c>, <c>--interface=NAME</c> or <c>-i NAME</c> among the options after --, or null.</summary>
+    public static string? InterfaceOption(IReadOnlyList<string> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        for (int i = 0; i < options.Count; i++)
+        {
+            if (options[i] is "--interface" or "-i" && i + 1 < options.Count)
+            {
+                return options[i + 1];
+            }
+
+            if (options[i].StartsWith("--interface=", StringComparison.Ordinal))
+            {
+                return options[i]["--interface=".Length..];
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The user's stop (openconnect's exit 0) is the profile's disconnect and ends lockdown; any other end leaves it on.</summary>
+    private static void EndLockdown(ClientEnvironment environment, int exitCode)
+    {
+        if (exitCode != 0)
+        {
+            environment.Error.WriteLine($"Lockdown stays on: the connection ended with {exitCode}, not by a stop; 'opentunnel lockdown off' removes it.");
+            return;
+        }
+
+        try
+        {
+            LockdownFirewall.Disable(environment.State.LockdownFile);
+            environment.Error.WriteLine($"Lockdown is off (table {LockdownRuleset.Family} {LockdownRuleset.Table} deleted).");
+        }
+        catch (HostCommandException e)
+        {
+            environment.Error.WriteLine($"Lockdown could not be turned off: {e.Message} 'opentunnel lockdown off' tries again.");
         }
     }
 

@@ -57,6 +57,6 @@ public static class ProfilesVerb
         return string.Create(CultureInfo.InvariantCulture,
             $"{profile.Name}  site {profile.Site.Name} ({ConnectVerb.GatewayUrl(profile.Site)})  proxy {ProxyEnvironment.Describe(profile.Proxy)}")
             + (profile.PerAppIdentifiers.Count > 0 ? $"  per-app {string.Join(", ", profile.PerAppIdentifiers)}" : string.Empty)
-            + (profile.AlwaysOn ? "  always-on" : string.Empty);
+            + (profile.AlwaysOn ? profile.Lockdown ? "  always-on with lockdown" : "  always-on" : string.Empty);
     }
 }

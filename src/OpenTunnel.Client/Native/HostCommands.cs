@@ -49,6 +49,9 @@ public static class HostCommands
 
     public static void Resolvectl(IReadOnlyList<string> arguments) => Require("resolvectl", arguments);
 
+    /// <summary>Runs <c>nft ARGS</c> (the lockdown table); throws naming the command when it fails.</summary>
+    public static void Nft(IReadOnlyList<string> arguments) => Require("nft", arguments);
+
     private static void Require(string program, IReadOnlyList<string> arguments)
     {
         var (code, _, error) = Run(program, arguments);
@@ -76,7 +79,7 @@ public static class HostCommands
         }
         catch (Win32Exception)
         {
-            throw new HostCommandException($"'{program}' is not installed: apt-get install {(program == "ip" ? "iproute2" : "systemd-resolved")}.");
+            throw new HostCommandException($"'{program}' is not installed: apt-get install {program switch { "ip" => "iproute2", "nft" => "nftables", _ => "systemd-resolved" }}.");
         }
     }
 }

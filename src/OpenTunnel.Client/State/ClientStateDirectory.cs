@@ -38,6 +38,9 @@ public sealed class ClientStateDirectory(string path)
 
     public string ConnectionFile => System.IO.Path.Combine(Path, "connection.json");
 
+    /// <summary>The lockdown table's ruleset as nft was given it, while lockdown is on.</summary>
+    public string LockdownFile => System.IO.Path.Combine(Path, "lockdown.nft");
+
     /// <summary>
     /// <c>$OPENTUNNEL_CLIENT_HOME</c> when set; else <c>/var/lib/opentunnel-client</c> for root (a
     /// machine-wide client, as a service runs it); else <c>~/.config/opentunnel</c>.

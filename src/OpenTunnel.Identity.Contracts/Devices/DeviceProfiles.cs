@@ -20,7 +20,8 @@ public sealed record DeviceProfileList(IReadOnlyList<DeviceProfile> Profiles);
 /// <summary>
 /// What a device needs of a profile to act on it: where to connect (the site's public address and
 /// the gateways' port) and the profile's settings. Enumerations are camel-case strings, as in the
-/// administration API.
+/// administration API. <see cref="Lockdown"/> (with <see cref="AlwaysOn"/>) asks the device for a
+/// kill switch while the profile is connected; an answer of an older service without it reads as false.
 /// </summary>
 public sealed record DeviceProfile(
     Guid Id,
@@ -31,7 +32,8 @@ public sealed record DeviceProfile(
     IReadOnlyList<string> PerAppIdentifiers,
     bool AlwaysOn,
     IReadOnlyList<DeviceOnDemandRule> OnDemandRules,
-    DeviceProxy? Proxy);
+    DeviceProxy? Proxy,
+    bool Lockdown = false);
 
 /// <summary>The site a profile connects to: its name (the token's <c>site</c> parameter), its public address and the gateways' TLS/DTLS port.</summary>
 public sealed record DeviceProfileSite(Guid Id, string Name, string PublicAddress, int Port);

@@ -20,6 +20,9 @@ public sealed class VpnProfile : ManagedObject, INamedObject
 
     public bool AlwaysOn { get; set; }
 
+    /// <summary>With <see cref="AlwaysOn"/>: while the profile is connected, the device lets nothing out but the tunnel and what brings it up (a kill switch).</summary>
+    public bool Lockdown { get; set; }
+
     public List<OnDemandRule> OnDemandRules { get; set; } = [];
 
     public ProxySettings? Proxy { get; set; }

@@ -45,7 +45,8 @@ public static class ProfileDelivery
                 p.PerAppIdentifiers,
                 p.AlwaysOn,
                 [.. p.OnDemandRules.Select(r => new DeviceOnDemandRule(Camel(r.Match), r.Values, Camel(r.Action)))],
-                p.Proxy is { } proxy ? new DeviceProxy(proxy.PacUrl, proxy.Host, proxy.Port, proxy.Exclusions ?? []) : null);
+                p.Proxy is { } proxy ? new DeviceProxy(proxy.PacUrl, proxy.Host, proxy.Port, proxy.Exclusions ?? []) : null,
+                p.Lockdown);
         })]);
     }
 

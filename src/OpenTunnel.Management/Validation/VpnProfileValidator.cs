@@ -21,6 +21,11 @@ public static class VpnProfileValidator
             }
         }
 
+        if (profile.Lockdown && !profile.AlwaysOn)
+        {
+            errors.Add("lockdown", "needs alwaysOn: a kill switch on a connection that is not kept up would cut the device off whenever it is not connected.");
+        }
+
         for (int i = 0; i < profile.OnDemandRules.Count; i++)
         {
             ValidateRule(errors, $"onDemandRules[{i}]", profile.OnDemandRules[i]);

@@ -27,6 +27,9 @@ public sealed class ClientCommandLineTests : IDisposable
     [InlineData(new[] { "run", "--", "true" }, "'--profile' is required")]
     [InlineData(new[] { "profiles", "--jsn" }, "'--jsn'")]
     [InlineData(new[] { "status", "--jason" }, "'--jason'")]
+    [InlineData(new[] { "lockdown", "on" }, "'lockdown' needs 'status' or 'off', not 'on'")]
+    [InlineData(new[] { "lockdown" }, "'lockdown' needs 'status' or 'off'")]
+    [InlineData(new[] { "app-tunnel-script" }, "'--namespace' is required")]
     public void BadCommandLine_IsAUsageErrorNamingTheProblem_AndWritesNothing(string[] args, string named)
     {
         CommandResult result = Run(args);
@@ -45,6 +48,7 @@ public sealed class ClientCommandLineTests : IDisposable
     [InlineData("posture")]
     [InlineData("token")]
     [InlineData("connect")]
+    [InlineData("lockdown")]
     public void VerbHelp_PrintsItsUsageAndExamples(string verb)
     {
         CommandResult result = Run(verb, "--help");

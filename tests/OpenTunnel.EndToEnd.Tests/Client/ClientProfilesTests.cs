@@ -1,12 +1,10 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OpenTunnel.EndToEnd.Tests.Agent;
 using OpenTunnel.EndToEnd.Tests.Gateway;
 using OpenTunnel.EndToEnd.Tests.Identity;
 using OpenTunnel.Testing;
-using OpenTunnel.Testing.Identity;
 
 namespace OpenTunnel.EndToEnd.Tests.Client;
 
@@ -26,31 +24,18 @@ public sealed class ClientProfilesTests
         Prerequisites.RequireRootAndCommands("ip", "nft", "openconnect", "ping");
         using AgentStack stack = await AgentStack.StartAsync(ContinuousAccessTests.TrustTheProviderAsync);
         AdminApiClient api = stack.Management.Api;
-        string group = (await api.PostAsync("/api/v1/groups", new { name = "vpn-users" })).GetProperty("id").GetString()!;
-        await api.PostAsync("/api/v1/conditional-access-policies", new { name = "vpn", groupIds = new[] { group }, siteIds = new[] { stack.Site } });
-        string user = (await api.PostAsync("/api/v1/users", new { name = "bob", displayName = "Bob", groupIds = new[] { group } })).GetProperty("id").GetString()!;
-        using (HttpResponseMessage password = await api.Http.PutAsJsonAsync($"/api/v1/users/{user}/password", new { password = ClientConnectTests.Password }))
-        {
-            password.EnsureSuccessStatusCode();
-        }
-
-        string profile = (await api.PostAsync("/api/v1/profiles", new
+        using SignedInClient client = await SignedInClient.StartAsync(stack, group => new
         {
             name = "office",
             siteId = stack.Site,
             platform = "linux",
             assignedGroupIds = new[] { group },
             proxy = new { host = "198.18.2.80", port = 3128, exclusions = Array.Empty<string>() },
-        })).GetProperty("id").GetString()!;
-
-        using var home = new TemporaryDirectory();
-        var environment = new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home.Path };
-        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = stack.Management.ApiUrl };
-        var oidc = new OidcClient(http, stack.Management.ApiUrl.ToString());
-        string server = stack.Management.ApiUrl.ToString();
-        await ClientConnectTests.SignInAsync(oidc, environment, server, stack.Management);
-        ClientConnectTests.Run(environment, "enrol", "--name", "e2e-laptop");
-        await ClientConnectTests.SignInAsync(oidc, environment, server, stack.Management);
+        });
+        Dictionary<string, string> environment = client.Environment;
+        TemporaryDirectory home = client.Home;
+        string profile = client.ProfileId;
+        string group = client.Group;
 
         CommandResult listed = Command.Run("dotnet", [ClientConnectTests.Client, "profiles", "--json"], TimeSpan.FromSeconds(60), environment: environment);
         Assert.True(listed.Succeeded, listed.StandardError);

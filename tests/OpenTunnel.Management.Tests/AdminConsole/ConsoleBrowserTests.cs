@@ -480,6 +480,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         await page.GetByLabel("Site").SelectOptionAsync(new SelectOptionValue { Label = siteName });
         await page.GetByLabel("Platform").SelectOptionAsync("Linux");
         await page.GetByLabel("Always on").CheckAsync();
+        await page.GetByLabel("Lockdown").CheckAsync();
         await page.GetByLabel(groupName, new() { Exact = true }).CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Create VPN profile" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"VPN profile {name}", Level = 1 })).ToBeVisibleAsync();
@@ -488,6 +489,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         Assert.Equal(name, stored.GetProperty("name").GetString());
         Assert.Equal("linux", stored.GetProperty("platform").GetString(), ignoreCase: true);
         Assert.True(stored.GetProperty("alwaysOn").GetBoolean());
+        Assert.True(stored.GetProperty("lockdown").GetBoolean());
         Assert.Equal(group, stored.GetProperty("assignedGroupIds")[0].GetString());
 
         // Rules the form does not edit (on-demand) are set through the API and survive the console's edit.

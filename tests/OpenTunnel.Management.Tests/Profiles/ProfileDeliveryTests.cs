@@ -38,6 +38,8 @@ public sealed class ProfileDeliveryTests
             SiteId = site.Id,
             Platform = Management.Domain.Platform.MacOS,
             OnDemandRules = [new OnDemandRule(OnDemandMatch.IpRanges, ["198.18.2.0/24"], OnDemandAction.Connect)],
+            AlwaysOn = true,
+            Lockdown = true,
         };
 
         DeviceProfile described = ProfileDelivery.Describe([profile], new Dictionary<Guid, Site> { [site.Id] = site }, new Dictionary<Guid, ServerConfiguration> { [configuration.Id] = configuration }).Profiles.Single();
@@ -45,6 +47,7 @@ public sealed class ProfileDeliveryTests
         Assert.Equal(new DeviceProfileSite(site.Id, "main", "198.18.1.1", 8443), described.Site);
         Assert.Equal("macOS", described.Platform);
         Assert.Equal(("ipRanges", "connect"), (described.OnDemandRules[0].Match, described.OnDemandRules[0].Action));
+        Assert.True(described.AlwaysOn && described.Lockdown);
     }
 
     [Fact]

@@ -38,6 +38,23 @@ public sealed class VpnProfileValidatorTests
         Assert.Equal(["onDemandRules[0].values[0]", "onDemandRules[1].values[0]"], errors.Keys.Order(StringComparer.Ordinal));
     }
 
+    [Theory]
+    [InlineData(true, true, true)]
+    [InlineData(false, true, false)]
+    [InlineData(false, false, true)]
+    [InlineData(true, false, true)]
+    public void Validate_LockdownWithoutAlwaysOn_IsRefused(bool alwaysOn, bool lockdown, bool valid)
+    {
+        VpnProfile profile = Valid();
+        profile.AlwaysOn = alwaysOn;
+        profile.Lockdown = lockdown;
+
+        var errors = VpnProfileValidator.Validate(profile).ToDictionary();
+
+        Assert.Equal(valid, errors.Count == 0);
+        Assert.Equal(!valid, errors.ContainsKey("lockdown"));
+    }
+
     [Fact]
     public void Validate_PacUrlAndHostTogether_IsRefused()
     {

@@ -15,7 +15,8 @@ public sealed record VpnProfileInput(
     bool AlwaysOn = false,
     List<OnDemandRule>? OnDemandRules = null,
     ProxySettings? Proxy = null,
-    List<Guid>? AssignedGroupIds = null);
+    List<Guid>? AssignedGroupIds = null,
+    bool Lockdown = false);
 
 public sealed class VpnProfileFilter : ListQuery
 {
@@ -56,6 +57,7 @@ internal sealed class VpnProfiles : ResourceDefinition<VpnProfile, VpnProfileInp
         entity.Platform = input.Platform;
         entity.PerAppIdentifiers = input.PerAppIdentifiers ?? [];
         entity.AlwaysOn = input.AlwaysOn;
+        entity.Lockdown = input.Lockdown;
         entity.OnDemandRules = input.OnDemandRules ?? [];
         entity.Proxy = input.Proxy is null ? null : input.Proxy with { Exclusions = input.Proxy.Exclusions ?? [] };
         entity.AssignedGroupIds = input.AssignedGroupIds ?? [];

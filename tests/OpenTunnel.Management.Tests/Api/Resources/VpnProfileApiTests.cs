@@ -23,6 +23,7 @@ public abstract class VpnProfileApiTests<TApp>(TApp fixture) : IClassFixture<TAp
             platform = "ios",
             perAppIdentifiers = new[] { "com.example.mail" },
             alwaysOn = true,
+            lockdown = true,
             onDemandRules = new object[]
             {
                 new { match = "domains", values = new[] { "corp.example" }, action = "connect" },
@@ -37,6 +38,7 @@ public abstract class VpnProfileApiTests<TApp>(TApp fixture) : IClassFixture<TAp
         Assert.Equal("ios", read.Json.GetProperty("platform").GetString());
         Assert.Equal("evaluate", read.Json.GetProperty("onDemandRules")[1].GetProperty("action").GetString());
         Assert.Equal(8080, read.Json.GetProperty("proxy").GetProperty("port").GetInt32());
+        Assert.True(read.Json.GetProperty("lockdown").GetBoolean());
         Assert.Equal(created.Id, byGroup.Json.GetProperty("items")[0].GetProperty("id").GetString());
     }
 
@@ -48,6 +50,7 @@ public abstract class VpnProfileApiTests<TApp>(TApp fixture) : IClassFixture<TAp
     [InlineData("{\"name\":\"p\",\"siteId\":\"SITE\",\"platform\":\"windows\",\"proxy\":{\"host\":\"p.example\"}}", "proxy.port")]
     [InlineData("{\"name\":\"p\",\"siteId\":\"SITE\",\"platform\":\"windows\",\"assignedGroupIds\":[\"00000000-0000-0000-0000-000000000009\"]}", "assignedGroupIds[0]")]
     [InlineData("{\"name\":\"p\",\"siteId\":\"SITE\",\"platform\":\"amiga\"}", "platform")]
+    [InlineData("{\"name\":\"p\",\"siteId\":\"SITE\",\"platform\":\"linux\",\"lockdown\":true}", "lockdown")]
     [InlineData("{\"name\":\"p\",\"siteId\":\"SITE\",\"platform\":\"android\",\"perAppIdentifiers\":[\"com.example app\"]}", "perAppIdentifiers[0]")]
     public async Task Create_InvalidField_Returns400NamingTheField(string body, string field)
     {

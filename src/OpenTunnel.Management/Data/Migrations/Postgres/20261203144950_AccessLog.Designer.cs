@@ -301,6 +301,44 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                     b.ToTable("IdentityDeviceKeys", (string)null);
                 });
 
+            modelBuilder.Entity("OpenTunnel.Identity.Data.FederatedLogin", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Issuer")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<string>("RefreshToken")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("SignedInAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId");
+
+                    b.HasIndex("Issuer", "Subject")
+                        .IsUnique();
+
+                    b.ToTable("IdentityFederatedLogins", (string)null);
+                });
+
             modelBuilder.Entity("OpenTunnel.Identity.Data.UsedDeviceAssertion", b =>
                 {
                     b.Property<string>("Id")

@@ -1314,6 +1314,9 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                     b.Property<string>("Description")
                         .HasColumnType("text");
 
+                    b.Property<bool>("Lockdown")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasColumnType("text");

@@ -294,6 +294,44 @@ namespace OpenTunnel.Management.Data.Migrations.Sqlite
                     b.ToTable("IdentityDeviceKeys", (string)null);
                 });
 
+            modelBuilder.Entity("OpenTunnel.Identity.Data.FederatedLogin", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Issuer")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RefreshToken")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("SignedInAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId");
+
+                    b.HasIndex("Issuer", "Subject")
+                        .IsUnique();
+
+                    b.ToTable("IdentityFederatedLogins", (string)null);
+                });
+
             modelBuilder.Entity("OpenTunnel.Identity.Data.UsedDeviceAssertion", b =>
                 {
                     b.Property<string>("Id")
