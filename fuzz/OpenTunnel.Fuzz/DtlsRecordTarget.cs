@@ -7,7 +7,8 @@ namespace OpenTunnel.Fuzz;
 /// the ClientHello session id (<see cref="DtlsRecord.TryReadClientHelloSessionId"/>) and every
 /// record opened under an established channel's keys (<see cref="DtlsRecordProtection.Open"/>),
 /// record by record as the channel walks a datagram. When the first byte is odd, the rest is
-/// also sealed by the client's side first and must open to the same bytes. Input: the datagram.
+/// also sealed by the client's side first and must open to the same bytes (or, longer than one
+/// record can carry, be refused naming the plaintext). Input: the datagram.
 /// Documented refusal: false or a <see cref="DtlsOpenResult"/> other than Ok; no exception.
 /// </summary>
 internal static class DtlsRecordTarget
@@ -41,6 +42,24 @@ internal static class DtlsRecordTarget
         {
             using var client = DtlsKeys.Client();
             var text = input[1..];
+            if (text.Length > DtlsRecordProtection.MaxPlaintextLength)
+            {
+                // Too long for one record's 16-bit length: refused by name, never written with a wrapped length.
+                byte[] room = new byte[text.Length + DtlsRecordProtection.Overhead];
+                bool refused = false;
+                try
+                {
+                    client.Seal(DtlsRecord.ApplicationData, text, room);
+                }
+                catch (ArgumentException e) when (e.ParamName == "plaintext")
+                {
+                    refused = true;
+                }
+
+                FuzzInvariantException.Check(refused, "a text longer than a record can carry is refused");
+                return;
+            }
+
             byte[] sealedRecord = DtlsKeys.Seal(client, DtlsRecord.ApplicationData, text);
             var result = server.Open(sealedRecord, plaintext, out byte type, out int opened);
             FuzzInvariantException.Check(result == DtlsOpenResult.Ok && type == DtlsRecord.ApplicationData && plaintext.AsSpan(0, opened).SequenceEqual(text), "a sealed record opens to its text");

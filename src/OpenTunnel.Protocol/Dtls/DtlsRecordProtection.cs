@@ -42,6 +42,9 @@ public sealed class DtlsRecordProtection : IDisposable
     /// <summary>Bytes a record adds to its plaintext: header, explicit nonce and tag (37, GnuTLS's estimate for DTLS 1.2 AES-GCM; the MTU arithmetic of <c>TunnelMtu</c> counts on it).</summary>
     public const int Overhead = DtlsRecord.HeaderLength + ExplicitNonceLength + TagLength;
 
+    /// <summary>The largest plaintext one record can carry: its 16-bit length field counts the explicit nonce, the text and the tag.</summary>
+    public const int MaxPlaintextLength = ushort.MaxValue - ExplicitNonceLength - TagLength;
+
     /// <summary>The epoch the first handshake switches to (RFC 6347 §4.1: it starts at 0 and a ChangeCipherSpec adds one).</summary>
     public const ushort EstablishedEpoch = 1;
 
@@ -112,12 +115,17 @@ public sealed class DtlsRecordProtection : IDisposable
     /// Encrypts <paramref name="plaintext"/> as one record of <paramref name="contentType"/> into
     /// <paramref name="destination"/> and returns the record's length.
     /// </summary>
-    /// <exception cref="ArgumentException">The destination is smaller than the plaintext plus <see cref="Overhead"/>.</exception>
+    /// <exception cref="ArgumentException">The plaintext is longer than <see cref="MaxPlaintextLength"/>, or the destination is smaller than the plaintext plus <see cref="Overhead"/>.</exception>
     /// <exception cref="InvalidOperationException">The 48-bit sequence space is used up.</exception>
     public int Seal(byte contentType, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
+        if (plaintext.Length > MaxPlaintextLength)
+        {
+            throw new ArgumentException($"A DTLS record carries at most {MaxPlaintextLength} plaintext bytes (its length field is 16 bits); got {plaintext.Length}.", nameof(plaintext));
+        }
+
         int recordLength = plaintext.Length + Overhead;
-        if (destination.Length < recordLength || plaintext.Length > ushort.MaxValue - Overhead)
+        if (destination.Length < recordLength)
         {
             throw new ArgumentException($"A record of {plaintext.Length} plaintext bytes needs {recordLength} bytes of room; got {destination.Length}.", nameof(destination));
         }

@@ -22,6 +22,27 @@ public sealed class DtlsRecordProtectionTests
     }
 
     [Fact]
+    public void Seal_TheLargestPlaintextARecordCarries_RoundTrips_OneMoreIsRefusedNamingThePlaintext()
+    {
+        // Found by the dtls-record fuzz target: a 65,532-byte text was refused with "needs 65569
+        // bytes of room; got 65569", naming the destination, which had room enough.
+        var (gateway, client) = MirroredPair();
+        byte[] largest = new byte[DtlsRecordProtection.MaxPlaintextLength];
+        Random.Shared.NextBytes(largest);
+        byte[] record = Sealed(client, largest);
+        byte[] tooLong = new byte[DtlsRecordProtection.MaxPlaintextLength + 1];
+
+        byte[] plaintext = new byte[ushort.MaxValue];
+        Assert.Equal(DtlsOpenResult.Ok, gateway.Open(record, plaintext, out _, out int plaintextLength));
+        Assert.Equal(largest, plaintext[..plaintextLength]);
+        Assert.True(DtlsRecord.TryReadHeader(record, out _, out _, out _, out int recordLength));
+        Assert.Equal(ushort.MaxValue, recordLength);
+        var refused = Assert.Throws<ArgumentException>(() => client.Seal(DtlsRecord.ApplicationData, tooLong, new byte[tooLong.Length + DtlsRecordProtection.Overhead]));
+        Assert.Equal("plaintext", refused.ParamName);
+        Assert.StartsWith("A DTLS record carries at most 65511 plaintext bytes (its length field is 16 bits); got 65512.", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Seal_PlaintextInsideDestination_EncryptsInPlace()
     {
         var (gateway, client) = MirroredPair();
