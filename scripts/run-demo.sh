@@ -70,6 +70,11 @@ cleanup() {
       kill -KILL "$pid" 2>/dev/null || true
     fi
   done
+  # The veth pairs first, by their ends on this machine: deleting an end removes the pair at once,
+  # while a pair whose peer is only in a deleted namespace goes later, when the kernel gets to it.
+  for end in "$prefix-c0" "$prefix-i0"; do
+    ip link del "$end" 2>/dev/null || true
+  done
   for ns in "${made_namespaces[@]}"; do
     # Anything still running in a namespace the demo made was started by the demo (openconnect).
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
