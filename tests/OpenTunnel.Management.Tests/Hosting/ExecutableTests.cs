@@ -26,7 +26,7 @@ public sealed class ExecutableTests : IDisposable
 
         using (TrackedProcess first = StartService(url))
         {
-            await first.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(60));
+            await first.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(120));
             key = File.ReadAllText(keyFile).Trim();
             Assert.Contains($"Created the first administrator API key in {keyFile}", first.Output, StringComparison.Ordinal);
             Assert.DoesNotContain(key, first.Output, StringComparison.Ordinal);
@@ -39,7 +39,7 @@ public sealed class ExecutableTests : IDisposable
         }
 
         using TrackedProcess second = StartService(url);
-        await second.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(60));
+        await second.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(120));
         CommandResult listed = RunCli(cli, "groups", "list");
 
         Assert.DoesNotContain("first administrator API key", second.Output, StringComparison.Ordinal);
@@ -53,7 +53,7 @@ public sealed class ExecutableTests : IDisposable
     {
         string url = $"http://127.0.0.1:{LoopbackPorts.Free()}";
         using TrackedProcess service = StartService(url, ("Management__LogFormat", "json"));
-        await service.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(60));
+        await service.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(120));
         service.Signal(15);
         await service.WaitForExitAsync(TimeSpan.FromSeconds(30));
 
