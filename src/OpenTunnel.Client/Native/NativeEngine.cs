@@ -50,6 +50,12 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
     /// <summary>At most this many redirects of one sign-in are followed (a gateway redirects a new sign-in once; its peer never again).</summary>
     public const int MaxRedirects = 3;
 
+    /// <summary>How long the tunnel tries to come back after its link broke, as openconnect's default <c>--reconnect-timeout</c>.</summary>
+    public static readonly TimeSpan ReconnectTimeout = TimeSpan.FromSeconds(300);
+
+    /// <summary>The longest wait between two reconnect attempts (they start at once, then 1, 2, 4, 8 s).</summary>
+    public static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(10);
+
     public async Task<NativeOutcome> RunAsync(NativeConnectRequest request, CancellationToken stop)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -64,81 +70,150 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         string path = "/";
         for (int hop = 0; ; hop++)
         {
-            IPAddress gatewayAddress;
-            Socket socket;
-            SslStream tls;
+            TunnelLink link;
             try
             {
                 progress.WriteLine($"Connecting to {gateway.Authority}…");
-                (gatewayAddress, socket, tls) = await OpenAsync(gateway, request.ServerCertificatePin, stop);
+                link = await OpenLinkAsync(gateway, address: null, request, cookie: null, path, stop);
             }
-            catch (Exception e) when (e is SocketException or AuthenticationException or IOException)
+            catch (Exception e) when (e is SocketException or AuthenticationException)
             {
                 progress.WriteLine($"Cannot reach the gateway {gateway.Authority}: {e.Message}. Check the URL and that this machine reaches it (TCP port {gateway.Port}).");
                 return NativeOutcome.Failed;
             }
-
-            using (socket)
-            await using (tls)
+            catch (SignInRedirectException e) when (hop < MaxRedirects)
             {
-                var exchange = new HttpExchange(tls);
-                TunnelLease lease;
-                DtlsConnectAnswer? dtls;
-                byte[] firstFrames;
-                // X-DTLS-Master-Secret: the DTLS session's master secret, chosen by the client (openconnect dtls.c).
-                byte[] masterSecret = RandomNumberGenerator.GetBytes(48);
-                try
-                {
-                    string cookie = await ClientSignIn.SignInAsync(exchange, gateway.Host, gateway.Port, request.Credentials, stop, path);
-                    progress.WriteLine("Signed in; opening the tunnel…");
-                    var options = new ClientConnectOptions
-                    {
-                        Hostname = Dns.GetHostName(),
-                        DtlsMasterSecret = Convert.ToHexString(masterSecret),
-                        DtlsCipherSuites = DtlsCipherSuite.Offer(cisco: false),
-                        Dtls12CipherSuites = DtlsCipherSuite.Offer(cisco: true),
-                    };
-                    var head = await exchange.SendConnectAsync(ClientSignIn.ConnectRequest(gateway.Host, cookie, options), stop);
-                    if (head.StatusCode != 200 || !head.StatusLine.StartsWith("HTTP/1.1 200 ", StringComparison.Ordinal))
-                    {
-                        progress.WriteLine($"The gateway refused the tunnel: {head.StatusLine}{ClientSignIn.Reason(head)}.");
-                        return head.StatusCode is 401 or 403 ? NativeOutcome.Refused : NativeOutcome.Failed;
-                    }
+                progress.WriteLine($"The gateway {gateway.Authority} sent the sign-in to {e.Location.Authority}.");
+                gateway = e.Location;
+                path = e.Location.PathAndQuery;
+                continue;
+            }
+            catch (SignInRedirectException e)
+            {
+                progress.WriteLine($"The gateways sent the sign-in on more than {MaxRedirects} times (last to {e.Location.Authority}); the site's load-balancing setup loops.");
+                return NativeOutcome.Failed;
+            }
+            catch (SignInException e)
+            {
+                progress.WriteLine($"The gateway refused the sign-in: {e.Message}. Get a new token (opentunnel token) or check the user name and password.");
+                return NativeOutcome.Refused;
+            }
+            catch (TunnelRefusedException e)
+            {
+                progress.WriteLine($"The gateway refused the tunnel: {e.Message}.");
+                return e.CookieRefused ? NativeOutcome.Refused : NativeOutcome.Failed;
+            }
+            catch (FormatException e)
+            {
+                progress.WriteLine($"The gateway answered something this client cannot read: {e.Message}");
+                return NativeOutcome.Failed;
+            }
+            catch (IOException e)
+            {
+                progress.WriteLine($"The connection to the gateway {gateway.Authority} failed: {e.Message}. Check the URL and that this machine reaches it (TCP port {gateway.Port}).");
+                return NativeOutcome.Failed;
+            }
 
-                    lease = TunnelLease.FromConnectResponse(head);
-                    dtls = DtlsConnectAnswer.FromConnectResponse(head);
-                    firstFrames = exchange.TakeBuffered();
-                }
-                catch (SignInRedirectException e) when (hop < MaxRedirects)
+            return await RunTunnelAsync(request, link, stop);
+        }
+    }
+
+    /// <summary>
+    /// TLS to <paramref name="gateway"/> (at <paramref name="address"/> when given: a reconnect goes
+    /// where the tunnel's outside route points), a sign-in unless <paramref name="cookie"/> is
+    /// given, and CONNECT. Throws what the sign-in throws, and <see cref="TunnelRefusedException"/>
+    /// when CONNECT is not answered 200.
+    /// </summary>
+    private async Task<TunnelLink> OpenLinkAsync(Uri gateway, IPAddress? address, NativeConnectRequest request, string? cookie, string path, CancellationToken stop)
+    {
+        (IPAddress gatewayAddress, Socket socket, SslStream tls) = await OpenAsync(gateway, address, request.ServerCertificatePin, stop);
+        try
+        {
+            var exchange = new HttpExchange(tls);
+            if (cookie is null)
+            {
+                cookie = await ClientSignIn.SignInAsync(exchange, gateway.Host, gateway.Port, request.Credentials, stop, path);
+                progress.WriteLine("Signed in; opening the tunnel…");
+            }
+
+            // X-DTLS-Master-Secret: the DTLS session's master secret, chosen by the client for each CONNECT (openconnect dtls.c).
+            byte[] masterSecret = RandomNumberGenerator.GetBytes(48);
+            var options = new ClientConnectOptions
+            {
+                Hostname = Dns.GetHostName(),
+                DtlsMasterSecret = Convert.ToHexString(masterSecret),
+                DtlsCipherSuites = DtlsCipherSuite.Offer(cisco: false),
+                Dtls12CipherSuites = DtlsCipherSuite.Offer(cisco: true),
+            };
+            var head = await exchange.SendConnectAsync(ClientSignIn.ConnectRequest(gateway.Host, cookie, options), stop);
+            if (head.StatusCode != 200 || !head.StatusLine.StartsWith("HTTP/1.1 200 ", StringComparison.Ordinal))
+            {
+                throw new TunnelRefusedException($"{head.StatusLine}{ClientSignIn.Reason(head)}", head.StatusCode is 401 or 403);
+            }
+
+            return new TunnelLink(gateway, socket, tls, exchange.TakeBuffered(), TunnelLease.FromConnectResponse(head), gatewayAddress, DtlsConnectAnswer.FromConnectResponse(head), masterSecret, cookie);
+        }
+        catch
+        {
+            await tls.DisposeAsync();
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// After the link broke: new links to the same gateway address with the session cookie (a
+    /// refused cookie falls back to a fresh sign-in), at once and then with a growing wait, for at
+    /// most <see cref="ReconnectTimeout"/>. Null when it gave up (said why) or the user stopped.
+    /// The lease must bring back the same addresses: the host is configured for them.
+    /// </summary>
+    private async Task<TunnelLink?> ReconnectAsync(NativeConnectRequest request, TunnelLink broken, CancellationToken stop)
+    {
+        long started = time.GetTimestamp();
+        TimeSpan wait = TimeSpan.Zero;
+        string? cookie = broken.Cookie;
+        for (int attempt = 1; ; attempt++)
+        {
+            TimeSpan left = ReconnectTimeout - time.GetElapsedTime(started);
+            if (left <= wait)
+            {
+                progress.WriteLine($"The gateway {broken.Uri.Authority} could not be reached again within {ReconnectTimeout.TotalSeconds:0} s ({attempt - 1} attempts): check the network and connect again.");
+                return null;
+            }
+
+            try
+            {
+                await Task.Delay(wait, time, stop);
+                TunnelLink link = await OpenLinkAsync(broken.Uri, broken.Gateway, request, cookie, "/", stop);
+                if (!link.Lease.Addresses.SequenceEqual(broken.Lease.Addresses))
                 {
-                    progress.WriteLine($"The gateway {gateway.Authority} sent the sign-in to {e.Location.Authority}.");
-                    gateway = e.Location;
-                    path = e.Location.PathAndQuery;
-                    continue;
-                }
-                catch (SignInRedirectException e)
-                {
-                    progress.WriteLine($"The gateways sent the sign-in on more than {MaxRedirects} times (last to {e.Location.Authority}); the site's load-balancing setup loops.");
-                    return NativeOutcome.Failed;
-                }
-                catch (SignInException e)
-                {
-                    progress.WriteLine($"The gateway refused the sign-in: {e.Message}. Get a new token (opentunnel token) or check the user name and password.");
-                    return NativeOutcome.Refused;
-                }
-                catch (FormatException e)
-                {
-                    progress.WriteLine($"The gateway answered something this client cannot read: {e.Message}");
-                    return NativeOutcome.Failed;
-                }
-                catch (IOException e)
-                {
-                    progress.WriteLine($"The connection to the gateway broke during the sign-in: {e.Message}");
-                    return NativeOutcome.Failed;
+                    progress.WriteLine($"The gateway gave other addresses ({string.Join(", ", link.Lease.Addresses)} instead of {string.Join(", ", broken.Lease.Addresses)}): connect again.");
+                    link.Dispose();
+                    return null;
                 }
 
-                var link = new TunnelLink(tls, firstFrames, lease, gatewayAddress, dtls, masterSecret);
-                return await RunTunnelAsync(link, stop);
+                return link;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return null;
+            }
+            catch (TunnelRefusedException e) when (e.CookieRefused && cookie is not null)
+            {
+                progress.WriteLine($"The gateway no longer knows the session ({e.Message}): signing in again.");
+                cookie = null;
+                wait = TimeSpan.Zero;
+                continue;
+            }
+            catch (Exception e) when (e is TunnelRefusedException or SignInException or SignInRedirectException)
+            {
+                progress.WriteLine($"The gateway refused the tunnel again: {e.Message}. Connect again (a new token may be needed).");
+                return null;
+            }
+            catch (Exception e) when (e is SocketException or AuthenticationException or IOException or FormatException)
+            {
+                wait = wait == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, MaxReconnectDelay.Ticks));
+                progress.WriteLine($"Reconnect attempt {attempt} to {broken.Uri.Authority} failed ({e.Message}); the next in {wait.TotalSeconds:0} s.");
             }
         }
     }
@@ -167,12 +242,12 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         return true;
     }
 
-    private static async Task<(IPAddress Address, Socket Socket, SslStream Tls)> OpenAsync(Uri gateway, string? pin, CancellationToken stop)
+    private static async Task<(IPAddress Address, Socket Socket, SslStream Tls)> OpenAsync(Uri gateway, IPAddress? knownAddress, string? pin, CancellationToken stop)
     {
         string host = gateway.IdnHost.Trim('[', ']');
-        IPAddress address = IPAddress.TryParse(host, out var literal)
+        IPAddress address = knownAddress ?? (IPAddress.TryParse(host, out var literal)
             ? literal
-            : (await Dns.GetHostAddressesAsync(host, stop))[0];
+            : (await Dns.GetHostAddressesAsync(host, stop))[0]);
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -211,7 +286,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         return CertificatePins.Of(x509) == pin;
     }
 
-    private async Task<NativeOutcome> RunTunnelAsync(TunnelLink link, CancellationToken stop)
+    private async Task<NativeOutcome> RunTunnelAsync(NativeConnectRequest request, TunnelLink link, CancellationToken stop)
     {
         TunDevice tun;
         try
@@ -220,17 +295,23 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         }
         catch (TunDeviceException e)
         {
+            link.Dispose();
             progress.WriteLine(e.Message);
             return NativeOutcome.HostNotReady;
         }
 
         using (tun)
         {
-            return await RunOnDeviceAsync(tun, link, stop);
+            return await RunOnDeviceAsync(tun, request, link, stop);
         }
     }
 
-    private async Task<NativeOutcome> RunOnDeviceAsync(TunDevice tun, TunnelLink link, CancellationToken stop)
+    /// <summary>
+    /// Configures the host once for the lease, then carries the tunnel over <paramref name="link"/>
+    /// and, when a link breaks, over the link <see cref="ReconnectAsync"/> brings, until the user
+    /// stops, the gateway ends the session, or no link comes back.
+    /// </summary>
+    private async Task<NativeOutcome> RunOnDeviceAsync(TunDevice tun, NativeConnectRequest request, TunnelLink link, CancellationToken stop)
     {
         var lease = link.Lease;
         var state = new TunnelState
@@ -241,10 +322,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             Addresses = lease.Addresses,
             Since = time.GetUtcNow(),
         };
-        using var channel = new CstpChannel(link.Tls, link.FirstFrames, TimeSpan.FromSeconds(lease.DpdSeconds), TimeSpan.FromSeconds(lease.KeepaliveSeconds), time);
-        using var dtls = link.Dtls is { } answer
-            ? new DtlsChannel(new IPEndPoint(link.Gateway, answer.Port), answer, link.MasterSecret, TextWriter.Synchronized(progress), time)
-            : null;
+        var totals = new TrafficTotals();
         try
         {
             try
@@ -257,37 +335,86 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                 return NativeOutcome.HostNotReady;
             }
 
-            progress.WriteLine($"Connected to {link.Gateway}: {string.Join(", ", lease.Addresses)} on {tun.Name}, MTU {lease.Mtu}, over TLS{(dtls is null ? " (the gateway offers no DTLS)" : "; DTLS is being set up")}.");
+            progress.WriteLine($"Connected to {link.Gateway}: {string.Join(", ", lease.Addresses)} on {tun.Name}, MTU {lease.Mtu}, over TLS{(link.Dtls is null ? " (the gateway offers no DTLS)" : "; DTLS is being set up")}.");
             if (lease.Banner is not null)
             {
                 progress.WriteLine(lease.Banner);
             }
 
-            using var stopReading = new CancellationTokenSource();
-            var reader = new Thread(() => ReadTun(tun, channel, dtls, stopReading.Token)) { IsBackground = true, Name = "tun reader" };
-            reader.Start();
-            Thread? udp = null;
-            if (dtls is not null)
+            state = state with { ChannelSince = state.Since };
+            while (true)
             {
-                // In the background: traffic flows over TLS meanwhile, and UDP that never works costs nothing.
-                udp = new Thread(() => dtls.Run(packet => tun.Write(packet), stopReading.Token)) { IsBackground = true, Name = "dtls" };
-                udp.Start();
-            }
+                ChannelEnd end;
+                (end, state) = await CarryAsync(tun, link, state, totals, stop);
+                if (end is ChannelEnd.Stopped or ChannelEnd.ServerDisconnected)
+                {
+                    return Report(end, totals);
+                }
 
-            Task recording = RecordAsync(state with { ChannelSince = state.Since }, channel, dtls, stopReading.Token);
-            ChannelEnd end = await channel.RunAsync(packet => tun.Write(packet.Span), stop);
-            await stopReading.CancelAsync();
-            await recording;
-            dtls?.Dispose();
-            reader.Join(TimeSpan.FromSeconds(2));
-            udp?.Join(TimeSpan.FromSeconds(2));
-            return await EndAsync(end, channel, dtls);
+                progress.WriteLine($"{Why(end)}: reconnecting with the session cookie (for up to {ReconnectTimeout.TotalSeconds:0} s)…");
+                TunnelLink? next = await ReconnectAsync(request, link, stop);
+                link.Dispose();
+                if (next is null)
+                {
+                    return Report(stop.IsCancellationRequested ? ChannelEnd.Stopped : end, totals);
+                }
+
+                link = next;
+                state = state with { Channel = "TLS", ChannelSince = time.GetUtcNow() };
+                progress.WriteLine($"Reconnected to {link.Gateway}: {string.Join(", ", link.Lease.Addresses)} on {tun.Name}, over TLS{(link.Dtls is null ? string.Empty : "; DTLS is being set up")}.");
+            }
         }
         finally
         {
+            link.Dispose();
             TunnelStateFile.Undo(state);
             stateFile.Delete();
         }
+    }
+
+    /// <summary>
+    /// One link's life: the TLS channel, DTLS beside it, the TUN reader and the state file's
+    /// updates, until the channel ends; a stop by the user says DISCONNECT on it first.
+    /// </summary>
+    private async Task<(ChannelEnd End, TunnelState State)> CarryAsync(TunDevice tun, TunnelLink link, TunnelState state, TrafficTotals totals, CancellationToken stop)
+    {
+        using var channel = new CstpChannel(link.Tls, link.FirstFrames, TimeSpan.FromSeconds(link.Lease.DpdSeconds), TimeSpan.FromSeconds(link.Lease.KeepaliveSeconds), time);
+        using var dtls = link.Dtls is { } answer
+            ? new DtlsChannel(new IPEndPoint(link.Gateway, answer.Port), answer, link.MasterSecret, TextWriter.Synchronized(progress), time)
+            : null;
+        using var stopReading = new CancellationTokenSource();
+        var reader = new Thread(() => ReadTun(tun, channel, dtls, stopReading.Token)) { IsBackground = true, Name = "tun reader" };
+        reader.Start();
+        Thread? udp = null;
+        if (dtls is not null)
+        {
+            // In the background: traffic flows over TLS meanwhile, and UDP that never works costs nothing.
+            udp = new Thread(() => dtls.Run(packet => tun.Write(packet), stopReading.Token)) { IsBackground = true, Name = "dtls" };
+            udp.Start();
+        }
+
+        Task<TunnelState> recording = RecordAsync(state, channel, dtls, totals, stopReading.Token);
+        ChannelEnd end = await channel.RunAsync(packet => tun.Write(packet.Span), stop);
+        await stopReading.CancelAsync();
+        state = await recording;
+        dtls?.Dispose();
+        reader.Join(TimeSpan.FromSeconds(2));
+        udp?.Join(TimeSpan.FromSeconds(2));
+        if (end == ChannelEnd.Stopped)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await channel.DisconnectAsync(timeout.Token);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                progress.WriteLine($"The gateway could not be told ({e.Message}); it ends the session on its own.");
+            }
+        }
+
+        totals.Add(channel, dtls);
+        return (end, state);
     }
 
     private TunnelState Configure(TunDevice tun, TunnelLease lease, IPAddress gateway, TunnelState state)
@@ -343,10 +470,11 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
     }
 
     /// <summary>
-    /// Keeps the channel and the byte counts in <c>tunnel.json</c> for <c>opentunnel status</c>:
-    /// a change of channel within a second, the counts every <see cref="StateInterval"/>.
+    /// Keeps the channel and the byte counts (of every link so far) in <c>tunnel.json</c> for
+    /// <c>opentunnel status</c>: a change of channel within a second, the counts every
+    /// <see cref="StateInterval"/>. Returns the state as last recorded.
     /// </summary>
-    private async Task RecordAsync(TunnelState state, CstpChannel channel, DtlsChannel? dtls, CancellationToken stop)
+    private async Task<TunnelState> RecordAsync(TunnelState state, CstpChannel channel, DtlsChannel? dtls, TrafficTotals totals, CancellationToken stop)
     {
         using var tick = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
         DateTimeOffset saved = DateTimeOffset.MinValue;
@@ -365,8 +493,8 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                 {
                     Channel = path,
                     ChannelSince = path == state.Channel ? state.ChannelSince : (dtls?.CarryingSince is { } since && path == "DTLS" ? since : now),
-                    BytesSent = channel.BytesOut + (dtls?.BytesOut ?? 0),
-                    BytesReceived = channel.BytesIn + (dtls?.BytesIn ?? 0),
+                    BytesSent = totals.Sent + channel.BytesOut + (dtls?.BytesOut ?? 0),
+                    BytesReceived = totals.Received + channel.BytesIn + (dtls?.BytesIn ?? 0),
                     UpdatedAt = now,
                 };
                 stateFile.Save(state);
@@ -375,12 +503,14 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         }
         catch (OperationCanceledException)
         {
-            // The tunnel ends; the state file is deleted next.
+            // The link ends.
         }
         catch (IOException e)
         {
             progress.WriteLine($"{stateFile.Path} cannot be written any more ({e.Message}); opentunnel status shows the tunnel as it was then.");
         }
+
+        return state;
     }
 
     /// <summary>
@@ -416,40 +546,72 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         }
     }
 
-    private async Task<NativeOutcome> EndAsync(ChannelEnd end, CstpChannel channel, DtlsChannel? dtls)
+    /// <summary>Says how the tunnel ended, with the traffic of all its links.</summary>
+    private NativeOutcome Report(ChannelEnd end, TrafficTotals totals)
     {
-        string traffic = $"{channel.BytesOut + (dtls?.BytesOut ?? 0)} bytes sent, {channel.BytesIn + (dtls?.BytesIn ?? 0)} received"
-            + (dtls is null ? string.Empty : $", of which {dtls.BytesOut} and {dtls.BytesIn} over DTLS");
+        string traffic = $"{totals.Sent} bytes sent, {totals.Received} received"
+            + (totals.OfferedDtls ? $", of which {totals.DtlsSent} and {totals.DtlsReceived} over DTLS" : string.Empty);
         switch (end)
         {
             case ChannelEnd.Stopped:
-                try
-                {
-                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                    await channel.DisconnectAsync(timeout.Token);
-                }
-                catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
-                {
-                    progress.WriteLine($"The gateway could not be told ({e.Message}); it ends the session on its own.");
-                }
-
                 progress.WriteLine($"Disconnected ({traffic}).");
                 return NativeOutcome.Stopped;
             case ChannelEnd.ServerDisconnected:
                 progress.WriteLine($"The gateway ended the session ({traffic}): connect again (a new sign-in may be needed).");
                 return NativeOutcome.Failed;
-            case ChannelEnd.ServerTerminated:
-                progress.WriteLine($"The gateway shut down ({traffic}): connect again when it is back.");
-                return NativeOutcome.Failed;
-            case ChannelEnd.PeerDead:
-                progress.WriteLine($"The gateway stopped answering (no reply to dead-peer probes; {traffic}): check the network and connect again.");
-                return NativeOutcome.Failed;
             default:
-                progress.WriteLine($"The connection to the gateway was lost ({traffic}): check the network and connect again.");
+                progress.WriteLine($"{Why(end)} ({traffic}).");
                 return NativeOutcome.Failed;
         }
     }
 
-    /// <summary>What the sign-in and CONNECT left for the tunnel: the TLS link, the lease, and the DTLS offer with the master secret sent for it.</summary>
-    private sealed record TunnelLink(SslStream Tls, byte[] FirstFrames, TunnelLease Lease, IPAddress Gateway, DtlsConnectAnswer? Dtls, byte[] MasterSecret);
+    private static string Why(ChannelEnd end) => end switch
+    {
+        ChannelEnd.ServerTerminated => "The gateway shut down",
+        ChannelEnd.PeerDead => "The gateway stopped answering (no reply to dead-peer probes)",
+        _ => "The connection to the gateway was lost",
+    };
+
+    /// <summary>
+    /// What the sign-in and CONNECT left for the tunnel: the TLS link (which it owns), the lease,
+    /// the DTLS offer with the master secret sent for it, and the cookie a reconnect presents.
+    /// </summary>
+    private sealed record TunnelLink(Uri Uri, Socket Socket, SslStream Tls, byte[] FirstFrames, TunnelLease Lease, IPAddress Gateway, DtlsConnectAnswer? Dtls, byte[] MasterSecret, string Cookie)
+        : IDisposable
+    {
+        public void Dispose()
+        {
+            Tls.Dispose();
+            Socket.Dispose();
+        }
+    }
+
+    /// <summary>The traffic of the links that ended.</summary>
+    private sealed class TrafficTotals
+    {
+        public long Sent { get; private set; }
+
+        public long Received { get; private set; }
+
+        public long DtlsSent { get; private set; }
+
+        public long DtlsReceived { get; private set; }
+
+        public bool OfferedDtls { get; private set; }
+
+        public void Add(CstpChannel channel, DtlsChannel? dtls)
+        {
+            Sent += channel.BytesOut + (dtls?.BytesOut ?? 0);
+            Received += channel.BytesIn + (dtls?.BytesIn ?? 0);
+            DtlsSent += dtls?.BytesOut ?? 0;
+            DtlsReceived += dtls?.BytesIn ?? 0;
+            OfferedDtls |= dtls is not null;
+        }
+    }
+
+    /// <summary>The gateway answered CONNECT with something other than 200; <see cref="CookieRefused"/> for 401 and 403.</summary>
+    private sealed class TunnelRefusedException(string message, bool cookieRefused) : Exception(message)
+    {
+        public bool CookieRefused { get; } = cookieRefused;
+    }
 }

@@ -187,10 +187,19 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
     /// PID 1 here, so the test plays the supervisor. Returns how long the restart took until the
     /// gateway listened again.
     /// </summary>
-    public async Task<TimeSpan> KillAndRestartAsync()
+    public Task<TimeSpan> KillAndRestartAsync() => RestartAsync(signal: 9);
+
+    /// <summary>
+    /// Stops the gateway cleanly (SIGTERM: it sends TERMINATE to its clients, ends every session and
+    /// deletes its session file) and starts it again with the same command. Returns how long the
+    /// start took until the gateway listened again.
+    /// </summary>
+    public Task<TimeSpan> StopAndRestartAsync() => RestartAsync(signal: 15);
+
+    private async Task<TimeSpan> RestartAsync(int signal)
     {
-        Process.Signal(9);
-        await Process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        Process.Signal(signal);
+        await Process.WaitForExitAsync(TimeSpan.FromSeconds(20));
         Process.Dispose();
         var started = System.Diagnostics.Stopwatch.StartNew();
         Process = await LaunchAsync(Topology, _command, _environment);
