@@ -157,6 +157,28 @@ public static class ClientCommandLine
             new Argument<string[]>("ACTION") { Description = "status or off.", Arity = ArgumentArity.ZeroOrMore },
             trailing,
             positional: true));
+        root.Subcommands.Add(Verb(environment, "always-on", """
+            Keep an always-on profile connected. enable stores the profile (and the openconnect options:
+            --servercert, --script, words after --); run keeps its tunnel up, reconnecting after any end
+            but a stop with a pause that doubles up to a minute, lockdown on throughout (the mode
+            opentunnel-client.service runs); disable deletes the setting and stops a running 'run';
+            status says what is enabled and running.
+
+            Examples:
+              opentunnel always-on enable --profile office
+              opentunnel always-on run
+              opentunnel always-on status
+              opentunnel always-on disable
+            """,
+            AlwaysOnVerb.RunAsync,
+            [
+                new Option<string>("--profile") { Description = "enable: the always-on profile to keep connected." },
+                new Option<string>("--servercert") { Description = "enable: the gateway certificate's pin-sha256:BASE64 (openconnect --servercert)." },
+                new Option<string>("--script") { Description = "enable: the vpnc-script for openconnect." },
+            ],
+            new Argument<string[]>("ACTION") { Description = "enable, disable, status or run; with enable, words after -- go to openconnect.", Arity = ArgumentArity.ZeroOrMore },
+            trailing,
+            positional: true));
         Command script = Verb(environment, AppTunnelScriptVerb.Name, """
             The vpnc-script 'connect' gives openconnect for a per-app profile: it moves the tunnel's
             device into the profile's namespace and configures it there. Not for direct use.

@@ -29,7 +29,17 @@ public static class ConnectVerb
 {
     public static readonly TimeSpan DefaultRefresh = TimeSpan.FromSeconds(60);
 
-    public static async Task<int> RunAsync(ClientArguments arguments, ClientEnvironment environment, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(ClientArguments arguments, ClientEnvironment environment, CancellationToken cancellationToken) =>
+        ConnectAsync(arguments, environment, alwaysOn: false, cancellationToken);
+
+    /// <summary>
+    /// <c>connect</c>, or with <paramref name="alwaysOn"/> the loop of <c>always-on run</c>
+    /// (<see cref="AlwaysOnVerb"/>): every end but the user's stop (SIGINT/SIGTERM, or always-on
+    /// disabled) is followed by a new sign-in and a new openconnect after a pause that doubles up to
+    /// a minute, a token the provider cannot give is tried again the same way, lockdown stays on
+    /// throughout, and each change (connecting, tunnel up, tunnel down, the pause) is a line on stderr.
+    /// </summary>
+    internal static async Task<int> ConnectAsync(ClientArguments arguments, ClientEnvironment environment, bool alwaysOn, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(arguments);
         ArgumentNullException.ThrowIfNull(environment);
@@ -72,6 +82,7 @@ public static class ConnectVerb
         string? appNamespace = null;
         IReadOnlyList<string> extra = arguments.Extra;
         string? lockdownDevice = null;
+        string? tunnelDevice = null;
         if (arguments.Positional is { } name)
         {
             if (site is not null)
@@ -93,14 +104,25 @@ public static class ConnectVerb
                 script = AppTunnelScriptVerb.CommandFor(appNamespace);
             }
 
+            if (alwaysOn && !profile.AlwaysOn)
+            {
+                throw new ClientStateException($"Profile {name} is not always-on (the administrator sets alwaysOn); 'opentunnel always-on disable', or connect it with 'opentunnel connect {name}'.");
+            }
+
+            // Always-on watches the tunnel's device to say when the tunnel is up; a per-app tunnel's device moves into the app namespace.
+            if ((profile.AlwaysOn && profile.Lockdown) || (alwaysOn && appNamespace is null))
+            {
+                tunnelDevice = InterfaceOption(extra);
+                if (tunnelDevice is null)
+                {
+                    tunnelDevice = LockdownRuleset.DefaultDevice;
+                    extra = [.. extra, "--interface", tunnelDevice];
+                }
+            }
+
             if (profile.AlwaysOn && profile.Lockdown)
             {
-                lockdownDevice = InterfaceOption(extra);
-                if (lockdownDevice is null)
-                {
-                    lockdownDevice = LockdownRuleset.DefaultDevice;
-                    extra = [.. extra, "--interface", lockdownDevice];
-                }
+                lockdownDevice = tunnelDevice!;
 
                 var allowed = new List<System.Net.IPAddress>();
                 try
@@ -137,11 +159,14 @@ public static class ConnectVerb
         }
 
         bool ownToken = tokenFile is null;
+        var restart = new OpenConnectRestart(alwaysOn);
         if (ownToken)
         {
-            string token = await TokenVerb.GatewayTokenAsync(environment, site, cancellationToken);
             tokenFile = environment.State.GatewayTokenFile;
-            ClientStateDirectory.WriteSecret(tokenFile, token);
+            if (!await WriteTokenAsync(environment, site, tokenFile, alwaysOn ? restart : null, cancellationToken))
+            {
+                return Stopped(environment, lockdownDevice);
+            }
         }
 
         using var connected = new CancellationTokenSource();
@@ -151,23 +176,40 @@ public static class ConnectVerb
         try
         {
             var request = new OpenConnectRequest(gateway, tokenFile!, arguments["servercert"], script, extra);
-            environment.State.SaveConnection(new ConnectionState(Environment.ProcessId, arguments.Positional, gateway, environment.Time.GetUtcNow()));
+            environment.State.SaveConnection(new ConnectionState(Environment.ProcessId, arguments.Positional, gateway, environment.Time.GetUtcNow(), alwaysOn));
             environment.Error.WriteLine($"Connecting to {gateway}{(arguments.Positional is { } p ? $" (profile {p}, site {site})" : string.Empty)} with openconnect.");
             if (appNamespace is not null)
             {
                 environment.Error.WriteLine($"Per-app profile: the tunnel goes into namespace {appNamespace}; start the profile's apps with 'opentunnel run --profile {arguments.Positional} -- COMMAND'.");
             }
 
-            var restart = new OpenConnectRestart();
             while (true)
             {
                 long started = environment.Time.GetTimestamp();
-                // Not cancelled by SIGINT/SIGTERM: those go to openconnect, and the client ends when it does.
-                int? exitCode = await environment.Runner.RunAsync(request);
+                int? exitCode;
+                using (var running = new CancellationTokenSource())
+                {
+                    Task watching = alwaysOn && tunnelDevice is not null ? WatchDeviceAsync(environment, tunnelDevice, running.Token) : Task.CompletedTask;
+                    if (alwaysOn)
+                    {
+                        environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} Always-on: connecting to {gateway} (profile {arguments.Positional}).");
+                    }
+
+                    // Not cancelled by SIGINT/SIGTERM: those go to openconnect, and the client ends when it does.
+                    exitCode = await environment.Runner.RunAsync(request);
+                    await running.CancelAsync();
+                    await watching;
+                }
+
                 if (exitCode is null)
                 {
                     environment.Error.WriteLine($"'{environment.OpenConnect}' is not installed: apt-get install openconnect (9.01 or later, for --token-mode=oidc).");
                     return ClientCommandLine.ProgramMissing;
+                }
+
+                if (alwaysOn && StopRequested(environment, arguments.Positional!, cancellationToken))
+                {
+                    return Stopped(environment, lockdownDevice);
                 }
 
                 if (!restart.ShouldRestart(exitCode.Value, environment.Time.GetElapsedTime(started), out TimeSpan pause))
@@ -180,11 +222,22 @@ public static class ConnectVerb
                     return exitCode.Value;
                 }
 
-                environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} openconnect ended with {exitCode.Value}: {OpenConnectRestart.Describe(exitCode.Value)}; signing in again{(pause > TimeSpan.Zero ? $" in {pause.TotalSeconds:0} s" : string.Empty)}.");
-                await Task.Delay(pause, environment.Time, CancellationToken.None);
-                if (ownToken)
+                environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} openconnect ended with {exitCode.Value}: {OpenConnectRestart.Describe(exitCode.Value)}; signing in again{(pause > TimeSpan.Zero ? $" in {pause.TotalSeconds:0} s" : string.Empty)}{(alwaysOn && restart.QuickFailures > 0 ? $" (try {restart.QuickFailures + 1}{(lockdownDevice is null ? string.Empty : "; lockdown stays on")})" : string.Empty)}.");
+                if (alwaysOn)
                 {
-                    ClientStateDirectory.WriteSecret(tokenFile!, await TokenVerb.GatewayTokenAsync(environment, site, cancellationToken));
+                    if (!await PauseAsync(environment, pause, cancellationToken) || StopRequested(environment, arguments.Positional!, cancellationToken))
+                    {
+                        return Stopped(environment, lockdownDevice);
+                    }
+                }
+                else
+                {
+                    await Task.Delay(pause, environment.Time, CancellationToken.None);
+                }
+
+                if (ownToken && !await WriteTokenAsync(environment, site, tokenFile!, alwaysOn ? restart : null, cancellationToken))
+                {
+                    return Stopped(environment, lockdownDevice);
                 }
             }
         }
@@ -201,6 +254,95 @@ public static class ConnectVerb
             if (ownToken)
             {
                 File.Delete(tokenFile!);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes a gateway token to <paramref name="tokenFile"/>. With <paramref name="alwaysOn"/> a
+    /// token the provider does not give (unreachable, refused) is asked for again after the
+    /// always-on pause, until it comes; false when the user stopped the client meanwhile.
+    /// </summary>
+    private static async Task<bool> WriteTokenAsync(ClientEnvironment environment, string? site, string tokenFile, OpenConnectRestart? alwaysOn, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                ClientStateDirectory.WriteSecret(tokenFile, await TokenVerb.GatewayTokenAsync(environment, site, cancellationToken));
+                return true;
+            }
+            catch (ProviderException e) when (alwaysOn is not null)
+            {
+                TimeSpan pause = alwaysOn.Failed();
+                environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} Always-on: no gateway token: {e.Message} Trying again in {pause.TotalSeconds:0} s.");
+                if (!await PauseAsync(environment, pause, cancellationToken))
+                {
+                    return false;
+                }
+            }
+            catch (OperationCanceledException) when (alwaysOn is not null && cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Waits <paramref name="pause"/>; false when SIGINT/SIGTERM came first.</summary>
+    private static async Task<bool> PauseAsync(ClientEnvironment environment, TimeSpan pause, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(pause, environment.Time, cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Whether the always-on loop is to end: SIGINT/SIGTERM, or always-on disabled or moved to another profile.</summary>
+    private static bool StopRequested(ClientEnvironment environment, string profile, CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested || environment.State.FindAlwaysOn()?.Profile != profile;
+
+    /// <summary>The always-on loop's end by the user: the profile's disconnect, which ends lockdown.</summary>
+    private static int Stopped(ClientEnvironment environment, string? lockdownDevice)
+    {
+        environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} Always-on: stopped.");
+        if (lockdownDevice is not null)
+        {
+            EndLockdown(environment, ExitCodes.Success);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Says when the tunnel's device appears (openconnect has the tunnel up) and when it goes, once a second, until openconnect ends.</summary>
+    private static async Task WatchDeviceAsync(ClientEnvironment environment, string device, CancellationToken cancellationToken)
+    {
+        bool up = false;
+        try
+        {
+            while (true)
+            {
+                bool now = Directory.Exists($"/sys/class/net/{device}");
+                if (now != up)
+                {
+                    up = now;
+                    environment.Error.WriteLine(up
+                        ? $"{environment.Time.GetUtcNow():u} Always-on: the tunnel is up ({device})."
+                        : $"{environment.Time.GetUtcNow():u} Always-on: the tunnel is down ({device} is gone).");
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), environment.Time, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            if (up)
+            {
+                environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} Always-on: the tunnel is down (openconnect ended).");
             }
         }
     }
@@ -253,7 +395,7 @@ public static class ConnectVerb
     }
 
     /// <summary>The profile named <paramref name="name"/>, fetched fresh; the stored one when the service cannot be reached.</summary>
-    private static async Task<DeviceProfile> FindProfileAsync(ClientEnvironment environment, string name, CancellationToken cancellationToken)
+    internal static async Task<DeviceProfile> FindProfileAsync(ClientEnvironment environment, string name, CancellationToken cancellationToken)
     {
         StoredProfiles profiles;
         try

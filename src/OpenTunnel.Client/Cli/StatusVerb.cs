@@ -30,8 +30,7 @@ public static class StatusVerb
         EnrolledDevice? device = environment.State.FindDevice();
         StoredProfiles? profiles = environment.State.FindProfiles();
 
-        // A connection record whose process is gone is left by a client that was killed: not connected.
-        ConnectionState? connection = environment.State.FindConnection() is { } recorded && Directory.Exists($"/proc/{recorded.ProcessId}") ? recorded : null;
+        ConnectionState? connection = environment.State.RunningConnection();
         DeviceProfile? profile = connection?.Profile is { } name ? profiles?.Find(name) : null;
         NativeTunnel? tunnel = RunningTunnel(environment);
         if (arguments.Has("json"))

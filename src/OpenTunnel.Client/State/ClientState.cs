@@ -24,8 +24,14 @@ public sealed record StoredProfiles(Uri Server, string? ETag, DateTimeOffset Fet
     public DeviceProfile? Find(string name) => Profiles.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.Ordinal));
 }
 
-/// <summary>A running <c>connect</c>: its process, the profile (null for <c>--gateway</c>), the gateway URL and since when.</summary>
-public sealed record ConnectionState(int ProcessId, string? Profile, string Gateway, DateTimeOffset Since);
+/// <summary>A running <c>connect</c> (or <c>always-on run</c>, <paramref name="AlwaysOn"/>): its process, the profile (null for <c>--gateway</c>), the gateway URL and since when.</summary>
+public sealed record ConnectionState(int ProcessId, string? Profile, string Gateway, DateTimeOffset Since, bool AlwaysOn = false);
+
+/// <summary>
+/// The always-on profile <c>always-on enable</c> chose, and what <c>always-on run</c> gives openconnect
+/// besides (<c>--servercert</c>, <c>--script</c>, the options after --).
+/// </summary>
+public sealed record AlwaysOnSetting(string Profile, string? ServerCertificate, string? Script, IReadOnlyList<string> OpenConnectOptions, DateTimeOffset EnabledAt);
 
 /// <summary>The state directory is missing something a verb needs, or holds something it must not overwrite; the message says what to run.</summary>
 public sealed class ClientStateException : Exception

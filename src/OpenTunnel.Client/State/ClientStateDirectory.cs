@@ -38,6 +38,9 @@ public sealed class ClientStateDirectory(string path)
 
     public string ConnectionFile => System.IO.Path.Combine(Path, "connection.json");
 
+    /// <summary>The always-on profile and its openconnect options, while always-on is enabled.</summary>
+    public string AlwaysOnFile => System.IO.Path.Combine(Path, "always-on.json");
+
     /// <summary>The lockdown table's ruleset as nft was given it, while lockdown is on.</summary>
     public string LockdownFile => System.IO.Path.Combine(Path, "lockdown.nft");
 
@@ -86,6 +89,15 @@ public sealed class ClientStateDirectory(string path)
     public ConnectionState? FindConnection() => Load<ConnectionState>(ConnectionFile);
 
     public void SaveConnection(ConnectionState connection) => Save(ConnectionFile, connection);
+
+    /// <summary>The recorded connection while its process runs; a record left by a client that was killed is no connection.</summary>
+    public ConnectionState? RunningConnection() =>
+        FindConnection() is { } recorded && Directory.Exists($"/proc/{recorded.ProcessId}") ? recorded : null;
+
+    /// <summary>The always-on setting, or null when always-on is not enabled.</summary>
+    public AlwaysOnSetting? FindAlwaysOn() => Load<AlwaysOnSetting>(AlwaysOnFile);
+
+    public void SaveAlwaysOn(AlwaysOnSetting setting) => Save(AlwaysOnFile, setting);
 
     /// <summary>The device key: the stored one, or (when <paramref name="create"/>) a new P-256 key written with mode 0600 first.</summary>
     public ECDsa LoadDeviceKey(bool create = false)

@@ -45,4 +45,36 @@ public sealed class OpenConnectRestartTests
 
         Assert.Equal((TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)), (first, second));
     }
+
+    [Theory]
+    [InlineData(OpenConnectRestart.SessionEnded)]
+    [InlineData(OpenConnectRestart.CookieRefused)]
+    [InlineData(3)]
+    public void AlwaysOn_ShortRunsNeverGiveUp_PauseDoublesToAMinute(int exitCode)
+    {
+        var restart = new OpenConnectRestart(alwaysOn: true);
+        var pauses = new List<double>();
+
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.True(restart.ShouldRestart(exitCode, Short, out TimeSpan pause));
+            pauses.Add(pause.TotalSeconds);
+        }
+
+        Assert.Equal([1, 2, 4, 8, 16, 32, 60, 60, 60, 60], pauses);
+        Assert.Equal(10, restart.QuickFailures);
+    }
+
+    [Fact]
+    public void AlwaysOn_UserStop_IsNotRestarted_AConnectedRunRestartsAtOnce_AFailedTokenCountsAsAShortRun()
+    {
+        var restart = new OpenConnectRestart(alwaysOn: true);
+
+        Assert.False(restart.ShouldRestart(0, Short, out _));
+        Assert.Equal(TimeSpan.FromSeconds(1), restart.Failed());
+        Assert.Equal(TimeSpan.FromSeconds(2), restart.Failed());
+        Assert.True(restart.ShouldRestart(OpenConnectRestart.SessionEnded, Connected, out TimeSpan pause));
+        Assert.Equal(TimeSpan.Zero, pause);
+        Assert.Equal(TimeSpan.FromSeconds(1), restart.Failed());
+    }
 }

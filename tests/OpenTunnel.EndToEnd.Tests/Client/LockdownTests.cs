@@ -107,7 +107,7 @@ public sealed class LockdownTests
             .SelectMany(task => File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Select(child => int.Parse(child, System.Globalization.CultureInfo.InvariantCulture))];
 
-    private static bool LockdownTable(NetworkTopology topology) =>
+    internal static bool LockdownTable(NetworkTopology topology) =>
         topology.Exec(topology.Client, "nft", "list", "tables").StandardOutput.Contains("table inet opentunnel-lockdown", StringComparison.Ordinal);
 
     private static bool Curl(NetworkTopology topology, string url) =>

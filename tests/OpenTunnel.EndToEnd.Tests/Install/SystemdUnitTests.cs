@@ -11,7 +11,7 @@ namespace OpenTunnel.EndToEnd.Tests.Install;
 [Trait("Category", "Integration")]
 public sealed class SystemdUnitTests : IDisposable
 {
-    private static readonly string[] Units = ["opentunnel-gateway.service", "opentunnel-agent.service", "opentunnel-management.service"];
+    private static readonly string[] Units = ["opentunnel-gateway.service", "opentunnel-agent.service", "opentunnel-management.service", "opentunnel-client.service"];
     private readonly TemporaryDirectory _root = new();
 
     [Fact]
@@ -56,6 +56,21 @@ public sealed class SystemdUnitTests : IDisposable
         Assert.Contains("ExecReload=/opt/opentunnel/gateway/opentunnel-gateway reload --config /etc/opentunnel/gateway.json\n", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ClientUnit_RunsTheAlwaysOnModeAsRoot_StopsItBySigtermToTheClientOnly_RestartsOnFailure()
+    {
+        string text = File.ReadAllText(Path.Combine(Deploy, "opentunnel-client.service"));
+
+        Assert.Contains("ExecStart=/opt/opentunnel/client/opentunnel always-on run\n", text, StringComparison.Ordinal);
+        Assert.Contains("Environment=OPENTUNNEL_CLIENT_HOME=/var/lib/opentunnel-client\n", text, StringComparison.Ordinal);
+        Assert.Contains("StateDirectory=opentunnel-client\n", text, StringComparison.Ordinal);
+        Assert.Contains("KillMode=mixed\n", text, StringComparison.Ordinal);
+        Assert.Contains("Restart=on-failure\n", text, StringComparison.Ordinal);
+        Assert.Contains("RestartPreventExitStatus=64 78\n", text, StringComparison.Ordinal);
+        Assert.Contains("WantedBy=multi-user.target\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("User=", text, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _root.Dispose();
 
     private static string Deploy => Path.Combine(SolutionOutput.Root(), "deploy", "systemd");
@@ -78,7 +93,7 @@ public sealed class SystemdUnitTests : IDisposable
         Command.Run("cp", "-a", "/lib/systemd", Directory.CreateDirectory(_root.File("lib")).FullName).EnsureSuccess();
         Directory.CreateDirectory(_root.File("bin"));
         File.Copy("/bin/sh", _root.File("bin/sh"), overwrite: true);
-        foreach (string binary in new[] { "gateway/opentunnel-gateway", "agent/opentunnel-agent", "management/opentunnel-management" })
+        foreach (string binary in new[] { "gateway/opentunnel-gateway", "agent/opentunnel-agent", "management/opentunnel-management", "client/opentunnel" })
         {
             string path = _root.File("opt/opentunnel/" + binary);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
