@@ -207,9 +207,8 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
     {
         Process.Signal(signal);
         await Process.WaitForExitAsync(TimeSpan.FromSeconds(20));
-        Process.Dispose();
         var started = System.Diagnostics.Stopwatch.StartNew();
-        Process = await LaunchAsync(Topology, _command, _environment);
+        await StartAgainAsync();
         return started.Elapsed;
     }
 
