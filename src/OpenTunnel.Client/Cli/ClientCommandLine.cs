@@ -98,6 +98,7 @@ public static class ClientCommandLine
               opentunnel connect --gateway https://vpn.example --site paris
               opentunnel connect --gateway https://vpn.example:4443 --servercert pin-sha256:BASE64 -- --interface tun7
               opentunnel connect --gateway https://vpn.example --site paris --engine native
+              opentunnel connect --gateway https://ocserv.example --engine native --user alice --password-file /dev/stdin
             """,
             ConnectVerb.RunAsync,
             [
@@ -108,6 +109,8 @@ public static class ClientCommandLine
                 new Option<string>("--token-file") { Description = "A gateway token to use instead of getting one." },
                 new Option<string>("--refresh-every") { Description = "With a PROFILE: fetch the profiles again every SECONDS (1 to 3600, default 60)." },
                 new Option<string>("--engine") { Description = "openconnect (the default) or native (the tunnel in this process)." },
+                new Option<string>("--user") { Description = "--engine native: sign in with this user name and the password of --password-file instead of a token (gateways with password sign-in, such as ocserv)." },
+                new Option<string>("--password-file") { Description = "--engine native, with --user: the file whose first line is the password (/dev/stdin reads it from standard input)." },
             ],
             new Argument<string[]>("PROFILE") { Description = "The profile's name; words after -- go to openconnect.", Arity = ArgumentArity.ZeroOrMore },
             trailing,

@@ -76,6 +76,11 @@ public static class ConnectVerb
             throw new UsageException($"--engine '{engine}' is neither 'native' nor 'openconnect'.");
         }
 
+        if (arguments["user"] is not null || arguments["password-file"] is not null)
+        {
+            throw new UsageException("--user and --password-file are for --engine native; openconnect takes its own after -- (-- --user NAME --passwd-on-stdin).");
+        }
+
         string gateway;
         string? site = arguments["site"];
         string? script = arguments["script"];

@@ -32,12 +32,10 @@ public static class NativeConnectVerb
         }
 
         Uri gateway = arguments.Url("gateway");
-        string token = tokenFile is not null
-            ? (await File.ReadAllTextAsync(tokenFile, cancellationToken)).Trim()
-            : await TokenVerb.GatewayTokenAsync(environment, arguments["site"], cancellationToken);
+        SignInCredentials credentials = await CredentialsAsync(arguments, environment, tokenFile, cancellationToken);
         environment.State.EnsureExists();
         var engine = new NativeEngine(environment.Error, new TunnelStateFile(environment.State.TunnelFile), environment.Time);
-        NativeOutcome outcome = await engine.RunAsync(new NativeConnectRequest(gateway, pin, new SignInCredentials(token)), cancellationToken);
+        NativeOutcome outcome = await engine.RunAsync(new NativeConnectRequest(gateway, pin, credentials), cancellationToken);
         return outcome switch
         {
             NativeOutcome.Stopped => ExitCodes.Success,
@@ -46,5 +44,52 @@ public static class NativeConnectVerb
             NativeOutcome.AlreadyRunning => ExitCodes.Failure,
             _ => ExitCodes.Unavailable,
         };
+    }
+
+    /// <summary>A user name and the first line of --password-file (password sign-in), or the gateway token.</summary>
+    private static async Task<SignInCredentials> CredentialsAsync(ClientArguments arguments, ClientEnvironment environment, string? tokenFile, CancellationToken cancellationToken)
+    {
+        string? user = arguments["user"];
+        string? passwordFile = arguments["password-file"];
+        if (user is null)
+        {
+            if (passwordFile is not null)
+            {
+                throw new UsageException("--password-file goes with --user.");
+            }
+
+            string token = tokenFile is not null
+                ? (await File.ReadAllTextAsync(tokenFile, cancellationToken)).Trim()
+                : await TokenVerb.GatewayTokenAsync(environment, arguments["site"], cancellationToken);
+            return new SignInCredentials(token);
+        }
+
+        if (tokenFile is not null || arguments["site"] is not null)
+        {
+            throw new UsageException("--user signs in with a password; it takes neither --token-file nor --site.");
+        }
+
+        if (passwordFile is null)
+        {
+            throw new UsageException("--user needs --password-file FILE (or /dev/stdin) with the password.");
+        }
+
+        string password;
+        try
+        {
+            using var reader = new StreamReader(passwordFile);
+            password = await reader.ReadLineAsync(cancellationToken) ?? string.Empty;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--password-file {passwordFile} cannot be read: {e.Message}");
+        }
+
+        if (password.Length == 0)
+        {
+            throw new UsageException($"--password-file {passwordFile} holds no password on its first line.");
+        }
+
+        return new SignInCredentials(Token: null, user, password);
     }
 }

@@ -28,4 +28,27 @@ public sealed class NativeConnectVerbTests
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains(expected, error.ToString(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(new[] { "--engine", "native", "--user", "alice" }, "--user needs --password-file FILE")]
+    [InlineData(new[] { "--engine", "native", "--password-file", "PASSWORD" }, "--password-file goes with --user.")]
+    [InlineData(new[] { "--engine", "native", "--user", "alice", "--password-file", "EMPTY" }, "holds no password on its first line.")]
+    [InlineData(new[] { "--engine", "native", "--user", "alice", "--password-file", "MISSING" }, "cannot be read:")]
+    [InlineData(new[] { "--engine", "native", "--user", "alice", "--password-file", "PASSWORD", "--site", "paris" }, "it takes neither --token-file nor --site")]
+    [InlineData(new[] { "--user", "alice", "--password-file", "PASSWORD" }, "--user and --password-file are for --engine native")]
+    public async Task Connect_PasswordSignInOptions_WrongTogetherOrUnreadable_AreRefusedByName(string[] options, string expected)
+    {
+        using var home = new TemporaryDirectory();
+        File.WriteAllText(home.File("PASSWORD"), "secret\n");
+        File.WriteAllText(home.File("EMPTY"), "\n");
+        using var http = new HttpClient();
+        using var error = new StringWriter();
+        var environment = new ClientEnvironment(new ClientStateDirectory(home.Path), TextWriter.Null, error, http, new PostureSources(), TimeProvider.System);
+        string[] arguments = [.. options.Select(o => o is "PASSWORD" or "EMPTY" or "MISSING" ? home.File(o) : o)];
+
+        int code = await ClientCommandLine.RunAsync(["connect", "--gateway", "https://198.18.1.1:4443", .. arguments], environment);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains(expected, error.ToString(), StringComparison.Ordinal);
+    }
 }
