@@ -41,7 +41,17 @@ public sealed record TunnelConfiguration(
     bool UdpDisabled,
     int? SessionTimeoutMinutes,
     int IdleTimeoutMinutes,
-    bool AllowClientToClient);
+    bool AllowClientToClient,
+    IReadOnlyList<GroupPolicyConfiguration>? GroupPolicies = null);
+
+/// <summary>The routes and DNS of one group's members (the gateway's Network:GroupPolicies entry).</summary>
+public sealed record GroupPolicyConfiguration(
+    string Group,
+    IReadOnlyList<string> IncludeRoutes,
+    IReadOnlyList<string> ExcludeRoutes,
+    bool ReplaceRoutes,
+    IReadOnlyList<string> DnsServers,
+    string? DnsSuffix);
 
 /// <summary>
 /// The access-token check every gateway of the deployment applies. Null in the effective

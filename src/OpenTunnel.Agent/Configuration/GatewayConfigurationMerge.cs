@@ -38,6 +38,23 @@ public static class GatewayConfigurationMerge
         Set(network, "SplitInclude", Array(tunnel.IncludeRoutes));
         Set(network, "SplitExclude", Array(tunnel.ExcludeRoutes));
         Set(network, "AllowClientToClient", tunnel.AllowClientToClient);
+
+        // The site's group policies replace any of the server's own file; none clears them.
+        var groups = new JsonArray();
+        foreach (GroupPolicyConfiguration group in tunnel.GroupPolicies ?? [])
+        {
+            groups.Add(new JsonObject
+            {
+                ["Group"] = group.Group,
+                ["SplitInclude"] = Array(group.IncludeRoutes),
+                ["SplitExclude"] = Array(group.ExcludeRoutes),
+                ["ReplaceRoutes"] = group.ReplaceRoutes,
+                ["DnsServers"] = Array(group.DnsServers),
+                ["DefaultDomain"] = group.DnsSuffix,
+            });
+        }
+
+        Set(network, "GroupPolicies", groups);
         if (tunnel.DnsSuffixes.Count > 1)
         {
             // The OpenConnect protocol carries one default domain (X-CSTP-Default-Domain; ocserv's default-domain).

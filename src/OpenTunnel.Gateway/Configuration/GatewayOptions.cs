@@ -142,6 +142,36 @@ public sealed record NetworkOptions
 
     /// <summary>Name of the nftables table (family inet) the gateway owns; default opentunnel.</summary>
     public string NftablesTable { get; init; } = "opentunnel";
+
+    /// <summary>
+    /// Routes and DNS per group of the token's groups claim (Auth:GroupsClaim), like ocserv's
+    /// config-per-group; a user in several listed groups gets the union, a user in none the
+    /// settings above. Default none. With any listed, each session may reach only its own routes,
+    /// enforced per session in the nftables table (needs <see cref="ManageFirewall"/>).
+    /// </summary>
+    public IReadOnlyList<GroupPolicyOptions> GroupPolicies { get; init; } = [];
+}
+
+/// <summary>The routes and DNS of the members of one group (<see cref="NetworkOptions.GroupPolicies"/>).</summary>
+public sealed record GroupPolicyOptions
+{
+    /// <summary>The group's name as the token's groups claim carries it, matched exactly.</summary>
+    public string Group { get; init; } = string.Empty;
+
+    /// <summary>Networks routed through the tunnel for the group's members (CIDR); none, with <see cref="ReplaceRoutes"/>, means everything.</summary>
+    public IReadOnlyList<string> SplitInclude { get; init; } = [];
+
+    /// <summary>Networks that bypass the tunnel for the group's members (CIDR).</summary>
+    public IReadOnlyList<string> SplitExclude { get; init; } = [];
+
+    /// <summary>False (default): the group's routes add to Network:SplitInclude and Network:SplitExclude; true: they replace them.</summary>
+    public bool ReplaceRoutes { get; init; }
+
+    /// <summary>DNS servers of the group's members; none: Network:DnsServers. At most 3.</summary>
+    public IReadOnlyList<string> DnsServers { get; init; } = [];
+
+    /// <summary>The DNS suffix of the group's members; none: Network:DefaultDomain.</summary>
+    public string? DefaultDomain { get; init; }
 }
 
 /// <summary>What to do with a pool that overlaps a network the host already uses (<see cref="NetworkOptions.PoolOverlap"/>).</summary>

@@ -192,6 +192,7 @@ public static class GatewayOptionsValidator
             }
         }
 
+        ValidateGroupPolicies(network, [pool, pool6], errors);
         if (network.RestrictToRoutes && !network.ManageFirewall)
         {
             errors.Add("Network:RestrictToRoutes needs Network:ManageFirewall: the routes are enforced in the gateway's nftables table.");
@@ -200,6 +201,78 @@ public static class GatewayOptionsValidator
         if (string.IsNullOrEmpty(network.NftablesTable) || !IsIdentifier(network.NftablesTable))
         {
             errors.Add($"Network:NftablesTable must be letters, digits and '_' (got '{network.NftablesTable}').");
+        }
+    }
+
+    /// <summary>
+    /// Each group as the network's own lists, once per name; and the routes a member of every
+    /// listed group would get (their union with the defaults) within <see cref="MaxSplitRoutes"/>.
+    /// </summary>
+    private static void ValidateGroupPolicies(NetworkOptions network, IPNetwork?[] pools, List<string> errors)
+    {
+        if (network.GroupPolicies.Count == 0)
+        {
+            return;
+        }
+
+        if (!network.ManageFirewall)
+        {
+            errors.Add("Network:GroupPolicies needs Network:ManageFirewall: each session's routes are enforced in the gateway's nftables table.");
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var includes = new List<IReadOnlyList<IPNetwork>> { RouteUnion.Parse(network.SplitInclude) };
+        var excludes = new List<IReadOnlyList<IPNetwork>> { RouteUnion.Parse(network.SplitExclude) };
+        for (int g = 0; g < network.GroupPolicies.Count; g++)
+        {
+            GroupPolicyOptions policy = network.GroupPolicies[g];
+            string prefix = string.Create(CultureInfo.InvariantCulture, $"Network:GroupPolicies:{g}");
+            if (string.IsNullOrWhiteSpace(policy.Group))
+            {
+                errors.Add($"{prefix}:Group must name a group (a value of the token's groups claim).");
+            }
+            else if (!names.Add(policy.Group))
+            {
+                errors.Add($"{prefix}:Group '{policy.Group}' is listed twice; give each group one policy.");
+            }
+
+            foreach (string list in (ReadOnlySpan<string>)["SplitInclude", "SplitExclude"])
+            {
+                string setting = $"{prefix}:{list}";
+                SplitRoutes.Check(
+                    list == "SplitInclude" ? policy.SplitInclude : policy.SplitExclude,
+                    pools,
+                    i => string.Create(CultureInfo.InvariantCulture, $"{setting}:{i}"),
+                    (i, problem) => errors.Add(string.Create(CultureInfo.InvariantCulture, $"{setting}:{i} {problem}")));
+            }
+
+            if (policy.DnsServers.Count > Protocol.Tunnel.ConnectResponse.MaxDnsServers)
+            {
+                errors.Add($"{prefix}:DnsServers lists {policy.DnsServers.Count} servers; clients take at most {Protocol.Tunnel.ConnectResponse.MaxDnsServers}.");
+            }
+
+            for (int i = 0; i < policy.DnsServers.Count; i++)
+            {
+                if (!NetworkSyntax.TryParseAddress(policy.DnsServers[i], out _))
+                {
+                    errors.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix}:DnsServers:{i} '{policy.DnsServers[i]}' is not an IP address."));
+                }
+            }
+
+            if (policy.DefaultDomain is not null && !NetworkSyntax.IsDomainName(policy.DefaultDomain))
+            {
+                errors.Add($"{prefix}:DefaultDomain '{policy.DefaultDomain}' is not a DNS domain name.");
+            }
+
+            includes.Add(RouteUnion.Parse(policy.SplitInclude));
+            excludes.Add(RouteUnion.Parse(policy.SplitExclude));
+        }
+
+        int union = RouteUnion.Of(includes).Count + RouteUnion.Of(excludes).Count;
+        if (union > MaxSplitRoutes)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture,
+                $"Network:GroupPolicies give a member of every group {union} routes (include and exclude, with the defaults); at most {MaxSplitRoutes} are allowed."));
         }
     }
 

@@ -23,6 +23,8 @@ public sealed class TunnelSettings
         Mtu = network.Mtu;
         Timeouts = options.Timeouts;
         Banner = options.Banner;
+        GroupPolicies = [.. network.GroupPolicies.Select(GroupPolicy.From)];
+        Defaults = new SessionPolicy(SplitInclude, SplitExclude, DnsServers, DefaultDomain);
     }
 
     public IPNetwork Pool { get; }
@@ -42,6 +44,15 @@ public sealed class TunnelSettings
 
     public int Mtu { get; }
 
+    /// <summary>Routes and DNS per group (Network:GroupPolicies); empty: every session gets <see cref="Defaults"/>.</summary>
+    public IReadOnlyList<GroupPolicy> GroupPolicies { get; }
+
+    /// <summary>The routes and DNS of a user in no listed group.</summary>
+    public SessionPolicy Defaults { get; }
+
+    /// <summary>True when sessions are held to their own routes in the nftables table (any group policy is listed).</summary>
+    public bool PerSessionPolicies => GroupPolicies.Count > 0;
+
     public TimeoutOptions Timeouts { get; }
 
     public string? Banner { get; }
@@ -52,9 +63,14 @@ public sealed class TunnelSettings
     /// <summary>Builds from options that <see cref="GatewayOptionsValidator"/> accepted.</summary>
     public static TunnelSettings From(GatewayOptions options) => new(options);
 
-    /// <summary>The CONNECT answer's parameters for a session holding <paramref name="address"/> (and <paramref name="address6"/>, 0 for none).</summary>
-    public TunnelParameters For(uint address, UInt128 address6, ConnectRequest request, int? pathMtu, bool ipv6Transport)
+    /// <summary>The routes and DNS of a user in <paramref name="groups"/> (<see cref="SessionPolicy.Resolve"/>).</summary>
+    public SessionPolicy PolicyFor(IReadOnlyList<string> groups) =>
+        SessionPolicy.Resolve(Defaults, GroupPolicies, groups, Protocol.Tunnel.ConnectResponse.MaxDnsServers);
+
+    /// <summary>The CONNECT answer's parameters for a session holding <paramref name="address"/> (and <paramref name="address6"/>, 0 for none) with <paramref name="policy"/>'s routes and DNS.</summary>
+    public TunnelParameters For(uint address, UInt128 address6, ConnectRequest request, int? pathMtu, bool ipv6Transport, SessionPolicy policy)
     {
+        ArgumentNullException.ThrowIfNull(policy);
         var (link, data) = TunnelMtu.Compute(Mtu, request.BaseMtu, pathMtu, ipv6Transport);
         return new TunnelParameters
         {
@@ -62,11 +78,11 @@ public sealed class TunnelSettings
             IPv4PrefixLength = Pool.PrefixLength,
             IPv6Address = address6 == UInt128.Zero ? null : IPv6AddressPool.ToAddress(address6),
             IPv6PrefixLength = IPv6Pool?.PrefixLength ?? 128,
-            DnsServers = DnsServers,
-            DefaultDomain = DefaultDomain,
+            DnsServers = policy.DnsServers,
+            DefaultDomain = policy.DefaultDomain,
             SplitDns = SplitDns,
-            SplitInclude = SplitInclude,
-            SplitExclude = SplitExclude,
+            SplitInclude = policy.SplitInclude,
+            SplitExclude = policy.SplitExclude,
             LinkMtu = link,
             DataMtu = data,
             KeepaliveSeconds = Timeouts.KeepaliveSeconds,

@@ -431,7 +431,16 @@ internal sealed class ClientConnection
             return;
         }
 
-        var parameters = configuration.Tunnel.For(session.IPv4Address, session.IPv6Address, request, _pathMtu(), _client.AddressFamily == AddressFamily.InterNetworkV6);
+        if (_supervisor.Enforce(session) is { } refused)
+        {
+            GatewayLog.FirewallFailed(_logger, $"the rules of session {session.Id} ({session.UserName}) were not installed, so it gets no tunnel: {refused}");
+            await WriteAsync(ssl, new HttpResponse(503, "Service Unavailable").Header("X-Reason", "The session's network policy could not be installed"), stopping);
+            await _supervisor.ConnectionEndedAsync(session, connection, "network policy not installed", configuration.Options.Timeouts.CookieTimeoutSeconds);
+            return;
+        }
+
+        var policy = configuration.Tunnel.PolicyFor(session.Groups);
+        var parameters = configuration.Tunnel.For(session.IPv4Address, session.IPv6Address, request, _pathMtu(), _client.AddressFamily == AddressFamily.InterNetworkV6, policy);
         try
         {
             await WriteAsync(ssl, ConnectResponse.Build(parameters, _dtls?.Offer(session, request, parameters)), stopping);

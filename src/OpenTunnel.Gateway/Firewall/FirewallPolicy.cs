@@ -33,8 +33,14 @@ public sealed record FirewallPolicy
 
     public IReadOnlyList<IPNetwork> SplitExclude { get; init; } = [];
 
-    /// <summary>The DNS servers pushed to clients: always reachable on port 53, also on the gateway host and outside the routes.</summary>
+    /// <summary>The DNS servers pushed to clients (of every group): always reachable on port 53, also on the gateway host and outside the routes.</summary>
     public IReadOnlyList<IPAddress> DnsServers { get; init; } = [];
+
+    /// <summary>
+    /// Each session is held to its own routes (<see cref="SessionRules"/>, Network:GroupPolicies),
+    /// in place of the table-wide <see cref="RestrictToRoutes"/> rules.
+    /// </summary>
+    public bool PerSession { get; init; }
 
     public static FirewallPolicy From(string tunDevice, TunnelSettings tunnel, NetworkOptions network) => new()
     {
@@ -47,6 +53,7 @@ public sealed record FirewallPolicy
         RestrictToRoutes = network.RestrictToRoutes,
         SplitInclude = tunnel.SplitInclude,
         SplitExclude = tunnel.SplitExclude,
-        DnsServers = tunnel.DnsServers,
+        DnsServers = [.. tunnel.DnsServers.Concat(tunnel.GroupPolicies.SelectMany(g => g.DnsServers)).Distinct()],
+        PerSession = tunnel.PerSessionPolicies,
     };
 }

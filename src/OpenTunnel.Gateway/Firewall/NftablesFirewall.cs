@@ -20,7 +20,7 @@ public sealed class NftablesFirewall
     private string? _forwardingBefore;
     private string? _forwarding6Before;
     private bool _installed;
-    private string? _script;
+    private string? _baseScript;
 
     /// <param name="table">The inet table this firewall owns.</param>
     /// <param name="recordFile">Where the forwarding values found are recorded until the stop (the data directory's <c>forwarding-before</c>); null records nothing.</param>
@@ -34,17 +34,21 @@ public sealed class NftablesFirewall
     public string Table => _table;
 
     /// <summary>
-    /// Installs or replaces the table; does nothing when the table it would write is the one
-    /// installed. Throws <see cref="InvalidOperationException"/> with nft's message when it refuses.
+    /// Installs or replaces the table, with the elements of <paramref name="sessions"/> in its
+    /// per-session sets; does nothing and returns false when the table-wide policy is the one
+    /// installed (the caller then updates the sessions' elements on their own). Throws
+    /// <see cref="InvalidOperationException"/> with nft's message when it refuses.
     /// </summary>
-    public void Apply(FirewallPolicy policy)
+    public bool Apply(FirewallPolicy policy, IReadOnlyCollection<SessionRules>? sessions = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        string script = NftablesRuleset.Build(_table, policy);
-        if (_installed && script == _script)
+        string baseScript = NftablesRuleset.Build(_table, policy);
+        if (_installed && baseScript == _baseScript)
         {
-            return;
+            return false;
         }
+
+        string script = sessions is { Count: > 0 } ? NftablesRuleset.Build(_table, policy, sessions) : baseScript;
 
         _forwardingBefore ??= EnableForwarding(ForwardingPath);
         if (policy.Pool6 is not null)
@@ -53,8 +57,18 @@ public sealed class NftablesFirewall
         }
 
         RunNft(script);
-        _script = script;
+        _baseScript = baseScript;
         _installed = true;
+        return true;
+    }
+
+    /// <summary>Runs an nft script against the installed table (a session's elements); nothing for an empty one.</summary>
+    public void Run(string script)
+    {
+        if (_installed && script.Length > 0)
+        {
+            RunNft(script);
+        }
     }
 
     /// <summary>Removes the table and restores forwarding; safe to call more than once.</summary>

@@ -18,14 +18,24 @@ namespace OpenTunnel.Gateway.Firewall;
 /// services;</item>
 /// <item>with <see cref="FirewallPolicy.RestrictToRoutes"/>, as ocserv's restrict-user-to-routes,
 /// forward rules that let clients reach only the split-include networks (all, when there are
-/// none) minus the split-exclude networks, DNS to the pushed servers excepted.</item>
+/// none) minus the split-exclude networks, DNS to the pushed servers excepted;</item>
+/// <item>with <see cref="FirewallPolicy.PerSession"/> (group policies) instead, rules that hold each
+/// session to its own routes: sets keyed by the session's address and a destination network
+/// (<c>allowed4</c>, <c>denied4</c>, and the IPv6 twins) and a set of the sessions with all traffic
+/// (<c>open4</c>, <c>open6</c>); a packet from a pool address that is in neither is dropped, so a
+/// session whose rules are not installed yet reaches nothing. Two set lookups per forwarded packet;
+/// the drops are counted in the named counter <c>policy_drops</c>. Sessions come and go by
+/// <see cref="SessionElements"/> without rewriting the table.</item>
 /// </list>
 /// The script first creates then deletes the table, so applying it replaces an old copy
 /// atomically and works when none exists.
 /// </summary>
 public static class NftablesRuleset
 {
-    public static string Build(string table, FirewallPolicy policy)
+    /// <summary>The named counter of packets dropped by the per-session rules.</summary>
+    public const string PolicyDropCounter = "policy_drops";
+
+    public static string Build(string table, FirewallPolicy policy, IEnumerable<SessionRules>? sessions = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
         string tun = Quote(policy.TunDevice);
@@ -33,7 +43,31 @@ public static class NftablesRuleset
         script.Append("table inet ").Append(table).Append(" {}\n");
         script.Append("delete table inet ").Append(table).Append('\n');
         script.Append("table inet ").Append(table).Append(" {\n");
-        if (policy.RestrictToRoutes)
+        if (policy.PerSession)
+        {
+            script.Append("  counter ").Append(PolicyDropCounter).Append(" {}\n");
+            var elements = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            foreach (SessionRules session in sessions ?? [])
+            {
+                foreach ((string set, string element) in session.Elements())
+                {
+                    (elements.TryGetValue(set, out List<string>? list) ? list : elements[set] = []).Add(element);
+                }
+            }
+
+            foreach ((string name, string type) in (ReadOnlySpan<(string, string)>)[("open4", "ipv4_addr"), ("open6", "ipv6_addr"), ("allowed4", "ipv4_addr . ipv4_addr"), ("denied4", "ipv4_addr . ipv4_addr"), ("allowed6", "ipv6_addr . ipv6_addr"), ("denied6", "ipv6_addr . ipv6_addr")])
+            {
+                script.Append("  set ").Append(name).Append(" {\n    type ").Append(type).Append(';');
+                script.Append(name.StartsWith("open", StringComparison.Ordinal) ? string.Empty : " flags interval;");
+                if (elements.TryGetValue(name, out List<string>? list))
+                {
+                    script.Append(" elements = { ").AppendJoin(", ", list).Append(" }");
+                }
+
+                script.Append("\n  }\n");
+            }
+        }
+        else if (policy.RestrictToRoutes)
         {
             AppendSet(script, "included4", "ipv4_addr", policy.SplitInclude, AddressFamily.InterNetwork);
             AppendSet(script, "included6", "ipv6_addr", policy.SplitInclude, AddressFamily.InterNetworkV6);
@@ -65,7 +99,19 @@ public static class NftablesRuleset
             }
         }
 
-        if (policy.RestrictToRoutes)
+        if (policy.PerSession)
+        {
+            string fromClient = $"    iifname {tun} oifname != {tun} ";
+            AppendDnsAccept(script, fromClient, policy.DnsServers);
+            foreach ((string family, string suffix) in (ReadOnlySpan<(string, string)>)[("ip", "4"), ("ip6", "6")])
+            {
+                string drop = $" counter name \"{PolicyDropCounter}\" drop\n";
+                script.Append(fromClient).Append(family).Append(" saddr . ").Append(family).Append(" daddr @denied").Append(suffix).Append(drop);
+                script.Append(fromClient).Append(family).Append(" saddr != @open").Append(suffix).Append(' ')
+                    .Append(family).Append(" saddr . ").Append(family).Append(" daddr != @allowed").Append(suffix).Append(drop);
+            }
+        }
+        else if (policy.RestrictToRoutes)
         {
             string fromClient = $"    iifname {tun} oifname != {tun} ";
             AppendDnsAccept(script, fromClient, policy.DnsServers);
@@ -86,6 +132,23 @@ public static class NftablesRuleset
         }
 
         script.Append("}\n");
+        return script.ToString();
+    }
+
+    /// <summary>
+    /// The script that adds (or deletes) one session's elements in the table's per-session sets,
+    /// one nft transaction; empty when the session has none.
+    /// </summary>
+    public static string SessionElements(string table, SessionRules session, bool add)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var script = new StringBuilder();
+        string verb = add ? "add" : "delete";
+        foreach ((string set, string element) in session.Elements())
+        {
+            script.Append(verb).Append(" element inet ").Append(table).Append(' ').Append(set).Append(" { ").Append(element).Append(" }\n");
+        }
+
         return script.ToString();
     }
 

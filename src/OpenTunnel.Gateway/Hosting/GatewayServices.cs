@@ -68,7 +68,7 @@ public static class GatewayServices
         {
             var pools = sp.GetRequiredService<AddressPools>();
             return new SessionSupervisor(sp.GetRequiredService<SessionTable>(), pools.IPv4, pools.IPv6, sp.GetRequiredService<TunDataPlane>(), sp.GetRequiredService<PacketCounters>(),
-                sp.GetRequiredService<TimeProvider>(), Logger(sp, LogCategory));
+                sp.GetRequiredService<TimeProvider>(), Logger(sp, LogCategory), sp.GetRequiredService<TunnelInterface>().Sessions);
         });
         services.AddSingleton(sp => new SessionStore(Path.Combine(options.DataDirectory, SessionFile.FileName), sp.GetRequiredService<SessionTable>(), Logger(sp, LogCategory)));
         services.AddSingleton(sp =>

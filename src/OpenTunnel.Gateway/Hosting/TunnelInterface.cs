@@ -3,6 +3,7 @@ using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Firewall;
 using OpenTunnel.Gateway.Logging;
+using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Platform.Linux.Tun;
 
 namespace OpenTunnel.Gateway.Hosting;
@@ -15,11 +16,11 @@ namespace OpenTunnel.Gateway.Hosting;
 /// </summary>
 public sealed class TunnelInterface : IDisposable
 {
-    private readonly NftablesFirewall? _firewall;
+    private readonly SessionFirewall? _firewall;
     private readonly ILogger _logger;
     private int _disposed;
 
-    private TunnelInterface(TunDevice device, NftablesFirewall? firewall, ILogger logger)
+    private TunnelInterface(TunDevice device, SessionFirewall? firewall, ILogger logger)
     {
         Device = device;
         _firewall = firewall;
@@ -27,6 +28,9 @@ public sealed class TunnelInterface : IDisposable
     }
 
     public TunDevice Device { get; }
+
+    /// <summary>The per-session rules of the nftables table (Network:GroupPolicies); null without <c>Network:ManageFirewall</c>.</summary>
+    public ISessionFirewall? Sessions => _firewall;
 
     /// <summary>
     /// Creates the TUN device named by <c>Network:TunDevice</c>, gives it the pools' gateway
@@ -39,7 +43,7 @@ public sealed class TunnelInterface : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(tunnel);
         var tun = TunDevice.Create(options.Network.TunDevice);
-        NftablesFirewall? firewall = null;
+        SessionFirewall? firewall = null;
         try
         {
             var gatewayAddress = IPv4AddressPool.ToAddress(new IPv4AddressPool(tunnel.Pool).GatewayAddress);
@@ -56,8 +60,8 @@ public sealed class TunnelInterface : IDisposable
 
             if (options.Network.ManageFirewall)
             {
-                firewall = new NftablesFirewall(options.Network.NftablesTable, Path.Combine(options.DataDirectory, "forwarding-before"));
-                firewall.Apply(FirewallPolicy.From(tun.Name, tunnel, options.Network));
+                firewall = new SessionFirewall(new NftablesFirewall(options.Network.NftablesTable, Path.Combine(options.DataDirectory, "forwarding-before")), tun.Name, tunnel, options.Network);
+                firewall.Apply(tunnel, options.Network);
                 GatewayLog.FirewallInstalled(logger, options.Network.NftablesTable, tunnel.Pool.ToString());
             }
 
@@ -65,7 +69,7 @@ public sealed class TunnelInterface : IDisposable
         }
         catch
         {
-            SafeRemove(firewall, logger);
+            SafeRemove(firewall?.Table, logger);
             tun.Dispose();
             throw;
         }
@@ -73,7 +77,7 @@ public sealed class TunnelInterface : IDisposable
 
     /// <summary>Rewrites the nftables table for a new configuration (only when the table changes); does nothing without <c>Network:ManageFirewall</c>.</summary>
     public void Apply(TunnelSettings tunnel, NetworkOptions network) =>
-        _firewall?.Apply(FirewallPolicy.From(Device.Name, tunnel, network));
+        _firewall?.Apply(tunnel, network);
 
     /// <summary>Removes the nftables table and closes the TUN device; idempotent.</summary>
     public void Dispose()
@@ -83,7 +87,7 @@ public sealed class TunnelInterface : IDisposable
             return;
         }
 
-        SafeRemove(_firewall, _logger);
+        SafeRemove(_firewall?.Table, _logger);
         Device.Dispose();
     }
 

@@ -44,6 +44,9 @@ public sealed class GatewaySession
     /// <summary>The token's <c>sub</c>: the immutable user id that the identity provider's revocations name; null when the token had none.</summary>
     public string? Subject { get; init; }
 
+    /// <summary>The groups claim of the token (Auth:GroupsClaim): what Network:GroupPolicies match; empty when it had none.</summary>
+    public IReadOnlyList<string> Groups { get; init; } = [];
+
     /// <summary>The device id claim of the token (Auth:DeviceIdClaim), when it has one.</summary>
     public string? DeviceId { get; }
 

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OpenTunnel.Gateway.Addressing;
+using OpenTunnel.Gateway.Contracts.Configuration;
 
 namespace OpenTunnel.Gateway.Sessions;
 
@@ -11,17 +12,20 @@ namespace OpenTunnel.Gateway.Sessions;
 public sealed record SavedSession(string CookieHash, long Id, string UserName, string? Subject, string? DeviceId, IPEndPoint ClientEndPoint,
     DateTimeOffset SignedInAt, uint IPv4Address, UInt128 IPv6Address)
 {
+    /// <summary>The token's groups, which decide the session's routes (Network:GroupPolicies); null when the file had none.</summary>
+    public IReadOnlyList<string>? Groups { get; init; }
+
     public static SavedSession Of(GatewaySession session)
     {
         ArgumentNullException.ThrowIfNull(session);
         return new(session.CookieHash, session.Id, session.UserName, session.Subject, session.DeviceId, session.ClientEndPoint, session.SignedInAt,
-            session.IPv4Address, session.IPv6Address);
+            session.IPv4Address, session.IPv6Address) { Groups = session.Groups };
     }
 }
 
 /// <summary>
 /// The gateway's session file (<c>DATA/sessions.json</c>): for each session the SHA-256 of its
-/// cookie, never the cookie, with its id, user, subject, device, client address, sign-in time and
+/// cookie, never the cookie, with its id, user, subject, device, groups, client address, sign-in time and
 /// leased addresses. Pure text in and out; <see cref="SessionStore"/> reads and writes the file.
 /// </summary>
 public static class SessionFile
@@ -50,6 +54,11 @@ public static class SessionFile
             };
             AddIfPresent(entry, "subject", session.Subject);
             AddIfPresent(entry, "device", session.DeviceId);
+            if (session.Groups is { Count: > 0 } groups)
+            {
+                entry["groups"] = GatewayConfigurationDocument.Array(groups);
+            }
+
             AddIfPresent(entry, "ipv4", session.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(session.IPv4Address).ToString());
             AddIfPresent(entry, "ipv6", session.IPv6Address == UInt128.Zero ? null : IPv6AddressPool.ToAddress(session.IPv6Address).ToString());
             list.Add(entry);
@@ -114,7 +123,10 @@ public static class SessionFile
         var signedInAt = DateTimeOffset.Parse(Text(entry, "signedInAt") ?? throw new FormatException("no 'signedInAt'"), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
         uint ipv4 = Text(entry, "ipv4") is { } v4 ? IPv4AddressPool.ToUInt32(Address(v4, AddressFamily.InterNetwork, "ipv4", "IPv4")) : 0;
         UInt128 ipv6 = Text(entry, "ipv6") is { } v6 ? IPv6AddressPool.ToUInt128(Address(v6, AddressFamily.InterNetworkV6, "ipv6", "IPv6")) : UInt128.Zero;
-        return new SavedSession(hash, id, user, Text(entry, "subject"), Text(entry, "device"), client, signedInAt, ipv4, ipv6);
+        List<string>? groups = entry["groups"] is JsonArray list
+            ? [.. list.Select(g => g?.GetValue<string>() ?? throw new FormatException("'groups' holds a null"))]
+            : null;
+        return new SavedSession(hash, id, user, Text(entry, "subject"), Text(entry, "device"), client, signedInAt, ipv4, ipv6) { Groups = groups };
     }
 
     private static IPAddress Address(string text, AddressFamily family, string name, string familyName) =>

@@ -27,9 +27,11 @@ public sealed class SessionSupervisor
     private readonly PacketCounters _counters;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ISessionFirewall? _firewall;
 
-    public SessionSupervisor(SessionTable sessions, IPv4AddressPool pool, IPv6AddressPool? pool6, IDataPlane dataPlane, PacketCounters counters, TimeProvider time, ILogger logger)
+    public SessionSupervisor(SessionTable sessions, IPv4AddressPool pool, IPv6AddressPool? pool6, IDataPlane dataPlane, PacketCounters counters, TimeProvider time, ILogger logger, ISessionFirewall? firewall = null)
     {
+        _firewall = firewall;
         _sessions = sessions;
         _pool = pool;
         _pool6 = pool6;
@@ -106,6 +108,24 @@ public sealed class SessionSupervisor
 
         previous?.Close("replaced by a new connection of the same session");
         return true;
+    }
+
+    /// <summary>
+    /// Installs the session's firewall rules (its routes, Network:GroupPolicies) after
+    /// <see cref="TryAttach"/>, outside the supervisor's lock; null when done, else why not (nft refused).
+    /// </summary>
+    public string? Enforce(GatewaySession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        try
+        {
+            _firewall?.Admit(session);
+            return null;
+        }
+        catch (InvalidOperationException e)
+        {
+            return e.Message;
+        }
     }
 
     /// <summary>
@@ -190,6 +210,14 @@ public sealed class SessionSupervisor
 
         dtls?.Close();
         session.DataPath.Dtls?.End();
+        try
+        {
+            _firewall?.Release(session);
+        }
+        catch (InvalidOperationException e)
+        {
+            GatewayLog.FirewallFailed(_logger, $"the rules of session {session.Id} were not removed: {e.Message}");
+        }
 
         EndedSessions.Add(session, reason, _time.GetUtcNow());
         GatewayLog.SessionEnded(_logger, session.Id, session.UserName, reason, IPv4AddressPool.ToAddress(session.IPv4Address), session.ClientEndPoint,

@@ -45,7 +45,7 @@ public sealed class SessionTable
     /// <paramref name="maxPerUser"/> 0 means no per-user limit. <paramref name="subject"/> is the
     /// token's <c>sub</c>, which revocations name (a user name can change; the subject cannot).
     /// </summary>
-    public GatewaySession? TryCreate(string userName, string? deviceId, IPEndPoint client, DateTimeOffset now, int maxSessions, int maxPerUser, out string? refusal, string? subject = null)
+    public GatewaySession? TryCreate(string userName, string? deviceId, IPEndPoint client, DateTimeOffset now, int maxSessions, int maxPerUser, out string? refusal, string? subject = null, IReadOnlyList<string>? groups = null)
     {
         GatewaySession session;
         lock (_gate)
@@ -63,7 +63,7 @@ public sealed class SessionTable
             }
 
             string cookie = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(CookieBytes));
-            session = new GatewaySession(++_nextId, cookie, HashCookie(cookie), userName, deviceId, client, now) { Subject = subject };
+            session = new GatewaySession(++_nextId, cookie, HashCookie(cookie), userName, deviceId, client, now) { Subject = subject, Groups = groups ?? [] };
             _byCookieHash[session.CookieHash] = session;
             refusal = null;
         }
@@ -91,6 +91,7 @@ public sealed class SessionTable
             session = new GatewaySession(saved.Id, cookie: null, saved.CookieHash, saved.UserName, saved.DeviceId, saved.ClientEndPoint, saved.SignedInAt)
             {
                 Subject = saved.Subject,
+                Groups = saved.Groups ?? [],
                 IPv4Address = saved.IPv4Address,
                 IPv6Address = saved.IPv6Address,
             };

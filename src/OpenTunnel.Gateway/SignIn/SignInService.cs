@@ -87,7 +87,7 @@ public sealed class SignInService
                 $"the access of user {user}{(device is null ? "" : $" or device {device}")} was revoked at {revokedAt:yyyy-MM-dd'T'HH:mm:ss'Z'} and this token was {issued}; a new sign-in is needed");
         }
 
-        var session = _sessions.TryCreate(user, device, client, _time.GetUtcNow(), limits.MaxSessions, limits.MaxSessionsPerUser, out string? refusal, outcome.Subject);
+        var session = _sessions.TryCreate(user, device, client, _time.GetUtcNow(), limits.MaxSessions, limits.MaxSessionsPerUser, out string? refusal, outcome.Subject, outcome.Groups);
         if (session is null)
         {
             string detail = refusal == "max-sessions"

@@ -37,7 +37,10 @@ public static class EffectiveConfigurations
             configuration.UdpDisabled,
             configuration.SessionTimeoutMinutes,
             configuration.IdleTimeoutMinutes,
-            configuration.AllowClientToClient);
+            configuration.AllowClientToClient,
+            configuration.GroupPolicies is { Count: > 0 } groups
+                ? groups.ConvertAll(g => new GroupPolicyConfiguration(g.Group, g.IncludeRoutes ?? [], g.ExcludeRoutes ?? [], g.ReplaceRoutes, g.DnsServers ?? [], g.DnsSuffix))
+                : null);
         GatewayAuthConfiguration? gatewayAuth = auth.Issuer is null
             ? null
             : new GatewayAuthConfiguration(

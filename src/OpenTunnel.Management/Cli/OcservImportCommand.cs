@@ -100,7 +100,7 @@ public static class OcservImportCommand
         Domain.ServerConfiguration c = import.Configuration;
         return new ServerConfigurationInput(
             c.Name, "Imported from ocserv.", c.Ipv4Range, c.Ipv6Range, c.DnsServers, c.DnsSuffixes, c.SplitDnsDomains,
-            c.IncludeRoutes, c.ExcludeRoutes, c.Port, c.UdpDisabled, c.SessionTimeoutMinutes, c.IdleTimeoutMinutes, c.AllowClientToClient);
+            c.IncludeRoutes, c.ExcludeRoutes, c.Port, c.UdpDisabled, c.SessionTimeoutMinutes, c.IdleTimeoutMinutes, c.AllowClientToClient, GroupPolicies: c.GroupPolicies);
     }
 
     /// <summary>The files of the config-per-group directory (relative to the configuration file, as ocserv resolves it when it is not absolute).</summary>

@@ -72,6 +72,7 @@ public abstract class ManagementDbContext : DbContext
         var configuration = ConfigureManaged<ServerConfiguration>(modelBuilder);
         configuration.HasIndex(c => c.Name).IsUnique();
         configuration.Property(c => c.LoadBalancing).HasJsonConversion();
+        configuration.Property(c => c.GroupPolicies).HasJsonConversion();
 
         var site = ConfigureManaged<Site>(modelBuilder);
         site.HasIndex(s => s.Name).IsUnique();

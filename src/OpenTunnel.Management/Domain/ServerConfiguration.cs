@@ -49,7 +49,27 @@ public sealed class ServerConfiguration : ManagedObject, INamedObject
 
     /// <summary>Load-aware sign-in without a load balancer; null: off (every server serves the sign-ins it gets).</summary>
     public LoadBalancingSettings? LoadBalancing { get; set; }
+
+    /// <summary>
+    /// Routes and DNS per group of the user's token (like ocserv's config-per-group), enforced per
+    /// session at the gateways; null or empty: every user gets the settings above.
+    /// </summary>
+    public List<GroupPolicySettings>? GroupPolicies { get; set; }
 }
+
+/// <summary>
+/// The routes and DNS of the members of <see cref="Group"/> (a group name as the token's groups
+/// claim carries it). The group's routes add to the configuration's (<see cref="ReplaceRoutes"/>
+/// false) or replace them; no DNS servers or suffix: the configuration's. A user in several listed
+/// groups gets the union of their routes and DNS servers.
+/// </summary>
+public sealed record GroupPolicySettings(
+    string Group,
+    List<string>? IncludeRoutes = null,
+    List<string>? ExcludeRoutes = null,
+    bool ReplaceRoutes = false,
+    List<string>? DnsServers = null,
+    string? DnsSuffix = null);
 
 /// <summary>
 /// How the servers of a site share new sign-ins without a load balancer. <see cref="Mode"/> "off" or

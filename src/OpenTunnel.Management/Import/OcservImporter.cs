@@ -23,7 +23,7 @@ public sealed record OcservImport(ServerConfiguration Configuration, IReadOnlyLi
 public static class OcservImporter
 {
     private const string PerServer = "a per-server gateway setting, not part of a server configuration: set {0} on each server (docs/gateway.md).";
-    private const string NoGroups = "OpenTunnel has no per-group or per-user network settings: one server configuration serves every user of a site.";
+    private const string NoGroups = "OpenTunnel has no per-user network settings and no group selection: a user's groups come from the token, and the group files of config-per-group become group policies (groupPolicies).";
     private const string Process = "a setting of the ocserv process itself; the gateway's container and service handle this.";
     private const string Tls = "the gateway's TLS certificate and protocol settings are per server (docs/gateway.md), not part of a server configuration.";
     private const string SignIn = "OpenTunnel signs users in with OIDC access tokens; users and groups live in the identity provider (docs/authentication.md).";
@@ -40,7 +40,6 @@ public static class OcservImporter
         ["max-ban-score"] = string.Format(CultureInfo.InvariantCulture, PerServer, "Limits:BanScore"),
         ["ban-reset-time"] = string.Format(CultureInfo.InvariantCulture, PerServer, "Limits:BanScoreResetSeconds"),
         ["restrict-user-to-routes"] = string.Format(CultureInfo.InvariantCulture, PerServer, "Network:RestrictToRoutes"),
-        ["config-per-group"] = NoGroups,
         ["config-per-user"] = NoGroups,
         ["default-group-config"] = NoGroups,
         ["default-user-config"] = NoGroups,
@@ -72,7 +71,7 @@ public static class OcservImporter
     /// <summary>
     /// Maps <paramref name="text"/> onto a server configuration named <paramref name="name"/> and
     /// checks it with the same validator as the REST API; <paramref name="groups"/> are the files
-    /// of its config-per-group directory, reported since nothing takes them.
+    /// of its config-per-group directory, each made a group policy.
     /// </summary>
     public static OcservImport Import(string text, string name, IReadOnlyList<OcservGroupFile> groups)
     {
@@ -139,6 +138,11 @@ public static class OcservImporter
                     idleTimeout = setting;
                     configuration.IdleTimeoutMinutes = Minutes(setting, lines, "idleTimeoutMinutes", warnings, errors) ?? configuration.IdleTimeoutMinutes;
                     break;
+                case "config-per-group" when groups.Count > 0:
+                    break;
+                case "config-per-group":
+                    warnings.Add(Note(setting, "no group file was found in this directory: no group policy was made."));
+                    break;
                 case "session-timeout":
                     // ocserv: 0 means no limit.
                     int? session = Minutes(setting, lines, "sessionTimeoutMinutes", warnings, errors);
@@ -158,7 +162,7 @@ public static class OcservImporter
 
         MapPool(configuration, lines, ipv4Network, ipv4Netmask, ipv6Network, ipv6Prefix, warnings, errors);
         MapPorts(configuration, lines, tcpPort, udpPort, warnings, errors);
-        ReportGroups(settings, groups, warnings);
+        MapGroups(configuration, lines, settings, groups, warnings, errors);
 
         foreach ((string field, string[] messages) in ServerConfigurationValidator.Validate(configuration).ToDictionary())
         {
@@ -289,18 +293,68 @@ public static class OcservImporter
         return minutes;
     }
 
-    private static void ReportGroups(List<OcservSetting> settings, IReadOnlyList<OcservGroupFile> groups, List<OcservNote> warnings)
+    /// <summary>
+    /// Each group file becomes a group policy of its routes, DNS servers and first default domain.
+    /// As in ocserv, a group that sets routes has those instead of the main file's (route = default:
+    /// all traffic); one that sets none keeps the main file's. Notes and errors name the group and
+    /// its file's line; other keys of a group file are left out with a warning.
+    /// </summary>
+    private static void MapGroups(
+        ServerConfiguration configuration, Dictionary<string, OcservSetting> lines, List<OcservSetting> settings, IReadOnlyList<OcservGroupFile> groups, List<OcservNote> warnings, List<OcservNote> errors)
     {
         OcservSetting? directory = settings.LastOrDefault(s => s.Key == "config-per-group");
+        var policies = new List<GroupPolicySettings>();
         foreach (OcservGroupFile group in groups)
         {
-            (List<OcservSetting> keys, _) = OcservConfigFile.Parse(group.Text);
-            string set = keys.Count == 0 ? "nothing" : string.Join(", ", keys.Select(k => $"{k.Key} = {k.Value}"));
-            warnings.Add(new OcservNote(
-                directory?.Line ?? 0,
-                "config-per-group",
-                $"group '{group.Group}' sets {set}; not imported: {NoGroups}"));
+            (List<OcservSetting> keys, List<OcservNote> problems) = OcservConfigFile.Parse(group.Text);
+            string prefix = $"groupPolicies[{policies.Count}]";
+            List<string> include = [], exclude = [], dns = [];
+            string? suffix = null;
+            bool routes = false;
+            foreach (OcservNote problem in problems)
+            {
+                errors.Add(problem with { Key = $"group '{group.Group}': {problem.Key}" });
+            }
+
+            foreach (OcservSetting key in keys)
+            {
+                OcservSetting named = key with { Key = $"group '{group.Group}': {key.Key}" };
+                switch (key.Key)
+                {
+                    case "route" when key.Value.Equals("default", StringComparison.OrdinalIgnoreCase):
+                        routes = true;
+                        break;
+                    case "route":
+                        routes = true;
+                        AddRoute(lines, $"{prefix}.includeRoutes", include, named, errors);
+                        break;
+                    case "no-route":
+                        routes = true;
+                        AddRoute(lines, $"{prefix}.excludeRoutes", exclude, named, errors);
+                        break;
+                    case "dns" or "ipv4-dns" or "ipv6-dns":
+                        Add(lines, $"{prefix}.dnsServers", dns, named, key.Value);
+                        break;
+                    case "default-domain":
+                        suffix ??= key.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+                        lines[$"{prefix}.dnsSuffix"] = named;
+                        break;
+                    default:
+                        warnings.Add(Note(named, "only route, no-route, dns and default-domain of a group file become its group policy; left out."));
+                        break;
+                }
+            }
+
+            if (!routes && dns.Count == 0 && suffix is null)
+            {
+                warnings.Add(new OcservNote(directory?.Line ?? 0, "config-per-group", $"group '{group.Group}' sets no route, DNS server or domain: no group policy was made for it."));
+                continue;
+            }
+
+            policies.Add(new GroupPolicySettings(group.Group, include, exclude, ReplaceRoutes: routes, dns, suffix));
         }
+
+        configuration.GroupPolicies = policies.Count > 0 ? policies : null;
     }
 
     /// <summary>The prefix length of a contiguous IPv4 netmask ("255.255.255.0" → 24), else null.</summary>

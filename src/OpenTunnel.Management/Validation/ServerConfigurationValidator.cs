@@ -13,6 +13,9 @@ public static class ServerConfigurationValidator
 
     public const int MaximumMinutes = 525_600;
 
+    /// <summary>The OpenConnect protocol's clients take three DNS servers (the gateway's X-CSTP-DNS limit).</summary>
+    public const int MaximumGroupDnsServers = 3;
+
     public static ValidationErrors Validate(ServerConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -50,6 +53,7 @@ public static class ServerConfigurationValidator
         ValidateRoutes(errors, "includeRoutes", configuration.IncludeRoutes, pool4, pool6);
         ValidateRoutes(errors, "excludeRoutes", configuration.ExcludeRoutes, pool4, pool6);
 
+        ValidateGroupPolicies(errors, configuration, pool4, pool6);
         errors.RequireRange("port", configuration.Port, 1, 65_535);
         if (configuration.SessionTimeoutMinutes is { } session)
         {
@@ -68,6 +72,72 @@ public static class ServerConfigurationValidator
         }
 
         return errors;
+    }
+
+    /// <summary>
+    /// Each group policy by the configuration's own rules, once per group, with at most the DNS
+    /// servers a client takes; and the routes a member of every listed group would get (the union
+    /// of all groups' and the configuration's routes) within the route limit.
+    /// </summary>
+    private static void ValidateGroupPolicies(ValidationErrors errors, ServerConfiguration configuration, IPNetwork? pool4, IPNetwork? pool6)
+    {
+        if (configuration.GroupPolicies is not { Count: > 0 } policies)
+        {
+            return;
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var includes = new List<IReadOnlyList<IPNetwork>> { RouteUnion.Parse(configuration.IncludeRoutes) };
+        var excludes = new List<IReadOnlyList<IPNetwork>> { RouteUnion.Parse(configuration.ExcludeRoutes) };
+        for (int g = 0; g < policies.Count; g++)
+        {
+            string prefix = $"groupPolicies[{g}]";
+            GroupPolicySettings? policy = policies[g];
+            if (policy is null)
+            {
+                errors.Add(prefix, "is null; a group policy is an object with at least a group.");
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(policy.Group))
+            {
+                errors.Add($"{prefix}.group", "is required: the group's name as the token's groups claim carries it.");
+            }
+            else if (!names.Add(policy.Group))
+            {
+                errors.Add($"{prefix}.group", $"'{policy.Group}' has a policy already; give each group one.");
+            }
+
+            ValidateRoutes(errors, $"{prefix}.includeRoutes", policy.IncludeRoutes ?? [], pool4, pool6);
+            ValidateRoutes(errors, $"{prefix}.excludeRoutes", policy.ExcludeRoutes ?? [], pool4, pool6);
+            List<string> dns = policy.DnsServers ?? [];
+            if (dns.Count > MaximumGroupDnsServers)
+            {
+                errors.Add($"{prefix}.dnsServers", $"has {dns.Count} entries; clients take at most {MaximumGroupDnsServers}.");
+            }
+
+            for (int i = 0; i < dns.Count; i++)
+            {
+                if (!NetworkSyntax.TryParseAddress(dns[i], out _))
+                {
+                    errors.Add($"{prefix}.dnsServers[{i}]", $"'{dns[i]}' is not an IPv4 or IPv6 address.");
+                }
+            }
+
+            if (policy.DnsSuffix is not null && !NetworkSyntax.IsDomainName(policy.DnsSuffix))
+            {
+                errors.Add($"{prefix}.dnsSuffix", $"'{policy.DnsSuffix}' is not a DNS domain name.");
+            }
+
+            includes.Add(RouteUnion.Parse(policy.IncludeRoutes ?? []));
+            excludes.Add(RouteUnion.Parse(policy.ExcludeRoutes ?? []));
+        }
+
+        int union = RouteUnion.Of(includes).Count + RouteUnion.Of(excludes).Count;
+        if (union > ServerConfiguration.MaximumSplitRoutes)
+        {
+            errors.Add("groupPolicies", $"a member of every group would get {union} include and exclude routes (the union of all groups' routes and the configuration's); at most {ServerConfiguration.MaximumSplitRoutes} are allowed.");
+        }
     }
 
     private static IPNetwork? ParsePool(ValidationErrors errors, string field, string? text, AddressFamily family)

@@ -40,6 +40,28 @@ public sealed class GatewayConfigurationMergeTests
     }
 
     [Fact]
+    public void Merge_GroupPolicies_WriteTheGatewaysEntries_AndWithoutAnyClearTheFilesOwn()
+    {
+        var file = GatewayFile.DeepClone().AsObject();
+        file["network"]!["groupPolicies"] = new JsonArray(new JsonObject { ["Group"] = "local" });
+        var eng = new GroupPolicyConfiguration("eng", ["198.18.4.0/24"], ["198.18.4.128/25"], ReplaceRoutes: true, ["198.18.4.53"], "eng.example");
+        EffectiveConfiguration configuration = Configuration();
+
+        JsonObject merged = GatewayConfigurationMerge.Merge(file, configuration with { Tunnel = configuration.Tunnel with { GroupPolicies = [eng] } }).Document;
+        JsonObject cleared = GatewayConfigurationMerge.Merge(file, configuration).Document;
+
+        JsonObject entry = Assert.Single(merged["network"]!["GroupPolicies"]!.AsArray())!.AsObject();
+        Assert.Equal("eng", entry["Group"]!.GetValue<string>());
+        Assert.Equal(["198.18.4.0/24"], entry["SplitInclude"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal(["198.18.4.128/25"], entry["SplitExclude"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.True(entry["ReplaceRoutes"]!.GetValue<bool>());
+        Assert.Equal(["198.18.4.53"], entry["DnsServers"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal("eng.example", entry["DefaultDomain"]!.GetValue<string>());
+        Assert.Empty(cleared["network"]!["GroupPolicies"]!.AsArray());
+        Assert.Null(cleared["network"]!["groupPolicies"]);
+    }
+
+    [Fact]
     public void Merge_ManagedSettings_ReplaceKeysOfAnyCase_AndKeepLocalOnes()
     {
         GatewayConfigurationMerge.Result merged = GatewayConfigurationMerge.Merge(GatewayFile, Configuration());

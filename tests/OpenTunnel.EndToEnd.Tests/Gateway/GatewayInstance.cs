@@ -124,8 +124,8 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
     /// <summary>The gateway as its own build left it (see <see cref="SolutionOutput"/>).</summary>
     public static string GatewayAssembly() => SolutionOutput.Assembly("OpenTunnel.Gateway", "opentunnel-gateway.dll");
 
-    /// <summary>A valid token for <paramref name="user"/> carrying compliance=compliant unless told otherwise, and the claim site=<paramref name="site"/> when given.</summary>
-    public string MintToken(string user, bool compliant = true, string? audience = null, DateTimeOffset? issuedAt = null, TimeSpan? lifetime = null, string? site = null)
+    /// <summary>A valid token for <paramref name="user"/> carrying compliance=compliant unless told otherwise, the claim site=<paramref name="site"/> and the groups claim <paramref name="groups"/> when given.</summary>
+    public string MintToken(string user, bool compliant = true, string? audience = null, DateTimeOffset? issuedAt = null, TimeSpan? lifetime = null, string? site = null, IReadOnlyList<string>? groups = null)
     {
         var claims = new Dictionary<string, object>();
         if (compliant)
@@ -136,6 +136,11 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
         if (site is not null)
         {
             claims["site"] = site;
+        }
+
+        if (groups is not null)
+        {
+            claims["groups"] = groups.ToArray();
         }
 
         return _issuer.Mint(new DevelopmentTokenRequest

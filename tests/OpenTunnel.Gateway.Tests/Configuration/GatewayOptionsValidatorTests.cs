@@ -232,4 +232,51 @@ public sealed class GatewayOptionsValidatorTests
 
         Assert.StartsWith("Limits:MaxPreAuthPerAddress (16) must not exceed Limits:MaxPreAuthConnections (8)", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Validate_GoodGroupPolicies_HasNoErrors()
+    {
+        var options = Valid() with { Network = Valid().Network with { GroupPolicies = [new GroupPolicyOptions { Group = "eng", SplitInclude = ["198.18.4.0/24"], DnsServers = ["198.18.4.53"], DefaultDomain = "eng.example" }] } };
+
+        Assert.Empty(GatewayOptionsValidator.Validate(options));
+    }
+
+    [Fact]
+    public void Validate_BadGroupPolicies_NameTheGroupEntryAndSetting()
+    {
+        var options = Valid() with
+        {
+            Network = Valid().Network with
+            {
+                ManageFirewall = false,
+                GroupPolicies =
+                [
+                    new GroupPolicyOptions { Group = "eng", SplitInclude = ["198.18.4.0/24", "198.18.4.128/25", "198.18.128.0/25"], DnsServers = ["not-an-address"], DefaultDomain = "-bad-" },
+                    new GroupPolicyOptions { Group = "eng", SplitExclude = ["198.18.5.1/24"] },
+                    new GroupPolicyOptions { Group = " " },
+                ],
+            },
+        };
+
+        IReadOnlyList<string> errors = GatewayOptionsValidator.Validate(options);
+
+        Assert.Contains("Network:GroupPolicies needs Network:ManageFirewall: each session's routes are enforced in the gateway's nftables table.", errors);
+        Assert.Contains("Network:GroupPolicies:0:SplitInclude:1 '198.18.4.128/25' overlaps Network:GroupPolicies:0:SplitInclude:0 '198.18.4.0/24': list each range once.", errors);
+        Assert.Contains(errors, e => e.StartsWith("Network:GroupPolicies:0:SplitInclude:2 '198.18.128.0/25' overlaps the client address pool", StringComparison.Ordinal));
+        Assert.Contains("Network:GroupPolicies:0:DnsServers:0 'not-an-address' is not an IP address.", errors);
+        Assert.Contains("Network:GroupPolicies:0:DefaultDomain '-bad-' is not a DNS domain name.", errors);
+        Assert.Contains("Network:GroupPolicies:1:Group 'eng' is listed twice; give each group one policy.", errors);
+        Assert.Contains("Network:GroupPolicies:1:SplitExclude:0 '198.18.5.1/24' has bits set after the prefix; did you mean 198.18.5.0/24?", errors);
+        Assert.Contains("Network:GroupPolicies:2:Group must name a group (a value of the token's groups claim).", errors);
+    }
+
+    [Fact]
+    public void Validate_GroupPoliciesWhoseUnionExceedsTheRouteLimit_IsRefused()
+    {
+        // 2 groups of 300 distinct /24s each: each alone is within 500, a member of both is not.
+        GroupPolicyOptions Group(string name, int first) => new() { Group = name, ReplaceRoutes = true, SplitInclude = [.. Enumerable.Range(first, 300).Select(i => $"10.{i / 256}.{i % 256}.0/24")] };
+        var options = Valid() with { Network = Valid().Network with { GroupPolicies = [Group("a", 0), Group("b", 300)] } };
+
+        Assert.Contains("Network:GroupPolicies give a member of every group 601 routes (include and exclude, with the defaults); at most 500 are allowed.", GatewayOptionsValidator.Validate(options));
+    }
 }

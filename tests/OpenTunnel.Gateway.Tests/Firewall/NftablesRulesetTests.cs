@@ -100,4 +100,35 @@ public sealed class NftablesRulesetTests
     {
         Assert.Equal("delete table inet opentunnel\n", NftablesRuleset.Remove("opentunnel"));
     }
+
+    [Fact]
+    public void Build_PerSession_HoldsEachSessionToItsOwnSetsAndCountsTheDrops()
+    {
+        var policy = Default with { PerSession = true, RestrictToRoutes = true, SplitInclude = [IPNetwork.Parse("198.18.2.0/24")] };
+        SessionRules alice = new(IPAddress.Parse("198.18.128.2"), null, [IPNetwork.Parse("198.18.2.0/24")], [IPNetwork.Parse("198.18.2.128/25")]);
+        SessionRules bob = new(IPAddress.Parse("198.18.128.3"), IPAddress.Parse("2001:db8:128::3"), null, []);
+
+        string script = NftablesRuleset.Build("opentunnel", policy, [alice, bob]);
+
+        Assert.Contains("counter policy_drops {}", script, StringComparison.Ordinal);
+        Assert.Contains("set allowed4 {\n    type ipv4_addr . ipv4_addr; flags interval; elements = { 198.18.128.2 . 198.18.2.0/24 }", script, StringComparison.Ordinal);
+        Assert.Contains("set denied4 {\n    type ipv4_addr . ipv4_addr; flags interval; elements = { 198.18.128.2 . 198.18.2.128/25 }", script, StringComparison.Ordinal);
+        Assert.Contains("set open4 {\n    type ipv4_addr; elements = { 198.18.128.3 }", script, StringComparison.Ordinal);
+        Assert.Contains("set open6 {\n    type ipv6_addr; elements = { 2001:db8:128::3 }", script, StringComparison.Ordinal);
+        Assert.Contains("iifname \"otun0\" oifname != \"otun0\" ip saddr . ip daddr @denied4 counter name \"policy_drops\" drop", script, StringComparison.Ordinal);
+        Assert.Contains("iifname \"otun0\" oifname != \"otun0\" ip saddr != @open4 ip saddr . ip daddr != @allowed4 counter name \"policy_drops\" drop", script, StringComparison.Ordinal);
+        Assert.Contains("ip6 saddr != @open6 ip6 saddr . ip6 daddr != @allowed6", script, StringComparison.Ordinal);
+
+        // The table-wide restriction gives way to the sessions' own.
+        Assert.DoesNotContain("@included4", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SessionElements_AddThenDelete_NameTheSessionsElementsInOneScript()
+    {
+        SessionRules alice = new(IPAddress.Parse("198.18.128.2"), null, [IPNetwork.Parse("198.18.2.0/24"), IPNetwork.Parse("2001:db8:2::/64")], []);
+
+        Assert.Equal("add element inet opentunnel allowed4 { 198.18.128.2 . 198.18.2.0/24 }\n", NftablesRuleset.SessionElements("opentunnel", alice, add: true));
+        Assert.Equal("delete element inet opentunnel allowed4 { 198.18.128.2 . 198.18.2.0/24 }\n", NftablesRuleset.SessionElements("opentunnel", alice, add: false));
+    }
 }

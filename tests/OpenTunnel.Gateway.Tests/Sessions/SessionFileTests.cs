@@ -19,6 +19,14 @@ public sealed class SessionFileTests
         Assert.Equal([Alice, bob], parsed);
     }
 
+    [Fact]
+    public void Parse_OfSerialize_KeepsTheGroupsThatDecideTheRoutes()
+    {
+        var parsed = SessionFile.Parse(SessionFile.Serialize([Alice with { Groups = ["eng", "ops"] }]));
+
+        Assert.Equal(["eng", "ops"], Assert.Single(parsed).Groups!);
+    }
+
     [Theory]
     [InlineData("{\"version\":1,\"sessions\":[{\"cookieSha256\":\"xyz\",\"id\":1,\"user\":\"a\",\"client\":\"198.18.1.2:1\",\"signedInAt\":\"2026-01-01T00:00:00Z\"}]}", "cookieSha256")]
     [InlineData("{\"version\":2,\"sessions\":[]}", "version 2")]

@@ -110,20 +110,43 @@ public sealed class OcservImporterTests
     }
 
     [Fact]
-    public void Import_PerGroupFiles_EachGroupIsReportedWithWhatItSets()
+    public void Import_PerGroupFiles_BecomeGroupPolicies_AndWhatTheyCannotCarryIsReported()
     {
         OcservImport import = OcservImporter.Import(
             Realistic,
             "corp",
-            [new OcservGroupFile("engineers", "route = 198.18.4.0/24\ndns = 198.18.4.53\n"), new OcservGroupFile("sales", "# nothing\n")]);
+            [
+                new OcservGroupFile("engineers", "route = 198.18.4.0/255.255.255.0\nno-route = 198.18.4.128/25\ndns = 198.18.4.53\ndefault-domain = eng.example lab.example\nrx-data-per-sec = 1000\n"),
+                new OcservGroupFile("admins", "route = default\n"),
+                new OcservGroupFile("sales", "# nothing\n"),
+            ]);
 
-        OcservNote[] groups = [.. import.Warnings.Where(w => w.Message.StartsWith("group ", StringComparison.Ordinal))];
-        Assert.Equal(2, groups.Length);
-        Assert.All(groups, g => Assert.Equal(LineOf(Realistic, "config-per-group = /etc/ocserv/group/"), g.Line));
-        Assert.Contains("group 'engineers' sets route = 198.18.4.0/24, dns = 198.18.4.53; not imported", groups[0].Message, StringComparison.Ordinal);
-        Assert.Contains("group 'sales' sets nothing", groups[1].Message, StringComparison.Ordinal);
+        Assert.True(import.Succeeded, string.Join("\n", import.Errors));
+        List<OpenTunnel.Management.Domain.GroupPolicySettings> policies = import.Configuration.GroupPolicies!;
+        Assert.Equal(["engineers", "admins"], policies.Select(p => p.Group));
+        Assert.Equal(["198.18.4.0/24"], policies[0].IncludeRoutes!);
+        Assert.Equal(["198.18.4.128/25"], policies[0].ExcludeRoutes!);
+        Assert.Equal(["198.18.4.53"], policies[0].DnsServers!);
+        Assert.Equal("eng.example", policies[0].DnsSuffix);
+        Assert.True(policies[0].ReplaceRoutes);
+        Assert.True(policies[1].ReplaceRoutes);
+        Assert.Empty(policies[1].IncludeRoutes!);
+        Assert.Contains(import.Warnings, w => w.Line == 5 && w.Key == "group 'engineers': rx-data-per-sec");
+        Assert.Contains(import.Warnings, w => w.Line == LineOf(Realistic, "config-per-group = /etc/ocserv/group/") && w.Message.StartsWith("group 'sales' sets no route", StringComparison.Ordinal));
+        Assert.DoesNotContain(import.Warnings, w => w.Key == "config-per-group" && w.Message.Contains("engineers", StringComparison.Ordinal));
         Assert.DoesNotContain("198.18.4.0/24", import.Configuration.IncludeRoutes);
     }
+
+    [Fact]
+    public void Import_GroupRouteOverlappingThePool_IsAnErrorNamingTheGroupAndItsLine()
+    {
+        OcservImport import = OcservImporter.Import(Realistic, "corp", [new OcservGroupFile("engineers", "dns = 198.18.4.53\nroute = 198.18.128.0/25\n")]);
+
+        OcservNote error = Assert.Single(import.Errors);
+        Assert.Equal((2, "group 'engineers': route"), (error.Line, error.Key));
+        Assert.Contains("overlaps the client address pool 198.18.128.0/24", error.Message, StringComparison.Ordinal);
+    }
+
 
     [Fact]
     public void Import_CidrNetworkAndNoUdpPort_TurnsUdpOffAndKeepsTheRange()

@@ -25,6 +25,28 @@ public sealed class ServerConfigurationValidatorTests
     }
 
     [Fact]
+    public void Validate_GroupPolicies_GoodOnesPass_BadOnesNameTheGroupAndField()
+    {
+        ServerConfiguration good = Valid();
+        good.GroupPolicies = [new GroupPolicySettings("eng", ["198.18.4.0/24"], [], ReplaceRoutes: true, ["198.18.4.53"], "eng.example")];
+        ServerConfiguration bad = Valid();
+        bad.GroupPolicies =
+        [
+            new GroupPolicySettings("eng", IncludeRoutes: ["198.18.128.0/25"], DnsSuffix: "bad_suffix"),
+            new GroupPolicySettings("eng", ExcludeRoutes: ["198.18.5.0/24", "198.18.5.7/32"], DnsServers: ["198.18.5.1", "198.18.5.2", "198.18.5.3", "198.18.5.4"]),
+        ];
+
+        var errors = ServerConfigurationValidator.Validate(bad).ToDictionary();
+
+        Assert.True(ServerConfigurationValidator.Validate(good).IsValid);
+        Assert.StartsWith("'198.18.128.0/25' overlaps the client address pool", errors["groupPolicies[0].includeRoutes[0]"][0], StringComparison.Ordinal);
+        Assert.Equal("'bad_suffix' is not a DNS domain name.", errors["groupPolicies[0].dnsSuffix"][0]);
+        Assert.Equal("'eng' has a policy already; give each group one.", errors["groupPolicies[1].group"][0]);
+        Assert.Equal("'198.18.5.7/32' overlaps groupPolicies[1].excludeRoutes[0] '198.18.5.0/24': list each range once.", errors["groupPolicies[1].excludeRoutes[1]"][0]);
+        Assert.Equal("has 4 entries; clients take at most 3.", errors["groupPolicies[1].dnsServers"][0]);
+    }
+
+    [Fact]
     public void Validate_Defaults_HaveNoErrors()
     {
         Assert.True(ServerConfigurationValidator.Validate(new ServerConfiguration { Name = "defaults" }).IsValid);

@@ -22,7 +22,8 @@ public sealed record ServerConfigurationInput(
     int? SessionTimeoutMinutes = null,
     int? IdleTimeoutMinutes = null,
     bool AllowClientToClient = false,
-    LoadBalancingSettings? LoadBalancing = null);
+    LoadBalancingSettings? LoadBalancing = null,
+    List<GroupPolicySettings>? GroupPolicies = null);
 
 public sealed class ServerConfigurationFilter : ListQuery
 {
@@ -56,6 +57,7 @@ internal sealed class ServerConfigurations : ResourceDefinition<ServerConfigurat
         entity.IdleTimeoutMinutes = input.IdleTimeoutMinutes ?? ServerConfiguration.DefaultIdleTimeoutMinutes;
         entity.AllowClientToClient = input.AllowClientToClient;
         entity.LoadBalancing = input.LoadBalancing;
+        entity.GroupPolicies = input.GroupPolicies is { Count: > 0 } policies ? policies : null;
     }
 
     public override ValidationErrors Validate(ServerConfiguration entity) => ServerConfigurationValidator.Validate(entity);

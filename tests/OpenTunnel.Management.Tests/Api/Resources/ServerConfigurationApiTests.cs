@@ -110,6 +110,14 @@ public abstract class ServerConfigurationApiTests<TApp>(TApp fixture) : IClassFi
     [InlineData("{\"name\":\"x\",\"port\":0}", "port")]
     [InlineData("{\"name\":\"x\",\"idleTimeoutMinutes\":0}", "idleTimeoutMinutes")]
     [InlineData("{\"name\":\"x\",\"port\":\"https\"}", "port")]
+    [InlineData("{\"name\":\"x\",\"groupPolicies\":[{\"group\":\"\"}]}", "groupPolicies[0].group")]
+    [InlineData("{\"name\":\"x\",\"groupPolicies\":[{\"group\":\"eng\"},{\"group\":\"eng\"}]}", "groupPolicies[1].group")]
+    [InlineData("{\"name\":\"x\",\"groupPolicies\":[{\"group\":\"eng\",\"includeRoutes\":[\"198.18.4.1/24\"]}]}", "groupPolicies[0].includeRoutes[0]")]
+    [InlineData("{\"name\":\"x\",\"groupPolicies\":[{\"group\":\"eng\",\"includeRoutes\":[\"198.18.4.0/24\",\"198.18.4.0/25\"]}]}", "groupPolicies[0].includeRoutes[1]")]
+    [InlineData("{\"name\":\"x\",\"ipv4Range\":\"198.18.128.0/24\",\"groupPolicies\":[{\"group\":\"eng\",\"excludeRoutes\":[\"198.18.128.0/25\"]}]}", "groupPolicies[0].excludeRoutes[0]")]
+    [InlineData("{\"name\":\"x\",\"groupPolicies\":[{\"group\":\"eng\",\"dnsServers\":[\"dns.example\"]}]}", "groupPolicies[0].dnsServers[0]")]
+    [InlineData("{\"name\":\"x\",\"groupPolicies\":[{\"group\":\"eng\",\"dnsServers\":[\"198.18.4.1\",\"198.18.4.2\",\"198.18.4.3\",\"198.18.4.4\"]}]}", "groupPolicies[0].dnsServers")]
+    [InlineData("{\"name\":\"x\",\"groupPolicies\":[{\"group\":\"eng\",\"dnsSuffix\":\"bad_suffix\"}]}", "groupPolicies[0].dnsSuffix")]
     public async Task Create_InvalidField_Returns400NamingTheField(string body, string field)
     {
         await _admin.AssertInvalidAsync(Url, body, field);
@@ -214,6 +222,41 @@ public abstract class ServerConfigurationApiTests<TApp>(TApp fixture) : IClassFi
         string entry = entries[0].GetProperty("id").GetRawText();
         Assert.Equal(HttpStatusCode.MethodNotAllowed, (await _admin.SendAsync(HttpMethod.Post, "/api/v1/audit", "{}")).Status);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, (await _admin.SendAsync(HttpMethod.Delete, $"/api/v1/audit/{entry}")).Status);
+    }
+
+    [Fact]
+    public async Task Create_GroupPolicies_AreStoredAndReadBack()
+    {
+        var policies = new[]
+        {
+            new { group = "eng", includeRoutes = new[] { "198.18.4.0/24" }, excludeRoutes = Array.Empty<string>(), replaceRoutes = true, dnsServers = new[] { "198.18.4.53" }, dnsSuffix = "eng.example" },
+        };
+
+        ApiResponse created = await _admin.CreateAsync(Url, new { name = ManagementAppFixture.Unique("cfg"), includeRoutes = new[] { "198.18.2.0/24" }, groupPolicies = policies });
+        ApiResponse read = await _admin.ReadAsync($"{Url}/{created.Id}");
+
+        var policy = read.Json.GetProperty("groupPolicies")[0];
+        Assert.Equal("eng", policy.GetProperty("group").GetString());
+        Assert.Equal("198.18.4.0/24", policy.GetProperty("includeRoutes")[0].GetString());
+        Assert.True(policy.GetProperty("replaceRoutes").GetBoolean());
+        Assert.Equal("eng.example", policy.GetProperty("dnsSuffix").GetString());
+    }
+
+    [Fact]
+    public async Task Create_GroupPoliciesWhoseUnionExceedsTheRouteLimit_Returns400NamingTheLimit()
+    {
+        // Each group alone is within 500 routes; a member of both would get 600.
+        string[] first = [.. Enumerable.Range(0, 300).Select(i => $"198.19.{i / 256}.{i % 256}/32")];
+        string[] second = [.. Enumerable.Range(0, 300).Select(i => $"198.19.{100 + (i / 256)}.{i % 256}/32")];
+
+        ApiResponse refused = await _admin.SendAsync(HttpMethod.Post, Url, new
+        {
+            name = ManagementAppFixture.Unique("cfg"),
+            groupPolicies = new[] { new { group = "a", includeRoutes = first }, new { group = "b", includeRoutes = second } },
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Contains("would get 600 include and exclude routes", refused.ErrorsFor("groupPolicies")[0], StringComparison.Ordinal);
     }
 }
 

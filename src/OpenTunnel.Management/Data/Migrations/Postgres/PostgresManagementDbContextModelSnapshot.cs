@@ -1060,6 +1060,9 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text[]");
 
+                    b.Property<string>("GroupPolicies")
+                        .HasColumnType("text");
+
                     b.Property<int>("IdleTimeoutMinutes")
                         .HasColumnType("integer");
 

@@ -1049,6 +1049,9 @@ namespace OpenTunnel.Management.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("GroupPolicies")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("IdleTimeoutMinutes")
                         .HasColumnType("INTEGER");
 
