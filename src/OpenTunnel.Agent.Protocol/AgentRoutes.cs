@@ -33,6 +33,9 @@ public static class AgentRoutes
     /// <summary>POST an <see cref="AccessRecordBatch"/>; answers an <see cref="AccessRecordAcknowledgement"/>.</summary>
     public const string AccessLog = Prefix + "/access-log";
 
+    /// <summary>POST a <see cref="SessionSnapshot"/>: the sessions the gateway holds now; answers 204.</summary>
+    public const string Sessions = Prefix + "/sessions";
+
     /// <summary>POST a <see cref="CommandResult"/> for the command <paramref name="id"/>.</summary>
     public static string CommandResult(Guid id) => $"{Prefix}/commands/{id}/result";
 }

@@ -73,6 +73,9 @@ public sealed record AgentOptions
     /// <summary>Access records (ended sessions) kept on disk while the management service is unreachable; the oldest go first. Default 100000, 100 to 10000000.</summary>
     public int AccessLogQueueCapacity { get; init; } = 100_000;
 
+    /// <summary>Seconds between snapshots of the gateway's sessions sent to the management service; default 30, 1 to 3600.</summary>
+    public int SessionsIntervalSeconds { get; init; } = 30;
+
     /// <summary>The log lines on standard output: simple (default, one line per event with a UTC timestamp), json or systemd.</summary>
     public LogFormat LogFormat { get; init; } = LogFormat.Simple;
 
@@ -132,6 +135,7 @@ public sealed record AgentOptions
         RequireRange(errors, nameof(QueueCapacity), QueueCapacity, 10, 1_000_000);
         RequireRange(errors, nameof(AccessLogIntervalSeconds), AccessLogIntervalSeconds, 1, 3600);
         RequireRange(errors, nameof(AccessLogQueueCapacity), AccessLogQueueCapacity, 100, 10_000_000);
+        RequireRange(errors, nameof(SessionsIntervalSeconds), SessionsIntervalSeconds, 1, 3600);
         RequireRange(errors, nameof(TelemetryBatchSize), TelemetryBatchSize, 1, 500);
         RequireRange(errors, nameof(RenewWhenRemainingPercent), RenewWhenRemainingPercent, 1, 90);
         if (!string.IsNullOrEmpty(MetricsAddress) && MetricsEndPoint is null)

@@ -14,8 +14,8 @@ using OpenTunnel.Observability;
 namespace OpenTunnel.Agent.Hosting;
 
 /// <summary>
-/// The running agent's parts, composed by the Generic Host: five loops over one mutual-TLS link
-/// (<see cref="FollowLoop"/>, <see cref="TelemetryLoop"/>, <see cref="AccessLogLoop"/>, <see cref="ProbeLoop"/>,
+/// The running agent's parts, composed by the Generic Host: six loops over one mutual-TLS link
+/// (<see cref="FollowLoop"/>, <see cref="TelemetryLoop"/>, <see cref="AccessLogLoop"/>, <see cref="SessionSnapshotLoop"/>, <see cref="ProbeLoop"/>,
 /// <see cref="RenewalLoop"/>) sharing <see cref="AgentState"/>, and the metrics and health
 /// endpoint on loopback (<see cref="AgentOptions.MetricsAddress"/>).
 /// Log event ids: 1xx link, 2xx telemetry, 3xx configuration, 4xx commands, 5xx certificate.
@@ -50,6 +50,7 @@ public static class AgentServices
         services.AddHostedService<FollowLoop>();
         services.AddHostedService<TelemetryLoop>();
         services.AddHostedService<AccessLogLoop>();
+        services.AddHostedService<SessionSnapshotLoop>();
         services.AddHostedService<ProbeLoop>();
         services.AddHostedService<RenewalLoop>();
         services.AddMetrics();

@@ -63,6 +63,10 @@ public sealed class ManagementLink : ICertificateSigner, IDisposable
         await SendAsync<AccessRecordAcknowledgement>(HttpMethod.Post, AgentRoutes.AccessLog, batch, CallTimeout, cancellationToken)
         ?? throw new ManagementLinkException(ManagementFailure.Unreachable, "The access-log answer was empty.");
 
+    /// <summary>The sessions the gateway holds now; the service keeps the newest snapshot of each server.</summary>
+    public Task SendSessionsAsync(SessionSnapshot snapshot, CancellationToken cancellationToken) =>
+        SendAsync<object>(HttpMethod.Post, AgentRoutes.Sessions, snapshot, CallTimeout, cancellationToken);
+
     public async Task<CertificateRenewalResponse> RenewAsync(string certificateRequestPem, CancellationToken cancellationToken) =>
         await SendAsync<CertificateRenewalResponse>(HttpMethod.Post, AgentRoutes.Certificate, new CertificateRenewalRequest(certificateRequestPem), CallTimeout, cancellationToken)
         ?? throw new ManagementLinkException(ManagementFailure.Unreachable, "The renewal answer was empty.");

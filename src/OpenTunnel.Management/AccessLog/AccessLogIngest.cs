@@ -135,7 +135,7 @@ public sealed partial class AccessLogIngest(ManagementDbContext db, TimeProvider
         return errors;
     }
 
-    private static void RequireLength(ValidationErrors errors, string field, string? value)
+    internal static void RequireLength(ValidationErrors errors, string field, string? value)
     {
         if (value is { Length: > AccessLogEntry.MaximumText })
         {
@@ -143,7 +143,7 @@ public sealed partial class AccessLogIngest(ManagementDbContext db, TimeProvider
         }
     }
 
-    private static void RequireAddress(ValidationErrors errors, string field, string? value, System.Net.Sockets.AddressFamily family)
+    internal static void RequireAddress(ValidationErrors errors, string field, string? value, System.Net.Sockets.AddressFamily family)
     {
         if (value is not null && (!IPAddress.TryParse(value, out IPAddress? address) || address.AddressFamily != family))
         {

@@ -7,6 +7,7 @@ using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Management.AccessLog;
 using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Domain;
+using OpenTunnel.Management.Sessions;
 using OpenTunnel.Management.Validation;
 
 namespace OpenTunnel.Management.Agents;
@@ -32,6 +33,7 @@ public static partial class AgentLinkEndpoints
         agent.MapPost("configuration-report", ReportConfigurationAsync).WithName("AgentConfigurationReport");
         agent.MapPost("telemetry", SendTelemetryAsync).WithName("AgentTelemetry");
         agent.MapPost("access-log", SendAccessRecordsAsync).WithName("AgentAccessLog");
+        agent.MapPost("sessions", SendSessionsAsync).WithName("AgentSessions");
         agent.MapPost("commands/{id:guid}/result", CompleteCommandAsync).WithName("AgentCommandResult");
         app.MapGet(AgentRoutes.Authority, (InternalCertificateAuthority authority) => TypedResults.Text(authority.CertificatePem, "application/x-pem-file"))
             .AllowAnonymous().ExcludeFromDescription().OnlyOnAgentEndpoint();
@@ -184,6 +186,18 @@ public static partial class AgentLinkEndpoints
     {
         AccessLogIngestResult result = await ingest.IngestAsync(AgentCertificateAuthenticationHandler.ServerIdOf(user), batch, ct);
         return IngestAnswer(result.Acknowledgement, result.Errors, result.Conflict, "access-log batch", "Another write of the same access records happened at the same moment.");
+    }
+
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> SendSessionsAsync(
+        SessionSnapshot snapshot, ClaimsPrincipal user, SessionSnapshotIngest ingest, CancellationToken ct)
+    {
+        (SessionSnapshotOutcome outcome, ValidationErrors errors) = await ingest.IngestAsync(AgentCertificateAuthenticationHandler.ServerIdOf(user), snapshot, ct);
+        return outcome switch
+        {
+            SessionSnapshotOutcome.Invalid => TypedResults.ValidationProblem(errors.ToDictionary(), title: "The session snapshot is not valid."),
+            SessionSnapshotOutcome.Conflict => TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Send the snapshot again.", detail: "Another snapshot of this server was stored at the same moment."),
+            _ => TypedResults.NoContent(),
+        };
     }
 
     private static async Task<Results<Ok<TelemetryAcknowledgement>, ValidationProblem, ProblemHttpResult>> SendTelemetryAsync(

@@ -1,6 +1,7 @@
 using OpenTunnel.Management.AccessLog;
 using OpenTunnel.Management.Api.Resources;
 using OpenTunnel.Management.Auth;
+using OpenTunnel.Management.Sessions;
 
 namespace OpenTunnel.Management.Api;
 
@@ -25,6 +26,7 @@ public static class ManagementApi
         api.MapResource(new ApiKeys()).MapApiKeyCreation();
         api.MapAudit();
         api.MapAccessLog();
+        api.MapSessions();
         return api;
     }
 }

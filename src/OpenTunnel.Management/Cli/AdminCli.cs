@@ -197,6 +197,11 @@ public static class AdminCli
                 }
             }
 
+            foreach ((string field, string value) in action.Fixed)
+            {
+                body![field] = value;
+            }
+
             string url = $"api/v1/{path}{(query.Count == 0 ? string.Empty : "?" + string.Join('&', query))}";
             if (action.Edit)
             {

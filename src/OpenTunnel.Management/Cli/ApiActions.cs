@@ -60,6 +60,9 @@ internal sealed record ApiAction(string Resource, string Verb, HttpMethod Method
     /// <summary>What <see cref="ActionOutput.Done"/> prints; {ARGUMENT} is replaced by its value.</summary>
     public string? Done { get; init; }
 
+    /// <summary>Body fields every call of the action sends as they are (for example the command kind of a verb named after it).</summary>
+    public (string Field, string Value)[] Fixed { get; init; } = [];
+
     /// <summary>Reads the object at <see cref="Path"/> first and writes it back changed by --file and --set, with If-Match.</summary>
     public bool Edit { get; init; }
 }
@@ -70,6 +73,21 @@ internal static class ApiActions
     private static readonly ActionOption Site = new("--site", "SITE", "The id of the site.") { Target = ActionTarget.Path, Required = true };
     private static readonly ActionOption Kind = new("--kind", "kind", "disconnect, terminate, revokeSessions or collectLogs.") { Required = true };
     private static readonly ActionOption Target = new("--target", "target", "The user name or session id the command is about (not for collectLogs).");
+
+    /// <summary>POST sessions/commands with the kind fixed by the verb; the command goes to each server that holds the session(s).</summary>
+    private static ApiAction SessionCommand(string kind, string help) =>
+        new("sessions", kind, HttpMethod.Post, "sessions/commands", help + " The command is queued for the server's agent ('servers command' shows its result).", $"{kind} --server SERVER_ID --session 42")
+        {
+            Options =
+            [
+                new("--server", "serverId", "The id of the server that holds the session."),
+                new("--session", "sessionId", "The gateway's session id, as 'sessions list' shows it."),
+                new("--user", "user", "Every session of this user, on every server that holds one."),
+            ],
+            Fixed = [("kind", kind)],
+            Output = ActionOutput.Table,
+            Table = "commands",
+        };
 
     public static readonly ApiAction[] All =
     [
@@ -189,6 +207,24 @@ internal static class ApiActions
             Output = ActionOutput.Table,
             Table = "access-log",
         },
+        new("sessions", "list", HttpMethod.Get, "sessions",
+            "List the sessions every gateway holds, as each agent last reported them: user, device, addresses, channel, server, since when, the bytes each way and when the snapshot was taken.",
+            "list --user alice --site hq")
+        {
+            Options =
+            [
+                new("--user", "user", "Only this user's sessions (the exact user name).") { Target = ActionTarget.Query },
+                new("--device", "device", "Only this device's sessions (its device id).") { Target = ActionTarget.Query },
+                new("--site", "site", "Only sessions on this site's servers (id or name).") { Target = ActionTarget.Query },
+                new("--server", "server", "Only sessions on this server (id or name).") { Target = ActionTarget.Query },
+                new("--page", "page", "The page, from 1.") { Target = ActionTarget.Query, Number = true },
+                new("--page-size", "pageSize", "Sessions per page (1 to 500, default 50).") { Target = ActionTarget.Query, Number = true },
+            ],
+            Output = ActionOutput.Table,
+            Table = "sessions",
+        },
+        SessionCommand("disconnect", "Close one session (--server and --session) or every session of a user (--user); the cookies stay valid and clients reconnect."),
+        SessionCommand("terminate", "End one session (--server and --session) or every session of a user (--user) and revoke their cookies; clients must sign in again."),
         new("agent-ca", "get", HttpMethod.Get, "agent-ca",
             "Show the internal CA that signs agent certificates: subject, expiry, the pin agents enrol with (opentunnel-agent enrol --ca-pin), PEM.",
             "get"),

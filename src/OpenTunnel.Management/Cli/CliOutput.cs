@@ -27,6 +27,7 @@ public static class CliOutput
         ["certificates"] = ["id", "serialNumber", "notAfter", "issuedAt", "revokedAt", "revocationReason"],
         ["enrolment-tokens"] = ["id", "createdAt", "expiresAt", "redeemedAt", "redeemedByServerId"],
         ["automation-clients"] = ["clientId", "displayName", "role"],
+        ["sessions"] = ["serverName", "sessionId", "userName", "deviceId", "address", "clientAddress", "channel", "connectedSince", "bytesIn", "bytesOut", "reportedAt"],
         ["access-log"] = ["startedAt", "endedAt", "userName", "deviceId", "address", "clientAddress", "serverName", "reason", "bytesIn", "bytesOut"],
     };
 

@@ -5,7 +5,7 @@ namespace OpenTunnel.Management.Data;
 
 /// <summary>
 /// The tables of the agent link: client certificates, telemetry, configuration reports,
-/// commands, the health thresholds and the access log. Everything a server has goes with it when
+/// commands, the health thresholds, the access log and the newest session snapshot of each server. Everything a server has goes with it when
 /// it is deleted, except its access log, which is kept for its retention time.
 /// </summary>
 internal static class AgentModel
@@ -50,5 +50,23 @@ internal static class AgentModel
         access.Property(a => a.Address).HasMaxLength(64);
         access.Property(a => a.Address6).HasMaxLength(64);
         access.Property(a => a.Reason).HasMaxLength(AccessLogEntry.MaximumText);
+
+        var live = modelBuilder.Entity<LiveSessionEntry>();
+        live.ToTable("LiveSessions");
+        live.HasKey(l => new { l.ServerId, l.SessionId });
+        live.HasIndex(l => l.UserName);
+        live.HasIndex(l => l.DeviceId);
+        live.Property(l => l.UserName).HasMaxLength(AccessLogEntry.MaximumText);
+        live.Property(l => l.DeviceId).HasMaxLength(AccessLogEntry.MaximumText);
+        live.Property(l => l.ClientAddress).HasMaxLength(64);
+        live.Property(l => l.Address).HasMaxLength(64);
+        live.Property(l => l.Address6).HasMaxLength(64);
+        live.Property(l => l.Channel).HasMaxLength(8);
+        live.HasOne<Server>().WithMany().HasForeignKey(l => l.ServerId).OnDelete(DeleteBehavior.Cascade);
+
+        var snapshot = modelBuilder.Entity<SessionSnapshotStatus>();
+        snapshot.ToTable("SessionSnapshots");
+        snapshot.HasKey(s => s.ServerId);
+        snapshot.HasOne<Server>().WithOne().HasForeignKey<SessionSnapshotStatus>(s => s.ServerId).OnDelete(DeleteBehavior.Cascade);
     }
 }

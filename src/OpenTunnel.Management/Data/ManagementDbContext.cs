@@ -53,6 +53,10 @@ public abstract class ManagementDbContext : DbContext
 
     public DbSet<AccessLogEntry> AccessLog => Set<AccessLogEntry>();
 
+    public DbSet<LiveSessionEntry> LiveSessions => Set<LiveSessionEntry>();
+
+    public DbSet<SessionSnapshotStatus> SessionSnapshots => Set<SessionSnapshotStatus>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);

@@ -10,7 +10,7 @@ namespace OpenTunnel.EndToEnd.Tests.Agent;
 /// with the token at its first start (settings through OPENTUNNEL_AGENT_* variables, as in a
 /// container), rewrites the gateway's configuration file and talks to its control socket. It runs
 /// in the root namespace because the management service listens on loopback there; it reaches
-/// the gateway through the socket file. Telemetry every second.
+/// the gateway through the socket file. Telemetry and session snapshots every second.
 /// </summary>
 public static class AgentProcess
 {
@@ -31,6 +31,7 @@ public static class AgentProcess
             ["OPENTUNNEL_AGENT_GATEWAYCONTROLSOCKET"] = controlSocket,
             ["OPENTUNNEL_AGENT_GATEWAYCONFIGURATIONFILE"] = configFile,
             ["OPENTUNNEL_AGENT_TELEMETRYINTERVALSECONDS"] = "1",
+            ["OPENTUNNEL_AGENT_SESSIONSINTERVALSECONDS"] = "1",
             ["OPENTUNNEL_AGENT_POLLWAITSECONDS"] = "10",
             ["OPENTUNNEL_AGENT_RETRYSECONDS"] = "1",
             // A port of its own: tests run agents side by side in the root namespace.

@@ -349,7 +349,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
     }
 
     [GeneratedRegex("COOKIE='([^']+)'")]
-    private static partial Regex CookieLine();
+    internal static partial Regex CookieLine();
 
     /// <summary>The shared gateway, alice's tunnel and the two echo servers.</summary>
     public sealed class Fixture : IAsyncLifetime

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using OpenTunnel.Agent.Protocol;
+using OpenTunnel.Management.Sessions;
+using OpenTunnel.Management.Tests.Harness;
+
+namespace OpenTunnel.Management.Tests.AdminConsole;
+
+/// <summary>
+/// The Sessions page in headless Debian Chromium against the real service over HTTPS: the newest
+/// snapshot of a server with its filters, terminate behind a confirmation and its outcome, and the
+/// read-only role. The snapshot is stored through the agent link's ingest; the page against a real
+/// agent, gateway and openconnect is in OpenTunnel.EndToEnd.Tests (Agent/SessionsEndToEndTests).
+/// </summary>
+[Trait("Category", "Browser")]
+public sealed class SessionsPageBrowserTests(ConsoleService service) : IClassFixture<ConsoleService>
+{
+    [Fact]
+    public async Task Terminate_FromTheSessionsPage_AsksFirst_ThenQueuesTheCommandAndShowsIt()
+    {
+        (ApiResponse _, ApiResponse server) = await Objects.EnrolledServerAsync(service.Api, service.Api);
+        string user = ManagementAppFixture.Unique("erin");
+        await IngestAsync(server.Id, new LiveSession(7, user, "dev-7", "198.18.1.2:40000", "198.18.128.7", null, "DTLS", DateTime.UtcNow.AddMinutes(-5), DateTime.UtcNow.AddMinutes(-4), 4096, 8192),
+            new LiveSession(8, ManagementAppFixture.Unique("other"), null, "198.18.1.3:40000", "198.18.128.8", null, "TLS", DateTime.UtcNow.AddMinutes(-5), DateTime.UtcNow.AddMinutes(-4), 1, 2));
+
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Sessions", Exact = true }).ClickAsync();
+        await page.GetByLabel("User (exact)").FillAsync(user);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        ILocator rows = page.Locator("main table").First.Locator("tbody tr");
+        await Assertions.Expect(rows).ToHaveCountAsync(1);
+        await Assertions.Expect(rows.First).ToContainTextAsync("198.18.128.7");
+        await Assertions.Expect(rows.First).ToContainTextAsync("DTLS");
+        await Assertions.Expect(rows.First).ToContainTextAsync("4.0 KiB / 8.0 KiB");
+        await ConsoleService.ScreenshotAsync(page, "sessions");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = $"Terminate session 7 of {user}" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Terminate session 7 of {user} on {server.Json.GetProperty("name").GetString()}?" })).ToBeVisibleAsync();
+        Assert.Empty((await service.Api.ReadAsync($"/api/v1/servers/{server.Id}/commands")).Json.EnumerateArray());
+        await ConsoleService.ScreenshotAsync(page, "sessions-terminate-confirm");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Terminate session 7" }).ClickAsync();
+
+        await Assertions.Expect(page.Locator("p[role=status]")).ToContainTextAsync("is queued");
+        ILocator command = page.Locator("#commands ~ div table tbody tr").First;
+        await Assertions.Expect(command).ToContainTextAsync("Terminate 7");
+        await Assertions.Expect(command).ToContainTextAsync("queued");
+        await Assertions.Expect(command).ToContainTextAsync($"user:{service.FullAdmin}");
+        var queued = Assert.Single((await service.Api.ReadAsync($"/api/v1/servers/{server.Id}/commands")).Json.EnumerateArray());
+        Assert.Equal(("terminate", "7"), (queued.GetProperty("kind").GetString(), queued.GetProperty("target").GetString()));
+    }
+
+    [Fact]
+    public async Task ReadOnlyAdministrator_SeesTheSessionsWithoutButtons_AndPostingAnywayIs403()
+    {
+        (ApiResponse _, ApiResponse server) = await Objects.EnrolledServerAsync(service.Api, service.Api);
+        string user = ManagementAppFixture.Unique("fay");
+        await IngestAsync(server.Id, new LiveSession(3, user, null, "198.18.1.2:40000", "198.18.128.3", null, "TLS", DateTime.UtcNow.AddMinutes(-5), DateTime.UtcNow.AddMinutes(-4), 1, 2));
+
+        IPage page = await service.SignInAsync(service.ReadOnlyAdmin);
+        await page.GotoAsync($"/console/sessions?user={user}");
+        await Assertions.Expect(page.Locator("main table").First.Locator("tbody tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Terminate", Exact = true })).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Disconnect", Exact = true })).ToHaveCountAsync(0);
+        await page.GotoAsync($"/console/sessions?confirm=terminate&on={server.Id}&session=3");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Terminate session 3" })).ToHaveCountAsync(0);
+
+        string antiforgery = await page.Locator("form.signout input[name='__RequestVerificationToken']").GetAttributeAsync("value") ?? "";
+        IAPIResponse posted = await page.Context.APIRequest.PostAsync($"/console/sessions?confirm=terminate&on={server.Id}&session=3", new()
+        {
+            Form = page.Context.APIRequest.CreateFormData()
+                .Set("__RequestVerificationToken", antiforgery)
+                .Set("_handler", "session-action"),
+            MaxRedirects = 0,
+        });
+        Assert.Equal(403, posted.Status);
+        Assert.Empty((await service.Api.ReadAsync($"/api/v1/servers/{server.Id}/commands")).Json.EnumerateArray());
+    }
+
+    private async Task IngestAsync(string server, params LiveSession[] sessions)
+    {
+        await using AsyncServiceScope scope = service.App.Services.CreateAsyncScope();
+        (SessionSnapshotOutcome outcome, _) = await scope.ServiceProvider.GetRequiredService<SessionSnapshotIngest>()
+            .IngestAsync(Guid.Parse(server), new SessionSnapshot(DateTime.UtcNow, sessions.Length, sessions), CancellationToken.None);
+        Assert.Equal(SessionSnapshotOutcome.Stored, outcome);
+    }
+}
