@@ -978,6 +978,61 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                     b.ToTable("HealthThresholds");
                 });
 
+            modelBuilder.Entity("OpenTunnel.Management.Domain.LiveSessionEntry", b =>
+                {
+                    b.Property<Guid>("ServerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("SessionId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Address")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Address6")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("BytesIn")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("BytesOut")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Channel")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<string>("ClientAddress")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime?>("ConnectedSince")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DeviceId")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTime>("SignedInAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UserName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("ServerId", "SessionId");
+
+                    b.HasIndex("DeviceId");
+
+                    b.HasIndex("UserName");
+
+                    b.ToTable("LiveSessions", (string)null);
+                });
+
             modelBuilder.Entity("OpenTunnel.Management.Domain.Server", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1209,6 +1264,25 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                     b.ToTable("ServerTelemetry");
                 });
 
+            modelBuilder.Entity("OpenTunnel.Management.Domain.SessionSnapshotStatus", b =>
+                {
+                    b.Property<Guid>("ServerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("TakenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Total")
+                        .HasColumnType("integer");
+
+                    b.HasKey("ServerId");
+
+                    b.ToTable("SessionSnapshots", (string)null);
+                });
+
             modelBuilder.Entity("OpenTunnel.Management.Domain.Site", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1433,6 +1507,15 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OpenTunnel.Management.Domain.LiveSessionEntry", b =>
+                {
+                    b.HasOne("OpenTunnel.Management.Domain.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OpenTunnel.Management.Domain.Server", b =>
                 {
                     b.HasOne("OpenTunnel.Management.Domain.Site", null)
@@ -1447,6 +1530,15 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                     b.HasOne("OpenTunnel.Management.Domain.Server", null)
                         .WithMany()
                         .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpenTunnel.Management.Domain.SessionSnapshotStatus", b =>
+                {
+                    b.HasOne("OpenTunnel.Management.Domain.Server", null)
+                        .WithOne()
+                        .HasForeignKey("OpenTunnel.Management.Domain.SessionSnapshotStatus", "ServerId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -967,6 +967,61 @@ namespace OpenTunnel.Management.Data.Migrations.Sqlite
                     b.ToTable("HealthThresholds");
                 });
 
+            modelBuilder.Entity("OpenTunnel.Management.Domain.LiveSessionEntry", b =>
+                {
+                    b.Property<Guid>("ServerId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("SessionId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Address")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Address6")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BytesIn")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BytesOut")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Channel")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ClientAddress")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ConnectedSince")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeviceId")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("SignedInAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ServerId", "SessionId");
+
+                    b.HasIndex("DeviceId");
+
+                    b.HasIndex("UserName");
+
+                    b.ToTable("LiveSessions", (string)null);
+                });
+
             modelBuilder.Entity("OpenTunnel.Management.Domain.Server", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1196,6 +1251,25 @@ namespace OpenTunnel.Management.Data.Migrations.Sqlite
                     b.ToTable("ServerTelemetry");
                 });
 
+            modelBuilder.Entity("OpenTunnel.Management.Domain.SessionSnapshotStatus", b =>
+                {
+                    b.Property<Guid>("ServerId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("TakenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Total")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ServerId");
+
+                    b.ToTable("SessionSnapshots", (string)null);
+                });
+
             modelBuilder.Entity("OpenTunnel.Management.Domain.Site", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1420,6 +1494,15 @@ namespace OpenTunnel.Management.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("OpenTunnel.Management.Domain.LiveSessionEntry", b =>
+                {
+                    b.HasOne("OpenTunnel.Management.Domain.Server", null)
+                        .WithMany()
+                        .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("OpenTunnel.Management.Domain.Server", b =>
                 {
                     b.HasOne("OpenTunnel.Management.Domain.Site", null)
@@ -1434,6 +1517,15 @@ namespace OpenTunnel.Management.Data.Migrations.Sqlite
                     b.HasOne("OpenTunnel.Management.Domain.Server", null)
                         .WithMany()
                         .HasForeignKey("ServerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("OpenTunnel.Management.Domain.SessionSnapshotStatus", b =>
+                {
+                    b.HasOne("OpenTunnel.Management.Domain.Server", null)
+                        .WithOne()
+                        .HasForeignKey("OpenTunnel.Management.Domain.SessionSnapshotStatus", "ServerId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
