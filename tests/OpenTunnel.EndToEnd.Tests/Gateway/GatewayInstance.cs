@@ -180,6 +180,13 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
         return await Process.WaitForExitAsync(TimeSpan.FromSeconds(20));
     }
 
+    /// <summary>Starts the gateway again with the same command, after <see cref="StopAsync"/>.</summary>
+    public async Task StartAgainAsync()
+    {
+        Process.Dispose();
+        Process = await LaunchAsync(Topology, _command, _environment);
+    }
+
     /// <summary>
     /// Ends the gateway with SIGKILL (no clean-up runs: its nftables table, forwarding and leases are
     /// left as they were) and starts it again with the same command, as systemd's
