@@ -40,8 +40,8 @@ public static class AgentServices
         services.AddSingleton(sp => new ConfigurationApplier(
             sp.GetRequiredService<IGatewayControl>(), options.GatewayConfigurationFile, sp.GetRequiredService<AppliedConfigurationStore>(),
             sp.GetRequiredService<TimeProvider>(), Logger(sp, "OpenTunnel.Agent.Configuration")));
-        services.AddSingleton(_ => new DurableQueue<TelemetrySample>(Path.Combine(options.DataDirectory, "telemetry"), options.QueueCapacity));
-        services.AddSingleton(_ => new DurableQueue<AccessRecord>(Path.Combine(options.DataDirectory, "access-log"), options.AccessLogQueueCapacity));
+        services.AddSingleton(sp => new DurableQueue<TelemetrySample>(Path.Combine(options.DataDirectory, "telemetry"), options.QueueCapacity, Logger(sp, LogCategory)));
+        services.AddSingleton(sp => new DurableQueue<AccessRecord>(Path.Combine(options.DataDirectory, "access-log"), options.AccessLogQueueCapacity, Logger(sp, LogCategory)));
         services.AddSingleton(_ => new InternalProbe(TimeSpan.FromSeconds(options.ProbeTimeoutSeconds)));
         services.AddSingleton(sp => new TelemetryCollector(sp.GetRequiredService<IGatewayControl>(), sp.GetRequiredService<InternalProbe>(), options.DataDirectory, AgentVersion.Current));
         services.AddSingleton(sp => new CommandRunner(sp.GetRequiredService<IGatewayControl>(), recentLog, options.GatewayLogFile, Logger(sp, "OpenTunnel.Agent.Commands")));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using OpenTunnel.Agent.Identity;
 using OpenTunnel.Agent.Protocol;
 
@@ -12,6 +13,13 @@ namespace OpenTunnel.Agent.Telemetry;
 /// numbers are handed out from a counter file that is saved before the item, so a number is
 /// never used twice even after a crash. The queue is bounded: past its capacity the oldest items
 /// are dropped and counted.
+/// <para>
+/// When the folder cannot be written (a full or read-only disk), items are kept in memory, within
+/// the same capacity, and the failure is logged once; each later item tries the disk again, and
+/// the first write that succeeds writes the counter and every item held in memory, logged once.
+/// Items held in memory are lost if the agent stops before then, and their numbers may be given
+/// out again after a restart (the service keeps the first item it got for a number).
+/// </para>
 /// </summary>
 /// <typeparam name="TItem">The item, serialised as the agent link's JSON.</typeparam>
 public sealed class DurableQueue<TItem>
@@ -22,13 +30,19 @@ public sealed class DurableQueue<TItem>
     private readonly string _directory;
     private readonly int _capacity;
     private readonly SortedSet<long> _queued = [];
+
+    // Queued items whose file could not be written: a sequence number of _queued is here or on disk.
+    private readonly Dictionary<long, TItem> _inMemory = [];
+    private readonly ILogger? _logger;
     private readonly Lock _gate = new();
     private long _next;
+    private bool _writeFailing;
 
-    public DurableQueue(string directory, int capacity)
+    public DurableQueue(string directory, int capacity, ILogger? logger = null)
     {
         _directory = directory;
         _capacity = capacity;
+        _logger = logger;
         Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         foreach (string file in Directory.EnumerateFiles(directory, "*" + Extension))
         {
@@ -69,27 +83,91 @@ public sealed class DurableQueue<TItem>
         }
     }
 
-    /// <summary>Stores the item <paramref name="create"/> makes for the next sequence number.</summary>
+    /// <summary>Items held in memory because their file could not be written.</summary>
+    public int InMemoryCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inMemory.Count;
+            }
+        }
+    }
+
+    /// <summary>Stores the item <paramref name="create"/> makes for the next sequence number: on disk, or in memory while the disk cannot be written.</summary>
     public TItem Enqueue(Func<long, TItem> create)
     {
         ArgumentNullException.ThrowIfNull(create);
         lock (_gate)
         {
             long sequence = _next;
-            AgentIdentityStore.WriteAtomically(Path.Combine(_directory, CounterFileName), (sequence + 1).ToString(CultureInfo.InvariantCulture));
             _next = sequence + 1;
             TItem item = create(sequence);
-            AgentIdentityStore.WriteAtomically(FileOf(sequence), JsonSerializer.Serialize(item, AgentJson.Options));
             _queued.Add(sequence);
+            _inMemory[sequence] = item;
             while (_queued.Count > _capacity)
             {
                 long oldest = _queued.Min;
                 _queued.Remove(oldest);
-                File.Delete(FileOf(oldest));
+                Forget(oldest);
                 Dropped++;
             }
 
+            WriteHeldItems();
             return item;
+        }
+    }
+
+    /// <summary>Writes the counter and the items held in memory, oldest first; called with <see cref="_gate"/> held.</summary>
+    private void WriteHeldItems()
+    {
+        int held = _inMemory.Count;
+        try
+        {
+            // The counter first: a number is never on disk in an item while the counter is below it.
+            AgentIdentityStore.WriteAtomically(Path.Combine(_directory, CounterFileName), _next.ToString(CultureInfo.InvariantCulture));
+            foreach (long sequence in _queued)
+            {
+                if (_inMemory.Remove(sequence, out TItem? item))
+                {
+                    try
+                    {
+                        AgentIdentityStore.WriteAtomically(FileOf(sequence), JsonSerializer.Serialize(item, AgentJson.Options));
+                    }
+                    catch
+                    {
+                        _inMemory[sequence] = item;
+                        throw;
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!_writeFailing && _logger is not null)
+            {
+                DurableQueueLog.CannotWrite(_logger, _directory, e.Message, _capacity);
+            }
+
+            _writeFailing = true;
+            return;
+        }
+
+        if (_writeFailing && _logger is not null)
+        {
+            DurableQueueLog.WrittenAgain(_logger, _directory, held);
+        }
+
+        _writeFailing = false;
+    }
+
+    /// <summary>Removes a dropped or delivered item from memory or disk.</summary>
+    private void Forget(long sequence)
+    {
+        if (!_inMemory.Remove(sequence))
+        {
+            File.Delete(FileOf(sequence));
         }
     }
 
@@ -105,6 +183,12 @@ public sealed class DurableQueue<TItem>
                 if (items.Count == maximum)
                 {
                     break;
+                }
+
+                if (_inMemory.TryGetValue(sequence, out TItem? held))
+                {
+                    items.Add(held);
+                    continue;
                 }
 
                 try
@@ -141,7 +225,7 @@ public sealed class DurableQueue<TItem>
             if (highestSequence >= _next)
             {
                 _next = highestSequence + 1;
-                AgentIdentityStore.WriteAtomically(Path.Combine(_directory, CounterFileName), _next.ToString(CultureInfo.InvariantCulture));
+                WriteHeldItems();
             }
         }
     }
@@ -162,7 +246,7 @@ public sealed class DurableQueue<TItem>
         {
             long oldest = _queued.Min;
             _queued.Remove(oldest);
-            File.Delete(FileOf(oldest));
+            Forget(oldest);
             removed++;
         }
 
@@ -170,4 +254,16 @@ public sealed class DurableQueue<TItem>
     }
 
     private string FileOf(long sequence) => Path.Combine(_directory, sequence.ToString("D20", CultureInfo.InvariantCulture) + Extension);
+}
+
+/// <summary>Log lines of <see cref="DurableQueue{TItem}"/>.</summary>
+internal static partial class DurableQueueLog
+{
+    [LoggerMessage(EventId = 215, Level = LogLevel.Error,
+        Message = "Cannot write the queue in {Directory} ({Reason}): new items are kept in memory (at most {Capacity}, the oldest dropped first) until it can be written again; they are lost if the agent stops before")]
+    internal static partial void CannotWrite(ILogger logger, string directory, string reason, int capacity);
+
+    [LoggerMessage(EventId = 216, Level = LogLevel.Information,
+        Message = "The queue in {Directory} is written again ({Count} items held in memory are on disk now)")]
+    internal static partial void WrittenAgain(ILogger logger, string directory, int count);
 }

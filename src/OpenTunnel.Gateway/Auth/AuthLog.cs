@@ -29,4 +29,16 @@ internal static partial class AuthLog
     [LoggerMessage(EventId = 3114, Level = LogLevel.Error,
         Message = "JWKS file {Path} was changed but cannot be used, keeping the {KeyCount} keys read before: {Reason}")]
     internal static partial void JwksFileRejected(ILogger logger, string path, int keyCount, string reason);
+
+    [LoggerMessage(EventId = 3115, Level = LogLevel.Warning,
+        Message = "Using the {KeyCount} token signing keys saved in {Path}, fetched {Age} ago (at {FetchedAt:O}), since {Source} cannot be reached; fetching again in {RetryDelay}")]
+    internal static partial void SigningKeysFromSavedFile(ILogger logger, int keyCount, string path, string age, DateTimeOffset fetchedAt, string source, TimeSpan retryDelay);
+
+    [LoggerMessage(EventId = 3116, Level = LogLevel.Warning,
+        Message = "Cannot save the token signing keys to {Path} ({Reason}): a restart while the issuer cannot be reached would find no keys")]
+    internal static partial void SigningKeysNotSaved(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 3117, Level = LogLevel.Information,
+        Message = "Token signing keys saved to {Path} again")]
+    internal static partial void SigningKeysSavedAgain(ILogger logger, string path);
 }

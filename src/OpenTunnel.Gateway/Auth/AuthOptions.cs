@@ -115,6 +115,13 @@ public sealed record AuthOptions
     /// <summary>Time limit for one metadata or JWKS request; default 10 s, 1 s to 60 s.</summary>
     public TimeSpan MetadataTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How old the keys saved in the data directory (<c>issuer-keys.json</c>, discovery only) may be
+    /// for a gateway that starts while the issuer cannot be reached to use them; default 30 days,
+    /// 0 to 365 days. 0 turns saving and loading them off.
+    /// </summary>
+    public TimeSpan CachedKeysMaximumAge { get; set; } = TimeSpan.FromDays(30);
+
     public IReadOnlyList<string> EffectiveAlgorithms => Algorithms ?? DefaultAlgorithms;
 
     public IReadOnlyList<string> EffectiveValidTypes => ValidTypes ?? DefaultValidTypes;
@@ -232,6 +239,7 @@ public sealed record AuthOptions
         AddIfOutside(errors, prefix + nameof(KeyRefreshInterval), KeyRefreshInterval, TimeSpan.FromMinutes(5), TimeSpan.FromDays(7));
         AddIfOutside(errors, prefix + nameof(KeyFetchRetryDelay), KeyFetchRetryDelay, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(300));
         AddIfOutside(errors, prefix + nameof(MetadataTimeout), MetadataTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
+        AddIfOutside(errors, prefix + nameof(CachedKeysMaximumAge), CachedKeysMaximumAge, TimeSpan.Zero, TimeSpan.FromDays(365));
         return errors;
     }
 

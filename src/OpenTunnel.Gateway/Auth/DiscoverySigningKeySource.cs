@@ -18,6 +18,11 @@ namespace OpenTunnel.Gateway.Auth;
 /// set), so the sign-in that revealed a key rotation would be refused although the issuer already
 /// publishes the new key. Here that sign-in waits for the one fetch and succeeds.
 /// </para>
+/// <para>
+/// With a <see cref="SigningKeyCacheFile"/>, every fetch saves what it got, and when a fetch fails
+/// with no keys in memory (a gateway started during an outage of the issuer) the saved keys serve
+/// until a fetch succeeds; they are tried again every <see cref="AuthOptions.KeyFetchRetryDelay"/>.
+/// </para>
 /// </summary>
 internal sealed class DiscoverySigningKeySource : ISigningKeySource
 {
@@ -30,6 +35,8 @@ internal sealed class DiscoverySigningKeySource : ISigningKeySource
     private readonly TimeSpan _automaticRefreshInterval;
     private readonly TimeSpan _minimumRefreshInterval;
     private readonly TimeSpan _retryDelay;
+    private readonly TimeSpan _cachedKeysMaximumAge;
+    private readonly SigningKeyCacheFile? _cacheFile;
     private readonly SemaphoreSlim _fetchLock = new(1, 1);
 
     // Written under _fetchLock; _current is also read without it on the fast path.
@@ -37,8 +44,10 @@ internal sealed class DiscoverySigningKeySource : ISigningKeySource
     private (string Reason, Exception Exception, DateTimeOffset RetryAt)? _failure;
     private DateTimeOffset? _lastUnknownKeyRefresh;
 
-    public DiscoverySigningKeySource(AuthOptions options, ILogger logger, TimeProvider time)
+    public DiscoverySigningKeySource(AuthOptions options, ILogger logger, TimeProvider time, SigningKeyCacheFile? cacheFile = null)
     {
+        _cacheFile = cacheFile;
+        _cachedKeysMaximumAge = options.CachedKeysMaximumAge;
         _metadataAddress = options.EffectiveMetadataAddress;
         _logger = logger;
         _time = time;
@@ -125,12 +134,18 @@ internal sealed class DiscoverySigningKeySource : ISigningKeySource
     /// <summary>Fetches metadata and keys; called with <see cref="_fetchLock"/> held.</summary>
     private async Task<ICollection<SecurityKey>> FetchAsync(Snapshot? current, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var documents = new RecordingDocumentRetriever(_documents);
         try
         {
-            OpenIdConnectConfiguration configuration = await OpenIdConnectConfigurationRetriever.GetAsync(_metadataAddress, _documents, cancellationToken);
+            OpenIdConnectConfiguration configuration = await OpenIdConnectConfigurationRetriever.GetAsync(_metadataAddress, documents, cancellationToken);
             _current = new Snapshot(configuration.SigningKeys, now + _automaticRefreshInterval);
             _failure = null;
             AuthLog.SigningKeysLoaded(_logger, configuration.SigningKeys.Count, Description);
+            if (_cacheFile is not null && documents.Metadata is { } metadata && documents.Keys is { } keys)
+            {
+                _cacheFile.Save(_metadataAddress, metadata, keys, now);
+            }
+
             return configuration.SigningKeys;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -144,6 +159,19 @@ internal sealed class DiscoverySigningKeySource : ISigningKeySource
                 return current.Keys;
             }
 
+            string? problem = null;
+            if (_cacheFile is not null && _cacheFile.Load(_metadataAddress, now, _cachedKeysMaximumAge, out problem) is { } saved)
+            {
+                AuthLog.SigningKeysFromSavedFile(_logger, saved.Keys.Count, _cacheFile.Path, TokenRefusalDetails.Span(now - saved.FetchedAt), saved.FetchedAt, Description, _retryDelay);
+                _current = new Snapshot(saved.Keys, now + _retryDelay);
+                return saved.Keys;
+            }
+
+            if (problem is not null)
+            {
+                reason += "; " + problem;
+            }
+
             _failure = (reason, e, now + _retryDelay);
             throw Unavailable(reason, e);
         }
@@ -153,4 +181,27 @@ internal sealed class DiscoverySigningKeySource : ISigningKeySource
         new($"could not get the signing keys from {Description}: {reason}", exception);
 
     private sealed record Snapshot(ICollection<SecurityKey> Keys, DateTimeOffset RefreshAt);
+
+    /// <summary>Keeps the text of the documents one fetch got: the first is the discovery document, the second the JWKS.</summary>
+    private sealed class RecordingDocumentRetriever(IDocumentRetriever inner) : IDocumentRetriever
+    {
+        public string? Metadata { get; private set; }
+
+        public string? Keys { get; private set; }
+
+        public async Task<string> GetDocumentAsync(string address, CancellationToken cancel)
+        {
+            string document = await inner.GetDocumentAsync(address, cancel);
+            if (Metadata is null)
+            {
+                Metadata = document;
+            }
+            else
+            {
+                Keys = document;
+            }
+
+            return document;
+        }
+    }
 }

@@ -34,10 +34,11 @@ public sealed class JwtAccessTokenValidator : IAccessTokenValidator, IDisposable
 
     /// <summary>
     /// Builds a validator: keys from <see cref="AuthOptions.JwksFile"/> when set, else from OIDC
-    /// discovery (fetched on first use). Throws <see cref="ArgumentException"/> listing
+    /// discovery (fetched on first use), saved in <paramref name="dataDirectory"/> when given (see
+    /// <see cref="SigningKeyCacheFile"/>). Throws <see cref="ArgumentException"/> listing
     /// <see cref="AuthOptions.Validate"/>'s errors when the options are not usable.
     /// </summary>
-    public static JwtAccessTokenValidator Create(AuthOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    public static JwtAccessTokenValidator Create(AuthOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null, string? dataDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -51,7 +52,8 @@ public sealed class JwtAccessTokenValidator : IAccessTokenValidator, IDisposable
         ILogger logger = loggerFactory.CreateLogger<JwtAccessTokenValidator>();
         ISigningKeySource keys = options.JwksFile is not null
             ? new JwksFileSigningKeySource(options.JwksFile, logger)
-            : new DiscoverySigningKeySource(options, logger, time);
+            : new DiscoverySigningKeySource(options, logger, time,
+                dataDirectory is null || options.CachedKeysMaximumAge == TimeSpan.Zero ? null : new SigningKeyCacheFile(Path.Combine(dataDirectory, SigningKeyCacheFile.FileName), logger));
         return new JwtAccessTokenValidator(options, keys, logger, time);
     }
 

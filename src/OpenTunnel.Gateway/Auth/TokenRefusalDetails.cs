@@ -95,7 +95,8 @@ internal static class TokenRefusalDetails
 
     private static string Format(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    private static string Span(TimeSpan span)
+    /// <summary>A length of time as a person reads it ("90 seconds", "3 hours", "12 days"), sign dropped.</summary>
+    internal static string Span(TimeSpan span)
     {
         double seconds = Math.Abs(span.TotalSeconds);
         return seconds switch

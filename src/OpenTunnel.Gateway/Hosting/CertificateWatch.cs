@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Connections;
 using OpenTunnel.Gateway.Logging;
-using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Gateway.Hosting;
 
@@ -24,20 +24,16 @@ internal sealed class CertificateWatch(IRunningConfiguration configuration, Func
     /// <summary>The name of the health check.</summary>
     public const string CheckName = "certificate";
 
-    private static readonly TimeSpan WarnEvery = TimeSpan.FromDays(1);
-    private static readonly TimeSpan ErrorEvery = TimeSpan.FromHours(1);
     private static readonly TimeSpan RenewRetryEvery = TimeSpan.FromHours(1);
 
-    private string? _loggedFor;
-    private DateTimeOffset _loggedAt;
-    private CertificateValidity _logged;
+    private readonly ExpiryLogSchedule _schedule = new();
     private DateTimeOffset _renewTriedAt = DateTimeOffset.MinValue;
 
     /// <summary>The certificate in force against the clock now.</summary>
     public CertificateExpiry Current()
     {
         var running = configuration.Current;
-        return CertificateExpiry.Of(running.Certificate, time.GetUtcNow(), running.Options.Tls.ExpiryWarningDays);
+        return running.Certificate.Expiry(time.GetUtcNow(), running.Options.Tls.ExpiryWarningDays);
     }
 
     /// <summary>Renews a self-signed certificate that is due and logs a certificate that needs the operator. One caller at a time (the gateway's sweep loop).</summary>
@@ -45,7 +41,7 @@ internal sealed class CertificateWatch(IRunningConfiguration configuration, Func
     {
         var running = configuration.Current;
         DateTimeOffset now = time.GetUtcNow();
-        var expiry = CertificateExpiry.Of(running.Certificate, now, running.Options.Tls.ExpiryWarningDays);
+        var expiry = running.Certificate.Expiry(now, running.Options.Tls.ExpiryWarningDays);
         if (expiry.Validity == CertificateValidity.Valid)
         {
             return;
@@ -62,14 +58,11 @@ internal sealed class CertificateWatch(IRunningConfiguration configuration, Func
             return;
         }
 
-        string thumbprint = running.Certificate.Certificate.Thumbprint;
-        TimeSpan every = expiry.Validity == CertificateValidity.NotValid ? ErrorEvery : WarnEvery;
-        if (_loggedFor == thumbprint && _logged == expiry.Validity && now - _loggedAt < every)
+        if (!_schedule.Due(running.Certificate.Certificate.Thumbprint, expiry, now))
         {
             return;
         }
 
-        (_loggedFor, _logged, _loggedAt) = (thumbprint, expiry.Validity, now);
         string subject = running.Certificate.Certificate.Subject;
         if (expiry.Validity == CertificateValidity.NotValid)
         {

@@ -39,7 +39,7 @@ public static class GatewayServices
         services.TryAddSingleton<Func<AuthOptions, IAccessTokenValidator>>(sp =>
         {
             var loggers = sp.GetRequiredService<ILoggerFactory>();
-            return auth => JwtAccessTokenValidator.Create(auth, loggers);
+            return auth => JwtAccessTokenValidator.Create(auth, loggers, dataDirectory: options.DataDirectory);
         });
 
         // The checks come first: the TUN device is made from the configuration they passed.

@@ -8,7 +8,9 @@ namespace OpenTunnel.Gateway.SignIn;
 /// validate tokens, or fetch keys, without end. Like ocserv's rate-limit-ms it refuses rather
 /// than queues. The table holds at most <see cref="Capacity"/> clients: past that, the client
 /// seen least recently is forgotten, in constant time, so a flood of addresses costs neither
-/// unbounded memory nor a scan of the table under the lock. Thread-safe.
+/// unbounded memory nor a scan of the table under the lock. Windows are timed on the monotonic clock
+/// (<see cref="TimeProvider.GetTimestamp"/>): a step of the system clock neither ends a window early
+/// nor stretches it. Thread-safe.
 /// </summary>
 public sealed class AuthRateLimiter
 {
@@ -50,11 +52,11 @@ public sealed class AuthRateLimiter
         }
 
         var key = ClientAddressKey.From(client);
-        DateTimeOffset now = _time.GetUtcNow();
+        long now = _time.GetTimestamp();
         lock (_gate)
         {
             Entry entry = _entries.TouchOrAdd(key, out bool added);
-            if (added || now - entry.WindowStart >= Window)
+            if (added || _time.GetElapsedTime(entry.WindowStart, now) >= Window)
             {
                 entry.WindowStart = now;
                 entry.Count = 1;
@@ -73,7 +75,8 @@ public sealed class AuthRateLimiter
 
     private sealed class Entry
     {
-        public DateTimeOffset WindowStart { get; set; }
+        /// <summary>Monotonic timestamp (<see cref="TimeProvider.GetTimestamp"/>) the window began at.</summary>
+        public long WindowStart { get; set; }
 
         public int Count { get; set; }
     }

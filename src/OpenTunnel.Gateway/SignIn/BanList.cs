@@ -10,7 +10,10 @@ namespace OpenTunnel.Gateway.SignIn;
 /// the table (<see cref="Snapshot"/>, the <c>bans</c> verb) and clears a client (<see cref="Unban"/>).
 /// The table holds at most <see cref="Capacity"/> clients, least recently scored or refused
 /// forgotten first (<see cref="RecentClientTable{TEntry}"/>, as <see cref="AuthRateLimiter"/>), so a
-/// flood of addresses costs bounded memory; a banned client that keeps connecting stays recent. Thread-safe.
+/// flood of addresses costs bounded memory; a banned client that keeps connecting stays recent.
+/// Scores and bans are timed on the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>), so a
+/// step of the system clock neither ends a ban early nor makes it last longer; the wall-clock times
+/// this class hands out (a ban's end, a score's last point) are for display. Thread-safe.
 /// </summary>
 public sealed class BanList
 {
@@ -36,7 +39,7 @@ public sealed class BanList
     {
         get
         {
-            DateTimeOffset now = _time.GetUtcNow();
+            long now = _time.GetTimestamp();
             int banned = 0;
             lock (_gate)
             {
@@ -66,7 +69,7 @@ public sealed class BanList
         }
 
         var key = ClientAddressKey.From(client);
-        DateTimeOffset now = _time.GetUtcNow();
+        long now = _time.GetTimestamp();
         lock (_gate)
         {
             Entry entry = _entries.TouchOrAdd(key, out bool added);
@@ -75,11 +78,11 @@ public sealed class BanList
                 return null;
             }
 
-            if (added || entry.BannedUntil != DateTimeOffset.MinValue || now - entry.LastPointAt >= policy.ScoreReset)
+            if (added || entry.BannedUntil != NeverBanned || _time.GetElapsedTime(entry.LastPointAt, now) >= policy.ScoreReset)
             {
                 // A new client, a ban that ran out, or a quiet period: the score starts over.
                 entry.Score = 0;
-                entry.BannedUntil = DateTimeOffset.MinValue;
+                entry.BannedUntil = NeverBanned;
             }
 
             entry.Score = (int)Math.Min((long)entry.Score + points, int.MaxValue);
@@ -89,8 +92,8 @@ public sealed class BanList
                 return null;
             }
 
-            entry.BannedUntil = now + policy.Duration;
-            return entry.BannedUntil;
+            entry.BannedUntil = now + Ticks(policy.Duration);
+            return _time.GetUtcNow() + policy.Duration;
         }
     }
 
@@ -98,7 +101,7 @@ public sealed class BanList
     public bool IsBanned(IPAddress client)
     {
         var key = ClientAddressKey.From(client);
-        DateTimeOffset now = _time.GetUtcNow();
+        long now = _time.GetTimestamp();
         lock (_gate)
         {
             if (!_entries.TryPeek(key, out Entry? entry) || entry.BannedUntil <= now)
@@ -124,17 +127,19 @@ public sealed class BanList
     /// <summary>Every client with a live score or ban, banned ones first, then by score.</summary>
     public IReadOnlyList<BanEntry> Snapshot(BanPolicy policy)
     {
-        DateTimeOffset now = _time.GetUtcNow();
+        long now = _time.GetTimestamp();
+        DateTimeOffset wallNow = _time.GetUtcNow();
         var list = new List<BanEntry>();
         lock (_gate)
         {
             foreach (var (key, entry) in _entries.Entries)
             {
                 bool banned = entry.BannedUntil > now;
-                bool scored = entry.BannedUntil == DateTimeOffset.MinValue && now - entry.LastPointAt < policy.ScoreReset;
+                TimeSpan sinceLastPoint = _time.GetElapsedTime(entry.LastPointAt, now);
+                bool scored = entry.BannedUntil == NeverBanned && sinceLastPoint < policy.ScoreReset;
                 if (banned || scored)
                 {
-                    list.Add(new BanEntry(key, entry.Score, entry.LastPointAt, banned ? entry.BannedUntil : null));
+                    list.Add(new BanEntry(key, entry.Score, wallNow - sinceLastPoint, banned ? wallNow + _time.GetElapsedTime(now, entry.BannedUntil) : null));
                 }
             }
         }
@@ -143,14 +148,20 @@ public sealed class BanList
         return list;
     }
 
+    /// <summary>The <see cref="Entry.BannedUntil"/> of a client not banned since its score started.</summary>
+    private const long NeverBanned = long.MinValue;
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+
     private sealed class Entry
     {
         public int Score { get; set; }
 
-        public DateTimeOffset LastPointAt { get; set; }
+        /// <summary>Monotonic timestamp (<see cref="TimeProvider.GetTimestamp"/>) of the last points.</summary>
+        public long LastPointAt { get; set; }
 
-        /// <summary>MinValue: never banned since the score started.</summary>
-        public DateTimeOffset BannedUntil { get; set; } = DateTimeOffset.MinValue;
+        /// <summary>Monotonic timestamp the ban ends at; <see cref="NeverBanned"/> when not banned since the score started.</summary>
+        public long BannedUntil { get; set; } = NeverBanned;
     }
 }
 

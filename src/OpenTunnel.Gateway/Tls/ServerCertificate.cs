@@ -46,6 +46,10 @@ public sealed class ServerCertificate
 
     public DateTimeOffset NotAfter => new(Certificate.NotAfter.ToUniversalTime());
 
+    /// <summary>The certificate against <paramref name="now"/> and Tls:ExpiryWarningDays (<paramref name="warningDays"/>).</summary>
+    public CertificateExpiry Expiry(DateTimeOffset now, int warningDays) =>
+        CertificateExpiry.Assess(new DateTimeOffset(Certificate.NotBefore.ToUniversalTime()), NotAfter, now, warningDays);
+
     /// <summary>
     /// Loads the configured PEM or PFX, or the self-signed certificate of the data directory,
     /// generating it on first use. With <paramref name="renewSelfSigned"/>, a self-signed
@@ -136,7 +140,7 @@ public sealed class ServerCertificate
                 throw new GatewayConfigurationException($"The self-signed certificate '{path}' cannot be read ({e.Message}); delete it to have a new one made.");
             }
 
-            if (renewWithinDays is not { } days || CertificateExpiry.Of(loaded, now, days).Validity == CertificateValidity.Valid)
+            if (renewWithinDays is not { } days || loaded.Expiry(now, days).Validity == CertificateValidity.Valid)
             {
                 return loaded;
             }
@@ -144,7 +148,7 @@ public sealed class ServerCertificate
             using ECDsa? key = loaded.Certificate.GetECDsaPrivateKey();
             if (key is null)
             {
-                throw new GatewayConfigurationException($"The self-signed certificate '{path}' {CertificateExpiry.Of(loaded, now, days).Describe()} and its key is not ECDSA, so it cannot be renewed with the same pin; delete it to have a new one made (clients then need the new pin).");
+                throw new GatewayConfigurationException($"The self-signed certificate '{path}' {loaded.Expiry(now, days).Describe()} and its key is not ECDSA, so it cannot be renewed with the same pin; delete it to have a new one made (clients then need the new pin).");
             }
 
             WriteSelfSigned(path, key, now);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using System.Net;
 using System.Net.Security;
 using System.Security.Authentication;
@@ -33,6 +34,10 @@ public static partial class AgentLinkSetup
                 ? InternalCertificateAuthority.LoadOrCreateShared(sp.GetRequiredService<DatabaseSecretStore>(), management.DataDirectory, now)
                 : InternalCertificateAuthority.LoadOrCreate(management.DataDirectory, now);
         });
+        services.AddSingleton<AgentCaExpiryWatch>();
+        services.AddHostedService(sp => sp.GetRequiredService<AgentCaExpiryWatch>());
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            AgentCaExpiryWatch.CheckName, sp => sp.GetRequiredService<AgentCaExpiryWatch>(), failureStatus: null, tags: [OpenTunnel.Observability.HealthEndpoints.ReadyTag]));
         services.AddSingleton<AgentEndpointCertificate>();
         services.AddSingleton<AgentEndpointBinding>();
         services.AddSingleton<ChangeFeed>();

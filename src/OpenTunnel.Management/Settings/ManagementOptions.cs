@@ -40,6 +40,12 @@ public sealed class ManagementOptions
     /// <summary>Days an access record (an ended VPN session) is kept after the session ended. Default 90, 1 to 3650.</summary>
     public int AccessLogRetentionDays { get; set; } = 90;
 
+    /// <summary>
+    /// Days before the end of the agents' internal CA (made for 20 years) from which the service
+    /// warns in its log daily, reports the health check agent-ca Degraded. Default 180, 1 to 3650.
+    /// </summary>
+    public int AgentCaExpiryWarningDays { get; set; } = 180;
+
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(PostgresConnectionString);
 
     /// <summary>The key-encryption key file: <see cref="SecretsKeyFile"/>, or secrets-key in the data directory.</summary>
@@ -125,6 +131,11 @@ internal sealed class ManagementOptionsValidator : IValidateOptions<ManagementOp
         if (options.AccessLogRetentionDays is < 1 or > 3650)
         {
             failures.Add($"Management:AccessLogRetentionDays is {options.AccessLogRetentionDays}; it must be between 1 and 3650.");
+        }
+
+        if (options.AgentCaExpiryWarningDays is < 1 or > 3650)
+        {
+            failures.Add($"Management:AgentCaExpiryWarningDays is {options.AgentCaExpiryWarningDays}; it must be between 1 and 3650.");
         }
 
         failures.AddRange(Settings.TrustedProxies.Problems(options.TrustedProxies));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Agent.Telemetry;
 using OpenTunnel.Testing;
@@ -21,6 +22,39 @@ public sealed class DurableQueueTests : IDisposable
 
         Assert.Equal([1L, 2L, 3L], queue.Peek(10).Select(s => s.Sequence));
         Assert.Equal([1L, 2L], queue.Peek(2).Select(s => s.Sequence));
+    }
+
+    [Fact]
+    public void Enqueue_FolderCannotBeWritten_KeepsItemsInMemoryWithinTheBound_LogsOnce_AndWritesThemWhenItCanAgain()
+    {
+        var logs = new FakeLogCollector();
+        var queue = new DurableQueue<TelemetrySample>(_directory.Path, 10, new FakeLogger(logs));
+        queue.Enqueue(Sample);
+
+        // A directory in the counter file's place makes the rename fail, as a full disk makes the write fail
+        // (the tests run as root, whom file modes do not stop).
+        File.Delete(_directory.File("next-sequence"));
+        Directory.CreateDirectory(Path.Combine(_directory.File("next-sequence"), "blocker"));
+        for (int i = 0; i < 14; i++)
+        {
+            queue.Enqueue(Sample);
+        }
+
+        Assert.Equal(10, queue.Count);
+        Assert.Equal(10, queue.InMemoryCount);
+        Assert.Equal(5, queue.Dropped);
+        Assert.Equal(Enumerable.Range(6, 10).Select(i => (long)i), queue.Peek(100).Select(s => s.Sequence));
+        Assert.Equal(1, logs.GetSnapshot().Count(r => r.Id.Id == 215));
+
+        Directory.Delete(_directory.File("next-sequence"), recursive: true);
+        queue.Enqueue(Sample);
+
+        Assert.Equal(0, queue.InMemoryCount);
+        Assert.Equal("17", File.ReadAllText(_directory.File("next-sequence")));
+        Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 216);
+        var reopened = new DurableQueue<TelemetrySample>(_directory.Path, 10);
+        Assert.Equal(Enumerable.Range(7, 10).Select(i => (long)i), reopened.Peek(100).Select(s => s.Sequence));
+        Assert.Equal(17, reopened.NextSequence);
     }
 
     [Fact]

@@ -14,11 +14,15 @@ namespace OpenTunnel.EndToEnd.Tests.Agent;
 /// </summary>
 public static class AgentProcess
 {
-    public static Task<TrackedProcess> StartAsync(GatewayInstance gateway, ManagementProcess management, string token, string dataDirectory) =>
-        StartAsync(gateway.ControlSocket, gateway.ConfigFile, "gw-e2e", management, token, dataDirectory);
+    public static Task<TrackedProcess> StartAsync(GatewayInstance gateway, ManagementProcess management, string token, string dataDirectory, IReadOnlyList<string>? launcher = null) =>
+        StartAsync(gateway.ControlSocket, gateway.ConfigFile, "gw-e2e", management, token, dataDirectory, launcher);
 
-    /// <summary>An agent named <paramref name="serverName"/> for the gateway with that control socket and configuration file.</summary>
-    public static async Task<TrackedProcess> StartAsync(string controlSocket, string configFile, string serverName, ManagementProcess management, string token, string dataDirectory)
+    /// <summary>
+    /// An agent named <paramref name="serverName"/> for the gateway with that control socket and configuration file;
+    /// <paramref name="launcher"/> (a command and its arguments) runs it when given.
+    /// </summary>
+    public static async Task<TrackedProcess> StartAsync(string controlSocket, string configFile, string serverName, ManagementProcess management, string token, string dataDirectory,
+        IReadOnlyList<string>? launcher = null)
     {
         var environment = new Dictionary<string, string>
         {
@@ -37,7 +41,8 @@ public static class AgentProcess
             // A port of its own: tests run agents side by side in the root namespace.
             ["OPENTUNNEL_AGENT_METRICSADDRESS"] = $"127.0.0.1:{LoopbackPorts.Free()}",
         };
-        var process = TrackedProcess.Start("dotnet", [SolutionOutput.Assembly("OpenTunnel.Agent", "opentunnel-agent.dll"), "run"], environment: environment);
+        string[] command = [.. launcher ?? [], "dotnet", SolutionOutput.Assembly("OpenTunnel.Agent", "opentunnel-agent.dll"), "run"];
+        var process = TrackedProcess.Start(command[0], command[1..], environment: environment);
         await process.WaitForOutputAsync("Agent of server", TimeSpan.FromSeconds(60));
         return process;
     }

@@ -37,9 +37,10 @@ public sealed class AgentStack : IDisposable
 
     /// <summary>
     /// Starts the management service, then the gateway (with the settings <paramref name="gatewaySettings"/>
-    /// makes from the running service and a folder for its files, if given), then the agent.
+    /// makes from the running service and a folder for its files, if given), then the agent (run by
+    /// <paramref name="agentLauncher"/>, a command and its arguments, when given).
     /// </summary>
-    public static async Task<AgentStack> StartAsync(Func<ManagementProcess, string, Task<Action<JsonObject>>>? gatewaySettings = null)
+    public static async Task<AgentStack> StartAsync(Func<ManagementProcess, string, Task<Action<JsonObject>>>? gatewaySettings = null, IReadOnlyList<string>? agentLauncher = null)
     {
         var directory = new TemporaryDirectory();
         AgentStack? stack = null;
@@ -53,7 +54,7 @@ public sealed class AgentStack : IDisposable
             stack.Site = (await api.PostAsync("/api/v1/sites", new { name = "e2e", publicAddress = NetworkTopology.GatewayPublicAddress, serverConfigurationId = stack.Configuration }))
                 .GetProperty("id").GetString()!;
             string token = (await api.PostAsync($"/api/v1/sites/{stack.Site}/enrolment-tokens", new { validForHours = 1 })).GetProperty("token").GetString()!;
-            stack.Agent = await AgentProcess.StartAsync(stack.Gateway, stack.Management, token, directory.Subdirectory("agent"));
+            stack.Agent = await AgentProcess.StartAsync(stack.Gateway, stack.Management, token, directory.Subdirectory("agent"), agentLauncher);
             stack.Server = await AgentProcess.ServerIdAsync(stack.Management, stack.Site);
             stack.Online = await api.WaitForAsync($"/api/v1/servers/{stack.Server}/health",
                 h => h.GetProperty("state").GetString() == "online" && AgentEndToEndTests.Applied(h), TimeSpan.FromSeconds(20), "the server is online and runs the site's configuration");

@@ -78,9 +78,12 @@ public sealed class GatewayDiskFullTests(ITestOutputHelper output)
         output.WriteLine(string.Join('\n', gateway.Process.Output.Split('\n').Where(l => l.Contains("save", StringComparison.OrdinalIgnoreCase))));
     }
 
-    private static int Count(string text, string part) => text.Split(part).Length - 1;
+    /// <summary>How many times <paramref name="part"/> occurs in <paramref name="text"/>.</summary>
+    internal static int Count(string text, string part) => text.Split(part).Length - 1;
 
-    /// <summary>Runs a command in the gateway's mount namespace, where its data directory is the tmpfs.</summary>
-    private static string InGatewayMounts(GatewayInstance gateway, params string[] command) =>
-        Command.Run("nsenter", ["-t", gateway.Process.Id.ToString(CultureInfo.InvariantCulture), "-m", "--", .. command]).EnsureSuccess().StandardOutput;
+    /// <summary>Runs a command in the mount namespace of <paramref name="process"/>, where its data directory is the tmpfs.</summary>
+    internal static string InMountsOf(TrackedProcess process, params string[] command) =>
+        Command.Run("nsenter", ["-t", process.Id.ToString(CultureInfo.InvariantCulture), "-m", "--", .. command]).EnsureSuccess().StandardOutput;
+
+    private static string InGatewayMounts(GatewayInstance gateway, params string[] command) => InMountsOf(gateway.Process, command);
 }

@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
+using Microsoft.IdentityModel.Tokens;
 using OpenTunnel.Gateway.Auth;
 using OpenTunnel.Testing;
 using OpenTunnel.Testing.Tokens;
@@ -275,6 +278,110 @@ public sealed class DiscoverySigningKeySourceTests : IAsyncLifetime
         Assert.Equal(TokenRefusal.DisallowedAlgorithm, outcome.Refusal);
         Assert.Equal(0, _server.MetadataRequests);
     }
+
+    [Fact]
+    public async Task ValidateAsync_StartedWhileTheIssuerIsDown_UsesTheKeysSavedBefore_AndFetchesARotationWhenItIsBack()
+    {
+        string data = _directory.Subdirectory("data");
+        using (JwtAccessTokenValidator before = CreateSaving(data, NullLoggerFactory.Instance))
+        {
+            Assert.True((await before.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None)).Succeeded);
+        }
+
+        int port = new Uri(_server.Issuer).Port;
+        await _server.DisposeAsync();
+        _clock.Advance(TimeSpan.FromHours(3));
+        var logs = new FakeLogCollector();
+        using var loggerFactory = new LoggerFactory([new FakeLoggerProvider(logs)]);
+        using JwtAccessTokenValidator restarted = CreateSaving(data, loggerFactory);
+
+        TokenValidationOutcome during = await restarted.ValidateAsync(_issuer.Mint("bob"), CancellationToken.None);
+        _server = await OidcDiscoveryServer.StartAsync(port);
+        _server.SetKeys(_rotated.JwksJson);
+        TokenValidationOutcome rotated = await restarted.ValidateAsync(_rotated.Mint("carol"), CancellationToken.None);
+
+        Assert.True(during.Succeeded, during.Detail);
+        FakeLogRecord fromFile = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 3115);
+        Assert.Contains("fetched 3 hours ago", fromFile.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(data, SigningKeyCacheFile.FileName), fromFile.Message, StringComparison.Ordinal);
+        Assert.True(rotated.Succeeded, rotated.Detail);
+        Assert.Contains(_rotated.KeyId, File.ReadAllText(Path.Combine(data, SigningKeyCacheFile.FileName)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_KeysFetched_AreSavedOwnerOnlyWithoutPrivateMembersOrSymmetricKeys()
+    {
+        // An issuer that publishes too much: a key with its private member, and a symmetric key.
+        using var leaked = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        ECParameters parameters = leaked.ExportParameters(includePrivateParameters: true);
+        JsonObject published = JsonNode.Parse(_issuer.JwksJson)!.AsObject();
+        published["keys"]!.AsArray().Add(new JsonObject
+        {
+            ["kty"] = "EC", ["crv"] = "P-256", ["kid"] = "leaked", ["use"] = "sig",
+            ["x"] = Base64UrlEncoder.Encode(parameters.Q.X), ["y"] = Base64UrlEncoder.Encode(parameters.Q.Y), ["d"] = Base64UrlEncoder.Encode(parameters.D),
+        });
+        published["keys"]!.AsArray().Add(new JsonObject { ["kty"] = "oct", ["kid"] = "shared", ["k"] = "c2VjcmV0" });
+        _server.SetKeys(published.ToJsonString());
+        string data = _directory.Subdirectory("data");
+        using JwtAccessTokenValidator validator = CreateSaving(data, NullLoggerFactory.Instance);
+
+        TokenValidationOutcome outcome = await validator.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None);
+
+        Assert.True(outcome.Succeeded, outcome.Detail);
+        string file = Path.Combine(data, SigningKeyCacheFile.FileName);
+        JsonNode saved = JsonNode.Parse(File.ReadAllText(file))!;
+        string[] savedKeys = [.. saved["jwks"]!["keys"]!.AsArray().Select(k => k!["kid"]!.GetValue<string>())];
+        Assert.Equal([_issuer.KeyId, "leaked"], savedKeys);
+        Assert.All(saved["jwks"]!["keys"]!.AsArray(), k => Assert.False(k!.AsObject().ContainsKey("d")));
+        Assert.Equal(_server.MetadataAddress, saved["metadataAddress"]!.GetValue<string>());
+        Assert.NotNull(saved["discovery"]!["jwks_uri"]);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+    }
+
+    [Fact]
+    public async Task ValidateAsync_SavedKeysOlderThanTheMaximumAge_AreNotUsed_AndTheRefusalSaysSo()
+    {
+        string data = _directory.Subdirectory("data");
+        using (JwtAccessTokenValidator before = CreateSaving(data, NullLoggerFactory.Instance))
+        {
+            Assert.True((await before.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None)).Succeeded);
+        }
+
+        _server.Failing = true;
+        _clock.Advance(TimeSpan.FromDays(31));
+        using JwtAccessTokenValidator restarted = CreateSaving(data, NullLoggerFactory.Instance);
+
+        TokenValidationOutcome outcome = await restarted.ValidateAsync(_issuer.Mint("bob"), CancellationToken.None);
+
+        Assert.Equal(TokenRefusal.KeysUnavailable, outcome.Refusal);
+        Assert.Contains("more than Auth:CachedKeysMaximumAge (30.00:00:00) ago", outcome.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_SavedKeysOfAnotherIssuer_AreNotUsed()
+    {
+        string data = _directory.Subdirectory("data");
+        using (JwtAccessTokenValidator before = CreateSaving(data, NullLoggerFactory.Instance))
+        {
+            Assert.True((await before.ValidateAsync(_issuer.Mint("alice"), CancellationToken.None)).Succeeded);
+        }
+
+        string file = Path.Combine(data, SigningKeyCacheFile.FileName);
+        File.WriteAllText(file, File.ReadAllText(file).Replace(_server.MetadataAddress, "https://other.example/.well-known/openid-configuration", StringComparison.Ordinal));
+        _server.Failing = true;
+        using JwtAccessTokenValidator restarted = CreateSaving(data, NullLoggerFactory.Instance);
+
+        TokenValidationOutcome outcome = await restarted.ValidateAsync(_issuer.Mint("bob"), CancellationToken.None);
+
+        Assert.Equal(TokenRefusal.KeysUnavailable, outcome.Refusal);
+        Assert.Contains("are from \"https://other.example/.well-known/openid-configuration\"", outcome.Detail, StringComparison.Ordinal);
+    }
+
+    private JwtAccessTokenValidator CreateSaving(string dataDirectory, ILoggerFactory loggerFactory) => JwtAccessTokenValidator.Create(
+        new AuthOptions { Issuer = _server.Issuer, Audience = Audience, RequireHttpsMetadata = false },
+        loggerFactory,
+        _clock,
+        dataDirectory);
 
     private JwtAccessTokenValidator Create() => JwtAccessTokenValidator.Create(
         new AuthOptions { Issuer = _server.Issuer, Audience = Audience, RequireHttpsMetadata = false },

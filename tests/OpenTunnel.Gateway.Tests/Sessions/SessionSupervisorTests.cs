@@ -8,6 +8,8 @@ using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Tunnel;
 
+using OpenTunnel.Testing;
+
 namespace OpenTunnel.Gateway.Tests.Sessions;
 
 [Trait("Category", "Unit")]
@@ -206,18 +208,6 @@ public sealed class SessionSupervisorTests
         var session = _sessions.TryCreate(user, null, System.Net.IPEndPoint.Parse("198.18.1.2:40000"), _time.GetUtcNow(), maxSessions: 100, maxPerUser: 0, out string? refusal);
         Assert.True(session is not null, refusal);
         return session;
-    }
-
-    /// <summary>The fake clock with its wall clock stepped by <see cref="Step"/> and its monotonic clock left alone, as a step of the system clock does.</summary>
-    private sealed class SteppedWallClock(FakeTimeProvider inner) : TimeProvider
-    {
-        public TimeSpan Step { get; set; }
-
-        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() + Step;
-
-        public override long GetTimestamp() => inner.GetTimestamp();
-
-        public override long TimestampFrequency => inner.TimestampFrequency;
     }
 
     private CstpConnection NewConnection(GatewaySession session) =>

@@ -1,5 +1,7 @@
 using System.Net;
+using Microsoft.Extensions.Time.Testing;
 using OpenTunnel.Gateway.SignIn;
+using OpenTunnel.Testing;
 
 namespace OpenTunnel.Gateway.Tests.SignIn;
 
@@ -11,7 +13,7 @@ public sealed class AuthRateLimiterTests
     [Fact]
     public void TryAcquire_OverTheLimit_RefusesUntilTheMinuteIsOver()
     {
-        var time = new ManualTime();
+        var time = NewTime();
         var limiter = new AuthRateLimiter(time);
 
         Assert.True(limiter.TryAcquire(Client, 2));
@@ -24,7 +26,7 @@ public sealed class AuthRateLimiterTests
     [Fact]
     public void TryAcquire_OtherAddress_HasItsOwnBudget()
     {
-        var limiter = new AuthRateLimiter(new ManualTime());
+        var limiter = new AuthRateLimiter(NewTime());
         limiter.TryAcquire(Client, 1);
 
         Assert.False(limiter.TryAcquire(Client, 1));
@@ -34,7 +36,7 @@ public sealed class AuthRateLimiterTests
     [Fact]
     public void TryAcquire_ZeroLimit_NeverRefuses()
     {
-        var limiter = new AuthRateLimiter(new ManualTime());
+        var limiter = new AuthRateLimiter(NewTime());
 
         for (int i = 0; i < 1000; i++)
         {
@@ -45,7 +47,7 @@ public sealed class AuthRateLimiterTests
     [Fact]
     public void TryAcquire_OtherAddressOfTheSameIPv6Slash64_SharesTheBudget()
     {
-        var limiter = new AuthRateLimiter(new ManualTime());
+        var limiter = new AuthRateLimiter(NewTime());
         Assert.True(limiter.TryAcquire(IPAddress.Parse("2001:db8:1:2::1"), 2));
         Assert.True(limiter.TryAcquire(IPAddress.Parse("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), 2));
 
@@ -57,7 +59,7 @@ public sealed class AuthRateLimiterTests
     [Fact]
     public void TryAcquire_IPv4MappedAddress_CountsAsTheIPv4Address()
     {
-        var limiter = new AuthRateLimiter(new ManualTime());
+        var limiter = new AuthRateLimiter(NewTime());
         limiter.TryAcquire(Client, 1);
 
         Assert.False(limiter.TryAcquire(IPAddress.Parse("::ffff:198.18.1.2"), 1));
@@ -67,7 +69,7 @@ public sealed class AuthRateLimiterTests
     [Fact]
     public void TryAcquire_MoreClientsThanTheCapacity_ForgetsTheLeastRecentlySeen()
     {
-        var limiter = new AuthRateLimiter(new ManualTime(), capacity: 3);
+        var limiter = new AuthRateLimiter(NewTime(), capacity: 3);
         IPAddress a = IPAddress.Parse("198.18.1.10"), b = IPAddress.Parse("198.18.1.11"), c = IPAddress.Parse("198.18.1.12");
         limiter.TryAcquire(a, 1);
         limiter.TryAcquire(b, 1);
@@ -87,7 +89,7 @@ public sealed class AuthRateLimiterTests
     {
         // Before the bound, a table past 10,000 fresh entries grew without end and was scanned
         // whole under the lock on every attempt.
-        var limiter = new AuthRateLimiter(new ManualTime(), capacity: 10_000);
+        var limiter = new AuthRateLimiter(NewTime(), capacity: 10_000);
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
 
         for (int i = 0; i < 300_000; i++)
@@ -110,13 +112,26 @@ public sealed class AuthRateLimiterTests
         Assert.Equal(expected, ClientAddressKey.From(IPAddress.Parse(address)).ToString());
     }
 
-    /// <summary>A clock the test moves by hand.</summary>
-    internal sealed class ManualTime : TimeProvider
+    [Theory]
+    [InlineData(1)]
+    [InlineData(-1)]
+    public void TryAcquire_WallClockStepsAnHour_TheWindowStillLastsAMinuteOfMonotonicTime(int hours)
     {
-        private DateTimeOffset _now = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
+        var time = NewTime();
+        var clock = new SteppedWallClock(time);
+        var limiter = new AuthRateLimiter(clock);
+        Assert.True(limiter.TryAcquire(Client, 1));
 
-        public override DateTimeOffset GetUtcNow() => _now;
+        // The wall clock jumps; the monotonic clock moves 30 s: still the same window.
+        clock.Step = TimeSpan.FromHours(hours);
+        time.Advance(TimeSpan.FromSeconds(30));
+        bool withinTheMinute = limiter.TryAcquire(Client, 1);
+        time.Advance(TimeSpan.FromSeconds(31));
+        bool afterTheMinute = limiter.TryAcquire(Client, 1);
 
-        public void Advance(TimeSpan by) => _now += by;
+        Assert.False(withinTheMinute);
+        Assert.True(afterTheMinute);
     }
+
+    private static FakeTimeProvider NewTime() => new(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
 }

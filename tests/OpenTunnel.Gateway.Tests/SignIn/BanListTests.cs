@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using OpenTunnel.Gateway.SignIn;
+using OpenTunnel.Testing;
 
 namespace OpenTunnel.Gateway.Tests.SignIn;
 
@@ -26,6 +27,53 @@ public sealed class BanListTests
         _time.Advance(TimeSpan.FromMinutes(10));
         Assert.False(bans.IsBanned(Client));
         Assert.Null(bans.AddPoints(Client, 10, Policy));
+    }
+
+    [Fact]
+    public void IsBanned_WallClockStepsAnHourForward_TheBanStillLastsBanSeconds()
+    {
+        var clock = new SteppedWallClock(_time);
+        var bans = new BanList(clock);
+        Assert.NotNull(bans.AddPoints(Client, 30, Policy));
+
+        clock.Step = TimeSpan.FromHours(1);
+        _time.Advance(TimeSpan.FromMinutes(9));
+        bool beforeItsEnd = bans.IsBanned(Client);
+        DateTimeOffset listedAt = clock.GetUtcNow();
+        BanEntry listed = Assert.Single(bans.Snapshot(Policy));
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.True(beforeItsEnd);
+        Assert.Equal(listedAt + TimeSpan.FromMinutes(1), listed.BannedUntil);
+        Assert.False(bans.IsBanned(Client));
+    }
+
+    [Fact]
+    public void IsBanned_WallClockStepsAnHourBack_TheBanEndsAfterBanSeconds()
+    {
+        var clock = new SteppedWallClock(_time);
+        var bans = new BanList(clock);
+        Assert.NotNull(bans.AddPoints(Client, 30, Policy));
+
+        clock.Step = -TimeSpan.FromHours(1);
+        _time.Advance(TimeSpan.FromMinutes(10));
+
+        Assert.False(bans.IsBanned(Client));
+        Assert.Empty(bans.Snapshot(Policy));
+    }
+
+    [Fact]
+    public void AddPoints_WallClockStepsAnHourForward_TheScoreIsKeptUntilTheQuietPeriodPassed()
+    {
+        var clock = new SteppedWallClock(_time);
+        var bans = new BanList(clock);
+        bans.AddPoints(Client, 20, Policy);
+
+        clock.Step = TimeSpan.FromHours(1);
+        _time.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.NotNull(bans.AddPoints(Client, 10, Policy));
+        Assert.True(bans.IsBanned(Client));
     }
 
     [Fact]

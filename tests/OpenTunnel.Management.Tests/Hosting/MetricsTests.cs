@@ -35,6 +35,7 @@ public sealed class MetricsTests
         AssertSeries(text, "opentunnel_management_database_duration_seconds_count{", "kind=\"reader\"", "result=\"ok\"");
         AssertSeries(text, "opentunnel_identity_tokens_total{", "result=\"refused\"", "reason=\"invalid_");
         AssertSeries(text, "opentunnel_management_agent_long_polls");
+        AssertSeries(text, "opentunnel_management_agent_ca_not_after_seconds");
     }
 
     [Fact]

@@ -1,6 +1,4 @@
-using OpenTunnel.Gateway.Tls;
-
-namespace OpenTunnel.Gateway.Tests.Tls;
+namespace OpenTunnel.Trust.Tests;
 
 [Trait("Category", "Unit")]
 public sealed class CertificateExpiryTests
