@@ -1,19 +1,24 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Management.Agents;
 using OpenTunnel.Management.Tests.Harness;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Management.Tests.AdminConsole;
 
-/// <summary>A server's own page: its telemetry charts.</summary>
+/// <summary>A server's own page: its telemetry charts and log collection.</summary>
 public sealed partial class ConsoleBrowserTests
 {
     [Fact]
     public async Task ServerPage_ChartsTheStoredTelemetry_WithAGapWhereNoSampleCame_AndValuesInText()
     {
         (string site, _) = await SiteAsync("tel");
-        (string server, string name) = await EnrolledServerAsync(site);
+        (string server, string name, _) = await EnrolledServerAsync(site);
         DateTime now = DateTime.UtcNow;
 
         // A week of samples every 10 minutes except for a silent day, then every minute for the last two hours except for a silent 20 minutes.
@@ -77,7 +82,7 @@ public sealed partial class ConsoleBrowserTests
         }
 
         await ConsoleService.ScreenshotAsync(page, "server-telemetry-week");
-        Assert.Equal("", await page.EvaluateAsync<string>("[...document.querySelectorAll('main [style]')].map(e => e.outerHTML.slice(0, 200)).join('\\n')"));
+        Assert.Equal("", await page.EvaluateAsync<string>("[...document.querySelectorAll('main [style]:not(input[type=hidden])')].map(e => e.outerHTML.slice(0, 200)).join('\\n')"));
 
         await page.SetViewportSizeAsync(390, 900);
         int overflow = await page.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
@@ -86,18 +91,76 @@ public sealed partial class ConsoleBrowserTests
         Assert.Empty(violations);
 
         // A server without telemetry says so in every chart.
-        (string silent, string silentName) = await EnrolledServerAsync(site);
+        (string silent, string silentName, _) = await EnrolledServerAsync(site);
         await page.GotoAsync($"/console/servers/{silent}?period=day");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Server {silentName}", Level = 1 })).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator(".chart-values dd")).ToHaveTextAsync(Enumerable.Repeat("no samples in this period.", 6).ToArray());
     }
 
-    /// <summary>A server enrolled in <paramref name="site"/> through the API with an enrolment token.</summary>
-    private async Task<(string Id, string Name)> EnrolledServerAsync(string site)
+    [Fact]
+    public async Task ServerPage_CollectLogs_PendingUntilTheAgentAnswers_ThenDownloadsAsAFile_ReadOnlyIsRefused()
+    {
+        (string site, _) = await SiteAsync("logs");
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        (string server, string name, System.Text.Json.JsonElement enrolment) = await EnrolledServerAsync(site, key);
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.GotoAsync($"/console/servers/{server}");
+        await Assertions.Expect(page.GetByText("No logs have been collected from this server.")).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Collect logs" }).ClickAsync();
+
+        ILocator row = page.Locator("tbody tr").First;
+        await Assertions.Expect(row).ToContainTextAsync("Pending");
+        await Assertions.Expect(row).ToContainTextAsync($"user:{service.FullAdmin}");
+        await Assertions.Expect(row).ToContainTextAsync("Waiting for the agent");
+        System.Text.Json.JsonElement commands = (await service.Api.ReadAsync($"/api/v1/servers/{server}/commands")).Json;
+        Assert.Equal("collectLogs", Assert.Single(commands.EnumerateArray()).GetProperty("kind").GetString());
+        string command = commands[0].GetProperty("id").GetString()!;
+
+        // The agent answers over its own mutual-TLS endpoint, as it does after running the command.
+        const string Logs = "== agent (recent lines)\ninfo: OpenTunnel.Agent[400] Running command CollectLogs\n== gateway: no log file configured (GatewayLogFile)\n";
+        using (HttpClient agent = AgentClient(enrolment, key))
+        {
+            using HttpResponseMessage answered = await agent.PostAsJsonAsync(AgentRoutes.CommandResult(Guid.Parse(command)), new CommandResult(true, Logs));
+            Assert.Equal(HttpStatusCode.NoContent, answered.StatusCode);
+        }
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Check again" }).ClickAsync();
+        await Assertions.Expect(row).ToContainTextAsync("Succeeded");
+        IDownload download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Download the logs" }).ClickAsync());
+        Assert.StartsWith($"opentunnel-logs-{name}-", download.SuggestedFilename, StringComparison.Ordinal);
+        Assert.EndsWith(".txt", download.SuggestedFilename, StringComparison.Ordinal);
+        Assert.Equal(Logs, await File.ReadAllTextAsync(await download.PathAsync()));
+        await ConsoleService.ScreenshotAsync(page, "server-logs");
+        IAPIResponse file = await page.Context.APIRequest.GetAsync($"/console/servers/{server}/logs/{command}");
+        Assert.StartsWith("attachment;", file.Headers["content-disposition"], StringComparison.Ordinal);
+        Assert.StartsWith("text/plain", file.Headers["content-type"], StringComparison.Ordinal);
+
+        // A read-only administrator sees the collection and its file, but no button, and posting the form anyway is refused.
+        IPage reader = await service.SignInAsync(service.ReadOnlyAdmin);
+        await reader.GotoAsync($"/console/servers/{server}");
+        await Assertions.Expect(reader.Locator("tbody tr").First).ToContainTextAsync("Succeeded");
+        await Assertions.Expect(reader.GetByRole(AriaRole.Button, new() { Name = "Collect logs" })).ToHaveCountAsync(0);
+        Assert.Equal(403, await PostFormAsync(reader, $"/console/servers/{server}", "collect-logs"));
+        Assert.Single((await service.Api.ReadAsync($"/api/v1/servers/{server}/commands")).Json.EnumerateArray());
+    }
+
+    /// <summary>A server enrolled in <paramref name="site"/> through the API with an enrolment token (and <paramref name="key"/>, or a key thrown away); its id, name and the enrolment's answer.</summary>
+    private async Task<(string Id, string Name, System.Text.Json.JsonElement Enrolment)> EnrolledServerAsync(string site, ECDsa? key = null)
     {
         string token = (await service.Api.CreateAsync($"/api/v1/sites/{site}/enrolment-tokens", new { })).Json.GetProperty("token").GetString()!;
         string name = ManagementAppFixture.Unique("gw");
-        return ((await service.Api.CreateAsync("/api/v1/enrolment", new { token, serverName = name, certificateRequest = Objects.CertificateRequest(name) })).Id, name);
+        string request = key is null ? Objects.CertificateRequest(name) : new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
+        ApiResponse enrolled = await service.Api.CreateAsync("/api/v1/enrolment", new { token, serverName = name, certificateRequest = request });
+        return (enrolled.Id, name, enrolled.Json);
+    }
+
+    /// <summary>An HTTPS client of the agent endpoint named at enrolment, with the server's client certificate, trusting the deployment's CA.</summary>
+    private HttpClient AgentClient(System.Text.Json.JsonElement enrolment, ECDsa key)
+    {
+        var handler = (SocketsHttpHandler)DeploymentTrust.FromCaFile(Path.Combine(service.App.Database.DataDirectory, "agent-ca.pem"), "agent-ca.pem").CreateHandler();
+        using X509Certificate2 certificate = X509Certificate2.CreateFromPem(enrolment.GetProperty("certificate").GetString());
+        handler.SslOptions.ClientCertificates = [certificate.CopyWithPrivateKey(key)];
+        return new HttpClient(handler) { BaseAddress = new Uri(enrolment.GetProperty("agentEndpoint").GetString()!) };
     }
 
     /// <summary>Stores <paramref name="samples"/> as the agent link does (its own ingest, in batches it accepts).</summary>
