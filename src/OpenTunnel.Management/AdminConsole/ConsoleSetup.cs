@@ -105,6 +105,7 @@ public static partial class ConsoleSetup
         // in its process (the agent's tests), whose application name would name another file.
         app.MapStaticAssets(Path.Combine(AppContext.BaseDirectory, typeof(ConsoleSetup).Assembly.GetName().Name + ".staticwebassets.endpoints.json"));
         app.MapServerLogDownload();
+        app.MapConfigurationValidation();
         app.MapRazorComponents<ConsoleApp>().RequireAuthorization(ReadPolicy);
         return app;
     }
