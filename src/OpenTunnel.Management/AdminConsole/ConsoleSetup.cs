@@ -104,6 +104,8 @@ public static partial class ConsoleSetup
         // The manifest is named after this assembly, also where another program hosts the service
         // in its process (the agent's tests), whose application name would name another file.
         app.MapStaticAssets(Path.Combine(AppContext.BaseDirectory, typeof(ConsoleSetup).Assembly.GetName().Name + ".staticwebassets.endpoints.json"));
+        app.MapServerLogDownload();
+        app.MapConfigurationValidation();
         app.MapRazorComponents<ConsoleApp>().RequireAuthorization(ReadPolicy);
         return app;
     }

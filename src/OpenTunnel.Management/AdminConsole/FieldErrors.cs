@@ -48,6 +48,19 @@ public sealed class FieldErrors
         messages.Add(message);
     }
 
+    /// <summary>Adds every message of the API's validation errors, by JSON path.</summary>
+    public void AddAll(IDictionary<string, string[]> byPath)
+    {
+        ArgumentNullException.ThrowIfNull(byPath);
+        foreach ((string path, string[] messages) in byPath)
+        {
+            foreach (string message in messages)
+            {
+                Add(path, message);
+            }
+        }
+    }
+
     /// <summary>The messages of a refusal the API would have answered with: a validation problem by field, any other problem as a general message.</summary>
     public static FieldErrors From(IResult refusal)
     {
@@ -55,14 +68,7 @@ public sealed class FieldErrors
         switch (refusal)
         {
             case ValidationProblem validation:
-                foreach ((string path, string[] messages) in validation.ProblemDetails.Errors)
-                {
-                    foreach (string message in messages)
-                    {
-                        errors.Add(path, message);
-                    }
-                }
-
+                errors.AddAll(validation.ProblemDetails.Errors);
                 break;
             case ProblemHttpResult problem:
                 errors.General.Add($"{problem.ProblemDetails.Title} {problem.ProblemDetails.Detail}".Trim());

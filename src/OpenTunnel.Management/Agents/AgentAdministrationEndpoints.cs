@@ -265,8 +265,13 @@ public static class AgentAdministrationEndpoints
         return TypedResults.Ok(new RevokedCertificates(active.Count));
     }
 
-    private static async Task<Results<Created<AgentCommand>, ValidationProblem, ProblemHttpResult>> CreateServerCommandAsync(
-        Guid id, AgentCommandInput input, ManagementDbContext db, HttpContext http, TimeProvider clock, ChangeFeed feed, CancellationToken ct)
+    private static Task<Results<Created<AgentCommand>, ValidationProblem, ProblemHttpResult>> CreateServerCommandAsync(
+        Guid id, AgentCommandInput input, ManagementDbContext db, HttpContext http, TimeProvider clock, ChangeFeed feed, CancellationToken ct) =>
+        QueueServerCommandAsync(id, input, db, AuditTrail.ActorOf(http.User), clock, feed, ct);
+
+    /// <summary>Queues a command for one server's agent, audited as <paramref name="actor"/>, and wakes its poll. The API and the console both queue through here.</summary>
+    internal static async Task<Results<Created<AgentCommand>, ValidationProblem, ProblemHttpResult>> QueueServerCommandAsync(
+        Guid id, AgentCommandInput input, ManagementDbContext db, string actor, TimeProvider clock, ChangeFeed feed, CancellationToken ct)
     {
         if (!await db.Servers.AnyAsync(s => s.Id == id, ct))
         {
@@ -279,7 +284,7 @@ public static class AgentAdministrationEndpoints
             return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The command is not valid.");
         }
 
-        AgentCommand command = Queue(db, id, input, AuditTrail.ActorOf(http.User), clock.GetUtcNow().UtcDateTime);
+        AgentCommand command = Queue(db, id, input, actor, clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync(ct);
         feed.Notify();
         return TypedResults.Created($"{ManagementApi.Prefix}/servers/{id}/commands/{command.Id}", command);

@@ -68,18 +68,39 @@ public sealed class ConfigurationForm
         };
     }
 
-    /// <summary>The API's input; a number field that is not a whole number is named in <paramref name="errors"/> and the input is null.</summary>
-    public ServerConfigurationInput? ToInput(FieldErrors errors)
+    /// <summary>The form as posted (names "Form.Name" and so on, as the page's form sends them), for validation while typing.</summary>
+    public static ConfigurationForm From(IFormCollection posted)
+    {
+        ArgumentNullException.ThrowIfNull(posted);
+        return new ConfigurationForm
+        {
+            Name = posted["Form.Name"],
+            Description = posted["Form.Description"],
+            Ipv4Range = posted["Form.Ipv4Range"],
+            Ipv6Range = posted["Form.Ipv6Range"],
+            DnsServers = posted["Form.DnsServers"],
+            DnsSuffixes = posted["Form.DnsSuffixes"],
+            SplitDnsDomains = posted["Form.SplitDnsDomains"],
+            IncludeRoutes = posted["Form.IncludeRoutes"],
+            ExcludeRoutes = posted["Form.ExcludeRoutes"],
+            Port = posted["Form.Port"],
+            UdpDisabled = posted["Form.UdpDisabled"] == "true",
+            SessionTimeoutMinutes = posted["Form.SessionTimeoutMinutes"],
+            IdleTimeoutMinutes = posted["Form.IdleTimeoutMinutes"],
+            AllowClientToClient = posted["Form.AllowClientToClient"] == "true",
+        };
+    }
+
+    /// <summary>
+    /// The API's input; a number field that is not a whole number is named in <paramref name="errors"/>
+    /// and left out of the input (so the other fields can still be checked), and must not be saved.
+    /// </summary>
+    public ServerConfigurationInput ToInput(FieldErrors errors)
     {
         ArgumentNullException.ThrowIfNull(errors);
         int? port = Number(errors, "port", Port);
         int? session = Number(errors, "sessionTimeoutMinutes", SessionTimeoutMinutes);
         int? idle = Number(errors, "idleTimeoutMinutes", IdleTimeoutMinutes);
-        if (errors.Any)
-        {
-            return null;
-        }
-
         return new ServerConfigurationInput(
             Name?.Trim(),
             Blank(Description),
