@@ -7,6 +7,30 @@ namespace OpenTunnel.Management.Tests.AdminConsole;
 public sealed partial class ConsoleBrowserTests
 {
     [Fact]
+    public async Task ConfigurationEdit_KeepsTheLoadBalancingAndGroupPoliciesTheFormDoesNotShow()
+    {
+        string name = ManagementAppFixture.Unique("kept");
+        ApiResponse created = await service.Api.CreateAsync("/api/v1/configurations", new
+        {
+            name,
+            port = 443,
+            loadBalancing = new { mode = "redirect", thresholdPercent = 30 },
+            groupPolicies = new[] { new { group = "engineering", includeRoutes = new[] { "198.18.2.0/24" } } },
+        });
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.GotoAsync($"/console/configurations/{created.Id}");
+        await page.GetByLabel("Port").FillAsync("8443");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await page.WaitForURLAsync(url => url.Contains("?saved", StringComparison.Ordinal));
+
+        var stored = (await service.Api.ReadAsync($"/api/v1/configurations/{created.Id}")).Json;
+        Assert.Equal(8443, stored.GetProperty("port").GetInt32());
+        Assert.Equal("redirect", stored.GetProperty("loadBalancing").GetProperty("mode").GetString());
+        Assert.Equal(30, stored.GetProperty("loadBalancing").GetProperty("thresholdPercent").GetInt32());
+        Assert.Equal("engineering", stored.GetProperty("groupPolicies")[0].GetProperty("group").GetString());
+    }
+
+    [Fact]
     public async Task ConfigurationForm_WhileTyping_ShowsTheApisMessagesAtTheFields_AndCountsTheRoutes_StoringNothing()
     {
         IPage page = await service.SignInAsync(service.FullAdmin);

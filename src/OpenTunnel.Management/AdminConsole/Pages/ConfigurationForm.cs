@@ -38,9 +38,6 @@ public sealed class ConfigurationForm
 
     public bool AllowClientToClient { get; set; }
 
-    /// <summary>The configuration's group policies: not edited in the form (the REST API and the CLI set them), and kept as they are when it is saved.</summary>
-    public List<GroupPolicySettings>? GroupPolicies { get; set; }
-
     /// <summary>The version the edit started from: sent as If-Match, so a change stored meanwhile is not overwritten unseen.</summary>
     public long Version { get; set; }
 
@@ -63,7 +60,6 @@ public sealed class ConfigurationForm
             SessionTimeoutMinutes = c.SessionTimeoutMinutes?.ToString(CultureInfo.InvariantCulture),
             IdleTimeoutMinutes = c.IdleTimeoutMinutes.ToString(CultureInfo.InvariantCulture),
             AllowClientToClient = c.AllowClientToClient,
-            GroupPolicies = c.GroupPolicies,
             Version = c.Version,
         };
     }
@@ -115,8 +111,7 @@ public sealed class ConfigurationForm
             UdpDisabled,
             session,
             idle,
-            AllowClientToClient,
-            GroupPolicies: GroupPolicies);
+            AllowClientToClient);
     }
 
     /// <summary>One entry per non-empty line, trimmed.</summary>
