@@ -9,10 +9,12 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace OpenTunnel.Identity.Hosting;
 
 /// <summary>
-/// Registers (or brings up to date) the two public clients at start, after the host's migrations:
+/// Registers (or brings up to date) the three public clients at start, after the host's migrations:
 /// <c>opentunnel-client</c> (device flow and refresh tokens, for the Linux client and openconnect
 /// users) and <c>opentunnel-console</c> (authorization code with PKCE, redirect URIs from
-/// <c>Identity:ConsoleRedirectUris</c>).
+/// <c>Identity:ConsoleRedirectUris</c>), and <c>opentunnel-gateway-browser</c> (the gateways' browser
+/// sign-in: authorization code with PKCE for a gateway token, redirect URIs from
+/// <c>Identity:GatewayBrowserRedirectUris</c>).
 /// </summary>
 internal sealed class BuiltInClients(IServiceProvider services, IdentityProviderOptions options) : IHostedService
 {
@@ -20,6 +22,7 @@ internal sealed class BuiltInClients(IServiceProvider services, IdentityProvider
     {
         await EnsureAsync(DeviceClient(), cancellationToken);
         await EnsureAsync(ConsoleClient(options), cancellationToken);
+        await EnsureAsync(GatewayBrowserClient(options), cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -63,6 +66,37 @@ internal sealed class BuiltInClients(IServiceProvider services, IdentityProvider
             Requirements = { Requirements.Features.ProofKeyForCodeExchange },
         };
         foreach (string uri in options.ConsoleRedirectUris)
+        {
+            descriptor.RedirectUris.Add(new Uri(uri));
+        }
+
+        return descriptor;
+    }
+
+    /// <summary>
+    /// The gateways' browser sign-in: a gateway redeems the code for a token with the gateway
+    /// scope, so the token endpoint runs conditional access for it as for every gateway token (a
+    /// browser presents no device key: policies that need a compliant device refuse it).
+    /// </summary>
+    internal static OpenIddictApplicationDescriptor GatewayBrowserClient(IdentityProviderOptions options)
+    {
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = IdentityProviderOptions.GatewayBrowserClientId,
+            ClientType = ClientTypes.Public,
+            DisplayName = "OpenTunnel gateway (browser sign-in)",
+            Permissions =
+            {
+                Permissions.Endpoints.Authorization,
+                Permissions.Endpoints.Token,
+                Permissions.GrantTypes.AuthorizationCode,
+                Permissions.ResponseTypes.Code,
+                Permissions.Scopes.Profile,
+                Permissions.Prefixes.Scope + IdentityScopes.Gateway,
+            },
+            Requirements = { Requirements.Features.ProofKeyForCodeExchange },
+        };
+        foreach (string uri in options.GatewayBrowserRedirectUris)
         {
             descriptor.RedirectUris.Add(new Uri(uri));
         }
