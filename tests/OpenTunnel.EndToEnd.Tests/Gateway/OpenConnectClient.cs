@@ -171,10 +171,11 @@ public sealed class OpenConnectClient : IDisposable
 
     /// <summary>
     /// Starts openconnect without a token on the gateway's browser sign-in path (<c>/sso</c>) with
-    /// <c>--external-browser=</c><paramref name="browser"/>; it does not wait for the tunnel.
+    /// <c>--external-browser=</c><paramref name="browser"/> and <c>--dump-http-traffic</c> (its
+    /// output shows the requests it sent); it does not wait for the tunnel.
     /// </summary>
     public static Task<OpenConnectClient> StartWithBrowserAsync(IOpenConnectServer gateway, string browser, string interfaceName) =>
-        ConnectAsync(gateway, interfaceName, ["--external-browser=" + browser], standardInput: null, waitForTunnel: false, installRoutes: true, path: "/sso");
+        ConnectAsync(gateway, interfaceName, ["--external-browser=" + browser, "--dump-http-traffic"], standardInput: null, waitForTunnel: false, installRoutes: true, path: "/sso");
 
     private static async Task<OpenConnectClient> ConnectAsync(IOpenConnectServer gateway, string interfaceName, IReadOnlyList<string> authentication, string? standardInput, bool waitForTunnel,
         bool installRoutes = true, string path = "")

@@ -93,11 +93,24 @@ public sealed class BrowserSignInTests(ITestOutputHelper output)
             IPage page = await SignInAsync(browser, alice, "alice", "alice");
             await page.WaitForURLAsync("**/+sso/done", new PageWaitForURLOptions { Timeout = (float)Patience.TotalMilliseconds });
             Assert.Contains("You are signed in to the VPN", await page.InnerTextAsync("#message"), StringComparison.Ordinal);
+            await ScreenshotAsync(page, "alice-signed-in");
             await alice.WaitForScriptAsync("connect", Patience);
             gateway.Topology.Exec(gateway.Topology.Client, "ping", ["-c", "1", "-W", "5", NetworkTopology.CorpAddress], TimeSpan.FromSeconds(10)).EnsureSuccess();
             JsonNode session = (await gateway.ControlAsync("sessions"))!.AsArray().Single()!;
             Assert.Equal("alice", session["user"]!.GetValue<string>());
             output.WriteLine($"alice connected through the tunnel with address {alice.Address}");
+
+            // The reply openconnect posted, sent again: its one-time token is refused, and so is a wrong one.
+            System.Text.RegularExpressions.Match posted = System.Text.RegularExpressions.Regex.Match(alice.Process.Output,
+                "<sso-attempt>([0-9a-f]+)</sso-attempt>.*?<sso-token>([0-9a-f]+)</sso-token>", System.Text.RegularExpressions.RegexOptions.Singleline);
+            Assert.True(posted.Success, $"openconnect's auth-reply with the sign-in token is not in its output:\n{alice.Process.Output}");
+            Assert.Equal("401", PostReply(gateway, posted.Groups[1].Value, posted.Groups[2].Value));
+            await gateway.Process.WaitForOutputAsync("refused by check sso-token-replayed", TimeSpan.FromSeconds(10));
+            Assert.Equal("401", PostReply(gateway, posted.Groups[1].Value, new string('0', 64)));
+            await gateway.Process.WaitForOutputAsync("refused by check sso-token-wrong", TimeSpan.FromSeconds(10));
+            string metrics = gateway.Topology.Exec(gateway.Topology.Gateway, "curl", "-s", "-m", "5", "http://127.0.0.1:9464/metrics").EnsureSuccess().StandardOutput;
+            Assert.Contains("sso-token-replayed", metrics, StringComparison.Ordinal);
+            Assert.Contains("sso-token-wrong", metrics, StringComparison.Ordinal);
         }
 
         // Bob: his group's policy demands an enrolled device, and a browser presents none.
@@ -105,14 +118,25 @@ public sealed class BrowserSignInTests(ITestOutputHelper output)
         IPage refused = await SignInAsync(browser, bob, "bob", "bob");
         await refused.WaitForURLAsync("**/+sso/callback**", new PageWaitForURLOptions { Timeout = (float)Patience.TotalMilliseconds });
         string shown = await refused.InnerTextAsync("#message");
-        await refused.ScreenshotAsync(new PageScreenshotOptions { Path = directory.File("bob-refused.png") });
+        await ScreenshotAsync(refused, "bob-refused");
         Assert.Contains("No access", shown, StringComparison.Ordinal);
         Assert.Contains("requires an enrolled device", shown, StringComparison.Ordinal);
         await gateway.Process.WaitForOutputAsync("sso-provider-refused", TimeSpan.FromSeconds(10));
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.False(File.Exists(Path.Combine(bob.EnvironmentDirectory, "connect")), "bob's openconnect brought up a tunnel");
-        Assert.Empty((await gateway.ControlAsync("sessions"))!.AsArray());
+        // Alice's session outlives her openconnect for Timeouts:CookieTimeoutSeconds; bob has none.
+        Assert.DoesNotContain((await gateway.ControlAsync("sessions"))!.AsArray(), s => s!["user"]!.GetValue<string>() == "bob");
         Assert.False(bob.Process.HasExited, $"openconnect for bob ended instead of waiting for a sign-in token:\n{bob.Process.Output}");
+    }
+
+    /// <summary>Posts an auth-reply carrying a sign-in token from the client's namespace, as openconnect does; the HTTP status.</summary>
+    private static string PostReply(GatewayInstance gateway, string attempt, string token)
+    {
+        string reply = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<config-auth client=\"vpn\" type=\"auth-reply\" aggregate-auth-version=\"2\">"
+            + $"<opaque is-for=\"sg\"><sso-attempt>{attempt}</sso-attempt></opaque><auth><sso-token>{token}</sso-token></auth></config-auth>";
+        return gateway.Topology.Exec(gateway.Topology.Client, "curl",
+            ["-s", "-k", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Aggregate-Auth: 1", "-H", "Content-Type: application/xml", "--data-binary", reply, gateway.Url + "/sso"],
+            TimeSpan.FromSeconds(15)).StandardOutput.Trim();
     }
 
     /// <summary>Waits for openconnect to hand over its sign-in URL, opens it in Chromium and signs in with the password.</summary>
@@ -134,10 +158,14 @@ public sealed class BrowserSignInTests(ITestOutputHelper output)
         await page.GotoAsync(login);
         await page.FillAsync("input[name=username]", user);
         await page.FillAsync("input[name=password]", Password);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(client.EnvironmentDirectory, screenshotName + "-sign-in.png") });
+        await ScreenshotAsync(page, screenshotName + "-sign-in");
         await page.ClickAsync("button[type=submit]");
         return page;
     }
+
+    /// <summary>Saves what the page looks like now into the test results (artifacts/test-results/browser-sign-in).</summary>
+    private static Task<byte[]> ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Checkout.TestResults("browser-sign-in"), name + ".png"), FullPage = true });
 
     private static async Task AddUserAsync(AdminApiClient api, string name, string group)
     {
