@@ -45,46 +45,27 @@ internal sealed class BuiltInClients(IServiceProvider services, IdentityProvider
         },
     };
 
-    internal static OpenIddictApplicationDescriptor ConsoleClient(IdentityProviderOptions options)
-    {
-        var descriptor = new OpenIddictApplicationDescriptor
-        {
-            ClientId = IdentityProviderOptions.ConsoleClientId,
-            ClientType = ClientTypes.Public,
-            DisplayName = "OpenTunnel console",
-            Permissions =
-            {
-                Permissions.Endpoints.Authorization,
-                Permissions.Endpoints.Token,
-                Permissions.Endpoints.Revocation,
-                Permissions.GrantTypes.AuthorizationCode,
-                Permissions.GrantTypes.RefreshToken,
-                Permissions.ResponseTypes.Code,
-                Permissions.Scopes.Profile,
-                Permissions.Prefixes.Scope + IdentityScopes.Device,
-            },
-            Requirements = { Requirements.Features.ProofKeyForCodeExchange },
-        };
-        foreach (string uri in options.ConsoleRedirectUris)
-        {
-            descriptor.RedirectUris.Add(new Uri(uri));
-        }
-
-        return descriptor;
-    }
+    internal static OpenIddictApplicationDescriptor ConsoleClient(IdentityProviderOptions options) =>
+        CodeFlowClient(IdentityProviderOptions.ConsoleClientId, "OpenTunnel console", options.ConsoleRedirectUris,
+            Permissions.Endpoints.Revocation, Permissions.GrantTypes.RefreshToken, Permissions.Prefixes.Scope + IdentityScopes.Device);
 
     /// <summary>
     /// The gateways' browser sign-in: a gateway redeems the code for a token with the gateway
     /// scope, so the token endpoint runs conditional access for it as for every gateway token (a
     /// browser presents no device key: policies that need a compliant device refuse it).
     /// </summary>
-    internal static OpenIddictApplicationDescriptor GatewayBrowserClient(IdentityProviderOptions options)
+    internal static OpenIddictApplicationDescriptor GatewayBrowserClient(IdentityProviderOptions options) =>
+        CodeFlowClient(IdentityProviderOptions.GatewayBrowserClientId, "OpenTunnel gateway (browser sign-in)", options.GatewayBrowserRedirectUris,
+            Permissions.Prefixes.Scope + IdentityScopes.Gateway);
+
+    /// <summary>A public client of the authorization code flow with PKCE required, the profile scope, <paramref name="permissions"/> beside, and <paramref name="redirectUris"/>.</summary>
+    private static OpenIddictApplicationDescriptor CodeFlowClient(string clientId, string displayName, List<string> redirectUris, params string[] permissions)
     {
         var descriptor = new OpenIddictApplicationDescriptor
         {
-            ClientId = IdentityProviderOptions.GatewayBrowserClientId,
+            ClientId = clientId,
             ClientType = ClientTypes.Public,
-            DisplayName = "OpenTunnel gateway (browser sign-in)",
+            DisplayName = displayName,
             Permissions =
             {
                 Permissions.Endpoints.Authorization,
@@ -92,11 +73,11 @@ internal sealed class BuiltInClients(IServiceProvider services, IdentityProvider
                 Permissions.GrantTypes.AuthorizationCode,
                 Permissions.ResponseTypes.Code,
                 Permissions.Scopes.Profile,
-                Permissions.Prefixes.Scope + IdentityScopes.Gateway,
             },
             Requirements = { Requirements.Features.ProofKeyForCodeExchange },
         };
-        foreach (string uri in options.GatewayBrowserRedirectUris)
+        descriptor.Permissions.UnionWith(permissions);
+        foreach (string uri in redirectUris)
         {
             descriptor.RedirectUris.Add(new Uri(uri));
         }
