@@ -40,6 +40,9 @@ public sealed record GatewayOptions
     /// <summary>The access-token check (issuer, audience, keys, required claims).</summary>
     public AuthOptions Auth { get; init; } = new();
 
+    /// <summary>Sign-in in a browser at the identity provider, for openconnect --external-browser (docs/authentication.md).</summary>
+    public BrowserSignInOptions BrowserSignIn { get; init; } = new();
+
     /// <summary>Redirecting new sign-ins to a less-loaded server of the site, without a load balancer (docs/gateway.md).</summary>
     public LoadBalancingOptions LoadBalancing { get; init; } = new();
 

@@ -55,6 +55,7 @@ public static class GatewayOptionsValidator
 
         errors.AddRange(options.Udp.Validate());
         errors.AddRange(options.Auth.Validate());
+        ValidateBrowserSignIn(errors, options.BrowserSignIn);
         ValidateLoadBalancing(options.LoadBalancing, errors);
         return errors;
     }
@@ -334,6 +335,49 @@ public static class GatewayOptionsValidator
             {
                 errors.Add(string.Create(CultureInfo.InvariantCulture, $"{name}:CpuPercent must be from 0 to 100 (got {cpu})."));
             }
+        }
+    }
+
+    /// <summary>The browser sign-in's settings, checked only when it is on.</summary>
+    private static void ValidateBrowserSignIn(List<string> errors, BrowserSignInOptions browser)
+    {
+        if (!browser.Enabled)
+        {
+            return;
+        }
+
+        const string prefix = BrowserSignInOptions.SectionName + ":";
+        CheckEndpoint(errors, prefix + nameof(BrowserSignInOptions.AuthorizationEndpoint), browser.AuthorizationEndpoint, browser.RequireHttps);
+        CheckEndpoint(errors, prefix + nameof(BrowserSignInOptions.TokenEndpoint), browser.TokenEndpoint, browser.RequireHttps);
+        if (!Uri.TryCreate(browser.PublicUrl, UriKind.Absolute, out Uri? publicUrl) || publicUrl.Scheme != Uri.UriSchemeHttps || publicUrl.AbsolutePath != "/" || publicUrl.Query.Length > 0)
+        {
+            errors.Add($"{prefix}{nameof(BrowserSignInOptions.PublicUrl)} must be the gateway's absolute https URL without a path, as browsers reach it (got '{browser.PublicUrl}').");
+        }
+
+        if (string.IsNullOrWhiteSpace(browser.ClientId))
+        {
+            errors.Add($"{prefix}{nameof(BrowserSignInOptions.ClientId)} must name the gateway's client registration at the identity provider.");
+        }
+
+        if (string.IsNullOrWhiteSpace(browser.Scope))
+        {
+            errors.Add($"{prefix}{nameof(BrowserSignInOptions.Scope)} must list the scopes to ask for (got an empty value).");
+        }
+
+        AddIfOutside(errors, prefix + nameof(BrowserSignInOptions.AttemptSeconds), browser.AttemptSeconds, 30, 3600);
+        AddIfOutside(errors, prefix + nameof(BrowserSignInOptions.TokenSeconds), browser.TokenSeconds, 5, 300);
+        AddIfOutside(errors, prefix + nameof(BrowserSignInOptions.TokenRequestTimeoutSeconds), browser.TokenRequestTimeoutSeconds, 1, 60);
+    }
+
+    private static void CheckEndpoint(List<string> errors, string setting, string? value, bool requireHttps)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            errors.Add($"{setting} must be an absolute https URL (got '{value}').");
+        }
+        else if (requireHttps && uri.Scheme != Uri.UriSchemeHttps)
+        {
+            errors.Add($"{setting} uses http; use https, or set {BrowserSignInOptions.SectionName}:{nameof(BrowserSignInOptions.RequireHttps)} to false (tests and loopback only).");
         }
     }
 

@@ -269,7 +269,9 @@ internal sealed class ClientConnection
                 return new HttpResponse(400, "Bad Request");
             }
 
-            if (message!.Type != ClientAuthMessage.LogoutType && RedirectNewSignIn(head) is { } redirect)
+            message!.Fields.TryGetValue(AuthXml.SsoTokenField, out string? browserToken);
+            // A browser sign-in's token is redeemed only where its attempt lives: never redirected.
+            if (message.Type != ClientAuthMessage.LogoutType && string.IsNullOrEmpty(browserToken) && RedirectNewSignIn(head) is { } redirect)
             {
                 return redirect;
             }
@@ -278,8 +280,12 @@ internal sealed class ClientConnection
             {
                 case ClientAuthMessage.ReplyType when message.Fields.TryGetValue(AuthXml.PasswordField, out string? token) && token.Length > 0:
                     return await SignInAsync(token.Trim(), stopping);
+                case ClientAuthMessage.ReplyType when !string.IsNullOrEmpty(browserToken):
+                    return SignedIn(_signIn.SignInWithBrowserToken(message.SignInAttempt, browserToken.Trim(), _client, _configuration.Current.Options.Limits));
                 case ClientAuthMessage.LogoutType:
                     return await LogoutAsync(head);
+                case ClientAuthMessage.InitType or ClientAuthMessage.ReplyType when head.Path == BrowserSignIn.FormPath:
+                    return new BrowserSignIn(_signIn).Offer(head, _client, _configuration.Current.Options);
                 case ClientAuthMessage.InitType or ClientAuthMessage.ReplyType when head.Path == TokenFormPath:
                     return new HttpResponse(200, "OK").Content("text/xml; charset=utf-8",
                         AuthXml.BuildTokenForm(TokenFormPath, "Paste your access token.", _configuration.Current.Options.Banner));
@@ -301,6 +307,17 @@ internal sealed class ClientConnection
                     ? new HttpResponse(200, "OK").Content("text/xml; charset=utf-8",
                         AuthXml.BuildTokenForm(TokenFormPath, "Paste your access token.", _configuration.Current.Options.Banner))
                     : BearerChallenge();
+            }
+
+            if (head.Path == Configuration.BrowserSignInOptions.CallbackPath)
+            {
+                var configuration = _configuration.Current;
+                return await new BrowserSignIn(_signIn).CallbackAsync(head, _client, configuration.Options, configuration.Validator, stopping);
+            }
+
+            if (head.Path == BrowserSignIn.DonePath)
+            {
+                return BrowserSignIn.Done();
             }
 
             if (head.Path == "/")
@@ -364,6 +381,13 @@ internal sealed class ClientConnection
     {
         var configuration = _configuration.Current;
         var session = await _signIn.SignInAsync(token, _client, configuration.Validator, configuration.Options.Limits, stopping);
+        return SignedIn(session);
+    }
+
+    /// <summary>The answer to a sign-in: the session cookie and success, or a refusal (the sign-in service logged why).</summary>
+    private HttpResponse SignedIn(GatewaySession? session)
+    {
+        var configuration = _configuration.Current;
         if (session is null && _signIn.Draining)
         {
             // A transient refusal, as ocserv answers when it cannot take a session now: the client

@@ -28,6 +28,7 @@ public sealed class SignInService
     {
         Revocations = revocations;
         Bans = bans;
+        BrowserAttempts = new BrowserSignInAttempts(time);
         _sessions = sessions;
         _rateLimiter = rateLimiter;
         _metrics = metrics;
@@ -37,6 +38,9 @@ public sealed class SignInService
 
     /// <summary>Users and devices whose access was revoked: their tokens issued before are refused.</summary>
     public AccessRevocations Revocations { get; }
+
+    /// <summary>The browser sign-ins under way (<see cref="BrowserSignIn"/>).</summary>
+    public BrowserSignInAttempts BrowserAttempts { get; }
 
     /// <summary>Ban scores and bans of client addresses; the listener refuses banned clients before the TLS handshake.</summary>
     public BanList Bans { get; }
@@ -54,16 +58,24 @@ public sealed class SignInService
     /// <summary>The session for a valid token within the limits, or null after logging why not.</summary>
     public async Task<GatewaySession?> SignInAsync(string token, IPEndPoint client, IAccessTokenValidator validator, LimitOptions limits, CancellationToken cancellationToken)
     {
-        if (Draining)
+        if (!Admissible(client, limits))
         {
-            return Refuse(client, "draining", "the gateway is draining: it takes no new sessions until the drain ends");
+            return null;
         }
 
-        if (!_rateLimiter.TryAcquire(client.Address, limits.AuthAttemptsPerMinute))
-        {
-            return Refuse(client, "rate-limit", $"more than {limits.AuthAttemptsPerMinute} token checks from this address within a minute (Limits:AuthAttemptsPerMinute)");
-        }
+        var outcome = await CheckTokenAsync(token, client, validator, limits, cancellationToken);
+        return outcome is null ? null : Admit(outcome, client, limits);
+    }
 
+    /// <summary>
+    /// The token check alone (the browser sign-in runs it when the identity provider's answer
+    /// comes back, before any session is asked for): the outcome of a valid token, or null after
+    /// logging and counting the refusal.
+    /// </summary>
+    public async Task<TokenValidationOutcome?> CheckTokenAsync(string token, IPEndPoint client, IAccessTokenValidator validator, LimitOptions limits, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(validator);
+        ArgumentNullException.ThrowIfNull(limits);
         var outcome = await validator.ValidateAsync(token, cancellationToken);
         if (!outcome.Succeeded)
         {
@@ -76,6 +88,58 @@ public sealed class SignInService
             return null;
         }
 
+        return outcome;
+    }
+
+    /// <summary>
+    /// The session for a one-time browser sign-in token (<see cref="BrowserSignInAttempts.Redeem"/>),
+    /// or null after logging why not: a token that is unknown, wrong, expired or used before is
+    /// refused and counted as <c>sso-token-*</c>; a wrong one earns ban points as a forged token does.
+    /// </summary>
+    public GatewaySession? SignInWithBrowserToken(string? attempt, string token, IPEndPoint client, LimitOptions limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        if (!Admissible(client, limits))
+        {
+            return null;
+        }
+
+        var redeemed = BrowserAttempts.Redeem(attempt, token);
+        if (redeemed.Outcome is not { } outcome)
+        {
+            Refuse(client, redeemed.Check!, redeemed.Detail!);
+            if (redeemed.Check == BrowserSignInAttempts.WrongToken)
+            {
+                Penalize(client.Address, limits.BanPointsRefusedSignIn, limits, "a browser sign-in token refused by check " + redeemed.Check);
+            }
+
+            return null;
+        }
+
+        return Admit(outcome, client, limits);
+    }
+
+    /// <summary>False after logging why when no sign-in is taken now from <paramref name="client"/>: the drain, or the rate limit.</summary>
+    private bool Admissible(IPEndPoint client, LimitOptions limits)
+    {
+        if (Draining)
+        {
+            Refuse(client, "draining", "the gateway is draining: it takes no new sessions until the drain ends");
+            return false;
+        }
+
+        if (!_rateLimiter.TryAcquire(client.Address, limits.AuthAttemptsPerMinute))
+        {
+            Refuse(client, "rate-limit", $"more than {limits.AuthAttemptsPerMinute} token checks from this address within a minute (Limits:AuthAttemptsPerMinute)");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The session for the user and device of a valid token, unless revoked or over the limits.</summary>
+    private GatewaySession? Admit(TokenValidationOutcome outcome, IPEndPoint client, LimitOptions limits)
+    {
         string user = outcome.UserName ?? outcome.Subject ?? "unknown";
         // Only the token names the device: the <device-id> of the auth XML is the client's
         // platform ("linux-64", openconnect auth.c), not a device identity.
@@ -155,6 +219,13 @@ public sealed class SignInService
 
         GatewayLog.ClientUnbanned(_logger, client.ToString());
         return true;
+    }
+
+    /// <summary>Logs and counts a refusal that happened outside the token check (the browser sign-in's own checks).</summary>
+    public void Refused(IPEndPoint client, string check, string detail)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        Refuse(client, check, detail);
     }
 
     private GatewaySession? Refuse(IPEndPoint client, string check, string detail)

@@ -9,10 +9,12 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace OpenTunnel.Identity.Hosting;
 
 /// <summary>
-/// Registers (or brings up to date) the two public clients at start, after the host's migrations:
+/// Registers (or brings up to date) the three public clients at start, after the host's migrations:
 /// <c>opentunnel-client</c> (device flow and refresh tokens, for the Linux client and openconnect
 /// users) and <c>opentunnel-console</c> (authorization code with PKCE, redirect URIs from
-/// <c>Identity:ConsoleRedirectUris</c>).
+/// <c>Identity:ConsoleRedirectUris</c>), and <c>opentunnel-gateway-browser</c> (the gateways' browser
+/// sign-in: authorization code with PKCE for a gateway token, redirect URIs from
+/// <c>Identity:GatewayBrowserRedirectUris</c>).
 /// </summary>
 internal sealed class BuiltInClients(IServiceProvider services, IdentityProviderOptions options) : IHostedService
 {
@@ -20,6 +22,7 @@ internal sealed class BuiltInClients(IServiceProvider services, IdentityProvider
     {
         await EnsureAsync(DeviceClient(), cancellationToken);
         await EnsureAsync(ConsoleClient(options), cancellationToken);
+        await EnsureAsync(GatewayBrowserClient(options), cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -42,27 +45,39 @@ internal sealed class BuiltInClients(IServiceProvider services, IdentityProvider
         },
     };
 
-    internal static OpenIddictApplicationDescriptor ConsoleClient(IdentityProviderOptions options)
+    internal static OpenIddictApplicationDescriptor ConsoleClient(IdentityProviderOptions options) =>
+        CodeFlowClient(IdentityProviderOptions.ConsoleClientId, "OpenTunnel console", options.ConsoleRedirectUris,
+            Permissions.Endpoints.Revocation, Permissions.GrantTypes.RefreshToken, Permissions.Prefixes.Scope + IdentityScopes.Device);
+
+    /// <summary>
+    /// The gateways' browser sign-in: a gateway redeems the code for a token with the gateway
+    /// scope, so the token endpoint runs conditional access for it as for every gateway token (a
+    /// browser presents no device key: policies that need a compliant device refuse it).
+    /// </summary>
+    internal static OpenIddictApplicationDescriptor GatewayBrowserClient(IdentityProviderOptions options) =>
+        CodeFlowClient(IdentityProviderOptions.GatewayBrowserClientId, "OpenTunnel gateway (browser sign-in)", options.GatewayBrowserRedirectUris,
+            Permissions.Prefixes.Scope + IdentityScopes.Gateway);
+
+    /// <summary>A public client of the authorization code flow with PKCE required, the profile scope, <paramref name="permissions"/> beside, and <paramref name="redirectUris"/>.</summary>
+    private static OpenIddictApplicationDescriptor CodeFlowClient(string clientId, string displayName, List<string> redirectUris, params string[] permissions)
     {
         var descriptor = new OpenIddictApplicationDescriptor
         {
-            ClientId = IdentityProviderOptions.ConsoleClientId,
+            ClientId = clientId,
             ClientType = ClientTypes.Public,
-            DisplayName = "OpenTunnel console",
+            DisplayName = displayName,
             Permissions =
             {
                 Permissions.Endpoints.Authorization,
                 Permissions.Endpoints.Token,
-                Permissions.Endpoints.Revocation,
                 Permissions.GrantTypes.AuthorizationCode,
-                Permissions.GrantTypes.RefreshToken,
                 Permissions.ResponseTypes.Code,
                 Permissions.Scopes.Profile,
-                Permissions.Prefixes.Scope + IdentityScopes.Device,
             },
             Requirements = { Requirements.Features.ProofKeyForCodeExchange },
         };
-        foreach (string uri in options.ConsoleRedirectUris)
+        descriptor.Permissions.UnionWith(permissions);
+        foreach (string uri in redirectUris)
         {
             descriptor.RedirectUris.Add(new Uri(uri));
         }

@@ -24,6 +24,9 @@ public sealed class IdentityProviderOptions
     /// <summary>The client id of the web console (public client: authorization code with PKCE).</summary>
     public const string ConsoleClientId = "opentunnel-console";
 
+    /// <summary>The client id of the gateways' browser sign-in (public client: authorization code with PKCE; the gateway's <c>BrowserSignIn:ClientId</c>).</summary>
+    public const string GatewayBrowserClientId = "opentunnel-gateway-browser";
+
     /// <summary>
     /// The issuer URL every token carries and the gateway is configured with (<c>Auth:Issuer</c>),
     /// e.g. <c>https://manage.example.com</c>. Default none: the issuer is taken from each request's
@@ -70,6 +73,13 @@ public sealed class IdentityProviderOptions
 
     /// <summary>Redirect URIs of the web console client (authorization code + PKCE). Default none, which leaves the code flow unused.</summary>
     public List<string> ConsoleRedirectUris { get; set; } = [];
+
+    /// <summary>
+    /// Redirect URIs of the gateways' browser sign-in client (<see cref="GatewayBrowserClientId"/>):
+    /// each gateway's <c>BrowserSignIn:PublicUrl</c> + <c>/+sso/callback</c>. Default none, which
+    /// leaves the browser sign-in unused.
+    /// </summary>
+    public List<string> GatewayBrowserRedirectUris { get; set; } = [];
 
     /// <summary>Failed sign-ins one user name may have within <see cref="SignInLockout"/> before further tries are refused; default 5, 1 to 100.</summary>
     public int MaximumFailedSignInsPerUser { get; set; } = 5;
@@ -136,13 +146,8 @@ public sealed class IdentityProviderOptions
             errors.Add($"{prefix}{nameof(MaximumFailedSignInsPerAddress)} must be between 1 and 1000 (got {MaximumFailedSignInsPerAddress}).");
         }
 
-        for (int i = 0; i < ConsoleRedirectUris.Count; i++)
-        {
-            if (!Uri.TryCreate(ConsoleRedirectUris[i], UriKind.Absolute, out Uri? redirect) || redirect.Fragment.Length > 0)
-            {
-                errors.Add($"{prefix}{nameof(ConsoleRedirectUris)}:{i} must be an absolute URL without fragment (got '{ConsoleRedirectUris[i]}').");
-            }
-        }
+        AddBadRedirectUris(errors, prefix + nameof(ConsoleRedirectUris), ConsoleRedirectUris);
+        AddBadRedirectUris(errors, prefix + nameof(GatewayBrowserRedirectUris), GatewayBrowserRedirectUris);
 
         for (int i = 0; i < Upstreams.Count; i++)
         {
@@ -175,6 +180,17 @@ public sealed class IdentityProviderOptions
         {
             errors.Add(string.Create(CultureInfo.InvariantCulture,
                 $"{setting} must be between {minimum} and {maximum} (got {value})."));
+        }
+    }
+
+    private static void AddBadRedirectUris(List<string> errors, string setting, List<string> uris)
+    {
+        for (int i = 0; i < uris.Count; i++)
+        {
+            if (!Uri.TryCreate(uris[i], UriKind.Absolute, out Uri? redirect) || redirect.Fragment.Length > 0)
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{setting}:{i} must be an absolute URL without fragment (got '{uris[i]}')."));
+            }
         }
     }
 }

@@ -14,6 +14,12 @@ public static class AuthXml
     /// <summary>The name of the password input that carries an access token in the form path.</summary>
     public const string PasswordField = "password";
 
+    /// <summary>The input of the single-sign-on form that carries the sign-in token back (openconnect: <c>input type="sso"</c>).</summary>
+    public const string SsoTokenField = "sso-token";
+
+    /// <summary>The element of the form's <c>opaque</c> that names the browser sign-in; the client echoes the opaque in its reply.</summary>
+    public const string SignInAttemptElement = "sso-attempt";
+
     /// <summary>The largest document read; a real one is well under 4 KB.</summary>
     private const int MaxDocumentCharacters = 64 * 1024;
 
@@ -57,7 +63,10 @@ public static class AuthXml
                 (string?)root.Attribute("type") ?? string.Empty,
                 NullIfEmpty(root.Element("device-id")?.Value),
                 NullIfEmpty(root.Element("group-access")?.Value),
-                fields);
+                fields)
+            {
+                SignInAttempt = NullIfEmpty(root.Element("opaque")?.Element(SignInAttemptElement)?.Value),
+            };
             return true;
         }
         catch (XmlException e)
@@ -90,6 +99,47 @@ public static class AuthXml
             writer.WriteAttributeString("type", "password");
             writer.WriteAttributeString("name", PasswordField);
             writer.WriteAttributeString("label", "Access token:");
+            writer.WriteEndElement();
+            writer.WriteEndElement();
+            writer.WriteEndElement();
+        });
+
+    /// <summary>
+    /// The single-sign-on form of AnyConnect's external-browser sign-in (openconnect auth.c
+    /// <c>parse_auth_node</c>): <c>sso-v2-login</c> is the page the browser opens,
+    /// <c>sso-v2-browser-mode external</c> makes openconnect start the program given with
+    /// <c>--external-browser</c> and wait on localhost:29786 for the sealed token, and the
+    /// <c>input type="sso"</c> carries the opened token back in the auth-reply, posted to
+    /// <paramref name="action"/> with the opaque element that names <paramref name="attempt"/>.
+    /// <c>sso-v2-login-final</c> and <c>sso-v2-token-cookie-name</c> serve clients that watch an
+    /// embedded browser instead; openconnect requires them to be present either way.
+    /// </summary>
+    public static string BuildBrowserSignInForm(string action, string attempt, string loginUrl, string finalUrl, string tokenCookieName, string? banner) =>
+        Write("auth-request", writer =>
+        {
+            writer.WriteStartElement("opaque");
+            writer.WriteAttributeString("is-for", "sg");
+            writer.WriteElementString(SignInAttemptElement, attempt);
+            writer.WriteEndElement();
+            writer.WriteStartElement("auth");
+            writer.WriteAttributeString("id", "main");
+            writer.WriteElementString("title", "OpenTunnel sign-in");
+            writer.WriteElementString("message", "Sign in with your browser.");
+            if (!string.IsNullOrEmpty(banner))
+            {
+                writer.WriteElementString("banner", banner);
+            }
+
+            writer.WriteElementString("sso-v2-login", loginUrl);
+            writer.WriteElementString("sso-v2-login-final", finalUrl);
+            writer.WriteElementString("sso-v2-token-cookie-name", tokenCookieName);
+            writer.WriteElementString("sso-v2-browser-mode", "external");
+            writer.WriteStartElement("form");
+            writer.WriteAttributeString("method", "post");
+            writer.WriteAttributeString("action", action);
+            writer.WriteStartElement("input");
+            writer.WriteAttributeString("type", "sso");
+            writer.WriteAttributeString("name", SsoTokenField);
             writer.WriteEndElement();
             writer.WriteEndElement();
             writer.WriteEndElement();

@@ -10,4 +10,7 @@ public sealed record ClientAuthMessage(string Type, string? DeviceId, string? Gr
     public const string InitType = "init";
     public const string ReplyType = "auth-reply";
     public const string LogoutType = "logout";
+
+    /// <summary>The browser sign-in the reply belongs to: the <c>sso-attempt</c> of the opaque element the server sent and the client echoed.</summary>
+    public string? SignInAttempt { get; init; }
 }

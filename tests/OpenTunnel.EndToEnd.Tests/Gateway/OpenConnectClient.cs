@@ -169,12 +169,21 @@ public sealed class OpenConnectClient : IDisposable
         return script;
     }
 
-    private static async Task<OpenConnectClient> ConnectAsync(IOpenConnectServer gateway, string interfaceName, IReadOnlyList<string> authentication, string? standardInput, bool waitForTunnel, bool installRoutes = true)
+    /// <summary>
+    /// Starts openconnect without a token on the gateway's browser sign-in path (<c>/sso</c>) with
+    /// <c>--external-browser=</c><paramref name="browser"/> and <c>--dump-http-traffic</c> (its
+    /// output shows the requests it sent); it does not wait for the tunnel.
+    /// </summary>
+    public static Task<OpenConnectClient> StartWithBrowserAsync(IOpenConnectServer gateway, string browser, string interfaceName) =>
+        ConnectAsync(gateway, interfaceName, ["--external-browser=" + browser, "--dump-http-traffic"], standardInput: null, waitForTunnel: false, installRoutes: true, path: "/sso");
+
+    private static async Task<OpenConnectClient> ConnectAsync(IOpenConnectServer gateway, string interfaceName, IReadOnlyList<string> authentication, string? standardInput, bool waitForTunnel,
+        bool installRoutes = true, string path = "")
     {
         string script = ScriptFile(gateway);
         string environment = gateway.Directory.Subdirectory("env-" + interfaceName + "-" + Guid.NewGuid().ToString("N")[..6]);
         var process = gateway.Topology.Start(gateway.Topology.Client, "openconnect",
-            ["-v", "--non-inter", .. authentication, "--servercert", "pin-sha256:" + gateway.Pin, "--script", script, "--interface", interfaceName, gateway.Url],
+            ["-v", "--non-inter", .. authentication, "--servercert", "pin-sha256:" + gateway.Pin, "--script", script, "--interface", interfaceName, gateway.Url + path],
             standardInput,
             new Dictionary<string, string> { ["OT_ENV_DIR"] = environment, ["OT_ROUTES"] = installRoutes ? "1" : "0" });
         var client = new OpenConnectClient(process, environment, interfaceName);

@@ -279,4 +279,59 @@ public sealed class GatewayOptionsValidatorTests
 
         Assert.Contains("Network:GroupPolicies give a member of every group 601 routes (include and exclude, with the defaults); at most 500 are allowed.", GatewayOptionsValidator.Validate(options));
     }
+
+    [Fact]
+    public void Validate_BrowserSignInOff_ChecksNothingOfIt()
+    {
+        var options = Valid() with { BrowserSignIn = new BrowserSignInOptions { Enabled = false, AttemptSeconds = 0 } };
+
+        Assert.Empty(GatewayOptionsValidator.Validate(options));
+    }
+
+    [Fact]
+    public void Validate_BadBrowserSignIn_NamesEachSetting()
+    {
+        var options = Valid() with
+        {
+            BrowserSignIn = new BrowserSignInOptions
+            {
+                Enabled = true,
+                AuthorizationEndpoint = "http://idp.example.com/connect/authorize",
+                TokenEndpoint = "token",
+                PublicUrl = "https://vpn.example.com/path",
+                AttemptSeconds = 5,
+                TokenSeconds = 600,
+            },
+        };
+
+        var errors = GatewayOptionsValidator.Validate(options);
+
+        Assert.Equal(
+            [
+                "BrowserSignIn:AuthorizationEndpoint uses http; use https, or set BrowserSignIn:RequireHttps to false (tests and loopback only).",
+                "BrowserSignIn:TokenEndpoint must be an absolute https URL (got 'token').",
+                "BrowserSignIn:PublicUrl must be the gateway's absolute https URL without a path, as browsers reach it (got 'https://vpn.example.com/path').",
+                "BrowserSignIn:AttemptSeconds must be from 30 to 3600 (got 5).",
+                "BrowserSignIn:TokenSeconds must be from 5 to 300 (got 600).",
+            ],
+            errors);
+    }
+
+    [Fact]
+    public void Validate_GoodBrowserSignIn_HasNoErrors()
+    {
+        var options = Valid() with
+        {
+            BrowserSignIn = new BrowserSignInOptions
+            {
+                Enabled = true,
+                AuthorizationEndpoint = "https://manage.example.com/connect/authorize",
+                TokenEndpoint = "https://manage.example.com/connect/token",
+                PublicUrl = "https://vpn.example.com",
+            },
+        };
+
+        Assert.Empty(GatewayOptionsValidator.Validate(options));
+        Assert.Equal("https://vpn.example.com/+sso/callback", options.BrowserSignIn.RedirectUri);
+    }
 }

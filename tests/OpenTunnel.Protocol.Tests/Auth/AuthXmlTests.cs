@@ -66,4 +66,37 @@ public sealed class AuthXmlTests
         Assert.Contains("<form method=\"post\" action=\"/token\">", xml, StringComparison.Ordinal);
         Assert.Contains("<input type=\"password\" name=\"password\"", xml, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void BuildBrowserSignInForm_HasWhatOpenConnectNeedsForTheExternalBrowser()
+    {
+        string xml = AuthXml.BuildBrowserSignInForm("/sso", "a1b2", "https://idp.example.com/connect/authorize?state=a1b2&x=1", "https://vpn.example.com/+sso/done", "cookie", "Hello");
+
+        var root = System.Xml.Linq.XDocument.Parse(xml).Root!;
+        var auth = root.Element("auth")!;
+        Assert.Equal("auth-request", (string?)root.Attribute("type"));
+        Assert.Equal("a1b2", root.Element("opaque")!.Element(AuthXml.SignInAttemptElement)!.Value);
+        Assert.Equal("https://idp.example.com/connect/authorize?state=a1b2&x=1", auth.Element("sso-v2-login")!.Value);
+        Assert.Equal("external", auth.Element("sso-v2-browser-mode")!.Value);
+        Assert.Equal("https://vpn.example.com/+sso/done", auth.Element("sso-v2-login-final")!.Value);
+        Assert.Equal("cookie", auth.Element("sso-v2-token-cookie-name")!.Value);
+        var input = auth.Element("form")!.Element("input")!;
+        Assert.Equal(("sso", AuthXml.SsoTokenField), ((string?)input.Attribute("type"), (string?)input.Attribute("name")));
+        Assert.Equal("/sso", (string?)auth.Element("form")!.Attribute("action"));
+    }
+
+    [Fact]
+    public void TryParseClientMessage_SsoReplyWithOpaque_ReadsTokenAndAttempt()
+    {
+        // openconnect echoes the opaque element and names the field after the input (auth.c xmlpost_append_form_opts).
+        const string reply = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <config-auth client="vpn" type="auth-reply" aggregate-auth-version="2"><version who="vpn">v9.01-3</version><device-id>linux-64</device-id><capabilities><auth-method>single-sign-on-v2</auth-method></capabilities><opaque is-for="sg"><sso-attempt>a1b2</sso-attempt></opaque><auth><sso-token>00ff</sso-token></auth></config-auth>
+            """;
+
+        Assert.True(AuthXml.TryParseClientMessage(reply, out var message, out _));
+
+        Assert.Equal("a1b2", message!.SignInAttempt);
+        Assert.Equal("00ff", message.Fields[AuthXml.SsoTokenField]);
+    }
 }
