@@ -7,7 +7,6 @@ using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Management.AccessLog;
 using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Domain;
-using OpenTunnel.Management.Sessions;
 using OpenTunnel.Management.Validation;
 
 namespace OpenTunnel.Management.Agents;

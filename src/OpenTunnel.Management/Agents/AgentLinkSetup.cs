@@ -49,7 +49,7 @@ public static partial class AgentLinkSetup
         services.AddHostedService<OpenTunnel.Management.AccessLog.AccessLogRetention>();
         services.AddScoped<TelemetryIngest>();
         services.AddScoped<OpenTunnel.Management.AccessLog.AccessLogIngest>();
-        services.AddScoped<OpenTunnel.Management.Sessions.SessionSnapshotIngest>();
+        services.AddScoped<SessionSnapshotIngest>();
         services.AddScoped<ServerHealthReader>();
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, AgentCertificateAuthenticationHandler>(AgentCertificateAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder().AddPolicy(AgentPolicy, p => p

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using OpenTunnel.Agent.Protocol;
-using OpenTunnel.Management.Sessions;
+using OpenTunnel.Management.Agents;
 using OpenTunnel.Management.Tests.Harness;
 
 namespace OpenTunnel.Management.Tests.AdminConsole;

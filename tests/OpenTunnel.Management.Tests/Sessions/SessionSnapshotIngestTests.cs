@@ -1,5 +1,5 @@
 using OpenTunnel.Agent.Protocol;
-using OpenTunnel.Management.Sessions;
+using OpenTunnel.Management.Agents;
 
 namespace OpenTunnel.Management.Tests.Sessions;
 

@@ -3,7 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTunnel.Agent.Protocol;
-using OpenTunnel.Management.Sessions;
+using OpenTunnel.Management.Agents;
 using OpenTunnel.Management.Tests.Harness;
 using Xunit.Abstractions;
 

@@ -7,7 +7,7 @@ using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Domain;
 using OpenTunnel.Management.Validation;
 
-namespace OpenTunnel.Management.Sessions;
+namespace OpenTunnel.Management.Agents;
 
 /// <summary>What became of a snapshot: stored, older than the one held (ignored), refused with the reasons, or met a concurrent write.</summary>
 public enum SessionSnapshotOutcome
