@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using OpenTunnel.Management.Settings;
@@ -13,16 +12,9 @@ namespace OpenTunnel.Management.Agents;
 /// once, then daily; an error hourly once it has ended) and the health check <see cref="CheckName"/>
 /// Degraded; the gauge opentunnel.management.agent_ca.not_after gives its end. Checked hourly.
 /// </summary>
-public sealed partial class AgentCaExpiryWatch(InternalCertificateAuthority authority, IOptions<ManagementOptions> options, TimeProvider time, IMeterFactory meters, ILogger<AgentCaExpiryWatch> logger)
+public sealed partial class AgentCaExpiryWatch(InternalCertificateAuthority authority, IOptions<ManagementOptions> options, TimeProvider time, ILogger<AgentCaExpiryWatch> logger)
     : BackgroundService, IHealthCheck
 {
-    // Here rather than in ManagementMetrics: the CA may be loaded from the database, whose commands ManagementMetrics times.
-    private readonly ObservableGauge<long> _notAfter = meters.Create(Hosting.ManagementMetrics.MeterName).CreateObservableGauge(
-        "opentunnel.management.agent_ca.not_after",
-        () => new DateTimeOffset(authority.Certificate.NotAfter.ToUniversalTime()).ToUnixTimeSeconds(),
-        unit: "s",
-        description: "End of validity of the agents' internal CA, in seconds since 1970-01-01");
-
     /// <summary>The name of the health check.</summary>
     public const string CheckName = "agent-ca";
 

@@ -1,7 +1,6 @@
 using OpenTunnel.Management.AccessLog;
 using OpenTunnel.Management.Api.Resources;
 using OpenTunnel.Management.Auth;
-using OpenTunnel.Management.Sessions;
 
 namespace OpenTunnel.Management.Api;
 
@@ -26,7 +25,6 @@ public static class ManagementApi
         api.MapResource(new ApiKeys()).MapApiKeyCreation();
         api.MapAudit();
         api.MapAccessLog();
-        api.MapSessions();
         return api;
     }
 }

@@ -9,6 +9,7 @@ using OpenTunnel.Management.Auth;
 using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Install;
 using OpenTunnel.Management.Profiles;
+using OpenTunnel.Management.Sessions;
 using OpenTunnel.Management.Settings;
 
 using OpenTunnel.Observability;
@@ -120,7 +121,7 @@ public static class ManagementHost
         app.MapApiReference();
         app.MapServiceHealth();
         app.MapInstallScript();
-        app.MapManagementApi().MapAgentAdministration().MapInstallApi();
+        app.MapManagementApi().MapAgentAdministration().MapSessions().MapInstallApi();
         app.MapAgentLink();
         app.MapDeploymentCa();
         app.MapOpenTunnelIdentity();

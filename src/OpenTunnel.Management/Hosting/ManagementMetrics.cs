@@ -9,7 +9,7 @@ namespace OpenTunnel.Management.Hosting;
 /// The management service's own instruments under <see cref="MeterName"/> (the requests by route
 /// and status are ASP.NET Core's <c>http.server.request.duration</c>, the identity provider's
 /// tokens are <c>OpenTunnel.Identity</c>'s). The long polls waiting are read from the
-/// <see cref="ChangeFeed"/> at scrape time (the end of the agents' CA is <see cref="AgentCaExpiryWatch"/>'s gauge). The meter comes from the host's <see cref="IMeterFactory"/>,
+/// <see cref="ChangeFeed"/> at scrape time, the end of the agents' CA from <see cref="InternalCertificateAuthority"/>. The meter comes from the host's <see cref="IMeterFactory"/>,
 /// which owns and disposes it.
 /// </summary>
 public sealed class ManagementMetrics
@@ -19,14 +19,23 @@ public sealed class ManagementMetrics
     private readonly Histogram<double> _database;
     private readonly Counter<long> _decisions;
 
-    public ManagementMetrics(IMeterFactory meters, ChangeFeed feed)
+    /// <param name="meters">The host's meter factory.</param>
+    /// <param name="feed">The agents' change feed (its waiting polls).</param>
+    /// <param name="services">Gives the agents' CA at scrape time, not here: on PostgreSQL the CA is loaded from the database, whose commands these metrics time.</param>
+    public ManagementMetrics(IMeterFactory meters, ChangeFeed feed, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(meters);
         ArgumentNullException.ThrowIfNull(feed);
+        ArgumentNullException.ThrowIfNull(services);
         Meter meter = meters.Create(MeterName);
         _database = meter.CreateHistogram<double>("opentunnel.management.database.duration", unit: "s", description: "Database commands by kind (reader, non_query, scalar) and result (ok, error)");
         _decisions = meter.CreateCounter<long>("opentunnel.management.conditional_access.decisions", description: "Conditional-access decisions taken for gateway token requests, by result (allowed, denied)");
         meter.CreateObservableGauge("opentunnel.management.agent.long_polls", () => feed.Waiting, description: "Agent polls waiting for a change");
+        meter.CreateObservableGauge(
+            "opentunnel.management.agent_ca.not_after",
+            () => new DateTimeOffset(services.GetRequiredService<InternalCertificateAuthority>().Certificate.NotAfter.ToUniversalTime()).ToUnixTimeSeconds(),
+            unit: "s",
+            description: "End of validity of the agents' internal CA, in seconds since 1970-01-01");
     }
 
     public void ConditionalAccessDecision(bool allowed) =>

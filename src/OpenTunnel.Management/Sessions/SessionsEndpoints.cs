@@ -61,7 +61,7 @@ public sealed record SessionCommandInput(AgentCommandKind? Kind, Guid? ServerId 
 /// </summary>
 public static class SessionsEndpoints
 {
-    public static void MapSessions(this RouteGroupBuilder api)
+    public static RouteGroupBuilder MapSessions(this RouteGroupBuilder api)
     {
         ArgumentNullException.ThrowIfNull(api);
         api.MapGet("sessions", ListAsync).WithTags("sessions").WithName("ListSessions")
@@ -70,6 +70,7 @@ public static class SessionsEndpoints
         api.MapPost("sessions/commands", CreateCommandsAsync).WithTags("sessions").WithName("CreateSessionCommands")
             .WithSummary("Disconnect or terminate one session, or every session of a user.")
             .RequireAuthorization(AuthorizationSetup.WritePolicy);
+        return api;
     }
 
     /// <summary>The sessions the filter selects, by user, server and session id (also the console's sessions page).</summary>

@@ -1,5 +1,3 @@
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -19,14 +17,13 @@ public sealed class AgentCaExpiryWatchTests : IDisposable
     private readonly TemporaryDirectory _directory = new();
     private readonly TestClock _clock = new(Made);
     private readonly FakeLogCollector _logs = new();
-    private readonly ServiceProvider _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly InternalCertificateAuthority _authority;
     private readonly AgentCaExpiryWatch _watch;
 
     public AgentCaExpiryWatchTests()
     {
         _authority = InternalCertificateAuthority.LoadOrCreate(_directory.Path, Made);
-        _watch = new AgentCaExpiryWatch(_authority, Options.Create(new ManagementOptions()), _clock, _meters.GetRequiredService<IMeterFactory>(), new FakeLogger<AgentCaExpiryWatch>(_logs));
+        _watch = new AgentCaExpiryWatch(_authority, Options.Create(new ManagementOptions()), _clock, new FakeLogger<AgentCaExpiryWatch>(_logs));
     }
 
     [Fact]
@@ -80,7 +77,7 @@ public sealed class AgentCaExpiryWatchTests : IDisposable
     [Fact]
     public void Check_ALongerWarningWindow_WarnsEarlier()
     {
-        var watch = new AgentCaExpiryWatch(_authority, Options.Create(new ManagementOptions { AgentCaExpiryWarningDays = 3650 }), _clock, _meters.GetRequiredService<IMeterFactory>(), new FakeLogger<AgentCaExpiryWatch>(_logs));
+        var watch = new AgentCaExpiryWatch(_authority, Options.Create(new ManagementOptions { AgentCaExpiryWarningDays = 3650 }), _clock, new FakeLogger<AgentCaExpiryWatch>(_logs));
         _clock.Now += TimeSpan.FromDays(365 * 11);
 
         watch.Check();
@@ -91,7 +88,6 @@ public sealed class AgentCaExpiryWatchTests : IDisposable
     public void Dispose()
     {
         _watch.Dispose();
-        _meters.Dispose();
         _authority.Dispose();
         _directory.Dispose();
     }

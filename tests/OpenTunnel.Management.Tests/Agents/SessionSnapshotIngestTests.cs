@@ -1,7 +1,7 @@
 using OpenTunnel.Agent.Protocol;
 using OpenTunnel.Management.Agents;
 
-namespace OpenTunnel.Management.Tests.Sessions;
+namespace OpenTunnel.Management.Tests.Agents;
 
 [Trait("Category", "Unit")]
 public sealed class SessionSnapshotIngestTests
