@@ -21,9 +21,15 @@ public sealed partial class ConsoleBrowserTests
         await page.GotoAsync($"/console/configurations/{created.Id}");
         await page.GetByLabel("Port").FillAsync("8443");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
-        await page.WaitForURLAsync(url => url.Contains("?saved", StringComparison.Ordinal));
 
+        // The save is an enhanced form post: wait for what it stores rather than for a page load.
         var stored = (await service.Api.ReadAsync($"/api/v1/configurations/{created.Id}")).Json;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); stored.GetProperty("port").GetInt32() != 8443 && DateTime.UtcNow < deadline;)
+        {
+            await Task.Delay(200);
+            stored = (await service.Api.ReadAsync($"/api/v1/configurations/{created.Id}")).Json;
+        }
+
         Assert.Equal(8443, stored.GetProperty("port").GetInt32());
         Assert.Equal("redirect", stored.GetProperty("loadBalancing").GetProperty("mode").GetString());
         Assert.Equal(30, stored.GetProperty("loadBalancing").GetProperty("thresholdPercent").GetInt32());
