@@ -33,6 +33,10 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
 
     /// <summary>Held by whichever thread reads the device: the TUN reader, or a <see cref="DrainNow"/> caller.</summary>
     private readonly Lock _draining = new();
+
+    /// <summary>The sinks that took packets in the current drain, flushed at its end (under <see cref="_draining"/>).</summary>
+    private readonly IPacketSink?[] _toFlush = new IPacketSink?[DrainBatch];
+    private int _toFlushCount;
     private Thread? _reader;
     private volatile bool _stopping;
 
@@ -231,23 +235,37 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
 
     /// <summary>
     /// Reads and dispatches packets until the device has none (or a batch's worth, so that the
-    /// other reader gets a turn). Only under <see cref="_draining"/>: one reader at a time keeps
-    /// each session's packets in the order the kernel queued them.
+    /// other reader gets a turn), then flushes the sinks that took them: a session's packets of
+    /// one drain leave together (over DTLS in one system call). Only under <see cref="_draining"/>:
+    /// one reader at a time keeps each session's packets in the order the kernel queued them.
     /// </summary>
     private void DrainLocked(ref byte[] buffer)
     {
-        for (int i = 0; i < DrainBatch; i++)
+        try
         {
-            int n = _tun.TryRead(buffer.AsSpan(OutboundPacket.Headroom, _mtu));
-            if (n == 0)
+            for (int i = 0; i < DrainBatch; i++)
             {
-                return;
+                int n = _tun.TryRead(buffer.AsSpan(OutboundPacket.Headroom, _mtu));
+                if (n == 0)
+                {
+                    return;
+                }
+
+                if (Dispatch(buffer, n))
+                {
+                    buffer = OutboundPacket.RentBuffer(_mtu);
+                }
+            }
+        }
+        finally
+        {
+            for (int i = 0; i < _toFlushCount; i++)
+            {
+                _toFlush[i]!.Flush();
+                _toFlush[i] = null;
             }
 
-            if (Dispatch(buffer, n))
-            {
-                buffer = OutboundPacket.RentBuffer(_mtu);
-            }
+            _toFlushCount = 0;
         }
     }
 
@@ -281,6 +299,11 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
         if (!sink.TrySend(new OutboundPacket(buffer, n)))
         {
             _counters.CountDrop(DropReason.QueueFull);
+        }
+
+        if (Array.IndexOf(_toFlush, sink, 0, _toFlushCount) < 0)
+        {
+            _toFlush[_toFlushCount++] = sink;
         }
 
         return true;

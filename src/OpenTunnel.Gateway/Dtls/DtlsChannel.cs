@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using OpenTunnel.Gateway.Traffic;
+using OpenTunnel.Platform.Linux.Net;
 using OpenTunnel.Protocol.Cstp;
 using OpenTunnel.Protocol.Dtls;
 
@@ -24,6 +25,13 @@ internal sealed class DtlsChannel : IDtlsChannel
     private readonly Lock _receiveLock = new();
     private readonly Lock _sendLock = new();
     private readonly byte[] _sendBuffer = new byte[SendBufferLength];
+
+    // The DATA records sealed since the last send (under _sendLock): _runCount records of
+    // _runSegment bytes, the last one possibly shorter; the buffer is rented only while it holds some.
+    private byte[] _run = [];
+    private int _runLength;
+    private int _runCount;
+    private int _runSegment;
     private DtlsHandshakeTransport? _handshake;
     private DtlsRecordProtection? _protection;
     private volatile SocketAddress _address;
@@ -72,7 +80,55 @@ internal sealed class DtlsChannel : IDtlsChannel
 
     public long LastReceivedTicks => Volatile.Read(ref _lastReceivedTicks);
 
-    public bool TrySendData(ReadOnlySpan<byte> ipPacket) => TrySend(CstpPacketType.Data, ipPacket);
+    /// <summary>
+    /// Seals <paramref name="ipPacket"/> as a DATA record into the channel's run of records,
+    /// which <see cref="FlushData"/> sends in one system call (<see cref="UdpSegmentSender"/>).
+    /// A record that cannot join the run (the run is full, or the record is longer than the run's
+    /// records, or follows a shorter one) sends the run first.
+    /// </summary>
+    public bool TrySendData(ReadOnlySpan<byte> ipPacket)
+    {
+        int recordLength = ipPacket.Length + 1 + DtlsRecordProtection.Overhead;
+        lock (_sendLock)
+        {
+            if (!_open || _protection is null)
+            {
+                return false;
+            }
+
+            if (_runCount > 0
+                && (_runCount == UdpSegmentSender.MaxSegments
+                    || _runLength + recordLength > UdpSegmentSender.MaxBytes
+                    || recordLength > _runSegment
+                    || _runLength != _runCount * _runSegment))
+            {
+                SendRun();
+            }
+
+            if (_run.Length == 0)
+            {
+                _run = ArrayPool<byte>.Shared.Rent(UdpSegmentSender.MaxBytes);
+            }
+
+            if (_runCount == 0)
+            {
+                _runSegment = recordLength;
+            }
+
+            _runLength += Seal(CstpPacketType.Data, ipPacket, _run.AsSpan(_runLength));
+            _runCount++;
+            return true;
+        }
+    }
+
+    /// <summary>Sends the DATA records <see cref="TrySendData"/> collected, if any.</summary>
+    public void FlushData()
+    {
+        lock (_sendLock)
+        {
+            SendRun();
+        }
+    }
 
     public bool TrySend(CstpPacketType type, ReadOnlySpan<byte> payload)
     {
@@ -83,28 +139,14 @@ internal sealed class DtlsChannel : IDtlsChannel
                 return false;
             }
 
-            int plaintextLength = payload.Length + 1;
-            int recordLength = plaintextLength + DtlsRecordProtection.Overhead;
+            // Records leave in the order they were sealed: collected data first.
+            SendRun();
+            int recordLength = payload.Length + 1 + DtlsRecordProtection.Overhead;
             byte[]? rented = recordLength > _sendBuffer.Length ? ArrayPool<byte>.Shared.Rent(recordLength) : null;
             byte[] buffer = rented ?? _sendBuffer;
             try
             {
-                // The plaintext is laid out where the ciphertext goes and encrypted in place: one copy of the packet.
-                var plaintext = buffer.AsSpan(PlaintextOffset, plaintextLength);
-                plaintext[0] = (byte)type;
-                payload.CopyTo(plaintext[1..]);
-                int length = _protection.Seal(DtlsRecord.ApplicationData, plaintext, buffer);
-                _listener.Socket.SendTo(buffer.AsSpan(0, length), SocketFlags.None, _address);
-                return true;
-            }
-            catch (SocketException e)
-            {
-                DtlsLog.SendFailed(_listener.Logger, _endPoint, e.SocketErrorCode.ToString());
-                return false;
-            }
-            catch (ObjectDisposedException)
-            {
-                return false;
+                return SendOne(buffer.AsSpan(0, Seal(type, payload, buffer)));
             }
             finally
             {
@@ -113,6 +155,70 @@ internal sealed class DtlsChannel : IDtlsChannel
                     ArrayPool<byte>.Shared.Return(rented);
                 }
             }
+        }
+    }
+
+    // Under _sendLock: lays the plaintext out where the ciphertext goes and encrypts it in place (one copy of the packet).
+    private int Seal(CstpPacketType type, ReadOnlySpan<byte> payload, Span<byte> destination)
+    {
+        var plaintext = destination.Slice(PlaintextOffset, payload.Length + 1);
+        plaintext[0] = (byte)type;
+        payload.CopyTo(plaintext[1..]);
+        return _protection!.Seal(DtlsRecord.ApplicationData, plaintext, destination);
+    }
+
+    // Under _sendLock: sends the collected run, in one call where the kernel segments UDP, and gives its buffer back.
+    private void SendRun()
+    {
+        if (_runCount == 0)
+        {
+            return;
+        }
+
+        var run = _run.AsSpan(0, _runLength);
+        if (_runCount == 1 || !_listener.TrySendSegmented(run, _runSegment, _address, _endPoint))
+        {
+            for (int offset = 0; offset < run.Length; offset += _runSegment)
+            {
+                SendOne(run.Slice(offset, Math.Min(_runSegment, run.Length - offset)));
+            }
+        }
+
+        _runCount = 0;
+        _runLength = 0;
+        ArrayPool<byte>.Shared.Return(_run);
+        _run = [];
+    }
+
+    // Under _sendLock: the channel closes; what it collected is not sent.
+    private void DropRun()
+    {
+        if (_run.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_run);
+            _run = [];
+        }
+
+        _runCount = 0;
+        _runLength = 0;
+    }
+
+    // Under _sendLock.
+    private bool SendOne(ReadOnlySpan<byte> record)
+    {
+        try
+        {
+            _listener.Socket.SendTo(record, SocketFlags.None, _address);
+            return true;
+        }
+        catch (SocketException e)
+        {
+            DtlsLog.SendFailed(_listener.Logger, _endPoint, e.SocketErrorCode.ToString());
+            return false;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
         }
     }
 
@@ -254,6 +360,7 @@ internal sealed class DtlsChannel : IDtlsChannel
 
                 _open = false;
                 wasEstablished = _established;
+                DropRun();
                 _protection?.Dispose();
                 _handshake?.Close();
             }

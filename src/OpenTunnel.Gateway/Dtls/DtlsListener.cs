@@ -50,6 +50,7 @@ public sealed class DtlsListener : IDisposable
     private readonly Lock _tableLock = new();
     private Socket? _socket;
     private Thread? _receiveThread;
+    private volatile bool _segmentationUnavailable;
     private Timer? _sweepTimer;
     private int _handshakesRunning;
     private int _rebindBudget;
@@ -98,6 +99,35 @@ public sealed class DtlsListener : IDisposable
     internal ILogger Logger { get; }
 
     internal Socket Socket => _socket!;
+
+    /// <summary>
+    /// Sends a run of equal-size records to one client in one system call (UDP segmentation
+    /// offload). False when this machine cannot segment UDP: the caller sends them one by one, and
+    /// so does every later run (logged once). A send that fails otherwise is logged and the run
+    /// is dropped, as a failed single send drops its record.
+    /// </summary>
+    internal bool TrySendSegmented(ReadOnlySpan<byte> run, int segmentSize, SocketAddress to, EndPoint client)
+    {
+        if (_segmentationUnavailable)
+        {
+            return false;
+        }
+
+        if (UdpSegmentSender.TrySend(Socket, run, segmentSize, to, out int errno))
+        {
+            return true;
+        }
+
+        if (UdpSegmentSender.IsUnsupported(errno))
+        {
+            _segmentationUnavailable = true;
+            DtlsLog.SegmentationUnavailable(Logger, UdpSegmentSender.DescribeError(errno));
+            return false;
+        }
+
+        DtlsLog.SendFailed(Logger, client, UdpSegmentSender.DescribeError(errno));
+        return true;
+    }
 
     /// <summary>
     /// Binds the UDP socket to <paramref name="endPoint"/> (IPv6Any means both IPv4 and IPv6)

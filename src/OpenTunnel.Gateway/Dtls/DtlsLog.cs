@@ -56,4 +56,7 @@ internal static partial class DtlsLog
 
     [LoggerMessage(4015, LogLevel.Information, "Session {SessionId}: no DTLS offered ({Reason}); the tunnel runs over TLS")]
     public static partial void NotOffered(ILogger logger, long sessionId, string reason);
+
+    [LoggerMessage(4017, LogLevel.Warning, "UDP segmentation offload is not available ({Reason}): DTLS records to clients go out one system call each")]
+    public static partial void SegmentationUnavailable(ILogger logger, string reason);
 }

@@ -4,10 +4,10 @@ namespace OpenTunnel.Gateway.Dtls;
 
 /// <summary>
 /// The outbound side of a session's DTLS channel (the TLS connection's is <c>TlsPacketSink</c>):
-/// each packet is sealed and sent at once on the caller's thread (the TUN
-/// reader's), without a queue since UDP has no back-pressure to wait for, counted once in the
-/// session's and the gateway's counters, and its buffer goes back to the pool whether or not it
-/// was sent.
+/// each packet is sealed on the caller's thread (the TUN reader's) into the channel's run of
+/// records, which <see cref="Flush"/> sends in one system call, without a queue since UDP has no
+/// back-pressure to wait for; counted once in the session's and the gateway's counters, and its
+/// buffer goes back to the pool at once.
 /// </summary>
 public sealed class DtlsPacketSink : IPacketSink
 {
@@ -44,4 +44,6 @@ public sealed class DtlsPacketSink : IPacketSink
             packet.Return();
         }
     }
+
+    public void Flush() => _channel.FlushData();
 }

@@ -101,8 +101,14 @@ public interface IDtlsChannel
     /// <summary><see cref="Environment.TickCount64"/> when the last authentic record arrived.</summary>
     long LastReceivedTicks { get; }
 
-    /// <summary>Sends one IP packet as a DATA record. False when the channel is closed or the socket refused it.</summary>
+    /// <summary>
+    /// Seals one IP packet as a DATA record; it leaves with the next <see cref="FlushData"/> (or
+    /// sooner, when the records collected so far must go first). False when the channel is closed.
+    /// </summary>
     bool TrySendData(ReadOnlySpan<byte> ipPacket);
+
+    /// <summary>Sends the DATA records <see cref="TrySendData"/> collected.</summary>
+    void FlushData();
 
     /// <summary>Sends a packet of any type (DPD request, keepalive, disconnect). False when the channel is closed or the socket refused it.</summary>
     bool TrySend(CstpPacketType type, ReadOnlySpan<byte> payload);

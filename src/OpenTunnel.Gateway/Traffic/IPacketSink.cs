@@ -12,9 +12,19 @@ public interface IPacketSink
     string Name { get; }
 
     /// <summary>
-    /// Queues or sends an IP packet for the client without waiting. The sink owns the packet's
+    /// Queues or collects an IP packet for the client without waiting. The sink owns the packet's
     /// buffer from here on in every case. False when the packet was dropped because the client's
     /// queue is full or the transport is closing: a slow client must never hold up the TUN reader.
+    /// The packet may wait in the sink until <see cref="Flush"/>.
     /// </summary>
     bool TrySend(OutboundPacket packet);
+
+    /// <summary>
+    /// Sends what <see cref="TrySend"/> collected; the caller calls it once it has handed over the
+    /// packets it had (the DTLS sink sends them to the client in one system call). The TLS sink
+    /// collects nothing: its writer sends whenever its queue runs empty.
+    /// </summary>
+    void Flush()
+    {
+    }
 }

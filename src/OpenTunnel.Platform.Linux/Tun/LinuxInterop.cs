@@ -79,6 +79,22 @@ internal static partial class LinuxInterop
     [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
     public static unsafe partial int RecvMmsg(int fd, MMsgHdr* messages, uint count, int flags, void* timeout);
 
+    /// <summary>sendmsg(2): one datagram, here with a UDP_SEGMENT control message (UDP generic segmentation offload).</summary>
+    [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
+    public static unsafe partial nint SendMsg(int fd, MMsgHdr* message, int flags);
+
+    public const int SOL_UDP = 17;
+    public const int UDP_SEGMENT = 103;
+
+    // struct cmsghdr (64-bit Linux): length, level, type, then the data at 16 bytes.
+    [StructLayout(LayoutKind.Sequential)]
+    public struct CMsgHdr
+    {
+        public nuint Length;
+        public int Level;
+        public int Type;
+    }
+
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_TRUNC = 0x20;
 
@@ -122,6 +138,9 @@ internal static partial class LinuxInterop
     public const int EBUSY = 16;
     public const int ENODEV = 19;
     public const int EINVAL = 22;
+    public const int EIO = 5;
+    public const int ENOPROTOOPT = 92;
+    public const int EOPNOTSUPP = 95;
 
     public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno) + $" (errno {errno})";
 }

@@ -52,6 +52,7 @@ public sealed class DtlsListenerTests : IDisposable
         Assert.Equal(IpPacket, Take(session.Packets));
 
         Assert.True(channel.TrySendData(IpPacket));
+        channel.FlushData();
         Assert.Equal([(byte)CstpPacketType.Data, .. IpPacket], Receive(client));
 
         Assert.Equal(1, _listener.Counters.Handshakes(DtlsHandshakeResult.Succeeded));
@@ -140,6 +141,7 @@ public sealed class DtlsListenerTests : IDisposable
         client.Send([(byte)CstpPacketType.Data, .. IpPacket]);
         Assert.Equal(IpPacket, Take(session.Packets));
         Assert.True(channel.TrySendData(IpPacket));
+        channel.FlushData();
         Assert.Equal([(byte)CstpPacketType.Data, .. IpPacket], Receive(client));
         Assert.Empty(session.Packets);
         Assert.True(channel.IsOpen);
@@ -161,7 +163,48 @@ public sealed class DtlsListenerTests : IDisposable
         Assert.Equal(udp.LocalEndPoint.Port, ((IPEndPoint)channel.RemoteEndPoint).Port);
         Assert.NotEqual(before.Port, ((IPEndPoint)channel.RemoteEndPoint).Port);
         Assert.True(channel.TrySendData(IpPacket));
+        channel.FlushData();
         Assert.Equal([(byte)CstpPacketType.Data, .. IpPacket], Receive(client));
+    }
+
+    [Fact]
+    public void SendData_RunsOfRecords_LeaveTogetherOnFlushAsSeparateDatagramsInOrder()
+    {
+        var session = AddSession();
+        var (client, _) = Connect(session);
+        var channel = Take(session.Established);
+
+        // 70 full-size packets (more than one system call's worth), one shorter that ends a run,
+        // then a longer one that must start a new run; nothing leaves before the flush.
+        var packets = Enumerable.Range(0, 70).Select(i => Packet(1400, i))
+            .Append(Packet(300, 70))
+            .Append(Packet(1200, 71))
+            .ToList();
+        foreach (var packet in packets)
+        {
+            Assert.True(channel.TrySendData(packet));
+        }
+
+        channel.FlushData();
+        foreach (var packet in packets)
+        {
+            Assert.Equal([(byte)CstpPacketType.Data, .. packet], Receive(client));
+        }
+
+        // A control record goes after the data collected before it.
+        Assert.True(channel.TrySendData(packets[0]));
+        Assert.True(channel.TrySend(CstpPacketType.DpdRequest, []));
+        Assert.Equal([(byte)CstpPacketType.Data, .. packets[0]], Receive(client));
+        Assert.Equal([(byte)CstpPacketType.DpdRequest], Receive(client));
+    }
+
+    private static byte[] Packet(int length, int mark)
+    {
+        byte[] packet = new byte[length];
+        IpPacket.CopyTo(packet, 0);
+        packet[^1] = (byte)mark;
+        packet[^2] = (byte)(mark >> 8);
+        return packet;
     }
 
     [Fact]
@@ -258,6 +301,7 @@ public sealed class DtlsListenerTests : IDisposable
         Assert.Equal(IpPacket, Take(session.Packets));
         Assert.True(channel.IsOpen);
         Assert.True(channel.TrySendData(IpPacket));
+        channel.FlushData();
         Assert.Equal([(byte)CstpPacketType.Data, .. IpPacket], Receive(client));
         Assert.Empty(session.Established);
     }

@@ -18,6 +18,10 @@ internal sealed class StubDtlsChannel : IDtlsChannel
 
     public bool TrySendData(ReadOnlySpan<byte> ipPacket) => IsOpen;
 
+    public void FlushData()
+    {
+    }
+
     public bool TrySend(CstpPacketType type, ReadOnlySpan<byte> payload) => IsOpen;
 
     public void Close() => IsOpen = false;
