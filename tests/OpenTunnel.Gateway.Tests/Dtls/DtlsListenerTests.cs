@@ -198,6 +198,34 @@ public sealed class DtlsListenerTests : IDisposable
         Assert.Equal([(byte)CstpPacketType.DpdRequest], Receive(client));
     }
 
+    [Fact]
+    public void SendData_KernelRefusesSegmentation_RecordsLeaveOneByOne()
+    {
+        // A UDP socket without checksums (SO_NO_CHECK) cannot segment: sendmsg with UDP_SEGMENT fails with EINVAL.
+        _listener.Socket.SetRawSocketOption(1, 11, BitConverter.GetBytes(1));
+        var session = AddSession();
+        var (client, _) = Connect(session);
+        var channel = Take(session.Established);
+
+        var packets = Enumerable.Range(0, 5).Select(i => Packet(1000, i)).ToList();
+        foreach (var packet in packets)
+        {
+            Assert.True(channel.TrySendData(packet));
+        }
+
+        channel.FlushData();
+        foreach (var packet in packets)
+        {
+            Assert.Equal([(byte)CstpPacketType.Data, .. packet], Receive(client));
+        }
+
+        Assert.True(channel.TrySendData(packets[0]));
+        Assert.True(channel.TrySendData(packets[1]));
+        channel.FlushData();
+        Assert.Equal([(byte)CstpPacketType.Data, .. packets[0]], Receive(client));
+        Assert.Equal([(byte)CstpPacketType.Data, .. packets[1]], Receive(client));
+    }
+
     private static byte[] Packet(int length, int mark)
     {
         byte[] packet = new byte[length];
