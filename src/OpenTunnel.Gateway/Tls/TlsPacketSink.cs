@@ -12,10 +12,15 @@ namespace OpenTunnel.Gateway.Tls;
 /// dropped so a slow client cannot hold up the TUN reader or other sessions; control frames
 /// (DPD responses, DISCONNECT, TERMINATE) always get in. The stream is flushed whenever the
 /// queue runs empty, so records can share a send without waiting.
+/// The writer wakes on <see cref="Flush"/> (after the data packets of one read of the TUN device)
+/// and on every control frame, and runs on the thread that woke it (<see cref="InlineSignal"/>)
+/// until a write has to wait for the socket; from there it goes on on the thread pool. A ping's
+/// answer thus leaves on the thread that read it from the TUN device, as over DTLS.
 /// </summary>
 public sealed class TlsPacketSink : IPacketSink
 {
     private readonly Channel<OutboundFrame> _queue = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly InlineSignal _wake = new();
     private readonly Stream _stream;
     private readonly SessionTraffic _traffic;
     private readonly PacketCounters _counters;
@@ -54,22 +59,35 @@ public sealed class TlsPacketSink : IPacketSink
         if (!_queue.Writer.TryWrite(new OutboundFrame(type, packet.Buffer, packet.Length)))
         {
             packet.Return();
+            return;
         }
+
+        _wake.Signal();
     }
 
+    /// <summary>Wakes the writer for the data packets <see cref="TrySend"/> queued.</summary>
+    public void Flush() => _wake.Signal();
+
     /// <summary>No frame is taken after this one; the writer ends once it has written the queue.</summary>
-    public void Complete() => _queue.Writer.TryComplete();
+    public void Complete()
+    {
+        _queue.Writer.TryComplete();
+        _wake.Signal();
+    }
 
     /// <summary>Writes queued frames until <see cref="Complete"/> and the queue is empty, or the link fails.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var reader = _queue.Reader;
+        using var cancelled = cancellationToken.Register(_wake.Signal);
         try
         {
-            while (await reader.WaitToReadAsync(cancellationToken))
+            while (true)
             {
+                bool wrote = false;
                 while (reader.TryRead(out var frame))
                 {
+                    wrote = true;
                     bool data = frame.Type == CstpPacketType.Data;
                     if (data)
                     {
@@ -94,8 +112,19 @@ public sealed class TlsPacketSink : IPacketSink
                     }
                 }
 
-                // The queue ran empty: send what the transport collected (see CoalescingStream).
-                await _stream.FlushAsync(cancellationToken);
+                if (wrote)
+                {
+                    // The queue ran empty: send what the transport collected (see CoalescingStream).
+                    await _stream.FlushAsync(cancellationToken);
+                }
+
+                if (reader.Completion.IsCompleted)
+                {
+                    return;
+                }
+
+                await _wake.WaitAsync();
+                cancellationToken.ThrowIfCancellationRequested();
             }
         }
         finally

@@ -21,10 +21,8 @@ public interface IPacketSink
 
     /// <summary>
     /// Sends what <see cref="TrySend"/> collected; the caller calls it once it has handed over the
-    /// packets it had (the DTLS sink sends them to the client in one system call). The TLS sink
-    /// collects nothing: its writer sends whenever its queue runs empty.
+    /// packets it had: the DTLS sink sends them to the client in one system call, the TLS sink
+    /// wakes its writer.
     /// </summary>
-    void Flush()
-    {
-    }
+    void Flush();
 }

@@ -128,6 +128,27 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     }
 
     [Fact]
+    public void DrainNow_SeveralPacketsForTwoSessions_EachSinkFlushedOnceAfterItsPackets()
+    {
+        var (first, firstAddress) = Lease();
+        var (second, secondAddress) = Lease();
+        var firstSink = new RecordingSink();
+        var secondSink = new RecordingSink();
+        TestSessions.RouteTo(first, firstSink);
+        TestSessions.RouteTo(second, secondSink);
+        for (int i = 0; i < 3; i++)
+        {
+            _device.Inject(TestPackets.Ipv4("198.18.2.10", firstAddress));
+            _device.Inject(TestPackets.Ipv4("198.18.2.10", secondAddress));
+        }
+
+        _plane.DrainNow();
+
+        Assert.Equal((1, 3), firstSink.Flushes);
+        Assert.Equal((1, 3), secondSink.Flushes);
+    }
+
+    [Fact]
     public void DrainNow_NoSessionHoldsTheAddress_DroppedAsNoSession()
     {
         _device.Inject(TestPackets.Ipv4("198.18.2.10", "198.18.128.77"));

@@ -44,6 +44,43 @@ public sealed class TlsPacketSinkTests
     }
 
     [Fact]
+    public async Task Flush_WriterWaiting_WritesTheQueuedPacketsOnTheFlushingThreadBeforeItReturns()
+    {
+        var stream = new RecordingStream();
+        var sink = new TlsPacketSink(stream, new SessionTraffic(), new PacketCounters(), TimeProvider.System, maxQueuedPackets: 100);
+        var writer = sink.RunAsync(CancellationToken.None);
+
+        Assert.True(sink.TrySend(OutboundPacket.CopyOf(new byte[40])));
+        Assert.True(sink.TrySend(OutboundPacket.CopyOf(new byte[41])));
+        Assert.Empty(stream.Writes);
+
+        sink.Flush();
+
+        // Written and flushed by the time Flush returned, without another thread.
+        Assert.Equal(2, stream.Writes.Count);
+        Assert.Equal(1, stream.Flushes);
+
+        sink.SendControl(CstpPacketType.DpdResponse, [7]);
+        Assert.Equal(3, stream.Writes.Count);
+        Assert.Equal(2, stream.Flushes);
+
+        sink.Complete();
+        await writer.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task RunAsync_Cancelled_EndsTheWaitingWriter()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var sink = new TlsPacketSink(new RecordingStream(), new SessionTraffic(), new PacketCounters(), TimeProvider.System, maxQueuedPackets: 100);
+        var writer = sink.RunAsync(cancellation.Token);
+
+        await cancellation.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => writer.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public void TrySend_QueueFull_DropsDataButNotControlFrames()
     {
         var sink = new TlsPacketSink(new RecordingStream(), new SessionTraffic(), new PacketCounters(), TimeProvider.System, maxQueuedPackets: 16);
