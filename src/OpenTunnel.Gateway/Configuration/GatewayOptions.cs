@@ -86,6 +86,14 @@ public sealed record NetworkOptions
     public string TunDevice { get; init; } = "otun0";
 
     /// <summary>
+    /// Let the kernel hand the TUN device checksum and TCP segmentation work (IFF_VNET_HDR,
+    /// TUNSETOFFLOAD), as it does a network card: a download towards clients crosses the host's
+    /// stack as 64 KB segments, which the gateway cuts to the clients' size. Default true; false
+    /// reads every packet as the stack made it. Read at start only.
+    /// </summary>
+    public bool TunOffload { get; init; } = true;
+
+    /// <summary>
     /// IPv4 address pool in CIDR form; default 169.254.0.0/16, prefix /8 to /30. Its first usable
     /// address is the gateway's own TUN address; clients get the others (never network or broadcast).
     /// </summary>

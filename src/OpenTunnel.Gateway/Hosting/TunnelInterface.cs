@@ -42,7 +42,7 @@ public sealed class TunnelInterface : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(tunnel);
-        var tun = TunDevice.Create(options.Network.TunDevice);
+        var tun = TunDevice.Create(options.Network.TunDevice, offload: options.Network.TunOffload);
         SessionFirewall? firewall = null;
         try
         {
@@ -51,6 +51,11 @@ public sealed class TunnelInterface : IDisposable
             tun.SetMtu(tunnel.TunMtu);
             tun.SetUp();
             GatewayLog.TunUp(logger, tun.Name, gatewayAddress, tunnel.Pool.PrefixLength, tunnel.TunMtu);
+            if (options.Network.TunOffload && !tun.Offloads)
+            {
+                GatewayLog.TunOffloadRefused(logger, tun.Name);
+            }
+
             if (tunnel.IPv6Pool is { } pool6)
             {
                 var gatewayAddress6 = IPv6AddressPool.ToAddress(new IPv6AddressPool(pool6).GatewayAddress);

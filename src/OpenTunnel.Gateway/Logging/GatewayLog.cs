@@ -100,6 +100,9 @@ internal static partial class GatewayLog
     [LoggerMessage(311, LogLevel.Information, "Revocations saved to {Path} again ({Count} revocation(s))")]
     public static partial void RevocationsSavedAgain(ILogger logger, string path, int count);
 
+    [LoggerMessage(405, LogLevel.Warning, "TUN device {Device}: the kernel refused checksum and TCP segmentation offload (Network:TunOffload); every packet crosses the stack on its own")]
+    public static partial void TunOffloadRefused(ILogger logger, string device);
+
     [LoggerMessage(400, LogLevel.Information, "TUN device {Device} up: {Address}/{PrefixLength}, MTU {Mtu}")]
     public static partial void TunUp(ILogger logger, string device, IPAddress address, int prefixLength, int mtu);
 

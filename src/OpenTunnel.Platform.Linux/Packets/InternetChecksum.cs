@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace OpenTunnel.Platform.Linux.Packets;
 
@@ -9,28 +10,50 @@ public static class InternetChecksum
     /// The checksum of <paramref name="data"/>: write it into the checksum field (zeroed first) in
     /// network byte order. Computing it over data that already carries a correct checksum gives 0.
     /// </summary>
-    public static ushort Compute(ReadOnlySpan<byte> data)
+    public static ushort Compute(ReadOnlySpan<byte> data) => Finish(Add(0, data));
+
+    /// <summary>True when <paramref name="data"/> (checksum field included) sums to the all-ones value.</summary>
+    public static bool IsValid(ReadOnlySpan<byte> data) => Compute(data) == 0;
+
+    /// <summary>
+    /// Adds <paramref name="data"/> to a running sum, four bytes at a time in the machine's byte
+    /// order (the one's-complement sum does not depend on it, RFC 1071 §2(B); <see cref="Finish"/>
+    /// turns it around). Every piece but the last must have an even length, so that bytes pair
+    /// up as they would in one piece (a pseudo-header, then the segment).
+    /// </summary>
+    public static ulong Add(ulong sum, ReadOnlySpan<byte> data)
     {
-        ulong sum = 0;
-        int i = 0;
-        for (; i + 1 < data.Length; i += 2)
+        var words = MemoryMarshal.Cast<byte, uint>(data);
+        foreach (uint word in words)
         {
-            sum += BinaryPrimitives.ReadUInt16BigEndian(data[i..]);
+            sum += word;
+        }
+
+        int i = words.Length * sizeof(uint);
+        if (i + 1 < data.Length)
+        {
+            sum += MemoryMarshal.Read<ushort>(data[i..]);
+            i += 2;
         }
 
         if (i < data.Length)
         {
-            sum += (ulong)data[i] << 8;
+            // The odd last byte is the high byte of a zero-padded word in network order.
+            sum += BitConverter.IsLittleEndian ? data[i] : (ulong)data[i] << 8;
         }
 
+        return sum;
+    }
+
+    /// <summary>Folds a running sum from <see cref="Add"/> to 16 bits and complements it: the checksum, to write in network byte order.</summary>
+    public static ushort Finish(ulong sum)
+    {
         while (sum >> 16 != 0)
         {
             sum = (sum & 0xFFFF) + (sum >> 16);
         }
 
-        return (ushort)~sum;
+        ushort folded = (ushort)~sum;
+        return BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(folded) : folded;
     }
-
-    /// <summary>True when <paramref name="data"/> (checksum field included) sums to the all-ones value.</summary>
-    public static bool IsValid(ReadOnlySpan<byte> data) => Compute(data) == 0;
 }

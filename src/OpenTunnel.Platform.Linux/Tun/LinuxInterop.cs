@@ -18,6 +18,13 @@ internal static partial class LinuxInterop
     public const short IFF_TUN = 0x0001;
     public const short IFF_NO_PI = 0x1000;
     public const short IFF_MULTI_QUEUE = 0x0100;
+    public const short IFF_VNET_HDR = 0x4000;
+
+    /// <summary>TUNSETOFFLOAD: which offloads the reader of the device handles (TUN_F_*), passed by value.</summary>
+    public const uint TUNSETOFFLOAD = 0x400454d0;
+    public const uint TUN_F_CSUM = 0x01;
+    public const uint TUN_F_TSO4 = 0x02;
+    public const uint TUN_F_TSO6 = 0x04;
 
     public const uint TUNSETIFF = 0x400454ca;
     public const uint SIOCGIFFLAGS = 0x8913;
@@ -63,6 +70,9 @@ internal static partial class LinuxInterop
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static unsafe partial int Ioctl(int fd, nuint request, IfReq* arg);
 
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int IoctlValue(int fd, nuint request, nuint value);
+
     [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
     public static partial int Socket(int domain, int type, int protocol);
 
@@ -71,6 +81,9 @@ internal static partial class LinuxInterop
 
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     public static unsafe partial nint Write(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "writev", SetLastError = true)]
+    public static unsafe partial nint Writev(int fd, IoVec* vectors, int count);
 
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static unsafe partial int Poll(PollFd* fds, nuint count, int timeoutMs);

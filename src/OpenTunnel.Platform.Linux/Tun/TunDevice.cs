@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using OpenTunnel.Platform.Linux.Packets;
 using static OpenTunnel.Platform.Linux.Tun.LinuxInterop;
 
 namespace OpenTunnel.Platform.Linux.Tun;
@@ -10,16 +11,42 @@ namespace OpenTunnel.Platform.Linux.Tun;
 /// A Linux TUN device in IFF_TUN | IFF_NO_PI mode: every read and write is one whole IP packet,
 /// with no packet-information prefix. The device lives in the network namespace of the thread
 /// that creates it; the file descriptor keeps working from any thread afterwards.
+/// With <c>offload</c> (IFF_VNET_HDR and TUNSETOFFLOAD with checksum and TCP segmentation
+/// offload) the kernel may hand over a TCP segment of up to 64 KB in one read, as it would to a
+/// network card: the stack forwards one large packet instead of dozens. <see cref="TryRead"/>
+/// still returns one packet of at most the caller's buffer at a time, cutting such a segment
+/// (<see cref="TcpSegmenter"/>) and finishing partial checksums; writes carry an empty virtio
+/// header. A packet it cannot cut or finish is dropped and counted in <see cref="DroppedReads"/>.
+/// Reads are for one thread at a time.
 /// </summary>
 public sealed class TunDevice : IPacketDevice, IDisposable
 {
-    private int _fd;
+    private const int MaxOffloadedPacket = VirtioNetHeader.Length + ushort.MaxValue;
 
-    private TunDevice(int fd, string name)
+    private readonly byte[] _offloaded;
+    private int _fd;
+    private long _droppedReads;
+
+    // The segment being cut, in _offloaded: its length, segment size, header length, next and count.
+    private int _segmentedLength;
+    private int _segmentSize;
+    private int _segmentHeaderLength;
+    private int _nextSegment;
+    private int _segmentCount;
+
+    private TunDevice(int fd, string name, bool virtioHeaders, bool offloads)
     {
         _fd = fd;
         Name = name;
+        Offloads = offloads;
+        _offloaded = virtioHeaders ? new byte[MaxOffloadedPacket] : [];
     }
+
+    /// <summary>Whether the kernel hands this device checksum and TCP segmentation work (see the class summary).</summary>
+    public bool Offloads { get; }
+
+    /// <summary>Packets read with offloads that could not be cut or finished (not TCP, bad headers): dropped.</summary>
+    public long DroppedReads => Interlocked.Read(ref _droppedReads);
 
     /// <summary>The interface name the kernel gave the device (the requested one, or tunN).</summary>
     public string Name { get; }
@@ -31,8 +58,11 @@ public sealed class TunDevice : IPacketDevice, IDisposable
     /// Opens /dev/net/tun and creates (or, for a multi-queue device, attaches a queue to) the
     /// interface <paramref name="name"/>; an empty name lets the kernel choose one.
     /// </summary>
+    /// <param name="name">The interface name.</param>
+    /// <param name="multiQueue">Attach a queue of a multi-queue device.</param>
+    /// <param name="offload">Ask for checksum and TCP segmentation offload (see the class summary); <see cref="Offloads"/> tells whether the kernel agreed.</param>
     /// <exception cref="TunDeviceException">The device cannot be created; the message says why and how to fix it.</exception>
-    public static unsafe TunDevice Create(string name, bool multiQueue = false)
+    public static unsafe TunDevice Create(string name, bool multiQueue = false, bool offload = false)
     {
         ArgumentNullException.ThrowIfNull(name);
         if (Encoding.ASCII.GetByteCount(name) >= IFNAMSIZ)
@@ -56,7 +86,7 @@ public sealed class TunDevice : IPacketDevice, IDisposable
 
         var request = default(IfReq);
         WriteName(ref request, name);
-        request.Flags = (short)(IFF_TUN | IFF_NO_PI | (multiQueue ? IFF_MULTI_QUEUE : 0));
+        request.Flags = (short)(IFF_TUN | IFF_NO_PI | (multiQueue ? IFF_MULTI_QUEUE : 0) | (offload ? IFF_VNET_HDR : 0));
         if (Ioctl(fd, TUNSETIFF, &request) < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -73,7 +103,8 @@ public sealed class TunDevice : IPacketDevice, IDisposable
             };
         }
 
-        return new TunDevice(fd, ReadName(ref request));
+        bool offloads = offload && IoctlValue(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == 0;
+        return new TunDevice(fd, ReadName(ref request), offload, offloads);
     }
 
     /// <summary>Sets the interface's IPv4 address and prefix length.</summary>
@@ -158,9 +189,87 @@ public sealed class TunDevice : IPacketDevice, IDisposable
 
     /// <summary>
     /// Reads one packet into <paramref name="buffer"/> if one is queued, without waiting; 0 when none
-    /// is. A packet longer than the buffer is truncated by the kernel, so size the buffer for the MTU.
+    /// is. A packet longer than the buffer is truncated by the kernel (with offloads: dropped and
+    /// counted), so size the buffer for the MTU.
     /// </summary>
-    public unsafe int TryRead(Span<byte> buffer)
+    public int TryRead(Span<byte> buffer)
+    {
+        if (_offloaded.Length == 0)
+        {
+            return ReadRaw(buffer);
+        }
+
+        while (true)
+        {
+            if (_nextSegment < _segmentCount)
+            {
+                int length = TcpSegmenter.WriteSegment(_offloaded.AsSpan(VirtioNetHeader.Length, _segmentedLength), _segmentSize, _segmentHeaderLength, _nextSegment++, buffer);
+                if (length > 0)
+                {
+                    return length;
+                }
+
+                Interlocked.Increment(ref _droppedReads);
+                continue;
+            }
+
+            int n = ReadRaw(_offloaded);
+            if (n == 0)
+            {
+                return 0;
+            }
+
+            if (!TryTake(n, buffer, out int taken))
+            {
+                Interlocked.Increment(ref _droppedReads);
+                continue;
+            }
+
+            if (taken > 0)
+            {
+                return taken;
+            }
+        }
+    }
+
+    // A packet of n bytes (virtio header included) was read into _offloaded: copy it out finished,
+    // or plan its segments (taken 0); false when it has to be dropped.
+    private bool TryTake(int n, Span<byte> buffer, out int taken)
+    {
+        taken = 0;
+        if (n < VirtioNetHeader.Length)
+        {
+            return false;
+        }
+
+        var header = VirtioNetHeader.Read(_offloaded);
+        var packet = _offloaded.AsSpan(VirtioNetHeader.Length, n - VirtioNetHeader.Length);
+        switch (header.Segmentation)
+        {
+            case VirtioNetHeader.GsoNone:
+                if ((header.NeedsChecksum && !TcpSegmenter.TryFinishChecksum(packet, header.ChecksumStart, header.ChecksumOffset))
+                    || packet.Length > buffer.Length)
+                {
+                    return false;
+                }
+
+                packet.CopyTo(buffer);
+                taken = packet.Length;
+                return true;
+            case VirtioNetHeader.GsoTcpV4 or VirtioNetHeader.GsoTcpV6
+                when TcpSegmenter.TryPlan(packet, header.GsoSize, out int count, out int headerLength, out _):
+                _segmentedLength = packet.Length;
+                _segmentSize = header.GsoSize;
+                _segmentHeaderLength = headerLength;
+                _segmentCount = count;
+                _nextSegment = 0;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private unsafe int ReadRaw(Span<byte> buffer)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
         while (true)
@@ -196,6 +305,11 @@ public sealed class TunDevice : IPacketDevice, IDisposable
     public unsafe bool WaitForPacket(int timeoutMs)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
+        if (Volatile.Read(ref _nextSegment) < Volatile.Read(ref _segmentCount))
+        {
+            return true;
+        }
+
         var poll = new PollFd { Fd = _fd, Events = POLLIN };
         int ready = LinuxInterop.Poll(&poll, 1, timeoutMs);
         if (ready < 0 && Marshal.GetLastPInvokeError() != EINTR)
@@ -213,12 +327,26 @@ public sealed class TunDevice : IPacketDevice, IDisposable
     public unsafe bool Write(ReadOnlySpan<byte> packet)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
+        // An empty virtio header (with offloads): no segmentation, the checksums are complete.
+        byte* none = stackalloc byte[VirtioNetHeader.Length];
+        new Span<byte>(none, VirtioNetHeader.Length).Clear();
+        var vectors = stackalloc IoVec[2];
         while (true)
         {
             nint n;
             fixed (byte* p = packet)
             {
-                n = LinuxInterop.Write(_fd, p, (nuint)packet.Length);
+                if (_offloaded.Length == 0)
+                {
+                    n = LinuxInterop.Write(_fd, p, (nuint)packet.Length);
+                }
+                else
+                {
+                    vectors[0] = new IoVec { Base = none, Length = VirtioNetHeader.Length };
+                    vectors[1] = new IoVec { Base = p, Length = (nuint)packet.Length };
+                    n = Writev(_fd, vectors, 2);
+                    n = n < 0 ? n : n - VirtioNetHeader.Length;
+                }
             }
 
             if (n >= 0)
