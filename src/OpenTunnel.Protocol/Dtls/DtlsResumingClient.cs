@@ -13,7 +13,7 @@ namespace OpenTunnel.Protocol.Dtls;
 /// client cannot know. Run it with <c>new DtlsClientProtocol().Connect(client, transport)</c>;
 /// <see cref="KeyBlock"/> then feeds <see cref="DtlsRecordProtection.ForClient"/>.
 /// </summary>
-public sealed class DtlsResumingClient : DefaultTlsClient
+public sealed class DtlsResumingClient : DefaultTlsClient, IDtlsChannelClient
 {
     private readonly DtlsSessionId _sessionId;
     private readonly byte[] _masterSecret;
@@ -30,10 +30,13 @@ public sealed class DtlsResumingClient : DefaultTlsClient
         _timeoutMillis = (int)timeout.TotalMilliseconds;
     }
 
-    /// <summary>client key ‖ server key ‖ client IV ‖ server IV, once the handshake completed.</summary>
     public byte[]? KeyBlock { get; private set; }
 
-    /// <summary>The last alert this side raised or received, for the message of a failed handshake.</summary>
+    /// <summary>The suite the gateway named (the only one offered).</summary>
+    public DtlsCipherSuite Suite => _suite;
+
+    DtlsCipherSuite? IDtlsChannelClient.Suite => _suite;
+
     public string? LastAlert { get; private set; }
 
     public override TlsSession GetSessionToResume() => DtlsResumption.ImportSession(Crypto, _sessionId, _masterSecret, _suite);
