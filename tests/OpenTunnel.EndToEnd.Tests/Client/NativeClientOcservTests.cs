@@ -37,7 +37,7 @@ public sealed class NativeClientOcservTests : IDisposable
                 environment: new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home.Path });
 
             await client.WaitForOutputAsync("Connected to", TimeSpan.FromSeconds(60));
-            await client.WaitForOutputAsync("DTLS is up (PSK-AES", TimeSpan.FromSeconds(30));
+            await client.WaitForOutputAsync("DTLS is up (PSK-AES256-GCM-SHA384", TimeSpan.FromSeconds(30));
             string status = await NativeClientDtlsTests.WaitForStatusAsync(home, "Channel: DTLS since");
             Assert.Contains("native engine", status, StringComparison.Ordinal);
             network.Topology.Exec(network.Topology.Client, "ping", ["-c", "1", "-W", "3", network.CorpAddress], TimeSpan.FromSeconds(10)).EnsureSuccess();
