@@ -329,6 +329,9 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             Since = time.GetUtcNow(),
         };
         var totals = new TrafficTotals();
+        var renewal = request is { RenewToken: { } renew, Credentials.Token: { } token } ? new TokenRenewal(token, renew, TextWriter.Synchronized(progress), time) : null;
+        using var stopRenewing = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        Task renewing = renewal?.RunAsync(stopRenewing.Token) ?? Task.CompletedTask;
         try
         {
             try
@@ -358,7 +361,9 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                 }
 
                 progress.WriteLine($"{Why(end)}: reconnecting with the session cookie (for up to {ReconnectTimeout.TotalSeconds:0} s)…");
-                TunnelLink? next = await ReconnectAsync(request, link, stop);
+                // A fresh sign-in in the reconnect presents the renewed token, not the one the tunnel started with.
+                var current = renewal is null ? request : request with { Credentials = request.Credentials with { Token = renewal.Current } };
+                TunnelLink? next = await ReconnectAsync(current, link, stop);
                 link.Dispose();
                 if (next is null)
                 {
@@ -372,6 +377,8 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         }
         finally
         {
+            await stopRenewing.CancelAsync();
+            await renewing;
             link.Dispose();
             TunnelStateFile.Undo(state);
             stateFile.Delete();
