@@ -147,7 +147,7 @@ public sealed class DtlsChannel : IDisposable
     private string RunOnce(DeliverPacket deliver, CancellationToken stop)
     {
         Socket socket;
-        IDtlsChannelClient client = _answer.AppId is { } appId
+        DtlsChannelClient client = _answer.AppId is { } appId
             ? new DtlsPskClient(appId, _key, HandshakeTimeout)
             : new DtlsResumingClient(_answer.SessionId!.Value, _key, _answer.Suite!, HandshakeTimeout);
         try

@@ -1,6 +1,4 @@
-using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
-using Org.BouncyCastle.Tls.Crypto.Impl.BC;
 
 namespace OpenTunnel.Protocol.Dtls;
 
@@ -14,7 +12,7 @@ namespace OpenTunnel.Protocol.Dtls;
 /// the session a datagram belongs to (main.c <c>get_session_id</c>). Only AES-GCM suites are
 /// offered (<see cref="DtlsCipherSuite.Psk"/>): the record layer after the handshake is .NET's.
 /// </summary>
-public sealed class DtlsPskClient : PskTlsClient, IDtlsChannelClient
+public sealed class DtlsPskClient : DtlsChannelClient
 {
     /// <summary>The TLS exporter label of the PSK (RFC 5705).</summary>
     public const string ExporterLabel = "EXPORTER-openconnect-psk";
@@ -32,29 +30,33 @@ public sealed class DtlsPskClient : PskTlsClient, IDtlsChannelClient
     public const int MaxAppIdLength = 32;
 
     private readonly byte[] _appId;
-    private readonly int _timeoutMillis;
+    private readonly byte[] _key;
 
     /// <param name="appId">The bytes of <c>X-DTLS-App-ID</c> (1 to <see cref="MaxAppIdLength"/>).</param>
     /// <param name="key">The <see cref="KeyLength"/> bytes exported from the TLS connection with <see cref="ExporterLabel"/>.</param>
     /// <param name="timeout">How long the handshake may take.</param>
     public DtlsPskClient(ReadOnlySpan<byte> appId, ReadOnlySpan<byte> key, TimeSpan timeout)
-        : base(new BcTlsCrypto(new SecureRandom()), new BasicTlsPskIdentity(Identity, CheckedKey(key)))
+        : base(timeout)
     {
         if (appId.Length is 0 or > MaxAppIdLength)
         {
             throw new ArgumentException($"The DTLS application id is 1 to {MaxAppIdLength} bytes, not {appId.Length}.", nameof(appId));
         }
 
+        if (key.Length != KeyLength)
+        {
+            throw new ArgumentException($"The DTLS PSK is {KeyLength} bytes, not {key.Length}.", nameof(key));
+        }
+
         _appId = appId.ToArray();
-        _timeoutMillis = (int)timeout.TotalMilliseconds;
+        _key = key.ToArray();
     }
 
-    public byte[]? KeyBlock { get; private set; }
+    public override TlsPskIdentity GetPskIdentity() => new BasicTlsPskIdentity(Identity, _key);
 
-    /// <summary>The suite the gateway chose, once the handshake completed.</summary>
-    public DtlsCipherSuite? Suite { get; private set; }
-
-    public string? LastAlert { get; private set; }
+    /// <summary>Plain PSK key exchange: the server sends no certificate, so nothing is ever authenticated here.</summary>
+    public override TlsAuthentication GetAuthentication() =>
+        throw new TlsFatalAlert(AlertDescription.internal_error, "a PSK handshake has no server certificate");
 
     public override IDictionary<int, byte[]> GetClientExtensions()
     {
@@ -63,28 +65,12 @@ public sealed class DtlsPskClient : PskTlsClient, IDtlsChannelClient
         return extensions;
     }
 
-    public override int GetHandshakeTimeoutMillis() => _timeoutMillis;
-
-    public override void NotifyAlertRaised(short alertLevel, short alertDescription, string message, Exception cause) =>
-        LastAlert = DtlsResumption.DescribeAlert(sent: true, alertDescription, message);
-
-    public override void NotifyAlertReceived(short alertLevel, short alertDescription) =>
-        LastAlert = DtlsResumption.DescribeAlert(sent: false, alertDescription);
-
-    public override void NotifyHandshakeComplete()
+    protected override (DtlsCipherSuite Suite, byte[] KeyBlock) DeriveKeys(SecurityParameters parameters)
     {
-        base.NotifyHandshakeComplete();
-        var parameters = m_context.SecurityParameters;
         var suite = DtlsCipherSuite.Psk.FirstOrDefault(s => s.Code == parameters.CipherSuite)
             ?? throw new TlsFatalAlert(AlertDescription.handshake_failure, $"the gateway chose cipher suite 0x{parameters.CipherSuite:X4}, which was not offered");
-        KeyBlock = DtlsResumption.KeyBlock(parameters, suite);
-        Suite = suite;
+        return (suite, DtlsResumption.KeyBlock(parameters, suite));
     }
 
-    protected override ProtocolVersion[] GetSupportedVersions() => ProtocolVersion.DTLSv12.Only();
-
     protected override int[] GetSupportedCipherSuites() => [.. DtlsCipherSuite.Psk.Select(s => s.Code)];
-
-    private static byte[] CheckedKey(ReadOnlySpan<byte> key) =>
-        key.Length == KeyLength ? key.ToArray() : throw new ArgumentException($"The DTLS PSK is {KeyLength} bytes, not {key.Length}.", nameof(key));
 }
