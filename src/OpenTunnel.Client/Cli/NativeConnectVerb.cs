@@ -6,8 +6,8 @@ namespace OpenTunnel.Client.Cli;
 
 /// <summary>
 /// <c>connect --engine native</c>: the token as for openconnect (got with the sign-in's refresh
-/// token, or read from --token-file), then <see cref="NativeEngine"/> until SIGINT/SIGTERM or the
-/// gateway ends it. Options that only openconnect understands are refused by name.
+/// token, and renewed that way while the tunnel runs, or read from --token-file), then
+/// <see cref="NativeEngine"/> until SIGINT/SIGTERM or the gateway ends it. Options that only openconnect understands are refused by name.
 /// </summary>
 public static class NativeConnectVerb
 {
@@ -35,7 +35,11 @@ public static class NativeConnectVerb
         SignInCredentials credentials = await CredentialsAsync(arguments, environment, tokenFile, cancellationToken);
         environment.State.EnsureExists();
         var engine = new NativeEngine(environment.Error, new TunnelStateFile(environment.State.TunnelFile), environment.Time);
-        NativeOutcome outcome = await engine.RunAsync(new NativeConnectRequest(gateway, pin, credentials), cancellationToken);
+        // A token from the stored sign-in is renewed while the tunnel runs; one from --token-file cannot be.
+        Func<CancellationToken, Task<string>>? renew = credentials.Token is not null && tokenFile is null
+            ? stop => TokenVerb.GatewayTokenAsync(environment, arguments["site"], stop)
+            : null;
+        NativeOutcome outcome = await engine.RunAsync(new NativeConnectRequest(gateway, pin, credentials, renew), cancellationToken);
         return outcome switch
         {
             NativeOutcome.Stopped => ExitCodes.Success,

@@ -8,8 +8,10 @@ namespace OpenTunnel.Client.Native;
 
 /// <summary>
 /// The client's DTLS data channel beside the TLS one, as openconnect 9.01 runs it (dtls.c,
-/// gnutls-dtls.c): a resumed DTLS 1.2 handshake with the session of the CONNECT answer, then
-/// records sealed and opened with .NET's <see cref="DtlsRecordProtection"/>. Packets move to DTLS
+/// gnutls-dtls.c): a DTLS 1.2 handshake, either resuming the session of the CONNECT answer
+/// (master-secret mode, <see cref="DtlsResumingClient"/>) or keyed by the PSK exported from the TLS
+/// connection (PSK-NEGOTIATE, <see cref="DtlsPskClient"/>), then records sealed and opened with
+/// .NET's <see cref="DtlsRecordProtection"/>. Packets move to DTLS
 /// only when the gateway answered a DPD over it (so a handshake whose last flight was lost never
 /// swallows traffic); they move back to TLS when nothing came over DTLS for twice
 /// <c>X-DTLS-DPD</c>, and a new handshake is tried every <see cref="RetryInterval"/>, as
@@ -32,7 +34,7 @@ public sealed class DtlsChannel : IDisposable
 
     private readonly IPEndPoint _gateway;
     private readonly DtlsConnectAnswer _answer;
-    private readonly byte[] _masterSecret;
+    private readonly byte[] _key;
     private readonly TextWriter _progress;
     private readonly TimeProvider _time;
     private readonly Lock _sendLock = new();
@@ -42,6 +44,7 @@ public sealed class DtlsChannel : IDisposable
     private Socket? _socket;
     private DtlsRecordProtection? _protection;
     private LinkTimers? _timers;
+    private string? _suiteName;
     private volatile bool _carrying;
     private volatile bool _disposed;
     private long _bytesIn;
@@ -50,14 +53,14 @@ public sealed class DtlsChannel : IDisposable
 
     /// <param name="gateway">The gateway's address (the one TLS reached) with the port of X-DTLS-Port.</param>
     /// <param name="answer">The DTLS part of the CONNECT answer.</param>
-    /// <param name="masterSecret">The 48 bytes sent as X-DTLS-Master-Secret.</param>
+    /// <param name="key">In master-secret mode the 48 bytes sent as X-DTLS-Master-Secret; in PSK mode the <see cref="DtlsPskClient.KeyLength"/> bytes exported from the TLS connection.</param>
     /// <param name="progress">Where the moves between DTLS and TLS are told (written from the channel's thread).</param>
     /// <param name="time">The clock of the timers.</param>
-    public DtlsChannel(IPEndPoint gateway, DtlsConnectAnswer answer, byte[] masterSecret, TextWriter progress, TimeProvider time)
+    public DtlsChannel(IPEndPoint gateway, DtlsConnectAnswer answer, byte[] key, TextWriter progress, TimeProvider time)
     {
         _gateway = gateway;
         _answer = answer;
-        _masterSecret = masterSecret;
+        _key = key;
         _progress = progress;
         _time = time;
     }
@@ -144,7 +147,9 @@ public sealed class DtlsChannel : IDisposable
     private string RunOnce(DeliverPacket deliver, CancellationToken stop)
     {
         Socket socket;
-        DtlsResumingClient client = new(_answer.SessionId, _masterSecret, _answer.Suite, HandshakeTimeout);
+        DtlsChannelClient client = _answer.AppId is { } appId
+            ? new DtlsPskClient(appId, _key, HandshakeTimeout)
+            : new DtlsResumingClient(_answer.SessionId!.Value, _key, _answer.Suite!, HandshakeTimeout);
         try
         {
             socket = new Socket(_gateway.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -170,7 +175,8 @@ public sealed class DtlsChannel : IDisposable
         var timers = new LinkTimers(TimeSpan.FromSeconds(_answer.DpdSeconds), TimeSpan.FromSeconds(_answer.KeepaliveSeconds), Now);
         lock (_sendLock)
         {
-            _protection = DtlsRecordProtection.ForClient(client.KeyBlock!, _answer.Suite.KeyLength, DtlsRecordProtection.EstablishedEpoch, DtlsRecordProtection.FirstSequenceAfterHandshake);
+            _protection = DtlsRecordProtection.ForClient(client.KeyBlock!, client.Suite!.KeyLength, DtlsRecordProtection.EstablishedEpoch, DtlsRecordProtection.FirstSequenceAfterHandshake);
+            _suiteName = client.Suite.Name;
             _timers = timers;
         }
 
@@ -277,7 +283,7 @@ public sealed class DtlsChannel : IDisposable
             case CstpPacketType.DpdResponse when !_carrying:
                 CarryingSince = _time.GetUtcNow();
                 _carrying = true;
-                _progress.WriteLine($"DTLS is up ({_answer.Suite.Name}, UDP to {_gateway}): the tunnel's packets go over DTLS.");
+                _progress.WriteLine($"DTLS is up ({_suiteName}, UDP to {_gateway}): the tunnel's packets go over DTLS.");
                 break;
             default:
                 // KEEPALIVE and later DPD answers: proof of life only (counted by the timers).

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using OpenTunnel.Platform.Linux.Tls;
 using OpenTunnel.Platform.Linux.Tun;
 using OpenTunnel.Protocol.Client;
 using OpenTunnel.Protocol.Cstp;
@@ -137,12 +138,15 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             }
 
             // X-DTLS-Master-Secret: the DTLS session's master secret, chosen by the client for each CONNECT (openconnect dtls.c).
+            // PSK-NEGOTIATE goes first when this connection's TLS exporter can be read: ocserv takes
+            // it (worker-http.c), our gateway ignores the name and answers in master-secret mode.
             byte[] masterSecret = RandomNumberGenerator.GetBytes(48);
+            byte[]? psk = OpenSslKeyingMaterial.TryExport(tls, DtlsPskClient.ExporterLabel, DtlsPskClient.KeyLength);
             var options = new ClientConnectOptions
             {
                 Hostname = Dns.GetHostName(),
                 DtlsMasterSecret = Convert.ToHexString(masterSecret),
-                DtlsCipherSuites = DtlsCipherSuite.Offer(cisco: false),
+                DtlsCipherSuites = (psk is null ? string.Empty : DtlsCipherSuite.PskNegotiate + ":") + DtlsCipherSuite.Offer(cisco: false),
                 Dtls12CipherSuites = DtlsCipherSuite.Offer(cisco: true),
             };
             var head = await exchange.SendConnectAsync(ClientSignIn.ConnectRequest(gateway.Host, cookie, options), stop);
@@ -151,7 +155,9 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                 throw new TunnelRefusedException($"{head.StatusLine}{ClientSignIn.Reason(head)}", head.StatusCode is 401 or 403);
             }
 
-            return new TunnelLink(gateway, socket, tls, exchange.TakeBuffered(), TunnelLease.FromConnectResponse(head), gatewayAddress, DtlsConnectAnswer.FromConnectResponse(head), masterSecret, cookie);
+            var dtls = DtlsConnectAnswer.FromConnectResponse(head, pskOffered: psk is not null);
+            byte[] dtlsKey = dtls is { IsPskNegotiate: true } ? psk! : masterSecret;
+            return new TunnelLink(gateway, socket, tls, exchange.TakeBuffered(), TunnelLease.FromConnectResponse(head), gatewayAddress, dtls, dtlsKey, cookie);
         }
         catch
         {
@@ -323,6 +329,9 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             Since = time.GetUtcNow(),
         };
         var totals = new TrafficTotals();
+        var renewal = request is { RenewToken: { } renew, Credentials.Token: { } token } ? new TokenRenewal(token, renew, TextWriter.Synchronized(progress), time) : null;
+        using var stopRenewing = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        Task renewing = renewal?.RunAsync(stopRenewing.Token) ?? Task.CompletedTask;
         try
         {
             try
@@ -352,7 +361,9 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                 }
 
                 progress.WriteLine($"{Why(end)}: reconnecting with the session cookie (for up to {ReconnectTimeout.TotalSeconds:0} s)…");
-                TunnelLink? next = await ReconnectAsync(request, link, stop);
+                // A fresh sign-in in the reconnect presents the renewed token, not the one the tunnel started with.
+                var current = renewal is null ? request : request with { Credentials = request.Credentials with { Token = renewal.Current } };
+                TunnelLink? next = await ReconnectAsync(current, link, stop);
                 link.Dispose();
                 if (next is null)
                 {
@@ -366,6 +377,8 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         }
         finally
         {
+            await stopRenewing.CancelAsync();
+            await renewing;
             link.Dispose();
             TunnelStateFile.Undo(state);
             stateFile.Delete();
@@ -380,7 +393,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
     {
         using var channel = new CstpChannel(link.Tls, link.FirstFrames, TimeSpan.FromSeconds(link.Lease.DpdSeconds), TimeSpan.FromSeconds(link.Lease.KeepaliveSeconds), time);
         using var dtls = link.Dtls is { } answer
-            ? new DtlsChannel(new IPEndPoint(link.Gateway, answer.Port), answer, link.MasterSecret, TextWriter.Synchronized(progress), time)
+            ? new DtlsChannel(new IPEndPoint(link.Gateway, answer.Port), answer, link.DtlsKey, TextWriter.Synchronized(progress), time)
             : null;
         using var stopReading = new CancellationTokenSource();
         var reader = new Thread(() => ReadTun(tun, channel, dtls, stopReading.Token)) { IsBackground = true, Name = "tun reader" };
@@ -574,9 +587,10 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
 
     /// <summary>
     /// What the sign-in and CONNECT left for the tunnel: the TLS link (which it owns), the lease,
-    /// the DTLS offer with the master secret sent for it, and the cookie a reconnect presents.
+    /// the DTLS offer with its key (the master secret sent for it, or in PSK mode the PSK exported
+    /// from the TLS connection), and the cookie a reconnect presents.
     /// </summary>
-    private sealed record TunnelLink(Uri Uri, Socket Socket, SslStream Tls, byte[] FirstFrames, TunnelLease Lease, IPAddress Gateway, DtlsConnectAnswer? Dtls, byte[] MasterSecret, string Cookie)
+    private sealed record TunnelLink(Uri Uri, Socket Socket, SslStream Tls, byte[] FirstFrames, TunnelLease Lease, IPAddress Gateway, DtlsConnectAnswer? Dtls, byte[] DtlsKey, string Cookie)
         : IDisposable
     {
         public void Dispose()

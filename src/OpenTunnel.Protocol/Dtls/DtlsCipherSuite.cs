@@ -24,6 +24,31 @@ public sealed record DtlsCipherSuite(string Name, bool IsCiscoDtls12, int Code, 
     /// <summary>TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384.</summary>
     public const int EcdheRsaAes256GcmSha384 = 0xC030;
 
+    /// <summary>TLS_PSK_WITH_AES_128_GCM_SHA256 (RFC 5487).</summary>
+    public const int PskAes128GcmSha256 = 0x00A8;
+
+    /// <summary>TLS_PSK_WITH_AES_256_GCM_SHA384 (RFC 5487).</summary>
+    public const int PskAes256GcmSha384 = 0x00A9;
+
+    /// <summary>
+    /// The name a client puts first in <c>X-DTLS-CipherSuite</c> to ask for openconnect's PSK mode,
+    /// and the whole value of the server's answer when it takes it (ocserv vpn.h <c>DTLS_PROTO_INDICATOR</c>):
+    /// the suite is then negotiated in the DTLS handshake itself, keyed by a PSK exported from the TLS connection.
+    /// </summary>
+    public const string PskNegotiate = "PSK-NEGOTIATE";
+
+    /// <summary>
+    /// The suites a client offers in the handshake of <see cref="PskNegotiate"/>: plain PSK key
+    /// exchange, as ocserv allows it there (worker-vpn.c <c>setup_dtls_psk_keys</c>: its TLS
+    /// priorities with <c>-KX-ALL:+PSK</c>), restricted to AES-GCM for the .NET record layer.
+    /// Their names and headers are not sent: the handshake names them.
+    /// </summary>
+    public static IReadOnlyList<DtlsCipherSuite> Psk { get; } =
+    [
+        new("PSK-AES256-GCM-SHA384", false, PskAes256GcmSha384, 32, 90),
+        new("PSK-AES128-GCM-SHA256", false, PskAes128GcmSha256, 16, 80),
+    ];
+
     /// <summary>
     /// Every suite the gateway accepts: openconnect's <c>gnutls_dtls_ciphers[]</c> table
     /// (gnutls-dtls.c) restricted to DTLS 1.2 with AES-GCM. The DTLS 0.9 CBC suites need a

@@ -1,6 +1,4 @@
-using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
-using Org.BouncyCastle.Tls.Crypto.Impl.BC;
 
 namespace OpenTunnel.Protocol.Dtls;
 
@@ -10,31 +8,22 @@ namespace OpenTunnel.Protocol.Dtls;
 /// with the id of <c>X-DTLS-Session-ID</c> and the master secret the client sent in
 /// <c>X-DTLS-Master-Secret</c>, DTLS 1.2 only, without the extended-master-secret extension, and
 /// offers only the suite the gateway named. A full handshake is refused: it would carry keys this
-/// client cannot know. Run it with <c>new DtlsClientProtocol().Connect(client, transport)</c>;
-/// <see cref="KeyBlock"/> then feeds <see cref="DtlsRecordProtection.ForClient"/>.
+/// client cannot know.
 /// </summary>
-public sealed class DtlsResumingClient : DefaultTlsClient
+public sealed class DtlsResumingClient : DtlsChannelClient
 {
     private readonly DtlsSessionId _sessionId;
     private readonly byte[] _masterSecret;
     private readonly DtlsCipherSuite _suite;
-    private readonly int _timeoutMillis;
 
     public DtlsResumingClient(DtlsSessionId sessionId, ReadOnlySpan<byte> masterSecret, DtlsCipherSuite suite, TimeSpan timeout)
-        : base(new BcTlsCrypto(new SecureRandom()))
+        : base(timeout)
     {
         ArgumentNullException.ThrowIfNull(suite);
         _sessionId = sessionId;
         _masterSecret = masterSecret.ToArray();
         _suite = suite;
-        _timeoutMillis = (int)timeout.TotalMilliseconds;
     }
-
-    /// <summary>client key ‖ server key ‖ client IV ‖ server IV, once the handshake completed.</summary>
-    public byte[]? KeyBlock { get; private set; }
-
-    /// <summary>The last alert this side raised or received, for the message of a failed handshake.</summary>
-    public string? LastAlert { get; private set; }
 
     public override TlsSession GetSessionToResume() => DtlsResumption.ImportSession(Crypto, _sessionId, _masterSecret, _suite);
 
@@ -42,23 +31,10 @@ public sealed class DtlsResumingClient : DefaultTlsClient
 
     public override bool AllowLegacyResumption() => true;
 
-    public override int GetHandshakeTimeoutMillis() => _timeoutMillis;
-
     public override TlsAuthentication GetAuthentication() => new NoFullHandshake();
 
-    public override void NotifyAlertRaised(short alertLevel, short alertDescription, string message, Exception cause) =>
-        LastAlert = DtlsResumption.DescribeAlert(sent: true, alertDescription, message);
-
-    public override void NotifyAlertReceived(short alertLevel, short alertDescription) =>
-        LastAlert = DtlsResumption.DescribeAlert(sent: false, alertDescription);
-
-    public override void NotifyHandshakeComplete()
-    {
-        base.NotifyHandshakeComplete();
-        KeyBlock = DtlsResumption.DeriveKeyBlock(m_context.SecurityParameters, _suite);
-    }
-
-    protected override ProtocolVersion[] GetSupportedVersions() => ProtocolVersion.DTLSv12.Only();
+    protected override (DtlsCipherSuite Suite, byte[] KeyBlock) DeriveKeys(SecurityParameters parameters) =>
+        (_suite, DtlsResumption.DeriveKeyBlock(parameters, _suite));
 
     protected override int[] GetSupportedCipherSuites() => [_suite.Code];
 

@@ -43,6 +43,18 @@ public static class DtlsResumption
             throw new TlsFatalAlert(AlertDescription.handshake_failure, "DTLS in master-secret mode must resume the session");
         }
 
+        return KeyBlock(parameters, suite);
+    }
+
+    /// <summary>
+    /// client key ‖ server key ‖ client IV ‖ server IV (RFC 5246 §6.3) of any completed DTLS 1.2
+    /// handshake with an AES-GCM <paramref name="suite"/>, from its master secret with the suite's PRF.
+    /// Call it from <c>NotifyHandshakeComplete</c>, as <see cref="DeriveKeyBlock"/>.
+    /// </summary>
+    public static byte[] KeyBlock(SecurityParameters parameters, DtlsCipherSuite suite)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(suite);
         byte[] seed = [.. parameters.ServerRandom, .. parameters.ClientRandom];
         int length = DtlsRecordProtection.KeyBlockLength(suite.KeyLength);
         return TlsUtilities.Prf(parameters, parameters.MasterSecret, ExporterLabel.key_expansion, seed, length).Extract();

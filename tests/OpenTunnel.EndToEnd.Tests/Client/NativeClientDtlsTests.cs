@@ -166,7 +166,7 @@ public sealed class NativeClientDtlsTests
     }
 
     /// <summary>Runs <c>opentunnel status</c> on the client's state directory until it says <paramref name="text"/> (tunnel.json is written within a second of a change).</summary>
-    private static async Task<string> WaitForStatusAsync(TemporaryDirectory home, string text)
+    internal static async Task<string> WaitForStatusAsync(TemporaryDirectory home, string text)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (true)

@@ -9,9 +9,9 @@ namespace OpenTunnel.EndToEnd.Tests.Client;
 
 /// <summary>
 /// The native engine against Debian's ocserv (password sign-in; Debian's build has no OIDC), in the
-/// benchmark's namespaces and with its ocserv configuration: the tunnel comes up over TLS, pings
-/// cross to the corp host, and SIGTERM says DISCONNECT. DTLS with ocserv does not come up yet (the
-/// resumed handshake ends in handshake_failure; docs/client.md): the tunnel stays on TLS meanwhile.
+/// benchmark's namespaces and with its ocserv configuration: the tunnel comes up over TLS, DTLS
+/// takes over through openconnect's PSK-NEGOTIATE mode (the PSK exported from the TLS connection),
+/// pings cross to the corp host over it, and SIGTERM says DISCONNECT.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class NativeClientOcservTests : IDisposable
@@ -19,7 +19,7 @@ public sealed class NativeClientOcservTests : IDisposable
     private readonly WorkFolder _folder = WorkFolder.Create("opentunnel-native-ocserv.");
 
     [Fact]
-    public async Task Connect_ToOcservWithPassword_TunnelOverTls_PingsCorp_SigtermDisconnects()
+    public async Task Connect_ToOcservWithPassword_DtlsByPskNegotiate_PingsCorpOverDtls_SigtermDisconnects()
     {
         Prerequisites.RequireRootAndCommands("ip", "nft", "ss", "ping", "ocserv", "ocpasswd");
         using var network = BenchNetwork.Create(443, extraClientAddresses: 0);
@@ -37,13 +37,18 @@ public sealed class NativeClientOcservTests : IDisposable
                 environment: new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home.Path });
 
             await client.WaitForOutputAsync("Connected to", TimeSpan.FromSeconds(60));
+            await client.WaitForOutputAsync("DTLS is up (PSK-AES256-GCM-SHA384", TimeSpan.FromSeconds(30));
+            string status = await NativeClientDtlsTests.WaitForStatusAsync(home, "Channel: DTLS since");
+            Assert.Contains("native engine", status, StringComparison.Ordinal);
             network.Topology.Exec(network.Topology.Client, "ping", ["-c", "1", "-W", "3", network.CorpAddress], TimeSpan.FromSeconds(10)).EnsureSuccess();
             network.Topology.Exec(network.Topology.Client, "ping", ["-c", "3", "-i", "0.2", "-W", "3", network.CorpAddress], TimeSpan.FromSeconds(15)).EnsureSuccess();
 
             client.Signal(15);
             int exitCode = await client.WaitForExitAsync(TimeSpan.FromSeconds(20));
             Assert.True(exitCode == 0, $"connect exited with {exitCode}.\n{client.Output}\nocserv:\n{server.Output}");
-            Assert.Matches("Disconnected \\([1-9][0-9]* bytes sent, [1-9][0-9]* received", client.Output);
+            // The pings' echo requests went out over DTLS and their answers came back over it.
+            Assert.Matches("Disconnected \\([1-9][0-9]* bytes sent, [1-9][0-9]* received, of which [1-9][0-9]* and [1-9][0-9]* over DTLS\\)", client.Output);
+            Assert.DoesNotContain("DTLS handshake", client.Output, StringComparison.Ordinal);
         }
         finally
         {

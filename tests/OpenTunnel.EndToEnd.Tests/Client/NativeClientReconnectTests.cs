@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using OpenTunnel.EndToEnd.Tests.Gateway;
 using OpenTunnel.Testing;
@@ -9,12 +10,16 @@ namespace OpenTunnel.EndToEnd.Tests.Client;
 /// The native engine keeps its tunnel when the gateway goes away and comes back: a gateway killed
 /// (SIGKILL) and restarted restores its sessions, and the client comes back with its session cookie
 /// (no new sign-in) and the same address; a gateway stopped cleanly forgets its sessions, so the
-/// client's cookie is refused and it signs in again with its token. The process never exits and
-/// the host stays configured meanwhile.
+/// client's cookie is refused and it signs in again with its token; a client whose own outside
+/// address changes comes back from the new one with its cookie and the same leased address. The
+/// process never exits and the host stays configured meanwhile.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed partial class NativeClientReconnectTests
 {
+    /// <summary>The client's outside address after its move (the test's own range, beside <see cref="NetworkTopology.ClientAddress"/>).</summary>
+    private const string MovedAddress = "198.18.1.3";
+
     [Fact]
     public async Task GatewayKilledAndRestarted_ClientReconnectsWithItsCookie_SameAddress_NoNewSignIn()
     {
@@ -55,6 +60,43 @@ public sealed partial class NativeClientReconnectTests
         Assert.Contains("The gateway no longer knows the session", client.Output, StringComparison.Ordinal);
         Assert.Contains("Sign-in of alice", gateway.Process.Output, StringComparison.Ordinal);
         Ping(gateway);
+        await StopAsync(client);
+    }
+
+    [Fact]
+    public async Task ClientAddressChangesMidTransfer_TunnelComesBackFromTheNewAddress_SameLeasedAddress_TransferCompletes()
+    {
+        Prerequisites.RequireRootAndCommands("ip", "nft", "ping", "iperf3");
+        using GatewayInstance gateway = await GatewayInstance.StartAsync(config => config["Timeouts"] = new JsonObject { ["DpdSeconds"] = 5 });
+        NetworkTopology topology = gateway.Topology;
+        using TrackedProcess iperfServer = topology.Start(topology.Corp, "iperf3", ["-s", "-B", NetworkTopology.CorpAddress, "-p", "5201"]);
+        using var home = new TemporaryDirectory();
+        using TrackedProcess client = await NativeClientTests.ConnectAsync(gateway, gateway.TokenFile(gateway.MintToken("alice")), home);
+        Ping(gateway);
+        string address = Address(ConnectedLine().Match(client.Output));
+
+        // 60 s: the client declares the gateway dead 10 s (twice the DPD) after the move, later on
+        // a loaded machine, and iperf3's TCP connection inside the tunnel waits out its
+        // retransmission back-off meanwhile (tries 2, 4, 8, 16 s apart).
+        var transfer = Task.Run(() => topology.Exec(topology.Client, "iperf3", ["-c", NetworkTopology.CorpAddress, "-p", "5201", "-t", "60", "-J"], TimeSpan.FromSeconds(150)));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        // The client's outside address changes (a new DHCP lease, another network): the old one goes, a new one comes.
+        string outside = topology.Client + "0";
+        topology.Exec(topology.Client, "ip", "addr", "del", NetworkTopology.ClientAddress + "/24", "dev", outside).EnsureSuccess();
+        topology.Exec(topology.Client, "ip", "addr", "add", MovedAddress + "/24", "dev", outside).EnsureSuccess();
+        topology.Exec(topology.Client, "ip", "route", "replace", "default", "via", NetworkTopology.GatewayPublicAddress).EnsureSuccess();
+
+        await client.WaitForOutputAsync("Reconnected to", TimeSpan.FromSeconds(90));
+        Assert.False(client.HasExited, client.Output);
+        Assert.Equal(address, Address(ReconnectedLine().Match(client.Output)));
+        Ping(gateway);
+        var sessions = (await gateway.ControlAsync("sessions"))!.AsArray();
+        Assert.Contains(sessions, s => s!.ToJsonString().Contains(MovedAddress, StringComparison.Ordinal));
+
+        // The transfer inside the tunnel never saw the move: its addresses stayed.
+        var report = JsonNode.Parse((await transfer.WaitAsync(TimeSpan.FromSeconds(150))).EnsureSuccess().StandardOutput)!;
+        Assert.True(report["intervals"]!.AsArray().Last()!["sum"]!["bytes"]!.GetValue<long>() > 0, "iperf3 stalled at the end: " + report["intervals"]!.AsArray().Last()!.ToJsonString() + $"\n{client.Output}");
         await StopAsync(client);
     }
 

@@ -1,8 +1,4 @@
-using System.Net;
-using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using OpenTunnel.Platform.Linux.Tls;
 
 namespace OpenTunnel.Platform.Linux.Tests.Tls;
@@ -31,43 +27,5 @@ public sealed class OpenSslIdleBuffersTests
         byte[] echoed = new byte[sent.Length];
         await pair.Client.ReadExactlyAsync(echoed);
         Assert.Equal(sent, echoed);
-    }
-
-    private sealed class TlsPair : IAsyncDisposable
-    {
-        private TlsPair(SslStream server, SslStream client)
-        {
-            Server = server;
-            Client = client;
-        }
-
-        public SslStream Server { get; }
-
-        public SslStream Client { get; }
-
-        public static async Task<TlsPair> ConnectAsync()
-        {
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
-            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1));
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var clientSocket = new TcpClient();
-            var accepting = listener.AcceptTcpClientAsync();
-            await clientSocket.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-            var serverSocket = await accepting;
-            var server = new SslStream(serverSocket.GetStream(), leaveInnerStreamOpen: false);
-            var client = new SslStream(clientSocket.GetStream(), leaveInnerStreamOpen: false);
-            await Task.WhenAll(
-                server.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }),
-                client.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "127.0.0.1", RemoteCertificateValidationCallback = (_, _, _, _) => true }));
-            return new TlsPair(server, client);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Server.DisposeAsync();
-            await Client.DisposeAsync();
-        }
     }
 }

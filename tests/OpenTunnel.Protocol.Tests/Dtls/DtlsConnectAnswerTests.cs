@@ -41,8 +41,45 @@ public sealed class DtlsConnectAnswerTests
     {
         var answer = DtlsConnectAnswer.FromConnectResponse(Head($"X-DTLS-Session-ID: {SessionHex}\r\nX-DTLS-Port: 443\r\nX-DTLS-CipherSuite: OC-DTLS1_2-AES128-GCM\r\nX-DTLS12-CipherSuite: ECDHE-RSA-AES256-GCM-SHA384\r\n"))!;
 
-        Assert.Equal(DtlsCipherSuite.EcdheRsaAes256GcmSha384, answer.Suite.Code);
+        Assert.Equal(DtlsCipherSuite.EcdheRsaAes256GcmSha384, answer.Suite!.Code);
         Assert.Equal((0, 0, (int?)null), (answer.DpdSeconds, answer.KeepaliveSeconds, answer.Mtu));
+    }
+
+    [Fact]
+    public void FromConnectResponse_OcservsPskAnswer_WhenOffered_IsPskModeWithTheAppId()
+    {
+        // What ocserv 1.1.6 answers a client that offered PSK-NEGOTIATE (worker-vpn.c connect_handler).
+        var answer = DtlsConnectAnswer.FromConnectResponse(
+            Head($"X-DTLS-Port: 443\r\nX-DTLS-DPD: 90\r\nX-DTLS-Keepalive: 32400\r\nX-DTLS-App-ID: {SessionHex}\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE\r\nX-DTLS-MTU: 1434\r\n"),
+            pskOffered: true)!;
+
+        Assert.True(answer.IsPskNegotiate);
+        Assert.Equal(Convert.FromHexString(SessionHex), answer.AppId);
+        Assert.Null(answer.SessionId);
+        Assert.Null(answer.Suite);
+        Assert.Equal((443, 90, 32400, (int?)1434), (answer.Port, answer.DpdSeconds, answer.KeepaliveSeconds, answer.Mtu));
+    }
+
+    [Fact]
+    public void FromConnectResponse_MasterSecretAnswer_WhenPskOffered_IsMasterSecretMode()
+    {
+        // Our gateway ignores PSK-NEGOTIATE in the offer and answers as before.
+        var answer = DtlsConnectAnswer.FromConnectResponse(Head($"X-DTLS-Session-ID: {SessionHex}\r\nX-DTLS-Port: 443\r\nX-DTLS-CipherSuite: OC-DTLS1_2-AES256-GCM\r\n"), pskOffered: true)!;
+
+        Assert.False(answer.IsPskNegotiate);
+        Assert.Equal(DtlsCipherSuite.RsaAes256GcmSha384, answer.Suite!.Code);
+    }
+
+    [Theory]
+    [InlineData("X-DTLS-Port: 443\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE\r\n", "X-DTLS-App-ID")]
+    [InlineData("X-DTLS-Port: 443\r\nX-DTLS-App-ID: 00zz\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE\r\n", "X-DTLS-App-ID")]
+    [InlineData("X-DTLS-Port: 443\r\nX-DTLS-App-ID: " + SessionHex + "00\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE\r\n", "X-DTLS-App-ID")]
+    [InlineData("X-DTLS-Port: 443\r\nX-DTLS-App-ID: " + SessionHex + "\r\nX-DTLS-CipherSuite: OC-DTLS1_2-AES256-GCM\r\n", "X-DTLS-CipherSuite")]
+    [InlineData("X-DTLS-App-ID: " + SessionHex + "\r\nX-DTLS-CipherSuite: PSK-NEGOTIATE\r\n", "X-DTLS-Port")]
+    public void FromConnectResponse_UnusablePskAnswer_ThrowsNamingTheHeader(string headers, string named)
+    {
+        var e = Assert.Throws<FormatException>(() => DtlsConnectAnswer.FromConnectResponse(Head(headers), pskOffered: true));
+        Assert.Contains(named, e.Message, StringComparison.Ordinal);
     }
 
     [Theory]
