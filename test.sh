@@ -10,7 +10,8 @@ cd "$(dirname "$0")"
 # podman, runc, mmdebstrap, podman-compose, openssl: the images and the install script (the
 # Debian base root file system is cached in artifacts/images and reused).
 # chromium: the console's Browser tests (Playwright cannot download a browser here).
-# faketime: the install script's clock-skew check (the script alone sees a shifted clock).
+# faketime: the install script's clock-skew check (the script alone sees a shifted clock) and the
+# gateway's clock-jump test (GatewayClockJumpTests: the gateway alone sees its clock stepped).
 # haproxy: the management replicas behind a balancer (ManagementReplicaFailoverTests), and with
 # nginx and libnginx-mod-stream the balancers of the several-gateways site test (run from a
 # temporary folder in a namespace, never as the system's services).

@@ -60,6 +60,12 @@ internal sealed record LoadOptions
     /// <summary>--timeout SECONDS: limit for one session's TCP connect, TLS, sign-in and CONNECT (default 60).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>--ping ADDRESS: an IPv4 address every session sends ICMP echo requests to through its tunnel, from its leased address (default: none, the sessions carry no packets).</summary>
+    public IPAddress? Ping { get; init; }
+
+    /// <summary>--ping-interval SECONDS: how often each session sends an echo request with --ping (default 1).</summary>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     private const string Description = """
         The benchmark's load generator: opens --sessions OpenConnect tunnels to --server, holds them,
         and prints one JSON object per line on stdout: "ramp" after the sign-ins, "done" at the end.
@@ -67,6 +73,7 @@ internal sealed record LoadOptions
         Examples:
           OpenTunnel.Bench.Load --server 198.18.0.1:443 --pin-sha256 BASE64 --password-file pw --sessions 1000
           OpenTunnel.Bench.Load --server 198.18.0.1:443 --pin-sha256 BASE64 --auth token --token-file t --hold 30
+          OpenTunnel.Bench.Load --server 198.18.0.1:443 --pin-sha256 BASE64 --auth token --token-file t --ping 198.18.2.2
         Exit codes (docs/cli.md): 0 done, 64 bad command line.
         """;
 
@@ -91,6 +98,8 @@ internal sealed record LoadOptions
     private static readonly Option<TimeSpan?> DpdOption = Seconds("--dpd", "DPD interval in seconds, 0 = the server's (default 0).", 0, 86_400);
     private static readonly Option<TimeSpan?> HoldOption = Seconds("--hold", "Seconds to hold the sessions after the ramp, 0 = until SIGINT/SIGTERM (default 0).", 0, 86_400);
     private static readonly Option<TimeSpan?> TimeoutOption = Seconds("--timeout", "Limit in seconds for one session's setup (default 60).", 1, 3600);
+    private static readonly Option<IPAddress?> PingOption = OptionValue.Parsed("--ping", "An IPv4 address each session pings through its tunnel (default: no packets).", ParsePingAddress);
+    private static readonly Option<TimeSpan?> PingIntervalOption = Seconds("--ping-interval", "Seconds between one session's echo requests with --ping (default 1).", 0.1, 3600);
 
     /// <summary>The command line: <paramref name="run"/> gets the options once they parse; a bad value exits 64 naming the setting.</summary>
     public static RootCommand Command(Func<LoadOptions, CancellationToken, Task<int>> run)
@@ -99,7 +108,7 @@ internal sealed record LoadOptions
         foreach (Option option in new Option[]
         {
             ServerOption, SessionsOption, ConcurrencyOption, AuthOption, UserOption, PasswordFileOption, TokenFileOption, PinOption,
-            SourceAddressesOption, KeepaliveOption, DpdOption, HoldOption, TimeoutOption,
+            SourceAddressesOption, KeepaliveOption, DpdOption, HoldOption, TimeoutOption, PingOption, PingIntervalOption,
         })
         {
             root.Options.Add(option);
@@ -143,6 +152,8 @@ internal sealed record LoadOptions
             Dpd = result.GetValue(DpdOption) ?? defaults.Dpd,
             Hold = result.GetValue(HoldOption) ?? defaults.Hold,
             Timeout = result.GetValue(TimeoutOption) ?? defaults.Timeout,
+            Ping = result.GetValue(PingOption),
+            PingInterval = result.GetValue(PingIntervalOption) ?? defaults.PingInterval,
         };
     }
 
@@ -198,6 +209,11 @@ internal sealed record LoadOptions
             ? base64
             : throw new ArgumentException($"--pin-sha256 must be the base64 of a 32-byte SHA-256, not '{value}'.");
     }
+
+    private static IPAddress ParsePingAddress(string value) =>
+        IPAddress.TryParse(value, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+            ? address
+            : throw new ArgumentException($"--ping must be an IPv4 address, not '{value}'.");
 
     private static IPAddress[] ParseAddresses(string value)
     {

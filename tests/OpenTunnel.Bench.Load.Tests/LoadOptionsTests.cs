@@ -20,7 +20,7 @@ public sealed class LoadOptionsTests : IDisposable
         [
             "--server", "198.18.1.1:443", "--pin-sha256", "pin-sha256:" + Pin, "--sessions", "1000", "--concurrency", "64",
             "--auth", "token", "--token-file", _secret, "--source-addresses", "198.18.1.100, 198.18.1.101",
-            "--keepalive", "30", "--dpd", "60", "--hold", "5", "--timeout", "20",
+            "--keepalive", "30", "--dpd", "60", "--hold", "5", "--timeout", "20", "--ping", "198.18.2.2", "--ping-interval", "0.5",
         ]);
 
         Assert.Equal(new DnsEndPoint("198.18.1.1", 443), options.Server);
@@ -34,6 +34,8 @@ public sealed class LoadOptionsTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(60), options.Dpd);
         Assert.Equal(TimeSpan.FromSeconds(5), options.Hold);
         Assert.Equal(TimeSpan.FromSeconds(20), options.Timeout);
+        Assert.Equal(IPAddress.Parse("198.18.2.2"), options.Ping);
+        Assert.Equal(TimeSpan.FromSeconds(0.5), options.PingInterval);
     }
 
     [Fact]
@@ -49,6 +51,8 @@ public sealed class LoadOptionsTests : IDisposable
         Assert.Equal("s3cret", options.Password);
         Assert.Empty(options.SourceAddresses);
         Assert.Equal(TimeSpan.Zero, options.Hold);
+        Assert.Null(options.Ping);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.PingInterval);
     }
 
     [Theory]
@@ -61,6 +65,9 @@ public sealed class LoadOptionsTests : IDisposable
     [InlineData("--auth", "kerberos", "--auth")]
     [InlineData("--source-addresses", "198.18.1.300", "--source-addresses")]
     [InlineData("--dpd", "-1", "--dpd")]
+    [InlineData("--ping", "2001:db8::1", "--ping")]
+    [InlineData("--ping", "corp", "--ping")]
+    [InlineData("--ping-interval", "0", "--ping-interval")]
     [InlineData("--password-file", "/nonexistent/secret", "--password-file")]
     [InlineData("--frobnicate", "1", "--frobnicate")]
     public void Parse_BadValue_NamesTheSetting(string name, string value, string expected)

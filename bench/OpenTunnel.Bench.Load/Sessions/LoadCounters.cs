@@ -13,4 +13,6 @@ public sealed class LoadCounters
     public long ConnectionsLost;
     public long ProtocolErrors;
     public long SendErrors;
+    public long PingsSent;
+    public long PingRepliesReceived;
 }

@@ -25,7 +25,7 @@ public sealed record HoldResult(int AliveAtEnd, int Lost, double Seconds, LoadCo
 
 /// <summary>
 /// Opens <see cref="LoadOptions.Sessions"/> tunnels with bounded concurrency, then holds them,
-/// sending keepalives and DPDs on a jittered schedule, until told to stop.
+/// sending keepalives, DPDs and (with --ping) echo requests on a jittered schedule, until told to stop.
 /// </summary>
 internal sealed class LoadRun
 {
@@ -107,6 +107,7 @@ internal sealed class LoadRun
             // Spread the first keepalive and DPD over a whole interval so they do not all land in the same second.
             session.NextKeepaliveAt = now + Jitter(KeepaliveInterval(session));
             session.NextDpdAt = now + Jitter(DpdInterval(session));
+            session.NextPingAt = now + Jitter(_options.PingInterval);
         }
 
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
@@ -183,6 +184,12 @@ internal sealed class LoadRun
             {
                 session.NextDpdAt = now + (long)dpd.TotalMilliseconds;
                 _ = session.SendDpdAsync();
+            }
+
+            if (_options.Ping is { } target && now >= session.NextPingAt)
+            {
+                session.NextPingAt = now + (long)_options.PingInterval.TotalMilliseconds;
+                _ = session.SendPingAsync(target);
             }
         }
     }

@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
+using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Protocol.Client;
 using OpenTunnel.Protocol.Http;
 using OpenTunnel.Protocol.Cstp;
@@ -10,7 +12,9 @@ namespace OpenTunnel.Bench.Load.Sessions;
 /// <summary>
 /// One simulated client: signs in (XML forms or bearer token), sends CONNECT and then holds the
 /// CSTP channel like an idle openconnect: it answers DPD requests, sends keepalives and DPDs on
-/// its own schedule, and reads whatever the server sends without a TUN device behind it.
+/// its own schedule, and reads whatever the server sends without a TUN device behind it. With
+/// --ping it also sends ICMP echo requests from its leased address as CSTP data and counts the
+/// echo replies that come back, so the gateway's whole data path (TUN, forwarding) carries them.
 /// </summary>
 internal sealed class TunnelSession
 {
@@ -23,8 +27,14 @@ internal sealed class TunnelSession
 
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly byte[] _header = new byte[CstpFrame.HeaderLength];
+    private const int IcmpEchoLength = 8 + 32;
+    private const byte IcmpProtocol = 1;
+    private const byte IcmpEchoReply = 0;
+    private const byte IcmpEchoRequest = 8;
+
     private readonly LoadCounters _counters;
     private HttpChannel? _channel;
+    private ushort _pingSequence;
     private byte[] _buffered = [];
     private int _bufferedOffset;
 
@@ -48,6 +58,8 @@ internal sealed class TunnelSession
     public long NextKeepaliveAt { get; set; }
 
     public long NextDpdAt { get; set; }
+
+    public long NextPingAt { get; set; }
 
     /// <summary>True while the CSTP channel is open.</summary>
     public bool IsAlive { get; private set; }
@@ -135,6 +147,54 @@ internal sealed class TunnelSession
 
     public Task SendDpdAsync() => SendAsync(s_dpdFrame, ref _counters.DpdRequestsSent);
 
+    /// <summary>Sends one ICMP echo request to <paramref name="target"/> from the leased address, as a CSTP data frame.</summary>
+    public Task SendPingAsync(IPAddress target)
+    {
+        byte[] frame = new byte[CstpFrame.HeaderLength + IpPacket.Ipv4MinHeaderLength + IcmpEchoLength];
+        CstpFrame.WriteHeader(frame, CstpPacketType.Data, frame.Length - CstpFrame.HeaderLength);
+        WriteEchoRequest(frame.AsSpan(CstpFrame.HeaderLength), IPAddress.Parse(Address!), target, (ushort)Index, ++_pingSequence);
+        return SendAsync(frame, ref _counters.PingsSent);
+    }
+
+    /// <summary>Writes an IPv4 packet with an ICMP echo request (identifier, sequence number and 32 bytes of payload) into <paramref name="packet"/>.</summary>
+    internal static void WriteEchoRequest(Span<byte> packet, IPAddress source, IPAddress destination, ushort identifier, ushort sequence)
+    {
+        var ip = packet[..IpPacket.Ipv4MinHeaderLength];
+        ip.Clear();
+        ip[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)(IpPacket.Ipv4MinHeaderLength + IcmpEchoLength));
+        ip[8] = 64;
+        ip[9] = IcmpProtocol;
+        source.TryWriteBytes(ip[12..16], out _);
+        destination.TryWriteBytes(ip[16..20], out _);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip));
+
+        var icmp = packet.Slice(IpPacket.Ipv4MinHeaderLength, IcmpEchoLength);
+        icmp.Clear();
+        icmp[0] = IcmpEchoRequest;
+        BinaryPrimitives.WriteUInt16BigEndian(icmp[4..], identifier);
+        BinaryPrimitives.WriteUInt16BigEndian(icmp[6..], sequence);
+        for (int i = 8; i < icmp.Length; i++)
+        {
+            icmp[i] = (byte)i;
+        }
+
+        BinaryPrimitives.WriteUInt16BigEndian(icmp[2..], InternetChecksum.Compute(icmp));
+    }
+
+    /// <summary>True when <paramref name="packet"/> is an IPv4 ICMP echo reply with a valid checksum and <paramref name="identifier"/>.</summary>
+    internal static bool IsEchoReply(ReadOnlySpan<byte> packet, ushort identifier)
+    {
+        if (!IpPacket.TryReadIpv4(packet, out var header) || header.Protocol != IcmpProtocol)
+        {
+            return false;
+        }
+
+        var icmp = packet[header.HeaderLength..header.TotalLength];
+        return icmp.Length >= 8 && icmp[0] == IcmpEchoReply && InternetChecksum.IsValid(icmp)
+            && BinaryPrimitives.ReadUInt16BigEndian(icmp[4..]) == identifier;
+    }
+
     /// <summary>Says goodbye as openconnect does on SIGINT (DISCONNECT frame) and closes the connection.</summary>
     public async Task StopAsync()
     {
@@ -215,6 +275,9 @@ internal sealed class TunnelSession
                 return true;
             case CstpPacketType.Keepalive:
                 Interlocked.Increment(ref _counters.KeepalivesReceived);
+                return true;
+            case CstpPacketType.Data when IsEchoReply(payload.Span, (ushort)Index):
+                Interlocked.Increment(ref _counters.PingRepliesReceived);
                 return true;
             case CstpPacketType.Disconnect or CstpPacketType.Terminate:
                 Interlocked.Increment(ref _counters.ServerDisconnects);

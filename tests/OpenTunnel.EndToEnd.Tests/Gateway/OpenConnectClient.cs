@@ -108,6 +108,16 @@ public sealed class OpenConnectClient : IDisposable
             ["--authenticate", "--non-inter", "--token-mode=oidc", "--token-secret=@" + tokenFile, "--servercert", "pin-sha256:" + gateway.Pin, gateway.Url],
             TimeSpan.FromSeconds(20));
 
+    /// <summary>Runs <see cref="Authenticate"/> and returns the session cookie it printed; fails with openconnect's output when the sign-in is refused.</summary>
+    public static string AuthenticateForCookie(IOpenConnectServer gateway, string tokenFile)
+    {
+        var result = Authenticate(gateway, tokenFile);
+        Assert.True(result.Succeeded, $"The sign-in was refused:\n{result.StandardOutput}{result.StandardError}");
+        string printed = result.StandardOutput;
+        int start = printed.IndexOf("COOKIE='", StringComparison.Ordinal) + "COOKIE='".Length;
+        return printed[start..printed.IndexOf('\'', start)];
+    }
+
     /// <summary>
     /// Runs <c>openconnect --authenticate --passwd-on-stdin</c> against the gateway's token form
     /// (URL path /token): the token goes in the form's password field, as clients that cannot

@@ -98,12 +98,8 @@ public sealed class GatewayCrashTests(ITestOutputHelper output)
     }
 
     /// <summary>Signs <paramref name="user"/> in with <c>openconnect --authenticate</c> (no tunnel) and returns the session cookie.</summary>
-    private static string SignIn(GatewayInstance gateway, string user)
-    {
-        string printed = OpenConnectClient.Authenticate(gateway, gateway.TokenFile(gateway.MintToken(user))).EnsureSuccess().StandardOutput;
-        int start = printed.IndexOf("COOKIE='", StringComparison.Ordinal) + "COOKIE='".Length;
-        return printed[start..printed.IndexOf('\'', start)];
-    }
+    private static string SignIn(GatewayInstance gateway, string user) =>
+        OpenConnectClient.AuthenticateForCookie(gateway, gateway.TokenFile(gateway.MintToken(user)));
 
     private static string Table(GatewayInstance gateway) =>
         gateway.Topology.Exec(gateway.Topology.Gateway, "nft", "list", "table", "inet", "opentunnel").EnsureSuccess().StandardOutput;
