@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Primitives;
 using OpenTunnel.Management.Data;
 using OpenTunnel.Management.Domain;
 
@@ -20,10 +21,13 @@ public static class AccessLogEndpoints
                 + "limit (1 to 500, default 50), cursor (nextCursor of the page before). A bad value is a 400 naming the parameter.");
     }
 
-    internal static async Task<Results<Ok<AccessLogPage>, ValidationProblem>> ListAsync(HttpRequest request, ManagementDbContext db, CancellationToken ct)
+    private static Task<Results<Ok<AccessLogPage>, ValidationProblem>> ListAsync(HttpRequest request, ManagementDbContext db, CancellationToken ct) =>
+        QueryAsync(request.Query, db, ct);
+
+    /// <summary>The page the query parameters ask for, or a 400 naming each bad one (also the console's access log page).</summary>
+    internal static async Task<Results<Ok<AccessLogPage>, ValidationProblem>> QueryAsync(IEnumerable<KeyValuePair<string, StringValues>> parameters, ManagementDbContext db, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        AccessLogQuery? query = AccessLogQuery.Parse(request.Query, out var errors);
+        AccessLogQuery? query = AccessLogQuery.Parse(parameters, out var errors);
         if (query is null)
         {
             return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The access-log query is not valid.");

@@ -51,4 +51,13 @@ public abstract class ConsolePage : ComponentBase
     /// <summary>A UTC time as the console shows it everywhere.</summary>
     public static string Time(DateTime? at) =>
         at is { } value ? value.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture) : "never";
+
+    /// <summary>A byte count in B, KiB, MiB or GiB, as the sessions and the access log show it.</summary>
+    public static string Bytes(long bytes) => bytes switch
+    {
+        < 1024 => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes} B"),
+        < 1024 * 1024 => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB"),
+        < 1024L * 1024 * 1024 => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.0} MiB"),
+        _ => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024 * 1024):0.0} GiB"),
+    };
 }

@@ -10,7 +10,8 @@ namespace OpenTunnel.EndToEnd.Tests.Agent;
 /// A real <c>opentunnel-management</c> process on 127.0.0.1 of the root namespace (loopback
 /// only, fixed free ports, so it can be stopped and started again on the same data directory
 /// and ports), with short agent-link intervals, its identity provider over plain http (on loopback
-/// only), and an API client signed in with its first administrator key.
+/// only), the console's sign-in address on that origin registered, and an API client signed in with
+/// its first administrator key.
 /// </summary>
 public sealed class ManagementProcess : IDisposable
 {
@@ -100,6 +101,7 @@ public sealed class ManagementProcess : IDisposable
             "--Management:Agents:LivenessCheckSeconds", "1",
             "--Identity:RequireHttps", "false",
             "--Management:Https:AllowLoopbackHttp", "true",
+            "--Identity:ConsoleRedirectUris:0", string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{_apiPort}/console/signed-in"),
             .. _postgres is null ? Array.Empty<string>() : ["--Management:PostgresConnectionString", _postgres],
         ];
         var process = TrackedProcess.Start(command[0], command[1..]);
