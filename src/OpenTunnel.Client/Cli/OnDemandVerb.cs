@@ -65,13 +65,13 @@ public static class OnDemandVerb
         };
     }
 
-    /// <summary>The profile, refused when it has no rule that acts on names (there would be nothing to do).</summary>
+    /// <summary>The profile, refused when it has no rule on-demand acts on (there would be nothing to do).</summary>
     private static async Task<DeviceProfile> OnDemandProfileAsync(ClientEnvironment environment, string name, CancellationToken cancellationToken)
     {
         DeviceProfile profile = await ConnectVerb.FindProfileAsync(environment, name, cancellationToken);
-        if (!OnDemandPolicy.ActsOnNames(profile.OnDemandRules))
+        if (!OnDemandPolicy.ActsOnNames(profile.OnDemandRules) && RangeTrap.ConnectRanges(profile.OnDemandRules).Count == 0)
         {
-            throw new ClientStateException($"Profile {name} has no on-demand rule for names (fqdns or domains with connect, evaluate or disconnect): there is nothing to act on; 'opentunnel connect {name}' connects it.");
+            throw new ClientStateException($"Profile {name} has no on-demand rule to act on (fqdns or domains with connect, evaluate or disconnect, or ipRanges with connect); 'opentunnel connect {name}' connects it.");
         }
 
         if (profile.PerAppIdentifiers.Count > 0)

@@ -5,6 +5,7 @@ using OpenTunnel.Client.Native;
 using OpenTunnel.Client.Oidc;
 using OpenTunnel.Client.State;
 using OpenTunnel.Identity.Contracts.Devices;
+using OpenTunnel.Platform.Linux.Tun;
 using OpenTunnel.Protocol.Client;
 
 namespace OpenTunnel.Client.OnDemand;
@@ -30,7 +31,8 @@ public enum OnDemandOutcome
 /// system's resolver (/etc/resolv.conf, restored byte for byte at the end and by the next start
 /// after a kill); each query is answered through the network's own resolver, except names that
 /// match a connect rule, which bring the tunnel up and are answered by the tunnel's DNS servers
-/// (evaluate: only when the network's resolver does not know the name). A disconnect rule's name
+/// (evaluate: only when the network's resolver does not know the name); while the tunnel is down, the
+/// first packet to a range of a connect rule's ipRanges brings it up too (<see cref="RangeTrap"/>). A disconnect rule's name
 /// and the profile's idle time take the tunnel down. On a trusted network (its DNS suffix, or the
 /// probe URL's answer) nothing connects; it is checked at start and whenever the network changes
 /// (a new resolv.conf from a DHCP client or network manager, an address added or removed).
@@ -42,6 +44,9 @@ public sealed class OnDemandTunnel(OnDemandRequest request, Func<CancellationTok
 
     /// <summary>How long the stub waits for one upstream server's answer.</summary>
     public static readonly TimeSpan UpstreamTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>How often the range trap is read, and looked at whether it is still wanted.</summary>
+    public static readonly TimeSpan TrapPoll = TimeSpan.FromMilliseconds(200);
 
     /// <summary>How often the network, the idle time and the tunnel are looked at.</summary>
     public static readonly TimeSpan WatchInterval = TimeSpan.FromSeconds(2);
@@ -116,8 +121,10 @@ public sealed class OnDemandTunnel(OnDemandRequest request, Func<CancellationTok
             await CheckTrustAsync("at start", stop);
             _progress.WriteLine($"{Now} On-demand: the DNS stub answers on {request.Listen}:53 for profile {request.Profile.Name} (upstream {Upstream()}).");
             Task answering = AnswerAsync(socket, stop);
+            Task trapping = TrapAsync(RangeTrap.ConnectRanges(request.Profile.OnDemandRules), stop);
             await WatchAsync(stubState, state, stop);
             await answering;
+            await trapping;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -257,9 +264,16 @@ public sealed class OnDemandTunnel(OnDemandRequest request, Func<CancellationTok
         await _tunnelGate.WaitAsync(stop);
         try
         {
-            if (_tunnel is { } running && running.Engine.Lease is { } lease)
+            if (_tunnel is { } running)
             {
-                return lease;
+                if (running.Engine.Lease is { } lease)
+                {
+                    return lease;
+                }
+
+                // It ended on its own since the watch last looked.
+                await running.EndAsync();
+                _tunnel = null;
             }
 
             _progress.WriteLine($"{Now} On-demand: {why}: bringing the tunnel up to {request.Gateway.Authority}.");
@@ -313,14 +327,64 @@ public sealed class OnDemandTunnel(OnDemandRequest request, Func<CancellationTok
                 return;
             }
 
-            _tunnel = null;
             _progress.WriteLine($"{Now} On-demand: {why}: taking the tunnel down.");
             await tunnel.EndAsync();
+
+            // Only now: the range trap waits for the tunnel's routes to be gone before it puts its own.
+            _tunnel = null;
             _progress.WriteLine($"{Now} On-demand: the tunnel is down.");
         }
         finally
         {
             _tunnelGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// While the tunnel is down and the network is not trusted, a <see cref="RangeTrap"/> for the
+    /// connect rules' ranges; its first packet to one brings the tunnel up (that packet is lost:
+    /// TCP and ping send again).
+    /// </summary>
+    private async Task TrapAsync(IReadOnlyList<IPNetwork> ranges, CancellationToken stop)
+    {
+        if (ranges.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (_tunnel is not null || _trustedBecause is not null)
+                {
+                    await Task.Delay(TrapPoll, time, stop);
+                    continue;
+                }
+
+                IPAddress? destination = null;
+                using (RangeTrap trap = RangeTrap.Open(ranges, _progress))
+                {
+                    while (destination is null && _tunnel is null && _trustedBecause is null)
+                    {
+                        await Task.Delay(TrapPoll, time, stop);
+                        destination = trap.TakeDestination();
+                    }
+                }
+
+                if (destination is not null)
+                {
+                    await EnsureTunnelAsync($"traffic to {destination} matches a connect rule", stop);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The user's stop; the trap's routes went with its device.
+        }
+        catch (TunDeviceException e)
+        {
+            _progress.WriteLine($"{Now} On-demand: traffic to the rules' address ranges cannot bring the tunnel up ({e.Message}); names still do.");
         }
     }
 
@@ -428,9 +492,11 @@ public sealed class OnDemandTunnel(OnDemandRequest request, Func<CancellationTok
         }
     }
 
-    /// <summary>The machine's addresses outside loopback and the tunnel's own device, one string to compare.</summary>
+    /// <summary>The machine's addresses outside loopback, the tunnel's device and the range trap's, one string to compare.</summary>
     private static string Addresses() => string.Join(' ', NetworkInterface.GetAllNetworkInterfaces()
-        .Where(i => i.NetworkInterfaceType != NetworkInterfaceType.Loopback && !i.Name.StartsWith(NativeEngine.TunDeviceName[..^2], StringComparison.Ordinal))
+        .Where(i => i.NetworkInterfaceType != NetworkInterfaceType.Loopback
+            && !i.Name.StartsWith(NativeEngine.TunDeviceName[..^2], StringComparison.Ordinal)
+            && !i.Name.StartsWith(RangeTrap.DeviceName[..^2], StringComparison.Ordinal))
         .SelectMany(i => i.GetIPProperties().UnicastAddresses.Select(a => $"{i.Name}:{a.Address}"))
         .Order(StringComparer.Ordinal));
 

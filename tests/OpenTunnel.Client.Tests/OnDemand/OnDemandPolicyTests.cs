@@ -38,6 +38,12 @@ public sealed class OnDemandPolicyTests
     }
 
     [Fact]
+    public void ConnectRanges_OnlyTheIpRangesOfConnectRules()
+    {
+        Assert.Equal([System.Net.IPNetwork.Parse("198.18.2.0/24")], RangeTrap.ConnectRanges([.. Rules, new DeviceOnDemandRule("ipRanges", ["2001:db8:2::/64"], "disconnect")]));
+    }
+
+    [Fact]
     public void ActsOnNames_OnlyForNameRulesThatMoveTheTunnel()
     {
         Assert.True(OnDemandPolicy.ActsOnNames(Rules));

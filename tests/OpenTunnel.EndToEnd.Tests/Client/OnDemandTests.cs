@@ -36,7 +36,11 @@ public sealed class OnDemandTests
             siteId = stack.Site,
             platform = "linux",
             assignedGroupIds = new[] { group },
-            onDemandRules = new[] { new { match = "domains", values = new[] { "corp.opentunnel.test" }, action = "connect" } },
+            onDemandRules = new[]
+            {
+                new { match = "domains", values = new[] { "corp.opentunnel.test" }, action = "connect" },
+                new { match = "ipRanges", values = new[] { NetworkTopology.CorpSubnet }, action = "connect" },
+            },
             trustedNetwork = new { dnsSuffixes = new[] { "office.opentunnel.test" } },
             onDemandIdleSeconds = IdleSeconds,
         });
@@ -55,7 +59,7 @@ public sealed class OnDemandTests
 
         CommandResult nothingToDo = OnDemand(environment, "enable", "--profile", "plain");
         Assert.Equal(78, nothingToDo.ExitCode);
-        Assert.Contains("Profile plain has no on-demand rule for names", nothingToDo.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Profile plain has no on-demand rule to act on", nothingToDo.StandardError, StringComparison.Ordinal);
         CommandResult enabled = OnDemand(environment, "enable", "--profile", "office", "--servercert", "pin-sha256:" + gateway.Pin);
         Assert.True(enabled.Succeeded, enabled.StandardOutput + enabled.StandardError);
 
@@ -87,20 +91,28 @@ public sealed class OnDemandTests
         await run.WaitForOutputAsync($"no traffic through the tunnel for {IdleSeconds} s: taking the tunnel down", Generous);
         await run.WaitForOutputAsync("On-demand: the tunnel is down.", Generous);
         Assert.Empty((await gateway.ControlAsync("sessions"))!.AsArray());
-        Assert.False(topology.Exec(topology.Client, "ping", ["-c", "1", "-W", "1", NetworkTopology.CorpAddress], TimeSpan.FromSeconds(10)).Succeeded, "The corp host is reachable after the idle time took the tunnel down.");
 
-        // 4. Another network, with a trusted DNS suffix, writes its resolv.conf: the same name resolves through that network's resolver, no tunnel.
+        // 4. Traffic to the connect rule's range brings it up again: the first ping goes to the trap, a later one through the tunnel.
+        Assert.True(await AlwaysOnTests.PingsAsync(topology), $"No ping to the corp range through the on-demand tunnel.\n{run.Output}");
+        Assert.Contains($"On-demand: traffic to {NetworkTopology.CorpAddress} matches a connect rule: bringing the tunnel up", run.Output, StringComparison.Ordinal);
+
+        // 5. Another network, with a trusted DNS suffix, writes its resolv.conf: the tunnel goes, the same name resolves
+        //    through that network's resolver, and neither it nor traffic to the range brings the tunnel back.
         string officeNetwork = $"# the office network\nnameserver {NetworkTopology.ClientAddress}\nsearch office.opentunnel.test\n";
         await File.WriteAllTextAsync(resolvConf, officeNetwork);
         await run.WaitForOutputAsync("the network is trusted (its DNS suffix office.opentunnel.test is a trusted one); nothing connects.", Generous);
+        await run.WaitForOutputAsync("On-demand: the network is trusted: taking the tunnel down.", Generous);
         int connects = Count(run.Output, "bringing the tunnel up");
         string trusted = await ResolveAsync(topology, InternalName, run);
         Assert.StartsWith(NetworkTopology.GatewayPublicAddress, trusted, StringComparison.Ordinal);
         Assert.Equal(connects, Count(run.Output, "bringing the tunnel up"));
+        Assert.False(topology.Exec(topology.Client, "ping", ["-c", "2", "-W", "2", NetworkTopology.CorpAddress], TimeSpan.FromSeconds(20)).Succeeded, "The corp host is reachable on a trusted network.");
+        Assert.Equal(connects, Count(run.Output, "bringing the tunnel up"));
         Assert.DoesNotContain("opentun", topology.Exec(topology.Client, "ip", "link", "show").StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("opentrap", topology.Exec(topology.Client, "ip", "link", "show").StandardOutput, StringComparison.Ordinal);
         Assert.Contains("nameserver 127.0.0.153\nsearch office.opentunnel.test\n", File.ReadAllText(resolvConf), StringComparison.Ordinal);
 
-        // 5. disable: the run stops and the network's resolv.conf comes back byte for byte.
+        // 6. disable: the run stops and the network's resolv.conf comes back byte for byte.
         CommandResult disabled = OnDemand(environment, "disable");
         Assert.Contains($"process {run.Id}", disabled.StandardOutput, StringComparison.Ordinal);
         Assert.Equal(0, await run.WaitForExitAsync(TimeSpan.FromSeconds(60)));
