@@ -182,6 +182,28 @@ public static class ClientCommandLine
             new Argument<string[]>("ACTION") { Description = "enable, disable, status or run; with enable, words after -- go to openconnect.", Arity = ArgumentArity.ZeroOrMore },
             trailing,
             positional: true));
+        root.Subcommands.Add(Verb(environment, "on-demand", """
+            Connect a profile when a name of its on-demand rules is asked. enable stores the profile
+            (--servercert, --listen); run puts a DNS stub in /etc/resolv.conf that brings the native
+            engine's tunnel up for names of connect rules, takes it down for disconnect rules and after
+            the profile's idle time, and connects nothing on a trusted network; disable deletes the
+            setting and stops a running 'run'; status says what is enabled and running.
+
+            Examples:
+              opentunnel on-demand enable --profile office --servercert pin-sha256:...
+              opentunnel on-demand run
+              opentunnel on-demand status
+              opentunnel on-demand disable
+            """,
+            OnDemandVerb.RunAsync,
+            [
+                new Option<string>("--profile") { Description = "enable, run: the profile whose on-demand rules to act on." },
+                new Option<string>("--servercert") { Description = "enable, run: the gateway certificate's pin-sha256:BASE64." },
+                new Option<string>("--listen") { Description = "enable, run: the DNS stub's loopback address (default 127.0.0.153)." },
+            ],
+            new Argument<string[]>("ACTION") { Description = "enable, disable, status or run.", Arity = ArgumentArity.ZeroOrMore },
+            trailing,
+            positional: true));
         Command script = Verb(environment, AppTunnelScriptVerb.Name, """
             The vpnc-script 'connect' gives openconnect for a per-app profile: it moves the tunnel's
             device into the profile's namespace and configures it there. Not for direct use.

@@ -25,12 +25,7 @@ public static class NativeConnectVerb
             throw new UsageException($"Arguments after '--' go to openconnect; the native engine takes none ('{string.Join(' ', arguments.Extra)}').");
         }
 
-        string? pin = arguments["servercert"];
-        if (pin is not null && !Trust.CertificatePins.IsWellFormed(pin))
-        {
-            throw new UsageException($"--servercert '{pin}' is not pin-sha256: and the base64 of 32 bytes.");
-        }
-
+        string? pin = ServerCertificate(arguments);
         Uri gateway = arguments.Url("gateway");
         SignInCredentials credentials = await CredentialsAsync(arguments, environment, tokenFile, cancellationToken);
         environment.State.EnsureExists();
@@ -48,6 +43,18 @@ public static class NativeConnectVerb
             NativeOutcome.AlreadyRunning => ExitCodes.Failure,
             _ => ExitCodes.Unavailable,
         };
+    }
+
+    /// <summary>--servercert, checked: pin-sha256: and the base64 of 32 bytes.</summary>
+    internal static string? ServerCertificate(ClientArguments arguments)
+    {
+        string? pin = arguments["servercert"];
+        if (pin is not null && !Trust.CertificatePins.IsWellFormed(pin))
+        {
+            throw new UsageException($"--servercert '{pin}' is not pin-sha256: and the base64 of 32 bytes.");
+        }
+
+        return pin;
     }
 
     /// <summary>A user name and the first line of --password-file (password sign-in), or the gateway token.</summary>

@@ -42,6 +42,9 @@ public enum NativeOutcome
 /// <remarks>Every outcome is told to <c>progress</c> in a sentence that says what to do next.</remarks>
 public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile, TimeProvider time)
 {
+    private long _packetsFromHost;
+    private volatile TunnelLease? _lease;
+
     /// <summary>The kernel numbers the devices: opentun0, opentun1...</summary>
     public const string TunDeviceName = "opentun%d";
 
@@ -57,10 +60,16 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
     /// <summary>The longest wait between two reconnect attempts (they start at once, then 1, 2, 4, 8 s).</summary>
     public static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(10);
 
+    /// <summary>The lease while the host is configured for it (the tunnel carries traffic); null before and after.</summary>
+    public TunnelLease? Lease => _lease;
+
+    /// <summary>Packets the host has sent into the tunnel so far (all links): what an idle timer watches.</summary>
+    public long PacketsFromHost => Interlocked.Read(ref _packetsFromHost);
+
     public async Task<NativeOutcome> RunAsync(NativeConnectRequest request, CancellationToken stop)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!Repair())
+        if (!stateFile.Repair(progress))
         {
             return NativeOutcome.AlreadyRunning;
         }
@@ -224,30 +233,6 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         }
     }
 
-    /// <summary>
-    /// Undoes what an earlier run that did not end cleanly left. False when that run is still
-    /// alive: two tunnels would fight over the routes and resolv.conf.
-    /// </summary>
-    private bool Repair()
-    {
-        TunnelState? left = stateFile.Load();
-        if (left is null)
-        {
-            return true;
-        }
-
-        if (left.ProcessId != Environment.ProcessId && Directory.Exists($"/proc/{left.ProcessId}"))
-        {
-            progress.WriteLine($"Another 'opentunnel connect' (PID {left.ProcessId}, to {left.Gateway}) is running: stop it first (kill {left.ProcessId}).");
-            return false;
-        }
-
-        TunnelStateFile.Undo(left);
-        stateFile.Delete();
-        progress.WriteLine($"Repaired what an earlier connect (PID {left.ProcessId}) left: {(left.ResolvConfPath is null ? string.Empty : left.ResolvConfPath + " restored, ")}{left.OutsideRoutes.Count} route(s) removed.");
-        return true;
-    }
-
     private static async Task<(IPAddress Address, Socket Socket, SslStream Tls)> OpenAsync(Uri gateway, IPAddress? knownAddress, string? pin, CancellationToken stop)
     {
         string host = gateway.IdnHost.Trim('[', ']');
@@ -336,7 +321,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         {
             try
             {
-                state = Configure(tun, lease, link.Gateway, state);
+                state = Configure(tun, lease, link.Gateway, state, request.ManageDns);
             }
             catch (Exception e) when (e is HostCommandException or TunDeviceException)
             {
@@ -344,6 +329,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                 return NativeOutcome.HostNotReady;
             }
 
+            _lease = lease;
             progress.WriteLine($"Connected to {link.Gateway}: {string.Join(", ", lease.Addresses)} on {tun.Name}, MTU {lease.Mtu}, over TLS{(link.Dtls is null ? " (the gateway offers no DTLS)" : "; DTLS is being set up")}.");
             if (lease.Banner is not null)
             {
@@ -379,6 +365,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         {
             await stopRenewing.CancelAsync();
             await renewing;
+            _lease = null;
             link.Dispose();
             TunnelStateFile.Undo(state);
             stateFile.Delete();
@@ -396,7 +383,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             ? new DtlsChannel(new IPEndPoint(link.Gateway, answer.Port), answer, link.DtlsKey, TextWriter.Synchronized(progress), time)
             : null;
         using var stopReading = new CancellationTokenSource();
-        var reader = new Thread(() => ReadTun(tun, channel, dtls, stopReading.Token)) { IsBackground = true, Name = "tun reader" };
+        var reader = new Thread(() => ReadTun(tun, channel, dtls, ref _packetsFromHost, stopReading.Token)) { IsBackground = true, Name = "tun reader" };
         reader.Start();
         Thread? udp = null;
         if (dtls is not null)
@@ -430,14 +417,14 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         return (end, state);
     }
 
-    private TunnelState Configure(TunDevice tun, TunnelLease lease, IPAddress gateway, TunnelState state)
+    private TunnelState Configure(TunDevice tun, TunnelLease lease, IPAddress gateway, TunnelState state, bool manageDns)
     {
         // Computed before any tunnel route exists: the paths the gateway and the excludes have now.
         var routes = RoutePlan.For(lease, tun.Name, gateway, HostCommands.PathTo);
         var outside = routes.Where(r => r.Device != tun.Name).ToList();
         bool resolved = HostCommands.ResolvedRuns;
         state = state with { OutsideRoutes = [.. outside.Select(r => r.Arguments("del"))] };
-        if (!resolved && lease.DnsServers.Count > 0)
+        if (manageDns && !resolved && lease.DnsServers.Count > 0)
         {
             const string resolvConf = "/etc/resolv.conf";
             byte[] original = File.Exists(resolvConf) ? File.ReadAllBytes(resolvConf) : [];
@@ -464,7 +451,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             HostCommands.Ip(route.Arguments("replace"));
         }
 
-        if (lease.DnsServers.Count > 0)
+        if (manageDns && lease.DnsServers.Count > 0)
         {
             if (resolved)
             {
@@ -531,7 +518,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
     /// them, else one CSTP frame each (read after the room kept for the frame header, so neither
     /// path allocates).
     /// </summary>
-    private static void ReadTun(TunDevice tun, CstpChannel channel, DtlsChannel? dtls, CancellationToken stop)
+    private static void ReadTun(TunDevice tun, CstpChannel channel, DtlsChannel? dtls, ref long packets, CancellationToken stop)
     {
         byte[] frame = new byte[CstpFrame.HeaderLength + CstpFrame.MaxPayloadLength];
         try
@@ -546,6 +533,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                 int length;
                 while ((length = tun.TryRead(frame.AsSpan(CstpFrame.HeaderLength))) > 0)
                 {
+                    Interlocked.Increment(ref packets);
                     if (dtls is null || !dtls.TrySendPacket(frame.AsSpan(CstpFrame.HeaderLength, length)))
                     {
                         channel.SendPacketAsync(frame, length, stop).AsTask().GetAwaiter().GetResult();

@@ -74,6 +74,31 @@ public sealed class TunnelStateFile(string path)
     public void Delete() => File.Delete(Path);
 
     /// <summary>
+    /// Undoes what an earlier run that did not end cleanly left. False when that run is still
+    /// alive: two of them would fight over the routes and resolv.conf.
+    /// </summary>
+    public bool Repair(TextWriter progress)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        TunnelState? left = Load();
+        if (left is null)
+        {
+            return true;
+        }
+
+        if (left.ProcessId != Environment.ProcessId && Directory.Exists($"/proc/{left.ProcessId}"))
+        {
+            progress.WriteLine($"Another opentunnel process (PID {left.ProcessId}, to {left.Gateway}) holds {Path}: stop it first (kill {left.ProcessId}).");
+            return false;
+        }
+
+        Undo(left);
+        Delete();
+        progress.WriteLine($"Repaired what an earlier connect (PID {left.ProcessId}) left: {(left.ResolvConfPath is null ? string.Empty : left.ResolvConfPath + " restored, ")}{left.OutsideRoutes.Count} route(s) removed.");
+        return true;
+    }
+
+    /// <summary>
     /// Undoes what <paramref name="state"/> records: resolv.conf back to its bytes, the outside
     /// routes deleted. Each step is safe to repeat. The TUN device and its routes are not touched:
     /// they vanish with the process that held the device, and the name may already be another's.

@@ -33,6 +33,12 @@ public sealed record ConnectionState(int ProcessId, string? Profile, string Gate
 /// </summary>
 public sealed record AlwaysOnSetting(string Profile, string? ServerCertificate, string? Script, IReadOnlyList<string> OpenConnectOptions, DateTimeOffset EnabledAt);
 
+/// <summary>
+/// The on-demand profile <c>on-demand enable</c> chose, the gateway certificate's pin and the DNS
+/// stub's address that <c>on-demand run</c> uses.
+/// </summary>
+public sealed record OnDemandSetting(string Profile, string? ServerCertificate, string Listen, DateTimeOffset EnabledAt);
+
 /// <summary>The state directory is missing something a verb needs, or holds something it must not overwrite; the message says what to run.</summary>
 public sealed class ClientStateException : Exception
 {

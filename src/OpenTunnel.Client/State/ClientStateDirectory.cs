@@ -41,6 +41,12 @@ public sealed class ClientStateDirectory(string path)
     /// <summary>The always-on profile and its openconnect options, while always-on is enabled.</summary>
     public string AlwaysOnFile => System.IO.Path.Combine(Path, "always-on.json");
 
+    /// <summary>The on-demand profile and the stub's address, while on-demand is enabled.</summary>
+    public string OnDemandFile => System.IO.Path.Combine(Path, "on-demand.json");
+
+    /// <summary>While <c>on-demand run</c> runs (or after it was killed, until the next start repairs): its PID and the bytes of /etc/resolv.conf before the stub.</summary>
+    public string OnDemandStubFile => System.IO.Path.Combine(Path, "on-demand-dns.json");
+
     /// <summary>The lockdown table's ruleset as nft was given it, while lockdown is on.</summary>
     public string LockdownFile => System.IO.Path.Combine(Path, "lockdown.nft");
 
@@ -98,6 +104,11 @@ public sealed class ClientStateDirectory(string path)
     public AlwaysOnSetting? FindAlwaysOn() => Load<AlwaysOnSetting>(AlwaysOnFile);
 
     public void SaveAlwaysOn(AlwaysOnSetting setting) => Save(AlwaysOnFile, setting);
+
+    /// <summary>The on-demand setting, or null when on-demand is not enabled.</summary>
+    public OnDemandSetting? FindOnDemand() => Load<OnDemandSetting>(OnDemandFile);
+
+    public void SaveOnDemand(OnDemandSetting setting) => Save(OnDemandFile, setting);
 
     /// <summary>The device key: the stored one, or (when <paramref name="create"/>) a new P-256 key written with mode 0600 first.</summary>
     public ECDsa LoadDeviceKey(bool create = false)

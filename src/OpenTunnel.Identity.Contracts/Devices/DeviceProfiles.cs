@@ -22,6 +22,8 @@ public sealed record DeviceProfileList(IReadOnlyList<DeviceProfile> Profiles);
 /// the gateways' port) and the profile's settings. Enumerations are camel-case strings, as in the
 /// administration API. <see cref="Lockdown"/> (with <see cref="AlwaysOn"/>) asks the device for a
 /// kill switch while the profile is connected; an answer of an older service without it reads as false.
+/// <see cref="TrustedNetwork"/> and <see cref="OnDemandIdleSeconds"/> go with the on-demand rules
+/// (null: no network is trusted; the tunnel stays up until a disconnect rule).
 /// </summary>
 public sealed record DeviceProfile(
     Guid Id,
@@ -33,7 +35,15 @@ public sealed record DeviceProfile(
     bool AlwaysOn,
     IReadOnlyList<DeviceOnDemandRule> OnDemandRules,
     DeviceProxy? Proxy,
-    bool Lockdown = false);
+    bool Lockdown = false,
+    DeviceTrustedNetwork? TrustedNetwork = null,
+    int? OnDemandIdleSeconds = null);
+
+/// <summary>
+/// A trusted network, where on-demand rules connect nothing: the network's DNS suffix is one of
+/// <see cref="DnsSuffixes"/>, or <see cref="ProbeUrl"/> answers with <see cref="ProbeStatus"/>.
+/// </summary>
+public sealed record DeviceTrustedNetwork(IReadOnlyList<string> DnsSuffixes, string? ProbeUrl, int? ProbeStatus);
 
 /// <summary>The site a profile connects to: its name (the token's <c>site</c> parameter), its public address and the gateways' TLS/DTLS port.</summary>
 public sealed record DeviceProfileSite(Guid Id, string Name, string PublicAddress, int Port);

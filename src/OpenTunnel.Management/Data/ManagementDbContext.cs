@@ -95,6 +95,7 @@ public abstract class ManagementDbContext : DbContext
         profile.HasIndex(p => p.Name);
         profile.HasOne<Site>().WithMany().HasForeignKey(p => p.SiteId).OnDelete(DeleteBehavior.Restrict);
         profile.Property(p => p.OnDemandRules).HasJsonConversion();
+        profile.Property(p => p.TrustedNetwork).HasJsonConversion();
         profile.Property(p => p.Proxy).HasJsonConversion();
 
         var device = ConfigureManaged<Device>(modelBuilder);

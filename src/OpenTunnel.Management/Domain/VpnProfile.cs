@@ -25,6 +25,12 @@ public sealed class VpnProfile : ManagedObject, INamedObject
 
     public List<OnDemandRule> OnDemandRules { get; set; } = [];
 
+    /// <summary>How a device tells it is on a trusted network, where the on-demand rules connect nothing; null: no network is trusted.</summary>
+    public TrustedNetworkDetection? TrustedNetwork { get; set; }
+
+    /// <summary>An on-demand tunnel without traffic for this many seconds is taken down; null: it stays up.</summary>
+    public int? OnDemandIdleSeconds { get; set; }
+
     public ProxySettings? Proxy { get; set; }
 
     public List<Guid> AssignedGroupIds { get; set; } = [];
@@ -47,6 +53,13 @@ public enum OnDemandAction
     Evaluate,
     Ignore,
 }
+
+/// <summary>
+/// A trusted network: one whose DNS suffix (the search domain the network gives the device) is in
+/// <see cref="DnsSuffixes"/>, or where <see cref="ProbeUrl"/> answers <see cref="ProbeStatus"/>
+/// (a URL only the internal network serves).
+/// </summary>
+public sealed record TrustedNetworkDetection(List<string> DnsSuffixes, string? ProbeUrl, int? ProbeStatus);
 
 /// <summary>Either a PAC file URL, or a proxy host and port with hosts that bypass it.</summary>
 public sealed record ProxySettings(string? PacUrl, string? Host, int? Port, List<string> Exclusions);

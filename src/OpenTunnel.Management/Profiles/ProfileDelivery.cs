@@ -46,7 +46,9 @@ public static class ProfileDelivery
                 p.AlwaysOn,
                 [.. p.OnDemandRules.Select(r => new DeviceOnDemandRule(Camel(r.Match), r.Values, Camel(r.Action)))],
                 p.Proxy is { } proxy ? new DeviceProxy(proxy.PacUrl, proxy.Host, proxy.Port, proxy.Exclusions ?? []) : null,
-                p.Lockdown);
+                p.Lockdown,
+                p.TrustedNetwork is { } trusted ? new DeviceTrustedNetwork(trusted.DnsSuffixes ?? [], trusted.ProbeUrl, trusted.ProbeStatus) : null,
+                p.OnDemandIdleSeconds);
         })]);
     }
 

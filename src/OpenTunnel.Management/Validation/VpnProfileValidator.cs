@@ -6,6 +6,12 @@ namespace OpenTunnel.Management.Validation;
 /// <summary>Checks a VPN profile before it is stored.</summary>
 public static class VpnProfileValidator
 {
+    /// <summary>The shortest idle time: shorter, a tunnel would drop between two requests of one page.</summary>
+    public const int MinimumIdleSeconds = 10;
+
+    /// <summary>The longest idle time: one day.</summary>
+    public const int MaximumIdleSeconds = 86_400;
+
     public static ValidationErrors Validate(VpnProfile profile)
     {
         ArgumentNullException.ThrowIfNull(profile);
@@ -29,6 +35,20 @@ public static class VpnProfileValidator
         for (int i = 0; i < profile.OnDemandRules.Count; i++)
         {
             ValidateRule(errors, $"onDemandRules[{i}]", profile.OnDemandRules[i]);
+        }
+
+        if (profile.TrustedNetwork is { } trusted)
+        {
+            ValidateTrustedNetwork(errors, trusted, profile.OnDemandRules.Count > 0);
+        }
+
+        if (profile.OnDemandIdleSeconds is { } idle)
+        {
+            errors.RequireRange("onDemandIdleSeconds", idle, MinimumIdleSeconds, MaximumIdleSeconds);
+            if (profile.OnDemandRules.Count == 0)
+            {
+                errors.Add("onDemandIdleSeconds", "is set but the profile has no onDemandRules: the idle time applies to tunnels that on-demand rules brought up.");
+            }
         }
 
         if (profile.Proxy is { } proxy)
@@ -65,6 +85,45 @@ public static class VpnProfileValidator
             {
                 errors.Add($"{field}.values[{i}]", problem);
             }
+        }
+    }
+
+    private static void ValidateTrustedNetwork(ValidationErrors errors, TrustedNetworkDetection trusted, bool hasRules)
+    {
+        List<string> suffixes = trusted.DnsSuffixes ?? [];
+        if (!hasRules)
+        {
+            errors.Add("trustedNetwork", "is set but the profile has no onDemandRules: a trusted network only keeps on-demand rules from connecting.");
+        }
+
+        if (suffixes.Count == 0 && trusted.ProbeUrl is null)
+        {
+            errors.Add("trustedNetwork", "names no DNS suffix and no probe URL; give dnsSuffixes, or a probeUrl with its probeStatus.");
+        }
+
+        for (int i = 0; i < suffixes.Count; i++)
+        {
+            if (!NetworkSyntax.IsDomainName(suffixes[i]))
+            {
+                errors.Add($"trustedNetwork.dnsSuffixes[{i}]", $"'{suffixes[i]}' is not a DNS domain name.");
+            }
+        }
+
+        if (trusted.ProbeUrl is { } url)
+        {
+            errors.RequireHttpUrl("trustedNetwork.probeUrl", url);
+            if (trusted.ProbeStatus is not { } status)
+            {
+                errors.Add("trustedNetwork.probeStatus", "is required with a probe URL: the HTTP status the URL answers on the trusted network.");
+            }
+            else
+            {
+                errors.RequireRange("trustedNetwork.probeStatus", status, 100, 599);
+            }
+        }
+        else if (trusted.ProbeStatus is not null)
+        {
+            errors.Add("trustedNetwork.probeStatus", "is set without a probeUrl; the status goes with a URL.");
         }
     }
 

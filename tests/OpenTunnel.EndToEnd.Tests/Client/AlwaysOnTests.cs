@@ -113,7 +113,7 @@ public sealed class AlwaysOnTests
     }
 
     /// <summary>Whether the corp host answers a ping through the tunnel within the generous wait.</summary>
-    private static async Task<bool> PingsAsync(NetworkTopology topology)
+    internal static async Task<bool> PingsAsync(NetworkTopology topology)
     {
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (waited.Elapsed < Generous)

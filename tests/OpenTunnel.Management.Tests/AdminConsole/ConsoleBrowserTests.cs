@@ -506,6 +506,26 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         Assert.Equal(HttpStatusCode.OK, withRules.Status);
         await page.ReloadAsync();
         await Assertions.Expect(page.Locator(".hint", new() { HasText = "On-demand rules (1)" })).ToBeVisibleAsync();
+
+        // The on-demand fields: a bad number and a bad suffix stand at their fields, good values are stored.
+        await page.GetByLabel(new Regex("^Disconnect an on-demand tunnel")).FillAsync("ten");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#onDemandIdleSeconds-error")).ToContainTextAsync("'ten' is not a whole number.");
+        await page.GetByLabel(new Regex("^Disconnect an on-demand tunnel")).FillAsync("600");
+        await page.GetByLabel(new Regex("^Trusted networks: DNS suffixes")).FillAsync("office example");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("[id='trustedNetwork.dnsSuffixes-error']")).ToContainTextAsync("'office example' is not a DNS domain name.");
+        await page.GetByLabel(new Regex("^Trusted networks: DNS suffixes")).FillAsync("office.example.com");
+        await page.GetByLabel(new Regex("^Trusted networks: probe URL")).FillAsync("http://probe.example.com/");
+        await page.GetByLabel(new Regex("^Probe: expected HTTP status")).FillAsync("204");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"VPN profile {name} is saved.");
+        System.Text.Json.JsonElement onDemand = (await service.Api.ReadAsync($"/api/v1/profiles/{id}")).Json;
+        Assert.Equal("office.example.com", onDemand.GetProperty("trustedNetwork").GetProperty("dnsSuffixes")[0].GetString());
+        Assert.Equal(204, onDemand.GetProperty("trustedNetwork").GetProperty("probeStatus").GetInt32());
+        Assert.Equal(600, onDemand.GetProperty("onDemandIdleSeconds").GetInt32());
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByLabel(new Regex("^Trusted networks: probe URL"))).ToHaveValueAsync("http://probe.example.com/");
         await page.GetByLabel(new Regex("^Per-app VPN")).FillAsync("bad identifier with spaces");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
         await Assertions.Expect(page.Locator("#perAppIdentifiers-error")).ToBeVisibleAsync();

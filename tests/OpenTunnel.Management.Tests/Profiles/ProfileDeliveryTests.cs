@@ -40,6 +40,8 @@ public sealed class ProfileDeliveryTests
             OnDemandRules = [new OnDemandRule(OnDemandMatch.IpRanges, ["198.18.2.0/24"], OnDemandAction.Connect)],
             AlwaysOn = true,
             Lockdown = true,
+            TrustedNetwork = new TrustedNetworkDetection(["office.example"], "http://probe.office.example/", 204),
+            OnDemandIdleSeconds = 120,
         };
 
         DeviceProfile described = ProfileDelivery.Describe([profile], new Dictionary<Guid, Site> { [site.Id] = site }, new Dictionary<Guid, ServerConfiguration> { [configuration.Id] = configuration }).Profiles.Single();
@@ -48,6 +50,9 @@ public sealed class ProfileDeliveryTests
         Assert.Equal("macOS", described.Platform);
         Assert.Equal(("ipRanges", "connect"), (described.OnDemandRules[0].Match, described.OnDemandRules[0].Action));
         Assert.True(described.AlwaysOn && described.Lockdown);
+        Assert.Equal(["office.example"], described.TrustedNetwork!.DnsSuffixes);
+        Assert.Equal(("http://probe.office.example/", 204), (described.TrustedNetwork.ProbeUrl, described.TrustedNetwork.ProbeStatus));
+        Assert.Equal(120, described.OnDemandIdleSeconds);
     }
 
     [Fact]

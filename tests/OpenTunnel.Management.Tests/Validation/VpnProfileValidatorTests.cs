@@ -56,6 +56,50 @@ public sealed class VpnProfileValidatorTests
     }
 
     [Fact]
+    public void Validate_TrustedNetworkAndIdleTime_HaveNoErrors()
+    {
+        VpnProfile profile = Valid();
+        profile.TrustedNetwork = new TrustedNetworkDetection(["office.corp.example"], "http://probe.corp.example/ok", 204);
+        profile.OnDemandIdleSeconds = 600;
+
+        Assert.True(VpnProfileValidator.Validate(profile).IsValid);
+    }
+
+    [Theory]
+    [InlineData(new[] { "not a domain" }, null, null, 600, "trustedNetwork.dnsSuffixes[0]")]
+    [InlineData(new string[0], null, null, 600, "trustedNetwork")]
+    [InlineData(new[] { "corp.example" }, "ftp://probe.corp.example/", 200, 600, "trustedNetwork.probeUrl")]
+    [InlineData(new[] { "corp.example" }, "http://probe.corp.example/", null, 600, "trustedNetwork.probeStatus")]
+    [InlineData(new[] { "corp.example" }, "http://probe.corp.example/", 99, 600, "trustedNetwork.probeStatus")]
+    [InlineData(new[] { "corp.example" }, null, 200, 600, "trustedNetwork.probeStatus")]
+    [InlineData(new[] { "corp.example" }, null, null, 9, "onDemandIdleSeconds")]
+    [InlineData(new[] { "corp.example" }, null, null, 86_401, "onDemandIdleSeconds")]
+    public void Validate_BadTrustedNetworkOrIdleTime_NamesTheField(string[] suffixes, string? probeUrl, int? probeStatus, int idle, string field)
+    {
+        VpnProfile profile = Valid();
+        profile.TrustedNetwork = new TrustedNetworkDetection([.. suffixes], probeUrl, probeStatus);
+        profile.OnDemandIdleSeconds = idle;
+
+        var errors = VpnProfileValidator.Validate(profile).ToDictionary();
+
+        Assert.Equal([field], errors.Keys);
+    }
+
+    [Fact]
+    public void Validate_TrustedNetworkAndIdleTimeWithoutRules_AreRefused()
+    {
+        VpnProfile profile = Valid();
+        profile.OnDemandRules = [];
+        profile.TrustedNetwork = new TrustedNetworkDetection(["corp.example"], null, null);
+        profile.OnDemandIdleSeconds = 600;
+
+        var errors = VpnProfileValidator.Validate(profile).ToDictionary();
+
+        Assert.Equal(["onDemandIdleSeconds", "trustedNetwork"], errors.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("no onDemandRules", errors["trustedNetwork"][0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_PacUrlAndHostTogether_IsRefused()
     {
         VpnProfile profile = Valid();

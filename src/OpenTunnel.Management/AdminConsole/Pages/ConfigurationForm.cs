@@ -120,9 +120,11 @@ public sealed class ConfigurationForm
 
     public static string Lines(IEnumerable<string> items) => string.Join('\n', items);
 
-    private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+    /// <summary>Null for an empty field.</summary>
+    public static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
-    private static int? Number(FieldErrors errors, string field, string? text)
+    /// <summary>A whole number, null for an empty field; other text is an error of <paramref name="field"/>.</summary>
+    public static int? Number(FieldErrors errors, string field, string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
         {

@@ -16,7 +16,9 @@ public sealed record VpnProfileInput(
     List<OnDemandRule>? OnDemandRules = null,
     ProxySettings? Proxy = null,
     List<Guid>? AssignedGroupIds = null,
-    bool Lockdown = false);
+    bool Lockdown = false,
+    TrustedNetworkDetection? TrustedNetwork = null,
+    int? OnDemandIdleSeconds = null);
 
 public sealed class VpnProfileFilter : ListQuery
 {
@@ -59,6 +61,8 @@ internal sealed class VpnProfiles : ResourceDefinition<VpnProfile, VpnProfileInp
         entity.AlwaysOn = input.AlwaysOn;
         entity.Lockdown = input.Lockdown;
         entity.OnDemandRules = input.OnDemandRules ?? [];
+        entity.TrustedNetwork = input.TrustedNetwork is null ? null : input.TrustedNetwork with { DnsSuffixes = input.TrustedNetwork.DnsSuffixes ?? [] };
+        entity.OnDemandIdleSeconds = input.OnDemandIdleSeconds;
         entity.Proxy = input.Proxy is null ? null : input.Proxy with { Exclusions = input.Proxy.Exclusions ?? [] };
         entity.AssignedGroupIds = input.AssignedGroupIds ?? [];
     }

@@ -31,6 +31,8 @@ public abstract class VpnProfileApiTests<TApp>(TApp fixture) : IClassFixture<TAp
             },
             proxy = new { host = "proxy.corp.example", port = 8080, exclusions = new[] { "*.corp.example" } },
             assignedGroupIds = new[] { group.Id },
+            trustedNetwork = new { dnsSuffixes = new[] { "office.corp.example" }, probeUrl = "http://probe.corp.example/", probeStatus = 204 },
+            onDemandIdleSeconds = 300,
         });
         ApiResponse read = await _admin.ReadAsync($"{Url}/{created.Id}");
         ApiResponse byGroup = await _admin.ReadAsync($"{Url}?groupId={group.Id}");
@@ -39,6 +41,9 @@ public abstract class VpnProfileApiTests<TApp>(TApp fixture) : IClassFixture<TAp
         Assert.Equal("evaluate", read.Json.GetProperty("onDemandRules")[1].GetProperty("action").GetString());
         Assert.Equal(8080, read.Json.GetProperty("proxy").GetProperty("port").GetInt32());
         Assert.True(read.Json.GetProperty("lockdown").GetBoolean());
+        Assert.Equal("office.corp.example", read.Json.GetProperty("trustedNetwork").GetProperty("dnsSuffixes")[0].GetString());
+        Assert.Equal(204, read.Json.GetProperty("trustedNetwork").GetProperty("probeStatus").GetInt32());
+        Assert.Equal(300, read.Json.GetProperty("onDemandIdleSeconds").GetInt32());
         Assert.Equal(created.Id, byGroup.Json.GetProperty("items")[0].GetProperty("id").GetString());
     }
 
@@ -52,6 +57,9 @@ public abstract class VpnProfileApiTests<TApp>(TApp fixture) : IClassFixture<TAp
     [InlineData("{\"name\":\"p\",\"siteId\":\"SITE\",\"platform\":\"amiga\"}", "platform")]
     [InlineData("{\"name\":\"p\",\"siteId\":\"SITE\",\"platform\":\"linux\",\"lockdown\":true}", "lockdown")]
     [InlineData("{\"name\":\"p\",\"siteId\":\"SITE\",\"platform\":\"android\",\"perAppIdentifiers\":[\"com.example app\"]}", "perAppIdentifiers[0]")]
+    [InlineData("{\"name\":\"p\",\"siteId\":\"SITE\",\"platform\":\"linux\",\"onDemandRules\":[{\"match\":\"domains\",\"values\":[\"corp.example\"],\"action\":\"connect\"}],\"trustedNetwork\":{\"dnsSuffixes\":[\"corp example\"]}}", "trustedNetwork.dnsSuffixes[0]")]
+    [InlineData("{\"name\":\"p\",\"siteId\":\"SITE\",\"platform\":\"linux\",\"onDemandRules\":[{\"match\":\"domains\",\"values\":[\"corp.example\"],\"action\":\"connect\"}],\"trustedNetwork\":{\"dnsSuffixes\":[],\"probeUrl\":\"http://p.example/\"}}", "trustedNetwork.probeStatus")]
+    [InlineData("{\"name\":\"p\",\"siteId\":\"SITE\",\"platform\":\"linux\",\"onDemandRules\":[{\"match\":\"domains\",\"values\":[\"corp.example\"],\"action\":\"connect\"}],\"onDemandIdleSeconds\":5}", "onDemandIdleSeconds")]
     public async Task Create_InvalidField_Returns400NamingTheField(string body, string field)
     {
         ApiResponse site = await Objects.SiteAsync(_admin);

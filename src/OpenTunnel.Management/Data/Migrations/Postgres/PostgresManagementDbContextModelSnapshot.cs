@@ -1398,6 +1398,9 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<int?>("OnDemandIdleSeconds")
+                        .HasColumnType("integer");
+
                     b.Property<string>("OnDemandRules")
                         .IsRequired()
                         .HasColumnType("text");
@@ -1416,6 +1419,9 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
 
                     b.Property<Guid>("SiteId")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("TrustedNetwork")
+                        .HasColumnType("text");
 
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");

@@ -1385,6 +1385,9 @@ namespace OpenTunnel.Management.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("OnDemandIdleSeconds")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("OnDemandRules")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -1402,6 +1405,9 @@ namespace OpenTunnel.Management.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("SiteId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TrustedNetwork")
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("UpdatedAt")
