@@ -13,7 +13,9 @@ namespace OpenTunnel.Gateway.DataPlane;
 /// Moves packets between the sessions and the gateway's one TUN device (an <see cref="IPacketDevice"/>). From a client: the
 /// source must be the session's leased address, else the packet is dropped and counted (a client
 /// cannot speak for another address); traffic to another client's address is dropped unless
-/// allowed. From the TUN device: a dedicated thread reads each packet into a pooled buffer and
+/// allowed. On a device with offloads, consecutive TCP segments of one flow from a receive loop
+/// are held and written as one (<see cref="TcpCoalescer"/>) when that loop calls
+/// <see cref="DrainNow"/>, before it waits for more. From the TUN device: a dedicated thread reads each packet into a pooled buffer and
 /// hands it to the session that owns the destination address (a lookup by address), without
 /// waiting on that client. Nothing on these paths allocates per packet.
 /// </summary>
@@ -39,6 +41,12 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     private int _toFlushCount;
     private Thread? _reader;
     private volatile bool _stopping;
+
+    /// <summary>
+    /// The TCP segments from clients that each thread holds to write as one (only on a device with
+    /// offloads): a receive loop's packets of one flow join until it calls <see cref="DrainNow"/>.
+    /// </summary>
+    private readonly ThreadLocal<TcpCoalescer> _held = new(() => new TcpCoalescer());
 
     public TunDataPlane(IPacketDevice tun, int mtu, IPv4AddressPool pool, IPv6AddressPool? pool6, PacketCounters counters, TimeProvider time, ILogger logger)
     {
@@ -154,20 +162,57 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
 
     private void Write(GatewaySession session, Transport transport, ReadOnlySpan<byte> packet)
     {
-        if (!_tun.Write(packet))
+        session.Traffic.CountFromClient(transport, packet.Length, _time.GetTimestamp());
+        _counters.CountFromClient(transport, packet.Length);
+        if (!_tun.Offloads)
         {
-            _counters.CountDrop(DropReason.TunWriteFailed);
+            WriteOne(packet);
             return;
         }
 
-        session.Traffic.CountFromClient(transport, packet.Length, _time.GetTimestamp());
-        _counters.CountFromClient(transport, packet.Length);
+        var held = _held.Value!;
+        if (held.TryAppend(packet))
+        {
+            return;
+        }
+
+        WriteHeld(held);
+        if (!held.TryStart(packet))
+        {
+            WriteOne(packet);
+        }
+    }
+
+    private void WriteOne(ReadOnlySpan<byte> packet)
+    {
+        if (!_tun.Write(packet))
+        {
+            _counters.CountDrop(DropReason.TunWriteFailed);
+        }
+    }
+
+    /// <summary>Writes the TCP segments this thread holds, joined, in one write (none: nothing).</summary>
+    private void WriteHeld(TcpCoalescer held)
+    {
+        if (held.Count == 0)
+        {
+            return;
+        }
+
+        var packet = held.Finish(out var header);
+        if (!_tun.Write(header, packet))
+        {
+            _counters.CountDrops(DropReason.TunWriteFailed, held.Count);
+        }
+
+        held.Clear();
     }
 
     public void Dispose()
     {
         _stopping = true;
         _reader?.Join(TimeSpan.FromSeconds(2));
+        _held.Dispose();
     }
 
     /// <summary>
@@ -181,6 +226,11 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// </summary>
     public void DrainNow()
     {
+        if (_tun.Offloads)
+        {
+            WriteHeld(_held.Value!);
+        }
+
         if (!_draining.TryEnter())
         {
             return;

@@ -14,9 +14,17 @@ public interface IDataPlane
     /// <summary>Stops routing to the session (only the addresses still its own).</summary>
     void Unregister(GatewaySession session);
 
-    /// <summary>Takes one IP packet the session's client sent over <paramref name="transport"/>. The span is valid only during the call.</summary>
+    /// <summary>
+    /// Takes one IP packet the session's client sent over <paramref name="transport"/>. The span is
+    /// valid only during the call. The packet may be held, to be written with the next ones of its
+    /// TCP flow, until the same thread calls <see cref="DrainNow"/>: a receive loop calls it before
+    /// it waits for more.
+    /// </summary>
     void FromClient(GatewaySession session, Transport transport, ReadOnlySpan<byte> packet);
 
-    /// <summary>Sends what the device holds now on the caller's thread, unless another thread does already.</summary>
+    /// <summary>
+    /// Writes the packets this thread holds (see <see cref="FromClient"/>), then sends what the
+    /// device holds now on the caller's thread, unless another thread does already.
+    /// </summary>
     void DrainNow();
 }

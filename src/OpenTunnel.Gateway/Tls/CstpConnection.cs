@@ -118,40 +118,56 @@ public sealed class CstpConnection
 
     private async Task<string> ReadLoopAsync(CancellationToken token)
     {
-        while (true)
+        // Data handed to the session since the last OnReadIdle: the data plane may hold some of it.
+        bool dataSinceIdle = false;
+        try
         {
-            var next = await _reader.ReadFrameAsync(token);
-            if (next is not { } frame)
+            while (true)
             {
-                return _closeReason ?? "closed by the client";
+                var next = await _reader.ReadFrameAsync(token);
+                if (next is not { } frame)
+                {
+                    return _closeReason ?? "closed by the client";
+                }
+
+                _inbound.OnReceived();
+                var payload = _reader.Buffer.AsSpan(frame.Offset, frame.Length);
+                switch (frame.Type)
+                {
+                    case CstpPacketType.Data:
+                        _inbound.OnDataPacket(payload);
+                        dataSinceIdle = true;
+                        break;
+                    case CstpPacketType.DpdRequest:
+                        // Same payload back: openconnect probes the MTU with padded DPDs (PROTOCOL.md §4).
+                        Sink.SendControl(CstpPacketType.DpdResponse, payload);
+                        break;
+                    case CstpPacketType.DpdResponse:
+                    case CstpPacketType.Keepalive:
+                        break;
+                    case CstpPacketType.Disconnect:
+                        ClientDisconnected = true;
+                        return "the client disconnected";
+                    default:
+                        _counters.CountDrop(DropReason.UnexpectedFrame);
+                        break;
+                }
+
+                if (dataSinceIdle && !_reader.HasBufferedFrame)
+                {
+                    // Before this task waits for the client (and may go on on another thread): the
+                    // packets the data plane holds leave, and so does what the kernel answered
+                    // (TunDataPlane.DrainNow).
+                    _inbound.OnReadIdle();
+                    dataSinceIdle = false;
+                }
             }
-
-            _inbound.OnReceived();
-            var payload = _reader.Buffer.AsSpan(frame.Offset, frame.Length);
-            switch (frame.Type)
+        }
+        finally
+        {
+            if (dataSinceIdle)
             {
-                case CstpPacketType.Data:
-                    _inbound.OnDataPacket(payload);
-                    if (!_reader.HasBufferedFrame)
-                    {
-                        // Before this task waits for the client: what the kernel answered leaves now (TunDataPlane.DrainNow).
-                        _inbound.OnReadIdle();
-                    }
-
-                    break;
-                case CstpPacketType.DpdRequest:
-                    // Same payload back: openconnect probes the MTU with padded DPDs (PROTOCOL.md §4).
-                    Sink.SendControl(CstpPacketType.DpdResponse, payload);
-                    break;
-                case CstpPacketType.DpdResponse:
-                case CstpPacketType.Keepalive:
-                    break;
-                case CstpPacketType.Disconnect:
-                    ClientDisconnected = true;
-                    return "the client disconnected";
-                default:
-                    _counters.CountDrop(DropReason.UnexpectedFrame);
-                    break;
+                _inbound.OnReadIdle();
             }
         }
     }

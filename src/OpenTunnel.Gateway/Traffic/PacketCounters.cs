@@ -42,6 +42,9 @@ public sealed class PacketCounters
 
     public void CountDrop(DropReason reason) => Interlocked.Increment(ref _drops[(int)reason]);
 
+    /// <summary><paramref name="packets"/> packets dropped at once (a joined TCP segment the device refused).</summary>
+    public void CountDrops(DropReason reason, int packets) => Interlocked.Add(ref _drops[(int)reason], packets);
+
     /// <summary>A datagram or record the DTLS listener dropped.</summary>
     public void CountDrop(DtlsDropReason reason) => Interlocked.Increment(ref _dtlsDrops[(int)reason]);
 

@@ -46,14 +46,20 @@ public static class InternetChecksum
     }
 
     /// <summary>Folds a running sum from <see cref="Add"/> to 16 bits and complements it: the checksum, to write in network byte order.</summary>
-    public static ushort Finish(ulong sum)
+    public static ushort Finish(ulong sum) => (ushort)~Fold(sum);
+
+    /// <summary>
+    /// Folds a running sum from <see cref="Add"/> to 16 bits without complementing it, in network
+    /// byte order: what a checksum field holds when its sum is left to be finished by the device
+    /// (a pseudo-header sum under <see cref="VirtioNetHeader.FlagNeedsChecksum"/>).
+    /// </summary>
+    public static ushort Fold(ulong sum)
     {
         while (sum >> 16 != 0)
         {
             sum = (sum & 0xFFFF) + (sum >> 16);
         }
 
-        ushort folded = (ushort)~sum;
-        return BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(folded) : folded;
+        return BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness((ushort)sum) : (ushort)sum;
     }
 }

@@ -163,14 +163,17 @@ public static class TcpSegmenter
         return true;
     }
 
-    private static ushort TcpChecksum(ReadOnlySpan<byte> segment, int ipLength, bool v4)
+    private static ushort TcpChecksum(ReadOnlySpan<byte> segment, int ipLength, bool v4) =>
+        InternetChecksum.Finish(InternetChecksum.Add(PseudoHeaderSum(segment, ipLength, v4, segment.Length - ipLength), segment[ipLength..]));
+
+    /// <summary>The running sum of the TCP pseudo-header (addresses, protocol, TCP length) of <paramref name="packet"/>.</summary>
+    internal static ulong PseudoHeaderSum(ReadOnlySpan<byte> packet, int ipLength, bool v4, int tcpLength)
     {
-        int tcpLength = segment.Length - ipLength;
         Span<byte> pseudo = stackalloc byte[40];
         int pseudoLength;
         if (v4)
         {
-            segment[12..20].CopyTo(pseudo);
+            packet[12..20].CopyTo(pseudo);
             pseudo[8] = 0;
             pseudo[9] = Tcp;
             BinaryPrimitives.WriteUInt16BigEndian(pseudo[10..], (ushort)tcpLength);
@@ -178,7 +181,7 @@ public static class TcpSegmenter
         }
         else
         {
-            segment[8..40].CopyTo(pseudo);
+            packet[8..40].CopyTo(pseudo);
             BinaryPrimitives.WriteUInt32BigEndian(pseudo[32..], (uint)tcpLength);
             pseudo[36] = 0;
             pseudo[37] = 0;
@@ -187,6 +190,6 @@ public static class TcpSegmenter
             pseudoLength = 40;
         }
 
-        return InternetChecksum.Finish(InternetChecksum.Add(InternetChecksum.Add(0, pseudo[..pseudoLength]), segment[ipLength..]));
+        return InternetChecksum.Add(0, pseudo[..pseudoLength]);
     }
 }

@@ -37,6 +37,29 @@ public readonly record struct VirtioNetHeader(byte Flags, byte GsoType, ushort H
         Native(bytes[6..]),
         Native(bytes[8..]));
 
+    /// <summary>Writes the header into the first <see cref="Length"/> bytes of <paramref name="destination"/>.</summary>
+    public void Write(Span<byte> destination)
+    {
+        destination[0] = Flags;
+        destination[1] = GsoType;
+        Native(destination[2..], HeaderLength);
+        Native(destination[4..], GsoSize);
+        Native(destination[6..], ChecksumStart);
+        Native(destination[8..], ChecksumOffset);
+    }
+
+    private static void Native(Span<byte> destination, ushort value)
+    {
+        if (BitConverter.IsLittleEndian)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(destination, value);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(destination, value);
+        }
+    }
+
     private static ushort Native(ReadOnlySpan<byte> bytes) =>
         BitConverter.IsLittleEndian ? BinaryPrimitives.ReadUInt16LittleEndian(bytes) : BinaryPrimitives.ReadUInt16BigEndian(bytes);
 }

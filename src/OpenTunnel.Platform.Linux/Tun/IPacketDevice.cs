@@ -15,6 +15,12 @@ public interface IPacketDevice
     /// <summary>Waits at most <paramref name="timeoutMs"/> milliseconds (-1: forever) until a packet is queued; false when the wait timed out.</summary>
     bool WaitForPacket(int timeoutMs);
 
+    /// <summary>Whether the device takes packets with work left for the kernel (a joined TCP segment, <see cref="Packets.TcpCoalescer"/>).</summary>
+    bool Offloads { get; }
+
     /// <summary>Writes one IP packet; false when the device refused it.</summary>
     bool Write(ReadOnlySpan<byte> packet);
+
+    /// <summary>Writes one IP packet with its virtio header (only with <see cref="Offloads"/>); false when the device refused it.</summary>
+    bool Write(Packets.VirtioNetHeader header, ReadOnlySpan<byte> packet);
 }

@@ -15,8 +15,8 @@ namespace OpenTunnel.Platform.Linux.Tun;
 /// offload) the kernel may hand over a TCP segment of up to 64 KB in one read, as it would to a
 /// network card: the stack forwards one large packet instead of dozens. <see cref="TryRead"/>
 /// still returns one packet of at most the caller's buffer at a time, cutting such a segment
-/// (<see cref="TcpSegmenter"/>) and finishing partial checksums; writes carry an empty virtio
-/// header. A packet it cannot cut or finish is dropped and counted in <see cref="DroppedReads"/>.
+/// (<see cref="TcpSegmenter"/>) and finishing partial checksums; a write may hand the kernel a
+/// joined TCP segment the same way (<see cref="TcpCoalescer"/>). A packet it cannot cut or finish is dropped and counted in <see cref="DroppedReads"/>.
 /// Reads are for one thread at a time.
 /// </summary>
 public sealed class TunDevice : IPacketDevice, IDisposable
@@ -324,12 +324,23 @@ public sealed class TunDevice : IPacketDevice, IDisposable
     /// Writes one IP packet. Returns false when the kernel refused it (for example a malformed
     /// packet, or no room in the queue); the caller counts the drop and carries on.
     /// </summary>
-    public unsafe bool Write(ReadOnlySpan<byte> packet)
+    public bool Write(ReadOnlySpan<byte> packet) => Write(default, packet);
+
+    /// <summary>
+    /// Writes one IP packet with the virtio header that says what the kernel still has to do with
+    /// it (a joined TCP segment to cut, a checksum to finish: <see cref="TcpCoalescer"/>); only
+    /// with <see cref="Offloads"/>, except for the empty header. False when the kernel refused it.
+    /// </summary>
+    public unsafe bool Write(VirtioNetHeader header, ReadOnlySpan<byte> packet)
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
-        // An empty virtio header (with offloads): no segmentation, the checksums are complete.
-        byte* none = stackalloc byte[VirtioNetHeader.Length];
-        new Span<byte>(none, VirtioNetHeader.Length).Clear();
+        if (header != default && !Offloads)
+        {
+            throw new InvalidOperationException($"TUN device '{Name}' has no offloads: it cannot take a packet with work left for the kernel.");
+        }
+
+        byte* virtio = stackalloc byte[VirtioNetHeader.Length];
+        header.Write(new Span<byte>(virtio, VirtioNetHeader.Length));
         var vectors = stackalloc IoVec[2];
         while (true)
         {
@@ -342,7 +353,7 @@ public sealed class TunDevice : IPacketDevice, IDisposable
                 }
                 else
                 {
-                    vectors[0] = new IoVec { Base = none, Length = VirtioNetHeader.Length };
+                    vectors[0] = new IoVec { Base = virtio, Length = VirtioNetHeader.Length };
                     vectors[1] = new IoVec { Base = p, Length = (nuint)packet.Length };
                     n = Writev(_fd, vectors, 2);
                     n = n < 0 ? n : n - VirtioNetHeader.Length;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Platform.Linux.Tun;
 
 namespace OpenTunnel.Gateway.Tests.DataPlane;
@@ -46,13 +47,22 @@ internal sealed class InMemoryPacketDevice : IPacketDevice
         return _queued.Wait(timeoutMs) || !_toRead.IsEmpty;
     }
 
-    public bool Write(ReadOnlySpan<byte> packet)
+    /// <summary>Whether writes may carry virtio headers (joined TCP segments), as a TUN device with offloads.</summary>
+    public bool Offloads { get; init; }
+
+    /// <summary>The virtio header of each packet in <see cref="Written"/>, in order.</summary>
+    public ConcurrentQueue<VirtioNetHeader> WrittenHeaders { get; } = [];
+
+    public bool Write(ReadOnlySpan<byte> packet) => Write(default, packet);
+
+    public bool Write(VirtioNetHeader header, ReadOnlySpan<byte> packet)
     {
         if (!AcceptWrites)
         {
             return false;
         }
 
+        WrittenHeaders.Enqueue(header);
         Written.Add(packet.ToArray());
         return true;
     }

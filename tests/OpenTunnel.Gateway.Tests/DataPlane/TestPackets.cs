@@ -23,4 +23,20 @@ internal static class TestPackets
 
         return packet;
     }
+
+    /// <summary>An IPv4 TCP segment with ACK set and <paramref name="payload"/> bytes of data (checksums not set).</summary>
+    public static byte[] Tcp(string source, string destination, uint sequence, ushort identification, int payload)
+    {
+        byte[] packet = Ipv4(source, destination, 20 + payload);
+        packet[9] = 6;
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(4), identification);
+        var tcp = packet.AsSpan(20);
+        BinaryPrimitives.WriteUInt16BigEndian(tcp, 40000);
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], 5201);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], sequence);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp[8..], 1);
+        tcp[12] = 5 << 4;
+        tcp[13] = 0x10;
+        return packet;
+    }
 }

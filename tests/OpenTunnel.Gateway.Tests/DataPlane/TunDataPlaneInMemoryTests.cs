@@ -7,6 +7,7 @@ using OpenTunnel.Gateway.Tests.Connections;
 using OpenTunnel.Gateway.Tests.Sessions;
 using OpenTunnel.Gateway.Tests.Traffic;
 using OpenTunnel.Gateway.Traffic;
+using OpenTunnel.Platform.Linux.Packets;
 
 namespace OpenTunnel.Gateway.Tests.DataPlane;
 
@@ -100,7 +101,7 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     }
 
     [Fact]
-    public void FromClient_DeviceRefuses_CountedAsTunWriteFailed()
+    public void FromClient_DeviceRefuses_CountedAsReceivedAndAsTunWriteFailed()
     {
         var (session, address) = Lease();
         _device.AcceptWrites = false;
@@ -108,7 +109,7 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
         _plane.FromClient(session, Transport.Tls, TestPackets.Ipv4(address, "198.18.2.10"));
 
         Assert.Equal(1, _counters.Drops(DropReason.TunWriteFailed));
-        Assert.Equal(0, session.Traffic.PacketsFromClient);
+        Assert.Equal(1, session.Traffic.PacketsFromClient);
     }
 
     [Fact]
@@ -196,6 +197,38 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
         _plane.DrainNow();
 
         Assert.Equal(1, _counters.Drops(DropReason.NoSession));
+    }
+
+    [Fact]
+    public void FromClient_TcpSegmentsOfOneFlowOnADeviceWithOffloads_HeldUntilDrainNowThenWrittenAsOne()
+    {
+        var device = new InMemoryPacketDevice { Offloads = true };
+        using var plane = new TunDataPlane(device, 1400, _pool, null, _counters, TimeProvider.System, NullLogger.Instance);
+        Assert.True(_pool.TryLease(out uint leased));
+        var session = TestSessions.New(leased);
+        session.IPv4Address = leased;
+        plane.Register(session);
+        string address = IPv4AddressPool.ToAddress(leased).ToString();
+
+        for (int i = 0; i < 3; i++)
+        {
+            plane.FromClient(session, Transport.Dtls, TestPackets.Tcp(address, "198.18.2.10", sequence: 1 + (uint)(i * 1000), identification: (ushort)i, payload: 1000));
+        }
+
+        byte[] other = TestPackets.Ipv4(address, "198.18.2.10");
+        plane.FromClient(session, Transport.Dtls, other);
+        plane.FromClient(session, Transport.Dtls, TestPackets.Tcp(address, "198.18.2.10", sequence: 3001, identification: 3, payload: 1000));
+        Assert.Equal(2, device.Written.Count); // the joined three, then the UDP packet; the last segment is held
+        plane.DrainNow();
+
+        byte[][] written = [.. device.Written];
+        VirtioNetHeader[] headers = [.. device.WrittenHeaders];
+        Assert.Equal(3, written.Length);
+        Assert.Equal(40 + 3000, written[0].Length);
+        Assert.Equal(new VirtioNetHeader(VirtioNetHeader.FlagNeedsChecksum, VirtioNetHeader.GsoTcpV4, 40, 1000, 20, 16), headers[0]);
+        Assert.Equal(other, written[1]);
+        Assert.Equal(default, headers[2]);
+        Assert.Equal(5, session.Traffic.PacketsFromClient);
     }
 
     private (GatewaySession Session, string Address) Lease()

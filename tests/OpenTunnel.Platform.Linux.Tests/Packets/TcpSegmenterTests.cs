@@ -1,24 +1,19 @@
 using System.Buffers.Binary;
-using System.Net;
 using OpenTunnel.Platform.Linux.Packets;
+using static OpenTunnel.Platform.Linux.Tests.Packets.TcpSegments;
 
 namespace OpenTunnel.Platform.Linux.Tests.Packets;
 
 [Trait("Category", "Unit")]
 public sealed class TcpSegmenterTests
 {
-    private const byte Fin = 0x01;
-    private const byte Psh = 0x08;
-    private const byte Ack = 0x10;
-    private const byte Cwr = 0x80;
-
     [Theory]
     [InlineData(4)]
     [InlineData(6)]
     public void WriteSegment_LargeSegment_CutIntoValidSegmentsThatCarryThePayloadInOrder(int version)
     {
         byte[] payload = Enumerable.Range(0, 4000).Select(i => (byte)(i * 7)).ToArray();
-        byte[] packet = Segment(version, payload, sequence: 0xFFFF_F000, flags: Ack | Psh | Fin | Cwr, identification: 0xFFFE);
+        byte[] packet = Build(version, payload, sequence: 0xFFFF_F000, flags: Ack | Psh | Fin | Cwr, identification: 0xFFFE);
 
         Assert.True(TcpSegmenter.TryPlan(packet, 1400, out int count, out int headerLength, out string? error), error);
         Assert.Equal(3, count);
@@ -60,7 +55,7 @@ public sealed class TcpSegmenterTests
     [Fact]
     public void TryPlan_NotTcp_RefusedWithAReason()
     {
-        byte[] udp = Segment(4, new byte[100], 1, Ack, 1);
+        byte[] udp = Build(4, new byte[100], 1, Ack, 1);
         udp[9] = 17;
 
         Assert.False(TcpSegmenter.TryPlan(udp, 1400, out _, out _, out string? error));
@@ -72,7 +67,7 @@ public sealed class TcpSegmenterTests
     [Fact]
     public void TryFinishChecksum_PseudoHeaderSumInTheField_GivesTheFullChecksum()
     {
-        byte[] packet = Segment(4, Enumerable.Range(0, 301).Select(i => (byte)i).ToArray(), 5, Ack, 9);
+        byte[] packet = Build(4, Enumerable.Range(0, 301).Select(i => (byte)i).ToArray(), 5, Ack, 9);
         ushort full = BinaryPrimitives.ReadUInt16BigEndian(packet.AsSpan(36));
 
         // What the kernel leaves with NEEDS_CSUM: the folded, uncomplemented pseudo-header sum.
@@ -94,68 +89,5 @@ public sealed class TcpSegmenterTests
 
         Assert.Equal(InternetChecksum.Compute(data), InternetChecksum.Finish(pieces));
         Assert.Equal(SlowChecksum(data), InternetChecksum.Compute(data));
-    }
-
-    // A TCP segment with valid checksums.
-    private static byte[] Segment(int version, byte[] payload, uint sequence, byte flags, ushort identification)
-    {
-        int ipLength = version == 4 ? 20 : 40;
-        byte[] packet = new byte[ipLength + 20 + payload.Length];
-        var ip = packet.AsSpan();
-        if (version == 4)
-        {
-            ip[0] = 0x45;
-            BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)packet.Length);
-            BinaryPrimitives.WriteUInt16BigEndian(ip[4..], identification);
-            ip[8] = 64;
-            ip[9] = 6;
-            IPAddress.Parse("198.18.2.10").TryWriteBytes(ip[12..], out _);
-            IPAddress.Parse("198.18.128.2").TryWriteBytes(ip[16..], out _);
-            BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip[..20]));
-        }
-        else
-        {
-            ip[0] = 0x60;
-            BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(packet.Length - 40));
-            ip[6] = 6;
-            ip[7] = 64;
-            IPAddress.Parse("2001:db8:2::10").TryWriteBytes(ip[8..], out _);
-            IPAddress.Parse("2001:db8:80::2").TryWriteBytes(ip[24..], out _);
-        }
-
-        var tcp = packet.AsSpan(ipLength);
-        BinaryPrimitives.WriteUInt16BigEndian(tcp, 5201);
-        BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], 40000);
-        BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], sequence);
-        tcp[12] = 5 << 4;
-        tcp[13] = flags;
-        BinaryPrimitives.WriteUInt16BigEndian(tcp[14..], 65535);
-        payload.CopyTo(tcp[20..]);
-        BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], SlowChecksum([.. Pseudo(packet, ipLength, version), .. tcp.ToArray()]));
-        return packet;
-    }
-
-    private static bool TcpChecksumValid(ReadOnlySpan<byte> segment, int ipLength, int version) =>
-        SlowChecksum([.. Pseudo(segment, ipLength, version), .. segment[ipLength..].ToArray()]) == 0;
-
-    private static byte[] Pseudo(ReadOnlySpan<byte> packet, int ipLength, int version)
-    {
-        int tcpLength = packet.Length - ipLength;
-        return version == 4
-            ? [.. packet[12..20].ToArray(), 0, 6, (byte)(tcpLength >> 8), (byte)tcpLength]
-            : [.. packet[8..40].ToArray(), 0, 0, (byte)(tcpLength >> 8), (byte)tcpLength, 0, 0, 0, 6];
-    }
-
-    // RFC 1071 word by word, independent of InternetChecksum.
-    private static ushort SlowChecksum(byte[] data)
-    {
-        uint sum = 0;
-        for (int i = 0; i < data.Length; i += 2)
-        {
-            sum += (uint)(data[i] << 8 | (i + 1 < data.Length ? data[i + 1] : 0));
-            sum = (sum & 0xFFFF) + (sum >> 16);
-        }
-
-        return (ushort)~sum;
     }
 }

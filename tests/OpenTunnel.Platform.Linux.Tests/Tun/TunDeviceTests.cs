@@ -49,24 +49,9 @@ public sealed class TunDeviceTests
     {
         Prerequisites.RequireRootAndCommands("ip");
         using var topology = NetworkTopology.Create();
-        string ns = topology.Client;
-        using var tun = NamespaceThread.Run(ns, () =>
-        {
-            var device = TunDevice.Create(topology.Prefix + "t", offload: true);
-            device.SetIPv4Address(IPAddress.Parse("198.18.201.1"), 24);
-            device.SetMtu(1400);
-            device.SetUp();
-            return device;
-        });
-        Assert.True(tun.Offloads);
-
-        // A TCP connection from the namespace to a peer behind the device; the test answers its SYN.
-        using var socket = NamespaceThread.Run(ns, () => new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp));
-        var connecting = socket.ConnectAsync(IPAddress.Parse("198.18.201.2"), 5000);
+        using var link = await TcpThroughDevice.ConnectAsync(topology, 201);
+        var (tun, socket, syn) = (link.Tun, link.Socket, link.Syn);
         byte[] buffer = new byte[1400];
-        byte[] syn = (await ReadTcpAsync(tun, buffer, segment => (segment[13] & 0x02) != 0)).ToArray();
-        Assert.True(tun.Write(SynAck(syn, mss: 1360)));
-        await connecting.WaitAsync(TimeSpan.FromSeconds(10));
 
         // Sent at once, the initial window of 10 segments leaves as TCP segmentation offload allows: in large pieces.
         byte[] data = Enumerable.Range(0, 10 * 1360).Select(i => (byte)(i * 31)).ToArray();
@@ -92,8 +77,121 @@ public sealed class TunDeviceTests
         Assert.Equal(0, tun.DroppedReads);
 
         // The device counted fewer packets than came out: the kernel handed over segments to cut.
-        string stats = topology.Exec(ns, "cat", $"/sys/class/net/{tun.Name}/statistics/tx_packets").EnsureSuccess().StandardOutput;
+        string stats = topology.Exec(topology.Client, "cat", $"/sys/class/net/{tun.Name}/statistics/tx_packets").EnsureSuccess().StandardOutput;
         Assert.True(long.Parse(stats.Trim(), System.Globalization.CultureInfo.InvariantCulture) < 1 + segments, $"tx_packets {stats.Trim()} for {segments} segments");
+    }
+
+    [Fact]
+    public async Task Write_WithOffload_JoinedSegmentsFromThePeer_ReachTheSocketInOneWrite()
+    {
+        Prerequisites.RequireRootAndCommands("ip");
+        using var topology = NetworkTopology.Create();
+        using var link = await TcpThroughDevice.ConnectAsync(topology, 202);
+        var (tun, socket, syn) = (link.Tun, link.Socket, link.Syn);
+
+        // Four segments of the peer's data, as a client sends them through its tunnel, joined into one write.
+        byte[] data = Enumerable.Range(0, 3 * 1360 + 500).Select(i => (byte)(i * 17)).ToArray();
+        var coalescer = new TcpCoalescer();
+        for (int i = 0, offset = 0; offset < data.Length; i++, offset += 1360)
+        {
+            byte[] segment = PeerSegment(syn, data.AsSpan(offset, Math.Min(1360, data.Length - offset)), sequence: 1001 + (uint)offset, identification: (ushort)(100 + i));
+            Assert.True(i == 0 ? coalescer.TryStart(segment) : coalescer.TryAppend(segment), $"segment {i} joins");
+        }
+
+        long before = RxPackets(topology, tun);
+        var joined = coalescer.Finish(out var header);
+        Assert.Equal(VirtioNetHeader.GsoTcpV4, header.GsoType);
+        Assert.True(tun.Write(header, joined));
+        coalescer.Clear();
+
+        byte[] received = new byte[data.Length];
+        int total = 0;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (total < data.Length)
+        {
+            total += await socket.ReceiveAsync(received.AsMemory(total), timeout.Token);
+        }
+
+        Assert.Equal(data, received);
+        Assert.Equal(1, RxPackets(topology, tun) - before);
+    }
+
+    // A data segment from the peer of the SYN (the SYN-ACK's side), with valid checksums.
+    private static byte[] PeerSegment(byte[] syn, ReadOnlySpan<byte> payload, uint sequence, ushort identification)
+    {
+        byte[] packet = new byte[40 + payload.Length];
+        var p = packet.AsSpan();
+        p[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(p[2..], (ushort)packet.Length);
+        BinaryPrimitives.WriteUInt16BigEndian(p[4..], identification);
+        p[6] = 0x40; // DF
+        p[8] = 64;
+        p[9] = 6;
+        syn.AsSpan(16, 4).CopyTo(p[12..]);
+        syn.AsSpan(12, 4).CopyTo(p[16..]);
+        BinaryPrimitives.WriteUInt16BigEndian(p[10..], InternetChecksum.Compute(p[..20]));
+        var tcp = p[20..];
+        syn.AsSpan(22, 2).CopyTo(tcp);
+        syn.AsSpan(20, 2).CopyTo(tcp[2..]);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], sequence);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp[8..], BinaryPrimitives.ReadUInt32BigEndian(syn.AsSpan(24)) + 1);
+        tcp[12] = 5 << 4;
+        tcp[13] = 0x10;
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[14..], 65535);
+        payload.CopyTo(tcp[20..]);
+        byte[] pseudo = [.. p[12..20], 0, 6, (byte)(tcp.Length >> 8), (byte)tcp.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], InternetChecksum.Finish(InternetChecksum.Add(InternetChecksum.Add(0, pseudo), tcp)));
+        return packet;
+    }
+
+    private static long RxPackets(NetworkTopology topology, TunDevice tun) =>
+        long.Parse(topology.Exec(topology.Client, "cat", $"/sys/class/net/{tun.Name}/statistics/rx_packets").EnsureSuccess().StandardOutput.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A TUN device with offloads in the topology's client namespace (198.18.NET.1/24) and a TCP
+    /// connection from that namespace to 198.18.NET.2:5000 behind it, whose SYN the test answered
+    /// (the peer's sequence numbers start at 1001, its MSS is 1360).
+    /// </summary>
+    private sealed class TcpThroughDevice : IDisposable
+    {
+        private TcpThroughDevice(TunDevice tun, System.Net.Sockets.Socket socket, byte[] syn)
+        {
+            Tun = tun;
+            Socket = socket;
+            Syn = syn;
+        }
+
+        public TunDevice Tun { get; }
+
+        public System.Net.Sockets.Socket Socket { get; }
+
+        /// <summary>The namespace's SYN, as read from the device.</summary>
+        public byte[] Syn { get; }
+
+        public static async Task<TcpThroughDevice> ConnectAsync(NetworkTopology topology, int net)
+        {
+            var tun = NamespaceThread.Run(topology.Client, () =>
+            {
+                var device = TunDevice.Create(topology.Prefix + "t", offload: true);
+                device.SetIPv4Address(IPAddress.Parse($"198.18.{net}.1"), 24);
+                device.SetMtu(1400);
+                device.SetUp();
+                return device;
+            });
+            Assert.True(tun.Offloads);
+            var socket = NamespaceThread.Run(topology.Client, () => new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp));
+            var connecting = socket.ConnectAsync(IPAddress.Parse($"198.18.{net}.2"), 5000);
+            byte[] syn = (await ReadTcpAsync(tun, new byte[1400], segment => (segment[13] & 0x02) != 0)).ToArray();
+            Assert.True(tun.Write(SynAck(syn, mss: 1360)));
+            await connecting.WaitAsync(TimeSpan.FromSeconds(10));
+            return new TcpThroughDevice(tun, socket, syn);
+        }
+
+        public void Dispose()
+        {
+            Socket.Dispose();
+            Tun.Dispose();
+        }
     }
 
     // The next TCP packet read from the device that matches, skipping others (router solicitations and the like).
