@@ -17,4 +17,7 @@ public interface IPacketDevice
 
     /// <summary>Writes one IP packet; false when the device refused it.</summary>
     bool Write(ReadOnlySpan<byte> packet);
+
+    /// <summary>Packets the host dropped before the reader took them, because the device's queue was full.</summary>
+    long QueueDrops { get; }
 }
