@@ -94,6 +94,14 @@ public sealed record NetworkOptions
     public bool TunOffload { get; init; } = true;
 
     /// <summary>
+    /// Packets the kernel queues on the TUN device for the gateway to read (the device's txqueuelen);
+    /// beyond, it drops them (counted as <c>tun_queue_full</c>). Default 10000, 100 to 1000000: room
+    /// for a packet to each of 10,000 sessions at once, where Linux's default of 500 overflows when
+    /// a thousand sessions' answers arrive together while the TUN reader waits for a core. Read at start only.
+    /// </summary>
+    public int TunQueueLength { get; init; } = 10000;
+
+    /// <summary>
     /// IPv4 address pool in CIDR form; default 169.254.0.0/16, prefix /8 to /30. Its first usable
     /// address is the gateway's own TUN address; clients get the others (never network or broadcast).
     /// </summary>

@@ -184,6 +184,7 @@ public static class GatewayOptionsValidator
         }
 
         AddIfOutside(errors, "Network:Mtu", network.Mtu, Protocol.Tunnel.TunnelMtu.MinimumSaneLinkMtu, 9000);
+        AddIfOutside(errors, "Network:TunQueueLength", network.TunQueueLength, 100, 1_000_000);
         for (int i = 0; i < network.EgressInterfaces.Count; i++)
         {
             string name = network.EgressInterfaces[i];

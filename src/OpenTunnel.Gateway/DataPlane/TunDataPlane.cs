@@ -57,6 +57,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
         _counters = counters;
         _time = time;
         _logger = logger;
+        counters.ReadTunQueueDropsFrom(() => tun.QueueDrops);
     }
 
     /// <summary>Let clients reach each other's addresses (Network:AllowClientToClient); may change on reload.</summary>

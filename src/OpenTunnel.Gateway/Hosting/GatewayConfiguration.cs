@@ -155,6 +155,7 @@ public sealed class GatewayConfiguration : IRunningConfiguration, IDisposable
         AddIfChanged(errors, "Network:IPv6Pool", AsNetwork(running.Network.IPv6Pool), AsNetwork(options.Network.IPv6Pool));
         AddIfChanged(errors, "Network:Mtu", running.Network.Mtu, options.Network.Mtu);
         AddIfChanged(errors, "Network:TunOffload", running.Network.TunOffload, options.Network.TunOffload);
+        AddIfChanged(errors, "Network:TunQueueLength", running.Network.TunQueueLength, options.Network.TunQueueLength);
         AddIfChanged(errors, "Network:ManageFirewall", running.Network.ManageFirewall, options.Network.ManageFirewall);
         AddIfChanged(errors, "Network:NftablesTable", running.Network.NftablesTable, options.Network.NftablesTable);
         AddIfChanged(errors, "Control:SocketPath", running.EffectiveControlSocketPath, options.EffectiveControlSocketPath);

@@ -49,6 +49,7 @@ public sealed class TunnelInterface : IDisposable
             var gatewayAddress = IPv4AddressPool.ToAddress(new IPv4AddressPool(tunnel.Pool).GatewayAddress);
             tun.SetIPv4Address(gatewayAddress, tunnel.Pool.PrefixLength);
             tun.SetMtu(tunnel.TunMtu);
+            tun.SetQueueLength(options.Network.TunQueueLength);
             tun.SetUp();
             GatewayLog.TunUp(logger, tun.Name, gatewayAddress, tunnel.Pool.PrefixLength, tunnel.TunMtu);
             if (options.Network.TunOffload && !tun.Offloads)

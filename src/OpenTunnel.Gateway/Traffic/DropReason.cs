@@ -24,6 +24,13 @@ public enum DropReason
     /// <summary>The kernel refused the packet on the TUN device.</summary>
     TunWriteFailed,
 
+    /// <summary>
+    /// A packet towards the clients that the kernel dropped because the TUN device's queue
+    /// (Network:TunQueueLength) was full: the gateway read the device more slowly than packets
+    /// arrived. The kernel counts these (the device's transmit drops), not the gateway.
+    /// </summary>
+    TunQueueFull,
+
     /// <summary>A CSTP frame of a type this gateway does not take (for example COMPRESSED, never negotiated).</summary>
     UnexpectedFrame,
 }

@@ -16,6 +16,7 @@ public sealed class PacketCounters
     private readonly long[] _handshakes = new long[Enum.GetValues<DtlsHandshakeResult>().Length];
     private long _helloVerifyRequests;
     private long _rebinds;
+    private Func<long> _tunQueueDrops = static () => 0;
 
     /// <summary>Data packets from clients written to the TUN device, over both transports.</summary>
     public long PacketsFromClients => _tally.PacketsFromClient;
@@ -54,7 +55,11 @@ public sealed class PacketCounters
 
     public void CountRebind() => Interlocked.Increment(ref _rebinds);
 
-    public long Drops(DropReason reason) => Volatile.Read(ref _drops[(int)reason]);
+    /// <summary>Where <see cref="DropReason.TunQueueFull"/> is read from: the kernel counts those drops, the TUN device reports them.</summary>
+    public void ReadTunQueueDropsFrom(Func<long> source) => _tunQueueDrops = source;
+
+    public long Drops(DropReason reason) =>
+        reason == DropReason.TunQueueFull ? _tunQueueDrops() : Volatile.Read(ref _drops[(int)reason]);
 
     public long Drops(DtlsDropReason reason) => Volatile.Read(ref _dtlsDrops[(int)reason]);
 

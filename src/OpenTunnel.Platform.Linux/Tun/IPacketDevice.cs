@@ -23,4 +23,7 @@ public interface IPacketDevice
 
     /// <summary>Writes one IP packet with its virtio header (only with <see cref="Offloads"/>); false when the device refused it.</summary>
     bool Write(Packets.VirtioNetHeader header, ReadOnlySpan<byte> packet);
+
+    /// <summary>Packets the host dropped before the reader took them, because the device's queue was full.</summary>
+    long QueueDrops { get; }
 }

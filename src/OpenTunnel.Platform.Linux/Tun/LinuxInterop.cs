@@ -33,6 +33,7 @@ internal static partial class LinuxInterop
     public const uint SIOCSIFNETMASK = 0x891c;
     public const uint SIOCSIFMTU = 0x8922;
     public const uint SIOCGIFINDEX = 0x8933;
+    public const uint SIOCSIFTXQLEN = 0x8943;
 
     public const int IFNAMSIZ = 16;
 

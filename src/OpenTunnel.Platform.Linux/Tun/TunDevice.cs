@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 using OpenTunnel.Platform.Linux.Packets;
 using static OpenTunnel.Platform.Linux.Tun.LinuxInterop;
 
@@ -24,6 +25,9 @@ public sealed class TunDevice : IPacketDevice, IDisposable
     private const int MaxOffloadedPacket = VirtioNetHeader.Length + ushort.MaxValue;
 
     private readonly byte[] _offloaded;
+
+    /// <summary>The interface table of the namespace the device was made in (see <see cref="QueueDrops"/>); null when /proc cannot be read.</summary>
+    private readonly SafeFileHandle? _statistics;
     private int _fd;
     private long _droppedReads;
 
@@ -34,12 +38,13 @@ public sealed class TunDevice : IPacketDevice, IDisposable
     private int _nextSegment;
     private int _segmentCount;
 
-    private TunDevice(int fd, string name, bool virtioHeaders, bool offloads)
+    private TunDevice(int fd, string name, bool virtioHeaders, bool offloads, SafeFileHandle? statistics)
     {
         _fd = fd;
         Name = name;
         Offloads = offloads;
         _offloaded = virtioHeaders ? new byte[MaxOffloadedPacket] : [];
+        _statistics = statistics;
     }
 
     /// <summary>Whether the kernel hands this device checksum and TCP segmentation work (see the class summary).</summary>
@@ -50,6 +55,38 @@ public sealed class TunDevice : IPacketDevice, IDisposable
 
     /// <summary>The interface name the kernel gave the device (the requested one, or tunN).</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// Packets the kernel dropped on their way to this device's reader: the interface's transmit
+    /// drops. The kernel queues packets routed into the device until they are read, at most the
+    /// queue length (<see cref="SetQueueLength"/>, 500 by default) of them, and drops the rest
+    /// (drivers/net/tun.c, tun_net_xmit); so this counts the packets that arrived while the reader
+    /// was that far behind. Read from the interface table of the namespace the device was made in,
+    /// whichever thread asks; 0 when that table cannot be read.
+    /// </summary>
+    public long QueueDrops
+    {
+        get
+        {
+            if (_statistics is null)
+            {
+                return 0;
+            }
+
+            // The table is made afresh by every read from its start (a seq_file), so the handle opened once serves every call.
+            var table = new StringBuilder();
+            byte[] chunk = new byte[16 * 1024];
+            long offset = 0;
+            int n;
+            while ((n = RandomAccess.Read(_statistics, chunk, offset)) > 0)
+            {
+                table.Append(Encoding.ASCII.GetString(chunk, 0, n));
+                offset += n;
+            }
+
+            return ProcNetDev.TryReadTransmitDropped(table.ToString(), Name, out long dropped) ? dropped : 0;
+        }
+    }
 
     /// <summary>The raw file descriptor, for callers that poll several descriptors together.</summary>
     public int FileDescriptor => _fd;
@@ -104,7 +141,21 @@ public sealed class TunDevice : IPacketDevice, IDisposable
         }
 
         bool offloads = offload && IoctlValue(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == 0;
-        return new TunDevice(fd, ReadName(ref request), offload, offloads);
+        return new TunDevice(fd, ReadName(ref request), offload, offloads, OpenStatistics());
+    }
+
+    /// <summary>
+    /// Sets how many packets the kernel queues for this device's reader before it drops them
+    /// (the interface's transmit queue length, as <c>ip link set DEV txqueuelen N</c>; the kernel
+    /// resizes the device's ring to it). 1 to 1,000,000.
+    /// </summary>
+    public unsafe void SetQueueLength(int packets)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(packets, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(packets, 1_000_000);
+        var request = NewRequest();
+        request.Value = packets;
+        InterfaceIoctl(SIOCSIFTXQLEN, &request, "set the queue length of");
     }
 
     /// <summary>Sets the interface's IPv4 address and prefix length.</summary>
@@ -378,6 +429,22 @@ public sealed class TunDevice : IPacketDevice, IDisposable
         if (fd >= 0)
         {
             Close(fd);
+            _statistics?.Dispose();
+        }
+    }
+
+    private static SafeFileHandle? OpenStatistics()
+    {
+        // thread-self, not self: the device lives in the namespace of the thread that made it,
+        // which need not be the process's main thread's (tests make devices from a thread that
+        // joined another namespace). The handle keeps that namespace for later reads.
+        try
+        {
+            return File.OpenHandle("/proc/thread-self/net/dev");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

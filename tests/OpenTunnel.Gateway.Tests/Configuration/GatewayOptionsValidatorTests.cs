@@ -201,7 +201,7 @@ public sealed class GatewayOptionsValidatorTests
             DataDirectory = "relative/dir",
             Listener = new ListenerOptions { Address = "any", Port = 0 },
             Tls = new TlsOptions { KeyFile = "/etc/key.pem" },
-            Network = Valid().Network with { TunDevice = "a-very-long-device-name", Mtu = 100, DefaultDomain = "bad domain", NftablesTable = "my-table" },
+            Network = Valid().Network with { TunDevice = "a-very-long-device-name", TunQueueLength = 50, Mtu = 100, DefaultDomain = "bad domain", NftablesTable = "my-table" },
             Timeouts = new TimeoutOptions { DpdSeconds = 1, CookieTimeoutSeconds = 0 },
             Limits = new LimitOptions { MaxSessions = 0, SendQueuePackets = 1, PreAuthTimeoutSeconds = 1, MaxPreAuthConnections = 0, BanScore = -1, BanPointsRefusedSignIn = 1001, BanPointsMalformedRequest = -1, BanScoreResetSeconds = 0, BanSeconds = 0 },
             Metrics = new MetricsOptions { Address = "localhost:9464" },
@@ -212,7 +212,7 @@ public sealed class GatewayOptionsValidatorTests
 
         foreach (string setting in new[]
         {
-            "DataDirectory", "Listener:Address", "Listener:Port", "Tls:KeyFile", "Network:TunDevice", "Network:Mtu", "Network:DefaultDomain",
+            "DataDirectory", "Listener:Address", "Listener:Port", "Tls:KeyFile", "Network:TunDevice", "Network:TunQueueLength", "Network:Mtu", "Network:DefaultDomain",
             "Network:NftablesTable", "Timeouts:DpdSeconds", "Timeouts:CookieTimeoutSeconds", "Limits:MaxSessions", "Limits:SendQueuePackets",
             "Limits:PreAuthTimeoutSeconds", "Limits:MaxPreAuthConnections", "Limits:BanScore", "Limits:BanPointsRefusedSignIn", "Limits:BanPointsMalformedRequest",
             "Limits:BanScoreResetSeconds", "Limits:BanSeconds",

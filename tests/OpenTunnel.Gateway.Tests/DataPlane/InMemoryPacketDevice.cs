@@ -18,6 +18,9 @@ internal sealed class InMemoryPacketDevice : IPacketDevice
     /// <summary>When false, every write is refused, as the kernel refuses a packet it cannot take.</summary>
     public bool AcceptWrites { get; set; } = true;
 
+    /// <summary>What the device reports as dropped by the host before the data plane read it (a kernel's full queue).</summary>
+    public long QueueDrops { get; set; }
+
     /// <summary>Queues a packet as if the host routed it into the device.</summary>
     public void Inject(byte[] packet)
     {

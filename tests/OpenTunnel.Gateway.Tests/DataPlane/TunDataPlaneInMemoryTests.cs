@@ -41,6 +41,17 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     }
 
     [Fact]
+    public void Drops_TunQueueFull_IsWhatTheDeviceReportsTheHostDropped_ReadWhenAsked()
+    {
+        Assert.Equal(0, _counters.Drops(DropReason.TunQueueFull));
+
+        _device.QueueDrops = 170;
+
+        Assert.Equal(170, _counters.Drops(DropReason.TunQueueFull));
+        Assert.Equal(0, _counters.Drops(DropReason.QueueFull));
+    }
+
+    [Fact]
     public void FromClient_OverDtls_CountedOnceUnderDtlsForTheSessionAndTheGateway()
     {
         var (session, address) = Lease();

@@ -14,6 +14,7 @@ public sealed class MetricLabelTests
     [InlineData(DropReason.NoSession, "no_session")]
     [InlineData(DropReason.QueueFull, "queue_full")]
     [InlineData(DropReason.TunWriteFailed, "tun_write_failed")]
+    [InlineData(DropReason.TunQueueFull, "tun_queue_full")]
     [InlineData(DropReason.UnexpectedFrame, "unexpected_frame")]
     public void Of_DropReason_IsTheLabelDashboardsUse(DropReason reason, string label) => Assert.Equal(label, MetricLabel.Of(reason));
 

@@ -264,6 +264,36 @@ public sealed class TunDeviceTests
     }
 
     [Fact]
+    public void QueueDrops_PacketsBeyondTheQueueLengthWhileNobodyReads_AreCountedFromAnyThread()
+    {
+        Prerequisites.RequireRootAndCommands("ip");
+        using var topology = NetworkTopology.Create();
+        string ns = topology.Client;
+        using var tun = NamespaceThread.Run(ns, () =>
+        {
+            var device = TunDevice.Create(topology.Prefix + "q");
+            device.SetIPv4Address(IPAddress.Parse("198.18.201.1"), 24);
+            device.SetQueueLength(100);
+            device.SetUp();
+            return device;
+        });
+        using var sender = NamespaceThread.Run(ns, () => new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp));
+
+        Assert.Contains("qlen 100", topology.Exec(ns, "ip", "link", "show", tun.Name).EnsureSuccess().StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(0, tun.QueueDrops);
+        var target = new IPEndPoint(IPAddress.Parse("198.18.201.2"), 9);
+        for (int i = 0; i < 300; i++)
+        {
+            sender.SendTo(new byte[64], target);
+        }
+
+        // Read on this thread, in the root namespace: the count is the device's namespace's, not the reader's.
+        // 100 queued, 200 dropped; the kernel's own packets (IPv6 router solicitations) may add a few.
+        Assert.InRange(tun.QueueDrops, 200, 220);
+        Assert.Contains("dropped", topology.Exec(ns, "ip", "-s", "link", "show", tun.Name).EnsureSuccess().StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Create_NameTooLong_ThrowsWithReason()
     {
         var error = Assert.Throws<TunDeviceException>(() => TunDevice.Create("a-name-far-too-long-for-linux"));
