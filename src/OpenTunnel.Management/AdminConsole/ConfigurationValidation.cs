@@ -2,10 +2,11 @@ using Microsoft.AspNetCore.Antiforgery;
 using OpenTunnel.Management.AdminConsole.Pages;
 using OpenTunnel.Management.Api.Resources;
 using OpenTunnel.Management.Domain;
+using OpenTunnel.Management.Validation;
 
 namespace OpenTunnel.Management.AdminConsole;
 
-/// <summary>The messages of the server configuration form while it is typed in, and the count of split routes.</summary>
+/// <summary>The messages of the server configuration form while it is typed in, and the count of split routes as the validator counts them (group policies' too).</summary>
 public sealed record ConfigurationValidationView(Dictionary<string, IReadOnlyList<string>> Fields, int Routes, int MaximumRoutes);
 
 /// <summary>
@@ -45,7 +46,7 @@ public static class ConfigurationValidation
         var definition = new ServerConfigurations();
         var configuration = new ServerConfiguration();
         definition.Apply(input, configuration);
-        errors.AddAll(definition.Validate(configuration).ToDictionary());
+        errors.AddAll(definition.Validate(configuration).ToDictionary(), form.FieldOf);
 
         var fields = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (string field in errors.Fields)
@@ -53,6 +54,6 @@ public static class ConfigurationValidation
             fields[field] = errors.For(field);
         }
 
-        return new ConfigurationValidationView(fields, configuration.IncludeRoutes.Count + configuration.ExcludeRoutes.Count, ServerConfiguration.MaximumSplitRoutes);
+        return new ConfigurationValidationView(fields, ServerConfigurationValidator.CountedRoutes(configuration), ServerConfiguration.MaximumSplitRoutes);
     }
 }

@@ -19,4 +19,17 @@ public static class ApiJson
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         return options;
     }
+
+    /// <summary>
+    /// A stored object as a client would send it back: the body of its GET read as the body of a PUT
+    /// (<typeparamref name="TInput"/>), so every field the two share is carried over, also one added
+    /// after the caller was written. A form that shows some fields starts from this and sets those.
+    /// </summary>
+    public static TInput AsInput<TInput>(object stored)
+        where TInput : class
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        return JsonSerializer.SerializeToElement(stored, stored.GetType(), Options).Deserialize<TInput>(Options)
+            ?? throw new InvalidOperationException($"A stored {stored.GetType().Name} read as {typeof(TInput).Name} is null.");
+    }
 }

@@ -87,8 +87,6 @@ public static class ServerConfigurationValidator
         }
 
         var names = new HashSet<string>(StringComparer.Ordinal);
-        var includes = new List<IReadOnlyList<IPNetwork>> { RouteUnion.Parse(configuration.IncludeRoutes) };
-        var excludes = new List<IReadOnlyList<IPNetwork>> { RouteUnion.Parse(configuration.ExcludeRoutes) };
         for (int g = 0; g < policies.Count; g++)
         {
             string prefix = $"groupPolicies[{g}]";
@@ -128,16 +126,42 @@ public static class ServerConfigurationValidator
             {
                 errors.Add($"{prefix}.dnsSuffix", $"'{policy.DnsSuffix}' is not a DNS domain name.");
             }
-
-            includes.Add(RouteUnion.Parse(policy.IncludeRoutes ?? []));
-            excludes.Add(RouteUnion.Parse(policy.ExcludeRoutes ?? []));
         }
 
-        int union = RouteUnion.Of(includes).Count + RouteUnion.Of(excludes).Count;
+        int union = GroupRouteUnion(configuration, policies);
         if (union > ServerConfiguration.MaximumSplitRoutes)
         {
             errors.Add("groupPolicies", $"a member of every group would get {union} include and exclude routes (the union of all groups' routes and the configuration's); at most {ServerConfiguration.MaximumSplitRoutes} are allowed.");
         }
+    }
+
+    /// <summary>
+    /// The split routes counted against <see cref="ServerConfiguration.MaximumSplitRoutes"/>, as the
+    /// checks above count them: the configuration's include and exclude routes, or with group policies
+    /// the union a member of every group would get, whichever is more (the console shows it while typing).
+    /// </summary>
+    public static int CountedRoutes(ServerConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        int own = configuration.IncludeRoutes.Count + configuration.ExcludeRoutes.Count;
+        return configuration.GroupPolicies is { Count: > 0 } policies ? Math.Max(own, GroupRouteUnion(configuration, policies)) : own;
+    }
+
+    /// <summary>How many include and exclude routes a member of every group gets: the union of all groups' routes and the configuration's.</summary>
+    private static int GroupRouteUnion(ServerConfiguration configuration, List<GroupPolicySettings> policies)
+    {
+        var includes = new List<IReadOnlyList<IPNetwork>> { RouteUnion.Parse(configuration.IncludeRoutes) };
+        var excludes = new List<IReadOnlyList<IPNetwork>> { RouteUnion.Parse(configuration.ExcludeRoutes) };
+        foreach (GroupPolicySettings? policy in policies)
+        {
+            if (policy is not null)
+            {
+                includes.Add(RouteUnion.Parse(policy.IncludeRoutes ?? []));
+                excludes.Add(RouteUnion.Parse(policy.ExcludeRoutes ?? []));
+            }
+        }
+
+        return RouteUnion.Of(includes).Count + RouteUnion.Of(excludes).Count;
     }
 
     private static IPNetwork? ParsePool(ValidationErrors errors, string field, string? text, AddressFamily family)

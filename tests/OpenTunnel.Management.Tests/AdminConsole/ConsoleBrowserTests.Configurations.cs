@@ -1,39 +1,95 @@
+using System.Text.Json;
 using Microsoft.Playwright;
 using OpenTunnel.Management.Tests.Harness;
 
 namespace OpenTunnel.Management.Tests.AdminConsole;
 
-/// <summary>The server configuration form checked while it is typed in.</summary>
+/// <summary>The server configuration form: its group policies and load balancing, and its checks while it is typed in.</summary>
 public sealed partial class ConsoleBrowserTests
 {
     [Fact]
-    public async Task ConfigurationEdit_KeepsTheLoadBalancingAndGroupPoliciesTheFormDoesNotShow()
+    public async Task ConfigurationEdit_GroupPoliciesAndLoadBalancing_AreEditedStoredAndCounted_ABadCidrStandsAtItsRow()
     {
-        string name = ManagementAppFixture.Unique("kept");
-        ApiResponse created = await service.Api.CreateAsync("/api/v1/configurations", new
-        {
-            name,
-            port = 443,
-            loadBalancing = new { mode = "redirect", thresholdPercent = 30 },
-            groupPolicies = new[] { new { group = "engineering", includeRoutes = new[] { "198.18.2.0/24" } } },
-        });
+        string name = ManagementAppFixture.Unique("groups");
+        ApiResponse created = await service.Api.CreateAsync("/api/v1/configurations", new { name, includeRoutes = new[] { "198.18.2.0/24" } });
         IPage page = await service.SignInAsync(service.FullAdmin);
         await page.GotoAsync($"/console/configurations/{created.Id}");
-        await page.GetByLabel("Port").FillAsync("8443");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#route-count")).ToHaveTextAsync("1 of 500 used.");
+        await page.GetByLabel("Mode", new() { Exact = true }).SelectOptionAsync("redirect");
+        await page.GetByLabel("Threshold (percent more sessions)").FillAsync("35");
 
-        // The save is an enhanced form post: wait for what it stores rather than for a page load.
-        var stored = (await service.Api.ReadAsync($"/api/v1/configurations/{created.Id}")).Json;
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); stored.GetProperty("port").GetInt32() != 8443 && DateTime.UtcNow < deadline;)
+        // The new policy's row; while typing, its bad CIDR is named at its field and its good route counts.
+        ILocator policy = page.Locator("fieldset.item", new() { HasText = "New group policy" });
+        await policy.GetByLabel("Group", new() { Exact = true }).FillAsync("engineering");
+        await policy.GetByLabel("DNS servers").FillAsync("198.18.4.53");
+        await policy.GetByLabel("DNS suffix (optional)").FillAsync("eng.example.com");
+        ILocator routes = page.Locator("[id='groupPolicies[0].includeRoutes']");
+        await routes.FillAsync("198.18.4.0/24\n198.18.300.0/24");
+        await Assertions.Expect(page.Locator("[id='groupPolicies[0].includeRoutes-error']")).ToContainTextAsync("line 2:");
+        await Assertions.Expect(page.Locator("#route-count")).ToHaveTextAsync("2 of 500 used.");
+
+        // Saved anyway: refused, the API's message at the row's field, nothing stored.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("div[role='alert']", new() { HasText = "was not saved" })).ToBeVisibleAsync();
+        await Assertions.Expect(routes).ToHaveAttributeAsync("aria-invalid", "true");
+        await Assertions.Expect(routes).ToHaveAttributeAsync("aria-describedby", "groupPolicies[0].includeRoutes-error");
+        await Assertions.Expect(page.Locator("[id='groupPolicies[0].includeRoutes-error']")).ToContainTextAsync("198.18.300.0/24");
+        await Assertions.Expect(routes).ToHaveValueAsync("198.18.4.0/24\n198.18.300.0/24");
+        await ConsoleService.ScreenshotAsync(page, "configuration-group-policy-bad-cidr");
+        JsonElement stored = (await service.Api.ReadAsync($"/api/v1/configurations/{created.Id}")).Json;
+        Assert.Equal(JsonValueKind.Null, stored.GetProperty("groupPolicies").ValueKind);
+
+        await routes.FillAsync("198.18.4.0/24");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        stored = await StoredWhenAsync(created.Id, s => s.GetProperty("groupPolicies").ValueKind == JsonValueKind.Array);
+        Assert.Equal("redirect", stored.GetProperty("loadBalancing").GetProperty("mode").GetString());
+        Assert.Equal(35, stored.GetProperty("loadBalancing").GetProperty("thresholdPercent").GetInt32());
+        JsonElement saved = Assert.Single(stored.GetProperty("groupPolicies").EnumerateArray());
+        Assert.Equal("engineering", saved.GetProperty("group").GetString());
+        Assert.Equal(["198.18.4.0/24"], saved.GetProperty("includeRoutes").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(["198.18.4.53"], saved.GetProperty("dnsServers").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal("eng.example.com", saved.GetProperty("dnsSuffix").GetString());
+        Assert.False(saved.GetProperty("replaceRoutes").GetBoolean());
+
+        // The stored policy is shown with a new row under it; the first is removed while a second is added
+        // with a bad route: the message stands at the second row, though the API numbers it first.
+        await page.GotoAsync($"/console/configurations/{created.Id}");
+        await Assertions.Expect(page.Locator("[id='groupPolicies[0].group']")).ToHaveValueAsync("engineering");
+        await Assertions.Expect(page.Locator("#route-count")).ToHaveTextAsync("2 of 500 used.");
+        await page.GetByLabel("Remove this group policy when saving").CheckAsync();
+        await page.Locator("[id='groupPolicies[1].group']").FillAsync("sales");
+        await page.Locator("[id='groupPolicies[1].excludeRoutes']").FillAsync("198.18.5.0/33");
+        await page.Locator("[id='groupPolicies[1].replaceRoutes']").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("[id='groupPolicies[1].excludeRoutes-error']")).ToContainTextAsync("line 1:");
+        await Assertions.Expect(page.Locator("[id='groupPolicies[0].excludeRoutes-error']")).ToHaveCountAsync(0);
+        await page.Locator("[id='groupPolicies[1].excludeRoutes']").FillAsync("198.18.5.0/24");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        stored = await StoredWhenAsync(created.Id, s => s.GetProperty("groupPolicies")[0].GetProperty("group").GetString() == "sales");
+        saved = Assert.Single(stored.GetProperty("groupPolicies").EnumerateArray());
+        Assert.True(saved.GetProperty("replaceRoutes").GetBoolean());
+        Assert.Equal(["198.18.5.0/24"], saved.GetProperty("excludeRoutes").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal("redirect", stored.GetProperty("loadBalancing").GetProperty("mode").GetString());
+
+        // The form with its policies fits a phone, and every field has a label.
+        IPage phone = await service.SignInAsync(service.FullAdmin, width: 390);
+        await phone.GotoAsync($"/console/configurations/{created.Id}");
+        await AssertFitsAndLabelledAsync(phone);
+        await ConsoleService.ScreenshotAsync(phone, "configuration-group-policies-390px");
+    }
+
+    /// <summary>The configuration as the API reads it once <paramref name="saved"/> holds (an enhanced form post: wait for what it stores rather than for a page load).</summary>
+    private async Task<JsonElement> StoredWhenAsync(string id, Func<JsonElement, bool> saved)
+    {
+        JsonElement stored = (await service.Api.ReadAsync($"/api/v1/configurations/{id}")).Json;
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); !saved(stored) && DateTime.UtcNow < deadline;)
         {
             await Task.Delay(200);
-            stored = (await service.Api.ReadAsync($"/api/v1/configurations/{created.Id}")).Json;
+            stored = (await service.Api.ReadAsync($"/api/v1/configurations/{id}")).Json;
         }
 
-        Assert.Equal(8443, stored.GetProperty("port").GetInt32());
-        Assert.Equal("redirect", stored.GetProperty("loadBalancing").GetProperty("mode").GetString());
-        Assert.Equal(30, stored.GetProperty("loadBalancing").GetProperty("thresholdPercent").GetInt32());
-        Assert.Equal("engineering", stored.GetProperty("groupPolicies")[0].GetProperty("group").GetString());
+        Assert.True(saved(stored), $"the console's save is not stored: {stored}");
+        return stored;
     }
 
     [Fact]

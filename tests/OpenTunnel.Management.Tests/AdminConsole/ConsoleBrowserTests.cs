@@ -43,14 +43,20 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         foreach (string path in new[] { "/console/users", $"/console/users/{user}", "/console/access/policies", "/console/access/policies/new", "/console/profiles", "/console/profiles/new", $"/console/sites/{site}" })
         {
             await phone.GotoAsync(path);
-            int overflow = await phone.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
-            Assert.True(overflow <= 0, $"at 390 px {path} is {overflow} px wider than the screen");
-            int unlabelled = await phone.EvaluateAsync<int>(
-                "[...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea')].filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).length");
-            Assert.True(unlabelled == 0, $"{path} has {unlabelled} field(s) without a label");
+            await AssertFitsAndLabelledAsync(phone);
         }
 
         await ConsoleService.ScreenshotAsync(phone, "site-390px");
+    }
+
+    /// <summary>The page shown in <paramref name="phone"/> is no wider than its screen and every field on it has a label.</summary>
+    private static async Task AssertFitsAndLabelledAsync(IPage phone)
+    {
+        int overflow = await phone.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+        Assert.True(overflow <= 0, $"at {phone.ViewportSize?.Width} px {phone.Url} is {overflow} px wider than the screen");
+        int unlabelled = await phone.EvaluateAsync<int>(
+            "[...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea')].filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).length");
+        Assert.True(unlabelled == 0, $"{phone.Url} has {unlabelled} field(s) without a label");
     }
 
     [Fact]
@@ -147,8 +153,12 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         await page.GotoAsync($"/console/configurations/{created.Id}");
         await page.GetByLabel("Port").FillAsync("8443");
 
-        // Meanwhile someone else changes the port through the API.
-        ApiResponse other = await service.Api.SendAsync(HttpMethod.Put, $"/api/v1/configurations/{created.Id}", new { name, port = 10443 }, created.ETag);
+        // Meanwhile someone else changes the port and adds a group policy through the API.
+        ApiResponse other = await service.Api.SendAsync(
+            HttpMethod.Put,
+            $"/api/v1/configurations/{created.Id}",
+            new { name, port = 10443, groupPolicies = new[] { new { group = "operations", includeRoutes = new[] { "198.18.6.0/24" } } } },
+            created.ETag);
         Assert.Equal(HttpStatusCode.OK, other.Status);
         await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
 
@@ -158,15 +168,20 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         await Assertions.Expect(port.Locator("td").Nth(0)).ToHaveTextAsync("10443");
         await Assertions.Expect(port.Locator("td").Nth(1)).ToHaveTextAsync("8443");
         await Assertions.Expect(page.GetByLabel("Port")).ToHaveValueAsync("8443");
+        ILocator policies = conflict.Locator("tr", new() { HasText = "Group policies" });
+        await Assertions.Expect(policies.Locator("td").Nth(0)).ToContainTextAsync("operations");
+        await Assertions.Expect(policies.Locator("td").Nth(1)).ToHaveTextAsync("");
         await ConsoleService.ScreenshotAsync(page, "stale-edit");
 
         ApiResponse stored = await service.Api.ReadAsync($"/api/v1/configurations/{created.Id}");
         Assert.Equal(10443, stored.Json.GetProperty("port").GetInt32());
 
-        // Saving again after seeing the conflict is a deliberate overwrite.
+        // Saving again after seeing the conflict is a deliberate overwrite: the edit as shown, without the policy.
         await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
         await Assertions.Expect(page.Locator("section.banner.warning")).ToHaveCountAsync(0);
-        Assert.Equal(8443, (await service.Api.ReadAsync($"/api/v1/configurations/{created.Id}")).Json.GetProperty("port").GetInt32());
+        System.Text.Json.JsonElement overwritten = (await service.Api.ReadAsync($"/api/v1/configurations/{created.Id}")).Json;
+        Assert.Equal(8443, overwritten.GetProperty("port").GetInt32());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, overwritten.GetProperty("groupPolicies").ValueKind);
     }
 
     [Fact]
@@ -505,7 +520,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         }, current.ETag);
         Assert.Equal(HttpStatusCode.OK, withRules.Status);
         await page.ReloadAsync();
-        await Assertions.Expect(page.Locator(".hint", new() { HasText = "On-demand rules (1)" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[id='onDemandRules[0].values']")).ToHaveValueAsync("corp.example.com");
 
         // The on-demand fields: a bad number and a bad suffix stand at their fields, good values are stored.
         await page.GetByLabel(new Regex("^Disconnect an on-demand tunnel")).FillAsync("ten");
@@ -541,6 +556,86 @@ public sealed partial class ConsoleBrowserTests(ConsoleService service) : IClass
         IPage reader = await ReadOnlyFormAsync($"/console/profiles/{id}", "profile");
         await reader.GotoAsync("/console/profiles");
         await Assertions.Expect(reader.GetByRole(AriaRole.Link, new() { Name = "New VPN profile" })).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task ProfileEdit_OnDemandRuleAndProxy_AreStored_ABadProxyStandsAtItsField_AStaleSaveIsRefused()
+    {
+        (string site, _) = await SiteAsync("odp");
+        string name = ManagementAppFixture.Unique("prx");
+        string id = (await service.Api.CreateAsync("/api/v1/profiles", new { name, siteId = site, platform = "linux" })).Id;
+        IPage page = await service.SignInAsync(service.FullAdmin);
+        await page.GotoAsync($"/console/profiles/{id}");
+        ILocator rule = page.Locator("fieldset.item", new() { HasText = "New on-demand rule" });
+        await rule.GetByLabel("Match", new() { Exact = true }).SelectOptionAsync("Domains");
+        await rule.GetByLabel(new Regex("^Values")).FillAsync("corp.example.com\ngit.example.com");
+        await rule.GetByLabel("Action", new() { Exact = true }).SelectOptionAsync("Evaluate");
+        await page.GetByLabel("Proxy host (name or address)").FillAsync("proxy.example.com");
+        await page.GetByLabel("Proxy port").FillAsync("99999");
+        await page.GetByLabel(new Regex("^Hosts that bypass the proxy")).FillAsync("*.corp.example.com");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+
+        // A port out of range: the API's message at the port, nothing stored.
+        await Assertions.Expect(page.Locator("[id='proxy.port-error']")).ToContainTextAsync("it must be between 1 and 65535");
+        await Assertions.Expect(page.GetByLabel("Proxy port")).ToHaveAttributeAsync("aria-invalid", "true");
+        System.Text.Json.JsonElement stored = (await service.Api.ReadAsync($"/api/v1/profiles/{id}")).Json;
+        Assert.Equal(0, stored.GetProperty("onDemandRules").GetArrayLength());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, stored.GetProperty("proxy").ValueKind);
+
+        // A PAC URL beside a host: the proxy's own message, above its fields.
+        await page.GetByLabel("PAC file URL").FillAsync("http://wpad.example.com/proxy.pac");
+        await page.GetByLabel("Proxy port").FillAsync("3128");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#proxy-error")).ToContainTextAsync("either a PAC URL or a host and port");
+        await ConsoleService.ScreenshotAsync(page, "profile-bad-proxy");
+
+        await page.GetByLabel("PAC file URL").FillAsync("");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"VPN profile {name} is saved.");
+        stored = (await service.Api.ReadAsync($"/api/v1/profiles/{id}")).Json;
+        System.Text.Json.JsonElement saved = Assert.Single(stored.GetProperty("onDemandRules").EnumerateArray());
+        Assert.Equal("domains", saved.GetProperty("match").GetString());
+        Assert.Equal(["corp.example.com", "git.example.com"], saved.GetProperty("values").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal("evaluate", saved.GetProperty("action").GetString());
+        System.Text.Json.JsonElement proxy = stored.GetProperty("proxy");
+        Assert.Equal("proxy.example.com", proxy.GetProperty("host").GetString());
+        Assert.Equal(3128, proxy.GetProperty("port").GetInt32());
+        Assert.Equal(["*.corp.example.com"], proxy.GetProperty("exclusions").EnumerateArray().Select(v => v.GetString()));
+
+        // A rule with a bad range is named at its own row's values.
+        await page.GotoAsync($"/console/profiles/{id}");
+        await Assertions.Expect(page.Locator("[id='onDemandRules[0].values']")).ToHaveValueAsync("corp.example.com\ngit.example.com");
+        await page.Locator("[id='onDemandRules[1].match']").SelectOptionAsync("IpRanges");
+        await page.Locator("[id='onDemandRules[1].values']").FillAsync("198.18.0.0/33");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("[id='onDemandRules[1].values-error']")).ToContainTextAsync("line 1:");
+        await page.Locator("[id='onDemandRules[1].values']").FillAsync("198.18.0.0/16");
+
+        // Meanwhile someone else changes the profile through the API: the console's save is refused, nothing overwritten.
+        ApiResponse current = await service.Api.ReadAsync($"/api/v1/profiles/{id}");
+        ApiResponse other = await service.Api.SendAsync(HttpMethod.Put, $"/api/v1/profiles/{id}", new { name, siteId = site, platform = "linux", description = "changed elsewhere" }, current.ETag);
+        Assert.Equal(HttpStatusCode.OK, other.Status);
+        await page.GetByLabel("Proxy port").FillAsync("8080");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("div[role='alert']")).ToContainTextAsync("someone else changed this profile");
+        await Assertions.Expect(page.GetByLabel("Proxy port")).ToHaveValueAsync("8080");
+        stored = (await service.Api.ReadAsync($"/api/v1/profiles/{id}")).Json;
+        Assert.Equal("changed elsewhere", stored.GetProperty("description").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, stored.GetProperty("proxy").ValueKind);
+
+        // Saving again is a deliberate overwrite with the edit as shown.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.Locator("p[role='status']")).ToContainTextAsync($"VPN profile {name} is saved.");
+        stored = (await service.Api.ReadAsync($"/api/v1/profiles/{id}")).Json;
+        Assert.Equal(8080, stored.GetProperty("proxy").GetProperty("port").GetInt32());
+        Assert.Equal(2, stored.GetProperty("onDemandRules").GetArrayLength());
+        Assert.Equal("ipRanges", stored.GetProperty("onDemandRules")[1].GetProperty("match").GetString());
+        await ConsoleService.ScreenshotAsync(page, "profile-on-demand-proxy");
+
+        IPage phone = await service.SignInAsync(service.FullAdmin, width: 390);
+        await phone.GotoAsync($"/console/profiles/{id}");
+        await AssertFitsAndLabelledAsync(phone);
+        await ConsoleService.ScreenshotAsync(phone, "profile-390px");
     }
 
     /// <summary>

@@ -32,18 +32,33 @@ public sealed class ConsolePartsTests
         Assert.Equal(expected, ConsoleSignIn.LocalReturnUrl(asked));
 
     [Fact]
-    public void FieldErrors_IndexedPathGoesToTheListFieldWithItsLine_NestedToItsObject()
+    public void FieldErrors_IndexedPathGoesToTheListFieldWithItsLine_NestedPathsToTheirOwnField()
     {
         var errors = new FieldErrors();
         errors.Add("includeRoutes[3]", "'x' is not a CIDR.");
         errors.Add("maintenanceWindow.timeZone", "unknown.");
         errors.Add("name", "is required.");
+        errors.Add("groupPolicies[1].includeRoutes[0]", "'y' is not a CIDR.");
+        errors.Add("groupPolicies[1].group", "is required.");
 
         Assert.Equal(["line 4: 'x' is not a CIDR."], errors.For("includeRoutes"));
-        Assert.Equal(["unknown."], errors.For("maintenanceWindow"));
+        Assert.Equal(["unknown."], errors.For("maintenanceWindow.timeZone"));
         Assert.Equal(["is required."], errors.For("name"));
+        Assert.Equal(["line 1: 'y' is not a CIDR."], errors.For("groupPolicies[1].includeRoutes"));
+        Assert.Equal(["is required."], errors.For("groupPolicies[1].group"));
         Assert.False(errors.Has("includeRoutes[3]"));
+        Assert.False(errors.Has("groupPolicies[1]"));
     }
+
+    [Theory]
+    [InlineData("groupPolicies[0].includeRoutes[2]", "groupPolicies[2].includeRoutes[2]")]
+    [InlineData("groupPolicies[1].group", "groupPolicies[3].group")]
+    [InlineData("groupPolicies", "groupPolicies")]
+    [InlineData("groupPoliciesX[0].group", "groupPoliciesX[0].group")]
+    [InlineData("includeRoutes[0]", "includeRoutes[0]")]
+    [InlineData("groupPolicies[7].group", "groupPolicies[7].group")]
+    public void FieldErrors_RowPath_NamesTheFormRowAnItemWasPostedFrom(string path, string expected) =>
+        Assert.Equal(expected, FieldErrors.RowPath(path, "groupPolicies", [2, 3]));
 
     [Fact]
     public void FieldErrors_FromAStaleWrite_IsStaleAndGeneral()
