@@ -112,11 +112,11 @@ public sealed class SessionSupervisorTests
         await _supervisor.ConnectionEndedAsync(session, connection, "link failed", cookieTimeoutSeconds: 300);
 
         _time.Advance(TimeSpan.FromSeconds(299));
-        await _supervisor.SweepAsync(new TimeoutOptions { CookieTimeoutSeconds = 300 });
+        await _supervisor.SweepAsync(new TimeoutOptions { CookieTimeoutSeconds = 300 }, unmanagedAccess: false);
         Assert.False(session.Ended);
 
         _time.Advance(TimeSpan.FromSeconds(2));
-        await _supervisor.SweepAsync(new TimeoutOptions { CookieTimeoutSeconds = 300 });
+        await _supervisor.SweepAsync(new TimeoutOptions { CookieTimeoutSeconds = 300 }, unmanagedAccess: false);
         Assert.True(session.Ended);
         Assert.Equal(0, _pool.LeasedCount);
     }
@@ -133,7 +133,7 @@ public sealed class SessionSupervisorTests
 
         _time.Advance(TimeSpan.FromSeconds(10));
         clock.Step = TimeSpan.FromHours(1);
-        await supervisor.SweepAsync(timeouts);
+        await supervisor.SweepAsync(timeouts, unmanagedAccess: false);
 
         Assert.Null(connection.CloseReason);
         Assert.False(session.Ended);
@@ -151,11 +151,11 @@ public sealed class SessionSupervisorTests
 
         clock.Step = -TimeSpan.FromHours(1);
         _time.Advance(TimeSpan.FromSeconds(64));
-        await supervisor.SweepAsync(timeouts);
+        await supervisor.SweepAsync(timeouts, unmanagedAccess: false);
         Assert.Null(connection.CloseReason);
 
         _time.Advance(TimeSpan.FromSeconds(2));
-        await supervisor.SweepAsync(timeouts);
+        await supervisor.SweepAsync(timeouts, unmanagedAccess: false);
         Assert.StartsWith("dead peer: nothing received for 66 s", connection.CloseReason, StringComparison.Ordinal);
     }
 
