@@ -122,6 +122,23 @@ public sealed class SessionSupervisorTests
     }
 
     [Fact]
+    public async Task SweepAsync_WithoutUnmanagedAccess_EndsTheSessionsOfUnmanagedDevicesOnly()
+    {
+        var managed = NewSession();
+        var unmanaged = _sessions.TryCreate("uma", null, System.Net.IPEndPoint.Parse("198.18.1.2:40001"), _time.GetUtcNow(), maxSessions: 100, maxPerUser: 0, out _, unmanaged: true)!;
+        _supervisor.TryAttach(managed, NewConnection(managed), Request, out _);
+        _supervisor.TryAttach(unmanaged, NewConnection(unmanaged), Request, out _);
+
+        await _supervisor.SweepAsync(new TimeoutOptions(), unmanagedAccess: true);
+        Assert.False(unmanaged.Ended);
+
+        await _supervisor.SweepAsync(new TimeoutOptions(), unmanagedAccess: false);
+        Assert.True(unmanaged.Ended);
+        Assert.False(managed.Ended);
+        Assert.Equal(SessionSupervisor.UnmanagedAccessWithdrawn, Assert.Single(_supervisor.EndedSessions.Read(null, 0, 10)).Reason);
+    }
+
+    [Fact]
     public async Task SweepAsync_WallClockStepsAnHourForward_NeitherTheDeadPeerCheckNorTheIdleTimeoutFires()
     {
         var clock = new SteppedWallClock(_time);
