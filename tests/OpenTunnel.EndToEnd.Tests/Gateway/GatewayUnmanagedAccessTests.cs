@@ -25,13 +25,16 @@ public sealed class GatewayUnmanagedAccessTests : IClassFixture<GatewayUnmanaged
     private NetworkTopology Topology => _fixture.Gateway.Topology;
 
     [Fact]
-    public void Connect_UnmanagedDevice_IsGivenOnlyTheUnmanagedRouteAndDns()
+    public async Task Connect_UnmanagedDevice_IsGivenOnlyTheUnmanagedRouteAndDns_AndListedAsUnmanaged()
     {
         IReadOnlyDictionary<string, string> unmanaged = _fixture.Unmanaged.Environment();
+        JsonArray sessions = (await _fixture.Gateway.ControlAsync("sessions"))!.AsArray();
 
         Assert.Equal(("1", "198.18.3.0"), (unmanaged["CISCO_SPLIT_INC"], unmanaged["CISCO_SPLIT_INC_0_ADDR"]));
         Assert.Equal("198.18.3.53", unmanaged["INTERNAL_IP4_DNS"]);
         Assert.Equal("web.opentunnel.test", unmanaged["CISCO_DEF_DOMAIN"]);
+        Assert.True(Listed(sessions, "uma")["unmanaged"]!.GetValue<bool>());
+        Assert.False(Listed(sessions, "alice")["unmanaged"]!.GetValue<bool>());
     }
 
     [Fact]
@@ -56,6 +59,8 @@ public sealed class GatewayUnmanagedAccessTests : IClassFixture<GatewayUnmanaged
         // Routes are advice without Network:RestrictToRoutes, as before: the other network answers through the tunnel too.
         Assert.Equal(NetworkTopology.GatewayInternetAddress, _fixture.Managed.CurlThroughTunnel(Topology, NetworkTopology.InternetAddress, _fixture.Other.Port).EnsureSuccess().StandardOutput);
     }
+
+    private static JsonNode Listed(JsonArray sessions, string user) => sessions.Single(s => s!["user"]!.GetValue<string>() == user)!;
 
     /// <summary>The gateway configured for unmanaged devices, a gateway token rule that takes both kinds, echo servers on both internal networks, and both tunnels.</summary>
     public sealed class Fixture : IAsyncLifetime
