@@ -42,7 +42,17 @@ public sealed record TunnelConfiguration(
     int? SessionTimeoutMinutes,
     int IdleTimeoutMinutes,
     bool AllowClientToClient,
-    IReadOnlyList<GroupPolicyConfiguration>? GroupPolicies = null);
+    IReadOnlyList<GroupPolicyConfiguration>? GroupPolicies = null,
+    UnmanagedAccessConfiguration? UnmanagedAccess = null);
+
+/// <summary>
+/// What sessions of unmanaged devices (tokens with compliance "unmanaged") may reach: the gateway's
+/// Network:UnmanagedAccess. Null: the gateway refuses such tokens.
+/// </summary>
+public sealed record UnmanagedAccessConfiguration(
+    IReadOnlyList<string> IncludeRoutes,
+    IReadOnlyList<string> DnsServers,
+    string? DnsSuffix);
 
 /// <summary>The routes and DNS of one group's members (the gateway's Network:GroupPolicies entry).</summary>
 public sealed record GroupPolicyConfiguration(

@@ -55,6 +55,16 @@ public static class GatewayConfigurationMerge
         }
 
         Set(network, "GroupPolicies", groups);
+
+        // Likewise the access of unmanaged devices: the site's, or none (such tokens are refused).
+        Set(network, "UnmanagedAccess", tunnel.UnmanagedAccess is { } unmanaged
+            ? new JsonObject
+            {
+                ["SplitInclude"] = Array(unmanaged.IncludeRoutes),
+                ["DnsServers"] = Array(unmanaged.DnsServers),
+                ["DefaultDomain"] = unmanaged.DnsSuffix,
+            }
+            : null);
         if (tunnel.DnsSuffixes.Count > 1)
         {
             // The OpenConnect protocol carries one default domain (X-CSTP-Default-Domain; ocserv's default-domain).

@@ -43,12 +43,15 @@ public static class ClientCommandLine
         var root = new RootCommand(Description);
         root.Subcommands.Add(Verb(environment, "signin", """
             Sign in with the device flow: open the URL shown and enter the code. Before enrolment the
-            sign-in is for enrolling this device, after it for gateway tokens. --ca-pin or --ca-file
-            trusts the deployment's CA (kept for the later verbs), else the system's trust store.
+            sign-in is for enrolling this device, after it for gateway tokens. --unenrolled asks for
+            gateway tokens without a device: granted only where conditional access allows unenrolled
+            devices, and gateways give them only their access for unmanaged devices. --ca-pin or
+            --ca-file trusts the deployment's CA (kept for the later verbs), else the system's trust store.
 
             Examples:
               opentunnel signin --server https://mgmt.example:9443 --ca-pin pin-sha256:BASE64
               opentunnel signin --server https://mgmt.example:9443 --site paris
+              opentunnel signin --server https://mgmt.example:9443 --site paris --unenrolled
             """,
             SignInVerb.RunAsync,
             [
@@ -56,6 +59,7 @@ public static class ClientCommandLine
                 site,
                 new Option<string>("--ca-pin") { Description = "The deployment CA's pin-sha256:BASE64." },
                 new Option<string>("--ca-file") { Description = "The deployment CA's certificate (PEM)." },
+                new Option<bool>("--unenrolled") { Description = "Sign in without a device, for gateway tokens marked unmanaged." },
             ]));
         Command enrol = Verb(environment, "enrol", """
             Make this device's key, collect its posture and enrol it (after signin).

@@ -10,7 +10,8 @@ namespace OpenTunnel.Client.Cli;
 
 /// <summary>
 /// <c>opentunnel profiles [--json]</c>: fetches the user's VPN profiles (If-None-Match with the
-/// stored ETag) and lists them; when the service cannot be reached, the stored ones, saying so.
+/// stored ETag) and lists them; when the service cannot be reached, the stored ones, saying so. After
+/// a sign-in without a device it says that the gateways give it only unmanaged access.
 /// </summary>
 public static class ProfilesVerb
 {
@@ -45,6 +46,11 @@ public static class ProfilesVerb
         foreach (DeviceProfile profile in profiles.Profiles)
         {
             environment.Out.WriteLine(Describe(profile));
+        }
+
+        if (environment.State.LoadSignIn().Unenrolled)
+        {
+            environment.Out.WriteLine(SignInState.UnenrolledNote);
         }
 
         return ExitCodes.Success;

@@ -15,7 +15,10 @@ namespace OpenTunnel.Client.Cli;
 /// <c>openid offline_access opentunnel.gateway opentunnel.device</c> with a device assertion (and the
 /// site) on each poll: gateway tokens, and tokens for the management service's profiles. The provider
 /// never puts both audiences in one token; each later refresh asks for one scope (RFC 6749 section 6).
-/// After the sign-in the user's VPN profiles are fetched and stored.
+/// After the sign-in the user's VPN profiles are fetched and stored. With <c>--unenrolled</c> the sign-in
+/// asks for gateway tokens without a device (no assertion, whether or not the device is enrolled):
+/// the provider issues them only where a conditional-access policy allows unenrolled devices, and marks
+/// them <c>compliance: unmanaged</c>; the sign-in is stored as such, and <c>token</c> keeps asking without a device.
 /// </summary>
 public static class SignInVerb
 {
@@ -29,12 +32,13 @@ public static class SignInVerb
         Uri server = arguments.Url("server");
         ProviderClient provider = environment.Provider;
         ProviderEndpoints endpoints = await provider.DiscoverAsync(server, cancellationToken);
-        EnrolledDevice? device = environment.State.FindDevice();
+        bool unenrolled = arguments.Has("unenrolled");
+        EnrolledDevice? device = unenrolled ? null : environment.State.FindDevice();
         bool enrolled = device is not null && device.Server == server;
         using ECDsa? key = enrolled ? environment.State.LoadDeviceKey() : null;
         DeviceCredential? credential = key is null ? null : new DeviceCredential(key, environment.Time);
-        string scope = enrolled ? GatewayScope : EnrolmentScope;
-        if (!enrolled && arguments["site"] is not null)
+        string scope = enrolled || unenrolled ? GatewayScope : EnrolmentScope;
+        if (!enrolled && !unenrolled && arguments["site"] is not null)
         {
             environment.Error.WriteLine("This device is not enrolled yet: the sign-in is for enrolment, and --site is used only by the sign-in after it.");
         }
@@ -54,14 +58,15 @@ public static class SignInVerb
             {
                 // A fresh assertion on every poll: the provider accepts each jti once (docs/identity.md).
                 form[DeviceAssertions.TokenParameter] = credential.Assertion(device!.DeviceId, endpoints.TokenEndpoint);
-                if (arguments["site"] is { } site)
-                {
-                    form["site"] = site;
-                }
+            }
+
+            if ((credential is not null || unenrolled) && arguments["site"] is { } site)
+            {
+                form["site"] = site;
             }
 
             return form;
-        }, cancellationToken);
+        }, cancellationToken, unenrolled);
 
         if (tokens.RefreshToken is null)
         {
@@ -69,8 +74,13 @@ public static class SignInVerb
         }
 
         (string? caPin, string? caFile) = ServerTrust.Given(arguments, environment.State);
-        environment.State.SaveSignIn(new SignInState(server, endpoints.Issuer, endpoints.TokenEndpoint, tokens.RefreshToken, tokens.Scope ?? scope, environment.Time.GetUtcNow(), caPin, caFile));
+        environment.State.SaveSignIn(new SignInState(server, endpoints.Issuer, endpoints.TokenEndpoint, tokens.RefreshToken, tokens.Scope ?? scope, environment.Time.GetUtcNow(), caPin, caFile, unenrolled));
         environment.Out.WriteLine($"Signed in at {server} (scope {tokens.Scope ?? scope}); stored in {environment.State.SignInFile}.");
+        if (unenrolled)
+        {
+            environment.Out.WriteLine(SignInState.UnenrolledNote);
+        }
+
         try
         {
             (StoredProfiles profiles, _) = await environment.Profiles.RefreshAsync(cancellationToken);
@@ -82,14 +92,14 @@ public static class SignInVerb
             environment.Error.WriteLine($"The VPN profiles could not be fetched: {e.Message}");
         }
 
-        environment.Out.WriteLine(enrolled
+        environment.Out.WriteLine(enrolled || unenrolled
             ? "Next: 'opentunnel connect PROFILE' (or --gateway URL) for a tunnel."
             : "Next: 'opentunnel enrol' to enrol this device, then 'opentunnel signin' again for gateway access.");
         return ExitCodes.Success;
     }
 
     private static async Task<TokenAnswer> PollAsync(
-        ClientEnvironment environment, ProviderEndpoints endpoints, DeviceAuthorization authorization, Func<Dictionary<string, string>> form, CancellationToken cancellationToken)
+        ClientEnvironment environment, ProviderEndpoints endpoints, DeviceAuthorization authorization, Func<Dictionary<string, string>> form, CancellationToken cancellationToken, bool unenrolled)
     {
         DateTimeOffset expires = environment.Time.GetUtcNow() + authorization.ExpiresIn;
         TimeSpan interval = authorization.Interval;
@@ -102,6 +112,14 @@ public static class SignInVerb
             if (step.Done)
             {
                 return answer;
+            }
+
+            if (step.Failure is not null && unenrolled && answer.Error == "access_denied")
+            {
+                throw new ProviderException(
+                    $"The sign-in without a device was refused: conditional access gives you no gateway access from an unenrolled device ({answer.ErrorDescription ?? "access_denied"}). " +
+                    "An administrator can allow unenrolled devices in a conditional-access policy; else sign in without --unenrolled, enrol this device ('opentunnel enrol') and sign in again.",
+                    refused: true, answer.Error);
             }
 
             if (step.Failure is not null)

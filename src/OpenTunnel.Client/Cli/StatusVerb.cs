@@ -10,13 +10,15 @@ namespace OpenTunnel.Client.Cli;
 /// <summary>
 /// <c>opentunnel status [--json]</c>: what the state directory says, without asking any service:
 /// the sign-in, the device, the running connection (its profile, gateway and the profile's proxy;
-/// for the native engine its channel, addresses and bytes from <c>tunnel.json</c>) and the stored profiles.
+/// for the native engine its channel, addresses and bytes from <c>tunnel.json</c>) and the stored profiles;
+/// a sign-in without a device (<c>signin --unenrolled</c>) says so.
 /// </summary>
 public static class StatusVerb
 {
     /// <summary>The answer of <c>--json</c>.</summary>
     public sealed record Status(
-        Uri? Server, string? Scope, Guid? DeviceId, string? Compliance, ConnectionState? Connection, NativeTunnel? Tunnel, DeviceProxy? Proxy, IReadOnlyDictionary<string, string> ProxyEnvironment, StoredProfiles? Profiles);
+        Uri? Server, string? Scope, Guid? DeviceId, string? Compliance, ConnectionState? Connection, NativeTunnel? Tunnel, DeviceProxy? Proxy, IReadOnlyDictionary<string, string> ProxyEnvironment, StoredProfiles? Profiles,
+        bool Unenrolled);
 
     /// <summary>A running native engine's tunnel, as its <c>tunnel.json</c> last said.</summary>
     public sealed record NativeTunnel(
@@ -35,7 +37,7 @@ public static class StatusVerb
         NativeTunnel? tunnel = RunningTunnel(environment);
         if (arguments.Has("json"))
         {
-            var status = new Status(signIn?.Server, signIn?.Scope, device?.DeviceId, device?.ComplianceState, connection, tunnel, profile?.Proxy, ProxyEnvironment.For(profile?.Proxy), profiles);
+            var status = new Status(signIn?.Server, signIn?.Scope, device?.DeviceId, device?.ComplianceState, connection, tunnel, profile?.Proxy, ProxyEnvironment.For(profile?.Proxy), profiles, signIn?.Unenrolled == true);
             environment.Out.WriteLine(JsonSerializer.Serialize(status, ProfilesVerb.Json));
             return Task.FromResult(ExitCodes.Success);
         }
@@ -43,6 +45,10 @@ public static class StatusVerb
         TextWriter output = environment.Out;
         output.WriteLine(signIn is null ? "Not signed in." : $"Signed in at {signIn.Server} (scope {signIn.Scope}, {signIn.SignedInAt:u}).");
         output.WriteLine(device is null ? "Device: not enrolled." : $"Device: {device.DeviceId} ({device.Name}), {device.ComplianceState} at the last report.");
+        if (signIn?.Unenrolled == true)
+        {
+            output.WriteLine(SignInState.UnenrolledNote);
+        }
         if (tunnel is not null)
         {
             output.WriteLine($"Connected to {tunnel.Gateway} (native engine, process {tunnel.ProcessId}) since {tunnel.Since:u}: {string.Join(", ", tunnel.Addresses)} on {tunnel.TunDevice}.");

@@ -9,7 +9,8 @@ namespace OpenTunnel.Client.Cli;
 /// <summary>
 /// <c>opentunnel token [--site NAME] [--out FILE]</c>: a gateway token from the sign-in's refresh
 /// token, with a fresh device assertion and the site; the provider evaluates conditional access
-/// again each time and, on <c>access_denied</c>, its description says which condition failed.
+/// again each time and, on <c>access_denied</c>, its description says which condition failed. After
+/// <c>signin --unenrolled</c> the token is asked for without a device assertion (the provider marks it unmanaged).
 /// </summary>
 public static class TokenVerb
 {
@@ -39,20 +40,21 @@ public static class TokenVerb
     {
         ArgumentNullException.ThrowIfNull(environment);
         SignInState signIn = environment.State.LoadSignIn();
-        EnrolledDevice device = environment.State.LoadDevice();
+        EnrolledDevice? device = signIn.Unenrolled ? null : environment.State.LoadDevice();
         if (!signIn.Grants(Scope))
         {
             throw new ClientStateException(
                 $"The sign-in at {signIn.Server} (scope {signIn.Scope}) does not cover gateway tokens: run 'opentunnel signin --server {signIn.Server}' again; now that the device is enrolled, it asks for them.");
         }
 
-        using ECDsa key = environment.State.LoadDeviceKey();
         // Narrowed to the gateways' scope: a sign-in that also covers profiles must not give the gateway a token for the management service.
-        var extra = new Dictionary<string, string>
+        var extra = new Dictionary<string, string> { ["scope"] = Scope };
+        if (device is not null)
         {
-            [DeviceAssertions.TokenParameter] = new DeviceCredential(key, environment.Time).Assertion(device.DeviceId, signIn.TokenEndpoint),
-            ["scope"] = Scope,
-        };
+            using ECDsa key = environment.State.LoadDeviceKey();
+            extra[DeviceAssertions.TokenParameter] = new DeviceCredential(key, environment.Time).Assertion(device.DeviceId, signIn.TokenEndpoint);
+        }
+
         if (site is not null)
         {
             extra["site"] = site;

@@ -6,10 +6,16 @@ namespace OpenTunnel.Client.State;
 /// The sign-in: the provider it is with and the refresh token that later tokens come from. The
 /// provider rolls refresh tokens (each use gives a new one), so the file is rewritten on each use.
 /// <see cref="CaPin"/> or <see cref="CaFile"/> is how the server's HTTPS certificate is trusted
-/// (<c>signin --ca-pin</c>/<c>--ca-file</c>); neither: the system's trust store.
+/// (<c>signin --ca-pin</c>/<c>--ca-file</c>); neither: the system's trust store. <see cref="Unenrolled"/>:
+/// signed in without a device (<c>signin --unenrolled</c>): gateway tokens are asked for without a device
+/// assertion, and the provider marks them unmanaged.
 /// </summary>
-public sealed record SignInState(Uri Server, string Issuer, string TokenEndpoint, string RefreshToken, string Scope, DateTimeOffset SignedInAt, string? CaPin = null, string? CaFile = null)
+public sealed record SignInState(Uri Server, string Issuer, string TokenEndpoint, string RefreshToken, string Scope, DateTimeOffset SignedInAt, string? CaPin = null, string? CaFile = null,
+    bool Unenrolled = false)
 {
+    /// <summary>What <c>signin</c>, <c>status</c> and <c>profiles</c> say of a sign-in without a device.</summary>
+    public const string UnenrolledNote = "Signed in without a device (unenrolled): gateway tokens are marked unmanaged, and gateways give them only the access they give unmanaged devices.";
+
     /// <summary>Whether the sign-in granted <paramref name="scope"/> (the token answer's space-separated <c>scope</c>).</summary>
     public bool Grants(string scope) => Array.IndexOf(Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries), scope) >= 0;
 }

@@ -220,6 +220,7 @@ public sealed class JwtAccessTokenValidator : IAccessTokenValidator, IDisposable
         {
             Subject = FirstValue(jwt, JwtRegisteredClaimNames.Sub),
             Groups = Values(jwt, _options.GroupsClaim),
+            Unmanaged = Values(jwt, TokenValidationOutcome.ComplianceClaim).Contains(TokenValidationOutcome.UnmanagedDevice),
             TokenId = FirstValue(jwt, JwtRegisteredClaimNames.Jti),
             IssuedAt = jwt.IssuedAt == DateTime.MinValue ? null : new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero),
             ExpiresAt = expires,

@@ -6,7 +6,16 @@ namespace OpenTunnel.Gateway.Auth;
 /// </summary>
 public sealed record TokenValidationOutcome(TokenRefusal Refusal, string? UserName, string? DeviceId, string Detail)
 {
+    /// <summary>The claim in which the identity provider says how the device is managed (docs/identity.md).</summary>
+    public const string ComplianceClaim = "compliance";
+
+    /// <summary>The <see cref="ComplianceClaim"/> value of a token issued without a device (conditional access allowed unenrolled devices).</summary>
+    public const string UnmanagedDevice = "unmanaged";
+
     public bool Succeeded => Refusal == TokenRefusal.None;
+
+    /// <summary>The token's <see cref="ComplianceClaim"/> is <see cref="UnmanagedDevice"/>: the caller has no managed device (Network:UnmanagedAccess).</summary>
+    public bool Unmanaged { get; init; }
 
     /// <summary>The <c>sub</c> claim.</summary>
     public string? Subject { get; init; }

@@ -169,6 +169,28 @@ public sealed record NetworkOptions
     /// enforced per session in the nftables table (needs <see cref="ManageFirewall"/>).
     /// </summary>
     public IReadOnlyList<GroupPolicyOptions> GroupPolicies { get; init; } = [];
+
+    /// <summary>
+    /// What a session whose token says the device is unmanaged (claim <c>compliance</c> =
+    /// <c>unmanaged</c>: signed in without an enrolled device, where conditional access allows it)
+    /// may reach: only these routes, enforced per session in the nftables table (needs
+    /// <see cref="ManageFirewall"/>); group policies do not apply to it. Default none: such tokens
+    /// are refused at sign-in.
+    /// </summary>
+    public UnmanagedAccessOptions? UnmanagedAccess { get; init; }
+}
+
+/// <summary>The routes and DNS of sessions of unmanaged devices (<see cref="NetworkOptions.UnmanagedAccess"/>).</summary>
+public sealed record UnmanagedAccessOptions
+{
+    /// <summary>Networks routed through the tunnel (CIDR): the only destinations such a session can reach. At least one, at most 500.</summary>
+    public IReadOnlyList<string> SplitInclude { get; init; } = [];
+
+    /// <summary>DNS servers of such sessions; none: Network:DnsServers. At most 3.</summary>
+    public IReadOnlyList<string> DnsServers { get; init; } = [];
+
+    /// <summary>The DNS suffix of such sessions; none: Network:DefaultDomain.</summary>
+    public string? DefaultDomain { get; init; }
 }
 
 /// <summary>The routes and DNS of the members of one group (<see cref="NetworkOptions.GroupPolicies"/>).</summary>

@@ -195,6 +195,7 @@ public static class GatewayOptionsValidator
         }
 
         ValidateGroupPolicies(network, [pool, pool6], errors);
+        ValidateUnmanagedAccess(network, [pool, pool6], errors);
         if (network.RestrictToRoutes && !network.ManageFirewall)
         {
             errors.Add("Network:RestrictToRoutes needs Network:ManageFirewall: the routes are enforced in the gateway's nftables table.");
@@ -238,34 +239,7 @@ public static class GatewayOptionsValidator
                 errors.Add($"{prefix}:Group '{policy.Group}' is listed twice; give each group one policy.");
             }
 
-            foreach (string list in (ReadOnlySpan<string>)["SplitInclude", "SplitExclude"])
-            {
-                string setting = $"{prefix}:{list}";
-                SplitRoutes.Check(
-                    list == "SplitInclude" ? policy.SplitInclude : policy.SplitExclude,
-                    pools,
-                    i => string.Create(CultureInfo.InvariantCulture, $"{setting}:{i}"),
-                    (i, problem) => errors.Add(string.Create(CultureInfo.InvariantCulture, $"{setting}:{i} {problem}")));
-            }
-
-            if (policy.DnsServers.Count > Protocol.Tunnel.ConnectResponse.MaxDnsServers)
-            {
-                errors.Add($"{prefix}:DnsServers lists {policy.DnsServers.Count} servers; clients take at most {Protocol.Tunnel.ConnectResponse.MaxDnsServers}.");
-            }
-
-            for (int i = 0; i < policy.DnsServers.Count; i++)
-            {
-                if (!NetworkSyntax.TryParseAddress(policy.DnsServers[i], out _))
-                {
-                    errors.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix}:DnsServers:{i} '{policy.DnsServers[i]}' is not an IP address."));
-                }
-            }
-
-            if (policy.DefaultDomain is not null && !NetworkSyntax.IsDomainName(policy.DefaultDomain))
-            {
-                errors.Add($"{prefix}:DefaultDomain '{policy.DefaultDomain}' is not a DNS domain name.");
-            }
-
+            ValidateRoutesAndDns(prefix, policy.SplitInclude, policy.SplitExclude, policy.DnsServers, policy.DefaultDomain, pools, errors);
             includes.Add(RouteUnion.Parse(policy.SplitInclude));
             excludes.Add(RouteUnion.Parse(policy.SplitExclude));
         }
@@ -275,6 +249,68 @@ public static class GatewayOptionsValidator
         {
             errors.Add(string.Create(CultureInfo.InvariantCulture,
                 $"Network:GroupPolicies give a member of every group {union} routes (include and exclude, with the defaults); at most {MaxSplitRoutes} are allowed."));
+        }
+    }
+
+    /// <summary>
+    /// The routes of unmanaged devices' sessions: at least one (none would mean all traffic), by the
+    /// rules of a group policy's, within <see cref="MaxSplitRoutes"/>.
+    /// </summary>
+    private static void ValidateUnmanagedAccess(NetworkOptions network, IPNetwork?[] pools, List<string> errors)
+    {
+        if (network.UnmanagedAccess is not { } access)
+        {
+            return;
+        }
+
+        const string Prefix = "Network:UnmanagedAccess";
+        if (!network.ManageFirewall)
+        {
+            errors.Add($"{Prefix} needs Network:ManageFirewall: the routes of unmanaged devices are enforced in the gateway's nftables table.");
+        }
+
+        if (access.SplitInclude.Count == 0)
+        {
+            errors.Add($"{Prefix}:SplitInclude must list at least one network: the only destinations an unmanaged device may reach.");
+        }
+        else if (access.SplitInclude.Count > MaxSplitRoutes)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{Prefix}:SplitInclude holds {access.SplitInclude.Count} routes; at most {MaxSplitRoutes} are allowed."));
+        }
+
+        ValidateRoutesAndDns(Prefix, access.SplitInclude, [], access.DnsServers, access.DefaultDomain, pools, errors);
+    }
+
+    /// <summary>The routes, DNS servers and DNS suffix of a group policy or of unmanaged access, by the network's own rules.</summary>
+    private static void ValidateRoutesAndDns(string prefix, IReadOnlyList<string> include, IReadOnlyList<string> exclude, IReadOnlyList<string> dnsServers, string? defaultDomain,
+        IPNetwork?[] pools, List<string> errors)
+    {
+        foreach (string list in (ReadOnlySpan<string>)["SplitInclude", "SplitExclude"])
+        {
+            string setting = $"{prefix}:{list}";
+            SplitRoutes.Check(
+                list == "SplitInclude" ? include : exclude,
+                pools,
+                i => string.Create(CultureInfo.InvariantCulture, $"{setting}:{i}"),
+                (i, problem) => errors.Add(string.Create(CultureInfo.InvariantCulture, $"{setting}:{i} {problem}")));
+        }
+
+        if (dnsServers.Count > Protocol.Tunnel.ConnectResponse.MaxDnsServers)
+        {
+            errors.Add($"{prefix}:DnsServers lists {dnsServers.Count} servers; clients take at most {Protocol.Tunnel.ConnectResponse.MaxDnsServers}.");
+        }
+
+        for (int i = 0; i < dnsServers.Count; i++)
+        {
+            if (!NetworkSyntax.TryParseAddress(dnsServers[i], out _))
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix}:DnsServers:{i} '{dnsServers[i]}' is not an IP address."));
+            }
+        }
+
+        if (defaultDomain is not null && !NetworkSyntax.IsDomainName(defaultDomain))
+        {
+            errors.Add($"{prefix}:DefaultDomain '{defaultDomain}' is not a DNS domain name.");
         }
     }
 

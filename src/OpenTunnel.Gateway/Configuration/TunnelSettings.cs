@@ -25,6 +25,13 @@ public sealed class TunnelSettings
         Banner = options.Banner;
         GroupPolicies = [.. network.GroupPolicies.Select(GroupPolicy.From)];
         Defaults = new SessionPolicy(SplitInclude, SplitExclude, DnsServers, DefaultDomain);
+        Unmanaged = network.UnmanagedAccess is { } access
+            ? new SessionPolicy(
+                [.. access.SplitInclude.Select(IPNetwork.Parse)],
+                [],
+                access.DnsServers.Count > 0 ? [.. access.DnsServers.Select(IPAddress.Parse)] : DnsServers,
+                access.DefaultDomain ?? DefaultDomain)
+            : null;
     }
 
     public IPNetwork Pool { get; }
@@ -50,8 +57,11 @@ public sealed class TunnelSettings
     /// <summary>The routes and DNS of a user in no listed group.</summary>
     public SessionPolicy Defaults { get; }
 
-    /// <summary>True when sessions are held to their own routes in the nftables table (any group policy is listed).</summary>
-    public bool PerSessionPolicies => GroupPolicies.Count > 0;
+    /// <summary>The routes and DNS of a session of an unmanaged device (Network:UnmanagedAccess); null: such sessions are refused.</summary>
+    public SessionPolicy? Unmanaged { get; }
+
+    /// <summary>True when sessions are held to their own routes in the nftables table (any group policy is listed, or unmanaged access).</summary>
+    public bool PerSessionPolicies => GroupPolicies.Count > 0 || Unmanaged is not null;
 
     public TimeoutOptions Timeouts { get; }
 
@@ -63,9 +73,13 @@ public sealed class TunnelSettings
     /// <summary>Builds from options that <see cref="GatewayOptionsValidator"/> accepted.</summary>
     public static TunnelSettings From(GatewayOptions options) => new(options);
 
-    /// <summary>The routes and DNS of a user in <paramref name="groups"/> (<see cref="SessionPolicy.Resolve"/>).</summary>
-    public SessionPolicy PolicyFor(IReadOnlyList<string> groups) =>
-        SessionPolicy.Resolve(Defaults, GroupPolicies, groups, Protocol.Tunnel.ConnectResponse.MaxDnsServers);
+    /// <summary>
+    /// The routes and DNS of a user in <paramref name="groups"/> (<see cref="SessionPolicy.Resolve"/>),
+    /// or, on an <paramref name="unmanaged"/> device, <see cref="Unmanaged"/> whatever the groups
+    /// (null when this configuration gives unmanaged devices no access).
+    /// </summary>
+    public SessionPolicy? PolicyFor(IReadOnlyList<string> groups, bool unmanaged) =>
+        unmanaged ? Unmanaged : SessionPolicy.Resolve(Defaults, GroupPolicies, groups, Protocol.Tunnel.ConnectResponse.MaxDnsServers);
 
     /// <summary>The CONNECT answer's parameters for a session holding <paramref name="address"/> (and <paramref name="address6"/>, 0 for none) with <paramref name="policy"/>'s routes and DNS.</summary>
     public TunnelParameters For(uint address, UInt128 address6, ConnectRequest request, int? pathMtu, bool ipv6Transport, SessionPolicy policy)

@@ -281,7 +281,7 @@ internal sealed class ClientConnection
                 case ClientAuthMessage.ReplyType when message.Fields.TryGetValue(AuthXml.PasswordField, out string? token) && token.Length > 0:
                     return await SignInAsync(token.Trim(), stopping);
                 case ClientAuthMessage.ReplyType when !string.IsNullOrEmpty(browserToken):
-                    return SignedIn(_signIn.SignInWithBrowserToken(message.SignInAttempt, browserToken.Trim(), _client, _configuration.Current.Options.Limits));
+                    return SignedIn(_signIn.SignInWithBrowserToken(message.SignInAttempt, browserToken.Trim(), _client, _configuration.Current.Options.Limits, _configuration.Current.Tunnel.Unmanaged is not null));
                 case ClientAuthMessage.LogoutType:
                     return await LogoutAsync(head);
                 case ClientAuthMessage.InitType or ClientAuthMessage.ReplyType when head.Path == BrowserSignIn.FormPath:
@@ -380,7 +380,7 @@ internal sealed class ClientConnection
     private async Task<HttpResponse> SignInAsync(string token, CancellationToken stopping)
     {
         var configuration = _configuration.Current;
-        var session = await _signIn.SignInAsync(token, _client, configuration.Validator, configuration.Options.Limits, stopping);
+        var session = await _signIn.SignInAsync(token, _client, configuration.Validator, configuration.Options.Limits, configuration.Tunnel.Unmanaged is not null, stopping);
         return SignedIn(session);
     }
 
@@ -441,6 +441,14 @@ internal sealed class ClientConnection
         // A valid cookie (a new tunnel or the reconnect of a session): out of the pre-authentication budget.
         _preAuth.Dispose();
 
+        if (configuration.Tunnel.PolicyFor(session.Groups, session.Unmanaged) is not { } policy)
+        {
+            // Unmanaged access was removed after this session signed in (the sweep ends it as well).
+            await _supervisor.EndAsync(session, SessionSupervisor.UnmanagedAccessWithdrawn, notify: null);
+            await WriteAsync(ssl, new HttpResponse(401, "Unauthorized").Header("X-Reason", "Unmanaged devices have no access to this gateway"), stopping);
+            return;
+        }
+
         var connection = _supervisor.NewConnection(session, ssl, reader, _client, configuration.Options.Limits.SendQueuePackets);
         if (!_supervisor.TryAttach(session, connection, request, out bool reconnect))
         {
@@ -463,7 +471,6 @@ internal sealed class ClientConnection
             return;
         }
 
-        var policy = configuration.Tunnel.PolicyFor(session.Groups);
         var parameters = configuration.Tunnel.For(session.IPv4Address, session.IPv6Address, request, _pathMtu(), _client.AddressFamily == AddressFamily.InterNetworkV6, policy);
         try
         {

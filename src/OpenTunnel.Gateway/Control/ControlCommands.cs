@@ -256,6 +256,7 @@ internal sealed class ControlCommands
                 ["user"] = session.UserName,
                 ["subject"] = session.Subject,
                 ["deviceId"] = session.DeviceId,
+                ["unmanaged"] = session.Unmanaged,
                 ["address"] = session.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(session.IPv4Address).ToString(),
                 ["address6"] = session.IPv6Address == UInt128.Zero ? null : IPv6AddressPool.ToAddress(session.IPv6Address).ToString(),
                 ["client"] = session.ClientEndPoint.ToString(),

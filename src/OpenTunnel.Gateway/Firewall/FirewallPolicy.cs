@@ -37,7 +37,7 @@ public sealed record FirewallPolicy
     public IReadOnlyList<IPAddress> DnsServers { get; init; } = [];
 
     /// <summary>
-    /// Each session is held to its own routes (<see cref="SessionRules"/>, Network:GroupPolicies),
+    /// Each session is held to its own routes (<see cref="SessionRules"/>, Network:GroupPolicies and Network:UnmanagedAccess),
     /// in place of the table-wide <see cref="RestrictToRoutes"/> rules.
     /// </summary>
     public bool PerSession { get; init; }
@@ -53,7 +53,7 @@ public sealed record FirewallPolicy
         RestrictToRoutes = network.RestrictToRoutes,
         SplitInclude = tunnel.SplitInclude,
         SplitExclude = tunnel.SplitExclude,
-        DnsServers = [.. tunnel.DnsServers.Concat(tunnel.GroupPolicies.SelectMany(g => g.DnsServers)).Distinct()],
+        DnsServers = [.. tunnel.DnsServers.Concat(tunnel.GroupPolicies.SelectMany(g => g.DnsServers)).Concat(tunnel.Unmanaged?.DnsServers ?? []).Distinct()],
         PerSession = tunnel.PerSessionPolicies,
     };
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Sessions;
@@ -113,11 +114,25 @@ public sealed class SessionFirewall : ISessionFirewall
         }
     }
 
-    private static SessionRules RulesOf(GatewaySession session, TunnelSettings tunnel, NetworkOptions network) => SessionRules.For(
-        session.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(session.IPv4Address),
-        session.IPv6Address == UInt128.Zero ? null : IPv6AddressPool.ToAddress(session.IPv6Address),
-        tunnel.PolicyFor(session.Groups),
-        network.RestrictToRoutes);
+    /// <summary>
+    /// The session's rules under a configuration. A session of an unmanaged device that the
+    /// configuration gives no access reaches nothing (it is ended by the next sweep). Without group
+    /// policies (the table is per session for unmanaged access only), a managed session is held as
+    /// the table-wide rules would hold it: open, or with <see cref="NetworkOptions.RestrictToRoutes"/> to the routes.
+    /// </summary>
+    private static SessionRules RulesOf(GatewaySession session, TunnelSettings tunnel, NetworkOptions network)
+    {
+        IPAddress? address4 = session.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(session.IPv4Address);
+        IPAddress? address6 = session.IPv6Address == UInt128.Zero ? null : IPv6AddressPool.ToAddress(session.IPv6Address);
+        if (tunnel.PolicyFor(session.Groups, session.Unmanaged) is not { } policy)
+        {
+            return new SessionRules(address4, address6, [], []);
+        }
+
+        return !session.Unmanaged && tunnel.GroupPolicies.Count == 0 && !network.RestrictToRoutes
+            ? new SessionRules(address4, address6, null, [])
+            : SessionRules.For(address4, address6, policy, network.RestrictToRoutes);
+    }
 
     private static bool Same(SessionRules a, SessionRules b) => a.Elements().SequenceEqual(b.Elements());
 }

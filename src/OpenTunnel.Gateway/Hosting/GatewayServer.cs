@@ -288,7 +288,8 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
                     _certificateWatch.Check();
                 }
 
-                await _supervisor.SweepAsync(_configuration.Current.Options.Timeouts);
+                var current = _configuration.Current;
+                await _supervisor.SweepAsync(current.Options.Timeouts, current.Tunnel.Unmanaged is not null);
             }
         }
         catch (OperationCanceledException)

@@ -47,6 +47,12 @@ public sealed class GatewaySession
     /// <summary>The groups claim of the token (Auth:GroupsClaim): what Network:GroupPolicies match; empty when it had none.</summary>
     public IReadOnlyList<string> Groups { get; init; } = [];
 
+    /// <summary>
+    /// The token said the device is unmanaged (claim <c>compliance</c> = <c>unmanaged</c>): the session
+    /// gets Network:UnmanagedAccess, never the group policies, and ends when that is removed.
+    /// </summary>
+    public bool Unmanaged { get; init; }
+
     /// <summary>The device id claim of the token (Auth:DeviceIdClaim), when it has one.</summary>
     public string? DeviceId { get; }
 

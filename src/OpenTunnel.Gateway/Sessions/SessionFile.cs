@@ -15,17 +15,20 @@ public sealed record SavedSession(string CookieHash, long Id, string UserName, s
     /// <summary>The token's groups, which decide the session's routes (Network:GroupPolicies); null when the file had none.</summary>
     public IReadOnlyList<string>? Groups { get; init; }
 
+    /// <summary>The session is of an unmanaged device (Network:UnmanagedAccess); a restart must not give it more.</summary>
+    public bool Unmanaged { get; init; }
+
     public static SavedSession Of(GatewaySession session)
     {
         ArgumentNullException.ThrowIfNull(session);
         return new(session.CookieHash, session.Id, session.UserName, session.Subject, session.DeviceId, session.ClientEndPoint, session.SignedInAt,
-            session.IPv4Address, session.IPv6Address) { Groups = session.Groups };
+            session.IPv4Address, session.IPv6Address) { Groups = session.Groups, Unmanaged = session.Unmanaged };
     }
 }
 
 /// <summary>
 /// The gateway's session file (<c>DATA/sessions.json</c>): for each session the SHA-256 of its
-/// cookie, never the cookie, with its id, user, subject, device, groups, client address, sign-in time and
+/// cookie, never the cookie, with its id, user, subject, device, groups, whether the device is unmanaged, client address, sign-in time and
 /// leased addresses. Pure text in and out; <see cref="SessionStore"/> reads and writes the file.
 /// </summary>
 public static class SessionFile
@@ -57,6 +60,11 @@ public static class SessionFile
             if (session.Groups is { Count: > 0 } groups)
             {
                 entry["groups"] = GatewayConfigurationDocument.Array(groups);
+            }
+
+            if (session.Unmanaged)
+            {
+                entry["unmanaged"] = true;
             }
 
             AddIfPresent(entry, "ipv4", session.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(session.IPv4Address).ToString());
@@ -126,7 +134,8 @@ public static class SessionFile
         List<string>? groups = entry["groups"] is JsonArray list
             ? [.. list.Select(g => g?.GetValue<string>() ?? throw new FormatException("'groups' holds a null"))]
             : null;
-        return new SavedSession(hash, id, user, Text(entry, "subject"), Text(entry, "device"), client, signedInAt, ipv4, ipv6) { Groups = groups };
+        bool unmanaged = entry["unmanaged"] is JsonValue flag && (flag.TryGetValue(out bool set) ? set : throw new FormatException("'unmanaged' is not true or false"));
+        return new SavedSession(hash, id, user, Text(entry, "subject"), Text(entry, "device"), client, signedInAt, ipv4, ipv6) { Groups = groups, Unmanaged = unmanaged };
     }
 
     private static IPAddress Address(string text, AddressFamily family, string name, string familyName) =>

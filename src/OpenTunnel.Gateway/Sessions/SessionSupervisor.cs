@@ -235,20 +235,30 @@ public sealed class SessionSupervisor
         }
     }
 
+    /// <summary>Why a session of an unmanaged device ends when the configuration no longer gives such devices access.</summary>
+    public const string UnmanagedAccessWithdrawn = "unmanaged devices no longer have access (Network:UnmanagedAccess is not set)";
+
     /// <summary>
     /// Applies the timeouts: closes links silent for twice the DPD interval (the client then
     /// reconnects, as openconnect does after 2 × DPD), and ends sessions whose cookie expired
     /// while away, that were idle too long, or that reached the session timeout. Silence and
     /// idleness are measured on the monotonic clock, so a step of the wall clock changes neither;
     /// the cookie and session timeouts are wall-clock times (a session's sign-in time is saved
-    /// across restarts), see docs/reliability.md, "Clock jump".
+    /// across restarts), see docs/reliability.md, "Clock jump". Without <paramref name="unmanagedAccess"/>
+    /// (Network:UnmanagedAccess removed by a reload, or absent after a restart) the sessions of unmanaged devices end.
     /// </summary>
-    public async Task SweepAsync(TimeoutOptions timeouts)
+    public async Task SweepAsync(TimeoutOptions timeouts, bool unmanagedAccess)
     {
         DateTimeOffset now = _time.GetUtcNow();
         long timestamp = _time.GetTimestamp();
         foreach (var session in _sessions.Snapshot())
         {
+            if (session.Unmanaged && !unmanagedAccess)
+            {
+                await EndAsync(session, UnmanagedAccessWithdrawn, CstpPacketType.Disconnect);
+                continue;
+            }
+
             var connection = session.Connection;
             if (connection is null)
             {

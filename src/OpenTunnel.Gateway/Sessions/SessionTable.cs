@@ -45,7 +45,7 @@ public sealed class SessionTable
     /// <paramref name="maxPerUser"/> 0 means no per-user limit. <paramref name="subject"/> is the
     /// token's <c>sub</c>, which revocations name (a user name can change; the subject cannot).
     /// </summary>
-    public GatewaySession? TryCreate(string userName, string? deviceId, IPEndPoint client, DateTimeOffset now, int maxSessions, int maxPerUser, out string? refusal, string? subject = null, IReadOnlyList<string>? groups = null)
+    public GatewaySession? TryCreate(string userName, string? deviceId, IPEndPoint client, DateTimeOffset now, int maxSessions, int maxPerUser, out string? refusal, string? subject = null, IReadOnlyList<string>? groups = null, bool unmanaged = false)
     {
         GatewaySession session;
         lock (_gate)
@@ -63,7 +63,7 @@ public sealed class SessionTable
             }
 
             string cookie = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(CookieBytes));
-            session = new GatewaySession(++_nextId, cookie, HashCookie(cookie), userName, deviceId, client, now) { Subject = subject, Groups = groups ?? [] };
+            session = new GatewaySession(++_nextId, cookie, HashCookie(cookie), userName, deviceId, client, now) { Subject = subject, Groups = groups ?? [], Unmanaged = unmanaged };
             _byCookieHash[session.CookieHash] = session;
             refusal = null;
         }
@@ -92,6 +92,7 @@ public sealed class SessionTable
             {
                 Subject = saved.Subject,
                 Groups = saved.Groups ?? [],
+                Unmanaged = saved.Unmanaged,
                 IPv4Address = saved.IPv4Address,
                 IPv6Address = saved.IPv6Address,
             };

@@ -10,7 +10,7 @@ namespace OpenTunnel.Gateway.SignIn;
 
 /// <summary>
 /// Turns a presented access token into a session, or refuses it. Checks run in this order: drain,
-/// the per-address rate limit, the token (auth plugin), revocations, then the session limits; each refusal writes
+/// the per-address rate limit, the token (auth plugin), revocations, access for unmanaged devices, then the session limits; each refusal writes
 /// one log line naming the check and the client address, never the token, and is counted. A
 /// refusal of a token that is not a genuine token for this gateway (see <see cref="EarnsBanPoints"/>)
 /// adds ban points to the client (<see cref="Bans"/>).
@@ -55,8 +55,11 @@ public sealed class SignInService
         set => Volatile.Write(ref _draining, value);
     }
 
-    /// <summary>The session for a valid token within the limits, or null after logging why not.</summary>
-    public async Task<GatewaySession?> SignInAsync(string token, IPEndPoint client, IAccessTokenValidator validator, LimitOptions limits, CancellationToken cancellationToken)
+    /// <summary>
+    /// The session for a valid token within the limits, or null after logging why not. A token of an
+    /// unmanaged device is taken only with <paramref name="unmanagedAccess"/> (Network:UnmanagedAccess set).
+    /// </summary>
+    public async Task<GatewaySession?> SignInAsync(string token, IPEndPoint client, IAccessTokenValidator validator, LimitOptions limits, bool unmanagedAccess, CancellationToken cancellationToken)
     {
         if (!Admissible(client, limits))
         {
@@ -64,7 +67,7 @@ public sealed class SignInService
         }
 
         var outcome = await CheckTokenAsync(token, client, validator, limits, cancellationToken);
-        return outcome is null ? null : Admit(outcome, client, limits);
+        return outcome is null ? null : Admit(outcome, client, limits, unmanagedAccess);
     }
 
     /// <summary>
@@ -96,7 +99,7 @@ public sealed class SignInService
     /// or null after logging why not: a token that is unknown, wrong, expired or used before is
     /// refused and counted as <c>sso-token-*</c>; a wrong one earns ban points as a forged token does.
     /// </summary>
-    public GatewaySession? SignInWithBrowserToken(string? attempt, string token, IPEndPoint client, LimitOptions limits)
+    public GatewaySession? SignInWithBrowserToken(string? attempt, string token, IPEndPoint client, LimitOptions limits, bool unmanagedAccess)
     {
         ArgumentNullException.ThrowIfNull(limits);
         if (!Admissible(client, limits))
@@ -116,7 +119,7 @@ public sealed class SignInService
             return null;
         }
 
-        return Admit(outcome, client, limits);
+        return Admit(outcome, client, limits, unmanagedAccess);
     }
 
     /// <summary>False after logging why when no sign-in is taken now from <paramref name="client"/>: the drain, or the rate limit.</summary>
@@ -137,8 +140,8 @@ public sealed class SignInService
         return true;
     }
 
-    /// <summary>The session for the user and device of a valid token, unless revoked or over the limits.</summary>
-    private GatewaySession? Admit(TokenValidationOutcome outcome, IPEndPoint client, LimitOptions limits)
+    /// <summary>The session for the user and device of a valid token, unless revoked, of an unmanaged device without <paramref name="unmanagedAccess"/>, or over the limits.</summary>
+    private GatewaySession? Admit(TokenValidationOutcome outcome, IPEndPoint client, LimitOptions limits, bool unmanagedAccess)
     {
         string user = outcome.UserName ?? outcome.Subject ?? "unknown";
         // Only the token names the device: the <device-id> of the auth XML is the client's
@@ -151,7 +154,13 @@ public sealed class SignInService
                 $"the access of user {user}{(device is null ? "" : $" or device {device}")} was revoked at {revokedAt:yyyy-MM-dd'T'HH:mm:ss'Z'} and this token was {issued}; a new sign-in is needed");
         }
 
-        var session = _sessions.TryCreate(user, device, client, _time.GetUtcNow(), limits.MaxSessions, limits.MaxSessionsPerUser, out string? refusal, outcome.Subject, outcome.Groups);
+        if (outcome.Unmanaged && !unmanagedAccess)
+        {
+            return Refuse(client, "unmanaged-device",
+                $"the token of {user} is for an unmanaged device (claim '{TokenValidationOutcome.ComplianceClaim}' is '{TokenValidationOutcome.UnmanagedDevice}': signed in without an enrolled device), and this gateway gives unmanaged devices no access (Network:UnmanagedAccess is not set)");
+        }
+
+        var session = _sessions.TryCreate(user, device, client, _time.GetUtcNow(), limits.MaxSessions, limits.MaxSessionsPerUser, out string? refusal, outcome.Subject, outcome.Groups, outcome.Unmanaged);
         if (session is null)
         {
             string detail = refusal == "max-sessions"

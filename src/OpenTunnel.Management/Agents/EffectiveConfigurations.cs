@@ -40,6 +40,9 @@ public static class EffectiveConfigurations
             configuration.AllowClientToClient,
             configuration.GroupPolicies is { Count: > 0 } groups
                 ? groups.ConvertAll(g => new GroupPolicyConfiguration(g.Group, g.IncludeRoutes ?? [], g.ExcludeRoutes ?? [], g.ReplaceRoutes, g.DnsServers ?? [], g.DnsSuffix))
+                : null,
+            configuration.UnmanagedAccess is { } unmanaged
+                ? new UnmanagedAccessConfiguration(unmanaged.IncludeRoutes ?? [], unmanaged.DnsServers ?? [], unmanaged.DnsSuffix)
                 : null);
         GatewayAuthConfiguration? gatewayAuth = auth.Issuer is null
             ? null

@@ -77,6 +77,7 @@ public abstract class ManagementDbContext : DbContext
         configuration.HasIndex(c => c.Name).IsUnique();
         configuration.Property(c => c.LoadBalancing).HasJsonConversion();
         configuration.Property(c => c.GroupPolicies).HasJsonConversion();
+        configuration.Property(c => c.UnmanagedAccess).HasJsonConversion();
 
         var site = ConfigureManaged<Site>(modelBuilder);
         site.HasIndex(s => s.Name).IsUnique();

@@ -55,7 +55,24 @@ public sealed class ServerConfiguration : ManagedObject, INamedObject
     /// session at the gateways; null or empty: every user gets the settings above.
     /// </summary>
     public List<GroupPolicySettings>? GroupPolicies { get; set; }
+
+    /// <summary>
+    /// What users on unmanaged devices (signed in without enrolling, where a conditional-access
+    /// policy allows unenrolled devices) may reach, enforced per session at the gateways; null:
+    /// the gateways refuse their tokens.
+    /// </summary>
+    public UnmanagedAccessSettings? UnmanagedAccess { get; set; }
 }
+
+/// <summary>
+/// The routes and DNS of sessions of unmanaged devices: <see cref="IncludeRoutes"/> are the only
+/// destinations they reach (at least one); group policies do not apply to them. No DNS servers or
+/// suffix: the configuration's.
+/// </summary>
+public sealed record UnmanagedAccessSettings(
+    List<string>? IncludeRoutes = null,
+    List<string>? DnsServers = null,
+    string? DnsSuffix = null);
 
 /// <summary>
 /// The routes and DNS of the members of <see cref="Group"/> (a group name as the token's groups

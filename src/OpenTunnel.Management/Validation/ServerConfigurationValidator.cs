@@ -54,6 +54,7 @@ public static class ServerConfigurationValidator
         ValidateRoutes(errors, "excludeRoutes", configuration.ExcludeRoutes, pool4, pool6);
 
         ValidateGroupPolicies(errors, configuration, pool4, pool6);
+        ValidateUnmanagedAccess(errors, configuration.UnmanagedAccess, pool4, pool6);
         errors.RequireRange("port", configuration.Port, 1, 65_535);
         if (configuration.SessionTimeoutMinutes is { } session)
         {
@@ -108,24 +109,7 @@ public static class ServerConfigurationValidator
 
             ValidateRoutes(errors, $"{prefix}.includeRoutes", policy.IncludeRoutes ?? [], pool4, pool6);
             ValidateRoutes(errors, $"{prefix}.excludeRoutes", policy.ExcludeRoutes ?? [], pool4, pool6);
-            List<string> dns = policy.DnsServers ?? [];
-            if (dns.Count > MaximumGroupDnsServers)
-            {
-                errors.Add($"{prefix}.dnsServers", $"has {dns.Count} entries; clients take at most {MaximumGroupDnsServers}.");
-            }
-
-            for (int i = 0; i < dns.Count; i++)
-            {
-                if (!NetworkSyntax.TryParseAddress(dns[i], out _))
-                {
-                    errors.Add($"{prefix}.dnsServers[{i}]", $"'{dns[i]}' is not an IPv4 or IPv6 address.");
-                }
-            }
-
-            if (policy.DnsSuffix is not null && !NetworkSyntax.IsDomainName(policy.DnsSuffix))
-            {
-                errors.Add($"{prefix}.dnsSuffix", $"'{policy.DnsSuffix}' is not a DNS domain name.");
-            }
+            ValidateSessionDns(errors, prefix, policy.DnsServers ?? [], policy.DnsSuffix);
         }
 
         int union = GroupRouteUnion(configuration, policies);
@@ -162,6 +146,54 @@ public static class ServerConfigurationValidator
         }
 
         return RouteUnion.Of(includes).Count + RouteUnion.Of(excludes).Count;
+    }
+
+    /// <summary>
+    /// The access of unmanaged devices: at least one include route (none would mean all traffic),
+    /// by the configuration's own rules, within the route limit, with at most the DNS servers a client takes.
+    /// </summary>
+    private static void ValidateUnmanagedAccess(ValidationErrors errors, UnmanagedAccessSettings? access, IPNetwork? pool4, IPNetwork? pool6)
+    {
+        if (access is null)
+        {
+            return;
+        }
+
+        const string Prefix = "unmanagedAccess";
+        List<string> routes = access.IncludeRoutes ?? [];
+        if (routes.Count == 0)
+        {
+            errors.Add($"{Prefix}.includeRoutes", "needs at least one route: the only destinations an unmanaged device may reach.");
+        }
+        else if (routes.Count > ServerConfiguration.MaximumSplitRoutes)
+        {
+            errors.Add($"{Prefix}.includeRoutes", $"has {routes.Count} routes; at most {ServerConfiguration.MaximumSplitRoutes} are allowed.");
+        }
+
+        ValidateRoutes(errors, $"{Prefix}.includeRoutes", routes, pool4, pool6);
+        ValidateSessionDns(errors, Prefix, access.DnsServers ?? [], access.DnsSuffix);
+    }
+
+    /// <summary>The DNS servers (at most a client takes) and suffix of a group policy or of unmanaged access.</summary>
+    private static void ValidateSessionDns(ValidationErrors errors, string prefix, List<string> dns, string? suffix)
+    {
+        if (dns.Count > MaximumGroupDnsServers)
+        {
+            errors.Add($"{prefix}.dnsServers", $"has {dns.Count} entries; clients take at most {MaximumGroupDnsServers}.");
+        }
+
+        for (int i = 0; i < dns.Count; i++)
+        {
+            if (!NetworkSyntax.TryParseAddress(dns[i], out _))
+            {
+                errors.Add($"{prefix}.dnsServers[{i}]", $"'{dns[i]}' is not an IPv4 or IPv6 address.");
+            }
+        }
+
+        if (suffix is not null && !NetworkSyntax.IsDomainName(suffix))
+        {
+            errors.Add($"{prefix}.dnsSuffix", $"'{suffix}' is not a DNS domain name.");
+        }
     }
 
     private static IPNetwork? ParsePool(ValidationErrors errors, string field, string? text, AddressFamily family)

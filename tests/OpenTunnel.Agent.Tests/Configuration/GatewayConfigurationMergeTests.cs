@@ -62,6 +62,26 @@ public sealed class GatewayConfigurationMergeTests
     }
 
     [Fact]
+    public void Merge_UnmanagedAccess_WritesTheGatewaysSetting_AndWithoutItRemovesTheFilesOwn()
+    {
+        var file = GatewayFile.DeepClone().AsObject();
+        file["network"]!["unmanagedAccess"] = new JsonObject { ["SplitInclude"] = new JsonArray("198.18.9.0/24") };
+        EffectiveConfiguration configuration = Configuration();
+        var access = new UnmanagedAccessConfiguration(["198.18.7.0/24"], ["198.18.7.53"], "web.example");
+
+        JsonObject merged = GatewayConfigurationMerge.Merge(file, configuration with { Tunnel = configuration.Tunnel with { UnmanagedAccess = access } }).Document;
+        JsonObject cleared = GatewayConfigurationMerge.Merge(file, configuration).Document;
+
+        JsonObject written = merged["network"]!["UnmanagedAccess"]!.AsObject();
+        Assert.Equal(["198.18.7.0/24"], written["SplitInclude"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal(["198.18.7.53"], written["DnsServers"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal("web.example", written["DefaultDomain"]!.GetValue<string>());
+        Assert.Null(merged["network"]!["unmanagedAccess"]);
+        Assert.Null(cleared["network"]!["UnmanagedAccess"]);
+        Assert.Null(cleared["network"]!["unmanagedAccess"]);
+    }
+
+    [Fact]
     public void Merge_ManagedSettings_ReplaceKeysOfAnyCase_AndKeepLocalOnes()
     {
         GatewayConfigurationMerge.Result merged = GatewayConfigurationMerge.Merge(GatewayFile, Configuration());

@@ -48,27 +48,27 @@ public sealed class GatewayGroupPolicyTests : IClassFixture<GatewayGroupPolicyTe
     [Fact]
     public void Eng_ReachesCorpThroughTheTunnel_ButNotTheOtherNetwork()
     {
-        Assert.Equal(NetworkTopology.GatewayCorpAddress, Curl(_fixture.Alice, NetworkTopology.CorpAddress, _fixture.Corp.Port).EnsureSuccess().StandardOutput);
-        Assert.True(Ping(_fixture.Alice, NetworkTopology.CorpAddress).Succeeded, "alice could not ping the corp host");
+        Assert.Equal(NetworkTopology.GatewayCorpAddress, _fixture.Alice.CurlThroughTunnel(Topology, NetworkTopology.CorpAddress, _fixture.Corp.Port).EnsureSuccess().StandardOutput);
+        Assert.True(_fixture.Alice.PingThroughTunnel(Topology, NetworkTopology.CorpAddress).Succeeded, "alice could not ping the corp host");
 
         long before = PolicyDrops();
-        CommandResult refused = Curl(_fixture.Alice, NetworkTopology.InternetAddress, _fixture.Other.Port);
+        CommandResult refused = _fixture.Alice.CurlThroughTunnel(Topology, NetworkTopology.InternetAddress, _fixture.Other.Port);
 
         Assert.False(refused.Succeeded, $"alice reached {NetworkTopology.InternetAddress} outside her group's routes: {refused.StandardOutput}");
-        Assert.False(Ping(_fixture.Alice, NetworkTopology.InternetAddress).Succeeded, "alice pinged the other network");
+        Assert.False(_fixture.Alice.PingThroughTunnel(Topology, NetworkTopology.InternetAddress).Succeeded, "alice pinged the other network");
         Assert.True(PolicyDrops() > before, "the drops were not counted in policy_drops");
     }
 
     [Fact]
     public void Ops_ReachesTheOtherNetworkThroughTheTunnel_ButNotCorp()
     {
-        Assert.Equal(NetworkTopology.GatewayInternetAddress, Curl(_fixture.Bob, NetworkTopology.InternetAddress, _fixture.Other.Port).EnsureSuccess().StandardOutput);
-        Assert.True(Ping(_fixture.Bob, NetworkTopology.InternetAddress).Succeeded, "bob could not ping the other network's host");
+        Assert.Equal(NetworkTopology.GatewayInternetAddress, _fixture.Bob.CurlThroughTunnel(Topology, NetworkTopology.InternetAddress, _fixture.Other.Port).EnsureSuccess().StandardOutput);
+        Assert.True(_fixture.Bob.PingThroughTunnel(Topology, NetworkTopology.InternetAddress).Succeeded, "bob could not ping the other network's host");
 
-        CommandResult refused = Curl(_fixture.Bob, NetworkTopology.CorpAddress, _fixture.Corp.Port);
+        CommandResult refused = _fixture.Bob.CurlThroughTunnel(Topology, NetworkTopology.CorpAddress, _fixture.Corp.Port);
 
         Assert.False(refused.Succeeded, $"bob reached the corp host outside his group's routes: {refused.StandardOutput}");
-        Assert.False(Ping(_fixture.Bob, NetworkTopology.CorpAddress).Succeeded, "bob pinged the corp host");
+        Assert.False(_fixture.Bob.PingThroughTunnel(Topology, NetworkTopology.CorpAddress).Succeeded, "bob pinged the corp host");
     }
 
     [Fact]
@@ -91,8 +91,8 @@ public sealed class GatewayGroupPolicyTests : IClassFixture<GatewayGroupPolicyTe
     [Fact]
     public void MemberOfBothGroups_ReachesBothNetworks()
     {
-        Assert.Equal(NetworkTopology.GatewayCorpAddress, Curl(_fixture.Carol, NetworkTopology.CorpAddress, _fixture.Corp.Port).EnsureSuccess().StandardOutput);
-        Assert.Equal(NetworkTopology.GatewayInternetAddress, Curl(_fixture.Carol, NetworkTopology.InternetAddress, _fixture.Other.Port).EnsureSuccess().StandardOutput);
+        Assert.Equal(NetworkTopology.GatewayCorpAddress, _fixture.Carol.CurlThroughTunnel(Topology, NetworkTopology.CorpAddress, _fixture.Corp.Port).EnsureSuccess().StandardOutput);
+        Assert.Equal(NetworkTopology.GatewayInternetAddress, _fixture.Carol.CurlThroughTunnel(Topology, NetworkTopology.InternetAddress, _fixture.Other.Port).EnsureSuccess().StandardOutput);
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public sealed class GatewayGroupPolicyTests : IClassFixture<GatewayGroupPolicyTe
 
             await Gateway.ControlAsync("reload");
 
-            Assert.Equal(NetworkTopology.GatewayInternetAddress, Curl(_fixture.Alice, NetworkTopology.InternetAddress, _fixture.Other.Port).EnsureSuccess().StandardOutput);
+            Assert.Equal(NetworkTopology.GatewayInternetAddress, _fixture.Alice.CurlThroughTunnel(Topology, NetworkTopology.InternetAddress, _fixture.Other.Port).EnsureSuccess().StandardOutput);
             Assert.False(File.Exists(Path.Combine(_fixture.Alice.EnvironmentDirectory, "disconnect")), "alice's client was disconnected by the reload");
         }
         finally
@@ -116,15 +116,8 @@ public sealed class GatewayGroupPolicyTests : IClassFixture<GatewayGroupPolicyTe
             await Gateway.ControlAsync("reload");
         }
 
-        Assert.False(Curl(_fixture.Alice, NetworkTopology.InternetAddress, _fixture.Other.Port).Succeeded, "alice still reached the other network after the policy was put back");
+        Assert.False(_fixture.Alice.CurlThroughTunnel(Topology, NetworkTopology.InternetAddress, _fixture.Other.Port).Succeeded, "alice still reached the other network after the policy was put back");
     }
-
-    /// <summary>curl bound to the client's tunnel device: the packets go into that tunnel whatever the routes say.</summary>
-    private CommandResult Curl(OpenConnectClient client, string address, int port) =>
-        Topology.Exec(Topology.Client, "curl", ["-s", "-m", "3", "--interface", client.InterfaceName, $"http://{address}:{port}/"], TimeSpan.FromSeconds(15));
-
-    private CommandResult Ping(OpenConnectClient client, string address) =>
-        Topology.Exec(Topology.Client, "ping", ["-n", "-c", "1", "-W", "3", "-I", client.InterfaceName, address], TimeSpan.FromSeconds(15));
 
     private long PolicyDrops()
     {

@@ -124,13 +124,17 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
     /// <summary>The gateway as its own build left it (see <see cref="SolutionOutput"/>).</summary>
     public static string GatewayAssembly() => SolutionOutput.Assembly("OpenTunnel.Gateway", "opentunnel-gateway.dll");
 
-    /// <summary>A valid token for <paramref name="user"/> carrying compliance=compliant unless told otherwise, the claim site=<paramref name="site"/> and the groups claim <paramref name="groups"/> when given.</summary>
-    public string MintToken(string user, bool compliant = true, string? audience = null, DateTimeOffset? issuedAt = null, TimeSpan? lifetime = null, string? site = null, IReadOnlyList<string>? groups = null)
+    /// <summary>
+    /// A valid token for <paramref name="user"/> carrying compliance=compliant unless told otherwise
+    /// (<paramref name="compliance"/> gives the claim another value), the claim site=<paramref name="site"/> and the groups claim <paramref name="groups"/> when given.
+    /// </summary>
+    public string MintToken(string user, bool compliant = true, string? audience = null, DateTimeOffset? issuedAt = null, TimeSpan? lifetime = null, string? site = null, IReadOnlyList<string>? groups = null,
+        string? compliance = null)
     {
         var claims = new Dictionary<string, object>();
-        if (compliant)
+        if (compliance is not null || compliant)
         {
-            claims["compliance"] = "compliant";
+            claims["compliance"] = compliance ?? "compliant";
         }
 
         if (site is not null)

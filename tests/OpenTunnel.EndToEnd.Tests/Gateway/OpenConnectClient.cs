@@ -128,6 +128,14 @@ public sealed class OpenConnectClient : IDisposable
             ["--authenticate", "--non-inter", "--passwd-on-stdin", "--servercert", "pin-sha256:" + gateway.Pin, gateway.Url + "/token"],
             TimeSpan.FromSeconds(20), token + "\n");
 
+    /// <summary>curl from <paramref name="topology"/>'s client namespace bound to this client's tunnel device: the packets go into this tunnel whatever the routes say.</summary>
+    public CommandResult CurlThroughTunnel(NetworkTopology topology, string address, int port) =>
+        topology.Exec(topology.Client, "curl", ["-s", "-m", "3", "--interface", InterfaceName, $"http://{address}:{port}/"], TimeSpan.FromSeconds(15));
+
+    /// <summary>One ping from <paramref name="topology"/>'s client namespace through this client's tunnel device.</summary>
+    public CommandResult PingThroughTunnel(NetworkTopology topology, string address) =>
+        topology.Exec(topology.Client, "ping", ["-n", "-c", "1", "-W", "3", "-I", InterfaceName, address], TimeSpan.FromSeconds(15));
+
     /// <summary>The environment openconnect gave the script for <paramref name="reason"/>.</summary>
     public IReadOnlyDictionary<string, string> Environment(string reason = "connect")
     {

@@ -281,6 +281,55 @@ public sealed class GatewayOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_GoodUnmanagedAccess_HasNoErrors()
+    {
+        var options = Valid() with { Network = Valid().Network with { UnmanagedAccess = new UnmanagedAccessOptions { SplitInclude = ["198.18.7.0/24"], DnsServers = ["198.18.7.53"], DefaultDomain = "web.example" } } };
+
+        Assert.Empty(GatewayOptionsValidator.Validate(options));
+    }
+
+    [Fact]
+    public void Validate_BadUnmanagedAccess_NamesTheSetting()
+    {
+        var options = Valid() with
+        {
+            Network = Valid().Network with
+            {
+                ManageFirewall = false,
+                UnmanagedAccess = new UnmanagedAccessOptions { SplitInclude = ["198.18.7.0/24", "198.18.7.128/25", "198.18.128.0/25", "198.18.8.1/24"], DnsServers = ["not-an-address", "1.1.1.1", "1.0.0.1", "9.9.9.9"], DefaultDomain = "-bad-" },
+            },
+        };
+
+        IReadOnlyList<string> errors = GatewayOptionsValidator.Validate(options);
+
+        Assert.Contains("Network:UnmanagedAccess needs Network:ManageFirewall: the routes of unmanaged devices are enforced in the gateway's nftables table.", errors);
+        Assert.Contains("Network:UnmanagedAccess:SplitInclude:1 '198.18.7.128/25' overlaps Network:UnmanagedAccess:SplitInclude:0 '198.18.7.0/24': list each range once.", errors);
+        Assert.Contains(errors, e => e.StartsWith("Network:UnmanagedAccess:SplitInclude:2 '198.18.128.0/25' overlaps the client address pool", StringComparison.Ordinal));
+        Assert.Contains("Network:UnmanagedAccess:SplitInclude:3 '198.18.8.1/24' has bits set after the prefix; did you mean 198.18.8.0/24?", errors);
+        Assert.Contains("Network:UnmanagedAccess:DnsServers lists 4 servers; clients take at most 3.", errors);
+        Assert.Contains("Network:UnmanagedAccess:DnsServers:0 'not-an-address' is not an IP address.", errors);
+        Assert.Contains("Network:UnmanagedAccess:DefaultDomain '-bad-' is not a DNS domain name.", errors);
+    }
+
+    [Fact]
+    public void Validate_UnmanagedAccessWithoutRoutes_IsRefused_AsItWouldMeanAllTraffic()
+    {
+        var options = Valid() with { Network = Valid().Network with { UnmanagedAccess = new UnmanagedAccessOptions() } };
+
+        Assert.Equal(
+            ["Network:UnmanagedAccess:SplitInclude must list at least one network: the only destinations an unmanaged device may reach."],
+            GatewayOptionsValidator.Validate(options));
+    }
+
+    [Fact]
+    public void Validate_UnmanagedAccessOverTheRouteLimit_IsRefused()
+    {
+        var options = Valid() with { Network = Valid().Network with { UnmanagedAccess = new UnmanagedAccessOptions { SplitInclude = [.. Enumerable.Range(0, 501).Select(i => $"10.{i / 256}.{i % 256}.0/24")] } } };
+
+        Assert.Equal(["Network:UnmanagedAccess:SplitInclude holds 501 routes; at most 500 are allowed."], GatewayOptionsValidator.Validate(options));
+    }
+
+    [Fact]
     public void Validate_BrowserSignInOff_ChecksNothingOfIt()
     {
         var options = Valid() with { BrowserSignIn = new BrowserSignInOptions { Enabled = false, AttemptSeconds = 0 } };

@@ -27,6 +27,15 @@ public sealed class SessionFileTests
         Assert.Equal(["eng", "ops"], Assert.Single(parsed).Groups!);
     }
 
+    [Fact]
+    public void Parse_OfSerialize_KeepsTheUnmanagedMark_SoARestartGivesTheSessionNoMore()
+    {
+        var parsed = SessionFile.Parse(SessionFile.Serialize([Alice with { Unmanaged = true }, Alice with { CookieHash = new string('c', 64), Id = 9 }]));
+
+        Assert.True(parsed[0].Unmanaged);
+        Assert.False(parsed[1].Unmanaged);
+    }
+
     [Theory]
     [InlineData("{\"version\":1,\"sessions\":[{\"cookieSha256\":\"xyz\",\"id\":1,\"user\":\"a\",\"client\":\"198.18.1.2:1\",\"signedInAt\":\"2026-01-01T00:00:00Z\"}]}", "cookieSha256")]
     [InlineData("{\"version\":2,\"sessions\":[]}", "version 2")]

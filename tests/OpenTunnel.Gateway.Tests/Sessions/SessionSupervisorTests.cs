@@ -112,13 +112,30 @@ public sealed class SessionSupervisorTests
         await _supervisor.ConnectionEndedAsync(session, connection, "link failed", cookieTimeoutSeconds: 300);
 
         _time.Advance(TimeSpan.FromSeconds(299));
-        await _supervisor.SweepAsync(new TimeoutOptions { CookieTimeoutSeconds = 300 });
+        await _supervisor.SweepAsync(new TimeoutOptions { CookieTimeoutSeconds = 300 }, unmanagedAccess: false);
         Assert.False(session.Ended);
 
         _time.Advance(TimeSpan.FromSeconds(2));
-        await _supervisor.SweepAsync(new TimeoutOptions { CookieTimeoutSeconds = 300 });
+        await _supervisor.SweepAsync(new TimeoutOptions { CookieTimeoutSeconds = 300 }, unmanagedAccess: false);
         Assert.True(session.Ended);
         Assert.Equal(0, _pool.LeasedCount);
+    }
+
+    [Fact]
+    public async Task SweepAsync_WithoutUnmanagedAccess_EndsTheSessionsOfUnmanagedDevicesOnly()
+    {
+        var managed = NewSession();
+        var unmanaged = _sessions.TryCreate("uma", null, System.Net.IPEndPoint.Parse("198.18.1.2:40001"), _time.GetUtcNow(), maxSessions: 100, maxPerUser: 0, out _, unmanaged: true)!;
+        _supervisor.TryAttach(managed, NewConnection(managed), Request, out _);
+        _supervisor.TryAttach(unmanaged, NewConnection(unmanaged), Request, out _);
+
+        await _supervisor.SweepAsync(new TimeoutOptions(), unmanagedAccess: true);
+        Assert.False(unmanaged.Ended);
+
+        await _supervisor.SweepAsync(new TimeoutOptions(), unmanagedAccess: false);
+        Assert.True(unmanaged.Ended);
+        Assert.False(managed.Ended);
+        Assert.Equal(SessionSupervisor.UnmanagedAccessWithdrawn, Assert.Single(_supervisor.EndedSessions.Read(null, 0, 10)).Reason);
     }
 
     [Fact]
@@ -133,7 +150,7 @@ public sealed class SessionSupervisorTests
 
         _time.Advance(TimeSpan.FromSeconds(10));
         clock.Step = TimeSpan.FromHours(1);
-        await supervisor.SweepAsync(timeouts);
+        await supervisor.SweepAsync(timeouts, unmanagedAccess: false);
 
         Assert.Null(connection.CloseReason);
         Assert.False(session.Ended);
@@ -151,11 +168,11 @@ public sealed class SessionSupervisorTests
 
         clock.Step = -TimeSpan.FromHours(1);
         _time.Advance(TimeSpan.FromSeconds(64));
-        await supervisor.SweepAsync(timeouts);
+        await supervisor.SweepAsync(timeouts, unmanagedAccess: false);
         Assert.Null(connection.CloseReason);
 
         _time.Advance(TimeSpan.FromSeconds(2));
-        await supervisor.SweepAsync(timeouts);
+        await supervisor.SweepAsync(timeouts, unmanagedAccess: false);
         Assert.StartsWith("dead peer: nothing received for 66 s", connection.CloseReason, StringComparison.Ordinal);
     }
 

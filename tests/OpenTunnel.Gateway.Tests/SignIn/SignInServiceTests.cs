@@ -40,7 +40,7 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
     [Fact]
     public async Task SignInAsync_ValidToken_CreatesASessionForTheUserAndDevice()
     {
-        var session = await _signIn.SignInAsync(_issuers.Ec.Mint("alice", "laptop-7"), Client, _validator, new LimitOptions(), CancellationToken.None);
+        var session = await _signIn.SignInAsync(_issuers.Ec.Mint("alice", "laptop-7"), Client, _validator, new LimitOptions(), unmanagedAccess: false, CancellationToken.None);
 
         Assert.NotNull(session);
         Assert.Equal("alice", session.UserName);
@@ -51,7 +51,7 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
     [Fact]
     public async Task SignInAsync_TokenOfAnUntrustedKey_IsRefusedWithoutASession()
     {
-        var session = await _signIn.SignInAsync(_issuers.Other.Mint("mallory"), Client, _validator, new LimitOptions(), CancellationToken.None);
+        var session = await _signIn.SignInAsync(_issuers.Other.Mint("mallory"), Client, _validator, new LimitOptions(), unmanagedAccess: false, CancellationToken.None);
 
         Assert.Null(session);
         Assert.Equal(0, _sessions.Count);
@@ -61,9 +61,9 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
     public async Task SignInAsync_OverTheRateLimit_IsRefusedBeforeTheTokenIsChecked()
     {
         var limits = new LimitOptions { AuthAttemptsPerMinute = 1 };
-        await _signIn.SignInAsync(_issuers.Ec.Mint("alice"), Client, _validator, limits, CancellationToken.None);
+        await _signIn.SignInAsync(_issuers.Ec.Mint("alice"), Client, _validator, limits, unmanagedAccess: false, CancellationToken.None);
 
-        var second = await _signIn.SignInAsync(_issuers.Ec.Mint("alice"), Client, _validator, limits, CancellationToken.None);
+        var second = await _signIn.SignInAsync(_issuers.Ec.Mint("alice"), Client, _validator, limits, unmanagedAccess: false, CancellationToken.None);
 
         Assert.Null(second);
         Assert.Equal(1, _sessions.Count);
@@ -75,19 +75,19 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
         var limits = new LimitOptions();
         for (int i = 0; i < 2; i++)
         {
-            Assert.NotNull(await _signIn.SignInAsync(_issuers.Ec.Mint("bob"), Client, _validator, limits, CancellationToken.None));
+            Assert.NotNull(await _signIn.SignInAsync(_issuers.Ec.Mint("bob"), Client, _validator, limits, unmanagedAccess: false, CancellationToken.None));
         }
 
-        Assert.Null(await _signIn.SignInAsync(_issuers.Ec.Mint("bob"), Client, _validator, limits, CancellationToken.None));
+        Assert.Null(await _signIn.SignInAsync(_issuers.Ec.Mint("bob"), Client, _validator, limits, unmanagedAccess: false, CancellationToken.None));
     }
 
     [Fact]
     public async Task SignInAsync_WhileDraining_MakesNoSession_AndAfterTheDrainDoes()
     {
         _signIn.Draining = true;
-        var refused = await _signIn.SignInAsync(_issuers.Ec.Mint("carol"), Client, _validator, new LimitOptions(), CancellationToken.None);
+        var refused = await _signIn.SignInAsync(_issuers.Ec.Mint("carol"), Client, _validator, new LimitOptions(), unmanagedAccess: false, CancellationToken.None);
         _signIn.Draining = false;
-        var admitted = await _signIn.SignInAsync(_issuers.Ec.Mint("carol"), Client, _validator, new LimitOptions(), CancellationToken.None);
+        var admitted = await _signIn.SignInAsync(_issuers.Ec.Mint("carol"), Client, _validator, new LimitOptions(), unmanagedAccess: false, CancellationToken.None);
 
         Assert.Null(refused);
         Assert.Equal("carol", admitted?.UserName);
@@ -101,8 +101,8 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
         _signIn.Revocations.Revoke("dave");
         string after = _issuers.Ec.Mint(new DevelopmentTokenRequest { Subject = "dave", UserName = "dave", IssuedAt = DateTimeOffset.UtcNow.AddSeconds(2), NotBefore = DateTimeOffset.UtcNow });
 
-        Assert.Null(await _signIn.SignInAsync(before, Client, _validator, new LimitOptions(), CancellationToken.None));
-        Assert.Equal("dave", (await _signIn.SignInAsync(after, Client, _validator, new LimitOptions(), CancellationToken.None))?.UserName);
+        Assert.Null(await _signIn.SignInAsync(before, Client, _validator, new LimitOptions(), unmanagedAccess: false, CancellationToken.None));
+        Assert.Equal("dave", (await _signIn.SignInAsync(after, Client, _validator, new LimitOptions(), unmanagedAccess: false, CancellationToken.None))?.UserName);
     }
 
     [Fact]
@@ -111,8 +111,8 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
         string token = _issuers.Ec.Mint("erin", "device-9");
         _signIn.Revocations.Revoke("device-9");
 
-        Assert.Null(await _signIn.SignInAsync(token, Client, _validator, new LimitOptions(), CancellationToken.None));
-        Assert.NotNull(await _signIn.SignInAsync(_issuers.Ec.Mint("erin", "device-10"), Client, _validator, new LimitOptions(), CancellationToken.None));
+        Assert.Null(await _signIn.SignInAsync(token, Client, _validator, new LimitOptions(), unmanagedAccess: false, CancellationToken.None));
+        Assert.NotNull(await _signIn.SignInAsync(_issuers.Ec.Mint("erin", "device-10"), Client, _validator, new LimitOptions(), unmanagedAccess: false, CancellationToken.None));
     }
 
     [Fact]
@@ -130,8 +130,8 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
         using JwtAccessTokenValidator siteBGateway = SiteValidator(siteB);
         using JwtAccessTokenValidator siteAGateway = SiteValidator(siteA);
 
-        var atB = await signIn.SignInAsync(token, Client, siteBGateway, new LimitOptions(), CancellationToken.None);
-        var atA = await signIn.SignInAsync(token, Client, siteAGateway, new LimitOptions(), CancellationToken.None);
+        var atB = await signIn.SignInAsync(token, Client, siteBGateway, new LimitOptions(), unmanagedAccess: false, CancellationToken.None);
+        var atA = await signIn.SignInAsync(token, Client, siteAGateway, new LimitOptions(), unmanagedAccess: false, CancellationToken.None);
 
         Assert.Null(atB);
         Assert.Equal("frank", atA?.UserName);
@@ -144,11 +144,55 @@ public sealed class SignInServiceTests : IClassFixture<TokenIssuerFixture>, IDis
         Assert.Equal("refused", counted.Tags["result"]);
     }
 
+    [Fact]
+    public async Task SignInAsync_UnmanagedTokenWithoutUnmanagedAccess_IsRefusedWithTheReasonLogged()
+    {
+        var logger = new FakeLogger();
+        var signIn = new SignInService(_sessions, new AuthRateLimiter(TimeProvider.System), new AccessRevocations(TimeProvider.System), new BanList(TimeProvider.System), _metrics, TimeProvider.System, logger);
+
+        var session = await signIn.SignInAsync(UnmanagedToken("grace"), Client, _validator, new LimitOptions(), unmanagedAccess: false, CancellationToken.None);
+
+        Assert.Null(session);
+        Assert.Equal(0, _sessions.Count);
+        FakeLogRecord refusal = Assert.Single(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning);
+        Assert.Equal(
+            "Sign-in from 198.18.1.2 refused by check unmanaged-device: the token of grace is for an unmanaged device (claim 'compliance' is 'unmanaged': signed in without an enrolled device), and this gateway gives unmanaged devices no access (Network:UnmanagedAccess is not set)",
+            refusal.Message);
+    }
+
+    [Fact]
+    public async Task SignInAsync_UnmanagedTokenWithUnmanagedAccess_MakesAnUnmanagedSession()
+    {
+        var session = await _signIn.SignInAsync(UnmanagedToken("heidi"), Client, _validator, new LimitOptions(), unmanagedAccess: true, CancellationToken.None);
+
+        Assert.NotNull(session);
+        Assert.True(session.Unmanaged);
+    }
+
+    [Theory]
+    [InlineData("compliant")]
+    [InlineData(null)]
+    public async Task SignInAsync_ManagedOrUnmarkedTokenWithoutUnmanagedAccess_IsAdmittedAsBefore(string? compliance)
+    {
+        var claims = compliance is null ? new Dictionary<string, object>() : new Dictionary<string, object> { ["compliance"] = compliance };
+        string token = _issuers.Ec.Mint(new DevelopmentTokenRequest { Subject = "ivan", UserName = "ivan", ExtraClaims = claims });
+
+        var session = await _signIn.SignInAsync(token, Client, _validator, new LimitOptions(), unmanagedAccess: false, CancellationToken.None);
+
+        Assert.NotNull(session);
+        Assert.False(session.Unmanaged);
+    }
+
     public void Dispose()
     {
         _validator.Dispose();
         _meters.Dispose();
     }
+
+    private string UnmanagedToken(string user) => _issuers.Ec.Mint(new DevelopmentTokenRequest
+    {
+        Subject = user, UserName = user, ExtraClaims = new Dictionary<string, object> { ["compliance"] = "unmanaged" },
+    });
 
     private JwtAccessTokenValidator SiteValidator(string site) => JwtAccessTokenValidator.Create(
         new AuthOptions { Issuer = TokenIssuerFixture.IssuerName, Audience = TokenIssuerFixture.Audience, JwksFile = _issuers.Ec.JwksPath, RequiredSite = site },

@@ -44,6 +44,22 @@ public sealed class EffectiveConfigurationsTests
     }
 
     [Fact]
+    public void Build_UnmanagedAccess_IsCarriedToTheTunnel_AndWithoutItNoneIs()
+    {
+        (Site site, ServerConfiguration configuration) = Objects();
+        string without = EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions(), NoPin).ETag;
+        Assert.Null(EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions(), NoPin).Tunnel.UnmanagedAccess);
+        configuration.UnmanagedAccess = new UnmanagedAccessSettings(["198.18.7.0/24"], DnsSuffix: "web.example");
+
+        EffectiveConfiguration with = EffectiveConfigurations.Build(site, configuration, new GatewayAuthOptions(), NoPin);
+
+        Assert.Equal(["198.18.7.0/24"], with.Tunnel.UnmanagedAccess!.IncludeRoutes);
+        Assert.Empty(with.Tunnel.UnmanagedAccess.DnsServers);
+        Assert.Equal("web.example", with.Tunnel.UnmanagedAccess.DnsSuffix);
+        Assert.NotEqual(without, with.ETag);
+    }
+
+    [Fact]
     public void Build_AnyChange_ChangesTheETag_AlsoOfTheTokenSettings()
     {
         (Site site, ServerConfiguration configuration) = Objects();

@@ -47,6 +47,39 @@ public sealed class ServerConfigurationValidatorTests
     }
 
     [Fact]
+    public void Validate_UnmanagedAccess_GoodPasses_BadNamesTheField()
+    {
+        ServerConfiguration good = Valid();
+        good.UnmanagedAccess = new UnmanagedAccessSettings(["198.18.7.0/24"], ["198.18.7.53"], "web.example");
+        ServerConfiguration bad = Valid();
+        bad.UnmanagedAccess = new UnmanagedAccessSettings(["198.18.128.0/25", "198.18.7.0/24", "198.18.7.7/32", "198.18.8.1/24"], ["198.18.7.1", "198.18.7.2", "198.18.7.3", "not-an-address"], "bad_suffix");
+
+        var errors = ServerConfigurationValidator.Validate(bad).ToDictionary();
+
+        Assert.True(ServerConfigurationValidator.Validate(good).IsValid);
+        Assert.StartsWith("'198.18.128.0/25' overlaps the client address pool", errors["unmanagedAccess.includeRoutes[0]"][0], StringComparison.Ordinal);
+        Assert.Equal("'198.18.7.7/32' overlaps unmanagedAccess.includeRoutes[1] '198.18.7.0/24': list each range once.", errors["unmanagedAccess.includeRoutes[2]"][0]);
+        Assert.StartsWith("'198.18.8.1/24' has bits set after the prefix", errors["unmanagedAccess.includeRoutes[3]"][0], StringComparison.Ordinal);
+        Assert.Equal("has 4 entries; clients take at most 3.", errors["unmanagedAccess.dnsServers"][0]);
+        Assert.Equal("'not-an-address' is not an IPv4 or IPv6 address.", errors["unmanagedAccess.dnsServers[3]"][0]);
+        Assert.Equal("'bad_suffix' is not a DNS domain name.", errors["unmanagedAccess.dnsSuffix"][0]);
+    }
+
+    [Theory]
+    [InlineData(0, "needs at least one route: the only destinations an unmanaged device may reach.")]
+    [InlineData(501, "has 501 routes; at most 500 are allowed.")]
+    public void Validate_UnmanagedAccessWithNoRoutesOrOverTheLimit_IsRefused(int count, string error)
+    {
+        ServerConfiguration configuration = Valid();
+        configuration.UnmanagedAccess = new UnmanagedAccessSettings([.. Enumerable.Range(0, count).Select(i => $"10.{i / 256}.{i % 256}.0/24")]);
+
+        KeyValuePair<string, string[]> only = Assert.Single(ServerConfigurationValidator.Validate(configuration).ToDictionary());
+
+        Assert.Equal("unmanagedAccess.includeRoutes", only.Key);
+        Assert.Equal([error], only.Value);
+    }
+
+    [Fact]
     public void Validate_Defaults_HaveNoErrors()
     {
         Assert.True(ServerConfigurationValidator.Validate(new ServerConfiguration { Name = "defaults" }).IsValid);

@@ -23,7 +23,8 @@ public sealed record ServerConfigurationInput(
     int? IdleTimeoutMinutes = null,
     bool AllowClientToClient = false,
     LoadBalancingSettings? LoadBalancing = null,
-    List<GroupPolicySettings>? GroupPolicies = null);
+    List<GroupPolicySettings>? GroupPolicies = null,
+    UnmanagedAccessSettings? UnmanagedAccess = null);
 
 public sealed class ServerConfigurationFilter : ListQuery
 {
@@ -58,6 +59,7 @@ internal sealed class ServerConfigurations : ResourceDefinition<ServerConfigurat
         entity.AllowClientToClient = input.AllowClientToClient;
         entity.LoadBalancing = input.LoadBalancing;
         entity.GroupPolicies = input.GroupPolicies is { Count: > 0 } policies ? policies : null;
+        entity.UnmanagedAccess = input.UnmanagedAccess;
     }
 
     public override ValidationErrors Validate(ServerConfiguration entity) => ServerConfigurationValidator.Validate(entity);

@@ -243,6 +243,34 @@ public abstract class ServerConfigurationApiTests<TApp>(TApp fixture) : IClassFi
     }
 
     [Fact]
+    public async Task Create_UnmanagedAccess_IsStoredAndReadBack_AndAnUpdateWithoutItClearsIt()
+    {
+        string name = ManagementAppFixture.Unique("cfg");
+        var unmanagedAccess = new { includeRoutes = new[] { "198.18.7.0/24" }, dnsServers = new[] { "198.18.7.53" }, dnsSuffix = "web.example" };
+
+        ApiResponse created = await _admin.CreateAsync(Url, new { name, unmanagedAccess });
+        ApiResponse read = await _admin.ReadAsync($"{Url}/{created.Id}");
+        ApiResponse updated = await _admin.SendAsync(HttpMethod.Put, $"{Url}/{created.Id}", new { name }, created.ETag);
+
+        var access = read.Json.GetProperty("unmanagedAccess");
+        Assert.Equal("198.18.7.0/24", access.GetProperty("includeRoutes")[0].GetString());
+        Assert.Equal("198.18.7.53", access.GetProperty("dnsServers")[0].GetString());
+        Assert.Equal("web.example", access.GetProperty("dnsSuffix").GetString());
+        Assert.Equal(HttpStatusCode.OK, updated.Status);
+        bool present = (await _admin.ReadAsync($"{Url}/{created.Id}")).Json.TryGetProperty("unmanagedAccess", out var cleared);
+        Assert.True(!present || cleared.ValueKind == System.Text.Json.JsonValueKind.Null, "the update without unmanagedAccess kept it");
+    }
+
+    [Fact]
+    public async Task Create_UnmanagedAccessWithoutRoutes_Returns400NamingTheField()
+    {
+        ApiResponse refused = await _admin.SendAsync(HttpMethod.Post, Url, new { name = ManagementAppFixture.Unique("cfg"), unmanagedAccess = new { dnsSuffix = "web.example" } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Equal("needs at least one route: the only destinations an unmanaged device may reach.", refused.ErrorsFor("unmanagedAccess.includeRoutes")[0]);
+    }
+
+    [Fact]
     public async Task Create_GroupPoliciesWhoseUnionExceedsTheRouteLimit_Returns400NamingTheLimit()
     {
         // Each group alone is within 500 routes; a member of both would get 600.

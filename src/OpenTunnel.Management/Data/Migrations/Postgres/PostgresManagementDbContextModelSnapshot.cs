@@ -1152,6 +1152,9 @@ namespace OpenTunnel.Management.Data.Migrations.Postgres
                     b.Property<bool>("UdpDisabled")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("UnmanagedAccess")
+                        .HasColumnType("text");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
 

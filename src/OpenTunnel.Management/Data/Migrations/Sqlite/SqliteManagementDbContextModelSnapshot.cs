@@ -1141,6 +1141,9 @@ namespace OpenTunnel.Management.Data.Migrations.Sqlite
                     b.Property<bool>("UdpDisabled")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("UnmanagedAccess")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 
