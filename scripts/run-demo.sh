@@ -182,7 +182,7 @@ step "It takes a gateway token for the site (opentunnel token --site default) an
 "${client[@]}" token --site default --out "$home/gateway-token-for-connect"
 connect_log=$home/connect.log
 ip netns exec "$client_ns" env OPENTUNNEL_CLIENT_HOME="$home" OT_DEMO_ROUTE=198.18.101.0/24 OT_DEMO_STATE="$home" \
-  "${client[@]}" connect --gateway "https://$gateway_address:$gateway_port" --token-file "$home/gateway-token-for-connect" \
+  "${client[@]}" connect --engine openconnect --gateway "https://$gateway_address:$gateway_port" --token-file "$home/gateway-token-for-connect" \
   --servercert "$gateway_pin" --script "$PWD/scripts/demo-vpnc-script.sh" -- --non-inter >"$connect_log" 2>&1 &
 connect_pid=$!
 for _ in $(seq 120); do

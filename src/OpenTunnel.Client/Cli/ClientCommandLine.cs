@@ -91,30 +91,30 @@ public static class ClientCommandLine
             TokenVerb.RunAsync,
             [site, new Option<string>("--out") { Description = "Write the token to this file (mode 0600) instead of printing it." }]));
         root.Subcommands.Add(Verb(environment, "connect", """
-            Connect to a VPN profile's site (see 'opentunnel profiles'), or to --gateway: get a token (or
-            use --token-file) and run openconnect with it; openconnect's exit code is passed through.
-            Words after -- go to openconnect. With a PROFILE the profiles are fetched again every
-            --refresh-every seconds while connected. --engine native runs the tunnel in this process
-            instead (TLS, TUN device, routes, DNS; docs/client.md).
+            Connect to --gateway, or to a VPN profile's site (see 'opentunnel profiles'): get a token (or
+            use --token-file) and run the tunnel in this process (the native engine: TLS and DTLS, TUN
+            device, routes, DNS; docs/client.md) until SIGINT/SIGTERM. A PROFILE, and --engine
+            openconnect, run openconnect with the token instead: its exit code is passed through and
+            words after -- go to it. With a PROFILE the profiles are fetched again every
+            --refresh-every seconds while connected.
 
             Examples:
-              opentunnel connect office
               opentunnel connect --gateway https://vpn.example --site paris
-              opentunnel connect --gateway https://vpn.example:4443 --servercert pin-sha256:BASE64 -- --interface tun7
-              opentunnel connect --gateway https://vpn.example --site paris --engine native
-              opentunnel connect --gateway https://ocserv.example --engine native --user alice --password-file /dev/stdin
+              opentunnel connect --gateway https://ocserv.example --user alice --password-file /dev/stdin
+              opentunnel connect office
+              opentunnel connect --gateway https://vpn.example:4443 --servercert pin-sha256:BASE64 --engine openconnect -- --interface tun7
             """,
             ConnectVerb.RunAsync,
             [
                 new Option<string>("--gateway") { Description = "The gateway's URL, https://HOST[:PORT] (without a PROFILE)." },
                 site,
                 new Option<string>("--servercert") { Description = "The gateway certificate's pin-sha256:BASE64 (openconnect --servercert)." },
-                new Option<string>("--script") { Description = "The vpnc-script for openconnect." },
+                new Option<string>("--script") { Description = "The vpnc-script for openconnect (--engine openconnect or a PROFILE)." },
                 new Option<string>("--token-file") { Description = "A gateway token to use instead of getting one." },
                 new Option<string>("--refresh-every") { Description = "With a PROFILE: fetch the profiles again every SECONDS (1 to 3600, default 60)." },
-                new Option<string>("--engine") { Description = "openconnect (the default) or native (the tunnel in this process)." },
-                new Option<string>("--user") { Description = "--engine native: sign in with this user name and the password of --password-file instead of a token (gateways with password sign-in, such as ocserv)." },
-                new Option<string>("--password-file") { Description = "--engine native, with --user: the file whose first line is the password (/dev/stdin reads it from standard input)." },
+                new Option<string>("--engine") { Description = "native (the default with --gateway: the tunnel in this process) or openconnect (the default with a PROFILE)." },
+                new Option<string>("--user") { Description = "The native engine: sign in with this user name and the password of --password-file instead of a token (gateways with password sign-in, such as ocserv)." },
+                new Option<string>("--password-file") { Description = "The native engine, with --user: the file whose first line is the password (/dev/stdin reads it from standard input)." },
             ],
             new Argument<string[]>("PROFILE") { Description = "The profile's name; words after -- go to openconnect.", Arity = ArgumentArity.ZeroOrMore },
             trailing,

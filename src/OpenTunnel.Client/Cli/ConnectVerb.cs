@@ -14,10 +14,10 @@ namespace OpenTunnel.Client.Cli;
 /// <c>opentunnel connect (PROFILE | --gateway URL [--site NAME]) [--servercert PIN] [--script PATH]
 /// [--token-file FILE] [--refresh-every SECONDS] [--engine native|openconnect] [-- …]</c>: gets a
 /// gateway token (or takes the one in FILE, so that connect needs no access to the provider),
-/// writes it to a 0600 file and runs openconnect with it until openconnect ends; or, with
-/// <c>--engine native</c>, runs the tunnel in this process (<see cref="NativeConnectVerb"/>). With a
-/// profile the gateway is the profile's site (its public address and port) and the token is for
-/// that site; while connected the profiles are fetched again every <c>--refresh-every</c> seconds
+/// and runs the tunnel in this process (<see cref="NativeConnectVerb"/>, the default engine); or, with
+/// a PROFILE or <c>--engine openconnect</c>, writes it to a 0600 file and runs openconnect with it
+/// until openconnect ends. With a profile the gateway is the profile's site (its public address and
+/// port) and the token is for that site; while connected the profiles are fetched again every <c>--refresh-every</c> seconds
 /// (default 60, with the ETag), so a change an administrator makes reaches the client within that time.
 /// A per-app profile's tunnel goes into the profile's network namespace (<see cref="AppNamespace"/>)
 /// through the client's own vpnc-script (<see cref="AppTunnelScriptVerb"/>), and the namespace is
@@ -60,12 +60,13 @@ public static class ConnectVerb
             throw new UsageException("--site names the site of a new token; with --token-file there is none to get.");
         }
 
-        string engine = arguments["engine"] ?? "openconnect";
+        // The native engine is the default; a PROFILE (and with it per-app, always-on and lockdown) is connected by openconnect, the only engine that takes profiles so far.
+        string engine = arguments["engine"] ?? (arguments.Positional is null ? "native" : "openconnect");
         if (engine == "native")
         {
             if (arguments.Positional is not null)
             {
-                throw new UsageException("--engine native does not take a PROFILE yet; give --gateway (and --site), or use the openconnect engine.");
+                throw new UsageException("--engine native does not take a PROFILE yet; give --gateway (and --site), or leave --engine out (a PROFILE is connected with openconnect).");
             }
 
             return await NativeConnectVerb.RunAsync(arguments, environment, tokenFile, cancellationToken);

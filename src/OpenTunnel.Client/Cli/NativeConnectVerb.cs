@@ -5,7 +5,7 @@ using OpenTunnel.Protocol.Client;
 namespace OpenTunnel.Client.Cli;
 
 /// <summary>
-/// <c>connect --engine native</c>: the token as for openconnect (got with the sign-in's refresh
+/// <c>connect --gateway URL</c> with the native engine (the default, or <c>--engine native</c>): the token as for openconnect (got with the sign-in's refresh
 /// token, and renewed that way while the tunnel runs, or read from --token-file), then
 /// <see cref="NativeEngine"/> until SIGINT/SIGTERM or the gateway ends it. Options that only openconnect understands are refused by name.
 /// </summary>
@@ -22,7 +22,7 @@ public static class NativeConnectVerb
 
         if (arguments.Extra.Count > 0)
         {
-            throw new UsageException($"Arguments after '--' go to openconnect; the native engine takes none ('{string.Join(' ', arguments.Extra)}').");
+            throw new UsageException($"Arguments after '--' go to openconnect; the native engine takes none ('{string.Join(' ', arguments.Extra)}'): add --engine openconnect, or leave them out.");
         }
 
         string? pin = ServerCertificate(arguments);

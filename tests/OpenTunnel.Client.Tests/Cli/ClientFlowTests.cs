@@ -62,7 +62,7 @@ public sealed class ClientFlowTests(ClientFixture fixture) : IClassFixture<Clien
         Assert.Contains("Cannot read or write a file:", client.Errors, StringComparison.Ordinal);
 
         client.OpenConnect = StandInOpenConnect.Write(output, exitCode: 3);
-        Assert.Equal(3, await client.RunAsync("connect", "--gateway", "https://198.18.1.1:4443", "--site", fixture.SiteName, "--servercert", "pin-sha256:abc"));
+        Assert.Equal(3, await client.RunAsync("connect", "--engine", "openconnect", "--gateway", "https://198.18.1.1:4443", "--site", fixture.SiteName, "--servercert", "pin-sha256:abc"));
         string[] passed = File.ReadAllLines(output.File("args"));
         Assert.Equal(["--token-mode=oidc", "--token-secret=@" + client.State.GatewayTokenFile, "--servercert", "pin-sha256:abc", "https://198.18.1.1:4443"], passed);
         Assert.Equal(device.DeviceId.ToString(), new JsonWebToken(File.ReadAllText(output.File("token-seen"))).GetClaim("device_id").Value);

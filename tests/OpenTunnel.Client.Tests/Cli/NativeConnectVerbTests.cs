@@ -14,7 +14,9 @@ public sealed class NativeConnectVerbTests
     [InlineData(new[] { "--engine", "native", "--", "--no-dtls" }, "the native engine takes none ('--no-dtls')")]
     [InlineData(new[] { "--engine", "native", "--servercert", "sha1:ab" }, "--servercert 'sha1:ab' is not pin-sha256:")]
     [InlineData(new[] { "--engine", "wireguard" }, "--engine 'wireguard' is neither 'native' nor 'openconnect'.")]
-    public async Task Connect_OptionsTheEngineCannotUse_AreRefusedByName(string[] options, string expected)
+    [InlineData(new[] { "--script", "/bin/true" }, "--script is a vpnc-script for openconnect; the native engine sets routes and DNS itself (leave --script out, or use --engine openconnect)")]
+    [InlineData(new[] { "--", "--interface", "tun7" }, "the native engine takes none ('--interface tun7'): add --engine openconnect, or leave them out.")]
+    public async Task Connect_OptionsTheEngineCannotUse_AreRefusedByName_TheDefaultEngineIsNative(string[] options, string expected)
     {
         using var home = new TemporaryDirectory();
         string tokenFile = home.File("token");
@@ -35,7 +37,8 @@ public sealed class NativeConnectVerbTests
     [InlineData(new[] { "--engine", "native", "--user", "alice", "--password-file", "EMPTY" }, "holds no password on its first line.")]
     [InlineData(new[] { "--engine", "native", "--user", "alice", "--password-file", "MISSING" }, "cannot be read:")]
     [InlineData(new[] { "--engine", "native", "--user", "alice", "--password-file", "PASSWORD", "--site", "paris" }, "it takes neither --token-file nor --site")]
-    [InlineData(new[] { "--user", "alice", "--password-file", "PASSWORD" }, "--user and --password-file are for --engine native")]
+    [InlineData(new[] { "--user", "alice", "--password-file", "PASSWORD", "--site", "paris" }, "it takes neither --token-file nor --site")]
+    [InlineData(new[] { "--engine", "openconnect", "--user", "alice", "--password-file", "PASSWORD" }, "--user and --password-file are for --engine native")]
     public async Task Connect_PasswordSignInOptions_WrongTogetherOrUnreadable_AreRefusedByName(string[] options, string expected)
     {
         using var home = new TemporaryDirectory();

@@ -54,7 +54,7 @@ public sealed partial class ClientConnectTests
         GatewayInstance gateway = stack.Gateway;
         string recorded = gateway.Directory.Subdirectory("env-client-e2e");
         using TrackedProcess connect = gateway.Topology.Start(gateway.Topology.Client, "dotnet",
-            [Client, "connect", "--token-file", tokenFile, "--gateway", gateway.Url, "--servercert", "pin-sha256:" + gateway.Pin,
+            [Client, "connect", "--engine", "openconnect", "--token-file", tokenFile, "--gateway", gateway.Url, "--servercert", "pin-sha256:" + gateway.Pin,
              "--script", OpenConnectClient.ScriptFile(gateway), "--", "--non-inter", "--interface", "otc9"],
             environment: new Dictionary<string, string>(environment) { ["OT_ENV_DIR"] = recorded, ["OT_ROUTES"] = "1" });
         await WaitForFileAsync(Path.Combine(recorded, "connect"), connect);

@@ -51,7 +51,7 @@ public sealed class ClientRedirectTests
             using var home = new TemporaryDirectory();
             string recorded = gateway.Directory.Subdirectory("env-client-redirect");
             using TrackedProcess connect = gateway.Topology.Start(gateway.Topology.Client, "dotnet",
-                [ClientAssembly, "connect", "--token-file", gateway.TokenFile(gateway.MintToken("bob")), "--gateway", gateway.Url, "--servercert", "pin-sha256:" + gateway.Pin,
+                [ClientAssembly, "connect", "--engine", "openconnect", "--token-file", gateway.TokenFile(gateway.MintToken("bob")), "--gateway", gateway.Url, "--servercert", "pin-sha256:" + gateway.Pin,
                  "--script", OpenConnectClient.ScriptFile(gateway), "--", "--non-inter", "--interface", "otc8"],
                 environment: new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home.Path, ["OT_ENV_DIR"] = recorded, ["OT_ROUTES"] = "0" });
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);

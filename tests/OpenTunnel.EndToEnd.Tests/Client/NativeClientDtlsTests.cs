@@ -11,7 +11,8 @@ namespace OpenTunnel.EndToEnd.Tests.Client;
 /// works, costs nothing when UDP is blocked from the start, gives the packets back to TLS when UDP
 /// goes silent during a transfer, and takes them again when UDP returns. UDP is blocked with
 /// nftables in the client namespace. The gateway runs with a DPD of 5 s, so the client declares
-/// DTLS dead after 10 s.
+/// DTLS dead after 10 s. The device's MTU is the one the gateway announces, and packets of that
+/// size cross both channels.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed class NativeClientDtlsTests
@@ -114,10 +115,68 @@ public sealed class NativeClientDtlsTests
         Assert.True(Dtls(await AliceAsync(gateway), "bytesIn") > dtlsBefore);
     }
 
-    private static Task<GatewayInstance> StartGatewayAsync()
+    [Fact]
+    public async Task Mtu_GatewayAnnouncesIt_TunDeviceTakesIt_FullSizePacketsCrossDtlsAndTls_OneByteMoreFailsLocally()
+    {
+        // A link MTU of 1400 gives a data MTU (X-CSTP-MTU, X-DTLS-MTU) of 1400 - 28 - 37 - 1 = 1334,
+        // not the 1434 of the default 1500: the device's MTU can only have come from the answer.
+        const int announced = 1334;
+        const int fits = announced - 28;
+        using GatewayInstance gateway = await StartGatewayAsync(config => config["Network"]!["Mtu"] = 1400);
+        NetworkTopology topology = gateway.Topology;
+        using var home = new TemporaryDirectory();
+        using TrackedProcess client = await NativeClientTests.ConnectAsync(gateway, TokenFile(gateway), home);
+        Assert.Contains($"MTU {announced}, over TLS", client.Output, StringComparison.Ordinal);
+        string links = topology.Exec(topology.Client, "ip", "-o", "link", "show").EnsureSuccess().StandardOutput;
+        Assert.Matches($"opentun[0-9]+: .* mtu {announced} ", links);
+
+        await client.WaitForOutputAsync("DTLS is up", TimeSpan.FromSeconds(20));
+        await WaitForChannelAsync(gateway, "DTLS", TimeSpan.FromSeconds(10));
+        await AssertOnlyFullSizeCrossesAsync(gateway, fits, "DTLS", session => Dtls(session, "bytesIn"));
+
+        // UDP goes silent: the same sizes over TLS.
+        BlockUdp(gateway, outgoingToo: true);
+        try
+        {
+            await client.WaitForOutputAsync("go over TLS again", TimeSpan.FromSeconds(40));
+            await WaitForChannelAsync(gateway, "TLS", TimeSpan.FromSeconds(30));
+            await AssertOnlyFullSizeCrossesAsync(gateway, fits, "TLS", session => Number(session, "bytesIn"));
+        }
+        finally
+        {
+            UnblockUdp(gateway);
+        }
+
+        client.Signal(15);
+        Assert.Equal(0, await client.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    /// <summary>
+    /// Two echo requests of <paramref name="fits"/> data bytes (+ 28 of headers, the tunnel MTU) that
+    /// may not be fragmented (-M do) are answered and counted by the gateway on <paramref name="channel"/>
+    /// (<paramref name="bytesIn"/> of alice's session); one byte more is refused by the client's kernel.
+    /// </summary>
+    private static async Task AssertOnlyFullSizeCrossesAsync(GatewayInstance gateway, int fits, string channel, Func<JsonNode, long> bytesIn)
+    {
+        long before = bytesIn(await AliceAsync(gateway));
+        FullSizePing(gateway.Topology, fits).EnsureSuccess();
+        Assert.True(bytesIn(await AliceAsync(gateway)) - before >= 2 * (fits + 28), $"The full-size echo requests did not come in over {channel}.");
+        CommandResult tooLong = FullSizePing(gateway.Topology, fits + 1);
+        Assert.False(tooLong.Succeeded, $"An echo request one byte over the tunnel MTU was answered over {channel}.");
+        Assert.Contains("message too long", tooLong.StandardOutput + tooLong.StandardError, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static CommandResult FullSizePing(NetworkTopology topology, int size) =>
+        topology.Exec(topology.Client, "ping", ["-c", "2", "-i", "0.2", "-W", "3", "-M", "do", "-s", size.ToString(CultureInfo.InvariantCulture), NetworkTopology.CorpAddress], TimeSpan.FromSeconds(15));
+
+    private static Task<GatewayInstance> StartGatewayAsync(Action<JsonObject>? configure = null)
     {
         Prerequisites.RequireRootAndCommands("ping", "nft");
-        return GatewayInstance.StartAsync(config => config["Timeouts"] = new JsonObject { ["DpdSeconds"] = 5 });
+        return GatewayInstance.StartAsync(config =>
+        {
+            config["Timeouts"] = new JsonObject { ["DpdSeconds"] = 5 };
+            configure?.Invoke(config);
+        });
     }
 
     private static string TokenFile(GatewayInstance gateway) => gateway.TokenFile(gateway.MintToken("alice"));

@@ -5,7 +5,7 @@ using OpenTunnel.Testing;
 namespace OpenTunnel.EndToEnd.Tests.Client;
 
 /// <summary>
-/// <c>opentunnel connect --engine native</c> in the client namespace against a real gateway: the
+/// <c>opentunnel connect --gateway</c> (the native engine, the default) in the client namespace against a real gateway: the
 /// client's own TUN device, routes and DNS. The namespace gets its own resolv.conf (which
 /// <c>ip netns exec</c> mounts over /etc/resolv.conf), so the host's is never touched.
 /// </summary>
@@ -62,11 +62,11 @@ public sealed class NativeClientTests
         Assert.Equal(original, File.ReadAllText(resolvConf));
     }
 
-    /// <summary>Starts <c>connect --engine native</c> in the client namespace and waits for its "Connected to" line.</summary>
+    /// <summary>Starts <c>connect --gateway</c> (the native engine is the default) in the client namespace and waits for its "Connected to" line.</summary>
     internal static async Task<TrackedProcess> ConnectAsync(GatewayInstance gateway, string tokenFile, TemporaryDirectory home)
     {
         TrackedProcess connect = gateway.Topology.Start(gateway.Topology.Client, "dotnet",
-            [ClientAssembly, "connect", "--engine", "native", "--token-file", tokenFile, "--gateway", gateway.Url, "--servercert", "pin-sha256:" + gateway.Pin],
+            [ClientAssembly, "connect", "--token-file", tokenFile, "--gateway", gateway.Url, "--servercert", "pin-sha256:" + gateway.Pin],
             environment: new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home.Path });
         try
         {

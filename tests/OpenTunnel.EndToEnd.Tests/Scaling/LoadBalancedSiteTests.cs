@@ -96,7 +96,7 @@ public sealed class LoadBalancedSiteTests(ITestOutputHelper output)
                 }));
                 recorded[i] = directory.Subdirectory("env-" + user);
                 clients.Add(BalancedSiteNetwork.Start(network.Clients[i], "dotnet",
-                    [ClientConnectTests.Client, "connect", "--token-file", tokenFile, "--gateway", $"https://{BalancedSiteNetwork.PublicAddress}:{GatewayInstance.Port}",
+                    [ClientConnectTests.Client, "connect", "--engine", "openconnect", "--token-file", tokenFile, "--gateway", $"https://{BalancedSiteNetwork.PublicAddress}:{GatewayInstance.Port}",
                      "--servercert", "pin-sha256:" + pin, "--script", script, "--", "-v", "--non-inter", "--interface", "otc0"],
                     new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home, ["OT_ENV_DIR"] = recorded[i], ["OT_ROUTES"] = "1" }));
             }
