@@ -130,7 +130,9 @@ internal sealed class TunnelSession
                 }
             }
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        // SslStream throws InvalidOperationException ("only allowed using a successfully authenticated
+        // context") for a read on a stream the gateway's reset or StopAsync has torn down meanwhile.
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
         {
             if (IsAlive)
             {
