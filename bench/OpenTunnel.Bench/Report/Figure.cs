@@ -34,6 +34,8 @@ internal static class Figures
     public static readonly Figure TlsParallel = new("tls.parallel4", "Upload 4 streams, TLS only", "Mbit/s", true, DirectParallel.Key);
     public static readonly Figure DtlsPing = new("dtls.ping", "Ping through the tunnel, DTLS", "ms", false, DirectPing.Key);
     public static readonly Figure TlsPing = new("tls.ping", "Ping through the tunnel, TLS only", "ms", false, DirectPing.Key);
+    public static readonly Figure DtlsPingAfterTransfers = new("dtls.ping_after_transfers", "Ping after the transfers, DTLS", "ms", false, DirectPing.Key);
+    public static readonly Figure TlsPingAfterTransfers = new("tls.ping_after_transfers", "Ping after the transfers, TLS only", "ms", false, DirectPing.Key);
     public static readonly Figure Connect = new("connect", "Sign-in + connect until a ping passes (median)", "ms", false);
     public static readonly Figure DtlsCpu = new("dtls.cpu_per_gb", "Gateway CPU per GB moved, DTLS", "CPU s/GB", false);
     public static readonly Figure TlsCpu = new("tls.cpu_per_gb", "Gateway CPU per GB moved, TLS only", "CPU s/GB", false);
@@ -42,7 +44,7 @@ internal static class Figures
     public static readonly IReadOnlyList<Figure> Fixed =
     [
         DtlsUpload, DtlsDownload, DtlsParallel, TlsUpload, TlsDownload, TlsParallel,
-        DtlsPing, TlsPing, Connect, DtlsCpu, TlsCpu,
+        DtlsPing, TlsPing, DtlsPingAfterTransfers, TlsPingAfterTransfers, Connect, DtlsCpu, TlsCpu,
     ];
 
     /// <summary>The session-scale figures for <paramref name="sessions"/> sessions.</summary>

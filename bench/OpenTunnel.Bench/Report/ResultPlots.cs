@@ -22,7 +22,7 @@ internal static class ResultPlots
     private static readonly (string Name, string Title, string Unit, string[] Keys)[] History =
     [
         ("history-throughput", "Throughput per run", "Mbit/s", ["dtls.upload", "dtls.download", "tls.upload", "tls.download"]),
-        ("history-ping", "Ping through the tunnel per run", "ms", ["dtls.ping", "tls.ping"]),
+        ("history-ping", "Ping through the tunnel per run", "ms", ["dtls.ping", "tls.ping", "dtls.ping_after_transfers", "tls.ping_after_transfers"]),
         ("history-cpu-per-gb", "CPU per GB through the tunnel per run", "CPU s/GB", ["dtls.cpu_per_gb", "tls.cpu_per_gb"]),
     ];
 
