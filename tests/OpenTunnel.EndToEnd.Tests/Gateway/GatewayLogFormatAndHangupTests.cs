@@ -18,11 +18,11 @@ public sealed class GatewayLogFormatAndHangupTests
         File.WriteAllText(gateway.ConfigFile, config.ToJsonString());
 
         gateway.Process.Signal(SIGHUP);
-        await gateway.Process.WaitForOutputAsync("Configuration applied from", TimeSpan.FromSeconds(20));
+        await gateway.Process.WaitForOutputAsync("Configuration applied from", TimeSpan.FromSeconds(60));
         config["Log"] = new JsonObject { ["Format"] = "simple" };
         File.WriteAllText(gateway.ConfigFile, config.ToJsonString());
         gateway.Process.Signal(SIGHUP);
-        await gateway.Process.WaitForOutputAsync("refused, the running one stays", TimeSpan.FromSeconds(20));
+        await gateway.Process.WaitForOutputAsync("refused, the running one stays", TimeSpan.FromSeconds(60));
 
         List<JsonElement> lines = [.. gateway.Process.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement)];

@@ -65,6 +65,8 @@ public sealed class BrowserSignInTests(ITestOutputHelper output)
         using GatewayInstance gateway = await GatewayInstance.StartAsync(config =>
         {
             config["Auth"] = new JsonObject { ["Issuer"] = issuer, ["Audience"] = GatewayInstance.Audience, ["JwksFile"] = jwksFile, ["RequiredSite"] = site };
+            // A browser sign-in presents no device, so its token says compliance: unmanaged; this gateway gives such sessions the corp network.
+            config["Network"]!["UnmanagedAccess"] = new JsonObject { ["SplitInclude"] = new JsonArray(NetworkTopology.CorpSubnet) };
             config["BrowserSignIn"] = new JsonObject
             {
                 ["Enabled"] = true,

@@ -59,7 +59,7 @@ public sealed partial class RunDemoTests(ITestOutputHelper output)
 
         // Ctrl-C: run.sh stops the gateway, the agent and the management service by their PIDs.
         run.Signal(2);
-        int exitCode = await run.WaitForExitAsync(TimeSpan.FromSeconds(40));
+        int exitCode = await run.WaitForExitAsync(TimeSpan.FromSeconds(120));
         output.WriteLine($"run.sh exited with {exitCode} after {clock.Elapsed.TotalSeconds:0} s");
         Assert.Empty(NetworkTopology.ProcessIds(machine));
         Assert.Empty(NetworkTopology.ListNamespaces(demoPrefix));

@@ -5,7 +5,7 @@ using OpenTunnel.Management.Api;
 using OpenTunnel.Management.Api.Resources;
 using OpenTunnel.Management.Domain;
 
-namespace OpenTunnel.Management.Tests.AdminConsole;
+namespace OpenTunnel.Management.Tests.AdminConsole.Pages;
 
 [Trait("Category", "Unit")]
 public sealed class ConfigurationFormTests
