@@ -101,7 +101,9 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
             string configFile = directory.File("gateway.json");
             File.WriteAllText(configFile, config.ToJsonString());
             string pin = ServerCertificate.Load(new TlsOptions(), data, DateTimeOffset.UtcNow).Pin;
-            string[] command = [.. launcher ?? [], "dotnet", GatewayAssembly(), "run", "--config", configFile];
+            // SIGHUP at its default disposition, as systemd starts a service: a test run under nohup
+            // passes SIGHUP on ignored, and the runtime then never hands it to the gateway's reload.
+            string[] command = ["env", "--default-signal=HUP", .. launcher ?? [], "dotnet", GatewayAssembly(), "run", "--config", configFile];
             var process = await LaunchAsync(topology, command, environment);
             return new GatewayInstance(topology, directory, issuer, configFile, process, pin, command, environment);
         }

@@ -37,7 +37,9 @@ public sealed partial class RunDemoTests(ITestOutputHelper output)
         };
 
         var clock = Stopwatch.StartNew();
-        using TrackedProcess run = topology.Start(machine, "bash", [Path.Combine(Checkout.Root(), "run.sh"), "--demo"], environment: environment);
+        // SIGINT at its default disposition, as in a terminal: a test run started in the background
+        // passes it on ignored, and run.sh's Ctrl-C trap below would never run.
+        using TrackedProcess run = topology.Start(machine, "env", ["--default-signal=INT", "bash", Path.Combine(Checkout.Root(), "run.sh"), "--demo"], environment: environment);
         try
         {
             await run.WaitForOutputAsync("the stack keeps running (Ctrl-C stops it)", TimeSpan.FromSeconds(110));
