@@ -57,6 +57,8 @@ internal sealed class HttpChannel : IAsyncDisposable
                     TargetHost = server.Host,
                     // Every simulated device is a fresh client: no resumption, so the server pays a full handshake each time as it does for openconnect processes.
                     AllowTlsResume = false,
+                    // The pin decides; a chain against the system's trust store would cost the generator more than the gateway's whole sign-in.
+                    CertificateChainPolicy = PinOnly(),
                     RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && MatchesPin(certificate, pinSha256),
                 },
                 cancellationToken);
@@ -76,6 +78,14 @@ internal sealed class HttpChannel : IAsyncDisposable
         await Stream.DisposeAsync();
         _socket.Dispose();
     }
+
+    /// <summary>A chain built from the server's certificate alone: no system roots, no downloads, no revocation check (one per connection: TLS adds the peer's certificates to it).</summary>
+    private static X509ChainPolicy PinOnly() => new()
+    {
+        TrustMode = X509ChainTrustMode.CustomRootTrust,
+        RevocationMode = X509RevocationMode.NoCheck,
+        DisableCertificateDownloads = true,
+    };
 
     internal static bool MatchesPin(X509Certificate certificate, string pinSha256)
     {

@@ -1,10 +1,10 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OpenTunnel.Gateway.Addressing;
-using OpenTunnel.Gateway.Contracts.Configuration;
 
 namespace OpenTunnel.Gateway.Sessions;
 
@@ -41,38 +41,26 @@ public static class SessionFile
 
     private const int Version = 1;
 
-    public static string Serialize(IReadOnlyList<SavedSession> sessions)
+    /// <summary>The file's content (UTF-8 JSON), written with a streaming writer: at 10,000 sessions the gateway writes it about once a second.</summary>
+    public static byte[] Serialize(IReadOnlyList<SavedSession> sessions)
     {
         ArgumentNullException.ThrowIfNull(sessions);
-        var list = new JsonArray();
-        foreach (var session in sessions)
+        var buffer = new ArrayBufferWriter<byte>(256 + (sessions.Count * 320));
+        using (var json = new Utf8JsonWriter(buffer))
         {
-            var entry = new JsonObject
+            json.WriteStartObject();
+            json.WriteNumber("version", Version);
+            json.WriteStartArray("sessions");
+            foreach (var session in sessions)
             {
-                ["cookieSha256"] = session.CookieHash,
-                ["id"] = session.Id,
-                ["user"] = session.UserName,
-                ["client"] = session.ClientEndPoint.ToString(),
-                ["signedInAt"] = session.SignedInAt.ToString("O", CultureInfo.InvariantCulture),
-            };
-            AddIfPresent(entry, "subject", session.Subject);
-            AddIfPresent(entry, "device", session.DeviceId);
-            if (session.Groups is { Count: > 0 } groups)
-            {
-                entry["groups"] = GatewayConfigurationDocument.Array(groups);
+                WriteEntry(json, session);
             }
 
-            if (session.Unmanaged)
-            {
-                entry["unmanaged"] = true;
-            }
-
-            AddIfPresent(entry, "ipv4", session.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(session.IPv4Address).ToString());
-            AddIfPresent(entry, "ipv6", session.IPv6Address == UInt128.Zero ? null : IPv6AddressPool.ToAddress(session.IPv6Address).ToString());
-            list.Add(entry);
+            json.WriteEndArray();
+            json.WriteEndObject();
         }
 
-        return new JsonObject { ["version"] = Version, ["sessions"] = list }.ToJsonString();
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>The sessions of a file's text; throws <see cref="FormatException"/> naming the first problem.</summary>
@@ -117,6 +105,37 @@ public static class SessionFile
         return sessions;
     }
 
+    private static void WriteEntry(Utf8JsonWriter json, SavedSession session)
+    {
+        json.WriteStartObject();
+        json.WriteString("cookieSha256", session.CookieHash);
+        json.WriteNumber("id", session.Id);
+        json.WriteString("user", session.UserName);
+        json.WriteString("client", session.ClientEndPoint.ToString());
+        json.WriteString("signedInAt", session.SignedInAt.ToString("O", CultureInfo.InvariantCulture));
+        WriteIfPresent(json, "subject", session.Subject);
+        WriteIfPresent(json, "device", session.DeviceId);
+        if (session.Groups is { Count: > 0 } groups)
+        {
+            json.WriteStartArray("groups");
+            foreach (string group in groups)
+            {
+                json.WriteStringValue(group);
+            }
+
+            json.WriteEndArray();
+        }
+
+        if (session.Unmanaged)
+        {
+            json.WriteBoolean("unmanaged", true);
+        }
+
+        WriteIfPresent(json, "ipv4", session.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(session.IPv4Address).ToString());
+        WriteIfPresent(json, "ipv6", session.IPv6Address == UInt128.Zero ? null : IPv6AddressPool.ToAddress(session.IPv6Address).ToString());
+        json.WriteEndObject();
+    }
+
     private static SavedSession Entry(JsonObject entry)
     {
         string hash = Text(entry, "cookieSha256") ?? throw new FormatException("no 'cookieSha256'");
@@ -145,11 +164,11 @@ public static class SessionFile
 
     private static long? Integer(JsonObject entry, string name) => entry[name] is JsonValue value && value.TryGetValue(out long n) ? n : null;
 
-    private static void AddIfPresent(JsonObject entry, string name, string? value)
+    private static void WriteIfPresent(Utf8JsonWriter json, string name, string? value)
     {
         if (value is not null)
         {
-            entry[name] = value;
+            json.WriteString(name, value);
         }
     }
 }

@@ -17,6 +17,8 @@ public static class OwnerOnlyFiles
     /// <summary>0700: the owner only.</summary>
     public const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
     /// <summary>Creates <paramref name="directory"/> (and its parents) with mode 0700, and tightens an existing one to 0700.</summary>
     public static void CreateDirectory(string directory)
     {
@@ -25,25 +27,35 @@ public static class OwnerOnlyFiles
     }
 
     /// <summary>Writes <paramref name="text"/> (UTF-8) as the whole content of <paramref name="path"/>, mode 0600, replacing any file there.</summary>
-    public static void WriteAtomically(string path, string text) => Write(path, text, overwrite: true);
+    public static void WriteAtomically(string path, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        Write(path, Utf8.GetBytes(text), overwrite: true);
+    }
+
+    /// <summary>Writes <paramref name="content"/> as the whole content of <paramref name="path"/>, mode 0600, replacing any file there.</summary>
+    public static void WriteAtomically(string path, ReadOnlySpan<byte> content) => Write(path, content, overwrite: true);
 
     /// <summary>
     /// Writes <paramref name="text"/> (UTF-8) as the whole content of a new file <paramref name="path"/>,
     /// mode 0600; throws <see cref="IOException"/> when the file already exists (another process made it
     /// first), leaving that file as it is.
     /// </summary>
-    public static void WriteNew(string path, string text) => Write(path, text, overwrite: false);
+    public static void WriteNew(string path, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        Write(path, Utf8.GetBytes(text), overwrite: false);
+    }
 
-    private static void Write(string path, string text, bool overwrite)
+    private static void Write(string path, ReadOnlySpan<byte> content, bool overwrite)
     {
         ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(text);
         string temporary = TemporaryPathFor(path);
         try
         {
             using (FileStream stream = CreateOwnerOnly(temporary))
             {
-                stream.Write(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
+                stream.Write(content);
                 stream.Flush(flushToDisk: true);
             }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using OpenTunnel.Gateway.Sessions;
 
 namespace OpenTunnel.Gateway.Tests.Sessions;
@@ -14,7 +15,7 @@ public sealed class SessionFileTests
     {
         var bob = Alice with { CookieHash = new string('b', 64), Id = 8, UserName = "bob", Subject = null, DeviceId = null, IPv4Address = 0, IPv6Address = UInt128.Zero };
 
-        var parsed = SessionFile.Parse(SessionFile.Serialize([Alice, bob]));
+        var parsed = SessionFile.Parse(Serialized([Alice, bob]));
 
         Assert.Equal([Alice, bob], parsed);
     }
@@ -22,7 +23,7 @@ public sealed class SessionFileTests
     [Fact]
     public void Parse_OfSerialize_KeepsTheGroupsThatDecideTheRoutes()
     {
-        var parsed = SessionFile.Parse(SessionFile.Serialize([Alice with { Groups = ["eng", "ops"] }]));
+        var parsed = SessionFile.Parse(Serialized([Alice with { Groups = ["eng", "ops"] }]));
 
         Assert.Equal(["eng", "ops"], Assert.Single(parsed).Groups!);
     }
@@ -30,10 +31,18 @@ public sealed class SessionFileTests
     [Fact]
     public void Parse_OfSerialize_KeepsTheUnmanagedMark_SoARestartGivesTheSessionNoMore()
     {
-        var parsed = SessionFile.Parse(SessionFile.Serialize([Alice with { Unmanaged = true }, Alice with { CookieHash = new string('c', 64), Id = 9 }]));
+        var parsed = SessionFile.Parse(Serialized([Alice with { Unmanaged = true }, Alice with { CookieHash = new string('c', 64), Id = 9 }]));
 
         Assert.True(parsed[0].Unmanaged);
         Assert.False(parsed[1].Unmanaged);
+    }
+
+    [Fact]
+    public void Parse_OfSerialize_KeepsNamesThatNeedEscaping()
+    {
+        var odd = Alice with { UserName = "d\u00e9sir\u00e9e \"o'neil\" \\ <x>", Groups = ["\u00e9quipe"] };
+
+        Assert.Equal(odd.UserName, Assert.Single(SessionFile.Parse(Serialized([odd]))).UserName);
     }
 
     [Theory]
@@ -51,10 +60,12 @@ public sealed class SessionFileTests
     [Fact]
     public void Parse_AnIPv6AddressWhereIPv4IsExpected_IsRefused()
     {
-        string text = SessionFile.Serialize([Alice]).Replace("198.18.128.2", "2001:db8::2", StringComparison.Ordinal);
+        string text = Serialized([Alice]).Replace("198.18.128.2", "2001:db8::2", StringComparison.Ordinal);
 
         var e = Assert.Throws<FormatException>(() => SessionFile.Parse(text));
 
         Assert.Contains("'ipv4' is not an IPv4 address", e.Message, StringComparison.Ordinal);
     }
+
+    private static string Serialized(IReadOnlyList<SavedSession> sessions) => Encoding.UTF8.GetString(SessionFile.Serialize(sessions));
 }

@@ -69,13 +69,30 @@ public sealed class SessionStoreTests : IDisposable
         _sessions.TryCreate("alice", null, Client, DateTimeOffset.UtcNow, 10, 0, out _);
         _sessions.TryCreate("bob", null, Client, DateTimeOffset.UtcNow, 10, 0, out _);
 
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (store.Read(out _).Count != 2 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
+        await WaitForSavedAsync(store, 2);
 
         Assert.Equal(["alice", "bob"], store.Read(out _).Select(s => s.UserName));
+        await stopping.CancelAsync();
+        await running;
+    }
+
+    [Fact]
+    public async Task RunAsync_AChangeSoonAfterAWrite_IsWrittenWhenTheIntervalEnds()
+    {
+        var store = new SessionStore(_directory.File(SessionFile.FileName), _sessions, _logger, interval: TimeSpan.FromSeconds(5));
+        using var stopping = new CancellationTokenSource();
+        var running = store.RunAsync(stopping.Token);
+        _sessions.TryCreate("alice", null, Client, DateTimeOffset.UtcNow, 10, 0, out _);
+        await WaitForSavedAsync(store, 1);
+
+        _sessions.TryCreate("bob", null, Client, DateTimeOffset.UtcNow, 10, 0, out _);
+        _sessions.TryCreate("carol", null, Client, DateTimeOffset.UtcNow, 10, 0, out _);
+
+        // The writer rests after writing alice: a second later bob and carol are not written yet; they go into its next write, together.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Single(store.Read(out _));
+        await WaitForSavedAsync(store, 3);
+        Assert.Equal(["alice", "bob", "carol"], store.Read(out _).Select(s => s.UserName));
         await stopping.CancelAsync();
         await running;
     }
@@ -105,5 +122,14 @@ public sealed class SessionStoreTests : IDisposable
         Assert.Empty(store.Read(out string? problem));
 
         Assert.Contains("no 'cookieSha256'", problem, StringComparison.Ordinal);
+    }
+
+    private static async Task WaitForSavedAsync(SessionStore store, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (store.Read(out _).Count != count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
     }
 }
