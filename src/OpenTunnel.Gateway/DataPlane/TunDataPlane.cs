@@ -42,6 +42,12 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     private Thread? _reader;
     private volatile bool _stopping;
 
+    /// <summary>1 while the TUN reader waits for a <see cref="DrainNow"/> to end; that caller then sets <see cref="_drainEnded"/>.</summary>
+    private int _readerWaiting;
+
+    /// <summary>Wakes the TUN reader when the <see cref="DrainNow"/> it waited for ended; a wait that blocks at once, without spinning.</summary>
+    private readonly AutoResetEvent _drainEnded = new(false);
+
     /// <summary>
     /// The TCP segments from clients that each thread holds to write as one (only on a device with
     /// offloads): a receive loop's packets of one flow join until it calls <see cref="DrainNow"/>.
@@ -214,6 +220,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
         _stopping = true;
         _reader?.Join(TimeSpan.FromSeconds(2));
         _held.Dispose();
+        _drainEnded.Dispose();
     }
 
     /// <summary>
@@ -249,6 +256,11 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
         finally
         {
             _draining.Exit();
+            if (Interlocked.Exchange(ref _readerWaiting, 0) == 1)
+            {
+                _drainEnded.Set();
+            }
+
             new OutboundPacket(buffer, 0).Return();
         }
     }
@@ -260,14 +272,18 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
         {
             while (!_stopping)
             {
-                if (!_tun.WaitForPacket(250))
+                if (!_tun.WaitForPacket(250) || !TryEnterAsReader())
                 {
                     continue;
                 }
 
-                lock (_draining)
+                try
                 {
                     DrainLocked(ref buffer);
+                }
+                finally
+                {
+                    _draining.Exit();
                 }
             }
         }
@@ -282,6 +298,33 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
         {
             new OutboundPacket(buffer, 0).Return();
         }
+    }
+
+    /// <summary>
+    /// Takes <see cref="_draining"/> for the TUN reader, or, while a <see cref="DrainNow"/> holds it
+    /// (it reads the packet that woke the reader), sleeps until that ends and returns false: the
+    /// reader then polls again. The flag is raised before the second try and taken down by the
+    /// holder after its exit, both with full fences, so either the try succeeds or the holder
+    /// sets the event. Spinning for the lock instead would hold a core that the clients' side of
+    /// the same round trip needs on a small machine.
+    /// </summary>
+    private bool TryEnterAsReader()
+    {
+        if (_draining.TryEnter())
+        {
+            return true;
+        }
+
+        Interlocked.Exchange(ref _readerWaiting, 1);
+        if (_draining.TryEnter())
+        {
+            Interlocked.Exchange(ref _readerWaiting, 0);
+            return true;
+        }
+
+        // The timeout only bounds the wait should the holder be gone (a stop): the holder always sets the event.
+        _drainEnded.WaitOne(100);
+        return false;
     }
 
     /// <summary>
