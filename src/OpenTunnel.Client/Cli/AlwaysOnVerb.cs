@@ -59,12 +59,6 @@ public static class AlwaysOnVerb
     private static async Task<int> EnableAsync(ClientArguments arguments, ClientEnvironment environment, CancellationToken cancellationToken)
     {
         string name = arguments["profile"] ?? throw new UsageException("'always-on enable' needs --profile NAME (see 'opentunnel profiles').");
-        DeviceProfile profile = await ConnectVerb.FindProfileAsync(environment, name, cancellationToken);
-        if (!profile.AlwaysOn)
-        {
-            throw new ClientStateException($"Profile {name} is not always-on: only a profile the administrator made always-on (alwaysOn) can be kept connected; 'opentunnel connect {name}' connects it once.");
-        }
-
         string engine = arguments["engine"] ?? "native";
         if (engine is not ("native" or "openconnect"))
         {
@@ -80,6 +74,12 @@ public static class AlwaysOnVerb
         if (arguments["script"] is { } script && !File.Exists(script))
         {
             throw new UsageException($"--script {script} does not exist.");
+        }
+
+        DeviceProfile profile = await ConnectVerb.FindProfileAsync(environment, name, cancellationToken);
+        if (!profile.AlwaysOn)
+        {
+            throw new ClientStateException($"Profile {name} is not always-on: only a profile the administrator made always-on (alwaysOn) can be kept connected; 'opentunnel connect {name}' connects it once.");
         }
 
         var setting = new AlwaysOnSetting(name, arguments["servercert"], arguments["script"], arguments.Extra, environment.Time.GetUtcNow(), engine);

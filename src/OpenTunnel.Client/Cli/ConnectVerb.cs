@@ -78,6 +78,8 @@ public static class ConnectVerb
 
         if (native)
         {
+            // Checked before lockdown or a namespace is set up.
+            _ = NativeConnectVerb.ServerCertificate(arguments);
             NativeConnectVerb.RefuseOpenConnectOptions(arguments["script"], arguments.Extra);
             if (arguments["user"] is not null || arguments["password-file"] is not null)
             {
@@ -172,7 +174,7 @@ public static class ConnectVerb
             }
         }
 
-        var connection = new ProfileConnection(arguments.Positional, gateway, site, appNamespace, appNamespace is null ? tunnelDevice : null, lockdownDevice);
+        var connection = new ConnectTarget(arguments.Positional, gateway, site, appNamespace, appNamespace is null ? tunnelDevice : null, lockdownDevice);
         using var connected = new CancellationTokenSource();
         Task refreshing = arguments.Positional is { } connectedProfile
             ? RefreshWhileConnectedAsync(environment, connectedProfile, refresh, connected.Token)
@@ -207,7 +209,7 @@ public static class ConnectVerb
     /// the token, a per-app profile's namespace, the device always-on watches (null for a per-app
     /// tunnel, whose device is in the namespace) and the device lockdown lets out (null without lockdown).
     /// </summary>
-    private sealed record ProfileConnection(string? Profile, string Gateway, string? Site, string? AppNamespace, string? WatchedDevice, string? LockdownDevice);
+    private sealed record ConnectTarget(string? Profile, string Gateway, string? Site, string? AppNamespace, string? WatchedDevice, string? LockdownDevice);
 
     /// <summary>
     /// A PROFILE with the native engine: its own reconnect (with the session cookie, then a fresh
@@ -215,7 +217,7 @@ public static class ConnectVerb
     /// for always-on without one; always-on starts it again with a new token after it ended any other
     /// way than by the user's stop, with the pauses of <see cref="OpenConnectRestart"/>.
     /// </summary>
-    private static async Task<int> RunNativeAsync(ClientArguments arguments, ClientEnvironment environment, ProfileConnection connection, string? tokenFile, bool alwaysOn, CancellationToken cancellationToken)
+    private static async Task<int> RunNativeAsync(ClientArguments arguments, ClientEnvironment environment, ConnectTarget connection, string? tokenFile, bool alwaysOn, CancellationToken cancellationToken)
     {
         string? pin = NativeConnectVerb.ServerCertificate(arguments);
         var restart = new OpenConnectRestart(alwaysOn);
@@ -285,7 +287,7 @@ public static class ConnectVerb
     /// ended on its own as <see cref="OpenConnectRestart"/> says (TERMINATE, a refused cookie; for
     /// always-on any end but the user's stop).
     /// </summary>
-    private static async Task<int> RunOpenConnectAsync(ClientArguments arguments, ClientEnvironment environment, ProfileConnection connection, string? tokenFile, string? script, IReadOnlyList<string> extra, bool alwaysOn, CancellationToken cancellationToken)
+    private static async Task<int> RunOpenConnectAsync(ClientArguments arguments, ClientEnvironment environment, ConnectTarget connection, string? tokenFile, string? script, IReadOnlyList<string> extra, bool alwaysOn, CancellationToken cancellationToken)
     {
         string? lockdownDevice = connection.LockdownDevice;
         bool ownToken = tokenFile is null;
