@@ -438,7 +438,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             // the client's vpnc-script does it for openconnect; the host keeps its own routes (the
             // gateway's among them) and DNS, so nothing outside the namespace is recorded to undo.
             stateFile.Save(state);
-            ApplyInNamespace(AppTunnelPlan.ForLease(lease, tun.Name, gateway, netns, moveDevice: true), netns);
+            AppNamespace.Apply(AppTunnelPlan.ForLease(lease, tun.Name, gateway, netns, moveDevice: true), netns);
             return state;
         }
 
@@ -493,16 +493,6 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         return state;
     }
 
-    private static void ApplyInNamespace(AppTunnelPlan plan, string netns)
-    {
-        foreach (IReadOnlyList<string> command in plan.IpCommands)
-        {
-            HostCommands.Ip(command);
-        }
-
-        AppNamespace.WriteResolvConf(netns, plan.ResolvConf);
-    }
-
     /// <summary>
     /// Configures the device, kept through a reconnect, for a lease that differs from the one it
     /// has: what the old lease set is undone (addresses and routes of the device, the outside routes,
@@ -518,7 +508,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         {
             state = state with { Addresses = lease.Addresses };
             stateFile.Save(state);
-            ApplyInNamespace(AppTunnelPlan.ForLease(lease, tun.Name, gateway, appNamespace, moveDevice: false), appNamespace);
+            AppNamespace.Apply(AppTunnelPlan.ForLease(lease, tun.Name, gateway, appNamespace, moveDevice: false), appNamespace);
             return state;
         }
 
