@@ -7,11 +7,12 @@ using OpenTunnel.Platform.Linux.Processes;
 namespace OpenTunnel.Client.Cli;
 
 /// <summary>
-/// <c>opentunnel always-on (enable --profile NAME [--servercert PIN] [--script PATH] [-- OPENCONNECT-OPTIONS…] | disable | status | run)</c>. <c>enable</c> stores which
-/// always-on profile this machine keeps connected (<c>always-on.json</c>, with the openconnect options
+/// <c>opentunnel always-on (enable --profile NAME [--servercert PIN] [--engine native|openconnect] [--script PATH] [-- OPENCONNECT-OPTIONS…] | disable | status | run)</c>. <c>enable</c> stores which
+/// always-on profile this machine keeps connected (<c>always-on.json</c>, with the engine and its options
 /// to use); <c>run</c>, the long-lived mode deploy/systemd/opentunnel-client.service starts, keeps
-/// that profile's tunnel up (<see cref="ConnectVerb.ConnectAsync"/> with always-on: reconnects after
-/// any end but a stop, with a pause that doubles up to a minute, lockdown on throughout);
+/// that profile's tunnel up (<see cref="ConnectVerb.ConnectAsync"/> with always-on: the native engine
+/// reconnects without a time limit, and any end but a stop starts the engine again with a pause that
+/// doubles up to a minute, lockdown on throughout);
 /// <c>disable</c> deletes the setting and stops a running <c>run</c> (SIGTERM: the profile's
 /// disconnect, which also ends lockdown); <c>status</c> says what is enabled and running.
 /// </summary>
@@ -46,6 +47,8 @@ public static class AlwaysOnVerb
                     options["script"] = script;
                 }
 
+                options["engine"] = setting.Engine ?? "openconnect";
+
                 environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} Always-on: keeping profile {setting.Profile} connected (enabled {setting.EnabledAt:u}).");
                 return await ConnectVerb.ConnectAsync(new ClientArguments("always-on", options, setting.OpenConnectOptions, setting.Profile), environment, alwaysOn: true, cancellationToken);
             default:
@@ -56,20 +59,32 @@ public static class AlwaysOnVerb
     private static async Task<int> EnableAsync(ClientArguments arguments, ClientEnvironment environment, CancellationToken cancellationToken)
     {
         string name = arguments["profile"] ?? throw new UsageException("'always-on enable' needs --profile NAME (see 'opentunnel profiles').");
+        string engine = arguments["engine"] ?? "native";
+        if (engine is not ("native" or "openconnect"))
+        {
+            throw new UsageException($"--engine '{engine}' is neither 'native' nor 'openconnect'.");
+        }
+
+        if (engine == "native")
+        {
+            NativeConnectVerb.RefuseOpenConnectOptions(arguments["script"], arguments.Extra);
+        }
+
+        _ = NativeConnectVerb.ServerCertificate(arguments);
+        if (arguments["script"] is { } script && !File.Exists(script))
+        {
+            throw new UsageException($"--script {script} does not exist.");
+        }
+
         DeviceProfile profile = await ConnectVerb.FindProfileAsync(environment, name, cancellationToken);
         if (!profile.AlwaysOn)
         {
             throw new ClientStateException($"Profile {name} is not always-on: only a profile the administrator made always-on (alwaysOn) can be kept connected; 'opentunnel connect {name}' connects it once.");
         }
 
-        if (arguments["script"] is { } script && !File.Exists(script))
-        {
-            throw new UsageException($"--script {script} does not exist.");
-        }
-
-        var setting = new AlwaysOnSetting(name, arguments["servercert"], arguments["script"], arguments.Extra, environment.Time.GetUtcNow());
+        var setting = new AlwaysOnSetting(name, arguments["servercert"], arguments["script"], arguments.Extra, environment.Time.GetUtcNow(), engine);
         environment.State.SaveAlwaysOn(setting);
-        environment.Out.WriteLine($"Always-on is enabled for profile {name}{(profile.Lockdown ? " (with lockdown)" : string.Empty)}: 'opentunnel always-on run' keeps it connected; as a service: systemctl enable --now {Unit}.");
+        environment.Out.WriteLine($"Always-on is enabled for profile {name}{(profile.Lockdown ? " (with lockdown)" : string.Empty)}, with {(engine == "native" ? "the native engine" : "openconnect")}: 'opentunnel always-on run' keeps it connected; as a service: systemctl enable --now {Unit}.");
         return ExitCodes.Success;
     }
 

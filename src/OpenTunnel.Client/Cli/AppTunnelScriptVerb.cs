@@ -40,12 +40,7 @@ public static class AppTunnelScriptVerb
             }
 
             AppTunnelPlan plan = AppTunnelPlan.ForConnect(variables, netns);
-            foreach (IReadOnlyList<string> command in plan.IpCommands)
-            {
-                HostCommands.Ip(command);
-            }
-
-            AppNamespace.WriteResolvConf(netns, plan.ResolvConf);
+            AppNamespace.Apply(plan, netns);
             environment.Error.WriteLine($"Per-app tunnel: {plan.Device} is in namespace {netns}; only 'opentunnel run' commands of the profile use it.");
             return Task.FromResult(ExitCodes.Success);
         }

@@ -93,15 +93,16 @@ public static class ClientCommandLine
         root.Subcommands.Add(Verb(environment, "connect", """
             Connect to --gateway, or to a VPN profile's site (see 'opentunnel profiles'): get a token (or
             use --token-file) and run the tunnel in this process (the native engine: TLS and DTLS, TUN
-            device, routes, DNS; docs/client.md) until SIGINT/SIGTERM. A PROFILE, and --engine
-            openconnect, run openconnect with the token instead: its exit code is passed through and
-            words after -- go to it. With a PROFILE the profiles are fetched again every
-            --refresh-every seconds while connected.
+            device, routes, DNS; a per-app profile's tunnel in its namespace; docs/client.md) until
+            SIGINT/SIGTERM. --engine openconnect runs openconnect with the token instead: its exit
+            code is passed through and words after -- go to it. With a PROFILE the profiles are
+            fetched again every --refresh-every seconds while connected.
 
             Examples:
               opentunnel connect --gateway https://vpn.example --site paris
               opentunnel connect --gateway https://ocserv.example --user alice --password-file /dev/stdin
               opentunnel connect office
+              opentunnel connect office --engine openconnect -- --interface tun7
               opentunnel connect --gateway https://vpn.example:4443 --servercert pin-sha256:BASE64 --engine openconnect -- --interface tun7
             """,
             ConnectVerb.RunAsync,
@@ -109,10 +110,10 @@ public static class ClientCommandLine
                 new Option<string>("--gateway") { Description = "The gateway's URL, https://HOST[:PORT] (without a PROFILE)." },
                 site,
                 new Option<string>("--servercert") { Description = "The gateway certificate's pin-sha256:BASE64 (openconnect --servercert)." },
-                new Option<string>("--script") { Description = "The vpnc-script for openconnect (--engine openconnect or a PROFILE)." },
+                new Option<string>("--script") { Description = "The vpnc-script for openconnect (--engine openconnect)." },
                 new Option<string>("--token-file") { Description = "A gateway token to use instead of getting one." },
                 new Option<string>("--refresh-every") { Description = "With a PROFILE: fetch the profiles again every SECONDS (1 to 3600, default 60)." },
-                new Option<string>("--engine") { Description = "native (the default with --gateway: the tunnel in this process) or openconnect (the default with a PROFILE)." },
+                new Option<string>("--engine") { Description = "native (the default: the tunnel in this process) or openconnect." },
                 new Option<string>("--user") { Description = "The native engine: sign in with this user name and the password of --password-file instead of a token (gateways with password sign-in, such as ocserv)." },
                 new Option<string>("--password-file") { Description = "The native engine, with --user: the file whose first line is the password (/dev/stdin reads it from standard input)." },
             ],
@@ -165,9 +166,11 @@ public static class ClientCommandLine
             trailing,
             positional: true));
         root.Subcommands.Add(Verb(environment, "always-on", """
-            Keep an always-on profile connected. enable stores the profile (and the openconnect options:
-            --servercert, --script, words after --); run keeps its tunnel up, reconnecting after any end
-            but a stop with a pause that doubles up to a minute, lockdown on throughout (the mode
+            Keep an always-on profile connected. enable stores the profile, the engine (native, the
+            default, or --engine openconnect) and its options (--servercert; for openconnect --script
+            and words after --); run keeps its tunnel up, reconnecting after any end but a stop (the
+            native engine without a time limit; a new sign-in after a pause that doubles up to a
+            minute), lockdown on throughout (the mode
             opentunnel-client.service runs); disable deletes the setting and stops a running 'run';
             status says what is enabled and running.
 
@@ -180,8 +183,9 @@ public static class ClientCommandLine
             AlwaysOnVerb.RunAsync,
             [
                 new Option<string>("--profile") { Description = "enable: the always-on profile to keep connected." },
-                new Option<string>("--servercert") { Description = "enable: the gateway certificate's pin-sha256:BASE64 (openconnect --servercert)." },
-                new Option<string>("--script") { Description = "enable: the vpnc-script for openconnect." },
+                new Option<string>("--servercert") { Description = "enable: the gateway certificate's pin-sha256:BASE64 (as openconnect --servercert)." },
+                new Option<string>("--script") { Description = "enable: the vpnc-script for openconnect (--engine openconnect)." },
+                new Option<string>("--engine") { Description = "enable: native (the default) or openconnect." },
             ],
             new Argument<string[]>("ACTION") { Description = "enable, disable, status or run; with enable, words after -- go to openconnect.", Arity = ArgumentArity.ZeroOrMore },
             trailing,

@@ -7,6 +7,7 @@ using OpenTunnel.Client.PerApp;
 using OpenTunnel.Client.State;
 using OpenTunnel.CommandLine;
 using OpenTunnel.Identity.Contracts.Devices;
+using OpenTunnel.Protocol.Client;
 
 namespace OpenTunnel.Client.Cli;
 
@@ -14,16 +15,17 @@ namespace OpenTunnel.Client.Cli;
 /// <c>opentunnel connect (PROFILE | --gateway URL [--site NAME]) [--servercert PIN] [--script PATH]
 /// [--token-file FILE] [--refresh-every SECONDS] [--engine native|openconnect] [-- …]</c>: gets a
 /// gateway token (or takes the one in FILE, so that connect needs no access to the provider),
-/// and runs the tunnel in this process (<see cref="NativeConnectVerb"/>, the default engine); or, with
-/// a PROFILE or <c>--engine openconnect</c>, writes it to a 0600 file and runs openconnect with it
+/// and runs the tunnel in this process (<see cref="NativeEngine"/>, the default engine); or, with
+/// <c>--engine openconnect</c>, writes it to a 0600 file and runs openconnect with it
 /// until openconnect ends. With a profile the gateway is the profile's site (its public address and
 /// port) and the token is for that site; while connected the profiles are fetched again every <c>--refresh-every</c> seconds
 /// (default 60, with the ETag), so a change an administrator makes reaches the client within that time.
-/// A per-app profile's tunnel goes into the profile's network namespace (<see cref="AppNamespace"/>)
-/// through the client's own vpnc-script (<see cref="AppTunnelScriptVerb"/>), and the namespace is
-/// deleted when openconnect ends for good. An always-on profile with lockdown turns the kill switch
+/// A per-app profile's tunnel goes into the profile's network namespace (<see cref="AppNamespace"/>):
+/// the native engine moves its TUN device there itself, openconnect through the client's own
+/// vpnc-script (<see cref="AppTunnelScriptVerb"/>); the namespace is deleted when the connection
+/// ends for good. An always-on profile with lockdown turns the kill switch
 /// (<see cref="LockdownRuleset"/>) on before anything is sent, and off only when the user stops the
-/// connection (openconnect's exit 0 after SIGINT/SIGTERM); a failed or killed connection leaves it on.
+/// connection (SIGINT/SIGTERM); a failed or killed connection leaves it on.
 /// </summary>
 public static class ConnectVerb
 {
@@ -34,10 +36,11 @@ public static class ConnectVerb
 
     /// <summary>
     /// <c>connect</c>, or with <paramref name="alwaysOn"/> the loop of <c>always-on run</c>
-    /// (<see cref="AlwaysOnVerb"/>): every end but the user's stop (SIGINT/SIGTERM, or always-on
-    /// disabled) is followed by a new sign-in and a new openconnect after a pause that doubles up to
-    /// a minute, a token the provider cannot give is tried again the same way, lockdown stays on
-    /// throughout, and each change (connecting, tunnel up, tunnel down, the pause) is a line on stderr.
+    /// (<see cref="AlwaysOnVerb"/>): the native engine reconnects without a time limit, and every
+    /// end but the user's stop (SIGINT/SIGTERM, or always-on disabled) is followed by a new sign-in
+    /// and a new start of the engine after a pause that doubles up to a minute; a token the provider
+    /// cannot give is tried again the same way, lockdown stays on throughout, and each change
+    /// (connecting, tunnel up, tunnel down, the pause) is a line on stderr.
     /// </summary>
     internal static async Task<int> ConnectAsync(ClientArguments arguments, ClientEnvironment environment, bool alwaysOn, CancellationToken cancellationToken)
     {
@@ -60,24 +63,30 @@ public static class ConnectVerb
             throw new UsageException("--site names the site of a new token; with --token-file there is none to get.");
         }
 
-        // The native engine is the default; a PROFILE (and with it per-app, always-on and lockdown) is connected by openconnect, the only engine that takes profiles so far.
-        string engine = arguments["engine"] ?? (arguments.Positional is null ? "native" : "openconnect");
-        if (engine == "native")
-        {
-            if (arguments.Positional is not null)
-            {
-                throw new UsageException("--engine native does not take a PROFILE yet; give --gateway (and --site), or leave --engine out (a PROFILE is connected with openconnect).");
-            }
-
-            return await NativeConnectVerb.RunAsync(arguments, environment, tokenFile, cancellationToken);
-        }
-
-        if (engine != "openconnect")
+        // The native engine is the default, for a PROFILE (and with it per-app, always-on and lockdown) too.
+        string engine = arguments["engine"] ?? "native";
+        if (engine is not ("native" or "openconnect"))
         {
             throw new UsageException($"--engine '{engine}' is neither 'native' nor 'openconnect'.");
         }
 
-        if (arguments["user"] is not null || arguments["password-file"] is not null)
+        bool native = engine == "native";
+        if (native && arguments.Positional is null)
+        {
+            return await NativeConnectVerb.RunAsync(arguments, environment, tokenFile, cancellationToken);
+        }
+
+        if (native)
+        {
+            // Checked before lockdown or a namespace is set up.
+            _ = NativeConnectVerb.ServerCertificate(arguments);
+            NativeConnectVerb.RefuseOpenConnectOptions(arguments["script"], arguments.Extra);
+            if (arguments["user"] is not null || arguments["password-file"] is not null)
+            {
+                throw new UsageException("--user and --password-file sign in to a --gateway; a PROFILE signs in with a gateway token for its site.");
+            }
+        }
+        else if (arguments["user"] is not null || arguments["password-file"] is not null)
         {
             throw new UsageException("--user and --password-file are for --engine native; openconnect takes its own after -- (-- --user NAME --passwd-on-stdin).");
         }
@@ -107,7 +116,7 @@ public static class ConnectVerb
                 }
 
                 appNamespace = AppNamespace.NameFor(profile);
-                script = AppTunnelScriptVerb.CommandFor(appNamespace);
+                script = native ? null : AppTunnelScriptVerb.CommandFor(appNamespace);
             }
 
             if (alwaysOn && !profile.AlwaysOn)
@@ -115,14 +124,15 @@ public static class ConnectVerb
                 throw new ClientStateException($"Profile {name} is not always-on (the administrator sets alwaysOn); 'opentunnel always-on disable', or connect it with 'opentunnel connect {name}'.");
             }
 
-            // Always-on watches the tunnel's device to say when the tunnel is up; a per-app tunnel's device moves into the app namespace.
+            // Lockdown lets out the tunnel's device by name, and always-on watches it to say when the
+            // tunnel is up; a per-app tunnel's device moves into the app namespace.
             if ((profile.AlwaysOn && profile.Lockdown) || (alwaysOn && appNamespace is null))
             {
-                tunnelDevice = InterfaceOption(extra);
+                tunnelDevice = native ? null : InterfaceOption(extra);
                 if (tunnelDevice is null)
                 {
                     tunnelDevice = LockdownRuleset.DefaultDevice;
-                    extra = [.. extra, "--interface", tunnelDevice];
+                    extra = native ? extra : [.. extra, "--interface", tunnelDevice];
                 }
             }
 
@@ -164,41 +174,146 @@ public static class ConnectVerb
             }
         }
 
-        bool ownToken = tokenFile is null;
-        var restart = new OpenConnectRestart(alwaysOn);
-        if (ownToken)
-        {
-            tokenFile = environment.State.GatewayTokenFile;
-            if (!await WriteTokenAsync(environment, site, tokenFile, alwaysOn ? restart : null, cancellationToken))
-            {
-                return Stopped(environment, lockdownDevice);
-            }
-        }
-
+        var connection = new ConnectTarget(arguments.Positional, gateway, site, appNamespace, appNamespace is null ? tunnelDevice : null, lockdownDevice);
         using var connected = new CancellationTokenSource();
         Task refreshing = arguments.Positional is { } connectedProfile
             ? RefreshWhileConnectedAsync(environment, connectedProfile, refresh, connected.Token)
             : Task.CompletedTask;
         try
         {
-            var request = new OpenConnectRequest(gateway, tokenFile!, arguments["servercert"], script, extra);
             environment.State.SaveConnection(new ConnectionState(Environment.ProcessId, arguments.Positional, gateway, environment.Time.GetUtcNow(), alwaysOn));
-            environment.Error.WriteLine($"Connecting to {gateway}{(arguments.Positional is { } p ? $" (profile {p}, site {site})" : string.Empty)} with openconnect.");
+            environment.Error.WriteLine($"Connecting to {gateway}{(arguments.Positional is { } p ? $" (profile {p}, site {site})" : string.Empty)} with {(native ? "the native engine" : "openconnect")}.");
             if (appNamespace is not null)
             {
                 environment.Error.WriteLine($"Per-app profile: the tunnel goes into namespace {appNamespace}; start the profile's apps with 'opentunnel run --profile {arguments.Positional} -- COMMAND'.");
             }
 
+            return native
+                ? await RunNativeAsync(arguments, environment, connection, tokenFile, alwaysOn, cancellationToken)
+                : await RunOpenConnectAsync(arguments, environment, connection, tokenFile, script, extra, alwaysOn, cancellationToken);
+        }
+        finally
+        {
+            await connected.CancelAsync();
+            await refreshing;
+            File.Delete(environment.State.ConnectionFile);
+            if (appNamespace is not null)
+            {
+                AppNamespace.Remove(appNamespace);
+            }
+        }
+    }
+
+    /// <summary>
+    /// What <c>connect</c> connects: the profile (null with --gateway), the gateway's URL, the site of
+    /// the token, a per-app profile's namespace, the device always-on watches (null for a per-app
+    /// tunnel, whose device is in the namespace) and the device lockdown lets out (null without lockdown).
+    /// </summary>
+    private sealed record ConnectTarget(string? Profile, string Gateway, string? Site, string? AppNamespace, string? WatchedDevice, string? LockdownDevice);
+
+    /// <summary>
+    /// A PROFILE with the native engine: its own reconnect (with the session cookie, then a fresh
+    /// sign-in) keeps the tunnel through a lost link or a restarted gateway, for up to its timeout, or
+    /// for always-on without one; always-on starts it again with a new token after it ended any other
+    /// way than by the user's stop, with the pauses of <see cref="OpenConnectRestart"/>.
+    /// </summary>
+    private static async Task<int> RunNativeAsync(ClientArguments arguments, ClientEnvironment environment, ConnectTarget connection, string? tokenFile, bool alwaysOn, CancellationToken cancellationToken)
+    {
+        string? pin = NativeConnectVerb.ServerCertificate(arguments);
+        var restart = new OpenConnectRestart(alwaysOn);
+        environment.State.EnsureExists();
+        var engine = new NativeEngine(environment.Error, new TunnelStateFile(environment.State.TunnelFile), environment.Time);
+        while (true)
+        {
+            string? token = tokenFile is not null
+                ? (await File.ReadAllTextAsync(tokenFile, cancellationToken)).Trim()
+                : await GatewayTokenAsync(environment, connection.Site, alwaysOn ? restart : null, cancellationToken);
+            if (token is null)
+            {
+                return Stopped(environment, connection.LockdownDevice);
+            }
+
+            // A token from the stored sign-in is renewed while the tunnel runs; one from --token-file cannot be.
+            Func<CancellationToken, Task<string>>? renew = tokenFile is null ? stop => TokenVerb.GatewayTokenAsync(environment, connection.Site, stop) : null;
+            var request = new NativeConnectRequest(new Uri(connection.Gateway), pin, new SignInCredentials(token), renew)
+            {
+                TunDevice = connection.LockdownDevice ?? connection.WatchedDevice ?? NativeEngine.TunDeviceName,
+                AppNamespace = connection.AppNamespace,
+                KeepReconnecting = alwaysOn,
+            };
+            long started = environment.Time.GetTimestamp();
+            NativeOutcome outcome;
+            using (var running = new CancellationTokenSource())
+            {
+                Task watching = alwaysOn && connection.WatchedDevice is { } device ? WatchDeviceAsync(environment, device, "the native engine ended", running.Token) : Task.CompletedTask;
+                if (alwaysOn)
+                {
+                    environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} Always-on: connecting to {connection.Gateway} (profile {connection.Profile}).");
+                }
+
+                outcome = await engine.RunAsync(request, cancellationToken);
+                await running.CancelAsync();
+                await watching;
+            }
+
+            int exitCode = NativeConnectVerb.ExitCode(outcome);
+            if (alwaysOn && StopRequested(environment, connection.Profile!, cancellationToken))
+            {
+                return Stopped(environment, connection.LockdownDevice);
+            }
+
+            // The engine's own reconnect covered what it could: only always-on starts it again.
+            TimeSpan pause = TimeSpan.Zero;
+            if (!alwaysOn || !restart.ShouldRestart(exitCode, environment.Time.GetElapsedTime(started), out pause))
+            {
+                if (connection.LockdownDevice is not null)
+                {
+                    EndLockdown(environment, exitCode);
+                }
+
+                return exitCode;
+            }
+
+            environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} The native engine ended with {exitCode} ({outcome}); signing in again{(pause > TimeSpan.Zero ? $" in {pause.TotalSeconds:0} s" : string.Empty)}{(restart.QuickFailures > 0 ? $" (try {restart.QuickFailures + 1}{(connection.LockdownDevice is null ? string.Empty : "; lockdown stays on")})" : string.Empty)}.");
+            if (!await PauseAsync(environment, pause, cancellationToken) || StopRequested(environment, connection.Profile!, cancellationToken))
+            {
+                return Stopped(environment, connection.LockdownDevice);
+            }
+        }
+    }
+
+    /// <summary>
+    /// openconnect (a PROFILE or --gateway with <c>--engine openconnect</c>), started again after it
+    /// ended on its own as <see cref="OpenConnectRestart"/> says (TERMINATE, a refused cookie; for
+    /// always-on any end but the user's stop).
+    /// </summary>
+    private static async Task<int> RunOpenConnectAsync(ClientArguments arguments, ClientEnvironment environment, ConnectTarget connection, string? tokenFile, string? script, IReadOnlyList<string> extra, bool alwaysOn, CancellationToken cancellationToken)
+    {
+        string? lockdownDevice = connection.LockdownDevice;
+        bool ownToken = tokenFile is null;
+        var restart = new OpenConnectRestart(alwaysOn);
+        if (ownToken)
+        {
+            tokenFile = environment.State.GatewayTokenFile;
+            if (!await WriteTokenAsync(environment, connection.Site, tokenFile, alwaysOn ? restart : null, cancellationToken))
+            {
+                return Stopped(environment, lockdownDevice);
+            }
+        }
+
+        try
+        {
+            var request = new OpenConnectRequest(connection.Gateway, tokenFile!, arguments["servercert"], script, extra);
             while (true)
             {
                 long started = environment.Time.GetTimestamp();
                 int? exitCode;
                 using (var running = new CancellationTokenSource())
                 {
-                    Task watching = alwaysOn && tunnelDevice is not null ? WatchDeviceAsync(environment, tunnelDevice, running.Token) : Task.CompletedTask;
+                    Task watching = alwaysOn && connection.WatchedDevice is { } device ? WatchDeviceAsync(environment, device, "openconnect ended", running.Token) : Task.CompletedTask;
                     if (alwaysOn)
                     {
-                        environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} Always-on: connecting to {gateway} (profile {arguments.Positional}).");
+                        environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} Always-on: connecting to {connection.Gateway} (profile {connection.Profile}).");
                     }
 
                     // Not cancelled by SIGINT/SIGTERM: those go to openconnect, and the client ends when it does.
@@ -213,7 +328,7 @@ public static class ConnectVerb
                     return ClientCommandLine.ProgramMissing;
                 }
 
-                if (alwaysOn && StopRequested(environment, arguments.Positional!, cancellationToken))
+                if (alwaysOn && StopRequested(environment, connection.Profile!, cancellationToken))
                 {
                     return Stopped(environment, lockdownDevice);
                 }
@@ -231,7 +346,7 @@ public static class ConnectVerb
                 environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} openconnect ended with {exitCode.Value}: {OpenConnectRestart.Describe(exitCode.Value)}; signing in again{(pause > TimeSpan.Zero ? $" in {pause.TotalSeconds:0} s" : string.Empty)}{(alwaysOn && restart.QuickFailures > 0 ? $" (try {restart.QuickFailures + 1}{(lockdownDevice is null ? string.Empty : "; lockdown stays on")})" : string.Empty)}.");
                 if (alwaysOn)
                 {
-                    if (!await PauseAsync(environment, pause, cancellationToken) || StopRequested(environment, arguments.Positional!, cancellationToken))
+                    if (!await PauseAsync(environment, pause, cancellationToken) || StopRequested(environment, connection.Profile!, cancellationToken))
                     {
                         return Stopped(environment, lockdownDevice);
                     }
@@ -241,7 +356,7 @@ public static class ConnectVerb
                     await Task.Delay(pause, environment.Time, CancellationToken.None);
                 }
 
-                if (ownToken && !await WriteTokenAsync(environment, site, tokenFile!, alwaysOn ? restart : null, cancellationToken))
+                if (ownToken && !await WriteTokenAsync(environment, connection.Site, tokenFile!, alwaysOn ? restart : null, cancellationToken))
                 {
                     return Stopped(environment, lockdownDevice);
                 }
@@ -249,14 +364,6 @@ public static class ConnectVerb
         }
         finally
         {
-            await connected.CancelAsync();
-            await refreshing;
-            File.Delete(environment.State.ConnectionFile);
-            if (appNamespace is not null)
-            {
-                AppNamespace.Remove(appNamespace);
-            }
-
             if (ownToken)
             {
                 File.Delete(tokenFile!);
@@ -264,19 +371,30 @@ public static class ConnectVerb
         }
     }
 
-    /// <summary>
-    /// Writes a gateway token to <paramref name="tokenFile"/>. With <paramref name="alwaysOn"/> a
-    /// token the provider does not give (unreachable, refused) is asked for again after the
-    /// always-on pause, until it comes; false when the user stopped the client meanwhile.
-    /// </summary>
+    /// <summary>Writes a gateway token (<see cref="GatewayTokenAsync"/>) to <paramref name="tokenFile"/>; false when the user stopped the client meanwhile.</summary>
     private static async Task<bool> WriteTokenAsync(ClientEnvironment environment, string? site, string tokenFile, OpenConnectRestart? alwaysOn, CancellationToken cancellationToken)
+    {
+        string? token = await GatewayTokenAsync(environment, site, alwaysOn, cancellationToken);
+        if (token is not null)
+        {
+            ClientStateDirectory.WriteSecret(tokenFile, token);
+        }
+
+        return token is not null;
+    }
+
+    /// <summary>
+    /// A gateway token for <paramref name="site"/>. With <paramref name="alwaysOn"/> a token the
+    /// provider does not give (unreachable, refused) is asked for again after the always-on pause,
+    /// until it comes; null when the user stopped the client meanwhile.
+    /// </summary>
+    private static async Task<string?> GatewayTokenAsync(ClientEnvironment environment, string? site, OpenConnectRestart? alwaysOn, CancellationToken cancellationToken)
     {
         while (true)
         {
             try
             {
-                ClientStateDirectory.WriteSecret(tokenFile, await TokenVerb.GatewayTokenAsync(environment, site, cancellationToken));
-                return true;
+                return await TokenVerb.GatewayTokenAsync(environment, site, cancellationToken);
             }
             catch (ProviderException e) when (alwaysOn is not null)
             {
@@ -284,12 +402,12 @@ public static class ConnectVerb
                 environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} Always-on: no gateway token: {e.Message} Trying again in {pause.TotalSeconds:0} s.");
                 if (!await PauseAsync(environment, pause, cancellationToken))
                 {
-                    return false;
+                    return null;
                 }
             }
             catch (OperationCanceledException) when (alwaysOn is not null && cancellationToken.IsCancellationRequested)
             {
-                return false;
+                return null;
             }
         }
     }
@@ -324,8 +442,8 @@ public static class ConnectVerb
         return ExitCodes.Success;
     }
 
-    /// <summary>Says when the tunnel's device appears (openconnect has the tunnel up) and when it goes, once a second, until openconnect ends.</summary>
-    private static async Task WatchDeviceAsync(ClientEnvironment environment, string device, CancellationToken cancellationToken)
+    /// <summary>Says when the tunnel's device appears (the engine has the tunnel up) and when it goes, once a second, until the engine ends (<paramref name="ended"/>).</summary>
+    private static async Task WatchDeviceAsync(ClientEnvironment environment, string device, string ended, CancellationToken cancellationToken)
     {
         bool up = false;
         try
@@ -348,7 +466,7 @@ public static class ConnectVerb
         {
             if (up)
             {
-                environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} Always-on: the tunnel is down (openconnect ended).");
+                environment.Error.WriteLine($"{environment.Time.GetUtcNow():u} Always-on: the tunnel is down ({ended}).");
             }
         }
     }

@@ -8,6 +8,7 @@ namespace OpenTunnel.Client.Cli;
 /// <c>connect --gateway URL</c> with the native engine (the default, or <c>--engine native</c>): the token as for openconnect (got with the sign-in's refresh
 /// token, and renewed that way while the tunnel runs, or read from --token-file), then
 /// <see cref="NativeEngine"/> until SIGINT/SIGTERM or the gateway ends it. Options that only openconnect understands are refused by name.
+/// <c>connect PROFILE</c> with the native engine is <see cref="ConnectVerb"/>'s (the profile's site, per-app namespace, lockdown, always-on).
 /// </summary>
 public static class NativeConnectVerb
 {
@@ -15,16 +16,7 @@ public static class NativeConnectVerb
     {
         ArgumentNullException.ThrowIfNull(arguments);
         ArgumentNullException.ThrowIfNull(environment);
-        if (arguments["script"] is not null)
-        {
-            throw new UsageException("--script is a vpnc-script for openconnect; the native engine sets routes and DNS itself (leave --script out, or use --engine openconnect).");
-        }
-
-        if (arguments.Extra.Count > 0)
-        {
-            throw new UsageException($"Arguments after '--' go to openconnect; the native engine takes none ('{string.Join(' ', arguments.Extra)}'): add --engine openconnect, or leave them out.");
-        }
-
+        RefuseOpenConnectOptions(arguments["script"], arguments.Extra);
         string? pin = ServerCertificate(arguments);
         Uri gateway = arguments.Url("gateway");
         SignInCredentials credentials = await CredentialsAsync(arguments, environment, tokenFile, cancellationToken);
@@ -34,8 +26,26 @@ public static class NativeConnectVerb
         Func<CancellationToken, Task<string>>? renew = credentials.Token is not null && tokenFile is null
             ? stop => TokenVerb.GatewayTokenAsync(environment, arguments["site"], stop)
             : null;
-        NativeOutcome outcome = await engine.RunAsync(new NativeConnectRequest(gateway, pin, credentials, renew), cancellationToken);
-        return outcome switch
+        return ExitCode(await engine.RunAsync(new NativeConnectRequest(gateway, pin, credentials, renew), cancellationToken));
+    }
+
+    /// <summary>The options only openconnect understands, refused by name: the native engine sets routes and DNS itself.</summary>
+    internal static void RefuseOpenConnectOptions(string? script, IReadOnlyList<string> extra)
+    {
+        if (script is not null)
+        {
+            throw new UsageException("--script is a vpnc-script for openconnect; the native engine sets routes and DNS itself (leave --script out, or use --engine openconnect).");
+        }
+
+        if (extra.Count > 0)
+        {
+            throw new UsageException($"Arguments after '--' go to openconnect; the native engine takes none ('{string.Join(' ', extra)}'): add --engine openconnect, or leave them out.");
+        }
+    }
+
+    /// <summary>The exit code of a native connect's outcome.</summary>
+    internal static int ExitCode(NativeOutcome outcome) =>
+        outcome switch
         {
             NativeOutcome.Stopped => ExitCodes.Success,
             NativeOutcome.Refused => ExitCodes.NoPermission,
@@ -43,7 +53,6 @@ public static class NativeConnectVerb
             NativeOutcome.AlreadyRunning => ExitCodes.Failure,
             _ => ExitCodes.Unavailable,
         };
-    }
 
     /// <summary>--servercert, checked: pin-sha256: and the base64 of 32 bytes.</summary>
     internal static string? ServerCertificate(ClientArguments arguments)

@@ -51,8 +51,13 @@ public static class StatusVerb
         }
         if (tunnel is not null)
         {
-            output.WriteLine($"Connected to {tunnel.Gateway} (native engine, process {tunnel.ProcessId}) since {tunnel.Since:u}: {string.Join(", ", tunnel.Addresses)} on {tunnel.TunDevice}.");
+            string? withProfile = connection is { Profile: { } connectedProfile } && connection.ProcessId == tunnel.ProcessId ? connectedProfile : null;
+            output.WriteLine($"Connected to {tunnel.Gateway}{(withProfile is null ? string.Empty : $" with profile {withProfile}")} (native engine, process {tunnel.ProcessId}) since {tunnel.Since:u}: {string.Join(", ", tunnel.Addresses)} on {tunnel.TunDevice}.");
             output.WriteLine($"Channel: {tunnel.Channel} since {tunnel.ChannelSince:u}; {tunnel.BytesSent} bytes sent, {tunnel.BytesReceived} received (at {tunnel.UpdatedAt:u}).");
+            if (withProfile is not null)
+            {
+                output.WriteLine($"Proxy: {ProxyEnvironment.Describe(profile?.Proxy)}");
+            }
         }
         else if (connection is null)
         {

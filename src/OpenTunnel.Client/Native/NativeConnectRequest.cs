@@ -15,4 +15,17 @@ namespace OpenTunnel.Client.Native;
 /// (read from --token-file, or a password sign-in). See <see cref="TokenRenewal"/>.
 /// </param>
 /// <param name="ManageDns">Whether the engine sets the host's DNS to the tunnel's servers.</param>
-public sealed record NativeConnectRequest(Uri Gateway, string? ServerCertificatePin, SignInCredentials Credentials, Func<CancellationToken, Task<string>>? RenewToken = null, bool ManageDns = true);
+public sealed record NativeConnectRequest(Uri Gateway, string? ServerCertificatePin, SignInCredentials Credentials, Func<CancellationToken, Task<string>>? RenewToken = null, bool ManageDns = true)
+{
+    /// <summary>The TUN device's name: <see cref="NativeEngine.TunDeviceName"/> (numbered by the kernel), or a fixed one a lockdown table names.</summary>
+    public string TunDevice { get; init; } = NativeEngine.TunDeviceName;
+
+    /// <summary>
+    /// A per-app profile's network namespace: the TUN device goes into it with its addresses, routes
+    /// and DNS (<see cref="PerApp.AppTunnelPlan"/>), and the host's own routes and DNS stay as they are.
+    /// </summary>
+    public string? AppNamespace { get; init; }
+
+    /// <summary>Reconnect without the <see cref="NativeEngine.ReconnectTimeout"/> limit (always-on: only the user's stop ends the tunnel).</summary>
+    public bool KeepReconnecting { get; init; }
+}

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using OpenTunnel.Client.PerApp;
 using OpenTunnel.Platform.Linux.Tls;
 using OpenTunnel.Platform.Linux.Tun;
 using OpenTunnel.Protocol.Client;
@@ -179,8 +180,8 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
     /// <summary>
     /// After the link broke: new links to the same gateway address with the session cookie (a
     /// refused cookie falls back to a fresh sign-in), at once and then with a growing wait, for at
-    /// most <see cref="ReconnectTimeout"/>. Null when it gave up (said why) or the user stopped.
-    /// The lease must bring back the same addresses: the host is configured for them.
+    /// most <see cref="ReconnectTimeout"/> (without a limit for <see cref="NativeConnectRequest.KeepReconnecting"/>).
+    /// Null when it gave up (said why) or the user stopped. The lease may differ from the broken link's: the caller configures the host for it.
     /// </summary>
     private async Task<TunnelLink?> ReconnectAsync(NativeConnectRequest request, TunnelLink broken, CancellationToken stop)
     {
@@ -190,7 +191,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         for (int attempt = 1; ; attempt++)
         {
             TimeSpan left = ReconnectTimeout - time.GetElapsedTime(started);
-            if (left <= wait)
+            if (!request.KeepReconnecting && left <= wait)
             {
                 progress.WriteLine($"The gateway {broken.Uri.Authority} could not be reached again within {ReconnectTimeout.TotalSeconds:0} s ({attempt - 1} attempts): check the network and connect again.");
                 return null;
@@ -199,15 +200,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             try
             {
                 await Task.Delay(wait, time, stop);
-                TunnelLink link = await OpenLinkAsync(broken.Uri, broken.Gateway, request, cookie, "/", stop);
-                if (!link.Lease.Addresses.SequenceEqual(broken.Lease.Addresses))
-                {
-                    progress.WriteLine($"The gateway gave other addresses ({string.Join(", ", link.Lease.Addresses)} instead of {string.Join(", ", broken.Lease.Addresses)}): connect again.");
-                    link.Dispose();
-                    return null;
-                }
-
-                return link;
+                return await OpenLinkAsync(broken.Uri, broken.Gateway, request, cookie, "/", stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -282,7 +275,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         TunDevice tun;
         try
         {
-            tun = TunDevice.Create(TunDeviceName);
+            tun = TunDevice.Create(request.TunDevice);
         }
         catch (TunDeviceException e)
         {
@@ -321,7 +314,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         {
             try
             {
-                state = Configure(tun, lease, link.Gateway, state, request.ManageDns);
+                state = Configure(tun, lease, link.Gateway, state, request);
             }
             catch (Exception e) when (e is HostCommandException or TunDeviceException)
             {
@@ -346,7 +339,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                     return Report(end, totals);
                 }
 
-                progress.WriteLine($"{Why(end)}: reconnecting with the session cookie (for up to {ReconnectTimeout.TotalSeconds:0} s)…");
+                progress.WriteLine($"{Why(end)}: reconnecting with the session cookie ({(request.KeepReconnecting ? "until the gateway answers" : $"for up to {ReconnectTimeout.TotalSeconds:0} s")})…");
                 // A fresh sign-in in the reconnect presents the renewed token, not the one the tunnel started with.
                 var current = renewal is null ? request : request with { Credentials = request.Credentials with { Token = renewal.Current } };
                 TunnelLink? next = await ReconnectAsync(current, link, stop);
@@ -358,6 +351,25 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
 
                 link = next;
                 state = state with { Channel = "TLS", ChannelSince = time.GetUtcNow() };
+                if (link.Lease.ChangesFrom(lease) is { Count: > 0 } changes)
+                {
+                    // A gateway restarted with another configuration restores the session with what it has now; the tunnel carries on with that.
+                    progress.WriteLine($"The gateway gave a different lease ({string.Join("; ", changes)}): configuring the tunnel for it.");
+                    _lease = null;
+                    try
+                    {
+                        state = Reconfigure(tun, link.Lease, link.Gateway, state, request);
+                    }
+                    catch (Exception e) when (e is HostCommandException or TunDeviceException)
+                    {
+                        progress.WriteLine($"This machine could not be configured for the new lease: {e.Message}");
+                        return NativeOutcome.HostNotReady;
+                    }
+
+                    lease = link.Lease;
+                    _lease = lease;
+                }
+
                 progress.WriteLine($"Reconnected to {link.Gateway}: {string.Join(", ", link.Lease.Addresses)} on {tun.Name}, over TLS{(link.Dtls is null ? string.Empty : "; DTLS is being set up")}.");
             }
         }
@@ -417,8 +429,20 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         return (end, state);
     }
 
-    private TunnelState Configure(TunDevice tun, TunnelLease lease, IPAddress gateway, TunnelState state, bool manageDns)
+    private TunnelState Configure(TunDevice tun, TunnelLease lease, IPAddress gateway, TunnelState state, NativeConnectRequest request)
     {
+        state = state with { Addresses = lease.Addresses };
+        if (request.AppNamespace is { } netns)
+        {
+            // A per-app profile: the device, its addresses, routes and DNS go into the namespace, as
+            // the client's vpnc-script does it for openconnect; the host keeps its own routes (the
+            // gateway's among them) and DNS, so nothing outside the namespace is recorded to undo.
+            stateFile.Save(state);
+            AppNamespace.Apply(AppTunnelPlan.ForLease(lease, tun.Name, gateway, netns, moveDevice: true), netns);
+            return state;
+        }
+
+        bool manageDns = request.ManageDns;
         // Computed before any tunnel route exists: the paths the gateway and the excludes have now.
         var routes = RoutePlan.For(lease, tun.Name, gateway, HostCommands.PathTo);
         var outside = routes.Where(r => r.Device != tun.Name).ToList();
@@ -467,6 +491,31 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         }
 
         return state;
+    }
+
+    /// <summary>
+    /// Configures the device, kept through a reconnect, for a lease that differs from the one it
+    /// has: what the old lease set is undone (addresses and routes of the device, the outside routes,
+    /// resolv.conf), then the new one is applied as at the start.
+    /// </summary>
+    private TunnelState Reconfigure(TunDevice tun, TunnelLease lease, IPAddress gateway, TunnelState state, NativeConnectRequest request)
+    {
+        string[] inNamespace = request.AppNamespace is { } netns ? ["-n", netns] : [];
+        HostCommands.Ip([.. inNamespace, "addr", "flush", "dev", tun.Name]);
+        HostCommands.IpQuietly([.. inNamespace, "-4", "route", "flush", "dev", tun.Name]);
+        HostCommands.IpQuietly([.. inNamespace, "-6", "route", "flush", "dev", tun.Name]);
+        if (request.AppNamespace is { } appNamespace)
+        {
+            state = state with { Addresses = lease.Addresses };
+            stateFile.Save(state);
+            AppNamespace.Apply(AppTunnelPlan.ForLease(lease, tun.Name, gateway, appNamespace, moveDevice: false), appNamespace);
+            return state;
+        }
+
+        TunnelStateFile.Undo(state);
+        state = state with { OutsideRoutes = [], ResolvConfPath = null, ResolvConfOriginal = null };
+        stateFile.Save(state);
+        return Configure(tun, lease, gateway, state, request);
     }
 
     /// <summary>

@@ -48,6 +48,49 @@ public sealed record TunnelLease
         [.. new[] { IPv4Address?.ToString(), IPv6Address?.ToString() }.OfType<string>()];
 
     /// <summary>
+    /// What this lease (a reconnect's) configures differently from <paramref name="earlier"/>, one
+    /// phrase each (addresses, networks, DNS, MTU); empty when the host needs no change. A gateway
+    /// restarted with another configuration (a pool of a family gone, other split routes) gives such a
+    /// lease to a session it restored.
+    /// </summary>
+    public IReadOnlyList<string> ChangesFrom(TunnelLease earlier)
+    {
+        ArgumentNullException.ThrowIfNull(earlier);
+        var changes = new List<string>();
+        Compare(changes, "IPv4 address", earlier.IPv4Address, IPv4Address);
+        Compare(changes, "IPv6 address", earlier.IPv6Address is null ? null : $"{earlier.IPv6Address}/{earlier.IPv6PrefixLength}",
+            IPv6Address is null ? null : $"{IPv6Address}/{IPv6PrefixLength}");
+        Compare(changes, "pool network", earlier.IPv4Network, IPv4Network);
+        CompareList(changes, "split-includes", earlier.SplitInclude, SplitInclude);
+        CompareList(changes, "split-excludes", earlier.SplitExclude, SplitExclude);
+        CompareList(changes, "DNS servers", earlier.DnsServers, DnsServers);
+        Compare(changes, "default domain", earlier.DefaultDomain, DefaultDomain);
+        CompareList(changes, "split-DNS domains", earlier.SplitDns, SplitDns);
+        Compare(changes, "MTU", earlier.Mtu, Mtu);
+        return changes;
+    }
+
+    private static void Compare<T>(List<string> changes, string what, T? before, T? now)
+    {
+        if (Equals(before, now))
+        {
+            return;
+        }
+
+        changes.Add(before is null ? $"{what} {now} is new" : now is null ? $"{what} {before} is gone" : $"{what} {before} is now {now}");
+    }
+
+    private static void CompareList<T>(List<string> changes, string what, IReadOnlyList<T> before, IReadOnlyList<T> now)
+    {
+        if (!before.SequenceEqual(now))
+        {
+            changes.Add($"{what} were {Listed(before)}, now {Listed(now)}");
+        }
+    }
+
+    private static string Listed<T>(IReadOnlyList<T> items) => items.Count == 0 ? "none" : string.Join(", ", items);
+
+    /// <summary>
     /// Reads a CONNECT answer. Throws <see cref="FormatException"/> naming the header when a
     /// required one is missing or a value is not what it should be.
     /// </summary>

@@ -64,6 +64,18 @@ public static class AppNamespace
         }
     }
 
+    /// <summary>Runs the plan's <c>ip</c> commands (the device into <paramref name="netns"/> and configured there) and writes the namespace's resolv.conf.</summary>
+    public static void Apply(AppTunnelPlan plan, string netns)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        foreach (IReadOnlyList<string> command in plan.IpCommands)
+        {
+            HostCommands.Ip(command);
+        }
+
+        WriteResolvConf(netns, plan.ResolvConf);
+    }
+
     public static void WriteResolvConf(string netns, string text)
     {
         string file = ResolvConfFile(netns);

@@ -6,8 +6,9 @@ using OpenTunnel.Client.Native;
 namespace OpenTunnel.Client.PerApp;
 
 /// <summary>
-/// What the client's own vpnc-script does when openconnect brings a per-app tunnel up (pure code):
-/// the TUN device openconnect made is moved into the profile's network namespace and configured
+/// What the client's own vpnc-script does when openconnect brings a per-app tunnel up, and what the
+/// native engine does with its own TUN device for a per-app profile (pure code):
+/// the TUN device is moved into the profile's network namespace and configured
 /// there (addresses, MTU, the pool network and the split-includes, or everything of a family without
 /// includes, as <see cref="RoutePlan"/> gives them), and the namespace's resolv.conf names the
 /// tunnel's DNS servers and domains. The namespace has no other device, so split-excludes and every
@@ -23,11 +24,29 @@ public sealed record AppTunnelPlan(string Device, IReadOnlyList<IReadOnlyList<st
         ArgumentException.ThrowIfNullOrEmpty(netns);
         string device = Required(variables, "TUNDEV");
         TunnelLease lease = Lease(variables);
-        var commands = new List<IReadOnlyList<string>>
+        IPAddress gateway = Address(variables, "VPNGATEWAY") ?? throw new FormatException("VPNGATEWAY is not set.");
+        return ForLease(lease, device, gateway, netns, moveDevice: true);
+    }
+
+    /// <summary>
+    /// The plan for <paramref name="lease"/> on <paramref name="device"/>: openconnect's device at
+    /// <c>reason=connect</c>, or the native engine's own. With <paramref name="moveDevice"/> the
+    /// device is moved into the namespace first; without, it is there already (the native engine
+    /// configuring it again for a new lease after a reconnect).
+    /// </summary>
+    public static AppTunnelPlan ForLease(TunnelLease lease, string device, IPAddress gateway, string netns, bool moveDevice)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentException.ThrowIfNullOrEmpty(device);
+        ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentException.ThrowIfNullOrEmpty(netns);
+        var commands = new List<IReadOnlyList<string>>();
+        if (moveDevice)
         {
-            new[] { "link", "set", "dev", device, "netns", netns },
-            new[] { "-n", netns, "link", "set", "dev", device, "up", "mtu", lease.Mtu.ToString(CultureInfo.InvariantCulture) },
-        };
+            commands.Add(["link", "set", "dev", device, "netns", netns]);
+        }
+
+        commands.Add(["-n", netns, "link", "set", "dev", device, "up", "mtu", lease.Mtu.ToString(CultureInfo.InvariantCulture)]);
         if (lease.IPv4Address is { } ipv4)
         {
             commands.Add(["-n", netns, "addr", "add", ipv4 + "/32", "dev", device]);
@@ -40,7 +59,6 @@ public sealed record AppTunnelPlan(string Device, IReadOnlyList<IReadOnlyList<st
 
         // Nothing stays outside the tunnel inside the namespace: it has no path but the tunnel, so no
         // route to the gateway or to the split-excludes is kept (pathTo finds none).
-        IPAddress gateway = Address(variables, "VPNGATEWAY") ?? throw new FormatException("VPNGATEWAY is not set.");
         foreach (HostRoute route in RoutePlan.For(lease, device, gateway, _ => null))
         {
             commands.Add(["-n", netns, .. route.Arguments("replace")]);

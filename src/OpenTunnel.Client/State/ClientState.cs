@@ -34,10 +34,11 @@ public sealed record StoredProfiles(Uri Server, string? ETag, DateTimeOffset Fet
 public sealed record ConnectionState(int ProcessId, string? Profile, string Gateway, DateTimeOffset Since, bool AlwaysOn = false);
 
 /// <summary>
-/// The always-on profile <c>always-on enable</c> chose, and what <c>always-on run</c> gives openconnect
-/// besides (<c>--servercert</c>, <c>--script</c>, the options after --).
+/// The always-on profile <c>always-on enable</c> chose, the engine (<c>native</c> or <c>openconnect</c>;
+/// a setting without one was made when always-on ran only openconnect) and the options <c>always-on run</c>
+/// gives it (<c>--servercert</c>; for openconnect also <c>--script</c> and the options after --).
 /// </summary>
-public sealed record AlwaysOnSetting(string Profile, string? ServerCertificate, string? Script, IReadOnlyList<string> OpenConnectOptions, DateTimeOffset EnabledAt);
+public sealed record AlwaysOnSetting(string Profile, string? ServerCertificate, string? Script, IReadOnlyList<string> OpenConnectOptions, DateTimeOffset EnabledAt, string? Engine = null);
 
 /// <summary>
 /// The on-demand profile <c>on-demand enable</c> chose, the gateway certificate's pin and the DNS

@@ -54,4 +54,26 @@ public sealed class NativeConnectVerbTests
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains(expected, error.ToString(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(new[] { "connect", "office", "--script", "/bin/true" }, "--script is a vpnc-script for openconnect")]
+    [InlineData(new[] { "connect", "office", "--", "--interface", "tun7" }, "the native engine takes none ('--interface tun7'): add --engine openconnect")]
+    [InlineData(new[] { "connect", "office", "--user", "alice" }, "a PROFILE signs in with a gateway token for its site")]
+    [InlineData(new[] { "always-on", "enable", "--profile", "office", "--script", "/bin/true" }, "--script is a vpnc-script for openconnect")]
+    [InlineData(new[] { "always-on", "enable", "--profile", "office", "--", "--no-dtls" }, "the native engine takes none ('--no-dtls')")]
+    [InlineData(new[] { "always-on", "enable", "--profile", "office", "--engine", "wireguard" }, "--engine 'wireguard' is neither 'native' nor 'openconnect'.")]
+    [InlineData(new[] { "always-on", "enable", "--profile", "office", "--servercert", "sha1:ab" }, "--servercert 'sha1:ab' is not pin-sha256:")]
+    public async Task ProfileWithTheNativeEngine_OpenConnectOptions_AreRefusedByName_BeforeAnythingIsFetched(string[] arguments, string expected)
+    {
+        using var home = new TemporaryDirectory();
+        using var http = new HttpClient();
+        using var error = new StringWriter();
+        var environment = new ClientEnvironment(new ClientStateDirectory(home.Path), TextWriter.Null, error, http, new PostureSources(), TimeProvider.System);
+
+        int code = await ClientCommandLine.RunAsync(arguments, environment);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains(expected, error.ToString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(home.Path, "always-on.json")));
+    }
 }

@@ -44,4 +44,37 @@ public sealed class TunnelLeaseTests
 
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ChangesFrom_SameAnswerAgain_IsEmpty()
+    {
+        var lease = TunnelLease.FromConnectResponse(HttpResponseHead.Parse(Encoding.ASCII.GetBytes(Answer)));
+        var again = TunnelLease.FromConnectResponse(HttpResponseHead.Parse(Encoding.ASCII.GetBytes(Answer)));
+
+        Assert.Empty(again.ChangesFrom(lease));
+    }
+
+    [Fact]
+    public void ChangesFrom_IPv6PoolGoneAfterGatewayRestart_SaysTheAddressAndItsRoutesAreGone()
+    {
+        // A gateway restarted with the agent's site configuration, which has no IPv6 pool, where its file had one.
+        var before = TunnelLease.FromConnectResponse(HttpResponseHead.Parse(Encoding.ASCII.GetBytes(Answer)));
+        string withoutIPv6 = string.Join("\r\n", Answer.Split("\r\n").Where(line => !line.Contains("IP6", StringComparison.Ordinal)));
+        var after = TunnelLease.FromConnectResponse(HttpResponseHead.Parse(Encoding.ASCII.GetBytes(withoutIPv6)));
+
+        IReadOnlyList<string> changes = after.ChangesFrom(before);
+
+        Assert.Equal(["IPv6 address 2001:db8:128::7/64 is gone", "split-includes were 198.18.2.0/24, 2001:db8:2::/64, now 198.18.2.0/24"], changes);
+    }
+
+    [Fact]
+    public void ChangesFrom_OtherAddressDnsAndMtu_NamesEach()
+    {
+        var before = TunnelLease.FromConnectResponse(HttpResponseHead.Parse(Encoding.ASCII.GetBytes(Answer)));
+        string other = Answer.Replace("198.18.128.7", "198.18.128.9", StringComparison.Ordinal).Replace("X-CSTP-DNS: 198.18.2.53", "X-CSTP-DNS: 198.18.2.54", StringComparison.Ordinal)
+            .Replace("X-CSTP-MTU: 1434", "X-CSTP-MTU: 1400", StringComparison.Ordinal);
+        var after = TunnelLease.FromConnectResponse(HttpResponseHead.Parse(Encoding.ASCII.GetBytes(other)));
+
+        Assert.Equal(["IPv4 address 198.18.128.7 is now 198.18.128.9", "DNS servers were 198.18.2.53, now 198.18.2.54", "MTU 1434 is now 1400"], after.ChangesFrom(before));
+    }
 }

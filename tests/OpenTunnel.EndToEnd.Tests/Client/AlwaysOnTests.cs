@@ -8,9 +8,10 @@ namespace OpenTunnel.EndToEnd.Tests.Client;
 /// <summary>
 /// <c>opentunnel always-on run</c>, the mode deploy/systemd/opentunnel-client.service starts, run
 /// directly in the client namespace (systemd is not PID 1 on the test machines) with the real
-/// gateway and management service: the always-on profile with lockdown connects; the gateway stopped
+/// gateway and management service, with each engine: the always-on profile with lockdown connects; the gateway stopped
 /// (TERMINATE to the client) and kept down until the client has failed more tries than
-/// <c>connect</c> would make, then started again, brings the tunnel back without anyone acting,
+/// <c>connect</c> would make (openconnect: new sign-ins; the native engine: reconnects, which for
+/// always-on have no time limit), then started again, brings the tunnel back without anyone acting,
 /// with lockdown on all along; a gateway killed and restarted at once too; <c>always-on disable</c>
 /// ends the mode and lockdown.
 /// </summary>
@@ -19,10 +20,12 @@ public sealed class AlwaysOnTests
 {
     private static readonly TimeSpan Generous = TimeSpan.FromMinutes(3);
 
-    [Fact]
-    public async Task AlwaysOnRun_ReconnectsAfterTheGatewayStopsAndAfterItIsKilled_KeepsLockdown_DisableStopsIt()
+    [Theory]
+    [InlineData("native")]
+    [InlineData("openconnect")]
+    public async Task AlwaysOnRun_ReconnectsAfterTheGatewayStopsAndAfterItIsKilled_KeepsLockdown_DisableStopsIt(string engine)
     {
-        Prerequisites.RequireRootAndCommands("ip", "nft", "openconnect", "ping");
+        Prerequisites.RequireRootAndCommands([.. (string[])["ip", "nft", "ping"], .. engine == "openconnect" ? ["openconnect"] : Array.Empty<string>()]);
         using AgentStack stack = await AgentStack.StartAsync(ContinuousAccessTests.TrustTheProviderAsync);
         using SignedInClient client = await SignedInClient.StartAsync(stack, group => new
         {
@@ -42,10 +45,14 @@ public sealed class AlwaysOnTests
 
         string recorded = gateway.Directory.Subdirectory("env-client-always-on");
         string connected = Path.Combine(recorded, "connect");
-        CommandResult enabled = AlwaysOn(environment, "enable", "--profile", "office", "--servercert", "pin-sha256:" + gateway.Pin,
-            "--script", OpenConnectClient.ScriptFile(gateway), "--", "--non-inter");
+        CommandResult enabled = engine == "native"
+            ? AlwaysOn(environment, "enable", "--profile", "office", "--servercert", "pin-sha256:" + gateway.Pin)
+            : AlwaysOn(environment, "enable", "--profile", "office", "--engine", "openconnect", "--servercert", "pin-sha256:" + gateway.Pin,
+                "--script", OpenConnectClient.ScriptFile(gateway), "--", "--non-inter");
         Assert.True(enabled.Succeeded, enabled.StandardOutput + enabled.StandardError);
-        Assert.Contains("Always-on is enabled for profile office (with lockdown)", enabled.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"Always-on is enabled for profile office (with lockdown), with {(engine == "native" ? "the native engine" : "openconnect")}", enabled.StandardOutput, StringComparison.Ordinal);
+        // The native engine writes the namespace's resolv.conf (ip netns exec mounts it), never the host's.
+        topology.CreateResolvConf(topology.Client);
 
         using NamespaceRelay relay = NamespaceRelay.Start(topology.Client, stack.Management.ApiUrl.Port);
         var runEnvironment = new Dictionary<string, string>(environment) { ["OT_ENV_DIR"] = recorded, ["OT_ROUTES"] = "1" };
@@ -53,7 +60,7 @@ public sealed class AlwaysOnTests
         try
         {
             // 1. Connected by itself.
-            await WaitForFileAsync(connected, run);
+            await WaitConnectedAsync(engine, connected, run, "Connected to");
             await run.WaitForOutputAsync("Always-on: the tunnel is up (opentunnel0).", Generous);
             Assert.Contains("Lockdown is on", run.Output, StringComparison.Ordinal);
             Assert.True(await PingsAsync(topology), $"No ping through the always-on tunnel.\n{run.Output}");
@@ -66,12 +73,22 @@ public sealed class AlwaysOnTests
             //    (connect gives up after three); lockdown stays; the gateway comes back, so does the tunnel.
             File.Delete(connected);
             await gateway.StopAsync();
-            await run.WaitForOutputAsync("(try 5; lockdown stays on)", Generous);
-            Assert.Contains("Always-on: the tunnel is down", run.Output, StringComparison.Ordinal);
+            if (engine == "native")
+            {
+                // The device, its routes and DNS stay while the engine reconnects.
+                await run.WaitForOutputAsync("Reconnect attempt 4 to", Generous);
+                Assert.Contains("reconnecting with the session cookie (until the gateway answers)", run.Output, StringComparison.Ordinal);
+            }
+            else
+            {
+                await run.WaitForOutputAsync("(try 5; lockdown stays on)", Generous);
+                Assert.Contains("Always-on: the tunnel is down", run.Output, StringComparison.Ordinal);
+            }
+
             Assert.True(LockdownTests.LockdownTable(topology), "The lockdown table went while always-on reconnected.");
             Assert.False(run.HasExited, run.Output);
             await gateway.StartAgainAsync();
-            await WaitForFileAsync(connected, run);
+            await WaitConnectedAsync(engine, connected, run, "Reconnected to");
             Assert.True(await PingsAsync(topology), $"No ping after the gateway came back.\n{run.Output}");
 
             // 3. The gateway killed and restarted at once: the tunnel comes back (openconnect's reconnect or a new sign-in).
@@ -99,9 +116,18 @@ public sealed class AlwaysOnTests
     private static CommandResult AlwaysOn(Dictionary<string, string> environment, params string[] args) =>
         Command.Run("dotnet", [ClientConnectTests.Client, "always-on", .. args], TimeSpan.FromSeconds(60), environment: environment);
 
-    /// <summary>Waits for openconnect's script to run with reason=connect (a new connection), generously: a loaded machine and the always-on pauses.</summary>
-    private static async Task WaitForFileAsync(string file, TrackedProcess run)
+    /// <summary>
+    /// Waits generously (a loaded machine and the always-on pauses) for openconnect's script to run
+    /// with reason=connect (a new connection), or for the native engine's <paramref name="line"/>.
+    /// </summary>
+    private static async Task WaitConnectedAsync(string engine, string file, TrackedProcess run, string line)
     {
+        if (engine == "native")
+        {
+            await run.WaitForOutputAsync(line, Generous);
+            return;
+        }
+
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (!File.Exists(file) && waited.Elapsed < Generous)
         {

@@ -10,8 +10,9 @@ namespace OpenTunnel.EndToEnd.Tests.Client;
 
 /// <summary>
 /// VPN profiles from the management service acting on the real <c>opentunnel</c>: a profile
-/// assigned to the user's group arrives at sign-in, <c>connect PROFILE</c> reaches the profile's
-/// site through the real gateway, and a change an administrator makes reaches the running client
+/// assigned to the user's group arrives at sign-in, <c>connect PROFILE</c> (the native engine, the
+/// default) reaches the profile's site through the real gateway with a token for that site,
+/// <c>status</c> names the profile, and a change an administrator makes reaches the running client
 /// (which fetches the profiles again on its interval, here 2 s). The client namespace reaches the
 /// management service on the test's loopback through a <see cref="NamespaceRelay"/>.
 /// </summary>
@@ -21,7 +22,7 @@ public sealed class ClientProfilesTests
     [Fact]
     public async Task ProfileOfTheUsersGroup_ConnectByName_CarriesPing_ChangeReachesRunningClient()
     {
-        Prerequisites.RequireRootAndCommands("ip", "nft", "openconnect", "ping");
+        Prerequisites.RequireRootAndCommands("ip", "nft", "ping");
         using AgentStack stack = await AgentStack.StartAsync(ContinuousAccessTests.TrustTheProviderAsync);
         AdminApiClient api = stack.Management.Api;
         using SignedInClient client = await SignedInClient.StartAsync(stack, group => new
@@ -45,12 +46,14 @@ public sealed class ClientProfilesTests
 
         GatewayInstance gateway = stack.Gateway;
         using NamespaceRelay relay = NamespaceRelay.Start(gateway.Topology.Client, stack.Management.ApiUrl.Port);
-        string recorded = gateway.Directory.Subdirectory("env-client-profiles");
+        // The native engine writes the namespace's resolv.conf (ip netns exec mounts it), never the host's.
+        gateway.Topology.CreateResolvConf(gateway.Topology.Client);
         using TrackedProcess connect = gateway.Topology.Start(gateway.Topology.Client, "dotnet",
-            [ClientConnectTests.Client, "connect", "office", "--refresh-every", "2", "--servercert", "pin-sha256:" + gateway.Pin,
-             "--script", OpenConnectClient.ScriptFile(gateway), "--", "--non-inter", "--interface", "otc8"],
-            environment: new Dictionary<string, string>(environment) { ["OT_ENV_DIR"] = recorded, ["OT_ROUTES"] = "1" });
-        await ClientConnectTests.WaitForFileAsync(Path.Combine(recorded, "connect"), connect);
+            [ClientConnectTests.Client, "connect", "office", "--refresh-every", "2", "--servercert", "pin-sha256:" + gateway.Pin],
+            environment: environment);
+        await connect.WaitForOutputAsync("Connected to", TimeSpan.FromSeconds(90));
+        Assert.Contains($"Connecting to https://{NetworkTopology.GatewayPublicAddress}:{GatewayInstance.Port}/ (profile office, site ", connect.Output, StringComparison.Ordinal);
+        Assert.Contains("with the native engine.", connect.Output, StringComparison.Ordinal);
 
         gateway.Topology.Exec(gateway.Topology.Client, "ping", ["-c", "1", "-W", "2", NetworkTopology.CorpAddress], TimeSpan.FromSeconds(5)).EnsureSuccess();
         JsonNode session = (await gateway.ControlAsync("sessions"))!.AsArray().Single()!;

@@ -8,7 +8,8 @@ namespace OpenTunnel.EndToEnd.Tests.Client;
 
 /// <summary>
 /// The kill switch of an always-on profile with lockdown, in the client namespace with the real
-/// gateway and management service: while <c>connect PROFILE</c> runs, the tunnel carries traffic and
+/// gateway and management service, with each engine (the native one's device, like openconnect's
+/// here, is opentunnel0, which the table lets out): while <c>connect PROFILE</c> runs, the tunnel carries traffic and
 /// the gateway is reachable, but a listener at another address of the public network (198.18.1.77,
 /// in the gateway namespace) gets nothing; the user's stop removes the table; with the gateway
 /// killed and then the client killed (kill -9) the table stays and still blocks, and
@@ -19,10 +20,12 @@ public sealed class LockdownTests
 {
     private const string Bystander = "198.18.1.77";
 
-    [Fact]
-    public async Task LockdownProfile_BlocksAllButTunnelAndGateway_SurvivesGatewayAndClientKill_OffRemovesTheTable()
+    [Theory]
+    [InlineData("native")]
+    [InlineData("openconnect")]
+    public async Task LockdownProfile_BlocksAllButTunnelAndGateway_SurvivesGatewayAndClientKill_OffRemovesTheTable(string engine)
     {
-        Prerequisites.RequireRootAndCommands("ip", "nft", "openconnect", "curl", "ping");
+        Prerequisites.RequireRootAndCommands([.. (string[])["ip", "nft", "curl", "ping"], .. engine == "openconnect" ? ["openconnect"] : Array.Empty<string>()]);
         using AgentStack stack = await AgentStack.StartAsync(ContinuousAccessTests.TrustTheProviderAsync);
         using SignedInClient client = await SignedInClient.StartAsync(stack, group => new
         {
@@ -48,16 +51,22 @@ public sealed class LockdownTests
         using NamespaceRelay relay = NamespaceRelay.Start(topology.Client, stack.Management.ApiUrl.Port);
         string recorded = gateway.Directory.Subdirectory("env-client-lockdown");
         var connectEnvironment = new Dictionary<string, string>(environment) { ["OT_ENV_DIR"] = recorded, ["OT_ROUTES"] = "1" };
-        string[] connectArguments = [ClientConnectTests.Client, "connect", "office", "--servercert", "pin-sha256:" + gateway.Pin,
-            "--script", OpenConnectClient.ScriptFile(gateway), "--", "--non-inter"];
+        string[] connectArguments = engine == "native"
+            ? [ClientConnectTests.Client, "connect", "office", "--servercert", "pin-sha256:" + gateway.Pin]
+            : [ClientConnectTests.Client, "connect", "office", "--engine", "openconnect", "--servercert", "pin-sha256:" + gateway.Pin,
+               "--script", OpenConnectClient.ScriptFile(gateway), "--", "--non-inter"];
+        // The native engine writes the namespace's resolv.conf (ip netns exec mounts it), never the host's.
+        topology.CreateResolvConf(topology.Client);
 
         // 1. Connected: the tunnel and the gateway are reachable, the bystander is not; the user's stop removes the table.
         using (TrackedProcess connect = topology.Start(topology.Client, "dotnet", connectArguments, environment: connectEnvironment))
         {
-            await ClientConnectTests.WaitForFileAsync(Path.Combine(recorded, "connect"), connect);
+            await WaitConnectedAsync(engine, recorded, connect);
             Assert.Contains("Lockdown is on (table inet opentunnel-lockdown)", connect.Output, StringComparison.Ordinal);
             Assert.True(LockdownTable(topology), "The lockdown table is not in the client namespace while connected.");
-            Assert.Equal("opentunnel0", File.ReadAllLines(Path.Combine(recorded, "connect")).Single(l => l.StartsWith("TUNDEV=", StringComparison.Ordinal))["TUNDEV=".Length..]);
+            Assert.Equal("opentunnel0", engine == "native"
+                ? System.Text.RegularExpressions.Regex.Match(connect.Output, " on ([a-z0-9]+), MTU").Groups[1].Value
+                : File.ReadAllLines(Path.Combine(recorded, "connect")).Single(l => l.StartsWith("TUNDEV=", StringComparison.Ordinal))["TUNDEV=".Length..]);
             topology.Exec(topology.Client, "ping", ["-c", "1", "-W", "5", NetworkTopology.CorpAddress], TimeSpan.FromSeconds(15)).EnsureSuccess();
             topology.Exec(topology.Client, "ping", ["-c", "1", "-W", "5", NetworkTopology.GatewayPublicAddress], TimeSpan.FromSeconds(15)).EnsureSuccess();
             Assert.False(Curl(topology, bystanderUrl), "The bystander was reached while lockdown was on.");
@@ -75,7 +84,7 @@ public sealed class LockdownTests
         // 2. Connected again, then the gateway killed and the client killed: the table stays and still blocks.
         File.Delete(Path.Combine(recorded, "connect"));
         using TrackedProcess again = topology.Start(topology.Client, "dotnet", connectArguments, environment: connectEnvironment);
-        await ClientConnectTests.WaitForFileAsync(Path.Combine(recorded, "connect"), again);
+        await WaitConnectedAsync(engine, recorded, again);
         gateway.Process.Signal(9);
         await gateway.Process.WaitForExitAsync(TimeSpan.FromSeconds(20));
         Assert.False(Curl(topology, bystanderUrl), "The bystander was reached with the gateway gone.");
@@ -99,6 +108,19 @@ public sealed class LockdownTests
         Assert.Contains("Lockdown is off: table inet opentunnel-lockdown deleted.", off.StandardOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("opentunnel-lockdown", topology.Exec(topology.Client, "nft", "list", "tables").StandardOutput, StringComparison.Ordinal);
         Assert.True(Curl(topology, bystanderUrl), "The bystander cannot be reached after 'lockdown off'.");
+    }
+
+    /// <summary>Waits for the tunnel: openconnect's script run with reason=connect, or the native engine's "Connected to".</summary>
+    internal static async Task WaitConnectedAsync(string engine, string recorded, TrackedProcess connect)
+    {
+        if (engine == "native")
+        {
+            await connect.WaitForOutputAsync("Connected to", TimeSpan.FromSeconds(90));
+        }
+        else
+        {
+            await ClientConnectTests.WaitForFileAsync(Path.Combine(recorded, "connect"), connect);
+        }
     }
 
     /// <summary>The processes <paramref name="pid"/> started (any of its threads may have forked them).</summary>

@@ -11,8 +11,10 @@ namespace OpenTunnel.EndToEnd.Tests.Client;
 /// (SIGKILL) and restarted restores its sessions, and the client comes back with its session cookie
 /// (no new sign-in) and the same address; a gateway stopped cleanly forgets its sessions, so the
 /// client's cookie is refused and it signs in again with its token; a client whose own outside
-/// address changes comes back from the new one with its cookie and the same leased address. The
-/// process never exits and the host stays configured meanwhile.
+/// address changes comes back from the new one with its cookie and the same leased address; a
+/// gateway restarted with another configuration (no IPv6 pool) gives a different lease, and the
+/// client configures the host for it and carries on. The process never exits and the host stays
+/// configured meanwhile.
 /// </summary>
 [Trait("Category", "EndToEnd")]
 public sealed partial class NativeClientReconnectTests
@@ -60,6 +62,39 @@ public sealed partial class NativeClientReconnectTests
         Assert.Contains("The gateway no longer knows the session", client.Output, StringComparison.Ordinal);
         Assert.Contains("Sign-in of alice", gateway.Process.Output, StringComparison.Ordinal);
         Ping(gateway);
+        await StopAsync(client);
+    }
+
+    [Fact]
+    public async Task GatewayRestartedWithoutItsIPv6Pool_ClientCarriesOnWithTheNewLease_SaysWhatChanged()
+    {
+        Prerequisites.RequireRootAndCommands("ip", "nft", "ping");
+        using GatewayInstance gateway = await GatewayInstance.StartAsync();
+        NetworkTopology topology = gateway.Topology;
+        using var home = new TemporaryDirectory();
+        using TrackedProcess client = await NativeClientTests.ConnectAsync(gateway, gateway.TokenFile(gateway.MintToken("alice")), home);
+        Ping(gateway);
+        string device = DeviceOf().Match(client.Output).Groups["device"].Value;
+        Assert.Contains("2001:db8:128:", topology.Exec(topology.Client, "ip", "-6", "addr", "show", "dev", device).StandardOutput, StringComparison.Ordinal);
+
+        // The gateway comes back with a configuration without an IPv6 pool (as when the agent's site
+        // configuration has none where the gateway's own file had one): the session's lease loses its IPv6 address.
+        gateway.Process.Signal(9);
+        await gateway.Process.WaitForExitAsync(TimeSpan.FromSeconds(20));
+        JsonObject config = JsonNode.Parse(File.ReadAllText(gateway.ConfigFile))!.AsObject();
+        JsonObject network = config["Network"]!.AsObject();
+        network.Remove("IPv6Pool");
+        network["SplitInclude"] = new JsonArray(NetworkTopology.CorpSubnet);
+        File.WriteAllText(gateway.ConfigFile, config.ToJsonString());
+        await gateway.StartAgainAsync();
+        await client.WaitForOutputAsync("Reconnected to", TimeSpan.FromSeconds(90));
+
+        Assert.False(client.HasExited, client.Output);
+        Assert.Contains("The gateway gave a different lease (IPv6 address 2001:db8:128:", client.Output, StringComparison.Ordinal);
+        Assert.Contains("is gone", client.Output, StringComparison.Ordinal);
+        Ping(gateway);
+        Assert.DoesNotContain("2001:db8:128:", topology.Exec(topology.Client, "ip", "-6", "addr", "show", "dev", device).StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(GatewayInstance.CorpSubnet6, topology.Exec(topology.Client, "ip", "-6", "route", "show").StandardOutput, StringComparison.Ordinal);
         await StopAsync(client);
     }
 
@@ -119,6 +154,9 @@ public sealed partial class NativeClientReconnectTests
 
     [GeneratedRegex(@"^Connected to \S+: (?<address>198\.18\.128\.[0-9]+)", RegexOptions.Multiline)]
     private static partial Regex ConnectedLine();
+
+    [GeneratedRegex(@" on (?<device>opentun[0-9]+), MTU")]
+    private static partial Regex DeviceOf();
 
     [GeneratedRegex(@"^Reconnected to \S+: (?<address>198\.18\.128\.[0-9]+)", RegexOptions.Multiline)]
     private static partial Regex ReconnectedLine();

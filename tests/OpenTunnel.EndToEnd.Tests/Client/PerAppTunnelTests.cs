@@ -7,8 +7,9 @@ using OpenTunnel.Testing;
 namespace OpenTunnel.EndToEnd.Tests.Client;
 
 /// <summary>
-/// A per-app profile (one with an app list) through the real gateway and management service:
-/// <c>connect PROFILE</c> puts openconnect's tunnel into the profile's own network namespace, a
+/// A per-app profile (one with an app list) through the real gateway and management service, with
+/// each engine: <c>connect PROFILE</c> puts the tunnel (the native engine's TUN device, or
+/// openconnect's through the client's vpnc-script) into the profile's own network namespace, a
 /// listed app started by <c>run --profile</c> reaches the corp host through it (TCP, with the
 /// gateway's PAT address as its source) and resolves an internal name through the tunnel's DNS
 /// server (a <see cref="DnsResponder"/> at the site's DNS address 198.18.2.53), while a process in
@@ -21,10 +22,12 @@ public sealed class PerAppTunnelTests
 {
     private const string InternalName = "intranet.corp.opentunnel.test";
 
-    [Fact]
-    public async Task PerAppProfile_ListedAppReachesCorpAndTunnelDns_OtherProcessesDoNot_NamespaceGoesWithConnect()
+    [Theory]
+    [InlineData("native")]
+    [InlineData("openconnect")]
+    public async Task PerAppProfile_ListedAppReachesCorpAndTunnelDns_OtherProcessesDoNot_NamespaceGoesWithConnect(string engine)
     {
-        Prerequisites.RequireRootAndCommands("ip", "nft", "openconnect", "nsenter", "curl", "getent");
+        Prerequisites.RequireRootAndCommands([.. (string[])["ip", "nft", "nsenter", "curl", "getent"], .. engine == "openconnect" ? ["openconnect"] : Array.Empty<string>()]);
         using AgentStack stack = await AgentStack.StartAsync(ContinuousAccessTests.TrustTheProviderAsync);
         using SignedInClient client = await SignedInClient.StartAsync(stack, group => new
         {
@@ -47,9 +50,24 @@ public sealed class PerAppTunnelTests
         TrackedProcess? connect = null;
         try
         {
+            string[] engineOptions = engine == "native" ? [] : ["--engine", "openconnect", "--", "--non-inter", "--interface", "otpa0"];
             connect = TrackedProcess.Start("nsenter", ["--net=/run/netns/" + topology.Client, "dotnet", ClientConnectTests.Client, "connect", "office",
-                "--servercert", "pin-sha256:" + gateway.Pin, "--", "--non-inter", "--interface", "otpa0"], environment: environment);
-            await connect.WaitForOutputAsync("Per-app tunnel: otpa0 is in namespace " + appNamespace, TimeSpan.FromSeconds(90));
+                "--servercert", "pin-sha256:" + gateway.Pin, .. engineOptions], environment: environment);
+            string device = "otpa0";
+            if (engine == "native")
+            {
+                await connect.WaitForOutputAsync("Connected to", TimeSpan.FromSeconds(90));
+                device = System.Text.RegularExpressions.Regex.Match(connect.Output, " on (opentun[0-9]+), MTU").Groups[1].Value;
+            }
+            else
+            {
+                await connect.WaitForOutputAsync("Per-app tunnel: otpa0 is in namespace " + appNamespace, TimeSpan.FromSeconds(90));
+            }
+
+            // The device is in the namespace with the tunnel's routes; the client namespace keeps its own routes (to the gateway among them).
+            Assert.True(Command.Run("ip", "-n", appNamespace, "link", "show", device).Succeeded, $"The tunnel device '{device}' is not in namespace {appNamespace}.\n{connect.Output}");
+            Assert.Contains($"dev {device}", Command.Run("ip", "-n", appNamespace, "route", "get", NetworkTopology.CorpAddress).StandardOutput, StringComparison.Ordinal);
+            Assert.DoesNotContain(device, topology.Exec(topology.Client, "ip", "route", "get", NetworkTopology.GatewayPublicAddress).StandardOutput, StringComparison.Ordinal);
 
             // The listed app: through the tunnel (the corp host sees the gateway's address), by the internal name.
             string url = $"http://{InternalName}:{web.Port}/";
@@ -71,8 +89,8 @@ public sealed class PerAppTunnelTests
 
             // Everything else in the client namespace stays outside: no tunnel device, no route into it, no tunnel DNS.
             int asked = dns.Questions.Count;
-            Assert.False(topology.Exec(topology.Client, "ip", "link", "show", "otpa0").Succeeded, "The tunnel device is visible outside the per-app namespace.");
-            Assert.DoesNotContain("otpa0", topology.Exec(topology.Client, "ip", "route", "get", NetworkTopology.CorpAddress).StandardOutput, StringComparison.Ordinal);
+            Assert.False(topology.Exec(topology.Client, "ip", "link", "show", device).Succeeded, "The tunnel device is visible outside the per-app namespace.");
+            Assert.DoesNotContain(device, topology.Exec(topology.Client, "ip", "route", "get", NetworkTopology.CorpAddress).StandardOutput, StringComparison.Ordinal);
             CommandResult outside = topology.Exec(topology.Client, "curl", ["-sS", "--max-time", "5", $"http://{NetworkTopology.CorpAddress}:{web.Port}/"], TimeSpan.FromSeconds(20));
             Assert.False(outside.Succeeded, $"A process outside the per-app namespace reached the corp host: {outside.StandardOutput}");
             CommandResult outsideName = topology.Exec(topology.Client, "getent", ["ahostsv4", InternalName], TimeSpan.FromSeconds(30));
