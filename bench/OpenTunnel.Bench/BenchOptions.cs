@@ -23,8 +23,8 @@ internal sealed record BenchOptions
     /// <summary>--ping-count N: pings per latency figure, 0.05 s apart (default 50, 1–10000).</summary>
     public int PingCount { get; init; } = 50;
 
-    /// <summary>--only LIST: which of opentunnel, ocserv and direct to measure (default all three).</summary>
-    public IReadOnlyList<Target> Targets { get; init; } = [Target.OpenTunnel, Target.Ocserv, Target.Direct];
+    /// <summary>--only LIST: which of opentunnel, opentunnel-native, ocserv and direct to measure (default all four).</summary>
+    public IReadOnlyList<Target> Targets { get; init; } = [Target.OpenTunnel, Target.OpenTunnelNative, Target.Ocserv, Target.Direct];
 
     /// <summary>--sessions LIST: session counts of the session-scale test, "none" skips it (default 1000,10000).</summary>
     public IReadOnlyList<int> Sessions { get; init; } = [1000, 10000];
@@ -50,15 +50,20 @@ internal sealed record BenchOptions
     /// <summary>--opentunnel-gateway PATH: the built gateway (bench/run passes it when the gateway exists on this branch).</summary>
     public string? OpenTunnelGateway { get; init; }
 
+    /// <summary>--opentunnel-client PATH: the built client, opentunnel.dll (bench/run passes it when the client exists on this branch).</summary>
+    public string? OpenTunnelClient { get; init; }
+
     private const string Description = """
         The OpenTunnel benchmark (bench/README.md): OpenTunnel, ocserv and the direct path in network
-        namespaces, measured in interleaved rounds with the same openconnect client. bench/run builds
+        namespaces, measured in interleaved rounds with the same openconnect client, and OpenTunnel's
+        own client (opentunnel-native) against the same OpenTunnel gateway. bench/run builds
         everything and starts it as root.
 
         Examples:
           bench/run
           bench/run --rounds 1 --duration 2 --connects 0 --sessions none
           bench/run --only opentunnel,ocserv --sessions 1000 --results-dir /tmp/bench
+          bench/run --only opentunnel,opentunnel-native --rounds 1 --duration 2 --sessions none
         Exit codes (docs/cli.md): 0 done, 1 a prerequisite is missing, 64 bad command line, 130 interrupted.
         """;
 
@@ -66,7 +71,7 @@ internal sealed record BenchOptions
     private static readonly Option<int?> DurationOption = IntOption("--duration", "Seconds of each iperf3 run (default 10).", 1, 600);
     private static readonly Option<int?> ConnectsOption = IntOption("--connects", "Sign-in + connect cycles per server and round, 0 = skip (default 20).", 0, 500);
     private static readonly Option<int?> PingCountOption = IntOption("--ping-count", "Pings per latency figure (default 50).", 1, 10_000);
-    private static readonly Option<Target[]?> OnlyOption = OptionValue.Parsed("--only", "Which of opentunnel,ocserv,direct to measure (default all).", ParseTargets);
+    private static readonly Option<Target[]?> OnlyOption = OptionValue.Parsed("--only", "Which of opentunnel,opentunnel-native,ocserv,direct to measure (default all).", ParseTargets);
     private static readonly Option<int[]?> SessionsOption = OptionValue.Parsed("--sessions", "Session-scale counts, or none (default 1000,10000).", ParseSessions);
     private static readonly Option<int?> OcservMaxSessionsOption = IntOption("--ocserv-max-sessions", "Cap of ocserv's session scale (default 1000).", 1, 20_000);
     private static readonly Option<int?> IdleSecondsOption = IntOption("--idle-seconds", "Seconds of the CPU sample of the idle sessions (default 30).", 1, 3600);
@@ -75,6 +80,7 @@ internal sealed record BenchOptions
     private static readonly Option<string> ResultsDirectoryOption = new("--results-dir") { Description = "Where the JSON goes (default bench/results)." };
     private static readonly Option<string> OpenTunnelVersionOption = new("--opentunnel-version") { Description = "What the JSON calls the OpenTunnel build (bench/run passes git describe)." };
     private static readonly Option<string> OpenTunnelGatewayOption = new("--opentunnel-gateway") { Description = "The built gateway (bench/run passes it)." };
+    private static readonly Option<string> OpenTunnelClientOption = new("--opentunnel-client") { Description = "The built client, opentunnel.dll (bench/run passes it)." };
 
     /// <summary>The command line: <paramref name="run"/> gets the options once they parse; a bad value exits 64 naming the option.</summary>
     public static RootCommand Command(Func<BenchOptions, CancellationToken, Task<int>> run)
@@ -84,6 +90,7 @@ internal sealed record BenchOptions
         {
             RoundsOption, DurationOption, ConnectsOption, PingCountOption, OnlyOption, SessionsOption, OcservMaxSessionsOption,
             IdleSecondsOption, ConcurrencyOption, PortOption, ResultsDirectoryOption, OpenTunnelVersionOption, OpenTunnelGatewayOption,
+            OpenTunnelClientOption,
         })
         {
             root.Options.Add(option);
@@ -115,6 +122,7 @@ internal sealed record BenchOptions
             ResultsDirectory = result.GetValue(ResultsDirectoryOption) ?? defaults.ResultsDirectory,
             OpenTunnelVersion = result.GetValue(OpenTunnelVersionOption) ?? defaults.OpenTunnelVersion,
             OpenTunnelGateway = result.GetValue(OpenTunnelGatewayOption) is { Length: > 0 } gateway ? gateway : null,
+            OpenTunnelClient = result.GetValue(OpenTunnelClientOption) is { Length: > 0 } client ? client : null,
         };
     }
 
@@ -135,6 +143,7 @@ internal sealed record BenchOptions
     public static string TargetName(Target target) => target switch
     {
         Target.OpenTunnel => "opentunnel",
+        Target.OpenTunnelNative => "opentunnel-native",
         Target.Ocserv => "ocserv",
         _ => "direct",
     };
@@ -155,9 +164,10 @@ internal sealed record BenchOptions
             var target = part switch
             {
                 "opentunnel" => Target.OpenTunnel,
+                "opentunnel-native" => Target.OpenTunnelNative,
                 "ocserv" => Target.Ocserv,
                 "direct" => Target.Direct,
-                _ => throw new ArgumentException($"--only takes opentunnel, ocserv and direct, not '{part}'."),
+                _ => throw new ArgumentException($"--only takes opentunnel, opentunnel-native, ocserv and direct, not '{part}'."),
             };
             if (!targets.Contains(target))
             {
@@ -165,7 +175,7 @@ internal sealed record BenchOptions
             }
         }
 
-        return targets.Count > 0 ? [.. targets] : throw new ArgumentException("--only needs at least one of opentunnel, ocserv, direct.");
+        return targets.Count > 0 ? [.. targets] : throw new ArgumentException("--only needs at least one of opentunnel, opentunnel-native, ocserv, direct.");
     }
 
     private static int[] ParseSessions(string value)

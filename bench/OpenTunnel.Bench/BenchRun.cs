@@ -30,7 +30,16 @@ internal sealed class BenchRun(BenchOptions options)
         if (targets.Contains(Target.OpenTunnel) && options.OpenTunnelGateway is null)
         {
             targets.Remove(Target.OpenTunnel);
+            targets.Remove(Target.OpenTunnelNative);
             const string missing = "OpenTunnel is not available yet: this branch has no gateway (src/OpenTunnel.Gateway), so only ocserv and the direct path were measured.";
+            _results.AddNote(missing);
+            BenchLog.Info(missing);
+        }
+
+        if (targets.Contains(Target.OpenTunnelNative) && (options.OpenTunnelGateway is null || options.OpenTunnelClient is null))
+        {
+            targets.Remove(Target.OpenTunnelNative);
+            const string missing = "The OpenTunnel client with its native engine was not measured: this branch has no gateway (src/OpenTunnel.Gateway) or no client (src/OpenTunnel.Client).";
             _results.AddNote(missing);
             BenchLog.Info(missing);
         }
@@ -39,10 +48,15 @@ internal sealed class BenchRun(BenchOptions options)
         using var network = BenchNetwork.Create(options.Port, options.Sessions.Count > 0 ? 8 : 0);
         BenchLog.Info($"namespaces {network.Topology.Client}, {network.Topology.Gateway}, {network.Topology.Corp}; work folder {work.Path}");
         var certificate = ServerCertificate.Create(work.Path, IPAddress.Parse(network.GatewayPublicAddress));
+        // The servers of the targets: openconnect and OpenTunnel's own client take turns at the same OpenTunnel gateway.
         var servers = new Dictionary<Target, IVpnServer>();
-        if (targets.Contains(Target.OpenTunnel))
+        if (targets.Contains(Target.OpenTunnel) || targets.Contains(Target.OpenTunnelNative))
         {
-            servers[Target.OpenTunnel] = new OpenTunnelServer(network, options.OpenTunnelGateway!, work.Sub("opentunnel"), certificate);
+            var openTunnel = new OpenTunnelServer(network, options.OpenTunnelGateway!, work.Sub("opentunnel"), certificate);
+            foreach (var target in targets.Where(t => t is Target.OpenTunnel or Target.OpenTunnelNative))
+            {
+                servers[target] = openTunnel;
+            }
         }
 
         if (targets.Contains(Target.Ocserv))
@@ -52,8 +66,17 @@ internal sealed class BenchRun(BenchOptions options)
 
         await StartIperfServerAsync(network, cancellationToken);
         string markFile = Path.Combine(work.Path, "tunnel-configured");
-        var tunnel = new TunnelMeasurement(network, options, certificate, OpenConnectClient.WriteScript(work.Path, markFile), markFile, _results);
-        List<(Target Target, int Sessions)> scalePlan = ScalePlan([.. servers.Keys], options.Sessions, options.OcservMaxSessions);
+        string script = OpenConnectClient.WriteScript(work.Path, markFile);
+        string nativeHome = work.Sub("opentunnel-client");
+        var tunnel = new TunnelMeasurement(
+            network,
+            options,
+            (target, server) => target == Target.OpenTunnelNative
+                ? NativeClient.Start(network, server, certificate, options.OpenTunnelClient!, nativeHome)
+                : OpenConnectClient.Start(network, server, certificate, script, markFile),
+            _results);
+        // The session scale is the server's: the native target shares OpenTunnel's gateway and adds none of its own.
+        List<(Target Target, int Sessions)> scalePlan = ScalePlan([.. servers.Keys.Where(t => t != Target.OpenTunnelNative)], options.Sessions, options.OcservMaxSessions);
         var progress = new BenchProgress(options.Rounds * targets.Count, scalePlan.Count, TimeProvider.System);
         for (int round = 1; round <= options.Rounds; round++)
         {

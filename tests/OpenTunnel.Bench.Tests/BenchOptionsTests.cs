@@ -13,10 +13,21 @@ public sealed class BenchOptionsTests
         Assert.Equal(3, options.Rounds);
         Assert.Equal(10, options.DurationSeconds);
         Assert.Equal(20, options.Connects);
-        Assert.Equal([Target.OpenTunnel, Target.Ocserv, Target.Direct], options.Targets);
+        Assert.Equal([Target.OpenTunnel, Target.OpenTunnelNative, Target.Ocserv, Target.Direct], options.Targets);
         Assert.Equal([1000, 10000], options.Sessions);
         Assert.Equal(1000, options.OcservMaxSessions);
         Assert.Null(options.OpenTunnelGateway);
+        Assert.Null(options.OpenTunnelClient);
+    }
+
+    [Fact]
+    public void Parse_OnlyNative_SelectsOpenTunnelsOwnClient_AndTakesItsAssembly()
+    {
+        var options = BenchOptions.Parse(["--only", "opentunnel-native,opentunnel", "--opentunnel-client", "/x/opentunnel.dll"]);
+
+        Assert.Equal([Target.OpenTunnelNative, Target.OpenTunnel], options.Targets);
+        Assert.Equal("/x/opentunnel.dll", options.OpenTunnelClient);
+        Assert.Equal("opentunnel-native,opentunnel", options.Describe()["only"]);
     }
 
     [Fact]
@@ -43,6 +54,7 @@ public sealed class BenchOptionsTests
     [InlineData("--rounds", "51")]
     [InlineData("--duration", "ten")]
     [InlineData("--only", "wireguard")]
+    [InlineData("--only", "native")]
     [InlineData("--only", ",")]
     [InlineData("--sessions", "1000,-5")]
     [InlineData("--port", "65536")]

@@ -8,33 +8,21 @@ namespace OpenTunnel.Bench.Clients;
 /// <summary>
 /// Debian's openconnect 9.01 in the client namespace, the same client for every server, with a
 /// script of the benchmark's own (the stock vpnc-script would rewrite resolv.conf and costs
-/// time): it brings the TUN device up, adds the split-include routes and marks the moment.
+/// time): it brings the TUN device up, adds the split-include routes and marks the moment. It
+/// stops on SIGINT, as on a user's Ctrl-C: it says goodbye to the server and exits.
 /// </summary>
-internal sealed class OpenConnectClient : IDisposable
+internal sealed class OpenConnectClient(TrackedProcess process, string markFile) : TunnelClientProcess(process, "openconnect", stopSignal: 2)
 {
     /// <summary>The line openconnect prints when the DTLS data channel is up (dtls.c).</summary>
     public const string DtlsEstablished = "Established DTLS connection";
 
-    private readonly TrackedProcess _process;
-    private readonly string _markFile;
-
-    private OpenConnectClient(TrackedProcess process, string markFile)
-    {
-        _process = process;
-        _markFile = markFile;
-    }
-
-    public string Output => _process.Output;
-
     /// <summary>True once the script configured the TUN device (openconnect does that after its first DTLS attempt resolved).</summary>
-    public bool TunnelConfigured => File.Exists(_markFile);
+    public override bool TunnelConfigured => File.Exists(markFile);
 
-    public bool DtlsUp => _process.Output.Contains(DtlsEstablished, StringComparison.Ordinal);
-
-    public bool HasExited => _process.HasExited;
+    public override bool DtlsUp => Output.Contains(DtlsEstablished, StringComparison.Ordinal);
 
     /// <summary>True when the server offered no DTLS: openconnect then says "Configured as ..., with SSL connected and DTLS disabled".</summary>
-    public bool DtlsNotOffered => _process.Output.Contains("DTLS disabled", StringComparison.Ordinal);
+    public override bool DtlsNotOffered => Output.Contains("DTLS disabled", StringComparison.Ordinal);
 
     /// <summary>Writes the connect script into <paramref name="folder"/> and returns its path; the script touches <paramref name="markFile"/> when the tunnel is configured.</summary>
     public static string WriteScript(string folder, string markFile)
@@ -79,53 +67,4 @@ internal sealed class OpenConnectClient : IDisposable
         var process = network.Topology.Start(network.Topology.Client, "openconnect", arguments, server.Credentials.OpenConnectInput);
         return new OpenConnectClient(process, markFile);
     }
-
-    /// <summary>
-    /// Waits until the tunnel is configured and, with <paramref name="requireDtls"/>, DTLS is up;
-    /// false when DTLS was required but the server offered none. Throws with openconnect's output
-    /// when it exits or the time runs out.
-    /// </summary>
-    public async Task<bool> WaitUntilReadyAsync(bool requireDtls, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!(TunnelConfigured && (!requireDtls || DtlsUp)))
-        {
-            if (requireDtls && TunnelConfigured && DtlsNotOffered)
-            {
-                return false;
-            }
-
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"openconnect exited before the tunnel was ready. Output:\n{Output}");
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"openconnect's tunnel was not ready{(requireDtls ? " with DTLS" : string.Empty)} within {timeout.TotalSeconds} s. Output:\n{Output}");
-            }
-
-            await Task.Delay(2, cancellationToken);
-        }
-
-        return true;
-    }
-
-    /// <summary>SIGINT, as a user's Ctrl-C: openconnect says goodbye to the server and exits. SIGKILL after 10 s.</summary>
-    public async Task StopAsync()
-    {
-        _process.Signal(2);
-        try
-        {
-            await _process.WaitForExitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (TimeoutException)
-        {
-            // Dispose kills it.
-        }
-
-        _process.Dispose();
-    }
-
-    public void Dispose() => _process.Dispose();
 }

@@ -5,8 +5,16 @@ namespace OpenTunnel.Bench.Report;
 /// <summary>What the benchmark measures a path by.</summary>
 internal enum Target
 {
+    /// <summary>openconnect against the OpenTunnel gateway.</summary>
     OpenTunnel,
+
+    /// <summary>OpenTunnel's own client (the native engine) against the OpenTunnel gateway.</summary>
+    OpenTunnelNative,
+
+    /// <summary>openconnect against ocserv.</summary>
     Ocserv,
+
+    /// <summary>Plain routing, no tunnel.</summary>
     Direct,
 }
 
@@ -39,12 +47,14 @@ internal static class Figures
     public static readonly Figure Connect = new("connect", "Sign-in + connect until a ping passes (median)", "ms", false);
     public static readonly Figure DtlsCpu = new("dtls.cpu_per_gb", "Gateway CPU per GB moved, DTLS", "CPU s/GB", false);
     public static readonly Figure TlsCpu = new("tls.cpu_per_gb", "Gateway CPU per GB moved, TLS only", "CPU s/GB", false);
+    public static readonly Figure DtlsClientCpu = new("dtls.client_cpu_per_gb", "Client CPU per GB moved, DTLS", "CPU s/GB", false);
+    public static readonly Figure TlsClientCpu = new("tls.client_cpu_per_gb", "Client CPU per GB moved, TLS only", "CPU s/GB", false);
 
     /// <summary>The rows of the table that do not depend on the session counts, in order.</summary>
     public static readonly IReadOnlyList<Figure> Fixed =
     [
         DtlsUpload, DtlsDownload, DtlsParallel, TlsUpload, TlsDownload, TlsParallel,
-        DtlsPing, TlsPing, DtlsPingAfterTransfers, TlsPingAfterTransfers, Connect, DtlsCpu, TlsCpu,
+        DtlsPing, TlsPing, DtlsPingAfterTransfers, TlsPingAfterTransfers, Connect, DtlsCpu, TlsCpu, DtlsClientCpu, TlsClientCpu,
     ];
 
     /// <summary>The session-scale figures for <paramref name="sessions"/> sessions.</summary>

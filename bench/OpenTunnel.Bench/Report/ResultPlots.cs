@@ -6,10 +6,11 @@ namespace OpenTunnel.Bench.Report;
 
 /// <summary>
 /// Plots (ScottPlot, each as SVG and PNG) drawn from the JSON documents of bench/results/: the
-/// throughput of one run, OpenTunnel beside ocserv, written beside its JSON; and the history of
-/// every run in the folder, one point per run labelled with its commit: throughput, ping and CPU
-/// per GB, OpenTunnel with thick lines and filled circles, ocserv with thin lines and open squares
-/// (not dashes: Skia's SVG output draws no dash pattern).
+/// throughput of one run, OpenTunnel (openconnect, then OpenTunnel's own client, when measured)
+/// beside ocserv, written beside its JSON; and the history of every run in the folder, one point
+/// per run labelled with its commit: throughput, ping and CPU per GB, OpenTunnel with thick lines
+/// and filled circles, OpenTunnel's own client with thick lines and filled diamonds, ocserv with
+/// thin lines and open squares (not dashes: Skia's SVG output draws no dash pattern).
 /// </summary>
 internal static class ResultPlots
 {
@@ -23,7 +24,15 @@ internal static class ResultPlots
     [
         ("history-throughput", "Throughput per run", "Mbit/s", ["dtls.upload", "dtls.download", "tls.upload", "tls.download"]),
         ("history-ping", "Ping through the tunnel per run", "ms", ["dtls.ping", "tls.ping", "dtls.ping_after_transfers", "tls.ping_after_transfers"]),
-        ("history-cpu-per-gb", "CPU per GB through the tunnel per run", "CPU s/GB", ["dtls.cpu_per_gb", "tls.cpu_per_gb"]),
+        ("history-cpu-per-gb", "CPU per GB through the tunnel per run", "CPU s/GB", ["dtls.cpu_per_gb", "tls.cpu_per_gb", "dtls.client_cpu_per_gb", "tls.client_cpu_per_gb"]),
+    ];
+
+    /// <summary>The targets the plots draw, with the legend's name, bar colour and history line style.</summary>
+    private static readonly (string Target, string Legend, Color Color, float Width, MarkerShape Marker)[] Targets =
+    [
+        ("opentunnel", "OpenTunnel", Colors.C0, 2.5f, MarkerShape.FilledCircle),
+        ("opentunnel-native", "OpenTunnel native client", Colors.C2, 2.5f, MarkerShape.FilledDiamond),
+        ("ocserv", "ocserv", Colors.C1, 1f, MarkerShape.OpenSquare),
     ];
 
     /// <summary>Writes the plot of the run in <paramref name="document"/> beside it (bench-TIME.svg and .png) and returns the paths.</summary>
@@ -32,22 +41,27 @@ internal static class ResultPlots
         Run run = Run.Read(document);
         var plot = new Plot();
         var ticks = new List<Tick>();
+        var drawn = Targets.Where(t => Throughput.Any(key => run.Median(key, t.Target) is not null)).ToList();
+        int group = drawn.Count + 1;
         for (int i = 0; i < Throughput.Length; i++)
         {
             string key = Throughput[i];
-            ticks.Add(new Tick(i * 3 + 0.5, run.Labels.GetValueOrDefault(key, key).Replace(", ", "\n", StringComparison.Ordinal)));
-            foreach ((string target, int offset, Color color) in new[] { ("opentunnel", 0, Colors.C0), ("ocserv", 1, Colors.C1) })
+            ticks.Add(new Tick(i * group + (drawn.Count - 1) / 2.0, run.Labels.GetValueOrDefault(key, key).Replace(", ", "\n", StringComparison.Ordinal)));
+            for (int offset = 0; offset < drawn.Count; offset++)
             {
-                if (run.Median(key, target) is { } value)
+                if (run.Median(key, drawn[offset].Target) is { } value)
                 {
-                    var bar = plot.Add.Bar(i * 3 + offset, value);
-                    bar.Color = color;
+                    var bar = plot.Add.Bar(i * group + offset, value);
+                    bar.Color = drawn[offset].Color;
                 }
             }
         }
 
-        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "OpenTunnel", FillColor = Colors.C0 });
-        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "ocserv", FillColor = Colors.C1 });
+        foreach (var target in drawn)
+        {
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = target.Legend, FillColor = target.Color });
+        }
+
         plot.ShowLegend(Edge.Right);
         plot.Axes.Bottom.SetTicks([.. ticks.Select(t => t.Position)], [.. ticks.Select(t => t.Label)]);
         plot.Axes.Bottom.MinimumSize = 50;
@@ -73,7 +87,7 @@ internal static class ResultPlots
             var plot = new Plot();
             for (int k = 0; k < keys.Length; k++)
             {
-                foreach ((string target, float width, MarkerShape marker, string suffix) in new[] { ("opentunnel", 2.5f, MarkerShape.FilledCircle, "OpenTunnel"), ("ocserv", 1f, MarkerShape.OpenSquare, "ocserv") })
+                foreach ((string target, string suffix, _, float width, MarkerShape marker) in Targets)
                 {
                     double[] ys = [.. runs.Select(r => r.Median(keys[k], target) ?? double.NaN)];
                     if (ys.All(double.IsNaN))
@@ -126,7 +140,7 @@ internal static class ResultPlots
             {
                 string key = figure.GetProperty("key").GetString()!;
                 labels[key] = figure.GetProperty("label").GetString()!;
-                foreach (string target in new[] { "opentunnel", "ocserv", "direct" })
+                foreach (string target in new[] { "opentunnel", "opentunnel-native", "ocserv", "direct" })
                 {
                     if (figure.TryGetProperty(target, out JsonElement summary) && summary.ValueKind == JsonValueKind.Object)
                     {

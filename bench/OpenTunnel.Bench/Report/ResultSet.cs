@@ -89,13 +89,18 @@ internal sealed class ResultSet
         target == Target.Direct ? (figure.DirectKey is null ? null : Get(figure.DirectKey, Target.Direct)) : Get(figure.Key, target);
 
     /// <summary>median(OpenTunnel) / median(other), or null when either is missing or the other is 0.</summary>
-    public double? Ratio(Figure figure, Target other)
+    public double? Ratio(Figure figure, Target other) => Ratio(figure, Target.OpenTunnel, other);
+
+    /// <summary>median(<paramref name="target"/>) / median(<paramref name="other"/>), or null when either is missing or the other is 0.</summary>
+    public double? Ratio(Figure figure, Target target, Target other)
     {
-        var a = Get(figure, Target.OpenTunnel);
+        var a = Get(figure, target);
         var b = Get(figure, other);
         return a is null || b is null || b.Median == 0 ? null : a.Median / b.Median;
     }
 
-    private bool HasAny(Figure figure) =>
-        Get(figure, Target.OpenTunnel) is not null || Get(figure, Target.Ocserv) is not null || Get(figure, Target.Direct) is not null;
+    /// <summary>Whether any figure has a sample of <paramref name="target"/>.</summary>
+    public bool Has(Target target) => _samples.Keys.Any(k => k.Target == target);
+
+    private bool HasAny(Figure figure) => Enum.GetValues<Target>().Any(t => Get(figure, t) is not null);
 }

@@ -7,6 +7,8 @@ namespace OpenTunnel.Bench.Report;
 /// The result table on stdout: each figure's median and min–max for OpenTunnel, ocserv and the
 /// direct path, and the ratios OpenTunnel/ocserv and OpenTunnel/direct (plain ratios of the
 /// medians: above 1 means OpenTunnel's figure is larger, which is better for throughput only).
+/// When the run measured OpenTunnel's own client, its column and the ratio native/openconnect
+/// (both against the OpenTunnel gateway) come in, and the goal lines below the table.
 /// </summary>
 internal static class ResultTable
 {
@@ -20,20 +22,32 @@ internal static class ResultTable
         text.AppendLine("options: " + string.Join(" ", info.Options.Select(o => $"{o.Key}={o.Value}")));
         text.AppendLine();
 
-        string[] header = ["figure", "unit", "OpenTunnel", "ocserv", "direct", "OT/ocserv", "OT/direct"];
+        bool native = results.Has(Target.OpenTunnelNative);
+        string[] header = native
+            ? ["figure", "unit", "OpenTunnel", "OT native client", "ocserv", "direct", "OT/ocserv", "OT/direct", "native/openconnect"]
+            : ["figure", "unit", "OpenTunnel", "ocserv", "direct", "OT/ocserv", "OT/direct"];
         var rows = new List<string[]> { header };
         foreach (var figure in results.Figures)
         {
-            rows.Add(
+            var row = new List<string> { figure.Label, figure.Unit, Cell(results.Get(figure, Target.OpenTunnel)) };
+            if (native)
+            {
+                row.Add(Cell(results.Get(figure, Target.OpenTunnelNative)));
+            }
+
+            row.AddRange(
             [
-                figure.Label,
-                figure.Unit,
-                Cell(results.Get(figure, Target.OpenTunnel)),
                 Cell(results.Get(figure, Target.Ocserv)),
                 Cell(results.Get(figure, Target.Direct)),
                 Ratio(results.Ratio(figure, Target.Ocserv)),
                 Ratio(results.Ratio(figure, Target.Direct)),
             ]);
+            if (native)
+            {
+                row.Add(Ratio(results.Ratio(figure, Target.OpenTunnelNative, Target.OpenTunnel)));
+            }
+
+            rows.Add([.. row]);
         }
 
         int[] widths = new int[header.Length];
@@ -57,6 +71,16 @@ internal static class ResultTable
 
         text.AppendLine();
         text.AppendLine("Cells: median (min–max) over the rounds. Ratios are median/median; above 1 means OpenTunnel's value is larger (better for Mbit/s, sessions and rate; worse for ms, CPU and KiB).");
+        if (native)
+        {
+            text.AppendLine("OpenTunnel is openconnect against the OpenTunnel gateway; OT native client is OpenTunnel's own client against the same gateway; native/openconnect is the ratio of the two.");
+        }
+
+        foreach (var check in NativeGoal.Evaluate(results))
+        {
+            text.AppendLine(NativeGoal.Line(check));
+        }
+
         foreach (string note in results.Notes)
         {
             text.AppendLine("note: " + note);

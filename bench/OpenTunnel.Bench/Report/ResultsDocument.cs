@@ -22,10 +22,12 @@ internal static class ResultsDocument
             f.Unit,
             f.HigherIsBetter,
             results.Get(f, Target.OpenTunnel),
+            results.Get(f, Target.OpenTunnelNative),
             results.Get(f, Target.Ocserv),
             results.Get(f, Target.Direct),
             results.Ratio(f, Target.Ocserv),
-            results.Ratio(f, Target.Direct)));
+            results.Ratio(f, Target.Direct),
+            results.Ratio(f, Target.OpenTunnelNative, Target.OpenTunnel)));
         var document = new RunDocument(
             info.Started,
             info.DurationSeconds,
@@ -33,6 +35,7 @@ internal static class ResultsDocument
             info.Versions,
             info.Options,
             [.. figures],
+            NativeGoal.Evaluate(results) is { Count: > 0 } goal ? goal : null,
             results.Notes,
             results.Errors);
         return JsonSerializer.Serialize(document, Options);
@@ -53,10 +56,12 @@ internal static class ResultsDocument
         string Unit,
         bool HigherIsBetter,
         Summary? Opentunnel,
+        [property: JsonPropertyName("opentunnel-native")] Summary? OpentunnelNative,
         Summary? Ocserv,
         Summary? Direct,
         double? RatioOpentunnelOcserv,
-        double? RatioOpentunnelDirect);
+        double? RatioOpentunnelDirect,
+        double? RatioNativeOpenconnect);
 
     private sealed record RunDocument(
         DateTimeOffset Date,
@@ -65,6 +70,7 @@ internal static class ResultsDocument
         IReadOnlyDictionary<string, string> Versions,
         IReadOnlyDictionary<string, string> Options,
         IReadOnlyList<FigureDocument> Figures,
+        IReadOnlyList<GoalCheck>? NativeGoal,
         IReadOnlyList<string> Notes,
         IReadOnlyList<string> Errors);
 }

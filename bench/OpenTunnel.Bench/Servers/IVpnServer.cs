@@ -1,10 +1,11 @@
 namespace OpenTunnel.Bench.Servers;
 
-/// <summary>How a client signs in to a server: what openconnect and the load generator are given.</summary>
+/// <summary>How a client signs in to a server: what openconnect, OpenTunnel's own client and the load generator are given.</summary>
 /// <param name="OpenConnectArguments">Arguments for openconnect (for example --user and --passwd-on-stdin).</param>
 /// <param name="OpenConnectInput">What openconnect reads on stdin, or null.</param>
 /// <param name="LoadArguments">Arguments for the load generator (--auth and the secret's file).</param>
-internal sealed record ClientCredentials(IReadOnlyList<string> OpenConnectArguments, string? OpenConnectInput, IReadOnlyList<string> LoadArguments);
+/// <param name="NativeArguments">Arguments for <c>opentunnel connect</c> (--token-file, or --user and --password-file).</param>
+internal sealed record ClientCredentials(IReadOnlyList<string> OpenConnectArguments, string? OpenConnectInput, IReadOnlyList<string> LoadArguments, IReadOnlyList<string> NativeArguments);
 
 /// <summary>What a server under test must be told: the pool and the session limit it runs with.</summary>
 /// <param name="PoolNetwork">The address pool, e.g. 198.18.128.0.</param>

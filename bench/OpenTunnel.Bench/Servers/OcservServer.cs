@@ -30,7 +30,8 @@ internal sealed class OcservServer : IVpnServer
         Credentials = new ClientCredentials(
             ["--user", UserName, "--passwd-on-stdin"],
             password + "\n",
-            ["--auth", "password", "--user", UserName, "--password-file", _passwordFile]);
+            ["--auth", "password", "--user", UserName, "--password-file", _passwordFile],
+            ["--user", UserName, "--password-file", _passwordFile]);
     }
 
     public string Name => "ocserv";

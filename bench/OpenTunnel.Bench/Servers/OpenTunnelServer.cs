@@ -9,7 +9,8 @@ namespace OpenTunnel.Bench.Servers;
 /// The OpenTunnel gateway (opentunnel-gateway.dll run by dotnet) in the gateway namespace, with
 /// the run's certificate, the same pool, DNS, split-include route and port as ocserv, and
 /// token sign-in: a development token minted by the gateway's own <c>token</c> verb, sent by
-/// openconnect as <c>Authorization: Bearer</c> (<c>--token-mode=oidc</c>).
+/// openconnect as <c>Authorization: Bearer</c> (<c>--token-mode=oidc</c>), and by OpenTunnel's
+/// own client from its <c>--token-file</c>.
 /// </summary>
 internal sealed class OpenTunnelServer : IVpnServer
 {
@@ -46,7 +47,8 @@ internal sealed class OpenTunnelServer : IVpnServer
         Credentials = new ClientCredentials(
             ["--token-mode=oidc", "--token-secret=@" + tokenFile],
             null,
-            ["--auth", "token", "--token-file", tokenFile]);
+            ["--auth", "token", "--token-file", tokenFile],
+            ["--token-file", tokenFile]);
     }
 
     public string Name => "opentunnel";

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using OpenTunnel.Protocol.Cstp;
 using OpenTunnel.Protocol.Dtls;
+using OpenTunnel.Platform.Linux.Net;
 using Org.BouncyCastle.Tls;
 
 namespace OpenTunnel.Client.Native;
@@ -32,6 +33,9 @@ public sealed class DtlsChannel : IDisposable
 
     private const int DatagramLength = ushort.MaxValue;
 
+    /// <summary>Datagrams one receive call takes at most (recvmmsg).</summary>
+    private const int ReceiveBatch = 32;
+
     private readonly IPEndPoint _gateway;
     private readonly DtlsConnectAnswer _answer;
     private readonly byte[] _key;
@@ -39,8 +43,19 @@ public sealed class DtlsChannel : IDisposable
     private readonly TimeProvider _time;
     private readonly Lock _sendLock = new();
     private readonly byte[] _sendBuffer = new byte[PacketOffset + DatagramLength + DtlsRecordProtection.TagLength];
-    private readonly byte[] _datagram = new byte[DatagramLength];
     private readonly byte[] _plaintext = new byte[DatagramLength];
+
+    // The run of sealed DATA records that FlushPackets sends in one call: its bytes, records and record size.
+    private readonly byte[] _run = new byte[UdpSegmentSender.MaxBytes];
+    private readonly SocketAddress _gatewayAddress;
+    private int _runLength;
+    private int _runCount;
+    private int _runSegment;
+    private bool _segmentationUnavailable;
+    private bool _sendFailing;
+
+    // Under _sendLock: the receive loop runs and owns the closing of the socket.
+    private bool _receiving;
     private Socket? _socket;
     private DtlsRecordProtection? _protection;
     private LinkTimers? _timers;
@@ -59,6 +74,7 @@ public sealed class DtlsChannel : IDisposable
     public DtlsChannel(IPEndPoint gateway, DtlsConnectAnswer answer, byte[] key, TextWriter progress, TimeProvider time)
     {
         _gateway = gateway;
+        _gatewayAddress = gateway.Serialize();
         _answer = answer;
         _key = key;
         _progress = progress;
@@ -83,9 +99,14 @@ public sealed class DtlsChannel : IDisposable
     private TimeSpan Now => _time.GetElapsedTime(0);
 
     /// <summary>
-    /// Sends one IP packet as one DTLS record (copied once into the channel's send buffer and
-    /// sealed there in place; nothing is allocated). False when DTLS does not carry packets now or
-    /// the send failed (a firewall dropping UDP on output makes it fail): send it over TLS then.
+    /// Seals one IP packet as one DTLS record into the channel's run of records (copied once and
+    /// sealed there in place; nothing is allocated), which <see cref="FlushPackets"/> sends in one
+    /// system call with UDP segmentation offload (<see cref="UdpSegmentSender"/>, as the gateway
+    /// sends); a record that cannot join the run (the run is full, or the record is longer than
+    /// the run's records, or follows a shorter one) sends the run first. False when DTLS does not
+    /// carry packets now, or when the last send failed (a firewall dropping UDP on output makes it
+    /// fail) and this packet, sent on its own, failed too: send it over TLS then. The packets of a
+    /// run whose send failed are lost, as a datagram lost on the way would be.
     /// </summary>
     public bool TrySendPacket(ReadOnlySpan<byte> packet)
     {
@@ -96,7 +117,7 @@ public sealed class DtlsChannel : IDisposable
 
         lock (_sendLock)
         {
-            if (!TrySendRecord(CstpPacketType.Data, packet))
+            if (!AddToRun(packet))
             {
                 return false;
             }
@@ -106,19 +127,31 @@ public sealed class DtlsChannel : IDisposable
         return true;
     }
 
+    /// <summary>Sends the records <see cref="TrySendPacket"/> collected, if any: the caller calls it when it has no more packets at hand.</summary>
+    public void FlushPackets()
+    {
+        lock (_sendLock)
+        {
+            SendRun();
+        }
+    }
+
     /// <summary>
     /// The channel's thread until <paramref name="stop"/>: handshake, receive (each DATA payload
-    /// goes to <paramref name="deliver"/>), timers; after a failure, the wait and the next attempt.
+    /// goes to <paramref name="deliver"/>; datagrams are taken in batches with recvmmsg, and
+    /// <paramref name="batchDone"/> runs after the packets of each batch), timers; after a
+    /// failure, the wait and the next attempt.
     /// </summary>
-    public void Run(DeliverPacket deliver, CancellationToken stop)
+    public void Run(DeliverPacket deliver, Action batchDone, CancellationToken stop)
     {
         ArgumentNullException.ThrowIfNull(deliver);
+        ArgumentNullException.ThrowIfNull(batchDone);
         while (!stop.IsCancellationRequested && !_disposed)
         {
             string why;
             try
             {
-                why = RunOnce(deliver, stop);
+                why = RunOnce(deliver, batchDone, stop);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -144,7 +177,7 @@ public sealed class DtlsChannel : IDisposable
         CloseSocket();
     }
 
-    private string RunOnce(DeliverPacket deliver, CancellationToken stop)
+    private string RunOnce(DeliverPacket deliver, Action batchDone, CancellationToken stop)
     {
         Socket socket;
         DtlsChannelClient client = _answer.AppId is { } appId
@@ -183,9 +216,21 @@ public sealed class DtlsChannel : IDisposable
         // The gateway's answer proves it holds the channel too; only then do packets move (see the class comment).
         SendControl(CstpPacketType.DpdRequest, []);
         TimeSpan answerBy = Now + HandshakeTimeout;
+        UdpBatchReceiver receiver;
+        lock (_sendLock)
+        {
+            if (_disposed || _socket != socket)
+            {
+                return "DTLS closed";
+            }
+
+            receiver = new UdpBatchReceiver(socket, ReceiveBatch, DatagramLength);
+            _receiving = true;
+        }
+
         try
         {
-            while (!stop.IsCancellationRequested)
+            while (!stop.IsCancellationRequested && !_disposed)
             {
                 TimeSpan wait = timers.Wait(Now);
                 if (!_carrying && answerBy - Now < wait)
@@ -193,12 +238,26 @@ public sealed class DtlsChannel : IDisposable
                     wait = answerBy - Now < TimeSpan.Zero ? TimeSpan.Zero : answerBy - Now;
                 }
 
-                if (socket.Poll(wait, SelectMode.SelectRead))
+                int count = receiver.Receive((int)Math.Ceiling(Math.Max(0, wait.TotalMilliseconds)));
+                try
                 {
-                    int length = socket.Receive(_datagram);
-                    if (!ProcessRecords(_datagram.AsSpan(0, length), timers, deliver))
+                    for (int i = 0; i < count; i++)
                     {
-                        return "The gateway closed DTLS (alert)";
+                        if (receiver.IsTruncated(i))
+                        {
+                            Interlocked.Increment(ref _dropped);
+                        }
+                        else if (!ProcessRecords(receiver.Datagram(i), timers, deliver))
+                        {
+                            return "The gateway closed DTLS (alert)";
+                        }
+                    }
+                }
+                finally
+                {
+                    if (count > 0)
+                    {
+                        batchDone();
                     }
                 }
 
@@ -227,6 +286,17 @@ public sealed class DtlsChannel : IDisposable
         catch (ObjectDisposedException)
         {
             return "DTLS closed";
+        }
+        finally
+        {
+            // The receiver holds a reference to the socket, so the loop closes the socket itself (see CloseSocket).
+            lock (_sendLock)
+            {
+                _receiving = false;
+            }
+
+            receiver.Dispose();
+            socket.Dispose();
         }
 
         return "DTLS stopped";
@@ -295,8 +365,91 @@ public sealed class DtlsChannel : IDisposable
     {
         lock (_sendLock)
         {
+            // Records leave in the order they were sealed: collected packets first.
+            SendRun();
             TrySendRecord(type, payload);
         }
+    }
+
+    // Caller holds the send lock.
+    private bool AddToRun(ReadOnlySpan<byte> packet)
+    {
+        int recordLength = packet.Length + 1 + DtlsRecordProtection.Overhead;
+        if (_protection is null || _socket is null)
+        {
+            return false;
+        }
+
+        if (_sendFailing || recordLength > UdpSegmentSender.MaxBytes)
+        {
+            // After a failed send, one record on its own tells whether UDP works again.
+            SendRun();
+            _sendFailing = !TrySendRecord(CstpPacketType.Data, packet);
+            return !_sendFailing;
+        }
+
+        if (!UdpSegmentSender.CanJoin(_runCount, _runLength, _runSegment, recordLength))
+        {
+            SendRun();
+        }
+
+        if (_runCount == 0)
+        {
+            _runSegment = recordLength;
+        }
+
+        var record = _run.AsSpan(_runLength);
+        record[PacketOffset - 1] = (byte)CstpPacketType.Data;
+        packet.CopyTo(record[PacketOffset..]);
+        _runLength += _protection.Seal(DtlsRecord.ApplicationData, record.Slice(PacketOffset - 1, packet.Length + 1), record);
+        _runCount++;
+        return true;
+    }
+
+    // Caller holds the send lock: sends the run, in one call where the kernel segments UDP, else record by record.
+    private void SendRun()
+    {
+        if (_runCount == 0 || _socket is null)
+        {
+            _runCount = 0;
+            _runLength = 0;
+            return;
+        }
+
+        var run = _run.AsSpan(0, _runLength);
+        bool sent = false;
+        if (_runCount > 1 && !_segmentationUnavailable)
+        {
+            if (UdpSegmentSender.TrySend(_socket, run, _runSegment, _gatewayAddress, out int errno))
+            {
+                sent = true;
+            }
+            else if (UdpSegmentSender.IsUnsupported(errno))
+            {
+                _segmentationUnavailable = true;
+            }
+            else
+            {
+                sent = true;
+                _sendFailing = true;
+            }
+        }
+
+        if (!sent)
+        {
+            for (int offset = 0; offset < run.Length; offset += _runSegment)
+            {
+                if (!TrySendDatagram(run.Slice(offset, Math.Min(_runSegment, run.Length - offset))))
+                {
+                    _sendFailing = true;
+                    break;
+                }
+            }
+        }
+
+        _runCount = 0;
+        _runLength = 0;
+        _timers?.Sent(Now);
     }
 
     // Caller holds the send lock.
@@ -310,11 +463,7 @@ public sealed class DtlsChannel : IDisposable
         _sendBuffer[PacketOffset - 1] = (byte)type;
         payload.CopyTo(_sendBuffer.AsSpan(PacketOffset));
         int recordLength = _protection.Seal(DtlsRecord.ApplicationData, _sendBuffer.AsSpan(PacketOffset - 1, payload.Length + 1), _sendBuffer);
-        try
-        {
-            _socket.Send(_sendBuffer.AsSpan(0, recordLength));
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        if (!TrySendDatagram(_sendBuffer.AsSpan(0, recordLength)))
         {
             return false;
         }
@@ -323,17 +472,41 @@ public sealed class DtlsChannel : IDisposable
         return true;
     }
 
+    // Caller holds the send lock.
+    private bool TrySendDatagram(ReadOnlySpan<byte> datagram)
+    {
+        try
+        {
+            _socket!.Send(datagram);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     private void CloseSocket()
     {
+        Socket? socket;
         lock (_sendLock)
         {
             _carrying = false;
-            _socket?.Dispose();
+            _runCount = 0;
+            _runLength = 0;
+            _sendFailing = false;
+            // While the receive loop runs, its batch receiver holds a reference to the socket: a
+            // Dispose here would wait for the loop, and the loop, woken by the shutdown, would spin.
+            // The loop sees _disposed (or the stop) within a second and closes the socket itself.
+            socket = _receiving ? null : _socket;
             _socket = null;
             _protection?.Dispose();
             _protection = null;
             _timers = null;
         }
+
+        // Outside the lock: a handshake blocked on the socket ends now.
+        socket?.Dispose();
     }
 
     /// <summary>The <see cref="DatagramTransport"/> BouncyCastle's handshake runs over: the channel's connected UDP socket.</summary>

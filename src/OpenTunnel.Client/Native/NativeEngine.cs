@@ -275,7 +275,10 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         TunDevice tun;
         try
         {
-            tun = TunDevice.Create(request.TunDevice);
+            // Offloads: the kernel hands over its large TCP segments (cut here, TunDevice.TryRead)
+            // and takes joined ones (CoalescingPacketWriter), one system call and one pass through
+            // its stack per run of segments instead of one per packet.
+            tun = TunDevice.Create(request.TunDevice, offload: true);
         }
         catch (TunDeviceException e)
         {
@@ -401,7 +404,8 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         if (dtls is not null)
         {
             // In the background: traffic flows over TLS meanwhile, and UDP that never works costs nothing.
-            udp = new Thread(() => dtls.Run(packet => tun.Write(packet), stopReading.Token)) { IsBackground = true, Name = "dtls" };
+            var writer = new CoalescingPacketWriter(tun);
+            udp = new Thread(() => dtls.Run(writer.Write, writer.Flush, stopReading.Token)) { IsBackground = true, Name = "dtls" };
             udp.Start();
         }
 
@@ -588,6 +592,9 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                         channel.SendPacketAsync(frame, length, stop).AsTask().GetAwaiter().GetResult();
                     }
                 }
+
+                // The device is empty: the records collected from it leave now, in as few system calls as the kernel allows.
+                dtls?.FlushPackets();
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or TunDeviceException)

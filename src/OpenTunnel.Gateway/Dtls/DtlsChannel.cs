@@ -96,11 +96,7 @@ internal sealed class DtlsChannel : IDtlsChannel
                 return false;
             }
 
-            if (_runCount > 0
-                && (_runCount == UdpSegmentSender.MaxSegments
-                    || _runLength + recordLength > UdpSegmentSender.MaxBytes
-                    || recordLength > _runSegment
-                    || _runLength != _runCount * _runSegment))
+            if (_runCount > 0 && !UdpSegmentSender.CanJoin(_runCount, _runLength, _runSegment, recordLength))
             {
                 SendRun();
             }

@@ -87,6 +87,19 @@ public static unsafe class UdpSegmentSender
     }
 
     /// <summary>
+    /// Whether a datagram of <paramref name="length"/> bytes can join a run of
+    /// <paramref name="count"/> datagrams (<paramref name="runLength"/> bytes, each
+    /// <paramref name="segmentSize"/> long) that <see cref="TrySend"/> sends in one call: the run
+    /// is not full (<see cref="MaxSegments"/>, <see cref="MaxBytes"/>), the datagram is not longer
+    /// than the run's, and no shorter one came before it (only the last may be shorter). An empty
+    /// run takes any datagram of at most <see cref="MaxBytes"/>.
+    /// </summary>
+    public static bool CanJoin(int count, int runLength, int segmentSize, int length) =>
+        count == 0
+            ? length <= MaxBytes
+            : count < MaxSegments && runLength + length <= MaxBytes && length <= segmentSize && runLength == count * segmentSize;
+
+    /// <summary>
     /// Whether <paramref name="errno"/> from <see cref="TrySend"/> means this kernel or this route cannot
     /// segment UDP (no UDP_SEGMENT, or an egress device without checksum offload): the caller then
     /// sends each datagram on its own from now on.

@@ -44,6 +44,23 @@ public sealed class ResultPlotsTests
     }
 
     [Fact]
+    public void WriteRun_WithTheNativeClient_DrawsItsBarsAndLegend()
+    {
+        using var directory = new TemporaryDirectory();
+        var results = new ResultSet();
+        results.Add(Figures.DtlsUpload, Target.OpenTunnel, 1000);
+        results.Add(Figures.DtlsUpload, Target.OpenTunnelNative, 3100);
+        results.Add(Figures.DtlsUpload, Target.Ocserv, 500);
+        string document = ResultsDocument.Write(directory.Path, results, ResultTableTests.Info);
+
+        IReadOnlyList<string> written = ResultPlots.WriteRun(document);
+        IReadOnlyList<string> history = ResultPlots.WriteHistory(directory.Path);
+
+        Assert.Contains("OpenTunnel native client", File.ReadAllText(written[0]), StringComparison.Ordinal);
+        Assert.Contains("OpenTunnel native client", File.ReadAllText(history[0]), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WriteHistory_NoDocument_DrawsNothing()
     {
         using var directory = new TemporaryDirectory();

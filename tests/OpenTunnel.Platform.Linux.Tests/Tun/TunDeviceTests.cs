@@ -104,16 +104,47 @@ public sealed class TunDeviceTests
         Assert.True(tun.Write(header, joined));
         coalescer.Clear();
 
-        byte[] received = new byte[data.Length];
+        Assert.Equal(data, await ReceiveAsync(socket, data.Length));
+        Assert.Equal(1, RxPackets(topology, tun) - before);
+    }
+
+    [Fact]
+    public async Task CoalescingPacketWriter_SegmentsOfOneFlow_AreHeldUntilFlush_ThenReachTheSocketInOneWrite()
+    {
+        Prerequisites.RequireRootAndCommands("ip");
+        using var topology = NetworkTopology.Create();
+        using var link = await TcpThroughDevice.ConnectAsync(topology, 203);
+        var (tun, socket, syn) = (link.Tun, link.Socket, link.Syn);
+        var writer = new CoalescingPacketWriter(tun);
+        byte[] data = Enumerable.Range(0, 3 * 1360 + 500).Select(i => (byte)(i * 31)).ToArray();
+        long before = RxPackets(topology, tun);
+
+        for (int i = 0, offset = 0; offset < data.Length; i++, offset += 1360)
+        {
+            writer.Write(PeerSegment(syn, data.AsSpan(offset, Math.Min(1360, data.Length - offset)), sequence: 1001 + (uint)offset, identification: (ushort)(100 + i)));
+        }
+
+        // The last segment is shorter: it ends the run, which stays held until the flush.
+        Assert.Equal(0, RxPackets(topology, tun) - before);
+        writer.Flush();
+
+        Assert.Equal(data, await ReceiveAsync(socket, data.Length));
+        Assert.Equal(1, RxPackets(topology, tun) - before);
+        Assert.Equal(0, writer.Dropped);
+    }
+
+    // Reads exactly `length` bytes from the socket (10 s at most).
+    private static async Task<byte[]> ReceiveAsync(System.Net.Sockets.Socket socket, int length)
+    {
+        byte[] received = new byte[length];
         int total = 0;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (total < data.Length)
+        while (total < length)
         {
             total += await socket.ReceiveAsync(received.AsMemory(total), timeout.Token);
         }
 
-        Assert.Equal(data, received);
-        Assert.Equal(1, RxPackets(topology, tun) - before);
+        return received;
     }
 
     // A data segment from the peer of the SYN (the SYN-ACK's side), with valid checksums.
