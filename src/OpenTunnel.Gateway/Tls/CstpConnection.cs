@@ -14,6 +14,12 @@ public sealed class CstpConnection
     /// <summary>Reason byte openconnect puts in its DISCONNECT payload, and ocserv in its own (0xB0: user request).</summary>
     private const byte DisconnectReasonUser = 0xB0;
 
+    /// <summary>
+    /// Data frames handed to the session at most between two <see cref="ICstpInbound.OnReadIdle"/>
+    /// calls while the client's records keep arriving (about one joined TUN write of full-size packets).
+    /// </summary>
+    internal const int MaxDataFramesBeforeIdle = 48;
+
     private readonly CancellationTokenSource _closing = new();
     private readonly ICstpInbound _inbound;
     private readonly Stream _stream;
@@ -120,11 +126,35 @@ public sealed class CstpConnection
     {
         // Data handed to the session since the last OnReadIdle: the data plane may hold some of it.
         bool dataSinceIdle = false;
+        int dataFrames = 0;
         try
         {
             while (true)
             {
-                var next = await _reader.ReadFrameAsync(token);
+                if (dataFrames >= MaxDataFramesBeforeIdle && !_reader.HasBufferedFrame)
+                {
+                    // A long run: let the held packets go and what the kernel answered come back.
+                    _inbound.OnReadIdle();
+                    dataSinceIdle = false;
+                    dataFrames = 0;
+                }
+
+                var reading = _reader.ReadFrameAsync(token);
+                if (dataSinceIdle && !reading.IsCompleted)
+                {
+                    // This task is about to wait for the client (and may go on on another thread):
+                    // first, on this thread, the packets the data plane holds leave, and so does
+                    // what the kernel answered (TunDataPlane.DrainNow). A read that completes at
+                    // once (a frame buffered, or the client's next records already received) goes
+                    // on first, so that more of an upload joins one TUN write: SslStream hands
+                    // over at most about 16 KB of records per read. The pending read touches only
+                    // the reader, never what OnReadIdle touches.
+                    _inbound.OnReadIdle();
+                    dataSinceIdle = false;
+                    dataFrames = 0;
+                }
+
+                var next = await reading;
                 if (next is not { } frame)
                 {
                     return _closeReason ?? "closed by the client";
@@ -137,6 +167,7 @@ public sealed class CstpConnection
                     case CstpPacketType.Data:
                         _inbound.OnDataPacket(payload);
                         dataSinceIdle = true;
+                        dataFrames++;
                         break;
                     case CstpPacketType.DpdRequest:
                         // Same payload back: openconnect probes the MTU with padded DPDs (PROTOCOL.md §4).
@@ -151,15 +182,6 @@ public sealed class CstpConnection
                     default:
                         _counters.CountDrop(DropReason.UnexpectedFrame);
                         break;
-                }
-
-                if (dataSinceIdle && !_reader.HasBufferedFrame)
-                {
-                    // Before this task waits for the client (and may go on on another thread): the
-                    // packets the data plane holds leave, and so does what the kernel answered
-                    // (TunDataPlane.DrainNow).
-                    _inbound.OnReadIdle();
-                    dataSinceIdle = false;
                 }
             }
         }

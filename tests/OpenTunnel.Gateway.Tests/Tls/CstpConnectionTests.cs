@@ -22,7 +22,7 @@ public sealed class CstpConnectionTests : IDisposable
     {
         (_client, _server) = InMemoryDuplexStream.CreatePair();
         _reader = new ConnectionReader(_server);
-        _connection = new CstpConnection(_inbound, _server, _reader, IPEndPoint.Parse("198.18.1.2:40000"), new SessionTraffic(), _counters, TimeProvider.System, maxQueuedPackets: 16);
+        _connection = Connect(_reader);
     }
 
     public void Dispose()
@@ -123,6 +123,66 @@ public sealed class CstpConnectionTests : IDisposable
         Assert.Equal(["received", "packet 2", "received", "packet 2", "idle"], _inbound.Events);
     }
 
+    [Fact]
+    public async Task RunAsync_FramesReadWithoutWaiting_IdleOnlyBeforeTheReadThatWaits()
+    {
+        // Each read takes one frame: the second and third complete at once, the fourth waits.
+        byte[] one = DataFrame(2);
+        using var reader = new ConnectionReader(new ChunkedReads(_server, one.Length));
+        var connection = Connect(reader);
+        var running = connection.RunAsync();
+
+        await _client.WriteAsync((byte[])[.. one, .. one, .. one]);
+        await _client.FlushAsync();
+        await ClientConnectionTests.WaitUntilAsync(() => _inbound.Events.Count == 7);
+        connection.Close("test over");
+        await running.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(["received", "packet 2", "received", "packet 2", "received", "packet 2", "idle"], _inbound.Events);
+    }
+
+    [Fact]
+    public async Task RunAsync_LongRunReadWithoutWaiting_IdleAfterEachMaximumOfDataFrames()
+    {
+        byte[] one = DataFrame(2);
+        using var reader = new ConnectionReader(new ChunkedReads(_server, one.Length));
+        var connection = Connect(reader);
+        var running = connection.RunAsync();
+        int frames = (2 * CstpConnection.MaxDataFramesBeforeIdle) + 1;
+
+        await _client.WriteAsync(Enumerable.Repeat(one, frames).SelectMany(f => f).ToArray());
+        await _client.FlushAsync();
+        await ClientConnectionTests.WaitUntilAsync(() => _inbound.Events.Count == (2 * frames) + 3);
+        connection.Close("test over");
+        await running.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var packetsBeforeEachIdle = new List<int>();
+        int packets = 0;
+        foreach (string e in _inbound.Events)
+        {
+            if (e == "idle")
+            {
+                packetsBeforeEachIdle.Add(packets);
+            }
+            else if (e.StartsWith("packet", StringComparison.Ordinal))
+            {
+                packets++;
+            }
+        }
+
+        Assert.Equal([CstpConnection.MaxDataFramesBeforeIdle, 2 * CstpConnection.MaxDataFramesBeforeIdle, frames], packetsBeforeEachIdle);
+    }
+
+    private CstpConnection Connect(ConnectionReader reader) =>
+        new(_inbound, _server, reader, IPEndPoint.Parse("198.18.1.2:40000"), new SessionTraffic(), _counters, TimeProvider.System, maxQueuedPackets: 16);
+
+    private static byte[] DataFrame(int length)
+    {
+        byte[] frame = new byte[CstpFrame.HeaderLength + length];
+        CstpFrame.WriteHeader(frame, CstpPacketType.Data, length);
+        return frame;
+    }
+
     private async Task SendAsync(CstpPacketType type, byte[] payload)
     {
         byte[] frame = new byte[CstpFrame.HeaderLength + payload.Length];
@@ -153,5 +213,34 @@ public sealed class CstpConnectionTests : IDisposable
         public void OnDataPacket(ReadOnlySpan<byte> packet) => _events.Enqueue("packet " + packet.Length);
 
         public void OnReadIdle() => _events.Enqueue("idle");
+    }
+
+    /// <summary>Reads at most <paramref name="chunk"/> bytes at a time, as SslStream hands over a few records per read.</summary>
+    private sealed class ChunkedReads(Stream inner, int chunk) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            inner.ReadAsync(buffer[..Math.Min(chunk, buffer.Length)], cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, Math.Min(chunk, count));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
