@@ -69,8 +69,10 @@ rm -rf "$source"
 mkdir -p "$source"
 (cd "$root" && tar --exclude=bin --exclude=obj -cf - src deploy/install Directory.Build.props Directory.Packages.props global.json .editorconfig) | tar -C "$source" -xf -
 publish() { # PROJECT NAME [MSBUILD-PROPERTY…]
-  dotnet publish "$source/src/$1" -c Release -r linux-x64 --self-contained -nologo -v quiet \
-    -p:DebugType=none -o "$context/publish/$2" "${@:3}"
+  project=$1 name=$2
+  shift 2
+  dotnet publish "$source/src/$project" -c Release -r linux-x64 --self-contained -nologo -v quiet \
+    -p:DebugType=none -o "$context/publish/$name" "$@"
 }
 # The gateway ships compiled ahead of time (ReadyToRun): its first packets and sign-ins run
 # compiled code instead of waiting for the JIT (docs/gateway.md, "Performance").

@@ -1,5 +1,5 @@
 using System.Collections;
-using OpenTunnel.Client.Native;
+using OpenTunnel.Client.HostNetwork;
 using OpenTunnel.Client.PerApp;
 using OpenTunnel.CommandLine;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using OpenTunnel.Client.Connect;
+using OpenTunnel.Client.HostNetwork;
 using OpenTunnel.Client.Lockdown;
 using OpenTunnel.Client.Native;
 using OpenTunnel.Client.Oidc;

@@ -1,5 +1,5 @@
+using OpenTunnel.Client.HostNetwork;
 using OpenTunnel.Client.Lockdown;
-using OpenTunnel.Client.Native;
 using OpenTunnel.CommandLine;
 
 namespace OpenTunnel.Client.Cli;

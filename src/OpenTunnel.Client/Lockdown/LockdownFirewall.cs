@@ -1,5 +1,5 @@
 using System.Net;
-using OpenTunnel.Client.Native;
+using OpenTunnel.Client.HostNetwork;
 using OpenTunnel.Client.State;
 
 namespace OpenTunnel.Client.Lockdown;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using OpenTunnel.Platform.Linux.Net;
 using OpenTunnel.Protocol.Cstp;
 using OpenTunnel.Protocol.Dtls;
-using OpenTunnel.Platform.Linux.Net;
 using Org.BouncyCastle.Tls;
 
 namespace OpenTunnel.Client.Native;

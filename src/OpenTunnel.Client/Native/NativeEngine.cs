@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using OpenTunnel.Client.HostNetwork;
 using OpenTunnel.Client.PerApp;
 using OpenTunnel.Platform.Linux.Tls;
 using OpenTunnel.Platform.Linux.Tun;

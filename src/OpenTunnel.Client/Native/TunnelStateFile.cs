@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OpenTunnel.Client.HostNetwork;
 using OpenTunnel.Platform.Linux.Files;
 
 namespace OpenTunnel.Client.Native;

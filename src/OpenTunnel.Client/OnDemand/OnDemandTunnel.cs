@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using OpenTunnel.Client.HostNetwork;
 using OpenTunnel.Client.Native;
 using OpenTunnel.Client.Oidc;
 using OpenTunnel.Client.State;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using OpenTunnel.Client.HostNetwork;
 
 namespace OpenTunnel.Client.OnDemand;
 
@@ -39,7 +40,7 @@ public static class StubResolvConf
         var servers = new List<IPAddress>();
         foreach (string[] words in Lines(text))
         {
-            if (words is ["nameserver", var address, ..] && IPAddress.TryParse(address, out IPAddress? server) && servers.Count < Native.ResolvConf.MaxServers)
+            if (words is ["nameserver", var address, ..] && IPAddress.TryParse(address, out IPAddress? server) && servers.Count < ResolvConf.MaxServers)
             {
                 servers.Add(server);
             }

@@ -1,4 +1,4 @@
-using OpenTunnel.Client.Native;
+using OpenTunnel.Client.HostNetwork;
 using OpenTunnel.Identity.Contracts.Devices;
 
 namespace OpenTunnel.Client.PerApp;

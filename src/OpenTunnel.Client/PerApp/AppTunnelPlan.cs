@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using OpenTunnel.Client.Native;
+using OpenTunnel.Client.HostNetwork;
 
 namespace OpenTunnel.Client.PerApp;
 
@@ -64,7 +64,7 @@ public sealed record AppTunnelPlan(string Device, IReadOnlyList<IReadOnlyList<st
             commands.Add(["-n", netns, .. route.Arguments("replace")]);
         }
 
-        return new AppTunnelPlan(device, commands, Native.ResolvConf.Render(lease));
+        return new AppTunnelPlan(device, commands, HostNetwork.ResolvConf.Render(lease));
     }
 
     /// <summary>The tunnel's settings from openconnect's script variables.</summary>

@@ -32,6 +32,7 @@ public sealed partial class NativeClientReconnectTests
         Ping(gateway);
         string address = Address(ConnectedLine().Match(client.Output));
 
+        await gateway.WaitForSavedLeaseAsync(address);
         await gateway.KillAndRestartAsync();
         await client.WaitForOutputAsync("Reconnected to", TimeSpan.FromSeconds(60));
 

@@ -208,6 +208,23 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
     public Task<TimeSpan> KillAndRestartAsync() => RestartAsync(signal: 9);
 
     /// <summary>
+    /// Waits until <c>DATA/sessions.json</c> holds a session with the IPv4 address
+    /// <paramref name="address"/>: the gateway writes the file at most once per
+    /// <c>SessionStore.WriteInterval</c>, so a lease given just before a crash may not be in it yet.
+    /// </summary>
+    public async Task WaitForSavedLeaseAsync(string address)
+    {
+        string file = Path.Combine(DataDirectory, "sessions.json");
+        string entry = $"\"ipv4\":\"{address}\"";
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!(File.Exists(file) && File.ReadAllText(file).Contains(entry, StringComparison.Ordinal)))
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), $"{file} did not hold the lease {address} within 10 s.");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>
     /// Stops the gateway cleanly (SIGTERM: it sends TERMINATE to its clients, ends every session and
     /// deletes its session file) and starts it again with the same command. Returns how long the
     /// start took until the gateway listened again.

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Net;
 
-namespace OpenTunnel.Client.Native;
+namespace OpenTunnel.Client.HostNetwork;
 
 /// <summary>A host command (ip, resolvectl) failed; the message names the command and its error output.</summary>
 public sealed class HostCommandException : Exception

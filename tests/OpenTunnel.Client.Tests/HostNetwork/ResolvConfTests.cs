@@ -1,7 +1,7 @@
 using System.Net;
-using OpenTunnel.Client.Native;
+using OpenTunnel.Client.HostNetwork;
 
-namespace OpenTunnel.Client.Tests.Native;
+namespace OpenTunnel.Client.Tests.HostNetwork;
 
 [Trait("Category", "Unit")]
 public sealed class ResolvConfTests

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text;
-using OpenTunnel.Client.Native;
+using OpenTunnel.Client.HostNetwork;
 using OpenTunnel.Protocol.Http;
 
-namespace OpenTunnel.Client.Tests.Native;
+namespace OpenTunnel.Client.Tests.HostNetwork;
 
 [Trait("Category", "Unit")]
 public sealed class TunnelLeaseTests

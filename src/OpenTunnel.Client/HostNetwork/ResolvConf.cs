@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace OpenTunnel.Client.Native;
+namespace OpenTunnel.Client.HostNetwork;
 
 /// <summary>
 /// The /etc/resolv.conf the client writes while the tunnel is up, when systemd-resolved does not

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using OpenTunnel.Protocol.Http;
 
-namespace OpenTunnel.Client.Native;
+namespace OpenTunnel.Client.HostNetwork;
 
 /// <summary>
 /// What the gateway's answer to CONNECT gives this device (openconnect cstp.c

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace OpenTunnel.Client.Native;
+namespace OpenTunnel.Client.HostNetwork;
 
 /// <summary>A route of the host's main table: a network through a device, with a next hop or on link.</summary>
 public sealed record HostRoute(IPNetwork Network, string Device, IPAddress? Via)
