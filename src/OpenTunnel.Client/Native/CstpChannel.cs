@@ -181,34 +181,55 @@ public sealed class CstpChannel : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs the timers. A probe or keepalive is sent beside the loop, never awaited by it: when the
+    /// link dies mid-upload, the TUN reader's write waits on a full TCP send buffer holding the
+    /// write gate, and a loop waiting behind it would never declare the peer dead.
+    /// </summary>
     private async Task<ChannelEnd> TimerLoopAsync(CancellationToken cancellationToken)
     {
+        Task<bool> sending = Task.FromResult(true);
         try
         {
             while (true)
             {
                 await Task.Delay(_timers.Wait(Now), _time, cancellationToken);
+                if (sending.IsCompleted && !await sending)
+                {
+                    return ChannelEnd.LinkLost;
+                }
+
                 switch (_timers.Next(Now))
                 {
                     case LinkAction.PeerDead:
                         return ChannelEnd.PeerDead;
-                    case LinkAction.SendDpd:
+                    case LinkAction.SendDpd when sending.IsCompleted:
                         Interlocked.CompareExchange(ref _dpdSentAt, _time.GetTimestamp(), 0);
-                        await SendControlAsync(CstpPacketType.DpdRequest, [], cancellationToken);
+                        sending = TrySendControlAsync(CstpPacketType.DpdRequest, cancellationToken);
                         break;
-                    case LinkAction.SendKeepalive:
-                        await SendControlAsync(CstpPacketType.Keepalive, [], cancellationToken);
+                    case LinkAction.SendKeepalive when sending.IsCompleted:
+                        sending = TrySendControlAsync(CstpPacketType.Keepalive, cancellationToken);
                         break;
                 }
             }
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-            return ChannelEnd.LinkLost;
-        }
         catch (OperationCanceledException)
         {
             return ChannelEnd.Stopped;
+        }
+    }
+
+    /// <summary>Sends an empty control frame; false when the link failed.</summary>
+    private async Task<bool> TrySendControlAsync(CstpPacketType type, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SendControlAsync(type, [], cancellationToken);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            return cancellationToken.IsCancellationRequested;
         }
     }
 

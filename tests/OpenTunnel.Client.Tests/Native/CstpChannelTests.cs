@@ -100,6 +100,27 @@ public sealed class CstpChannelTests
     }
 
     [Fact]
+    public async Task Run_LinkDiesMidUpload_DeclaresThePeerDeadWhileAPacketWaitsForTheLink()
+    {
+        // The gateway side never reads: the pipe fills (as a TCP send buffer does when the path is
+        // gone) and a packet's write waits, holding the write gate.
+        var time = new FakeTimeProvider();
+        var (client, _) = InMemoryDuplexStream.CreatePair();
+        using var channel = new CstpChannel(client, [], TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(20), time);
+        Task<ChannelEnd> running = channel.RunAsync(_ => { }, CancellationToken.None);
+        byte[] frame = new byte[CstpFrame.HeaderLength + 1400];
+        ValueTask write;
+        while ((write = channel.SendPacketAsync(frame, 1400, CancellationToken.None)).IsCompleted)
+        {
+        }
+
+        await AdvanceAsync(time, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(ChannelEnd.PeerDead, await running.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.False(write.IsCompleted);
+    }
+
+    [Fact]
     public async Task Run_DpdAnswered_MeasuresTheRoundTripAndStaysUp()
     {
         var time = new FakeTimeProvider();
