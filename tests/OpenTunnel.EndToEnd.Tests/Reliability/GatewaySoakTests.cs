@@ -29,7 +29,7 @@ public sealed partial class GatewaySoakTests(ITestOutputHelper output) : IDispos
     /// <summary>Mean PSS of the last third of the samples at most this much above the first third's.</summary>
     private const double MaximumMemoryGrowth = 0.10;
 
-    /// <summary>The last window's p99 at most this multiple of the first window's (taken as at least <see cref="P99FloorMs"/>)...</summary>
+    /// <summary>The lower p99 of the last two windows at most this multiple of the first window's (taken as at least <see cref="P99FloorMs"/>)...</summary>
     private const double MaximumP99Ratio = 4;
 
     private const double P99FloorMs = 25;
@@ -119,7 +119,10 @@ public sealed partial class GatewaySoakTests(ITestOutputHelper output) : IDispos
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"gateway PSS: first third {first / 1024:0.0} MiB, last third {last / 1024:0.0} MiB ({100 * (last - first) / first:+0.0;-0.0} %), {memory.Count} samples, min {memory.Min(m => m.PssKib) / 1024.0:0.0}, max {memory.Max(m => m.PssKib) / 1024.0:0.0} MiB; RSS first {memory.Take(third).Average(m => m.RssKib) / 1024:0.0} MiB, last {memory.Skip(memory.Count - third).Average(m => m.RssKib) / 1024:0.0} MiB"));
             Assert.True(last <= first * (1 + MaximumMemoryGrowth), $"Gateway PSS grew from {first / 1024:0.0} MiB (first third) to {last / 1024:0.0} MiB (last third), more than {MaximumMemoryGrowth:P0}.");
-            Assert.True(p99s[^1] <= MaximumP99Ratio * Math.Max(p99s[0], P99FloorMs), $"The last window's p99 ({p99s[^1]} ms) is above {MaximumP99Ratio} × the first window's ({p99s[0]} ms, at least {P99FloorMs} ms).");
+            // Latency that degrades with time (a queue or a table that grows) raises both of the last
+            // two windows; a burst of the tests running beside this one on the same 2 cores raises one.
+            double settled = Math.Min(p99s[^1], p99s[^2]);
+            Assert.True(settled <= MaximumP99Ratio * Math.Max(p99s[0], P99FloorMs), $"The last two windows' p99 ({p99s[^2]} and {p99s[^1]} ms) are both above {MaximumP99Ratio} × the first window's ({p99s[0]} ms, at least {P99FloorMs} ms).");
             await client.StopAsync();
         }
         finally
