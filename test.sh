@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 # haproxy: the management replicas behind a balancer (ManagementReplicaFailoverTests), and with
 # nginx and libnginx-mod-stream the balancers of the several-gateways site test (run from a
 # temporary folder in a namespace, never as the system's services).
-packages=(iproute2 iputils-ping nftables openconnect iperf3 curl procps postgresql ocserv podman runc mmdebstrap podman-compose uidmap openssl chromium faketime haproxy nginx libnginx-mod-stream)
+packages=(iproute2 iputils-ping nftables openconnect iperf3 curl procps postgresql ocserv podman runc mmdebstrap podman-compose uidmap openssl chromium faketime haproxy nginx libnginx-mod-stream clang zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -50,7 +50,7 @@ internal sealed record BenchOptions
     /// <summary>--opentunnel-gateway PATH: the built gateway (bench/run passes it when the gateway exists on this branch).</summary>
     public string? OpenTunnelGateway { get; init; }
 
-    /// <summary>--opentunnel-client PATH: the built client, opentunnel.dll (bench/run passes it when the client exists on this branch).</summary>
+    /// <summary>--opentunnel-client PATH: the built client, its executable or opentunnel.dll (bench/run passes it when the client exists on this branch).</summary>
     public string? OpenTunnelClient { get; init; }
 
     private const string Description = """
@@ -80,7 +80,7 @@ internal sealed record BenchOptions
     private static readonly Option<string> ResultsDirectoryOption = new("--results-dir") { Description = "Where the JSON goes (default bench/results)." };
     private static readonly Option<string> OpenTunnelVersionOption = new("--opentunnel-version") { Description = "What the JSON calls the OpenTunnel build (bench/run passes git describe)." };
     private static readonly Option<string> OpenTunnelGatewayOption = new("--opentunnel-gateway") { Description = "The built gateway (bench/run passes it)." };
-    private static readonly Option<string> OpenTunnelClientOption = new("--opentunnel-client") { Description = "The built client, opentunnel.dll (bench/run passes it)." };
+    private static readonly Option<string> OpenTunnelClientOption = new("--opentunnel-client") { Description = "The built client: its executable, or opentunnel.dll to run with dotnet (bench/run passes the executable)." };
 
     /// <summary>The command line: <paramref name="run"/> gets the options once they parse; a bad value exits 64 naming the option.</summary>
     public static RootCommand Command(Func<BenchOptions, CancellationToken, Task<int>> run)

@@ -6,8 +6,8 @@ using OpenTunnel.Testing;
 namespace OpenTunnel.Bench.Clients;
 
 /// <summary>
-/// OpenTunnel's own client with its native engine (<c>opentunnel connect --gateway</c>, run by
-/// dotnet) in the client namespace: TLS, DTLS and its own TUN device, routes and DNS (the DNS goes
+/// OpenTunnel's own client with its native engine (<c>opentunnel connect --gateway</c>: the
+/// executable bench/run publishes, or opentunnel.dll run by dotnet) in the client namespace: TLS, DTLS and its own TUN device, routes and DNS (the DNS goes
 /// to the namespace's own resolv.conf, which <c>ip netns exec</c> mounts over the host's). It signs
 /// in with the server's native-client credentials (the same minted token openconnect presents) and
 /// keeps its state in a folder of the run. It stops on SIGTERM: it says DISCONNECT and undoes its routes.
@@ -26,19 +26,20 @@ internal sealed class NativeClient(TrackedProcess process) : TunnelClientProcess
 
     public override bool DtlsNotOffered => Output.Contains("(the gateway offers no DTLS)", StringComparison.Ordinal);
 
-    /// <summary>Starts <c>opentunnel connect</c> (<paramref name="clientAssembly"/>, opentunnel.dll) against <paramref name="server"/>, with <paramref name="home"/> as its state folder.</summary>
-    public static NativeClient Start(BenchNetwork network, IVpnServer server, ServerCertificate certificate, string clientAssembly, string home)
+    /// <summary>Starts <c>opentunnel connect</c> (<paramref name="client"/>: the executable, or opentunnel.dll) against <paramref name="server"/>, with <paramref name="home"/> as its state folder.</summary>
+    public static NativeClient Start(BenchNetwork network, IVpnServer server, ServerCertificate certificate, string client, string home)
     {
         Directory.CreateDirectory(home);
+        bool assembly = client.EndsWith(".dll", StringComparison.Ordinal);
         string[] arguments =
         [
-            clientAssembly, "connect",
+            .. assembly ? [client] : Array.Empty<string>(), "connect",
             "--gateway", $"https://{network.GatewayPublicAddress}:{network.Port.ToString(CultureInfo.InvariantCulture)}",
             "--servercert", certificate.OpenConnectPin,
             .. server.Credentials.NativeArguments,
         ];
         var process = network.Topology.Start(
-            network.Topology.Client, DotnetHost.Path, arguments, environment: new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home });
+            network.Topology.Client, assembly ? DotnetHost.Path : client, arguments, environment: new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home });
         return new NativeClient(process);
     }
 }

@@ -64,7 +64,7 @@ public static class AppTunnelScriptVerb
     {
         string host = Environment.ProcessPath ?? throw new InvalidOperationException("The client's own executable is unknown.");
         string self = Path.GetFileNameWithoutExtension(host) == "dotnet"
-            ? $"{Quote(host)} {Quote(typeof(AppTunnelScriptVerb).Assembly.Location)}"
+            ? $"{Quote(host)} {Quote(Path.Combine(AppContext.BaseDirectory, typeof(AppTunnelScriptVerb).Assembly.GetName().Name + ".dll"))}"
             : Quote(host);
         return $"{self} {Name} --namespace {Quote(netns)}";
     }

@@ -15,8 +15,6 @@ namespace OpenTunnel.Client.Cli;
 /// </summary>
 public static class ProfilesVerb
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-
     public static async Task<int> RunAsync(ClientArguments arguments, ClientEnvironment environment, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(arguments);
@@ -34,7 +32,7 @@ public static class ProfilesVerb
 
         if (arguments.Has("json"))
         {
-            environment.Out.WriteLine(JsonSerializer.Serialize(profiles, Json));
+            environment.Out.WriteLine(JsonSerializer.Serialize(profiles, CliJson.Default.StoredProfiles));
             return ExitCodes.Success;
         }
 

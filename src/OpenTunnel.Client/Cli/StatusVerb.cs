@@ -38,7 +38,7 @@ public static class StatusVerb
         if (arguments.Has("json"))
         {
             var status = new Status(signIn?.Server, signIn?.Scope, device?.DeviceId, device?.ComplianceState, connection, tunnel, profile?.Proxy, ProxyEnvironment.For(profile?.Proxy), profiles, signIn?.Unenrolled == true);
-            environment.Out.WriteLine(JsonSerializer.Serialize(status, ProfilesVerb.Json));
+            environment.Out.WriteLine(JsonSerializer.Serialize(status, CliJson.Default.Status));
             return Task.FromResult(ExitCodes.Success);
         }
 

@@ -19,8 +19,8 @@ public sealed class EnrolmentClient(ProviderClient provider)
     public async Task<DeviceEnrolmentResponse> EnrolAsync(Uri server, string accessToken, DevicePosture posture, Dictionary<string, string> publicJwk, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(posture);
-        DeviceEnrolmentRequest body = posture.Request(JsonSerializer.SerializeToElement(publicJwk));
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, DeviceEnrolmentRoutes.Path.TrimStart('/'))) { Content = JsonContent.Create(body) };
+        DeviceEnrolmentRequest body = posture.Request(JsonSerializer.SerializeToElement(publicJwk, EnrolmentJson.Default.DictionaryStringString));
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, DeviceEnrolmentRoutes.Path.TrimStart('/'))) { Content = JsonContent.Create(body, EnrolmentJson.Default.DeviceEnrolmentRequest) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         return await SendAsync(request, "enrolment", cancellationToken);
     }
@@ -29,7 +29,7 @@ public sealed class EnrolmentClient(ProviderClient provider)
     {
         ArgumentNullException.ThrowIfNull(server);
         ArgumentNullException.ThrowIfNull(posture);
-        using var request = new HttpRequestMessage(HttpMethod.Put, DeviceEnrolmentRoutes.PostureUrl(server.ToString(), deviceId)) { Content = JsonContent.Create(posture.Request()) };
+        using var request = new HttpRequestMessage(HttpMethod.Put, DeviceEnrolmentRoutes.PostureUrl(server.ToString(), deviceId)) { Content = JsonContent.Create(posture.Request(), EnrolmentJson.Default.DeviceEnrolmentRequest) };
         request.Headers.Add(DeviceEnrolmentRoutes.AssertionHeader, assertion);
         return await SendAsync(request, "posture report", cancellationToken);
     }
@@ -57,7 +57,7 @@ public sealed class EnrolmentClient(ProviderClient provider)
 
         try
         {
-            return json.Deserialize<DeviceEnrolmentResponse>(new JsonSerializerOptions(JsonSerializerDefaults.Web))
+            return json.Deserialize(EnrolmentJson.Default.DeviceEnrolmentResponse)
                 ?? throw new JsonException("null");
         }
         catch (JsonException e)

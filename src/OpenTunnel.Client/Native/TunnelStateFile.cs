@@ -50,15 +50,13 @@ public sealed record TunnelState
 /// <summary>The state file <c>tunnel.json</c> in the client's state directory (mode 0600, written whole).</summary>
 public sealed class TunnelStateFile(string path)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-
     public string Path { get; } = path;
 
     public TunnelState? Load()
     {
         try
         {
-            return JsonSerializer.Deserialize<TunnelState>(File.ReadAllText(Path), Json);
+            return JsonSerializer.Deserialize(File.ReadAllText(Path), TunnelStateJson.Default.TunnelState);
         }
         catch (FileNotFoundException)
         {
@@ -70,7 +68,7 @@ public sealed class TunnelStateFile(string path)
         }
     }
 
-    public void Save(TunnelState state) => OwnerOnlyFiles.WriteAtomically(Path, JsonSerializer.Serialize(state, Json));
+    public void Save(TunnelState state) => OwnerOnlyFiles.WriteAtomically(Path, JsonSerializer.Serialize(state, TunnelStateJson.Default.TunnelState));
 
     public void Delete() => File.Delete(Path);
 

@@ -42,7 +42,7 @@ public sealed class ProfileClient(ProviderClient provider)
 
         try
         {
-            DeviceProfileList list = await response.Content.ReadFromJsonAsync<DeviceProfileList>(new JsonSerializerOptions(JsonSerializerDefaults.Web), cancellationToken)
+            DeviceProfileList list = await response.Content.ReadFromJsonAsync(ProfileJson.Default.DeviceProfileList, cancellationToken)
                 ?? throw new JsonException("null");
             return new ProfileFetch(false, list, response.Headers.ETag?.ToString());
         }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using OpenTunnel.Platform.Linux.Files;
 
 namespace OpenTunnel.Client.State;
@@ -16,7 +17,6 @@ public sealed class ClientStateDirectory(string path)
     public const string HomeVariable = "OPENTUNNEL_CLIENT_HOME";
     public const string RootDirectory = "/var/lib/opentunnel-client";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     public string Path { get; } = path;
 
@@ -75,40 +75,40 @@ public sealed class ClientStateDirectory(string path)
     }
 
     public SignInState LoadSignIn() =>
-        Load<SignInState>(SignInFile) ?? throw new ClientStateException($"Not signed in ({SignInFile} does not exist): run 'opentunnel signin --server URL'.");
+        Load(SignInFile, StateJson.Default.SignInState) ?? throw new ClientStateException($"Not signed in ({SignInFile} does not exist): run 'opentunnel signin --server URL'.");
 
-    public void SaveSignIn(SignInState state) => Save(SignInFile, state);
+    public void SaveSignIn(SignInState state) => Save(SignInFile, state, StateJson.Default.SignInState);
 
-    public EnrolledDevice? FindDevice() => Load<EnrolledDevice>(DeviceFile);
+    public EnrolledDevice? FindDevice() => Load(DeviceFile, StateJson.Default.EnrolledDevice);
 
     public EnrolledDevice LoadDevice() =>
         FindDevice() ?? throw new ClientStateException($"This device is not enrolled ({DeviceFile} does not exist): run 'opentunnel enrol'.");
 
-    public void SaveDevice(EnrolledDevice device) => Save(DeviceFile, device);
+    public void SaveDevice(EnrolledDevice device) => Save(DeviceFile, device, StateJson.Default.EnrolledDevice);
 
     /// <summary>The profiles fetched last, or null when none were fetched yet.</summary>
-    public StoredProfiles? FindProfiles() => Load<StoredProfiles>(ProfilesFile);
+    public StoredProfiles? FindProfiles() => Load(ProfilesFile, StateJson.Default.StoredProfiles);
 
-    public void SaveProfiles(StoredProfiles profiles) => Save(ProfilesFile, profiles);
+    public void SaveProfiles(StoredProfiles profiles) => Save(ProfilesFile, profiles, StateJson.Default.StoredProfiles);
 
     /// <summary>The connection <c>connect</c> recorded, or null.</summary>
-    public ConnectionState? FindConnection() => Load<ConnectionState>(ConnectionFile);
+    public ConnectionState? FindConnection() => Load(ConnectionFile, StateJson.Default.ConnectionState);
 
-    public void SaveConnection(ConnectionState connection) => Save(ConnectionFile, connection);
+    public void SaveConnection(ConnectionState connection) => Save(ConnectionFile, connection, StateJson.Default.ConnectionState);
 
     /// <summary>The recorded connection while its process runs; a record left by a client that was killed is no connection.</summary>
     public ConnectionState? RunningConnection() =>
         FindConnection() is { } recorded && Directory.Exists($"/proc/{recorded.ProcessId}") ? recorded : null;
 
     /// <summary>The always-on setting, or null when always-on is not enabled.</summary>
-    public AlwaysOnSetting? FindAlwaysOn() => Load<AlwaysOnSetting>(AlwaysOnFile);
+    public AlwaysOnSetting? FindAlwaysOn() => Load(AlwaysOnFile, StateJson.Default.AlwaysOnSetting);
 
-    public void SaveAlwaysOn(AlwaysOnSetting setting) => Save(AlwaysOnFile, setting);
+    public void SaveAlwaysOn(AlwaysOnSetting setting) => Save(AlwaysOnFile, setting, StateJson.Default.AlwaysOnSetting);
 
     /// <summary>The on-demand setting, or null when on-demand is not enabled.</summary>
-    public OnDemandSetting? FindOnDemand() => Load<OnDemandSetting>(OnDemandFile);
+    public OnDemandSetting? FindOnDemand() => Load(OnDemandFile, StateJson.Default.OnDemandSetting);
 
-    public void SaveOnDemand(OnDemandSetting setting) => Save(OnDemandFile, setting);
+    public void SaveOnDemand(OnDemandSetting setting) => Save(OnDemandFile, setting, StateJson.Default.OnDemandSetting);
 
     /// <summary>The device key: the stored one, or (when <paramref name="create"/>) a new P-256 key written with mode 0600 first.</summary>
     public ECDsa LoadDeviceKey(bool create = false)
@@ -160,13 +160,13 @@ public sealed class ClientStateDirectory(string path)
 
     private void Prepare() => OwnerOnlyFiles.CreateDirectory(Path);
 
-    private void Save<T>(string file, T value)
+    private void Save<T>(string file, T value, JsonTypeInfo<T> json)
     {
         Prepare();
-        OwnerOnlyFiles.WriteAtomically(file, JsonSerializer.Serialize(value, Json) + "\n");
+        OwnerOnlyFiles.WriteAtomically(file, JsonSerializer.Serialize(value, json) + "\n");
     }
 
-    private static T? Load<T>(string file)
+    private static T? Load<T>(string file, JsonTypeInfo<T> json)
         where T : class
     {
         if (!File.Exists(file))
@@ -176,7 +176,7 @@ public sealed class ClientStateDirectory(string path)
 
         try
         {
-            return JsonSerializer.Deserialize<T>(File.ReadAllText(file), Json) ?? throw new JsonException("the file holds null");
+            return JsonSerializer.Deserialize(File.ReadAllText(file), json) ?? throw new JsonException("the file holds null");
         }
         catch (JsonException e)
         {
