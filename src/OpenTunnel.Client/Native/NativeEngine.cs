@@ -469,16 +469,15 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         }
 
         tun.SetUp();
+        var commands = new List<IReadOnlyList<string>>();
         if (lease.IPv6Address is not null)
         {
             // nodad: the address is the gateway's lease, unique by construction; DAD would hold it back for a second.
-            HostCommands.Ip(["-6", "addr", "add", $"{lease.IPv6Address}/{lease.IPv6PrefixLength}", "dev", tun.Name, "nodad"]);
+            commands.Add(["-6", "addr", "add", $"{lease.IPv6Address}/{lease.IPv6PrefixLength}", "dev", tun.Name, "nodad"]);
         }
 
-        foreach (var route in routes)
-        {
-            HostCommands.Ip(route.Arguments("replace"));
-        }
+        commands.AddRange(routes.Select(route => route.Arguments("replace")));
+        HostCommands.IpBatch(commands);
 
         if (manageDns && lease.DnsServers.Count > 0)
         {
