@@ -76,6 +76,12 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             return NativeOutcome.AlreadyRunning;
         }
 
+        // .NET reads the system's trust store (about 140 certificates, twice: the bundle and the
+        // folder) when it first checks a server certificate, even a pinned one, since it builds a
+        // chain either way: about 90 ms after the TLS handshake of the first connect. Read now, on
+        // another core, while the TCP and TLS handshakes run, it holds the sign-in back ~20 ms less.
+        _ = Task.Run(ReadTrustStore, stop);
+
         // The gateway may send the sign-in to another server of its site (load-aware sign-in);
         // the tunnel then runs there, as openconnect does it.
         Uri gateway = request.Gateway;
@@ -251,6 +257,23 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         {
             socket.Dispose();
             throw;
+        }
+    }
+
+    private static void ReadTrustStore()
+    {
+        try
+        {
+            using var store = new X509Store(StoreName.Root, StoreLocation.LocalMachine);
+            store.Open(OpenFlags.ReadOnly);
+            foreach (var certificate in store.Certificates)
+            {
+                certificate.Dispose();
+            }
+        }
+        catch (CryptographicException)
+        {
+            // The certificate check reads it again and reports what is wrong.
         }
     }
 
