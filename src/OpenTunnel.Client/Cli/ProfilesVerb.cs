@@ -32,7 +32,7 @@ public static class ProfilesVerb
 
         if (arguments.Has("json"))
         {
-            environment.Out.WriteLine(JsonSerializer.Serialize(profiles, CliJson.Default.StoredProfiles));
+            environment.Out.WriteLine(JsonSerializer.Serialize(profiles, StateJson.Default.StoredProfiles));
             return ExitCodes.Success;
         }
 

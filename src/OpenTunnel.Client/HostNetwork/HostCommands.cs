@@ -54,17 +54,16 @@ public static partial class HostCommands
     public static void IpBatch(IReadOnlyList<IReadOnlyList<string>> commands)
     {
         ArgumentNullException.ThrowIfNull(commands);
-        if (commands.Count == 1)
+        switch (commands.Count)
         {
-            Ip(commands[0]);
-            return;
+            case 0:
+                return;
+            case 1:
+                Ip(commands[0]);
+                return;
         }
 
         string[] lines = [.. commands.Select(BatchLine)];
-        if (lines.Length == 0)
-        {
-            return;
-        }
 
         var (code, _, error) = Run("ip", ["-batch", "-"], string.Join('\n', lines) + "\n");
         if (code != 0)

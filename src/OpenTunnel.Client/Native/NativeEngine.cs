@@ -44,6 +44,9 @@ public enum NativeOutcome
 /// <remarks>Every outcome is told to <c>progress</c> in a sentence that says what to do next.</remarks>
 public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile, TimeProvider time)
 {
+    /// <summary>1 once a connect of this process started reading the system trust store.</summary>
+    private static int s_trustStoreRead;
+
     private long _packetsFromHost;
     private volatile TunnelLease? _lease;
 
@@ -80,7 +83,11 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         // folder) when it first checks a server certificate, even a pinned one, since it builds a
         // chain either way: about 90 ms after the TLS handshake of the first connect. Read now, on
         // another core, while the TCP and TLS handshakes run, it holds the sign-in back ~20 ms less.
-        _ = Task.Run(ReadTrustStore, stop);
+        // Once per process: .NET keeps what it read, for every later connect (always-on, on-demand).
+        if (Interlocked.Exchange(ref s_trustStoreRead, 1) == 0)
+        {
+            _ = Task.Run(ReadTrustStore, stop);
+        }
 
         // The gateway may send the sign-in to another server of its site (load-aware sign-in);
         // the tunnel then runs there, as openconnect does it.
