@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
@@ -44,9 +43,6 @@ public enum NativeOutcome
 /// <remarks>Every outcome is told to <c>progress</c> in a sentence that says what to do next.</remarks>
 public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile, TimeProvider time)
 {
-    /// <summary>1 once a connect of this process started reading the system trust store.</summary>
-    private static int s_trustStoreRead;
-
     private long _packetsFromHost;
     private volatile TunnelLease? _lease;
 
@@ -79,16 +75,6 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             return NativeOutcome.AlreadyRunning;
         }
 
-        // .NET reads the system's trust store (about 140 certificates, twice: the bundle and the
-        // folder) when it first checks a server certificate, even a pinned one, since it builds a
-        // chain either way: about 90 ms after the TLS handshake of the first connect. Read now, on
-        // another core, while the TCP and TLS handshakes run, it holds the sign-in back ~20 ms less.
-        // Once per process: .NET keeps what it read, for every later connect (always-on, on-demand).
-        if (Interlocked.Exchange(ref s_trustStoreRead, 1) == 0)
-        {
-            _ = Task.Run(ReadTrustStore, stop);
-        }
-
         // The gateway may send the sign-in to another server of its site (load-aware sign-in);
         // the tunnel then runs there, as openconnect does it.
         Uri gateway = request.Gateway;
@@ -100,6 +86,12 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             {
                 progress.WriteLine($"Connecting to {gateway.Authority}…");
                 link = await OpenLinkAsync(gateway, address: null, request, cookie: null, path, stop);
+            }
+            catch (TlsCertificateException e)
+            {
+                progress.WriteLine($"The certificate of the gateway {gateway.Authority} was refused: {e.Message}."
+                    + (e.Certificate is { } certificate ? $" If this is the right gateway, pin its key: --servercert {CertificatePins.Of(certificate)}" : string.Empty));
+                return NativeOutcome.Failed;
             }
             catch (Exception e) when (e is SocketException or AuthenticationException)
             {
@@ -151,7 +143,10 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
     /// </summary>
     private async Task<TunnelLink> OpenLinkAsync(Uri gateway, IPAddress? address, NativeConnectRequest request, string? cookie, string path, CancellationToken stop)
     {
-        (IPAddress gatewayAddress, Socket socket, SslStream tls) = await OpenAsync(gateway, address, request.ServerCertificatePin, stop);
+        // The host's path to the gateway, which its route outside the tunnel keeps, is looked up
+        // (an 'ip' process) while TLS, sign-in and CONNECT run; a reconnect keeps the device and its routes.
+        bool lookUpPath = address is null && request.AppNamespace is null;
+        (IPAddress gatewayAddress, Socket socket, OpenSslClientStream tls, Task<HostRoute?>? gatewayPath) = await OpenAsync(gateway, address, request.ServerCertificatePin, lookUpPath, stop);
         try
         {
             var exchange = new HttpExchange(tls);
@@ -165,7 +160,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             // PSK-NEGOTIATE goes first when this connection's TLS exporter can be read: ocserv takes
             // it (worker-http.c), our gateway ignores the name and answers in master-secret mode.
             byte[] masterSecret = RandomNumberGenerator.GetBytes(48);
-            byte[]? psk = OpenSslKeyingMaterial.TryExport(tls, DtlsPskClient.ExporterLabel, DtlsPskClient.KeyLength);
+            byte[]? psk = tls.TryExportKeyingMaterial(DtlsPskClient.ExporterLabel, DtlsPskClient.KeyLength);
             var options = new ClientConnectOptions
             {
                 Hostname = Dns.GetHostName(),
@@ -181,7 +176,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
 
             var dtls = DtlsConnectAnswer.FromConnectResponse(head, pskOffered: psk is not null);
             byte[] dtlsKey = dtls is { IsPskNegotiate: true } ? psk! : masterSecret;
-            return new TunnelLink(gateway, socket, tls, exchange.TakeBuffered(), TunnelLease.FromConnectResponse(head), gatewayAddress, dtls, dtlsKey, cookie);
+            return new TunnelLink(gateway, socket, tls, exchange.TakeBuffered(), TunnelLease.FromConnectResponse(head), gatewayAddress, gatewayPath, dtls, dtlsKey, cookie);
         }
         catch
         {
@@ -240,65 +235,29 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         }
     }
 
-    private static async Task<(IPAddress Address, Socket Socket, SslStream Tls)> OpenAsync(Uri gateway, IPAddress? knownAddress, string? pin, CancellationToken stop)
+    /// <summary>
+    /// TCP and TLS to the gateway. With --servercert the certificate's key must have that pin
+    /// (openconnect's --servercert); without it, the system's trust store and the host name decide.
+    /// </summary>
+    private static async Task<(IPAddress Address, Socket Socket, OpenSslClientStream Tls, Task<HostRoute?>? GatewayPath)> OpenAsync(Uri gateway, IPAddress? knownAddress, string? pin, bool lookUpPath, CancellationToken stop)
     {
         string host = gateway.IdnHost.Trim('[', ']');
         IPAddress address = knownAddress ?? (IPAddress.TryParse(host, out var literal)
             ? literal
             : (await Dns.GetHostAddressesAsync(host, stop))[0]);
+        Task<HostRoute?>? gatewayPath = lookUpPath ? Task.Run(() => HostCommands.PathTo(address), stop) : null;
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             await socket.ConnectAsync(new IPEndPoint(address, gateway.Port), stop);
-            var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
-            await tls.AuthenticateAsClientAsync(
-                new SslClientAuthenticationOptions
-                {
-                    TargetHost = host,
-                    RemoteCertificateValidationCallback = (_, certificate, _, errors) => Trusted(certificate, errors, pin),
-                },
-                stop);
-            return (address, socket, tls);
+            Func<X509Certificate2, bool>? acceptPeer = pin is null ? null : certificate => CertificatePins.Of(certificate) == pin;
+            return (address, socket, await OpenSslClientStream.ConnectAsync(socket, host, acceptPeer, stop), gatewayPath);
         }
         catch
         {
             socket.Dispose();
             throw;
         }
-    }
-
-    private static void ReadTrustStore()
-    {
-        try
-        {
-            using var store = new X509Store(StoreName.Root, StoreLocation.LocalMachine);
-            store.Open(OpenFlags.ReadOnly);
-            foreach (var certificate in store.Certificates)
-            {
-                certificate.Dispose();
-            }
-        }
-        catch (CryptographicException)
-        {
-            // The certificate check reads it again and reports what is wrong.
-        }
-    }
-
-    /// <summary>With --servercert the certificate's key must have that pin (openconnect's --servercert); without it, the system's trust store decides.</summary>
-    private static bool Trusted(X509Certificate? certificate, SslPolicyErrors errors, string? pin)
-    {
-        if (pin is null)
-        {
-            return errors == SslPolicyErrors.None;
-        }
-
-        if (certificate is null)
-        {
-            return false;
-        }
-
-        using var x509 = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return CertificatePins.Of(x509) == pin;
     }
 
     private async Task<NativeOutcome> RunTunnelAsync(NativeConnectRequest request, TunnelLink link, CancellationToken stop)
@@ -348,7 +307,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         {
             try
             {
-                state = Configure(tun, lease, link.Gateway, state, request);
+                state = Configure(tun, lease, link.Gateway, state, request, link.PathTo);
             }
             catch (Exception e) when (e is HostCommandException or TunDeviceException)
             {
@@ -464,7 +423,13 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         return (end, state);
     }
 
-    private TunnelState Configure(TunDevice tun, TunnelLease lease, IPAddress gateway, TunnelState state, NativeConnectRequest request)
+    /// <summary>
+    /// Records, then applies <paramref name="lease"/> to the host: the device's address, MTU and
+    /// routes, the gateway's and the excludes' routes outside the tunnel (the paths
+    /// <paramref name="pathTo"/> gives: <see cref="HostCommands.PathTo"/>, or a link's lookup for
+    /// its gateway), and DNS.
+    /// </summary>
+    private TunnelState Configure(TunDevice tun, TunnelLease lease, IPAddress gateway, TunnelState state, NativeConnectRequest request, Func<IPAddress, HostRoute?> pathTo)
     {
         state = state with { Addresses = lease.Addresses };
         if (request.AppNamespace is { } netns)
@@ -479,7 +444,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
 
         bool manageDns = request.ManageDns;
         // Computed before any tunnel route exists: the paths the gateway and the excludes have now.
-        var routes = RoutePlan.For(lease, tun.Name, gateway, HostCommands.PathTo);
+        var routes = RoutePlan.For(lease, tun.Name, gateway, pathTo);
         var outside = routes.Where(r => r.Device != tun.Name).ToList();
         bool resolved = HostCommands.ResolvedRuns;
         state = state with { OutsideRoutes = [.. outside.Select(r => r.Arguments("del"))] };
@@ -549,7 +514,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         TunnelStateFile.Undo(state);
         state = state with { OutsideRoutes = [], ResolvConfPath = null, ResolvConfOriginal = null };
         stateFile.Save(state);
-        return Configure(tun, lease, gateway, state, request);
+        return Configure(tun, lease, gateway, state, request, HostCommands.PathTo);
     }
 
     /// <summary>
@@ -661,12 +626,17 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
 
     /// <summary>
     /// What the sign-in and CONNECT left for the tunnel: the TLS link (which it owns), the lease,
-    /// the DTLS offer with its key (the master secret sent for it, or in PSK mode the PSK exported
-    /// from the TLS connection), and the cookie a reconnect presents.
+    /// the host's path to the gateway when it was looked up meanwhile, the DTLS offer with its key
+    /// (the master secret sent for it, or in PSK mode the PSK exported from the TLS connection), and
+    /// the cookie a reconnect presents.
     /// </summary>
-    private sealed record TunnelLink(Uri Uri, Socket Socket, SslStream Tls, byte[] FirstFrames, TunnelLease Lease, IPAddress Gateway, DtlsConnectAnswer? Dtls, byte[] DtlsKey, string Cookie)
+    private sealed record TunnelLink(Uri Uri, Socket Socket, OpenSslClientStream Tls, byte[] FirstFrames, TunnelLease Lease, IPAddress Gateway, Task<HostRoute?>? GatewayPath, DtlsConnectAnswer? Dtls, byte[] DtlsKey, string Cookie)
         : IDisposable
     {
+        /// <summary>The host's route to <paramref name="destination"/>: for the gateway the one looked up while the link opened, if it was.</summary>
+        public HostRoute? PathTo(IPAddress destination) =>
+            GatewayPath is { } known && destination.Equals(Gateway) ? known.GetAwaiter().GetResult() : HostCommands.PathTo(destination);
+
         public void Dispose()
         {
             Tls.Dispose();

@@ -75,15 +75,11 @@ internal static class SslStreamHandle
     }
 
     /// <summary>
-    /// Breadth of the runtime's private fields, down to <see cref="MaxDepth"/>, until a SafeSslHandle.
-    /// Compiled ahead of time, only types kept for reflection have fields to search: the two
-    /// dependencies keep those on the path of .NET 10 (SslStream._securityContext, a
-    /// SafeDeleteSslContext, holds the SafeSslHandle); on another layout the search finds nothing
-    /// and the caller goes without.
+    /// Breadth of the runtime's private fields, down to <see cref="MaxDepth"/>, until a SafeSslHandle
+    /// (in .NET 10, SslStream._securityContext, a SafeDeleteSslContext, holds it); on another layout
+    /// the search finds nothing and the caller goes without.
     /// </summary>
-    [DynamicDependency(DynamicallyAccessedMemberTypes.NonPublicFields, typeof(SslStream))]
-    [DynamicDependency(DynamicallyAccessedMemberTypes.NonPublicFields, "System.Net.Security.SafeDeleteSslContext", "System.Net.Security")]
-    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "The fields searched are kept by the DynamicDependency attributes; where they are not, the search returns null.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Used by the gateway, which is not trimmed; in a trimmed program the fields may be gone, the search then finds nothing and the caller goes without.")]
     private static FieldInfo[]? Search(object owner, FieldInfo[] path, int depth)
     {
         for (var type = owner.GetType(); type is not null && type != typeof(object); type = type.BaseType)

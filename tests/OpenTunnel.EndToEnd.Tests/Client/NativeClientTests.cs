@@ -1,3 +1,4 @@
+using OpenTunnel.CommandLine;
 using OpenTunnel.EndToEnd.Tests.Gateway;
 using OpenTunnel.EndToEnd.Tests.Harness;
 using OpenTunnel.Testing;
@@ -15,7 +16,7 @@ public sealed class NativeClientTests
     private static string ClientAssembly => SolutionOutput.Assembly("OpenTunnel.Client", "opentunnel.dll");
 
     [Fact]
-    public async Task Connect_PingsThroughTheTunnel_SetsDns_SigtermDisconnects_AndKillNineIsRepairedByTheNextStart()
+    public async Task Connect_RefusesAnUnpinnedSelfSignedGateway_PingsThroughTheTunnel_SetsDns_SigtermDisconnects_AndKillNineIsRepairedByTheNextStart()
     {
         Prerequisites.RequireRootAndCommands("ip", "nft", "ping");
         using GatewayInstance gateway = await GatewayInstance.StartAsync();
@@ -24,6 +25,15 @@ public sealed class NativeClientTests
         string original = File.ReadAllText(resolvConf);
         string tokenFile = gateway.TokenFile(gateway.MintToken("alice"));
         using var home = new TemporaryDirectory();
+
+        // 0. Without --servercert the system's trust store decides: the gateway's self-signed certificate is refused, naming the pin that would accept it.
+        using (TrackedProcess unpinned = gateway.Topology.Start(topology.Client, "dotnet", [ClientAssembly, "connect", "--token-file", tokenFile, "--gateway", gateway.Url],
+            environment: new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home.Path }))
+        {
+            Assert.Equal(ExitCodes.Unavailable, await unpinned.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Contains("was refused: self-signed certificate. If this is the right gateway, pin its key: --servercert pin-sha256:" + gateway.Pin, unpinned.Output, StringComparison.Ordinal);
+            Assert.Empty((await gateway.ControlAsync("sessions"))!.AsArray());
+        }
 
         // 1. Up, traffic through the tunnel only, DNS set; SIGTERM sends DISCONNECT and undoes everything.
         using (TrackedProcess first = await ConnectAsync(gateway, tokenFile, home))

@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using OpenTunnel.Platform.Linux.Tls;
+
+namespace OpenTunnel.Platform.Linux.Tests.Tls;
+
+/// <summary>
+/// The OpenSSL client connection against a real TLS server over 127.0.0.1 (.NET's SslStream, itself
+/// on OpenSSL), with a throwaway self-signed certificate that no trust store holds.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class OpenSslClientStreamTests : IDisposable
+{
+    private const string Label = "EXPORTER-openconnect-psk";
+
+    private readonly X509Certificate2 _certificate;
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+
+    public OpenSslClientStreamTests()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
+        _certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1));
+        _listener.Start();
+    }
+
+    public void Dispose()
+    {
+        _listener.Dispose();
+        _certificate.Dispose();
+    }
+
+    [Fact]
+    public async Task Pinned_CarriesDataBothWaysAtOnce_AndReadsZeroWhenTheServerCloses()
+    {
+        var (socket, serving) = await ConnectSocketAsync();
+        using var _ = socket;
+        await using var client = await OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", peer => peer.Thumbprint == _certificate.Thumbprint, CancellationToken.None);
+        await using var server = await serving;
+        byte[] up = RandomNumberGenerator.GetBytes(1_000_000);
+        byte[] down = RandomNumberGenerator.GetBytes(700_000);
+
+        // Packet-sized writes in both directions while both ends read: one read and one write on the client at once.
+        Task uploading = WriteInPiecesAsync(client, up, 1_400);
+        Task downloading = WriteInPiecesAsync(server, down, 9_000);
+        byte[] atServer = new byte[up.Length];
+        byte[] atClient = new byte[down.Length];
+        await Task.WhenAll(uploading, downloading, server.ReadExactlyAsync(atServer).AsTask(), client.ReadExactlyAsync(atClient).AsTask());
+
+        Assert.Equal(up, atServer);
+        Assert.Equal(down, atClient);
+        await server.ShutdownAsync();
+        Assert.Equal(0, await client.ReadAsync(new byte[100]));
+    }
+
+    [Fact]
+    public async Task Pinned_ACertificateTheCheckRefuses_IsRefusedWithTheCertificate()
+    {
+        var (socket, serving) = await ConnectSocketAsync();
+        using var _ = socket;
+
+        var refused = await Assert.ThrowsAsync<TlsCertificateException>(() => OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", _ => false, CancellationToken.None));
+
+        Assert.Contains("not the pinned one", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(_certificate.Thumbprint, refused.Certificate?.Thumbprint);
+        await IgnoreAsync(serving);
+    }
+
+    [Fact]
+    public async Task SystemTrust_ASelfSignedCertificate_IsRefusedNamingWhy()
+    {
+        var (socket, serving) = await ConnectSocketAsync();
+        using var _ = socket;
+
+        var refused = await Assert.ThrowsAsync<TlsCertificateException>(() => OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", acceptPeer: null, CancellationToken.None));
+
+        Assert.Contains("self-signed certificate", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(_certificate.Thumbprint, refused.Certificate?.Thumbprint);
+        await IgnoreAsync(serving);
+    }
+
+    [Fact]
+    public async Task TryExportKeyingMaterial_MatchesTheServersExport_AndDiffersPerLabelAndPerConnection()
+    {
+        var (socket, serving) = await ConnectSocketAsync();
+        using var _ = socket;
+        await using var client = await OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", _ => true, CancellationToken.None);
+        await using var server = await serving;
+        var (otherSocket, otherServing) = await ConnectSocketAsync();
+        using var __ = otherSocket;
+        await using var other = await OpenSslClientStream.ConnectAsync(otherSocket, "127.0.0.1", _ => true, CancellationToken.None);
+        await using var otherServer = await otherServing;
+
+        byte[]? exported = client.TryExportKeyingMaterial(Label, 32);
+
+        Assert.NotNull(exported);
+        Assert.Equal(32, exported.Length);
+        Assert.Equal(ServerExport(server, Label, 32), exported);
+        Assert.NotEqual(exported, client.TryExportKeyingMaterial("EXPORTER-another-label", 32));
+        Assert.NotEqual(exported, other.TryExportKeyingMaterial(Label, 32));
+    }
+
+    [Fact]
+    public async Task Dispose_WhileAReadWaits_EndsTheReadWithoutTouchingTheFreedConnection()
+    {
+        var (socket, serving) = await ConnectSocketAsync();
+        var client = await OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", _ => true, CancellationToken.None);
+        await using var server = await serving;
+        var reading = client.ReadAsync(new byte[100]).AsTask();
+
+        await client.DisposeAsync();
+        socket.Dispose();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => reading);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => client.WriteAsync(new byte[10]).AsTask());
+    }
+
+    private async Task<(Socket Client, Task<SslStream> Server)> ConnectSocketAsync()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var accepting = _listener.AcceptTcpClientAsync();
+        await socket.ConnectAsync((IPEndPoint)_listener.LocalEndpoint);
+        return (socket, ServeAsync(await accepting));
+    }
+
+    private async Task<SslStream> ServeAsync(TcpClient accepted)
+    {
+        var server = new SslStream(accepted.GetStream(), leaveInnerStreamOpen: false);
+        await server.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate });
+        return server;
+    }
+
+    private static async Task IgnoreAsync(Task<SslStream> serving)
+    {
+        try
+        {
+            await (await serving).DisposeAsync();
+        }
+        catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
+        {
+            // The client ended the handshake.
+        }
+    }
+
+    private static async Task WriteInPiecesAsync(Stream stream, byte[] data, int piece)
+    {
+        for (int offset = 0; offset < data.Length; offset += piece)
+        {
+            await stream.WriteAsync(data.AsMemory(offset, Math.Min(piece, data.Length - offset)));
+        }
+    }
+
+    /// <summary>The same export on .NET's server connection, through its SSL*.</summary>
+    private static byte[]? ServerExport(SslStream server, string label, int length)
+    {
+        Assert.True(SslStreamHandle.TryCall(server, ssl => OpenSslExporter.TryExport(ssl, label, length), out byte[]? exported));
+        return exported;
+    }
+}
