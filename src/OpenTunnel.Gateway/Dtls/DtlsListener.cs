@@ -24,11 +24,6 @@ namespace OpenTunnel.Gateway.Dtls;
 /// </summary>
 public sealed class DtlsListener : IDisposable
 {
-    // Linux SO_SNDBUFFORCE / SO_RCVBUFFORCE: like SO_SNDBUF / SO_RCVBUF but past net.core.*mem_max, with CAP_NET_ADMIN.
-    private const int SolSocket = 1;
-    private const int SoSndBufForce = 32;
-    private const int SoRcvBufForce = 33;
-
     // Datagrams taken per recvmmsg call, and the most bytes kept of one (far above any MTU the gateway offers).
     private const int ReceiveBatch = 32;
     private const int MaxDatagram = 16 * 1024;
@@ -226,20 +221,7 @@ public sealed class DtlsListener : IDisposable
     private void SetBuffers(Socket socket)
     {
         int requested = _options.SocketBufferBytes;
-        try
-        {
-            socket.SetRawSocketOption(SolSocket, SoRcvBufForce, BitConverter.GetBytes(requested));
-            socket.SetRawSocketOption(SolSocket, SoSndBufForce, BitConverter.GetBytes(requested));
-        }
-        catch (SocketException)
-        {
-            // Without CAP_NET_ADMIN the kernel caps these at net.core.rmem_max / wmem_max.
-            socket.ReceiveBufferSize = requested;
-            socket.SendBufferSize = requested;
-        }
-
-        // Linux reports twice the size it was given (the bookkeeping overhead it adds).
-        if (socket.ReceiveBufferSize < requested || socket.SendBufferSize < requested)
+        if (!UdpSocketBuffers.TrySet(socket, requested))
         {
             DtlsLog.SmallSocketBuffers(Logger, socket.ReceiveBufferSize, socket.SendBufferSize, requested);
         }
