@@ -233,7 +233,7 @@ public sealed class DtlsChannel : IDisposable
                 return "DTLS closed";
             }
 
-            receiver = new UdpBatchReceiver(socket, ReceiveBatch, DatagramLength);
+            receiver = new UdpBatchReceiver(socket, ReceiveBatch, DatagramLength, coalesce: true);
             _receiving = true;
         }
 

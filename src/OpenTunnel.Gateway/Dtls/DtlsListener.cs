@@ -24,9 +24,10 @@ namespace OpenTunnel.Gateway.Dtls;
 /// </summary>
 public sealed class DtlsListener : IDisposable
 {
-    // Datagrams taken per recvmmsg call, and the most bytes kept of one (far above any MTU the gateway offers).
+    // Messages taken per recvmmsg call, and the most bytes kept of one: a run of datagrams the
+    // kernel coalesced (UDP_GRO) from a client that sends with segmentation offload, up to 64 KB.
     private const int ReceiveBatch = 32;
-    private const int MaxDatagram = 16 * 1024;
+    private const int MaxMessage = ushort.MaxValue;
 
     // How often a waiting receive loop checks whether the listener is stopping.
     private const int StopCheckMillis = 250;
@@ -232,7 +233,7 @@ public sealed class DtlsListener : IDisposable
         var socket = _socket!;
         byte[] plaintext = new byte[ushort.MaxValue];
         var from = new SocketAddress(socket.AddressFamily);
-        using var receiver = new UdpBatchReceiver(socket, ReceiveBatch, MaxDatagram);
+        using var receiver = new UdpBatchReceiver(socket, ReceiveBatch, MaxMessage, coalesce: true);
         int consecutiveErrors = 0;
         while (!_stopping)
         {

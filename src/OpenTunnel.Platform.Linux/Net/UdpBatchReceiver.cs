@@ -7,15 +7,27 @@ namespace OpenTunnel.Platform.Linux.Net;
 
 /// <summary>
 /// Reads datagrams from a UDP socket in batches with recvmmsg(2): one system call returns
-/// whatever has queued up, up to <see cref="Capacity"/> datagrams, so a server under load pays one
-/// call per batch instead of one per datagram. Buffers are allocated once; reading allocates
-/// nothing. One thread reads; the datagrams of a batch stay valid until the next
-/// <see cref="Receive"/>.
+/// whatever has queued up, up to <see cref="Capacity"/> messages, so a server under load pays one
+/// call per batch instead of one per datagram. With <c>coalesce</c> the socket also takes the
+/// kernel's receive offload (UDP_GRO, Linux 5.0): a run of datagrams of one size from one sender,
+/// as a peer with segmentation offload sends it, arrives as one message, which skips the kernel's
+/// work per datagram; the receiver cuts it back into its datagrams, so that callers see each one
+/// as it was sent. Buffers are allocated once; reading allocates nothing. One thread reads; the
+/// datagrams of a batch stay valid until the next <see cref="Receive"/>.
 /// </summary>
 public sealed unsafe class UdpBatchReceiver : IDisposable
 {
     // sizeof(struct sockaddr_storage): room for any address the socket reports.
     private const int NameCapacity = 128;
+
+    // Room for the UDP_GRO control message: CMSG_SPACE(sizeof(int)) is 24 on 64-bit Linux.
+    private const int ControlCapacity = 32;
+
+    // UDP_GRO (include/uapi/linux/udp.h): setsockopt to take coalesced runs, and the control message that gives their datagram size.
+    private const int UdpGro = 104;
+
+    /// <summary>Datagrams one coalesced message holds at most (the kernel's UDP_MAX_SEGMENTS is 64 or 128).</summary>
+    private const int MaxSegmentsPerMessage = 128;
 
     private readonly Socket _socket;
     private readonly int _slotSize;
@@ -23,29 +35,38 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
     private readonly MMsgHdr* _messages;
     private readonly IoVec* _vectors;
     private readonly byte* _names;
+    private readonly byte* _controls;
     private readonly byte* _slots;
+
+    // The datagrams of the last batch: where each starts, its length, and the message it came in.
+    private readonly Segment* _segments;
+    private readonly int _segmentCapacity;
     private bool _addedReference;
     private int _count;
 
     /// <summary>Prepares to read from <paramref name="socket"/> (a UDP socket the caller keeps open for the receiver's lifetime).</summary>
     /// <param name="socket">The socket.</param>
     /// <param name="capacity">Datagrams per call at most (1–1024).</param>
-    /// <param name="slotSize">Bytes kept per datagram; a longer one is truncated and reported by <see cref="IsTruncated"/>.</param>
-    public UdpBatchReceiver(Socket socket, int capacity, int slotSize)
+    /// <param name="slotSize">Bytes kept per message; a longer one is truncated and reported by <see cref="IsTruncated"/>. With <paramref name="coalesce"/> at least 65,535 (a coalesced run's most).</param>
+    /// <param name="coalesce">Ask the kernel for coalesced runs (UDP_GRO); <see cref="Coalescing"/> says whether it agreed.</param>
+    public UdpBatchReceiver(Socket socket, int capacity, int slotSize, bool coalesce = false)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, 1024);
-        ArgumentOutOfRangeException.ThrowIfLessThan(slotSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(slotSize, coalesce ? ushort.MaxValue : 1);
         _socket = socket;
         Capacity = capacity;
         _slotSize = slotSize;
-        nuint size = (nuint)(capacity * (sizeof(MMsgHdr) + sizeof(IoVec) + NameCapacity + slotSize));
+        _segmentCapacity = capacity * (coalesce ? MaxSegmentsPerMessage : 1);
+        nuint size = (nuint)((capacity * (sizeof(MMsgHdr) + sizeof(IoVec) + NameCapacity + ControlCapacity + slotSize)) + (_segmentCapacity * sizeof(Segment)));
         _memory = (byte*)NativeMemory.AllocZeroed(size);
         _messages = (MMsgHdr*)_memory;
         _vectors = (IoVec*)(_messages + capacity);
-        _names = (byte*)(_vectors + capacity);
-        _slots = _names + (capacity * NameCapacity);
+        _segments = (Segment*)(_vectors + capacity);
+        _names = (byte*)(_segments + _segmentCapacity);
+        _controls = _names + (capacity * NameCapacity);
+        _slots = _controls + (capacity * ControlCapacity);
         for (int i = 0; i < capacity; i++)
         {
             _vectors[i].Base = _slots + ((long)i * slotSize);
@@ -55,17 +76,33 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
             _messages[i].Name = _names + (i * NameCapacity);
         }
 
+        if (coalesce)
+        {
+            try
+            {
+                socket.SetRawSocketOption(SOL_UDP, UdpGro, BitConverter.GetBytes(1));
+                Coalescing = true;
+            }
+            catch (SocketException)
+            {
+                // A kernel before 5.0: one datagram per message, as without coalescing.
+            }
+        }
+
         // Keep the descriptor from being closed and reused while a call may be using it.
         socket.SafeHandle.DangerousAddRef(ref _addedReference);
     }
 
-    /// <summary>Most datagrams one <see cref="Receive"/> returns.</summary>
+    /// <summary>Most messages one <see cref="Receive"/> takes (with coalescing, each may hold a run of datagrams).</summary>
     public int Capacity { get; }
+
+    /// <summary>True when the kernel hands over coalesced runs (UDP_GRO), which the receiver cuts back into datagrams.</summary>
+    public bool Coalescing { get; }
 
     /// <summary>
     /// Waits up to <paramref name="timeoutMs"/> milliseconds for datagrams and takes every one
-    /// that queued up (at most <see cref="Capacity"/>). Returns how many arrived; 0 when the wait
-    /// timed out.
+    /// that queued up (at most <see cref="Capacity"/> messages). Returns how many datagrams arrived;
+    /// 0 when the wait timed out.
     /// </summary>
     /// <exception cref="SocketException">The socket failed.</exception>
     public int Receive(int timeoutMs)
@@ -79,13 +116,18 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
                 _messages[i].NameLength = NameCapacity;
                 _messages[i].Flags = 0;
                 _messages[i].Length = 0;
+                if (Coalescing)
+                {
+                    _messages[i].Control = _controls + (i * ControlCapacity);
+                    _messages[i].ControlLength = ControlCapacity;
+                }
             }
 
             int received = RecvMmsg(fd, _messages, (uint)Capacity, MSG_DONTWAIT, null);
             if (received >= 0)
             {
-                _count = received;
-                return received;
+                _count = Split(received);
+                return _count;
             }
 
             int errno = Marshal.GetLastPInvokeError();
@@ -119,14 +161,14 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
     public ReadOnlySpan<byte> Datagram(int index)
     {
         CheckIndex(index);
-        return new ReadOnlySpan<byte>(_vectors[index].Base, (int)Math.Min(_messages[index].Length, (uint)_slotSize));
+        return new ReadOnlySpan<byte>(_segments[index].Start, _segments[index].Length);
     }
 
     /// <summary>True when datagram <paramref name="index"/> was longer than the slot and lost its tail.</summary>
     public bool IsTruncated(int index)
     {
         CheckIndex(index);
-        return (_messages[index].Flags & MSG_TRUNC) != 0;
+        return (_messages[_segments[index].Message].Flags & MSG_TRUNC) != 0;
     }
 
     /// <summary>Writes the sender of datagram <paramref name="index"/> into <paramref name="destination"/> (native sockaddr layout, as <see cref="SocketAddress"/> keeps it on Linux).</summary>
@@ -134,8 +176,9 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
     {
         ArgumentNullException.ThrowIfNull(destination);
         CheckIndex(index);
-        int length = (int)Math.Min(_messages[index].NameLength, (uint)destination.Buffer.Length);
-        new ReadOnlySpan<byte>(_messages[index].Name, length).CopyTo(destination.Buffer.Span);
+        var message = _messages + _segments[index].Message;
+        int length = (int)Math.Min(message->NameLength, (uint)destination.Buffer.Length);
+        new ReadOnlySpan<byte>(message->Name, length).CopyTo(destination.Buffer.Span);
         destination.Size = length;
     }
 
@@ -147,6 +190,53 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
             _socket.SafeHandle.DangerousRelease();
             NativeMemory.Free(_memory);
         }
+    }
+
+    /// <summary>
+    /// Lists the datagrams of the <paramref name="messages"/> received: one per message, or, for a
+    /// coalesced run (a UDP_GRO control message gives its datagram size), each datagram of it, the
+    /// last one possibly shorter. Returns how many.
+    /// </summary>
+    private int Split(int messages)
+    {
+        int count = 0;
+        for (int m = 0; m < messages; m++)
+        {
+            byte* start = _vectors[m].Base;
+            int length = (int)Math.Min(_messages[m].Length, (uint)_slotSize);
+            int size = Coalescing ? RunDatagramSize(m) : 0;
+            if (size <= 0 || size >= length)
+            {
+                _segments[count++] = new Segment(start, length, m);
+                continue;
+            }
+
+            for (int offset = 0; offset < length && count < _segmentCapacity; offset += size)
+            {
+                _segments[count++] = new Segment(start + offset, Math.Min(size, length - offset), m);
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>The datagram size of message <paramref name="message"/>'s UDP_GRO control message; 0 when it has none (a single datagram).</summary>
+    private int RunDatagramSize(int message)
+    {
+        var header = (CMsgHdr*)_messages[message].Control;
+        if (_messages[message].ControlLength < (nuint)(sizeof(CMsgHdr) + sizeof(int)) || header->Level != SOL_UDP || header->Type != UdpGro)
+        {
+            return 0;
+        }
+
+        return *(int*)((byte*)header + sizeof(CMsgHdr));
+    }
+
+    private readonly struct Segment(byte* start, int length, int message)
+    {
+        public readonly byte* Start = start;
+        public readonly int Length = length;
+        public readonly int Message = message;
     }
 
     private void CheckIndex(int index)

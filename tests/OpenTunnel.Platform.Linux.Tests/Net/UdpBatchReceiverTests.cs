@@ -50,6 +50,55 @@ public sealed class UdpBatchReceiverTests : IDisposable
     }
 
     [Fact]
+    public void Receive_Coalescing_ARunSentWithSegmentationOffload_ComesBackAsItsDatagrams()
+    {
+        // One message per call: the run's eleven datagrams come back from one call only if the kernel kept them together.
+        using var receiver = new UdpBatchReceiver(_server, capacity: 1, slotSize: ushort.MaxValue, coalesce: true);
+        Assert.True(receiver.Coalescing);
+        // Ten datagrams of 1,000 bytes and a last one of 300, each filled with its number, in one send.
+        byte[] run = new byte[10_300];
+        for (int i = 0; i < run.Length; i++)
+        {
+            run[i] = (byte)(i / 1000);
+        }
+
+        var to = _server.LocalEndPoint!.Serialize();
+        Assert.True(UdpSegmentSender.TrySend(_client, run, 1000, to, out int errno), $"errno {errno}");
+        _client.SendTo(new byte[] { 42 }, _server.LocalEndPoint!);
+
+        var received = new List<byte[]>();
+        var sender = new SocketAddress(AddressFamily.InterNetwork);
+        var counts = new List<int>();
+        while (received.Count < 12)
+        {
+            int count = receiver.Receive(timeoutMs: 2000);
+            Assert.True(count > 0, $"Nothing more arrived after {received.Count} datagrams.");
+            counts.Add(count);
+            for (int i = 0; i < count; i++)
+            {
+                received.Add(receiver.Datagram(i).ToArray());
+                receiver.CopySender(i, sender);
+                Assert.Equal(_client.LocalEndPoint, new IPEndPoint(IPAddress.Any, 0).Create(sender));
+            }
+        }
+
+        Assert.Equal([11, 1], counts);
+        Assert.Equal([.. Enumerable.Repeat(1000, 10), 300, 1], received.Select(d => d.Length));
+        for (int i = 0; i < 11; i++)
+        {
+            Assert.All(received[i], b => Assert.Equal(i, b));
+        }
+
+        Assert.Equal(42, received[11][0]);
+    }
+
+    [Fact]
+    public void Constructor_CoalescingWithASlotTooSmallForARun_IsRefused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpBatchReceiver(_server, capacity: 4, slotSize: 2048, coalesce: true));
+    }
+
+    [Fact]
     public void Receive_MoreThanCapacityQueued_SplitsIntoBatches()
     {
         using var receiver = new UdpBatchReceiver(_server, capacity: 4, slotSize: 64);
