@@ -2,6 +2,14 @@ using System.Runtime.InteropServices;
 using OpenTunnel.Client.Cli;
 using OpenTunnel.Client.State;
 using OpenTunnel.CommandLine;
+using OpenTunnel.Platform.Linux.Tls;
+
+if (args is ["connect", ..])
+{
+    // OpenSSL's start holds back a connect's TLS handshake: it runs on another core while the command
+    // line is read, on a thread of its own, not one of the pool's, which the connect needs meanwhile.
+    new Thread(() => OpenSslClientStream.Prepare(systemTrust: false)) { IsBackground = true, Name = "openssl start" }.Start();
+}
 
 ClientEnvironment environment;
 try

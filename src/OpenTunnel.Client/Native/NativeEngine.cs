@@ -245,7 +245,10 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         IPAddress address = knownAddress ?? (IPAddress.TryParse(host, out var literal)
             ? literal
             : (await Dns.GetHostAddressesAsync(host, stop))[0]);
-        Task<HostRoute?>? gatewayPath = lookUpPath ? Task.Run(() => HostCommands.PathTo(address), stop) : null;
+        // A thread of its own: it waits for a process, and the pool's two threads (on two cores) carry the sign-in meanwhile.
+        Task<HostRoute?>? gatewayPath = lookUpPath
+            ? Task.Factory.StartNew(() => HostCommands.PathTo(address), stop, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : null;
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {

@@ -119,6 +119,13 @@ public sealed partial class OpenSslClientStream : Stream
         }
     }
 
+    /// <summary>
+    /// Loads OpenSSL and makes the context a <see cref="ConnectAsync"/> of that kind uses (once per
+    /// process), which otherwise holds back the first handshake; called on another core early on,
+    /// it is ready when the handshake starts.
+    /// </summary>
+    public static void Prepare(bool systemTrust) => _ = (systemTrust ? s_systemTrustContext : s_pinnedContext).Value;
+
     public override bool CanRead => true;
 
     public override bool CanWrite => true;
