@@ -40,7 +40,6 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
 
     // The datagrams of the last batch: where each starts, its length, and the message it came in.
     private readonly Segment* _segments;
-    private readonly int _segmentCapacity;
     private bool _addedReference;
     private int _count;
 
@@ -58,13 +57,13 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
         _socket = socket;
         Capacity = capacity;
         _slotSize = slotSize;
-        _segmentCapacity = capacity * (coalesce ? MaxSegmentsPerMessage : 1);
-        nuint size = (nuint)((capacity * (sizeof(MMsgHdr) + sizeof(IoVec) + NameCapacity + ControlCapacity + slotSize)) + (_segmentCapacity * sizeof(Segment)));
+        int segmentCapacity = capacity * (coalesce ? MaxSegmentsPerMessage : 1);
+        nuint size = (nuint)((capacity * (sizeof(MMsgHdr) + sizeof(IoVec) + NameCapacity + ControlCapacity + slotSize)) + (segmentCapacity * sizeof(Segment)));
         _memory = (byte*)NativeMemory.AllocZeroed(size);
         _messages = (MMsgHdr*)_memory;
         _vectors = (IoVec*)(_messages + capacity);
         _segments = (Segment*)(_vectors + capacity);
-        _names = (byte*)(_segments + _segmentCapacity);
+        _names = (byte*)(_segments + segmentCapacity);
         _controls = _names + (capacity * NameCapacity);
         _slots = _controls + (capacity * ControlCapacity);
         for (int i = 0; i < capacity; i++)
@@ -211,7 +210,9 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
                 continue;
             }
 
-            for (int offset = 0; offset < length && count < _segmentCapacity; offset += size)
+            // The kernel never coalesces more than MaxSegmentsPerMessage datagrams; the bound keeps every message within its share of the list regardless.
+            int end = count + MaxSegmentsPerMessage;
+            for (int offset = 0; offset < length && count < end; offset += size)
             {
                 _segments[count++] = new Segment(start + offset, Math.Min(size, length - offset), m);
             }
