@@ -4,10 +4,12 @@ using OpenTunnel.Client.State;
 using OpenTunnel.CommandLine;
 using OpenTunnel.Platform.Linux.Tls;
 
-if (args is ["connect", ..])
+if (args is ["connect", ..] && !args.TakeWhile(arg => arg != "--").Any(arg => arg is "openconnect" or "--engine=openconnect"))
 {
-    // OpenSSL's start holds back a connect's TLS handshake: it runs on another core while the command
-    // line is read, on a thread of its own, not one of the pool's, which the connect needs meanwhile.
+    // OpenSSL's start holds back the native engine's TLS handshake: it runs on another core while the
+    // command line is read, on a thread of its own, not one of the pool's, which the connect needs
+    // meanwhile. (openconnect, which runs in a process of its own, needs none of it; a profile named
+    // "openconnect" only goes without the head start.)
     new Thread(() => OpenSslClientStream.Prepare(systemTrust: false)) { IsBackground = true, Name = "openssl start" }.Start();
 }
 

@@ -90,7 +90,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
             catch (TlsCertificateException e)
             {
                 progress.WriteLine($"The certificate of the gateway {gateway.Authority} was refused: {e.Message}."
-                    + (e.Certificate is { } certificate ? $" If this is the right gateway, pin its key: --servercert {CertificatePins.Of(certificate)}" : string.Empty));
+                    + (e.Certificate is { } der ? $" If this is the right gateway, pin its key: --servercert {PinOf(der)}" : string.Empty));
                 return NativeOutcome.Failed;
             }
             catch (Exception e) when (e is SocketException or AuthenticationException)
@@ -618,6 +618,12 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                 progress.WriteLine($"{Why(end)} ({traffic}).");
                 return NativeOutcome.Failed;
         }
+    }
+
+    private static string PinOf(byte[] der)
+    {
+        using var certificate = X509CertificateLoader.LoadCertificate(der);
+        return CertificatePins.Of(certificate);
     }
 
     private static string Why(ChannelEnd end) => end switch

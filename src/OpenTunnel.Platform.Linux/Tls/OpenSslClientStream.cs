@@ -102,14 +102,13 @@ public sealed partial class OpenSslClientStream : Stream
             await stream.HandshakeAsync(cancellationToken);
             // OpenSSL checked the chain and the host during the handshake and kept the result
             // (the handshake goes on either way, so that the refusal can name the certificate).
-            var peer = stream.PeerCertificate() ?? throw new TlsCertificateException("the server sent no certificate", null);
-            string? refusal = acceptPeer is null ? stream.VerifyError() : acceptPeer(peer) ? null : "its key is not the pinned one";
+            byte[] der = stream.PeerCertificate() ?? throw new TlsCertificateException("the server sent no certificate", null);
+            string? refusal = acceptPeer is null ? stream.VerifyError() : Accepts(acceptPeer, der) ? null : "its key is not the pinned one";
             if (refusal is not null)
             {
-                throw new TlsCertificateException(refusal, peer);
+                throw new TlsCertificateException(refusal, der);
             }
 
-            peer.Dispose();
             return stream;
         }
         catch
@@ -117,6 +116,12 @@ public sealed partial class OpenSslClientStream : Stream
             stream.Dispose();
             throw;
         }
+    }
+
+    private static bool Accepts(Func<X509Certificate2, bool> acceptPeer, byte[] der)
+    {
+        using var peer = X509CertificateLoader.LoadCertificate(der);
+        return acceptPeer(peer);
     }
 
     /// <summary>
@@ -307,23 +312,16 @@ public sealed partial class OpenSslClientStream : Stream
                 read = SslRead(_ssl, destination, buffer.Length);
             }
 
-            toSend = BioPending(_writeBio) > 0;
-            needMore = false;
-            if (read > 0)
+            // SSL_get_error reads this thread's error queue, which the SSL_read just left: first.
+            int error = read > 0 ? 0 : SslGetError(_ssl, read);
+            if (error is not (0 or SslErrorWantRead or SslErrorZeroReturn))
             {
-                return read;
+                throw new IOException($"TLS read failed: {LastError()}.");
             }
 
-            switch (SslGetError(_ssl, read))
-            {
-                case SslErrorWantRead:
-                    needMore = true;
-                    return 0;
-                case SslErrorZeroReturn:
-                    return 0;
-                default:
-                    throw new IOException($"TLS read failed: {LastError()}.");
-            }
+            toSend = BioPending(_writeBio) > 0;
+            needMore = error == SslErrorWantRead;
+            return Math.Max(read, 0);
         }
     }
 
@@ -432,7 +430,8 @@ public sealed partial class OpenSslClientStream : Stream
         }
     }
 
-    private unsafe X509Certificate2? PeerCertificate()
+    /// <summary>The DER of the server's certificate, or null when it sent none.</summary>
+    private unsafe byte[]? PeerCertificate()
     {
         nint x509;
         lock (_gate)
@@ -461,7 +460,7 @@ public sealed partial class OpenSslClientStream : Stream
                 I2dX509(x509, &cursor);
             }
 
-            return X509CertificateLoader.LoadCertificate(der);
+            return der;
         }
         finally
         {
