@@ -94,15 +94,15 @@ public sealed class CstpChannel : IDisposable
     }
 
     /// <summary>
-    /// Sends one IP packet that sits in <paramref name="frame"/> after <see cref="CstpFrame.HeaderLength"/>
-    /// bytes kept free for the header (so the frame leaves in one write without a copy).
+    /// Sends the packets of <paramref name="batch"/> in one write (its frames then cross TLS in a
+    /// few records and one system call) and empties it once they are written.
     /// </summary>
-    public async ValueTask SendPacketAsync(Memory<byte> frame, int packetLength, CancellationToken cancellationToken)
+    public async ValueTask SendAsync(CstpFrameBatch batch, CancellationToken cancellationToken)
     {
-        CstpFrame.WriteHeader(frame.Span, CstpPacketType.Data, packetLength);
-        await WriteAsync(frame[..(CstpFrame.HeaderLength + packetLength)], cancellationToken);
-        Interlocked.Increment(ref _packetsOut);
-        Interlocked.Add(ref _bytesOut, packetLength);
+        await WriteAsync(batch.Frames, cancellationToken);
+        Interlocked.Add(ref _packetsOut, batch.Packets);
+        Interlocked.Add(ref _bytesOut, batch.PayloadBytes);
+        batch.Clear();
     }
 
     /// <summary>Says goodbye as openconnect does on SIGINT/SIGTERM: a DISCONNECT frame with reason "user".</summary>

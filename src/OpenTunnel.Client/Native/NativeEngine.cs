@@ -566,12 +566,12 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
 
     /// <summary>
     /// Packets the host routes into the TUN device go to the gateway: over DTLS while it carries
-    /// them, else one CSTP frame each (read after the room kept for the frame header, so neither
-    /// path allocates).
+    /// them, else as CSTP frames, those of one read of the device together in one TLS write (each
+    /// packet read straight into the batch after the room for its header, so neither path allocates).
     /// </summary>
     private static void ReadTun(TunDevice tun, CstpChannel channel, DtlsChannel? dtls, ref long packets, CancellationToken stop)
     {
-        byte[] frame = new byte[CstpFrame.HeaderLength + CstpFrame.MaxPayloadLength];
+        var batch = new CstpFrameBatch();
         try
         {
             while (!stop.IsCancellationRequested)
@@ -582,16 +582,27 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
                 }
 
                 int length;
-                while ((length = tun.TryRead(frame.AsSpan(CstpFrame.HeaderLength))) > 0)
+                while ((length = tun.TryRead(batch.NextPacket)) > 0)
                 {
                     Interlocked.Increment(ref packets);
-                    if (dtls is null || !dtls.TrySendPacket(frame.AsSpan(CstpFrame.HeaderLength, length)))
+                    if (dtls is not null && dtls.TrySendPacket(batch.NextPacket[..length]))
                     {
-                        channel.SendPacketAsync(frame, length, stop).AsTask().GetAwaiter().GetResult();
+                        continue;
+                    }
+
+                    batch.Commit(length);
+                    if (batch.IsFull)
+                    {
+                        channel.SendAsync(batch, stop).AsTask().GetAwaiter().GetResult();
                     }
                 }
 
-                // The device is empty: the records collected from it leave now, in as few system calls as the kernel allows.
+                // The device is empty: what was collected from it leaves now, in as few system calls as the kernel allows.
+                if (batch.Packets > 0)
+                {
+                    channel.SendAsync(batch, stop).AsTask().GetAwaiter().GetResult();
+                }
+
                 dtls?.FlushPackets();
             }
         }

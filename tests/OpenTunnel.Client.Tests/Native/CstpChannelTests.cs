@@ -28,19 +28,28 @@ public sealed class CstpChannelTests
     }
 
     [Fact]
-    public async Task SendPacket_WritesOneWholeFrame()
+    public async Task Send_ABatchOfPackets_WritesTheirFramesInOneWrite_CountsThemAndEmptiesTheBatch()
     {
         var (client, gateway) = InMemoryDuplexStream.CreatePair();
-        using var channel = new CstpChannel(client, [], TimeSpan.Zero, TimeSpan.Zero, TimeProvider.System);
-        byte[] frame = new byte[CstpFrame.HeaderLength + 4];
-        new byte[] { 0x45, 0, 0, 4 }.CopyTo(frame, CstpFrame.HeaderLength);
+        var writes = new WriteCountingStream(client);
+        using var channel = new CstpChannel(writes, [], TimeSpan.Zero, TimeSpan.Zero, TimeProvider.System);
+        var batch = new CstpFrameBatch();
+        new byte[] { 0x45, 0, 0, 4 }.CopyTo(batch.NextPacket);
+        batch.Commit(4);
+        new byte[] { 0x45, 0, 0, 5, 9 }.CopyTo(batch.NextPacket);
+        batch.Commit(5);
 
-        await channel.SendPacketAsync(frame, 4, CancellationToken.None);
+        await channel.SendAsync(batch, CancellationToken.None);
 
+        Assert.Equal(1, writes.Writes);
         var (type, payload) = await ReadFrameAsync(gateway);
         Assert.Equal(CstpPacketType.Data, type);
         Assert.Equal([0x45, 0, 0, 4], payload);
-        Assert.Equal((1, 4), (channel.PacketsOut, channel.BytesOut));
+        (type, payload) = await ReadFrameAsync(gateway);
+        Assert.Equal(CstpPacketType.Data, type);
+        Assert.Equal([0x45, 0, 0, 5, 9], payload);
+        Assert.Equal((2, 9), (channel.PacketsOut, channel.BytesOut));
+        Assert.Equal(0, batch.Packets);
     }
 
     [Fact]
@@ -108,11 +117,14 @@ public sealed class CstpChannelTests
         var (client, _) = InMemoryDuplexStream.CreatePair();
         using var channel = new CstpChannel(client, [], TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(20), time);
         Task<ChannelEnd> running = channel.RunAsync(_ => { }, CancellationToken.None);
-        byte[] frame = new byte[CstpFrame.HeaderLength + 1400];
+        var batch = new CstpFrameBatch();
         ValueTask write;
-        while ((write = channel.SendPacketAsync(frame, 1400, CancellationToken.None)).IsCompleted)
+        do
         {
+            batch.Commit(1400);
+            write = channel.SendAsync(batch, CancellationToken.None);
         }
+        while (write.IsCompleted);
 
         await AdvanceAsync(time, TimeSpan.FromSeconds(60));
 
@@ -191,5 +203,45 @@ public sealed class CstpChannelTests
         byte[] payload = new byte[length];
         await stream.ReadExactlyAsync(payload, timeout.Token);
         return (type, payload);
+    }
+
+    /// <summary>Counts the writes that reach the stream under it.</summary>
+    private sealed class WriteCountingStream(Stream inner) : Stream
+    {
+        public int Writes { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Writes++;
+            return inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
