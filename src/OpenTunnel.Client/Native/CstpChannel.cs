@@ -26,7 +26,8 @@ public enum ChannelEnd
 /// The CSTP channel over the TLS stream after CONNECT (openconnect cstp.c): DATA frames in both
 /// directions, DPD requests answered with the same payload, the client's own DPD probes and
 /// keepalives on the <see cref="LinkTimers"/>, DISCONNECT to leave. Every frame is one write, so
-/// one TLS record: openconnect and the gateway drop a record holding two frames or half of one.
+/// one TLS record (ocserv drops a record holding two frames or half of one), and every send ends
+/// with a flush, so that a coalescing stream sends the records of a run of packets together.
 /// </summary>
 public sealed class CstpChannel : IDisposable
 {
@@ -94,12 +95,32 @@ public sealed class CstpChannel : IDisposable
     }
 
     /// <summary>
-    /// Sends the packets of <paramref name="batch"/> in one write (its frames then cross TLS in a
-    /// few records and one system call) and empties it once they are written.
+    /// Sends the packets of <paramref name="batch"/>: a write for each frame (one TLS record each),
+    /// then one flush (on a coalescing stream, one send for all of them); empties the batch once
+    /// they are written.
     /// </summary>
     public async ValueTask SendAsync(CstpFrameBatch batch, CancellationToken cancellationToken)
     {
-        await WriteAsync(batch.Frames, cancellationToken);
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            var frames = batch.Frames;
+            for (int offset = 0; offset < frames.Length;)
+            {
+                CstpFrame.TryReadHeader(frames.Span[offset..], out _, out int length);
+                int frameLength = CstpFrame.HeaderLength + length;
+                await _stream.WriteAsync(frames.Slice(offset, frameLength), cancellationToken);
+                offset += frameLength;
+            }
+
+            await _stream.FlushAsync(cancellationToken);
+            _timers.Sent(Now);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+
         Interlocked.Add(ref _packetsOut, batch.Packets);
         Interlocked.Add(ref _bytesOut, batch.PayloadBytes);
         batch.Clear();
@@ -109,7 +130,6 @@ public sealed class CstpChannel : IDisposable
     public async Task DisconnectAsync(CancellationToken cancellationToken)
     {
         await SendControlAsync(CstpPacketType.Disconnect, s_disconnectPayload, cancellationToken);
-        await _stream.FlushAsync(cancellationToken);
     }
 
     public void Dispose()
@@ -241,20 +261,7 @@ public sealed class CstpChannel : IDisposable
             CstpFrame.WriteHeader(_controlFrame, type, payload.Length);
             payload.CopyTo(_controlFrame, CstpFrame.HeaderLength);
             await _stream.WriteAsync(_controlFrame.AsMemory(0, CstpFrame.HeaderLength + payload.Length), cancellationToken);
-            _timers.Sent(Now);
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-    }
-
-    private async ValueTask WriteAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
-    {
-        await _writeGate.WaitAsync(cancellationToken);
-        try
-        {
-            await _stream.WriteAsync(frame, cancellationToken);
+            await _stream.FlushAsync(cancellationToken);
             _timers.Sent(Now);
         }
         finally

@@ -386,6 +386,8 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
     /// </summary>
     private async Task<(ChannelEnd End, TunnelState State)> CarryAsync(TunDevice tun, TunnelLink link, TunnelState state, TrafficTotals totals, CancellationToken stop)
     {
+        // From here on every write is a frame and every send of the channel ends with a flush.
+        link.Tls.Coalescing = true;
         using var channel = new CstpChannel(link.Tls, link.FirstFrames, TimeSpan.FromSeconds(link.Lease.DpdSeconds), TimeSpan.FromSeconds(link.Lease.KeepaliveSeconds), time);
         using var dtls = link.Dtls is { } answer
             ? new DtlsChannel(new IPEndPoint(link.Gateway, answer.Port), answer, link.DtlsKey, TextWriter.Synchronized(progress), time)

@@ -20,6 +20,13 @@ namespace OpenTunnel.Platform.Linux.Tls;
 /// OpenSSL's calls on the connection take turns under a lock, the socket I/O runs outside it, and
 /// whatever OpenSSL has to send goes out in the order it was written.
 /// </para>
+/// <para>
+/// With <see cref="Coalescing"/> on, each write is still encrypted on its own (one TLS record when
+/// it fits in one, as a tunnel's frame does), but the records wait for
+/// <see cref="FlushAsync(CancellationToken)"/> (or a full buffer) and then leave in one send: a
+/// tunnel's run of packets costs one system call instead of one per packet, and the peer still
+/// finds one frame in each record, as ocserv and openconnect demand.
+/// </para>
 /// </summary>
 public sealed partial class OpenSslClientStream : Stream
 {
@@ -131,6 +138,16 @@ public sealed partial class OpenSslClientStream : Stream
     /// </summary>
     public static void Prepare(bool systemTrust) => _ = (systemTrust ? s_systemTrustContext : s_pinnedContext).Value;
 
+    /// <summary>
+    /// Writes encrypt their record and keep it until <see cref="FlushAsync(CancellationToken)"/>,
+    /// or until <see cref="CoalescingLimit"/> bytes wait; off (every write sent before it returns)
+    /// unless set.
+    /// </summary>
+    public bool Coalescing { get; set; }
+
+    /// <summary>The bytes of records that make a write send them at once, flushed or not.</summary>
+    public const int CoalescingLimit = BufferSize;
+
     public override bool CanRead => true;
 
     public override bool CanWrite => true;
@@ -184,9 +201,8 @@ public sealed partial class OpenSslClientStream : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (!buffer.IsEmpty)
+        if (!buffer.IsEmpty && Encrypt(buffer.Span) is var pending && (!Coalescing || pending >= CoalescingLimit))
         {
-            Encrypt(buffer.Span);
             await SendPendingAsync(cancellationToken);
         }
     }
@@ -203,12 +219,11 @@ public sealed partial class OpenSslClientStream : Stream
     /// <summary>Blocks on <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>: the tunnel uses only the asynchronous methods.</summary>
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-    /// <summary>Every write is sent before it returns: nothing to flush.</summary>
-    public override void Flush()
-    {
-    }
+    /// <summary>Blocks on <see cref="FlushAsync(CancellationToken)"/>: the tunnel uses only the asynchronous methods.</summary>
+    public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>Sends the records that <see cref="Coalescing"/> kept back, in one send where the socket takes them.</summary>
+    public override Task FlushAsync(CancellationToken cancellationToken) => SendPendingAsync(cancellationToken).AsTask();
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
@@ -325,7 +340,8 @@ public sealed partial class OpenSslClientStream : Stream
         }
     }
 
-    private unsafe void Encrypt(ReadOnlySpan<byte> plaintext)
+    /// <summary>Encrypts <paramref name="plaintext"/> into the records that wait to be sent; returns how many bytes wait now.</summary>
+    private unsafe long Encrypt(ReadOnlySpan<byte> plaintext)
     {
         lock (_gate)
         {
@@ -342,6 +358,8 @@ public sealed partial class OpenSslClientStream : Stream
             {
                 throw new IOException($"TLS write failed: {LastError()}.");
             }
+
+            return (long)BioPending(_writeBio);
         }
     }
 

@@ -1,15 +1,15 @@
 namespace OpenTunnel.Protocol.Cstp;
 
 /// <summary>
-/// DATA frames laid one after another in one buffer, so that a run of packets goes over TLS in one
-/// write: a few records of up to 16 KB and one system call instead of a record and a system call
-/// for each packet. CSTP is a byte stream, so frames may span records (openconnect and ocserv read
-/// it that way). Each packet is read straight into <see cref="NextPacket"/>, after the room its
-/// header takes; <see cref="Commit"/> then makes it a frame. Nothing is copied or allocated per packet.
+/// DATA frames laid one after another in one buffer: a run of packets read from the device, each
+/// straight into <see cref="NextPacket"/> after the room its header takes, then made a frame by
+/// <see cref="Commit"/>. Nothing is copied or allocated per packet. The frames are written one by
+/// one (a TLS record each: ocserv and openconnect take one frame per record) and flushed once,
+/// so that the records share one send.
 /// </summary>
 public sealed class CstpFrameBatch
 {
-    /// <summary>The size at which a batch is sent without waiting for more: three full TLS records.</summary>
+    /// <summary>The size at which a batch is sent without waiting for more (about 35 full-size packets).</summary>
     public const int Target = 48 * 1024;
 
     private readonly byte[] _buffer = new byte[Target + CstpFrame.HeaderLength + CstpFrame.MaxPayloadLength];

@@ -28,13 +28,8 @@ public sealed class NativeClientOcservTests : IDisposable
         await server.StartAsync(new ServerSettings(BenchNetwork.PoolNetwork, BenchNetwork.PoolPrefixLength, 4), CancellationToken.None);
         try
         {
-            IReadOnlyList<string> load = server.Credentials.LoadArguments;
-            string passwordFile = load[load.ToList().IndexOf("--password-file") + 1];
             using var home = new TemporaryDirectory();
-            using TrackedProcess client = network.Topology.Start(network.Topology.Client, "dotnet",
-                [SolutionOutput.Assembly("OpenTunnel.Client", "opentunnel.dll"), "connect", "--engine", "native", "--gateway", $"https://{network.GatewayPublicAddress}",
-                 "--servercert", certificate.OpenConnectPin, "--user", OcservServer.UserName, "--password-file", passwordFile],
-                environment: new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home.Path });
+            using TrackedProcess client = StartClient(network, server, certificate, home);
 
             await client.WaitForOutputAsync("Connected to", TimeSpan.FromSeconds(60));
             await client.WaitForOutputAsync("DTLS is up (PSK-AES256-GCM-SHA384", TimeSpan.FromSeconds(30));
@@ -54,6 +49,53 @@ public sealed class NativeClientOcservTests : IDisposable
         {
             await server.StopAsync();
         }
+    }
+
+    /// <summary>
+    /// With UDP blocked the packets stay on TLS, where the client sends a run of them in one go:
+    /// each frame must still be a TLS record of its own, or ocserv drops the record and the session
+    /// ("unexpected CSTP length"). ping's preload sends 8 echo requests at once.
+    /// </summary>
+    [Fact]
+    public async Task Connect_ToOcservWithUdpBlocked_RunsOfPacketsCrossOverTls_SigtermDisconnects()
+    {
+        Prerequisites.RequireRootAndCommands("ip", "nft", "ss", "ping", "ocserv", "ocpasswd");
+        using var network = BenchNetwork.Create(443, extraClientAddresses: 0);
+        network.BlockUdp();
+        var certificate = ServerCertificate.Create(_folder.Path, IPAddress.Parse(network.GatewayPublicAddress));
+        var server = new OcservServer(network, _folder.Sub("ocserv"), certificate);
+        await server.StartAsync(new ServerSettings(BenchNetwork.PoolNetwork, BenchNetwork.PoolPrefixLength, 4), CancellationToken.None);
+        try
+        {
+            using var home = new TemporaryDirectory();
+            using TrackedProcess client = StartClient(network, server, certificate, home);
+            await client.WaitForOutputAsync("Connected to", TimeSpan.FromSeconds(60));
+
+            for (int run = 0; run < 3; run++)
+            {
+                network.Topology.Exec(network.Topology.Client, "ping", ["-c", "16", "-l", "8", "-s", "1200", "-W", "3", network.CorpAddress], TimeSpan.FromSeconds(20)).EnsureSuccess();
+            }
+
+            client.Signal(15);
+            int exitCode = await client.WaitForExitAsync(TimeSpan.FromSeconds(20));
+            Assert.True(exitCode == 0, $"connect exited with {exitCode}.\n{client.Output}\nocserv:\n{server.Output}");
+            Assert.Matches("Disconnected \\([1-9][0-9]* bytes sent, [1-9][0-9]* received, of which 0 and 0 over DTLS\\)", client.Output);
+            Assert.DoesNotContain("unexpected CSTP length", server.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await server.StopAsync();
+        }
+    }
+
+    private static TrackedProcess StartClient(BenchNetwork network, OcservServer server, ServerCertificate certificate, TemporaryDirectory home)
+    {
+        IReadOnlyList<string> load = server.Credentials.LoadArguments;
+        string passwordFile = load[load.ToList().IndexOf("--password-file") + 1];
+        return network.Topology.Start(network.Topology.Client, "dotnet",
+            [SolutionOutput.Assembly("OpenTunnel.Client", "opentunnel.dll"), "connect", "--engine", "native", "--gateway", $"https://{network.GatewayPublicAddress}",
+             "--servercert", certificate.OpenConnectPin, "--user", OcservServer.UserName, "--password-file", passwordFile],
+            environment: new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home.Path });
     }
 
     public void Dispose() => _folder.Dispose();

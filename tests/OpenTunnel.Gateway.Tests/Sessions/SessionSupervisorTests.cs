@@ -3,7 +3,6 @@ using Microsoft.Extensions.Time.Testing;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Sessions;
-using OpenTunnel.Gateway.Tests.Tls;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Tunnel;

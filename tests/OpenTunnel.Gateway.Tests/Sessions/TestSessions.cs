@@ -1,9 +1,9 @@
 using System.Net;
 using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.Tests.Dtls;
-using OpenTunnel.Gateway.Tests.Tls;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Gateway.Traffic;
+using OpenTunnel.Testing;
 
 namespace OpenTunnel.Gateway.Tests.Sessions;
 

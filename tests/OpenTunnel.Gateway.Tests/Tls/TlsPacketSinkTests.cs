@@ -1,6 +1,7 @@
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Cstp;
+using OpenTunnel.Testing;
 
 namespace OpenTunnel.Gateway.Tests.Tls;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using OpenTunnel.Platform.Linux.Tls;
@@ -54,6 +55,54 @@ public sealed class OpenSslClientStreamTests : IDisposable
         Assert.Equal(down, atClient);
         await server.ShutdownAsync();
         Assert.Equal(0, await client.ReadAsync(new byte[100]));
+    }
+
+    [Fact]
+    public async Task Coalescing_WritesWaitForTheFlush_ThenArriveInOrderOneRecordEach()
+    {
+        var tap = new TaskCompletionSource<ReadTap>();
+        var (socket, serving) = await ConnectSocketAsync(tap);
+        using var _ = socket;
+        await using var client = await OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", _ => true, CancellationToken.None);
+        await using var server = await serving;
+        var records = await tap.Task;
+        client.Coalescing = true;
+        await client.WriteAsync(Filled(100, 1));
+        await client.WriteAsync(Filled(1_400, 2));
+        await client.WriteAsync(Filled(7, 3));
+        byte[] received = new byte[1_507];
+        var reading = server.ReadExactlyAsync(received).AsTask();
+        await Task.Delay(200);
+        Assert.False(reading.IsCompleted, "A record left before the flush.");
+        int before = records.RecordLengths().Count;
+
+        await client.FlushAsync();
+
+        await reading.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal([.. Filled(100, 1), .. Filled(1_400, 2), .. Filled(7, 3)], received);
+        // Each write is a record of its own: its length is the text's plus the protocol's overhead.
+        int overhead = server.SslProtocol == SslProtocols.Tls13 ? 1 + 16 : 8 + 16;
+        Assert.Equal([100 + overhead, 1_400 + overhead, 7 + overhead], records.RecordLengths().Skip(before));
+    }
+
+    [Fact]
+    public async Task Coalescing_MoreThanTheLimitWaiting_IsSentWithoutAFlush()
+    {
+        var (socket, serving) = await ConnectSocketAsync();
+        using var _ = socket;
+        await using var client = await OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", _ => true, CancellationToken.None);
+        await using var server = await serving;
+        client.Coalescing = true;
+
+        for (int written = 0; written <= OpenSslClientStream.CoalescingLimit; written += 1_400)
+        {
+            await client.WriteAsync(Filled(1_400, 4));
+        }
+
+        byte[] received = new byte[1_400];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await server.ReadExactlyAsync(received, timeout.Token);
+        Assert.Equal(Filled(1_400, 4), received);
     }
 
     [Fact]
@@ -119,17 +168,28 @@ public sealed class OpenSslClientStreamTests : IDisposable
         await Assert.ThrowsAsync<ObjectDisposedException>(() => client.WriteAsync(new byte[10]).AsTask());
     }
 
-    private async Task<(Socket Client, Task<SslStream> Server)> ConnectSocketAsync()
+    private static byte[] Filled(int length, byte value) => Enumerable.Repeat(value, length).ToArray();
+
+    /// <summary>A connected socket and the server's end; with <paramref name="tap"/>, the server reads through a <see cref="ReadTap"/> it is given.</summary>
+    private async Task<(Socket Client, Task<SslStream> Server)> ConnectSocketAsync(TaskCompletionSource<ReadTap>? tap = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         var accepting = _listener.AcceptTcpClientAsync();
         await socket.ConnectAsync((IPEndPoint)_listener.LocalEndpoint);
-        return (socket, ServeAsync(await accepting));
+        return (socket, ServeAsync(await accepting, tap));
     }
 
-    private async Task<SslStream> ServeAsync(TcpClient accepted)
+    private async Task<SslStream> ServeAsync(TcpClient accepted, TaskCompletionSource<ReadTap>? tap)
     {
-        var server = new SslStream(accepted.GetStream(), leaveInnerStreamOpen: false);
+        Stream transport = accepted.GetStream();
+        if (tap is not null)
+        {
+            var reads = new ReadTap(transport);
+            tap.SetResult(reads);
+            transport = reads;
+        }
+
+        var server = new SslStream(transport, leaveInnerStreamOpen: false);
         await server.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate });
         return server;
     }
@@ -159,5 +219,87 @@ public sealed class OpenSslClientStreamTests : IDisposable
     {
         Assert.True(SslStreamHandle.TryCall(server, ssl => OpenSslExporter.TryExport(ssl, label, length), out byte[]? exported));
         return exported;
+    }
+
+    /// <summary>Passes reads through and keeps the bytes, so that the TLS records the client sent can be told apart.</summary>
+    private sealed class ReadTap(Stream inner) : Stream
+    {
+        private readonly List<byte> _read = [];
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        /// <summary>The length field of every whole record read so far, in order.</summary>
+        public List<int> RecordLengths()
+        {
+            lock (_read)
+            {
+                var lengths = new List<int>();
+                for (int at = 0; at + 5 <= _read.Count;)
+                {
+                    int length = (_read[at + 3] << 8) | _read[at + 4];
+                    if (at + 5 + length > _read.Count)
+                    {
+                        break;
+                    }
+
+                    lengths.Add(length);
+                    at += 5 + length;
+                }
+
+                return lengths;
+            }
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            int read = await inner.ReadAsync(buffer, cancellationToken);
+            lock (_read)
+            {
+                _read.AddRange(buffer.Span[..read]);
+            }
+
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.WriteAsync(buffer, offset, count, cancellationToken);
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override void Flush() => inner.Flush();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 }

@@ -1,7 +1,7 @@
-namespace OpenTunnel.Gateway.Tests.Tls;
+namespace OpenTunnel.Testing;
 
 /// <summary>Keeps each write separately (as the TLS layer would turn each into one record) and counts flushes.</summary>
-internal sealed class RecordingStream : Stream
+public sealed class RecordingStream : Stream
 {
     public List<byte[]> Writes { get; } = [];
 
