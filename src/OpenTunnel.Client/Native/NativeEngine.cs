@@ -568,8 +568,9 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
 
     /// <summary>
     /// Packets the host routes into the TUN device go to the gateway: over DTLS while it carries
-    /// them, else as CSTP frames, those of one read of the device together in one TLS write (each
-    /// packet read straight into the batch after the room for its header, so neither path allocates).
+    /// them, else as CSTP frames: those of one read of the device go to the channel together, one
+    /// TLS record each, in one send (each packet read straight into the batch after the room for
+    /// its header, so neither path allocates).
     /// </summary>
     private static void ReadTun(TunDevice tun, CstpChannel channel, DtlsChannel? dtls, ref long packets, CancellationToken stop)
     {
