@@ -1,0 +1,50 @@
+using System.Text.Json.Nodes;
+using OpenTunnel.Gateway.Hosting;
+
+namespace OpenTunnel.EndToEnd.Tests.Gateway;
+
+/// <summary>
+/// The .NET runtime settings the gateway runs with (docs/gateway.md, "Runtime settings"), seen in
+/// the running process and in the files it ships with.
+/// </summary>
+[Trait("Category", "EndToEnd")]
+public sealed class GatewayRuntimeSettingsTests
+{
+    // The name the runtime gives its socket-engine threads (the threads that wait in epoll).
+    private const string EngineThreadName = ".NET Sockets";
+
+    [Fact]
+    public async Task SocketCompletions_RunOnOneEngineThreadPerCore_UnlessTheOperatorTurnsThemOff()
+    {
+        int inline;
+        using (var gateway = await GatewayInstance.StartAsync())
+        {
+            await gateway.ControlAsync("status");
+            inline = EngineThreads(gateway.Process.Id);
+        }
+
+        int handedOff;
+        using (var gateway = await GatewayInstance.StartAsync(environment: new Dictionary<string, string> { [RuntimeTuning.InlineCompletionsVariable] = "0" }))
+        {
+            await gateway.ControlAsync("status");
+            handedOff = EngineThreads(gateway.Process.Id);
+        }
+
+        // The runtime starts one engine per core when completions run inline, else one per 30 cores.
+        Assert.Equal(Environment.ProcessorCount, inline);
+        Assert.Equal(Math.Max(1, (int)Math.Round(Environment.ProcessorCount / 30.0)), handedOff);
+    }
+
+    [Fact]
+    public void RuntimeConfig_HasIdleThreadPoolThreadsSleepWithoutSpinning()
+    {
+        string file = Path.ChangeExtension(GatewayInstance.GatewayAssembly(), ".runtimeconfig.json");
+        var properties = JsonNode.Parse(File.ReadAllText(file))!["runtimeOptions"]!["configProperties"]!;
+
+        Assert.Equal(0, properties["System.Threading.ThreadPool.UnfairSemaphoreSpinLimit"]!.GetValue<int>());
+    }
+
+    private static int EngineThreads(int processId) =>
+        Directory.GetDirectories($"/proc/{processId}/task")
+            .Count(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') == EngineThreadName);
+}
