@@ -2,13 +2,10 @@ namespace OpenTunnel.Gateway.Hosting;
 
 /// <summary>
 /// How the gateway has the .NET runtime run its sockets, set as the process starts, before any
-/// socket exists (the runtime reads it once, when its socket engine starts). The other settings of
-/// this kind are in the gateway's runtimeconfig.json, from OpenTunnel.Gateway.csproj: idle
-/// thread-pool threads sleep at once instead of spinning
-/// (<c>System.Threading.ThreadPool.UnfairSemaphoreSpinLimit</c> 0), and a method without
-/// ahead-of-time code is compiled optimized at its first call
-/// (<c>System.Runtime.TieredCompilation.QuickJit</c> false). docs/gateway.md, "Runtime settings",
-/// has the figures.
+/// socket exists (the runtime reads it once, when its socket engine starts). The other setting of
+/// this kind, that idle thread-pool threads sleep at once instead of spinning, is in the
+/// gateway's runtimeconfig.json (<c>System.Threading.ThreadPool.UnfairSemaphoreSpinLimit</c> 0,
+/// from OpenTunnel.Gateway.csproj). docs/gateway.md, "Runtime settings", has the figures.
 /// </summary>
 public static class RuntimeTuning
 {
