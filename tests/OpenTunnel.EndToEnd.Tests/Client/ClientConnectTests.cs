@@ -67,7 +67,7 @@ public sealed partial class ClientConnectTests
         int exitCode = await connect.WaitForExitAsync(TimeSpan.FromSeconds(20));
         Assert.True(exitCode == 0, $"opentunnel connect exited with {exitCode} after SIGTERM.\n{connect.Output}");
         Assert.True(File.Exists(Path.Combine(recorded, "disconnect")), $"openconnect did not run its script with reason=disconnect.\n{connect.Output}");
-        Assert.Empty((await gateway.ControlAsync("sessions"))!.AsArray());
+        Assert.Empty(await gateway.SessionsOnceEndedAsync(TimeSpan.FromSeconds(10)));
     }
 
     internal static string Client => SolutionOutput.Assembly("OpenTunnel.Client", "opentunnel.dll");

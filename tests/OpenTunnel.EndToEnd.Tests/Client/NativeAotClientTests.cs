@@ -38,7 +38,7 @@ public sealed class NativeAotClientTests
         connect.Signal(15);
         Assert.Equal(0, await connect.WaitForExitAsync(TimeSpan.FromSeconds(20)));
         Assert.Contains("Disconnected (", connect.Output, StringComparison.Ordinal);
-        Assert.Empty((await gateway.ControlAsync("sessions"))!.AsArray());
+        Assert.Empty(await gateway.SessionsOnceEndedAsync(TimeSpan.FromSeconds(10)));
     }
 
     /// <summary>

@@ -49,7 +49,7 @@ public sealed class NativeClientTests
             first.Signal(15);
             int exitCode = await first.WaitForExitAsync(TimeSpan.FromSeconds(20));
             Assert.True(exitCode == 0, $"connect exited with {exitCode} after SIGTERM.\n{first.Output}");
-            Assert.Empty((await gateway.ControlAsync("sessions"))!.AsArray());
+            Assert.Empty(await gateway.SessionsOnceEndedAsync(TimeSpan.FromSeconds(10)));
             Assert.Equal(original, File.ReadAllText(resolvConf));
             Assert.False(File.Exists(Path.Combine(home.Path, "tunnel.json")), "The state file outlived a clean stop.");
             Assert.False(topology.Exec(topology.Client, "ping", ["-c", "1", "-W", "1", NetworkTopology.CorpAddress], TimeSpan.FromSeconds(5)).Succeeded, "The corp host is still reachable without a tunnel.");

@@ -90,7 +90,7 @@ public sealed class OnDemandTests
         // 3. No traffic for the profile's idle time: the tunnel goes, the corp host is out of reach again.
         await run.WaitForOutputAsync($"no traffic through the tunnel for {IdleSeconds} s: taking the tunnel down", Generous);
         await run.WaitForOutputAsync("On-demand: the tunnel is down.", Generous);
-        Assert.Empty((await gateway.ControlAsync("sessions"))!.AsArray());
+        Assert.Empty(await gateway.SessionsOnceEndedAsync(TimeSpan.FromSeconds(10)));
 
         // 4. Traffic to the connect rule's range brings it up again: the first ping goes to the trap, a later one through the tunnel.
         Assert.True(await AlwaysOnTests.PingsAsync(topology), $"No ping to the corp range through the on-demand tunnel.\n{run.Output}");

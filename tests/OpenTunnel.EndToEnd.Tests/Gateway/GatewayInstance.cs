@@ -181,6 +181,25 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
         return await ControlClient.SendAsync(ControlSocket, request, timeout.Token);
     }
 
+    /// <summary>
+    /// The gateway's sessions once none is left, or as they are after <paramref name="timeout"/>: a
+    /// client that says DISCONNECT and reports its tunnel down is ahead of the gateway ending the session.
+    /// </summary>
+    public async Task<JsonArray> SessionsOnceEndedAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var sessions = (await ControlAsync("sessions"))!.AsArray();
+            if (sessions.Count == 0 || DateTime.UtcNow >= deadline)
+            {
+                return sessions;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>A drop counter of the gateway, read through the control socket.</summary>
     public async Task<long> DropsAsync(string reason) => (await ControlAsync("status"))!["dropped"]![reason]!.GetValue<long>();
 
