@@ -14,7 +14,8 @@ namespace OpenTunnel.Gateway.Tls;
 /// queue runs empty, so records can share a send without waiting.
 /// The writer wakes on <see cref="Flush"/> (after the data packets of one read of the TUN device)
 /// and on every control frame, and runs on the thread that woke it (<see cref="InlineSignal"/>)
-/// until a write has to wait for the socket; from there it goes on on the thread pool. A ping's
+/// until a write has to wait for the socket; from there it goes on on the runtime's socket-engine
+/// thread that sees the socket writable (docs/gateway.md, "Runtime settings"). A ping's
 /// answer thus leaves on the thread that read it from the TUN device, as over DTLS.
 /// </summary>
 public sealed class TlsPacketSink : IPacketSink
