@@ -78,5 +78,11 @@ for f in "$results"/*.trx; do
   passed=$((passed + ${p:-0})); failed=$((failed + ${fl:-0})); skipped=$((skipped + ${n:-0}))
 done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+# The failed tests' names again, next to the summary, where a log's tail shows them.
+if [ "$failed" -gt 0 ]; then
+  echo "Failed tests:"
+  cat "$results"/*.trx 2>/dev/null | grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*>' \
+    | sed -n 's/.* testName="\([^"]*\)".*/  \1/p' | sed 's/&quot;/"/g; s/&amp;/\&/g; s/&lt;/</g; s/&gt;/>/g' || true
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

@@ -29,7 +29,11 @@ public sealed class SessionsEndToEndTests(ITestOutputHelper output)
         using OpenConnectClient client = await OpenConnectClient.ConnectWithCookieAsync(gateway, cookie, "otc0");
         var clock = Stopwatch.StartNew();
 
-        JsonElement listed = await management.Api.WaitForAsync("/api/v1/sessions?user=sally", p => p.GetProperty("totalCount").GetInt32() == 1, Generous, "the live session is listed");
+        // A snapshot taken between the sign-in and the CONNECT lists the session without an
+        // address; the next one, a second later, carries the lease.
+        JsonElement listed = await management.Api.WaitForAsync("/api/v1/sessions?user=sally",
+            p => p.GetProperty("totalCount").GetInt32() == 1 && p.GetProperty("items")[0].GetProperty("address").ValueKind == JsonValueKind.String,
+            Generous, "the live session is listed with its leased address");
         TimeSpan untilListed = clock.Elapsed;
         JsonElement session = listed.GetProperty("items")[0];
         Assert.Equal(server, session.GetProperty("serverId").GetString());
