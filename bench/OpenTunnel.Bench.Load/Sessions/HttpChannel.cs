@@ -1,8 +1,8 @@
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using OpenTunnel.Platform.Linux.Tls;
 using OpenTunnel.Protocol.Client;
 
 namespace OpenTunnel.Bench.Load.Sessions;
@@ -14,16 +14,19 @@ namespace OpenTunnel.Bench.Load.Sessions;
 /// </summary>
 internal sealed class HttpChannel : IAsyncDisposable
 {
+    /// <summary>Each of a session's two socket buffers: a TLS record's worth.</summary>
+    private const int SessionBufferSize = 16 * 1024 + 512;
+
     private readonly Socket _socket;
 
-    private HttpChannel(Socket socket, SslStream stream)
+    private HttpChannel(Socket socket, OpenSslClientStream stream)
     {
         _socket = socket;
         Stream = stream;
         Exchange = new HttpExchange(stream);
     }
 
-    public SslStream Stream { get; }
+    public OpenSslClientStream Stream { get; }
 
     /// <summary>The sign-in and CONNECT requests on this connection.</summary>
     public HttpExchange Exchange { get; }
@@ -47,29 +50,22 @@ internal sealed class HttpChannel : IAsyncDisposable
             throw;
         }
 
-        var stream = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
-        var channel = new HttpChannel(socket, stream);
+        OpenSslClientStream stream;
         try
         {
-            await stream.AuthenticateAsClientAsync(
-                new SslClientAuthenticationOptions
-                {
-                    TargetHost = server.Host,
-                    // Every simulated device is a fresh client: no resumption, so the server pays a full handshake each time as it does for openconnect processes.
-                    AllowTlsResume = false,
-                    // The pin decides; a chain against the system's trust store would cost the generator more than the gateway's whole sign-in.
-                    CertificateChainPolicy = PinOnly(),
-                    RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && MatchesPin(certificate, pinSha256),
-                },
-                cancellationToken);
+            // OpenSSL itself rather than SslStream, which builds an X509 chain per connection even for a pin: the
+            // generator shares the machine's cores with the gateway, and every millisecond it spends is one the
+            // gateway does not get. Every simulated device is a fresh client: a full handshake each time (no
+            // resumption), as for openconnect processes. A session moves a few frames, so its buffers are small.
+            stream = await OpenSslClientStream.ConnectAsync(socket, server.Host, certificate => MatchesPin(certificate, pinSha256), SessionBufferSize, cancellationToken);
         }
         catch
         {
-            await channel.DisposeAsync();
+            socket.Dispose();
             throw;
         }
 
-        return channel;
+        return new HttpChannel(socket, stream);
     }
 
     public async ValueTask DisposeAsync()
@@ -78,14 +74,6 @@ internal sealed class HttpChannel : IAsyncDisposable
         await Stream.DisposeAsync();
         _socket.Dispose();
     }
-
-    /// <summary>A chain built from the server's certificate alone: no system roots, no downloads, no revocation check (one per connection: TLS adds the peer's certificates to it).</summary>
-    private static X509ChainPolicy PinOnly() => new()
-    {
-        TrustMode = X509ChainTrustMode.CustomRootTrust,
-        RevocationMode = X509RevocationMode.NoCheck,
-        DisableCertificateDownloads = true,
-    };
 
     internal static bool MatchesPin(X509Certificate certificate, string pinSha256)
     {

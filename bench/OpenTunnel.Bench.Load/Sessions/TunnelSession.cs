@@ -102,12 +102,6 @@ internal sealed class TunnelSession
         {
             while (true)
             {
-                // Idle sessions wait with a zero-byte read, so no buffer is held per session while nothing arrives.
-                if (_bufferedOffset >= _buffered.Length)
-                {
-                    _ = await channel.Stream.ReadAsync(Memory<byte>.Empty);
-                }
-
                 await ReadExactlyAsync(channel, _header);
                 if (CstpFrame.TryReadHeader(_header, out var type, out int length) != CstpHeaderStatus.Complete)
                 {
@@ -130,9 +124,8 @@ internal sealed class TunnelSession
                 }
             }
         }
-        // SslStream throws InvalidOperationException ("only allowed using a successfully authenticated
-        // context") for a read on a stream the gateway's reset or StopAsync has torn down meanwhile.
-        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        // A read on a stream that the gateway's reset or StopAsync has torn down meanwhile ends in one of these.
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
         {
             if (IsAlive)
             {

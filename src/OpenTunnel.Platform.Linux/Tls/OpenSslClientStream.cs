@@ -32,7 +32,8 @@ public sealed partial class OpenSslClientStream : Stream
 {
     private const string Ssl = "libssl.so.3";
     private const string Crypto = "libcrypto.so.3";
-    private const int BufferSize = 64 * 1024;
+    /// <summary>The size of each of the stream's two socket buffers unless <see cref="ConnectAsync(Socket, string, Func{X509Certificate2, bool}?, int, CancellationToken)"/> is given another.</summary>
+    public const int DefaultBufferSize = 64 * 1024;
 
     private const int SslErrorWantRead = 2;
     private const int SslErrorZeroReturn = 6;
@@ -49,15 +50,18 @@ public sealed partial class OpenSslClientStream : Stream
     /// <summary>Held for every OpenSSL call on <see cref="_ssl"/>, which is 0 once disposed.</summary>
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _sending = new(1, 1);
-    private readonly byte[] _received = new byte[BufferSize];
-    private readonly byte[] _toSend = new byte[BufferSize];
+    private readonly byte[] _received;
+    private readonly byte[] _toSend;
     private nint _ssl;
     private readonly nint _readBio;
     private readonly nint _writeBio;
 
-    private OpenSslClientStream(Socket socket, string host, bool systemTrust)
+    private OpenSslClientStream(Socket socket, string host, bool systemTrust, int bufferSize)
     {
         _socket = socket;
+        // Only ever read where written: no need to clear them first.
+        _received = GC.AllocateUninitializedArray<byte>(bufferSize);
+        _toSend = GC.AllocateUninitializedArray<byte>(bufferSize);
         _ssl = SslNew(systemTrust ? s_systemTrustContext.Value : s_pinnedContext.Value);
         if (_ssl == 0)
         {
@@ -99,11 +103,21 @@ public sealed partial class OpenSslClientStream : Stream
     /// <exception cref="TlsCertificateException">The certificate was refused (the exception says why and carries it).</exception>
     /// <exception cref="AuthenticationException">The handshake failed otherwise (no common protocol or cipher, an alert).</exception>
     /// <exception cref="IOException">The connection broke or was closed during the handshake.</exception>
-    public static async Task<OpenSslClientStream> ConnectAsync(Socket socket, string host, Func<X509Certificate2, bool>? acceptPeer, CancellationToken cancellationToken)
+    public static Task<OpenSslClientStream> ConnectAsync(Socket socket, string host, Func<X509Certificate2, bool>? acceptPeer, CancellationToken cancellationToken) =>
+        ConnectAsync(socket, host, acceptPeer, DefaultBufferSize, cancellationToken);
+
+    /// <summary>
+    /// <see cref="ConnectAsync(Socket, string, Func{X509Certificate2, bool}?, CancellationToken)"/> with socket buffers of
+    /// <paramref name="bufferSize"/> bytes each instead of <see cref="DefaultBufferSize"/>: smaller for many
+    /// connections that carry little (a load generator's thousands of sessions), at the cost of more
+    /// system calls per megabyte.
+    /// </summary>
+    public static async Task<OpenSslClientStream> ConnectAsync(Socket socket, string host, Func<X509Certificate2, bool>? acceptPeer, int bufferSize, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentException.ThrowIfNullOrEmpty(host);
-        var stream = new OpenSslClientStream(socket, host, systemTrust: acceptPeer is null);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1024);
+        var stream = new OpenSslClientStream(socket, host, systemTrust: acceptPeer is null, bufferSize);
         try
         {
             await stream.HandshakeAsync(cancellationToken);
@@ -132,7 +146,7 @@ public sealed partial class OpenSslClientStream : Stream
     }
 
     /// <summary>
-    /// Loads OpenSSL and makes the context a <see cref="ConnectAsync"/> of that kind uses (once per
+    /// Loads OpenSSL and makes the context a <see cref="ConnectAsync(Socket, string, Func{X509Certificate2, bool}?, CancellationToken)"/> of that kind uses (once per
     /// process), which otherwise holds back the first handshake; called on another core early on,
     /// it is ready when the handshake starts.
     /// </summary>
@@ -146,7 +160,7 @@ public sealed partial class OpenSslClientStream : Stream
     public bool Coalescing { get; set; }
 
     /// <summary>The bytes of records that make a write send them at once, flushed or not.</summary>
-    public const int CoalescingLimit = BufferSize;
+    public const int CoalescingLimit = DefaultBufferSize;
 
     public override bool CanRead => true;
 

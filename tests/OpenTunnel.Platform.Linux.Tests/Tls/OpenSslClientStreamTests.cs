@@ -41,20 +41,33 @@ public sealed class OpenSslClientStreamTests : IDisposable
         using var _ = socket;
         await using var client = await OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", peer => peer.Thumbprint == _certificate.Thumbprint, CancellationToken.None);
         await using var server = await serving;
-        byte[] up = RandomNumberGenerator.GetBytes(1_000_000);
-        byte[] down = RandomNumberGenerator.GetBytes(700_000);
-
         // Packet-sized writes in both directions while both ends read: one read and one write on the client at once.
-        Task uploading = WriteInPiecesAsync(client, up, 1_400);
-        Task downloading = WriteInPiecesAsync(server, down, 9_000);
-        byte[] atServer = new byte[up.Length];
-        byte[] atClient = new byte[down.Length];
-        await Task.WhenAll(uploading, downloading, server.ReadExactlyAsync(atServer).AsTask(), client.ReadExactlyAsync(atClient).AsTask());
+        await ExchangeAsync(client, server, up: (1_000_000, 1_400), down: (700_000, 9_000));
 
-        Assert.Equal(up, atServer);
-        Assert.Equal(down, atClient);
         await server.ShutdownAsync();
         Assert.Equal(0, await client.ReadAsync(new byte[100]));
+    }
+
+    [Fact]
+    public async Task SmallBuffers_CarryRecordsSeveralTimesTheirSize_BothWays()
+    {
+        var (socket, serving) = await ConnectSocketAsync();
+        using var _ = socket;
+        await using var client = await OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", _ => true, bufferSize: 1_024, CancellationToken.None);
+        await using var server = await serving;
+        // Records of up to 16 KB pass through 1 KB socket buffers in pieces.
+        await ExchangeAsync(client, server, up: (200_000, 16_000), down: (300_000, 16_384));
+    }
+
+    [Fact]
+    public async Task TooSmallABuffer_IsRefusedBeforeAnythingIsSent()
+    {
+        var (socket, serving) = await ConnectSocketAsync();
+        using var _ = socket;
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", _ => true, bufferSize: 100, CancellationToken.None));
+        socket.Dispose();
+        await IgnoreAsync(serving);
     }
 
     [Fact]
@@ -204,6 +217,23 @@ public sealed class OpenSslClientStreamTests : IDisposable
         {
             // The client ended the handshake.
         }
+    }
+
+    /// <summary>Random bytes written in pieces both ways at once while both ends read; each side gets exactly the other's bytes.</summary>
+    private static async Task ExchangeAsync(Stream client, Stream server, (int Bytes, int Piece) up, (int Bytes, int Piece) down)
+    {
+        byte[] upBytes = RandomNumberGenerator.GetBytes(up.Bytes);
+        byte[] downBytes = RandomNumberGenerator.GetBytes(down.Bytes);
+        byte[] atServer = new byte[up.Bytes];
+        byte[] atClient = new byte[down.Bytes];
+        await Task.WhenAll(
+            WriteInPiecesAsync(client, upBytes, up.Piece),
+            WriteInPiecesAsync(server, downBytes, down.Piece),
+            server.ReadExactlyAsync(atServer).AsTask(),
+            client.ReadExactlyAsync(atClient).AsTask());
+
+        Assert.Equal(upBytes, atServer);
+        Assert.Equal(downBytes, atClient);
     }
 
     private static async Task WriteInPiecesAsync(Stream stream, byte[] data, int piece)
