@@ -463,7 +463,7 @@ internal sealed class ClientConnection
             return;
         }
 
-        if (_supervisor.Enforce(session) is { } refused)
+        if (await _supervisor.EnforceAsync(session) is { } refused)
         {
             GatewayLog.FirewallFailed(_logger, $"the rules of session {session.Id} ({session.UserName}) were not installed, so it gets no tunnel: {refused}");
             await WriteAsync(ssl, new HttpResponse(503, "Service Unavailable").Header("X-Reason", "The session's network policy could not be installed"), stopping);

@@ -71,6 +71,19 @@ public sealed class NftablesFirewall
         }
     }
 
+    /// <summary>
+    /// <see cref="Run"/> without holding the caller's thread while nft works: a session's CONNECT or
+    /// end may run on a socket-engine thread, which every connection's reads need (docs/gateway.md,
+    /// "Runtime settings"). The caller goes on on the thread pool once nft has exited.
+    /// </summary>
+    public async Task RunAsync(string script)
+    {
+        if (_installed && script.Length > 0)
+        {
+            await RunNftAsync(Nft, script);
+        }
+    }
+
     /// <summary>Removes the table and restores forwarding; safe to call more than once.</summary>
     public void Remove()
     {
@@ -142,9 +155,53 @@ public sealed class NftablesFirewall
         }
     }
 
+    /// <summary>The nftables program, found on the PATH.</summary>
+    private const string Nft = "nft";
+
+    /// <summary>How long nft may take before it is killed and its script counts as refused.</summary>
+    private static readonly TimeSpan NftTimeout = TimeSpan.FromSeconds(15);
+
     private static void RunNft(string script)
     {
-        var info = new ProcessStartInfo("nft", ["-f", "-"])
+        (Process process, Task<string> stderr) = StartNft(Nft, script);
+        using (process)
+        {
+            if (!process.WaitForExit(NftTimeout))
+            {
+                process.Kill();
+                throw TimedOut();
+            }
+
+            ThrowIfRefused(process, stderr.Result);
+        }
+    }
+
+    /// <summary>Runs <paramref name="script"/> with <paramref name="nft"/> (a program name or path); throws <see cref="InvalidOperationException"/> as <see cref="Run"/> does.</summary>
+    internal static async Task RunNftAsync(string nft, string script)
+    {
+        // Off the caller's thread before the process starts: the start itself takes a fork.
+        await Task.Yield();
+        (Process process, Task<string> stderr) = StartNft(nft, script);
+        using (process)
+        {
+            using var timeout = new CancellationTokenSource(NftTimeout);
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill();
+                throw TimedOut();
+            }
+
+            ThrowIfRefused(process, await stderr);
+        }
+    }
+
+    private static (Process Process, Task<string> Stderr) StartNft(string nft, string script)
+    {
+        var info = new ProcessStartInfo(nft, ["-f", "-"])
         {
             RedirectStandardInput = true,
             RedirectStandardError = true,
@@ -161,21 +218,19 @@ public sealed class NftablesFirewall
             throw new InvalidOperationException($"nft could not be started ({e.Message}): install nftables, or set Network:ManageFirewall to false.", e);
         }
 
-        using (process)
-        {
-            var stderr = process.StandardError.ReadToEndAsync();
-            process.StandardInput.Write(script);
-            process.StandardInput.Close();
-            if (!process.WaitForExit(TimeSpan.FromSeconds(15)))
-            {
-                process.Kill();
-                throw new InvalidOperationException("nft did not finish within 15 s.");
-            }
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.StandardInput.Write(script);
+        process.StandardInput.Close();
+        return (process, stderr);
+    }
 
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"nft refused the ruleset (exit {process.ExitCode}): {stderr.Result.Trim()}");
-            }
+    private static InvalidOperationException TimedOut() => new($"nft did not finish within {NftTimeout.TotalSeconds:0} s.");
+
+    private static void ThrowIfRefused(Process process, string stderr)
+    {
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"nft refused the ruleset (exit {process.ExitCode}): {stderr.Trim()}");
         }
     }
 }

@@ -11,11 +11,12 @@ namespace OpenTunnel.Gateway.Firewall;
 /// a session's connect, end, or a new set of group policies changes only the elements concerned,
 /// one nft transaction each, so running sessions are never dropped. Every session with an address
 /// is tracked, also while no group policy is listed, so that policies applied later hold the
-/// sessions that run then.
+/// sessions that run then. One change at a time: a session's connect or end waits its turn without
+/// holding a thread (it may come from a socket-engine thread), and nft runs off the caller's thread.
 /// </summary>
 public sealed class SessionFirewall : ISessionFirewall
 {
-    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly NftablesFirewall _firewall;
     private readonly string _tunDevice;
     private readonly Dictionary<long, (GatewaySession Session, SessionRules Rules)> _sessions = [];
@@ -37,7 +38,8 @@ public sealed class SessionFirewall : ISessionFirewall
     {
         ArgumentNullException.ThrowIfNull(tunnel);
         ArgumentNullException.ThrowIfNull(network);
-        lock (_gate)
+        _gate.Wait();
+        try
         {
             var changed = new List<(long Id, SessionRules Before, SessionRules After)>();
             foreach ((long id, (GatewaySession session, SessionRules rules)) in _sessions)
@@ -73,12 +75,17 @@ public sealed class SessionFirewall : ISessionFirewall
             _tunnel = tunnel;
             _network = network;
         }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
-    public void Admit(GatewaySession session)
+    public async Task AdmitAsync(GatewaySession session)
     {
         ArgumentNullException.ThrowIfNull(session);
-        lock (_gate)
+        await _gate.WaitAsync();
+        try
         {
             if (session.Ended)
             {
@@ -95,22 +102,31 @@ public sealed class SessionFirewall : ISessionFirewall
             if (_tunnel.PerSessionPolicies)
             {
                 string table = _firewall.Table;
-                _firewall.Run((known ? NftablesRuleset.SessionElements(table, existing.Rules, add: false) : string.Empty) + NftablesRuleset.SessionElements(table, rules, add: true));
+                await _firewall.RunAsync((known ? NftablesRuleset.SessionElements(table, existing.Rules, add: false) : string.Empty) + NftablesRuleset.SessionElements(table, rules, add: true));
             }
 
             _sessions[session.Id] = (session, rules);
         }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
-    public void Release(GatewaySession session)
+    public async Task ReleaseAsync(GatewaySession session)
     {
         ArgumentNullException.ThrowIfNull(session);
-        lock (_gate)
+        await _gate.WaitAsync();
+        try
         {
             if (_sessions.Remove(session.Id, out var existing) && _tunnel.PerSessionPolicies)
             {
-                _firewall.Run(NftablesRuleset.SessionElements(_firewall.Table, existing.Rules, add: false));
+                await _firewall.RunAsync(NftablesRuleset.SessionElements(_firewall.Table, existing.Rules, add: false));
             }
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 

@@ -7,8 +7,8 @@ namespace OpenTunnel.Gateway.Sessions;
 public interface ISessionFirewall
 {
     /// <summary>Installs or updates the rules of <paramref name="session"/> (its leased addresses and groups); throws <see cref="InvalidOperationException"/> when nft refuses them.</summary>
-    void Admit(GatewaySession session);
+    Task AdmitAsync(GatewaySession session);
 
     /// <summary>Removes the rules of an ended session; nothing when it had none.</summary>
-    void Release(GatewaySession session);
+    Task ReleaseAsync(GatewaySession session);
 }

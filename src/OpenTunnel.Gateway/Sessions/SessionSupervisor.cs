@@ -112,14 +112,19 @@ public sealed class SessionSupervisor
 
     /// <summary>
     /// Installs the session's firewall rules (its routes, Network:GroupPolicies) after
-    /// <see cref="TryAttach"/>, outside the supervisor's lock; null when done, else why not (nft refused).
+    /// <see cref="TryAttach"/>, outside the supervisor's lock and without holding the caller's
+    /// thread while nft runs; null when done, else why not (nft refused).
     /// </summary>
-    public string? Enforce(GatewaySession session)
+    public async Task<string?> EnforceAsync(GatewaySession session)
     {
         ArgumentNullException.ThrowIfNull(session);
         try
         {
-            _firewall?.Admit(session);
+            if (_firewall is not null)
+            {
+                await _firewall.AdmitAsync(session);
+            }
+
             return null;
         }
         catch (InvalidOperationException e)
@@ -205,18 +210,27 @@ public sealed class SessionSupervisor
 
             connection = session.DataPath.End(out dtls);
             _dataPlane.Unregister(session);
-            ReleaseLeases(session.IPv4Address, session.IPv6Address);
         }
 
         dtls?.Close();
         session.DataPath.Dtls?.End();
         try
         {
-            _firewall?.Release(session);
+            if (_firewall is not null)
+            {
+                await _firewall.ReleaseAsync(session);
+            }
         }
         catch (InvalidOperationException e)
         {
             GatewayLog.FirewallFailed(_logger, $"the rules of session {session.Id} were not removed: {e.Message}");
+        }
+
+        // Only now may another session lease these addresses: the rules naming them are gone, so
+        // removing them can never take away a newcomer's.
+        lock (_gate)
+        {
+            ReleaseLeases(session.IPv4Address, session.IPv6Address);
         }
 
         EndedSessions.Add(session, reason, _time.GetUtcNow());
