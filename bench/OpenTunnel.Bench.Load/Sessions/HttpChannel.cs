@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using OpenTunnel.Platform.Linux.Tls;
 using OpenTunnel.Protocol.Client;
+using OpenTunnel.Trust;
 
 namespace OpenTunnel.Bench.Load.Sessions;
 
@@ -57,7 +56,7 @@ internal sealed class HttpChannel : IAsyncDisposable
             // generator shares the machine's cores with the gateway, and every millisecond it spends is one the
             // gateway does not get. Every simulated device is a fresh client: a full handshake each time (no
             // resumption), as for openconnect processes. A session moves a few frames, so its buffers are small.
-            stream = await OpenSslClientStream.ConnectAsync(socket, server.Host, certificate => MatchesPin(certificate, pinSha256), SessionBufferSize, cancellationToken);
+            stream = await OpenSslClientStream.ConnectAsync(socket, server.Host, certificate => CertificatePins.HashOf(certificate) == pinSha256, SessionBufferSize, cancellationToken);
         }
         catch
         {
@@ -73,12 +72,5 @@ internal sealed class HttpChannel : IAsyncDisposable
         Exchange.Dispose();
         await Stream.DisposeAsync();
         _socket.Dispose();
-    }
-
-    internal static bool MatchesPin(X509Certificate certificate, string pinSha256)
-    {
-        using var x509 = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        byte[] hash = SHA256.HashData(x509.PublicKey.ExportSubjectPublicKeyInfo());
-        return Convert.ToBase64String(hash) == pinSha256;
     }
 }

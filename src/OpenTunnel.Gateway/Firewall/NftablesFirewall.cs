@@ -161,20 +161,8 @@ public sealed class NftablesFirewall
     /// <summary>How long nft may take before it is killed and its script counts as refused.</summary>
     private static readonly TimeSpan NftTimeout = TimeSpan.FromSeconds(15);
 
-    private static void RunNft(string script)
-    {
-        (Process process, Task<string> stderr) = StartNft(Nft, script);
-        using (process)
-        {
-            if (!process.WaitForExit(NftTimeout))
-            {
-                process.Kill();
-                throw TimedOut();
-            }
-
-            ThrowIfRefused(process, stderr.Result);
-        }
-    }
+    /// <summary>The table's install and a reload's changes wait for nft on the caller's thread (never a socket-engine thread).</summary>
+    private static void RunNft(string script) => RunNftAsync(Nft, script).GetAwaiter().GetResult();
 
     /// <summary>Runs <paramref name="script"/> with <paramref name="nft"/> (a program name or path); throws <see cref="InvalidOperationException"/> as <see cref="Run"/> does.</summary>
     internal static async Task RunNftAsync(string nft, string script)
@@ -192,10 +180,13 @@ public sealed class NftablesFirewall
             catch (OperationCanceledException)
             {
                 process.Kill();
-                throw TimedOut();
+                throw new InvalidOperationException($"nft did not finish within {NftTimeout.TotalSeconds:0} s.");
             }
 
-            ThrowIfRefused(process, await stderr);
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"nft refused the ruleset (exit {process.ExitCode}): {(await stderr).Trim()}");
+            }
         }
     }
 
@@ -222,15 +213,5 @@ public sealed class NftablesFirewall
         process.StandardInput.Write(script);
         process.StandardInput.Close();
         return (process, stderr);
-    }
-
-    private static InvalidOperationException TimedOut() => new($"nft did not finish within {NftTimeout.TotalSeconds:0} s.");
-
-    private static void ThrowIfRefused(Process process, string stderr)
-    {
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"nft refused the ruleset (exit {process.ExitCode}): {stderr.Trim()}");
-        }
     }
 }

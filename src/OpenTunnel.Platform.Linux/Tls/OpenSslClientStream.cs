@@ -108,7 +108,7 @@ public sealed partial class OpenSslClientStream : Stream
 
     /// <summary>
     /// <see cref="ConnectAsync(Socket, string, Func{X509Certificate2, bool}?, CancellationToken)"/> with socket buffers of
-    /// <paramref name="bufferSize"/> bytes each instead of <see cref="DefaultBufferSize"/>: smaller for many
+    /// <paramref name="bufferSize"/> bytes each (at least 1,024) instead of <see cref="DefaultBufferSize"/>: smaller for many
     /// connections that carry little (a load generator's thousands of sessions), at the cost of more
     /// system calls per megabyte.
     /// </summary>
