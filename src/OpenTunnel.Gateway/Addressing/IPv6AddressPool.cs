@@ -1,14 +1,14 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using OpenTunnel.Platform.Linux.Packets;
 
 namespace OpenTunnel.Gateway.Addressing;
 
 /// <summary>
 /// Leases one IPv6 address per session from the IPv6 pool, as ocserv does with ipv6-network.
 /// The network's first address (the subnet-router anycast address) and the second (the
-/// gateway's own TUN address) are never leased. Addresses are big-endian-read 128-bit integers,
-/// the form <see cref="Platform.Linux.Packets.IpPacket.TryReadIpv6"/> gives. Thread-safe.
+/// gateway's own TUN address) are never leased. Addresses are <see cref="Ipv6Number"/>s, the form
+/// <see cref="IpPacket.TryReadIpv6"/> gives. Thread-safe.
 /// </summary>
 public sealed class IPv6AddressPool
 {
@@ -16,10 +16,12 @@ public sealed class IPv6AddressPool
     public const int MaxLeases = 1 << 20;
 
     private readonly Lock _gate = new();
-    private readonly HashSet<UInt128> _leased = [];
-    private readonly UInt128 _network;
-    private readonly UInt128 _size;
-    private UInt128 _next = 2;
+    private readonly HashSet<Ipv6Number> _leased = [];
+    private readonly Ipv6Number _network;
+    // From /64 to /120 the network's part covers the whole upper half, so an address's offset
+    // in the network is its lower half's offset: the pool works in 64-bit numbers only.
+    private readonly ulong _hostMask;
+    private ulong _next = 2;
 
     public IPv6AddressPool(IPNetwork network)
     {
@@ -29,19 +31,20 @@ public sealed class IPv6AddressPool
         }
 
         Network = network;
-        _network = ToUInt128(network.BaseAddress);
-        _size = UInt128.One << (128 - network.PrefixLength);
-        Capacity = (int)UInt128.Min(_size - 2, MaxLeases);
+        _network = Ipv6Number.Of(network.BaseAddress);
+        int hostBits = 128 - network.PrefixLength;
+        _hostMask = hostBits == 64 ? ulong.MaxValue : (1UL << hostBits) - 1;
+        Capacity = (int)Math.Min(_hostMask - 1, MaxLeases);
     }
 
     public IPNetwork Network { get; }
 
     /// <summary>The gateway's own address on the TUN device: the network's second address.</summary>
-    public UInt128 GatewayAddress => _network + 1;
+    public Ipv6Number GatewayAddress => _network with { Lower = _network.Lower + 1 };
 
     public int Capacity { get; }
 
-    public bool TryLease(out UInt128 address)
+    public bool TryLease(out Ipv6Number address)
     {
         lock (_gate)
         {
@@ -49,8 +52,8 @@ public sealed class IPv6AddressPool
             {
                 while (true)
                 {
-                    UInt128 candidate = _network + _next;
-                    _next = _next + 1 >= 2 + (UInt128)Capacity ? 2 : _next + 1;
+                    var candidate = _network with { Lower = _network.Lower + _next };
+                    _next = _next + 1 >= 2 + (ulong)Capacity ? 2 : _next + 1;
                     if (_leased.Add(candidate))
                     {
                         address = candidate;
@@ -60,21 +63,21 @@ public sealed class IPv6AddressPool
             }
         }
 
-        address = UInt128.Zero;
+        address = Ipv6Number.Zero;
         return false;
     }
 
     /// <summary>Leases <paramref name="address"/> itself (a session restored after a restart). False when it is outside the leasable range or leased.</summary>
-    public bool TryLease(UInt128 address)
+    public bool TryLease(Ipv6Number address)
     {
-        UInt128 offset = address - _network;
+        ulong offset = address.Lower - _network.Lower;
         lock (_gate)
         {
-            return address >= _network && offset >= 2 && offset < 2 + (UInt128)Capacity && _leased.Count < Capacity && _leased.Add(address);
+            return Contains(address) && offset >= 2 && offset < 2 + (ulong)Capacity && _leased.Count < Capacity && _leased.Add(address);
         }
     }
 
-    public void Release(UInt128 address)
+    public void Release(Ipv6Number address)
     {
         lock (_gate)
         {
@@ -82,23 +85,5 @@ public sealed class IPv6AddressPool
         }
     }
 
-    public bool Contains(UInt128 address) => address - _network < _size;
-
-    public static UInt128 ToUInt128(IPAddress address)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        if (!address.TryWriteBytes(bytes, out int written) || written != 16)
-        {
-            throw new ArgumentException($"'{address}' is not an IPv6 address.", nameof(address));
-        }
-
-        return BinaryPrimitives.ReadUInt128BigEndian(bytes);
-    }
-
-    public static IPAddress ToAddress(UInt128 address)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt128BigEndian(bytes, address);
-        return new IPAddress(bytes);
-    }
+    public bool Contains(Ipv6Number address) => address.Upper == _network.Upper && (address.Lower & ~_hostMask) == _network.Lower;
 }

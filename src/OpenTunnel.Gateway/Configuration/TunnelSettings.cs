@@ -1,5 +1,6 @@
 using System.Net;
 using OpenTunnel.Gateway.Addressing;
+using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Protocol.Tunnel;
 
 namespace OpenTunnel.Gateway.Configuration;
@@ -82,7 +83,7 @@ public sealed class TunnelSettings
         unmanaged ? Unmanaged : SessionPolicy.Resolve(Defaults, GroupPolicies, groups, Protocol.Tunnel.ConnectResponse.MaxDnsServers);
 
     /// <summary>The CONNECT answer's parameters for a session holding <paramref name="address"/> (and <paramref name="address6"/>, 0 for none) with <paramref name="policy"/>'s routes and DNS.</summary>
-    public TunnelParameters For(uint address, UInt128 address6, ConnectRequest request, int? pathMtu, bool ipv6Transport, SessionPolicy policy)
+    public TunnelParameters For(uint address, Ipv6Number address6, ConnectRequest request, int? pathMtu, bool ipv6Transport, SessionPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
         var (link, data) = TunnelMtu.Compute(Mtu, request.BaseMtu, pathMtu, ipv6Transport);
@@ -90,7 +91,7 @@ public sealed class TunnelSettings
         {
             IPv4Address = IPv4AddressPool.ToAddress(address),
             IPv4PrefixLength = Pool.PrefixLength,
-            IPv6Address = address6 == UInt128.Zero ? null : IPv6AddressPool.ToAddress(address6),
+            IPv6Address = address6 == Ipv6Number.Zero ? null : address6.ToAddress(),
             IPv6PrefixLength = IPv6Pool?.PrefixLength ?? 128,
             DnsServers = policy.DnsServers,
             DefaultDomain = policy.DefaultDomain,

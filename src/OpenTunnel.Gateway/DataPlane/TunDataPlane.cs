@@ -22,7 +22,7 @@ namespace OpenTunnel.Gateway.DataPlane;
 public sealed class TunDataPlane : IDataPlane, IDisposable
 {
     private readonly ConcurrentDictionary<uint, GatewaySession> _routes = new();
-    private readonly ConcurrentDictionary<UInt128, GatewaySession> _routes6 = new();
+    private readonly ConcurrentDictionary<Ipv6Number, GatewaySession> _routes6 = new();
     private readonly IPacketDevice _tun;
     private readonly IPv4AddressPool _pool;
     private readonly IPv6AddressPool? _pool6;
@@ -73,7 +73,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     public void Register(GatewaySession session)
     {
         _routes[session.IPv4Address] = session;
-        if (session.IPv6Address != UInt128.Zero)
+        if (session.IPv6Address != Ipv6Number.Zero)
         {
             _routes6[session.IPv6Address] = session;
         }
@@ -83,7 +83,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     public void Unregister(GatewaySession session)
     {
         _routes.TryRemove(new KeyValuePair<uint, GatewaySession>(session.IPv4Address, session));
-        _routes6.TryRemove(new KeyValuePair<UInt128, GatewaySession>(session.IPv6Address, session));
+        _routes6.TryRemove(new KeyValuePair<Ipv6Number, GatewaySession>(session.IPv6Address, session));
     }
 
     public void Start()
@@ -140,7 +140,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
             return;
         }
 
-        if (session.IPv6Address == UInt128.Zero)
+        if (session.IPv6Address == Ipv6Number.Zero)
         {
             // Router solicitations and the like from a client that got no IPv6 address.
             _counters.CountDrop(DropReason.NoIPv6Address);
@@ -152,7 +152,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
             _counters.CountDrop(DropReason.SpoofedSource);
             if (_logger.IsEnabled(LogLevel.Debug))
             {
-                GatewayLog.SpoofedPacket(_logger, session.Id, IPv6AddressPool.ToAddress(header.Source), IPv6AddressPool.ToAddress(session.IPv6Address));
+                GatewayLog.SpoofedPacket(_logger, session.Id, header.Source.ToAddress(), session.IPv6Address.ToAddress());
             }
 
             return;

@@ -59,7 +59,7 @@ public sealed class TunnelInterface : IDisposable
 
             if (tunnel.IPv6Pool is { } pool6)
             {
-                var gatewayAddress6 = IPv6AddressPool.ToAddress(new IPv6AddressPool(pool6).GatewayAddress);
+                var gatewayAddress6 = new IPv6AddressPool(pool6).GatewayAddress.ToAddress();
                 tun.SetIPv6Address(gatewayAddress6, pool6.PrefixLength);
                 GatewayLog.TunUp(logger, tun.Name, gatewayAddress6, pool6.PrefixLength, tunnel.TunMtu);
             }

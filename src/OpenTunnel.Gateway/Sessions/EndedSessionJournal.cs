@@ -1,4 +1,5 @@
 using System.Net;
+using OpenTunnel.Platform.Linux.Packets;
 
 namespace OpenTunnel.Gateway.Sessions;
 
@@ -16,7 +17,7 @@ public sealed record EndedSession(
     string? DeviceId,
     IPEndPoint Client,
     uint IPv4Address,
-    UInt128 IPv6Address,
+    Ipv6Number IPv6Address,
     DateTimeOffset SignedInAt,
     DateTimeOffset EndedAt,
     string Reason,

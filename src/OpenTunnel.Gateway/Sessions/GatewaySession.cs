@@ -1,6 +1,7 @@
 using System.Net;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Gateway.Traffic;
+using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Protocol.Tunnel;
 
 namespace OpenTunnel.Gateway.Sessions;
@@ -65,7 +66,7 @@ public sealed class GatewaySession
     public uint IPv4Address { get; internal set; }
 
     /// <summary>The leased IPv6 address (big-endian integer), 0 when the session has none.</summary>
-    public UInt128 IPv6Address { get; internal set; }
+    public Ipv6Number IPv6Address { get; internal set; }
 
     /// <summary>The latest CONNECT request: its headers, and X-DTLS-Master-Secret for the DTLS side.</summary>
     public ConnectRequest? ConnectRequest { get; internal set; }

@@ -5,12 +5,13 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OpenTunnel.Gateway.Addressing;
+using OpenTunnel.Platform.Linux.Packets;
 
 namespace OpenTunnel.Gateway.Sessions;
 
 /// <summary>What a restart needs of a session to accept its cookie again and give it back its addresses.</summary>
 public sealed record SavedSession(string CookieHash, long Id, string UserName, string? Subject, string? DeviceId, IPEndPoint ClientEndPoint,
-    DateTimeOffset SignedInAt, uint IPv4Address, UInt128 IPv6Address)
+    DateTimeOffset SignedInAt, uint IPv4Address, Ipv6Number IPv6Address)
 {
     /// <summary>The token's groups, which decide the session's routes (Network:GroupPolicies); null when the file had none.</summary>
     public IReadOnlyList<string>? Groups { get; init; }
@@ -132,7 +133,7 @@ public static class SessionFile
         }
 
         WriteIfPresent(json, "ipv4", session.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(session.IPv4Address).ToString());
-        WriteIfPresent(json, "ipv6", session.IPv6Address == UInt128.Zero ? null : IPv6AddressPool.ToAddress(session.IPv6Address).ToString());
+        WriteIfPresent(json, "ipv6", session.IPv6Address == Ipv6Number.Zero ? null : session.IPv6Address.ToAddress().ToString());
         json.WriteEndObject();
     }
 
@@ -149,7 +150,7 @@ public static class SessionFile
         var client = IPEndPoint.Parse(Text(entry, "client") ?? throw new FormatException("no 'client'"));
         var signedInAt = DateTimeOffset.Parse(Text(entry, "signedInAt") ?? throw new FormatException("no 'signedInAt'"), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
         uint ipv4 = Text(entry, "ipv4") is { } v4 ? IPv4AddressPool.ToUInt32(Address(v4, AddressFamily.InterNetwork, "ipv4", "IPv4")) : 0;
-        UInt128 ipv6 = Text(entry, "ipv6") is { } v6 ? IPv6AddressPool.ToUInt128(Address(v6, AddressFamily.InterNetworkV6, "ipv6", "IPv6")) : UInt128.Zero;
+        Ipv6Number ipv6 = Text(entry, "ipv6") is { } v6 ? Ipv6Number.Of(Address(v6, AddressFamily.InterNetworkV6, "ipv6", "IPv6")) : Ipv6Number.Zero;
         List<string>? groups = entry["groups"] is JsonArray list
             ? [.. list.Select(g => g?.GetValue<string>() ?? throw new FormatException("'groups' holds a null"))]
             : null;

@@ -5,6 +5,7 @@ using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Logging;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Gateway.Traffic;
+using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Protocol.Cstp;
 using OpenTunnel.Protocol.Tunnel;
 
@@ -88,7 +89,7 @@ public sealed class SessionSupervisor
 
             // IPv6 is extra: a client that asked for it gets an address while the IPv6 pool has
             // one, and carries on with IPv4 alone otherwise.
-            if (_pool6 is not null && request.WantsIPv6 && session.IPv6Address == UInt128.Zero && _pool6.TryLease(out UInt128 address6))
+            if (_pool6 is not null && request.WantsIPv6 && session.IPv6Address == Ipv6Number.Zero && _pool6.TryLease(out Ipv6Number address6))
             {
                 session.IPv6Address = address6;
                 leased = true;
@@ -150,10 +151,10 @@ public sealed class SessionSupervisor
                 return null;
             }
 
-            if (saved.IPv6Address != UInt128.Zero && _pool6?.TryLease(saved.IPv6Address) != true)
+            if (saved.IPv6Address != Ipv6Number.Zero && _pool6?.TryLease(saved.IPv6Address) != true)
             {
-                ReleaseLeases(saved.IPv4Address, UInt128.Zero);
-                refusal = $"its IPv6 address {IPv6AddressPool.ToAddress(saved.IPv6Address)} is not free in the IPv6 pool {_pool6?.Network.ToString() ?? "(none)"}";
+                ReleaseLeases(saved.IPv4Address, Ipv6Number.Zero);
+                refusal = $"its IPv6 address {saved.IPv6Address.ToAddress()} is not free in the IPv6 pool {_pool6?.Network.ToString() ?? "(none)"}";
                 return null;
             }
 
@@ -347,14 +348,14 @@ public sealed class SessionSupervisor
         await Task.WhenAll(endings);
     }
 
-    private void ReleaseLeases(uint address, UInt128 address6)
+    private void ReleaseLeases(uint address, Ipv6Number address6)
     {
         if (address != 0)
         {
             _pool.Release(address);
         }
 
-        if (address6 != UInt128.Zero)
+        if (address6 != Ipv6Number.Zero)
         {
             _pool6?.Release(address6);
         }

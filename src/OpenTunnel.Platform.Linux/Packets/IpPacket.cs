@@ -66,8 +66,8 @@ public static class IpPacket
             payloadLength,
             packet[6],
             packet[7],
-            BinaryPrimitives.ReadUInt128BigEndian(packet[8..]),
-            BinaryPrimitives.ReadUInt128BigEndian(packet[24..]));
+            Ipv6Number.Read(packet[8..]),
+            Ipv6Number.Read(packet[24..]));
         return true;
     }
 }
@@ -75,5 +75,5 @@ public static class IpPacket
 /// <summary>The fields of an IPv4 header; addresses as big-endian-read integers (198.18.1.2 = 0xC6120102).</summary>
 public readonly record struct Ipv4Header(int HeaderLength, int TotalLength, byte TimeToLive, byte Protocol, uint Source, uint Destination);
 
-/// <summary>The fields of an IPv6 fixed header; addresses as big-endian-read 128-bit integers.</summary>
-public readonly record struct Ipv6Header(int PayloadLength, byte NextHeader, byte HopLimit, UInt128 Source, UInt128 Destination);
+/// <summary>The fields of an IPv6 fixed header; addresses as <see cref="Ipv6Number"/>s.</summary>
+public readonly record struct Ipv6Header(int PayloadLength, byte NextHeader, byte HopLimit, Ipv6Number Source, Ipv6Number Destination);

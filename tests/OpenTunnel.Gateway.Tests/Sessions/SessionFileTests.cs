@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using OpenTunnel.Gateway.Sessions;
+using OpenTunnel.Platform.Linux.Packets;
 
 namespace OpenTunnel.Gateway.Tests.Sessions;
 
@@ -8,12 +9,12 @@ namespace OpenTunnel.Gateway.Tests.Sessions;
 public sealed class SessionFileTests
 {
     private static readonly SavedSession Alice = new(new string('a', 64), 7, "alice", "sub-1", "dev-1", IPEndPoint.Parse("198.18.1.2:40000"),
-        DateTimeOffset.Parse("2026-01-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture), 0xC6128002, (UInt128.One << 127) | 5);
+        DateTimeOffset.Parse("2026-01-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture), 0xC6128002, new Ipv6Number(1UL << 63, 5));
 
     [Fact]
     public void Parse_OfSerialize_GivesTheSessionsBack()
     {
-        var bob = Alice with { CookieHash = new string('b', 64), Id = 8, UserName = "bob", Subject = null, DeviceId = null, IPv4Address = 0, IPv6Address = UInt128.Zero };
+        var bob = Alice with { CookieHash = new string('b', 64), Id = 8, UserName = "bob", Subject = null, DeviceId = null, IPv4Address = 0, IPv6Address = Ipv6Number.Zero };
 
         var parsed = SessionFile.Parse(Serialized([Alice, bob]));
 

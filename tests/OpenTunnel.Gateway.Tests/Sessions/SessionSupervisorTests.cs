@@ -5,6 +5,7 @@ using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Gateway.Traffic;
+using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Protocol.Tunnel;
 
 using OpenTunnel.Testing;
@@ -192,7 +193,7 @@ public sealed class SessionSupervisorTests
     [Fact]
     public void Restore_SavedSessionWithAnAddress_LeasesThatAddressAgain()
     {
-        var saved = new SavedSession(new string('a', 64), 4, "alice", null, null, System.Net.IPEndPoint.Parse("198.18.1.2:40000"), _time.GetUtcNow(), 0xC6128002, UInt128.Zero);
+        var saved = new SavedSession(new string('a', 64), 4, "alice", null, null, System.Net.IPEndPoint.Parse("198.18.1.2:40000"), _time.GetUtcNow(), 0xC6128002, Ipv6Number.Zero);
 
         var session = _supervisor.Restore(saved, out string? refusal);
 
@@ -209,7 +210,7 @@ public sealed class SessionSupervisorTests
     {
         var taken = NewSession();
         _supervisor.TryAttach(taken, NewConnection(taken), Request, out _);
-        var saved = new SavedSession(new string('a', 64), 9, "bob", null, null, System.Net.IPEndPoint.Parse("198.18.1.2:40000"), _time.GetUtcNow(), taken.IPv4Address, UInt128.Zero);
+        var saved = new SavedSession(new string('a', 64), 9, "bob", null, null, System.Net.IPEndPoint.Parse("198.18.1.2:40000"), _time.GetUtcNow(), taken.IPv4Address, Ipv6Number.Zero);
 
         Assert.Null(_supervisor.Restore(saved, out string? refusal));
         Assert.Contains("is not free in the pool 198.18.128.0/30", refusal, StringComparison.Ordinal);

@@ -63,8 +63,8 @@ public sealed class IpPacketTests
         Assert.True(IpPacket.TryReadIpv6(v6, out var header));
         Assert.Equal(58, header.NextHeader);
         Assert.Equal(8, header.PayloadLength);
-        Assert.Equal((UInt128.Parse("20010db8000000000000000000000000", System.Globalization.NumberStyles.HexNumber) | 2), header.Source);
-        Assert.Equal((UInt128.Parse("20010db8000000000000000000000000", System.Globalization.NumberStyles.HexNumber) | 1), header.Destination);
+        Assert.Equal(new Ipv6Number(0x20010DB800000000, 2), header.Source);
+        Assert.Equal(new Ipv6Number(0x20010DB800000000, 1), header.Destination);
     }
 
     [Fact]
