@@ -44,6 +44,15 @@ public sealed class GatewayRuntimeSettingsTests
         Assert.Equal(0, properties["System.Threading.ThreadPool.UnfairSemaphoreSpinLimit"]!.GetValue<int>());
     }
 
+    [Fact]
+    public void RuntimeConfig_HasHotMethodsRecompiledWithoutAnInstrumentedStage()
+    {
+        string file = Path.ChangeExtension(GatewayInstance.GatewayAssembly(), ".runtimeconfig.json");
+        var properties = JsonNode.Parse(File.ReadAllText(file))!["runtimeOptions"]!["configProperties"]!;
+
+        Assert.False(properties["System.Runtime.TieredPGO"]!.GetValue<bool>());
+    }
+
     private static int EngineThreads(int processId) =>
         Directory.GetDirectories($"/proc/{processId}/task")
             .Count(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') == EngineThreadName);
