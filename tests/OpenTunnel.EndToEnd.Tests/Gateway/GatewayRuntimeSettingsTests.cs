@@ -38,8 +38,7 @@ public sealed class GatewayRuntimeSettingsTests
     [Fact]
     public void RuntimeConfig_HasIdleThreadPoolThreadsSleepWithoutSpinning()
     {
-        string file = Path.ChangeExtension(GatewayInstance.GatewayAssembly(), ".runtimeconfig.json");
-        var properties = JsonNode.Parse(File.ReadAllText(file))!["runtimeOptions"]!["configProperties"]!;
+        var properties = RuntimeConfigProperties();
 
         Assert.Equal(0, properties["System.Threading.ThreadPool.UnfairSemaphoreSpinLimit"]!.GetValue<int>());
     }
@@ -47,10 +46,16 @@ public sealed class GatewayRuntimeSettingsTests
     [Fact]
     public void RuntimeConfig_HasHotMethodsRecompiledWithoutAnInstrumentedStage()
     {
-        string file = Path.ChangeExtension(GatewayInstance.GatewayAssembly(), ".runtimeconfig.json");
-        var properties = JsonNode.Parse(File.ReadAllText(file))!["runtimeOptions"]!["configProperties"]!;
+        var properties = RuntimeConfigProperties();
 
         Assert.False(properties["System.Runtime.TieredPGO"]!.GetValue<bool>());
+    }
+
+    /// <summary>The configProperties of the runtimeconfig.json the gateway ships with.</summary>
+    private static JsonNode RuntimeConfigProperties()
+    {
+        string file = Path.ChangeExtension(GatewayInstance.GatewayAssembly(), ".runtimeconfig.json");
+        return JsonNode.Parse(File.ReadAllText(file))!["runtimeOptions"]!["configProperties"]!;
     }
 
     private static int EngineThreads(int processId) =>

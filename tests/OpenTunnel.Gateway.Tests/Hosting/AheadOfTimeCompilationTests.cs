@@ -35,9 +35,10 @@ public sealed class AheadOfTimeCompilationTests
         Assert.True(found.Count == 0, "These carry Int128 or UInt128 (use Ipv6Number):\n" + string.Join('\n', found));
     }
 
+    /// <summary>The type, its element type (arrays, by-ref) or one of its generic arguments (nullables, dictionary keys) is a 128-bit integer.</summary>
     private static bool Is128(Type type)
     {
         var element = type.HasElementType ? type.GetElementType()! : type;
-        return element == typeof(UInt128) || element == typeof(Int128) || Nullable.GetUnderlyingType(element) is { } inner && Is128(inner);
+        return element == typeof(UInt128) || element == typeof(Int128) || element.IsGenericType && element.GetGenericArguments().Any(Is128);
     }
 }
