@@ -88,7 +88,11 @@ internal static class DtlsDemultiplexerTarget
             return session is not null;
         }
 
-        public void OnReceiveBatchDone()
+        public int AttachDeviceReader() => -1;
+
+        public DeviceRead ServeDevice() => DeviceRead.Drained;
+
+        public void DetachDeviceReader()
         {
         }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Gateway.Addressing;
+using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Logging;
 using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.Traffic;
@@ -15,9 +16,10 @@ namespace OpenTunnel.Gateway.DataPlane;
 /// cannot speak for another address); traffic to another client's address is dropped unless
 /// allowed. On a device with offloads, consecutive TCP segments of one flow from a receive loop
 /// are held and written as one (<see cref="TcpCoalescer"/>) when that loop calls
-/// <see cref="DrainNow"/>, before it waits for more. From the TUN device: a dedicated thread reads each packet into a pooled buffer and
-/// hands it to the session that owns the destination address (a lookup by address), without
-/// waiting on that client. Nothing on these paths allocates per packet.
+/// <see cref="DrainNow"/>, before it waits for more. From the TUN device: the DTLS receive loop
+/// (<see cref="AttachDeviceReader"/>), or without one a dedicated thread, reads each packet into a
+/// pooled buffer and hands it to the session that owns the destination address (a lookup by
+/// address), without waiting on that client. Nothing on these paths allocates per packet.
 /// </summary>
 public sealed class TunDataPlane : IDataPlane, IDisposable
 {
@@ -41,6 +43,12 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     private int _toFlushCount;
     private Thread? _reader;
     private volatile bool _stopping;
+
+    /// <summary>True while a receive loop reads the device and the TUN reader thread waits (<see cref="AttachDeviceReader"/>).</summary>
+    private volatile bool _loopReads;
+
+    /// <summary>Wakes the waiting TUN reader thread when the loop that read the device instead ends.</summary>
+    private readonly AutoResetEvent _readerResumes = new(false);
 
     /// <summary>1 while the TUN reader waits for a <see cref="DrainNow"/> to end; that caller then sets <see cref="_drainEnded"/>.</summary>
     private int _readerWaiting;
@@ -218,50 +226,123 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     public void Dispose()
     {
         _stopping = true;
+        _readerResumes.Set();
         _reader?.Join(TimeSpan.FromSeconds(2));
         _held.Dispose();
         _drainEnded.Dispose();
+        _readerResumes.Dispose();
+    }
+
+    /// <summary>
+    /// Lets a receive loop read the device instead of the TUN reader thread: the loop waits on the
+    /// returned file descriptor together with its socket, and calls <see cref="ReadDevice"/> after
+    /// each batch it received and whenever the device was readable. The DTLS receive loop does, so
+    /// one thread carries both directions of a DTLS session, as ocserv's worker process does: an
+    /// answer the kernel queues while that thread writes a client's packet wakes no other thread.
+    /// Returns -1, and the reader thread carries on, when the device has no file descriptor.
+    /// </summary>
+    public int AttachDeviceReader()
+    {
+        int fd = _tun.FileDescriptor;
+        if (fd >= 0)
+        {
+            _loopReads = true;
+        }
+
+        return fd;
+    }
+
+    /// <summary>The loop attached by <see cref="AttachDeviceReader"/> ends: the TUN reader thread reads the device again.</summary>
+    public void DetachDeviceReader()
+    {
+        _loopReads = false;
+        _readerResumes.Set();
+    }
+
+    /// <summary>
+    /// For the loop attached by <see cref="AttachDeviceReader"/>: writes the packets this thread
+    /// holds, then reads what the device holds and hands it to the sessions. While another thread
+    /// drains (a TLS connection's <see cref="DrainNow"/>), it waits for that to end and returns
+    /// <see cref="DeviceRead.More"/>. Without an attached loop, it is <see cref="DrainNow"/>.
+    /// </summary>
+    public DeviceRead ReadDevice()
+    {
+        if (!_loopReads)
+        {
+            DrainNow();
+            return DeviceRead.Drained;
+        }
+
+        WriteHeldOfThisThread();
+        if (!TryEnterAsReader())
+        {
+            // Another thread's drain ended meanwhile: what it left is for the loop's next call.
+            return DeviceRead.More;
+        }
+
+        var read = DrainEntered();
+        if (read == DeviceRead.Failed)
+        {
+            // The loop stops waiting on the device; the reader thread meets the failure too and reports it.
+            DetachDeviceReader();
+        }
+
+        return read;
     }
 
     /// <summary>
     /// Reads what the TUN device holds now and hands it to the sessions, on the caller's thread,
-    /// unless another thread is doing that already. The DTLS receive loop calls it after writing
-    /// a batch of client packets: an answer the kernel produced while those writes ran (a ping
-    /// reply, a TCP acknowledgement from a host next to the gateway) then leaves at once, instead
-    /// of waking the TUN reader thread first. On a virtual machine that wake-up costs about as
+    /// unless another thread is doing that already. A TLS connection's read loop calls it after
+    /// writing what it read: an answer the kernel produced while those writes ran (a ping reply, a
+    /// TCP acknowledgement from a host next to the gateway) then leaves at once, instead of waiting
+    /// for the thread that reads the device. On a virtual machine that wake-up costs about as
     /// much as the rest of the round trip (docs/gateway.md, "Latency"). ocserv gets the same effect
     /// from one worker process serving both directions of a session.
     /// </summary>
     public void DrainNow()
     {
+        WriteHeldOfThisThread();
+        if (_draining.TryEnter())
+        {
+            DrainEntered();
+        }
+    }
+
+    private void WriteHeldOfThisThread()
+    {
         if (_tun.Offloads)
         {
             WriteHeld(_held.Value!);
         }
+    }
 
-        if (!_draining.TryEnter())
-        {
-            return;
-        }
-
+    /// <summary>Drains the device under <see cref="_draining"/>, which the caller took, and lets it go.</summary>
+    private DeviceRead DrainEntered()
+    {
         byte[] buffer = OutboundPacket.RentBuffer(_mtu);
         try
         {
-            DrainLocked(ref buffer);
+            return DrainLocked(ref buffer) ? DeviceRead.More : DeviceRead.Drained;
         }
         catch (Exception e) when (e is TunDeviceException or ObjectDisposedException)
         {
             // The TUN reader thread reports a broken device; this is only a shortcut.
+            return DeviceRead.Failed;
         }
         finally
         {
-            _draining.Exit();
-            if (Interlocked.Exchange(ref _readerWaiting, 0) == 1)
-            {
-                _drainEnded.Set();
-            }
-
+            ExitDraining();
             new OutboundPacket(buffer, 0).Return();
+        }
+    }
+
+    /// <summary>Lets <see cref="_draining"/> go, and wakes a reader that waits for that (<see cref="TryEnterAsReader"/>).</summary>
+    private void ExitDraining()
+    {
+        _draining.Exit();
+        if (Interlocked.Exchange(ref _readerWaiting, 0) == 1)
+        {
+            _drainEnded.Set();
         }
     }
 
@@ -272,6 +353,12 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
         {
             while (!_stopping)
             {
+                if (_loopReads)
+                {
+                    _readerResumes.WaitOne(250);
+                    continue;
+                }
+
                 if (!_tun.WaitForPacket(250) || !TryEnterAsReader())
                 {
                     continue;
@@ -283,7 +370,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
                 }
                 finally
                 {
-                    _draining.Exit();
+                    ExitDraining();
                 }
             }
         }
@@ -301,9 +388,9 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     }
 
     /// <summary>
-    /// Takes <see cref="_draining"/> for the TUN reader, or, while a <see cref="DrainNow"/> holds it
-    /// (it reads the packet that woke the reader), sleeps until that ends and returns false: the
-    /// reader then polls again. The flag is raised before the second try and taken down by the
+    /// Takes <see cref="_draining"/> for the thread that reads the device (the TUN reader, or the
+    /// loop attached in its place), or, while a <see cref="DrainNow"/> holds it (it reads the packet
+    /// that woke the reader), sleeps until that ends and returns false: the reader then polls again. The flag is raised before the second try and taken down by the
     /// holder after its exit, both with full fences, so either the try succeeds or the holder
     /// sets the event. Spinning for the lock instead would hold a core that the clients' side of
     /// the same round trip needs on a small machine.
@@ -332,8 +419,9 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// other reader gets a turn), then flushes the sinks that took them: a session's packets of
     /// one drain leave together (over DTLS in one system call). Only under <see cref="_draining"/>:
     /// one reader at a time keeps each session's packets in the order the kernel queued them.
+    /// True when it stopped at the batch's end, so the device may hold more.
     /// </summary>
-    private void DrainLocked(ref byte[] buffer)
+    private bool DrainLocked(ref byte[] buffer)
     {
         try
         {
@@ -342,7 +430,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
                 int n = _tun.TryRead(buffer.AsSpan(OutboundPacket.Headroom, _mtu));
                 if (n == 0)
                 {
-                    return;
+                    return false;
                 }
 
                 if (Dispatch(buffer, n))
@@ -350,6 +438,8 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
                     buffer = OutboundPacket.RentBuffer(_mtu);
                 }
             }
+
+            return true;
         }
         finally
         {

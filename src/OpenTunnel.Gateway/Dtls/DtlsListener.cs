@@ -234,13 +234,33 @@ public sealed class DtlsListener : IDisposable
         byte[] plaintext = new byte[ushort.MaxValue];
         var from = new SocketAddress(socket.AddressFamily);
         using var receiver = new UdpBatchReceiver(socket, ReceiveBatch, MaxMessage, coalesce: true);
+        int device = _directory.AttachDeviceReader();
+        try
+        {
+            ReceiveAndServe(receiver, device, from, plaintext);
+        }
+        finally
+        {
+            _directory.DetachDeviceReader();
+        }
+    }
+
+    /// <summary>
+    /// Takes datagrams in batches and hands them out; after each batch, and whenever the device
+    /// (<paramref name="device"/>, -1: none) was readable, serves the device: one thread carries
+    /// both directions of a session.
+    /// </summary>
+    private void ReceiveAndServe(UdpBatchReceiver receiver, int device, SocketAddress from, byte[] plaintext)
+    {
         int consecutiveErrors = 0;
+        bool deviceHoldsMore = false;
         while (!_stopping)
         {
             int count;
+            bool deviceReady;
             try
             {
-                count = receiver.Receive(StopCheckMillis);
+                count = receiver.Receive(deviceHoldsMore ? 0 : StopCheckMillis, device, out deviceReady);
                 consecutiveErrors = 0;
             }
             catch (SocketException e)
@@ -277,9 +297,14 @@ public sealed class DtlsListener : IDisposable
                 }
             }
 
-            if (count > 0)
+            if (count > 0 || deviceReady || deviceHoldsMore)
             {
-                _directory.OnReceiveBatchDone();
+                var read = _directory.ServeDevice();
+                deviceHoldsMore = read == DeviceRead.More;
+                if (read == DeviceRead.Failed)
+                {
+                    device = -1;
+                }
             }
         }
     }

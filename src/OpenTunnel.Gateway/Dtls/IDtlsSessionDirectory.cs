@@ -15,10 +15,33 @@ public interface IDtlsSessionDirectory
     bool TryFind(DtlsSessionId sessionId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IDtlsSession? session);
 
     /// <summary>
-    /// The receive loop handled a batch of datagrams (their packets went to the sessions). Called on
-    /// the UDP receive thread before it waits for more; a place to send what those packets caused.
+    /// Called once as the receive loop starts: the file descriptor of a device the loop waits on
+    /// together with its socket and serves with <see cref="ServeDevice"/> (the TUN device), or -1.
     /// </summary>
-    void OnReceiveBatchDone();
+    int AttachDeviceReader();
+
+    /// <summary>
+    /// Called on the UDP receive thread after a batch of datagrams (their packets went to the
+    /// sessions), and when the device was readable: sends what those packets caused and what else
+    /// the device holds.
+    /// </summary>
+    DeviceRead ServeDevice();
+
+    /// <summary>Called once as the receive loop ends: it no longer serves the device.</summary>
+    void DetachDeviceReader();
+}
+
+/// <summary>What a read of the device left (<see cref="IDtlsSessionDirectory.ServeDevice"/>).</summary>
+public enum DeviceRead
+{
+    /// <summary>The device held nothing more.</summary>
+    Drained,
+
+    /// <summary>The read stopped at its batch's end: serve the device again before waiting.</summary>
+    More,
+
+    /// <summary>The device failed: stop waiting on it (its failure is reported elsewhere).</summary>
+    Failed,
 }
 
 /// <summary>

@@ -99,8 +99,13 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
         return DtlsConnectHeaders.Build(binding.DtlsSessionId, _options.ClientPort(Listener.LocalEndPoint.Port), suite, parameters);
     }
 
-    /// <summary>Answers the kernel made to the batch's packets leave on this thread (<see cref="IDataPlane.DrainNow"/>).</summary>
-    public void OnReceiveBatchDone() => DataPlane.DrainNow();
+    /// <summary>The receive loop reads the TUN device, instead of a thread of its own (<see cref="IDataPlane.AttachDeviceReader"/>).</summary>
+    public int AttachDeviceReader() => DataPlane.AttachDeviceReader();
+
+    /// <summary>Answers the kernel made to the batch's packets, and what else the device holds, leave on this thread.</summary>
+    public DeviceRead ServeDevice() => DataPlane.ReadDevice();
+
+    public void DetachDeviceReader() => DataPlane.DetachDeviceReader();
 
     /// <summary>A session accepts DTLS while it lives and has a TLS connection (ocserv's worker owns both).</summary>
     public bool TryFind(DtlsSessionId sessionId, [NotNullWhen(true)] out IDtlsSession? session)

@@ -1,3 +1,4 @@
+using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Traffic;
 
 namespace OpenTunnel.Gateway.Sessions;
@@ -27,4 +28,18 @@ public interface IDataPlane
     /// device holds now on the caller's thread, unless another thread does already.
     /// </summary>
     void DrainNow();
+
+    /// <summary>
+    /// A receive loop (the DTLS one) reads the device from now on, instead of the data plane's own
+    /// thread: it waits on the returned file descriptor together with its socket, and calls
+    /// <see cref="ReadDevice"/> after each batch and whenever the device was readable. -1: the
+    /// device has no file descriptor, and nothing changes.
+    /// </summary>
+    int AttachDeviceReader();
+
+    /// <summary>For the loop that called <see cref="AttachDeviceReader"/>: <see cref="DrainNow"/>, but waits for another thread's drain rather than skipping it, and says what it left.</summary>
+    DeviceRead ReadDevice();
+
+    /// <summary>The attached loop ends: the data plane's own thread reads the device again.</summary>
+    void DetachDeviceReader();
 }

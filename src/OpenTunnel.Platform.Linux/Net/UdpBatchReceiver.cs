@@ -13,7 +13,7 @@ namespace OpenTunnel.Platform.Linux.Net;
 /// as a peer with segmentation offload sends it, arrives as one message, which skips the kernel's
 /// work per datagram; the receiver cuts it back into its datagrams, so that callers see each one
 /// as it was sent. Buffers are allocated once; reading allocates nothing. One thread reads; the
-/// datagrams of a batch stay valid until the next <see cref="Receive"/>.
+/// datagrams of a batch stay valid until the next <see cref="Receive(int)"/>.
 /// </summary>
 public sealed unsafe class UdpBatchReceiver : IDisposable
 {
@@ -92,7 +92,7 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
         socket.SafeHandle.DangerousAddRef(ref _addedReference);
     }
 
-    /// <summary>Most messages one <see cref="Receive"/> takes (with coalescing, each may hold a run of datagrams).</summary>
+    /// <summary>Most messages one <see cref="Receive(int)"/> takes (with coalescing, each may hold a run of datagrams).</summary>
     public int Capacity { get; }
 
     /// <summary>True when the kernel hands over coalesced runs (UDP_GRO), which the receiver cuts back into datagrams.</summary>
@@ -104,9 +104,22 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
     /// 0 when the wait timed out.
     /// </summary>
     /// <exception cref="SocketException">The socket failed.</exception>
-    public int Receive(int timeoutMs)
+    public int Receive(int timeoutMs) => Receive(timeoutMs, -1, out _);
+
+    /// <summary>
+    /// As <see cref="Receive(int)"/>, but waits on <paramref name="otherFd"/> too (another file
+    /// descriptor the caller serves on the same thread, such as a TUN device; -1: none).
+    /// <paramref name="otherReady"/> tells whether a wait found it readable (or failed, which its
+    /// own read then reports); the call then returns at once, with the datagrams queued by then,
+    /// or 0. Datagrams already queued come back without a wait, and the other descriptor is not
+    /// looked at: a caller serves it after each batch anyway.
+    /// </summary>
+    /// <exception cref="SocketException">The socket failed.</exception>
+    public int Receive(int timeoutMs, int otherFd, out bool otherReady)
     {
         int fd = (int)_socket.SafeHandle.DangerousGetHandle();
+        var polls = stackalloc PollFd[2];
+        otherReady = false;
         while (true)
         {
             for (int i = 0; i < Capacity; i++)
@@ -140,18 +153,35 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
                 throw new SocketException(errno, $"recvmmsg failed: {Describe(errno)}");
             }
 
-            var poll = new PollFd { Fd = fd, Events = POLLIN };
-            int ready = Poll(&poll, 1, timeoutMs);
-            if (ready == 0)
+            _count = 0;
+            if (otherReady)
             {
-                _count = 0;
                 return 0;
             }
 
-            if (ready < 0 && Marshal.GetLastPInvokeError() != EINTR)
+            polls[0] = new PollFd { Fd = fd, Events = POLLIN };
+            polls[1] = new PollFd { Fd = otherFd, Events = POLLIN };
+            int ready = Poll(polls, otherFd >= 0 ? 2u : 1u, timeoutMs);
+            if (ready == 0)
+            {
+                return 0;
+            }
+
+            if (ready < 0)
             {
                 int pollErrno = Marshal.GetLastPInvokeError();
+                if (pollErrno == EINTR)
+                {
+                    continue;
+                }
+
                 throw new SocketException(pollErrno, $"poll on the UDP socket failed: {Describe(pollErrno)}");
+            }
+
+            otherReady = otherFd >= 0 && polls[1].Revents != 0;
+            if (otherReady && polls[0].Revents == 0)
+            {
+                return 0;
             }
         }
     }

@@ -15,6 +15,14 @@ public interface IPacketDevice
     /// <summary>Waits at most <paramref name="timeoutMs"/> milliseconds (-1: forever) until a packet is queued; false when the wait timed out.</summary>
     bool WaitForPacket(int timeoutMs);
 
+    /// <summary>
+    /// A file descriptor that polls readable while a packet is queued, for a caller that waits on
+    /// the device together with sockets; -1 when the device has none (only <see cref="WaitForPacket"/>
+    /// waits on it). It does not show the rest of a joined packet <see cref="TryRead"/> is still
+    /// handing out.
+    /// </summary>
+    int FileDescriptor { get; }
+
     /// <summary>Whether the device takes packets with work left for the kernel (a joined TCP segment, <see cref="Packets.TcpCoalescer"/>).</summary>
     bool Offloads { get; }
 

@@ -12,6 +12,9 @@ internal sealed class InMemoryPacketDevice : IPacketDevice
 
     public string Name => "memtun0";
 
+    /// <summary>-1 (only <see cref="WaitForPacket"/> waits on this device) unless a test sets a number for a loop to attach with; nothing polls it.</summary>
+    public int FileDescriptor { get; set; } = -1;
+
     /// <summary>Packets the data plane wrote (towards the host), in order.</summary>
     public BlockingCollection<byte[]> Written { get; } = [];
 

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.DataPlane;
+using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.Tests.Connections;
 using OpenTunnel.Gateway.Tests.Sessions;
@@ -195,6 +196,62 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
         _device.Inject(TestPackets.Ipv4("198.18.2.10", address));
 
         await ClientConnectionTests.WaitUntilAsync(() => !sink.Packets.IsEmpty);
+    }
+
+    [Fact]
+    public async Task AttachDeviceReader_DeviceWithoutDescriptor_MinusOne_AndTheReaderThreadCarriesOn()
+    {
+        var (session, address) = Lease();
+        var sink = new RecordingSink();
+        TestSessions.RouteTo(session, sink);
+
+        Assert.Equal(-1, _plane.AttachDeviceReader());
+        _plane.Start();
+        _device.Inject(TestPackets.Ipv4("198.18.2.10", address));
+
+        await ClientConnectionTests.WaitUntilAsync(() => !sink.Packets.IsEmpty);
+    }
+
+    [Fact]
+    public async Task AttachDeviceReader_TheReaderThreadLeavesTheDeviceToTheLoop_UntilItDetaches()
+    {
+        var (session, address) = Lease();
+        var sink = new RecordingSink();
+        TestSessions.RouteTo(session, sink);
+        _device.FileDescriptor = 42;
+
+        Assert.Equal(42, _plane.AttachDeviceReader());
+        _plane.Start();
+        _device.Inject(TestPackets.Ipv4("198.18.2.10", address));
+        await Task.Delay(600);
+        Assert.True(sink.Packets.IsEmpty, "The TUN reader thread read the device while a loop was attached.");
+
+        Assert.Equal(DeviceRead.Drained, _plane.ReadDevice());
+        Assert.True(sink.Packets.TryDequeue(out var sent));
+        Assert.Equal(Environment.CurrentManagedThreadId, sent.ThreadId);
+
+        _plane.DetachDeviceReader();
+        _device.Inject(TestPackets.Ipv4("198.18.2.10", address));
+        await ClientConnectionTests.WaitUntilAsync(() => !sink.Packets.IsEmpty);
+    }
+
+    [Fact]
+    public void ReadDevice_MoreThanOneBatchQueued_SaysMore_ThenDrained()
+    {
+        var (session, address) = Lease();
+        var sink = new RecordingSink();
+        TestSessions.RouteTo(session, sink);
+        _device.FileDescriptor = 42;
+        _plane.AttachDeviceReader();
+        for (int i = 0; i < 70; i++)
+        {
+            _device.Inject(TestPackets.Ipv4("198.18.2.10", address));
+        }
+
+        Assert.Equal(DeviceRead.More, _plane.ReadDevice());
+        Assert.Equal(64, sink.Packets.Count);
+        Assert.Equal(DeviceRead.Drained, _plane.ReadDevice());
+        Assert.Equal(70, sink.Packets.Count);
     }
 
     [Fact]

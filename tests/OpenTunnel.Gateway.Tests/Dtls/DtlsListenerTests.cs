@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
 using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Cstp;
@@ -396,6 +397,27 @@ public sealed class DtlsListenerTests : IDisposable
         int length = client.Receive(buffer, 0, buffer.Length, (int)Wait.TotalMilliseconds);
         Assert.True(length >= 0, "The client received nothing.");
         return buffer[..length];
+    }
+
+    [Fact]
+    public void ReceiveLoop_DeviceReadable_ServedOnTheLoop_AndLeftWhenTheListenerStops()
+    {
+        using var device = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        device.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var host = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        var directory = new DictionaryDtlsSessionDirectory { Device = device };
+        var listener = new DtlsListener(new DtlsOptions(), dpdSeconds: 30, directory, new PacketCounters(), new TestOutputLogger<DtlsListener>(_output));
+        listener.Start(new IPEndPoint(IPAddress.Loopback, 0));
+
+        // No datagram reaches the listener: only the device's readiness wakes the loop.
+        host.SendTo(IpPacket, device.LocalEndPoint!);
+        WaitUntil(() => !directory.Served.IsEmpty);
+        Assert.True(directory.Served.TryDequeue(out byte[]? served));
+        Assert.Equal(IpPacket, served);
+        Assert.False(directory.Detached);
+
+        listener.Dispose();
+        Assert.True(directory.Detached);
     }
 
     private void WaitUntil(Func<bool> condition)

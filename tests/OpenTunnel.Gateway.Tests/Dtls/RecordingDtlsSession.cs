@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using System.Net.Sockets;
 using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Dtls;
@@ -46,10 +47,19 @@ internal sealed class RecordingDtlsSession : IDtlsSession
     public void OnDtlsClosed(IDtlsChannel channel, DtlsCloseReason reason) => Closed.Add(reason);
 }
 
-/// <summary>The session table, as a dictionary.</summary>
+/// <summary>The session table, as a dictionary; with <see cref="Device"/>, a UDP socket stands in for the TUN device the receive loop serves.</summary>
 internal sealed class DictionaryDtlsSessionDirectory : IDtlsSessionDirectory
 {
     private readonly ConcurrentDictionary<DtlsSessionId, IDtlsSession> _sessions = new();
+
+    /// <summary>What the receive loop waits on besides its socket; each datagram queued there is one "packet of the device".</summary>
+    public Socket? Device { get; init; }
+
+    /// <summary>The device's datagrams <see cref="ServeDevice"/> read, on the receive loop's thread.</summary>
+    public ConcurrentQueue<byte[]> Served { get; } = [];
+
+    /// <summary>Whether the receive loop said it no longer serves the device.</summary>
+    public bool Detached { get; private set; }
 
     public void Add(IDtlsSession session) => _sessions[session.DtlsSessionId] = session;
 
@@ -57,8 +67,19 @@ internal sealed class DictionaryDtlsSessionDirectory : IDtlsSessionDirectory
 
     public bool TryFind(DtlsSessionId sessionId, [NotNullWhen(true)] out IDtlsSession? session) => _sessions.TryGetValue(sessionId, out session);
 
-    public void OnReceiveBatchDone()
+    public int AttachDeviceReader() => Device is null ? -1 : (int)Device.Handle;
+
+    public DeviceRead ServeDevice()
     {
-        // No TUN device behind these sessions.
+        byte[] buffer = new byte[2048];
+        while (Device is { Available: > 0 })
+        {
+            int length = Device.Receive(buffer);
+            Served.Enqueue(buffer[..length]);
+        }
+
+        return DeviceRead.Drained;
     }
+
+    public void DetachDeviceReader() => Detached = true;
 }

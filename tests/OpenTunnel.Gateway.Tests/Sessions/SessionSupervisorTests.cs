@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Configuration;
+using OpenTunnel.Gateway.Dtls;
 using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Gateway.Traffic;
@@ -245,6 +246,14 @@ public sealed class SessionSupervisorTests
         }
 
         public void DrainNow()
+        {
+        }
+
+        public int AttachDeviceReader() => -1;
+
+        public DeviceRead ReadDevice() => DeviceRead.Drained;
+
+        public void DetachDeviceReader()
         {
         }
     }

@@ -22,6 +22,13 @@ public sealed class UdpBatchReceiverTests : IDisposable
         _client.Dispose();
     }
 
+    private static Socket BoundSocket()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
+    }
+
     [Fact]
     public void Receive_SeveralQueuedDatagrams_ReturnsThemInOneBatchWithSender()
     {
@@ -47,6 +54,54 @@ public sealed class UdpBatchReceiverTests : IDisposable
         }
 
         Assert.Equal([[1, 1, 1], [2, 2, 2], [3, 3, 3], [4, 4, 4], [5, 5, 5]], received);
+    }
+
+    [Fact]
+    public void Receive_OtherDescriptorReadable_ReturnsAtOnceWithNoDatagram_AndSaysSo()
+    {
+        using var other = BoundSocket();
+        using var receiver = new UdpBatchReceiver(_server, capacity: 8, slotSize: 2048);
+        _client.SendTo(new byte[] { 7 }, other.LocalEndPoint!);
+
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        int count = receiver.Receive(timeoutMs: 5000, (int)other.Handle, out bool otherReady);
+
+        Assert.Equal(0, count);
+        Assert.True(otherReady);
+        Assert.True(waited.Elapsed < TimeSpan.FromSeconds(4), "Receive waited out its timeout although the other descriptor was readable.");
+    }
+
+    [Fact]
+    public void Receive_DatagramsQueued_ReturnedWithoutAWait_SoTheOtherIsNotLookedAt()
+    {
+        using var other = BoundSocket();
+        using var receiver = new UdpBatchReceiver(_server, capacity: 8, slotSize: 2048);
+        _client.SendTo(new byte[] { 7 }, other.LocalEndPoint!);
+        _client.SendTo(new byte[] { 1, 2 }, _server.LocalEndPoint!);
+        while (other.Available == 0 || _server.Available == 0)
+        {
+            Thread.Sleep(10);
+        }
+
+        int count = receiver.Receive(timeoutMs: 5000, (int)other.Handle, out bool otherReady);
+
+        Assert.Equal(1, count);
+        Assert.Equal([1, 2], receiver.Datagram(0).ToArray());
+        Assert.False(otherReady);
+        Assert.Equal(0, receiver.Receive(timeoutMs: 5000, (int)other.Handle, out otherReady));
+        Assert.True(otherReady);
+    }
+
+    [Fact]
+    public void Receive_NeitherReadable_TimesOut_OtherNotReady()
+    {
+        using var other = BoundSocket();
+        using var receiver = new UdpBatchReceiver(_server, capacity: 8, slotSize: 2048);
+
+        int count = receiver.Receive(timeoutMs: 50, (int)other.Handle, out bool otherReady);
+
+        Assert.Equal(0, count);
+        Assert.False(otherReady);
     }
 
     [Fact]
