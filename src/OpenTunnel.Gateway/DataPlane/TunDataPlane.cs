@@ -225,6 +225,12 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
 
     public void Dispose()
     {
+        if (_stopping)
+        {
+            // Disposed already: the gateway stops its data plane, and the host disposes it again.
+            return;
+        }
+
         _stopping = true;
         _readerResumes.Set();
         _reader?.Join(TimeSpan.FromSeconds(2));

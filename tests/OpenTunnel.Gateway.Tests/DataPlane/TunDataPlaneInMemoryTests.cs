@@ -236,6 +236,16 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     }
 
     [Fact]
+    public void Dispose_Twice_TheSecondDoesNothing()
+    {
+        // The gateway disposes its data plane as it stops, and the host's container again after it.
+        _plane.Start();
+        _plane.Dispose();
+
+        _plane.Dispose();
+    }
+
+    [Fact]
     public void ReadDevice_MoreThanOneBatchQueued_SaysMore_ThenDrained()
     {
         var (session, address) = Lease();
