@@ -23,7 +23,7 @@ namespace OpenTunnel.Gateway.DataPlane;
 /// </summary>
 public sealed class TunDataPlane : IDataPlane, IDisposable
 {
-    private readonly ConcurrentDictionary<uint, GatewaySession> _routes = new();
+    private readonly Ipv4Routes _routes;
     private readonly ConcurrentDictionary<Ipv6Number, GatewaySession> _routes6 = new();
     private readonly IPacketDevice _tun;
     private readonly IPv4AddressPool _pool;
@@ -67,6 +67,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
         _tun = tun;
         _mtu = mtu;
         _pool = pool;
+        _routes = new Ipv4Routes(IPv4AddressPool.ToUInt32(pool.Network.BaseAddress), 1 << (32 - pool.Network.PrefixLength));
         _pool6 = pool6;
         _counters = counters;
         _time = time;
@@ -80,7 +81,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// <summary>Routes packets for the session's leased addresses to it.</summary>
     public void Register(GatewaySession session)
     {
-        _routes[session.IPv4Address] = session;
+        _routes.Set(session.IPv4Address, session);
         if (session.IPv6Address != Ipv6Number.Zero)
         {
             _routes6[session.IPv6Address] = session;
@@ -90,7 +91,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// <summary>Stops routing to the session (only the addresses still its own).</summary>
     public void Unregister(GatewaySession session)
     {
-        _routes.TryRemove(new KeyValuePair<uint, GatewaySession>(session.IPv4Address, session));
+        _routes.Remove(session.IPv4Address, session);
         _routes6.TryRemove(new KeyValuePair<Ipv6Number, GatewaySession>(session.IPv6Address, session));
     }
 
@@ -466,7 +467,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
         GatewaySession? session;
         if (IpPacket.TryReadIpv4(packet, out var header))
         {
-            _routes.TryGetValue(header.Destination, out session);
+            session = _routes.Find(header.Destination);
         }
         else if (IpPacket.TryReadIpv6(packet, out var header6))
         {
