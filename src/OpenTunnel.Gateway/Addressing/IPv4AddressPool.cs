@@ -68,6 +68,12 @@ public sealed class IPv4AddressPool
 
     public IPNetwork Network { get; }
 
+    /// <summary>The pool's network address, as a number: its first address.</summary>
+    public uint First => _network;
+
+    /// <summary>How many addresses the pool spans, network and broadcast addresses included.</summary>
+    public int Size => _leased.Length;
+
     /// <summary>The gateway's own address on the TUN device: the first usable address of the pool.</summary>
     public uint GatewayAddress => _network + 1;
 

@@ -1,3 +1,4 @@
+using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Sessions;
 
 namespace OpenTunnel.Gateway.DataPlane;
@@ -20,14 +21,12 @@ internal sealed class Ipv4Routes
     private readonly GatewaySession?[]?[] _pages;
     private readonly Lock _paging = new();
 
-    /// <param name="network">The pool's network address, as a number.</param>
-    /// <param name="size">How many addresses the pool spans.</param>
-    public Ipv4Routes(uint network, int size)
+    /// <summary>Routes for the addresses of <paramref name="pool"/>.</summary>
+    public Ipv4Routes(IPv4AddressPool pool)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
-        _network = network;
-        _size = (uint)size;
-        _pages = new GatewaySession?[]?[(size + PageSize - 1) >> PageBits];
+        _network = pool.First;
+        _size = (uint)pool.Size;
+        _pages = new GatewaySession?[]?[(pool.Size + PageSize - 1) >> PageBits];
     }
 
     /// <summary>The session routed at <paramref name="address"/>, or null (none, or outside the pool).</summary>

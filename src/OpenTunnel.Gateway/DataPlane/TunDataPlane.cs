@@ -67,7 +67,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
         _tun = tun;
         _mtu = mtu;
         _pool = pool;
-        _routes = new Ipv4Routes(IPv4AddressPool.ToUInt32(pool.Network.BaseAddress), 1 << (32 - pool.Network.PrefixLength));
+        _routes = new Ipv4Routes(pool);
         _pool6 = pool6;
         _counters = counters;
         _time = time;
@@ -397,9 +397,9 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// <summary>
     /// Takes <see cref="_draining"/> for the thread that reads the device (the TUN reader, or the
     /// loop attached in its place), or, while a <see cref="DrainNow"/> holds it (it reads the packet
-    /// that woke the reader), sleeps until that ends and returns false: the reader then polls again. The flag is raised before the second try and taken down by the
-    /// holder after its exit, both with full fences, so either the try succeeds or the holder
-    /// sets the event. Spinning for the lock instead would hold a core that the clients' side of
+    /// that woke the reader), sleeps until that ends and returns false: the reader then polls again.
+    /// The flag is raised before the second try and taken down by the holder after its exit, both
+    /// with full fences, so either the try succeeds or the holder sets the event. Spinning for the lock instead would hold a core that the clients' side of
     /// the same round trip needs on a small machine.
     /// </summary>
     private bool TryEnterAsReader()

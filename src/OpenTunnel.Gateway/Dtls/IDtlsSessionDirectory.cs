@@ -6,8 +6,9 @@ namespace OpenTunnel.Gateway.Dtls;
 
 /// <summary>
 /// How the DTLS listener finds the CSTP session a ClientHello belongs to: by the 32-byte session
-/// id the gateway sent in <c>X-DTLS-Session-ID</c>. Implemented by the gateway's session table;
-/// called on the UDP receive thread, so it must be quick and must not block.
+/// id the gateway sent in <c>X-DTLS-Session-ID</c>, and the device its receive loop serves too.
+/// Implemented by the gateway's session table; called on the UDP receive thread, so it must be
+/// quick and must not block, save <see cref="ServeDevice"/> waiting out another thread's drain.
 /// </summary>
 public interface IDtlsSessionDirectory
 {

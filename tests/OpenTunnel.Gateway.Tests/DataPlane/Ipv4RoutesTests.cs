@@ -8,7 +8,7 @@ namespace OpenTunnel.Gateway.Tests.DataPlane;
 public sealed class Ipv4RoutesTests
 {
     private static readonly uint Network = IPv4AddressPool.ToUInt32(System.Net.IPAddress.Parse("198.18.128.0"));
-    private readonly Ipv4Routes _routes = new(Network, 1 << 15);
+    private readonly Ipv4Routes _routes = new(new IPv4AddressPool(System.Net.IPNetwork.Parse("198.18.128.0/17")));
 
     [Fact]
     public void Find_NothingRouted_Null()
@@ -71,7 +71,7 @@ public sealed class Ipv4RoutesTests
     [Fact]
     public void ASlash8Pool_RoutesItsLastAddress_AndNoOther()
     {
-        var routes = new Ipv4Routes(IPv4AddressPool.ToUInt32(System.Net.IPAddress.Parse("10.0.0.0")), 1 << 24);
+        var routes = new Ipv4Routes(new IPv4AddressPool(System.Net.IPNetwork.Parse("10.0.0.0/8")));
         var session = TestSessions.New();
 
         routes.Set(IPv4AddressPool.ToUInt32(System.Net.IPAddress.Parse("10.255.255.254")), session);
