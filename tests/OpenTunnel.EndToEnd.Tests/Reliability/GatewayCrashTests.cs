@@ -60,7 +60,7 @@ public sealed class GatewayCrashTests(ITestOutputHelper output)
         // The revocation was saved (DATA/revocations.json) and still refuses the token it covered.
         var refused = OpenConnectClient.Authenticate(gateway, malloryToken);
         Assert.NotEqual(0, refused.ExitCode);
-        Assert.Contains("revoked", gateway.Process.Output, StringComparison.Ordinal);
+        await gateway.Process.WaitForOutputAsync("revoked", TimeSpan.FromSeconds(10));
 
         // The session was saved (DATA/sessions.json): openconnect reconnects with its cookie, without
         // a new sign-in, and keeps its address (it would give up if the address changed).

@@ -40,7 +40,7 @@ public sealed class GatewayDiskFullTests(ITestOutputHelper output)
         string data = gateway.DataDirectory;
         Assert.Contains("opentunnel-test", InGatewayMounts(gateway, "cat", "/proc/self/mounts"), StringComparison.Ordinal);
         using var alice = await OpenConnectClient.ConnectWithTokenAsync(gateway, gateway.TokenFile(gateway.MintToken("alice")), "ocalice");
-        Assert.Contains("\"user\":\"alice\"", InGatewayMounts(gateway, "cat", Path.Combine(data, "sessions.json")), StringComparison.Ordinal);
+        Assert.Contains("\"user\":\"alice\"", await SessionFileOnceAsync(gateway, file => file.Contains("\"user\":\"alice\"", StringComparison.Ordinal), TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
 
         // Fill the tmpfs: dd stops at ENOSPC.
         InGatewayMounts(gateway, "sh", "-c", $"dd if=/dev/zero of='{data}/fill' bs=64k 2>&1 || true");
@@ -54,7 +54,8 @@ public sealed class GatewayDiskFullTests(ITestOutputHelper output)
         JsonNode revoked = (await gateway.ControlAsync("revoke", "alice"))!;
         Assert.Equal(1, revoked["sessions"]!.GetValue<int>());
         Assert.False(revoked["saved"]!.GetValue<bool>());
-        Assert.Contains("Cannot save the revocations", gateway.Process.Output, StringComparison.Ordinal);
+        // The console logger writes its lines from a queue of its own: the line may follow the answer.
+        await gateway.Process.WaitForOutputAsync("Cannot save the revocations", TimeSpan.FromSeconds(10));
         Assert.NotEqual(0, await alice.Process.WaitForExitAsync(TimeSpan.FromSeconds(20)));
         Assert.NotEqual(0, OpenConnectClient.Authenticate(gateway, gateway.TokenFile(gateway.MintToken("alice", issuedAt: DateTimeOffset.UtcNow.AddMinutes(-1)))).ExitCode);
         await gateway.ControlAsync("revoke", "mallory");
@@ -70,24 +71,24 @@ public sealed class GatewayDiskFullTests(ITestOutputHelper output)
         string revocations = InGatewayMounts(gateway, "cat", Path.Combine(data, "revocations.json"));
         Assert.Contains("\"alice\"", revocations, StringComparison.Ordinal);
         Assert.Contains("\"mallory\"", revocations, StringComparison.Ordinal);
-        Assert.Contains("Revocations saved to", gateway.Process.Output, StringComparison.Ordinal);
+        await gateway.Process.WaitForOutputAsync("Revocations saved to", TimeSpan.FromSeconds(10));
         bob.Process.Signal(2);
         await bob.Process.WaitForExitAsync(TimeSpan.FromSeconds(20));
         await gateway.Process.WaitForOutputAsync("Sessions saved to", TimeSpan.FromSeconds(10));
         // A write the writer had pending from the full disk may be the one that succeeds, with bob still
         // in it; the write after bob's end then follows within SessionStore.WriteInterval.
-        Assert.DoesNotContain("\"user\":\"bob\"", await SessionFileOnceWithoutAsync(gateway, "\"user\":\"bob\"", TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+        Assert.DoesNotContain("\"user\":\"bob\"", await SessionFileOnceAsync(gateway, file => !file.Contains("\"user\":\"bob\"", StringComparison.Ordinal), TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
         output.WriteLine(string.Join('\n', gateway.Process.Output.Split('\n').Where(l => l.Contains("save", StringComparison.OrdinalIgnoreCase))));
     }
 
-    /// <summary>The gateway's session file once it no longer holds <paramref name="part"/>, or as it is after <paramref name="timeout"/>.</summary>
-    private static async Task<string> SessionFileOnceWithoutAsync(GatewayInstance gateway, string part, TimeSpan timeout)
+    /// <summary>The gateway's session file once it is <paramref name="wanted"/>, or as it is after <paramref name="timeout"/>.</summary>
+    private static async Task<string> SessionFileOnceAsync(GatewayInstance gateway, Func<string, bool> wanted, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             string file = InGatewayMounts(gateway, "cat", Path.Combine(gateway.DataDirectory, "sessions.json"));
-            if (!file.Contains(part, StringComparison.Ordinal) || DateTime.UtcNow >= deadline)
+            if (wanted(file) || DateTime.UtcNow >= deadline)
             {
                 return file;
             }
