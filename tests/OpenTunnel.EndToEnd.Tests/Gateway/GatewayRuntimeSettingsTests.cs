@@ -51,6 +51,14 @@ public sealed class GatewayRuntimeSettingsTests
         Assert.False(properties["System.Runtime.TieredPGO"]!.GetValue<bool>());
     }
 
+    [Fact]
+    public void RuntimeConfig_HasCallsCountedTowardsOptimizedCodeFromTheStart()
+    {
+        var properties = RuntimeConfigProperties();
+
+        Assert.Equal(0, properties["System.Runtime.TieredCompilation.CallCountingDelayMs"]!.GetValue<int>());
+    }
+
     /// <summary>The configProperties of the runtimeconfig.json the gateway ships with.</summary>
     private static JsonNode RuntimeConfigProperties()
     {
