@@ -91,7 +91,7 @@ public sealed class TunnelSettings
         {
             IPv4Address = IPv4AddressPool.ToAddress(address),
             IPv4PrefixLength = Pool.PrefixLength,
-            IPv6Address = address6 == Ipv6Number.Zero ? null : address6.ToAddress(),
+            IPv6Address = address6.ToAddressOrNull(),
             IPv6PrefixLength = IPv6Pool?.PrefixLength ?? 128,
             DnsServers = policy.DnsServers,
             DefaultDomain = policy.DefaultDomain,

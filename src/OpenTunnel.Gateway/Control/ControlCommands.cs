@@ -8,7 +8,6 @@ using OpenTunnel.Gateway.Metrics;
 using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.SignIn;
 using OpenTunnel.Gateway.Traffic;
-using OpenTunnel.Platform.Linux.Packets;
 
 namespace OpenTunnel.Gateway.Control;
 
@@ -259,7 +258,7 @@ internal sealed class ControlCommands
                 ["deviceId"] = session.DeviceId,
                 ["unmanaged"] = session.Unmanaged,
                 ["address"] = session.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(session.IPv4Address).ToString(),
-                ["address6"] = session.IPv6Address == Ipv6Number.Zero ? null : session.IPv6Address.ToAddress().ToString(),
+                ["address6"] = session.IPv6Address.ToAddressOrNull()?.ToString(),
                 ["client"] = session.ClientEndPoint.ToString(),
                 ["bytesIn"] = session.BytesFromClient,
                 ["bytesOut"] = session.BytesToClient,
@@ -308,7 +307,7 @@ internal sealed class ControlCommands
         {
             records.Add(new EndedSessionRecord(ended.Sequence, ended.RecordId, ended.SessionId, ended.UserName, ended.Subject, ended.DeviceId, ended.Client.ToString(),
                 ended.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(ended.IPv4Address).ToString(),
-                ended.IPv6Address == Ipv6Number.Zero ? null : ended.IPv6Address.ToAddress().ToString(),
+                ended.IPv6Address.ToAddressOrNull()?.ToString(),
                 ended.SignedInAt, ended.EndedAt, ended.Reason, ended.BytesFromClient, ended.BytesToClient));
         }
 

@@ -2,7 +2,6 @@ using System.Net;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Sessions;
-using OpenTunnel.Platform.Linux.Packets;
 
 namespace OpenTunnel.Gateway.Firewall;
 
@@ -140,7 +139,7 @@ public sealed class SessionFirewall : ISessionFirewall
     private static SessionRules RulesOf(GatewaySession session, TunnelSettings tunnel, NetworkOptions network)
     {
         IPAddress? address4 = session.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(session.IPv4Address);
-        IPAddress? address6 = session.IPv6Address == Ipv6Number.Zero ? null : session.IPv6Address.ToAddress();
+        IPAddress? address6 = session.IPv6Address.ToAddressOrNull();
         if (tunnel.PolicyFor(session.Groups, session.Unmanaged) is not { } policy)
         {
             return new SessionRules(address4, address6, [], []);

@@ -133,7 +133,7 @@ public static class SessionFile
         }
 
         WriteIfPresent(json, "ipv4", session.IPv4Address == 0 ? null : IPv4AddressPool.ToAddress(session.IPv4Address).ToString());
-        WriteIfPresent(json, "ipv6", session.IPv6Address == Ipv6Number.Zero ? null : session.IPv6Address.ToAddress().ToString());
+        WriteIfPresent(json, "ipv6", session.IPv6Address.ToAddressOrNull()?.ToString());
         json.WriteEndObject();
     }
 

@@ -50,5 +50,8 @@ public readonly record struct Ipv6Number(ulong Upper, ulong Lower)
         return new IPAddress(bytes);
     }
 
+    /// <summary>The address, or null for <see cref="Zero"/>, which stands for "no IPv6 address" (a session without one).</summary>
+    public IPAddress? ToAddressOrNull() => this == Zero ? null : ToAddress();
+
     public override string ToString() => ToAddress().ToString();
 }

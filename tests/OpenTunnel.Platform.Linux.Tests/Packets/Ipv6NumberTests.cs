@@ -36,6 +36,13 @@ public sealed class Ipv6NumberTests
     }
 
     [Fact]
+    public void ToAddressOrNull_NullForZeroOnly()
+    {
+        Assert.Null(Ipv6Number.Zero.ToAddressOrNull());
+        Assert.Equal(IPAddress.Parse("2001:db8::1"), Ipv6Number.Of(IPAddress.Parse("2001:db8::1")).ToAddressOrNull());
+    }
+
+    [Fact]
     public void Zero_IsTheUnspecifiedAddress()
     {
         Assert.Equal(IPAddress.IPv6Any, Ipv6Number.Zero.ToAddress());
