@@ -48,16 +48,17 @@ internal sealed class Ipv4Routes
     {
         uint offset = address - _network;
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(offset, _size, nameof(address));
-        var page = Volatile.Read(ref _pages[offset >> PageBits]);
+        ref var slot = ref _pages[offset >> PageBits];
+        var page = Volatile.Read(ref slot);
         if (page is null)
         {
             lock (_paging)
             {
-                page = _pages[offset >> PageBits];
+                page = slot;
                 if (page is null)
                 {
                     page = new GatewaySession?[PageSize];
-                    Volatile.Write(ref _pages[offset >> PageBits], page);
+                    Volatile.Write(ref slot, page);
                 }
             }
         }

@@ -399,8 +399,9 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// loop attached in its place), or, while a <see cref="DrainNow"/> holds it (it reads the packet
     /// that woke the reader), sleeps until that ends and returns false: the reader then polls again.
     /// The flag is raised before the second try and taken down by the holder after its exit, both
-    /// with full fences, so either the try succeeds or the holder sets the event. Spinning for the lock instead would hold a core that the clients' side of
-    /// the same round trip needs on a small machine.
+    /// with full fences, so either the try succeeds or the holder sets the event. Spinning for the
+    /// lock instead would hold a core that the clients' side of the same round trip needs on a small
+    /// machine.
     /// </summary>
     private bool TryEnterAsReader()
     {

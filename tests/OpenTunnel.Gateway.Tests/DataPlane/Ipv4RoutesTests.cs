@@ -1,3 +1,4 @@
+using System.Net;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.DataPlane;
 using OpenTunnel.Gateway.Tests.Sessions;
@@ -7,8 +8,8 @@ namespace OpenTunnel.Gateway.Tests.DataPlane;
 [Trait("Category", "Unit")]
 public sealed class Ipv4RoutesTests
 {
-    private static readonly uint Network = IPv4AddressPool.ToUInt32(System.Net.IPAddress.Parse("198.18.128.0"));
-    private readonly Ipv4Routes _routes = new(new IPv4AddressPool(System.Net.IPNetwork.Parse("198.18.128.0/17")));
+    private static readonly uint Network = IPv4AddressPool.ToUInt32(IPAddress.Parse("198.18.128.0"));
+    private readonly Ipv4Routes _routes = new(new IPv4AddressPool(IPNetwork.Parse("198.18.128.0/17")));
 
     [Fact]
     public void Find_NothingRouted_Null()
@@ -71,12 +72,13 @@ public sealed class Ipv4RoutesTests
     [Fact]
     public void ASlash8Pool_RoutesItsLastAddress_AndNoOther()
     {
-        var routes = new Ipv4Routes(new IPv4AddressPool(System.Net.IPNetwork.Parse("10.0.0.0/8")));
+        var routes = new Ipv4Routes(new IPv4AddressPool(IPNetwork.Parse("10.0.0.0/8")));
         var session = TestSessions.New();
+        uint last = IPv4AddressPool.ToUInt32(IPAddress.Parse("10.255.255.254"));
 
-        routes.Set(IPv4AddressPool.ToUInt32(System.Net.IPAddress.Parse("10.255.255.254")), session);
+        routes.Set(last, session);
 
-        Assert.Same(session, routes.Find(IPv4AddressPool.ToUInt32(System.Net.IPAddress.Parse("10.255.255.254"))));
-        Assert.Null(routes.Find(IPv4AddressPool.ToUInt32(System.Net.IPAddress.Parse("10.0.0.2"))));
+        Assert.Same(session, routes.Find(last));
+        Assert.Null(routes.Find(IPv4AddressPool.ToUInt32(IPAddress.Parse("10.0.0.2"))));
     }
 }
