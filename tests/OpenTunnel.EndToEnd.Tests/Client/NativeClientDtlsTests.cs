@@ -37,7 +37,7 @@ public sealed class NativeClientDtlsTests
         Assert.True(Dtls(after, "bytesIn") - Dtls(before, "bytesIn") >= 840, $"DTLS bytes in: {Dtls(before, "bytesIn")} → {Dtls(after, "bytesIn")}.");
         Assert.True(Dtls(after, "bytesOut") - Dtls(before, "bytesOut") >= 840, $"DTLS bytes out: {Dtls(before, "bytesOut")} → {Dtls(after, "bytesOut")}.");
         Assert.Equal("DTLS", after["channel"]!.GetValue<string>());
-        Assert.Contains("DTLS established", gateway.Process.Output, StringComparison.Ordinal);
+        await gateway.Process.WaitForOutputAsync("DTLS established", TimeSpan.FromSeconds(10));
         var scrape = gateway.Topology.Exec(gateway.Topology.Gateway, "curl", "-s", "-m", "5", "http://127.0.0.1:9464/metrics").EnsureSuccess().StandardOutput;
         Assert.Matches("opentunnel_gateway_dtls_handshakes_total\\{[^}]*result=\"succeeded\"[^}]*\\} 1", scrape);
         string status = await WaitForStatusAsync(home, "Channel: DTLS since");

@@ -41,7 +41,7 @@ public sealed partial class NativeClientReconnectTests
         Assert.Contains("reconnecting with the session cookie", client.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("signing in again", client.Output, StringComparison.Ordinal);
         Ping(gateway);
-        Assert.Contains("(reconnect)", gateway.Process.Output, StringComparison.Ordinal);
+        await gateway.Process.WaitForOutputAsync("(reconnect)", TimeSpan.FromSeconds(10));
         Assert.DoesNotContain("Sign-in of alice", gateway.Process.Output, StringComparison.Ordinal);
         await StopAsync(client);
     }
@@ -61,7 +61,7 @@ public sealed partial class NativeClientReconnectTests
         Assert.False(client.HasExited, client.Output);
         Assert.Contains("The gateway shut down: reconnecting with the session cookie", client.Output, StringComparison.Ordinal);
         Assert.Contains("The gateway no longer knows the session", client.Output, StringComparison.Ordinal);
-        Assert.Contains("Sign-in of alice", gateway.Process.Output, StringComparison.Ordinal);
+        await gateway.Process.WaitForOutputAsync("Sign-in of alice", TimeSpan.FromSeconds(10));
         Ping(gateway);
         await StopAsync(client);
     }

@@ -41,7 +41,7 @@ public sealed class GatewaySmallPoolTests : IClassFixture<GatewaySmallPoolTests.
 
         Assert.NotEqual(0, exit);
         Assert.Contains("VPN service unavailable; reason: The address pool is exhausted", second.Process.Output, StringComparison.Ordinal);
-        Assert.Contains("the address pool 198.18.128.0/30 is exhausted (1 addresses)", Gateway.Process.Output, StringComparison.Ordinal);
+        await Gateway.Process.WaitForOutputAsync("the address pool 198.18.128.0/30 is exhausted (1 addresses)", TimeSpan.FromSeconds(10));
         Assert.Equal(NetworkTopology.GatewayCorpAddress, Curl(NetworkTopology.CorpAddress, _fixture.Corp.Port));
     }
 

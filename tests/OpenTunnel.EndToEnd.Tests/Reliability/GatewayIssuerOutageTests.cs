@@ -52,8 +52,8 @@ public sealed class GatewayIssuerOutageTests(ITestOutputHelper output)
             running = null;
             await gateway.StartAgainAsync();
             Assert.Equal(0, SignIn(gateway, keys, "bob"));
-            Assert.Contains($"token signing keys saved in {saved}", gateway.Process.Output, StringComparison.Ordinal);
-            Assert.Contains("cannot be reached", gateway.Process.Output, StringComparison.Ordinal);
+            await gateway.Process.WaitForOutputAsync($"token signing keys saved in {saved}", TimeSpan.FromSeconds(10));
+            await gateway.Process.WaitForOutputAsync("cannot be reached", TimeSpan.FromSeconds(10));
 
             // The issuer back at its address with a rotated key: a token signed with it makes the gateway fetch it.
             issuer = running = await OidcDiscoveryServer.StartAsync(port);
