@@ -59,6 +59,14 @@ public sealed class GatewayRuntimeSettingsTests
         Assert.Equal(0, properties["System.Runtime.TieredCompilation.CallCountingDelayMs"]!.GetValue<int>());
     }
 
+    [Fact]
+    public void RuntimeConfig_HasMethodsOptimizedAfterFiveCalls()
+    {
+        var properties = RuntimeConfigProperties();
+
+        Assert.Equal(5, properties["System.Runtime.TieredCompilation.CallCountThreshold"]!.GetValue<int>());
+    }
+
     /// <summary>The configProperties of the runtimeconfig.json the gateway ships with.</summary>
     private static JsonNode RuntimeConfigProperties()
     {
