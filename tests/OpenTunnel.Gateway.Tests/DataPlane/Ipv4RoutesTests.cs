@@ -32,24 +32,14 @@ public sealed class Ipv4RoutesTests
     }
 
     [Fact]
-    public void Set_AddressRoutedAlready_TheNewSessionReplacesIt()
+    public void Set_AddressRoutedAlready_TheNewSessionReplacesIt_AndRemoveActsOnlyWhileTheAddressLeadsToThatSession()
     {
         var old = TestSessions.New(1);
         var current = TestSessions.New(2);
         _routes.Set(Network + 9, old);
 
         _routes.Set(Network + 9, current);
-
         Assert.Same(current, _routes.Find(Network + 9));
-    }
-
-    [Fact]
-    public void Remove_OnlyWhileTheAddressStillLeadsToThatSession()
-    {
-        var old = TestSessions.New(1);
-        var current = TestSessions.New(2);
-        _routes.Set(Network + 9, old);
-        _routes.Set(Network + 9, current);
 
         _routes.Remove(Network + 9, old);
         Assert.Same(current, _routes.Find(Network + 9));
