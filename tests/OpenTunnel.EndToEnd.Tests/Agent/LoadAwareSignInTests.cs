@@ -45,7 +45,7 @@ public sealed class LoadAwareSignInTests
         Assert.StartsWith("198.18.128.", alice.Address, StringComparison.Ordinal);
         Assert.True(bob.Address.StartsWith("198.18.129.", StringComparison.Ordinal),
             $"bob got {bob.Address} from the first gateway. Its file:\n{await File.ReadAllTextAsync(gateway.ConfigFile)}\nIts log:\n{gateway.Process.Output}");
-        await SignInRedirectTests.WaitForOutputAsync(bob, "Established DTLS connection");
+        await bob.Process.WaitForOutputAsync("Established DTLS connection", TimeSpan.FromSeconds(15));
         Assert.Contains($"GET https://{PeerGateway.Address}/?ot-redirected=1", bob.Process.Output, StringComparison.Ordinal);
         string dtls = SignInRedirectTests.Series("sessions_connected", "channel=\"dtls\"", 1);
         Assert.Matches(dtls, await SignInRedirectTests.ScrapeUntilAsync(gateway, PeerGateway.MetricsPort, dtls));

@@ -28,10 +28,10 @@ public sealed class NativeClientDtlsTests
         using TrackedProcess client = await NativeClientTests.ConnectAsync(gateway, TokenFile(gateway), home);
 
         await client.WaitForOutputAsync("DTLS is up", TimeSpan.FromSeconds(20));
-        await WaitForChannelAsync(gateway, "DTLS", TimeSpan.FromSeconds(10));
-        var before = await AliceAsync(gateway);
+        await gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(10));
+        var before = await gateway.SessionOfAsync("alice");
         Ping(gateway, count: 10).EnsureSuccess();
-        var after = await AliceAsync(gateway);
+        var after = await gateway.SessionOfAsync("alice");
 
         // 10 echo requests of 84 bytes came in over DTLS, and the answers went out over it.
         Assert.True(Dtls(after, "bytesIn") - Dtls(before, "bytesIn") >= 840, $"DTLS bytes in: {Dtls(before, "bytesIn")} → {Dtls(after, "bytesIn")}.");
@@ -61,7 +61,7 @@ public sealed class NativeClientDtlsTests
         clock.Stop();
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"The first ping took {clock.Elapsed.TotalMilliseconds:0} ms after 'Connected'.\n{client.Output}");
-        Assert.Equal("TLS", (await AliceAsync(gateway))["channel"]!.GetValue<string>());
+        Assert.Equal("TLS", (await gateway.SessionOfAsync("alice"))["channel"]!.GetValue<string>());
         Assert.DoesNotContain("DTLS is up", client.Output, StringComparison.Ordinal);
         await WaitForStatusAsync(home, "Channel: TLS since");
         // UDP refused on output: the handshake fails at once, and says when it is tried again.
@@ -77,8 +77,8 @@ public sealed class NativeClientDtlsTests
         using var home = new TemporaryDirectory();
         using TrackedProcess client = await NativeClientTests.ConnectAsync(gateway, TokenFile(gateway), home);
         await client.WaitForOutputAsync("DTLS is up", TimeSpan.FromSeconds(20));
-        await WaitForChannelAsync(gateway, "DTLS", TimeSpan.FromSeconds(10));
-        var before = await AliceAsync(gateway);
+        await gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(10));
+        var before = await gateway.SessionOfAsync("alice");
 
         // 45 s: the client declares DTLS dead 10 s after the block (later on a loaded machine), and
         // iperf3's TCP connection sits in its retransmission back-off meanwhile: with the round trip
@@ -91,9 +91,9 @@ public sealed class NativeClientDtlsTests
         try
         {
             await client.WaitForOutputAsync("go over TLS again", TimeSpan.FromSeconds(30));
-            await WaitForChannelAsync(gateway, "TLS", TimeSpan.FromSeconds(30));
+            await gateway.WaitForChannelAsync("alice", "TLS", TimeSpan.FromSeconds(30));
             var report = JsonNode.Parse((await transfer.WaitAsync(TimeSpan.FromSeconds(120))).EnsureSuccess().StandardOutput)!;
-            var during = await AliceAsync(gateway);
+            var during = await gateway.SessionOfAsync("alice");
             long overTls = (Number(during, "bytesIn") - Number(before, "bytesIn")) - (Dtls(during, "bytesIn") - Dtls(before, "bytesIn"));
             Assert.True(overTls > 1_000_000, $"Only {overTls} bytes of the transfer arrived over TLS; iperf3's intervals: "
                 + string.Join(", ", report["intervals"]!.AsArray().Select(i => i!["sum"]!["bytes"]!.GetValue<long>())) + $"\n{client.Output}");
@@ -107,12 +107,12 @@ public sealed class NativeClientDtlsTests
         // DTLS is tried again 60 s after it was declared dead; the same session takes it back.
         await WaitForOutputCountAsync(client, "DTLS is up", 2, TimeSpan.FromSeconds(100));
         Ping(gateway, count: 3).EnsureSuccess();
-        await WaitForChannelAsync(gateway, "DTLS", TimeSpan.FromSeconds(15));
-        var back = await AliceAsync(gateway);
+        await gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(15));
+        var back = await gateway.SessionOfAsync("alice");
         Assert.Equal(before["id"]!.GetValue<long>(), back["id"]!.GetValue<long>());
         long dtlsBefore = Dtls(back, "bytesIn");
         Ping(gateway, count: 5).EnsureSuccess();
-        Assert.True(Dtls(await AliceAsync(gateway), "bytesIn") > dtlsBefore);
+        Assert.True(Dtls(await gateway.SessionOfAsync("alice"), "bytesIn") > dtlsBefore);
     }
 
     [Fact]
@@ -131,7 +131,7 @@ public sealed class NativeClientDtlsTests
         Assert.Matches($"opentun[0-9]+: .* mtu {announced} ", links);
 
         await client.WaitForOutputAsync("DTLS is up", TimeSpan.FromSeconds(20));
-        await WaitForChannelAsync(gateway, "DTLS", TimeSpan.FromSeconds(10));
+        await gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(10));
         await AssertOnlyFullSizeCrossesAsync(gateway, fits, "DTLS", session => Dtls(session, "bytesIn"));
 
         // UDP goes silent: the same sizes over TLS.
@@ -139,7 +139,7 @@ public sealed class NativeClientDtlsTests
         try
         {
             await client.WaitForOutputAsync("go over TLS again", TimeSpan.FromSeconds(40));
-            await WaitForChannelAsync(gateway, "TLS", TimeSpan.FromSeconds(30));
+            await gateway.WaitForChannelAsync("alice", "TLS", TimeSpan.FromSeconds(30));
             await AssertOnlyFullSizeCrossesAsync(gateway, fits, "TLS", session => Number(session, "bytesIn"));
         }
         finally
@@ -158,9 +158,9 @@ public sealed class NativeClientDtlsTests
     /// </summary>
     private static async Task AssertOnlyFullSizeCrossesAsync(GatewayInstance gateway, int fits, string channel, Func<JsonNode, long> bytesIn)
     {
-        long before = bytesIn(await AliceAsync(gateway));
+        long before = bytesIn(await gateway.SessionOfAsync("alice"));
         FullSizePing(gateway.Topology, fits).EnsureSuccess();
-        Assert.True(bytesIn(await AliceAsync(gateway)) - before >= 2 * (fits + 28), $"The full-size echo requests did not come in over {channel}.");
+        Assert.True(bytesIn(await gateway.SessionOfAsync("alice")) - before >= 2 * (fits + 28), $"The full-size echo requests did not come in over {channel}.");
         CommandResult tooLong = FullSizePing(gateway.Topology, fits + 1);
         Assert.False(tooLong.Succeeded, $"An echo request one byte over the tunnel MTU was answered over {channel}.");
         Assert.Contains("message too long", tooLong.StandardOutput + tooLong.StandardError, StringComparison.OrdinalIgnoreCase);
@@ -202,60 +202,19 @@ public sealed class NativeClientDtlsTests
     private static void UnblockUdp(GatewayInstance gateway) =>
         gateway.Topology.Exec(gateway.Topology.Client, "nft", "delete", "table", "inet", BlockTable);
 
-    private static async Task<JsonNode> AliceAsync(GatewayInstance gateway) =>
-        (await gateway.ControlAsync("sessions"))!.AsArray().Single(s => s!["user"]!.GetValue<string>() == "alice")!;
-
     private static long Number(JsonNode session, string name) => session[name]!.GetValue<long>();
 
     private static long Dtls(JsonNode session, string name) => session["dtls"]![name]!.GetValue<long>();
 
-    private static async Task WaitForChannelAsync(GatewayInstance gateway, string channel, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        string now;
-        while ((now = (await AliceAsync(gateway))["channel"]!.GetValue<string>()) != channel)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"alice's channel stayed {now} instead of {channel} for {timeout.TotalSeconds:0} s.");
-            }
-
-            await Task.Delay(200);
-        }
-    }
-
     /// <summary>Runs <c>opentunnel status</c> on the client's state directory until it says <paramref name="text"/> (tunnel.json is written within a second of a change).</summary>
-    internal static async Task<string> WaitForStatusAsync(TemporaryDirectory home, string text)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            string output = Command.Run("dotnet", [ClientConnectTests.Client, "status"], TimeSpan.FromSeconds(60), environment: new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home.Path }).EnsureSuccess().StandardOutput;
-            if (output.Contains(text, StringComparison.Ordinal))
-            {
-                return output;
-            }
+    internal static Task<string> WaitForStatusAsync(TemporaryDirectory home, string text) =>
+        Poll.UntilAsync(
+            () => Task.FromResult(Command.Run("dotnet", [ClientConnectTests.Client, "status"], TimeSpan.FromSeconds(60), environment: new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home.Path }).EnsureSuccess().StandardOutput),
+            output => output.Contains(text, StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10),
+            output => $"opentunnel status did not say '{text}':\n{output}",
+            TimeSpan.FromMilliseconds(500));
 
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"opentunnel status did not say '{text}' within 10 s:\n{output}");
-            }
-
-            await Task.Delay(500);
-        }
-    }
-
-    private static async Task WaitForOutputCountAsync(TrackedProcess process, string text, int count, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (process.Output.Split(text).Length - 1 < count)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"'{text}' appeared fewer than {count} times in {timeout.TotalSeconds:0} s:\n{process.Output}");
-            }
-
-            await Task.Delay(200);
-        }
-    }
+    private static Task WaitForOutputCountAsync(TrackedProcess process, string text, int count, TimeSpan timeout) =>
+        Poll.UntilAsync(() => Task.FromResult(process.Output), output => output.Split(text).Length - 1 >= count, timeout, output => $"'{text}' appeared fewer than {count} times:\n{output}");
 }

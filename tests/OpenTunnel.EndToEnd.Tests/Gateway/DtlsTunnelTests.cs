@@ -32,12 +32,12 @@ public sealed class DtlsTunnelTests : IClassFixture<DtlsTunnelTests.Fixture>
     public async Task Dtls_OpenConnect_EstablishedAndIperfMovesItsBytesOverUdp()
     {
         Assert.Contains("Established DTLS connection", _fixture.Alice.Process.Output, StringComparison.Ordinal);
-        await WaitForChannelAsync("DTLS", TimeSpan.FromSeconds(10));
-        var before = await AliceAsync();
+        await Gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(10));
+        var before = await Gateway.SessionOfAsync("alice");
 
         long received = Iperf(seconds: 3);
 
-        var after = await AliceAsync();
+        var after = await Gateway.SessionOfAsync("alice");
         long overDtls = Dtls(after, "bytesIn") - Dtls(before, "bytesIn");
         long total = Number(after, "bytesIn") - Number(before, "bytesIn");
         // What the iperf3 server received (plus TCP/IP headers) went in over DTLS, and (nearly) nothing over TLS.
@@ -57,7 +57,7 @@ public sealed class DtlsTunnelTests : IClassFixture<DtlsTunnelTests.Fixture>
     [Fact]
     public async Task GarbageAndReplayBurst_WhileConnected_DroppedAndCountedClientUnaffected()
     {
-        await WaitForChannelAsync("DTLS", TimeSpan.FromSeconds(10));
+        await Gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(10));
         byte[][] captured = CaptureClientRecords(count: 10);
         var dropsBefore = await DropsAsync();
         string clientOutputBefore = _fixture.Alice.Process.Output;
@@ -100,9 +100,9 @@ public sealed class DtlsTunnelTests : IClassFixture<DtlsTunnelTests.Fixture>
             after["unknown_peer"] - dropsBefore["unknown_peer"] >= 50);
 
         // The client noticed nothing: DTLS still up, no reconnect, traffic still over DTLS.
-        var before = await AliceAsync();
+        var before = await Gateway.SessionOfAsync("alice");
         Iperf(seconds: 1);
-        var after = await AliceAsync();
+        var after = await Gateway.SessionOfAsync("alice");
         Assert.True(Dtls(after, "bytesIn") > Dtls(before, "bytesIn"));
         Assert.Equal("DTLS", after["channel"]!.GetValue<string>());
         string newOutput = _fixture.Alice.Process.Output[clientOutputBefore.Length..];
@@ -113,11 +113,11 @@ public sealed class DtlsTunnelTests : IClassFixture<DtlsTunnelTests.Fixture>
     [Fact]
     public async Task Fallback_UdpDroppedDuringTransfer_CompletesOverTlsThenReturnsToDtls()
     {
-        await WaitForChannelAsync("DTLS", TimeSpan.FromSeconds(10));
+        await Gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(10));
         string address = _fixture.Alice.Address;
         int signIns = Count(Gateway.Process.Output, "Sign-in of alice");
         int establishedBefore = Count(_fixture.Alice.Process.Output, "Established DTLS connection");
-        var before = await AliceAsync();
+        var before = await Gateway.SessionOfAsync("alice");
 
         // 35 s: after DTLS is declared dead (about 13 s in, later on a loaded machine) TCP may sit in
         // a retransmission back-off of several seconds before it sends again, over TLS.
@@ -127,9 +127,9 @@ public sealed class DtlsTunnelTests : IClassFixture<DtlsTunnelTests.Fixture>
         try
         {
             // openconnect declares DTLS dead after 2 × X-DTLS-DPD (10 s) and sends over TLS; the gateway follows.
-            await WaitForChannelAsync("TLS", TimeSpan.FromSeconds(30));
+            await Gateway.WaitForChannelAsync("alice", "TLS", TimeSpan.FromSeconds(30));
             var report = await transfer.WaitAsync(TimeSpan.FromSeconds(60));
-            var during = await AliceAsync();
+            var during = await Gateway.SessionOfAsync("alice");
             long overTls = (Number(during, "bytesIn") - Number(before, "bytesIn")) - (Dtls(during, "bytesIn") - Dtls(before, "bytesIn"));
             // The transfer went on to its end with UDP still dropped: its last seconds moved data, over TLS.
             var intervals = report["intervals"]!.AsArray();
@@ -143,17 +143,17 @@ public sealed class DtlsTunnelTests : IClassFixture<DtlsTunnelTests.Fixture>
         }
 
         // openconnect tries DTLS again every 60 s; the same session resumes over DTLS with the same address.
-        await WaitUntilAsync(() => Count(_fixture.Alice.Process.Output, "Established DTLS connection") > establishedBefore, TimeSpan.FromSeconds(90), "openconnect to establish DTLS again");
+        await Poll.UntilAsync(() => Count(_fixture.Alice.Process.Output, "Established DTLS connection") > establishedBefore, TimeSpan.FromSeconds(90), "openconnect to establish DTLS again");
         Ping();
-        await WaitForChannelAsync("DTLS", TimeSpan.FromSeconds(15));
-        var back = await AliceAsync();
+        await Gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(15));
+        var back = await Gateway.SessionOfAsync("alice");
         Assert.Equal(address, back["address"]!.GetValue<string>());
         Assert.Equal(before["id"]!.GetValue<long>(), back["id"]!.GetValue<long>());
         Assert.Equal(signIns, Count(Gateway.Process.Output, "Sign-in of alice"));
         Assert.False(File.Exists(Path.Combine(_fixture.Alice.EnvironmentDirectory, "reconnect")), "openconnect reconnected its TLS link.");
         long dtlsBefore = Dtls(back, "bytesIn");
         Iperf(seconds: 1);
-        Assert.True(Dtls(await AliceAsync(), "bytesIn") > dtlsBefore);
+        Assert.True(Dtls(await Gateway.SessionOfAsync("alice"), "bytesIn") > dtlsBefore);
     }
 
     private static long Number(JsonNode session, string name) => session[name]!.GetValue<long>();
@@ -171,66 +171,14 @@ public sealed class DtlsTunnelTests : IClassFixture<DtlsTunnelTests.Fixture>
         return count;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for {what}.");
-            }
-
-            await Task.Delay(100);
-        }
-    }
-
-    private async Task<JsonNode> AliceAsync()
-    {
-        var sessions = (await Gateway.ControlAsync("sessions"))!.AsArray();
-        return sessions.Single(s => s!["user"]!.GetValue<string>() == "alice")!;
-    }
-
-    private async Task WaitForChannelAsync(string channel, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        string now;
-        while ((now = (await AliceAsync())["channel"]!.GetValue<string>()) != channel)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"alice's channel stayed {now} instead of {channel} for {timeout.TotalSeconds:0} s.\nopenconnect:\n{_fixture.Alice.Process.Output}");
-            }
-
-            await Task.Delay(200);
-        }
-    }
-
     private async Task<Dictionary<string, long>> DropsAsync()
     {
         var dropped = (await Gateway.ControlAsync("status"))!["dtls"]!["dropped"]!.AsObject();
         return dropped.ToDictionary(p => p.Key, p => p.Value!.GetValue<long>());
     }
 
-    private async Task WaitForDropsAsync(Func<Dictionary<string, long>, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var drops = await DropsAsync();
-            if (condition(drops))
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("DTLS drop counters: " + string.Join(", ", drops.Select(p => $"{p.Key}={p.Value}")));
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    private Task WaitForDropsAsync(Func<Dictionary<string, long>, bool> condition) =>
+        Poll.UntilAsync(DropsAsync, condition, TimeSpan.FromSeconds(10), drops => "DTLS drop counters: " + string.Join(", ", drops.Select(p => $"{p.Key}={p.Value}")));
 
     /// <summary>Runs iperf3 from the client to the corp host through the tunnel; returns the bytes the server received.</summary>
     private long Iperf(int seconds) => IperfReport(seconds)["end"]!["sum_received"]!["bytes"]!.GetValue<long>();

@@ -200,6 +200,19 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
         }
     }
 
+    /// <summary>The session of <paramref name="user"/> in the gateway's sessions listing (exactly one).</summary>
+    public async Task<JsonNode> SessionOfAsync(string user) =>
+        (await ControlAsync("sessions"))!.AsArray().Single(s => s!["user"]!.GetValue<string>() == user)!;
+
+    /// <summary>Waits until the session of <paramref name="user"/> carries its data over <paramref name="channel"/> ("TLS" or "DTLS").</summary>
+    public Task<JsonNode> WaitForChannelAsync(string user, string channel, TimeSpan timeout) =>
+        Poll.UntilAsync(
+            () => SessionOfAsync(user),
+            session => session["channel"]!.GetValue<string>() == channel,
+            timeout,
+            session => $"{user}'s channel is {session["channel"]} instead of {channel}.",
+            TimeSpan.FromMilliseconds(200));
+
     /// <summary>A drop counter of the gateway, read through the control socket.</summary>
     public async Task<long> DropsAsync(string reason) => (await ControlAsync("status"))!["dropped"]![reason]!.GetValue<long>();
 

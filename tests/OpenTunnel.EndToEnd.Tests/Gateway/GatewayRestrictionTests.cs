@@ -36,13 +36,7 @@ public sealed class GatewayRestrictionTests : IClassFixture<GatewayRestrictionTe
         Assert.NotEqual(0, result.ExitCode);
         Assert.DoesNotContain("COOKIE=", result.StandardOutput, StringComparison.Ordinal);
         string expected = $"Sign-in from {NetworkTopology.ClientAddress} refused by check token-wrong-site: token was issued for site '{SiteB}', and this gateway serves site '{SiteA}' (Auth:RequiredSite)";
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (!Gateway.Process.Output.Contains(expected, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.Contains(expected, Gateway.Process.Output, StringComparison.Ordinal);
+        await Gateway.Process.WaitForOutputAsync(expected, TimeSpan.FromSeconds(15));
     }
 
     [Fact]

@@ -107,7 +107,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         // Kill the TCP connection inside the gateway namespace; openconnect reconnects with its cookie.
         Gateway.Topology.Exec(Gateway.Topology.Gateway, "ss", "-K", "-tn", "sport", "=", ":" + GatewayInstance.Port).EnsureSuccess();
         await _fixture.Alice.WaitForScriptAsync("reconnect", TimeSpan.FromSeconds(30));
-        await WaitUntilAsync(() => Reconnects().Count > reconnectsBefore, "the gateway to log the reconnect");
+        await Poll.UntilAsync(() => Reconnects().Count > reconnectsBefore, TimeSpan.FromSeconds(15), "the gateway to log the reconnect");
 
         Assert.Equal(address, _fixture.Alice.Environment("reconnect")["INTERNAL_IP4_ADDRESS"]);
         Assert.Contains($"address {address}", Reconnects()[^1], StringComparison.Ordinal);
@@ -131,7 +131,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         Assert.NotEqual(0, exit);
         Assert.Contains("401", again.Process.Output, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(again.EnvironmentDirectory, "connect")));
-        await WaitUntilAsync(() => Gateway.Process.Output.Contains("refused on CONNECT", StringComparison.Ordinal), "the gateway to log the refused cookie");
+        await Gateway.Process.WaitForOutputAsync("refused on CONNECT", TimeSpan.FromSeconds(15));
     }
 
     [Theory]
@@ -151,7 +151,7 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.DoesNotContain("COOKIE=", result.StandardOutput, StringComparison.Ordinal);
-        await WaitUntilAsync(() => Gateway.Process.Output.Contains($"Sign-in from {NetworkTopology.ClientAddress} refused by check {check}", StringComparison.Ordinal), $"a log line naming {check}");
+        await Gateway.Process.WaitForOutputAsync($"Sign-in from {NetworkTopology.ClientAddress} refused by check {check}", TimeSpan.FromSeconds(15));
         Assert.DoesNotContain(token, Gateway.Process.Output, StringComparison.Ordinal);
     }
 
@@ -332,20 +332,6 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
             using var raw = new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Raw);
             return raw.SendTo(packet, new IPEndPoint(IPAddress.Parse(NetworkTopology.CorpAddress), 0));
         });
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting for {what}.");
-            }
-
-            await Task.Delay(50);
-        }
     }
 
     [GeneratedRegex("COOKIE='([^']+)'")]

@@ -36,7 +36,7 @@ public sealed class SignInRedirectTests
         // The gateway now holds one session more than the peer: bob goes to the peer and runs DTLS there.
         using var bob = await OpenConnectClient.ConnectWithTokenAsync(gateway, gateway.TokenFile(gateway.MintToken("bob")), "otbob", installRoutes: false);
         Assert.StartsWith("198.18.129.", bob.Address, StringComparison.Ordinal);
-        await WaitForOutputAsync(bob, "Established DTLS connection");
+        await bob.Process.WaitForOutputAsync("Established DTLS connection", TimeSpan.FromSeconds(15));
         Assert.Contains($"POST https://{peer}/?ot-redirected=1", bob.Process.Output, StringComparison.Ordinal);
         Assert.Contains($"GET https://{peer}/?ot-redirected=1", bob.Process.Output, StringComparison.Ordinal);
 
@@ -44,7 +44,7 @@ public sealed class SignInRedirectTests
         await gateway.ControlAsync(new JsonObject { ["command"] = "drain", ["enabled"] = true });
         using var carol = await OpenConnectClient.ConnectWithTokenAsync(gateway, gateway.TokenFile(gateway.MintToken("carol")), "otcarol", installRoutes: false);
         Assert.StartsWith("198.18.129.", carol.Address, StringComparison.Ordinal);
-        await WaitForOutputAsync(carol, "Established DTLS connection");
+        await carol.Process.WaitForOutputAsync("Established DTLS connection", TimeSpan.FromSeconds(15));
 
         string here = Scrape(gateway, 9464);
         // openconnect --token-mode=oidc asks twice, each time at the URL it was given: its XML POST,
@@ -57,16 +57,6 @@ public sealed class SignInRedirectTests
         string dtls = Series("sessions_connected", "channel=\"dtls\"", 2);
         Assert.Matches(dtls, await ScrapeUntilAsync(gateway, PeerGateway.MetricsPort, dtls));
         Assert.Contains($"Redirected the new sign-in from {NetworkTopology.ClientAddress}", gateway.Process.Output, StringComparison.Ordinal);
-    }
-
-    internal static async Task WaitForOutputAsync(OpenConnectClient client, string text)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (!client.Process.Output.Contains(text, StringComparison.Ordinal))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"openconnect did not write '{text}' within 15 s:\n{client.Process.Output}");
-            await Task.Delay(100);
-        }
     }
 
     internal static string Scrape(GatewayInstance gateway, int port) =>

@@ -57,7 +57,7 @@ public sealed class GatewayClockJumpTests(ITestOutputHelper output)
         // ...and one issued an hour ahead is valid there.
         string frankCookie = SignIn(gateway, "frank", DateTimeOffset.UtcNow.AddHours(1));
         // bob signed in an hour ago on the gateway's clock and never connected: past the cookie timeout, the next sweep ends his session.
-        await WaitForLogAsync(gateway, "of bob ended (cookie expired without a reconnect)");
+        await gateway.Process.WaitForOutputAsync("of bob ended (cookie expired without a reconnect)", TimeSpan.FromSeconds(20));
         await AssertCookieRefusedAsync(gateway, bobCookie, "ocbob");
         await AssertTunnelKeptAsync(gateway, alice, jumped, "+1h");
 
@@ -113,7 +113,7 @@ public sealed class GatewayClockJumpTests(ITestOutputHelper output)
         var result = OpenConnectClient.Authenticate(gateway, gateway.TokenFile(token));
         Assert.NotEqual(0, result.ExitCode);
         Assert.DoesNotContain("COOKIE=", result.StandardOutput, StringComparison.Ordinal);
-        await WaitForLogAsync(gateway, $"refused by check token-{check}");
+        await gateway.Process.WaitForOutputAsync($"refused by check token-{check}", TimeSpan.FromSeconds(20));
     }
 
     /// <summary>CONNECT with <paramref name="cookie"/> is answered 401.</summary>
@@ -122,15 +122,5 @@ public sealed class GatewayClockJumpTests(ITestOutputHelper output)
         using var client = await OpenConnectClient.ConnectWithCookieAsync(gateway, cookie, interfaceName, waitForTunnel: false);
         Assert.NotEqual(0, await client.Process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("401", client.Process.Output, StringComparison.Ordinal);
-    }
-
-    private static async Task WaitForLogAsync(GatewayInstance gateway, string text)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!gateway.Process.Output.Contains(text, StringComparison.Ordinal))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"The gateway did not log \"{text}\":\n{gateway.Process.Output}");
-            await Task.Delay(100);
-        }
     }
 }
