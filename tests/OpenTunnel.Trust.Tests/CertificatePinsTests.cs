@@ -26,6 +26,36 @@ public sealed class CertificatePinsTests
     }
 
     [Theory]
+    [InlineData("ecdsa", true)]
+    [InlineData("rsa", true)]
+    [InlineData("rsa", false)]
+    public void HashOf_Encoding_IsTheHashOfTheLoadedCertificate(string keyType, bool withExtensions)
+    {
+        using AsymmetricAlgorithm key = keyType == "rsa" ? RSA.Create(2048) : ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = key is RSA rsa
+            ? new CertificateRequest("CN=gateway.example, O=Example", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            : new CertificateRequest("CN=gateway.example, O=Example", (ECDsa)key, HashAlgorithmName.SHA256);
+        if (withExtensions)
+        {
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddDnsName("gateway.example");
+            request.CertificateExtensions.Add(names.Build());
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        }
+
+        using X509Certificate2 certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+
+        Assert.Equal(CertificatePins.HashOf(certificate), CertificatePins.HashOf(certificate.RawData.AsMemory()));
+    }
+
+    [Fact]
+    public void HashOf_BytesThatAreNoCertificate_CryptographicExceptionThatSaysSo()
+    {
+        var refused = Assert.Throws<CryptographicException>(() => CertificatePins.HashOf(new byte[] { 0x30, 0x03, 0x02, 0x01, 0x05 }.AsMemory()));
+        Assert.Contains("not a DER-encoded X.509 certificate", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("pin-sha256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", true)]
     [InlineData("sha256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", false)]
     [InlineData("pin-sha256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuA==", false)]

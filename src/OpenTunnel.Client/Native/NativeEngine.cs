@@ -253,7 +253,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         try
         {
             await socket.ConnectAsync(new IPEndPoint(address, gateway.Port), stop);
-            Func<X509Certificate2, bool>? acceptPeer = pin is null ? null : certificate => CertificatePins.Of(certificate) == pin;
+            Func<ReadOnlyMemory<byte>, bool>? acceptPeer = pin is null ? null : certificate => CertificatePins.Of(certificate) == pin;
             return (address, socket, await OpenSslClientStream.ConnectAsync(socket, host, acceptPeer, stop), gatewayPath);
         }
         catch

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace OpenTunnel.Platform.Linux.Tls;
@@ -32,7 +31,7 @@ public sealed partial class OpenSslClientStream : Stream
 {
     private const string Ssl = "libssl.so.3";
     private const string Crypto = "libcrypto.so.3";
-    /// <summary>The size of each of the stream's two socket buffers unless <see cref="ConnectAsync(Socket, string, Func{X509Certificate2, bool}?, int, CancellationToken)"/> is given another.</summary>
+    /// <summary>The size of each of the stream's two socket buffers unless <see cref="ConnectAsync(Socket, string, Func{ReadOnlyMemory{byte}, bool}?, int, CancellationToken)"/> is given another.</summary>
     public const int DefaultBufferSize = 64 * 1024;
 
     private const int SslErrorWantRead = 2;
@@ -97,22 +96,23 @@ public sealed partial class OpenSslClientStream : Stream
     /// <summary>
     /// Runs the TLS handshake with <paramref name="host"/> over <paramref name="socket"/> (connected;
     /// the stream neither owns nor closes it). With <paramref name="acceptPeer"/> the server's
-    /// certificate is given to it and nothing else is checked (a pin); without it, the system's
+    /// certificate, its DER encoding, is given to it and nothing else is checked (a pin, for which
+    /// the key is read from the encoding without loading the certificate); without it, the system's
     /// trust store and <paramref name="host"/> decide, as for any HTTPS client.
     /// </summary>
     /// <exception cref="TlsCertificateException">The certificate was refused (the exception says why and carries it).</exception>
     /// <exception cref="AuthenticationException">The handshake failed otherwise (no common protocol or cipher, an alert).</exception>
     /// <exception cref="IOException">The connection broke or was closed during the handshake.</exception>
-    public static Task<OpenSslClientStream> ConnectAsync(Socket socket, string host, Func<X509Certificate2, bool>? acceptPeer, CancellationToken cancellationToken) =>
+    public static Task<OpenSslClientStream> ConnectAsync(Socket socket, string host, Func<ReadOnlyMemory<byte>, bool>? acceptPeer, CancellationToken cancellationToken) =>
         ConnectAsync(socket, host, acceptPeer, DefaultBufferSize, cancellationToken);
 
     /// <summary>
-    /// <see cref="ConnectAsync(Socket, string, Func{X509Certificate2, bool}?, CancellationToken)"/> with socket buffers of
+    /// <see cref="ConnectAsync(Socket, string, Func{ReadOnlyMemory{byte}, bool}?, CancellationToken)"/> with socket buffers of
     /// <paramref name="bufferSize"/> bytes each (at least 1,024) instead of <see cref="DefaultBufferSize"/>: smaller for many
     /// connections that carry little (a load generator's thousands of sessions), at the cost of more
     /// system calls per megabyte.
     /// </summary>
-    public static async Task<OpenSslClientStream> ConnectAsync(Socket socket, string host, Func<X509Certificate2, bool>? acceptPeer, int bufferSize, CancellationToken cancellationToken)
+    public static async Task<OpenSslClientStream> ConnectAsync(Socket socket, string host, Func<ReadOnlyMemory<byte>, bool>? acceptPeer, int bufferSize, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentException.ThrowIfNullOrEmpty(host);
@@ -124,7 +124,7 @@ public sealed partial class OpenSslClientStream : Stream
             // OpenSSL checked the chain and the host during the handshake and kept the result
             // (the handshake goes on either way, so that the refusal can name the certificate).
             byte[] der = stream.PeerCertificate() ?? throw new TlsCertificateException("the server sent no certificate", null);
-            string? refusal = acceptPeer is null ? stream.VerifyError() : Accepts(acceptPeer, der) ? null : "its key is not the pinned one";
+            string? refusal = acceptPeer is null ? stream.VerifyError() : acceptPeer(der) ? null : "its key is not the pinned one";
             if (refusal is not null)
             {
                 throw new TlsCertificateException(refusal, der);
@@ -139,14 +139,8 @@ public sealed partial class OpenSslClientStream : Stream
         }
     }
 
-    private static bool Accepts(Func<X509Certificate2, bool> acceptPeer, byte[] der)
-    {
-        using var peer = X509CertificateLoader.LoadCertificate(der);
-        return acceptPeer(peer);
-    }
-
     /// <summary>
-    /// Loads OpenSSL and makes the context a <see cref="ConnectAsync(Socket, string, Func{X509Certificate2, bool}?, CancellationToken)"/> of that kind uses (once per
+    /// Loads OpenSSL and makes the context a <see cref="ConnectAsync(Socket, string, Func{ReadOnlyMemory{byte}, bool}?, CancellationToken)"/> of that kind uses (once per
     /// process), which otherwise holds back the first handshake; called on another core early on,
     /// it is ready when the handshake starts.
     /// </summary>
