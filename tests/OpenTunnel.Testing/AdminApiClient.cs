@@ -23,25 +23,8 @@ public sealed class AdminApiClient(HttpClient client)
     public Task<JsonElement> DeleteAsync(string path) => SendAsync(HttpMethod.Delete, path, null, ifMatch: true);
 
     /// <summary>Reads <paramref name="path"/> until <paramref name="done"/> holds, or throws saying what was last seen.</summary>
-    public async Task<JsonElement> WaitForAsync(string path, Func<JsonElement, bool> done, TimeSpan timeout, string what)
-    {
-        ArgumentNullException.ThrowIfNull(done);
-        DateTime deadline = DateTime.UtcNow + timeout;
-        JsonElement last;
-        do
-        {
-            last = await GetAsync(path);
-            if (done(last))
-            {
-                return last;
-            }
-
-            await Task.Delay(100);
-        }
-        while (DateTime.UtcNow < deadline);
-
-        throw new TimeoutException($"Not within {timeout.TotalSeconds:0} s: {what}. Last answer of {path}: {last}");
-    }
+    public Task<JsonElement> WaitForAsync(string path, Func<JsonElement, bool> done, TimeSpan timeout, string what) =>
+        Poll.UntilAsync(() => GetAsync(path), done, timeout, last => $"{what}. Last answer of {path}: {last}");
 
     private async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body, bool ifMatch)
     {

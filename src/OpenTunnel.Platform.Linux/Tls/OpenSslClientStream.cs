@@ -96,8 +96,8 @@ public sealed partial class OpenSslClientStream : Stream
     /// <summary>
     /// Runs the TLS handshake with <paramref name="host"/> over <paramref name="socket"/> (connected;
     /// the stream neither owns nor closes it). With <paramref name="acceptPeer"/> the server's
-    /// certificate, its DER encoding, is given to it and nothing else is checked (a pin, for which
-    /// the key is read from the encoding without loading the certificate); without it, the system's
+    /// certificate, its DER encoding, is given to it and nothing else is checked (a pin, which
+    /// CertificatePins.HashOf reads from the encoding without loading the certificate); without it, the system's
     /// trust store and <paramref name="host"/> decide, as for any HTTPS client.
     /// </summary>
     /// <exception cref="TlsCertificateException">The certificate was refused (the exception says why and carries it).</exception>

@@ -32,7 +32,7 @@ public sealed class DtlsTunnelTests : IClassFixture<DtlsTunnelTests.Fixture>
     public async Task Dtls_OpenConnect_EstablishedAndIperfMovesItsBytesOverUdp()
     {
         Assert.Contains("Established DTLS connection", _fixture.Alice.Process.Output, StringComparison.Ordinal);
-        await Gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(10));
+        await Gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(10), _fixture.Alice.Process);
         var before = await Gateway.SessionOfAsync("alice");
 
         long received = Iperf(seconds: 3);
@@ -57,7 +57,7 @@ public sealed class DtlsTunnelTests : IClassFixture<DtlsTunnelTests.Fixture>
     [Fact]
     public async Task GarbageAndReplayBurst_WhileConnected_DroppedAndCountedClientUnaffected()
     {
-        await Gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(10));
+        await Gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(10), _fixture.Alice.Process);
         byte[][] captured = CaptureClientRecords(count: 10);
         var dropsBefore = await DropsAsync();
         string clientOutputBefore = _fixture.Alice.Process.Output;
@@ -113,7 +113,7 @@ public sealed class DtlsTunnelTests : IClassFixture<DtlsTunnelTests.Fixture>
     [Fact]
     public async Task Fallback_UdpDroppedDuringTransfer_CompletesOverTlsThenReturnsToDtls()
     {
-        await Gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(10));
+        await Gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(10), _fixture.Alice.Process);
         string address = _fixture.Alice.Address;
         int signIns = Count(Gateway.Process.Output, "Sign-in of alice");
         int establishedBefore = Count(_fixture.Alice.Process.Output, "Established DTLS connection");
@@ -127,7 +127,7 @@ public sealed class DtlsTunnelTests : IClassFixture<DtlsTunnelTests.Fixture>
         try
         {
             // openconnect declares DTLS dead after 2 × X-DTLS-DPD (10 s) and sends over TLS; the gateway follows.
-            await Gateway.WaitForChannelAsync("alice", "TLS", TimeSpan.FromSeconds(30));
+            await Gateway.WaitForChannelAsync("alice", "TLS", TimeSpan.FromSeconds(30), _fixture.Alice.Process);
             var report = await transfer.WaitAsync(TimeSpan.FromSeconds(60));
             var during = await Gateway.SessionOfAsync("alice");
             long overTls = (Number(during, "bytesIn") - Number(before, "bytesIn")) - (Dtls(during, "bytesIn") - Dtls(before, "bytesIn"));
@@ -145,7 +145,7 @@ public sealed class DtlsTunnelTests : IClassFixture<DtlsTunnelTests.Fixture>
         // openconnect tries DTLS again every 60 s; the same session resumes over DTLS with the same address.
         await Poll.UntilAsync(() => Count(_fixture.Alice.Process.Output, "Established DTLS connection") > establishedBefore, TimeSpan.FromSeconds(90), "openconnect to establish DTLS again");
         Ping();
-        await Gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(15));
+        await Gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(15), _fixture.Alice.Process);
         var back = await Gateway.SessionOfAsync("alice");
         Assert.Equal(address, back["address"]!.GetValue<string>());
         Assert.Equal(before["id"]!.GetValue<long>(), back["id"]!.GetValue<long>());

@@ -204,13 +204,16 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
     public async Task<JsonNode> SessionOfAsync(string user) =>
         (await ControlAsync("sessions"))!.AsArray().Single(s => s!["user"]!.GetValue<string>() == user)!;
 
-    /// <summary>Waits until the session of <paramref name="user"/> carries its data over <paramref name="channel"/> ("TLS" or "DTLS").</summary>
-    public Task<JsonNode> WaitForChannelAsync(string user, string channel, TimeSpan timeout) =>
+    /// <summary>
+    /// Waits until the session of <paramref name="user"/> carries its data over <paramref name="channel"/>
+    /// ("TLS" or "DTLS"); on time-out the message ends with the output of <paramref name="client"/>, when given.
+    /// </summary>
+    public Task<JsonNode> WaitForChannelAsync(string user, string channel, TimeSpan timeout, TrackedProcess? client = null) =>
         Poll.UntilAsync(
             () => SessionOfAsync(user),
             session => session["channel"]!.GetValue<string>() == channel,
             timeout,
-            session => $"{user}'s channel is {session["channel"]} instead of {channel}.",
+            session => $"{user}'s channel is {session["channel"]} instead of {channel}." + (client is null ? "" : $"\nopenconnect:\n{client.Output}"),
             TimeSpan.FromMilliseconds(200));
 
     /// <summary>A drop counter of the gateway, read through the control socket.</summary>
