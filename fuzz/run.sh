@@ -29,7 +29,7 @@ if [ -z "${FUZZ_NO_BUILD:-}" ]; then
   dotnet build -c Release fuzz/OpenTunnel.Fuzz -nologo -v quiet -o "$bin"
   dotnet tool restore >/dev/null
   # Our own assemblies, and the configuration binder and JSON source the config target runs through.
-  for dll in OpenTunnel.Protocol.dll opentunnel-gateway.dll Microsoft.Extensions.Configuration.Binder.dll Microsoft.Extensions.Configuration.Json.dll; do
+  for dll in OpenTunnel.Protocol.dll OpenTunnel.Platform.Linux.dll opentunnel-gateway.dll Microsoft.Extensions.Configuration.Binder.dll Microsoft.Extensions.Configuration.Json.dll; do
     dotnet sharpfuzz "$bin/$dll"
   done
   clang-14 -O2 -Wall -Wextra -Werror -fsanitize=fuzzer -o "$work/dotnet-libfuzzer" fuzz/driver/dotnet-libfuzzer.c

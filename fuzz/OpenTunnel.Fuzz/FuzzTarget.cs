@@ -19,6 +19,7 @@ public static class FuzzTargets
         ["dtls-record"] = DtlsRecordTarget.Run,
         ["dtls-demux"] = DtlsDemultiplexerTarget.Run,
         ["config"] = GatewayConfigurationTarget.Run,
+        ["tcp-window"] = TcpWindowClampTarget.Run,
     };
 }
 

@@ -141,6 +141,13 @@ public sealed record NetworkOptions
     public bool AllowClientToClient { get; init; }
 
     /// <summary>
+    /// Over the TLS channel (TCP carried in TCP), keep the receive window a client's TCP flows
+    /// advertise to four times what the TLS connection carries in one round trip, at least 256 KiB,
+    /// so that they do not fill the buffers on the way; default true (docs/gateway.md, "Performance").
+    /// </summary>
+    public bool TlsWindowClamp { get; init; } = true;
+
+    /// <summary>
     /// Let clients reach only the <see cref="SplitInclude"/> networks (all, when none) minus the
     /// <see cref="SplitExclude"/> ones, and the pushed DNS servers, enforced in the gateway's
     /// nftables table (ocserv's restrict-user-to-routes); default false: routes are advice to the client.

@@ -12,6 +12,7 @@ using OpenTunnel.Gateway.Metrics;
 using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.SignIn;
 using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Platform.Linux.Net;
 using OpenTunnel.Platform.Linux.Tls;
 using OpenTunnel.Protocol.Auth;
 using OpenTunnel.Protocol.Http;
@@ -46,7 +47,7 @@ internal sealed class ClientConnection
     private readonly GatewayDtls? _dtls;
     private readonly GatewayMetrics _metrics;
     private readonly IPEndPoint _client;
-    private readonly Func<int?> _pathMtu;
+    private readonly TcpPath _path;
     private readonly PreAuthTicket _preAuth;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -58,13 +59,13 @@ internal sealed class ClientConnection
     private bool _redirected;
 
     /// <summary>
-    /// <paramref name="pathMtu"/> gives the path MTU the TCP connection found, or null
-    /// (<see cref="TcpPathMtu"/>); <paramref name="preAuth"/> is the connection's
+    /// <paramref name="path"/> gives the path MTU the TCP connection found (<see cref="TcpPathMtu"/>)
+    /// and its round trip; <paramref name="preAuth"/> is the connection's
     /// pre-authentication slot (<see cref="PreAuthGate"/>), which it gives back when it signs in,
     /// presents a valid cookie or ends.
     /// </summary>
     public ClientConnection(IRunningConfiguration configuration, SignInService signIn, SessionTable sessions, SessionSupervisor supervisor, GatewayDtls? dtls,
-        GatewayMetrics metrics, IPEndPoint client, Func<int?> pathMtu, PreAuthTicket preAuth, TimeProvider time, ILogger logger)
+        GatewayMetrics metrics, IPEndPoint client, TcpPath path, PreAuthTicket preAuth, TimeProvider time, ILogger logger)
     {
         _configuration = configuration;
         _signIn = signIn;
@@ -73,7 +74,7 @@ internal sealed class ClientConnection
         _dtls = dtls;
         _metrics = metrics;
         _client = client;
-        _pathMtu = pathMtu;
+        _path = path;
         _preAuth = preAuth;
         _time = time;
         _logger = logger;
@@ -84,7 +85,7 @@ internal sealed class ClientConnection
     /// if <paramref name="gate"/> admits it; otherwise closes it at once with a reset (no TLS
     /// work, and no TIME_WAIT left on the gateway's side).
     /// </summary>
-    public static Task ServeAsync(Socket socket, PreAuthGate gate, LimitOptions limits, Func<IPEndPoint, Func<int?>, PreAuthTicket, ClientConnection> create, CancellationToken stopping)
+    public static Task ServeAsync(Socket socket, PreAuthGate gate, LimitOptions limits, Func<IPEndPoint, TcpPath, PreAuthTicket, ClientConnection> create, CancellationToken stopping)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(gate);
@@ -98,7 +99,7 @@ internal sealed class ClientConnection
         }
 
         socket.NoDelay = true;
-        var connection = create(client, () => TcpPathMtu(socket, client.AddressFamily), preAuth);
+        var connection = create(client, new TcpPath(() => TcpPathMtu(socket, client.AddressFamily), () => TcpRoundTrip.Microseconds(socket)), preAuth);
         return connection.RunAsync(new CoalescingStream(new NetworkStream(socket, ownsSocket: true)), stopping);
     }
 
@@ -449,7 +450,8 @@ internal sealed class ClientConnection
             return;
         }
 
-        var connection = _supervisor.NewConnection(session, ssl, reader, _client, configuration.Options.Limits.SendQueuePackets);
+        var connection = _supervisor.NewConnection(session, ssl, reader, _client, configuration.Options.Limits.SendQueuePackets,
+            configuration.Options.Network.TlsWindowClamp ? _path.RoundTripMicroseconds : null);
         if (!_supervisor.TryAttach(session, connection, request, out bool reconnect))
         {
             if (session.Ended)
@@ -471,7 +473,7 @@ internal sealed class ClientConnection
             return;
         }
 
-        var parameters = configuration.Tunnel.For(session.IPv4Address, session.IPv6Address, request, _pathMtu(), _client.AddressFamily == AddressFamily.InterNetworkV6, policy);
+        var parameters = configuration.Tunnel.For(session.IPv4Address, session.IPv6Address, request, _path.Mtu(), _client.AddressFamily == AddressFamily.InterNetworkV6, policy);
         try
         {
             await WriteAsync(ssl, ConnectResponse.Build(parameters, _dtls?.Offer(session, request, parameters)), stopping);

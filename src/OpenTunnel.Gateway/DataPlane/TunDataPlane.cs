@@ -14,7 +14,9 @@ namespace OpenTunnel.Gateway.DataPlane;
 /// Moves packets between the sessions and the gateway's one TUN device (an <see cref="IPacketDevice"/>). From a client: the
 /// source must be the session's leased address, else the packet is dropped and counted (a client
 /// cannot speak for another address); traffic to another client's address is dropped unless
-/// allowed. On a device with offloads, consecutive TCP segments of one flow from a receive loop
+/// allowed. With <see cref="TrackTcpFlows"/>, the TCP handshakes in both directions teach each
+/// session's <see cref="TcpWindowClamp"/>, which lowers the windows a client on TLS advertises
+/// (<see cref="FromClientOverTls"/>). On a device with offloads, consecutive TCP segments of one flow from a receive loop
 /// are held and written as one (<see cref="TcpCoalescer"/>) when that loop calls
 /// <see cref="DrainNow"/>, before it waits for more. From the TUN device: the DTLS receive loop
 /// (<see cref="AttachDeviceReader"/>), or without one a dedicated thread, reads each packet into a
@@ -78,6 +80,13 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// <summary>Let clients reach each other's addresses (Network:AllowClientToClient); may change on reload.</summary>
     public bool AllowClientToClient { get; set; }
 
+    /// <summary>
+    /// Follow the sessions' TCP handshakes in both directions (<see cref="GatewaySession.TcpFlows"/>),
+    /// so that <see cref="FromClientOverTls"/> can lower the windows of their flows
+    /// (Network:TlsWindowClamp); may change on reload.
+    /// </summary>
+    public bool TrackTcpFlows { get; set; }
+
     /// <summary>Routes packets for the session's leased addresses to it.</summary>
     public void Register(GatewaySession session)
     {
@@ -108,16 +117,58 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// </summary>
     public void FromClient(GatewaySession session, Transport transport, ReadOnlySpan<byte> packet)
     {
+        int length = Admit(session, packet);
+        if (length > 0)
+        {
+            var admitted = packet[..length];
+            if (TrackTcpFlows)
+            {
+                TcpFlowsFor(session, admitted)?.FromClient(admitted);
+            }
+
+            Write(session, transport, admitted);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="FromClient"/> for a packet that arrived over TLS, whose TCP window is first
+    /// lowered to at most <paramref name="tcpWindowLimit"/> bytes on a flow whose handshake the
+    /// session's <see cref="GatewaySession.TcpFlows"/> saw (0: as it is).
+    /// </summary>
+    public void FromClientOverTls(GatewaySession session, Span<byte> packet, int tcpWindowLimit)
+    {
+        int length = Admit(session, packet);
+        if (length > 0)
+        {
+            var admitted = packet[..length];
+            if (TrackTcpFlows)
+            {
+                TcpFlowsFor(session, admitted)?.FromClient(admitted, tcpWindowLimit);
+            }
+
+            Write(session, Transport.Tls, admitted);
+        }
+    }
+
+    /// <summary>The session's TCP flows, made at the first SYN; null while it has none and this packet opens none.</summary>
+    private static TcpWindowClamp? TcpFlowsFor(GatewaySession session, ReadOnlySpan<byte> packet) =>
+        session.TcpFlows ?? (TcpWindowClamp.OpensFlow(packet) ? session.StartTcpFlows() : null);
+
+    /// <summary>
+    /// The length of the IP packet to write, or 0 when it is dropped (and counted): malformed,
+    /// its source not the session's address, or for another client while that is not allowed.
+    /// </summary>
+    private int Admit(GatewaySession session, ReadOnlySpan<byte> packet)
+    {
         if (IpPacket.Version(packet) == 6)
         {
-            FromClient6(session, transport, packet);
-            return;
+            return Admit6(session, packet);
         }
 
         if (!IpPacket.TryReadIpv4(packet, out var header))
         {
             _counters.CountDrop(DropReason.Malformed);
-            return;
+            return 0;
         }
 
         if (header.Source != session.IPv4Address)
@@ -128,32 +179,32 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
                 GatewayLog.SpoofedPacket(_logger, session.Id, IPv4AddressPool.ToAddress(header.Source), IPv4AddressPool.ToAddress(session.IPv4Address));
             }
 
-            return;
+            return 0;
         }
 
         if (!AllowClientToClient && header.Destination != _pool.GatewayAddress && _pool.Contains(header.Destination))
         {
             _counters.CountDrop(DropReason.ClientToClient);
-            return;
+            return 0;
         }
 
-        Write(session, transport, packet[..header.TotalLength]);
+        return header.TotalLength;
     }
 
-    /// <summary>The IPv6 side of <see cref="FromClient"/>: the session must hold an IPv6 address, and it must be the source.</summary>
-    private void FromClient6(GatewaySession session, Transport transport, ReadOnlySpan<byte> packet)
+    /// <summary>The IPv6 side of <see cref="Admit"/>: the session must hold an IPv6 address, and it must be the source.</summary>
+    private int Admit6(GatewaySession session, ReadOnlySpan<byte> packet)
     {
         if (!IpPacket.TryReadIpv6(packet, out var header))
         {
             _counters.CountDrop(DropReason.Malformed);
-            return;
+            return 0;
         }
 
         if (session.IPv6Address == Ipv6Number.Zero)
         {
             // Router solicitations and the like from a client that got no IPv6 address.
             _counters.CountDrop(DropReason.NoIPv6Address);
-            return;
+            return 0;
         }
 
         if (header.Source != session.IPv6Address)
@@ -164,16 +215,16 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
                 GatewayLog.SpoofedPacket(_logger, session.Id, header.Source.ToAddress(), session.IPv6Address.ToAddress());
             }
 
-            return;
+            return 0;
         }
 
         if (!AllowClientToClient && _pool6 is not null && header.Destination != _pool6.GatewayAddress && _pool6.Contains(header.Destination))
         {
             _counters.CountDrop(DropReason.ClientToClient);
-            return;
+            return 0;
         }
 
-        Write(session, transport, packet[..(IpPacket.Ipv6HeaderLength + header.PayloadLength)]);
+        return IpPacket.Ipv6HeaderLength + header.PayloadLength;
     }
 
     private void Write(GatewaySession session, Transport transport, ReadOnlySpan<byte> packet)
@@ -485,6 +536,11 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
         {
             _counters.CountDrop(DropReason.NoSession);
             return false;
+        }
+
+        if (TrackTcpFlows)
+        {
+            TcpFlowsFor(session, packet)?.ToClient(packet);
         }
 
         // The sink owns the buffer from here on, sent or dropped.

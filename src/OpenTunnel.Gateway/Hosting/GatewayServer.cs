@@ -270,7 +270,7 @@ public sealed class GatewayServer : IHostedService, IGatewayHost
 
     private Task ServeAsync(Socket socket, CancellationToken stopping) =>
         ClientConnection.ServeAsync(socket, _preAuthGate, _configuration.Current.Options.Limits,
-            (client, pathMtu, preAuth) => new ClientConnection(_configuration, _signIn, _sessions, _supervisor, Dtls, _metrics, client, pathMtu, preAuth, _time, _connectionLogger), stopping);
+            (client, path, preAuth) => new ClientConnection(_configuration, _signIn, _sessions, _supervisor, Dtls, _metrics, client, path, preAuth, _time, _connectionLogger), stopping);
 
     /// <summary>Every second: sessions past their timeouts; every minute: the certificate (<see cref="CertificateWatch"/>), first at the start.</summary>
     private async Task SweepLoopAsync(CancellationToken stopping)

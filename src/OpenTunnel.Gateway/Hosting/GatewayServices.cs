@@ -62,6 +62,7 @@ public static class GatewayServices
                 sp.GetRequiredService<TimeProvider>(), Logger(sp, "OpenTunnel.Gateway.DataPlane"))
             {
                 AllowClientToClient = initial.Options.Network.AllowClientToClient,
+                TrackTcpFlows = initial.Options.Network.TlsWindowClamp,
             };
         });
         services.AddSingleton(sp =>

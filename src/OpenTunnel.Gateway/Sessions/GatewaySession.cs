@@ -90,4 +90,16 @@ public sealed class GatewaySession
     public long PacketsFromClient => Traffic.PacketsFromClient;
 
     public long PacketsToClient => Traffic.PacketsToClient;
+
+    /// <summary>The session's TCP flows as the TLS window clamp knows them (Network:TlsWindowClamp); null until one opened.</summary>
+    public TcpWindowClamp? TcpFlows => Volatile.Read(ref _tcpFlows);
+
+    /// <summary>The session's <see cref="TcpFlows"/>, made at the first SYN of one of its flows.</summary>
+    public TcpWindowClamp StartTcpFlows()
+    {
+        Interlocked.CompareExchange(ref _tcpFlows, new TcpWindowClamp(), null);
+        return _tcpFlows!;
+    }
+
+    private TcpWindowClamp? _tcpFlows;
 }

@@ -24,6 +24,13 @@ public interface IDataPlane
     void FromClient(GatewaySession session, Transport transport, ReadOnlySpan<byte> packet);
 
     /// <summary>
+    /// <see cref="FromClient"/> for a packet that arrived over TLS: the data plane may first lower
+    /// the receive window it advertises to at most <paramref name="tcpWindowLimit"/> bytes (0: as
+    /// it is), in place (Network:TlsWindowClamp).
+    /// </summary>
+    void FromClientOverTls(GatewaySession session, Span<byte> packet, int tcpWindowLimit);
+
+    /// <summary>
     /// Writes the packets this thread holds (see <see cref="FromClient"/>), then sends what the
     /// device holds now on the caller's thread, unless another thread does already.
     /// </summary>

@@ -17,25 +17,28 @@ internal sealed class SessionInbound : ICstpInbound
     private readonly IDataPlane _dataPlane;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly TcpWindowLimit? _windowLimit;
 
-    public SessionInbound(GatewaySession session, IDataPlane dataPlane, TimeProvider time, ILogger logger)
+    /// <summary><paramref name="windowLimit"/>: the windows the session's TCP flows may advertise while its client is on this TLS connection; null for none (DTLS, or no socket to read).</summary>
+    public SessionInbound(GatewaySession session, IDataPlane dataPlane, TimeProvider time, ILogger logger, TcpWindowLimit? windowLimit = null)
     {
         _session = session;
         _dataPlane = dataPlane;
         _time = time;
         _logger = logger;
+        _windowLimit = windowLimit;
     }
 
     public void OnReceived() => _session.Traffic.MarkReceived(_time.GetTimestamp());
 
-    public void OnDataPacket(ReadOnlySpan<byte> packet)
+    public void OnDataPacket(Span<byte> packet)
     {
         if (_session.DataPath.TlsDataArrived())
         {
             DtlsLog.DataPathChanged(_logger, _session.Id, "TLS", "data arrived over TLS");
         }
 
-        _dataPlane.FromClient(_session, Transport.Tls, packet);
+        _dataPlane.FromClientOverTls(_session, packet, _windowLimit?.Bytes ?? 0);
     }
 
     public void OnReadIdle() => _dataPlane.DrainNow();

@@ -51,12 +51,15 @@ public sealed class SessionSupervisor
     /// <summary>
     /// A CSTP connection for <paramref name="session"/> on <paramref name="stream"/> after its
     /// CONNECT: what it reads goes to the session and the data plane, what the session sends is
-    /// queued on it. Not attached yet (<see cref="TryAttach"/>).
+    /// queued on it. Not attached yet (<see cref="TryAttach"/>). <paramref name="roundTrip"/> reads
+    /// the TCP connection's round trip (µs), from which the windows of the session's TCP flows are
+    /// limited while it carries them (<see cref="TcpWindowLimit"/>); null: not limited.
     /// </summary>
-    public CstpConnection NewConnection(GatewaySession session, Stream stream, ConnectionReader reader, System.Net.IPEndPoint client, int maxQueuedPackets)
+    public CstpConnection NewConnection(GatewaySession session, Stream stream, ConnectionReader reader, System.Net.IPEndPoint client, int maxQueuedPackets, Func<int?>? roundTrip)
     {
         ArgumentNullException.ThrowIfNull(session);
-        return new CstpConnection(new SessionInbound(session, _dataPlane, _time, _logger), stream, reader, client, session.Traffic, _counters, _time, maxQueuedPackets);
+        var windowLimit = roundTrip is null ? null : new TcpWindowLimit(roundTrip, session.Traffic, _time);
+        return new CstpConnection(new SessionInbound(session, _dataPlane, _time, _logger, windowLimit), stream, reader, client, session.Traffic, _counters, _time, maxQueuedPackets);
     }
 
     /// <summary>

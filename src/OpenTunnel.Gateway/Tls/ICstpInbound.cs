@@ -9,8 +9,8 @@ public interface ICstpInbound
     /// <summary>A frame (data or control) arrived: the client is alive.</summary>
     void OnReceived();
 
-    /// <summary>One IP packet arrived over TLS. The span is valid only during the call.</summary>
-    void OnDataPacket(ReadOnlySpan<byte> packet);
+    /// <summary>One IP packet arrived over TLS. The span is valid only during the call, and the session may change it (the TLS window clamp).</summary>
+    void OnDataPacket(Span<byte> packet);
 
     /// <summary>No whole frame is buffered: the connection is about to wait for the client.</summary>
     void OnReadIdle();

@@ -62,4 +62,17 @@ public static class InternetChecksum
 
         return BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness((ushort)sum) : (ushort)sum;
     }
+
+    /// <summary>
+    /// The checksum after one 16-bit word it covers changed from <paramref name="oldWord"/> to
+    /// <paramref name="newWord"/> (RFC 1624, equation 3), all three as the packet carries them in
+    /// network byte order: no need to sum the whole packet again.
+    /// </summary>
+    public static ushort Update(ushort checksum, ushort oldWord, ushort newWord)
+    {
+        uint sum = (uint)(ushort)~checksum + (ushort)~oldWord + newWord;
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        return (ushort)~sum;
+    }
 }

@@ -39,4 +39,21 @@ internal static class TestPackets
         tcp[13] = 0x10;
         return packet;
     }
+
+    /// <summary>An IPv4 TCP segment without data (checksums not set): a handshake or an acknowledgement with <paramref name="window"/>.</summary>
+    public static byte[] TcpControl(string source, ushort sourcePort, string destination, ushort destinationPort, byte flags, ushort window, byte[]? options = null)
+    {
+        options ??= [];
+        byte[] packet = Ipv4(source, destination, 20 + options.Length);
+        packet[9] = 6;
+        var tcp = packet.AsSpan(20);
+        tcp.Clear();
+        BinaryPrimitives.WriteUInt16BigEndian(tcp, sourcePort);
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], destinationPort);
+        tcp[12] = (byte)((20 + options.Length) / 4 << 4);
+        tcp[13] = flags;
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[14..], window);
+        options.CopyTo(tcp[20..]);
+        return packet;
+    }
 }

@@ -309,6 +309,68 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
         Assert.Equal(5, session.Traffic.PacketsFromClient);
     }
 
+    [Fact]
+    public void FromClientOverTls_AcknowledgementOfAFlowWhoseHandshakePassed_WindowLowered()
+    {
+        _plane.TrackTcpFlows = true;
+        var (session, address) = Handshake();
+
+        _plane.FromClientOverTls(session, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535), 256 * 1024);
+
+        Assert.Equal(256 * 1024 >> 7, WindowOf(_device.Written.Last()));
+        Assert.NotNull(session.TcpFlows);
+    }
+
+    [Fact]
+    public void FromClient_OverDtls_WindowAsItIs()
+    {
+        _plane.TrackTcpFlows = true;
+        var (session, address) = Handshake();
+
+        _plane.FromClient(session, Transport.Dtls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535));
+
+        Assert.Equal(65535, WindowOf(_device.Written.Last()));
+    }
+
+    [Fact]
+    public void FromClientOverTls_FlowsNotTracked_WindowAsItIsAndNoFlowsKept()
+    {
+        var (session, address) = Handshake();
+
+        _plane.FromClientOverTls(session, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535), 256 * 1024);
+
+        Assert.Equal(65535, WindowOf(_device.Written.Last()));
+        Assert.Null(session.TcpFlows);
+    }
+
+    [Fact]
+    public void FromClientOverTls_SpoofedSource_DroppedBeforeItsFlowIsLearned()
+    {
+        _plane.TrackTcpFlows = true;
+        var (session, _) = Lease();
+
+        _plane.FromClientOverTls(session, TestPackets.TcpControl("198.18.128.250", 40000, "198.18.2.10", 5201, Syn, window: 64240, options: [1, 3, 3, 7]), 256 * 1024);
+
+        Assert.Null(session.TcpFlows);
+        Assert.Equal(1, _counters.Drops(DropReason.SpoofedSource));
+    }
+
+    private const byte Syn = 0x02;
+    private const byte Ack = 0x10;
+
+    /// <summary>A leased session on DTLS whose client opened a flow to 198.18.2.10:5201, both sides announcing window scale 7.</summary>
+    private (GatewaySession Session, string Address) Handshake()
+    {
+        var (session, address) = Lease();
+        TestSessions.RouteTo(session, new RecordingSink());
+        _plane.FromClient(session, Transport.Dtls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Syn, window: 64240, options: [1, 3, 3, 7]));
+        _device.Inject(TestPackets.TcpControl("198.18.2.10", 5201, address, 40000, Syn | Ack, window: 65160, options: [1, 3, 3, 7]));
+        _plane.DrainNow();
+        return (session, address);
+    }
+
+    private static int WindowOf(byte[] packet) => System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(packet.AsSpan(20 + 14));
+
     private (GatewaySession Session, string Address) Lease()
     {
         Assert.True(_pool.TryLease(out uint address));

@@ -145,7 +145,7 @@ public sealed class SessionSupervisorTests
         var clock = new SteppedWallClock(_time);
         var supervisor = new SessionSupervisor(_sessions, _pool, null, _dataPlane, new PacketCounters(), clock, NullLogger.Instance);
         var session = NewSession();
-        var connection = supervisor.NewConnection(session, new RecordingStream(), new ConnectionReader(Stream.Null), System.Net.IPEndPoint.Parse("198.18.1.2:40000"), maxQueuedPackets: 16);
+        var connection = supervisor.NewConnection(session, new RecordingStream(), new ConnectionReader(Stream.Null), System.Net.IPEndPoint.Parse("198.18.1.2:40000"), maxQueuedPackets: 16, roundTrip: null);
         supervisor.TryAttach(session, connection, Request, out _);
         var timeouts = new TimeoutOptions { DpdSeconds = 30, IdleTimeoutSeconds = 1200, CookieTimeoutSeconds = 300 };
 
@@ -163,7 +163,7 @@ public sealed class SessionSupervisorTests
         var clock = new SteppedWallClock(_time);
         var supervisor = new SessionSupervisor(_sessions, _pool, null, _dataPlane, new PacketCounters(), clock, NullLogger.Instance);
         var session = NewSession();
-        var connection = supervisor.NewConnection(session, new RecordingStream(), new ConnectionReader(Stream.Null), System.Net.IPEndPoint.Parse("198.18.1.2:40000"), maxQueuedPackets: 16);
+        var connection = supervisor.NewConnection(session, new RecordingStream(), new ConnectionReader(Stream.Null), System.Net.IPEndPoint.Parse("198.18.1.2:40000"), maxQueuedPackets: 16, roundTrip: null);
         supervisor.TryAttach(session, connection, Request, out _);
         var timeouts = new TimeoutOptions { DpdSeconds = 30, IdleTimeoutSeconds = 0, CookieTimeoutSeconds = 300 };
 
@@ -229,7 +229,7 @@ public sealed class SessionSupervisorTests
     }
 
     private CstpConnection NewConnection(GatewaySession session) =>
-        _supervisor.NewConnection(session, new RecordingStream(), new ConnectionReader(Stream.Null), System.Net.IPEndPoint.Parse("198.18.1.2:40000"), maxQueuedPackets: 16);
+        _supervisor.NewConnection(session, new RecordingStream(), new ConnectionReader(Stream.Null), System.Net.IPEndPoint.Parse("198.18.1.2:40000"), maxQueuedPackets: 16, roundTrip: null);
 
     private sealed class RecordingDataPlane : IDataPlane
     {
@@ -242,6 +242,10 @@ public sealed class SessionSupervisorTests
         public void Unregister(GatewaySession session) => Unregistered.Add(session);
 
         public void FromClient(GatewaySession session, Transport transport, ReadOnlySpan<byte> packet)
+        {
+        }
+
+        public void FromClientOverTls(GatewaySession session, Span<byte> packet, int tcpWindowLimit)
         {
         }
 

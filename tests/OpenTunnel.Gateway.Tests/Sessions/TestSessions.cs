@@ -31,7 +31,7 @@ internal static class TestSessions
         {
         }
 
-        public void OnDataPacket(ReadOnlySpan<byte> packet)
+        public void OnDataPacket(Span<byte> packet)
         {
         }
 

@@ -210,7 +210,7 @@ public sealed class CstpConnectionTests : IDisposable
 
         public void OnReceived() => _events.Enqueue("received");
 
-        public void OnDataPacket(ReadOnlySpan<byte> packet) => _events.Enqueue("packet " + packet.Length);
+        public void OnDataPacket(Span<byte> packet) => _events.Enqueue("packet " + packet.Length);
 
         public void OnReadIdle() => _events.Enqueue("idle");
     }

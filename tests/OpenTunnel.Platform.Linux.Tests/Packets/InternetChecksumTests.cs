@@ -47,4 +47,23 @@ public sealed class InternetChecksumTests
         header[15] ^= 0x01;
         Assert.False(InternetChecksum.IsValid(header));
     }
+
+    [Fact]
+    public void Update_OneWordChanged_EqualsTheChecksumComputedAgain()
+    {
+        var random = new Random(7);
+        for (int round = 0; round < 200; round++)
+        {
+            byte[] data = new byte[40];
+            random.NextBytes(data);
+            data[16] = data[17] = 0;
+            ushort checksum = InternetChecksum.Compute(data);
+            int at = 2 * random.Next(0, 8);
+            ushort oldWord = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(data.AsSpan(at));
+            ushort newWord = (ushort)random.Next(0, 65536);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(at), newWord);
+
+            Assert.Equal(InternetChecksum.Compute(data), InternetChecksum.Update(checksum, oldWord, newWord));
+        }
+    }
 }

@@ -13,8 +13,16 @@ internal static class TcpSegments
     public const byte Ack = 0x10;
     public const byte Cwr = 0x80;
 
-    // A TCP segment with valid checksums.
-    public static byte[] Build(int version, byte[] payload, uint sequence, byte flags, ushort identification, byte[]? options = null, ushort window = 65535)
+    public const byte Rst = 0x04;
+
+    /// <summary>The peer's port (a server on the gateway's side) and the client's port in <see cref="Build"/>'s segments.</summary>
+    public const ushort PeerPort = 5201;
+
+    public const ushort ClientPort = 40000;
+
+    // A TCP segment with valid checksums, from the peer (198.18.2.10 / 2001:db8:2::10, port 5201) to the client
+    // (198.18.128.2 / 2001:db8:80::2, port 40000), or the other way with fromClient.
+    public static byte[] Build(int version, byte[] payload, uint sequence, byte flags, ushort identification, byte[]? options = null, ushort window = 65535, bool fromClient = false)
     {
         options ??= [];
         int ipLength = version == 4 ? 20 : 40;
@@ -28,8 +36,8 @@ internal static class TcpSegments
             BinaryPrimitives.WriteUInt16BigEndian(ip[4..], identification);
             ip[8] = 64;
             ip[9] = 6;
-            IPAddress.Parse("198.18.2.10").TryWriteBytes(ip[12..], out _);
-            IPAddress.Parse("198.18.128.2").TryWriteBytes(ip[16..], out _);
+            IPAddress.Parse("198.18.2.10").TryWriteBytes(ip[(fromClient ? 16 : 12)..], out _);
+            IPAddress.Parse("198.18.128.2").TryWriteBytes(ip[(fromClient ? 12 : 16)..], out _);
             BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip[..20]));
         }
         else
@@ -38,13 +46,13 @@ internal static class TcpSegments
             BinaryPrimitives.WriteUInt16BigEndian(ip[4..], (ushort)(packet.Length - 40));
             ip[6] = 6;
             ip[7] = 64;
-            IPAddress.Parse("2001:db8:2::10").TryWriteBytes(ip[8..], out _);
-            IPAddress.Parse("2001:db8:80::2").TryWriteBytes(ip[24..], out _);
+            IPAddress.Parse("2001:db8:2::10").TryWriteBytes(ip[(fromClient ? 24 : 8)..], out _);
+            IPAddress.Parse("2001:db8:80::2").TryWriteBytes(ip[(fromClient ? 8 : 24)..], out _);
         }
 
         var tcp = packet.AsSpan(ipLength);
-        BinaryPrimitives.WriteUInt16BigEndian(tcp, 5201);
-        BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], 40000);
+        BinaryPrimitives.WriteUInt16BigEndian(tcp, fromClient ? ClientPort : PeerPort);
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], fromClient ? PeerPort : ClientPort);
         BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], sequence);
         tcp[12] = (byte)(tcpLength / 4 << 4);
         tcp[13] = flags;
