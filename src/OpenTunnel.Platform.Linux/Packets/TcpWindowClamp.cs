@@ -63,7 +63,7 @@ public sealed class TcpWindowClamp
     /// A packet from the client that the gateway passes on as it is: learns the client's window
     /// scale from its SYN, and forgets a flow the client resets or finishes.
     /// </summary>
-    public void FromClient(ReadOnlySpan<byte> packet) => Track(packet, out _);
+    public void FromClient(ReadOnlySpan<byte> packet) => Track(packet, wantScale: false, out _);
 
     /// <summary>
     /// <see cref="FromClient(ReadOnlySpan{byte})"/>, and then lowers the window of an
@@ -72,16 +72,16 @@ public sealed class TcpWindowClamp
     /// </summary>
     public bool FromClient(Span<byte> packet, int limit)
     {
-        int scale = Track(packet, out int tcp);
+        int scale = Track(packet, wantScale: limit > 0, out int tcp);
         return scale >= 0 && limit > 0 && Clamp(packet[tcp..], scale, limit);
     }
 
     /// <summary>
     /// Learns from a packet of the client (see <see cref="FromClient(ReadOnlySpan{byte})"/>) and
     /// returns the client's scale when the packet is an acknowledgement on a flow that scales both
-    /// ways, else -1.
+    /// ways, else -1. Without <paramref name="wantScale"/> only a SYN, FIN or RST takes the lock.
     /// </summary>
-    private int Track(ReadOnlySpan<byte> packet, out int tcp)
+    private int Track(ReadOnlySpan<byte> packet, bool wantScale, out int tcp)
     {
         if (!TryLocateTcp(packet, out tcp, out var peer, out bool v6))
         {
@@ -90,6 +90,11 @@ public sealed class TcpWindowClamp
 
         var segment = packet[tcp..];
         byte flags = segment[13];
+        if (!wantScale && (flags & (FlagSyn | FlagFin | FlagRst)) == 0)
+        {
+            return -1;
+        }
+
         var key = new FlowKey(peer, v6, ClientPort: Port(segment, 0), PeerPort: Port(segment, 2));
         lock (_gate)
         {
