@@ -450,8 +450,7 @@ internal sealed class ClientConnection
             return;
         }
 
-        var connection = _supervisor.NewConnection(session, ssl, reader, _client, configuration.Options.Limits.SendQueuePackets,
-            configuration.Options.Network.TlsWindowClamp ? _path.RoundTripMicroseconds : null);
+        var connection = _supervisor.NewConnection(session, ssl, reader, _client, configuration.Options.Limits.SendQueuePackets, _path.RoundTripMicroseconds);
         if (!_supervisor.TryAttach(session, connection, request, out bool reconnect))
         {
             if (session.Ended)

@@ -53,7 +53,8 @@ public sealed class SessionSupervisor
     /// CONNECT: what it reads goes to the session and the data plane, what the session sends is
     /// queued on it. Not attached yet (<see cref="TryAttach"/>). <paramref name="roundTrip"/> reads
     /// the TCP connection's round trip (µs), from which the windows of the session's TCP flows are
-    /// limited while it carries them (<see cref="TcpWindowLimit"/>); null: not limited.
+    /// limited while it carries them (<see cref="TcpWindowLimit"/>; the data plane applies the limit
+    /// while Network:TlsWindowClamp is on); null: not limited.
     /// </summary>
     public CstpConnection NewConnection(GatewaySession session, Stream stream, ConnectionReader reader, System.Net.IPEndPoint client, int maxQueuedPackets, Func<int?>? roundTrip)
     {

@@ -19,6 +19,9 @@ public static class IpPacket
     /// Parses an IPv4 header. False when the packet is not IPv4, is shorter than its header, or
     /// its total-length field disagrees with the bytes present.
     /// </summary>
+    /// <summary>True when an IPv4 packet (of 8 bytes at least) is a fragment (more fragments follow, or an offset): only a whole datagram carries its transport header as it is.</summary>
+    public static bool IsIpv4Fragment(ReadOnlySpan<byte> packet) => (BinaryPrimitives.ReadUInt16BigEndian(packet[6..]) & 0x3FFF) != 0;
+
     public static bool TryReadIpv4(ReadOnlySpan<byte> packet, out Ipv4Header header)
     {
         header = default;

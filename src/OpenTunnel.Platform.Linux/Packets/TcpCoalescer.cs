@@ -18,10 +18,6 @@ namespace OpenTunnel.Platform.Linux.Packets;
 /// </summary>
 public sealed class TcpCoalescer
 {
-    private const byte Tcp = 6;
-    private const byte FlagPsh = 0x08;
-    private const byte FlagAck = 0x10;
-    private const int TcpChecksumOffset = 16;
     private const int MaxLength = ushort.MaxValue;
 
     private byte[]? _buffer;
@@ -48,7 +44,7 @@ public sealed class TcpCoalescer
             throw new InvalidOperationException("The coalescer holds a run already: finish and clear it first.");
         }
 
-        if (!TryParse(packet, out bool v4, out int headerLength, out byte flags) || (flags & FlagPsh) != 0)
+        if (!TryParse(packet, out bool v4, out int headerLength, out byte flags) || (flags & TcpHeader.FlagPsh) != 0)
         {
             return false;
         }
@@ -95,12 +91,12 @@ public sealed class TcpCoalescer
         packet[headerLength..].CopyTo(_buffer.AsSpan(_length));
         _length += payload;
         tcp.Slice(14, 2).CopyTo(_buffer.AsSpan(_ipLength + 14)); // the newest window
-        if ((flags & FlagPsh) != 0)
+        if ((flags & TcpHeader.FlagPsh) != 0)
         {
-            _buffer![_ipLength + 13] |= FlagPsh;
+            _buffer![_ipLength + 13] |= TcpHeader.FlagPsh;
         }
 
-        _ended = (flags & FlagPsh) != 0 || payload < _segmentSize;
+        _ended = (flags & TcpHeader.FlagPsh) != 0 || payload < _segmentSize;
         _nextSequence += (uint)payload;
         _nextIdentification++;
         Count++;
@@ -141,14 +137,14 @@ public sealed class TcpCoalescer
         }
 
         int tcpLength = _length - _ipLength;
-        BinaryPrimitives.WriteUInt16BigEndian(packet[(_ipLength + TcpChecksumOffset)..], InternetChecksum.Fold(TcpSegmenter.PseudoHeaderSum(packet, _ipLength, v4, tcpLength)));
+        BinaryPrimitives.WriteUInt16BigEndian(packet[(_ipLength + TcpHeader.ChecksumOffset)..], InternetChecksum.Fold(TcpSegmenter.PseudoHeaderSum(packet, _ipLength, v4, tcpLength)));
         header = new VirtioNetHeader(
             VirtioNetHeader.FlagNeedsChecksum,
             v4 ? VirtioNetHeader.GsoTcpV4 : VirtioNetHeader.GsoTcpV6,
             (ushort)_headerLength,
             (ushort)_segmentSize,
             (ushort)_ipLength,
-            TcpChecksumOffset);
+            TcpHeader.ChecksumOffset);
         return packet;
     }
 
@@ -175,8 +171,8 @@ public sealed class TcpCoalescer
             ipLength = IpPacket.Ipv4MinHeaderLength;
             if (packet.Length < ipLength + 20
                 || (packet[0] & 0x0F) != 5
-                || packet[9] != Tcp
-                || (BinaryPrimitives.ReadUInt16BigEndian(packet[6..]) & 0x3FFF) != 0
+                || packet[9] != TcpHeader.Protocol
+                || IpPacket.IsIpv4Fragment(packet)
                 || BinaryPrimitives.ReadUInt16BigEndian(packet[2..]) != packet.Length)
             {
                 return false;
@@ -186,7 +182,7 @@ public sealed class TcpCoalescer
         {
             ipLength = IpPacket.Ipv6HeaderLength;
             if (packet.Length < ipLength + 20
-                || packet[6] != Tcp
+                || packet[6] != TcpHeader.Protocol
                 || BinaryPrimitives.ReadUInt16BigEndian(packet[4..]) + ipLength != packet.Length)
             {
                 return false;
@@ -200,7 +196,7 @@ public sealed class TcpCoalescer
         int tcpLength = (packet[ipLength + 12] >> 4) * 4;
         headerLength = ipLength + tcpLength;
         flags = packet[ipLength + 13];
-        return tcpLength >= 20 && packet.Length > headerLength && (flags & ~FlagPsh) == FlagAck;
+        return tcpLength >= TcpHeader.MinLength && packet.Length > headerLength && (flags & ~TcpHeader.FlagPsh) == TcpHeader.FlagAck;
     }
 
     /// <summary>The IP header fields that must match (the TCP ports and the rest are compared by the caller).</summary>

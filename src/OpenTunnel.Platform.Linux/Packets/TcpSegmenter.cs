@@ -11,10 +11,6 @@ namespace OpenTunnel.Platform.Linux.Packets;
 /// </summary>
 public static class TcpSegmenter
 {
-    private const byte Tcp = 6;
-    private const byte FlagFin = 0x01;
-    private const byte FlagPsh = 0x08;
-    private const byte FlagCwr = 0x80;
 
     /// <summary>
     /// How many segments <paramref name="packet"/> makes with <paramref name="segmentSize"/>, and
@@ -94,12 +90,12 @@ public static class TcpSegmenter
         BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], BinaryPrimitives.ReadUInt32BigEndian(packet[(ipLength + 4)..]) + (uint)offset);
         if (!last)
         {
-            tcp[13] &= unchecked((byte)~(FlagFin | FlagPsh));
+            tcp[13] &= unchecked((byte)~(TcpHeader.FlagFin | TcpHeader.FlagPsh));
         }
 
         if (index > 0)
         {
-            tcp[13] &= unchecked((byte)~FlagCwr);
+            tcp[13] &= unchecked((byte)~TcpHeader.FlagCwr);
         }
 
         tcp[16] = 0;
@@ -138,7 +134,7 @@ public static class TcpSegmenter
         {
             case 4:
                 ipLength = (packet[0] & 0x0F) * 4;
-                if (ipLength < 20 || packet.Length < ipLength || packet[9] != Tcp)
+                if (ipLength < 20 || packet.Length < ipLength || packet[9] != TcpHeader.Protocol)
                 {
                     error = "an IPv4 packet that is not TCP";
                     return false;
@@ -147,7 +143,7 @@ public static class TcpSegmenter
                 break;
             case 6:
                 ipLength = IpPacket.Ipv6HeaderLength;
-                if (packet.Length < ipLength || packet[6] != Tcp)
+                if (packet.Length < ipLength || packet[6] != TcpHeader.Protocol)
                 {
                     error = "an IPv6 packet that is not TCP right after its header";
                     return false;
@@ -175,7 +171,7 @@ public static class TcpSegmenter
         {
             packet[12..20].CopyTo(pseudo);
             pseudo[8] = 0;
-            pseudo[9] = Tcp;
+            pseudo[9] = TcpHeader.Protocol;
             BinaryPrimitives.WriteUInt16BigEndian(pseudo[10..], (ushort)tcpLength);
             pseudoLength = 12;
         }
@@ -186,7 +182,7 @@ public static class TcpSegmenter
             pseudo[36] = 0;
             pseudo[37] = 0;
             pseudo[38] = 0;
-            pseudo[39] = Tcp;
+            pseudo[39] = TcpHeader.Protocol;
             pseudoLength = 40;
         }
 

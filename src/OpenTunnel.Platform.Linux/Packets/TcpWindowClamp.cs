@@ -24,12 +24,6 @@ public sealed class TcpWindowClamp
     /// <summary>The largest shift RFC 7323 allows; a larger announced value counts as 14.</summary>
     private const int MaxScale = 14;
 
-    private const int ProtocolTcp = 6;
-    private const int TcpMinHeaderLength = 20;
-    private const byte FlagFin = 0x01;
-    private const byte FlagSyn = 0x02;
-    private const byte FlagRst = 0x04;
-    private const byte FlagAck = 0x10;
     private const byte OptionEnd = 0;
     private const byte OptionNoOperation = 1;
     private const byte OptionWindowScale = 3;
@@ -57,7 +51,7 @@ public sealed class TcpWindowClamp
     /// nothing in an empty one.
     /// </summary>
     public static bool OpensFlow(ReadOnlySpan<byte> packet) =>
-        TryLocateTcp(packet, out int tcp, out _, out _) && (packet[tcp + 13] & FlagSyn) != 0;
+        TryLocateTcp(packet, out int tcp, out _, out _) && (packet[tcp + 13] & TcpHeader.FlagSyn) != 0;
 
     /// <summary>
     /// A packet from the client that the gateway passes on as it is: learns the client's window
@@ -90,7 +84,7 @@ public sealed class TcpWindowClamp
 
         var segment = packet[tcp..];
         byte flags = segment[13];
-        if (!wantScale && (flags & (FlagSyn | FlagFin | FlagRst)) == 0)
+        if (!wantScale && (flags & (TcpHeader.FlagSyn | TcpHeader.FlagFin | TcpHeader.FlagRst)) == 0)
         {
             return -1;
         }
@@ -98,10 +92,10 @@ public sealed class TcpWindowClamp
         var key = new FlowKey(peer, v6, ClientPort: Port(segment, 0), PeerPort: Port(segment, 2));
         lock (_gate)
         {
-            if ((flags & FlagSyn) != 0)
+            if ((flags & TcpHeader.FlagSyn) != 0)
             {
                 int announced = AnnouncedScale(segment);
-                ref var flow = ref Remember(key, (flags & FlagAck) == 0);
+                ref var flow = ref Remember(key, (flags & TcpHeader.FlagAck) == 0);
                 flow.ClientScale = (sbyte)announced;
                 return -1;
             }
@@ -112,13 +106,13 @@ public sealed class TcpWindowClamp
                 return -1;
             }
 
-            if ((flags & (FlagRst | FlagFin)) != 0)
+            if ((flags & (TcpHeader.FlagRst | TcpHeader.FlagFin)) != 0)
             {
                 Forget(index);
                 return -1;
             }
 
-            return (flags & FlagAck) != 0 && _flows[index].PeerScales ? _flows[index].ClientScale : -1;
+            return (flags & TcpHeader.FlagAck) != 0 && _flows[index].PeerScales ? _flows[index].ClientScale : -1;
         }
     }
 
@@ -132,7 +126,7 @@ public sealed class TcpWindowClamp
 
         var segment = packet[tcp..];
         byte flags = segment[13];
-        if ((flags & (FlagSyn | FlagRst)) == 0)
+        if ((flags & (TcpHeader.FlagSyn | TcpHeader.FlagRst)) == 0)
         {
             return;
         }
@@ -140,7 +134,7 @@ public sealed class TcpWindowClamp
         var key = new FlowKey(peer, v6, ClientPort: Port(segment, 2), PeerPort: Port(segment, 0));
         lock (_gate)
         {
-            if ((flags & FlagRst) != 0)
+            if ((flags & TcpHeader.FlagRst) != 0)
             {
                 int index = Find(key);
                 if (index >= 0)
@@ -151,7 +145,7 @@ public sealed class TcpWindowClamp
                 return;
             }
 
-            ref var flow = ref Remember(key, (flags & FlagAck) == 0);
+            ref var flow = ref Remember(key, (flags & TcpHeader.FlagAck) == 0);
             flow.PeerScales = AnnouncedScale(segment) >= 0;
         }
     }
@@ -233,7 +227,7 @@ public sealed class TcpWindowClamp
     private static int AnnouncedScale(ReadOnlySpan<byte> segment)
     {
         int end = Math.Min(segment.Length, (segment[12] >> 4) * 4);
-        for (int i = TcpMinHeaderLength; i < end;)
+        for (int i = TcpHeader.MinLength; i < end;)
         {
             byte kind = segment[i];
             if (kind == OptionEnd)
@@ -276,7 +270,7 @@ public sealed class TcpWindowClamp
         v6 = IpPacket.Version(packet) == 6;
         if (v6)
         {
-            if (!IpPacket.TryReadIpv6(packet, out var header6) || header6.NextHeader != ProtocolTcp)
+            if (!IpPacket.TryReadIpv6(packet, out var header6) || header6.NextHeader != TcpHeader.Protocol)
             {
                 return false;
             }
@@ -286,13 +280,12 @@ public sealed class TcpWindowClamp
         }
         else
         {
-            if (!IpPacket.TryReadIpv4(packet, out var header) || header.Protocol != ProtocolTcp)
+            if (!IpPacket.TryReadIpv4(packet, out var header) || header.Protocol != TcpHeader.Protocol)
             {
                 return false;
             }
 
-            // More fragments, or an offset: only a whole datagram is sure to carry what it says.
-            if ((BinaryPrimitives.ReadUInt16BigEndian(packet[6..]) & 0x3FFF) != 0)
+            if (IpPacket.IsIpv4Fragment(packet))
             {
                 return false;
             }
@@ -301,13 +294,13 @@ public sealed class TcpWindowClamp
             peer = new Ipv6Number(0, towardsClient ? header.Source : header.Destination);
         }
 
-        if (packet.Length < tcp + TcpMinHeaderLength)
+        if (packet.Length < tcp + TcpHeader.MinLength)
         {
             return false;
         }
 
         int headerLength = (packet[tcp + 12] >> 4) * 4;
-        return headerLength >= TcpMinHeaderLength && packet.Length >= tcp + headerLength;
+        return headerLength >= TcpHeader.MinLength && packet.Length >= tcp + headerLength;
     }
 
     private static ushort Port(ReadOnlySpan<byte> segment, int offset) => BinaryPrimitives.ReadUInt16BigEndian(segment[offset..]);
