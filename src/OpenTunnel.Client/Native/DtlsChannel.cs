@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using OpenTunnel.Platform.Linux.Crypto;
 using OpenTunnel.Platform.Linux.Net;
 using OpenTunnel.Protocol.Cstp;
 using OpenTunnel.Protocol.Dtls;
@@ -217,7 +218,7 @@ public sealed class DtlsChannel : IDisposable
         var timers = new LinkTimers(TimeSpan.FromSeconds(_answer.DpdSeconds), TimeSpan.FromSeconds(_answer.KeepaliveSeconds), Now);
         lock (_sendLock)
         {
-            _protection = DtlsRecordProtection.ForClient(client.KeyBlock!, client.Suite!.KeyLength, DtlsRecordProtection.EstablishedEpoch, DtlsRecordProtection.FirstSequenceAfterHandshake);
+            _protection = DtlsRecordProtection.ForClient(client.KeyBlock!, client.Suite!.KeyLength, DtlsRecordProtection.EstablishedEpoch, DtlsRecordProtection.FirstSequenceAfterHandshake, OpenSslAesGcm.Factory);
             _suiteName = client.Suite.Name;
             _timers = timers;
         }

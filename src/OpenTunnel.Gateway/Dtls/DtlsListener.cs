@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using OpenTunnel.Gateway.Traffic;
+using OpenTunnel.Platform.Linux.Crypto;
 using OpenTunnel.Platform.Linux.Net;
 using OpenTunnel.Protocol.Dtls;
 using Org.BouncyCastle.Security;
@@ -396,7 +397,7 @@ public sealed class DtlsListener : IDisposable
         try
         {
             new DtlsServerProtocol().Accept(server, transport, request);
-            var protection = DtlsRecordProtection.ForServer(server.KeyBlock!, channel.CipherSuite.KeyLength, DtlsRecordProtection.EstablishedEpoch, DtlsRecordProtection.FirstSequenceAfterHandshake);
+            var protection = DtlsRecordProtection.ForServer(server.KeyBlock!, channel.CipherSuite.KeyLength, DtlsRecordProtection.EstablishedEpoch, DtlsRecordProtection.FirstSequenceAfterHandshake, OpenSslAesGcm.Factory);
             established = channel.Establish(protection);
             if (established)
             {

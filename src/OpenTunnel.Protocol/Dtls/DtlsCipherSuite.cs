@@ -3,7 +3,7 @@ namespace OpenTunnel.Protocol.Dtls;
 /// <summary>
 /// A DTLS 1.2 cipher suite the gateway can resume in master-secret mode, with the name the
 /// client offers for it and the header that carries that name. Only AES-GCM suites: the record
-/// layer after the handshake is .NET's <see cref="System.Security.Cryptography.AesGcm"/>.
+/// layer after the handshake is AES-GCM (<see cref="IRecordCipher"/>).
 /// </summary>
 /// <param name="Name">The name as it appears in the CONNECT headers (for example <c>OC-DTLS1_2-AES256-GCM</c>).</param>
 /// <param name="IsCiscoDtls12">True when the name belongs in <c>X-DTLS12-CipherSuite</c> rather than <c>X-DTLS-CipherSuite</c>.</param>

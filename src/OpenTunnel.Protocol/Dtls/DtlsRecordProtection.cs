@@ -23,8 +23,9 @@ public enum DtlsOpenResult
 
 /// <summary>
 /// The DTLS 1.2 AES-GCM record layer (RFC 5288, RFC 6347) of one established connection, done
-/// with .NET's <see cref="AesGcm"/> once BouncyCastle has finished the handshake: it is faster
-/// than BouncyCastle's record layer and allocates nothing per record. A record is
+/// with an <see cref="IRecordCipher"/> (.NET's <see cref="AesGcm"/> unless the caller gives
+/// another) once BouncyCastle has finished the handshake: it is faster than BouncyCastle's record
+/// layer and allocates nothing per record. A record is
 /// header (13) ‖ explicit nonce (8: epoch ‖ sequence, as GnuTLS and OpenSSL send it) ‖
 /// ciphertext ‖ tag (16); the GCM nonce is the 4-byte fixed IV ‖ explicit nonce and the
 /// additional data is epoch ‖ sequence ‖ type ‖ version ‖ plaintext length.
@@ -64,8 +65,8 @@ public sealed class DtlsRecordProtection : IDisposable
     private const int FixedIvLength = 4;
     private const int AdditionalDataLength = 13;
 
-    private readonly AesGcm _readCipher;
-    private readonly AesGcm _writeCipher;
+    private readonly IRecordCipher _readCipher;
+    private readonly IRecordCipher _writeCipher;
     private readonly uint _readIv;
     private readonly uint _writeIv;
     private ulong _nextWriteSequence;
@@ -78,7 +79,8 @@ public sealed class DtlsRecordProtection : IDisposable
     /// <param name="writeIv">4-byte fixed IV of the records this side sends.</param>
     /// <param name="epoch">The epoch the handshake switched to (1 after the first handshake).</param>
     /// <param name="firstWriteSequence">Sequence number of the first record this side sends.</param>
-    public DtlsRecordProtection(ReadOnlySpan<byte> readKey, ReadOnlySpan<byte> readIv, ReadOnlySpan<byte> writeKey, ReadOnlySpan<byte> writeIv, ushort epoch, ulong firstWriteSequence)
+    /// <param name="ciphers">Makes the AES-GCM of each key (default <see cref="DotNetRecordCipher.Create"/>).</param>
+    public DtlsRecordProtection(ReadOnlySpan<byte> readKey, ReadOnlySpan<byte> readIv, ReadOnlySpan<byte> writeKey, ReadOnlySpan<byte> writeIv, ushort epoch, ulong firstWriteSequence, RecordCipherFactory? ciphers = null)
     {
         if (readIv.Length != FixedIvLength || writeIv.Length != FixedIvLength)
         {
@@ -86,8 +88,18 @@ public sealed class DtlsRecordProtection : IDisposable
         }
 
         ArgumentOutOfRangeException.ThrowIfGreaterThan(firstWriteSequence, MaxSequence);
-        _readCipher = new AesGcm(readKey, TagLength);
-        _writeCipher = new AesGcm(writeKey, TagLength);
+        ciphers ??= DotNetRecordCipher.Create;
+        _readCipher = ciphers(readKey);
+        try
+        {
+            _writeCipher = ciphers(writeKey);
+        }
+        catch
+        {
+            _readCipher.Dispose();
+            throw;
+        }
+
         _readIv = BinaryPrimitives.ReadUInt32BigEndian(readIv);
         _writeIv = BinaryPrimitives.ReadUInt32BigEndian(writeIv);
         Epoch = epoch;
@@ -101,12 +113,12 @@ public sealed class DtlsRecordProtection : IDisposable
     /// The server side from a TLS 1.2 key block (RFC 5246 §6.3, no MAC keys for AEAD):
     /// client write key ‖ server write key ‖ client fixed IV ‖ server fixed IV.
     /// </summary>
-    public static DtlsRecordProtection ForServer(ReadOnlySpan<byte> keyBlock, int keyLength, ushort epoch, ulong firstWriteSequence) =>
-        FromKeyBlock(keyBlock, keyLength, epoch, firstWriteSequence, server: true);
+    public static DtlsRecordProtection ForServer(ReadOnlySpan<byte> keyBlock, int keyLength, ushort epoch, ulong firstWriteSequence, RecordCipherFactory? ciphers = null) =>
+        FromKeyBlock(keyBlock, keyLength, epoch, firstWriteSequence, server: true, ciphers);
 
     /// <summary>The client side from the same key block: it reads with the server's key and IV and writes with its own.</summary>
-    public static DtlsRecordProtection ForClient(ReadOnlySpan<byte> keyBlock, int keyLength, ushort epoch, ulong firstWriteSequence) =>
-        FromKeyBlock(keyBlock, keyLength, epoch, firstWriteSequence, server: false);
+    public static DtlsRecordProtection ForClient(ReadOnlySpan<byte> keyBlock, int keyLength, ushort epoch, ulong firstWriteSequence, RecordCipherFactory? ciphers = null) =>
+        FromKeyBlock(keyBlock, keyLength, epoch, firstWriteSequence, server: false, ciphers);
 
     /// <summary>Length of the TLS 1.2 key block an AES-GCM suite with <paramref name="keyLength"/>-byte keys needs.</summary>
     public static int KeyBlockLength(int keyLength) => (2 * keyLength) + (2 * FixedIvLength);
@@ -152,7 +164,7 @@ public sealed class DtlsRecordProtection : IDisposable
         WriteAdditionalData(additionalData, epochAndSequence, contentType, plaintext.Length);
 
         int cipherOffset = DtlsRecord.HeaderLength + ExplicitNonceLength;
-        _writeCipher.Encrypt(
+        _writeCipher.Seal(
             nonce,
             plaintext,
             destination.Slice(cipherOffset, plaintext.Length),
@@ -200,16 +212,12 @@ public sealed class DtlsRecordProtection : IDisposable
         WriteAdditionalData(additionalData, ((ulong)epoch << 48) | sequence, contentType, textLength);
 
         int cipherOffset = DtlsRecord.HeaderLength + ExplicitNonceLength;
-        try
-        {
-            _readCipher.Decrypt(
-                nonce,
-                record.Slice(cipherOffset, textLength),
-                record.Slice(cipherOffset + textLength, TagLength),
-                plaintext[..textLength],
-                additionalData);
-        }
-        catch (AuthenticationTagMismatchException)
+        if (!_readCipher.TryOpen(
+            nonce,
+            record.Slice(cipherOffset, textLength),
+            record.Slice(cipherOffset + textLength, TagLength),
+            plaintext[..textLength],
+            additionalData))
         {
             return DtlsOpenResult.AuthenticationFailed;
         }
@@ -233,7 +241,7 @@ public sealed class DtlsRecordProtection : IDisposable
         _writeCipher.Dispose();
     }
 
-    private static DtlsRecordProtection FromKeyBlock(ReadOnlySpan<byte> keyBlock, int keyLength, ushort epoch, ulong firstWriteSequence, bool server)
+    private static DtlsRecordProtection FromKeyBlock(ReadOnlySpan<byte> keyBlock, int keyLength, ushort epoch, ulong firstWriteSequence, bool server, RecordCipherFactory? ciphers)
     {
         if (keyBlock.Length != KeyBlockLength(keyLength))
         {
@@ -245,8 +253,8 @@ public sealed class DtlsRecordProtection : IDisposable
         var clientIv = keyBlock.Slice(2 * keyLength, FixedIvLength);
         var serverIv = keyBlock.Slice((2 * keyLength) + FixedIvLength, FixedIvLength);
         return server
-            ? new DtlsRecordProtection(clientKey, clientIv, serverKey, serverIv, epoch, firstWriteSequence)
-            : new DtlsRecordProtection(serverKey, serverIv, clientKey, clientIv, epoch, firstWriteSequence);
+            ? new DtlsRecordProtection(clientKey, clientIv, serverKey, serverIv, epoch, firstWriteSequence, ciphers)
+            : new DtlsRecordProtection(serverKey, serverIv, clientKey, clientIv, epoch, firstWriteSequence, ciphers);
     }
 
     private static void WriteAdditionalData(Span<byte> additionalData, ulong epochAndSequence, byte contentType, int plaintextLength)
