@@ -95,6 +95,24 @@ public sealed unsafe partial class OpenSslAesGcm : IRecordCipher
     {
         CheckLengths(nonce, input.Length, output.Length, tag.Length);
         CheckOverlap(input, output);
+        // One reference for the record's five calls, rather than one per call.
+        bool referenced = false;
+        context.DangerousAddRef(ref referenced);
+        try
+        {
+            return Run(context.DangerousGetHandle(), nonce, input, output, tag, additionalData, seal);
+        }
+        finally
+        {
+            if (referenced)
+            {
+                context.DangerousRelease();
+            }
+        }
+    }
+
+    private static bool Run(nint context, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> input, Span<byte> output, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> additionalData, bool seal)
+    {
         fixed (byte* n = nonce)
         fixed (byte* i = input)
         fixed (byte* o = output)
@@ -155,7 +173,7 @@ public sealed unsafe partial class OpenSslAesGcm : IRecordCipher
 
         fixed (byte* k = key)
         {
-            if (CipherInit(context, cipher, null, k, null, encrypt ? 1 : 0) != 1)
+            if (CipherInit(context.DangerousGetHandle(), cipher, null, k, null, encrypt ? 1 : 0) != 1)
             {
                 ErrClearError();
                 context.Dispose();
@@ -191,16 +209,16 @@ public sealed unsafe partial class OpenSslAesGcm : IRecordCipher
     private static partial void CipherCtxFree(nint context);
 
     [LibraryImport(Crypto, EntryPoint = "EVP_CipherInit_ex")]
-    private static partial int CipherInit(ContextHandle context, nint cipher, void* engine, byte* key, byte* iv, int encrypt);
+    private static partial int CipherInit(nint context, nint cipher, void* engine, byte* key, byte* iv, int encrypt);
 
     [LibraryImport(Crypto, EntryPoint = "EVP_CipherUpdate")]
-    private static partial int CipherUpdate(ContextHandle context, byte* output, int* outputLength, byte* input, int inputLength);
+    private static partial int CipherUpdate(nint context, byte* output, int* outputLength, byte* input, int inputLength);
 
     [LibraryImport(Crypto, EntryPoint = "EVP_CipherFinal_ex")]
-    private static partial int CipherFinal(ContextHandle context, byte* output, int* outputLength);
+    private static partial int CipherFinal(nint context, byte* output, int* outputLength);
 
     [LibraryImport(Crypto, EntryPoint = "EVP_CIPHER_CTX_ctrl")]
-    private static partial int CipherCtxCtrl(ContextHandle context, int type, int argument, void* pointer);
+    private static partial int CipherCtxCtrl(nint context, int type, int argument, void* pointer);
 
     [LibraryImport(Crypto, EntryPoint = "ERR_clear_error")]
     private static partial void ErrClearError();

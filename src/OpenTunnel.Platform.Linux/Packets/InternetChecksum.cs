@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace OpenTunnel.Platform.Linux.Packets;
 
@@ -16,13 +17,30 @@ public static class InternetChecksum
     public static bool IsValid(ReadOnlySpan<byte> data) => Compute(data) == 0;
 
     /// <summary>
-    /// Adds <paramref name="data"/> to a running sum, four bytes at a time in the machine's byte
-    /// order (the one's-complement sum does not depend on it, RFC 1071 §2(B); <see cref="Finish"/>
+    /// Adds <paramref name="data"/> to a running sum, in 32-bit words in the machine's byte order
+    /// (32 bytes a step with SIMD) (the one's-complement sum does not depend on it, RFC 1071 §2(B); <see cref="Finish"/>
     /// turns it around). Every piece but the last must have an even length, so that bytes pair
     /// up as they would in one piece (a pseudo-header, then the segment).
     /// </summary>
     public static ulong Add(ulong sum, ReadOnlySpan<byte> data)
     {
+        if (Vector256.IsHardwareAccelerated && data.Length >= 2 * Vector256<byte>.Count)
+        {
+            // 32 bytes a step: eight 32-bit words widened into four 64-bit sums, which cannot
+            // overflow for any packet (each grows by under 2^33 a step).
+            var sums = Vector256<ulong>.Zero;
+            ref byte start = ref MemoryMarshal.GetReference(data);
+            int blocks = data.Length & ~(Vector256<byte>.Count - 1);
+            for (int offset = 0; offset < blocks; offset += Vector256<byte>.Count)
+            {
+                var (low, high) = Vector256.Widen(Vector256.LoadUnsafe(ref start, (nuint)offset).AsUInt32());
+                sums += low + high;
+            }
+
+            sum += Vector256.Sum(sums);
+            data = data[blocks..];
+        }
+
         var words = MemoryMarshal.Cast<byte, uint>(data);
         foreach (uint word in words)
         {

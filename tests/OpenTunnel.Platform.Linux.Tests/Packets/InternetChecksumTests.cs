@@ -49,6 +49,23 @@ public sealed class InternetChecksumTests
     }
 
     [Fact]
+    public void Add_AnyLengthAndAlignment_EqualsASumOf16BitWords()
+    {
+        var random = new Random(1071);
+        byte[] buffer = new byte[70_000];
+        random.NextBytes(buffer);
+        foreach (int length in new[] { 0, 1, 2, 3, 31, 32, 33, 63, 64, 65, 95, 127, 1448, 1500, 9001, 65_535 })
+        {
+            for (int offset = 0; offset < 4; offset++)
+            {
+                var data = buffer.AsSpan(offset, length);
+
+                Assert.Equal(ReferenceChecksum(data), InternetChecksum.Compute(data));
+            }
+        }
+    }
+
+    [Fact]
     public void Update_OneWordChanged_EqualsTheChecksumComputedAgain()
     {
         var random = new Random(7);
@@ -65,5 +82,18 @@ public sealed class InternetChecksumTests
 
             Assert.Equal(InternetChecksum.Compute(data), InternetChecksum.Update(checksum, oldWord, newWord));
         }
+    }
+
+    /// <summary>RFC 1071 the plain way: 16-bit words in network order, the odd byte padded with zero.</summary>
+    private static ushort ReferenceChecksum(ReadOnlySpan<byte> data)
+    {
+        uint sum = 0;
+        for (int i = 0; i < data.Length; i += 2)
+        {
+            sum += (uint)(data[i] << 8) | (i + 1 < data.Length ? data[i + 1] : 0u);
+            sum = (sum & 0xFFFF) + (sum >> 16);
+        }
+
+        return (ushort)~sum;
     }
 }
