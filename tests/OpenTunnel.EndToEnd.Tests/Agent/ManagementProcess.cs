@@ -57,8 +57,25 @@ public sealed class ManagementProcess : IDisposable
     /// </summary>
     public static async Task<ManagementProcess> StartAsync(string dataDirectory, string? postgresConnectionString = null, IReadOnlyList<string>? launcher = null)
     {
-        var management = new ManagementProcess(dataDirectory, postgresConnectionString, launcher ?? [], FreePort(), FreePort(), null!);
-        management._process = await management.LaunchAsync();
+        // A free port can be taken by another process before the service binds it (seconds later,
+        // after its database is set up): then the service ends naming the address, and the start
+        // is tried again on other ports.
+        const int Attempts = 3;
+        ManagementProcess management;
+        for (int attempt = 1; ; attempt++)
+        {
+            management = new ManagementProcess(dataDirectory, postgresConnectionString, launcher ?? [], FreePort(), FreePort(), null!);
+            try
+            {
+                management._process = await management.LaunchAsync();
+                break;
+            }
+            catch (PortTakenException) when (attempt < Attempts)
+            {
+                management.Api.Http.Dispose();
+            }
+        }
+
         management.Api.Http.DefaultRequestHeaders.Add("X-Api-Key", (await File.ReadAllTextAsync(Path.Combine(dataDirectory, "admin-api-key"))).Trim());
         return management;
     }
@@ -112,7 +129,11 @@ public sealed class ManagementProcess : IDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"The management service ended at start:\n{process.Output}");
+                string message = $"The management service ended at start:\n{process.Output}";
+                process.Dispose();
+                throw process.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
+                    ? new PortTakenException(message)
+                    : new InvalidOperationException(message);
             }
 
             try
@@ -141,4 +162,7 @@ public sealed class ManagementProcess : IDisposable
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
+
+    /// <summary>The service ended at start because another process held one of its ports.</summary>
+    private sealed class PortTakenException(string message) : InvalidOperationException(message);
 }
