@@ -49,12 +49,24 @@ trap stop_postgres EXIT
 # A signal ends the script through exit, so the EXIT trap above still stops the cluster.
 trap 'exit 130' INT
 trap 'exit 143' TERM
-pg_port=$((20000 + RANDOM % 20000))
-while ss -ltnH "sport = :$pg_port" | grep -q .; do pg_port=$((20000 + RANDOM % 20000)); done
 "${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust --no-sync -E UTF8 >"$pg_dir/initdb.log"
-"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -o \
-  "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-  start >/dev/null
+# A port found free can be taken before the server binds it: then it tries another, three times
+# at most, and shows the server's log if the last try fails too.
+for attempt in 1 2 3; do
+  # Below the kernel's range of ephemeral ports (32768 up), and held by no TCP socket at all.
+  pg_port=$((20000 + RANDOM % 12000))
+  while ss -tanH "sport = :$pg_port" | grep -q .; do pg_port=$((20000 + RANDOM % 12000)); done
+  if "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -o \
+    "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null; then
+    break
+  fi
+  if [ "$attempt" -eq 3 ]; then
+    echo "test.sh: PostgreSQL for the tests did not start; its log:" >&2
+    tail -20 "$pg_dir/server.log" >&2
+    exit 1
+  fi
+done
 export OPENTUNNEL_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
 echo "PostgreSQL for tests: 127.0.0.1:$pg_port ($pg_dir)"
 
