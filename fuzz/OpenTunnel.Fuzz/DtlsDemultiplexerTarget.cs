@@ -100,7 +100,7 @@ internal static class DtlsDemultiplexerTarget
         {
         }
 
-        public void OnDtlsPacket(ReadOnlySpan<byte> ipPacket)
+        public void OnDtlsPacket(Span<byte> ipPacket)
         {
         }
 

@@ -16,7 +16,7 @@ namespace OpenTunnel.Gateway.DataPlane;
 /// cannot speak for another address); traffic to another client's address is dropped unless
 /// allowed. With <see cref="TrackTcpFlows"/>, the TCP handshakes in both directions teach each
 /// session's <see cref="TcpWindowClamp"/>, which lowers the windows a client on TLS advertises
-/// (<see cref="FromClientOverTls"/>). On a device with offloads, consecutive TCP segments of one flow from a receive loop
+/// (<see cref="FromClient"/> with a window limit). On a device with offloads, consecutive TCP segments of one flow from a receive loop
 /// are held and written as one (<see cref="TcpCoalescer"/>) when that loop calls
 /// <see cref="DrainNow"/>, before it waits for more. From the TUN device: the DTLS receive loop
 /// (<see cref="AttachDeviceReader"/>), or without one a dedicated thread, reads each packet into a
@@ -82,7 +82,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
 
     /// <summary>
     /// Follow the sessions' TCP handshakes in both directions (<see cref="GatewaySession.TcpFlows"/>),
-    /// so that <see cref="FromClientOverTls"/> can lower the windows of their flows
+    /// so that <see cref="FromClient"/> can lower the windows of their flows
     /// (Network:TlsWindowClamp); may change on reload.
     /// </summary>
     public bool TrackTcpFlows { get; set; }
@@ -115,27 +115,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// unless it is malformed, its source is not the session's address, or it is for another
     /// client while that is not allowed.
     /// </summary>
-    public void FromClient(GatewaySession session, Transport transport, ReadOnlySpan<byte> packet)
-    {
-        int length = Admit(session, packet);
-        if (length > 0)
-        {
-            var admitted = packet[..length];
-            if (TrackTcpFlows)
-            {
-                TcpFlowsFor(session, admitted)?.FromClient(admitted);
-            }
-
-            Write(session, transport, admitted);
-        }
-    }
-
-    /// <summary>
-    /// <see cref="FromClient"/> for a packet that arrived over TLS, whose TCP window is first
-    /// lowered to at most <paramref name="tcpWindowLimit"/> bytes on a flow whose handshake the
-    /// session's <see cref="GatewaySession.TcpFlows"/> saw (0: as it is).
-    /// </summary>
-    public void FromClientOverTls(GatewaySession session, Span<byte> packet, int tcpWindowLimit)
+    public void FromClient(GatewaySession session, Transport transport, Span<byte> packet, int tcpWindowLimit = 0)
     {
         int length = Admit(session, packet);
         if (length > 0)
@@ -146,7 +126,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
                 TcpFlowsFor(session, admitted)?.FromClient(admitted, tcpWindowLimit);
             }
 
-            Write(session, Transport.Tls, admitted);
+            Write(session, transport, admitted);
         }
     }
 

@@ -75,7 +75,7 @@ public interface IDtlsSession
     void OnDtlsEstablished(IDtlsChannel channel);
 
     /// <summary>One IP packet arrived over DTLS. The span is valid only during the call.</summary>
-    void OnDtlsPacket(ReadOnlySpan<byte> ipPacket);
+    void OnDtlsPacket(Span<byte> ipPacket);
 
     /// <summary>The client sent DISCONNECT over DTLS; <paramref name="reason"/> is its payload (0xB0 then text for a user disconnect).</summary>
     void OnDtlsDisconnect(ReadOnlySpan<byte> reason);

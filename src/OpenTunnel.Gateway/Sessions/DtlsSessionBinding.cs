@@ -55,7 +55,7 @@ public sealed class DtlsSessionBinding : IDtlsSession
         }
     }
 
-    public void OnDtlsPacket(ReadOnlySpan<byte> ipPacket) => _inbound.OnDtlsDataPacket(ipPacket);
+    public void OnDtlsPacket(Span<byte> ipPacket) => _inbound.OnDtlsDataPacket(ipPacket);
 
     public void OnDtlsDisconnect(ReadOnlySpan<byte> reason) => _owner.EndSession(Session, "the client disconnected over DTLS");
 

@@ -19,16 +19,11 @@ public interface IDataPlane
     /// Takes one IP packet the session's client sent over <paramref name="transport"/>. The span is
     /// valid only during the call. The packet may be held, to be written with the next ones of its
     /// TCP flow, until the same thread calls <see cref="DrainNow"/>: a receive loop calls it before
-    /// it waits for more.
+    /// it waits for more. With a <paramref name="tcpWindowLimit"/> (a packet over TLS) the data
+    /// plane may first lower the receive window the packet advertises to at most that many bytes,
+    /// in place (Network:TlsWindowClamp); 0: as it is.
     /// </summary>
-    void FromClient(GatewaySession session, Transport transport, ReadOnlySpan<byte> packet);
-
-    /// <summary>
-    /// <see cref="FromClient"/> for a packet that arrived over TLS: the data plane may first lower
-    /// the receive window it advertises to at most <paramref name="tcpWindowLimit"/> bytes (0: as
-    /// it is), in place (Network:TlsWindowClamp).
-    /// </summary>
-    void FromClientOverTls(GatewaySession session, Span<byte> packet, int tcpWindowLimit);
+    void FromClient(GatewaySession session, Transport transport, Span<byte> packet, int tcpWindowLimit = 0);
 
     /// <summary>
     /// Writes the packets this thread holds (see <see cref="FromClient"/>), then sends what the

@@ -38,13 +38,13 @@ internal sealed class SessionInbound : ICstpInbound
             DtlsLog.DataPathChanged(_logger, _session.Id, "TLS", "data arrived over TLS");
         }
 
-        _dataPlane.FromClientOverTls(_session, packet, _windowLimit?.Bytes ?? 0);
+        _dataPlane.FromClient(_session, Transport.Tls, packet, _windowLimit?.Bytes ?? 0);
     }
 
     public void OnReadIdle() => _dataPlane.DrainNow();
 
     /// <summary>One IP packet arrived over the session's DTLS channel (on the UDP receive thread).</summary>
-    public void OnDtlsDataPacket(ReadOnlySpan<byte> packet)
+    public void OnDtlsDataPacket(Span<byte> packet)
     {
         if (_session.DataPath.DtlsDataArrived())
         {

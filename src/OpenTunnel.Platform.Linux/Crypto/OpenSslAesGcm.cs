@@ -7,7 +7,7 @@ namespace OpenTunnel.Platform.Linux.Crypto;
 /// AES-GCM straight from OpenSSL's libcrypto.so.3, for the DTLS data path. .NET's
 /// <c>AesGcm</c> runs on the same library, but its native layer clears OpenSSL's error queue
 /// before each of the five calls a record takes, and OpenSSL 3 frees each of the queue's 16 slots
-/// to clear it: in a DTLS download that was a fifth of the gateway's CPU. Here a record is the same
+/// to clear it: in a DTLS download that was a sixth of the gateway's CPU. Here a record is the same
 /// five calls (the IV, the additional data, the text, the final block, the tag) and the queue is
 /// cleared only when a call fails. One key and one direction per instance, one call at a time;
 /// the key schedule is made once.

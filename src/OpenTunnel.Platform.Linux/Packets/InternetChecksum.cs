@@ -17,9 +17,9 @@ public static class InternetChecksum
     public static bool IsValid(ReadOnlySpan<byte> data) => Compute(data) == 0;
 
     /// <summary>
-    /// Adds <paramref name="data"/> to a running sum, in 32-bit words in the machine's byte order
-    /// (32 bytes a step with SIMD) (the one's-complement sum does not depend on it, RFC 1071 §2(B); <see cref="Finish"/>
-    /// turns it around). Every piece but the last must have an even length, so that bytes pair
+    /// Adds <paramref name="data"/> to a running sum in 32-bit words in the machine's byte order, 32
+    /// bytes a step where the CPU has 256-bit vectors (the one's-complement sum depends on neither,
+    /// RFC 1071 §2(B); <see cref="Finish"/> turns the byte order around). Every piece but the last must have an even length, so that bytes pair
     /// up as they would in one piece (a pseudo-header, then the segment).
     /// </summary>
     public static ulong Add(ulong sum, ReadOnlySpan<byte> data)

@@ -54,15 +54,10 @@ public sealed class TcpWindowClamp
         TryLocateTcp(packet, out int tcp, out _, out _) && (packet[tcp + 13] & TcpHeader.FlagSyn) != 0;
 
     /// <summary>
-    /// A packet from the client that the gateway passes on as it is: learns the client's window
-    /// scale from its SYN, and forgets a flow the client resets or finishes.
-    /// </summary>
-    public void FromClient(ReadOnlySpan<byte> packet) => Track(packet, wantScale: false, out _);
-
-    /// <summary>
-    /// <see cref="FromClient(ReadOnlySpan{byte})"/>, and then lowers the window of an
-    /// acknowledgement on a flow whose handshake it saw to at most <paramref name="limit"/> bytes.
-    /// True when it changed the packet.
+    /// A packet from the client: learns the client's window scale from its SYN, forgets a flow the
+    /// client resets or finishes, and with a <paramref name="limit"/> (0: none, the packet passes as
+    /// it is) lowers the window of an acknowledgement on a flow whose handshake it saw to at most
+    /// that many bytes. True when it changed the packet.
     /// </summary>
     public bool FromClient(Span<byte> packet, int limit)
     {
@@ -71,7 +66,7 @@ public sealed class TcpWindowClamp
     }
 
     /// <summary>
-    /// Learns from a packet of the client (see <see cref="FromClient(ReadOnlySpan{byte})"/>) and
+    /// Learns from a packet of the client (see <see cref="FromClient"/>) and
     /// returns the client's scale when the packet is an acknowledgement on a flow that scales both
     /// ways, else -1. Without <paramref name="wantScale"/> only a SYN, FIN or RST takes the lock.
     /// </summary>

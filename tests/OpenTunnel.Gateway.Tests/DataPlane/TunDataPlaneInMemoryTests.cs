@@ -310,12 +310,12 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     }
 
     [Fact]
-    public void FromClientOverTls_AcknowledgementOfAFlowWhoseHandshakePassed_WindowLowered()
+    public void FromClient_OverTls_AcknowledgementOfAFlowWhoseHandshakePassed_WindowLowered()
     {
         _plane.TrackTcpFlows = true;
         var (session, address) = Handshake();
 
-        _plane.FromClientOverTls(session, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535), 256 * 1024);
+        _plane.FromClient(session, Transport.Tls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535), 256 * 1024);
 
         Assert.Equal(256 * 1024 >> 7, WindowOf(_device.Written.Last()));
         Assert.NotNull(session.TcpFlows);
@@ -333,23 +333,23 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     }
 
     [Fact]
-    public void FromClientOverTls_FlowsNotTracked_WindowAsItIsAndNoFlowsKept()
+    public void FromClient_OverTls_FlowsNotTracked_WindowAsItIsAndNoFlowsKept()
     {
         var (session, address) = Handshake();
 
-        _plane.FromClientOverTls(session, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535), 256 * 1024);
+        _plane.FromClient(session, Transport.Tls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535), 256 * 1024);
 
         Assert.Equal(65535, WindowOf(_device.Written.Last()));
         Assert.Null(session.TcpFlows);
     }
 
     [Fact]
-    public void FromClientOverTls_SpoofedSource_DroppedBeforeItsFlowIsLearned()
+    public void FromClient_OverTls_SpoofedSource_DroppedBeforeItsFlowIsLearned()
     {
         _plane.TrackTcpFlows = true;
         var (session, _) = Lease();
 
-        _plane.FromClientOverTls(session, TestPackets.TcpControl("198.18.128.250", 40000, "198.18.2.10", 5201, Syn, window: 64240, options: [1, 3, 3, 7]), 256 * 1024);
+        _plane.FromClient(session, Transport.Tls, TestPackets.TcpControl("198.18.128.250", 40000, "198.18.2.10", 5201, Syn, window: 64240, options: [1, 3, 3, 7]), 256 * 1024);
 
         Assert.Null(session.TcpFlows);
         Assert.Equal(1, _counters.Drops(DropReason.SpoofedSource));

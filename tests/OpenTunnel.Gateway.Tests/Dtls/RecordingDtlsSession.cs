@@ -40,7 +40,7 @@ internal sealed class RecordingDtlsSession : IDtlsSession
 
     public void OnDtlsEstablished(IDtlsChannel channel) => Established.Add(channel);
 
-    public void OnDtlsPacket(ReadOnlySpan<byte> ipPacket) => Packets.Add(ipPacket.ToArray());
+    public void OnDtlsPacket(Span<byte> ipPacket) => Packets.Add(ipPacket.ToArray());
 
     public void OnDtlsDisconnect(ReadOnlySpan<byte> reason) => Disconnects.Add(reason.ToArray());
 

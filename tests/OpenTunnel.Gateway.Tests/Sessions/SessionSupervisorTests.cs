@@ -241,11 +241,7 @@ public sealed class SessionSupervisorTests
 
         public void Unregister(GatewaySession session) => Unregistered.Add(session);
 
-        public void FromClient(GatewaySession session, Transport transport, ReadOnlySpan<byte> packet)
-        {
-        }
-
-        public void FromClientOverTls(GatewaySession session, Span<byte> packet, int tcpWindowLimit)
+        public void FromClient(GatewaySession session, Transport transport, Span<byte> packet, int tcpWindowLimit = 0)
         {
         }
 

@@ -77,7 +77,7 @@ public sealed class TcpWindowClampTests
         byte[] ack = Build(4, [], 2, Ack, 3, window: 65535, fromClient: true);
 
         Assert.False(clamp.FromClient(ack, 0));
-        clamp.FromClient((ReadOnlySpan<byte>)ack);
+        clamp.FromClient(ack, 0);
 
         Assert.Equal(65535, Window(ack, 4));
         Assert.Equal(1, clamp.Count);
@@ -115,7 +115,7 @@ public sealed class TcpWindowClampTests
         byte[] end = Build(4, [], 2, flags, 3, fromClient: fromClient);
         if (fromClient)
         {
-            clamp.FromClient((ReadOnlySpan<byte>)end);
+            clamp.FromClient(end, 0);
         }
         else
         {
@@ -132,7 +132,7 @@ public sealed class TcpWindowClampTests
     {
         // The same ports again: the peer of the new connection has not announced a scale yet.
         var clamp = Handshaken(4, clientScale: 7, peerScale: 7);
-        clamp.FromClient((ReadOnlySpan<byte>)Build(4, [], 100, Syn, 5, Scale(7), fromClient: true));
+        clamp.FromClient(Build(4, [], 100, Syn, 5, Scale(7), fromClient: true), 0);
 
         Assert.False(clamp.FromClient(Build(4, [], 101, Ack, 6, window: 65535, fromClient: true), Limit));
     }
@@ -145,7 +145,7 @@ public sealed class TcpWindowClampTests
         {
             byte[] syn = Build(4, [], 1, Syn, 1, Scale(7), fromClient: true);
             BinaryPrimitives.WriteUInt16BigEndian(syn.AsSpan(20), (ushort)(ClientPort + i));
-            clamp.FromClient((ReadOnlySpan<byte>)syn);
+            clamp.FromClient(syn, 0);
         }
 
         Assert.Equal(TcpWindowClamp.Capacity, clamp.Count);
@@ -159,7 +159,7 @@ public sealed class TcpWindowClampTests
         byte[] syn = Build(4, [], 1, Syn, 1, Scale(7), fromClient: true);
         syn[6] = 0x20; // more fragments
 
-        clamp.FromClient((ReadOnlySpan<byte>)syn);
+        clamp.FromClient(syn, 0);
 
         Assert.Equal(0, clamp.Count);
         Assert.False(TcpWindowClamp.OpensFlow(syn));
@@ -170,7 +170,7 @@ public sealed class TcpWindowClampTests
     {
         var clamp = new TcpWindowClamp();
         // An option whose length runs past the header, then what would be a scale.
-        clamp.FromClient((ReadOnlySpan<byte>)Build(4, [], 1, Syn, 1, [8, 40, 3, 3], fromClient: true));
+        clamp.FromClient(Build(4, [], 1, Syn, 1, [8, 40, 3, 3], fromClient: true), 0);
         clamp.ToClient(Build(4, [], 9, Syn | Ack, 2, Scale(7)));
 
         Assert.False(clamp.FromClient(Build(4, [], 2, Ack, 3, window: 65535, fromClient: true), Limit));
