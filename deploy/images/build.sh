@@ -3,7 +3,8 @@
 #   1. a Debian 12 root file system made with mmdebstrap from Debian's archive (cached in
 #      artifacts/images/base-*.tar, keyed by its package list, and reused),
 #   2. podman import of it as localhost/opentunnel-base,
-#   3. the applications published self-contained for linux-x64 (the runtime pack from NuGet),
+#   3. the applications published self-contained for linux-x64 (the runtime pack from NuGet), the
+#      gateway as one native executable (Native AOT, compiled with clang),
 #   4. podman build --pull=never of opentunnel-gateway (gateway + agent) and opentunnel-management
 #      (management service + identity provider), saved as oci-archive files:
 #      artifacts/images/opentunnel-gateway.oci.tar and artifacts/images/opentunnel-management.oci.tar.
@@ -21,8 +22,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
-for tool in podman mmdebstrap dotnet; do
-  command -v "$tool" >/dev/null || { echo "build.sh: '$tool' is missing (apt-get install podman runc mmdebstrap; the .NET 10 SDK for dotnet)" >&2; exit 1; }
+for tool in podman mmdebstrap clang dotnet; do
+  command -v "$tool" >/dev/null || { echo "build.sh: '$tool' is missing (apt-get install podman runc mmdebstrap clang zlib1g-dev; the .NET 10 SDK for dotnet)" >&2; exit 1; }
 done
 mkdir -p "$out"
 
@@ -73,10 +74,12 @@ publish() { # PROJECT NAME [MSBUILD-PROPERTY…]
   shift 2
   dotnet publish "$source/src/$project" -c Release -r linux-x64 --self-contained -nologo -v quiet \
     -p:DebugType=none -o "$context/publish/$name" "$@"
+  # A native executable's symbols (opentunnel-gateway.dbg, twice its size) stay out of the image.
+  rm -f "$context/publish/$name"/*.dbg
 }
-# The gateway ships compiled ahead of time (ReadyToRun): its first packets and sign-ins run
-# compiled code instead of waiting for the JIT (docs/gateway.md, "Performance").
-publish OpenTunnel.Gateway gateway -p:PublishReadyToRun=true
+# The gateway ships as one native executable (PublishAot in its project): its first packets and
+# sign-ins after a start run final code (docs/gateway.md, "Performance").
+publish OpenTunnel.Gateway gateway
 publish OpenTunnel.Agent agent
 publish OpenTunnel.Management management
 cp "$here/gateway.json" "$here/gateway-entrypoint.sh" "$context/"

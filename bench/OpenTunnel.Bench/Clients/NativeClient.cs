@@ -30,16 +30,16 @@ internal sealed class NativeClient(TrackedProcess process) : TunnelClientProcess
     public static NativeClient Start(BenchNetwork network, IVpnServer server, ServerCertificate certificate, string client, string home)
     {
         Directory.CreateDirectory(home);
-        bool assembly = client.EndsWith(".dll", StringComparison.Ordinal);
-        string[] arguments =
-        [
-            .. assembly ? [client] : Array.Empty<string>(), "connect",
-            "--gateway", $"https://{network.GatewayPublicAddress}:{network.Port.ToString(CultureInfo.InvariantCulture)}",
-            "--servercert", certificate.OpenConnectPin,
-            .. server.Credentials.NativeArguments,
-        ];
+        var (file, arguments) = DotnetHost.Command(
+            client,
+            [
+                "connect",
+                "--gateway", $"https://{network.GatewayPublicAddress}:{network.Port.ToString(CultureInfo.InvariantCulture)}",
+                "--servercert", certificate.OpenConnectPin,
+                .. server.Credentials.NativeArguments,
+            ]);
         var process = network.Topology.Start(
-            network.Topology.Client, assembly ? DotnetHost.Path : client, arguments, environment: new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home });
+            network.Topology.Client, file, arguments, environment: new Dictionary<string, string> { ["OPENTUNNEL_CLIENT_HOME"] = home });
         return new NativeClient(process);
     }
 }

@@ -6,7 +6,8 @@ using OpenTunnel.Testing;
 namespace OpenTunnel.Bench.Servers;
 
 /// <summary>
-/// The OpenTunnel gateway (opentunnel-gateway.dll run by dotnet) in the gateway namespace, with
+/// The OpenTunnel gateway (the native executable bench/run publishes, or opentunnel-gateway.dll run
+/// by dotnet) in the gateway namespace, with
 /// the run's certificate, the same pool, DNS, split-include route and port as ocserv, and
 /// token sign-in: a development token minted by the gateway's own <c>token</c> verb, sent by
 /// openconnect as <c>Authorization: Bearer</c> (<c>--token-mode=oidc</c>), and by OpenTunnel's
@@ -19,29 +20,30 @@ internal sealed class OpenTunnelServer : IVpnServer
     private const string Audience = "opentunnel-gateway";
 
     private readonly BenchNetwork _network;
-    private readonly string _gatewayAssembly;
+    private readonly string _gateway;
     private readonly string _folder;
     private readonly string _configFile;
     private readonly ServerCertificate _certificate;
     private readonly ServerProcess _process;
 
     /// <summary>Prepares the data directory and mints the token; the gateway itself starts in <see cref="StartAsync"/>.</summary>
-    public OpenTunnelServer(BenchNetwork network, string gatewayAssembly, string folder, ServerCertificate certificate)
+    public OpenTunnelServer(BenchNetwork network, string gateway, string folder, ServerCertificate certificate)
     {
-        if (!File.Exists(gatewayAssembly))
+        if (!File.Exists(gateway))
         {
-            throw new FileNotFoundException($"The OpenTunnel gateway '{gatewayAssembly}' does not exist: build the solution in Release first (bench/run does).", gatewayAssembly);
+            throw new FileNotFoundException($"The OpenTunnel gateway '{gateway}' does not exist: publish it first (bench/run does).", gateway);
         }
 
         _network = network;
         _process = new ServerProcess(network, "the OpenTunnel gateway");
-        _gatewayAssembly = gatewayAssembly;
+        _gateway = gateway;
         _folder = folder;
         _certificate = certificate;
         _configFile = Path.Combine(folder, "gateway.json");
         Directory.CreateDirectory(DataDirectory);
         WriteConfiguration(new ServerSettings(BenchNetwork.PoolNetwork, BenchNetwork.PoolPrefixLength, 64));
-        var minted = Command.Run(Dotnet, [_gatewayAssembly, "token", "--config", _configFile, "--user", UserName, "--lifetime", "172800"], Command.DefaultTimeout).EnsureSuccess();
+        var (file, arguments) = DotnetHost.Command(_gateway, ["token", "--config", _configFile, "--user", UserName, "--lifetime", "172800"]);
+        var minted = Command.Run(file, arguments, Command.DefaultTimeout).EnsureSuccess();
         string tokenFile = Path.Combine(folder, "token");
         File.WriteAllText(tokenFile, minted.StandardOutput.Trim() + "\n");
         Credentials = new ClientCredentials(
@@ -57,8 +59,6 @@ internal sealed class OpenTunnelServer : IVpnServer
 
     public string Output => _process.Output;
 
-    private static string Dotnet => DotnetHost.Path;
-
     private string DataDirectory => Path.Combine(_folder, "data");
 
     /// <summary>The gateway's control socket (its default place in the data directory).</summary>
@@ -68,7 +68,8 @@ internal sealed class OpenTunnelServer : IVpnServer
     {
         // No separate "check": "run" validates the file first and exits naming the bad setting, which StartAsync reports with the output.
         WriteConfiguration(settings);
-        await _process.StartAsync(Dotnet, [_gatewayAssembly, "run", "--config", _configFile], cancellationToken);
+        var (file, arguments) = DotnetHost.Command(_gateway, ["run", "--config", _configFile]);
+        await _process.StartAsync(file, arguments, cancellationToken);
     }
 
     public Task StopAsync() => _process.StopAsync();

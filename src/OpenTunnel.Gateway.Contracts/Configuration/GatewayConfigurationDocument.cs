@@ -129,7 +129,7 @@ public static class GatewayConfigurationDocument
         var array = new JsonArray();
         foreach (string value in values)
         {
-            array.Add(value);
+            array.Add((JsonNode)value);
         }
 
         return array;

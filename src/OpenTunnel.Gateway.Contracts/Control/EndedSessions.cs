@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace OpenTunnel.Gateway.Contracts.Control;
 
@@ -32,13 +33,16 @@ public sealed record EndedSessionRecord(
 /// </summary>
 public sealed record EndedSessionsAnswer(Guid Journal, long Dropped, IReadOnlyList<EndedSessionRecord> Sessions)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    public JsonNode ToJson() => JsonSerializer.SerializeToNode(this, Json)!;
+    public JsonNode ToJson() => JsonSerializer.SerializeToNode(this, EndedSessionsJson.Default.EndedSessionsAnswer)!;
 
     /// <summary>Reads an answer; a <see cref="JsonException"/> or <see cref="FormatException"/> when it is not one.</summary>
     public static EndedSessionsAnswer FromJson(JsonNode? result) =>
-        result.Deserialize<EndedSessionsAnswer>(Json) is { Sessions: not null } answer
+        result.Deserialize(EndedSessionsJson.Default.EndedSessionsAnswer) is { Sessions: not null } answer
             ? answer
             : throw new FormatException("The gateway's ended-sessions answer has no \"sessions\" list.");
 }
+
+/// <summary>The ended-sessions answer's JSON (web defaults: camelCase names), generated at build time for the gateway's native build.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(EndedSessionsAnswer))]
+internal sealed partial class EndedSessionsJson : JsonSerializerContext;

@@ -137,7 +137,7 @@ internal sealed class SigningKeyCacheFile(string path, ILogger logger)
                 copy.Remove(name);
             }
 
-            keys.Add(copy);
+            keys.Add((JsonNode)copy);
         }
 
         return new JsonObject { ["keys"] = keys };

@@ -16,37 +16,37 @@ public sealed record BrowserSignInOptions
     public const string CallbackPath = "/+sso/callback";
 
     /// <summary>Offer the browser sign-in to clients that can do it. Default false.</summary>
-    public bool Enabled { get; init; }
+    public bool Enabled { get; set; }
 
     /// <summary>The identity provider's authorization endpoint (absolute https URL; http only with <see cref="RequireHttps"/> false).</summary>
-    public string? AuthorizationEndpoint { get; init; }
+    public string? AuthorizationEndpoint { get; set; }
 
     /// <summary>The identity provider's token endpoint, which the gateway calls with the code (trusted as <c>Auth:CaPin</c>/<c>Auth:CaFile</c> say).</summary>
-    public string? TokenEndpoint { get; init; }
+    public string? TokenEndpoint { get; set; }
 
     /// <summary>The gateway's client registration at the provider: a public client with PKCE whose redirect URI is <see cref="PublicUrl"/> + <see cref="CallbackPath"/>.</summary>
-    public string ClientId { get; init; } = "opentunnel-gateway-browser";
+    public string ClientId { get; set; } = "opentunnel-gateway-browser";
 
     /// <summary>The scopes asked for; the token must be an access token for <c>Auth:Audience</c>.</summary>
-    public string Scope { get; init; } = "openid profile opentunnel.gateway";
+    public string Scope { get; set; } = "openid profile opentunnel.gateway";
 
     /// <summary>The gateway's address as the browser reaches it (absolute https URL, no path), for example https://vpn.example.com.</summary>
-    public string? PublicUrl { get; init; }
+    public string? PublicUrl { get; set; }
 
     /// <summary>The site asked for at the token endpoint (the embedded provider's <c>site</c> parameter); default <c>Auth:RequiredSite</c>.</summary>
-    public string? Site { get; init; }
+    public string? Site { get; set; }
 
     /// <summary>How long a browser sign-in may take from the form to the provider's answer: 30 to 3600 s. Default 300.</summary>
-    public int AttemptSeconds { get; init; } = 300;
+    public int AttemptSeconds { get; set; } = 300;
 
     /// <summary>How long the one-time sign-in token handed to the client stays valid: 5 to 300 s. Default 60.</summary>
-    public int TokenSeconds { get; init; } = 60;
+    public int TokenSeconds { get; set; } = 60;
 
     /// <summary>Refuse provider endpoints over plain http. Set false only for tests and loopback set-ups. Default true.</summary>
-    public bool RequireHttps { get; init; } = true;
+    public bool RequireHttps { get; set; } = true;
 
     /// <summary>Time limit of the token request: 1 to 60 s. Default 10.</summary>
-    public int TokenRequestTimeoutSeconds { get; init; } = 10;
+    public int TokenRequestTimeoutSeconds { get; set; } = 10;
 
     /// <summary>The redirect URI registered for <see cref="ClientId"/>.</summary>
     public string RedirectUri => (PublicUrl ?? string.Empty).TrimEnd('/') + CallbackPath;

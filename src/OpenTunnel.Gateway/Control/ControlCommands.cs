@@ -233,7 +233,7 @@ internal sealed class ControlCommands
         var list = new JsonArray();
         foreach (var entry in _signIn.Bans.Snapshot(BanPolicy.From(_host.Current.Options.Limits)))
         {
-            list.Add(new JsonObject
+            list.Add((JsonNode)new JsonObject
             {
                 ["client"] = entry.Client.ToString(),
                 ["score"] = entry.Score,
@@ -250,7 +250,7 @@ internal sealed class ControlCommands
         var list = new JsonArray();
         foreach (var session in _sessions.Snapshot())
         {
-            list.Add(new JsonObject
+            list.Add((JsonNode)new JsonObject
             {
                 ["id"] = session.Id,
                 ["user"] = session.UserName,

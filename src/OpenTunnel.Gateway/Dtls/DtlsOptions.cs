@@ -13,29 +13,29 @@ public sealed record DtlsOptions
     public const int DpdMaxTries = 3;
 
     /// <summary>Offer DTLS at all (default true). False: the CONNECT response carries no DTLS headers and every tunnel runs over TLS (ocserv's <c>udp-port = 0</c>, Microsoft Tunnel's "disable UDP").</summary>
-    public bool Enabled { get; init; } = true;
+    public bool Enabled { get; set; } = true;
 
     /// <summary>How long one DTLS handshake may take, in seconds (default 15, 1–60). openconnect gives up on its own after about 12 s and retries later.</summary>
-    public int HandshakeTimeoutSeconds { get; init; } = 15;
+    public int HandshakeTimeoutSeconds { get; set; } = 15;
 
     /// <summary>Handshakes running at once (default 64, 1–4096). Each holds a thread while BouncyCastle's blocking API runs; a ClientHello beyond this is dropped and the client retries.</summary>
-    public int MaxConcurrentHandshakes { get; init; } = 64;
+    public int MaxConcurrentHandshakes { get; set; } = 64;
 
     /// <summary>SO_RCVBUF and SO_SNDBUF of the UDP socket in bytes (default 8 MiB, 256 KiB–512 MiB). Bursts from many clients land in one socket; ocserv's 208 KiB default overflowed under load.</summary>
-    public int SocketBufferBytes { get; init; } = 8 * 1024 * 1024;
+    public int SocketBufferBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>
     /// A DTLS channel from which nothing arrived for this many seconds is closed and its session
     /// falls back to TLS (5–3600). Default 0: <see cref="DpdMaxTries"/> × the DPD interval, as ocserv.
     /// </summary>
-    public int DeadPeerTimeoutSeconds { get; init; }
+    public int DeadPeerTimeoutSeconds { get; set; }
 
     /// <summary>
     /// How many trial decryptions per second may be spent matching records from unknown
     /// addresses to established channels, to follow a client whose NAT rebound (default 1000,
     /// 0–1 000 000; 0 turns re-matching off, and such clients recover by a new handshake).
     /// </summary>
-    public int RebindTrialsPerSecond { get; init; } = 1000;
+    public int RebindTrialsPerSecond { get; set; } = 1000;
 
     /// <summary>
     /// The port number clients are told in <c>X-DTLS-Port</c> (1–65535). Default 0: the port the
@@ -44,7 +44,7 @@ public sealed record DtlsOptions
     /// that holds its TLS session (openconnect sends DTLS to the address it reached over TLS and
     /// this port).
     /// </summary>
-    public int AdvertisedPort { get; init; }
+    public int AdvertisedPort { get; set; }
 
     /// <summary>The X-DTLS-Port of a gateway whose UDP socket listens on <paramref name="listenPort"/>.</summary>
     public int ClientPort(int listenPort) => AdvertisedPort > 0 ? AdvertisedPort : listenPort;

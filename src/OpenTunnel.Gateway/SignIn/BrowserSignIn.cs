@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Web;
 using OpenTunnel.Gateway.Auth;
@@ -178,7 +179,7 @@ public sealed class BrowserSignIn(SignInService signIn)
             TokenAnswer? answer = null;
             try
             {
-                answer = await response.Content.ReadFromJsonAsync<TokenAnswer>(cancellationToken);
+                answer = await response.Content.ReadFromJsonAsync(BrowserSignInJson.Default.TokenAnswer, cancellationToken);
             }
             catch (System.Text.Json.JsonException)
             {
@@ -219,8 +220,13 @@ public sealed class BrowserSignIn(SignInService signIn)
     private static string Html(string title, string message) =>
         $"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{WebUtility.HtmlEncode(title)}</title></head><body><h1>{WebUtility.HtmlEncode(title)}</h1><p id=\"message\">{WebUtility.HtmlEncode(message)}</p></body></html>\n";
 
-    private sealed record TokenAnswer(
+    internal sealed record TokenAnswer(
         [property: JsonPropertyName("access_token")] string? AccessToken,
         [property: JsonPropertyName("error")] string? Error,
         [property: JsonPropertyName("error_description")] string? ErrorDescription);
 }
+
+/// <summary>The token endpoint's answer as JSON, generated at build time for the gateway's native build.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(BrowserSignIn.TokenAnswer))]
+internal sealed partial class BrowserSignInJson : JsonSerializerContext;

@@ -6,11 +6,7 @@ namespace OpenTunnel.Platform.Linux.Packets;
 
 /// <summary>
 /// An IPv6 address as a 128-bit number in two halves, each read big-endian: 2001:db8::1 is
-/// (0x20010DB800000000, 1). The key of the gateway's IPv6 tables and pool. It is not
-/// <see cref="UInt128"/> on purpose: ReadyToRun leaves to the JIT every method whose signature,
-/// or whose callee's signature, carries a <see cref="UInt128"/> or a class with a
-/// <see cref="UInt128"/> field (its layout is not fixed across ABIs), and on the packet path
-/// that meant compiling at the first packets, while they wait.
+/// (0x20010DB800000000, 1). The key of the gateway's IPv6 tables and pool.
 /// </summary>
 public readonly record struct Ipv6Number(ulong Upper, ulong Lower)
 {

@@ -16,6 +16,43 @@ public sealed class GatewayConfigurationLoaderTests
         }
         """;
 
+    /// <summary>
+    /// The configuration binder generated at build time (the gateway's native build needs it) leaves
+    /// an init-only property at its default without a word, so every setting must be settable.
+    /// </summary>
+    [Fact]
+    public void EverySetting_IsSettable_SoTheGeneratedBinderFillsIt()
+    {
+        var initOnly = new List<string>();
+        var seen = new HashSet<Type>();
+        var pending = new Queue<Type>([typeof(GatewayOptions)]);
+        while (pending.TryDequeue(out var type))
+        {
+            if (!seen.Add(type))
+            {
+                continue;
+            }
+
+            foreach (var property in type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+            {
+                if (property.SetMethod is { } setter
+                    && setter.ReturnParameter.GetRequiredCustomModifiers().Contains(typeof(System.Runtime.CompilerServices.IsExternalInit)))
+                {
+                    initOnly.Add($"{type.Name}.{property.Name}");
+                }
+
+                var section = property.PropertyType.IsGenericType ? property.PropertyType.GetGenericArguments()[0] : property.PropertyType;
+                if (section.Namespace?.StartsWith("OpenTunnel.", StringComparison.Ordinal) == true && section.IsClass)
+                {
+                    pending.Enqueue(section);
+                }
+            }
+        }
+
+        Assert.True(seen.Count > 10, $"only {seen.Count} sections found");
+        Assert.True(initOnly.Count == 0, "init-only settings the generated binder would ignore: " + string.Join(", ", initOnly));
+    }
+
     [Fact]
     public void LoadJson_Sample_BindsNestedSettings()
     {
