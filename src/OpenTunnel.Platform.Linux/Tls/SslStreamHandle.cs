@@ -79,7 +79,11 @@ internal static class SslStreamHandle
     /// (in .NET 10, SslStream._securityContext, a SafeDeleteSslContext, holds it); on another layout
     /// the search finds nothing and the caller goes without.
     /// </summary>
-    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Used by the gateway, which is not trimmed; in a trimmed program the fields may be gone, the search then finds nothing and the caller goes without.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "The fields on the path are kept by the DynamicDependency attributes below (the gateway is one native executable); on another runtime layout the search finds nothing and the caller goes without.")]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.NonPublicFields, typeof(SslStream))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.NonPublicFields, "System.Net.Security.SafeDeleteContext", "System.Net.Security")]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.NonPublicFields, "System.Net.Security.SafeDeleteSslContext", "System.Net.Security")]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.NonPublicFields, "Microsoft.Win32.SafeHandles.SafeSslHandle", "System.Net.Security")]
     private static FieldInfo[]? Search(object owner, FieldInfo[] path, int depth)
     {
         for (var type = owner.GetType(); type is not null && type != typeof(object); type = type.BaseType)
