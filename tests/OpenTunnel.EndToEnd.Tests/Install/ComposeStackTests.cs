@@ -140,6 +140,13 @@ public sealed class ComposeStackTests(ITestOutputHelper output) : IDisposable
         {
             Compose(topology.Gateway, project, environment, "down", "-v");
             Podman("network", "rm", "-f", project);
+
+            // podman's CNI address allocator keeps a folder per network on the host after the network is gone.
+            string allocations = Path.Combine("/var/lib/cni/networks", project);
+            if (Directory.Exists(allocations))
+            {
+                Directory.Delete(allocations, recursive: true);
+            }
         }
     }
 
