@@ -4,8 +4,8 @@ namespace OpenTunnel.Gateway.Hosting;
 /// How the gateway has the .NET runtime run its sockets, set as the process starts, before any
 /// socket exists (the runtime reads it once, when its socket engine starts). The other setting of
 /// this kind, that idle thread-pool threads sleep at once instead of spinning, is in the
-/// gateway's runtimeconfig.json (<c>System.Threading.ThreadPool.UnfairSemaphoreSpinLimit</c> 0,
-/// from OpenTunnel.Gateway.csproj). docs/gateway.md, "Runtime settings", has the figures.
+/// gateway's runtime configuration (<c>System.Threading.ThreadPool.UnfairSemaphoreSpinLimit</c> 0,
+/// from OpenTunnel.Gateway.csproj, compiled into the native executable). docs/gateway.md, "Runtime settings", has the figures.
 /// </summary>
 public static class RuntimeTuning
 {
