@@ -34,12 +34,18 @@ public sealed class AcceptLoopTests : IDisposable
     public async Task RunAsync_AtTheLimit_LeavesFurtherConnectionsInTheBacklogUntilOneEnds()
     {
         _listening.Listen(16);
-        var served = new ConcurrentQueue<TaskCompletionSource>();
-        var loop = new AcceptLoop(_listening, (_, _) => Hold(served), () => 2, _logger);
+        // Each served connection with the client's address: the two handlers may start in either order.
+        var served = new ConcurrentQueue<(EndPoint Client, TaskCompletionSource Held)>();
+        var loop = new AcceptLoop(_listening, (socket, _) =>
+        {
+            var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            served.Enqueue((socket.RemoteEndPoint!, held));
+            return held.Task;
+        }, () => 2, _logger);
         Task running = loop.RunAsync(_stopping.Token);
 
         Socket first = await ConnectAsync();
-        await ConnectAsync();
+        Socket second = await ConnectAsync();
         Socket third = await ConnectAsync();
         await WaitUntilAsync(() => served.Count == 2);
         await Task.Delay(300);
@@ -49,11 +55,12 @@ public sealed class AcceptLoopTests : IDisposable
         Assert.Equal(2, loop.OpenConnections);
         Assert.False(third.Poll(TimeSpan.FromMilliseconds(100), SelectMode.SelectRead), "the connection over the limit was accepted and closed");
 
-        served.TryPeek(out TaskCompletionSource? ending);
-        ending!.SetResult();
+        served.TryPeek(out var ending);
+        Socket ended = new[] { first, second }.Single(client => client.LocalEndPoint!.Equals(ending.Client));
+        ending.Held.SetResult();
         await WaitUntilAsync(() => served.Count == 3);
         Assert.Equal(2, loop.OpenConnections);
-        Assert.True(first.Poll(Timeout, SelectMode.SelectRead), "the connection that ended was not closed");
+        Assert.True(ended.Poll(Timeout, SelectMode.SelectRead), "the connection that ended was not closed");
         Assert.False(running.IsCompleted);
     }
 
