@@ -115,7 +115,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// unless it is malformed, its source is not the session's address, or it is for another
     /// client while that is not allowed.
     /// </summary>
-    public void FromClient(GatewaySession session, Transport transport, Span<byte> packet, int tcpWindowLimit = 0)
+    public void FromClient(GatewaySession session, Transport transport, Span<byte> packet, TcpWindowLimit? tcpWindowLimit = null)
     {
         int length = Admit(session, packet);
         if (length > 0)
@@ -123,7 +123,8 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
             var admitted = packet[..length];
             if (TrackTcpFlows)
             {
-                TcpFlowsFor(session, admitted)?.FromClient(admitted, tcpWindowLimit);
+                // The limit's refresh reads the socket's round trip: for TCP packets only, never for a ping.
+                TcpFlowsFor(session, admitted)?.FromClient(admitted, tcpWindowLimit is not null && TcpWindowClamp.CarriesTcp(admitted) ? tcpWindowLimit.Bytes : 0);
             }
 
             Write(session, transport, admitted);

@@ -20,10 +20,11 @@ public interface IDataPlane
     /// valid only during the call. The packet may be held, to be written with the next ones of its
     /// TCP flow, until the same thread calls <see cref="DrainNow"/>: a receive loop calls it before
     /// it waits for more. With a <paramref name="tcpWindowLimit"/> (a packet over TLS) the data
-    /// plane may first lower the receive window the packet advertises to at most that many bytes,
-    /// in place (Network:TlsWindowClamp); 0: as it is.
+    /// plane may first lower the receive window a TCP packet advertises to at most
+    /// <see cref="TcpWindowLimit.Bytes"/>, in place (Network:TlsWindowClamp), reading the limit
+    /// only for such a packet; null: as it is.
     /// </summary>
-    void FromClient(GatewaySession session, Transport transport, Span<byte> packet, int tcpWindowLimit = 0);
+    void FromClient(GatewaySession session, Transport transport, Span<byte> packet, TcpWindowLimit? tcpWindowLimit = null);
 
     /// <summary>
     /// Writes the packets this thread holds (see <see cref="FromClient"/>), then sends what the

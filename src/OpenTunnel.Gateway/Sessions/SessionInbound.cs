@@ -38,7 +38,7 @@ internal sealed class SessionInbound : ICstpInbound
             DtlsLog.DataPathChanged(_logger, _session.Id, "TLS", "data arrived over TLS");
         }
 
-        _dataPlane.FromClient(_session, Transport.Tls, packet, _windowLimit?.Bytes ?? 0);
+        _dataPlane.FromClient(_session, Transport.Tls, packet, _windowLimit);
     }
 
     public void OnReadIdle() => _dataPlane.DrainNow();

@@ -45,6 +45,9 @@ public sealed class TcpWindowClamp
         }
     }
 
+    /// <summary>True when <paramref name="packet"/> (IPv4 or IPv6) carries a TCP segment the clamp reads.</summary>
+    public static bool CarriesTcp(ReadOnlySpan<byte> packet) => TryLocateTcp(packet, out _, out _, out _);
+
     /// <summary>
     /// True when <paramref name="packet"/> (IPv4 or IPv6, in either direction) is a TCP SYN: a
     /// session without a clamp yet needs one only from such a packet on, since the others change

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using OpenTunnel.Gateway.Addressing;
 using OpenTunnel.Gateway.DataPlane;
 using OpenTunnel.Gateway.Dtls;
@@ -315,7 +316,7 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
         _plane.TrackTcpFlows = true;
         var (session, address) = Handshake();
 
-        _plane.FromClient(session, Transport.Tls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535), 256 * 1024);
+        _plane.FromClient(session, Transport.Tls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535), FloorLimit(session));
 
         Assert.Equal(256 * 1024 >> 7, WindowOf(_device.Written.Last()));
         Assert.NotNull(session.TcpFlows);
@@ -337,7 +338,7 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     {
         var (session, address) = Handshake();
 
-        _plane.FromClient(session, Transport.Tls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535), 256 * 1024);
+        _plane.FromClient(session, Transport.Tls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535), FloorLimit(session));
 
         Assert.Equal(65535, WindowOf(_device.Written.Last()));
         Assert.Null(session.TcpFlows);
@@ -349,11 +350,31 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
         _plane.TrackTcpFlows = true;
         var (session, _) = Lease();
 
-        _plane.FromClient(session, Transport.Tls, TestPackets.TcpControl("198.18.128.250", 40000, "198.18.2.10", 5201, Syn, window: 64240, options: [1, 3, 3, 7]), 256 * 1024);
+        _plane.FromClient(session, Transport.Tls, TestPackets.TcpControl("198.18.128.250", 40000, "198.18.2.10", 5201, Syn, window: 64240, options: [1, 3, 3, 7]), FloorLimit(session));
 
         Assert.Null(session.TcpFlows);
         Assert.Equal(1, _counters.Drops(DropReason.SpoofedSource));
     }
+
+    [Fact]
+    public void FromClient_OverTls_WithFlowsTracked_AnythingButTcp_NeverReadsTheWindowLimit()
+    {
+        _plane.TrackTcpFlows = true;
+        var (session, address) = Handshake();
+        var time = new FakeTimeProvider();
+        int reads = 0;
+        var limit = new TcpWindowLimit(() => { reads++; return 40_000; }, session.Traffic, time);
+        time.Advance(TcpWindowLimit.RefreshInterval);
+
+        // Anything but TCP (this packet is UDP, as a ping is ICMP): the limit's refresh, a socket option read, stays out of its way.
+        _plane.FromClient(session, Transport.Tls, TestPackets.Ipv4(address, "198.18.2.10"), limit);
+        Assert.Equal(0, reads);
+        _plane.FromClient(session, Transport.Tls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535), limit);
+        Assert.Equal(1, reads);
+    }
+
+    /// <summary>A limit at its floor (256 KiB), its round trip unknown.</summary>
+    private static TcpWindowLimit FloorLimit(GatewaySession session) => new(() => null, session.Traffic, TimeProvider.System);
 
     private const byte Syn = 0x02;
     private const byte Ack = 0x10;

@@ -241,7 +241,7 @@ public sealed class SessionSupervisorTests
 
         public void Unregister(GatewaySession session) => Unregistered.Add(session);
 
-        public void FromClient(GatewaySession session, Transport transport, Span<byte> packet, int tcpWindowLimit = 0)
+        public void FromClient(GatewaySession session, Transport transport, Span<byte> packet, TcpWindowLimit? tcpWindowLimit = null)
         {
         }
 
