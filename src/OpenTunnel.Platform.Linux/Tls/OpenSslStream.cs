@@ -4,7 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Authentication;
-using OpenTunnel.Platform.Linux.Crypto;
+using System.Text;
 
 namespace OpenTunnel.Platform.Linux.Tls;
 
@@ -43,8 +43,8 @@ namespace OpenTunnel.Platform.Linux.Tls;
 /// </summary>
 public sealed partial class OpenSslStream : Stream
 {
-    private const string Ssl = OpenSsl.LibSsl;
-    private const string Crypto = OpenSsl.LibCrypto;
+    private const string Ssl = "libssl.so.3";
+    private const string Crypto = "libcrypto.so.3";
     /// <summary>The size of the stream's socket buffers (each receive, each send) unless <see cref="ConnectAsync(Socket, string, Func{ReadOnlyMemory{byte}, bool}?, int, CancellationToken)"/> is given another.</summary>
     public const int DefaultBufferSize = 64 * 1024;
 
@@ -79,7 +79,7 @@ public sealed partial class OpenSslStream : Stream
         _ssl = SslNew(systemTrust ? s_systemTrustContext.Value : s_pinnedContext.Value);
         if (_ssl == 0)
         {
-            throw new AuthenticationException("OpenSSL could not create a TLS connection: " + OpenSsl.LastError());
+            throw new AuthenticationException("OpenSSL could not create a TLS connection: " + LastError());
         }
 
         _readBio = BioNew(BioMemory());
@@ -89,7 +89,7 @@ public sealed partial class OpenSslStream : Stream
             BioFree(_readBio);
             BioFree(_writeBio);
             Free();
-            throw new AuthenticationException("OpenSSL could not create the connection's buffers: " + OpenSsl.LastError());
+            throw new AuthenticationException("OpenSSL could not create the connection's buffers: " + LastError());
         }
 
         SslSetBio(_ssl, _readBio, _writeBio);
@@ -104,7 +104,7 @@ public sealed partial class OpenSslStream : Stream
         if (systemTrust && (isAddress ? VerifyParamSetIp(SslGetParam(_ssl), host) : SslSetHost(_ssl, host)) != 1)
         {
             Free();
-            throw new AuthenticationException($"OpenSSL cannot check a certificate for '{host}': {OpenSsl.LastError()}");
+            throw new AuthenticationException($"OpenSSL cannot check a certificate for '{host}': {LastError()}");
         }
     }
 
@@ -355,12 +355,12 @@ public sealed partial class OpenSslStream : Stream
             string? failure = null;
             lock (_gate)
             {
-                OpenSsl.ClearErrors();
+                ErrClearError();
                 result = SslDoHandshake(_ssl);
                 error = result == 1 ? 0 : SslGetError(_ssl, result);
                 if (error is not (0 or SslErrorWantRead))
                 {
-                    failure = OpenSsl.LastError();
+                    failure = LastError();
                 }
             }
 
@@ -412,7 +412,7 @@ public sealed partial class OpenSslStream : Stream
         lock (_gate)
         {
             ThrowIfDisposed();
-            OpenSsl.ClearErrors();
+            ErrClearError();
             int total = 0;
             int error = 0;
             fixed (byte* destination = buffer)
@@ -433,7 +433,7 @@ public sealed partial class OpenSslStream : Stream
 
             if (error is not (0 or SslErrorWantRead or SslErrorZeroReturn))
             {
-                throw new IOException($"TLS read failed: {OpenSsl.LastError()}.");
+                throw new IOException($"TLS read failed: {LastError()}.");
             }
 
             toSend = BioPending(_writeBio) > 0;
@@ -448,7 +448,7 @@ public sealed partial class OpenSslStream : Stream
         lock (_gate)
         {
             ThrowIfDisposed();
-            OpenSsl.ClearErrors();
+            ErrClearError();
             int written;
             fixed (byte* source = plaintext)
             {
@@ -458,7 +458,7 @@ public sealed partial class OpenSslStream : Stream
 
             if (written != plaintext.Length)
             {
-                throw new IOException($"TLS write failed: {OpenSsl.LastError()}.");
+                throw new IOException($"TLS write failed: {LastError()}.");
             }
 
             return (long)BioPending(_writeBio);
@@ -567,7 +567,7 @@ public sealed partial class OpenSslStream : Stream
     {
         try
         {
-            OpenSsl.ClearErrors();
+            ErrClearError();
             SslShutdown(_ssl);
             // A few dozen bytes: sent only when the socket takes them at once.
             byte[] alert = new byte[256];
@@ -646,7 +646,7 @@ public sealed partial class OpenSslStream : Stream
         nint context = SslCtxNew(TlsClientMethod());
         if (context == 0)
         {
-            throw new AuthenticationException("OpenSSL could not create a TLS client context: " + OpenSsl.LastError());
+            throw new AuthenticationException("OpenSSL could not create a TLS client context: " + LastError());
         }
 
         SslCtxCtrl(context, SslCtrlSetMinProtoVersion, Tls12Version, 0);
@@ -659,6 +659,20 @@ public sealed partial class OpenSslStream : Stream
         // Checked after the handshake (ConnectAsync), against the pin or OpenSSL's verify result.
         SslCtxSetVerify(context, SslVerifyNone, 0);
         return context;
+    }
+
+    /// <summary>OpenSSL's error queue of this thread, oldest first, as text (and empties it).</summary>
+    private static unsafe string LastError()
+    {
+        var text = new StringBuilder();
+        byte* buffer = stackalloc byte[256];
+        for (ulong code = ErrGetError(); code != 0; code = ErrGetError())
+        {
+            ErrErrorStringN(code, buffer, 256);
+            text.Append(text.Length == 0 ? string.Empty : "; ").Append(Marshal.PtrToStringUTF8((nint)buffer));
+        }
+
+        return text.Length == 0 ? "no detail from OpenSSL" : text.ToString();
     }
 
     [LibraryImport(Ssl, EntryPoint = "TLS_client_method")]
@@ -759,4 +773,13 @@ public sealed partial class OpenSslStream : Stream
 
     [LibraryImport(Crypto, EntryPoint = "BIO_ctrl_pending")]
     private static partial nuint BioPending(nint bio);
+
+    [LibraryImport(Crypto, EntryPoint = "ERR_get_error")]
+    private static partial ulong ErrGetError();
+
+    [LibraryImport(Crypto, EntryPoint = "ERR_clear_error")]
+    private static partial void ErrClearError();
+
+    [LibraryImport(Crypto, EntryPoint = "ERR_error_string_n")]
+    private static unsafe partial void ErrErrorStringN(ulong code, byte* buffer, nuint length);
 }
