@@ -10,7 +10,7 @@ if (args is ["connect", ..] && !args.TakeWhile(arg => arg != "--").Any(arg => ar
     // command line is read, on a thread of its own, not one of the pool's, which the connect needs
     // meanwhile. (openconnect, which runs in a process of its own, needs none of it; a profile named
     // "openconnect" only goes without the head start.)
-    new Thread(() => OpenSslStream.Prepare(systemTrust: false)) { IsBackground = true, Name = "openssl start" }.Start();
+    new Thread(() => OpenSslClientStream.Prepare(systemTrust: false)) { IsBackground = true, Name = "openssl start" }.Start();
 }
 
 ClientEnvironment environment;

@@ -18,14 +18,14 @@ internal sealed class HttpChannel : IAsyncDisposable
 
     private readonly Socket _socket;
 
-    private HttpChannel(Socket socket, OpenSslStream stream)
+    private HttpChannel(Socket socket, OpenSslClientStream stream)
     {
         _socket = socket;
         Stream = stream;
         Exchange = new HttpExchange(stream);
     }
 
-    public OpenSslStream Stream { get; }
+    public OpenSslClientStream Stream { get; }
 
     /// <summary>The sign-in and CONNECT requests on this connection.</summary>
     public HttpExchange Exchange { get; }
@@ -49,14 +49,14 @@ internal sealed class HttpChannel : IAsyncDisposable
             throw;
         }
 
-        OpenSslStream stream;
+        OpenSslClientStream stream;
         try
         {
             // OpenSSL itself rather than SslStream, which builds an X509 chain per connection even for a pin: the
             // generator shares the machine's cores with the gateway, and every millisecond it spends is one the
             // gateway does not get. Every simulated device is a fresh client: a full handshake each time (no
             // resumption), as for openconnect processes. A session moves a few frames, so its buffers are small.
-            stream = await OpenSslStream.ConnectAsync(socket, server.Host, certificate => CertificatePins.HashOf(certificate) == pinSha256, SessionBufferSize, cancellationToken);
+            stream = await OpenSslClientStream.ConnectAsync(socket, server.Host, certificate => CertificatePins.HashOf(certificate) == pinSha256, SessionBufferSize, cancellationToken);
         }
         catch
         {

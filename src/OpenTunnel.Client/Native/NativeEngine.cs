@@ -146,7 +146,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         // The host's path to the gateway, which its route outside the tunnel keeps, is looked up
         // (an 'ip' process) while TLS, sign-in and CONNECT run; a reconnect keeps the device and its routes.
         bool lookUpPath = address is null && request.AppNamespace is null;
-        (IPAddress gatewayAddress, Socket socket, OpenSslStream tls, Task<HostRoute?>? gatewayPath) = await OpenAsync(gateway, address, request.ServerCertificatePin, lookUpPath, stop);
+        (IPAddress gatewayAddress, Socket socket, OpenSslClientStream tls, Task<HostRoute?>? gatewayPath) = await OpenAsync(gateway, address, request.ServerCertificatePin, lookUpPath, stop);
         try
         {
             var exchange = new HttpExchange(tls);
@@ -239,7 +239,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
     /// TCP and TLS to the gateway. With --servercert the certificate's key must have that pin
     /// (openconnect's --servercert); without it, the system's trust store and the host name decide.
     /// </summary>
-    private static async Task<(IPAddress Address, Socket Socket, OpenSslStream Tls, Task<HostRoute?>? GatewayPath)> OpenAsync(Uri gateway, IPAddress? knownAddress, string? pin, bool lookUpPath, CancellationToken stop)
+    private static async Task<(IPAddress Address, Socket Socket, OpenSslClientStream Tls, Task<HostRoute?>? GatewayPath)> OpenAsync(Uri gateway, IPAddress? knownAddress, string? pin, bool lookUpPath, CancellationToken stop)
     {
         string host = gateway.IdnHost.Trim('[', ']');
         IPAddress address = knownAddress ?? (IPAddress.TryParse(host, out var literal)
@@ -254,7 +254,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
         {
             await socket.ConnectAsync(new IPEndPoint(address, gateway.Port), stop);
             Func<ReadOnlyMemory<byte>, bool>? acceptPeer = pin is null ? null : certificate => CertificatePins.Of(certificate) == pin;
-            return (address, socket, await OpenSslStream.ConnectAsync(socket, host, acceptPeer, stop), gatewayPath);
+            return (address, socket, await OpenSslClientStream.ConnectAsync(socket, host, acceptPeer, stop), gatewayPath);
         }
         catch
         {
@@ -653,7 +653,7 @@ public sealed class NativeEngine(TextWriter progress, TunnelStateFile stateFile,
     /// (the master secret sent for it, or in PSK mode the PSK exported from the TLS connection), and
     /// the cookie a reconnect presents.
     /// </summary>
-    private sealed record TunnelLink(Uri Uri, Socket Socket, OpenSslStream Tls, byte[] FirstFrames, TunnelLease Lease, IPAddress Gateway, Task<HostRoute?>? GatewayPath, DtlsConnectAnswer? Dtls, byte[] DtlsKey, string Cookie)
+    private sealed record TunnelLink(Uri Uri, Socket Socket, OpenSslClientStream Tls, byte[] FirstFrames, TunnelLease Lease, IPAddress Gateway, Task<HostRoute?>? GatewayPath, DtlsConnectAnswer? Dtls, byte[] DtlsKey, string Cookie)
         : IDisposable
     {
         /// <summary>The host's route to <paramref name="destination"/>: for the gateway the one looked up while the link opened, if it was.</summary>

@@ -39,7 +39,6 @@ internal sealed class ClientConnection
 
     /// <summary>Set once the warning that OpenSSL keeps idle buffers has been logged.</summary>
     private static int s_tlsBuffersWarned;
-    private static int s_tlsTakeOverWarned;
 
     private readonly IRunningConfiguration _configuration;
     private readonly SignInService _signIn;
@@ -421,22 +420,8 @@ internal sealed class ClientConnection
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<config-auth client=\"vpn\" type=\"complete\" aggregate-auth-version=\"2\"><logout>Signed out</logout></config-auth>\n");
     }
 
-    private async Task TunnelAsync(SslStream tls, CoalescingStream transport, ConnectionReader reader, HttpRequestHead head, CancellationToken stopping)
+    private async Task TunnelAsync(SslStream ssl, CoalescingStream transport, ConnectionReader reader, HttpRequestHead head, CancellationToken stopping)
     {
-        // From the CONNECT on, OpenSSL itself carries the connection where it can (docs/gateway.md, "TLS after the CONNECT").
-        await using var takenOver = transport.Socket is { } socket ? OpenSslStream.TakeOver(tls, socket) : null;
-        Stream ssl = tls;
-        if (takenOver is not null)
-        {
-            takenOver.Coalescing = true;
-            reader.Continue(takenOver);
-            ssl = takenOver;
-        }
-        else if (transport.Socket is not null && Interlocked.Exchange(ref s_tlsTakeOverWarned, 1) == 0)
-        {
-            GatewayLog.TlsTakeOverUnavailable(_logger);
-        }
-
         var configuration = _configuration.Current;
         if (head.Path != ConnectRequest.TunnelPath)
         {
@@ -531,7 +516,7 @@ internal sealed class ClientConnection
         return mss > 0 ? mss + headers : null;
     }
 
-    private static async Task WriteAsync(Stream ssl, HttpResponse response, CancellationToken cancellationToken)
+    private static async Task WriteAsync(SslStream ssl, HttpResponse response, CancellationToken cancellationToken)
     {
         await ssl.WriteAsync(response.ToBytes(), cancellationToken);
         await ssl.FlushAsync(cancellationToken);

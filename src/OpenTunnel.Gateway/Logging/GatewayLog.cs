@@ -31,9 +31,6 @@ internal static partial class GatewayLog
     [LoggerMessage(103, LogLevel.Warning, "Could not let OpenSSL free the record buffers of idle TLS connections (SSL_MODE_RELEASE_BUFFERS); each connection keeps about 35 KB more")]
     public static partial void TlsBuffersKept(ILogger logger);
 
-    [LoggerMessage(111, LogLevel.Warning, "Could not take the tunnels' TLS connections over from SslStream after the CONNECT (their OpenSSL connection was not found or not in a state to take); they stay on SslStream, which costs more CPU per packet")]
-    public static partial void TlsTakeOverUnavailable(ILogger logger);
-
     [LoggerMessage(104, LogLevel.Information, "Bad request from {Client}: {Problem}")]
     public static partial void BadRequest(ILogger logger, IPEndPoint client, string problem);
 

@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Net.Sockets;
-using OpenTunnel.Platform.Linux.Tls;
 
 namespace OpenTunnel.Gateway.Tls;
 
@@ -9,8 +7,7 @@ namespace OpenTunnel.Gateway.Tls;
 /// answer), the TLS records of consecutive frames collect in one buffer and go to the socket in
 /// one send when the session's queue runs empty (<see cref="FlushAsync(CancellationToken)"/>) or
 /// the buffer is full. Each frame is still its own TLS record, as openconnect requires; only
-/// the system calls are shared. Reads stop at the end of each TLS record (see
-/// <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>). Writes are serialised because
+/// the system calls are shared. Reads pass straight through. Writes are serialised because
 /// SslStream may also write from its read side (TLS 1.3 post-handshake messages). The buffer is
 /// rented at the first collected record and returned once its bytes are sent, so an idle
 /// connection holds none.
@@ -20,13 +17,8 @@ internal sealed class CoalescingStream : Stream
     /// <summary>About 45 full-size records per send.</summary>
     private const int BufferSize = 64 * 1024;
 
-    private const int TlsRecordHeaderLength = 5;
-
     private readonly Stream _inner;
     private readonly SemaphoreSlim _writing = new(1, 1);
-    private readonly byte[] _header = new byte[TlsRecordHeaderLength];
-    private int _headerCount;
-    private int _recordLeft;
     private byte[] _buffer = [];
     private int _count;
 
@@ -51,49 +43,14 @@ internal sealed class CoalescingStream : Stream
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    /// <summary>The connection's socket, for <see cref="OpenSslStream.TakeOver"/>; null over another stream.</summary>
-    public Socket? Socket => (_inner as NetworkStream)?.Socket;
+    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
 
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override int Read(Span<byte> buffer) => _inner.Read(buffer);
 
-    /// <summary>
-    /// Reads never go past the end of the TLS record they are in, so that SslStream holds no byte of
-    /// a record it has not decrypted yet whenever its reader has taken all it decrypted: the
-    /// connection can then be taken over (<see cref="OpenSslStream.TakeOver"/>) without
-    /// losing what the client sent behind its last request.
-    /// </summary>
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        if (buffer.IsEmpty)
-        {
-            return await _inner.ReadAsync(buffer, cancellationToken);
-        }
-
-        if (_recordLeft == 0)
-        {
-            // The next record's header alone, then its length is known.
-            int headerRead = await _inner.ReadAsync(buffer[..Math.Min(buffer.Length, TlsRecordHeaderLength - _headerCount)], cancellationToken);
-            if (headerRead > 0)
-            {
-                buffer.Span[..headerRead].CopyTo(_header.AsSpan(_headerCount));
-                _headerCount += headerRead;
-                if (_headerCount == TlsRecordHeaderLength)
-                {
-                    _recordLeft = (_header[3] << 8) | _header[4];
-                    _headerCount = 0;
-                }
-            }
-
-            return headerRead;
-        }
-
-        int read = await _inner.ReadAsync(buffer[..Math.Min(buffer.Length, _recordLeft)], cancellationToken);
-        _recordLeft -= read;
-        return read;
-    }
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _inner.ReadAsync(buffer, cancellationToken);
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+        _inner.ReadAsync(buffer, offset, count, cancellationToken);
 
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 

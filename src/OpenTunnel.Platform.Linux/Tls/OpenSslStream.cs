@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Authentication;
@@ -9,29 +7,17 @@ using System.Text;
 namespace OpenTunnel.Platform.Linux.Tls;
 
 /// <summary>
-/// A TLS connection driven through OpenSSL (libssl.so.3) itself over a connected TCP socket: a
-/// client connection it makes (<see cref="ConnectAsync(Socket, string, Func{ReadOnlyMemory{byte}, bool}?, CancellationToken)"/>),
-/// or a server connection it takes over from <see cref="SslStream"/> once that has made the
-/// handshake (<see cref="TakeOver"/>).
-/// <para>
-/// As a client: .NET's <c>SslStream</c> runs on the same library but reads the whole system trust
-/// store (every certificate of the bundle and of <c>/etc/ssl/certs</c>, about 90 ms) at its first
-/// certificate check, even when the caller only compares the server's key with a pin; OpenSSL
-/// looks up only the issuers a chain needs, and a pinned peer needs none. It also gives the TLS
-/// exporter (RFC 5705), which <c>SslStream</c> has no API for.
-/// </para>
-/// <para>
-/// As a server (the gateway's tunnel after the CONNECT): a packet then costs one <c>SSL_read</c>
-/// or <c>SSL_write</c> and the socket call, without SslStream's layers of asynchronous reads,
-/// frame buffers and per-call error-queue clearing around them.
-/// </para>
+/// A TLS client connection made with OpenSSL (libssl.so.3) itself, over a connected TCP socket.
+/// .NET's <c>SslStream</c> runs on the same library but reads the whole system trust store (every
+/// certificate of the bundle and of <c>/etc/ssl/certs</c>, about 90 ms) at its first certificate
+/// check, even when the caller only compares the server's key with a pin; OpenSSL looks up only
+/// the issuers a chain needs, and a pinned peer needs none. It also gives the TLS exporter
+/// (RFC 5705), which <c>SslStream</c> has no API for.
 /// <para>
 /// The records pass through memory BIOs: .NET does the socket I/O (asynchronous, cancellable),
 /// OpenSSL encrypts and decrypts. One read and one write may run at once, as with <c>SslStream</c>;
 /// OpenSSL's calls on the connection take turns under a lock, the socket I/O runs outside it, and
-/// whatever OpenSSL has to send goes out in the order it was written. The socket buffers are rented
-/// for each receive and send and given back after it, so an idle connection holds none (and with
-/// SSL_MODE_RELEASE_BUFFERS, OpenSSL holds none either).
+/// whatever OpenSSL has to send goes out in the order it was written.
 /// </para>
 /// <para>
 /// With <see cref="Coalescing"/> on, each write is still encrypted on its own (one TLS record when
@@ -41,11 +27,11 @@ namespace OpenTunnel.Platform.Linux.Tls;
 /// finds one frame in each record, as ocserv and openconnect demand.
 /// </para>
 /// </summary>
-public sealed partial class OpenSslStream : Stream
+public sealed partial class OpenSslClientStream : Stream
 {
     private const string Ssl = "libssl.so.3";
     private const string Crypto = "libcrypto.so.3";
-    /// <summary>The size of the stream's socket buffers (each receive, each send) unless <see cref="ConnectAsync(Socket, string, Func{ReadOnlyMemory{byte}, bool}?, int, CancellationToken)"/> is given another.</summary>
+    /// <summary>The size of each of the stream's two socket buffers unless <see cref="ConnectAsync(Socket, string, Func{ReadOnlyMemory{byte}, bool}?, int, CancellationToken)"/> is given another.</summary>
     public const int DefaultBufferSize = 64 * 1024;
 
     private const int SslErrorWantRead = 2;
@@ -54,28 +40,27 @@ public sealed partial class OpenSslStream : Stream
     private const int SslCtrlSetTlsExtHostName = 55;
     private const int SslCtrlSetMinProtoVersion = 123;
     private const int Tls12Version = 0x0303;
-    private const int BioTypeMemory = 1 | 0x0400;
 
     private static readonly Lazy<nint> s_pinnedContext = new(() => CreateContext(systemTrust: false));
     private static readonly Lazy<nint> s_systemTrustContext = new(() => CreateContext(systemTrust: true));
 
     private readonly Socket _socket;
-    private readonly int _bufferSize;
-
-    /// <summary>For a connection taken over: SslStream's handle of it, kept alive until this stream is disposed (SslStream frees it); null for a connection of its own.</summary>
-    private readonly SafeHandle? _takenFrom;
 
     /// <summary>Held for every OpenSSL call on <see cref="_ssl"/>, which is 0 once disposed.</summary>
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _sending = new(1, 1);
+    private readonly byte[] _received;
+    private readonly byte[] _toSend;
     private nint _ssl;
     private readonly nint _readBio;
     private readonly nint _writeBio;
 
-    private OpenSslStream(Socket socket, string host, bool systemTrust, int bufferSize)
+    private OpenSslClientStream(Socket socket, string host, bool systemTrust, int bufferSize)
     {
         _socket = socket;
-        _bufferSize = bufferSize;
+        // Only ever read where written: no need to clear them first.
+        _received = GC.AllocateUninitializedArray<byte>(bufferSize);
+        _toSend = GC.AllocateUninitializedArray<byte>(bufferSize);
         _ssl = SslNew(systemTrust ? s_systemTrustContext.Value : s_pinnedContext.Value);
         if (_ssl == 0)
         {
@@ -108,53 +93,6 @@ public sealed partial class OpenSslStream : Stream
         }
     }
 
-    private OpenSslStream(Socket socket, SafeHandle takenFrom, nint ssl, nint readBio, nint writeBio)
-    {
-        _socket = socket;
-        _bufferSize = DefaultBufferSize;
-        _takenFrom = takenFrom;
-        _ssl = ssl;
-        _readBio = readBio;
-        _writeBio = writeBio;
-    }
-
-    /// <summary>
-    /// Takes over the server connection <paramref name="stream"/> made its handshake for, over
-    /// <paramref name="socket"/> (the socket under it, which this stream then closes when disposed).
-    /// Null when its <c>SSL*</c> cannot be found (<see cref="SslStreamHandle"/>), does not use memory
-    /// BIOs, or holds bytes not yet decrypted or not yet sent: the caller goes on with SslStream.
-    /// SslStream itself must hold no received bytes either (the caller's reads stopped at the end of
-    /// a record it had taken whole), and must not be read or written afterwards; it is disposed as
-    /// usual, and the connection is freed once both have let go of it.
-    /// </summary>
-    public static OpenSslStream? TakeOver(SslStream stream, Socket socket)
-    {
-        ArgumentNullException.ThrowIfNull(socket);
-        if (!SslStreamHandle.TryAcquire(stream, out var handle))
-        {
-            return null;
-        }
-
-        try
-        {
-            nint ssl = handle.DangerousGetHandle();
-            nint readBio = SslGetReadBio(ssl);
-            nint writeBio = SslGetWriteBio(ssl);
-            if (readBio != 0 && writeBio != 0 && BioMethodType(readBio) == BioTypeMemory && BioMethodType(writeBio) == BioTypeMemory
-                && BioPending(readBio) == 0 && BioPending(writeBio) == 0 && SslPending(ssl) == 0)
-            {
-                return new OpenSslStream(socket, handle, ssl, readBio, writeBio);
-            }
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            // Another TLS library under .NET: SslStream goes on.
-        }
-
-        handle.DangerousRelease();
-        return null;
-    }
-
     /// <summary>
     /// Runs the TLS handshake with <paramref name="host"/> over <paramref name="socket"/> (connected;
     /// the stream neither owns nor closes it). With <paramref name="acceptPeer"/> the server's
@@ -165,21 +103,21 @@ public sealed partial class OpenSslStream : Stream
     /// <exception cref="TlsCertificateException">The certificate was refused (the exception says why and carries it).</exception>
     /// <exception cref="AuthenticationException">The handshake failed otherwise (no common protocol or cipher, an alert).</exception>
     /// <exception cref="IOException">The connection broke or was closed during the handshake.</exception>
-    public static Task<OpenSslStream> ConnectAsync(Socket socket, string host, Func<ReadOnlyMemory<byte>, bool>? acceptPeer, CancellationToken cancellationToken) =>
+    public static Task<OpenSslClientStream> ConnectAsync(Socket socket, string host, Func<ReadOnlyMemory<byte>, bool>? acceptPeer, CancellationToken cancellationToken) =>
         ConnectAsync(socket, host, acceptPeer, DefaultBufferSize, cancellationToken);
 
     /// <summary>
     /// <see cref="ConnectAsync(Socket, string, Func{ReadOnlyMemory{byte}, bool}?, CancellationToken)"/> with socket buffers of
-    /// <paramref name="bufferSize"/> bytes (at least 1,024) instead of <see cref="DefaultBufferSize"/>: smaller for many
-    /// connections that carry little (a load generator's thousands of sessions, which all receive at
-    /// once), at the cost of more system calls per megabyte.
+    /// <paramref name="bufferSize"/> bytes each (at least 1,024) instead of <see cref="DefaultBufferSize"/>: smaller for many
+    /// connections that carry little (a load generator's thousands of sessions), at the cost of more
+    /// system calls per megabyte.
     /// </summary>
-    public static async Task<OpenSslStream> ConnectAsync(Socket socket, string host, Func<ReadOnlyMemory<byte>, bool>? acceptPeer, int bufferSize, CancellationToken cancellationToken)
+    public static async Task<OpenSslClientStream> ConnectAsync(Socket socket, string host, Func<ReadOnlyMemory<byte>, bool>? acceptPeer, int bufferSize, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentException.ThrowIfNullOrEmpty(host);
         ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1024);
-        var stream = new OpenSslStream(socket, host, systemTrust: acceptPeer is null, bufferSize);
+        var stream = new OpenSslClientStream(socket, host, systemTrust: acceptPeer is null, bufferSize);
         try
         {
             await stream.HandshakeAsync(cancellationToken);
@@ -246,19 +184,10 @@ public sealed partial class OpenSslStream : Stream
         }
     }
 
-    /// <summary>
-    /// Decrypted bytes into <paramref name="buffer"/>; 0 at the end of the connection. A zero-byte
-    /// read waits until the peer's next bytes arrive (or some are decrypted already) without holding a buffer.
-    /// </summary>
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (buffer.IsEmpty)
         {
-            if (!HasBuffered())
-            {
-                await ReceiveOrWaitAsync(Memory<byte>.Empty, cancellationToken);
-            }
-
             return 0;
         }
 
@@ -308,11 +237,7 @@ public sealed partial class OpenSslStream : Stream
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    /// <summary>
-    /// Sends close_notify when no write is on its way (without waiting for the socket), then frees
-    /// the connection; a connection taken over is let go instead (SslStream frees it), and its
-    /// socket closed, which ends a read or a send on its way.
-    /// </summary>
+    /// <summary>Sends close_notify when no write is on its way (without waiting for the socket), then frees the connection.</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing)
@@ -335,11 +260,6 @@ public sealed partial class OpenSslStream : Stream
             {
                 // A write that comes later finds the connection freed.
                 _sending.Release();
-            }
-
-            if (_takenFrom is not null)
-            {
-                _socket.Dispose();
             }
         }
 
@@ -402,43 +322,29 @@ public sealed partial class OpenSslStream : Stream
         }
     }
 
-    /// <summary>
-    /// Decrypts into <paramref name="buffer"/> as many of the records received as it holds (SSL_read
-    /// gives one record at a time); 0 with <paramref name="needMore"/> when the socket must give
-    /// more, 0 without it at the end.
-    /// </summary>
+    /// <summary>Decrypts into <paramref name="buffer"/>; 0 with <paramref name="needMore"/> when the socket must give more, 0 without it at the end.</summary>
     private unsafe int Decrypt(Span<byte> buffer, out bool needMore, out bool toSend)
     {
         lock (_gate)
         {
             ThrowIfDisposed();
             ErrClearError();
-            int total = 0;
-            int error = 0;
+            int read;
             fixed (byte* destination = buffer)
             {
-                while (total < buffer.Length)
-                {
-                    int read = SslRead(_ssl, destination + total, buffer.Length - total);
-                    if (read <= 0)
-                    {
-                        // SSL_get_error reads this thread's error queue, which the SSL_read just left: first.
-                        error = SslGetError(_ssl, read);
-                        break;
-                    }
-
-                    total += read;
-                }
+                read = SslRead(_ssl, destination, buffer.Length);
             }
 
+            // SSL_get_error reads this thread's error queue, which the SSL_read just left: first.
+            int error = read > 0 ? 0 : SslGetError(_ssl, read);
             if (error is not (0 or SslErrorWantRead or SslErrorZeroReturn))
             {
                 throw new IOException($"TLS read failed: {LastError()}.");
             }
 
             toSend = BioPending(_writeBio) > 0;
-            needMore = total == 0 && error == SslErrorWantRead;
-            return total;
+            needMore = error == SslErrorWantRead;
+            return Math.Max(read, 0);
         }
     }
 
@@ -465,62 +371,40 @@ public sealed partial class OpenSslStream : Stream
         }
     }
 
-    /// <summary>Whether OpenSSL holds bytes of the peer: decrypted and not yet read, or received and not yet decrypted.</summary>
-    private bool HasBuffered()
-    {
-        lock (_gate)
-        {
-            ThrowIfDisposed();
-            return SslPending(_ssl) > 0 || BioPending(_readBio) > 0;
-        }
-    }
-
     /// <summary>Takes what the socket has for OpenSSL; false at its end.</summary>
     private async ValueTask<bool> ReceiveAsync(CancellationToken cancellationToken)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
+        int received;
         try
         {
-            int received = await ReceiveOrWaitAsync(buffer.AsMemory(0, _bufferSize), cancellationToken);
-            if (received == 0)
-            {
-                return false;
-            }
-
-            lock (_gate)
-            {
-                ThrowIfDisposed();
-                if (BioWrite(_readBio, buffer, received) != received)
-                {
-                    throw new IOException("OpenSSL did not take the bytes received.");
-                }
-            }
-
-            return true;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private async ValueTask<int> ReceiveOrWaitAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+            received = await _socket.ReceiveAsync(_received, SocketFlags.None, cancellationToken);
         }
         catch (SocketException e)
         {
             throw new IOException(e.Message, e);
         }
+
+        if (received == 0)
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            if (BioWrite(_readBio, _received, received) != received)
+            {
+                throw new IOException("OpenSSL did not take the bytes received.");
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Sends what OpenSSL has written, in order: one sender at a time takes it from the BIO and sends it.</summary>
     private async ValueTask SendPendingAsync(CancellationToken cancellationToken)
     {
         await _sending.WaitAsync(cancellationToken);
-        byte[] buffer = [];
         try
         {
             while (true)
@@ -529,22 +413,17 @@ public sealed partial class OpenSslStream : Stream
                 lock (_gate)
                 {
                     ThrowIfDisposed();
-                    if (BioPending(_writeBio) == 0)
-                    {
-                        return;
-                    }
+                    pending = BioRead(_writeBio, _toSend, _toSend.Length);
+                }
 
-                    if (buffer.Length == 0)
-                    {
-                        buffer = ArrayPool<byte>.Shared.Rent(_bufferSize);
-                    }
-
-                    pending = BioRead(_writeBio, buffer, _bufferSize);
+                if (pending <= 0)
+                {
+                    return;
                 }
 
                 for (int sent = 0; sent < pending;)
                 {
-                    sent += await _socket.SendAsync(buffer.AsMemory(sent, pending - sent), SocketFlags.None, cancellationToken);
+                    sent += await _socket.SendAsync(_toSend.AsMemory(sent, pending - sent), SocketFlags.None, cancellationToken);
                 }
             }
         }
@@ -554,11 +433,6 @@ public sealed partial class OpenSslStream : Stream
         }
         finally
         {
-            if (buffer.Length > 0)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
             _sending.Release();
         }
     }
@@ -569,12 +443,11 @@ public sealed partial class OpenSslStream : Stream
         {
             ErrClearError();
             SslShutdown(_ssl);
+            int pending = BioRead(_writeBio, _toSend, _toSend.Length);
             // A few dozen bytes: sent only when the socket takes them at once.
-            byte[] alert = new byte[256];
-            int pending = BioRead(_writeBio, alert, alert.Length);
             if (pending > 0 && _socket.Poll(0, SelectMode.SelectWrite))
             {
-                _socket.Send(alert, 0, pending, SocketFlags.None);
+                _socket.Send(_toSend, 0, pending, SocketFlags.None);
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -623,21 +496,10 @@ public sealed partial class OpenSslStream : Stream
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_ssl == 0, this);
 
-    /// <summary>
-    /// Frees the connection and with it both BIOs, or lets go of one taken over (under
-    /// <see cref="_gate"/>, or before anyone else has the stream).
-    /// </summary>
+    /// <summary>Frees the connection and with it both BIOs (under <see cref="_gate"/>, or before anyone else has the stream).</summary>
     private void Free()
     {
-        if (_takenFrom is not null)
-        {
-            _takenFrom.DangerousRelease();
-        }
-        else
-        {
-            SslFree(_ssl);
-        }
-
+        SslFree(_ssl);
         _ssl = 0;
     }
 
@@ -734,18 +596,6 @@ public sealed partial class OpenSslStream : Stream
 
     [LibraryImport(Crypto, EntryPoint = "X509_free")]
     private static partial void X509Free(nint x509);
-
-    [LibraryImport(Ssl, EntryPoint = "SSL_get_rbio")]
-    private static partial nint SslGetReadBio(nint ssl);
-
-    [LibraryImport(Ssl, EntryPoint = "SSL_get_wbio")]
-    private static partial nint SslGetWriteBio(nint ssl);
-
-    [LibraryImport(Ssl, EntryPoint = "SSL_pending")]
-    private static partial int SslPending(nint ssl);
-
-    [LibraryImport(Crypto, EntryPoint = "BIO_method_type")]
-    private static partial int BioMethodType(nint bio);
 
     [LibraryImport(Ssl, EntryPoint = "SSL_read")]
     private static unsafe partial int SslRead(nint ssl, byte* buffer, int count);

@@ -51,24 +51,6 @@ internal static class SslStreamHandle
         }
     }
 
-    /// <summary>
-    /// The connection's <c>SSL*</c> handle, kept alive (DangerousAddRef) until the caller's
-    /// DangerousRelease even when SslStream is disposed first. False when it cannot be found or is closed.
-    /// </summary>
-    public static bool TryAcquire(SslStream stream, [NotNullWhen(true)] out SafeHandle? handle)
-    {
-        handle = Find(stream);
-        if (handle is not { IsInvalid: false, IsClosed: false })
-        {
-            handle = null;
-            return false;
-        }
-
-        bool added = false;
-        handle.DangerousAddRef(ref added);
-        return added;
-    }
-
     private static SafeHandle? Find(SslStream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);

@@ -39,8 +39,6 @@ public sealed partial class GatewayTunnelTests : IClassFixture<GatewayTunnelTest
         Assert.Equal(NetworkTopology.GatewayCorpAddress, seen);
         Assert.True(IPNetwork.Parse(GatewayInstance.Pool).Contains(IPAddress.Parse(_fixture.Alice.Address)));
         Assert.NotEqual("198.18.128.1", _fixture.Alice.Address);
-        // The tunnel (TLS only here) went on through OpenSSL itself after the CONNECT (OpenSslStream.TakeOver).
-        Assert.DoesNotContain("Could not take the tunnels' TLS connections over", Gateway.Process.Output, StringComparison.Ordinal);
     }
 
     [Fact]

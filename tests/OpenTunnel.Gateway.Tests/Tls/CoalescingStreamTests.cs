@@ -7,37 +7,6 @@ namespace OpenTunnel.Gateway.Tests.Tls;
 public sealed class CoalescingStreamTests
 {
     [Fact]
-    public async Task ReadAsync_StopsAtTheEndOfEachTlsRecord_SoNoLaterRecordIsReadAhead()
-    {
-        // Two records (application data, 3 and 2 bytes) in one burst, as a client may send them.
-        byte[] burst = [23, 3, 3, 0, 3, 1, 2, 3, 23, 3, 3, 0, 2, 4, 5];
-        using var stream = new CoalescingStream(new MemoryStream(burst));
-        byte[] buffer = new byte[100];
-
-        var reads = new List<byte[]>();
-        for (int read; (read = await stream.ReadAsync(buffer)) > 0;)
-        {
-            reads.Add(buffer[..read]);
-        }
-
-        Assert.Equal([[23, 3, 3, 0, 3], [1, 2, 3], [23, 3, 3, 0, 2], [4, 5]], reads);
-    }
-
-    [Fact]
-    public async Task ReadAsync_AHeaderInPieces_IsPutTogetherBeforeTheRecordIsBounded()
-    {
-        byte[] burst = [23, 3, 3, 0, 2, 7, 8, 9];
-        using var stream = new CoalescingStream(new MemoryStream(burst));
-        byte[] buffer = new byte[100];
-
-        Assert.Equal(2, await stream.ReadAsync(buffer.AsMemory(0, 2)));
-        Assert.Equal(3, await stream.ReadAsync(buffer));
-        Assert.Equal(2, await stream.ReadAsync(buffer));
-        Assert.Equal([7, 8], buffer[..2]);
-        Assert.Equal(1, await stream.ReadAsync(buffer));
-    }
-
-    [Fact]
     public async Task WriteAsync_CoalescingOff_PassesEachWriteThrough()
     {
         var inner = new RecordingStream();

@@ -13,14 +13,14 @@ namespace OpenTunnel.Platform.Linux.Tests.Tls;
 /// on OpenSSL), with a throwaway self-signed certificate that no trust store holds.
 /// </summary>
 [Trait("Category", "Integration")]
-public sealed class OpenSslStreamTests : IDisposable
+public sealed class OpenSslClientStreamTests : IDisposable
 {
     private const string Label = "EXPORTER-openconnect-psk";
 
     private readonly X509Certificate2 _certificate;
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
 
-    public OpenSslStreamTests()
+    public OpenSslClientStreamTests()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
@@ -39,7 +39,7 @@ public sealed class OpenSslStreamTests : IDisposable
     {
         var (socket, serving) = await ConnectSocketAsync();
         using var _ = socket;
-        await using var client = await OpenSslStream.ConnectAsync(socket, "127.0.0.1", peer => peer.Span.SequenceEqual(_certificate.RawData), CancellationToken.None);
+        await using var client = await OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", peer => peer.Span.SequenceEqual(_certificate.RawData), CancellationToken.None);
         await using var server = await serving;
         // Packet-sized writes in both directions while both ends read: one read and one write on the client at once.
         await ExchangeAsync(client, server, up: (1_000_000, 1_400), down: (700_000, 9_000));
@@ -53,7 +53,7 @@ public sealed class OpenSslStreamTests : IDisposable
     {
         var (socket, serving) = await ConnectSocketAsync();
         using var _ = socket;
-        await using var client = await OpenSslStream.ConnectAsync(socket, "127.0.0.1", _ => true, bufferSize: 1_024, CancellationToken.None);
+        await using var client = await OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", _ => true, bufferSize: 1_024, CancellationToken.None);
         await using var server = await serving;
         // Records of up to 16 KB pass through 1 KB socket buffers in pieces.
         await ExchangeAsync(client, server, up: (200_000, 16_000), down: (300_000, 16_384));
@@ -65,7 +65,7 @@ public sealed class OpenSslStreamTests : IDisposable
         var (socket, serving) = await ConnectSocketAsync();
         using var _ = socket;
 
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => OpenSslStream.ConnectAsync(socket, "127.0.0.1", _ => true, bufferSize: 100, CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", _ => true, bufferSize: 100, CancellationToken.None));
         socket.Dispose();
         await IgnoreAsync(serving);
     }
@@ -76,7 +76,7 @@ public sealed class OpenSslStreamTests : IDisposable
         var tap = new TaskCompletionSource<ReadTap>();
         var (socket, serving) = await ConnectSocketAsync(tap);
         using var _ = socket;
-        await using var client = await OpenSslStream.ConnectAsync(socket, "127.0.0.1", _ => true, CancellationToken.None);
+        await using var client = await OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", _ => true, CancellationToken.None);
         await using var server = await serving;
         var records = await tap.Task;
         client.Coalescing = true;
@@ -103,11 +103,11 @@ public sealed class OpenSslStreamTests : IDisposable
     {
         var (socket, serving) = await ConnectSocketAsync();
         using var _ = socket;
-        await using var client = await OpenSslStream.ConnectAsync(socket, "127.0.0.1", _ => true, CancellationToken.None);
+        await using var client = await OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", _ => true, CancellationToken.None);
         await using var server = await serving;
         client.Coalescing = true;
 
-        for (int written = 0; written <= OpenSslStream.CoalescingLimit; written += 1_400)
+        for (int written = 0; written <= OpenSslClientStream.CoalescingLimit; written += 1_400)
         {
             await client.WriteAsync(Filled(1_400, 4));
         }
@@ -124,7 +124,7 @@ public sealed class OpenSslStreamTests : IDisposable
         var (socket, serving) = await ConnectSocketAsync();
         using var _ = socket;
 
-        var refused = await Assert.ThrowsAsync<TlsCertificateException>(() => OpenSslStream.ConnectAsync(socket, "127.0.0.1", _ => false, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<TlsCertificateException>(() => OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", _ => false, CancellationToken.None));
 
         Assert.Contains("not the pinned one", refused.Message, StringComparison.Ordinal);
         Assert.Equal(_certificate.RawData, refused.Certificate);
@@ -137,7 +137,7 @@ public sealed class OpenSslStreamTests : IDisposable
         var (socket, serving) = await ConnectSocketAsync();
         using var _ = socket;
 
-        var refused = await Assert.ThrowsAsync<TlsCertificateException>(() => OpenSslStream.ConnectAsync(socket, "127.0.0.1", acceptPeer: null, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<TlsCertificateException>(() => OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", acceptPeer: null, CancellationToken.None));
 
         Assert.Contains("self-signed certificate", refused.Message, StringComparison.Ordinal);
         Assert.Equal(_certificate.RawData, refused.Certificate);
@@ -149,11 +149,11 @@ public sealed class OpenSslStreamTests : IDisposable
     {
         var (socket, serving) = await ConnectSocketAsync();
         using var _ = socket;
-        await using var client = await OpenSslStream.ConnectAsync(socket, "127.0.0.1", _ => true, CancellationToken.None);
+        await using var client = await OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", _ => true, CancellationToken.None);
         await using var server = await serving;
         var (otherSocket, otherServing) = await ConnectSocketAsync();
         using var __ = otherSocket;
-        await using var other = await OpenSslStream.ConnectAsync(otherSocket, "127.0.0.1", _ => true, CancellationToken.None);
+        await using var other = await OpenSslClientStream.ConnectAsync(otherSocket, "127.0.0.1", _ => true, CancellationToken.None);
         await using var otherServer = await otherServing;
 
         byte[]? exported = client.TryExportKeyingMaterial(Label, 32);
@@ -169,7 +169,7 @@ public sealed class OpenSslStreamTests : IDisposable
     public async Task Dispose_WhileAReadWaits_EndsTheReadWithoutTouchingTheFreedConnection()
     {
         var (socket, serving) = await ConnectSocketAsync();
-        var client = await OpenSslStream.ConnectAsync(socket, "127.0.0.1", _ => true, CancellationToken.None);
+        var client = await OpenSslClientStream.ConnectAsync(socket, "127.0.0.1", _ => true, CancellationToken.None);
         await using var server = await serving;
         var reading = client.ReadAsync(new byte[100]).AsTask();
 
@@ -181,59 +181,6 @@ public sealed class OpenSslStreamTests : IDisposable
         await Assert.ThrowsAsync<ObjectDisposedException>(() => client.WriteAsync(new byte[10]).AsTask());
     }
 
-    [Fact]
-    public async Task TakeOver_AfterARequestThroughSslStream_CarriesDataBothWays_AndClosesTheSocketWhenDisposed()
-    {
-        var (client, server, serverSocket) = await ConnectToSslStreamAsync();
-        await using var _ = client;
-        await using var tls = server;
-        // A request and its answer through SslStream first, as a sign-in is.
-        await client.WriteAsync("request"u8.ToArray());
-        byte[] request = new byte[7];
-        await tls.ReadExactlyAsync(request);
-        await tls.WriteAsync("answer"u8.ToArray());
-        byte[] answer = new byte[6];
-        await client.ReadExactlyAsync(answer);
-
-        var takenOver = OpenSslStream.TakeOver(tls, serverSocket);
-
-        Assert.NotNull(takenOver);
-        await ExchangeAsync(client, takenOver, up: (500_000, 1_400), down: (700_000, 1_400));
-        await takenOver.DisposeAsync();
-        Assert.Equal(0, await client.ReadAsync(new byte[100]));
-    }
-
-    [Fact]
-    public async Task TakeOver_ZeroByteRead_WaitsForTheClientsBytes_WithoutTakingThem()
-    {
-        var (client, server, serverSocket) = await ConnectToSslStreamAsync();
-        await using var _ = client;
-        await using var tls = server;
-        await using var takenOver = OpenSslStream.TakeOver(tls, serverSocket)!;
-
-        var waiting = takenOver.ReadAsync(Memory<byte>.Empty).AsTask();
-        await Task.Delay(50);
-        Assert.False(waiting.IsCompleted);
-        await client.WriteAsync("ping"u8.ToArray());
-
-        Assert.Equal(0, await waiting);
-        byte[] received = new byte[4];
-        await takenOver.ReadExactlyAsync(received);
-        Assert.Equal("ping"u8.ToArray(), received);
-    }
-
-    [Fact]
-    public async Task TakeOver_SslStreamDisposedFirst_TheConnectionLivesUntilTheTakeOverLetsGo()
-    {
-        var (client, server, serverSocket) = await ConnectToSslStreamAsync(socketOwnedBySslStream: false);
-        await using var _ = client;
-        await using var takenOver = OpenSslStream.TakeOver(server, serverSocket)!;
-
-        // SslStream frees its connection as it is disposed, unless another holder keeps it alive.
-        await server.DisposeAsync();
-        await ExchangeAsync(client, takenOver, up: (10_000, 1_000), down: (10_000, 1_000));
-    }
-
     private static byte[] Filled(int length, byte value) => Enumerable.Repeat(value, length).ToArray();
 
     /// <summary>A connected socket and the server's end; with <paramref name="tap"/>, the server reads through a <see cref="ReadTap"/> it is given.</summary>
@@ -243,20 +190,6 @@ public sealed class OpenSslStreamTests : IDisposable
         var accepting = _listener.AcceptTcpClientAsync();
         await socket.ConnectAsync((IPEndPoint)_listener.LocalEndpoint);
         return (socket, ServeAsync(await accepting, tap));
-    }
-
-    /// <summary>A client connection of OpenSSL's and the server's end, .NET's SslStream over the accepted socket (for a takeover).</summary>
-    private async Task<(OpenSslStream Client, SslStream Server, Socket ServerSocket)> ConnectToSslStreamAsync(bool socketOwnedBySslStream = true)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        var accepting = _listener.AcceptSocketAsync();
-        await socket.ConnectAsync((IPEndPoint)_listener.LocalEndpoint);
-        var accepted = await accepting;
-        var server = new SslStream(new NetworkStream(accepted, ownsSocket: socketOwnedBySslStream), leaveInnerStreamOpen: false);
-        var serving = server.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate });
-        var client = await OpenSslStream.ConnectAsync(socket, "127.0.0.1", _ => true, CancellationToken.None);
-        await serving;
-        return (client, server, accepted);
     }
 
     private async Task<SslStream> ServeAsync(TcpClient accepted, TaskCompletionSource<ReadTap>? tap)
