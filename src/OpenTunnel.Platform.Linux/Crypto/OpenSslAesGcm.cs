@@ -14,7 +14,7 @@ namespace OpenTunnel.Platform.Linux.Crypto;
 /// </summary>
 public sealed unsafe partial class OpenSslAesGcm : IRecordCipher
 {
-    private const string Crypto = "libcrypto.so.3";
+    private const string Crypto = OpenSsl.LibCrypto;
     private const int TagLength = DtlsRecordProtection.TagLength;
     private const int NonceLength = 12;
     private const int CtrlGcmGetTag = 0x10;
@@ -128,7 +128,7 @@ public sealed unsafe partial class OpenSslAesGcm : IRecordCipher
                 && (!seal || CipherCtxCtrl(context, CtrlGcmGetTag, TagLength, t) == 1);
             if (!ok)
             {
-                ErrClearError();
+                OpenSsl.ClearErrors();
             }
 
             return ok;
@@ -175,7 +175,7 @@ public sealed unsafe partial class OpenSslAesGcm : IRecordCipher
         {
             if (CipherInit(context.DangerousGetHandle(), cipher, null, k, null, encrypt ? 1 : 0) != 1)
             {
-                ErrClearError();
+                OpenSsl.ClearErrors();
                 context.Dispose();
                 throw new InvalidOperationException("OpenSSL refused the AES-GCM key.");
             }
@@ -219,9 +219,6 @@ public sealed unsafe partial class OpenSslAesGcm : IRecordCipher
 
     [LibraryImport(Crypto, EntryPoint = "EVP_CIPHER_CTX_ctrl")]
     private static partial int CipherCtxCtrl(nint context, int type, int argument, void* pointer);
-
-    [LibraryImport(Crypto, EntryPoint = "ERR_clear_error")]
-    private static partial void ErrClearError();
 
     /// <summary>An <c>EVP_CIPHER_CTX*</c>, freed once no call uses it any more.</summary>
     private sealed class ContextHandle() : SafeHandle(0, ownsHandle: true)

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Authentication;
-using System.Text;
+using OpenTunnel.Platform.Linux.Crypto;
 
 namespace OpenTunnel.Platform.Linux.Tls;
 
@@ -29,8 +29,8 @@ namespace OpenTunnel.Platform.Linux.Tls;
 /// </summary>
 public sealed partial class OpenSslClientStream : Stream
 {
-    private const string Ssl = "libssl.so.3";
-    private const string Crypto = "libcrypto.so.3";
+    private const string Ssl = OpenSsl.LibSsl;
+    private const string Crypto = OpenSsl.LibCrypto;
     /// <summary>The size of each of the stream's two socket buffers unless <see cref="ConnectAsync(Socket, string, Func{ReadOnlyMemory{byte}, bool}?, int, CancellationToken)"/> is given another.</summary>
     public const int DefaultBufferSize = 64 * 1024;
 
@@ -64,7 +64,7 @@ public sealed partial class OpenSslClientStream : Stream
         _ssl = SslNew(systemTrust ? s_systemTrustContext.Value : s_pinnedContext.Value);
         if (_ssl == 0)
         {
-            throw new AuthenticationException("OpenSSL could not create a TLS connection: " + LastError());
+            throw new AuthenticationException("OpenSSL could not create a TLS connection: " + OpenSsl.LastError());
         }
 
         _readBio = BioNew(BioMemory());
@@ -74,7 +74,7 @@ public sealed partial class OpenSslClientStream : Stream
             BioFree(_readBio);
             BioFree(_writeBio);
             Free();
-            throw new AuthenticationException("OpenSSL could not create the connection's buffers: " + LastError());
+            throw new AuthenticationException("OpenSSL could not create the connection's buffers: " + OpenSsl.LastError());
         }
 
         SslSetBio(_ssl, _readBio, _writeBio);
@@ -89,7 +89,7 @@ public sealed partial class OpenSslClientStream : Stream
         if (systemTrust && (isAddress ? VerifyParamSetIp(SslGetParam(_ssl), host) : SslSetHost(_ssl, host)) != 1)
         {
             Free();
-            throw new AuthenticationException($"OpenSSL cannot check a certificate for '{host}': {LastError()}");
+            throw new AuthenticationException($"OpenSSL cannot check a certificate for '{host}': {OpenSsl.LastError()}");
         }
     }
 
@@ -275,12 +275,12 @@ public sealed partial class OpenSslClientStream : Stream
             string? failure = null;
             lock (_gate)
             {
-                ErrClearError();
+                OpenSsl.ClearErrors();
                 result = SslDoHandshake(_ssl);
                 error = result == 1 ? 0 : SslGetError(_ssl, result);
                 if (error is not (0 or SslErrorWantRead))
                 {
-                    failure = LastError();
+                    failure = OpenSsl.LastError();
                 }
             }
 
@@ -328,7 +328,7 @@ public sealed partial class OpenSslClientStream : Stream
         lock (_gate)
         {
             ThrowIfDisposed();
-            ErrClearError();
+            OpenSsl.ClearErrors();
             int read;
             fixed (byte* destination = buffer)
             {
@@ -339,7 +339,7 @@ public sealed partial class OpenSslClientStream : Stream
             int error = read > 0 ? 0 : SslGetError(_ssl, read);
             if (error is not (0 or SslErrorWantRead or SslErrorZeroReturn))
             {
-                throw new IOException($"TLS read failed: {LastError()}.");
+                throw new IOException($"TLS read failed: {OpenSsl.LastError()}.");
             }
 
             toSend = BioPending(_writeBio) > 0;
@@ -354,7 +354,7 @@ public sealed partial class OpenSslClientStream : Stream
         lock (_gate)
         {
             ThrowIfDisposed();
-            ErrClearError();
+            OpenSsl.ClearErrors();
             int written;
             fixed (byte* source = plaintext)
             {
@@ -364,7 +364,7 @@ public sealed partial class OpenSslClientStream : Stream
 
             if (written != plaintext.Length)
             {
-                throw new IOException($"TLS write failed: {LastError()}.");
+                throw new IOException($"TLS write failed: {OpenSsl.LastError()}.");
             }
 
             return (long)BioPending(_writeBio);
@@ -441,7 +441,7 @@ public sealed partial class OpenSslClientStream : Stream
     {
         try
         {
-            ErrClearError();
+            OpenSsl.ClearErrors();
             SslShutdown(_ssl);
             int pending = BioRead(_writeBio, _toSend, _toSend.Length);
             // A few dozen bytes: sent only when the socket takes them at once.
@@ -508,7 +508,7 @@ public sealed partial class OpenSslClientStream : Stream
         nint context = SslCtxNew(TlsClientMethod());
         if (context == 0)
         {
-            throw new AuthenticationException("OpenSSL could not create a TLS client context: " + LastError());
+            throw new AuthenticationException("OpenSSL could not create a TLS client context: " + OpenSsl.LastError());
         }
 
         SslCtxCtrl(context, SslCtrlSetMinProtoVersion, Tls12Version, 0);
@@ -521,20 +521,6 @@ public sealed partial class OpenSslClientStream : Stream
         // Checked after the handshake (ConnectAsync), against the pin or OpenSSL's verify result.
         SslCtxSetVerify(context, SslVerifyNone, 0);
         return context;
-    }
-
-    /// <summary>OpenSSL's error queue of this thread, oldest first, as text (and empties it).</summary>
-    private static unsafe string LastError()
-    {
-        var text = new StringBuilder();
-        byte* buffer = stackalloc byte[256];
-        for (ulong code = ErrGetError(); code != 0; code = ErrGetError())
-        {
-            ErrErrorStringN(code, buffer, 256);
-            text.Append(text.Length == 0 ? string.Empty : "; ").Append(Marshal.PtrToStringUTF8((nint)buffer));
-        }
-
-        return text.Length == 0 ? "no detail from OpenSSL" : text.ToString();
     }
 
     [LibraryImport(Ssl, EntryPoint = "TLS_client_method")]
@@ -623,13 +609,4 @@ public sealed partial class OpenSslClientStream : Stream
 
     [LibraryImport(Crypto, EntryPoint = "BIO_ctrl_pending")]
     private static partial nuint BioPending(nint bio);
-
-    [LibraryImport(Crypto, EntryPoint = "ERR_get_error")]
-    private static partial ulong ErrGetError();
-
-    [LibraryImport(Crypto, EntryPoint = "ERR_clear_error")]
-    private static partial void ErrClearError();
-
-    [LibraryImport(Crypto, EntryPoint = "ERR_error_string_n")]
-    private static unsafe partial void ErrErrorStringN(ulong code, byte* buffer, nuint length);
 }

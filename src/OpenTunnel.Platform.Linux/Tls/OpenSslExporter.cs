@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using OpenTunnel.Platform.Linux.Crypto;
 using System.Text;
 
 namespace OpenTunnel.Platform.Linux.Tls;
@@ -23,6 +24,6 @@ internal static partial class OpenSslExporter
         return ExportKeyingMaterial(ssl, output, (nuint)output.Length, labelBytes, (nuint)labelBytes.Length, 0, 0, 0) == 1 ? output : null;
     }
 
-    [LibraryImport("libssl.so.3", EntryPoint = "SSL_export_keying_material")]
+    [LibraryImport(OpenSsl.LibSsl, EntryPoint = "SSL_export_keying_material")]
     private static partial int ExportKeyingMaterial(nint ssl, [Out] byte[] output, nuint outputLength, byte[] label, nuint labelLength, nint context, nuint contextLength, int useContext);
 }

@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Runtime.InteropServices;
+using OpenTunnel.Platform.Linux.Crypto;
 
 namespace OpenTunnel.Platform.Linux.Tls;
 
@@ -31,6 +32,6 @@ public static partial class OpenSslIdleBuffers
     private static long? Control(SslStream stream, long addMode) =>
         SslStreamHandle.TryCall(stream, ssl => SslCtrl(ssl, SslCtrlMode, addMode, 0), out long mode) ? mode : null;
 
-    [LibraryImport("libssl.so.3", EntryPoint = "SSL_ctrl")]
+    [LibraryImport(OpenSsl.LibSsl, EntryPoint = "SSL_ctrl")]
     private static partial long SslCtrl(nint ssl, int command, long larg, nint parg);
 }
