@@ -31,7 +31,8 @@ internal static class TcpWindowClampTarget
             }
 
             byte[] before = [.. packet];
-            bool changed = clamp.FromClient(packet, (control >> 1) * 4096);
+            int limit = (control >> 1) * 4096;
+            bool changed = clamp.FromClient(packet, limit > 0 ? new FixedLimit(limit) : null);
             int first = -1;
             int last = -1;
             for (int i = 0; i < packet.Length; i++)
@@ -48,4 +49,6 @@ internal static class TcpWindowClampTarget
             FuzzInvariantException.Check(clamp.Count <= TcpWindowClamp.Capacity, "no more flows than the capacity");
         }
     }
+
+    private sealed record FixedLimit(int Bytes) : IWindowLimit;
 }

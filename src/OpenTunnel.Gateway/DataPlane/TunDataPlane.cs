@@ -123,8 +123,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
             var admitted = packet[..length];
             if (TrackTcpFlows)
             {
-                // The limit's refresh reads the socket's round trip: for TCP packets only, never for a ping.
-                TcpFlowsFor(session, admitted)?.FromClient(admitted, tcpWindowLimit is not null && TcpWindowClamp.CarriesTcp(admitted) ? tcpWindowLimit.Bytes : 0);
+                TcpFlowsFor(session, admitted)?.FromClient(admitted, tcpWindowLimit);
             }
 
             Write(session, transport, admitted);

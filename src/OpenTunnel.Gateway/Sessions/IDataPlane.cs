@@ -22,7 +22,7 @@ public interface IDataPlane
     /// it waits for more. With a <paramref name="tcpWindowLimit"/> (a packet over TLS) the data
     /// plane may first lower the receive window a TCP packet advertises to at most
     /// <see cref="TcpWindowLimit.Bytes"/>, in place (Network:TlsWindowClamp), reading the limit
-    /// only for such a packet; null: as it is.
+    /// only for an acknowledgement it lowers (never for a ping); null: as it is.
     /// </summary>
     void FromClient(GatewaySession session, Transport transport, Span<byte> packet, TcpWindowLimit? tcpWindowLimit = null);
 

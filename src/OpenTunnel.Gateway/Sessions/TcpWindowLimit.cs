@@ -1,3 +1,4 @@
+using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Gateway.Traffic;
 
 namespace OpenTunnel.Gateway.Sessions;
@@ -13,7 +14,7 @@ namespace OpenTunnel.Gateway.Sessions;
 /// back the rest. Between readings the window falls by half at most, so a pause does not shut
 /// it. Used on the connection's read task only.
 /// </summary>
-public sealed class TcpWindowLimit
+public sealed class TcpWindowLimit : IWindowLimit
 {
     /// <summary>The least window allowed: 256 KiB carry 400 Mbit/s over a 5 ms round trip.</summary>
     public const int FloorBytes = 256 * 1024;

@@ -45,9 +45,6 @@ public sealed class TcpWindowClamp
         }
     }
 
-    /// <summary>True when <paramref name="packet"/> (IPv4 or IPv6) carries a TCP segment the clamp reads.</summary>
-    public static bool CarriesTcp(ReadOnlySpan<byte> packet) => TryLocateTcp(packet, out _, out _, out _);
-
     /// <summary>
     /// True when <paramref name="packet"/> (IPv4 or IPv6, in either direction) is a TCP SYN: a
     /// session without a clamp yet needs one only from such a packet on, since the others change
@@ -58,14 +55,14 @@ public sealed class TcpWindowClamp
 
     /// <summary>
     /// A packet from the client: learns the client's window scale from its SYN, forgets a flow the
-    /// client resets or finishes, and with a <paramref name="limit"/> (0: none, the packet passes as
-    /// it is) lowers the window of an acknowledgement on a flow whose handshake it saw to at most
-    /// that many bytes. True when it changed the packet.
+    /// client resets or finishes, and with a <paramref name="limit"/> (null: none, the packet passes
+    /// as it is) lowers the window of an acknowledgement on a flow whose handshake it saw to at most
+    /// <see cref="IWindowLimit.Bytes"/>, read only for such an acknowledgement. True when it changed the packet.
     /// </summary>
-    public bool FromClient(Span<byte> packet, int limit)
+    public bool FromClient(Span<byte> packet, IWindowLimit? limit)
     {
-        int scale = Track(packet, wantScale: limit > 0, out int tcp);
-        return scale >= 0 && limit > 0 && Clamp(packet[tcp..], scale, limit);
+        int scale = Track(packet, wantScale: limit is not null, out int tcp);
+        return scale >= 0 && limit is not null && Clamp(packet[tcp..], scale, limit.Bytes);
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ public sealed class TcpWindowClampTests
     private static TcpWindowClamp Handshaken(int version, byte clientScale, byte? peerScale)
     {
         var clamp = new TcpWindowClamp();
-        Assert.False(clamp.FromClient(Build(version, [], 1, Syn, 1, Scale(clientScale), fromClient: true), Limit));
+        Assert.False(clamp.FromClient(Build(version, [], 1, Syn, 1, Scale(clientScale), fromClient: true), new FixedLimit(Limit)));
         clamp.ToClient(Build(version, [], 9, Syn | Ack, 2, peerScale is { } shift ? Scale(shift) : null));
         return clamp;
     }
@@ -31,7 +31,7 @@ public sealed class TcpWindowClampTests
         var clamp = Handshaken(version, clientScale: 7, peerScale: 7);
         byte[] ack = Build(version, [], 2, Ack, 3, window: 40000, fromClient: true);
 
-        Assert.True(clamp.FromClient(ack, Limit));
+        Assert.True(clamp.FromClient(ack, new FixedLimit(Limit)));
 
         Assert.Equal(Limit >> 7, Window(ack, version));
         Assert.True(TcpChecksumValid(ack, version == 4 ? 20 : 40, version));
@@ -44,7 +44,7 @@ public sealed class TcpWindowClampTests
         byte[] ack = Build(4, [], 2, Ack, 3, window: 1000, fromClient: true);
         byte[] before = [.. ack];
 
-        Assert.False(clamp.FromClient(ack, Limit));
+        Assert.False(clamp.FromClient(ack, new FixedLimit(Limit)));
 
         Assert.Equal(before, ack);
     }
@@ -56,7 +56,7 @@ public sealed class TcpWindowClampTests
         var clamp = Handshaken(4, clientScale: 7, peerScale: null);
         byte[] ack = Build(4, [], 2, Ack, 3, window: 65535, fromClient: true);
 
-        Assert.False(clamp.FromClient(ack, 1024));
+        Assert.False(clamp.FromClient(ack, new FixedLimit(1024)));
         Assert.Equal(65535, Window(ack, 4));
     }
 
@@ -66,7 +66,7 @@ public sealed class TcpWindowClampTests
         var clamp = new TcpWindowClamp();
         byte[] ack = Build(4, [], 2, Ack, 3, window: 65535, fromClient: true);
 
-        Assert.False(clamp.FromClient(ack, Limit));
+        Assert.False(clamp.FromClient(ack, new FixedLimit(Limit)));
         Assert.Equal(0, clamp.Count);
     }
 
@@ -76,8 +76,8 @@ public sealed class TcpWindowClampTests
         var clamp = Handshaken(4, clientScale: 7, peerScale: 7);
         byte[] ack = Build(4, [], 2, Ack, 3, window: 65535, fromClient: true);
 
-        Assert.False(clamp.FromClient(ack, 0));
-        clamp.FromClient(ack, 0);
+        Assert.False(clamp.FromClient(ack, null));
+        clamp.FromClient(ack, null);
 
         Assert.Equal(65535, Window(ack, 4));
         Assert.Equal(1, clamp.Count);
@@ -89,7 +89,7 @@ public sealed class TcpWindowClampTests
         var clamp = Handshaken(4, clientScale: 20, peerScale: 7);
         byte[] ack = Build(4, [], 2, Ack, 3, window: 65535, fromClient: true);
 
-        Assert.True(clamp.FromClient(ack, 1 << 20));
+        Assert.True(clamp.FromClient(ack, new FixedLimit(1 << 20)));
 
         Assert.Equal(1 << 20 >> 14, Window(ack, 4));
     }
@@ -100,7 +100,7 @@ public sealed class TcpWindowClampTests
         var clamp = Handshaken(4, clientScale: 14, peerScale: 7);
         byte[] ack = Build(4, [], 2, Ack, 3, window: 100, fromClient: true);
 
-        Assert.True(clamp.FromClient(ack, 1000));
+        Assert.True(clamp.FromClient(ack, new FixedLimit(1000)));
 
         Assert.Equal(1, Window(ack, 4));
     }
@@ -115,7 +115,7 @@ public sealed class TcpWindowClampTests
         byte[] end = Build(4, [], 2, flags, 3, fromClient: fromClient);
         if (fromClient)
         {
-            clamp.FromClient(end, 0);
+            clamp.FromClient(end, null);
         }
         else
         {
@@ -123,7 +123,7 @@ public sealed class TcpWindowClampTests
         }
 
         byte[] ack = Build(4, [], 3, Ack, 4, window: 65535, fromClient: true);
-        Assert.False(clamp.FromClient(ack, Limit));
+        Assert.False(clamp.FromClient(ack, new FixedLimit(Limit)));
         Assert.Equal(0, clamp.Count);
     }
 
@@ -132,9 +132,9 @@ public sealed class TcpWindowClampTests
     {
         // The same ports again: the peer of the new connection has not announced a scale yet.
         var clamp = Handshaken(4, clientScale: 7, peerScale: 7);
-        clamp.FromClient(Build(4, [], 100, Syn, 5, Scale(7), fromClient: true), 0);
+        clamp.FromClient(Build(4, [], 100, Syn, 5, Scale(7), fromClient: true), null);
 
-        Assert.False(clamp.FromClient(Build(4, [], 101, Ack, 6, window: 65535, fromClient: true), Limit));
+        Assert.False(clamp.FromClient(Build(4, [], 101, Ack, 6, window: 65535, fromClient: true), new FixedLimit(Limit)));
     }
 
     [Fact]
@@ -145,11 +145,11 @@ public sealed class TcpWindowClampTests
         {
             byte[] syn = Build(4, [], 1, Syn, 1, Scale(7), fromClient: true);
             BinaryPrimitives.WriteUInt16BigEndian(syn.AsSpan(20), (ushort)(ClientPort + i));
-            clamp.FromClient(syn, 0);
+            clamp.FromClient(syn, null);
         }
 
         Assert.Equal(TcpWindowClamp.Capacity, clamp.Count);
-        Assert.False(clamp.FromClient(Build(4, [], 2, Ack, 3, window: 65535, fromClient: true), Limit));
+        Assert.False(clamp.FromClient(Build(4, [], 2, Ack, 3, window: 65535, fromClient: true), new FixedLimit(Limit)));
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public sealed class TcpWindowClampTests
         byte[] syn = Build(4, [], 1, Syn, 1, Scale(7), fromClient: true);
         syn[6] = 0x20; // more fragments
 
-        clamp.FromClient(syn, 0);
+        clamp.FromClient(syn, null);
 
         Assert.Equal(0, clamp.Count);
         Assert.False(TcpWindowClamp.OpensFlow(syn));
@@ -170,10 +170,10 @@ public sealed class TcpWindowClampTests
     {
         var clamp = new TcpWindowClamp();
         // An option whose length runs past the header, then what would be a scale.
-        clamp.FromClient(Build(4, [], 1, Syn, 1, [8, 40, 3, 3], fromClient: true), 0);
+        clamp.FromClient(Build(4, [], 1, Syn, 1, [8, 40, 3, 3], fromClient: true), null);
         clamp.ToClient(Build(4, [], 9, Syn | Ack, 2, Scale(7)));
 
-        Assert.False(clamp.FromClient(Build(4, [], 2, Ack, 3, window: 65535, fromClient: true), Limit));
+        Assert.False(clamp.FromClient(Build(4, [], 2, Ack, 3, window: 65535, fromClient: true), new FixedLimit(Limit)));
     }
 
     [Fact]
@@ -183,4 +183,6 @@ public sealed class TcpWindowClampTests
         Assert.False(TcpWindowClamp.OpensFlow(Build(6, [], 1, Ack, 1, fromClient: true)));
         Assert.False(TcpWindowClamp.OpensFlow([0x45, 0, 0]));
     }
+
+    private sealed record FixedLimit(int Bytes) : IWindowLimit;
 }
