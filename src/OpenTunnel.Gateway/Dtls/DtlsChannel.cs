@@ -264,13 +264,7 @@ internal sealed class DtlsChannel : IDtlsChannel
     {
         lock (_receiveLock)
         {
-            if (!IsOpen || !DtlsRecord.TryReadHeader(datagram, out _, out _, out _, out int length))
-            {
-                return false;
-            }
-
-            var first = datagram[..(DtlsRecord.HeaderLength + length)];
-            if (_protection!.Open(first, plaintext, out byte type, out int plaintextLength) != DtlsOpenResult.Ok)
+            if (!TryOpenFirst(datagram, plaintext, out byte type, out int plaintextLength, out int firstLength))
             {
                 return false;
             }
@@ -286,11 +280,52 @@ internal sealed class DtlsChannel : IDtlsChannel
 
             _listener.Counters.CountRebind();
             DtlsLog.Rebound(_listener.Logger, Session.DisplayName, oldEndPoint, _endPoint);
-            Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
-            HandleRecord(type, plaintext[..plaintextLength]);
-            ProcessRecords(datagram[first.Length..], plaintext);
+            ProcessOpened(type, plaintextLength, datagram[firstLength..], plaintext);
             return true;
         }
+    }
+
+    /// <summary>
+    /// Processes <paramref name="datagram"/> when its first record authenticates under this
+    /// channel's keys; otherwise leaves it, uncounted, for a handshake under way from the same
+    /// address (a sealed alert or Finished is either this channel's or the new handshake's).
+    /// </summary>
+    public bool TryReceiveSealed(ReadOnlySpan<byte> datagram, Span<byte> plaintext)
+    {
+        lock (_receiveLock)
+        {
+            if (!TryOpenFirst(datagram, plaintext, out byte type, out int plaintextLength, out int firstLength))
+            {
+                return false;
+            }
+
+            ProcessOpened(type, plaintextLength, datagram[firstLength..], plaintext);
+            return true;
+        }
+    }
+
+    // Caller holds the receive lock.
+    private bool TryOpenFirst(ReadOnlySpan<byte> datagram, Span<byte> plaintext, out byte type, out int plaintextLength, out int firstLength)
+    {
+        type = 0;
+        plaintextLength = 0;
+        firstLength = 0;
+        if (!IsOpen || !DtlsRecord.TryReadHeader(datagram, out _, out _, out _, out int length))
+        {
+            return false;
+        }
+
+        firstLength = DtlsRecord.HeaderLength + length;
+        return _protection!.Open(datagram[..firstLength], plaintext, out type, out plaintextLength) == DtlsOpenResult.Ok;
+    }
+
+    // Caller holds the receive lock: handles the opened first record (its plaintext at the start of
+    // plaintext), then the datagram's other records.
+    private void ProcessOpened(byte type, int plaintextLength, ReadOnlySpan<byte> rest, Span<byte> plaintext)
+    {
+        Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
+        HandleRecord(type, plaintext[..plaintextLength]);
+        ProcessRecords(rest, plaintext);
     }
 
     /// <summary>

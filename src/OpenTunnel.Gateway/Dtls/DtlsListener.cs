@@ -315,13 +315,18 @@ public sealed class DtlsListener : IDisposable
     /// records (and its ChangeCipherSpec and Finished), while application data from it keeps going
     /// to the channel already established there: a late duplicate ClientHello, or a client that
     /// handshakes again from the same port, never cuts off a working channel before a new one is up.
+    /// Another sealed record (an alert) goes to the established channel when its keys open it.
     /// </summary>
     internal void Dispatch(ReadOnlySpan<byte> datagram, SocketAddress from, Span<byte> plaintext)
     {
         bool applicationData = datagram.Length > 0 && datagram[0] == DtlsRecord.ApplicationData;
-        if (!applicationData && TryHandle(_handshakes, datagram, from, plaintext))
+        if (!applicationData && _handshakes.ContainsKey(from))
         {
-            return;
+            if ((IsSealed(datagram) && _byAddress.TryGetValue(from, out var established) && established.TryReceiveSealed(datagram, plaintext)) ||
+                TryHandle(_handshakes, datagram, from, plaintext))
+            {
+                return;
+            }
         }
 
         if (TryHandle(_byAddress, datagram, from, plaintext) || (applicationData && TryHandle(_handshakes, datagram, from, plaintext)))
@@ -338,6 +343,9 @@ public sealed class DtlsListener : IDisposable
             Counters.CountDrop(DtlsDropReason.UnknownPeer);
         }
     }
+
+    private static bool IsSealed(ReadOnlySpan<byte> datagram) =>
+        DtlsRecord.TryReadHeader(datagram, out _, out ushort epoch, out _, out _) && epoch != 0;
 
     private static bool TryHandle(ConcurrentDictionary<SocketAddress, DtlsChannel> table, ReadOnlySpan<byte> datagram, SocketAddress from, Span<byte> plaintext) =>
         table.TryGetValue(from, out var channel) && channel.Receive(datagram, plaintext) == DtlsChannel.ReceiveOutcome.Handled;

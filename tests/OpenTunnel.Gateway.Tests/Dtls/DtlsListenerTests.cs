@@ -329,6 +329,25 @@ public sealed class DtlsListenerTests : IDisposable
     }
 
     [Fact]
+    public void Alert_AfterALateClientHello_ClosesTheWorkingChannel()
+    {
+        // A client whose ClientHello was slow to be answered sends it again; the copy arrives once the
+        // channel is up and starts a second handshake from the same address. The client's
+        // close_notify, sealed with the working channel's keys, still belongs to that channel.
+        var session = AddSession();
+        var (client, udp) = Connect(session);
+        var channel = Take(session.Established);
+        udp.SendRaw(udp.SentDatagrams.ElementAt(1));
+        WaitUntil(() => _listener.HandshakesRunning == 1 || _listener.Counters.Handshakes(DtlsHandshakeResult.Failed) == 1);
+
+        client.Close();
+
+        Assert.Equal(DtlsCloseReason.AlertReceived, Take(session.Closed));
+        Assert.False(channel.IsOpen);
+        Assert.Equal(0, _listener.ActiveChannels);
+    }
+
+    [Fact]
     public void Close_BySession_StopsChannelWithoutCallback()
     {
         var session = AddSession();
