@@ -529,11 +529,25 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
             _counters.CountDrop(DropReason.QueueFull);
         }
 
-        if (Array.IndexOf(_toFlush, sink, 0, _toFlushCount) < 0)
+        if (!IsToBeFlushed(sink))
         {
             _toFlush[_toFlushCount++] = sink;
         }
 
         return true;
+    }
+
+    // By reference, without Array.IndexOf's comparer (a generic lookup and an interface call per packet).
+    private bool IsToBeFlushed(IPacketSink sink)
+    {
+        for (int i = 0; i < _toFlushCount; i++)
+        {
+            if (ReferenceEquals(_toFlush[i], sink))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net;
-using System.Net.Sockets;
 using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Platform.Linux.Net;
 using OpenTunnel.Protocol.Cstp;
@@ -204,12 +203,12 @@ internal sealed class DtlsChannel : IDtlsChannel
     {
         try
         {
-            _listener.Socket.SendTo(record, SocketFlags.None, _address);
-            return true;
-        }
-        catch (SocketException e)
-        {
-            DtlsLog.SendFailed(_listener.Logger, _endPoint, e.SocketErrorCode.ToString());
+            if (UdpSegmentSender.TrySendOne(_listener.Socket, record, _address, out int errno))
+            {
+                return true;
+            }
+
+            DtlsLog.SendFailed(_listener.Logger, _endPoint, UdpSegmentSender.DescribeError(errno));
             return false;
         }
         catch (ObjectDisposedException)

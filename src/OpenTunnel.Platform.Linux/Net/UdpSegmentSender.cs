@@ -32,8 +32,6 @@ public static unsafe class UdpSegmentSender
     /// </summary>
     public static bool TrySend(Socket socket, ReadOnlySpan<byte> datagrams, int segmentSize, SocketAddress to, out int errno)
     {
-        ArgumentNullException.ThrowIfNull(socket);
-        ArgumentNullException.ThrowIfNull(to);
         ArgumentOutOfRangeException.ThrowIfLessThan(segmentSize, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(datagrams.Length, MaxBytes);
         ArgumentOutOfRangeException.ThrowIfGreaterThan((datagrams.Length + segmentSize - 1) / segmentSize, MaxSegments, nameof(datagrams));
@@ -45,15 +43,30 @@ public static unsafe class UdpSegmentSender
         header->Level = SOL_UDP;
         header->Type = UDP_SEGMENT;
         *(ushort*)(control + sizeof(CMsgHdr)) = (ushort)segmentSize;
+        return Send(socket, datagrams, to, control, ControlSpace, out errno);
+    }
 
+    /// <summary>
+    /// Sends one datagram to <paramref name="to"/> with a single sendmsg(2), without the layers of
+    /// <see cref="Socket.SendTo(ReadOnlySpan{byte}, SocketFlags, SocketAddress)"/> (its asynchronous
+    /// context, its error mapping), which a ping's answer otherwise runs through with cold caches.
+    /// False when the kernel refused the send, with its <paramref name="errno"/>.
+    /// </summary>
+    public static bool TrySendOne(Socket socket, ReadOnlySpan<byte> datagram, SocketAddress to, out int errno) =>
+        Send(socket, datagram, to, null, 0, out errno);
+
+    private static bool Send(Socket socket, ReadOnlySpan<byte> data, SocketAddress to, byte* control, int controlLength, out int errno)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(to);
         bool added = false;
         socket.SafeHandle.DangerousAddRef(ref added);
         try
         {
-            fixed (byte* data = datagrams)
+            fixed (byte* bytes = data)
             fixed (byte* name = to.Buffer.Span)
             {
-                var vector = new IoVec { Base = data, Length = (nuint)datagrams.Length };
+                var vector = new IoVec { Base = bytes, Length = (nuint)data.Length };
                 var message = new MMsgHdr
                 {
                     Name = name,
@@ -61,7 +74,7 @@ public static unsafe class UdpSegmentSender
                     Iov = &vector,
                     IovLength = 1,
                     Control = control,
-                    ControlLength = ControlSpace,
+                    ControlLength = (nuint)controlLength,
                 };
                 int fd = (int)socket.SafeHandle.DangerousGetHandle();
                 while (SendMsg(fd, &message, 0) < 0)

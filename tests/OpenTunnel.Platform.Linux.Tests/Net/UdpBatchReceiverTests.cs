@@ -57,6 +57,25 @@ public sealed class UdpBatchReceiverTests : IDisposable
     }
 
     [Fact]
+    public void Receive_ADatagramSentAlone_ArrivesWholeFromItsSender_AndAnAddressTheSocketCannotReachIsRefusedWithTheErrno()
+    {
+        using var receiver = new UdpBatchReceiver(_server, capacity: 4, slotSize: 2048);
+        byte[] datagram = [.. Enumerable.Range(0, 1300).Select(i => (byte)i)];
+
+        Assert.True(UdpSegmentSender.TrySendOne(_client, datagram, _server.LocalEndPoint!.Serialize(), out int errno), $"errno {errno}");
+
+        Assert.Equal(1, receiver.Receive(timeoutMs: 2000));
+        Assert.Equal(datagram, receiver.Datagram(0).ToArray());
+        var sender = new SocketAddress(AddressFamily.InterNetwork);
+        receiver.CopySender(0, sender);
+        Assert.Equal(_client.LocalEndPoint, new IPEndPoint(IPAddress.Any, 0).Create(sender));
+
+        var ipv6 = new IPEndPoint(IPAddress.Parse("2001:db8::1"), 443).Serialize();
+        Assert.False(UdpSegmentSender.TrySendOne(_client, datagram, ipv6, out errno));
+        Assert.NotEqual(0, errno);
+    }
+
+    [Fact]
     public void Receive_OtherDescriptorReadable_ReturnsAtOnceWithNoDatagram_AndSaysSo()
     {
         using var other = BoundSocket();
