@@ -64,6 +64,13 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// </summary>
     private readonly ThreadLocal<TcpCoalescer> _held = new(() => new TcpCoalescer());
 
+    /// <summary>
+    /// The data plane whose device wake-ups this thread suspended (a TLS read loop's thread,
+    /// between its first packet and its <see cref="DrainNow"/>); null while it suspended none.
+    /// </summary>
+    [ThreadStatic]
+    private static TunDataPlane? t_wakeupsSuspendedBy;
+
     public TunDataPlane(IPacketDevice tun, int mtu, IPv4AddressPool pool, IPv6AddressPool? pool6, PacketCounters counters, TimeProvider time, ILogger logger)
     {
         _tun = tun;
@@ -126,7 +133,39 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
                 TcpFlowsFor(session, admitted)?.FromClient(admitted, tcpWindowLimit);
             }
 
+            if (transport == Transport.Tls)
+            {
+                SuspendReaderWakeups();
+            }
+
             Write(session, transport, admitted);
+        }
+    }
+
+    /// <summary>
+    /// A TLS read loop writes on its own thread and then reads the device itself (<see cref="DrainNow"/>):
+    /// until then, what the kernel answers does not wake the device's reader on another core
+    /// (<see cref="IPacketDevice.SuspendWakeups"/>), which a ping's reply over TLS did each time,
+    /// inside the write. Once per thread until its DrainNow.
+    /// </summary>
+    private void SuspendReaderWakeups()
+    {
+        if (t_wakeupsSuspendedBy == this)
+        {
+            return;
+        }
+
+        t_wakeupsSuspendedBy?.ResumeReaderWakeups();
+        _tun.SuspendWakeups();
+        t_wakeupsSuspendedBy = this;
+    }
+
+    private void ResumeReaderWakeups()
+    {
+        if (t_wakeupsSuspendedBy == this)
+        {
+            t_wakeupsSuspendedBy = null;
+            _tun.ResumeWakeups();
         }
     }
 
@@ -339,10 +378,18 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// </summary>
     public void DrainNow()
     {
-        WriteHeldOfThisThread();
-        if (_draining.TryEnter())
+        try
         {
-            DrainEntered();
+            WriteHeldOfThisThread();
+            if (_draining.TryEnter())
+            {
+                DrainEntered();
+            }
+        }
+        finally
+        {
+            // After the drain: an answer it did not take (one that came later) wakes the reader now.
+            ResumeReaderWakeups();
         }
     }
 
@@ -397,7 +444,10 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
                     continue;
                 }
 
-                if (!_tun.WaitForPacket(250) || !TryEnterAsReader())
+                // Also after a wait that timed out: a packet queued while a writer had suspended the
+                // device's wake-ups and not taken by it is read within the timeout all the same.
+                _tun.WaitForPacket(250);
+                if (!TryEnterAsReader())
                 {
                     continue;
                 }

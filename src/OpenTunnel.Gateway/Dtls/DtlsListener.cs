@@ -247,9 +247,9 @@ public sealed class DtlsListener : IDisposable
     }
 
     /// <summary>
-    /// Takes datagrams in batches and hands them out; after each batch, and whenever the device
-    /// (<paramref name="device"/>, -1: none) was readable, serves the device: one thread carries
-    /// both directions of a session.
+    /// Takes datagrams in batches and hands them out; after each batch, whenever the device
+    /// (<paramref name="device"/>, -1: none) was readable, and after each wait that timed out,
+    /// serves the device: one thread carries both directions of a session.
     /// </summary>
     private void ReceiveAndServe(UdpBatchReceiver receiver, int device, SocketAddress from, byte[] plaintext)
     {
@@ -258,10 +258,9 @@ public sealed class DtlsListener : IDisposable
         while (!_stopping)
         {
             int count;
-            bool deviceReady;
             try
             {
-                count = receiver.Receive(deviceHoldsMore ? 0 : StopCheckMillis, device, out deviceReady);
+                count = receiver.Receive(deviceHoldsMore ? 0 : StopCheckMillis, device, out _);
                 consecutiveErrors = 0;
             }
             catch (SocketException e)
@@ -298,7 +297,10 @@ public sealed class DtlsListener : IDisposable
                 }
             }
 
-            if (count > 0 || deviceReady || deviceHoldsMore)
+            // Whenever the device was readable, and after a wait that timed out too: a packet queued
+            // while a TLS connection's thread had suspended its wake-ups, and not taken by that
+            // thread, is not left there (TunDataPlane.DrainNow).
+            if (device >= 0 || count > 0 || deviceHoldsMore)
             {
                 var read = _directory.ServeDevice();
                 deviceHoldsMore = read == DeviceRead.More;

@@ -165,9 +165,10 @@ public sealed class CstpConnection
                 switch (frame.Type)
                 {
                     case CstpPacketType.Data:
-                        _inbound.OnDataPacket(payload);
+                        // Marked first: whatever the packet's handling does, OnReadIdle follows.
                         dataSinceIdle = true;
                         dataFrames++;
+                        _inbound.OnDataPacket(payload);
                         break;
                     case CstpPacketType.DpdRequest:
                         // Same payload back: openconnect probes the MTU with padded DPDs (PROTOCOL.md §4).

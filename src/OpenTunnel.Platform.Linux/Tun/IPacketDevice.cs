@@ -23,6 +23,16 @@ public interface IPacketDevice
     /// </summary>
     int FileDescriptor { get; }
 
+    /// <summary>
+    /// Until as many <see cref="ResumeWakeups"/>, a packet queued does not wake a waiter
+    /// (<see cref="WaitForPacket"/>, a poll of <see cref="FileDescriptor"/>): for a thread that
+    /// writes packets and then reads the device itself. Calls nest, from any threads.
+    /// </summary>
+    void SuspendWakeups();
+
+    /// <summary>Ends one <see cref="SuspendWakeups"/>; after the last, a packet still queued wakes a waiter at once.</summary>
+    void ResumeWakeups();
+
     /// <summary>Whether the device takes packets with work left for the kernel (a joined TCP segment, <see cref="Packets.TcpCoalescer"/>).</summary>
     bool Offloads { get; }
 

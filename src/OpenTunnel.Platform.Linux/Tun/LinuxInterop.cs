@@ -89,6 +89,28 @@ internal static partial class LinuxInterop
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static unsafe partial int Poll(PollFd* fds, nuint count, int timeoutMs);
 
+    [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
+    public static partial int EpollCreate1(int flags);
+
+    [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
+    public static unsafe partial int EpollCtl(int epfd, int op, int fd, EpollEvent* ev);
+
+    public const int EPOLL_CLOEXEC = 0x80000;
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+    public const uint EPOLLIN = 0x1;
+
+    /// <summary>
+    /// struct epoll_event: the events, then 8 bytes of the caller's data (at offset 4 on x86-64,
+    /// where the struct is packed, at 8 elsewhere). The project's sets never read events back, so
+    /// the data stays zero; 16 bytes cover both layouts.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential, Size = 16)]
+    public struct EpollEvent
+    {
+        public uint Events;
+    }
+
     /// <summary>recvmmsg(2): receives up to <paramref name="count"/> datagrams in one call.</summary>
     [LibraryImport("libc", EntryPoint = "recvmmsg", SetLastError = true)]
     public static unsafe partial int RecvMmsg(int fd, MMsgHdr* messages, uint count, int flags, void* timeout);

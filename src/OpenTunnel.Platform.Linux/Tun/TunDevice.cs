@@ -29,6 +29,11 @@ public sealed class TunDevice : IPacketDevice, IDisposable
     /// <summary>The interface table of the namespace the device was made in (see <see cref="QueueDrops"/>); null when /proc cannot be read.</summary>
     private readonly SafeFileHandle? _statistics;
     private int _fd;
+
+    /// <summary>An epoll set holding only <see cref="_fd"/>: what waiters poll (<see cref="FileDescriptor"/>), so that <see cref="SuspendWakeups"/> can take the device out of it.</summary>
+    private int _readiness;
+    private readonly Lock _wakeupsLock = new();
+    private int _suspensions;
     private long _droppedReads;
 
     // The segment being cut, in _offloaded: its length, segment size, header length, next and count.
@@ -38,9 +43,10 @@ public sealed class TunDevice : IPacketDevice, IDisposable
     private int _nextSegment;
     private int _segmentCount;
 
-    private TunDevice(int fd, string name, bool virtioHeaders, bool offloads, SafeFileHandle? statistics)
+    private TunDevice(int fd, int readiness, string name, bool virtioHeaders, bool offloads, SafeFileHandle? statistics)
     {
         _fd = fd;
+        _readiness = readiness;
         Name = name;
         Offloads = offloads;
         _offloaded = virtioHeaders ? new byte[MaxOffloadedPacket] : [];
@@ -88,8 +94,53 @@ public sealed class TunDevice : IPacketDevice, IDisposable
         }
     }
 
-    /// <summary>The raw file descriptor, for callers that poll several descriptors together.</summary>
-    public int FileDescriptor => _fd;
+    /// <summary>
+    /// A descriptor that polls readable while a packet is queued, for callers that poll several
+    /// descriptors together: an epoll set that holds the device, so that its wake-ups can be
+    /// suspended without touching the waiters (<see cref="SuspendWakeups"/>).
+    /// </summary>
+    public int FileDescriptor => _readiness;
+
+    /// <summary>
+    /// Takes the device out of the set its waiters poll (<see cref="FileDescriptor"/>,
+    /// <see cref="WaitForPacket"/>) until as many <see cref="ResumeWakeups"/>: a thread that writes
+    /// packets and then reads the device itself keeps the answers the kernel queues meanwhile (a
+    /// ping's reply, a TCP acknowledgement from a host next to the gateway) from waking a waiting
+    /// reader on another core, which costs the writer an interprocessor interrupt inside its write.
+    /// Calls nest across threads; the device returns to the set at the last resume.
+    /// </summary>
+    public unsafe void SuspendWakeups()
+    {
+        lock (_wakeupsLock)
+        {
+            if (_suspensions++ == 0 && _readiness >= 0)
+            {
+                EpollCtl(_readiness, EPOLL_CTL_DEL, _fd, null);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Ends one <see cref="SuspendWakeups"/>. At the last one the device returns to the set; a
+    /// packet queued then (one its writer did not read) makes the set readable at once, so the
+    /// waiting reader takes it.
+    /// </summary>
+    public unsafe void ResumeWakeups()
+    {
+        lock (_wakeupsLock)
+        {
+            if (_suspensions == 0)
+            {
+                throw new InvalidOperationException("ResumeWakeups without a SuspendWakeups.");
+            }
+
+            if (--_suspensions == 0 && _readiness >= 0)
+            {
+                var interest = new EpollEvent { Events = EPOLLIN };
+                EpollCtl(_readiness, EPOLL_CTL_ADD, _fd, &interest);
+            }
+        }
+    }
 
     /// <summary>
     /// Opens /dev/net/tun and creates (or, for a multi-queue device, attaches a queue to) the
@@ -141,7 +192,21 @@ public sealed class TunDevice : IPacketDevice, IDisposable
         }
 
         bool offloads = offload && IoctlValue(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == 0;
-        return new TunDevice(fd, ReadName(ref request), offload, offloads, OpenStatistics());
+        int readiness = EpollCreate1(EPOLL_CLOEXEC);
+        var interest = new EpollEvent { Events = EPOLLIN };
+        if (readiness < 0 || EpollCtl(readiness, EPOLL_CTL_ADD, fd, &interest) < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (readiness >= 0)
+            {
+                Close(readiness);
+            }
+
+            Close(fd);
+            throw new TunDeviceException($"Cannot wait on TUN device '{name}': epoll failed: {Describe(errno)}.");
+        }
+
+        return new TunDevice(fd, readiness, ReadName(ref request), offload, offloads, OpenStatistics());
     }
 
     /// <summary>
@@ -361,7 +426,7 @@ public sealed class TunDevice : IPacketDevice, IDisposable
             return true;
         }
 
-        var poll = new PollFd { Fd = _fd, Events = POLLIN };
+        var poll = new PollFd { Fd = _readiness, Events = POLLIN };
         int ready = LinuxInterop.Poll(&poll, 1, timeoutMs);
         if (ready < 0 && Marshal.GetLastPInvokeError() != EINTR)
         {
@@ -428,6 +493,12 @@ public sealed class TunDevice : IPacketDevice, IDisposable
         int fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
         {
+            lock (_wakeupsLock)
+            {
+                Close(_readiness);
+                _readiness = -1;
+            }
+
             Close(fd);
             _statistics?.Dispose();
         }

@@ -9,11 +9,32 @@ internal sealed class InMemoryPacketDevice : IPacketDevice
 {
     private readonly ConcurrentQueue<byte[]> _toRead = new();
     private readonly SemaphoreSlim _queued = new(0);
+    private int _suspensions;
 
     public string Name => "memtun0";
 
     /// <summary>-1 (only <see cref="WaitForPacket"/> waits on this device) unless a test sets a number for a loop to attach with; nothing polls it.</summary>
     public int FileDescriptor { get; set; } = -1;
+
+    /// <summary>SuspendWakeups calls not yet resumed (nothing waits on this device by descriptor, so the count is all there is to see).</summary>
+    public int Suspensions => Volatile.Read(ref _suspensions);
+
+    /// <summary>The most suspensions at once so far.</summary>
+    public int MostSuspensions { get; private set; }
+
+    public void SuspendWakeups()
+    {
+        int now = Interlocked.Increment(ref _suspensions);
+        MostSuspensions = Math.Max(MostSuspensions, now);
+    }
+
+    public void ResumeWakeups()
+    {
+        if (Interlocked.Decrement(ref _suspensions) < 0)
+        {
+            throw new InvalidOperationException("ResumeWakeups without a SuspendWakeups.");
+        }
+    }
 
     /// <summary>Packets the data plane wrote (towards the host), in order.</summary>
     public BlockingCollection<byte[]> Written { get; } = [];

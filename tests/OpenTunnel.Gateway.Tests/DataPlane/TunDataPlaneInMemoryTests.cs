@@ -68,6 +68,29 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     }
 
     [Fact]
+    public void FromClient_OverTls_SuspendsTheReadersWakeupsOnceUntilThisThreadsDrainNow_OverDtlsNever()
+    {
+        var (session, address) = Lease();
+        byte[] packet = TestPackets.Ipv4(address, "198.18.2.10");
+
+        _plane.FromClient(session, Transport.Dtls, packet);
+        Assert.Equal(0, _device.Suspensions);
+        _plane.FromClient(session, Transport.Tls, packet);
+        _plane.FromClient(session, Transport.Tls, packet);
+        Assert.Equal(1, _device.Suspensions);
+        Assert.Equal(1, _device.MostSuspensions);
+        var other = new Thread(_plane.DrainNow);
+        other.Start();
+        other.Join();
+        Assert.Equal(1, _device.Suspensions);
+
+        _plane.DrainNow();
+
+        Assert.Equal(0, _device.Suspensions);
+        Assert.Equal(3, _device.Written.Count);
+    }
+
+    [Fact]
     public void FromClient_TrailingBytesBeyondTotalLength_WrittenWithoutThem()
     {
         var (session, address) = Lease();

@@ -46,6 +46,18 @@ public sealed class CstpConnectionTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_SessionFailsOnAPacket_StillSaysItIsIdle_SoWhatThePacketStartedIsFinished()
+    {
+        _inbound.FailOnPacket = true;
+        var running = _connection.RunAsync();
+
+        await SendAsync(CstpPacketType.Data, [0x45, 1, 2, 3]);
+
+        Assert.Equal("out of step: the session failed on a packet", await running.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(["received", "packet 4", "idle"], _inbound.Events);
+    }
+
+    [Fact]
     public async Task RunAsync_DpdRequest_AnsweredWithTheSamePayload()
     {
         var running = _connection.RunAsync();
@@ -210,7 +222,17 @@ public sealed class CstpConnectionTests : IDisposable
 
         public void OnReceived() => _events.Enqueue("received");
 
-        public void OnDataPacket(Span<byte> packet) => _events.Enqueue("packet " + packet.Length);
+        /// <summary>When set, the session fails on a packet (after recording it).</summary>
+        public bool FailOnPacket { get; set; }
+
+        public void OnDataPacket(Span<byte> packet)
+        {
+            _events.Enqueue("packet " + packet.Length);
+            if (FailOnPacket)
+            {
+                throw new InvalidDataException("the session failed on a packet");
+            }
+        }
 
         public void OnReadIdle() => _events.Enqueue("idle");
     }

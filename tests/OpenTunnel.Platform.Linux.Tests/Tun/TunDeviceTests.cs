@@ -325,6 +325,58 @@ public sealed class TunDeviceTests
     }
 
     [Fact]
+    public void SuspendWakeups_PacketQueuedMeanwhile_WakesNoWaiter_ButIsRead_AndTheLastResumeWakesForWhatIsLeft()
+    {
+        Prerequisites.RequireRootAndCommands("ip");
+        using var topology = NetworkTopology.Create();
+        string ns = topology.Client;
+        using var tun = NamespaceThread.Run(ns, () =>
+        {
+            var device = TunDevice.Create(topology.Prefix + "w");
+            device.SetIPv4Address(IPAddress.Parse("198.18.202.1"), 24);
+            device.SetUp();
+            return device;
+        });
+        using var sender = NamespaceThread.Run(ns, () => new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp));
+        var target = new IPEndPoint(IPAddress.Parse("198.18.202.2"), 9);
+        byte[] buffer = new byte[2048];
+        while (tun.TryRead(buffer) > 0)
+        {
+            // The kernel's own first packets (IPv6 router solicitations): not this test's.
+        }
+
+        tun.SuspendWakeups();
+        tun.SuspendWakeups();
+        sender.SendTo(new byte[] { 1 }, target);
+
+        Assert.False(tun.WaitForPacket(300), "A packet woke the waiter while wake-ups were suspended.");
+        Assert.True(ReadsDatagram(tun, buffer, 1), "The packet queued while wake-ups were suspended was not there to read.");
+
+        sender.SendTo(new byte[] { 2 }, target);
+        tun.ResumeWakeups();
+        Assert.False(tun.WaitForPacket(300), "One resume of two ended the suspension.");
+        tun.ResumeWakeups();
+        Assert.True(tun.WaitForPacket(0), "The last resume did not show the packet left in the device.");
+        Assert.True(ReadsDatagram(tun, buffer, 2));
+        Assert.Throws<InvalidOperationException>(tun.ResumeWakeups);
+    }
+
+    // Reads packets until the UDP datagram whose one payload byte is mark (skipping the kernel's own); false when none is queued.
+    private static bool ReadsDatagram(TunDevice tun, byte[] buffer, byte mark)
+    {
+        int length;
+        while ((length = tun.TryRead(buffer)) > 0)
+        {
+            if (IpPacket.TryReadIpv4(buffer.AsSpan(0, length), out var header) && header.Protocol == 17 && buffer[length - 1] == mark)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [Fact]
     public void Create_NameTooLong_ThrowsWithReason()
     {
         var error = Assert.Throws<TunDeviceException>(() => TunDevice.Create("a-name-far-too-long-for-linux"));
