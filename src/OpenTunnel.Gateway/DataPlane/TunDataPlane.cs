@@ -133,7 +133,7 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
                 TcpFlowsFor(session, admitted)?.FromClient(admitted, tcpWindowLimit);
             }
 
-            if (transport == Transport.Tls)
+            if (transport == Transport.Tls && !TcpWindowClamp.IsBareAcknowledgement(admitted))
             {
                 SuspendReaderWakeups();
             }
@@ -146,7 +146,9 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// A TLS read loop writes on its own thread and then reads the device itself (<see cref="DrainNow"/>):
     /// until then, what the kernel answers does not wake the device's reader on another core
     /// (<see cref="IPacketDevice.SuspendWakeups"/>), which a ping's reply over TLS did each time,
-    /// inside the write. Once per thread until its DrainNow.
+    /// inside the write. Once per thread until its DrainNow. A bare TCP acknowledgement does not
+    /// suspend them: what answers it is a download's next data, which the device's reader goes on
+    /// reading on its own core while this thread reads the client's next records.
     /// </summary>
     private void SuspendReaderWakeups()
     {

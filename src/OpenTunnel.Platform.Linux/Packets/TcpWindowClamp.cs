@@ -54,6 +54,16 @@ public sealed class TcpWindowClamp
         TryLocateTcp(packet, out int tcp, out _, out _) && (packet[tcp + 13] & TcpHeader.FlagSyn) != 0;
 
     /// <summary>
+    /// True when <paramref name="packet"/> (IPv4 or IPv6) is a TCP segment that carries no data and
+    /// no SYN, FIN or RST: an acknowledgement or a window update, which a download's client sends
+    /// and to which the peer answers with the download's next data.
+    /// </summary>
+    public static bool IsBareAcknowledgement(ReadOnlySpan<byte> packet) =>
+        TryLocateTcp(packet, out int tcp, out _, out _)
+        && packet.Length == tcp + ((packet[tcp + 12] >> 4) * 4)
+        && (packet[tcp + 13] & (TcpHeader.FlagSyn | TcpHeader.FlagFin | TcpHeader.FlagRst)) == 0;
+
+    /// <summary>
     /// A packet from the client: learns the client's window scale from its SYN, forgets a flow the
     /// client resets or finishes, and with a <paramref name="limit"/> (null: none, the packet passes
     /// as it is) lowers the window of an acknowledgement on a flow whose handshake it saw to at most

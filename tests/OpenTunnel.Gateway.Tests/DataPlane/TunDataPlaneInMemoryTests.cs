@@ -91,6 +91,20 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     }
 
     [Fact]
+    public void FromClient_OverTls_BareAcknowledgement_LeavesTheReadersWakeupsOn_DataSuspendsThem()
+    {
+        var (session, address) = Lease();
+
+        _plane.FromClient(session, Transport.Tls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, 0x10, 65535));
+        Assert.Equal(0, _device.Suspensions);
+        _plane.FromClient(session, Transport.Tls, TestPackets.Tcp(address, "198.18.2.10", 1, 1, payload: 100));
+        Assert.Equal(1, _device.Suspensions);
+
+        _plane.DrainNow();
+        Assert.Equal(0, _device.Suspensions);
+    }
+
+    [Fact]
     public void FromClient_TrailingBytesBeyondTotalLength_WrittenWithoutThem()
     {
         var (session, address) = Lease();

@@ -184,5 +184,19 @@ public sealed class TcpWindowClampTests
         Assert.False(TcpWindowClamp.OpensFlow([0x45, 0, 0]));
     }
 
+    [Theory]
+    [InlineData(4)]
+    [InlineData(6)]
+    public void IsBareAcknowledgement_OnlyForATcpSegmentWithoutDataSynFinOrRst(int version)
+    {
+        Assert.True(TcpWindowClamp.IsBareAcknowledgement(Build(version, [], 1, Ack, 1, fromClient: true)));
+        Assert.True(TcpWindowClamp.IsBareAcknowledgement(Build(version, [], 1, Ack, 1, [1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2], fromClient: true)));
+        Assert.False(TcpWindowClamp.IsBareAcknowledgement(Build(version, [1, 2, 3], 1, Ack | Psh, 1, fromClient: true)));
+        Assert.False(TcpWindowClamp.IsBareAcknowledgement(Build(version, [], 1, Syn, 1, fromClient: true)));
+        Assert.False(TcpWindowClamp.IsBareAcknowledgement(Build(version, [], 1, Fin | Ack, 1, fromClient: true)));
+        Assert.False(TcpWindowClamp.IsBareAcknowledgement(Build(version, [], 1, Rst, 1, fromClient: true)));
+        Assert.False(TcpWindowClamp.IsBareAcknowledgement([0x45, 0, 0]));
+    }
+
     private sealed record FixedLimit(int Bytes) : IWindowLimit;
 }
