@@ -133,9 +133,9 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
                 TcpFlowsFor(session, admitted)?.FromClient(admitted, tcpWindowLimit);
             }
 
-            if (transport == Transport.Tls && !TcpWindowClamp.IsBareAcknowledgement(admitted))
+            if (transport == Transport.Tls)
             {
-                SuspendReaderWakeups();
+                SuspendReaderWakeups(admitted);
             }
 
             Write(session, transport, admitted);
@@ -150,9 +150,10 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// suspend them: what answers it is a download's next data, which the device's reader goes on
     /// reading on its own core while this thread reads the client's next records.
     /// </summary>
-    private void SuspendReaderWakeups()
+    private void SuspendReaderWakeups(ReadOnlySpan<byte> packet)
     {
-        if (t_wakeupsSuspendedBy == this)
+        // Decided once per thread until its DrainNow: the packets after the first one are not parsed.
+        if (t_wakeupsSuspendedBy == this || TcpWindowClamp.IsBareAcknowledgement(packet))
         {
             return;
         }

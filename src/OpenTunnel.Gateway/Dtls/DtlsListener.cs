@@ -322,13 +322,11 @@ public sealed class DtlsListener : IDisposable
     internal void Dispatch(ReadOnlySpan<byte> datagram, SocketAddress from, Span<byte> plaintext)
     {
         bool applicationData = datagram.Length > 0 && datagram[0] == DtlsRecord.ApplicationData;
-        if (!applicationData && _handshakes.ContainsKey(from))
+        if (!applicationData && _handshakes.TryGetValue(from, out var handshake) &&
+            ((IsSealed(datagram) && _byAddress.TryGetValue(from, out var established) && established.TryReceiveSealed(datagram, plaintext)) ||
+             handshake.Receive(datagram, plaintext) == DtlsChannel.ReceiveOutcome.Handled))
         {
-            if ((IsSealed(datagram) && _byAddress.TryGetValue(from, out var established) && established.TryReceiveSealed(datagram, plaintext)) ||
-                TryHandle(_handshakes, datagram, from, plaintext))
-            {
-                return;
-            }
+            return;
         }
 
         if (TryHandle(_byAddress, datagram, from, plaintext) || (applicationData && TryHandle(_handshakes, datagram, from, plaintext)))

@@ -1,5 +1,5 @@
-using OpenTunnel.Platform.Linux.Packets;
 using OpenTunnel.Gateway.Traffic;
+using OpenTunnel.Platform.Linux.Packets;
 
 namespace OpenTunnel.Gateway.Sessions;
 
