@@ -150,6 +150,13 @@ public sealed record NetworkOptions
     public bool TlsWindowClamp { get; set; } = true;
 
     /// <summary>
+    /// The same over DTLS, by what the DTLS channel carries in a round trip of the session's TLS
+    /// connection: a client that takes datagrams more slowly than the gateway sends them then
+    /// loses fewer of them at its socket; default true (docs/gateway.md, "Performance").
+    /// </summary>
+    public bool DtlsWindowClamp { get; set; } = true;
+
+    /// <summary>
     /// Let clients reach only the <see cref="SplitInclude"/> networks (all, when none) minus the
     /// <see cref="SplitExclude"/> ones, and the pushed DNS servers, enforced in the gateway's
     /// nftables table (ocserv's restrict-user-to-routes); default false: routes are advice to the client.

@@ -99,7 +99,7 @@ internal sealed class ClientConnection
         }
 
         socket.NoDelay = true;
-        var connection = create(client, new TcpPath(() => TcpPathMtu(socket, client.AddressFamily), () => TcpRoundTrip.Microseconds(socket)), preAuth);
+        var connection = create(client, new TcpPath(() => TcpPathMtu(socket, client.AddressFamily), () => TcpRoundTrip.Microseconds(socket), () => TcpRoundTrip.LeastMicroseconds(socket)), preAuth);
         return connection.RunAsync(new CoalescingStream(new NetworkStream(socket, ownsSocket: true)), stopping);
     }
 
@@ -475,7 +475,7 @@ internal sealed class ClientConnection
         var parameters = configuration.Tunnel.For(session.IPv4Address, session.IPv6Address, request, _path.Mtu(), _client.AddressFamily == AddressFamily.InterNetworkV6, policy);
         try
         {
-            await WriteAsync(ssl, ConnectResponse.Build(parameters, _dtls?.Offer(session, request, parameters)), stopping);
+            await WriteAsync(ssl, ConnectResponse.Build(parameters, _dtls?.Offer(session, request, parameters, _path.LeastRoundTripMicroseconds)), stopping);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {

@@ -14,9 +14,9 @@ namespace OpenTunnel.Gateway.DataPlane;
 /// Moves packets between the sessions and the gateway's one TUN device (an <see cref="IPacketDevice"/>). From a client: the
 /// source must be the session's leased address, else the packet is dropped and counted (a client
 /// cannot speak for another address); traffic to another client's address is dropped unless
-/// allowed. With <see cref="TrackTcpFlows"/>, the TCP handshakes in both directions teach each
-/// session's <see cref="TcpWindowClamp"/>, which lowers the windows a client on TLS advertises
-/// (<see cref="FromClient"/> with a window limit). On a device with offloads, consecutive TCP segments of one flow from a receive loop
+/// allowed. With <see cref="TlsWindowClamp"/> or <see cref="DtlsWindowClamp"/>, the TCP handshakes
+/// in both directions teach each session's <see cref="TcpWindowClamp"/>, which lowers the windows a
+/// client advertises over that transport (<see cref="FromClient"/> with a window limit). On a device with offloads, consecutive TCP segments of one flow from a receive loop
 /// are held and written as one (<see cref="TcpCoalescer"/>) when that loop calls
 /// <see cref="DrainNow"/>, before it waits for more. From the TUN device: the DTLS receive loop
 /// (<see cref="AttachDeviceReader"/>), or without one a dedicated thread, reads each packet into a
@@ -88,11 +88,16 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     public bool AllowClientToClient { get; set; }
 
     /// <summary>
-    /// Follow the sessions' TCP handshakes in both directions (<see cref="GatewaySession.TcpFlows"/>),
-    /// so that <see cref="FromClient"/> can lower the windows of their flows
-    /// (Network:TlsWindowClamp); may change on reload.
+    /// Lower the windows of the sessions' TCP flows in what their clients send over TLS
+    /// (Network:TlsWindowClamp) to the limit <see cref="FromClient"/> is given; may change on reload.
     /// </summary>
-    public bool TrackTcpFlows { get; set; }
+    public bool TlsWindowClamp { get; set; }
+
+    /// <summary>The same over DTLS (Network:DtlsWindowClamp); may change on reload.</summary>
+    public bool DtlsWindowClamp { get; set; }
+
+    /// <summary>Either clamp follows the sessions' TCP handshakes in both directions (<see cref="GatewaySession.TcpFlows"/>).</summary>
+    private bool TrackTcpFlows => TlsWindowClamp || DtlsWindowClamp;
 
     /// <summary>Routes packets for the session's leased addresses to it.</summary>
     public void Register(GatewaySession session)
@@ -130,7 +135,8 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
             var admitted = packet[..length];
             if (TrackTcpFlows)
             {
-                TcpFlowsFor(session, admitted)?.FromClient(admitted, tcpWindowLimit);
+                bool clamp = transport == Transport.Tls ? TlsWindowClamp : DtlsWindowClamp;
+                TcpFlowsFor(session, admitted)?.FromClient(admitted, clamp ? tcpWindowLimit : null);
             }
 
             if (transport == Transport.Tls)

@@ -63,7 +63,8 @@ public sealed class GatewayConfiguration : IRunningConfiguration, IDisposable
                 _tunnel.Apply(next.Tunnel, options.Network);
 
                 _dataPlane.AllowClientToClient = options.Network.AllowClientToClient;
-                _dataPlane.TrackTcpFlows = options.Network.TlsWindowClamp;
+                _dataPlane.TlsWindowClamp = options.Network.TlsWindowClamp;
+                _dataPlane.DtlsWindowClamp = options.Network.DtlsWindowClamp;
                 _current = next;
                 (before.Validator as IDisposable)?.Dispose();
                 if (before.Certificate.Pin != next.Certificate.Pin || before.Certificate.Certificate.Thumbprint != next.Certificate.Certificate.Thumbprint)

@@ -62,7 +62,8 @@ public static class GatewayServices
                 sp.GetRequiredService<TimeProvider>(), Logger(sp, "OpenTunnel.Gateway.DataPlane"))
             {
                 AllowClientToClient = initial.Options.Network.AllowClientToClient,
-                TrackTcpFlows = initial.Options.Network.TlsWindowClamp,
+                TlsWindowClamp = initial.Options.Network.TlsWindowClamp,
+                DtlsWindowClamp = initial.Options.Network.DtlsWindowClamp,
             };
         });
         services.AddSingleton(sp =>

@@ -8,9 +8,10 @@ namespace OpenTunnel.Gateway.Sessions;
 /// The DTLS side of one gateway session, as the DTLS listener sees it: what a ClientHello needs
 /// to resume it (session id, master secret, suite), and where the listener's events go: a channel
 /// coming or going to the session's <see cref="SessionDataPath"/>, packets to its
-/// <see cref="SessionInbound"/>. Created at the first CONNECT that offers DTLS; the session id
-/// stays the same across reconnects of the same session, the master secret and suite follow the
-/// latest CONNECT.
+/// <see cref="SessionInbound"/>, which limits the windows of the session's TCP flows by what DTLS
+/// carries (<see cref="TcpWindowLimit"/>). Created at the first CONNECT that offers DTLS; the
+/// session id stays the same across reconnects of the same session, the master secret, the suite
+/// and the TLS connection whose round trip the limit reads follow the latest CONNECT.
 /// </summary>
 public sealed class DtlsSessionBinding : IDtlsSession
 {
@@ -18,12 +19,16 @@ public sealed class DtlsSessionBinding : IDtlsSession
     private readonly SessionInbound _inbound;
     private volatile byte[] _masterSecret;
     private volatile DtlsCipherSuite _suite;
+    private volatile Func<int?> _roundTripMicroseconds;
 
-    internal DtlsSessionBinding(GatewaySession session, GatewayDtls owner, byte[] masterSecret, DtlsCipherSuite suite)
+    /// <summary><paramref name="roundTripMicroseconds"/>: the least round trip of the CONNECT's TLS connection (null: unknown).</summary>
+    internal DtlsSessionBinding(GatewaySession session, GatewayDtls owner, byte[] masterSecret, DtlsCipherSuite suite, Func<int?> roundTripMicroseconds)
     {
         Session = session;
         _owner = owner;
-        _inbound = new SessionInbound(session, owner.DataPlane, owner.Time, owner.Logger);
+        _roundTripMicroseconds = roundTripMicroseconds;
+        var windowLimit = new TcpWindowLimit(Transport.Dtls, () => _roundTripMicroseconds(), session.Traffic, owner.Time);
+        _inbound = new SessionInbound(session, owner.DataPlane, owner.Time, owner.Logger, windowLimit);
         _masterSecret = masterSecret;
         _suite = suite;
         DisplayName = $"session {session.Id} ({session.UserName})";
@@ -71,9 +76,10 @@ public sealed class DtlsSessionBinding : IDtlsSession
     /// <summary>The session ended: its DTLS session id is refused from now on.</summary>
     public void End() => _owner.Forget(this);
 
-    internal void Update(byte[] masterSecret, DtlsCipherSuite suite)
+    internal void Update(byte[] masterSecret, DtlsCipherSuite suite, Func<int?> roundTripMicroseconds)
     {
         _masterSecret = masterSecret;
         _suite = suite;
+        _roundTripMicroseconds = roundTripMicroseconds;
     }
 }

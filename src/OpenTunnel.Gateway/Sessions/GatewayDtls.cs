@@ -65,11 +65,16 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
     /// The DTLS headers of the CONNECT answer for <paramref name="session"/> (<see cref="DtlsConnectHeaders"/>),
     /// or none when the client sent no master secret or offered no suite the gateway runs (it then
     /// uses TLS only). Makes the session's <see cref="DtlsSessionBinding"/> at its first offer.
+    /// <paramref name="roundTripMicroseconds"/> reads the least round trip of the CONNECT's TLS
+    /// connection, by which the windows of the session's TCP flows over DTLS are limited: the TLS
+    /// connection carries little while DTLS is up, so its smoothed round trip still holds the
+    /// sign-in's delays, where the least one is the path's.
     /// </summary>
-    public IReadOnlyList<KeyValuePair<string, string>> Offer(GatewaySession session, ConnectRequest request, TunnelParameters parameters)
+    public IReadOnlyList<KeyValuePair<string, string>> Offer(GatewaySession session, ConnectRequest request, TunnelParameters parameters, Func<int?> roundTripMicroseconds)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(roundTripMicroseconds);
         ArgumentNullException.ThrowIfNull(parameters);
         if (request.DtlsMasterSecret is null)
         {
@@ -85,7 +90,7 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
         }
 
         byte[] secret = Convert.FromHexString(request.DtlsMasterSecret);
-        var binding = session.DataPath.OfferDtls(secret, suite, () => new DtlsSessionBinding(session, this, secret, suite), out bool created);
+        var binding = session.DataPath.OfferDtls(secret, suite, roundTripMicroseconds, () => new DtlsSessionBinding(session, this, secret, suite, roundTripMicroseconds), out bool created);
         if (created)
         {
             _bindings[binding.DtlsSessionId] = binding;

@@ -91,7 +91,7 @@ public sealed class GatewaySession
 
     public long PacketsToClient => Traffic.PacketsToClient;
 
-    /// <summary>The session's TCP flows as the TLS window clamp knows them (Network:TlsWindowClamp); null until one opened.</summary>
+    /// <summary>The session's TCP flows as the window clamps know them (Network:TlsWindowClamp, Network:DtlsWindowClamp); null until one opened.</summary>
     public TcpWindowClamp? TcpFlows => Volatile.Read(ref _tcpFlows);
 
     /// <summary>The session's <see cref="TcpFlows"/>, made at the first SYN of one of its flows.</summary>

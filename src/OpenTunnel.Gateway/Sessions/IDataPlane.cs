@@ -21,10 +21,10 @@ public interface IDataPlane
     /// TCP flow, until the same thread calls <see cref="DrainNow"/>: a receive loop calls it before
     /// it waits for more. Over TLS the device's reader is not woken for the device's packets from
     /// the first such packet until that call (it reads them itself), so the call must follow. With
-    /// a <paramref name="tcpWindowLimit"/> (a packet over TLS) the data plane may first lower the
-    /// receive window a TCP packet advertises to at most
-    /// <see cref="TcpWindowLimit.Bytes"/>, in place (Network:TlsWindowClamp), reading the limit
-    /// only for an acknowledgement it lowers (never for a ping); null: as it is.
+    /// a <paramref name="tcpWindowLimit"/> the data plane may first lower the receive window a TCP
+    /// packet advertises to at most <see cref="TcpWindowLimit.Bytes"/>, in place
+    /// (Network:TlsWindowClamp, Network:DtlsWindowClamp, by the transport), reading the limit only
+    /// for an acknowledgement it lowers (never for a ping); null: as it is.
     /// </summary>
     void FromClient(GatewaySession session, Transport transport, Span<byte> packet, TcpWindowLimit? tcpWindowLimit = null);
 

@@ -133,17 +133,18 @@ public sealed class SessionDataPath
     }
 
     /// <summary>
-    /// The session's DTLS side for a CONNECT that offers DTLS: the one it has, with the new secret
-    /// and suite, or a new one from <paramref name="create"/>. <paramref name="created"/> tells which.
+    /// The session's DTLS side for a CONNECT that offers DTLS: the one it has, with the new secret,
+    /// suite and round trip of the CONNECT's TLS connection, or a new one from <paramref name="create"/>.
+    /// <paramref name="created"/> tells which.
     /// </summary>
-    public DtlsSessionBinding OfferDtls(byte[] masterSecret, DtlsCipherSuite suite, Func<DtlsSessionBinding> create, out bool created)
+    public DtlsSessionBinding OfferDtls(byte[] masterSecret, DtlsCipherSuite suite, Func<int?> roundTripMicroseconds, Func<DtlsSessionBinding> create, out bool created)
     {
         ArgumentNullException.ThrowIfNull(create);
         lock (_gate)
         {
             if (_dtls is { } existing)
             {
-                existing.Update(masterSecret, suite);
+                existing.Update(masterSecret, suite, roundTripMicroseconds);
                 created = false;
                 return existing;
             }

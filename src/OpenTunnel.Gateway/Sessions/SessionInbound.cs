@@ -19,7 +19,11 @@ internal sealed class SessionInbound : ICstpInbound
     private readonly ILogger _logger;
     private readonly TcpWindowLimit? _windowLimit;
 
-    /// <summary><paramref name="windowLimit"/>: the windows the session's TCP flows may advertise while its client is on this TLS connection; null for none (DTLS, or no socket to read).</summary>
+    /// <summary>
+    /// <paramref name="windowLimit"/>: the windows the session's TCP flows may advertise in what
+    /// arrives over the limit's <see cref="TcpWindowLimit.Transport"/> (this TLS connection, or the
+    /// session's DTLS channel); null for none (no socket to read a round trip from).
+    /// </summary>
     public SessionInbound(GatewaySession session, IDataPlane dataPlane, TimeProvider time, ILogger logger, TcpWindowLimit? windowLimit = null)
     {
         _session = session;
@@ -38,7 +42,7 @@ internal sealed class SessionInbound : ICstpInbound
             DtlsLog.DataPathChanged(_logger, _session.Id, "TLS", "data arrived over TLS");
         }
 
-        _dataPlane.FromClient(_session, Transport.Tls, packet, _windowLimit);
+        _dataPlane.FromClient(_session, Transport.Tls, packet, LimitOver(Transport.Tls));
     }
 
     public void OnReadIdle() => _dataPlane.DrainNow();
@@ -51,6 +55,8 @@ internal sealed class SessionInbound : ICstpInbound
             DtlsLog.DataPathChanged(_logger, _session.Id, "DTLS", "data arrived over DTLS");
         }
 
-        _dataPlane.FromClient(_session, Transport.Dtls, packet);
+        _dataPlane.FromClient(_session, Transport.Dtls, packet, LimitOver(Transport.Dtls));
     }
+
+    private TcpWindowLimit? LimitOver(Transport transport) => _windowLimit?.Transport == transport ? _windowLimit : null;
 }

@@ -59,7 +59,7 @@ public sealed class SessionSupervisor
     public CstpConnection NewConnection(GatewaySession session, Stream stream, ConnectionReader reader, System.Net.IPEndPoint client, int maxQueuedPackets, Func<int?>? roundTrip)
     {
         ArgumentNullException.ThrowIfNull(session);
-        var windowLimit = roundTrip is null ? null : new TcpWindowLimit(roundTrip, session.Traffic, _time);
+        var windowLimit = roundTrip is null ? null : new TcpWindowLimit(Transport.Tls, roundTrip, session.Traffic, _time);
         return new CstpConnection(new SessionInbound(session, _dataPlane, _time, _logger, windowLimit), stream, reader, client, session.Traffic, _counters, _time, maxQueuedPackets);
     }
 

@@ -4,15 +4,18 @@ using OpenTunnel.Platform.Linux.Packets;
 namespace OpenTunnel.Gateway.Sessions;
 
 /// <summary>
-/// How large a receive window the TCP flows of a session on TLS may advertise
-/// (<see cref="OpenTunnel.Platform.Linux.Packets.TcpWindowClamp"/>, Network:TlsWindowClamp):
-/// <see cref="BandwidthDelayMultiple"/> times what the TLS connection carries in one round trip
-/// (the rate its client took data at lately, times the connection's smoothed round trip), and
-/// never less than <see cref="FloorBytes"/>, which leaves room for the leg between the gateway
-/// and a flow's peer. The rate is the session's bytes to the client over TLS in the last
+/// How large a receive window the TCP flows of a session may advertise while its client is on one
+/// transport (<see cref="OpenTunnel.Platform.Linux.Packets.TcpWindowClamp"/>, Network:TlsWindowClamp
+/// and Network:DtlsWindowClamp): <see cref="BandwidthDelayMultiple"/> times what the transport
+/// carries in one round trip (the rate its client took data at lately, times a round trip of the
+/// session's TLS connection: its smoothed one for TLS, its least one for DTLS, which shares its
+/// path but not its load), and never less than
+/// <see cref="FloorBytes"/>, which leaves room for the leg between the gateway and a flow's peer.
+/// The rate is the session's bytes to the client over <see cref="Transport"/> in the last
 /// <see cref="RefreshInterval"/>: what the client took, since a client that reads slowly holds
-/// back the rest. Between readings the window falls by half at most, so a pause does not shut
-/// it. Used on the connection's read task only.
+/// back the rest (over TLS) or loses it (over DTLS). Between readings the window falls by half at
+/// most, so a pause does not shut it. Used on one thread only: the TLS connection's read task, or
+/// the DTLS receive loop.
 /// </summary>
 public sealed class TcpWindowLimit : IWindowLimit
 {
@@ -35,14 +38,18 @@ public sealed class TcpWindowLimit : IWindowLimit
     private long _bytesAtRead;
     private int _bytes = FloorBytes;
 
-    public TcpWindowLimit(Func<int?> roundTripMicroseconds, SessionTraffic traffic, TimeProvider time)
+    public TcpWindowLimit(Transport transport, Func<int?> roundTripMicroseconds, SessionTraffic traffic, TimeProvider time)
     {
+        Transport = transport;
         _roundTripMicroseconds = roundTripMicroseconds;
         _traffic = traffic;
         _time = time;
         _readAt = time.GetTimestamp();
-        _bytesAtRead = traffic.Over(Transport.Tls).BytesToClient;
+        _bytesAtRead = traffic.Over(transport).BytesToClient;
     }
+
+    /// <summary>The transport whose packets the limit is for, and whose rate it follows.</summary>
+    public Transport Transport { get; }
 
     /// <summary>The window in bytes, from readings at most <see cref="RefreshInterval"/> old.</summary>
     public int Bytes
@@ -53,7 +60,7 @@ public sealed class TcpWindowLimit : IWindowLimit
             var elapsed = _time.GetElapsedTime(_readAt, now);
             if (elapsed >= RefreshInterval)
             {
-                long sent = _traffic.Over(Transport.Tls).BytesToClient;
+                long sent = _traffic.Over(Transport).BytesToClient;
                 long bytesPerSecond = (long)((sent - _bytesAtRead) / elapsed.TotalSeconds);
                 _bytes = Next(_bytes, bytesPerSecond, _roundTripMicroseconds());
                 _readAt = now;

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace OpenTunnel.Platform.Linux.Net;
 
-/// <summary>The smoothed round trip a connected TCP socket measures (Linux <c>TCP_INFO</c>, <c>tcpi_rtt</c>).</summary>
+/// <summary>The round trips a connected TCP socket measures (Linux <c>TCP_INFO</c>: <c>tcpi_rtt</c>, <c>tcpi_min_rtt</c>).</summary>
 public static class TcpRoundTrip
 {
     private const int IPPROTO_TCP = 6;
@@ -12,8 +12,20 @@ public static class TcpRoundTrip
     /// <summary>Where tcpi_rtt (µs, 32 bits) sits in struct tcp_info (linux/tcp.h).</summary>
     private const int RoundTripOffset = 68;
 
+    /// <summary>Where tcpi_min_rtt (µs, 32 bits) sits in struct tcp_info (linux/tcp.h, Linux 4.6 and later).</summary>
+    private const int LeastRoundTripOffset = 148;
+
     /// <summary>The socket's smoothed round trip in microseconds; null when it is closed or the kernel gives too short a structure.</summary>
-    public static int? Microseconds(Socket socket)
+    public static int? Microseconds(Socket socket) => Read(socket, RoundTripOffset);
+
+    /// <summary>
+    /// The least round trip the socket measured over the last minutes (the path's own, without the
+    /// queues on it), in microseconds; null when it is closed, has measured none yet, or the kernel
+    /// gives too short a structure.
+    /// </summary>
+    public static int? LeastMicroseconds(Socket socket) => Read(socket, LeastRoundTripOffset) is { } least && least != int.MaxValue ? least : null;
+
+    private static int? Read(Socket socket, int offset)
     {
         ArgumentNullException.ThrowIfNull(socket);
         Span<byte> info = stackalloc byte[256];
@@ -27,15 +39,15 @@ public static class TcpRoundTrip
             return null;
         }
 
-        if (length < RoundTripOffset + sizeof(uint))
+        if (length < offset + sizeof(uint))
         {
             return null;
         }
 
         // The kernel writes the structure in the machine's byte order.
-        uint rtt = BitConverter.IsLittleEndian
-            ? BinaryPrimitives.ReadUInt32LittleEndian(info[RoundTripOffset..])
-            : BinaryPrimitives.ReadUInt32BigEndian(info[RoundTripOffset..]);
-        return (int)Math.Min(rtt, int.MaxValue);
+        uint value = BitConverter.IsLittleEndian
+            ? BinaryPrimitives.ReadUInt32LittleEndian(info[offset..])
+            : BinaryPrimitives.ReadUInt32BigEndian(info[offset..]);
+        return (int)Math.Min(value, int.MaxValue);
     }
 }

@@ -17,6 +17,7 @@ namespace OpenTunnel.EndToEnd.Tests.Gateway;
 public sealed class DtlsTunnelTests : IClassFixture<DtlsTunnelTests.Fixture>
 {
     private const int IperfPort = 5201;
+    private const int WindowIperfPort = 5302;
     private const string DropTable = "otdtlsdrop";
 
     private readonly Fixture _fixture;
@@ -52,6 +53,23 @@ public sealed class DtlsTunnelTests : IClassFixture<DtlsTunnelTests.Fixture>
         Assert.Matches("opentunnel_gateway_dtls_channels_active(\\{[^}]*\\})? [1-9]", scrape);
         Assert.Matches("opentunnel_gateway_sessions_connected\\{[^}]*channel=\"dtls\"[^}]*\\} 1", scrape);
         Assert.Matches("opentunnel_gateway_dtls_bytes_total\\{[^}]*direction=\"from_client\"[^}]*\\} [1-9][0-9]{6}", scrape);
+    }
+
+    /// <summary>
+    /// Network:DtlsWindowClamp: a download from the corp host to alice over DTLS. The corp host's
+    /// iperf3 reports the largest window alice's TCP advertised to it: held to the gateway's floor
+    /// of 256 KiB while alice is on DTLS, where without the clamp Linux grows it to megabytes.
+    /// </summary>
+    [Fact]
+    public async Task DtlsWindowClamp_DownloadOverDtls_TheClientsWindowIsHeldDownUntilSwitchedOff()
+    {
+        await Gateway.WaitForChannelAsync("alice", "DTLS", TimeSpan.FromSeconds(10), _fixture.Alice.Process);
+        long clamped = await Gateway.LargestClientWindowInADownloadAsync(WindowIperfPort);
+        long free = await Gateway.WithNetworkSettingOffAsync("DtlsWindowClamp", () => Gateway.LargestClientWindowInADownloadAsync(WindowIperfPort));
+
+        Assert.Equal("DTLS", (await Gateway.SessionOfAsync("alice"))["channel"]!.GetValue<string>());
+        Assert.InRange(clamped, 1, 1024 * 1024);
+        Assert.True(free > 2 * clamped, $"Without the clamp the window reached {free} bytes, with it {clamped}.");
     }
 
     [Fact]

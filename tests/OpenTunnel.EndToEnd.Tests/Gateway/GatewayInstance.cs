@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using OpenTunnel.EndToEnd.Tests.Harness;
 using OpenTunnel.Gateway.Auth;
@@ -215,6 +216,43 @@ public sealed class GatewayInstance : IOpenConnectServer, IDisposable
             timeout,
             session => $"{user}'s channel is {session["channel"]} instead of {channel}." + (client is null ? "" : $"\nopenconnect:\n{client.Output}"),
             TimeSpan.FromMilliseconds(200));
+
+    /// <summary>
+    /// Reloads the gateway with the Network setting <paramref name="name"/> switched off, runs
+    /// <paramref name="action"/>, and reloads its own configuration again.
+    /// </summary>
+    public async Task<T> WithNetworkSettingOffAsync<T>(string name, Func<Task<T>> action)
+    {
+        string off = Directory.File($"{name}-off.json");
+        var config = JsonNode.Parse(File.ReadAllText(ConfigFile))!;
+        config["Network"]![name] = false;
+        File.WriteAllText(off, config.ToJsonString());
+        await ControlAsync(new JsonObject { ["command"] = "reload", ["file"] = off });
+        try
+        {
+            return await action();
+        }
+        finally
+        {
+            await ControlAsync(new JsonObject { ["command"] = "reload" });
+        }
+    }
+
+    /// <summary>
+    /// Runs a 3 s iperf3 download from a one-off server on the corp host (port
+    /// <paramref name="port"/>) to the client namespace; returns the largest send window the corp
+    /// side saw, which is the receive window the client's TCP advertised through the tunnel.
+    /// </summary>
+    public async Task<long> LargestClientWindowInADownloadAsync(int port)
+    {
+        string portText = port.ToString(CultureInfo.InvariantCulture);
+        using var server = Topology.Start(Topology.Corp, "iperf3", ["-s", "-1", "-J", "-B", NetworkTopology.CorpAddress, "-p", portText]);
+        await Poll.UntilAsync(() => Topology.Exec(Topology.Corp, "ss", "-Hltn", $"sport = :{portText}").StandardOutput.Length > 0, TimeSpan.FromSeconds(10), "iperf3 to listen on the corp host");
+        var result = Topology.Exec(Topology.Client, "iperf3",
+            ["-c", NetworkTopology.CorpAddress, "-p", portText, "-R", "-t", "3", "-J", "--get-server-output"], TimeSpan.FromSeconds(60)).EnsureSuccess();
+        var sender = JsonNode.Parse(result.StandardOutput)!["server_output_json"]!["end"]!["streams"]![0]!["sender"]!;
+        return sender["max_snd_wnd"]!.GetValue<long>();
+    }
 
     /// <summary>A drop counter of the gateway, read through the control socket.</summary>
     public async Task<long> DropsAsync(string reason) => (await ControlAsync("status"))!["dropped"]![reason]!.GetValue<long>();

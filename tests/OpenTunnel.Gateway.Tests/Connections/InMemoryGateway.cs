@@ -106,7 +106,7 @@ internal sealed class InMemoryGateway : IRunningConfiguration, IAsyncDisposable
             return clientEnd;
         }
 
-        var connection = new ClientConnection(this, SignIn, Sessions, Supervisor, Dtls, Metrics, endPoint, new TcpPath(() => 1500, () => null), preAuth, Time, NullLogger.Instance);
+        var connection = new ClientConnection(this, SignIn, Sessions, Supervisor, Dtls, Metrics, endPoint, new TcpPath(() => 1500, () => null, () => null), preAuth, Time, NullLogger.Instance);
         lock (_connections)
         {
             _connections.Add(Task.Run(() => connection.RunAsync(new CoalescingStream(serverEnd), _stopping.Token)));

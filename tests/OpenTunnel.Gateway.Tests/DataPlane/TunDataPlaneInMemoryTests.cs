@@ -350,7 +350,7 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     [Fact]
     public void FromClient_OverTls_AcknowledgementOfAFlowWhoseHandshakePassed_WindowLowered()
     {
-        _plane.TrackTcpFlows = true;
+        _plane.TlsWindowClamp = true;
         var (session, address) = Handshake();
 
         _plane.FromClient(session, Transport.Tls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535), FloorLimit(session));
@@ -360,14 +360,38 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     }
 
     [Fact]
-    public void FromClient_OverDtls_WindowAsItIs()
+    public void FromClient_OverDtls_OnlyTheTlsClampOn_WindowAsItIs()
     {
-        _plane.TrackTcpFlows = true;
+        _plane.TlsWindowClamp = true;
         var (session, address) = Handshake();
 
-        _plane.FromClient(session, Transport.Dtls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535));
+        _plane.FromClient(session, Transport.Dtls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535), FloorLimit(session, Transport.Dtls));
 
         Assert.Equal(65535, WindowOf(_device.Written.Last()));
+    }
+
+    [Fact]
+    public void FromClient_OverDtls_DtlsClampOn_WindowLowered()
+    {
+        _plane.DtlsWindowClamp = true;
+        var (session, address) = Handshake();
+
+        _plane.FromClient(session, Transport.Dtls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535), FloorLimit(session, Transport.Dtls));
+
+        Assert.Equal(256 * 1024 >> 7, WindowOf(_device.Written.Last()));
+    }
+
+    [Fact]
+    public void FromClient_OverTls_OnlyTheDtlsClampOn_WindowAsItIs()
+    {
+        _plane.DtlsWindowClamp = true;
+        var (session, address) = Handshake();
+
+        _plane.FromClient(session, Transport.Tls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, Ack, window: 65535), FloorLimit(session));
+        _plane.DrainNow();
+
+        Assert.Equal(65535, WindowOf(_device.Written.Last()));
+        Assert.NotNull(session.TcpFlows);
     }
 
     [Fact]
@@ -384,7 +408,7 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     [Fact]
     public void FromClient_OverTls_SpoofedSource_DroppedBeforeItsFlowIsLearned()
     {
-        _plane.TrackTcpFlows = true;
+        _plane.TlsWindowClamp = true;
         var (session, _) = Lease();
 
         _plane.FromClient(session, Transport.Tls, TestPackets.TcpControl("198.18.128.250", 40000, "198.18.2.10", 5201, Syn, window: 64240, options: [1, 3, 3, 7]), FloorLimit(session));
@@ -396,11 +420,11 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     [Fact]
     public void FromClient_OverTls_WithFlowsTracked_AnythingButTcp_NeverReadsTheWindowLimit()
     {
-        _plane.TrackTcpFlows = true;
+        _plane.TlsWindowClamp = true;
         var (session, address) = Handshake();
         var time = new FakeTimeProvider();
         int reads = 0;
-        var limit = new TcpWindowLimit(() => { reads++; return 40_000; }, session.Traffic, time);
+        var limit = new TcpWindowLimit(Transport.Tls, () => { reads++; return 40_000; }, session.Traffic, time);
         time.Advance(TcpWindowLimit.RefreshInterval);
 
         // Anything but TCP (this packet is UDP, as a ping is ICMP): the limit's refresh, a socket option read, stays out of its way.
@@ -410,8 +434,8 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
         Assert.Equal(1, reads);
     }
 
-    /// <summary>A limit at its floor (256 KiB), its round trip unknown.</summary>
-    private static TcpWindowLimit FloorLimit(GatewaySession session) => new(() => null, session.Traffic, TimeProvider.System);
+    /// <summary>A limit over <paramref name="transport"/> at its floor (256 KiB), its round trip unknown.</summary>
+    private static TcpWindowLimit FloorLimit(GatewaySession session, Transport transport = Transport.Tls) => new(transport, () => null, session.Traffic, TimeProvider.System);
 
     private const byte Syn = 0x02;
     private const byte Ack = 0x10;

@@ -94,6 +94,29 @@ public sealed class DtlsSessionBindingTests : IClassFixture<TokenIssuerFixture>,
         Assert.Equal(1, session.PacketsToClient);
     }
 
+    [Theory]
+    [InlineData(true, 256 * 1024 >> 7)]
+    [InlineData(false, 65535)]
+    public async Task AcknowledgementOverDtls_WindowLoweredToTheFloorWhileTheDtlsClampIsOn(bool clamp, int window)
+    {
+        _gateway.DataPlane.DtlsWindowClamp = clamp;
+        var (tls, session, secret, id) = await ConnectWithDtlsOfferAsync();
+        await using var link = tls;
+        var dtls = Handshake(id, secret);
+        await ClientConnectionTests.WaitUntilAsync(() => session.DataPath.Sink?.Name == "DTLS");
+        string address = IPv4AddressPool.ToAddress(session.IPv4Address).ToString();
+
+        // A flow whose two SYNs announce window scale 7, then the client's acknowledgement, all over DTLS.
+        SendOverDtls(dtls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, 0x02, window: 64240, options: [1, 3, 3, 7]));
+        Assert.True(_gateway.Device.Written.TryTake(out _, Wait));
+        _gateway.FromHost(TestPackets.TcpControl("198.18.2.10", 5201, address, 40000, 0x12, window: 65160, options: [1, 3, 3, 7]));
+        Receive(dtls);
+        SendOverDtls(dtls, TestPackets.TcpControl(address, 40000, "198.18.2.10", 5201, 0x10, window: 65535));
+
+        Assert.True(_gateway.Device.Written.TryTake(out byte[]? acknowledgement, Wait));
+        Assert.Equal(window, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(acknowledgement.AsSpan(20 + 14)));
+    }
+
     [Fact]
     public async Task DataOverTls_WhileOnDtls_MovesThePathBackToTls()
     {
@@ -153,6 +176,8 @@ public sealed class DtlsSessionBindingTests : IClassFixture<TokenIssuerFixture>,
 
     private static string ConnectWithDtls(string cookie, byte[] secret) =>
         ClientConnectionTests.Connect(cookie).Replace("\r\n\r\n", $"\r\nX-DTLS-Master-Secret: {Convert.ToHexString(secret)}\r\nX-DTLS-CipherSuite: {Suites}\r\n\r\n", StringComparison.Ordinal);
+
+    private static void SendOverDtls(DtlsTransport client, byte[] packet) => client.Send([(byte)CstpPacketType.Data, .. packet], 0, packet.Length + 1);
 
     private static byte[] Receive(DtlsTransport client)
     {

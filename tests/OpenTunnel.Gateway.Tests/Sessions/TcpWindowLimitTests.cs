@@ -35,7 +35,7 @@ public sealed class TcpWindowLimitTests
         var time = new FakeTimeProvider();
         var traffic = new SessionTraffic();
         int reads = 0;
-        var limit = new TcpWindowLimit(() => { reads++; return 40_000; }, traffic, time);
+        var limit = new TcpWindowLimit(Transport.Tls, () => { reads++; return 40_000; }, traffic, time);
         Assert.Equal(TcpWindowLimit.FloorBytes, limit.Bytes);
 
         traffic.CountToClient(Transport.Tls, 1_250_000, time.GetTimestamp());
@@ -46,5 +46,22 @@ public sealed class TcpWindowLimitTests
         Assert.Equal(2_000_000, limit.Bytes);
         Assert.Equal(2_000_000, limit.Bytes);
         Assert.Equal(1, reads);
+    }
+
+    [Fact]
+    public void Bytes_OverDtls_FollowsTheSessionsDtlsTraffic()
+    {
+        var time = new FakeTimeProvider();
+        var traffic = new SessionTraffic();
+        traffic.CountToClient(Transport.Dtls, 7_000_000, time.GetTimestamp());
+        var limit = new TcpWindowLimit(Transport.Dtls, () => 40_000, traffic, time);
+
+        traffic.CountToClient(Transport.Dtls, 2_500_000, time.GetTimestamp());
+        traffic.CountToClient(Transport.Tls, 50_000_000, time.GetTimestamp());
+        time.Advance(TcpWindowLimit.RefreshInterval);
+
+        // 2.5 MB in 100 ms over DTLS since the limit was made (TLS does not count): 25 MB/s, over 40 ms.
+        Assert.Equal(4_000_000, limit.Bytes);
+        Assert.Equal(Transport.Dtls, limit.Transport);
     }
 }

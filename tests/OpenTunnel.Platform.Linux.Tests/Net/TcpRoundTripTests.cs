@@ -4,7 +4,7 @@ using OpenTunnel.Platform.Linux.Net;
 
 namespace OpenTunnel.Platform.Linux.Tests.Net;
 
-/// <summary>The round trip of a real TCP connection over the loopback interface.</summary>
+/// <summary>The round trips of a real TCP connection over the loopback interface.</summary>
 [Trait("Category", "Integration")]
 public sealed class TcpRoundTripTests
 {
@@ -25,9 +25,12 @@ public sealed class TcpRoundTripTests
         }
 
         int? rtt = TcpRoundTrip.Microseconds(client);
+        int? least = TcpRoundTrip.LeastMicroseconds(client);
 
         Assert.NotNull(rtt);
         Assert.InRange(rtt.Value, 1, 1_000_000);
+        Assert.NotNull(least);
+        Assert.InRange(least.Value, 1, rtt.Value);
     }
 
     [Fact]
@@ -37,5 +40,6 @@ public sealed class TcpRoundTripTests
         socket.Dispose();
 
         Assert.Null(TcpRoundTrip.Microseconds(socket));
+        Assert.Null(TcpRoundTrip.LeastMicroseconds(socket));
     }
 }
