@@ -118,7 +118,7 @@ public sealed class BrowserSignInTests(ITestOutputHelper output)
         // Bob: his group's policy demands an enrolled device, and a browser presents none.
         using OpenConnectClient bob = await OpenConnectClient.StartWithBrowserAsync(gateway, browserScript, "otc1");
         IPage refused = await SignInAsync(browser, bob, "bob", "bob");
-        await refused.WaitForURLAsync("**/+sso/callback**", new PageWaitForURLOptions { Timeout = (float)Patience.TotalMilliseconds });
+        await WaitForCallbackAsync(refused, gateway, management);
         string shown = await refused.InnerTextAsync("#message");
         await ScreenshotAsync(refused, "bob-refused");
         Assert.Contains("No access", shown, StringComparison.Ordinal);
@@ -130,6 +130,38 @@ public sealed class BrowserSignInTests(ITestOutputHelper output)
         Assert.DoesNotContain((await gateway.ControlAsync("sessions"))!.AsArray(), s => s!["user"]!.GetValue<string>() == "bob");
         Assert.False(bob.Process.HasExited, $"openconnect for bob ended instead of waiting for a sign-in token:\n{bob.Process.Output}");
     }
+
+    /// <summary>
+    /// Waits until the page has loaded the gateway's sign-in callback. A full run once saw bob's page
+    /// never get there (not seen when the test runs alone): on time-out the failure carries where the
+    /// page is, what it shows, and the tails of the gateway's and the provider's output.
+    /// </summary>
+    private static async Task WaitForCallbackAsync(IPage page, GatewayInstance gateway, ManagementProcess management)
+    {
+        try
+        {
+            await page.WaitForURLAsync("**/+sso/callback**", new PageWaitForURLOptions { Timeout = (float)Patience.TotalMilliseconds });
+        }
+        catch (TimeoutException e)
+        {
+            string shown = "(nothing read)";
+            try
+            {
+                shown = await page.InnerTextAsync("body", new PageInnerTextOptions { Timeout = 5000 });
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Checkout.TestResults("browser-sign-in"), "bob-stuck.png"), FullPage = true, Timeout = 5000 });
+            }
+            catch (Exception unreadable) when (unreadable is PlaywrightException or TimeoutException)
+            {
+                shown += $"\n(then the page failed: {unreadable.Message})";
+            }
+
+            throw new TimeoutException(
+                $"The page did not load the gateway's callback within {Patience.TotalSeconds} s; it is at {page.Url}, showing:\n{shown}\n"
+                + $"gateway (last lines):\n{Tail(gateway.Process.Output)}\nprovider (last lines):\n{Tail(management.Output)}", e);
+        }
+    }
+
+    private static string Tail(string output) => string.Join('\n', output.Split('\n').TakeLast(40));
 
     /// <summary>Posts an auth-reply carrying a sign-in token from the client's namespace, as openconnect does; the HTTP status.</summary>
     private static string PostReply(GatewayInstance gateway, string attempt, string token)
