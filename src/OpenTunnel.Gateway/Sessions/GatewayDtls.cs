@@ -74,8 +74,8 @@ public sealed class GatewayDtls : IDtlsSessionDirectory, IDisposable
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(roundTripMicroseconds);
         ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(roundTripMicroseconds);
         if (request.DtlsMasterSecret is null)
         {
             DtlsLog.NotOffered(Logger, session.Id, "the client sent no X-DTLS-Master-Secret");

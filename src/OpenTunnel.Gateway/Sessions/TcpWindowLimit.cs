@@ -9,8 +9,8 @@ namespace OpenTunnel.Gateway.Sessions;
 /// and Network:DtlsWindowClamp): <see cref="BandwidthDelayMultiple"/> times what the transport
 /// carries in one round trip (the rate its client took data at lately, times a round trip of the
 /// session's TLS connection: its smoothed one for TLS, its least one for DTLS, which shares its
-/// path but not its load), and never less than
-/// <see cref="FloorBytes"/>, which leaves room for the leg between the gateway and a flow's peer.
+/// path but not its load), and never less than <see cref="FloorBytes"/>, which leaves room for
+/// the leg between the gateway and a flow's peer.
 /// The rate is the session's bytes to the client over <see cref="Transport"/> in the last
 /// <see cref="RefreshInterval"/>: what the client took, since a client that reads slowly holds
 /// back the rest (over TLS) or loses it (over DTLS). Between readings the window falls by half at

@@ -7,7 +7,9 @@ namespace OpenTunnel.Platform.Linux.Packets;
 /// limit, by lowering the window field of the client's acknowledgements (and fixing the checksum)
 /// before they leave the gateway. A TCP flow carried over a TCP tunnel otherwise fills every
 /// buffer on its way with data the tunnel's receiver has yet to read: nothing is lost on the way,
-/// so the flow's window, not loss, bounds what it has in flight.
+/// so the flow's window, not loss, bounds what it has in flight. Over a UDP tunnel the window
+/// bounds what waits in front of a client that reads more slowly than the gateway sends, which
+/// otherwise loses the rest at its socket.
 /// The window field counts in units of 2^scale, the scale each side announced in its SYN
 /// (RFC 7323), and scaling is in force only when both SYNs announced one. So the clamp learns each
 /// flow from its handshake: the client's scale from the client's SYN (or SYN-ACK), and that the
