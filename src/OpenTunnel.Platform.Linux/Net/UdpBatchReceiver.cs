@@ -12,8 +12,11 @@ namespace OpenTunnel.Platform.Linux.Net;
 /// kernel's receive offload (UDP_GRO, Linux 5.0): a run of datagrams of one size from one sender,
 /// as a peer with segmentation offload sends it, arrives as one message, which skips the kernel's
 /// work per datagram; the receiver cuts it back into its datagrams, so that callers see each one
-/// as it was sent. Buffers are allocated once; reading allocates nothing. One thread reads; the
-/// datagrams of a batch stay valid until the next <see cref="Receive(int)"/>.
+/// as it was sent. It waits with epoll(7) on a set of its own, made once, instead of poll(2),
+/// which registers with every descriptor and unregisters again on each call; after a batch that
+/// did not fill it, the next call waits first instead of asking the socket once more for nothing.
+/// Buffers are allocated once; reading allocates nothing. One thread reads; the datagrams of a
+/// batch stay valid until the next <see cref="Receive(int)"/>.
 /// </summary>
 public sealed unsafe class UdpBatchReceiver : IDisposable
 {
@@ -29,6 +32,10 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
     /// <summary>Datagrams one coalesced message holds at most (the kernel's UDP_MAX_SEGMENTS is 64 or 128).</summary>
     private const int MaxSegmentsPerMessage = 128;
 
+    // What the wait set's events carry: the socket, or the caller's other descriptor.
+    private const ulong SocketEvent = 0;
+    private const ulong OtherEvent = 1;
+
     private readonly Socket _socket;
     private readonly int _slotSize;
     private readonly byte* _memory;
@@ -42,6 +49,13 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
     private readonly Segment* _segments;
     private bool _addedReference;
     private int _count;
+
+    /// <summary>The epoll set this receiver waits on: the socket, and the other descriptor of the last call (<see cref="_waitOther"/>).</summary>
+    private readonly int _waitSet;
+    private int _waitOther = -1;
+
+    /// <summary>The last call took fewer messages than <see cref="Capacity"/>: the socket was most likely empty after it.</summary>
+    private bool _lastBatchShort;
 
     /// <summary>Prepares to read from <paramref name="socket"/> (a UDP socket the caller keeps open for the receiver's lifetime).</summary>
     /// <param name="socket">The socket.</param>
@@ -88,8 +102,23 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
             }
         }
 
+        _waitSet = EpollCreate1(EPOLL_CLOEXEC);
+        if (_waitSet < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            NativeMemory.Free(_memory);
+            throw new SocketException(errno, $"epoll_create1 for the UDP socket failed: {Describe(errno)}");
+        }
+
         // Keep the descriptor from being closed and reused while a call may be using it.
         socket.SafeHandle.DangerousAddRef(ref _addedReference);
+        var interest = EpollEvent.For(EPOLLIN, SocketEvent);
+        if (EpollCtl(_waitSet, EPOLL_CTL_ADD, (int)socket.SafeHandle.DangerousGetHandle(), &interest) < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            Dispose();
+            throw new SocketException(errno, $"epoll_ctl for the UDP socket failed: {Describe(errno)}");
+        }
     }
 
     /// <summary>Most messages one <see cref="Receive(int)"/> takes (with coalescing, each may hold a run of datagrams).</summary>
@@ -111,15 +140,22 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
     /// descriptor the caller serves on the same thread, such as a TUN device; -1: none).
     /// <paramref name="otherReady"/> tells whether a wait found it readable (or failed, which its
     /// own read then reports); the call then returns at once, with the datagrams queued by then,
-    /// or 0. Datagrams already queued come back without a wait, and the other descriptor is not
-    /// looked at: a caller serves it after each batch anyway.
+    /// or 0. Datagrams already queued come back without a wait; the other descriptor is looked at
+    /// only when the call waits (it does first after a batch that did not fill the receiver): a
+    /// caller serves it after each batch anyway.
     /// </summary>
     /// <exception cref="SocketException">The socket failed.</exception>
     public int Receive(int timeoutMs, int otherFd, out bool otherReady)
     {
         int fd = (int)_socket.SafeHandle.DangerousGetHandle();
-        var polls = stackalloc PollFd[2];
+        WatchOther(otherFd);
         otherReady = false;
+        if (_lastBatchShort && timeoutMs != 0 && !Wait(timeoutMs, ref otherReady))
+        {
+            _count = 0;
+            return 0;
+        }
+
         while (true)
         {
             for (int i = 0; i < Capacity; i++)
@@ -138,6 +174,7 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
             int received = RecvMmsg(fd, _messages, (uint)Capacity, MSG_DONTWAIT, null);
             if (received >= 0)
             {
+                _lastBatchShort = received < Capacity;
                 _count = Split(received);
                 return _count;
             }
@@ -154,35 +191,75 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
             }
 
             _count = 0;
-            if (otherReady)
+            _lastBatchShort = true;
+            if (otherReady || !Wait(timeoutMs, ref otherReady))
             {
                 return 0;
             }
+        }
+    }
 
-            polls[0] = new PollFd { Fd = fd, Events = POLLIN };
-            polls[1] = new PollFd { Fd = otherFd, Events = POLLIN };
-            int ready = Poll(polls, otherFd >= 0 ? 2u : 1u, timeoutMs);
-            if (ready == 0)
+    /// <summary>
+    /// Waits up to <paramref name="timeoutMs"/> on the socket and the other descriptor; true when
+    /// the socket became readable (a signal counts as that: the caller then asks it again). Sets
+    /// <paramref name="otherReady"/> when the other one did.
+    /// </summary>
+    private bool Wait(int timeoutMs, ref bool otherReady)
+    {
+        const int MaxEvents = 2;
+        byte* events = stackalloc byte[MaxEvents * 16];
+        int ready = EpollWait(_waitSet, events, MaxEvents, timeoutMs);
+        if (ready < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != EINTR)
             {
-                return 0;
+                throw new SocketException(errno, $"epoll_wait on the UDP socket failed: {Describe(errno)}");
             }
 
-            if (ready < 0)
-            {
-                int pollErrno = Marshal.GetLastPInvokeError();
-                if (pollErrno == EINTR)
-                {
-                    continue;
-                }
+            return true;
+        }
 
-                throw new SocketException(pollErrno, $"poll on the UDP socket failed: {Describe(pollErrno)}");
+        bool socketReady = false;
+        for (int i = 0; i < ready; i++)
+        {
+            if (EpollEvent.DataAt(events, i) == OtherEvent)
+            {
+                otherReady = true;
+            }
+            else
+            {
+                socketReady = true;
+            }
+        }
+
+        return socketReady;
+    }
+
+    /// <summary>Puts <paramref name="otherFd"/> (-1: none) in the wait set in place of the last call's.</summary>
+    private void WatchOther(int otherFd)
+    {
+        if (otherFd == _waitOther)
+        {
+            return;
+        }
+
+        if (_waitOther >= 0)
+        {
+            EpollCtl(_waitSet, EPOLL_CTL_DEL, _waitOther, null);
+            _waitOther = -1;
+        }
+
+        if (otherFd >= 0)
+        {
+            var interest = EpollEvent.For(EPOLLIN, OtherEvent);
+            if (EpollCtl(_waitSet, EPOLL_CTL_ADD, otherFd, &interest) < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                throw new SocketException(errno, $"epoll_ctl for descriptor {otherFd} failed: {Describe(errno)}");
             }
 
-            otherReady = otherFd >= 0 && polls[1].Revents != 0;
-            if (otherReady && polls[0].Revents == 0)
-            {
-                return 0;
-            }
+            _waitOther = otherFd;
         }
     }
 
@@ -216,6 +293,7 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
         if (_addedReference)
         {
             _addedReference = false;
+            Close(_waitSet);
             _socket.SafeHandle.DangerousRelease();
             NativeMemory.Free(_memory);
         }

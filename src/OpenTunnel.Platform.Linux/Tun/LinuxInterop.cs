@@ -95,20 +95,40 @@ internal static partial class LinuxInterop
     [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
     public static unsafe partial int EpollCtl(int epfd, int op, int fd, EpollEvent* ev);
 
+    /// <summary>epoll_wait(2): <paramref name="events"/> has room for <paramref name="maxEvents"/> events of <see cref="EpollEventSize"/> bytes.</summary>
+    [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
+    public static unsafe partial int EpollWait(int epfd, void* events, int maxEvents, int timeoutMs);
+
     public const int EPOLL_CLOEXEC = 0x80000;
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;
     public const uint EPOLLIN = 0x1;
 
+    /// <summary>Where the caller's data lies in a struct epoll_event: 4 on x86-64, where the struct is packed, 8 elsewhere.</summary>
+    public static readonly int EpollDataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+
+    /// <summary>The size of one struct epoll_event in what epoll_wait(2) returns: 12 bytes on x86-64, 16 elsewhere.</summary>
+    public static readonly int EpollEventSize = EpollDataOffset + sizeof(ulong);
+
     /// <summary>
-    /// struct epoll_event: the events, then 8 bytes of the caller's data (at offset 4 on x86-64,
-    /// where the struct is packed, at 8 elsewhere). The project's sets never read events back, so
-    /// the data stays zero; 16 bytes cover both layouts.
+    /// struct epoll_event: the events, then 8 bytes of the caller's data (at <see cref="EpollDataOffset"/>);
+    /// 16 bytes cover both layouts.
     /// </summary>
     [StructLayout(LayoutKind.Sequential, Size = 16)]
     public struct EpollEvent
     {
         public uint Events;
+
+        /// <summary>An interest in <paramref name="events"/> whose events come back with <paramref name="data"/>.</summary>
+        public static unsafe EpollEvent For(uint events, ulong data)
+        {
+            var interest = new EpollEvent { Events = events };
+            *(ulong*)((byte*)&interest + EpollDataOffset) = data;
+            return interest;
+        }
+
+        /// <summary>The caller's data of the event at <paramref name="index"/> of what epoll_wait(2) returned.</summary>
+        public static unsafe ulong DataAt(byte* events, int index) => *(ulong*)(events + (index * EpollEventSize) + EpollDataOffset);
     }
 
     /// <summary>recvmmsg(2): receives up to <paramref name="count"/> datagrams in one call.</summary>

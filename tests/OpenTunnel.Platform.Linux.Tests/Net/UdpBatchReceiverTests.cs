@@ -112,6 +112,42 @@ public sealed class UdpBatchReceiverTests : IDisposable
     }
 
     [Fact]
+    public void Receive_AfterAShortBatch_WaitsFirst_AndTakesADatagramThatArrivesDuringTheWait()
+    {
+        using var other = BoundSocket();
+        using var receiver = new UdpBatchReceiver(_server, capacity: 8, slotSize: 2048);
+        _client.SendTo(new byte[] { 1 }, _server.LocalEndPoint!);
+        Assert.Equal(1, receiver.Receive(timeoutMs: 2000, (int)other.Handle, out _));
+
+        using var late = Task.Delay(100).ContinueWith(_ => _client.SendTo(new byte[] { 2, 2 }, _server.LocalEndPoint!), TaskScheduler.Default);
+        int count = receiver.Receive(timeoutMs: 5000, (int)other.Handle, out bool otherReady);
+
+        Assert.Equal(1, count);
+        Assert.Equal([2, 2], receiver.Datagram(0).ToArray());
+        Assert.False(otherReady);
+    }
+
+    [Fact]
+    public void Receive_AnotherDescriptorThanLastTime_OnlyTheNewOneIsWatched()
+    {
+        using var first = BoundSocket();
+        using var second = BoundSocket();
+        using var receiver = new UdpBatchReceiver(_server, capacity: 8, slotSize: 2048);
+        _client.SendTo(new byte[] { 7 }, first.LocalEndPoint!);
+        Assert.Equal(0, receiver.Receive(timeoutMs: 5000, (int)first.Handle, out bool firstReady));
+        Assert.True(firstReady);
+
+        // The first one is still readable, but no longer the caller's other descriptor.
+        int count = receiver.Receive(timeoutMs: 50, (int)second.Handle, out bool otherReady);
+
+        Assert.Equal(0, count);
+        Assert.False(otherReady);
+        _client.SendTo(new byte[] { 8 }, second.LocalEndPoint!);
+        Assert.Equal(0, receiver.Receive(timeoutMs: 5000, (int)second.Handle, out otherReady));
+        Assert.True(otherReady);
+    }
+
+    [Fact]
     public void Receive_NeitherReadable_TimesOut_OtherNotReady()
     {
         using var other = BoundSocket();
