@@ -348,6 +348,31 @@ public sealed class TunDataPlaneInMemoryTests : IDisposable
     }
 
     [Fact]
+    public void FromClient_TwoDataPlanesOnOneThread_EachDeviceGetsOnlyItsOwnHeldSegments()
+    {
+        var first = new InMemoryPacketDevice { Offloads = true };
+        var second = new InMemoryPacketDevice { Offloads = true };
+        using var firstPlane = new TunDataPlane(first, 1400, _pool, null, _counters, TimeProvider.System, NullLogger.Instance);
+        using var secondPlane = new TunDataPlane(second, 1400, _pool, null, _counters, TimeProvider.System, NullLogger.Instance);
+        Assert.True(_pool.TryLease(out uint leased));
+        var session = TestSessions.New(leased);
+        session.IPv4Address = leased;
+        firstPlane.Register(session);
+        secondPlane.Register(session);
+        string address = IPv4AddressPool.ToAddress(leased).ToString();
+        byte[] forFirst = TestPackets.Tcp(address, "198.18.2.10", sequence: 1, identification: 1, payload: 1000);
+        byte[] forSecond = TestPackets.Tcp(address, "198.18.2.11", sequence: 1, identification: 1, payload: 1000);
+
+        firstPlane.FromClient(session, Transport.Dtls, forFirst);
+        secondPlane.FromClient(session, Transport.Dtls, forSecond);
+        secondPlane.DrainNow();
+        firstPlane.DrainNow();
+
+        Assert.Equal(forFirst, Assert.Single(first.Written));
+        Assert.Equal(forSecond, Assert.Single(second.Written));
+    }
+
+    [Fact]
     public void FromClient_OverTls_AcknowledgementOfAFlowWhoseHandshakePassed_WindowLowered()
     {
         _plane.TlsWindowClamp = true;
