@@ -207,7 +207,7 @@ public sealed unsafe class UdpBatchReceiver : IDisposable
     private bool Wait(int timeoutMs, ref bool otherReady)
     {
         const int MaxEvents = 2;
-        byte* events = stackalloc byte[MaxEvents * 16];
+        byte* events = stackalloc byte[MaxEvents * sizeof(EpollEvent)];
         int ready = EpollWait(_waitSet, events, MaxEvents, timeoutMs);
         if (ready < 0)
         {

@@ -18,26 +18,38 @@ public static class InternetChecksum
 
     /// <summary>
     /// Adds <paramref name="data"/> to a running sum in 32-bit words in the machine's byte order, 32
-    /// bytes a step where the CPU has 256-bit vectors (the one's-complement sum depends on neither,
-    /// RFC 1071 §2(B); <see cref="Finish"/> turns the byte order around). Every piece but the last must have an even length, so that bytes pair
-    /// up as they would in one piece (a pseudo-header, then the segment).
+    /// bytes a step in 128-bit vectors (the one's-complement sum depends on neither, RFC 1071
+    /// §2(B); <see cref="Finish"/> turns the byte order around). Every piece but the last must have
+    /// an even length, so that bytes pair up as they would in one piece (a pseudo-header, then the
+    /// segment). 128-bit vectors are part of every x86-64 and arm64 CPU, so the native executables,
+    /// which are compiled for the baseline of their architecture, use them too (256-bit vectors
+    /// they would not): about four times as fast as a word at a time.
     /// </summary>
     public static ulong Add(ulong sum, ReadOnlySpan<byte> data)
     {
-        if (Vector256.IsHardwareAccelerated && data.Length >= 2 * Vector256<byte>.Count)
+        const int Step = 2 * 16;
+        if (Vector128.IsHardwareAccelerated && data.Length >= Step)
         {
-            // 32 bytes a step: eight 32-bit words widened into four 64-bit sums, which cannot
-            // overflow for any packet (each grows by under 2^33 a step).
-            var sums = Vector256<ulong>.Zero;
+            // Each 64-bit lane's two 32-bit words go into two 64-bit sums, masked and shifted, in two
+            // independent pairs; none can overflow for any packet (each grows by under 2^32 a step).
+            var mask = Vector128.Create((ulong)uint.MaxValue);
+            var low = Vector128<ulong>.Zero;
+            var high = Vector128<ulong>.Zero;
+            var nextLow = Vector128<ulong>.Zero;
+            var nextHigh = Vector128<ulong>.Zero;
             ref byte start = ref MemoryMarshal.GetReference(data);
-            int blocks = data.Length & ~(Vector256<byte>.Count - 1);
-            for (int offset = 0; offset < blocks; offset += Vector256<byte>.Count)
+            int blocks = data.Length & ~(Step - 1);
+            for (int offset = 0; offset < blocks; offset += Step)
             {
-                var (low, high) = Vector256.Widen(Vector256.LoadUnsafe(ref start, (nuint)offset).AsUInt32());
-                sums += low + high;
+                var lanes = Vector128.LoadUnsafe(ref start, (nuint)offset).AsUInt64();
+                var nextLanes = Vector128.LoadUnsafe(ref start, (nuint)(offset + 16)).AsUInt64();
+                low += lanes & mask;
+                high += lanes >> 32;
+                nextLow += nextLanes & mask;
+                nextHigh += nextLanes >> 32;
             }
 
-            sum += Vector256.Sum(sums);
+            sum += Vector128.Sum(low + high + nextLow + nextHigh);
             data = data[blocks..];
         }
 
