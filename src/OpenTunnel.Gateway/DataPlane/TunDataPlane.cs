@@ -61,8 +61,8 @@ public sealed class TunDataPlane : IDataPlane, IDisposable
     /// <summary>
     /// The TCP segments from clients this thread holds to write as one (only on a device with
     /// offloads): a receive loop's packets of one flow join until it calls <see cref="DrainNow"/>.
-    /// A thread static rather than a ThreadLocal, whose lookup cost more than the rest of a ping's
-    /// way through the data plane.
+    /// A thread static rather than a ThreadLocal, whose lookup took about 2 % of the DTLS loop's CPU
+    /// per ping and ran for every packet from a client.
     /// </summary>
     [ThreadStatic]
     private static TcpCoalescer? t_held;

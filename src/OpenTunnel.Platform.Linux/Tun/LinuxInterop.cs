@@ -86,9 +86,6 @@ internal static partial class LinuxInterop
     [LibraryImport("libc", EntryPoint = "writev", SetLastError = true)]
     public static unsafe partial nint Writev(int fd, IoVec* vectors, int count);
 
-    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
-    public static unsafe partial int Poll(PollFd* fds, nuint count, int timeoutMs);
-
     [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int EpollCreate1(int flags);
 
@@ -175,16 +172,6 @@ internal static partial class LinuxInterop
         [FieldOffset(48)] public int Flags;
         [FieldOffset(56)] public uint Length;
     }
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
-    public const short POLLIN = 0x1;
 
     public const int EINTR = 4;
     public const int EAGAIN = 11;

@@ -426,8 +426,9 @@ public sealed class TunDevice : IPacketDevice, IDisposable
             return true;
         }
 
-        var poll = new PollFd { Fd = _readiness, Events = POLLIN };
-        int ready = LinuxInterop.Poll(&poll, 1, timeoutMs);
+        // The readiness set is an epoll set: waiting on it with epoll_wait, not poll, registers nothing per call.
+        EpollEvent woken;
+        int ready = EpollWait(_readiness, &woken, 1, timeoutMs);
         if (ready < 0 && Marshal.GetLastPInvokeError() != EINTR)
         {
             throw new TunDeviceException($"Waiting on TUN device '{Name}' failed: {Describe(Marshal.GetLastPInvokeError())}.");
