@@ -14,7 +14,9 @@ using OpenTunnel.Gateway.SignIn;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Platform.Linux.Net;
 using OpenTunnel.Platform.Linux.Tls;
+using OpenTunnel.Platform.Linux.Crypto;
 using OpenTunnel.Protocol.Auth;
+using OpenTunnel.Protocol.Dtls;
 using OpenTunnel.Protocol.Http;
 using OpenTunnel.Protocol.Tunnel;
 
@@ -39,6 +41,9 @@ internal sealed class ClientConnection
 
     /// <summary>Set once the warning that OpenSSL keeps idle buffers has been logged.</summary>
     private static int s_tlsBuffersWarned;
+
+    /// <summary>AES-GCM for the TLS records the gateway seals itself: OpenSSL's, called directly, where it loads.</summary>
+    private static readonly RecordCipherFactory s_recordCiphers = OpenSslAesGcm.Factory ?? DotNetRecordCipher.Create;
 
     private readonly IRunningConfiguration _configuration;
     private readonly SignInService _signIn;
@@ -116,7 +121,19 @@ internal sealed class ClientConnection
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(_configuration.Current.Options.Limits.PreAuthTimeoutSeconds), _time);
         using var phase = CancellationTokenSource.CreateLinkedTokenSource(stopping, deadline.Token, preAuth.Evicted);
         await using var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
-        if (!await HandshakeAsync(ssl, phase.Token))
+        try
+        {
+            await RunTlsAsync(ssl, transport, stopping, preAuth, deadline, phase.Token);
+        }
+        finally
+        {
+            TlsTrafficSecretsSource.Forget(ssl);
+        }
+    }
+
+    private async Task RunTlsAsync(SslStream ssl, CoalescingStream transport, CancellationToken stopping, PreAuthTicket preAuth, CancellationTokenSource deadline, CancellationToken phase)
+    {
+        if (!await HandshakeAsync(ssl, phase))
         {
             PreAuthEnded(stopping, preAuth, deadline);
             return;
@@ -126,7 +143,7 @@ internal sealed class ClientConnection
         HttpRequestHead? connect = null;
         try
         {
-            connect = await SignInPhaseAsync(ssl, reader, phase.Token);
+            connect = await SignInPhaseAsync(ssl, reader, phase);
         }
         catch (OperationCanceledException) when (phase.IsCancellationRequested)
         {
@@ -238,6 +255,9 @@ internal sealed class ClientConnection
             {
                 GatewayLog.TlsBuffersKept(_logger);
             }
+
+            // The later handshakes with this certificate hand their traffic secrets over (TlsRecordStream).
+            TlsTrafficSecretsSource.Watch(ssl);
 
             return true;
         }
@@ -483,10 +503,29 @@ internal sealed class ClientConnection
             return;
         }
 
+        TakeOverRecords(ssl, transport, connection, session.Id);
         transport.Coalescing = true;
         GatewayLog.Connected(_logger, session.Id, session.UserName, _client, connection.Sink.Name, parameters.IPv4Address, parameters.IPv6Address?.ToString() ?? "none", parameters.DataMtu, reconnect ? " (reconnect)" : string.Empty);
         string reason = await connection.RunAsync();
         await _supervisor.ConnectionEndedAsync(session, connection, reason, _configuration.Current.Options.Timeouts.CookieTimeoutSeconds);
+    }
+
+    /// <summary>
+    /// From the CONNECT answer on, the gateway seals and opens the connection's TLS records itself
+    /// where it can (docs/gateway.md, "TLS records after the CONNECT"); otherwise SslStream goes on.
+    /// </summary>
+    private void TakeOverRecords(SslStream ssl, CoalescingStream transport, CstpConnection connection, long sessionId)
+    {
+        var records = TlsRecordStream.TryTakeOver(ssl, transport, s_recordCiphers, out string? why);
+        transport.StopTapping();
+        if (records is not null)
+        {
+            connection.UseStream(records);
+        }
+        else
+        {
+            GatewayLog.TlsRecordsKept(_logger, sessionId, why!);
+        }
     }
 
     /// <summary>

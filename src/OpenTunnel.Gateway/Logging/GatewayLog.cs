@@ -31,6 +31,9 @@ internal static partial class GatewayLog
     [LoggerMessage(103, LogLevel.Warning, "Could not let OpenSSL free the record buffers of idle TLS connections (SSL_MODE_RELEASE_BUFFERS); each connection keeps about 35 KB more")]
     public static partial void TlsBuffersKept(ILogger logger);
 
+    [LoggerMessage(111, LogLevel.Debug, "The TLS records of session {SessionId} stay with SslStream: {Reason}")]
+    public static partial void TlsRecordsKept(ILogger logger, long sessionId, string reason);
+
     [LoggerMessage(104, LogLevel.Information, "Bad request from {Client}: {Problem}")]
     public static partial void BadRequest(ILogger logger, IPEndPoint client, string problem);
 

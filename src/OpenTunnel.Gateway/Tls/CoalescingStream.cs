@@ -1,4 +1,5 @@
 using System.Buffers;
+using OpenTunnel.Protocol.Tls;
 
 namespace OpenTunnel.Gateway.Tls;
 
@@ -7,7 +8,11 @@ namespace OpenTunnel.Gateway.Tls;
 /// answer), the TLS records of consecutive frames collect in one buffer and go to the socket in
 /// one send when the session's queue runs empty (<see cref="FlushAsync(CancellationToken)"/>) or
 /// the buffer is full. Each frame is still its own TLS record, as openconnect requires; only
-/// the system calls are shared. Reads pass straight through. Writes are serialised because
+/// the system calls are shared. While <see cref="Tapping"/> is on (the handshake and the sign-in)
+/// reads stop at the end of each TLS record, so that SslStream never holds bytes of a record it
+/// has not decrypted, and the last application-data record each way is kept: a connection can
+/// then leave SslStream for <see cref="TlsRecordStream"/> after its CONNECT, which learns from them
+/// where the sequence numbers stand. Otherwise reads pass straight through. Writes are serialised because
 /// SslStream may also write from its read side (TLS 1.3 post-handshake messages). The buffer is
 /// rented at the first collected record and returned once its bytes are sent, so an idle
 /// connection holds none.
@@ -21,14 +26,38 @@ internal sealed class CoalescingStream : Stream
     private readonly SemaphoreSlim _writing = new(1, 1);
     private byte[] _buffer = [];
     private int _count;
+    private RecordTap? _readTap;
+    private RecordTap? _writeTap;
 
     public CoalescingStream(Stream inner)
     {
         _inner = inner;
+        _readTap = new RecordTap();
+        _writeTap = new RecordTap();
+    }
+
+    /// <summary>Ends <see cref="Tapping"/>: reads pass straight through from now on.</summary>
+    public void StopTapping()
+    {
+        _readTap = null;
+        _writeTap = null;
     }
 
     /// <summary>Collect writes until a flush; off during the handshake and the HTTP exchange.</summary>
     public bool Coalescing { get; set; }
+
+    /// <summary>
+    /// Reads stop at record ends and the last application-data record each way is kept
+    /// (<see cref="LastRecordRead"/>, <see cref="LastRecordWritten"/>); on from the start, off
+    /// for good at <see cref="StopTapping"/>.
+    /// </summary>
+    public bool Tapping => _readTap is not null;
+
+    /// <summary>The last whole application-data record read while <see cref="Tapping"/>; null if none.</summary>
+    public byte[]? LastRecordRead => _readTap?.Last;
+
+    /// <summary>The last whole application-data record written while <see cref="Tapping"/>; null if none.</summary>
+    public byte[]? LastRecordWritten => _writeTap?.Last;
 
     /// <summary>Whether collected records hold a buffer now; none once they are sent.</summary>
     internal bool HoldsBuffer => _buffer.Length > 0;
@@ -43,14 +72,13 @@ internal sealed class CoalescingStream : Stream
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-    public override int Read(Span<byte> buffer) => _inner.Read(buffer);
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _inner.ReadAsync(buffer, cancellationToken);
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        _readTap is { } tap && !buffer.IsEmpty ? ReadRecordAsync(tap, buffer, cancellationToken) : _inner.ReadAsync(buffer, cancellationToken);
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _inner.ReadAsync(buffer, offset, count, cancellationToken);
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
@@ -62,6 +90,7 @@ internal sealed class CoalescingStream : Stream
         await _writing.WaitAsync(cancellationToken);
         try
         {
+            _writeTap?.Feed(buffer.Span);
             if (!Coalescing || buffer.Length > BufferSize)
             {
                 await SendBufferedAsync(cancellationToken);
@@ -119,6 +148,14 @@ internal sealed class CoalescingStream : Stream
         base.Dispose(disposing);
     }
 
+    /// <summary>A read that ends where the current record ends, its bytes fed to the tap.</summary>
+    private async ValueTask<int> ReadRecordAsync(RecordTap tap, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        int read = await _inner.ReadAsync(buffer[..Math.Min(buffer.Length, tap.LeftInRecord)], cancellationToken);
+        tap.Feed(buffer.Span[..read]);
+        return read;
+    }
+
     private async ValueTask SendBufferedAsync(CancellationToken cancellationToken)
     {
         if (_count > 0)
@@ -142,6 +179,61 @@ internal sealed class CoalescingStream : Stream
         if (buffer.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Follows a stream of TLS records and keeps a copy of the last whole application-data record
+    /// (the handshake's and the sign-in's records are few and small).
+    /// </summary>
+    private sealed class RecordTap
+    {
+        private readonly byte[] _header = new byte[Tls13RecordProtection.HeaderLength];
+        private int _headerCount;
+        private byte[]? _record;
+        private int _recordCount;
+
+        public byte[]? Last { get; private set; }
+
+        /// <summary>Bytes up to the end of the current record (its header first).</summary>
+        public int LeftInRecord => _record is null ? Tls13RecordProtection.HeaderLength - _headerCount : _record.Length - _recordCount;
+
+        public void Feed(ReadOnlySpan<byte> bytes)
+        {
+            while (!bytes.IsEmpty)
+            {
+                int n = Math.Min(bytes.Length, LeftInRecord);
+                if (_record is null)
+                {
+                    bytes[..n].CopyTo(_header.AsSpan(_headerCount));
+                    _headerCount += n;
+                    if (_headerCount == _header.Length)
+                    {
+                        Tls13RecordProtection.TryReadHeader(_header, out _, out int bodyLength);
+                        _record = new byte[_header.Length + bodyLength];
+                        _header.CopyTo(_record, 0);
+                        _recordCount = _header.Length;
+                        _headerCount = 0;
+                    }
+                }
+                else
+                {
+                    bytes[..n].CopyTo(_record.AsSpan(_recordCount));
+                    _recordCount += n;
+                }
+
+                if (_record is not null && _recordCount == _record.Length)
+                {
+                    if (_record[0] == (byte)TlsContentType.ApplicationData)
+                    {
+                        Last = _record;
+                    }
+
+                    _record = null;
+                }
+
+                bytes = bytes[n..];
+            }
         }
     }
 }

@@ -24,7 +24,7 @@ public sealed class ConnectionReader : IDisposable
 
     private const int BufferSize = HttpRequestParser.MaxHeadLength + 8 * 1024;
 
-    private readonly Stream _stream;
+    private Stream _stream;
     private byte[] _buffer = [];
     private int _start;
     private int _end;
@@ -35,6 +35,9 @@ public sealed class ConnectionReader : IDisposable
     }
 
     public byte[] Buffer => _buffer;
+
+    /// <summary>Goes on reading the same connection through <paramref name="stream"/> (its TLS records taken over); bytes read already stay.</summary>
+    public void Continue(Stream stream) => _stream = stream;
 
     /// <summary>
     /// Reads the next request and its body. Null when the client closed the connection between

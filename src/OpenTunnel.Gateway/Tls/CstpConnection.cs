@@ -22,7 +22,7 @@ public sealed class CstpConnection
 
     private readonly CancellationTokenSource _closing = new();
     private readonly ICstpInbound _inbound;
-    private readonly Stream _stream;
+    private Stream _stream;
     private readonly ConnectionReader _reader;
     private readonly PacketCounters _counters;
     private Task _writer = Task.CompletedTask;
@@ -49,6 +49,17 @@ public sealed class CstpConnection
 
     /// <summary>Set when the client sent DISCONNECT: it logged out, so the session ends.</summary>
     public bool ClientDisconnected { get; private set; }
+
+    /// <summary>
+    /// Carries on over <paramref name="stream"/>, the same connection with its TLS records taken
+    /// over (<see cref="TlsRecordStream"/>); before <see cref="RunAsync"/> only.
+    /// </summary>
+    public void UseStream(Stream stream)
+    {
+        _stream = stream;
+        _reader.Continue(stream);
+        Sink.UseStream(stream);
+    }
 
     /// <summary>Reads frames until the client leaves, the link fails or <see cref="Close"/>; returns why it ended.</summary>
     public async Task<string> RunAsync()

@@ -22,7 +22,7 @@ public sealed class TlsPacketSink : IPacketSink
 {
     private readonly Channel<OutboundFrame> _queue = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions { SingleReader = true });
     private readonly InlineSignal _wake = new();
-    private readonly Stream _stream;
+    private Stream _stream;
     private readonly SessionTraffic _traffic;
     private readonly PacketCounters _counters;
     private readonly TimeProvider _time;
@@ -39,6 +39,9 @@ public sealed class TlsPacketSink : IPacketSink
     }
 
     public string Name => "TLS";
+
+    /// <summary>Writes to <paramref name="stream"/> instead, the same connection with its records taken over; before <see cref="RunAsync"/> only.</summary>
+    internal void UseStream(Stream stream) => _stream = stream;
 
     public bool TrySend(OutboundPacket packet)
     {
