@@ -47,6 +47,14 @@ internal sealed class CoalescingStream : Stream
     public bool Coalescing { get; set; }
 
     /// <summary>
+    /// Set once one writer whose calls never overlap has the stream to itself (the
+    /// <see cref="TlsRecordStream"/> of a taken-over connection, fed by its session's one writer):
+    /// writes and flushes then skip the lock that SslStream's two sides need, and the writer may
+    /// seal its records straight into the buffer (<see cref="TryReserve"/>).
+    /// </summary>
+    public bool SingleWriter { get; set; }
+
+    /// <summary>
     /// Reads stop at record ends and the last application-data record each way is kept
     /// (<see cref="LastRecordRead"/>, <see cref="LastRecordWritten"/>); on from the start, off
     /// for good at <see cref="StopTapping"/>.
@@ -87,7 +95,12 @@ internal sealed class CoalescingStream : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await _writing.WaitAsync(cancellationToken);
+        bool locked = !SingleWriter;
+        if (locked)
+        {
+            await _writing.WaitAsync(cancellationToken);
+        }
+
         try
         {
             _writeTap?.Feed(buffer.Span);
@@ -113,15 +126,49 @@ internal sealed class CoalescingStream : Stream
         }
         finally
         {
-            _writing.Release();
+            if (locked)
+            {
+                _writing.Release();
+            }
         }
     }
+
+    /// <summary>
+    /// With <see cref="SingleWriter"/> and <see cref="Coalescing"/> on: room for <paramref name="length"/>
+    /// bytes behind the collected records, for the writer to fill and then count in with
+    /// <see cref="Commit"/> (a record sealed in place, with no copy); false when they do not fit,
+    /// and the writer writes them instead.
+    /// </summary>
+    public bool TryReserve(int length, out Span<byte> room)
+    {
+        if (!SingleWriter || !Coalescing || _count + length > BufferSize)
+        {
+            room = default;
+            return false;
+        }
+
+        if (_buffer.Length == 0)
+        {
+            _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        }
+
+        room = _buffer.AsSpan(_count, length);
+        return true;
+    }
+
+    /// <summary>Counts in the <paramref name="length"/> bytes the writer put in the room <see cref="TryReserve"/> gave.</summary>
+    public void Commit(int length) => _count += length;
 
     public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
 
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
-        await _writing.WaitAsync(cancellationToken);
+        bool locked = !SingleWriter;
+        if (locked)
+        {
+            await _writing.WaitAsync(cancellationToken);
+        }
+
         try
         {
             await SendBufferedAsync(cancellationToken);
@@ -129,7 +176,10 @@ internal sealed class CoalescingStream : Stream
         }
         finally
         {
-            _writing.Release();
+            if (locked)
+            {
+                _writing.Release();
+            }
         }
     }
 

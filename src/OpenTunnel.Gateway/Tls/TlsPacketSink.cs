@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Cstp;
 
@@ -20,7 +20,8 @@ namespace OpenTunnel.Gateway.Tls;
 /// </summary>
 public sealed class TlsPacketSink : IPacketSink
 {
-    private readonly Channel<OutboundFrame> _queue = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions { SingleReader = true });
+    // A lock-free queue: a channel's writer takes a lock for every packet.
+    private readonly ConcurrentQueue<OutboundFrame> _queue = new();
     private readonly InlineSignal _wake = new();
     private Stream _stream;
     private readonly SessionTraffic _traffic;
@@ -28,6 +29,7 @@ public sealed class TlsPacketSink : IPacketSink
     private readonly TimeProvider _time;
     private readonly int _maxQueuedPackets;
     private int _queuedPackets;
+    private volatile bool _completed;
 
     public TlsPacketSink(Stream stream, SessionTraffic traffic, PacketCounters counters, TimeProvider time, int maxQueuedPackets)
     {
@@ -45,27 +47,27 @@ public sealed class TlsPacketSink : IPacketSink
 
     public bool TrySend(OutboundPacket packet)
     {
-        if (Interlocked.Increment(ref _queuedPackets) > _maxQueuedPackets
-            || !_queue.Writer.TryWrite(new OutboundFrame(CstpPacketType.Data, packet.Buffer, packet.Length)))
+        if (Interlocked.Increment(ref _queuedPackets) > _maxQueuedPackets || _completed)
         {
             Interlocked.Decrement(ref _queuedPackets);
             packet.Return();
             return false;
         }
 
+        _queue.Enqueue(new OutboundFrame(CstpPacketType.Data, packet.Buffer, packet.Length));
         return true;
     }
 
     /// <summary>Queues a control frame (DPD response, keepalive, DISCONNECT, TERMINATE) with a copy of <paramref name="payload"/>.</summary>
     public void SendControl(CstpPacketType type, ReadOnlySpan<byte> payload)
     {
-        var packet = OutboundPacket.CopyOf(payload);
-        if (!_queue.Writer.TryWrite(new OutboundFrame(type, packet.Buffer, packet.Length)))
+        if (_completed)
         {
-            packet.Return();
             return;
         }
 
+        var packet = OutboundPacket.CopyOf(payload);
+        _queue.Enqueue(new OutboundFrame(type, packet.Buffer, packet.Length));
         _wake.Signal();
     }
 
@@ -75,21 +77,20 @@ public sealed class TlsPacketSink : IPacketSink
     /// <summary>No frame is taken after this one; the writer ends once it has written the queue.</summary>
     public void Complete()
     {
-        _queue.Writer.TryComplete();
+        _completed = true;
         _wake.Signal();
     }
 
     /// <summary>Writes queued frames until <see cref="Complete"/> and the queue is empty, or the link fails.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var reader = _queue.Reader;
         using var cancelled = cancellationToken.Register(_wake.Signal);
         try
         {
             while (true)
             {
                 bool wrote = false;
-                while (reader.TryRead(out var frame))
+                while (_queue.TryDequeue(out var frame))
                 {
                     wrote = true;
                     bool data = frame.Type == CstpPacketType.Data;
@@ -122,7 +123,7 @@ public sealed class TlsPacketSink : IPacketSink
                     await _stream.FlushAsync(cancellationToken);
                 }
 
-                if (reader.Completion.IsCompleted)
+                if (_completed && _queue.IsEmpty)
                 {
                     return;
                 }
@@ -133,8 +134,9 @@ public sealed class TlsPacketSink : IPacketSink
         }
         finally
         {
-            _queue.Writer.TryComplete();
-            while (reader.TryRead(out var left))
+            // A packet queued after this (a race with the session's end) is only memory the collector takes back.
+            _completed = true;
+            while (_queue.TryDequeue(out var left))
             {
                 new OutboundPacket(left.Buffer, left.Length).Return();
             }

@@ -33,6 +33,7 @@ internal sealed class TlsRecordStream : Stream
     private const byte AlertCloseNotify = 0;
 
     private readonly Stream _inner;
+    private readonly CoalescingStream? _collector;
     private readonly Tls13RecordProtection _read;
     private readonly Tls13RecordProtection _write;
     private byte[] _received = [];
@@ -47,6 +48,7 @@ internal sealed class TlsRecordStream : Stream
     internal TlsRecordStream(Stream inner, Tls13RecordProtection read, Tls13RecordProtection write)
     {
         _inner = inner;
+        _collector = inner as CoalescingStream;
         _read = read;
         _write = write;
     }
@@ -88,6 +90,7 @@ internal sealed class TlsRecordStream : Stream
         }
 
         why = null;
+        transport.SingleWriter = true;
         return new TlsRecordStream(transport, read, write);
     }
 
@@ -199,6 +202,13 @@ internal sealed class TlsRecordStream : Stream
 
     private async ValueTask SealAndWriteAsync(TlsContentType type, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
+        if (_collector is { } collector && collector.TryReserve(content.Length + Tls13RecordProtection.Overhead, out var room))
+        {
+            // Sealed where the collected records wait for the flush.
+            collector.Commit(_write.Seal(type, content.Span, room));
+            return;
+        }
+
         byte[] record = ArrayPool<byte>.Shared.Rent(content.Length + Tls13RecordProtection.Overhead);
         try
         {
