@@ -112,15 +112,17 @@ public sealed class UdpBatchReceiverTests : IDisposable
     }
 
     [Fact]
-    public void Receive_AfterAShortBatch_TakesADatagramThatArrivesDuringTheWait()
+    public async Task Receive_AfterAShortBatch_TakesADatagramThatArrivesDuringTheWait()
     {
         using var other = BoundSocket();
         using var receiver = new UdpBatchReceiver(_server, capacity: 8, slotSize: 2048);
         _client.SendTo(new byte[] { 1 }, _server.LocalEndPoint!);
         Assert.Equal(1, receiver.Receive(timeoutMs: 2000, (int)other.Handle, out _));
 
-        using var late = Task.Delay(100).ContinueWith(_ => _client.SendTo(new byte[] { 2, 2 }, _server.LocalEndPoint!), TaskScheduler.Default);
+        // Not disposed: the datagram can be received before the task that sent it has completed.
+        var late = Task.Delay(100).ContinueWith(_ => _client.SendTo(new byte[] { 2, 2 }, _server.LocalEndPoint!), TaskScheduler.Default);
         int count = receiver.Receive(timeoutMs: 5000, (int)other.Handle, out bool otherReady);
+        await late.WaitAsync(TimeSpan.FromSeconds(5));
 
         Assert.Equal(1, count);
         Assert.Equal([2, 2], receiver.Datagram(0).ToArray());
