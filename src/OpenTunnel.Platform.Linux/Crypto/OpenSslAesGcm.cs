@@ -22,28 +22,27 @@ public sealed unsafe partial class OpenSslAesGcm : IRecordCipher
 
     private static readonly Lazy<bool> s_available = new(Probe);
 
-    private readonly ContextHandle _encrypt;
-    private readonly ContextHandle _decrypt;
+    private readonly nint _cipher;
+    private readonly Lock _making = new();
+
+    /// <summary>Kept until both directions' contexts are made (zeroed then, or at the dispose).</summary>
+    private byte[]? _key;
+    private ContextHandle? _encrypt;
+    private ContextHandle? _decrypt;
 
     private OpenSslAesGcm(ReadOnlySpan<byte> key)
     {
-        nint cipher = key.Length switch
+        _cipher = key.Length switch
         {
             16 => Aes128Gcm(),
             32 => Aes256Gcm(),
             _ => throw new ArgumentException($"An AES-GCM key is 16 or 32 bytes; got {key.Length}.", nameof(key)),
         };
-        _encrypt = NewContext(cipher, key, encrypt: true);
-        try
-        {
-            _decrypt = NewContext(cipher, key, encrypt: false);
-        }
-        catch
-        {
-            _encrypt.Dispose();
-            throw;
-        }
+        _key = key.ToArray();
     }
+
+    /// <summary>How many of its two OpenSSL contexts (one per direction) the instance has made so far (for tests).</summary>
+    internal int ContextCount => (_encrypt is null ? 0 : 1) + (_decrypt is null ? 0 : 1);
 
     /// <summary>True when libcrypto.so.3 (OpenSSL 3) can be loaded and has AES-GCM.</summary>
     public static bool IsAvailable => s_available.Value;
@@ -54,14 +53,17 @@ public sealed unsafe partial class OpenSslAesGcm : IRecordCipher
     /// </summary>
     public static RecordCipherFactory? Factory => IsAvailable ? Create : null;
 
-    /// <summary>The cipher of a 16- or 32-byte <paramref name="key"/>.</summary>
+    /// <summary>
+    /// The cipher of a 16- or 32-byte <paramref name="key"/>. Each direction's OpenSSL context (about
+    /// 1 KB with its key schedule) is made at its first record: a TLS or DTLS connection uses one
+    /// instance per direction, and each of them only seals or only opens.
+    /// </summary>
     /// <exception cref="ArgumentException">The key is neither 16 nor 32 bytes.</exception>
-    /// <exception cref="InvalidOperationException">OpenSSL refused to set the cipher up.</exception>
     public static IRecordCipher Create(ReadOnlySpan<byte> key) => new OpenSslAesGcm(key);
 
     public void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> additionalData)
     {
-        if (!Run(_encrypt, nonce, plaintext, ciphertext, tag, additionalData, seal: true))
+        if (!Run(Volatile.Read(ref _encrypt) ?? Make(encrypt: true), nonce, plaintext, ciphertext, tag, additionalData, seal: true))
         {
             ciphertext.Clear();
             throw new InvalidOperationException("OpenSSL failed to encrypt a record with AES-GCM.");
@@ -70,7 +72,7 @@ public sealed unsafe partial class OpenSslAesGcm : IRecordCipher
 
     public bool TryOpen(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> additionalData)
     {
-        if (Run(_decrypt, nonce, ciphertext, plaintext, tag, additionalData, seal: false))
+        if (Run(Volatile.Read(ref _decrypt) ?? Make(encrypt: false), nonce, ciphertext, plaintext, tag, additionalData, seal: false))
         {
             return true;
         }
@@ -82,8 +84,52 @@ public sealed unsafe partial class OpenSslAesGcm : IRecordCipher
 
     public void Dispose()
     {
-        _encrypt.Dispose();
-        _decrypt.Dispose();
+        lock (_making)
+        {
+            _encrypt?.Dispose();
+            _decrypt?.Dispose();
+            ForgetKey();
+        }
+    }
+
+    /// <exception cref="InvalidOperationException">OpenSSL refused to set the cipher up.</exception>
+    /// <exception cref="ObjectDisposedException">The instance was disposed.</exception>
+    private ContextHandle Make(bool encrypt)
+    {
+        lock (_making)
+        {
+            if ((encrypt ? _encrypt : _decrypt) is { } made)
+            {
+                return made;
+            }
+
+            ObjectDisposedException.ThrowIf(_key is null, this);
+            var context = NewContext(_cipher, _key, encrypt);
+            if (encrypt)
+            {
+                Volatile.Write(ref _encrypt, context);
+            }
+            else
+            {
+                Volatile.Write(ref _decrypt, context);
+            }
+
+            if (_encrypt is not null && _decrypt is not null)
+            {
+                ForgetKey();
+            }
+
+            return context;
+        }
+    }
+
+    private void ForgetKey()
+    {
+        if (_key is { } key)
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(key);
+            _key = null;
+        }
     }
 
     /// <summary>

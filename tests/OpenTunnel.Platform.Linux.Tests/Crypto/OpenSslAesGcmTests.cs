@@ -16,6 +16,33 @@ public sealed class OpenSslAesGcmTests
         Assert.NotNull(OpenSslAesGcm.Factory);
     }
 
+    [Fact]
+    public void Create_MakesEachDirectionsContextAtItsFirstRecord_AndOnlyThen()
+    {
+        byte[] key = RandomNumberGenerator.GetBytes(32);
+        using var cipher = (OpenSslAesGcm)OpenSslAesGcm.Create(key);
+        byte[] nonce = new byte[12];
+        byte[] text = new byte[20];
+        byte[] tag = new byte[TagLength];
+        Assert.Equal(0, cipher.ContextCount);
+
+        cipher.Seal(nonce, text, text, tag, []);
+        cipher.Seal(nonce, text, text, tag, []);
+        Assert.Equal(1, cipher.ContextCount);
+
+        cipher.TryOpen(nonce, text, tag, text, []);
+        Assert.Equal(2, cipher.ContextCount);
+    }
+
+    [Fact]
+    public void Seal_AfterTheDispose_IsRefused()
+    {
+        var cipher = OpenSslAesGcm.Create(RandomNumberGenerator.GetBytes(16));
+        cipher.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => cipher.Seal(new byte[12], [], [], new byte[TagLength], []));
+    }
+
     [Theory]
     [InlineData(16)]
     [InlineData(32)]
