@@ -234,52 +234,58 @@ internal sealed class CoalescingStream : Stream
 
     /// <summary>
     /// Follows a stream of TLS records and keeps a copy of the last whole application-data record
-    /// (the handshake's and the sign-in's records are few and small).
+    /// (the handshake's and the sign-in's records are few and small). Records of another type, or
+    /// longer than TLS 1.3 allows (which SslStream refuses), are followed but not copied.
     /// </summary>
     private sealed class RecordTap
     {
         private readonly byte[] _header = new byte[Tls13RecordProtection.HeaderLength];
         private int _headerCount;
+
+        /// <summary>Bytes of the current record's body still to come; -1 while its header is read.</summary>
+        private int _bodyLeft = -1;
         private byte[]? _record;
-        private int _recordCount;
 
         public byte[]? Last { get; private set; }
 
         /// <summary>Bytes up to the end of the current record (its header first).</summary>
-        public int LeftInRecord => _record is null ? Tls13RecordProtection.HeaderLength - _headerCount : _record.Length - _recordCount;
+        public int LeftInRecord => _bodyLeft < 0 ? Tls13RecordProtection.HeaderLength - _headerCount : _bodyLeft;
 
         public void Feed(ReadOnlySpan<byte> bytes)
         {
-            while (!bytes.IsEmpty)
+            while (!bytes.IsEmpty || _bodyLeft == 0)
             {
                 int n = Math.Min(bytes.Length, LeftInRecord);
-                if (_record is null)
+                if (_bodyLeft < 0)
                 {
                     bytes[..n].CopyTo(_header.AsSpan(_headerCount));
                     _headerCount += n;
                     if (_headerCount == _header.Length)
                     {
-                        Tls13RecordProtection.TryReadHeader(_header, out _, out int bodyLength);
-                        _record = new byte[_header.Length + bodyLength];
-                        _header.CopyTo(_record, 0);
-                        _recordCount = _header.Length;
+                        Tls13RecordProtection.TryReadHeader(_header, out var type, out int bodyLength);
+                        _bodyLeft = bodyLength;
                         _headerCount = 0;
+                        if (type == TlsContentType.ApplicationData && bodyLength <= Tls13RecordProtection.MaxCiphertextLength)
+                        {
+                            _record = new byte[_header.Length + bodyLength];
+                            _header.CopyTo(_record, 0);
+                        }
                     }
                 }
                 else
                 {
-                    bytes[..n].CopyTo(_record.AsSpan(_recordCount));
-                    _recordCount += n;
-                }
-
-                if (_record is not null && _recordCount == _record.Length)
-                {
-                    if (_record[0] == (byte)TlsContentType.ApplicationData)
+                    if (_record is not null)
                     {
-                        Last = _record;
+                        bytes[..n].CopyTo(_record.AsSpan(_record.Length - _bodyLeft));
                     }
 
-                    _record = null;
+                    _bodyLeft -= n;
+                    if (_bodyLeft == 0)
+                    {
+                        Last = _record ?? Last;
+                        _record = null;
+                        _bodyLeft = -1;
+                    }
                 }
 
                 bytes = bytes[n..];

@@ -118,4 +118,22 @@ public sealed class CoalescingStreamTests
         stream.StopTapping();
         Assert.Null(stream.LastRecordRead);
     }
+
+    [Fact]
+    public async Task WriteAsync_WhileTapping_AnOverlongRecordIsFollowedButNotKept()
+    {
+        byte[] data = [23, 3, 3, 0, 1, 9];
+        byte[] overlong = [23, 3, 3, 0xFF, 0xFF, .. new byte[0xFFFF]];
+        byte[] empty = [21, 3, 3, 0, 0];
+        using var stream = new CoalescingStream(new RecordingStream());
+
+        await stream.WriteAsync(data);
+        await stream.WriteAsync(overlong);
+        await stream.WriteAsync(empty);
+        await stream.WriteAsync(data.AsMemory(0, 2));
+        Assert.Equal(data, stream.LastRecordWritten);
+        await stream.WriteAsync(new byte[] { 3, 0, 1, 8 });
+
+        Assert.Equal([23, 3, 3, 0, 1, 8], stream.LastRecordWritten);
+    }
 }
