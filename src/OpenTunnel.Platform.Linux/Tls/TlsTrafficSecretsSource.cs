@@ -15,8 +15,9 @@ namespace OpenTunnel.Platform.Linux.Tls;
 /// <c>SSL_CTX</c> per server certificate for all connections, so <see cref="Watch"/> installs the
 /// callback on it after a handshake, and every later handshake with that certificate hands its
 /// secrets over (the first one's came too early). The secrets wait here, by the connection's
-/// <c>SSL*</c> and client random, until <see cref="Take"/> or <see cref="Forget"/>; entries of
-/// connections that never got that far are dropped after a minute.
+/// <c>SSL*</c> and client random, until <see cref="Take"/> or <see cref="Forget"/>; should
+/// entries of connections that never got that far pile up (more than 1,024 waiting), those older
+/// than a minute are dropped.
 /// </summary>
 public static unsafe partial class TlsTrafficSecretsSource
 {
