@@ -12,11 +12,10 @@ using OpenTunnel.Gateway.Metrics;
 using OpenTunnel.Gateway.Sessions;
 using OpenTunnel.Gateway.SignIn;
 using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Platform.Linux.Crypto;
 using OpenTunnel.Platform.Linux.Net;
 using OpenTunnel.Platform.Linux.Tls;
-using OpenTunnel.Platform.Linux.Crypto;
 using OpenTunnel.Protocol.Auth;
-using OpenTunnel.Protocol.Dtls;
 using OpenTunnel.Protocol.Http;
 using OpenTunnel.Protocol.Tunnel;
 
@@ -41,9 +40,6 @@ internal sealed class ClientConnection
 
     /// <summary>Set once the warning that OpenSSL keeps idle buffers has been logged.</summary>
     private static int s_tlsBuffersWarned;
-
-    /// <summary>AES-GCM for the TLS records the gateway seals itself: OpenSSL's, called directly, where it loads.</summary>
-    private static readonly RecordCipherFactory s_recordCiphers = OpenSslAesGcm.Factory ?? DotNetRecordCipher.Create;
 
     private readonly IRunningConfiguration _configuration;
     private readonly SignInService _signIn;
@@ -516,7 +512,7 @@ internal sealed class ClientConnection
     /// </summary>
     private void TakeOverRecords(SslStream ssl, CoalescingStream transport, CstpConnection connection, long sessionId)
     {
-        var records = TlsRecordStream.TryTakeOver(ssl, transport, s_recordCiphers, out string? why);
+        var records = TlsRecordStream.TryTakeOver(ssl, transport, OpenSslAesGcm.Factory, out string? why);
         transport.StopTapping();
         if (records is not null)
         {

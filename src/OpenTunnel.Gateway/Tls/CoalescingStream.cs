@@ -8,7 +8,7 @@ namespace OpenTunnel.Gateway.Tls;
 /// answer), the TLS records of consecutive frames collect in one buffer and go to the socket in
 /// one send when the session's queue runs empty (<see cref="FlushAsync(CancellationToken)"/>) or
 /// the buffer is full. Each frame is still its own TLS record, as openconnect requires; only
-/// the system calls are shared. While <see cref="Tapping"/> is on (the handshake and the sign-in)
+/// the system calls are shared. Until <see cref="StopTapping"/> (the handshake and the sign-in)
 /// reads stop at the end of each TLS record, so that SslStream never holds bytes of a record it
 /// has not decrypted, and the last application-data record each way is kept: a connection can
 /// then leave SslStream for <see cref="TlsRecordStream"/> after its CONNECT, which learns from them
@@ -36,7 +36,7 @@ internal sealed class CoalescingStream : Stream
         _writeTap = new RecordTap();
     }
 
-    /// <summary>Ends <see cref="Tapping"/>: reads pass straight through from now on.</summary>
+    /// <summary>Ends the tapping of the handshake and the sign-in: reads pass straight through from now on.</summary>
     public void StopTapping()
     {
         _readTap = null;
@@ -54,17 +54,10 @@ internal sealed class CoalescingStream : Stream
     /// </summary>
     public bool SingleWriter { get; set; }
 
-    /// <summary>
-    /// Reads stop at record ends and the last application-data record each way is kept
-    /// (<see cref="LastRecordRead"/>, <see cref="LastRecordWritten"/>); on from the start, off
-    /// for good at <see cref="StopTapping"/>.
-    /// </summary>
-    public bool Tapping => _readTap is not null;
-
-    /// <summary>The last whole application-data record read while <see cref="Tapping"/>; null if none.</summary>
+    /// <summary>The last whole application-data record read before <see cref="StopTapping"/>; null if none.</summary>
     public byte[]? LastRecordRead => _readTap?.Last;
 
-    /// <summary>The last whole application-data record written while <see cref="Tapping"/>; null if none.</summary>
+    /// <summary>The last whole application-data record written before <see cref="StopTapping"/>; null if none.</summary>
     public byte[]? LastRecordWritten => _writeTap?.Last;
 
     /// <summary>Whether collected records hold a buffer now; none once they are sent.</summary>

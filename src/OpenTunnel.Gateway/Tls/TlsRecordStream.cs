@@ -57,9 +57,11 @@ internal sealed class TlsRecordStream : Stream
     /// Takes <paramref name="tls"/>'s connection over, which must be idle (no read or write running, all
     /// it decrypted read), right after the CONNECT answer: null, with SslStream left as it was, when
     /// it is not TLS 1.3 with AES-GCM, its secrets are not known, or the last records each way do
-    /// not open under them; <paramref name="why"/> then says which.
+    /// not open under them; <paramref name="why"/> then says which. <paramref name="ciphers"/> makes
+    /// the AES-GCM of each key (null: .NET's). Once taken over, the stream is the transport's only
+    /// writer (<see cref="CoalescingStream.SingleWriter"/>).
     /// </summary>
-    public static TlsRecordStream? TryTakeOver(SslStream tls, CoalescingStream transport, RecordCipherFactory cipherFactory, out string? why)
+    public static TlsRecordStream? TryTakeOver(SslStream tls, CoalescingStream transport, RecordCipherFactory? ciphers, out string? why)
     {
         ArgumentNullException.ThrowIfNull(tls);
         ArgumentNullException.ThrowIfNull(transport);
@@ -77,8 +79,8 @@ internal sealed class TlsRecordStream : Stream
         }
 
         var suite = (Tls13CipherSuite)secrets.CipherSuite;
-        var read = Tls13RecordProtection.Create(cipherFactory, suite, secrets.ClientSecret);
-        var write = Tls13RecordProtection.Create(cipherFactory, suite, secrets.ServerSecret);
+        var read = Tls13RecordProtection.Create(suite, secrets.ClientSecret, ciphers);
+        var write = Tls13RecordProtection.Create(suite, secrets.ServerSecret, ciphers);
         Array.Clear(secrets.ClientSecret);
         Array.Clear(secrets.ServerSecret);
         if (read.FindSequence(lastRead, MaxSequenceSearched) is null || write.FindSequence(lastWritten, MaxSequenceSearched) is null)

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using OpenTunnel.Protocol.Dtls;
 
 namespace OpenTunnel.Platform.Linux.Crypto;
@@ -127,7 +128,7 @@ public sealed unsafe partial class OpenSslAesGcm : IRecordCipher
     {
         if (_key is { } key)
         {
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(key);
+            CryptographicOperations.ZeroMemory(key);
             _key = null;
         }
     }

@@ -84,9 +84,6 @@ public static unsafe partial class TlsTrafficSecretsSource
         }
     }
 
-    /// <summary>How many connections' secrets wait (for tests).</summary>
-    internal static int Count => s_entries.Count;
-
     /// <summary>OpenSSL's key-log callback: one NSS key-log line (label, client random, secret in hex) per secret.</summary>
     [UnmanagedCallersOnly]
     private static void OnKeyLog(nint ssl, byte* line)

@@ -82,12 +82,12 @@ public sealed class Tls13RecordProtection : IDisposable
     public static bool Supports(ushort suite) => suite is (ushort)Tls13CipherSuite.Aes128GcmSha256 or (ushort)Tls13CipherSuite.Aes256GcmSha384;
 
     /// <summary>The record layer of one direction from its application traffic secret.</summary>
+    /// <param name="suite">The connection's cipher suite.</param>
+    /// <param name="trafficSecret">The direction's application traffic secret.</param>
+    /// <param name="ciphers">Makes the AES-GCM of each key (default <see cref="DotNetRecordCipher.Create"/>).</param>
     /// <exception cref="ArgumentException">The secret's length does not fit the suite's hash.</exception>
-    public static Tls13RecordProtection Create(RecordCipherFactory cipherFactory, Tls13CipherSuite suite, ReadOnlySpan<byte> trafficSecret)
-    {
-        ArgumentNullException.ThrowIfNull(cipherFactory);
-        return new Tls13RecordProtection(cipherFactory, suite, trafficSecret);
-    }
+    public static Tls13RecordProtection Create(Tls13CipherSuite suite, ReadOnlySpan<byte> trafficSecret, RecordCipherFactory? ciphers = null) =>
+        new(ciphers ?? DotNetRecordCipher.Create, suite, trafficSecret);
 
     /// <summary>Reads a record header: its type and the length of its body. False when fewer than five bytes are there.</summary>
     public static bool TryReadHeader(ReadOnlySpan<byte> bytes, out TlsContentType type, out int bodyLength)
@@ -205,7 +205,7 @@ public sealed class Tls13RecordProtection : IDisposable
     }
 
     /// <summary>HKDF-Expand-Label (RFC 8446 §7.1) with an empty context.</summary>
-    public static byte[] ExpandLabel(HashAlgorithmName hash, ReadOnlySpan<byte> secret, string label, int length)
+    private static byte[] ExpandLabel(HashAlgorithmName hash, ReadOnlySpan<byte> secret, string label, int length)
     {
         int labelLength = Encoding.ASCII.GetByteCount(label) + 6;
         byte[] info = new byte[2 + 1 + labelLength + 1];

@@ -21,7 +21,7 @@ namespace OpenTunnel.Gateway.Tests.Tls;
 public sealed class TlsRecordStreamTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
-    private static readonly RecordCipherFactory Ciphers = OpenSslAesGcm.Factory ?? DotNetRecordCipher.Create;
+    private static readonly RecordCipherFactory? Ciphers = OpenSslAesGcm.Factory;
 
     [Fact]
     public async Task TryTakeOver_FirstConnectionWithACertificate_StaysWithSslStream_AndSaysWhy()
@@ -146,7 +146,7 @@ public sealed class TlsRecordStreamTests
         Assert.Equal(content[600..], await ReadExactlyAsync(taken, 400));
     }
 
-    private static Tls13RecordProtection Protection(byte[] secret) => Tls13RecordProtection.Create(DotNetRecordCipher.Create, Tls13CipherSuite.Aes256GcmSha384, secret);
+    private static Tls13RecordProtection Protection(byte[] secret) => Tls13RecordProtection.Create(Tls13CipherSuite.Aes256GcmSha384, secret);
 
     private static byte[] Seal(Tls13RecordProtection protection, TlsContentType type, byte[] content)
     {

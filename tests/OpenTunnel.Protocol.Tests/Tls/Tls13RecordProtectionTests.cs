@@ -1,5 +1,4 @@
 using System.Text;
-using OpenTunnel.Protocol.Dtls;
 using OpenTunnel.Protocol.Tls;
 
 namespace OpenTunnel.Protocol.Tests.Tls;
@@ -15,8 +14,8 @@ public sealed class Tls13RecordProtectionTests
     public void Seal_ThenOpenUnderTheSameSecret_GivesTheContentAndItsType(Tls13CipherSuite suite, int secretLength)
     {
         byte[] secret = Secret384[..secretLength];
-        using var sender = Tls13RecordProtection.Create(DotNetRecordCipher.Create, suite, secret);
-        using var receiver = Tls13RecordProtection.Create(DotNetRecordCipher.Create, suite, secret);
+        using var sender = Tls13RecordProtection.Create(suite, secret);
+        using var receiver = Tls13RecordProtection.Create(suite, secret);
         byte[] content = Encoding.ASCII.GetBytes("STF\x01 one frame");
         byte[] record = new byte[content.Length + Tls13RecordProtection.Overhead];
 
@@ -101,7 +100,7 @@ public sealed class Tls13RecordProtectionTests
     public void FindSequence_BeyondTheLimitOrOtherKeys_FindsNothing()
     {
         using var sender = Create();
-        using var other = Tls13RecordProtection.Create(DotNetRecordCipher.Create, Tls13CipherSuite.Aes256GcmSha384, new byte[48]);
+        using var other = Tls13RecordProtection.Create(Tls13CipherSuite.Aes256GcmSha384, new byte[48]);
         for (int i = 0; i < 3; i++)
         {
             Seal(sender, TlsContentType.ApplicationData, [1]);
@@ -134,7 +133,7 @@ public sealed class Tls13RecordProtectionTests
     [Fact]
     public void Create_SecretOfTheWrongLength_IsRefused()
     {
-        var e = Assert.Throws<ArgumentException>(() => Tls13RecordProtection.Create(DotNetRecordCipher.Create, Tls13CipherSuite.Aes128GcmSha256, Secret384));
+        var e = Assert.Throws<ArgumentException>(() => Tls13RecordProtection.Create(Tls13CipherSuite.Aes128GcmSha256, Secret384));
         Assert.Contains("32 bytes", e.Message, StringComparison.Ordinal);
     }
 
@@ -146,7 +145,7 @@ public sealed class Tls13RecordProtectionTests
     public void Supports_OnlyTheAesGcmSuites(int suite, bool supported) =>
         Assert.Equal(supported, Tls13RecordProtection.Supports((ushort)suite));
 
-    private static Tls13RecordProtection Create() => Tls13RecordProtection.Create(DotNetRecordCipher.Create, Tls13CipherSuite.Aes256GcmSha384, Secret384);
+    private static Tls13RecordProtection Create() => Tls13RecordProtection.Create(Tls13CipherSuite.Aes256GcmSha384, Secret384);
 
     private static byte[] Seal(Tls13RecordProtection protection, TlsContentType type, byte[] content)
     {
