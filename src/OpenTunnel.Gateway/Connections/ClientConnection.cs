@@ -60,7 +60,7 @@ internal sealed class ClientConnection
     private bool _redirected;
 
     /// <summary>
-    /// <paramref name="path"/> gives the path MTU the TCP connection found (<see cref="TcpPathMtu"/>)
+    /// <paramref name="path"/> gives the path MTU the TCP connection found (<see cref="TcpInfo.PathMtu"/>)
     /// and its round trip; <paramref name="preAuth"/> is the connection's
     /// pre-authentication slot (<see cref="PreAuthGate"/>), which it gives back when it signs in,
     /// presents a valid cookie or ends.
@@ -100,7 +100,7 @@ internal sealed class ClientConnection
         }
 
         socket.NoDelay = true;
-        var connection = create(client, new TcpPath(() => TcpPathMtu(socket, client.AddressFamily), () => TcpRoundTrip.Microseconds(socket), () => TcpRoundTrip.LeastMicroseconds(socket)), preAuth);
+        var connection = create(client, new TcpPath(() => TcpInfo.PathMtu(socket), () => TcpInfo.RoundTripMicroseconds(socket), () => TcpInfo.LeastRoundTripMicroseconds(socket)), preAuth);
         return connection.RunAsync(new CoalescingStream(new NetworkStream(socket, ownsSocket: true)), stopping);
     }
 
@@ -522,33 +522,6 @@ internal sealed class ClientConnection
         {
             GatewayLog.TlsRecordsKept(_logger, sessionId, why!);
         }
-    }
-
-    /// <summary>
-    /// The path MTU the TCP connection has found: the MSS plus the IP and TCP headers (ocserv
-    /// reads TCP_MAXSEG the same way). Null when the socket does not say.
-    /// </summary>
-    public static int? TcpPathMtu(Socket socket, AddressFamily family)
-    {
-        ArgumentNullException.ThrowIfNull(socket);
-        const int IPPROTO_TCP = 6;
-        const int TCP_MAXSEG = 2;
-        Span<byte> value = stackalloc byte[4];
-        try
-        {
-            if (socket.GetRawSocketOption(IPPROTO_TCP, TCP_MAXSEG, value) != 4)
-            {
-                return null;
-            }
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            return null;
-        }
-
-        int mss = BitConverter.ToInt32(value);
-        int headers = family == AddressFamily.InterNetworkV6 ? 60 : 40;
-        return mss > 0 ? mss + headers : null;
     }
 
     private static async Task WriteAsync(SslStream ssl, HttpResponse response, CancellationToken cancellationToken)
