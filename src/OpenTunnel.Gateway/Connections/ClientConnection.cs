@@ -113,10 +113,14 @@ internal sealed class ClientConnection
     public async Task RunAsync(CoalescingStream transport, CancellationToken stopping)
     {
         ArgumentNullException.ThrowIfNull(transport);
+        await using var connectionTransport = transport;
         using var preAuth = _preAuth;
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(_configuration.Current.Options.Limits.PreAuthTimeoutSeconds), _time);
         using var phase = CancellationTokenSource.CreateLinkedTokenSource(stopping, deadline.Token, preAuth.Evicted);
-        await using var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
+
+        // The transport outlives SslStream: a connection whose records the gateway takes over at its
+        // CONNECT lets SslStream and its OpenSSL state go at once (TakeOverRecords).
+        var ssl = new SslStream(transport, leaveInnerStreamOpen: true);
         try
         {
             await RunTlsAsync(ssl, transport, stopping, preAuth, deadline, phase.Token);
@@ -124,6 +128,7 @@ internal sealed class ClientConnection
         finally
         {
             TlsTrafficSecretsSource.Forget(ssl);
+            await ssl.DisposeAsync();
         }
     }
 
@@ -517,6 +522,10 @@ internal sealed class ClientConnection
         if (records is not null)
         {
             connection.UseStream(records);
+
+            // Only the keys were needed: SslStream's OpenSSL connection (a few KB an idle session
+            // kept until its end) goes now; the transport stays open (RunAsync closes it).
+            ssl.Dispose();
         }
         else
         {

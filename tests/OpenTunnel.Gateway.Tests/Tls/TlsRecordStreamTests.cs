@@ -63,6 +63,31 @@ public sealed class TlsRecordStreamTests
     }
 
     [Fact]
+    public async Task TryTakeOver_SslStreamDisposedRightAfter_BothDirectionsCarryOn()
+    {
+        // The gateway lets SslStream's OpenSSL connection go once the records are taken over:
+        // its disposal must neither close the transport nor put anything on it.
+        var certificate = NewCertificate();
+        await (await SignedInPairAsync(certificate)).DisposeAsync();
+        await using var pair = await SignedInPairAsync(certificate, leaveTransportOpen: true);
+
+        var records = TlsRecordStream.TryTakeOver(pair.Server, pair.Transport, Ciphers, out string? why);
+        Assert.True(records is not null, why);
+        pair.Transport.StopTapping();
+        await pair.Server.DisposeAsync();
+        await using var taken = records;
+
+        byte[] upload = RandomNumberGenerator.GetBytes(20_000);
+        await pair.Client.WriteAsync(upload);
+        await pair.Client.FlushAsync();
+        Assert.Equal(upload, await ReadExactlyAsync(taken, upload.Length));
+        byte[] download = RandomNumberGenerator.GetBytes(20_000);
+        await taken.WriteAsync(download);
+        await taken.FlushAsync();
+        Assert.Equal(download, await ReadExactlyAsync(pair.Client, download.Length));
+    }
+
+    [Fact]
     public async Task ReadAsync_TheClientClosesWithCloseNotify_TheStreamEnds()
     {
         var certificate = NewCertificate();
@@ -184,11 +209,11 @@ public sealed class TlsRecordStreamTests
     }
 
     /// <summary>A handshake and one request and answer each way through SslStream, as a sign-in leaves a connection.</summary>
-    private static async Task<Pair> SignedInPairAsync(SslStreamCertificateContext certificate, SslProtocols clientProtocols = SslProtocols.None)
+    private static async Task<Pair> SignedInPairAsync(SslStreamCertificateContext certificate, SslProtocols clientProtocols = SslProtocols.None, bool leaveTransportOpen = false)
     {
         var (clientEnd, serverEnd) = InMemoryDuplexStream.CreatePair();
         var transport = new CoalescingStream(serverEnd);
-        var server = new SslStream(transport, leaveInnerStreamOpen: false);
+        var server = new SslStream(transport, leaveTransportOpen);
         var client = new SslStream(clientEnd, leaveInnerStreamOpen: false, (_, _, _, _) => true);
         using var timeout = new CancellationTokenSource(Patience);
         await Task.WhenAll(
