@@ -15,6 +15,11 @@ namespace OpenTunnel.Platform.Linux.Packets;
 /// and the first segment's size (a shorter one, or one with PSH, ends the run). IPv4 without
 /// options or fragments, IPv6 with TCP right after its header; at most 64 KB. Not thread-safe:
 /// one per writer. Its buffer is rented while it holds something and returned by <see cref="Clear"/>.
+/// It also holds a bare acknowledgement (ACK the only flag, no data, no SACK blocks), which the
+/// next one of the same flow replaces when it acknowledges more (RFC 3449's ACK filtering, as
+/// CAKE's ack-filter does): a cumulative acknowledgement says all the one before it said. A
+/// duplicate (the same number, which signals a loss), one carrying SACK blocks, a window update
+/// with the same number or one of another flow is never dropped.
 /// </summary>
 public sealed class TcpCoalescer
 {
@@ -28,6 +33,7 @@ public sealed class TcpCoalescer
     private uint _nextSequence;
     private ushort _nextIdentification;
     private bool _ended;
+    private bool _bareAck;
 
     /// <summary>How many segments it holds (0: none).</summary>
     public int Count { get; private set; }
@@ -44,6 +50,13 @@ public sealed class TcpCoalescer
             throw new InvalidOperationException("The coalescer holds a run already: finish and clear it first.");
         }
 
+        if (IsBareAck(packet, out _))
+        {
+            Hold(packet);
+            _bareAck = true;
+            return true;
+        }
+
         if (!TryParse(packet, out bool v4, out int headerLength, out byte flags) || (flags & TcpHeader.FlagPsh) != 0)
         {
             return false;
@@ -58,6 +71,7 @@ public sealed class TcpCoalescer
         _nextSequence = Sequence(packet, _ipLength) + (uint)_segmentSize;
         _nextIdentification = v4 ? (ushort)(BinaryPrimitives.ReadUInt16BigEndian(packet[4..]) + 1) : (ushort)0;
         _ended = false;
+        _bareAck = false;
         Count = 1;
         return true;
     }
@@ -65,6 +79,11 @@ public sealed class TcpCoalescer
     /// <summary>Adds <paramref name="packet"/> to the held run; false when it cannot join it (nothing changes).</summary>
     public bool TryAppend(ReadOnlySpan<byte> packet)
     {
+        if (_bareAck)
+        {
+            return TryReplaceAck(packet);
+        }
+
         if (Count == 0 || _ended || !TryParse(packet, out bool v4, out int headerLength, out byte flags))
         {
             return false;
@@ -152,11 +171,80 @@ public sealed class TcpCoalescer
     public void Clear()
     {
         Count = 0;
+        _bareAck = false;
         if (_buffer is { } buffer)
         {
             _buffer = null;
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>The held bare acknowledgement gives way to <paramref name="packet"/> when that is a bare acknowledgement of the same flow that acknowledges more.</summary>
+    private bool TryReplaceAck(ReadOnlySpan<byte> packet)
+    {
+        var held = _buffer.AsSpan(0, _length);
+        if (!IsBareAck(packet, out bool v4) || v4 != (_ipLength == IpPacket.Ipv4MinHeaderLength) || packet.Length != _length || !SameFlow(held, packet, v4)
+            || !packet.Slice(_ipLength, 4).SequenceEqual(held.Slice(_ipLength, 4))
+            || (int)(Acknowledgement(packet, _ipLength) - Acknowledgement(held, _ipLength)) <= 0)
+        {
+            return false;
+        }
+
+        packet.CopyTo(_buffer);
+        return true;
+    }
+
+    private void Hold(ReadOnlySpan<byte> packet)
+    {
+        _buffer ??= ArrayPool<byte>.Shared.Rent(MaxLength);
+        packet.CopyTo(_buffer);
+        _length = packet.Length;
+        _ipLength = IpPacket.Version(packet) == 4 ? IpPacket.Ipv4MinHeaderLength : IpPacket.Ipv6HeaderLength;
+        _headerLength = packet.Length;
+        _segmentSize = 0;
+        _ended = true;
+        Count = 1;
+    }
+
+    /// <summary>A TCP segment with ACK as its only flag, no data and no SACK option, in a packet of the shapes this joins.</summary>
+    private static bool IsBareAck(ReadOnlySpan<byte> packet, out bool v4)
+    {
+        v4 = IpPacket.Version(packet) == 4;
+        int ipLength = v4 ? IpPacket.Ipv4MinHeaderLength : IpPacket.Ipv6HeaderLength;
+        bool shaped = v4
+            ? packet.Length >= ipLength + TcpHeader.MinLength && (packet[0] & 0x0F) == 5 && packet[9] == TcpHeader.Protocol
+                && !IpPacket.IsIpv4Fragment(packet) && BinaryPrimitives.ReadUInt16BigEndian(packet[2..]) == packet.Length
+            : IpPacket.Version(packet) == 6 && packet.Length >= ipLength + TcpHeader.MinLength && packet[6] == TcpHeader.Protocol
+                && BinaryPrimitives.ReadUInt16BigEndian(packet[4..]) + ipLength == packet.Length;
+        if (!shaped || packet[ipLength + 13] != TcpHeader.FlagAck || ipLength + (packet[ipLength + 12] >> 4) * 4 != packet.Length)
+        {
+            return false;
+        }
+
+        var options = packet[(ipLength + TcpHeader.MinLength)..];
+        for (int i = 0; i < options.Length;)
+        {
+            switch (options[i])
+            {
+                case 0: // end of the options
+                    return true;
+                case 1: // no-operation
+                    i++;
+                    continue;
+                case 5: // SACK blocks: what the sender learns from them must reach it
+                    return false;
+                default:
+                    if (i + 1 >= options.Length || options[i + 1] < 2)
+                    {
+                        return false;
+                    }
+
+                    i += options[i + 1];
+                    continue;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>A TCP segment with data, ACK set and no flag but PSH, in a packet of the shapes this joins.</summary>
@@ -206,4 +294,6 @@ public sealed class TcpCoalescer
             : held[..4].SequenceEqual(packet[..4]) && held[7] == packet[7] && held[8..40].SequenceEqual(packet[8..40]);
 
     private static uint Sequence(ReadOnlySpan<byte> packet, int ipLength) => BinaryPrimitives.ReadUInt32BigEndian(packet[(ipLength + 4)..]);
+
+    private static uint Acknowledgement(ReadOnlySpan<byte> packet, int ipLength) => BinaryPrimitives.ReadUInt32BigEndian(packet[(ipLength + 8)..]);
 }

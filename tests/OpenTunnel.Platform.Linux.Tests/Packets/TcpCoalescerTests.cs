@@ -123,11 +123,61 @@ public sealed class TcpCoalescerTests
 
         Assert.False(coalescer.TryStart(udp));
         Assert.False(coalescer.TryStart(fragment));
-        Assert.False(coalescer.TryStart(Build(4, [], 1, Ack, 1)));
         Assert.False(coalescer.TryStart(Build(4, new byte[10], 1, Syn, 1)));
         Assert.False(coalescer.TryStart(Build(4, new byte[10], 1, Ack | Psh, 1)));
         Assert.False(coalescer.TryStart([0x45, 0, 0]));
         Assert.Equal(0, coalescer.Count);
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(6)]
+    public void TryAppend_BareAckOfTheSameFlowAcknowledgingMore_ReplacesTheHeldOne(int version)
+    {
+        var coalescer = new TcpCoalescer();
+        Assert.True(coalescer.TryStart(BareAck(version, 0xFFFF_F000)));
+
+        byte[] newer = BareAck(version, 0x0000_0100, identification: 8, window: 1000); // across the wrap
+        Assert.True(coalescer.TryAppend(newer));
+        Assert.True(coalescer.TryAppend(BareAck(version, 0x0000_0200, identification: 9)));
+
+        Assert.Equal(1, coalescer.Count);
+        Assert.Equal(BareAck(version, 0x0000_0200, identification: 9), coalescer.Finish(out var header).ToArray());
+        Assert.Equal(default, header);
+    }
+
+    public static TheoryData<string, byte[]> AcksThatStay => new()
+    {
+        { "a duplicate (the same number)", BareAck(4, 5000, identification: 8) },
+        { "an older one", BareAck(4, 4000, identification: 8) },
+        { "a window update with the same number", BareAck(4, 5000, identification: 8, window: 1000) },
+        { "SACK blocks", BareAck(4, 6000, identification: 8, options: [1, 1, 5, 10, 0, 0, 0x20, 0, 0, 0, 0x30, 0]) },
+        { "another flow", With(BareAck(4, 6000, identification: 8), 20 + 1, 0x55) },
+        { "data", Build(4, new byte[100], 1000, Ack, 8, Timestamps, acknowledgement: 6000, fromClient: true) },
+        { "a FIN", Build(4, [], 1000, Ack | Fin, 8, Timestamps, acknowledgement: 6000, fromClient: true) },
+        { "an IPv6 one", BareAck(6, 6000, identification: 8) },
+    };
+
+    [Theory]
+    [MemberData(nameof(AcksThatStay))]
+    public void TryAppend_HeldBareAck_WhatDoesNotSupersedeIt_Refused(string what, byte[] next)
+    {
+        byte[] first = BareAck(4, 5000);
+        var coalescer = new TcpCoalescer();
+        Assert.True(coalescer.TryStart(first));
+
+        Assert.False(coalescer.TryAppend(next), what);
+        Assert.Equal(first, coalescer.Finish(out _).ToArray());
+    }
+
+    [Fact]
+    public void TryStartAndTryAppend_BareAcksAndDataRuns_NeitherJoinsTheOther()
+    {
+        var coalescer = new TcpCoalescer();
+        Assert.False(coalescer.TryStart(BareAck(4, 5000, options: [1, 1, 5, 10, 0, 0, 0x20, 0, 0, 0, 0x30, 0])));
+        Assert.True(coalescer.TryStart(Build(4, new byte[Size], 1000, Ack, 7, Timestamps)));
+        Assert.False(coalescer.TryAppend(BareAck(4, 5000, identification: 8)));
+        Assert.Equal(1, coalescer.Count);
     }
 
     [Fact]
@@ -144,6 +194,10 @@ public sealed class TcpCoalescerTests
         Assert.False(coalescer.TryAppend(Build(4, new byte[size], (uint)(4 * size), Ack, 4)));
         Assert.Equal(40 + 4 * size, coalescer.Finish(out _).Length);
     }
+
+    // A client's bare acknowledgement of acknowledgement bytes, with Linux's timestamps unless other options are given.
+    private static byte[] BareAck(int version, uint acknowledgement, ushort identification = 7, ushort window = 500, byte[]? options = null) =>
+        Build(version, [], 1000, Ack, identification, options ?? Timestamps, window, fromClient: true, acknowledgement: acknowledgement);
 
     // count segments of one flow, the last with lastPayload bytes and lastFlags; payload bytes differ.
     private static List<byte[]> Run(int version, int count, int lastPayload, byte lastFlags)

@@ -22,7 +22,7 @@ internal static class TcpSegments
 
     // A TCP segment with valid checksums, from the peer (198.18.2.10 / 2001:db8:2::10, port 5201) to the client
     // (198.18.128.2 / 2001:db8:80::2, port 40000), or the other way with fromClient.
-    public static byte[] Build(int version, byte[] payload, uint sequence, byte flags, ushort identification, byte[]? options = null, ushort window = 65535, bool fromClient = false)
+    public static byte[] Build(int version, byte[] payload, uint sequence, byte flags, ushort identification, byte[]? options = null, ushort window = 65535, bool fromClient = false, uint acknowledgement = 0)
     {
         options ??= [];
         int ipLength = version == 4 ? 20 : 40;
@@ -54,6 +54,7 @@ internal static class TcpSegments
         BinaryPrimitives.WriteUInt16BigEndian(tcp, fromClient ? ClientPort : PeerPort);
         BinaryPrimitives.WriteUInt16BigEndian(tcp[2..], fromClient ? PeerPort : ClientPort);
         BinaryPrimitives.WriteUInt32BigEndian(tcp[4..], sequence);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp[8..], acknowledgement);
         tcp[12] = (byte)(tcpLength / 4 << 4);
         tcp[13] = flags;
         BinaryPrimitives.WriteUInt16BigEndian(tcp[14..], window);
