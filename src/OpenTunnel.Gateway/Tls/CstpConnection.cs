@@ -96,7 +96,11 @@ public sealed class CstpConnection
     /// <summary>Why the gateway closed the link (<see cref="Close"/>); null while it has not.</summary>
     public string? CloseReason => Volatile.Read(ref _closeReason);
 
-    /// <summary>Ends the link now (the session may live on for a reconnect).</summary>
+    /// <summary>
+    /// Ends the link now: its reads and writes stop (the session may live on for a reconnect). The
+    /// socket closes with the stream of a connection taken over at its CONNECT, otherwise as the
+    /// connection's run returns (SslStream leaves it open: ClientConnection.RunAsync).
+    /// </summary>
     public void Close(string reason)
     {
         Interlocked.CompareExchange(ref _closeReason, reason, null);

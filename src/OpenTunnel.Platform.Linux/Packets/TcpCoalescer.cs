@@ -50,14 +50,14 @@ public sealed class TcpCoalescer
             throw new InvalidOperationException("The coalescer holds a run already: finish and clear it first.");
         }
 
-        if (IsBareAck(packet, out _))
+        if (!TryParse(packet, out bool v4, out int headerLength, out byte flags) || flags != TcpHeader.FlagAck)
         {
-            Hold(packet);
-            _bareAck = true;
-            return true;
+            return false;
         }
 
-        if (!TryParse(packet, out bool v4, out int headerLength, out byte flags) || (flags & TcpHeader.FlagPsh) != 0)
+        int ipLength = v4 ? IpPacket.Ipv4MinHeaderLength : IpPacket.Ipv6HeaderLength;
+        bool bareAck = packet.Length == headerLength;
+        if (bareAck && HasSack(packet, ipLength, headerLength))
         {
             return false;
         }
@@ -65,13 +65,13 @@ public sealed class TcpCoalescer
         _buffer ??= ArrayPool<byte>.Shared.Rent(MaxLength);
         packet.CopyTo(_buffer);
         _length = packet.Length;
-        _ipLength = v4 ? IpPacket.Ipv4MinHeaderLength : IpPacket.Ipv6HeaderLength;
+        _ipLength = ipLength;
         _headerLength = headerLength;
         _segmentSize = packet.Length - headerLength;
         _nextSequence = Sequence(packet, _ipLength) + (uint)_segmentSize;
         _nextIdentification = v4 ? (ushort)(BinaryPrimitives.ReadUInt16BigEndian(packet[4..]) + 1) : (ushort)0;
-        _ended = false;
-        _bareAck = false;
+        _ended = bareAck;
+        _bareAck = bareAck;
         Count = 1;
         return true;
     }
@@ -91,7 +91,7 @@ public sealed class TcpCoalescer
 
         var held = _buffer.AsSpan(0, _length);
         int payload = packet.Length - headerLength;
-        if (headerLength != _headerLength || payload > _segmentSize || _length + payload > MaxLength || !SameFlow(held, packet, v4))
+        if (payload == 0 || headerLength != _headerLength || payload > _segmentSize || _length + payload > MaxLength || !SameFlow(held, packet, v4))
         {
             return false;
         }
@@ -183,9 +183,12 @@ public sealed class TcpCoalescer
     private bool TryReplaceAck(ReadOnlySpan<byte> packet)
     {
         var held = _buffer.AsSpan(0, _length);
-        if (!IsBareAck(packet, out bool v4) || v4 != (_ipLength == IpPacket.Ipv4MinHeaderLength) || packet.Length != _length || !SameFlow(held, packet, v4)
+        if (!TryParse(packet, out bool v4, out int headerLength, out byte flags)
+            || flags != TcpHeader.FlagAck || headerLength != packet.Length || packet.Length != _length
+            || v4 != (_ipLength == IpPacket.Ipv4MinHeaderLength) || !SameFlow(held, packet, v4)
             || !packet.Slice(_ipLength, 4).SequenceEqual(held.Slice(_ipLength, 4))
-            || (int)(Acknowledgement(packet, _ipLength) - Acknowledgement(held, _ipLength)) <= 0)
+            || (int)(Acknowledgement(packet, _ipLength) - Acknowledgement(held, _ipLength)) <= 0
+            || HasSack(packet, _ipLength, headerLength))
         {
             return false;
         }
@@ -194,49 +197,25 @@ public sealed class TcpCoalescer
         return true;
     }
 
-    private void Hold(ReadOnlySpan<byte> packet)
+    /// <summary>Whether the TCP options (or what cannot be read as options) may carry SACK blocks, whose news must reach the sender.</summary>
+    private static bool HasSack(ReadOnlySpan<byte> packet, int ipLength, int headerLength)
     {
-        _buffer ??= ArrayPool<byte>.Shared.Rent(MaxLength);
-        packet.CopyTo(_buffer);
-        _length = packet.Length;
-        _ipLength = IpPacket.Version(packet) == 4 ? IpPacket.Ipv4MinHeaderLength : IpPacket.Ipv6HeaderLength;
-        _headerLength = packet.Length;
-        _segmentSize = 0;
-        _ended = true;
-        Count = 1;
-    }
-
-    /// <summary>A TCP segment with ACK as its only flag, no data and no SACK option, in a packet of the shapes this joins.</summary>
-    private static bool IsBareAck(ReadOnlySpan<byte> packet, out bool v4)
-    {
-        v4 = IpPacket.Version(packet) == 4;
-        int ipLength = v4 ? IpPacket.Ipv4MinHeaderLength : IpPacket.Ipv6HeaderLength;
-        bool shaped = v4
-            ? packet.Length >= ipLength + TcpHeader.MinLength && (packet[0] & 0x0F) == 5 && packet[9] == TcpHeader.Protocol
-                && !IpPacket.IsIpv4Fragment(packet) && BinaryPrimitives.ReadUInt16BigEndian(packet[2..]) == packet.Length
-            : IpPacket.Version(packet) == 6 && packet.Length >= ipLength + TcpHeader.MinLength && packet[6] == TcpHeader.Protocol
-                && BinaryPrimitives.ReadUInt16BigEndian(packet[4..]) + ipLength == packet.Length;
-        if (!shaped || packet[ipLength + 13] != TcpHeader.FlagAck || ipLength + (packet[ipLength + 12] >> 4) * 4 != packet.Length)
-        {
-            return false;
-        }
-
-        var options = packet[(ipLength + TcpHeader.MinLength)..];
+        var options = packet[(ipLength + TcpHeader.MinLength)..headerLength];
         for (int i = 0; i < options.Length;)
         {
             switch (options[i])
             {
                 case 0: // end of the options
-                    return true;
+                    return false;
                 case 1: // no-operation
                     i++;
                     continue;
-                case 5: // SACK blocks: what the sender learns from them must reach it
-                    return false;
+                case 5: // SACK
+                    return true;
                 default:
                     if (i + 1 >= options.Length || options[i + 1] < 2)
                     {
-                        return false;
+                        return true;
                     }
 
                     i += options[i + 1];
@@ -244,10 +223,10 @@ public sealed class TcpCoalescer
             }
         }
 
-        return true;
+        return false;
     }
 
-    /// <summary>A TCP segment with data, ACK set and no flag but PSH, in a packet of the shapes this joins.</summary>
+    /// <summary>A TCP segment (with data or without) with ACK set and no flag but PSH, in a packet of the shapes this joins.</summary>
     private static bool TryParse(ReadOnlySpan<byte> packet, out bool v4, out int headerLength, out byte flags)
     {
         headerLength = 0;
@@ -284,7 +263,7 @@ public sealed class TcpCoalescer
         int tcpLength = (packet[ipLength + 12] >> 4) * 4;
         headerLength = ipLength + tcpLength;
         flags = packet[ipLength + 13];
-        return tcpLength >= TcpHeader.MinLength && packet.Length > headerLength && (flags & ~TcpHeader.FlagPsh) == TcpHeader.FlagAck;
+        return tcpLength >= TcpHeader.MinLength && packet.Length >= headerLength && (flags & ~TcpHeader.FlagPsh) == TcpHeader.FlagAck;
     }
 
     /// <summary>The IP header fields that must match (the TCP ports and the rest are compared by the caller).</summary>

@@ -96,6 +96,7 @@ public sealed class TcpCoalescerTests
         { "a FIN", s => With(s, 33, Ack | Fin) },
         { "no ACK", s => With(s, 33, 0) },
         { "a longer payload", s => Build(4, new byte[Size + 1], 1000 + Size, Ack, 8, Timestamps) },
+        { "no payload (a bare acknowledgement)", s => Build(4, [], 1000 + Size, Ack, 8, Timestamps) },
         { "an IPv6 packet", s => Build(6, new byte[Size], 1000 + Size, Ack, 8, Timestamps) },
     };
 
