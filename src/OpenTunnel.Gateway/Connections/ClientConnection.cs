@@ -238,13 +238,7 @@ internal sealed class ClientConnection
     private async Task<bool> HandshakeAsync(SslStream ssl, CancellationToken phase)
     {
         var configuration = _configuration.Current;
-        var options = new SslServerAuthenticationOptions
-        {
-            ServerCertificateContext = configuration.Certificate.Context,
-            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            ClientCertificateRequired = false,
-            CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
-        };
+        var options = configuration.Certificate.ServerOptions();
         long started = Stopwatch.GetTimestamp();
         try
         {
@@ -257,7 +251,7 @@ internal sealed class ClientConnection
                 GatewayLog.TlsBuffersKept(_logger);
             }
 
-            // The later handshakes with this certificate hand their traffic secrets over (TlsRecordStream).
+            // Done at the certificate's load already (ServerCertificate.WatchSecrets); should that have failed, the later handshakes hand their secrets over from here.
             TlsTrafficSecretsSource.Watch(ssl);
 
             return true;

@@ -17,6 +17,9 @@ namespace OpenTunnel.Gateway.Hosting;
 /// </summary>
 public sealed class GatewayConfiguration : IRunningConfiguration, IDisposable
 {
+    /// <summary>How long a certificate's handshake with itself may take (<see cref="PrepareCertificate"/>); it takes milliseconds.</summary>
+    private static readonly TimeSpan SecretsWatchTimeout = TimeSpan.FromSeconds(10);
+
     private readonly Func<AuthOptions, IAccessTokenValidator> _validatorFactory;
     private readonly TunnelInterface _tunnel;
     private readonly TunDataPlane _dataPlane;
@@ -169,13 +172,22 @@ public sealed class GatewayConfiguration : IRunningConfiguration, IDisposable
         }
 
         var certificate = ServerCertificate.Load(options.Tls, options.DataDirectory, _time.GetUtcNow());
-        LogSelfSignedChanges(certificate, _logger);
+        PrepareCertificate(certificate, _logger);
         return new RunningConfiguration(options, TunnelSettings.From(options), certificate, _validatorFactory(options.Auth), origin, _time.GetUtcNow());
     }
 
-    /// <summary>Logs a self-signed certificate made or renewed by this load.</summary>
-    internal static void LogSelfSignedChanges(ServerCertificate certificate, ILogger logger)
+    /// <summary>
+    /// Readies a certificate just loaded for the listener: logs a self-signed certificate made or
+    /// renewed by this load, and has its connections hand their TLS secrets over from the first one
+    /// on (<see cref="ServerCertificate.WatchSecrets"/>).
+    /// </summary>
+    internal static void PrepareCertificate(ServerCertificate certificate, ILogger logger)
     {
+        if (!certificate.WatchSecrets(SecretsWatchTimeout, out string? why))
+        {
+            GatewayLog.CertificateSecretsNotWatched(logger, why!);
+        }
+
         if (certificate.Generated)
         {
             GatewayLog.SelfSignedCertificate(logger, certificate.Source, certificate.Pin);

@@ -37,7 +37,7 @@ public static class GatewayStartup
 
         Directory.CreateDirectory(options.DataDirectory);
         var certificate = ServerCertificate.Load(options.Tls, options.DataDirectory, time.GetUtcNow());
-        GatewayConfiguration.LogSelfSignedChanges(certificate, logger);
+        GatewayConfiguration.PrepareCertificate(certificate, logger);
 
         var tunnel = TunnelSettings.From(options);
         CheckPoolsAgainstHost(options.Network, tunnel, HostNetworks.Read(), logger);

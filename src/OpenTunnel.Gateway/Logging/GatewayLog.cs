@@ -34,6 +34,9 @@ internal static partial class GatewayLog
     [LoggerMessage(111, LogLevel.Debug, "The TLS records of session {SessionId} stay with SslStream: {Reason}")]
     public static partial void TlsRecordsKept(ILogger logger, long sessionId, string reason);
 
+    [LoggerMessage(112, LogLevel.Debug, "The first connection after this certificate's load keeps SslStream: {Reason}")]
+    public static partial void CertificateSecretsNotWatched(ILogger logger, string reason);
+
     [LoggerMessage(104, LogLevel.Information, "Bad request from {Client}: {Problem}")]
     public static partial void BadRequest(ILogger logger, IPEndPoint client, string problem);
 

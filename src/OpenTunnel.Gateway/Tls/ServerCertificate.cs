@@ -1,8 +1,11 @@
 using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Platform.Linux.Files;
+using OpenTunnel.Platform.Linux.Tls;
+using OpenTunnel.Protocol.Streams;
 using OpenTunnel.Trust;
 
 namespace OpenTunnel.Gateway.Tls;
@@ -45,6 +48,49 @@ public sealed class ServerCertificate
     public DateTimeOffset? RenewedFrom { get; }
 
     public DateTimeOffset NotAfter => new(Certificate.NotAfter.ToUniversalTime());
+
+    /// <summary>What the gateway's TLS listener offers with this certificate: TLS 1.2 and 1.3, no client certificate.</summary>
+    public SslServerAuthenticationOptions ServerOptions() => new()
+    {
+        ServerCertificateContext = Context,
+        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        ClientCertificateRequired = false,
+        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+    };
+
+    /// <summary>
+    /// Has the connections of this certificate hand their TLS 1.3 traffic secrets over from the first
+    /// one on (<see cref="TlsTrafficSecretsSource.Watch"/>), so that the gateway takes each one's
+    /// records over at its CONNECT (<see cref="TlsRecordStream"/>). .NET makes the OpenSSL context
+    /// that all of a certificate's connections share at its first handshake, and the key-log
+    /// callback can only go on a context that exists: so a handshake with itself, in memory and
+    /// with <see cref="ServerOptions"/>, makes it first. Without this, the first client after each
+    /// start or reload kept SslStream for its whole session. False, and the first real handshake
+    /// installs the callback as before, when the handshake or the watch fails; it says why.
+    /// </summary>
+    public bool WatchSecrets(TimeSpan timeout, out string? why)
+    {
+        var (clientEnd, serverEnd) = InMemoryDuplexStream.CreatePair();
+        using var server = new SslStream(serverEnd);
+        using var client = new SslStream(clientEnd, leaveInnerStreamOpen: false, (_, _, _, _) => true);
+        try
+        {
+            using var cancel = new CancellationTokenSource(timeout);
+            Task.WhenAll(
+                server.AuthenticateAsServerAsync(ServerOptions(), cancel.Token),
+                client.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "opentunnel-gateway" }, cancel.Token))
+                .GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
+        {
+            why = "a TLS handshake with itself failed: " + e.Message;
+            return false;
+        }
+
+        bool watched = TlsTrafficSecretsSource.Watch(server);
+        why = watched ? null : "the OpenSSL context logs its keys elsewhere already (SSLKEYLOGFILE)";
+        return watched;
+    }
 
     /// <summary>The certificate against <paramref name="now"/> and Tls:ExpiryWarningDays (<paramref name="warningDays"/>).</summary>
     public CertificateExpiry Expiry(DateTimeOffset now, int warningDays) =>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using OpenTunnel.Client.Native;
 using OpenTunnel.Protocol.Cstp;
+using OpenTunnel.Protocol.Streams;
 using OpenTunnel.Testing;
 
 namespace OpenTunnel.Client.Tests.Native;

@@ -14,6 +14,7 @@ using OpenTunnel.Gateway.Tests.Auth;
 using OpenTunnel.Gateway.Tests.DataPlane;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Gateway.Traffic;
+using OpenTunnel.Protocol.Streams;
 using OpenTunnel.Testing;
 
 namespace OpenTunnel.Gateway.Tests.Connections;

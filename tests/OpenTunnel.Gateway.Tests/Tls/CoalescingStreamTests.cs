@@ -1,4 +1,5 @@
 using OpenTunnel.Gateway.Tls;
+using OpenTunnel.Protocol.Streams;
 using OpenTunnel.Testing;
 
 namespace OpenTunnel.Gateway.Tests.Tls;

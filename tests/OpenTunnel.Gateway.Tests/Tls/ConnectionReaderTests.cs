@@ -1,7 +1,7 @@
 using System.Text;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Protocol.Cstp;
-using OpenTunnel.Testing;
+using OpenTunnel.Protocol.Streams;
 
 namespace OpenTunnel.Gateway.Tests.Tls;
 

@@ -3,7 +3,7 @@ using OpenTunnel.Gateway.Tests.Connections;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Gateway.Traffic;
 using OpenTunnel.Protocol.Cstp;
-using OpenTunnel.Testing;
+using OpenTunnel.Protocol.Streams;
 
 namespace OpenTunnel.Gateway.Tests.Tls;
 

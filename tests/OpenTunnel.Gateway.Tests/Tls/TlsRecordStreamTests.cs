@@ -7,8 +7,8 @@ using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Platform.Linux.Crypto;
 using OpenTunnel.Platform.Linux.Tls;
 using OpenTunnel.Protocol.Dtls;
+using OpenTunnel.Protocol.Streams;
 using OpenTunnel.Protocol.Tls;
-using OpenTunnel.Testing;
 
 namespace OpenTunnel.Gateway.Tests.Tls;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using OpenTunnel.Protocol.Client;
-using OpenTunnel.Testing;
+using OpenTunnel.Protocol.Streams;
 
 namespace OpenTunnel.Protocol.Tests.Client;
 

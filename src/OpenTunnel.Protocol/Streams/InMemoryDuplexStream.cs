@@ -1,8 +1,12 @@
 using System.IO.Pipelines;
 
-namespace OpenTunnel.Testing;
+namespace OpenTunnel.Protocol.Streams;
 
-/// <summary>One end of an in-memory byte stream pair: what one end writes, the other reads, as over a TCP connection.</summary>
+/// <summary>
+/// One end of an in-memory byte stream pair: what one end writes, the other reads, as over a TCP
+/// connection. The gateway runs a TLS handshake with itself through one (ServerCertificate); tests
+/// connect the two sides of a protocol without sockets.
+/// </summary>
 public sealed class InMemoryDuplexStream : Stream
 {
     private readonly Stream _reading;
