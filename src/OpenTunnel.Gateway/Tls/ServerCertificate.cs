@@ -81,7 +81,7 @@ public sealed class ServerCertificate
                 client.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "opentunnel-gateway" }, cancel.Token))
                 .GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
+        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or System.ComponentModel.Win32Exception)
         {
             why = "a TLS handshake with itself failed: " + e.Message;
             return false;
