@@ -70,16 +70,10 @@ public sealed class ServerCertificate
     /// </summary>
     public bool WatchSecrets(TimeSpan timeout, out string? why)
     {
-        var (clientEnd, serverEnd) = InMemoryDuplexStream.CreatePair();
-        using var server = new SslStream(serverEnd);
-        using var client = new SslStream(clientEnd, leaveInnerStreamOpen: false, (_, _, _, _) => true);
+        SslStream client, server;
         try
         {
-            using var cancel = new CancellationTokenSource(timeout);
-            Task.WhenAll(
-                server.AuthenticateAsServerAsync(ServerOptions(), cancel.Token),
-                client.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "opentunnel-gateway" }, cancel.Token))
-                .GetAwaiter().GetResult();
+            (client, server) = HandshakeInMemory(timeout);
         }
         catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or System.ComponentModel.Win32Exception)
         {
@@ -87,9 +81,40 @@ public sealed class ServerCertificate
             return false;
         }
 
-        bool watched = TlsTrafficSecretsSource.Watch(server);
-        why = watched ? null : "the OpenSSL context logs its keys elsewhere already (SSLKEYLOGFILE)";
-        return watched;
+        using (client)
+        using (server)
+        {
+            bool watched = TlsTrafficSecretsSource.Watch(server);
+            why = watched ? null : "the OpenSSL context logs its keys elsewhere already (SSLKEYLOGFILE)";
+            return watched;
+        }
+    }
+
+    /// <summary>
+    /// One TLS handshake of this certificate with itself, in memory, with <see cref="ServerOptions"/>
+    /// on the server's end, as a client's at the listener; the caller disposes both ends. Throws
+    /// what a failed handshake throws, or <see cref="OperationCanceledException"/> after <paramref name="timeout"/>.
+    /// </summary>
+    internal (SslStream Client, SslStream Server) HandshakeInMemory(TimeSpan timeout)
+    {
+        var (clientEnd, serverEnd) = InMemoryDuplexStream.CreatePair();
+        var server = new SslStream(serverEnd);
+        var client = new SslStream(clientEnd, leaveInnerStreamOpen: false, (_, _, _, _) => true);
+        try
+        {
+            using var cancel = new CancellationTokenSource(timeout);
+            Task.WhenAll(
+                server.AuthenticateAsServerAsync(ServerOptions(), cancel.Token),
+                client.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "opentunnel-gateway" }, cancel.Token))
+                .GetAwaiter().GetResult();
+            return (client, server);
+        }
+        catch
+        {
+            client.Dispose();
+            server.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The certificate against <paramref name="now"/> and Tls:ExpiryWarningDays (<paramref name="warningDays"/>).</summary>

@@ -1,9 +1,7 @@
-using System.Net.Security;
 using OpenTunnel.Gateway.Configuration;
 using OpenTunnel.Gateway.Tls;
 using OpenTunnel.Platform.Linux.Files;
 using OpenTunnel.Platform.Linux.Tls;
-using OpenTunnel.Protocol.Streams;
 using OpenTunnel.Protocol.Tls;
 using OpenTunnel.Testing;
 using OpenTunnel.Trust;
@@ -61,14 +59,14 @@ public sealed class ServerCertificateTests : IDisposable
     }
 
     [Fact]
-    public async Task WatchSecrets_FirstHandshakeAfterIt_HandsItsTrafficSecretsOver()
+    public void WatchSecrets_FirstHandshakeAfterIt_HandsItsTrafficSecretsOver()
     {
         ServerCertificate certificate = ServerCertificate.Load(new TlsOptions(), _directory, DateTimeOffset.UtcNow);
 
         Assert.True(certificate.WatchSecrets(TimeSpan.FromSeconds(30), out string? why), why);
         Assert.Null(why);
 
-        var (client, server) = await HandshakeAsync(certificate);
+        var (client, server) = certificate.HandshakeInMemory(TimeSpan.FromSeconds(30));
         using (client)
         using (server)
         {
@@ -79,30 +77,17 @@ public sealed class ServerCertificateTests : IDisposable
     }
 
     [Fact]
-    public async Task FirstHandshake_CertificateNotWatched_HandsNoSecretsOver()
+    public void FirstHandshake_CertificateNotWatched_HandsNoSecretsOver()
     {
         // What the first client after a start or reload met before the certificate watched its secrets at its load.
         ServerCertificate certificate = ServerCertificate.Load(new TlsOptions(), _directory, DateTimeOffset.UtcNow);
 
-        var (client, server) = await HandshakeAsync(certificate);
+        var (client, server) = certificate.HandshakeInMemory(TimeSpan.FromSeconds(30));
         using (client)
         using (server)
         {
             Assert.Null(TlsTrafficSecretsSource.Take(server));
         }
-    }
-
-    /// <summary>A connection's handshake with the gateway's options (TLS 1.3 chosen), as a client's at the listener.</summary>
-    private static async Task<(SslStream Client, SslStream Server)> HandshakeAsync(ServerCertificate certificate)
-    {
-        var (clientEnd, serverEnd) = InMemoryDuplexStream.CreatePair();
-        var server = new SslStream(serverEnd);
-        var client = new SslStream(clientEnd, leaveInnerStreamOpen: false, (_, _, _, _) => true);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await Task.WhenAll(
-            server.AuthenticateAsServerAsync(certificate.ServerOptions(), timeout.Token),
-            client.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "gateway.test" }, timeout.Token));
-        return (client, server);
     }
 }
 
